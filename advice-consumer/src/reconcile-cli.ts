@@ -1,0 +1,40 @@
+import { createPrimaryClient } from './primary-client';
+import { reconcile, redriveMissing } from './reconciliation';
+import { fetchPrimaryApplied, fetchStandinLog } from './reconciliation-sources';
+
+// `npm run reconcile -w advice-consumer [-- --redrive] [--json] [--accounts a,b]`: the report that closes an incident.
+
+async function main(argv: readonly string[]): Promise<number> {
+  const standin = { url: process.env.STANDIN_URL ?? 'http://127.0.0.1:8200', token: process.env.STANDIN_INTERNAL_TOKEN ?? 'local-standin-internal-token' };
+  const primary = { url: process.env.PRIMARY_URL ?? 'http://127.0.0.1:8100', token: process.env.PRIMARY_INTERNAL_TOKEN ?? 'local-internal-token' };
+  // --accounts a,b narrows the report to an incident's customers.
+  const listed = argv.includes('--accounts') ? argv[argv.indexOf('--accounts') + 1] : undefined;
+  const accounts = listed ? new Set(listed.split(',')) : undefined;
+  const only = <T extends { accountId: string }>(rows: T[]) => (accounts ? rows.filter((row) => accounts.has(row.accountId)) : rows);
+  const log = only(await fetchStandinLog(standin));
+  let report = reconcile(log, only(await fetchPrimaryApplied(primary)), new Date());
+  let redrive;
+  if (argv.includes('--redrive') && !report.clean) {
+    redrive = await redriveMissing(report, log, createPrimaryClient(primary));
+    report = reconcile(log, only(await fetchPrimaryApplied(primary)), new Date());
+  }
+  if (argv.includes('--json')) console.log(JSON.stringify({ ...report, ...(redrive ? { redrive } : {}) }, null, 2));
+  else {
+    console.log(`stand-in advices: ${report.standinAdvices}   applied by primary: ${report.primaryApplied}`);
+    if (redrive) console.log(`re-driven: ${redrive.applied} applied, ${redrive.failed.length} failed${redrive.failed.map((f) => `\n  ${f.accountId} #${f.sequence}: ${f.why}`).join('')}`);
+    if (report.clean) console.log('CLEAN: every stand-in advice is applied exactly once in primary');
+    for (const account of report.accounts) {
+      console.log(`${account.accountId}  missing ${JSON.stringify(account.missing)}  duplicated ${JSON.stringify(account.duplicated)}  diverging ${JSON.stringify(account.diverging)}`);
+    }
+    if (!report.clean) console.log(argv.includes('--redrive') ? 'NOT CLEAN after re-drive: see the failures above' : 'NOT CLEAN: re-run with --redrive to apply what is missing from stand-in\'s log');
+  }
+  return report.clean ? 0 : 1;
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(`reconciliation failed: ${(error as Error).message}`);
+    process.exit(2);
+  },
+);

@@ -1,0 +1,51 @@
+import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import net from 'node:net';
+import path from 'node:path';
+import { ensureDevelopmentKeys, infraEndpoints, loadInfraConfig, REPOSITORY_ROOT } from '@bank/infra';
+
+// The real primary, as its own process (built by `npm test`'s build step), for tests of
+// components that talk to it over HTTP.
+
+export const INTERNAL_TOKEN = 'advice-consumer-test-token';
+
+async function freePort(): Promise<number> {
+  return new Promise((resolve) => {
+    const server = net.createServer().listen(0, '127.0.0.1', () => {
+      const { port } = server.address() as net.AddressInfo;
+      server.close(() => resolve(port));
+    });
+  });
+}
+
+export async function startPrimaryProcess(): Promise<{ url: string; stop(): Promise<void> }> {
+  const endpoints = infraEndpoints();
+  const keys = ensureDevelopmentKeys(loadInfraConfig().dataDir);
+  const port = await freePort();
+  const env = {
+    ...process.env,
+    PORT: String(port),
+    PRIMARY_DATABASE_URL: endpoints.postgres.primary,
+    PRIMARY_REDIS_URL: endpoints.redis.primary,
+    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+    PRIMARY_INTERNAL_TOKEN: INTERNAL_TOKEN,
+    STANDIN_PAN_PUBLIC_KEY_B_FILE: keys.standinPanPublicKeyFile,
+    LOG_LEVEL: 'warn',
+  };
+  const migrated = spawnSync(process.execPath, [path.join(REPOSITORY_ROOT, 'primary/dist/migrate.js')], { env, encoding: 'utf8' });
+  if (migrated.status !== 0) throw new Error(`primary migrations failed: ${migrated.stderr}`);
+  const child: ChildProcess = spawn(process.execPath, [path.join(REPOSITORY_ROOT, 'primary/dist/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  const url = `http://127.0.0.1:${port}`;
+  const deadline = Date.now() + 20_000;
+  while (!(await fetch(`${url}/health`).then((response) => response.ok, () => false))) {
+    if (Date.now() > deadline || child.exitCode !== null) throw new Error('primary did not start');
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return {
+    url,
+    stop: () =>
+      new Promise<void>((resolve) => {
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,167 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import type { ComponentStatus, InfraConfig } from '@bank/infra';
+import { startService, type ServiceDefinition, type ServiceProcess } from '../stack/service-process';
+import { adviceConsumerService, primaryService, reservePlatformPorts, standinService, syncerService } from '../stack/services';
+import type { BenchAccount } from './bench-cards';
+import { cpuMeter, type CpuMeter } from './cpu-usage';
+
+// Primary, stand-in and the syncer as the benchmark's own child processes (free ports, a consumer
+// group of their own), so that whatever `npm start` or a test is running is neither measured nor
+// disturbed. The infrastructure (PostgreSQL, Kafka, ...) is shared and left running.
+
+/**
+ * Stand-in's risk limits for benchmarks, per payment and per account per day, in pence: high
+ * enough never to decline, so that what is measured is stand-in's work, not its limits.
+ * The defaults (50,000 and 150,000) would decline a bench account within seconds.
+ */
+export const BENCH_STANDIN_LIMIT_MINOR = 1_000_000_000_000;
+
+export interface BenchStack {
+  readonly run: string;
+  readonly primary: ServiceProcess;
+  readonly standin: ServiceProcess;
+  readonly syncer: ServiceProcess;
+  readonly logDirectory: string;
+  readonly standinLimits: { readonly perPaymentMinor: number; readonly perAccountPerDayMinor: number };
+  /** Starts an advice consumer between this stack's primary and stand-in; `stop()` stops it too. */
+  startAdviceConsumer(): Promise<ServiceProcess>;
+  /** Stops every process this stack started (advice consumer, syncer, stand-in, primary), whatever fails. */
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Polls `probe` every `intervalMs` until it returns true or `timeoutMs` passes; returns whether it did and how long it took. */
+export async function pollUntil(probe: () => Promise<boolean>, timeoutMs: number, intervalMs = 250): Promise<{ done: boolean; waitedMs: number }> {
+  const began = Date.now();
+  for (;;) {
+    const done = await probe().catch(() => false);
+    if (done || Date.now() - began >= timeoutMs) return { done, waitedMs: Date.now() - began };
+    await sleep(intervalMs);
+  }
+}
+
+async function stopAll(services: readonly ServiceProcess[]): Promise<string[]> {
+  const failures: string[] = [];
+  for (const service of [...services].reverse()) {
+    try {
+      await service.stop();
+    } catch (error) {
+      failures.push(`${service.name}: ${(error as Error).message}`);
+    }
+  }
+  return failures;
+}
+
+/**
+ * The syncer answers /health before its consumer has joined the group; a run's new group is
+ * positioned at the topic's end as it joins, so events published before that would never reach
+ * this stand-in. Waits for the consumer to be consuming.
+ */
+async function waitForSyncerConsuming(syncer: ServiceProcess, timeoutMs: number): Promise<void> {
+  let last = 'no answer';
+  const { done } = await pollUntil(async () => {
+    const response = await fetch(`${syncer.url}/health`, { signal: AbortSignal.timeout(2_000) });
+    const health = (await response.json()) as { consumer?: string };
+    last = health.consumer ?? `HTTP ${response.status}`;
+    return health.consumer === 'consuming';
+  }, timeoutMs);
+  if (!done) throw new Error(`the syncer's consumer did not join its group within ${timeoutMs / 1000} s (state: ${last})`);
+}
+
+export async function startBenchStack(config: InfraConfig, benchmark: string, log: (line: string) => void): Promise<BenchStack> {
+  const run = `bench-${benchmark}-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`;
+  const logDirectory = path.join(config.dataDir, 'bench', run);
+  const inBench = (definition: ServiceDefinition): ServiceDefinition => ({ ...definition, logFile: path.join(logDirectory, `${definition.name}.log`) });
+  const standinLimits = { perPaymentMinor: BENCH_STANDIN_LIMIT_MINOR, perAccountPerDayMinor: BENCH_STANDIN_LIMIT_MINOR };
+  const started: ServiceProcess[] = [];
+  const { urls, ...ports } = await reservePlatformPorts();
+  const start = async (definition: ServiceDefinition, port?: number) => {
+    const service = await startService(inBench(definition), port === undefined ? {} : { port });
+    started.push(service);
+    log(`${service.name} started (pid ${service.pid()}) at ${service.url}`);
+    return service;
+  };
+  try {
+    const primary = await start(primaryService(config, run, urls), ports.primary);
+    const standinDefinition = standinService(config, run, urls);
+    const standin = await start({
+      ...standinDefinition,
+      env: {
+        ...standinDefinition.env,
+        STANDIN_LIMIT_PER_PAYMENT_MINOR: String(standinLimits.perPaymentMinor),
+        STANDIN_LIMIT_PER_ACCOUNT_DAY_MINOR: String(standinLimits.perAccountPerDayMinor),
+      },
+    }, ports.standin);
+    const syncer = await start(syncerService(config, run));
+    await waitForSyncerConsuming(syncer, 60_000);
+    log(`syncer consuming in its own group syncer-${run}; logs in ${logDirectory}`);
+    return {
+      run,
+      primary,
+      standin,
+      syncer,
+      logDirectory,
+      standinLimits,
+      async startAdviceConsumer() {
+        return start(adviceConsumerService(config, run, urls));
+      },
+      async stop() {
+        const failures = await stopAll(started);
+        if (failures.length > 0) throw new Error(`could not stop every bench process: ${failures.join('; ')}`);
+      },
+    };
+  } catch (error) {
+    await stopAll(started);
+    throw error;
+  }
+}
+
+/**
+ * Waits until stand-in's own app API (with each customer's token) lists the account's card: then
+ * the card can be authorised in stand-in, and the account's funding, synced before it, counts.
+ */
+export async function waitForStandinToSeeCards(standinUrl: string, accounts: readonly BenchAccount[], timeoutMs: number): Promise<{ done: boolean; waitedMs: number; missing: number }> {
+  let pending = [...accounts];
+  const seen = async (account: BenchAccount) => {
+    const response = await fetch(`${standinUrl}/accounts/${account.accountId}/cards`, {
+      headers: { authorization: `Bearer ${account.customerToken}` },
+      signal: AbortSignal.timeout(5_000),
+    });
+    if (response.status !== 200) return false;
+    const body = (await response.json()) as { cards?: { cardId: string }[] };
+    return body.cards?.some((card) => card.cardId === account.cardId) ?? false;
+  };
+  const outcome = await pollUntil(async () => {
+    const still: BenchAccount[] = [];
+    // A few at a time: this is set-up, and stand-in should not be flooded while the syncer writes.
+    for (let index = 0; index < pending.length; index += 16) {
+      const batch = pending.slice(index, index + 16);
+      const answers = await Promise.all(batch.map((account) => seen(account).catch(() => false)));
+      batch.forEach((account, position) => {
+        if (!answers[position]) still.push(account);
+      });
+    }
+    pending = still;
+    return pending.length === 0;
+  }, timeoutMs, 500);
+  return { ...outcome, missing: pending.length };
+}
+
+const pidOf = (statuses: readonly ComponentStatus[], name: string) => statuses.find((status) => status.name === name)?.pid;
+
+/** The CPU meter of a run with the whole sync path: load, primary, Kafka, the syncer, stand-in and both databases. */
+export function syncPathCpuMeter(stack: BenchStack, loadPid: number | undefined, statuses: readonly ComponentStatus[]): CpuMeter {
+  return cpuMeter({
+    'load generator': loadPid,
+    primary: stack.primary.pid(),
+    'postgres (primary)': pidOf(statuses, 'pg-primary'),
+    kafka: pidOf(statuses, 'kafka'),
+    syncer: stack.syncer.pid(),
+    'stand-in': stack.standin.pid(),
+    'postgres (stand-in)': pidOf(statuses, 'pg-standin'),
+    'pub/sub emulator': pidOf(statuses, 'pubsub'),
+    runner: process.pid,
+  });
+}

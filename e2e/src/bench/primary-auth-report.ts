@@ -1,0 +1,31 @@
+import path from 'node:path';
+import { REPOSITORY_ROOT } from '@bank/infra';
+import type { PrimaryAuthResult } from './primary-auth';
+import { cpuLine, fixed, phaseRow, phaseTableHeader, verdict } from './report-format';
+
+// The short human-readable summary; the JSON file holds everything.
+
+export function printPrimaryAuthReport(result: PrimaryAuthResult, file: string): void {
+  const { parameters, phases, pgbench, targets, figures } = result;
+  const lines = [
+    '',
+    `primary-auth  ${result.timestamp}  (${result.machine.cpus} CPU cores, ${result.machine.cpuModel}, Node ${result.machine.node}, load average ${fixed(result.machine.loadAverage1mAtStart, 2)} at start)`,
+    `note: ${result.note}`,
+    '',
+    phaseTableHeader(),
+    phaseRow(`saturation (closed, ${parameters.concurrency} in flight)`, phases.saturation),
+    phaseRow(`half rate (open, ${fixed(figures.halfRateTargetPerSecond)}/s)`, phases.halfRate),
+    `${`pgbench -N (${pgbench.clients} clients, ${pgbench.durationSeconds} s)`.padEnd(34)} ${fixed(pgbench.tps).padStart(9)} TPS`,
+    '',
+    'CPU (cores busy):',
+    cpuLine('saturation', phases.saturation.cpu),
+    cpuLine('half rate', phases.halfRate.cpu),
+    cpuLine('pgbench', pgbench.cpu),
+    '',
+    `throughput >= ${targets.throughputAtLeastRatioOfPgbench.required} x pgbench TPS: ${fixed(figures.saturationThroughputPerSecond)} / ${fixed(pgbench.tps)} = ${fixed(figures.throughputToPgbenchRatio, 3)}  ${verdict(targets.throughputAtLeastRatioOfPgbench.met)}`,
+    `p99 at half load <= ${targets.halfRateP99AtMostMs.required} ms: ${fixed(figures.halfRateP99Ms, 2)} ms${figures.halfRateErrors > 0 ? ` (${figures.halfRateErrors} errors)` : ''}  ${verdict(targets.halfRateP99AtMostMs.met)}`,
+    ...(result.disturbedInfrastructure.length > 0 ? [`WARNING: infrastructure disturbed during the run (figures suspect): ${result.disturbedInfrastructure.join(', ')}`] : []),
+    `results: ${path.relative(REPOSITORY_ROOT, file)}`,
+  ];
+  console.log(lines.join('\n'));
+}

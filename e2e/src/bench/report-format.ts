@@ -1,0 +1,32 @@
+import type { CpuUsage } from './cpu-usage';
+import type { PhaseResult } from './load-protocol';
+
+// The pieces every benchmark's short human-readable summary is made of; the JSON file holds everything.
+
+export const fixed = (value: number, places = 1) => (Number.isFinite(value) ? value.toFixed(places) : '-');
+
+export const verdict = (met: boolean) => (met ? 'MET' : 'NOT MET');
+
+export function phaseTableHeader(): string {
+  return `${'phase'.padEnd(34)} ${'auth/s'.padStart(9)} ${'p50 ms'.padStart(9)} ${'p99 ms'.padStart(9)} ${'max ms'.padStart(9)} ${'answered'.padStart(9)} ${'errors'.padStart(7)}`;
+}
+
+export function phaseRow(label: string, phase: PhaseResult): string {
+  const cells = [
+    label.padEnd(34),
+    fixed(phase.throughputPerSecond).padStart(9),
+    fixed(phase.latencyMs.p50Ms, 2).padStart(9),
+    fixed(phase.latencyMs.p99Ms, 2).padStart(9),
+    fixed(phase.latencyMs.maxMs, 2).padStart(9),
+    String(phase.answered).padStart(9),
+    String(phase.errors).padStart(7),
+  ];
+  return cells.join(' ');
+}
+
+export function cpuLine(label: string, cpu: CpuUsage): string {
+  const processes = Object.entries(cpu.coresByProcess)
+    .map(([name, cores]) => `${name} ${fixed(cores, 2)}`)
+    .join(', ');
+  return `  ${label.padEnd(12)} machine ${fixed(cpu.machineCoresBusy, 2)}/${cpu.machineCores}; ${processes}`;
+}

@@ -1,0 +1,53 @@
+import http from 'node:http';
+
+// Node's own http module with a keep-alive agent: the cheapest client available without new
+// dependencies, so that on a shared 2-core machine the load generator takes as little CPU from
+// primary and PostgreSQL as it can.
+
+export type PostOutcome = { readonly ok: true; readonly responseCode: string } | { readonly ok: false; readonly kind: string };
+
+export interface SchemeHttpClient {
+  postAuthorisation(body: string): Promise<PostOutcome>;
+  close(): void;
+}
+
+export function schemeHttpClient(options: { baseUrl: string; maxSockets: number; requestTimeoutMs: number }): SchemeHttpClient {
+  const url = new URL('/scheme/card/authorisations', options.baseUrl);
+  const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets });
+  return {
+    postAuthorisation(body) {
+      return new Promise((resolve) => {
+        const request = http.request(
+          {
+            agent,
+            host: url.hostname,
+            port: url.port,
+            path: url.pathname,
+            method: 'POST',
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+          },
+          (response) => {
+            const chunks: Buffer[] = [];
+            response.on('data', (chunk: Buffer) => chunks.push(chunk));
+            response.on('error', () => resolve({ ok: false, kind: 'response-aborted' }));
+            response.on('end', () => {
+              if (response.statusCode !== 200) return resolve({ ok: false, kind: `http-${response.statusCode}` });
+              try {
+                const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { responseCode?: unknown };
+                if (typeof answer.responseCode !== 'string') return resolve({ ok: false, kind: 'no-response-code' });
+                resolve({ ok: true, responseCode: answer.responseCode });
+              } catch {
+                resolve({ ok: false, kind: 'invalid-json' });
+              }
+            });
+          },
+        );
+        request.setTimeout(options.requestTimeoutMs, () => request.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
+        // Only the error code is kept: a request body (with its PAN) never reaches the output.
+        request.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, kind: error.code === 'TIMEOUT' ? 'timeout' : `connection-${error.code ?? 'error'}` }));
+        request.end(body);
+      });
+    },
+    close: () => agent.destroy(),
+  };
+}

@@ -1,0 +1,34 @@
+import path from 'node:path';
+import { REPOSITORY_ROOT } from '@bank/infra';
+import { cpuLine, fixed, phaseRow, phaseTableHeader, verdict } from './report-format';
+import type { StandinAuthResult } from './standin-auth';
+
+// The short human-readable summary; the JSON file holds everything.
+
+export function printStandinAuthReport(result: StandinAuthResult, file: string): void {
+  const { parameters, phases, figures, targets } = result;
+  const shape = `closed, ${parameters.concurrency} in flight, ${parameters.saturationMs / 1000} s`;
+  const approvedShare = (phase: StandinAuthResult['phases']['primary']) => (phase.answered > 0 ? `${fixed((phase.approved / phase.answered) * 100)} %` : '-');
+  const lines = [
+    '',
+    `standin-auth  ${result.timestamp}  (${result.machine.cpus} CPU cores, ${result.machine.cpuModel}, Node ${result.machine.node}, load average ${fixed(result.machine.loadAverage1mAtStart, 2)} at start)`,
+    `note: ${result.note}`,
+    `stand-in's risk limits for this run: ${parameters.standinLimits.perPaymentMinor} pence per payment and per account per day (defaults 50,000 and 150,000)`,
+    '',
+    phaseTableHeader(),
+    phaseRow(`primary (${shape})`, phases.primary),
+    phaseRow(`stand-in (${shape})`, phases.standin),
+    `approved: primary ${approvedShare(phases.primary)}, stand-in ${approvedShare(phases.standin)}; stand-in answered as '${result.standinSanityCheck.decidedBy}'`,
+    '',
+    'CPU (cores busy):',
+    cpuLine('primary', phases.primary.cpu),
+    cpuLine('stand-in', phases.standin.cpu),
+    '',
+    `stand-in throughput >= primary's: ${fixed(figures.standin.throughputPerSecond)} / ${fixed(figures.primary.throughputPerSecond)} = ${fixed(figures.standinToPrimaryThroughputRatio, 3)}  ${verdict(targets.standinThroughputAtLeastPrimary.met)}`,
+    `p99: stand-in ${fixed(figures.standin.p99Ms, 2)} ms, primary ${fixed(figures.primary.p99Ms, 2)} ms`,
+    `advices afterwards: ${result.advicesAfterwards.appliedInPrimary} of ${result.advicesAfterwards.madeByStandin} applied in primary after ${fixed(result.advicesAfterwards.waitedSeconds)} s${result.advicesAfterwards.drained ? '' : ' (NOT all: the rest wait in the shared subscription)'}`,
+    ...(result.disturbedInfrastructure.length > 0 ? [`WARNING: infrastructure disturbed during the run (figures suspect): ${result.disturbedInfrastructure.join(', ')}`] : []),
+    `results: ${path.relative(REPOSITORY_ROOT, file)}`,
+  ];
+  console.log(lines.join('\n'));
+}

@@ -1,0 +1,217 @@
+import { assertAllStarted, createInfra, infraEndpoints } from '@bank/infra';
+import { authorisationMessages, newRunTag } from './authorisation-messages';
+import { setUpBenchAccounts, type BenchAccount } from './bench-cards';
+import { pollUntil, startBenchStack, syncPathCpuMeter, waitForStandinToSeeCards, type BenchStack } from './bench-stack';
+import type { CpuUsage } from './cpu-usage';
+import { disturbedComponents } from './infra-interference';
+import { forkLoadWorker, type LoadWorker } from './load-worker-client';
+import type { PhaseResult } from './load-protocol';
+import { machineInfo, sharedMachineNote, type MachineInfo } from './machine-info';
+import { PRIMARY_AUTH_PARAMETERS } from './primary-auth';
+import { writeBenchResult } from './results-file';
+import { printStandinAuthReport } from './standin-auth-report';
+import { openSyncProbe, type CatchUp } from './sync-progress';
+
+// Stand-in's card authorisation throughput and p99 at saturation, with primary's measured in the
+// same run, with the same load shape (closed loop, primary-auth's concurrency) and duration, on
+// the same cards (synced to stand-in before it is measured).
+
+export const STANDIN_AUTH_PARAMETERS = {
+  accounts: PRIMARY_AUTH_PARAMETERS.accounts,
+  fundingMinor: PRIMARY_AUTH_PARAMETERS.fundingMinor,
+  concurrency: PRIMARY_AUTH_PARAMETERS.concurrency,
+  requestTimeoutMs: PRIMARY_AUTH_PARAMETERS.requestTimeoutMs,
+  warmUpMs: PRIMARY_AUTH_PARAMETERS.warmUpMs,
+  saturationMs: PRIMARY_AUTH_PARAMETERS.saturationMs,
+  /** How long stand-in may take to see every bench card. */
+  cardSyncTimeoutMs: 60_000,
+  /** Between the platforms: the syncer finishes primary's events so it is idle while stand-in is measured. */
+  catchUpTimeoutMs: 40_000,
+  /**
+   * Afterwards (not measured): an advice consumer has primary apply stand-in's advices, so that
+   * they do not wait in the shared Pub/Sub subscription for whoever's advice consumer runs next.
+   */
+  adviceDrainTimeoutMs: 100_000,
+} as const;
+
+export const STANDIN_AUTH_TARGETS = {
+  /** Stand-in's saturation throughput at least this multiple of primary's. */
+  minThroughputToPrimaryRatio: 1,
+} as const;
+
+export type MeasuredPhase = PhaseResult & { readonly cpu: CpuUsage };
+
+interface PlatformFigures {
+  readonly throughputPerSecond: number;
+  readonly p50Ms: number;
+  readonly p99Ms: number;
+  readonly maxMs: number;
+  readonly answered: number;
+  readonly approved: number;
+  readonly errors: number;
+}
+
+export interface StandinAuthResult {
+  readonly benchmark: 'standin-auth';
+  readonly timestamp: string;
+  readonly machine: MachineInfo;
+  readonly note: string;
+  readonly parameters: typeof STANDIN_AUTH_PARAMETERS & { readonly runTags: { readonly primary: string; readonly standin: string }; readonly standinLimits: BenchStack['standinLimits'] };
+  readonly figures: {
+    readonly primary: PlatformFigures;
+    readonly standin: PlatformFigures;
+    readonly standinToPrimaryThroughputRatio: number;
+  };
+  readonly targets: { readonly standinThroughputAtLeastPrimary: { readonly requiredRatio: number; readonly actual: number; readonly met: boolean } };
+  readonly phases: { readonly primaryWarmUp: MeasuredPhase; readonly primary: MeasuredPhase; readonly standinWarmUp: MeasuredPhase; readonly standin: MeasuredPhase };
+  /** One authorisation sent to stand-in before the load: who answered, and how. */
+  readonly standinSanityCheck: { readonly httpStatus: number; readonly responseCode: string | null; readonly decidedBy: string | null };
+  readonly setup: {
+    readonly cards: number;
+    readonly seconds: number;
+    readonly cardsVisibleInStandinAfterSeconds: number;
+    readonly syncCatchUpBeforeStandin: CatchUp;
+    readonly logDirectory: string;
+  };
+  readonly advicesAfterwards: { readonly madeByStandin: number; readonly appliedInPrimary: number; readonly drained: boolean; readonly waitedSeconds: number };
+  readonly disturbedInfrastructure: readonly string[];
+}
+
+const round = (value: number, places: number) => Math.round(value * 10 ** places) / 10 ** places;
+const log = (line: string) => console.log(`[standin-auth] ${line}`);
+
+function platformFigures(phase: PhaseResult): PlatformFigures {
+  return {
+    throughputPerSecond: phase.throughputPerSecond,
+    p50Ms: phase.latencyMs.p50Ms,
+    p99Ms: phase.latencyMs.p99Ms,
+    maxMs: phase.latencyMs.maxMs,
+    answered: phase.answered,
+    approved: phase.approved,
+    errors: phase.errors,
+  };
+}
+
+/** One authorisation straight to stand-in: proves it answers for the bench cards, and as itself. */
+async function standinSanityCheck(standinUrl: string, account: BenchAccount): Promise<StandinAuthResult['standinSanityCheck']> {
+  const response = await fetch(`${standinUrl}/scheme/card/authorisations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: authorisationMessages(newRunTag(), [account.card]).next(),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const body = (await response.json().catch(() => ({}))) as { responseCode?: unknown; decidedBy?: unknown };
+  return {
+    httpStatus: response.status,
+    responseCode: typeof body.responseCode === 'string' ? body.responseCode : null,
+    decidedBy: typeof body.decidedBy === 'string' ? body.decidedBy : null,
+  };
+}
+
+async function measurePlatform(
+  worker: LoadWorker,
+  measure: <T>(work: () => Promise<T>) => Promise<{ value: T; cpu: CpuUsage }>,
+  target: { name: string; baseUrl: string; cards: BenchAccount[]; runTag: string },
+): Promise<{ warmUp: MeasuredPhase; saturation: MeasuredPhase }> {
+  const parameters = STANDIN_AUTH_PARAMETERS;
+  await worker.configure({ baseUrl: target.baseUrl, cards: target.cards.map((account) => account.card), maxSockets: parameters.concurrency, requestTimeoutMs: parameters.requestTimeoutMs, runTag: target.runTag });
+  const run = async (name: string, durationMs: number): Promise<MeasuredPhase> => {
+    const { value, cpu } = await measure(() => worker.run({ kind: 'closed-loop', name, durationMs, concurrency: parameters.concurrency }));
+    return { ...value, cpu };
+  };
+  log(`${target.name}: warm-up ${parameters.warmUpMs / 1000} s, then saturation ${parameters.saturationMs / 1000} s, closed loop, ${parameters.concurrency} in flight`);
+  const warmUp = await run(`${target.name} warm-up`, parameters.warmUpMs);
+  const saturation = await run(`${target.name} saturation`, parameters.saturationMs);
+  log(`${target.name}: ${saturation.throughputPerSecond}/s, p99 ${saturation.latencyMs.p99Ms} ms, ${saturation.approved} approved of ${saturation.answered}, ${saturation.errors} errors`);
+  if (!(saturation.throughputPerSecond > 0)) throw new Error(`${target.name} answered nothing (errors: ${JSON.stringify(saturation.errorKinds)})`);
+  return { warmUp, saturation };
+}
+
+export async function runStandinAuthBenchmark(): Promise<StandinAuthResult> {
+  const machine = machineInfo();
+  const infra = createInfra();
+  const endpoints = infraEndpoints(infra.config);
+
+  log('bringing the infrastructure up (already running components are left as they are)');
+  assertAllStarted(await infra.up());
+  const stack = await startBenchStack(infra.config, 'standin-auth', log);
+  const parameters = { ...STANDIN_AUTH_PARAMETERS, runTags: { primary: newRunTag(), standin: newRunTag() }, standinLimits: stack.standinLimits };
+  log(`stand-in's risk limits raised to ${parameters.standinLimits.perPaymentMinor} pence per payment and per account per day (defaults 50,000 and 150,000)`);
+  const worker = forkLoadWorker();
+  let probe: Awaited<ReturnType<typeof openSyncProbe>> | undefined;
+  let result: StandinAuthResult;
+  try {
+    const setupBegan = Date.now();
+    log(`opening, funding and issuing ${parameters.accounts} cards in primary`);
+    const accounts = await setUpBenchAccounts(stack.primary.url, parameters.accounts, parameters.fundingMinor);
+    const setupSeconds = round((Date.now() - setupBegan) / 1000, 1);
+    const visible = await waitForStandinToSeeCards(stack.standin.url, accounts, parameters.cardSyncTimeoutMs);
+    if (!visible.done) throw new Error(`stand-in did not see ${visible.missing} of the ${accounts.length} bench cards within ${parameters.cardSyncTimeoutMs / 1000} s; logs: ${stack.logDirectory}`);
+    log(`${accounts.length} cards set up in ${setupSeconds} s, all visible in stand-in ${round(visible.waitedMs / 1000, 1)} s later`);
+    probe = await openSyncProbe({ primary: endpoints.postgres.primary, standin: endpoints.postgres.standin }, accounts.map((account) => account.accountId));
+
+    const statuses = await infra.status();
+    const meter = syncPathCpuMeter(stack, worker.pid, statuses);
+    const primary = await measurePlatform(worker, meter.measure, { name: 'primary', baseUrl: stack.primary.url, cards: accounts, runTag: parameters.runTags.primary });
+
+    log('waiting for the syncer to bring stand-in up to date, so it is idle while stand-in is measured');
+    const catchUp = await probe.waitForCatchUp(parameters.catchUpTimeoutMs);
+    log(`stand-in ${catchUp.caughtUp ? 'caught up' : 'still behind'} after ${round(catchUp.waitedMs / 1000, 1)} s (${catchUp.syncedEvents} of ${catchUp.primaryEvents} events)`);
+    const sanity = await standinSanityCheck(stack.standin.url, accounts[0] as BenchAccount);
+    log(`stand-in sanity check: HTTP ${sanity.httpStatus}, response code ${sanity.responseCode}, decided by ${sanity.decidedBy}`);
+    if (sanity.httpStatus !== 200 || sanity.decidedBy !== 'standin') throw new Error(`stand-in did not answer a bench card's authorisation as itself: ${JSON.stringify(sanity)}`);
+    const standin = await measurePlatform(worker, meter.measure, { name: 'stand-in', baseUrl: stack.standin.url, cards: accounts, runTag: parameters.runTags.standin });
+
+    const disturbed = disturbedComponents(statuses, await infra.status());
+    if (disturbed.length > 0) log(`warning: infrastructure disturbed during the run: ${disturbed.join(', ')}`);
+
+    log(`letting primary apply stand-in's advices (at most ${parameters.adviceDrainTimeoutMs / 1000} s; not measured)`);
+    await stack.startAdviceConsumer();
+    let advices = await probe.adviceCounts();
+    const drain = await pollUntil(async () => {
+      advices = await probe!.adviceCounts();
+      return advices.appliedInPrimary >= advices.standin;
+    }, parameters.adviceDrainTimeoutMs, 1_000);
+    log(`advices: ${advices.appliedInPrimary} of ${advices.standin} applied in primary after ${round(drain.waitedMs / 1000, 1)} s`);
+
+    const ratio = round(standin.saturation.throughputPerSecond / primary.saturation.throughputPerSecond, 3);
+    result = {
+      benchmark: 'standin-auth',
+      timestamp: new Date().toISOString(),
+      machine,
+      note: sharedMachineNote(machine, {
+        processes:
+          "the load process, primary, stand-in, both PostgreSQL clusters, Kafka, the syncer and the Pub/Sub emulator share them: primary's figure includes its sync path (outbox relay, Kafka, the syncer writing to stand-in's database), stand-in's its advice relay to Pub/Sub",
+        meaning: 'the figures compare the two platforms on this machine, they are not production capacity',
+      }),
+      parameters,
+      figures: {
+        primary: platformFigures(primary.saturation),
+        standin: platformFigures(standin.saturation),
+        standinToPrimaryThroughputRatio: ratio,
+      },
+      targets: {
+        standinThroughputAtLeastPrimary: { requiredRatio: STANDIN_AUTH_TARGETS.minThroughputToPrimaryRatio, actual: ratio, met: ratio >= STANDIN_AUTH_TARGETS.minThroughputToPrimaryRatio },
+      },
+      phases: { primaryWarmUp: primary.warmUp, primary: primary.saturation, standinWarmUp: standin.warmUp, standin: standin.saturation },
+      standinSanityCheck: sanity,
+      setup: {
+        cards: accounts.length,
+        seconds: setupSeconds,
+        cardsVisibleInStandinAfterSeconds: round(visible.waitedMs / 1000, 1),
+        syncCatchUpBeforeStandin: catchUp,
+        logDirectory: stack.logDirectory,
+      },
+      advicesAfterwards: { madeByStandin: advices.standin, appliedInPrimary: advices.appliedInPrimary, drained: drain.done, waitedSeconds: round(drain.waitedMs / 1000, 1) },
+      disturbedInfrastructure: disturbed,
+    };
+  } finally {
+    await probe?.close();
+    await worker.stop().catch((error: unknown) => log(`could not stop the load generator: ${(error as Error).message}`));
+    await stack.stop();
+    log('load generator, primary, stand-in, syncer and advice consumer stopped; the infrastructure is left running');
+  }
+  const file = writeBenchResult('standin-auth', result);
+  printStandinAuthReport(result, file);
+  return result;
+}

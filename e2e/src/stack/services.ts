@@ -1,0 +1,101 @@
+import path from 'node:path';
+import { ensureDevelopmentKeys, infraEndpoints, type InfraConfig } from '@bank/infra';
+import { freePort, type ServiceDefinition } from './service-process';
+
+// How each of the project's services is started for tests, chaos runs and benchmarks: the same
+// environment `npm start` gives them, pointed at the infrastructure `infra/` runs.
+
+export const INTERNAL_TOKENS = { primary: 'e2e-primary-internal-token', standin: 'e2e-standin-internal-token' } as const;
+
+/** The incident engineer's token for both configuration services (`OPERATOR_TOKENS` is `name:token,...`). */
+export const OPERATOR = { name: 'e2e-operator', token: 'e2e-operator-token' } as const;
+
+/** Where each platform finds the other: both are started on ports picked before either starts. */
+export interface PlatformUrls {
+  readonly primary: string;
+  readonly standin: string;
+}
+
+function common(config: InfraConfig): NodeJS.ProcessEnv {
+  const endpoints = infraEndpoints(config);
+  return {
+    ...process.env,
+    LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
+    // kafkajs sets negative timers on Node 22+ (see infra/bootstrap.cjs); the warning is noise.
+    NODE_OPTIONS: [process.env.NODE_OPTIONS, '--disable-warning=TimeoutNegativeWarning'].filter(Boolean).join(' '),
+    KAFKAJS_NO_PARTITIONER_WARNING: '1',
+    METADATA_SERVER_DETECTION: 'none',
+    KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
+    PUBSUB_EMULATOR_HOST: endpoints.pubsub.apiEndpoint,
+    PUBSUB_PROJECT_ID: endpoints.pubsub.projectId,
+    PRIMARY_INTERNAL_TOKEN: INTERNAL_TOKENS.primary,
+    STANDIN_INTERNAL_TOKEN: INTERNAL_TOKENS.standin,
+    OPERATOR_TOKENS: `${OPERATOR.name}:${OPERATOR.token}`,
+    // Tests cannot wait long for a platform back from an outage to catch up.
+    CONFIGURATION_PEER_SYNC_MS: '500',
+  };
+}
+
+const logFile = (config: InfraConfig, run: string, name: string) => path.join(config.dataDir, 'e2e', run, `${name}.log`);
+
+export function primaryService(config: InfraConfig, run: string, urls?: PlatformUrls): ServiceDefinition {
+  const endpoints = infraEndpoints(config);
+  // Only the public half of stand-in's key pair: primary encrypts PANs for stand-in, never reads them back.
+  const keys = ensureDevelopmentKeys(config.dataDir);
+  return {
+    name: 'primary',
+    entry: 'primary/dist/main.js',
+    migrate: 'primary/dist/migrate.js',
+    logFile: logFile(config, run, 'primary'),
+    env: { ...common(config), PRIMARY_DATABASE_URL: endpoints.postgres.primary, PRIMARY_REDIS_URL: endpoints.redis.primary, STANDIN_PAN_PUBLIC_KEY_B_FILE: keys.standinPanPublicKeyFile, ...(urls ? { STANDIN_URL: urls.standin } : {}) },
+  };
+}
+
+export function standinService(config: InfraConfig, run: string, urls?: PlatformUrls): ServiceDefinition {
+  const endpoints = infraEndpoints(config);
+  const keys = ensureDevelopmentKeys(config.dataDir);
+  return {
+    name: 'standin',
+    entry: 'standin/dist/main.js',
+    migrate: 'standin/dist/upgrade.js',
+    logFile: logFile(config, run, 'standin'),
+    env: { ...common(config), STANDIN_DATABASE_URL: endpoints.postgres.standin, STANDIN_REDIS_URL: endpoints.redis.standin, STANDIN_PAN_PRIVATE_KEY_B_FILE: keys.standinPanPrivateKeyFile, ...(urls ? { PRIMARY_URL: urls.primary } : {}) },
+  };
+}
+
+export function syncerService(config: InfraConfig, run: string): ServiceDefinition {
+  const endpoints = infraEndpoints(config);
+  const keys = ensureDevelopmentKeys(config.dataDir);
+  return {
+    name: 'syncer',
+    entry: 'syncer/dist/main.js',
+    migrate: 'standin/dist/upgrade.js',
+    logFile: logFile(config, run, 'syncer'),
+    env: {
+      ...common(config),
+      STANDIN_DATABASE_URL: endpoints.postgres.standin,
+      STANDIN_PAN_PRIVATE_KEY_B_FILE: keys.standinPanPrivateKeyFile,
+      // A group of its own: no other syncer (npm start's, another test's) takes its partitions.
+      SYNCER_GROUP_ID: `syncer-${run}`,
+      // Only what happens from now on: the run creates its own customers after the syncer starts.
+      SYNCER_START_FROM: 'latest',
+    },
+  };
+}
+
+export function adviceConsumerService(config: InfraConfig, run: string, urls: PlatformUrls): ServiceDefinition {
+  return {
+    name: 'advice-consumer',
+    entry: 'advice-consumer/dist/main.js',
+    logFile: logFile(config, run, 'advice-consumer'),
+    // Tests cannot wait minutes: lost advices are re-driven from stand-in's log after 5 s.
+    env: { ...common(config), PRIMARY_URL: urls.primary, STANDIN_URL: urls.standin, ADVICE_REDRIVE_INTERVAL_MS: '2000', ADVICE_REDRIVE_AFTER_MS: '5000' },
+  };
+}
+
+/** Free ports for both platforms, picked before either starts so each can be told where the other is. */
+export async function reservePlatformPorts(): Promise<{ primary: number; standin: number; urls: PlatformUrls }> {
+  const primary = await freePort();
+  const standin = await freePort();
+  return { primary, standin, urls: { primary: `http://127.0.0.1:${primary}`, standin: `http://127.0.0.1:${standin}` } };
+}

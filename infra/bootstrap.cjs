@@ -1,0 +1,74 @@
+#!/usr/bin/env node
+// `npm start`, `npm test`, `npm run infra` and `npm run bench` land here, possibly on a fresh machine whose own Node is too old
+// for the project. This file therefore uses nothing but Node's standard library: it installs
+// the dependencies when they are missing or stale (which brings Node 24 as the `node` package),
+// builds, and hands over to the stack runner on Node 24.
+'use strict';
+const { spawnSync } = require('node:child_process');
+const crypto = require('node:crypto');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const binDirectory = path.join(root, 'node_modules', '.bin');
+const node24 = path.join(binDirectory, 'node');
+const stamp = path.join(root, 'node_modules', '.bank-install-stamp');
+// kafkajs 2.2.4 sets a timer with a negative delay on Node 22+ (its request queue mixes seconds
+// and milliseconds); the timer fires at once as intended, so the warning on every Kafka call is noise.
+const QUIET = '--disable-warning=TimeoutNegativeWarning';
+const env = {
+  ...process.env,
+  PATH: `${binDirectory}${path.delimiter}${process.env.PATH ?? ''}`,
+  NODE_OPTIONS: [process.env.NODE_OPTIONS, QUIET].filter(Boolean).join(' '),
+};
+
+function run(command, args, what) {
+  const result = spawnSync(command, args, { cwd: root, env, stdio: 'inherit' });
+  if (result.status !== 0) {
+    console.error(`\n${what} failed (${result.error ? result.error.message : `exit ${result.status}`}); nothing else was started.`);
+    process.exit(result.status || 1);
+  }
+}
+
+function installFingerprint() {
+  const hash = crypto.createHash('sha256');
+  for (const file of ['package-lock.json']) {
+    const full = path.join(root, file);
+    if (fs.existsSync(full)) hash.update(fs.readFileSync(full));
+  }
+  return hash.digest('hex');
+}
+
+const fingerprint = installFingerprint();
+const installed = fs.existsSync(node24) && fs.existsSync(stamp) && fs.readFileSync(stamp, 'utf8') === fingerprint;
+if (!installed) {
+  // `npm install`, not `npm ci`: npm 11 writes only this platform's optional binaries (swc,
+  // resolver bindings) into the lock file and `npm ci` then rejects its own lock as incomplete.
+  console.log('installing dependencies (npm install) ...');
+  run('npm', ['install', '--no-audit', '--no-fund'], 'installing dependencies');
+  fs.writeFileSync(stamp, fingerprint);
+}
+
+const version = spawnSync(node24, ['--version'], { encoding: 'utf8' });
+if (version.status !== 0 || !/^v24\./.test(version.stdout)) {
+  console.error(`expected Node 24 at ${node24} (from the devDependency node@24), got: ${version.stdout || version.error}`);
+  process.exit(1);
+}
+
+const [mode, ...rest] = process.argv.slice(2);
+run('npm', ['run', '--silent', 'build'], 'building (npm run build)');
+if (mode === 'test') run('npm', ['run', '--silent', 'verify'], 'lint and test type-check (npm run verify)');
+
+// Ctrl-C reaches the whole process group; the stack runner below shuts everything down and
+// exits with the right code, so this process only waits for it.
+process.on('SIGINT', () => undefined);
+process.on('SIGTERM', () => undefined);
+// `npm run infra -- <command>` goes to the infra CLI, `npm run bench -- [names]` to the
+// benchmarks; start and test to the stack runner.
+const entries = {
+  infra: ['infra/dist/cli.js', ...rest],
+  bench: ['e2e/dist/bench/run.js', ...rest],
+};
+const entry = entries[mode] ?? ['infra/dist/stack-cli.js', mode, ...rest];
+const child = spawnSync(node24, [path.join(root, entry[0]), ...entry.slice(1)], { cwd: root, env, stdio: 'inherit' });
+process.exit(child.status ?? 1);

@@ -1,0 +1,99 @@
+import { COMPONENT_NAMES, isComponentName } from './component';
+import { infraEndpoints, INFRA_ENVIRONMENT } from './config';
+import { printStartReport } from './cli-output';
+import { assertAllStarted, createInfra } from './infra';
+import { InfraError } from './infra-error';
+
+const USAGE = `usage: npm run infra -- <command>
+
+  up                      start every component that is not running, wait until all are healthy
+  down                    stop every component (SIGTERM, then SIGKILL after 20 s)
+  status [--json]         state, pid, endpoint and resident memory of each component
+  env                     print the connection settings as shell exports
+  start|stop <component>  start (and provision) or gracefully stop one component
+  kill <component>        SIGKILL it, as a crash
+  pause|resume <component>  SIGSTOP / SIGCONT it, as a hang and its end
+
+components: ${COMPONENT_NAMES.join(', ')}
+ports and the data directory come from: ${Object.keys(INFRA_ENVIRONMENT).join(', ')}`;
+
+
+async function main(argv: readonly string[]): Promise<number> {
+  const [command, target, ...rest] = argv;
+  const infra = createInfra();
+  const component = () => {
+    if (target === undefined || !isComponentName(target)) throw new InfraError('INFRA_USAGE', 'infra', `${command} needs a component, one of: ${COMPONENT_NAMES.join(', ')}${target ? ` (got "${target}")` : ''}`);
+    return target;
+  };
+  switch (command) {
+    case 'up': {
+      console.log(`starting infrastructure (data in ${infra.config.dataDir})`);
+      const reports = await infra.up(printStartReport);
+      assertAllStarted(reports);
+      return 0;
+    }
+    case 'down': {
+      const stopped = await infra.down();
+      console.log(stopped.length > 0 ? `stopped: ${stopped.join(', ')}` : 'nothing was running');
+      return 0;
+    }
+    case 'status': {
+      const statuses = await infra.status();
+      if (target === '--json' || rest.includes('--json')) {
+        console.log(JSON.stringify(statuses, null, 2));
+      } else {
+        for (const s of statuses) {
+          const memory = s.residentMemoryMib === undefined ? '' : `${s.residentMemoryMib} MiB`;
+          console.log(`${s.name.padEnd(14)} ${s.state.padEnd(10)} ${String(s.pid ?? '-').padEnd(8)} ${memory.padEnd(9)} ${s.endpoint}${s.detail ? `  (${s.detail})` : ''}`);
+        }
+      }
+      return statuses.every((s) => s.state === 'healthy') ? 0 : 3;
+    }
+    case 'env': {
+      const endpoints = infraEndpoints(infra.config);
+      console.log(`export PRIMARY_DATABASE_URL=${endpoints.postgres.primary}`);
+      console.log(`export STANDIN_DATABASE_URL=${endpoints.postgres.standin}`);
+      console.log(`export PRIMARY_REDIS_URL=${endpoints.redis.primary}`);
+      console.log(`export STANDIN_REDIS_URL=${endpoints.redis.standin}`);
+      console.log(`export KAFKA_BROKERS=${endpoints.kafkaBrokers.join(',')}`);
+      console.log(`export PUBSUB_EMULATOR_HOST=${endpoints.pubsub.apiEndpoint}`);
+      console.log(`export PUBSUB_PROJECT_ID=${endpoints.pubsub.projectId}`);
+      return 0;
+    }
+    case 'start':
+      await infra.start(component());
+      console.log(`${target} started and healthy`);
+      return 0;
+    case 'stop':
+      console.log((await infra.stop(component())) ? `${target} stopped` : `${target} was not running`);
+      return 0;
+    case 'kill':
+      await infra.kill(component());
+      console.log(`${target} killed (SIGKILL)`);
+      return 0;
+    case 'pause':
+      infra.pause(component());
+      console.log(`${target} paused (SIGSTOP); resume with: npm run infra -- resume ${target}`);
+      return 0;
+    case 'resume':
+      infra.resume(component());
+      console.log(`${target} resumed (SIGCONT)`);
+      return 0;
+    case undefined:
+    case 'help':
+    case '--help':
+      console.log(USAGE);
+      return command === undefined ? 2 : 0;
+    default:
+      console.error(`unknown command "${command}"\n\n${USAGE}`);
+      return 2;
+  }
+}
+
+main(process.argv.slice(2)).then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    console.error(error instanceof InfraError ? `error: ${error.message}` : error);
+    process.exit(1);
+  },
+);

@@ -1,0 +1,7 @@
+export * from './component';
+export * from './config';
+export * from './infra';
+export * from './infra-error';
+export { pubsubClient } from './components/pubsub';
+export type { ComponentStatus } from './lifecycle';
+export { ensureDevelopmentKeys, type DevelopmentKeyFiles } from './development-keys';

@@ -1,0 +1,123 @@
+import type { Advice } from '@bank/shared-contracts';
+import type { Clock } from '../platform/clock';
+import { withTransaction, type Db, type Tx } from '../platform/db';
+import { errors } from '../platform/errors';
+import { appendEvent } from '../outbox/outbox';
+import type { AccountsService } from '../accounts/accounts-service';
+import type { CardsService } from '../cards/cards-service';
+import type { CardProcessor } from '../card-processor/card-processor';
+import type { FeedService } from '../feed/feed-service';
+import { INTERNAL_ACCOUNTS, type Ledger } from '../ledger/ledger';
+
+// Applies stand-in's advices verbatim: stand-in's decision stands, even where primary would
+// have declined. Each advice is applied exactly once (its id is recorded in the same transaction
+// as its effect) and each account's advices in stand-in's order (a later one waits for the
+// missing one, which reconciliation can re-drive from stand-in's log).
+
+export type AdviceOutcome =
+  | { readonly outcome: 'applied'; readonly forcedOverdraft: boolean }
+  | { readonly outcome: 'duplicate' }
+  | { readonly outcome: 'out_of_order'; readonly expectedSequence: number };
+
+export type AdviceApplier = ReturnType<typeof createAdviceApplier>;
+
+export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger; accounts: AccountsService; cards: CardsService; cardProcessor: CardProcessor; feed: FeedService }) {
+  const { db, clock, ledger, accounts, cards, cardProcessor, feed } = deps;
+
+  async function moveMoney(tx: Tx, advice: Advice, amountMinor: number, description: string, kind: 'faster_payment_out' | 'faster_payment_in', counterparty: { sortCode: string; accountNumber: string; name: string }) {
+    const before = await ledger.lockedBalance(tx, advice.accountId);
+    await ledger.post(tx, {
+      kind: kind === 'faster_payment_in' ? 'faster_payment.inbound' : 'faster_payment.outbound',
+      description,
+      correlationId: advice.correlationId,
+      overdraft: 'force',
+      postings: [
+        { ledgerAccountId: advice.accountId, amountMinor },
+        { ledgerAccountId: INTERNAL_ACCOUNTS.fasterPayments, amountMinor: -amountMinor },
+      ],
+    });
+    await feed.record(tx, { accountId: advice.accountId, kind, status: 'settled', amountMinor, currency: 'GBP', description, counterparty, correlationId: advice.correlationId });
+    return before.availableMinor + Math.min(amountMinor, 0) < 0;
+  }
+
+  /** The effect of one advice, in the caller's transaction; true when it took the account past its limit. */
+  async function effect(tx: Tx, advice: Advice): Promise<boolean> {
+    switch (advice.type) {
+      case 'card_payment.approved':
+      case 'cash.withdrawn':
+        return (await cardProcessor.recordStandinApproval(tx, { cardId: advice.payload.cardId, correlationId: advice.correlationId, authorisation: advice.payload.authorisation })).forced;
+      case 'card_payment.reversed':
+        await cardProcessor.recordStandinReversal(tx, { original: advice.payload.original, reversedAmountMinor: advice.payload.reversedAmountMinor, remainingAmountMinor: advice.payload.remainingAmountMinor, correlationId: advice.correlationId });
+        return false;
+      case 'transfer.sent':
+        return moveMoney(tx, advice, -advice.payload.amountMinor, advice.payload.reference ? `${advice.payload.creditor.name}: ${advice.payload.reference}` : advice.payload.creditor.name, 'faster_payment_out', advice.payload.creditor);
+      case 'transfer.received':
+        return moveMoney(tx, advice, advice.payload.amountMinor, advice.payload.reference ? `${advice.payload.debtor.name}: ${advice.payload.reference}` : advice.payload.debtor.name, 'faster_payment_in', advice.payload.debtor);
+      case 'card.frozen':
+      case 'card.unfrozen': {
+        const card = await cards.find(advice.payload.cardId, tx);
+        // Cancelled is final: an unfreeze advised after a cancellation changes nothing.
+        if (card && card.status !== 'cancelled') await cards.change(card.id, advice.type === 'card.frozen' ? 'freeze' : 'unfreeze', 'applied from stand-in', tx);
+        return false;
+      }
+    }
+  }
+
+  return {
+    async apply(advice: Advice): Promise<AdviceOutcome> {
+      if (!(await accounts.find(advice.accountId))) throw errors.adviceNotApplicable(`account ${advice.accountId} is unknown to primary`);
+      if ('cardId' in advice.payload) {
+        const card = await cards.find(advice.payload.cardId);
+        if (!card || card.accountId !== advice.accountId) throw errors.adviceNotApplicable(`card ${advice.payload.cardId} is not a card of account ${advice.accountId}`);
+      }
+      return withTransaction(db, async (tx) => {
+        await tx.query('insert into advice_progress (account_id, last_sequence) values ($1, 0) on conflict do nothing', [advice.accountId]);
+        const { rows } = await tx.query<{ last_sequence: number }>('select last_sequence from advice_progress where account_id = $1 for update', [advice.accountId]);
+        const last = rows[0]!.last_sequence;
+        const seen = await tx.query('select 1 from applied_advices where advice_id = $1', [advice.adviceId]);
+        if (seen.rowCount || advice.sequence <= last) return { outcome: 'duplicate' };
+        if (advice.sequence > last + 1) return { outcome: 'out_of_order', expectedSequence: last + 1 };
+        const forced = await effect(tx, advice);
+        if (forced) {
+          // The record (ledger flag, forced journal) is written by the ledger; the event tells everyone else.
+          const account = await accounts.find(advice.accountId, tx);
+          const balance = await ledger.lockedBalance(tx, advice.accountId);
+          await appendEvent(tx, clock, {
+            type: 'account.updated',
+            accountId: advice.accountId,
+            correlationId: advice.correlationId,
+            payload: { status: account?.status ?? 'open', overdraftLimitMinor: balance.overdraftLimitMinor, unapprovedOverdraft: true },
+          });
+        }
+        await tx.query('insert into applied_advices (advice_id, account_id, sequence, type, correlation_id, forced_overdraft, applied_at) values ($1, $2, $3, $4, $5, $6, $7)', [
+          advice.adviceId,
+          advice.accountId,
+          advice.sequence,
+          advice.type,
+          advice.correlationId,
+          forced,
+          clock.now(),
+        ]);
+        await tx.query('update advice_progress set last_sequence = $2 where account_id = $1', [advice.accountId, advice.sequence]);
+        return { outcome: 'applied', forcedOverdraft: forced };
+      });
+    },
+
+    /** Accounts an advice took past their arranged overdraft: for operations to follow up. */
+    async unapprovedOverdrafts(): Promise<{ accountId: string; settledMinor: number; heldMinor: number; overdraftLimitMinor: number }[]> {
+      const { rows } = await db.query<{ owner_account_id: string; settled_minor: string; held_minor: string; overdraft_limit_minor: string }>(
+        "select owner_account_id, settled_minor, held_minor, overdraft_limit_minor from ledger_accounts where kind = 'customer' and unapproved_overdraft order by owner_account_id",
+      );
+      return rows.map((row) => ({ accountId: row.owner_account_id, settledMinor: Number(row.settled_minor), heldMinor: Number(row.held_minor), overdraftLimitMinor: Number(row.overdraft_limit_minor) }));
+    },
+
+    /** What primary has applied, per account, for reconciliation against stand-in's advice log. */
+    async applied(accountId?: string): Promise<{ adviceId: string; accountId: string; sequence: number; type: string; correlationId: string }[]> {
+      const { rows } = await db.query<{ advice_id: string; account_id: string; sequence: number; type: string; correlation_id: string }>(
+        `select advice_id, account_id, sequence, type, correlation_id from applied_advices ${accountId ? 'where account_id = $1' : ''} order by account_id, sequence`,
+        accountId ? [accountId] : [],
+      );
+      return rows.map((row) => ({ adviceId: row.advice_id, accountId: row.account_id, sequence: row.sequence, type: row.type, correlationId: row.correlation_id }));
+    },
+  };
+}

@@ -1,0 +1,25 @@
+import type { Migration } from '../platform/migrations';
+
+export const advicesMigrations: Migration[] = [
+  {
+    id: 'advices/001-applied-advices',
+    sql: `
+      -- Stand-in's advices applied here: recorded in the same transaction as their effect, so a
+      -- redelivered advice finds itself and changes nothing.
+      create table applied_advices (
+        advice_id uuid primary key,
+        account_id uuid not null,
+        sequence integer not null,
+        type text not null,
+        correlation_id uuid not null,
+        forced_overdraft boolean not null,
+        applied_at timestamptz not null,
+        unique (account_id, sequence)
+      );
+      create table advice_progress (
+        account_id uuid primary key,
+        last_sequence integer not null
+      );
+    `,
+  },
+];

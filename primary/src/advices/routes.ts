@@ -1,0 +1,21 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { Advice } from '@bank/shared-contracts';
+import { parseInput } from '../platform/http';
+import type { AdviceApplier } from './advice-applier';
+
+/** Internal API for the advice consumer and for operations (never reachable with a customer token). */
+export function adviceRoutes(app: FastifyInstance, deps: { applier: AdviceApplier; internal: (request: FastifyRequest) => void }): void {
+  app.post('/internal/advices', async (request, reply) => {
+    deps.internal(request);
+    const outcome = await deps.applier.apply(parseInput('advice', Advice, request.body));
+    return reply.code(outcome.outcome === 'out_of_order' ? 409 : 200).send(outcome);
+  });
+  app.get('/internal/advices/applied', async (request) => {
+    deps.internal(request);
+    return { applied: await deps.applier.applied() };
+  });
+  app.get('/internal/unapproved-overdrafts', async (request) => {
+    deps.internal(request);
+    return { accounts: await deps.applier.unapprovedOverdrafts() };
+  });
+}

@@ -1,0 +1,109 @@
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import type { StatusResponse } from '@bank/shared-contracts';
+import type { Cache } from './platform/cache';
+import type { Clock } from './platform/clock';
+import type { Db } from './platform/db';
+import { errors } from './platform/errors';
+import { bearerToken, installErrorHandling, tokensEqual } from './platform/http';
+import type { PrimaryMetrics } from './platform/metrics';
+import { createLedger } from './ledger/ledger';
+import { createAccountsService } from './accounts/accounts-service';
+import { accountsRoutes, customerAuthentication } from './accounts/routes';
+import { createCardsService } from './cards/cards-service';
+import type { PanKeys } from './cards/pan-crypto';
+import { cardsRoutes } from './cards/routes';
+import { createFeedService } from './feed/feed-service';
+import { feedRoutes } from './feed/routes';
+import { createCardProcessor } from './card-processor/card-processor';
+import { schemeCardRoutes } from './card-processor/routes';
+import { createInboundFasterPayments } from './transfers/inbound-faster-payments';
+import { schemeFasterPaymentRoutes, transferRoutes } from './transfers/routes';
+import { createTransfersService } from './transfers/transfers-service';
+import type { FasterPaymentsScheme } from './transfers/faster-payments-scheme';
+import { createPotsService } from './pots/pots-service';
+import { potsRoutes } from './pots/routes';
+import { createPayeesService } from './payees/payees-service';
+import { payeesRoutes } from './payees/routes';
+import { createNotificationsService } from './notifications/notifications-service';
+import { notificationsRoutes } from './notifications/routes';
+import { createAdviceApplier } from './advices/advice-applier';
+import { adviceRoutes } from './advices/routes';
+
+export interface PrimaryDependencies {
+  readonly db: Db;
+  readonly clock: Clock;
+  readonly keys: PanKeys;
+  /** Service token other primary components present on the internal API. */
+  readonly internalToken: string;
+  readonly logger: Logger;
+  readonly metrics: PrimaryMetrics;
+  readonly fasterPaymentsScheme: FasterPaymentsScheme;
+  /** Best effort only: see platform/cache.ts. */
+  readonly cache: Cache;
+}
+
+/** Wires primary's services together and serves their routes. Nothing is started here. */
+export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance; services: ReturnType<typeof createServices> } {
+  const services = createServices(deps);
+  // No per-request log lines: the card path is hot, and /metrics has the latency histogram.
+  const app: FastifyInstance = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 64 * 1024,
+  });
+  installErrorHandling(app);
+
+  app.addHook('onResponse', async (request, reply) => {
+    deps.metrics.httpDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+  });
+
+  const customer = customerAuthentication(services.accounts);
+  const internal = (request: FastifyRequest) => {
+    const token = bearerToken(request);
+    // A customer token is never an internal token: 401, as for no token at all.
+    if (!token || !tokensEqual(token, deps.internalToken)) throw errors.unauthenticated();
+  };
+
+  accountsRoutes(app, { accounts: services.accounts, customer });
+  cardsRoutes(app, { cards: services.cards, accounts: services.accounts, customer, internal });
+  feedRoutes(app, { feed: services.feed, accounts: services.accounts, customer });
+  schemeCardRoutes(app, { processor: services.cardProcessor });
+  schemeFasterPaymentRoutes(app, { inbound: services.inboundFasterPayments });
+  transferRoutes(app, { db: deps.db, transfers: services.transfers, accounts: services.accounts, customer });
+  potsRoutes(app, { db: deps.db, pots: services.pots, accounts: services.accounts, customer });
+  payeesRoutes(app, { payees: services.payees, accounts: services.accounts, customer });
+  notificationsRoutes(app, { notifications: services.notifications, accounts: services.accounts, customer });
+  adviceRoutes(app, { applier: services.advices, internal });
+
+  app.get('/health', async () => {
+    await deps.db.query('select 1');
+    return { status: 'ok' };
+  });
+  app.get('/metrics', async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
+  app.get('/status', async (): Promise<StatusResponse> => ({
+    // Until the configuration service exists, primary serves everyone itself.
+    platform: 'primary',
+    configurationVersion: 0,
+    experience: 'full',
+    talkTo: 'primary',
+    checkedAt: deps.clock.now().toISOString(),
+  }));
+  return { app, services };
+}
+
+function createServices(deps: PrimaryDependencies) {
+  const { db, clock, keys, metrics } = deps;
+  const ledger = createLedger({ clock });
+  const accounts = createAccountsService({ db, clock, ledger, cache: deps.cache });
+  const cards = createCardsService({ db, clock, keys });
+  const feed = createFeedService({ db, clock });
+  const cardProcessor = createCardProcessor({ db, clock, ledger, cards, feed, metrics });
+  const inboundFasterPayments = createInboundFasterPayments({ db, clock, ledger, accounts, feed });
+  const transfers = createTransfersService({ db, clock, ledger, accounts, feed, scheme: deps.fasterPaymentsScheme });
+  const pots = createPotsService({ db, clock, ledger, feed });
+  const payees = createPayeesService({ db, clock });
+  const notifications = createNotificationsService({ db });
+  const advices = createAdviceApplier({ db, clock, ledger, accounts, cards, cardProcessor, feed });
+  return { ledger, accounts, cards, feed, cardProcessor, inboundFasterPayments, transfers, pots, payees, notifications, advices };
+}

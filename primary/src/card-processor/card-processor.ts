@@ -1,0 +1,426 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import type {
+  CardAuthorisationRequest,
+  CardAuthorisationResponse,
+  CardClearingRecord,
+  CardClearingResult,
+  CardReversalRequest,
+  CardReversalResponse,
+  MessageKey,
+} from '@bank/shared-contracts';
+import type { Clock } from '../platform/clock';
+import { isUniqueViolation, withTransaction, type Db, type Tx } from '../platform/db';
+import type { PrimaryMetrics } from '../platform/metrics';
+import type { CardsService } from '../cards/cards-service';
+import type { FeedService } from '../feed/feed-service';
+import { INTERNAL_ACCOUNTS, type Ledger, type OverdraftPolicy } from '../ledger/ledger';
+import { decideAuthorisation, transactionTypeOf } from './authorisation-decision';
+
+// The scheme-facing card processor: authorisations place holds (or post, for single-message
+// 0200s such as ATM cash), reversals release them, clearings settle them. Every message is
+// recorded under its (STAN, RRN, terminal) key, so a repeat gets the original answer and
+// moves no money twice.
+
+interface AuthorisationRow {
+  id: string;
+  card_id: string | null;
+  account_id: string | null;
+  mti: string;
+  processing_code: string;
+  amount_minor: string;
+  outstanding_minor: string;
+  response: CardAuthorisationResponse;
+  approved: boolean;
+  hold_id: string | null;
+  transaction_id: string | null;
+  correlation_id: string;
+  state: 'declined' | 'held' | 'posted' | 'reversed' | 'cleared';
+}
+
+const AUTHORISATION_CODE_ALPHABET = '0123456789ABCDEFGHJKLMNPQRSTUVWXYZ';
+function newAuthorisationCode(): string {
+  let code = '';
+  for (let index = 0; index < 6; index++) code += AUTHORISATION_CODE_ALPHABET[randomInt(AUTHORISATION_CODE_ALPHABET.length)];
+  return code;
+}
+
+const startOfUtcDay = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
+
+export type CardProcessor = ReturnType<typeof createCardProcessor>;
+
+export function createCardProcessor(deps: { db: Db; clock: Clock; ledger: Ledger; cards: CardsService; feed: FeedService; metrics: PrimaryMetrics }) {
+  const { db, clock, ledger, cards, feed, metrics } = deps;
+
+  async function findAuthorisation(queryable: Db | Tx, key: MessageKey, lock = false): Promise<AuthorisationRow | undefined> {
+    const { rows } = await queryable.query<AuthorisationRow>(
+      `select * from card_authorisations where stan = $1 and rrn = $2 and terminal_id = $3${lock ? ' for update' : ''}`,
+      [key.stan, key.rrn, key.terminalId],
+    );
+    return rows[0];
+  }
+
+  /**
+   * The money side of an approved purchase or cash authorisation: a hold for a dual message
+   * (0100, settled later by clearing), a posting for a single message (0200, e.g. ATM cash).
+   */
+  async function takeApprovedMoney(
+    tx: Tx,
+    approval: { accountId: string; mti: '0100' | '0200'; type: ReturnType<typeof transactionTypeOf>; amountMinor: number; description: string; correlationId: string; overdraft: OverdraftPolicy },
+  ): Promise<{ holdId: string | null; state: 'held' | 'posted' }> {
+    if (approval.mti === '0100') {
+      const hold = await ledger.placeHold(tx, { ledgerAccountId: approval.accountId, amountMinor: approval.amountMinor, overdraft: approval.overdraft, correlationId: approval.correlationId });
+      if (!hold.ok) throw new Error('hold refused after an approval under the same lock');
+      return { holdId: hold.holdId, state: 'held' };
+    }
+    const posted = await ledger.post(tx, {
+      kind: approval.type === 'cash' ? 'card.cash_withdrawal' : 'card.financial',
+      description: approval.description,
+      correlationId: approval.correlationId,
+      overdraft: approval.overdraft,
+      postings: [
+        { ledgerAccountId: approval.accountId, amountMinor: -approval.amountMinor },
+        { ledgerAccountId: INTERNAL_ACCOUNTS.cardScheme, amountMinor: approval.amountMinor },
+      ],
+    });
+    if (!posted.ok) throw new Error('posting refused after an approval under the same lock');
+    return { holdId: null, state: 'posted' };
+  }
+
+  /** Records an answered authorisation under its message key, so a repeat gets this answer. */
+  async function storeAuthorisation(
+    tx: Tx,
+    row: {
+      key: MessageKey;
+      cardId: string | null;
+      accountId: string | null;
+      mti: string;
+      processingCode: string;
+      amountMinor: number;
+      response: CardAuthorisationResponse;
+      holdId: string | null;
+      transactionId: string | null;
+      correlationId: string;
+      state: AuthorisationRow['state'];
+      at: Date;
+    },
+  ): Promise<void> {
+    const approved = row.response.responseCode === '00';
+    await tx.query(
+      `insert into card_authorisations
+         (id, stan, rrn, terminal_id, card_id, account_id, mti, processing_code, amount_minor, outstanding_minor, response, approved, hold_id, transaction_id, correlation_id, state, created_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
+      [randomUUID(), row.key.stan, row.key.rrn, row.key.terminalId, row.cardId, row.accountId, row.mti, row.processingCode, row.amountMinor, approved ? row.amountMinor : 0, row.response, approved, row.holdId, row.transactionId, row.correlationId, row.state, row.at],
+    );
+  }
+
+  /** Runs `work` unless the message was seen before; a concurrent duplicate loses the insert race and gets the winner's answer. */
+  async function once<T>(lookup: () => Promise<T | undefined>, work: () => Promise<T>): Promise<T> {
+    const previous = await lookup();
+    if (previous !== undefined) return previous;
+    try {
+      return await work();
+    } catch (error) {
+      if (!isUniqueViolation(error)) throw error;
+      const winner = await lookup();
+      if (winner === undefined) throw error;
+      return winner;
+    }
+  }
+
+  async function authorise(request: CardAuthorisationRequest): Promise<CardAuthorisationResponse> {
+    return once(
+      async () => (await findAuthorisation(db, request))?.response,
+      () =>
+        withTransaction(db, async (tx) => {
+          const card = await cards.findByPan(tx, request.pan);
+          const type = transactionTypeOf(request.processingCode);
+          // The account's ledger row is locked from here to commit: decisions on one account are serial.
+          const balance = card ? await ledger.lockedBalance(tx, card.accountId) : undefined;
+          const cashToday =
+            card && type === 'cash'
+              ? Number(
+                  (
+                    await tx.query<{ total: string }>(
+                      "select coalesce(sum(outstanding_minor), 0) as total from card_authorisations where card_id = $1 and approved and processing_code like '01%' and created_at >= $2",
+                      [card.id, startOfUtcDay(clock.now())],
+                    )
+                  ).rows[0]?.total ?? 0,
+                )
+              : 0;
+          const decision = decideAuthorisation({
+            card,
+            requestExpiry: request.expiry,
+            type,
+            amountMinor: request.amountMinor,
+            currency: request.currency,
+            availableMinor: balance?.availableMinor ?? 0,
+            cashTodayMinor: cashToday,
+            now: clock.now(),
+          });
+          const approved = decision.responseCode === '00';
+          const correlationId = randomUUID();
+          const response: CardAuthorisationResponse = {
+            mti: request.mti === '0100' ? '0110' : '0210',
+            stan: request.stan,
+            rrn: request.rrn,
+            terminalId: request.terminalId,
+            responseCode: decision.responseCode,
+            ...(approved ? { authorisationCode: newAuthorisationCode() } : {}),
+            approvedAmountMinor: approved ? request.amountMinor : 0,
+            decidedBy: 'primary',
+            reason: decision.reason,
+          };
+
+          let holdId: string | null = null;
+          let transactionId: string | null = null;
+          let state: AuthorisationRow['state'] = 'declined';
+          if (card) {
+            const signed = type === 'refund' ? request.amountMinor : -request.amountMinor;
+            if (approved && type !== 'refund') {
+              ({ holdId, state } = await takeApprovedMoney(tx, { accountId: card.accountId, mti: request.mti, type, amountMinor: request.amountMinor, description: request.merchant.name, correlationId, overdraft: 'enforce' }));
+            } else if (approved) {
+              state = 'held'; // a refund authorisation moves nothing until it clears
+            }
+            const transaction = await feed.record(tx, {
+              accountId: card.accountId,
+              kind: type === 'cash' ? 'cash_withdrawal' : type === 'refund' ? 'card_refund' : 'card_payment',
+              status: !approved ? 'declined' : state === 'posted' ? 'settled' : 'pending',
+              amountMinor: signed,
+              currency: request.currency,
+              description: request.merchant.name,
+              merchant: request.merchant,
+              cardId: card.id,
+              correlationId,
+            });
+            transactionId = transaction.id;
+          }
+          await storeAuthorisation(tx, {
+            key: request,
+            cardId: card?.id ?? null,
+            accountId: card?.accountId ?? null,
+            mti: request.mti,
+            processingCode: request.processingCode,
+            amountMinor: request.amountMinor,
+            response,
+            holdId,
+            transactionId,
+            correlationId,
+            state,
+            at: clock.now(),
+          });
+          metrics.cardDecisions.inc({ response_code: response.responseCode });
+          return response;
+        }),
+    );
+  }
+
+  async function reverse(request: CardReversalRequest): Promise<CardReversalResponse> {
+    const answer = (reason: string): CardReversalResponse => ({
+      mti: request.mti === '0400' ? '0410' : '0430',
+      stan: request.stan,
+      rrn: request.rrn,
+      terminalId: request.terminalId,
+      responseCode: '00',
+      decidedBy: 'primary',
+      reason,
+    });
+    return once(
+      async () =>
+        (
+          await db.query<{ response: CardReversalResponse }>('select response from card_reversals where stan = $1 and rrn = $2 and terminal_id = $3', [
+            request.stan,
+            request.rrn,
+            request.terminalId,
+          ])
+        ).rows[0]?.response,
+      () =>
+        withTransaction(db, async (tx) => {
+          const original = await findAuthorisation(tx, request.original, true);
+          let response: CardReversalResponse;
+          if (!original || !original.approved || !original.account_id) {
+            response = answer('no approved authorisation to reverse');
+          } else if (original.state !== 'held' && original.state !== 'posted') {
+            response = answer(`authorisation already ${original.state}`);
+          } else {
+            const remaining = Math.min(request.replacementAmountMinor ?? 0, Number(original.outstanding_minor));
+            const released = Number(original.outstanding_minor) - remaining;
+            const type = transactionTypeOf(original.processing_code);
+            if (released > 0 && original.hold_id) {
+              await ledger.releaseHold(tx, original.hold_id, released, original.correlation_id);
+            } else if (released > 0 && original.state === 'posted') {
+              await ledger.post(tx, {
+                kind: 'card.reversal',
+                description: 'reversal',
+                correlationId: original.correlation_id,
+                overdraft: 'enforce',
+                postings: [
+                  { ledgerAccountId: original.account_id, amountMinor: released },
+                  { ledgerAccountId: INTERNAL_ACCOUNTS.cardScheme, amountMinor: -released },
+                ],
+              });
+            }
+            const nextState = remaining === 0 ? 'reversed' : original.state;
+            await tx.query('update card_authorisations set outstanding_minor = $2, state = $3 where id = $1', [original.id, remaining, nextState]);
+            if (original.transaction_id) {
+              const sign = type === 'refund' ? 1 : -1;
+              await feed.update(tx, original.transaction_id, remaining === 0 ? { status: 'reversed' } : { status: original.state === 'posted' ? 'settled' : 'pending', amountMinor: sign * remaining });
+            }
+            response = answer(remaining === 0 ? 'reversed in full' : `partially reversed; ${remaining} remains authorised`);
+          }
+          await tx.query('insert into card_reversals (stan, rrn, terminal_id, response, created_at) values ($1, $2, $3, $4, $5)', [
+            request.stan,
+            request.rrn,
+            request.terminalId,
+            response,
+            clock.now(),
+          ]);
+          return response;
+        }),
+    );
+  }
+
+  async function clear(record: CardClearingRecord): Promise<CardClearingResult> {
+    return once(
+      async () => (await db.query<{ result: CardClearingResult }>('select result from card_clearings where clearing_id = $1', [record.clearingId])).rows[0]?.result,
+      () =>
+        withTransaction(db, async (tx) => {
+          const result = await settle(tx, record);
+          await tx.query('insert into card_clearings (clearing_id, result, created_at) values ($1, $2, $3)', [record.clearingId, result, clock.now()]);
+          return result;
+        }),
+    );
+  }
+
+  async function settle(tx: Tx, record: CardClearingRecord): Promise<CardClearingResult> {
+    const card = await cards.findByPan(tx, record.pan);
+    if (!card) return { clearingId: record.clearingId, status: 'rejected', reason: 'unknown card' };
+    const original = record.original ? await findAuthorisation(tx, record.original, true) : undefined;
+    const type = transactionTypeOf(record.processingCode);
+    if (original?.state === 'posted' || original?.state === 'cleared') {
+      return { clearingId: record.clearingId, status: 'settled', reason: `authorisation already ${original.state === 'posted' ? 'posted as a single message' : 'cleared'}` };
+    }
+    const correlationId = original?.correlation_id ?? randomUUID();
+    const credit = type === 'refund';
+    if (original?.hold_id && original.state === 'held') await ledger.settleHold(tx, original.hold_id);
+    // The network has already paid the merchant: a clearing is posted even past the overdraft limit (and flagged).
+    const overdraft: OverdraftPolicy = 'force';
+    const amount = credit ? record.amountMinor : -record.amountMinor;
+    await ledger.post(tx, {
+      kind: credit ? 'card.refund' : 'card.clearing',
+      description: record.merchant.name,
+      correlationId,
+      overdraft,
+      postings: [
+        { ledgerAccountId: card.accountId, amountMinor: amount },
+        { ledgerAccountId: INTERNAL_ACCOUNTS.cardScheme, amountMinor: -amount },
+      ],
+    });
+    if (original) {
+      await tx.query("update card_authorisations set state = 'cleared', outstanding_minor = 0 where id = $1", [original.id]);
+      if (original.transaction_id) await feed.update(tx, original.transaction_id, { status: 'settled', amountMinor: amount });
+    } else {
+      await feed.record(tx, {
+        accountId: card.accountId,
+        kind: credit ? 'card_refund' : type === 'cash' ? 'cash_withdrawal' : 'card_payment',
+        status: 'settled',
+        amountMinor: amount,
+        currency: record.currency,
+        description: record.merchant.name,
+        merchant: record.merchant,
+        cardId: card.id,
+        correlationId,
+      });
+    }
+    return { clearingId: record.clearingId, status: 'settled' };
+  }
+
+  /**
+   * Stand-in approved this authorisation while it was in charge: record it verbatim (primary's
+   * own decision does not matter now), holding or posting the money even past the overdraft
+   * limit, under stand-in's correlation id. A later reversal or clearing from the network then
+   * finds it by its message key like any other. Returns whether the overdraft was forced.
+   */
+  async function recordStandinApproval(tx: Tx, advice: { cardId: string; correlationId: string; authorisation: ApprovedAuthorisation }): Promise<{ forced: boolean }> {
+    const { authorisation: auth, correlationId } = advice;
+    if (await findAuthorisation(tx, auth, true)) return { forced: false };
+    const card = await cards.find(advice.cardId, tx);
+    if (!card) throw new Error(`stand-in advised a payment on card ${advice.cardId}, which primary does not know`);
+    const type = transactionTypeOf(auth.processingCode);
+    const before = await ledger.lockedBalance(tx, card.accountId);
+    const { holdId, state } = await takeApprovedMoney(tx, { accountId: card.accountId, mti: auth.mti, type, amountMinor: auth.amountMinor, description: auth.merchant.name, correlationId, overdraft: 'force' });
+    const transaction = await feed.record(tx, {
+      accountId: card.accountId,
+      kind: type === 'cash' ? 'cash_withdrawal' : 'card_payment',
+      status: state === 'posted' ? 'settled' : 'pending',
+      amountMinor: -auth.amountMinor,
+      currency: auth.currency,
+      description: auth.merchant.name,
+      merchant: auth.merchant,
+      cardId: card.id,
+      correlationId,
+    });
+    const response: CardAuthorisationResponse = {
+      mti: auth.mti === '0100' ? '0110' : '0210',
+      stan: auth.stan,
+      rrn: auth.rrn,
+      terminalId: auth.terminalId,
+      responseCode: '00',
+      authorisationCode: auth.authorisationCode,
+      approvedAmountMinor: auth.amountMinor,
+      decidedBy: 'standin',
+      reason: 'approved by stand-in; applied from its advice',
+    };
+    await storeAuthorisation(tx, {
+      key: auth,
+      cardId: card.id,
+      accountId: card.accountId,
+      mti: auth.mti,
+      processingCode: auth.processingCode,
+      amountMinor: auth.amountMinor,
+      response,
+      holdId,
+      transactionId: transaction.id,
+      correlationId,
+      state,
+      at: new Date(auth.transmittedAt),
+    });
+    return { forced: before.availableMinor < auth.amountMinor };
+  }
+
+  /** Stand-in reversed (part of) one of its approvals: release that much, under the reversal's correlation id. */
+  async function recordStandinReversal(tx: Tx, advice: { original: MessageKey; reversedAmountMinor: number; remainingAmountMinor: number; correlationId: string }): Promise<void> {
+    const original = await findAuthorisation(tx, advice.original, true);
+    if (!original?.account_id || (original.state !== 'held' && original.state !== 'posted')) return;
+    const release = Math.min(advice.reversedAmountMinor, Number(original.outstanding_minor));
+    if (release <= 0) return;
+    if (original.hold_id) await ledger.releaseHold(tx, original.hold_id, release, advice.correlationId);
+    else {
+      await ledger.post(tx, {
+        kind: 'card.reversal',
+        description: 'reversal (stand-in)',
+        correlationId: advice.correlationId,
+        overdraft: 'force',
+        postings: [
+          { ledgerAccountId: original.account_id, amountMinor: release },
+          { ledgerAccountId: INTERNAL_ACCOUNTS.cardScheme, amountMinor: -release },
+        ],
+      });
+    }
+    const remaining = Number(original.outstanding_minor) - release;
+    await tx.query('update card_authorisations set outstanding_minor = $2, state = $3 where id = $1', [original.id, remaining, remaining === 0 ? 'reversed' : original.state]);
+    if (original.transaction_id) await feed.update(tx, original.transaction_id, remaining === 0 ? { status: 'reversed' } : { status: original.state === 'posted' ? 'settled' : 'pending', amountMinor: -remaining });
+  }
+
+  return { authorise, reverse, clear, recordStandinApproval, recordStandinReversal };
+}
+
+/** What stand-in's advice says it approved (shared-contracts ApprovedCardAuthorisation). */
+export interface ApprovedAuthorisation extends MessageKey {
+  readonly mti: '0100' | '0200';
+  readonly processingCode: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly merchant: CardAuthorisationRequest['merchant'];
+  readonly authorisationCode: string;
+  readonly transmittedAt: string;
+}

@@ -1,0 +1,47 @@
+import type { Migration } from '../platform/migrations';
+
+export const cardProcessorMigrations: Migration[] = [
+  {
+    id: 'card-processor/001-messages',
+    sql: `
+      create table card_authorisations (
+        id uuid primary key,
+        stan char(6) not null,
+        rrn char(12) not null,
+        terminal_id text not null,
+        card_id uuid,
+        account_id uuid,
+        mti char(4) not null,
+        processing_code char(6) not null,
+        amount_minor bigint not null,
+        -- what is still authorised after partial reversals
+        outstanding_minor bigint not null,
+        response json not null,
+        approved boolean not null,
+        hold_id uuid,
+        transaction_id uuid,
+        correlation_id uuid not null,
+        state text not null check (state in ('declined', 'held', 'posted', 'reversed', 'cleared')),
+        created_at timestamptz not null,
+        -- a repeated message (same STAN, RRN and terminal) gets the original answer
+        unique (stan, rrn, terminal_id)
+      );
+      create index card_cash_by_day on card_authorisations (card_id, created_at) where approved and processing_code like '01%';
+
+      create table card_reversals (
+        stan char(6) not null,
+        rrn char(12) not null,
+        terminal_id text not null,
+        response json not null,
+        created_at timestamptz not null,
+        primary key (stan, rrn, terminal_id)
+      );
+
+      create table card_clearings (
+        clearing_id text primary key,
+        result json not null,
+        created_at timestamptz not null
+      );
+    `,
+  },
+];

@@ -1,0 +1,49 @@
+import { constants, createCipheriv, createHmac, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
+import type { PublicKeyEncryptedValue, SymmetricEncryptedValue } from '@bank/shared-contracts';
+
+/** Primary's own AES-256 key (keyset A), for PANs at rest. */
+export interface PanKey {
+  readonly keyset: 'A';
+  readonly keyId: string;
+  readonly key: Buffer;
+}
+
+/** Stand-in's public key (keyset B): primary can encrypt for stand-in but never decrypt. */
+export interface StandinPublicKey {
+  readonly keyset: 'B';
+  readonly keyId: string;
+  readonly publicKey: KeyObject;
+}
+
+export interface PanKeys {
+  /** Encrypts PANs at rest in primary. */
+  readonly primary: PanKey;
+  /** What PANs are encrypted for before they cross to stand-in. */
+  readonly standin: StandinPublicKey;
+  /** HMAC key for looking a card up by PAN without decrypting every card. */
+  readonly indexKey: Buffer;
+}
+
+export function encryptPanForStandin(key: StandinPublicKey, pan: string): PublicKeyEncryptedValue {
+  const ciphertext = publicEncrypt({ key: key.publicKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, Buffer.from(pan, 'utf8'));
+  return { algorithm: 'rsa-oaep-256', keyset: key.keyset, keyId: key.keyId, ciphertextBase64: ciphertext.toString('base64') };
+}
+
+export function encryptPan(key: PanKey, pan: string): SymmetricEncryptedValue {
+  const iv = randomBytes(12);
+  const cipher = createCipheriv('aes-256-gcm', key.key, iv);
+  cipher.setAAD(Buffer.from(`${key.keyset}:${key.keyId}`));
+  const ciphertext = Buffer.concat([cipher.update(pan, 'utf8'), cipher.final()]);
+  return {
+    keyset: key.keyset,
+    keyId: key.keyId,
+    algorithm: 'aes-256-gcm',
+    ivBase64: iv.toString('base64'),
+    ciphertextBase64: ciphertext.toString('base64'),
+    authTagBase64: cipher.getAuthTag().toString('base64'),
+  };
+}
+
+export function panIndex(indexKey: Buffer, pan: string): Buffer {
+  return createHmac('sha256', indexKey).update(pan).digest();
+}

@@ -1,0 +1,60 @@
+import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
+import fs from 'node:fs';
+import type { PanKeys } from './cards/pan-crypto';
+
+export interface PrimaryConfig {
+  readonly port: number;
+  readonly databaseUrl: string;
+  readonly redisUrl: string;
+  readonly kafkaBrokers: string[];
+  readonly internalToken: string;
+  readonly keys: PanKeys;
+  readonly logLevel: string;
+  /** Where outbound Faster Payments are submitted (the payment-network simulator locally). */
+  readonly fasterPaymentsSchemeUrl: string;
+}
+
+function required(env: NodeJS.ProcessEnv, name: string): string {
+  const value = env[name];
+  if (!value) throw new Error(`${name} is not set: \`npm start\` sets it; to run primary alone, export it (see \`npm run infra -- env\`)`);
+  return value;
+}
+
+/**
+ * A 32-byte key from the environment (base64). Outside production a missing key is derived from
+ * its name, so a local stack works without set-up; production refuses to start without it.
+ */
+function key(env: NodeJS.ProcessEnv, name: string): Buffer {
+  const value = env[name];
+  if (value) {
+    const decoded = Buffer.from(value, 'base64');
+    if (decoded.length !== 32) throw new Error(`${name} must be 32 bytes, base64-encoded`);
+    return decoded;
+  }
+  if (env.NODE_ENV === 'production') throw new Error(`${name} must be set in production`);
+  return createHash('sha256').update(`local-development-only:${name}`).digest();
+}
+
+/** Stand-in's public key B, as PEM in the environment or in a file (`npm start` generates a local pair). */
+function standinPublicKey(env: NodeJS.ProcessEnv): KeyObject {
+  const pem = env.STANDIN_PAN_PUBLIC_KEY_B ?? (env.STANDIN_PAN_PUBLIC_KEY_B_FILE ? fs.readFileSync(env.STANDIN_PAN_PUBLIC_KEY_B_FILE, 'utf8') : undefined);
+  if (!pem) throw new Error('STANDIN_PAN_PUBLIC_KEY_B (PEM) or STANDIN_PAN_PUBLIC_KEY_B_FILE must be set: it is what card numbers are encrypted for before they cross to stand-in');
+  return createPublicKey(pem);
+}
+
+export function loadPrimaryConfig(env: NodeJS.ProcessEnv = process.env): PrimaryConfig {
+  return {
+    port: Number(env.PORT ?? 8100),
+    databaseUrl: required(env, 'PRIMARY_DATABASE_URL'),
+    redisUrl: required(env, 'PRIMARY_REDIS_URL'),
+    kafkaBrokers: required(env, 'KAFKA_BROKERS').split(','),
+    internalToken: env.PRIMARY_INTERNAL_TOKEN ?? (env.NODE_ENV === 'production' ? required(env, 'PRIMARY_INTERNAL_TOKEN') : 'local-internal-token'),
+    keys: {
+      primary: { keyset: 'A', keyId: env.PRIMARY_PAN_KEY_A_ID ?? 'A-local', key: key(env, 'PRIMARY_PAN_KEY_A') },
+      standin: { keyset: 'B', keyId: env.STANDIN_PAN_KEY_B_ID ?? 'B-local', publicKey: standinPublicKey(env) },
+      indexKey: key(env, 'PRIMARY_PAN_INDEX_KEY'),
+    },
+    logLevel: env.LOG_LEVEL ?? 'info',
+    fasterPaymentsSchemeUrl: env.FASTER_PAYMENTS_SCHEME_URL ?? 'http://127.0.0.1:8600/faster-payments',
+  };
+}

@@ -1,0 +1,20 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { parseInput } from '../platform/http';
+import { AccountIdParams } from '../accounts/routes';
+import type { AccountsService } from '../accounts/accounts-service';
+import type { FeedService } from './feed-service';
+
+const FeedQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(100, { error: 'expected a page size from 1 to 100' }).default(20),
+  before: z.string().regex(/^\d+$/, { error: 'expected the cursor from the previous page' }).optional(),
+});
+
+export function feedRoutes(app: FastifyInstance, deps: { feed: FeedService; accounts: AccountsService; customer: (request: FastifyRequest) => Promise<string> }): void {
+  app.get('/accounts/:accountId/transactions', async (request) => {
+    const { accountId } = parseInput('account path', AccountIdParams, request.params);
+    const account = await deps.accounts.findOwned(await deps.customer(request), accountId);
+    const query = parseInput('feed query', FeedQuery, request.query);
+    return deps.feed.list(account.id, query.before === undefined ? { limit: query.limit } : { limit: query.limit, before: query.before });
+  });
+}

@@ -1,0 +1,2 @@
+export { buildPrimary, type PrimaryDependencies } from './app';
+export { PRIMARY_MIGRATIONS } from './migrations';

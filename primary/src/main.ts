@@ -1,0 +1,61 @@
+import { Kafka, logLevel } from 'kafkajs';
+import { buildPrimary } from './app';
+import { loadPrimaryConfig } from './config';
+import { systemClock } from './platform/clock';
+import { createRedisCache } from './platform/cache';
+import { createPool } from './platform/db';
+import { createLogger } from './platform/logger';
+import { createMetrics } from './platform/metrics';
+import { startOutboxRelay } from './outbox/relay';
+import { httpFasterPaymentsScheme } from './transfers/faster-payments-scheme';
+import { startNotificationsConsumer } from './notifications/notifications-consumer';
+
+// Primary as one process: the HTTP APIs and the outbox relay.
+async function main(): Promise<void> {
+  const config = loadPrimaryConfig();
+  const logger = createLogger({ name: 'primary', level: config.logLevel });
+  const db = createPool(config.databaseUrl);
+  const metrics = createMetrics();
+  const fasterPaymentsScheme = httpFasterPaymentsScheme({ url: config.fasterPaymentsSchemeUrl });
+  const cache = createRedisCache({ url: config.redisUrl, logger });
+  const { app, services } = buildPrimary({ db, clock: systemClock, keys: config.keys, internalToken: config.internalToken, logger, metrics, fasterPaymentsScheme, cache });
+
+  const kafka = new Kafka({ clientId: 'primary-outbox-relay', brokers: config.kafkaBrokers, logLevel: logLevel.ERROR, connectionTimeout: 2_000, requestTimeout: 5_000, retry: { retries: 2 } });
+  const relay = startOutboxRelay({ db, kafka, logger, metrics });
+  // Notifications must not keep primary from serving: if Kafka is down at start, keep trying.
+  let notificationsConsumer: { stop(): Promise<void> } | undefined;
+  const startNotifications = () =>
+    startNotificationsConsumer({ kafka, notifications: services.notifications, logger }).then(
+      (started) => void (notificationsConsumer = started),
+      (error: unknown) => {
+        logger.warn({ err: error }, 'notifications consumer could not start; retrying in 5 s');
+        setTimeout(startNotifications, 5_000).unref();
+      },
+    );
+  void startNotifications();
+
+  // Outbound payments whose scheme answer never came are asked again, with the same FPS id.
+  const retryTimer = setInterval(() => {
+    services.transfers.retryUnanswered().catch((error: unknown) => logger.warn({ err: error }, 'retrying unanswered Faster Payments failed'));
+  }, 5_000);
+
+  await app.listen({ port: config.port, host: '127.0.0.1' });
+  logger.info({ port: config.port }, 'primary listening');
+
+  const shutdown = async () => {
+    clearInterval(retryTimer);
+    await app.close();
+    await relay.stop();
+    await notificationsConsumer?.stop().catch(() => undefined);
+    await cache.close();
+    await db.end();
+    process.exit(0);
+  };
+  process.once('SIGTERM', () => void shutdown());
+  process.once('SIGINT', () => void shutdown());
+}
+
+main().catch((error: unknown) => {
+  console.error(`primary failed to start: ${(error as Error).message}`);
+  process.exit(1);
+});

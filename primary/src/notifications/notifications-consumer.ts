@@ -1,0 +1,41 @@
+import type { Kafka } from 'kafkajs';
+import type { Logger } from 'pino';
+import { KAFKA_TOPICS, PrimaryEvent, PrimaryEventHeader } from '@bank/shared-contracts';
+import type { NotificationsService } from './notifications-service';
+
+/**
+ * Reads primary's own events and records a notification per card payment and transfer.
+ * At-least-once from Kafka; the notification table's unique key makes it exactly-once.
+ * Offsets are committed only after the batch is recorded.
+ */
+export async function startNotificationsConsumer(deps: { kafka: Kafka; notifications: NotificationsService; logger: Logger; groupId?: string }) {
+  const consumer = deps.kafka.consumer({
+    groupId: deps.groupId ?? 'primary-notifications',
+    sessionTimeout: 30_000,
+    heartbeatInterval: 3_000,
+    // Keep trying when Kafka goes away: notifications catch up when it is back.
+    retry: { retries: 10, restartOnFailure: async () => true },
+  });
+  await consumer.connect();
+  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
+  await consumer.subscribe({ topic: KAFKA_TOPICS.primaryEvents.name, fromBeginning: false });
+  await consumer.run({
+    eachBatchAutoResolve: false,
+    eachBatch: async ({ batch, resolveOffset, heartbeat }) => {
+      for (const message of batch.messages) {
+        const raw: unknown = JSON.parse(message.value?.toString() ?? 'null');
+        const header = PrimaryEventHeader.safeParse(raw);
+        if (header.success && header.data.type === 'transaction.recorded') {
+          const event = PrimaryEvent.safeParse(raw);
+          if (event.success && event.data.type === 'transaction.recorded') await deps.notifications.record(event.data);
+          else deps.logger.error({ offset: message.offset, partition: batch.partition }, 'skipping an invalid transaction event');
+        }
+        resolveOffset(message.offset);
+        await heartbeat();
+      }
+    },
+  });
+  // Returning only once partitions are assigned: events committed after this are seen.
+  await Promise.race([joined, new Promise((resolve) => setTimeout(resolve, 30_000).unref())]);
+  return { stop: () => consumer.disconnect() };
+}

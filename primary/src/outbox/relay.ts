@@ -1,0 +1,110 @@
+import CircuitBreaker from 'opossum';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Logger } from 'pino';
+import { KAFKA_TOPICS } from '@bank/shared-contracts';
+import type { Db } from '../platform/db';
+import type { PrimaryMetrics } from '../platform/metrics';
+
+export interface OutboxRelayOptions {
+  readonly batchSize: number;
+  readonly idleDelayMs: number;
+  readonly sendTimeoutMs: number;
+}
+
+const DEFAULTS: OutboxRelayOptions = { batchSize: 500, idleDelayMs: 50, sendTimeoutMs: 5_000 };
+
+// One relay at a time per database: a second process waits on this lock rather than
+// publishing the same rows twice in a different order.
+const RELAY_LOCK = 7_310_002;
+
+/**
+ * Publishes committed outbox rows to Kafka (key: account id), oldest first, then marks them
+ * published. At-least-once: a crash between send and mark re-sends, and consumers dedupe by
+ * (account, sequence). When Kafka is down the breaker opens, rows wait, and drain after.
+ */
+// After this many failed sends in a row the producer is replaced: an idempotent producer whose
+// broker was killed can be left with sequence numbers the restarted broker rejects for ever.
+const FAILURES_BEFORE_NEW_PRODUCER = 3;
+
+export function startOutboxRelay(deps: { db: Db; kafka: Kafka; logger: Logger; metrics: PrimaryMetrics }, options: Partial<OutboxRelayOptions> = {}) {
+  const settings = { ...DEFAULTS, ...options };
+  let running = true;
+  // Idempotent with one request in flight: kafkajs's own retries cannot duplicate or reorder a batch.
+  const newProducer = (): Producer => deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  let producer = newProducer();
+  let connected = false;
+  let failuresInARow = 0;
+
+  const send = new CircuitBreaker(
+    async (messages: { key: string; value: string }[]) => {
+      try {
+        if (!connected) {
+          await producer.connect();
+          connected = true;
+        }
+        await producer.send({ topic: KAFKA_TOPICS.primaryEvents.name, acks: -1, timeout: settings.sendTimeoutMs, messages });
+        failuresInARow = 0;
+      } catch (error) {
+        if (++failuresInARow >= FAILURES_BEFORE_NEW_PRODUCER) {
+          const broken = producer;
+          producer = newProducer();
+          connected = false;
+          failuresInARow = 0;
+          void broken.disconnect().catch(() => undefined);
+        }
+        throw error;
+      }
+    },
+    { timeout: settings.sendTimeoutMs + 1_000, volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeout: 2_000, name: 'outbox-relay-kafka' },
+  );
+  send.on('open', () => deps.logger.error({ breaker: 'outbox-relay-kafka' }, 'Kafka unreachable: outbox relay paused, events wait in the outbox'));
+  send.on('close', () => deps.logger.info({ breaker: 'outbox-relay-kafka' }, 'Kafka reachable again: outbox relay draining'));
+
+  async function relayOnce(): Promise<number> {
+    const client = await deps.db.connect();
+    try {
+      const locked = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [RELAY_LOCK]);
+      if (!locked.rows[0]?.locked) return 0;
+      try {
+        const { rows } = await client.query<{ id: string; account_id: string; event: unknown }>(
+          'select id, account_id, event from outbox_events where published_at is null order by id limit $1',
+          [settings.batchSize],
+        );
+        if (rows.length === 0) return 0;
+        await send.fire(rows.map((row) => ({ key: row.account_id, value: JSON.stringify(row.event) })));
+        await client.query('update outbox_events set published_at = now() where id = any($1::bigint[])', [rows.map((row) => row.id)]);
+        deps.metrics.outboxPublished.inc(rows.length);
+        return rows.length;
+      } finally {
+        await client.query('select pg_advisory_unlock($1)', [RELAY_LOCK]);
+      }
+    } finally {
+      client.release();
+    }
+  }
+
+  async function loop(): Promise<void> {
+    while (running) {
+      let published = 0;
+      try {
+        published = await relayOnce();
+      } catch (error) {
+        if (!send.opened) deps.logger.warn({ err: error }, 'outbox relay pass failed; retrying');
+        await new Promise((resolve) => setTimeout(resolve, 500));
+      }
+      if (published === 0) await new Promise((resolve) => setTimeout(resolve, settings.idleDelayMs));
+    }
+  }
+
+  const stopped = loop();
+  return {
+    /** Rows not yet published: the backlog an operator watches while Kafka is down. */
+    backlog: async () => Number((await deps.db.query<{ count: string }>('select count(*) from outbox_events where published_at is null')).rows[0]?.count ?? 0),
+    async stop() {
+      running = false;
+      await stopped;
+      send.shutdown();
+      await producer.disconnect().catch(() => undefined);
+    },
+  };
+}

@@ -1,0 +1,32 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { BankAccountParty } from '@bank/shared-contracts';
+import { parseInput } from '../platform/http';
+import { AccountIdParams } from '../accounts/routes';
+import type { AccountsService } from '../accounts/accounts-service';
+import type { PayeesService } from './payees-service';
+
+const PayeeParams = AccountIdParams.extend({ payeeId: z.uuid({ error: 'expected a payee id (UUID)' }) });
+
+export function payeesRoutes(app: FastifyInstance, deps: { payees: PayeesService; accounts: AccountsService; customer: (request: FastifyRequest) => Promise<string> }): void {
+  const { payees, accounts, customer } = deps;
+
+  app.post('/accounts/:accountId/payees', async (request, reply) => {
+    const { accountId } = parseInput('account path', AccountIdParams, request.params);
+    const account = await accounts.findOwned(await customer(request), accountId);
+    return reply.code(201).send(await payees.add(account.id, parseInput('payee', BankAccountParty, request.body)));
+  });
+
+  app.get('/accounts/:accountId/payees', async (request) => {
+    const { accountId } = parseInput('account path', AccountIdParams, request.params);
+    const account = await accounts.findOwned(await customer(request), accountId);
+    return { payees: await payees.list(account.id) };
+  });
+
+  app.delete('/accounts/:accountId/payees/:payeeId', async (request, reply) => {
+    const params = parseInput('payee path', PayeeParams, request.params);
+    const account = await accounts.findOwned(await customer(request), params.accountId);
+    await payees.remove(account.id, params.payeeId);
+    return reply.code(204).send();
+  });
+}

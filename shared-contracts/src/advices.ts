@@ -1,0 +1,99 @@
+import { z } from 'zod';
+import { AccountId, BankAccountParty, CardId, CorrelationId, CurrencyCode, NonNegativeAmountMinor, PositiveAmountMinor, Timestamp, Uuid } from './primitives';
+import { AuthorisationCode, Merchant, MessageKey, ProcessingCode } from './card-scheme';
+import { FpsId } from './faster-payments';
+
+// Advices: every effect stand-in created, relayed to primary over Pub/Sub (ordering key:
+// account id) and applied there verbatim, exactly once. Stand-in's advice log is the truth.
+
+export const ADVICE_SCHEMA_VERSION = 1;
+
+export const AdviceHeader = z.object({
+  adviceId: Uuid,
+  type: z.string().min(1),
+  accountId: AccountId,
+  /** Per-account in stand-in, gap-free from 1: primary applies each account's advices in order. */
+  sequence: z.int().positive({ error: 'expected a per-account advice sequence starting at 1' }),
+  /** Shared by stand-in's transaction and the one primary creates from this advice. */
+  correlationId: CorrelationId,
+  createdAt: Timestamp,
+  schemaVersion: z.literal(ADVICE_SCHEMA_VERSION, { error: `expected schemaVersion ${ADVICE_SCHEMA_VERSION}` }),
+});
+export type AdviceHeader = z.infer<typeof AdviceHeader>;
+
+/** What stand-in approved, as the network sent it (the PAN is not carried: the card id is). */
+export const ApprovedCardAuthorisation = MessageKey.extend({
+  mti: z.enum(['0100', '0200']),
+  processingCode: ProcessingCode,
+  amountMinor: PositiveAmountMinor,
+  currency: CurrencyCode,
+  merchant: Merchant,
+  authorisationCode: AuthorisationCode,
+  transmittedAt: Timestamp,
+}).strict();
+
+export const CardPaymentApprovedPayload = z.strictObject({ cardId: CardId, authorisation: ApprovedCardAuthorisation });
+export const CashWithdrawnPayload = z.strictObject({ cardId: CardId, authorisation: ApprovedCardAuthorisation });
+
+export const CardPaymentReversedPayload = z.strictObject({
+  cardId: CardId,
+  original: MessageKey,
+  /** The correlation id of the approval being reversed. */
+  originalCorrelationId: CorrelationId,
+  reversedAmountMinor: PositiveAmountMinor,
+  remainingAmountMinor: NonNegativeAmountMinor,
+});
+
+export const TransferSentPayload = z.strictObject({
+  fpsId: FpsId,
+  amountMinor: PositiveAmountMinor,
+  creditor: BankAccountParty,
+  reference: z.string().max(18),
+});
+
+export const TransferReceivedPayload = z.strictObject({
+  fpsId: FpsId,
+  amountMinor: PositiveAmountMinor,
+  debtor: BankAccountParty,
+  reference: z.string().max(18),
+});
+
+export const CardFreezePayload = z.strictObject({
+  cardId: CardId,
+  requestedBy: z.enum(['customer', 'operator']),
+});
+
+function advice<T extends string, P extends z.ZodType>(type: T, payload: P) {
+  return AdviceHeader.extend({ type: z.literal(type), payload }).strict();
+}
+
+export const CardPaymentApprovedAdvice = advice('card_payment.approved', CardPaymentApprovedPayload);
+export const CardPaymentReversedAdvice = advice('card_payment.reversed', CardPaymentReversedPayload);
+export const CashWithdrawnAdvice = advice('cash.withdrawn', CashWithdrawnPayload);
+export const TransferSentAdvice = advice('transfer.sent', TransferSentPayload);
+export const TransferReceivedAdvice = advice('transfer.received', TransferReceivedPayload);
+export const CardFrozenAdvice = advice('card.frozen', CardFreezePayload);
+export const CardUnfrozenAdvice = advice('card.unfrozen', CardFreezePayload);
+
+export const Advice = z.discriminatedUnion('type', [
+  CardPaymentApprovedAdvice,
+  CardPaymentReversedAdvice,
+  CashWithdrawnAdvice,
+  TransferSentAdvice,
+  TransferReceivedAdvice,
+  CardFrozenAdvice,
+  CardUnfrozenAdvice,
+]);
+export type Advice = z.infer<typeof Advice>;
+export type AdviceType = Advice['type'];
+export const ADVICE_TYPES = Advice.options.map((option) => option.shape.type.value);
+
+/** What goes on the dead-letter topic when an advice cannot be parsed or applied. */
+export const DeadLetteredAdvice = z.strictObject({
+  messageId: z.string(),
+  receivedAt: Timestamp,
+  reason: z.string(),
+  /** The raw message body, base64, exactly as received. */
+  bodyBase64: z.base64(),
+});
+export type DeadLetteredAdvice = z.infer<typeof DeadLetteredAdvice>;

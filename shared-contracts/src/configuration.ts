@@ -1,0 +1,178 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import { Timestamp } from './primitives';
+
+// The stand-in configuration document: the same in primary's and stand-in's configuration
+// services. Every change produces a new, higher version; a write based on a stale version is
+// rejected, so the two services converge on the highest version without merging.
+
+export const UserId = z.string().regex(/^[0-9A-Za-z_-]{1,64}$/, { error: 'expected a user id of 1 to 64 letters, digits, _ or -' });
+
+/** Who a stand-in component is enabled for. */
+export const Targeting = z.discriminatedUnion(
+  'mode',
+  [
+    z.strictObject({ mode: z.literal('nobody') }),
+    z.strictObject({ mode: z.literal('everyone') }),
+    z.strictObject({
+      mode: z.literal('users'),
+      userIds: z.array(UserId).min(1, { error: 'expected at least one user id' }).max(10_000, { error: 'expected at most 10,000 user ids; use a percentage' }),
+    }),
+    z.strictObject({
+      mode: z.literal('percent'),
+      /** Users whose stable hash bucket (0-99) is below this are enabled. */
+      percent: z.int().min(0).max(100, { error: 'expected a percentage from 0 to 100' }),
+    }),
+  ],
+  { error: 'expected targeting with mode nobody, everyone, users or percent' },
+);
+export type Targeting = z.infer<typeof Targeting>;
+
+export const StandinComponent = z.enum(['cardPaymentsInbound', 'cardPaymentsOutbound', 'fasterPaymentsInbound', 'fasterPaymentsOutbound', 'app']);
+export type StandinComponent = z.infer<typeof StandinComponent>;
+
+export const ConfigurationDocument = z.strictObject({
+  version: z.int().min(0, { error: 'expected a non-negative version' }),
+  updatedAt: Timestamp,
+  updatedBy: z.string().min(1).max(100),
+  reason: z.string().min(1, { error: 'expected a reason for the change' }).max(500),
+  /**
+   * Direction is the money's, seen from the customer's account (see PAYMENT_DIRECTIONS): card
+   * outbound = spending (authorisations and their reversals, purchases and cash), card inbound =
+   * refund authorisations; Faster Payments inbound = credits from the scheme, outbound = sends.
+   */
+  components: z.strictObject({
+    cardPaymentsInbound: Targeting,
+    cardPaymentsOutbound: Targeting,
+    fasterPaymentsInbound: Targeting,
+    fasterPaymentsOutbound: Targeting,
+    app: Targeting,
+  }),
+  /** Scale stand-in up ahead of enabling it. */
+  prescale: z.boolean(),
+  /** The data-centre gateway sends payment traffic straight to stand-in, bypassing primary. */
+  directConnect: z.boolean(),
+});
+export type ConfigurationDocument = z.infer<typeof ConfigurationDocument>;
+
+/** A change request: the version it was based on must still be current, or it is rejected. */
+export const ConfigurationChange = z.strictObject({
+  basedOnVersion: z.int().min(0),
+  reason: z.string().min(1, { error: 'expected a reason for the change' }).max(500),
+  components: ConfigurationDocument.shape.components.partial().optional(),
+  prescale: z.boolean().optional(),
+  directConnect: z.boolean().optional(),
+});
+export type ConfigurationChange = z.infer<typeof ConfigurationChange>;
+
+/** Which stand-in component each kind of payment belongs to; the CLI's --scheme and --direction name these. */
+export const PAYMENT_COMPONENTS = {
+  card: { inbound: 'cardPaymentsInbound', outbound: 'cardPaymentsOutbound' },
+  fps: { inbound: 'fasterPaymentsInbound', outbound: 'fasterPaymentsOutbound' },
+} as const satisfies Record<'card' | 'fps', Record<'inbound' | 'outbound', StandinComponent>>;
+
+export const PAYMENT_COMPONENT_NAMES = ['cardPaymentsInbound', 'cardPaymentsOutbound', 'fasterPaymentsInbound', 'fasterPaymentsOutbound'] as const satisfies readonly StandinComponent[];
+
+/**
+ * The document both platforms start from. Identical bytes on both sides, so two fresh platforms
+ * agree before anyone has changed anything.
+ */
+export const INITIAL_CONFIGURATION: Readonly<ConfigurationDocument> = {
+  version: 0,
+  updatedAt: '1970-01-01T00:00:00.000Z',
+  updatedBy: 'initial',
+  reason: 'initial configuration: stand-in off for everyone',
+  components: {
+    cardPaymentsInbound: { mode: 'nobody' },
+    cardPaymentsOutbound: { mode: 'nobody' },
+    fasterPaymentsInbound: { mode: 'nobody' },
+    fasterPaymentsOutbound: { mode: 'nobody' },
+    app: { mode: 'nobody' },
+  },
+  prescale: false,
+  directConnect: false,
+};
+
+/**
+ * A user's stable bucket, 0 to 99: the first four bytes of SHA-256 of the user id. Both platforms
+ * use this one definition, so "percent: 10" means the same users on each side, and raising the
+ * percentage only ever adds users.
+ */
+export function userBucket(userId: string): number {
+  return createHash('sha256').update(userId, 'utf8').digest().readUInt32BE(0) % 100;
+}
+
+/** Whether a targeting rule covers this user. Without a user only `everyone` does. */
+export function isTargeted(targeting: Targeting, userId: string | undefined): boolean {
+  switch (targeting.mode) {
+    case 'nobody':
+      return false;
+    case 'everyone':
+      return true;
+    case 'users':
+      return userId !== undefined && targeting.userIds.includes(userId);
+    case 'percent':
+      return userId !== undefined && userBucket(userId) < targeting.percent;
+  }
+}
+
+/** Two documents say the same thing (same version and the same content). */
+export function sameConfiguration(a: ConfigurationDocument, b: ConfigurationDocument): boolean {
+  return canonicalJson(a) === canonicalJson(b);
+}
+
+function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value);
+}
+
+/**
+ * The configuration API, the same on both platforms.
+ * - GET  current: the document (operator or internal token).
+ * - POST changes: a ConfigurationChange (operator token only); 409 CONFIGURATION_STALE if its
+ *   basedOnVersion is not the current version; answers the new document.
+ * - POST adopt: a whole ConfigurationDocument from the other platform (operator or internal
+ *   token); taken only if its version is higher, so a platform back from an outage catches up and
+ *   nothing is merged. Answers an AdoptResult.
+ * - GET  audit: every version this platform has held, newest first (operator token).
+ */
+export const CONFIGURATION_ROUTES = {
+  current: '/configuration',
+  changes: '/configuration/changes',
+  adopt: '/configuration/adopt',
+  audit: '/configuration/audit',
+} as const;
+
+export const AdoptResult = z.strictObject({
+  adopted: z.boolean(),
+  /** Why not, when not: already at this version, or it holds a higher one. */
+  reason: z.string().optional(),
+  current: ConfigurationDocument,
+});
+export type AdoptResult = z.infer<typeof AdoptResult>;
+
+export const ConfigurationAuditEntry = z.strictObject({
+  version: z.int().min(0),
+  /** When this platform recorded it (the document's updatedAt is when it was decided). */
+  recordedAt: Timestamp,
+  /** `change`: made here by an operator; `adopted`: taken from the other platform. */
+  source: z.enum(['change', 'adopted']),
+  /** Who made the change here, or who sent the document to adopt. */
+  recordedBy: z.string().min(1).max(100),
+  document: ConfigurationDocument,
+});
+export type ConfigurationAuditEntry = z.infer<typeof ConfigurationAuditEntry>;
+
+export const ConfigurationAudit = z.strictObject({ entries: z.array(ConfigurationAuditEntry) });
+export type ConfigurationAudit = z.infer<typeof ConfigurationAudit>;
+
+/** The error codes of the configuration API, so a client can tell a stale write from a bad one. */
+export const CONFIGURATION_ERROR_CODES = {
+  stale: 'CONFIGURATION_STALE',
+  operatorTokenRequired: 'CONFIGURATION_OPERATOR_TOKEN_REQUIRED',
+  invalid: 'CONFIGURATION_INVALID',
+} as const;

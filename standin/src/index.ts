@@ -1,0 +1,3 @@
+export { STANDIN_SCHEMA } from './store/schema';
+export { openDatabase, upgradeSchema, inTransaction, type Database, type Session } from './store/database';
+export { takeCustodyOfPan, panLookup, cardKeysFromEnvironment, type StandinCardKeys, type SealedPan } from './cards/card-numbers';

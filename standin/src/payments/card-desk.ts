@@ -1,0 +1,171 @@
+import { randomInt, randomUUID } from 'node:crypto';
+import type { CardAuthorisationRequest, CardAuthorisationResponse, CardReversalRequest, CardReversalResponse } from '@bank/shared-contracts';
+import { recordAdvice } from '../advices/advice-log';
+import { findCard } from '../cards/card-directory';
+import type { StandinCardKeys } from '../cards/card-numbers';
+import { inTransaction, type Database, type Session } from '../store/database';
+import { standinBalance } from '../views/balance-view';
+import { judgeAuthorisation, type RiskLimits } from './authorisation-rules';
+
+// Stand-in's scheme desk for cards: authorisations and reversals, each answered once per
+// (STAN, RRN, terminal). An approval is an own transaction plus an advice, in one commit.
+
+export interface CardDeskDependencies {
+  readonly database: Database;
+  readonly keys: Pick<StandinCardKeys, 'lookupKey'>;
+  readonly limits: RiskLimits;
+  readonly now: () => Date;
+}
+
+const midnightUtc = (at: Date) => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
+const approvalCode = () => randomInt(0, 36 ** 6).toString(36).toUpperCase().padStart(6, '0');
+
+async function answered<T>(db: Database | Session, key: { stan: string; rrn: string; terminalId: string }): Promise<T | undefined> {
+  const { rows } = await db.query<{ response: T }>('select response from card_messages where stan = $1 and rrn = $2 and terminal_id = $3', [key.stan, key.rrn, key.terminalId]);
+  return rows[0]?.response;
+}
+
+/** A duplicate racing us loses on the primary key; it then gets the answer that won. */
+async function answerOnce<T>(db: Database, key: { stan: string; rrn: string; terminalId: string }, decide: () => Promise<T>): Promise<T> {
+  const earlier = await answered<T>(db, key);
+  if (earlier) return earlier;
+  try {
+    return await decide();
+  } catch (failure) {
+    if ((failure as { code?: string }).code !== '23505') throw failure;
+    const winner = await answered<T>(db, key);
+    if (!winner) throw failure;
+    return winner;
+  }
+}
+
+export function createCardDesk(deps: CardDeskDependencies) {
+  const { database, keys, limits, now } = deps;
+
+  async function authorise(message: CardAuthorisationRequest): Promise<CardAuthorisationResponse> {
+    return answerOnce(database, message, () =>
+      inTransaction(database, async (session) => {
+        const at = now();
+        const card = await findCard(session, keys, { pan: message.pan });
+        const transactionType = message.processingCode.slice(0, 2);
+        let spendableMinor = 0;
+        let approvedTodayMinor = 0;
+        let cashTodayMinor = 0;
+        if (card) {
+          // One decision per account at a time: stand-in has no balance row to lock, so it locks the account id.
+          await session.query('select pg_advisory_xact_lock(hashtextextended($1, 7))', [card.accountId]);
+          spendableMinor = (await standinBalance(session, card.accountId))?.spendableMinor ?? 0;
+          const today = await session.query<{ all_minor: string; cash_minor: string }>(
+            `select coalesce(sum(remaining_minor), 0) as all_minor,
+                    coalesce(sum(remaining_minor) filter (where card_id = $2 and processing_code like '01%'), 0) as cash_minor
+             from card_messages where account_id = $1 and kind = 'authorisation' and approved and received_at >= $3`,
+            [card.accountId, card.cardId, midnightUtc(at)],
+          );
+          approvedTodayMinor = Number(today.rows[0]!.all_minor);
+          cashTodayMinor = Number(today.rows[0]!.cash_minor);
+        }
+        const verdict = judgeAuthorisation({
+          ...(card ? { card } : {}),
+          presentedExpiry: message.expiry,
+          transactionType,
+          currency: message.currency,
+          amountMinor: message.amountMinor,
+          spendableMinor,
+          approvedTodayMinor,
+          cashTodayMinor,
+          today: at,
+          limits,
+        });
+        const approved = verdict.code === '00';
+        const correlationId = approved ? randomUUID() : null;
+        const response: CardAuthorisationResponse = {
+          mti: message.mti === '0100' ? '0110' : '0210',
+          stan: message.stan,
+          rrn: message.rrn,
+          terminalId: message.terminalId,
+          responseCode: verdict.code,
+          ...(approved ? { authorisationCode: approvalCode() } : {}),
+          approvedAmountMinor: approved ? message.amountMinor : 0,
+          decidedBy: 'standin',
+          reason: verdict.why,
+        };
+        if (approved && card && correlationId) {
+          const cash = transactionType === '01';
+          await session.query(
+            `insert into own_transactions (correlation_id, account_id, kind, status, amount_minor, description, merchant, card_id, created_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+            [correlationId, card.accountId, cash ? 'cash_withdrawal' : 'card_payment', message.mti === '0200' ? 'settled' : 'pending', -message.amountMinor, message.merchant.name, message.merchant, card.cardId, at],
+          );
+          const authorisation = {
+            stan: message.stan,
+            rrn: message.rrn,
+            terminalId: message.terminalId,
+            mti: message.mti,
+            processingCode: message.processingCode,
+            amountMinor: message.amountMinor,
+            currency: message.currency,
+            merchant: message.merchant,
+            authorisationCode: response.authorisationCode!,
+            transmittedAt: message.transmittedAt,
+          };
+          await recordAdvice(session, { type: cash ? 'cash.withdrawn' : 'card_payment.approved', accountId: card.accountId, correlationId, payload: { cardId: card.cardId, authorisation }, at });
+        }
+        await session.query(
+          `insert into card_messages (stan, rrn, terminal_id, kind, card_id, account_id, processing_code, approved, amount_minor, remaining_minor, correlation_id, response, received_at)
+           values ($1, $2, $3, 'authorisation', $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+          [message.stan, message.rrn, message.terminalId, card?.cardId ?? null, card?.accountId ?? null, message.processingCode, approved, message.amountMinor, approved ? message.amountMinor : 0, correlationId, JSON.stringify(response), at],
+        );
+        return response;
+      }),
+    );
+  }
+
+  async function reverse(message: CardReversalRequest): Promise<CardReversalResponse> {
+    return answerOnce(database, message, () =>
+      inTransaction(database, async (session) => {
+        const at = now();
+        const reply = (why: string): CardReversalResponse => ({ mti: message.mti === '0400' ? '0410' : '0430', stan: message.stan, rrn: message.rrn, terminalId: message.terminalId, responseCode: '00', decidedBy: 'standin', reason: why });
+        const found = await session.query<{ card_id: string; account_id: string; remaining_minor: string; correlation_id: string; approved: boolean }>(
+          "select card_id, account_id, remaining_minor, correlation_id, approved from card_messages where stan = $1 and rrn = $2 and terminal_id = $3 and kind = 'authorisation' for update",
+          [message.original.stan, message.original.rrn, message.original.terminalId],
+        );
+        const original = found.rows[0];
+        let response: CardReversalResponse;
+        if (!original?.approved) {
+          // Not ours (decided by primary, or declined): nothing stand-in holds to give back.
+          response = reply('no stand-in approval to reverse');
+        } else {
+          const remaining = Math.min(message.replacementAmountMinor ?? 0, Number(original.remaining_minor));
+          const released = Number(original.remaining_minor) - remaining;
+          if (released > 0) {
+            const correlationId = randomUUID();
+            await session.query(
+              `insert into own_transactions (correlation_id, account_id, kind, status, amount_minor, description, card_id, created_at)
+               values ($1, $2, 'card_payment', 'settled', $3, 'reversal', $4, $5)`,
+              [correlationId, original.account_id, released, original.card_id, at],
+            );
+            await recordAdvice(session, {
+              type: 'card_payment.reversed',
+              accountId: original.account_id,
+              correlationId,
+              payload: { cardId: original.card_id, original: message.original, originalCorrelationId: original.correlation_id, reversedAmountMinor: released, remainingAmountMinor: remaining },
+              at,
+            });
+            await session.query('update card_messages set remaining_minor = $4 where stan = $1 and rrn = $2 and terminal_id = $3', [message.original.stan, message.original.rrn, message.original.terminalId, remaining]);
+          }
+          response = reply(released > 0 ? `released ${released}` : 'nothing left to release');
+        }
+        await session.query(
+          `insert into card_messages (stan, rrn, terminal_id, kind, approved, amount_minor, remaining_minor, response, received_at)
+           values ($1, $2, $3, 'reversal', true, $4, 0, $5, $6)`,
+          [message.stan, message.rrn, message.terminalId, message.amountMinor, JSON.stringify(response), at],
+        );
+        return response;
+      }),
+    );
+  }
+
+  return { authorise, reverse };
+}
+
+export type CardDesk = ReturnType<typeof createCardDesk>;

@@ -1,0 +1,14 @@
+export { startSyncer, type RunningSyncer, type SyncerDependencies, type SyncerOptions } from './syncer';
+export { replayHistory, type ReplayStart, type ReplayOptions, type ReplayReport, type ReplayDependencies } from './replay-history';
+export { parseReplayArguments, describeReplay } from './replay';
+export { startEventConsumer, type EventConsumer, type EventConsumerOptions, type ConsumerState } from './consume-events';
+export { applyEventBatch, type AppliedBatch, type AppliedMessage, type EventMessage } from './apply-batch';
+export { decodeEvent, type DecodedEvent } from './decode-event';
+export { createLagRecorder, type LagRecorder, type LagMeasurement } from './lag';
+export { createSyncerMetrics, type SyncerMetrics, type EventOutcome } from './metrics';
+export { countUnfilledGaps } from './sync-gaps';
+export { createKafka } from './kafka-client';
+export { createLogger } from './logger';
+export { syncerConfigFromEnvironment, DEFAULT_SYNCER_PORT, DEFAULT_LAG_APPETITE_MS, type SyncerConfig } from './config';
+export { systemClock, type Clock } from './clock';
+export { startNewGroupAtEnd } from './group-start';

@@ -1,0 +1,55 @@
+// The syncer as a process: primary.events → stand-in's synced tables, /health and /metrics on
+// SYNCER_PORT. Environment: STANDIN_DATABASE_URL, KAFKA_BROKERS, SYNCER_PORT (default 8300),
+// SYNC_LAG_APPETITE_MS (default 5000), STANDIN_PAN_PRIVATE_KEY_B(_FILE), LOG_LEVEL,
+// SYNCER_GROUP_ID (default standin-syncer), SYNCER_START_FROM (beginning | latest, for a new group).
+import { cardKeysFromEnvironment, openDatabase, upgradeSchema } from '@bank/standin';
+import { syncerConfigFromEnvironment } from './config';
+import { createKafka } from './kafka-client';
+import { createLogger } from './logger';
+import { startSyncer } from './syncer';
+
+/** A graceful stop finishes the batch in hand; past this, the process exits anyway (uncommitted work is redelivered). */
+const SHUTDOWN_DEADLINE_MS = 20_000;
+
+async function main(): Promise<void> {
+  const config = syncerConfigFromEnvironment(process.env);
+  const logger = createLogger({ level: config.logLevel });
+  const keys = cardKeysFromEnvironment(process.env);
+  const database = openDatabase(config.databaseUrl, 10);
+  // Idempotent and serialised by stand-in's own lock: the syncer may start before stand-in.
+  await upgradeSchema(database);
+  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'standin-syncer', logger });
+  const syncer = await startSyncer({ database, kafka, keys, logger }, {
+    groupId: config.groupId,
+    fromBeginning: config.startFrom === 'beginning',
+    lagAppetiteMs: config.lagAppetiteMs,
+    port: config.port,
+  });
+  logger.info({ url: syncer.url, groupId: config.groupId, lagAppetiteMs: config.lagAppetiteMs }, 'syncer listening');
+
+  let stopping = false;
+  const shutdown = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    logger.info({ signal }, 'stopping: finishing the batch in hand');
+    setTimeout(() => {
+      logger.error('graceful stop took too long; exiting');
+      process.exit(1);
+    }, SHUTDOWN_DEADLINE_MS).unref();
+    try {
+      await syncer.stop();
+      await database.end();
+      process.exit(0);
+    } catch (error) {
+      logger.error({ err: error }, 'stopping failed');
+      process.exit(1);
+    }
+  };
+  process.once('SIGTERM', () => void shutdown('SIGTERM'));
+  process.once('SIGINT', () => void shutdown('SIGINT'));
+}
+
+main().catch((error: unknown) => {
+  console.error(`syncer failed to start: ${(error as Error).message}`);
+  process.exit(1);
+});

@@ -1,0 +1,181 @@
+import { randomUUID } from 'node:crypto';
+import type { Kafka, Producer } from 'kafkajs';
+import type { Database } from '@bank/standin';
+import type { LagMeasurement } from '../src/lag';
+import type { RunningSyncer } from '../src/syncer';
+import {
+  PrimaryAccount,
+  capturedLogger,
+  connectedProducer,
+  deleteGroup,
+  eventually,
+  publish,
+  startTestSyncer,
+  testCardKeys,
+  testKafka,
+  untilSynced,
+  upInfrastructure,
+  temporaryStandinDatabase,
+  type TemporaryDatabase,
+} from './harness';
+
+// Lag is measured per event from primary's commit to stand-in's, written to sync_lag for
+// stand-in's /status and exported at /metrics; /health turns unhealthy only when the consumer
+// has crashed for good.
+
+const card = testCardKeys();
+const groups: string[] = [];
+let temporary: TemporaryDatabase;
+let database: Database;
+let kafka: Kafka;
+let producer: Producer;
+const running: RunningSyncer[] = [];
+
+beforeAll(async () => {
+  await upInfrastructure();
+  temporary = await temporaryStandinDatabase();
+  database = temporary.database;
+  kafka = testKafka('syncer-test-lag');
+  producer = await connectedProducer(kafka);
+}, 180_000);
+
+afterAll(async () => {
+  for (const syncer of running) await syncer.stop().catch(() => undefined);
+  await producer?.disconnect();
+  for (const groupId of groups) await deleteGroup(kafka, groupId);
+  await temporary?.drop();
+});
+
+async function syncer(options: Parameters<typeof startTestSyncer>[1] extends infer O ? Omit<O & object, 'groupId'> : never, logger = capturedLogger().logger) {
+  const groupId = `syncer-test-lag-${randomUUID()}`;
+  groups.push(groupId);
+  const started = await startTestSyncer({ database, kafka, keys: card.keys, logger }, { groupId, ...options });
+  running.push(started);
+  return started;
+}
+
+interface SyncLagRow {
+  last_event_at: Date;
+  last_applied_at: Date;
+  lag_ms: number;
+  alerting: boolean;
+}
+
+/** sync_lag is written after each batch; wait for a measurement taken after `since`. */
+async function syncLagAfter(since: Date): Promise<SyncLagRow> {
+  return eventually(async () => {
+    const row = (await database.query<SyncLagRow>('select last_event_at, last_applied_at, lag_ms, alerting from sync_lag')).rows[0];
+    return row && row.last_applied_at.getTime() >= since.getTime() ? row : undefined;
+  }, 'a sync_lag measurement');
+}
+
+function metricValue(text: string, name: string): number {
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${name} `));
+  if (!line) throw new Error(`${name} is not in /metrics`);
+  return Number(line.slice(name.length + 1));
+}
+
+test('when events are applied, then their lag reaches sync_lag and /metrics; above the appetite stand-in is told it is alerting, and back under it that it is not', async () => {
+  const account = new PrimaryAccount(card);
+  const { logger, lines } = capturedLogger();
+  // The topic is shared: other events may share our batches, so our own are picked out by account.
+  const ours: LagMeasurement[] = [];
+  const impatient: RunningSyncer = await syncer(
+    {
+      lagAppetiteMs: 1,
+      partitionsConsumedConcurrently: 1,
+      onBatchApplied: (batch) => {
+        if (batch.messages.some((message) => message.header?.accountId === account.accountId) && impatient.lag.last) ours.push(impatient.lag.last);
+      },
+    },
+    logger,
+  );
+
+  // Committed by primary two seconds ago: at least that much lag, whatever Kafka adds.
+  const occurredAt = new Date(Date.now() - 2_000);
+  const since = new Date();
+  await publish(producer, [account.opened({ occurredAt }), account.balance(100, 0, { occurredAt })]);
+  await untilSynced(database, account.accountId, 2);
+  await eventually(async () => ours.length > 0, 'the measurement of our batch');
+  expect(ours[0]!.lagMs).toBeGreaterThanOrEqual(2_000);
+  expect(ours[0]!.lagMs).toBeLessThan(60_000);
+  expect(ours[0]!.alerting).toBe(true);
+
+  // sync_lag holds the syncer's latest measurement (compared until no batch lands in between).
+  await eventually(async () => {
+    const row = await syncLagAfter(since);
+    const last = impatient.lag.last;
+    return last !== undefined && row.lag_ms === last.lagMs && row.alerting === last.alerting && row.last_applied_at.getTime() === last.appliedAt.getTime() && row.last_event_at.getTime() === last.lastEventAt.getTime();
+  }, 'sync_lag to match the latest measurement');
+  expect((await syncLagAfter(since)).alerting).toBe(true);
+
+  const metrics = await (await fetch(`${impatient.url}/metrics`)).text();
+  // Both our events were observed above one second.
+  expect(metricValue(metrics, 'syncer_lag_seconds_count') - metricValue(metrics, 'syncer_lag_seconds_bucket{le="1"}')).toBeGreaterThanOrEqual(2);
+  expect(metricValue(metrics, 'syncer_last_lag_seconds')).toBeGreaterThan(0);
+  expect(metricValue(metrics, 'syncer_lag_alerting')).toBe(1);
+  expect(metricValue(metrics, 'syncer_consumer_live')).toBe(1);
+  expect(lines.some((line) => line.includes('"level":50') && line.includes('above the appetite of 1 ms'))).toBe(true);
+
+  const health = await fetch(`${impatient.url}/health`);
+  expect(health.status).toBe(200);
+  expect(await health.json()).toMatchObject({ status: 'ok', consumer: 'consuming', database: 'ok', lag: { alerting: true } });
+  await impatient.stop();
+
+  const relaxed = await syncer({ lagAppetiteMs: 60_000 });
+  const later = new Date();
+  await publish(producer, [account.balance(200)]);
+  await untilSynced(database, account.accountId, 3);
+  await eventually(async () => !(await syncLagAfter(later)).alerting, 'sync_lag to stop alerting');
+  expect(metricValue(await (await fetch(`${relaxed.url}/metrics`)).text(), 'syncer_lag_alerting')).toBe(0);
+});
+
+test('when the consumer keeps failing, then it crashes, restarts by itself and carries on, and /health stays ok throughout', async () => {
+  const account = new PrimaryAccount(card);
+  let failures = 0;
+  const healthSeen = new Set<number>();
+  const flaky = await syncer({
+    subBatchSize: 1,
+    onBatchApplied: () => {
+      // More failures in a row than the consumer's retries: only a restart gets past them.
+      if (failures < 10) {
+        failures += 1;
+        throw new Error('a passing failure');
+      }
+    },
+  });
+  const events = [account.opened(), ...Array.from({ length: 12 }, (_, index) => account.balance(index))];
+  await publish(producer, events);
+  const watching = setInterval(() => {
+    fetch(`${flaky.url}/health`).then((response) => healthSeen.add(response.status), () => undefined);
+  }, 50);
+  try {
+    await eventually(async () => (await flaky.metrics.consumerCrashes.get()).values.some((value) => value.labels.restarted === 'true' && value.value > 0), 'a crash with a restart', 60_000);
+    await eventually(async () => flaky.consumerState() === 'consuming', 'the consumer to be back');
+    // After the restart it carries on with what comes next.
+    const more = [account.balance(1_000), account.balance(2_000)];
+    await publish(producer, more);
+    expect(await untilSynced(database, account.accountId, events.length + more.length)).toEqual([...events, ...more].map((event) => event.sequence));
+  } finally {
+    clearInterval(watching);
+  }
+  expect(failures).toBe(10);
+  expect([...healthSeen]).toEqual([200]);
+  expect(await (await fetch(`${flaky.url}/health`)).json()).toMatchObject({ status: 'ok', consumer: 'consuming' });
+}, 90_000);
+
+test('when the consumer crashes for good, then /health turns unhealthy so the process gets replaced', async () => {
+  const account = new PrimaryAccount(card);
+  const broken = await syncer({
+    onBatchApplied: () => {
+      // A programming error: kafkajs does not retry or restart after it.
+      throw new TypeError('a bug in the syncer');
+    },
+  });
+  await publish(producer, [account.opened()]);
+  await eventually(async () => (await fetch(`${broken.url}/health`)).status === 503, '/health to turn unhealthy');
+  expect(await (await fetch(`${broken.url}/health`)).json()).toMatchObject({ status: 'unhealthy', consumer: 'crashed' });
+  expect(metricValueOf(await (await fetch(`${broken.url}/metrics`)).text())).toBe(0);
+});
+
+const metricValueOf = (text: string) => metricValue(text, 'syncer_consumer_live');
