@@ -1,6 +1,6 @@
 // One jest configuration for the whole repository: a project per workspace, so
 // `npm test` runs them all and `npx jest --selectProjects infra` runs one.
-const workspaces = ['shared-contracts', 'infra', 'primary', 'standin', 'syncer', 'advice-consumer', 'e2e'];
+const workspaces = ['shared-contracts', 'infra', 'primary', 'standin', 'syncer', 'advice-consumer', 'gateway', 'e2e'];
 
 /** @type {import('jest').Config} */
 module.exports = {

@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`, `npm test`, `npm run infra` and `npm run bench` land here, possibly on a fresh machine whose own Node is too old
+// `npm start`, `npm test`, `npm run infra`, `npm run bench` and `npm run chaos` land here, possibly on a fresh machine whose own Node is too old
 // for the project. This file therefore uses nothing but Node's standard library: it installs
 // the dependencies when they are missing or stale (which brings Node 24 as the `node` package),
 // builds, and hands over to the stack runner on Node 24.
@@ -64,11 +64,25 @@ if (mode === 'test') run('npm', ['run', '--silent', 'verify'], 'lint and test ty
 process.on('SIGINT', () => undefined);
 process.on('SIGTERM', () => undefined);
 // `npm run infra -- <command>` goes to the infra CLI, `npm run bench -- [names]` to the
-// benchmarks; start and test to the stack runner.
+// benchmarks, `npm run chaos -- [--scenarios a,b] [jest arguments]` to the stack runner's test
+// mode with only the chaos suite; start and test to the stack runner.
 const entries = {
-  infra: ['infra/dist/cli.js', ...rest],
-  bench: ['e2e/dist/bench/run.js', ...rest],
+  infra: () => ['infra/dist/cli.js', ...rest],
+  bench: () => ['e2e/dist/bench/run.js', ...rest],
+  chaos: () => ['infra/dist/stack-cli.js', 'test', '--selectProjects', 'e2e', '--testPathPatterns', 'e2e/test/chaos/', ...chaosJestArguments(rest)],
 };
-const entry = entries[mode] ?? ['infra/dist/stack-cli.js', mode, ...rest];
+
+/** Takes `--scenarios a,b` (or `--scenarios=a,b`) out of the arguments into CHAOS_SCENARIOS, which the chaos tests read. */
+function chaosJestArguments(args) {
+  const jestArguments = [];
+  for (let index = 0; index < args.length; index++) {
+    const arg = args[index];
+    if (arg === '--scenarios') env.CHAOS_SCENARIOS = args[++index] ?? '';
+    else if (arg.startsWith('--scenarios=')) env.CHAOS_SCENARIOS = arg.slice('--scenarios='.length);
+    else jestArguments.push(arg);
+  }
+  return jestArguments;
+}
+const entry = entries[mode] ? entries[mode]() : ['infra/dist/stack-cli.js', mode, ...rest];
 const child = spawnSync(node24, [path.join(root, entry[0]), ...entry.slice(1)], { cwd: root, env, stdio: 'inherit' });
 process.exit(child.status ?? 1);

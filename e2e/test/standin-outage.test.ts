@@ -1,5 +1,5 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { INTERNAL_TOKENS } from '../src/stack/services';
+import { randomUUID } from 'node:crypto';
+import { cardPayment, openCustomer, type Customer } from './support/customers';
 import { eventually, http, startStack, type Stack } from './support/stack';
 
 // The whole loop with real processes: customers made in primary reach stand-in through the
@@ -12,44 +12,11 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => stack?.stop());
 
-interface Customer {
-  id: string;
-  token: string;
-  sortCode: string;
-  accountNumber: string;
-  card: { id: string; pan: string; expiry: string };
-}
-
-async function openCustomer(fundedMinor: number): Promise<Customer> {
-  const account = (await http<Record<string, string>>('POST', `${stack.primary.url}/accounts`, { body: { holderName: 'Outage Customer', overdraftLimitMinor: 0 } })).body;
-  // The card first: once the funding is visible in stand-in, everything before it is too.
-  const card = (await http<{ id: string; pan: string; expiry: string }>('POST', `${stack.primary.url}/internal/accounts/${account.id}/cards`, { token: INTERNAL_TOKENS.primary, body: {} })).body;
-  await http('POST', `${stack.primary.url}/scheme/faster-payments/inbound`, {
-    body: {
-      fpsId: `FPS-${randomUUID()}`, amountMinor: fundedMinor, currency: 'GBP',
-      debtor: { sortCode: '200000', accountNumber: '55779911', name: 'Employer' },
-      creditor: { sortCode: account.sortCode, accountNumber: account.accountNumber, name: 'Outage Customer' },
-      reference: 'SALARY', sentAt: new Date().toISOString(),
-    },
-  });
-  return { id: account.id!, token: account.token!, sortCode: account.sortCode!, accountNumber: account.accountNumber!, card };
-}
-
-let stan = Math.floor(Math.random() * 900_000);
-const cardPayment = (customer: Customer, amountMinor: number) => {
-  stan = (stan + 1) % 1_000_000;
-  return {
-    mti: '0100', pan: customer.card.pan, expiry: customer.card.expiry, processingCode: '000000', amountMinor, currency: 'GBP', transmittedAt: new Date().toISOString(),
-    stan: String(stan).padStart(6, '0'), rrn: randomBytes(6).toString('hex').toUpperCase(), terminalId: 'OUTAGE01', acquirerId: '12345678',
-    merchant: { name: 'OUTAGE CAFE', categoryCode: '5814', city: 'London', country: 'GB' }, posEntryMode: 'contactless',
-  };
-};
-
 const standinSpendable = async (customer: Customer) => (await http<{ balance: { spendableMinor: number } }>('GET', `${stack.standin.url}/accounts/${customer.id}`, { token: customer.token })).body.balance.spendableMinor;
 const primaryAvailable = async (customer: Customer) => (await http<{ balance: { availableMinor: number } }>('GET', `${stack.primary.url}/accounts/${customer.id}`, { token: customer.token })).body.balance.availableMinor;
 
 test('when primary is down, stand-in takes payments and transfers; when it is back, every advice is applied once and the balances agree', async () => {
-  const customers = await Promise.all(Array.from({ length: 4 }, () => openCustomer(10_000)));
+  const customers = await Promise.all(Array.from({ length: 4 }, () => openCustomer(stack, 10_000)));
   for (const customer of customers) {
     await eventually(`stand-in to see ${customer.id}'s card`, async () => (await http<{ cards: { cardId: string }[] }>('GET', `${stack.standin.url}/accounts/${customer.id}/cards`, { token: customer.token })).body.cards, (cards) => cards.some((card) => card.cardId === customer.card.id), 120_000);
     await eventually(`stand-in to see ${customer.id}'s money`, () => standinSpendable(customer), (value) => value === 10_000);
@@ -89,7 +56,7 @@ test('when primary is down, stand-in takes payments and transfers; when it is ba
 }, 300_000);
 
 test("when primary's database, cache, Kafka and service are all killed, stand-in keeps authorising, and everything reconciles after", async () => {
-  const customer = await openCustomer(10_000);
+  const customer = await openCustomer(stack, 10_000);
   await eventually(`stand-in to see ${customer.id}'s card`, async () => (await http<{ cards: { cardId: string }[] }>('GET', `${stack.standin.url}/accounts/${customer.id}/cards`, { token: customer.token })).body.cards, (cards) => cards.some((card) => card.cardId === customer.card.id), 120_000);
   await eventually(`stand-in to see ${customer.id}'s money`, () => standinSpendable(customer), (value) => value === 10_000);
 
@@ -117,7 +84,7 @@ test("when primary's database, cache, Kafka and service are all killed, stand-in
 }, 300_000);
 
 test('when Kafka is down for a while, then the lag alert fires in stand-in, and clears once events flow again', async () => {
-  const customer = await openCustomer(10_000);
+  const customer = await openCustomer(stack, 10_000);
   await eventually(`stand-in to see ${customer.id}'s money`, () => standinSpendable(customer), (value) => value === 10_000, 120_000);
   const status = async () => (await http<{ sync?: { lagMs: number; alerting: boolean } }>('GET', `${stack.standin.url}/status`)).body.sync;
 
@@ -147,7 +114,7 @@ test('when Kafka is down for a while, then the lag alert fires in stand-in, and 
 }, 300_000);
 
 test('when the advice consumer is SIGKILLed mid-stream and restarted, then nothing is posted twice and nothing is missing', async () => {
-  const customer = await openCustomer(100_000);
+  const customer = await openCustomer(stack, 100_000);
   await eventually(`stand-in to see ${customer.id}'s card`, async () => (await http<{ cards: { cardId: string }[] }>('GET', `${stack.standin.url}/accounts/${customer.id}/cards`, { token: customer.token })).body.cards, (cards) => cards.some((card) => card.cardId === customer.card.id), 120_000);
   await eventually(`stand-in to see ${customer.id}'s money`, () => standinSpendable(customer), (value) => value === 100_000, 120_000);
   const payments = 30;

@@ -16,16 +16,28 @@ export interface ServiceSpec {
   readonly env?: Readonly<Record<string, string>>;
 }
 
+const PRIMARY_URL = `http://127.0.0.1:${process.env.PRIMARY_PORT ?? 8100}`;
+const STANDIN_URL = `http://127.0.0.1:${process.env.STANDIN_PORT ?? 8200}`;
+
 export const SERVICES: readonly ServiceSpec[] = [
-  { name: 'primary', entry: 'primary/dist/main.js', port: Number(process.env.PRIMARY_PORT ?? 8100), healthPath: '/health' },
-  { name: 'standin', entry: 'standin/dist/main.js', port: Number(process.env.STANDIN_PORT ?? 8200), healthPath: '/health' },
+  // Each platform's configuration service reads the other's (convergence); primary proxies to stand-in.
+  { name: 'primary', entry: 'primary/dist/main.js', port: Number(process.env.PRIMARY_PORT ?? 8100), healthPath: '/health', env: { STANDIN_URL } },
+  { name: 'standin', entry: 'standin/dist/main.js', port: Number(process.env.STANDIN_PORT ?? 8200), healthPath: '/health', env: { PRIMARY_URL } },
   { name: 'syncer', entry: 'syncer/dist/main.js', port: Number(process.env.SYNCER_PORT ?? 8300), healthPath: '/health' },
   {
     name: 'advice-consumer',
     entry: 'advice-consumer/dist/main.js',
     port: Number(process.env.ADVICE_CONSUMER_PORT ?? 8400),
     healthPath: '/health',
-    env: { PRIMARY_URL: `http://127.0.0.1:${process.env.PRIMARY_PORT ?? 8100}` },
+    env: { PRIMARY_URL },
+  },
+  {
+    // Last: the payment networks' way in, once both platforms answer.
+    name: 'gateway',
+    entry: 'gateway/dist/main.js',
+    port: Number(process.env.GATEWAY_PORT ?? 8500),
+    healthPath: '/health',
+    env: { PRIMARY_URL, STANDIN_URL },
   },
 ];
 

@@ -1,6 +1,5 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import type { StatusResponse } from '@bank/shared-contracts';
 import type { Cache } from './platform/cache';
 import type { Clock } from './platform/clock';
 import type { Db } from './platform/db';
@@ -29,6 +28,14 @@ import { createNotificationsService } from './notifications/notifications-servic
 import { notificationsRoutes } from './notifications/routes';
 import { createAdviceApplier } from './advices/advice-applier';
 import { adviceRoutes } from './advices/routes';
+import { createConfigurationStore } from './configuration/configuration-store';
+import { createConfigurationCache } from './configuration/configuration-cache';
+import type { Operator } from './configuration/operators';
+import { configurationRoutes, statusRoutes } from './configuration/routes';
+import { createPaymentRouter } from './routing/payment-router';
+import { paymentOwners } from './routing/payment-owners';
+import { noStandinProxy, type StandinProxy } from './routing/standin-proxy';
+import { primaryHoldsAuthorisation } from './card-processor/routes';
 
 export interface PrimaryDependencies {
   readonly db: Db;
@@ -41,6 +48,10 @@ export interface PrimaryDependencies {
   readonly fasterPaymentsScheme: FasterPaymentsScheme;
   /** Best effort only: see platform/cache.ts. */
   readonly cache: Cache;
+  /** Incident engineers who may change the stand-in configuration (OPERATOR_TOKENS). None: it can only be read, with the internal token. */
+  readonly operators?: readonly Operator[];
+  /** Where payments routed to stand-in go. None (tests that never route): a routed payment gets the not-answered fallback. */
+  readonly standin?: StandinProxy;
 }
 
 /** Wires primary's services together and serves their routes. Nothing is started here. */
@@ -68,27 +79,21 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
   accountsRoutes(app, { accounts: services.accounts, customer });
   cardsRoutes(app, { cards: services.cards, accounts: services.accounts, customer, internal });
   feedRoutes(app, { feed: services.feed, accounts: services.accounts, customer });
-  schemeCardRoutes(app, { processor: services.cardProcessor });
-  schemeFasterPaymentRoutes(app, { inbound: services.inboundFasterPayments });
-  transferRoutes(app, { db: deps.db, transfers: services.transfers, accounts: services.accounts, customer });
+  schemeCardRoutes(app, { processor: services.cardProcessor, router: services.router });
+  schemeFasterPaymentRoutes(app, { inbound: services.inboundFasterPayments, router: services.router });
+  transferRoutes(app, { db: deps.db, transfers: services.transfers, accounts: services.accounts, customer, router: services.router });
   potsRoutes(app, { db: deps.db, pots: services.pots, accounts: services.accounts, customer });
   payeesRoutes(app, { payees: services.payees, accounts: services.accounts, customer });
   notificationsRoutes(app, { notifications: services.notifications, accounts: services.accounts, customer });
   adviceRoutes(app, { applier: services.advices, internal });
+  configurationRoutes(app, { store: services.configuration.store, cache: services.configuration.cache, operators: deps.operators ?? [], internalToken: deps.internalToken });
+  statusRoutes(app, { cache: services.configuration.cache, clock: deps.clock });
 
   app.get('/health', async () => {
     await deps.db.query('select 1');
     return { status: 'ok' };
   });
   app.get('/metrics', async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
-  app.get('/status', async (): Promise<StatusResponse> => ({
-    // Until the configuration service exists, primary serves everyone itself.
-    platform: 'primary',
-    configurationVersion: 0,
-    experience: 'full',
-    talkTo: 'primary',
-    checkedAt: deps.clock.now().toISOString(),
-  }));
   return { app, services };
 }
 
@@ -105,5 +110,16 @@ function createServices(deps: PrimaryDependencies) {
   const payees = createPayeesService({ db, clock });
   const notifications = createNotificationsService({ db });
   const advices = createAdviceApplier({ db, clock, ledger, accounts, cards, cardProcessor, feed });
-  return { ledger, accounts, cards, feed, cardProcessor, inboundFasterPayments, transfers, pots, payees, notifications, advices };
+  // Started (refresh, peer sync) by main.ts: an app built here routes with what it is offered.
+  const configurationStore = createConfigurationStore({ db, clock });
+  const configuration = { store: configurationStore, cache: createConfigurationCache({ store: configurationStore, logger: deps.logger, metrics }) };
+  const router = createPaymentRouter({
+    configuration: configuration.cache,
+    owners: paymentOwners({ db, cards, accounts }),
+    primaryHoldsAuthorisation: (key) => primaryHoldsAuthorisation(db, key),
+    standin: deps.standin ?? noStandinProxy,
+    metrics,
+    logger: deps.logger,
+  });
+  return { ledger, accounts, cards, feed, cardProcessor, inboundFasterPayments, transfers, pots, payees, notifications, advices, configuration, router };
 }

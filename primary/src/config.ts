@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import type { PanKeys } from './cards/pan-crypto';
+import { parseOperatorTokens, type Operator } from './configuration/operators';
 
 export interface PrimaryConfig {
   readonly port: number;
@@ -12,6 +13,18 @@ export interface PrimaryConfig {
   readonly logLevel: string;
   /** Where outbound Faster Payments are submitted (the payment-network simulator locally). */
   readonly fasterPaymentsSchemeUrl: string;
+  /** Incident engineers allowed to change the stand-in configuration. */
+  readonly operators: readonly Operator[];
+  readonly standin: {
+    /** Stand-in's API: payments routed to it, and its configuration (peer sync). */
+    readonly url: string;
+    /** Stand-in's internal token, presented to read its configuration. */
+    readonly internalToken: string;
+    /** How long a routed payment waits for stand-in: well inside the card network's deadline. */
+    readonly proxyTimeoutMs: number;
+  };
+  /** How often stand-in's configuration is read, to adopt a newer one. */
+  readonly configurationPeerSyncMs: number;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -42,6 +55,21 @@ function standinPublicKey(env: NodeJS.ProcessEnv): KeyObject {
   return createPublicKey(pem);
 }
 
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+  const value = env[name];
+  if (value === undefined || value === '') return fallback;
+  const parsed = Number(value);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${name} must be a whole number of milliseconds above 0 (default ${fallback}), not "${value}"`);
+  return parsed;
+}
+
+/** Outside production a local operator exists by default, so a local stack can be driven without set-up. */
+function operators(env: NodeJS.ProcessEnv): Operator[] {
+  const value = env.OPERATOR_TOKENS ?? (env.NODE_ENV === 'production' ? undefined : 'local-operator:local-operator-token');
+  if (!value) throw new Error('OPERATOR_TOKENS must be set in production: name:token pairs, comma-separated; these are the incident engineers who may change the stand-in configuration');
+  return parseOperatorTokens(value);
+}
+
 export function loadPrimaryConfig(env: NodeJS.ProcessEnv = process.env): PrimaryConfig {
   return {
     port: Number(env.PORT ?? 8100),
@@ -56,5 +84,12 @@ export function loadPrimaryConfig(env: NodeJS.ProcessEnv = process.env): Primary
     },
     logLevel: env.LOG_LEVEL ?? 'info',
     fasterPaymentsSchemeUrl: env.FASTER_PAYMENTS_SCHEME_URL ?? 'http://127.0.0.1:8600/faster-payments',
+    operators: operators(env),
+    standin: {
+      url: (env.STANDIN_URL ?? 'http://127.0.0.1:8200').replace(/\/+$/, ''),
+      internalToken: env.STANDIN_INTERNAL_TOKEN ?? (env.NODE_ENV === 'production' ? required(env, 'STANDIN_INTERNAL_TOKEN') : 'local-standin-internal-token'),
+      proxyTimeoutMs: positiveInteger(env, 'STANDIN_PROXY_TIMEOUT_MS', 1_000),
+    },
+    configurationPeerSyncMs: positiveInteger(env, 'CONFIGURATION_PEER_SYNC_MS', 2_000),
   };
 }

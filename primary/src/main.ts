@@ -9,8 +9,14 @@ import { createMetrics } from './platform/metrics';
 import { startOutboxRelay } from './outbox/relay';
 import { httpFasterPaymentsScheme } from './transfers/faster-payments-scheme';
 import { startNotificationsConsumer } from './notifications/notifications-consumer';
+import { createConfigurationPeerSync } from './configuration/peer-sync';
+import { httpStandinProxy } from './routing/standin-proxy';
 
-// Primary as one process: the HTTP APIs and the outbox relay.
+/** How often routing re-reads the configuration from the database (other primary processes' changes). */
+const CONFIGURATION_REFRESH_MS = 1_000;
+
+// Primary as one process: the HTTP APIs, the outbox relay, and the stand-in configuration kept
+// current in memory for payment routing.
 async function main(): Promise<void> {
   const config = loadPrimaryConfig();
   const logger = createLogger({ name: 'primary', level: config.logLevel });
@@ -18,7 +24,22 @@ async function main(): Promise<void> {
   const metrics = createMetrics();
   const fasterPaymentsScheme = httpFasterPaymentsScheme({ url: config.fasterPaymentsSchemeUrl });
   const cache = createRedisCache({ url: config.redisUrl, logger });
-  const { app, services } = buildPrimary({ db, clock: systemClock, keys: config.keys, internalToken: config.internalToken, logger, metrics, fasterPaymentsScheme, cache });
+  const standin = httpStandinProxy({ url: config.standin.url, timeoutMs: config.standin.proxyTimeoutMs });
+  const { app, services } = buildPrimary({ db, clock: systemClock, keys: config.keys, internalToken: config.internalToken, logger, metrics, fasterPaymentsScheme, cache, operators: config.operators, standin });
+
+  // Route the first message with the stored configuration, not the initial one.
+  const { store: configurationStore, cache: configuration } = services.configuration;
+  await configuration.refresh();
+  const configurationRefresh = configuration.startRefreshing(CONFIGURATION_REFRESH_MS);
+  const peerSync = createConfigurationPeerSync({
+    standinUrl: config.standin.url,
+    standinToken: config.standin.internalToken,
+    timeoutMs: 1_000,
+    store: configurationStore,
+    cache: configuration,
+    logger,
+    metrics,
+  }).start(config.configurationPeerSyncMs);
 
   const kafka = new Kafka({ clientId: 'primary-outbox-relay', brokers: config.kafkaBrokers, logLevel: logLevel.ERROR, connectionTimeout: 2_000, requestTimeout: 5_000, retry: { retries: 2 } });
   const relay = startOutboxRelay({ db, kafka, logger, metrics });
@@ -40,11 +61,14 @@ async function main(): Promise<void> {
   }, 5_000);
 
   await app.listen({ port: config.port, host: '127.0.0.1' });
-  logger.info({ port: config.port }, 'primary listening');
+  logger.info({ port: config.port, configurationVersion: configuration.current().version, standinUrl: config.standin.url }, 'primary listening');
 
   const shutdown = async () => {
     clearInterval(retryTimer);
+    await peerSync.stop();
+    await configurationRefresh.stop();
     await app.close();
+    standin.close();
     await relay.stop();
     await notificationsConsumer?.stop().catch(() => undefined);
     await cache.close();

@@ -11,6 +11,7 @@ import { payeesMigrations } from './payees/migrations';
 import { idempotencyMigrations } from './platform/idempotency';
 import { notificationsMigrations } from './notifications/migrations';
 import { advicesMigrations } from './advices/migrations';
+import { configurationMigrations } from './configuration/migrations';
 
 /** Every module's schema, in the order they were added. Each module owns its own tables. */
 export const PRIMARY_MIGRATIONS: readonly Migration[] = [
@@ -26,4 +27,5 @@ export const PRIMARY_MIGRATIONS: readonly Migration[] = [
   ...payeesMigrations,
   ...notificationsMigrations,
   ...advicesMigrations,
+  ...configurationMigrations,
 ];

@@ -2,17 +2,33 @@ import { PubSub } from '@google-cloud/pubsub';
 import pino from 'pino';
 import { startAdviceRelay } from './advices/advice-relay';
 import { createStandinServer } from './app/server';
+import { transferRoutes } from './app/app-routes';
 import { createCardDesk } from './payments/card-desk';
 import { createFasterPaymentsDesk } from './payments/faster-payments-desk';
 import { DEFAULT_RISK_LIMITS } from './payments/authorisation-rules';
+import { DEFAULT_FASTER_PAYMENTS_SCHEME_URL, httpFasterPaymentsScheme } from './payments/faster-payments-scheme';
+import { createOutboundTransfers } from './payments/outbound-transfers';
+import { startOutboundRetries } from './payments/outbound-retries';
 import { cardKeysFromEnvironment } from './cards/card-numbers';
 import { openDatabase } from './store/database';
+import { operatorsFromEnvironment } from './configuration/operators';
+import { startPeerConfiguration } from './configuration/peer-configuration';
+import { startPrescaleKeeper } from './configuration/prescale';
 
-function limitFromEnvironment(name: string, fallback: number): number {
+function urlFromEnvironment(name: string, fallback: string): string {
+  const raw = process.env[name] ?? fallback;
+  try {
+    return new URL(raw).toString();
+  } catch {
+    throw new Error(`${name}=${raw}: expected an absolute URL, e.g. ${fallback}`);
+  }
+}
+
+function positiveFromEnvironment(name: string, fallback: number, unit = 'milliseconds'): number {
   const raw = process.env[name];
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name}=${raw}: expected a positive whole number of pence`);
+  if (!Number.isSafeInteger(value) || value <= 0) throw new Error(`${name}=${raw}: expected a positive whole number of ${unit}`);
   return value;
 }
 
@@ -23,19 +39,36 @@ async function start(): Promise<void> {
   const database = openDatabase(url);
   const now = () => new Date();
   const limits = {
-    perPaymentMinor: limitFromEnvironment('STANDIN_LIMIT_PER_PAYMENT_MINOR', DEFAULT_RISK_LIMITS.perPaymentMinor),
-    perAccountPerDayMinor: limitFromEnvironment('STANDIN_LIMIT_PER_ACCOUNT_DAY_MINOR', DEFAULT_RISK_LIMITS.perAccountPerDayMinor),
+    perPaymentMinor: positiveFromEnvironment('STANDIN_LIMIT_PER_PAYMENT_MINOR', DEFAULT_RISK_LIMITS.perPaymentMinor, 'pence'),
+    perAccountPerDayMinor: positiveFromEnvironment('STANDIN_LIMIT_PER_ACCOUNT_DAY_MINOR', DEFAULT_RISK_LIMITS.perAccountPerDayMinor, 'pence'),
   };
   const keys = cardKeysFromEnvironment(process.env);
+  const prescale = startPrescaleKeeper({ database, logger });
+  const peer = startPeerConfiguration({
+    database,
+    logger,
+    primaryUrl: process.env.PRIMARY_URL ?? 'http://127.0.0.1:8100',
+    primaryToken: process.env.PRIMARY_INTERNAL_TOKEN ?? 'local-internal-token',
+    intervalMs: positiveFromEnvironment('CONFIGURATION_PEER_SYNC_MS', 2_000),
+    onCurrent: prescale.check,
+  });
+  const schemeUrl = urlFromEnvironment('FASTER_PAYMENTS_SCHEME_URL', DEFAULT_FASTER_PAYMENTS_SCHEME_URL);
+  const scheme = httpFasterPaymentsScheme({ logger }, { url: schemeUrl, timeoutMs: positiveFromEnvironment('STANDIN_FPS_TIMEOUT_MS', 2_000) });
+  const transfers = createOutboundTransfers({ database, scheme, logger, now, retryAfterMs: positiveFromEnvironment('STANDIN_FPS_RETRY_AFTER_MS', 5_000) });
   const server = createStandinServer({
     database,
     keys,
+    operators: operatorsFromEnvironment(process.env),
+    onConfiguration: prescale.check,
     internalToken: process.env.STANDIN_INTERNAL_TOKEN ?? 'local-standin-internal-token',
     logger,
     now,
     cards: createCardDesk({ database, keys, limits, now }),
     fasterPayments: createFasterPaymentsDesk({ database, now }),
   });
+  // The one app route that needs the scheme; createStandinServer is not given it.
+  transferRoutes(server, { database, transfers });
+  const retries = startOutboundRetries({ transfers, logger, intervalMs: positiveFromEnvironment('STANDIN_FPS_RETRY_MS', 5_000) });
   const pubsub = new PubSub({
     projectId: process.env.PUBSUB_PROJECT_ID ?? 'bank-local',
     ...(process.env.PUBSUB_EMULATOR_HOST ? { apiEndpoint: process.env.PUBSUB_EMULATOR_HOST, emulatorMode: true } : {}),
@@ -43,9 +76,14 @@ async function start(): Promise<void> {
   const relay = startAdviceRelay({ database, pubsub, logger });
   const port = Number(process.env.PORT ?? 8200);
   await server.listen({ port, host: '127.0.0.1' });
-  logger.info({ port, limits }, 'stand-in listening');
+  // Origin and path only: a URL may carry credentials.
+  logger.info({ port, limits, fasterPaymentsScheme: `${new URL(schemeUrl).origin}${new URL(schemeUrl).pathname}` }, 'stand-in listening');
   const stop = async () => {
     await server.close();
+    await retries.stop();
+    scheme.breaker.shutdown();
+    await peer.stop();
+    await prescale.stop();
     await relay.stop();
     await pubsub.close();
     await database.end();

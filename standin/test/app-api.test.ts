@@ -1,10 +1,15 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pino from 'pino';
 import { infraEndpoints } from '@bank/infra';
+import { transferRoutes } from '../src/app/app-routes';
 import { createStandinServer } from '../src/app/server';
 import { createCardDesk } from '../src/payments/card-desk';
 import { createFasterPaymentsDesk } from '../src/payments/faster-payments-desk';
+import { httpFasterPaymentsScheme } from '../src/payments/faster-payments-scheme';
+import { createOutboundTransfers } from '../src/payments/outbound-transfers';
 import { openDatabase, upgradeSchema } from '../src/store/database';
+import { operatorsFromEnvironment } from '../src/configuration/operators';
+import { startSchemeSimulator, type SchemeSimulator } from './faster-payments-scheme-simulator';
 import { SyncedAccount, testKeys } from './synced-state';
 
 const database = openDatabase(infraEndpoints().postgres.standin);
@@ -15,17 +20,25 @@ const server = createStandinServer({
   now,
   keys: testKeys,
   internalToken: 'standin-test-internal',
+  operators: operatorsFromEnvironment({ OPERATOR_TOKENS: 'app-test-operator:app-test-operator-token' }),
   cards: createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now }),
   fasterPayments: createFasterPaymentsDesk({ database, now }),
 });
 let address = '';
+let scheme: SchemeSimulator;
+let schemeClient: ReturnType<typeof httpFasterPaymentsScheme>;
 
 beforeAll(async () => {
   await upgradeSchema(database);
+  scheme = await startSchemeSimulator();
+  schemeClient = httpFasterPaymentsScheme({ logger: pino({ level: 'silent' }) }, { url: scheme.url });
+  transferRoutes(server, { database, transfers: createOutboundTransfers({ database, scheme: schemeClient, logger: pino({ level: 'silent' }), now, retryAfterMs: 5_000 }) });
   address = await server.listen({ port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {
   await server.close();
+  schemeClient.breaker.shutdown();
+  await scheme.close();
   await database.end();
 });
 
@@ -97,7 +110,7 @@ describe("stand-in's app API", () => {
     expect(advices.rows.map((row) => row.type)).toEqual(['card.frozen', 'card.unfrozen']);
   });
 
-  test('when a customer sends a transfer, then it is checked against the merged balance, advised once per idempotency key', async () => {
+  test('when a customer sends a transfer, then it is checked against the merged balance, submitted to the scheme and advised once per idempotency key', async () => {
     const account = await new SyncedAccount(database).open({ settledMinor: 5_000 });
     const order = { amountMinor: 3_000, creditor: { sortCode: '200000', accountNumber: '12345678', name: 'Landlord' }, reference: 'RENT' };
     const key = randomUUID();

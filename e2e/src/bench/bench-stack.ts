@@ -1,6 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import type { ComponentStatus, InfraConfig } from '@bank/infra';
+import { infraEndpoints, type ComponentStatus, type InfraConfig } from '@bank/infra';
+import { gatewayService } from '../stack/gateway-service';
+import { createRunDatabases, type RunDatabases } from '../stack/run-databases';
 import { startService, type ServiceDefinition, type ServiceProcess } from '../stack/service-process';
 import { adviceConsumerService, primaryService, reservePlatformPorts, standinService, syncerService } from '../stack/services';
 import type { BenchAccount } from './bench-cards';
@@ -8,7 +10,9 @@ import { cpuMeter, type CpuMeter } from './cpu-usage';
 
 // Primary, stand-in and the syncer as the benchmark's own child processes (free ports, a consumer
 // group of their own), so that whatever `npm start` or a test is running is neither measured nor
-// disturbed. The infrastructure (PostgreSQL, Kafka, ...) is shared and left running.
+// disturbed. The infrastructure (PostgreSQL, Kafka, ...) is shared and left running. A benchmark
+// that changes stand-in's configuration (direct connect) or reads the whole advice log
+// (reconciliation) asks for databases of its own; the others use the clusters' shared ones.
 
 /**
  * Stand-in's risk limits for benchmarks, per payment and per account per day, in pence: high
@@ -17,16 +21,29 @@ import { cpuMeter, type CpuMeter } from './cpu-usage';
  */
 export const BENCH_STANDIN_LIMIT_MINOR = 1_000_000_000_000;
 
+export interface BenchStackOptions {
+  /**
+   * Databases of the run's own (dropped by `stop()`): nothing stateful is shared with `npm start`
+   * or a test, so a configuration change reaches no one else's gateway and stand-in's advice log
+   * holds only this run's advices.
+   */
+  readonly ownDatabases?: boolean;
+}
+
 export interface BenchStack {
   readonly run: string;
   readonly primary: ServiceProcess;
   readonly standin: ServiceProcess;
   readonly syncer: ServiceProcess;
+  /** The databases this stack's services use (connection URLs). */
+  readonly databases: { readonly primary: string; readonly standin: string };
   readonly logDirectory: string;
   readonly standinLimits: { readonly perPaymentMinor: number; readonly perAccountPerDayMinor: number };
-  /** Starts an advice consumer between this stack's primary and stand-in; `stop()` stops it too. */
-  startAdviceConsumer(): Promise<ServiceProcess>;
-  /** Stops every process this stack started (advice consumer, syncer, stand-in, primary), whatever fails. */
+  /** Starts an advice consumer between this stack's primary and stand-in (`env` overrides its settings); `stop()` stops it too. */
+  startAdviceConsumer(env?: NodeJS.ProcessEnv): Promise<ServiceProcess>;
+  /** Starts a data-centre gateway in front of this stack's platforms; `stop()` stops it too. Its log is `<logDirectory>/<name>.log`. */
+  startGateway(options: { readonly name: string; readonly env: NodeJS.ProcessEnv }): Promise<{ service: ServiceProcess; logFile: string }>;
+  /** Stops every process this stack started (gateways, advice consumer, syncer, stand-in, primary), whatever fails, then drops its own databases. */
   stop(): Promise<void>;
 }
 
@@ -70,7 +87,18 @@ async function waitForSyncerConsuming(syncer: ServiceProcess, timeoutMs: number)
   if (!done) throw new Error(`the syncer's consumer did not join its group within ${timeoutMs / 1000} s (state: ${last})`);
 }
 
-export async function startBenchStack(config: InfraConfig, benchmark: string, log: (line: string) => void): Promise<BenchStack> {
+async function dropOwnDatabases(own: RunDatabases | undefined, log: (line: string) => void): Promise<string[]> {
+  if (!own) return [];
+  try {
+    await own.drop();
+    return [];
+  } catch (error) {
+    log(`could not drop the run's databases: ${(error as Error).message}`);
+    return [`dropping the run's databases: ${(error as Error).message}`];
+  }
+}
+
+export async function startBenchStack(config: InfraConfig, benchmark: string, log: (line: string) => void, options: BenchStackOptions = {}): Promise<BenchStack> {
   const run = `bench-${benchmark}-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`;
   const logDirectory = path.join(config.dataDir, 'bench', run);
   const inBench = (definition: ServiceDefinition): ServiceDefinition => ({ ...definition, logFile: path.join(logDirectory, `${definition.name}.log`) });
@@ -83,9 +111,14 @@ export async function startBenchStack(config: InfraConfig, benchmark: string, lo
     log(`${service.name} started (pid ${service.pid()}) at ${service.url}`);
     return service;
   };
+  const own = options.ownDatabases ? await createRunDatabases(config) : undefined;
+  const shared = infraEndpoints(config).postgres;
+  const databases = own ? { primary: own.primary, standin: own.standin } : { primary: shared.primary, standin: shared.standin };
+  if (own) log(`databases of the run's own: ${new URL(own.primary).pathname.slice(1)} and ${new URL(own.standin).pathname.slice(1)}`);
+  const serviceOptions = { urls, ...(own ? { databases } : {}) };
   try {
-    const primary = await start(primaryService(config, run, urls), ports.primary);
-    const standinDefinition = standinService(config, run, urls);
+    const primary = await start(primaryService(config, run, serviceOptions), ports.primary);
+    const standinDefinition = standinService(config, run, serviceOptions);
     const standin = await start({
       ...standinDefinition,
       env: {
@@ -94,7 +127,7 @@ export async function startBenchStack(config: InfraConfig, benchmark: string, lo
         STANDIN_LIMIT_PER_ACCOUNT_DAY_MINOR: String(standinLimits.perAccountPerDayMinor),
       },
     }, ports.standin);
-    const syncer = await start(syncerService(config, run));
+    const syncer = await start(syncerService(config, run, serviceOptions));
     await waitForSyncerConsuming(syncer, 60_000);
     log(`syncer consuming in its own group syncer-${run}; logs in ${logDirectory}`);
     return {
@@ -102,18 +135,25 @@ export async function startBenchStack(config: InfraConfig, benchmark: string, lo
       primary,
       standin,
       syncer,
+      databases,
       logDirectory,
       standinLimits,
-      async startAdviceConsumer() {
-        return start(adviceConsumerService(config, run, urls));
+      async startAdviceConsumer(env = {}) {
+        const definition = adviceConsumerService(config, run, urls);
+        return start({ ...definition, env: { ...definition.env, ...env } });
+      },
+      async startGateway({ name, env }) {
+        const definition = inBench(gatewayService(config, run, urls, { name, env }));
+        return { service: await start(definition), logFile: definition.logFile };
       },
       async stop() {
-        const failures = await stopAll(started);
+        const failures = [...(await stopAll(started)), ...(await dropOwnDatabases(own, log))];
         if (failures.length > 0) throw new Error(`could not stop every bench process: ${failures.join('; ')}`);
       },
     };
   } catch (error) {
     await stopAll(started);
+    await dropOwnDatabases(own, log);
     throw error;
   }
 }

@@ -55,7 +55,11 @@ function machineBusyMs(): number {
   return os.cpus().reduce((sum, cpu) => sum + cpu.times.user + cpu.times.nice + cpu.times.sys + cpu.times.irq, 0);
 }
 
-function ticksByRoot(roots: Readonly<Record<string, number | undefined>>): Map<string, number> {
+/** A process to meter: its pid, or how to find it when it is started (or restarted) after the meter was made. */
+export type CpuRoot = number | undefined | (() => number | undefined);
+
+function ticksByRoot(rootsGiven: Readonly<Record<string, CpuRoot>>): Map<string, number> {
+  const roots = Object.fromEntries(Object.entries(rootsGiven).map(([name, root]) => [name, typeof root === 'function' ? root() : root]));
   const table = processTable();
   const children = new Map<number, number[]>();
   for (const [pid, times] of table) children.set(times.ppid, [...(children.get(times.ppid) ?? []), pid]);
@@ -80,7 +84,7 @@ export interface CpuMeter {
   measure<T>(work: () => Promise<T>): Promise<{ value: T; cpu: CpuUsage }>;
 }
 
-export function cpuMeter(roots: Readonly<Record<string, number | undefined>>): CpuMeter {
+export function cpuMeter(roots: Readonly<Record<string, CpuRoot>>): CpuMeter {
   const snapshot = (): CpuSnapshot => ({ at: process.hrtime.bigint(), machineBusyMs: machineBusyMs(), processTicks: ticksByRoot(roots) });
   const round = (value: number) => Math.round(value * 100) / 100;
   return {
@@ -91,8 +95,9 @@ export function cpuMeter(roots: Readonly<Record<string, number | undefined>>): C
       const seconds = Number(after.at - before.at) / 1e9;
       const coresByProcess: Record<string, number> = {};
       for (const [name, ticks] of after.processTicks) {
-        const earlier = before.processTicks.get(name);
-        if (earlier !== undefined) coresByProcess[name] = round((ticks - earlier) / TICKS_PER_SECOND / seconds);
+        // Not running at the start (started during the work, e.g. the advice consumer): all its time is the work's.
+        const earlier = before.processTicks.get(name) ?? 0;
+        coresByProcess[name] = round((ticks - earlier) / TICKS_PER_SECOND / seconds);
       }
       const machineCoresBusy = round((after.machineBusyMs - before.machineBusyMs) / 1000 / seconds);
       // Whatever else ran (the kernel, Redis, the Pub/Sub emulator, someone else's tests) is the rest.

@@ -1,11 +1,18 @@
 import type { AuthorisationMessages } from './authorisation-messages';
-import type { LoadPhase, PhaseResult } from './load-protocol';
+import { epochNowMs, type LoadPhase, type PhaseResult } from './load-protocol';
 import { PhaseRecorder } from './phase-recorder';
 import type { SchemeHttpClient } from './scheme-http-client';
 
 type Phase<K extends LoadPhase['kind']> = Extract<LoadPhase, { kind: K }>;
 
 const nanosecondsToMs = (ns: bigint) => Number(ns) / 1e6;
+
+/** Converts this phase's monotonic times to epoch milliseconds, for timelines compared with the runner's clock. */
+function epochClock(): (at: bigint) => number {
+  const hrStart = process.hrtime.bigint();
+  const epochStart = epochNowMs();
+  return (at) => epochStart + nanosecondsToMs(at - hrStart);
+}
 
 /**
  * Closed loop: `concurrency` requests always in flight, each sent as soon as the previous one on
@@ -14,6 +21,7 @@ const nanosecondsToMs = (ns: bigint) => Number(ns) / 1e6;
  */
 export async function runClosedLoop(phase: Phase<'closed-loop'>, client: SchemeHttpClient, messages: AuthorisationMessages): Promise<PhaseResult> {
   const recorder = new PhaseRecorder(phase);
+  const epochOf = epochClock();
   const start = process.hrtime.bigint();
   const deadline = start + BigInt(phase.durationMs) * 1_000_000n;
   const slot = async () => {
@@ -22,7 +30,7 @@ export async function runClosedLoop(phase: Phase<'closed-loop'>, client: SchemeH
       const sentAt = process.hrtime.bigint();
       recorder.started();
       const outcome = await client.postAuthorisation(body);
-      recorder.finished(outcome, nanosecondsToMs(process.hrtime.bigint() - sentAt));
+      recorder.finished(outcome, nanosecondsToMs(process.hrtime.bigint() - sentAt), epochOf(sentAt));
     }
   };
   await Promise.all(Array.from({ length: phase.concurrency }, slot));
@@ -38,6 +46,7 @@ export async function runClosedLoop(phase: Phase<'closed-loop'>, client: SchemeH
 export async function runOpenLoop(phase: Phase<'open-loop'>, client: SchemeHttpClient, messages: AuthorisationMessages): Promise<PhaseResult> {
   if (!(phase.ratePerSecond > 0)) throw new Error(`open-loop rate must be positive, got ${phase.ratePerSecond}`);
   const recorder = new PhaseRecorder(phase);
+  const epochOf = epochClock();
   const total = Math.floor((phase.ratePerSecond * phase.durationMs) / 1000);
   const intervalNs = 1e9 / phase.ratePerSecond;
   const start = process.hrtime.bigint();
@@ -47,7 +56,7 @@ export async function runOpenLoop(phase: Phase<'open-loop'>, client: SchemeHttpC
     const body = messages.next();
     recorder.started();
     const outcome = await client.postAuthorisation(body);
-    recorder.finished(outcome, nanosecondsToMs(process.hrtime.bigint() - scheduledAt));
+    recorder.finished(outcome, nanosecondsToMs(process.hrtime.bigint() - scheduledAt), epochOf(scheduledAt));
   };
 
   await new Promise<void>((resolve) => {

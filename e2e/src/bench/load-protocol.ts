@@ -25,6 +25,24 @@ interface PhaseCommon {
   readonly durationMs: number;
   /** When given, answers that took longer than this (open loop: from the scheduled send time) are counted as `lateAnswers`. */
   readonly lateAfterMs?: number;
+  /** Keep every request's times and outcome (`timeline`): for a phase during which something is done to the system, such as a kill. */
+  readonly recordTimeline?: boolean;
+}
+
+/** One request of a phase that records its timeline. Times are epoch milliseconds (fractional), comparable with the runner's `epochNowMs()`. */
+export interface TimelineEntry {
+  /** When it was due to leave (open loop: its scheduled time; closed loop: when it left). */
+  readonly sentAtMs: number;
+  readonly answeredAtMs: number;
+  /** `answered` (HTTP 200 with a response code), or the error kind (`http-504`, `timeout`, `connection-ECONNRESET`, ...). */
+  readonly outcome: string;
+  readonly responseCode?: string;
+  readonly decidedBy?: string;
+}
+
+/** Epoch milliseconds with sub-millisecond resolution: the same clock in the runner and the load process. */
+export function epochNowMs(): number {
+  return performance.timeOrigin + performance.now();
 }
 
 export type LoadPhase = (PhaseCommon & { readonly kind: 'closed-loop'; readonly concurrency: number }) | (PhaseCommon & { readonly kind: 'open-loop'; readonly ratePerSecond: number });
@@ -42,6 +60,8 @@ export interface PhaseResult {
   readonly errors: number;
   readonly errorKinds: Readonly<Record<string, number>>;
   readonly responseCodes: Readonly<Record<string, number>>;
+  /** Answered requests by the platform the answer names (`decidedBy`; `unnamed` when it names none). */
+  readonly decidedBy: Readonly<Record<string, number>>;
   /** Answered authorisations per second over elapsedMs. */
   readonly throughputPerSecond: number;
   /** Of answered requests. Open loop: measured from each request's scheduled send time. */
@@ -51,6 +71,8 @@ export interface PhaseResult {
   readonly offeredRatePerSecond?: number;
   /** Only when the phase set `lateAfterMs`: answered, but later than that. */
   readonly lateAnswers?: { readonly afterMs: number; readonly count: number };
+  /** Only when the phase set `recordTimeline`: every request, in the order answered. */
+  readonly timeline?: readonly TimelineEntry[];
 }
 
 export type ToLoadWorker = { readonly type: 'configure'; readonly target: LoadTarget } | { readonly type: 'run'; readonly phase: LoadPhase } | { readonly type: 'exit' };

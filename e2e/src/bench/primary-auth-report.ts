@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { REPOSITORY_ROOT } from '@bank/infra';
 import type { PrimaryAuthResult } from './primary-auth';
+import { figure, type HeadlineFigure } from './headline';
 import { cpuLine, fixed, phaseRow, phaseTableHeader, verdict } from './report-format';
 
 // The short human-readable summary; the JSON file holds everything.
@@ -28,4 +29,15 @@ export function printPrimaryAuthReport(result: PrimaryAuthResult, file: string):
     `results: ${path.relative(REPOSITORY_ROOT, file)}`,
   ];
   console.log(lines.join('\n'));
+}
+
+export function primaryAuthHeadline(result: PrimaryAuthResult): HeadlineFigure[] {
+  const { figures, targets } = result;
+  return [
+    figure('saturation throughput', figures.saturationThroughputPerSecond, 'auth/s'),
+    figure('saturation p99', figures.saturationP99Ms, 'ms'),
+    figure('pgbench -N (reference)', figures.pgbenchTps, 'TPS'),
+    figure('throughput / pgbench TPS', figures.throughputToPgbenchRatio, 'ratio', { description: `>= ${targets.throughputAtLeastRatioOfPgbench.required}`, met: targets.throughputAtLeastRatioOfPgbench.met }),
+    figure(`p99 at half load (${figures.halfRateTargetPerSecond}/s)`, figures.halfRateP99Ms, 'ms', { description: `<= ${targets.halfRateP99AtMostMs.required} ms, no errors`, met: targets.halfRateP99AtMostMs.met }),
+  ];
 }

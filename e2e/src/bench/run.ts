@@ -1,7 +1,9 @@
 import { BENCHMARKS } from './benchmarks';
+import { printRunSummary, runBenchmark, writeRunSummary, type BenchmarkOutcome } from './run-summary';
 
 // `npm run bench -- [names...]`: runs the named benchmarks (all of them when none is named), one
-// after another. A missed target is reported, not an error: the exit code says whether each ran.
+// after another, then writes and prints the run's summary. A missed target is reported, not an
+// error: the exit code says whether each ran.
 
 async function main(argv: readonly string[]): Promise<number> {
   const known = Object.keys(BENCHMARKS);
@@ -11,16 +13,17 @@ async function main(argv: readonly string[]): Promise<number> {
     console.error(`unknown benchmark${unknown.length > 1 ? 's' : ''}: ${unknown.join(', ')}; known: ${known.join(', ')}`);
     return 2;
   }
-  let failed = 0;
+  const outcomes: BenchmarkOutcome[] = [];
   for (const name of names) {
-    try {
-      await BENCHMARKS[name]?.();
-    } catch (error) {
-      failed++;
-      console.error(`benchmark ${name} failed: ${(error as Error).message}`);
-    }
+    const run = BENCHMARKS[name];
+    if (!run) continue; // every name was checked above
+    const outcome = await runBenchmark(name, run);
+    if (outcome.status === 'failed') console.error(`benchmark ${name} failed: ${outcome.error}`);
+    outcomes.push(outcome);
   }
-  return failed === 0 ? 0 : 1;
+  const { summary, file } = writeRunSummary(outcomes);
+  printRunSummary(summary, file);
+  return outcomes.every((outcome) => outcome.status === 'ran') ? 0 : 1;
 }
 
 main(process.argv.slice(2)).then(

@@ -4,7 +4,13 @@ import http from 'node:http';
 // dependencies, so that on a shared 2-core machine the load generator takes as little CPU from
 // primary and PostgreSQL as it can.
 
-export type PostOutcome = { readonly ok: true; readonly responseCode: string } | { readonly ok: false; readonly kind: string };
+/**
+ * `decidedBy` is the platform that answered ('primary' or 'standin'), when the answer says. A
+ * non-200 answer may still carry a response code: the gateway's 504 says `91` to the network.
+ */
+export type PostOutcome =
+  | { readonly ok: true; readonly responseCode: string; readonly decidedBy?: string }
+  | { readonly ok: false; readonly kind: string; readonly responseCode?: string };
 
 export interface SchemeHttpClient {
   postAuthorisation(body: string): Promise<PostOutcome>;
@@ -31,14 +37,17 @@ export function schemeHttpClient(options: { baseUrl: string; maxSockets: number;
             response.on('data', (chunk: Buffer) => chunks.push(chunk));
             response.on('error', () => resolve({ ok: false, kind: 'response-aborted' }));
             response.on('end', () => {
-              if (response.statusCode !== 200) return resolve({ ok: false, kind: `http-${response.statusCode}` });
+              let answer: { responseCode?: unknown; decidedBy?: unknown } | undefined;
               try {
-                const answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { responseCode?: unknown };
-                if (typeof answer.responseCode !== 'string') return resolve({ ok: false, kind: 'no-response-code' });
-                resolve({ ok: true, responseCode: answer.responseCode });
+                answer = JSON.parse(Buffer.concat(chunks).toString('utf8')) as typeof answer;
               } catch {
-                resolve({ ok: false, kind: 'invalid-json' });
+                answer = undefined;
               }
+              const responseCode = typeof answer?.responseCode === 'string' ? answer.responseCode : undefined;
+              if (response.statusCode !== 200) return resolve({ ok: false, kind: `http-${response.statusCode}`, ...(responseCode ? { responseCode } : {}) });
+              if (!answer) return resolve({ ok: false, kind: 'invalid-json' });
+              if (!responseCode) return resolve({ ok: false, kind: 'no-response-code' });
+              resolve({ ok: true, responseCode, ...(typeof answer.decidedBy === 'string' ? { decidedBy: answer.decidedBy } : {}) });
             });
           },
         );

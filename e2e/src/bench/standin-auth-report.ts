@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { REPOSITORY_ROOT } from '@bank/infra';
-import { cpuLine, fixed, phaseRow, phaseTableHeader, verdict } from './report-format';
+import { figure, type HeadlineFigure } from './headline';
+import { adviceDrainLine, cpuLine, fixed, phaseRow, phaseTableHeader, verdict } from './report-format';
 import type { StandinAuthResult } from './standin-auth';
 
 // The short human-readable summary; the JSON file holds everything.
@@ -26,9 +27,21 @@ export function printStandinAuthReport(result: StandinAuthResult, file: string):
     '',
     `stand-in throughput >= primary's: ${fixed(figures.standin.throughputPerSecond)} / ${fixed(figures.primary.throughputPerSecond)} = ${fixed(figures.standinToPrimaryThroughputRatio, 3)}  ${verdict(targets.standinThroughputAtLeastPrimary.met)}`,
     `p99: stand-in ${fixed(figures.standin.p99Ms, 2)} ms, primary ${fixed(figures.primary.p99Ms, 2)} ms`,
-    `advices afterwards: ${result.advicesAfterwards.appliedInPrimary} of ${result.advicesAfterwards.madeByStandin} applied in primary after ${fixed(result.advicesAfterwards.waitedSeconds)} s${result.advicesAfterwards.drained ? '' : ' (NOT all: the rest wait in the shared subscription)'}`,
+    `advices afterwards: ${adviceDrainLine(result.advicesAfterwards)}${result.advicesAfterwards.drained ? '' : ' (NOT all: the rest wait in the shared subscription)'}`,
     ...(result.disturbedInfrastructure.length > 0 ? [`WARNING: infrastructure disturbed during the run (figures suspect): ${result.disturbedInfrastructure.join(', ')}`] : []),
     `results: ${path.relative(REPOSITORY_ROOT, file)}`,
   ];
   console.log(lines.join('\n'));
+}
+
+export function standinAuthHeadline(result: StandinAuthResult): HeadlineFigure[] {
+  const { figures, targets } = result;
+  return [
+    figure('stand-in saturation throughput', figures.standin.throughputPerSecond, 'auth/s'),
+    figure('primary saturation throughput (same run)', figures.primary.throughputPerSecond, 'auth/s'),
+    figure('stand-in / primary throughput', figures.standinToPrimaryThroughputRatio, 'ratio', { description: `>= ${targets.standinThroughputAtLeastPrimary.requiredRatio}`, met: targets.standinThroughputAtLeastPrimary.met }),
+    figure('stand-in p99', figures.standin.p99Ms, 'ms'),
+    figure('primary p99 (same run)', figures.primary.p99Ms, 'ms'),
+    figure("stand-in's advices all applied in primary afterwards", result.advicesAfterwards.drained ? 'yes' : 'NO', ''),
+  ];
 }

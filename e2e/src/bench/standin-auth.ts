@@ -1,7 +1,8 @@
-import { assertAllStarted, createInfra, infraEndpoints } from '@bank/infra';
+import { assertAllStarted, createInfra } from '@bank/infra';
+import { drainAdvices, type AdviceDrain } from './advice-drain-watch';
 import { authorisationMessages, newRunTag } from './authorisation-messages';
-import { setUpBenchAccounts, type BenchAccount } from './bench-cards';
-import { pollUntil, startBenchStack, syncPathCpuMeter, waitForStandinToSeeCards, type BenchStack } from './bench-stack';
+import type { BenchAccount } from './bench-cards';
+import { startBenchStack, syncPathCpuMeter, type BenchStack } from './bench-stack';
 import type { CpuUsage } from './cpu-usage';
 import { disturbedComponents } from './infra-interference';
 import { forkLoadWorker, type LoadWorker } from './load-worker-client';
@@ -10,7 +11,8 @@ import { machineInfo, sharedMachineNote, type MachineInfo } from './machine-info
 import { PRIMARY_AUTH_PARAMETERS } from './primary-auth';
 import { writeBenchResult } from './results-file';
 import { printStandinAuthReport } from './standin-auth-report';
-import { openSyncProbe, type CatchUp } from './sync-progress';
+import type { CatchUp, SyncProbe } from './sync-progress';
+import { setUpSyncedAccounts, type SyncedAccountsSetup } from './synced-accounts';
 
 // Stand-in's card authorisation throughput and p99 at saturation, with primary's measured in the
 // same run, with the same load shape (closed loop, primary-auth's concurrency) and duration, on
@@ -25,13 +27,14 @@ export const STANDIN_AUTH_PARAMETERS = {
   saturationMs: PRIMARY_AUTH_PARAMETERS.saturationMs,
   /** How long stand-in may take to see every bench card. */
   cardSyncTimeoutMs: 60_000,
-  /** Between the platforms: the syncer finishes primary's events so it is idle while stand-in is measured. */
+  /** After the set-up, and between the platforms: the syncer finishes primary's events so it is idle while stand-in is measured. */
   catchUpTimeoutMs: 40_000,
   /**
-   * Afterwards (not measured): an advice consumer has primary apply stand-in's advices, so that
-   * they do not wait in the shared Pub/Sub subscription for whoever's advice consumer runs next.
+   * Afterwards (not measured: advice-drain is the benchmark for that): an advice consumer has
+   * primary apply stand-in's advices, so that they do not wait in the shared Pub/Sub subscription
+   * for whoever's advice consumer runs next.
    */
-  adviceDrainTimeoutMs: 100_000,
+  adviceDrainTimeoutMs: 300_000,
 } as const;
 
 export const STANDIN_AUTH_TARGETS = {
@@ -66,14 +69,8 @@ export interface StandinAuthResult {
   readonly phases: { readonly primaryWarmUp: MeasuredPhase; readonly primary: MeasuredPhase; readonly standinWarmUp: MeasuredPhase; readonly standin: MeasuredPhase };
   /** One authorisation sent to stand-in before the load: who answered, and how. */
   readonly standinSanityCheck: { readonly httpStatus: number; readonly responseCode: string | null; readonly decidedBy: string | null };
-  readonly setup: {
-    readonly cards: number;
-    readonly seconds: number;
-    readonly cardsVisibleInStandinAfterSeconds: number;
-    readonly syncCatchUpBeforeStandin: CatchUp;
-    readonly logDirectory: string;
-  };
-  readonly advicesAfterwards: { readonly madeByStandin: number; readonly appliedInPrimary: number; readonly drained: boolean; readonly waitedSeconds: number };
+  readonly setup: SyncedAccountsSetup & { readonly syncCatchUpBeforeStandin: CatchUp };
+  readonly advicesAfterwards: AdviceDrain;
   readonly disturbedInfrastructure: readonly string[];
 }
 
@@ -111,7 +108,7 @@ async function standinSanityCheck(standinUrl: string, account: BenchAccount): Pr
 async function measurePlatform(
   worker: LoadWorker,
   measure: <T>(work: () => Promise<T>) => Promise<{ value: T; cpu: CpuUsage }>,
-  target: { name: string; baseUrl: string; cards: BenchAccount[]; runTag: string },
+  target: { name: string; baseUrl: string; cards: readonly BenchAccount[]; runTag: string },
 ): Promise<{ warmUp: MeasuredPhase; saturation: MeasuredPhase }> {
   const parameters = STANDIN_AUTH_PARAMETERS;
   await worker.configure({ baseUrl: target.baseUrl, cards: target.cards.map((account) => account.card), maxSockets: parameters.concurrency, requestTimeoutMs: parameters.requestTimeoutMs, runTag: target.runTag });
@@ -130,7 +127,6 @@ async function measurePlatform(
 export async function runStandinAuthBenchmark(): Promise<StandinAuthResult> {
   const machine = machineInfo();
   const infra = createInfra();
-  const endpoints = infraEndpoints(infra.config);
 
   log('bringing the infrastructure up (already running components are left as they are)');
   assertAllStarted(await infra.up());
@@ -138,17 +134,12 @@ export async function runStandinAuthBenchmark(): Promise<StandinAuthResult> {
   const parameters = { ...STANDIN_AUTH_PARAMETERS, runTags: { primary: newRunTag(), standin: newRunTag() }, standinLimits: stack.standinLimits };
   log(`stand-in's risk limits raised to ${parameters.standinLimits.perPaymentMinor} pence per payment and per account per day (defaults 50,000 and 150,000)`);
   const worker = forkLoadWorker();
-  let probe: Awaited<ReturnType<typeof openSyncProbe>> | undefined;
+  let probe: SyncProbe | undefined;
   let result: StandinAuthResult;
   try {
-    const setupBegan = Date.now();
-    log(`opening, funding and issuing ${parameters.accounts} cards in primary`);
-    const accounts = await setUpBenchAccounts(stack.primary.url, parameters.accounts, parameters.fundingMinor);
-    const setupSeconds = round((Date.now() - setupBegan) / 1000, 1);
-    const visible = await waitForStandinToSeeCards(stack.standin.url, accounts, parameters.cardSyncTimeoutMs);
-    if (!visible.done) throw new Error(`stand-in did not see ${visible.missing} of the ${accounts.length} bench cards within ${parameters.cardSyncTimeoutMs / 1000} s; logs: ${stack.logDirectory}`);
-    log(`${accounts.length} cards set up in ${setupSeconds} s, all visible in stand-in ${round(visible.waitedMs / 1000, 1)} s later`);
-    probe = await openSyncProbe({ primary: endpoints.postgres.primary, standin: endpoints.postgres.standin }, accounts.map((account) => account.accountId));
+    const synced = await setUpSyncedAccounts(stack, parameters, log);
+    probe = synced.probe;
+    const accounts = synced.accounts;
 
     const statuses = await infra.status();
     const meter = syncPathCpuMeter(stack, worker.pid, statuses);
@@ -165,14 +156,9 @@ export async function runStandinAuthBenchmark(): Promise<StandinAuthResult> {
     const disturbed = disturbedComponents(statuses, await infra.status());
     if (disturbed.length > 0) log(`warning: infrastructure disturbed during the run: ${disturbed.join(', ')}`);
 
-    log(`letting primary apply stand-in's advices (at most ${parameters.adviceDrainTimeoutMs / 1000} s; not measured)`);
-    await stack.startAdviceConsumer();
-    let advices = await probe.adviceCounts();
-    const drain = await pollUntil(async () => {
-      advices = await probe!.adviceCounts();
-      return advices.appliedInPrimary >= advices.standin;
-    }, parameters.adviceDrainTimeoutMs, 1_000);
-    log(`advices: ${advices.appliedInPrimary} of ${advices.standin} applied in primary after ${round(drain.waitedMs / 1000, 1)} s`);
+    log(`letting primary apply stand-in's advices (at most ${parameters.adviceDrainTimeoutMs / 1000} s)`);
+    const advices = await drainAdvices(stack, probe, { purpose: 'clean-up', timeoutMs: parameters.adviceDrainTimeoutMs, pollMs: 1_000 });
+    log(`advices: ${advices.appliedAtEnd} of ${advices.advices} applied in primary, the last ${round((advices.lastAppliedAfterMs ?? Number.NaN) / 1000, 1)} s after the advice consumer started`);
 
     const ratio = round(standin.saturation.throughputPerSecond / primary.saturation.throughputPerSecond, 3);
     result = {
@@ -195,14 +181,8 @@ export async function runStandinAuthBenchmark(): Promise<StandinAuthResult> {
       },
       phases: { primaryWarmUp: primary.warmUp, primary: primary.saturation, standinWarmUp: standin.warmUp, standin: standin.saturation },
       standinSanityCheck: sanity,
-      setup: {
-        cards: accounts.length,
-        seconds: setupSeconds,
-        cardsVisibleInStandinAfterSeconds: round(visible.waitedMs / 1000, 1),
-        syncCatchUpBeforeStandin: catchUp,
-        logDirectory: stack.logDirectory,
-      },
-      advicesAfterwards: { madeByStandin: advices.standin, appliedInPrimary: advices.appliedInPrimary, drained: drain.done, waitedSeconds: round(drain.waitedMs / 1000, 1) },
+      setup: { ...synced.setup, syncCatchUpBeforeStandin: catchUp },
+      advicesAfterwards: advices,
       disturbedInfrastructure: disturbed,
     };
   } finally {

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { REPOSITORY_ROOT } from '@bank/infra';
+import { figure, type HeadlineFigure } from './headline';
 import { cpuLine, fixed, verdict } from './report-format';
 import type { SyncLagResult } from './sync-lag';
 
@@ -59,4 +60,12 @@ export function printSyncLagReport(result: SyncLagResult, file: string): void {
     `results: ${path.relative(REPOSITORY_ROOT, file)}`,
   ];
   console.log(lines.join('\n'));
+}
+
+export function syncLagHeadline(result: SyncLagResult): HeadlineFigure[] {
+  return result.figures.flatMap((row) => [
+    figure(`${row.label}: achieved of ${row.offeredRatePerSecond}/s offered`, row.achievedRatePerSecond, 'auth/s'),
+    figure(`${row.label}: lag p50`, row.lagP50Ms, 'ms'),
+    figure(`${row.label}: lag p99`, row.lagP99Ms, 'ms', { description: `<= ${result.targets.lagP99AtMostMs.required} ms, none missing`, met: row.lagP99AtMost500Ms }),
+  ]);
 }

@@ -1,4 +1,4 @@
-import { assertAllStarted, createInfra, infraEndpoints } from '@bank/infra';
+import { assertAllStarted, createInfra } from '@bank/infra';
 import { newRunTag } from './authorisation-messages';
 import { setUpBenchAccounts } from './bench-cards';
 import { startBenchStack, syncPathCpuMeter, type BenchStack } from './bench-stack';
@@ -92,7 +92,6 @@ const log = (line: string) => console.log(`[sync-lag] ${line}`);
 export async function runSyncLagBenchmark(): Promise<SyncLagResult> {
   const machine = machineInfo();
   const infra = createInfra();
-  const endpoints = infraEndpoints(infra.config);
 
   log('bringing the infrastructure up (already running components are left as they are)');
   assertAllStarted(await infra.up());
@@ -106,7 +105,7 @@ export async function runSyncLagBenchmark(): Promise<SyncLagResult> {
     const setupBegan = Date.now();
     log(`opening, funding and issuing ${parameters.accounts} cards in primary`);
     const accounts = await setUpBenchAccounts(stack.primary.url, parameters.accounts, parameters.fundingMinor);
-    probe = await openSyncProbe({ primary: endpoints.postgres.primary, standin: endpoints.postgres.standin }, accounts.map((account) => account.accountId));
+    probe = await openSyncProbe(stack.databases, accounts.map((account) => account.accountId));
     const setupCatchUp = await probe.waitForCatchUp(parameters.catchUpTimeoutMs);
     if (!setupCatchUp.caughtUp) throw new Error(`stand-in did not receive the set-up's events within ${parameters.catchUpTimeoutMs / 1000} s (${setupCatchUp.syncedEvents} of ${setupCatchUp.primaryEvents}); logs: ${stack.logDirectory}`);
     const setupSeconds = round((Date.now() - setupBegan) / 1000, 1);

@@ -22,9 +22,20 @@ export interface SyncProbe {
   waitForCatchUp(timeoutMs: number): Promise<CatchUp>;
   /** Lag of every event of the accounts whose primary time falls in [from, to). */
   lagOfWindow(from: Date, to: Date, sliceMs: number): Promise<WindowLag>;
-  /** Stand-in's advices for the accounts, and how many of them primary has applied. */
-  adviceCounts(): Promise<{ standin: number; appliedInPrimary: number }>;
+  /** Stand-in's advices for the accounts (how many, how many not yet relayed to Pub/Sub) and how many of them primary has applied, with when. */
+  adviceProgress(): Promise<AdviceProgress>;
   close(): Promise<void>;
+}
+
+export interface AdviceProgress {
+  /** Advices stand-in has made for the accounts. */
+  readonly standin: number;
+  /** Of those, not yet published to Pub/Sub by stand-in's relay. */
+  readonly unpublished: number;
+  readonly appliedInPrimary: number;
+  /** Primary's `applied_at` of the first and last advice it applied for the accounts (its clock: this machine's). */
+  readonly firstAppliedAt: Date | null;
+  readonly lastAppliedAt: Date | null;
 }
 
 export interface CatchUp {
@@ -148,12 +159,21 @@ export async function openSyncProbe(databases: SyncDatabases, accountIds: readon
         byType,
       };
     },
-    async adviceCounts() {
+    async adviceProgress() {
       const [made, applied] = await Promise.all([
-        standin.query<{ n: string }>('select count(*) as n from advices where account_id = any($1::uuid[])', [ids]),
-        primary.query<{ n: string }>('select count(*) as n from applied_advices where account_id = any($1::uuid[])', [ids]),
+        standin.query<{ n: string; unpublished: string }>('select count(*) as n, count(*) filter (where published_at is null) as unpublished from advices where account_id = any($1::uuid[])', [ids]),
+        primary.query<{ n: string; first: Date | null; last: Date | null }>(
+          'select count(*) as n, min(applied_at) as first, max(applied_at) as last from applied_advices where account_id = any($1::uuid[])',
+          [ids],
+        ),
       ]);
-      return { standin: Number(made.rows[0]?.n ?? 0), appliedInPrimary: Number(applied.rows[0]?.n ?? 0) };
+      return {
+        standin: Number(made.rows[0]?.n ?? 0),
+        unpublished: Number(made.rows[0]?.unpublished ?? 0),
+        appliedInPrimary: Number(applied.rows[0]?.n ?? 0),
+        firstAppliedAt: applied.rows[0]?.first ?? null,
+        lastAppliedAt: applied.rows[0]?.last ?? null,
+      };
     },
     async close() {
       await Promise.allSettled([primary.end(), standin.end()]);

@@ -38,7 +38,22 @@ function common(config: InfraConfig): NodeJS.ProcessEnv {
 
 const logFile = (config: InfraConfig, run: string, name: string) => path.join(config.dataDir, 'e2e', run, `${name}.log`);
 
-export function primaryService(config: InfraConfig, run: string, urls?: PlatformUrls): ServiceDefinition {
+/** Where a service finds the other platform and which databases it uses (default: the clusters' shared ones). */
+export interface ServiceOptions {
+  readonly urls?: PlatformUrls;
+  readonly databases?: { readonly primary: string; readonly standin: string };
+  /** Where the platform submits outbound Faster Payments (the payment-network simulator's scheme endpoint). */
+  readonly fasterPaymentsSchemeUrl?: string;
+  /** The Pub/Sub emulator project carrying the advices (default: the shared one infra provisions). */
+  readonly pubsubProjectId?: string;
+  /** Anything else for this service's environment, last, so it wins (e.g. stand-in's risk limits). */
+  readonly env?: NodeJS.ProcessEnv;
+}
+
+const schemeUrl = (options: ServiceOptions) => (options.fasterPaymentsSchemeUrl ? { FASTER_PAYMENTS_SCHEME_URL: options.fasterPaymentsSchemeUrl } : {});
+const pubsubProject = (options: ServiceOptions) => (options.pubsubProjectId ? { PUBSUB_PROJECT_ID: options.pubsubProjectId } : {});
+
+export function primaryService(config: InfraConfig, run: string, options: ServiceOptions = {}): ServiceDefinition {
   const endpoints = infraEndpoints(config);
   // Only the public half of stand-in's key pair: primary encrypts PANs for stand-in, never reads them back.
   const keys = ensureDevelopmentKeys(config.dataDir);
@@ -47,11 +62,11 @@ export function primaryService(config: InfraConfig, run: string, urls?: Platform
     entry: 'primary/dist/main.js',
     migrate: 'primary/dist/migrate.js',
     logFile: logFile(config, run, 'primary'),
-    env: { ...common(config), PRIMARY_DATABASE_URL: endpoints.postgres.primary, PRIMARY_REDIS_URL: endpoints.redis.primary, STANDIN_PAN_PUBLIC_KEY_B_FILE: keys.standinPanPublicKeyFile, ...(urls ? { STANDIN_URL: urls.standin } : {}) },
+    env: { ...common(config), PRIMARY_DATABASE_URL: options.databases?.primary ?? endpoints.postgres.primary, PRIMARY_REDIS_URL: endpoints.redis.primary, STANDIN_PAN_PUBLIC_KEY_B_FILE: keys.standinPanPublicKeyFile, ...(options.urls ? { STANDIN_URL: options.urls.standin } : {}), ...schemeUrl(options), ...options.env },
   };
 }
 
-export function standinService(config: InfraConfig, run: string, urls?: PlatformUrls): ServiceDefinition {
+export function standinService(config: InfraConfig, run: string, options: ServiceOptions = {}): ServiceDefinition {
   const endpoints = infraEndpoints(config);
   const keys = ensureDevelopmentKeys(config.dataDir);
   return {
@@ -59,11 +74,11 @@ export function standinService(config: InfraConfig, run: string, urls?: Platform
     entry: 'standin/dist/main.js',
     migrate: 'standin/dist/upgrade.js',
     logFile: logFile(config, run, 'standin'),
-    env: { ...common(config), STANDIN_DATABASE_URL: endpoints.postgres.standin, STANDIN_REDIS_URL: endpoints.redis.standin, STANDIN_PAN_PRIVATE_KEY_B_FILE: keys.standinPanPrivateKeyFile, ...(urls ? { PRIMARY_URL: urls.primary } : {}) },
+    env: { ...common(config), STANDIN_DATABASE_URL: options.databases?.standin ?? endpoints.postgres.standin, STANDIN_REDIS_URL: endpoints.redis.standin, STANDIN_PAN_PRIVATE_KEY_B_FILE: keys.standinPanPrivateKeyFile, ...(options.urls ? { PRIMARY_URL: options.urls.primary } : {}), ...schemeUrl(options), ...pubsubProject(options), ...options.env },
   };
 }
 
-export function syncerService(config: InfraConfig, run: string): ServiceDefinition {
+export function syncerService(config: InfraConfig, run: string, options: ServiceOptions = {}): ServiceDefinition {
   const endpoints = infraEndpoints(config);
   const keys = ensureDevelopmentKeys(config.dataDir);
   return {
@@ -73,7 +88,7 @@ export function syncerService(config: InfraConfig, run: string): ServiceDefiniti
     logFile: logFile(config, run, 'syncer'),
     env: {
       ...common(config),
-      STANDIN_DATABASE_URL: endpoints.postgres.standin,
+      STANDIN_DATABASE_URL: options.databases?.standin ?? endpoints.postgres.standin,
       STANDIN_PAN_PRIVATE_KEY_B_FILE: keys.standinPanPrivateKeyFile,
       // A group of its own: no other syncer (npm start's, another test's) takes its partitions.
       SYNCER_GROUP_ID: `syncer-${run}`,
@@ -83,13 +98,13 @@ export function syncerService(config: InfraConfig, run: string): ServiceDefiniti
   };
 }
 
-export function adviceConsumerService(config: InfraConfig, run: string, urls: PlatformUrls): ServiceDefinition {
+export function adviceConsumerService(config: InfraConfig, run: string, urls: PlatformUrls, options: Pick<ServiceOptions, 'pubsubProjectId' | 'env'> = {}): ServiceDefinition {
   return {
     name: 'advice-consumer',
     entry: 'advice-consumer/dist/main.js',
     logFile: logFile(config, run, 'advice-consumer'),
     // Tests cannot wait minutes: lost advices are re-driven from stand-in's log after 5 s.
-    env: { ...common(config), PRIMARY_URL: urls.primary, STANDIN_URL: urls.standin, ADVICE_REDRIVE_INTERVAL_MS: '2000', ADVICE_REDRIVE_AFTER_MS: '5000' },
+    env: { ...common(config), PRIMARY_URL: urls.primary, STANDIN_URL: urls.standin, ADVICE_REDRIVE_INTERVAL_MS: '2000', ADVICE_REDRIVE_AFTER_MS: '5000', ...pubsubProject(options), ...options.env },
   };
 }
 

@@ -1,36 +1,27 @@
-import { randomBytes } from 'node:crypto';
-import { createInfra, type Infra } from '@bank/infra';
-import { startService, type ServiceProcess } from '../../src/stack/service-process';
-import { adviceConsumerService, primaryService, reservePlatformPorts, standinService, syncerService } from '../../src/stack/services';
+import { startRunStack, type RunStack } from '../../src/stack/run-stack';
+import { startFasterPaymentsScheme } from '../../src/simulator/faster-payments-scheme';
 
-/** The whole system as child processes of the test: infra, primary, syncer, stand-in, advice consumer. */
-export interface Stack {
-  readonly infra: Infra;
-  readonly primary: ServiceProcess;
-  readonly syncer: ServiceProcess;
-  readonly standin: ServiceProcess;
-  readonly adviceConsumer: ServiceProcess;
-  stop(): Promise<void>;
-}
+/**
+ * The whole system as child processes of the test: infra, primary, syncer, stand-in, advice
+ * consumer, on databases of its own, with the payment-network simulator's Faster Payments scheme
+ * taking both platforms' outbound payments.
+ */
+export type Stack = RunStack;
 
 export async function startStack(): Promise<Stack> {
-  const infra = createInfra();
-  await infra.up();
-  const run = `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`;
-  // Each platform's configuration service reads the other's, so both ports are known up front.
-  const { urls, ...ports } = await reservePlatformPorts();
-  const primary = await startService(primaryService(infra.config, run, urls), { port: ports.primary });
-  const standin = await startService(standinService(infra.config, run, urls), { port: ports.standin });
-  const syncer = await startService(syncerService(infra.config, run));
-  const adviceConsumer = await startService(adviceConsumerService(infra.config, run, urls));
+  const scheme = await startFasterPaymentsScheme();
+  const stack = await startRunStack({ fasterPaymentsSchemeUrl: scheme.url }).catch(async (failure: unknown) => {
+    await scheme.close();
+    throw failure;
+  });
   return {
-    infra,
-    primary,
-    syncer,
-    standin,
-    adviceConsumer,
+    ...stack,
     async stop() {
-      for (const service of [adviceConsumer, syncer, standin, primary]) await service.stop();
+      try {
+        await stack.stop();
+      } finally {
+        await scheme.close();
+      }
     },
   };
 }

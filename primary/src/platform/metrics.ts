@@ -1,4 +1,4 @@
-import { Counter, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
+import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
 /** One registry per app instance (no global default registry: tests build several apps). */
 export function createMetrics() {
@@ -20,6 +20,29 @@ export function createMetrics() {
       registers: [registry],
     }),
     outboxPublished: new Counter({ name: 'primary_outbox_events_published_total', help: 'Outbox events published to Kafka', registers: [registry] }),
+    paymentsRouted: new Counter({
+      name: 'primary_payments_routed_total',
+      help: 'Payment messages by stand-in component and the platform chosen to process them',
+      labelNames: ['component', 'destination'],
+      registers: [registry],
+    }),
+    standinProxyFailures: new Counter({
+      name: 'primary_standin_proxy_failures_total',
+      help: 'Payment messages routed to stand-in that it did not answer, by component and reason (timeout, unreachable, circuit_open, bad_answer)',
+      labelNames: ['component', 'reason'],
+      registers: [registry],
+    }),
+    configurationVersion: new Gauge({
+      name: 'primary_configuration_version',
+      help: 'Version of the stand-in configuration this process routes with; compare with stand-in to see convergence',
+      registers: [registry],
+    }),
+    configurationPeerSync: new Counter({
+      name: 'primary_configuration_peer_sync_total',
+      help: "Reads of stand-in's configuration by outcome (adopted, current, behind, conflict, unavailable, no_service, refused, invalid)",
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
   };
 }
 

@@ -4,6 +4,7 @@ import { BankAccountParty, FasterPaymentInboundCredit, PositiveAmountMinor } fro
 import type { Db } from '../platform/db';
 import { parseInput } from '../platform/http';
 import { idempotencyKeyOf, once } from '../platform/idempotency';
+import type { PaymentRouter } from '../routing/payment-router';
 import { AccountIdParams } from '../accounts/routes';
 import type { AccountsService } from '../accounts/accounts-service';
 import type { InboundFasterPayments } from './inbound-faster-payments';
@@ -15,15 +16,40 @@ export const TransferRequest = z.strictObject({
   reference: z.string().max(18, { error: 'expected a payment reference of at most 18 characters' }).default(''),
 });
 
-export function schemeFasterPaymentRoutes(app: FastifyInstance, deps: { inbound: InboundFasterPayments }): void {
-  app.post('/scheme/faster-payments/inbound', async (request) => deps.inbound.credit(parseInput('Faster Payments inbound credit', FasterPaymentInboundCredit, request.body)));
+/** Headers stand-in needs to act for the customer exactly as primary would: who they are, and which request this is. */
+const FORWARDED_APP_HEADERS = ['authorization', 'idempotency-key'] as const;
+
+function forwardedAppHeaders(request: FastifyRequest): Record<string, string> {
+  const headers: Record<string, string> = {};
+  for (const name of FORWARDED_APP_HEADERS) {
+    const value = request.headers[name];
+    if (typeof value === 'string') headers[name] = value;
+  }
+  return headers;
 }
 
-export function transferRoutes(app: FastifyInstance, deps: { db: Db; transfers: TransfersService; accounts: AccountsService; customer: (request: FastifyRequest) => Promise<string> }): void {
-  const { db, transfers, accounts, customer } = deps;
+export function schemeFasterPaymentRoutes(app: FastifyInstance, deps: { inbound: InboundFasterPayments; router: PaymentRouter }): void {
+  app.post('/scheme/faster-payments/inbound', async (request, reply) => {
+    const credit = parseInput('Faster Payments inbound credit', FasterPaymentInboundCredit, request.body);
+    const routed = await deps.router.fasterPaymentInbound(credit, { path: request.url, body: request.body });
+    if (routed.destination === 'standin') return reply.code(routed.answer.statusCode).send(routed.answer.body);
+    return deps.inbound.credit(credit);
+  });
+}
+
+export function transferRoutes(
+  app: FastifyInstance,
+  deps: { db: Db; transfers: TransfersService; accounts: AccountsService; customer: (request: FastifyRequest) => Promise<string>; router: PaymentRouter },
+): void {
+  const { db, transfers, accounts, customer, router } = deps;
 
   app.post('/accounts/:accountId/transfers', async (request, reply) => {
-    const customerId = await customer(request);
+    // Routing may need to know who is asking; the answer is reused, never looked up twice.
+    let authenticated: Promise<string> | undefined;
+    const caller = () => (authenticated ??= customer(request));
+    const routed = await router.appTransfer({ path: request.url, body: request.body, headers: forwardedAppHeaders(request) }, caller);
+    if (routed.destination === 'standin') return reply.code(routed.answer.statusCode).send(routed.answer.body);
+    const customerId = await caller();
     const { accountId } = parseInput('account path', AccountIdParams, request.params);
     const key = idempotencyKeyOf(request);
     const body = parseInput('transfer request', TransferRequest, request.body);

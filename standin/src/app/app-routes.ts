@@ -1,11 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { BankAccountParty, PositiveAmountMinor } from '@bank/shared-contracts';
+import { BankAccountParty, PositiveAmountMinor, safeParseContract } from '@bank/shared-contracts';
 import type { Database } from '../store/database';
 import { cardsOfAccount, findCard } from '../cards/card-directory';
 import { setCardFrozen } from '../cards/card-freezes';
 import type { StandinCardKeys } from '../cards/card-numbers';
-import { sendTransfer } from '../payments/outbound-transfers';
+import { IdempotencyKeyReused, type OutboundTransfers } from '../payments/outbound-transfers';
 import { standinBalance } from '../views/balance-view';
 import { recentTransactions } from '../views/transactions-view';
 import { accountOfCustomer, customerOfToken } from './customers';
@@ -26,21 +26,26 @@ const AccountPath = z.object({ accountId: z.uuid() });
 const CardPath = z.object({ cardId: z.uuid(), action: z.enum(['freeze', 'unfreeze']) });
 const TransferOrder = z.strictObject({ amountMinor: PositiveAmountMinor, creditor: BankAccountParty, reference: z.string().max(18).default('') });
 
-export function appRoutes(server: FastifyInstance, deps: { database: Database; keys: Pick<StandinCardKeys, 'lookupKey'>; now: () => Date; parse: <T>(what: string, schema: z.ZodType<T>, input: unknown) => T }): void {
-  const { database, parse } = deps;
+type Parse = <T>(what: string, schema: z.ZodType<T>, input: unknown) => T;
 
-  const customer = async (request: FastifyRequest): Promise<string> => {
-    const header = request.headers.authorization;
-    const found = header?.startsWith('Bearer ') ? await customerOfToken(database, header.slice(7).trim()) : undefined;
-    if (!found) throw new AppRefusal(401, 'STANDIN_UNAUTHENTICATED', 'missing or unknown bearer token');
-    return found;
-  };
-  const ownAccount = async (request: FastifyRequest) => {
-    const { accountId } = parse('account path', AccountPath, request.params);
-    const account = await accountOfCustomer(database, await customer(request), accountId);
-    if (!account) throw new AppRefusal(404, 'STANDIN_NOT_FOUND', 'account not found');
-    return account;
-  };
+async function customerOf(database: Database, request: FastifyRequest): Promise<string> {
+  const header = request.headers.authorization;
+  const found = header?.startsWith('Bearer ') ? await customerOfToken(database, header.slice(7).trim()) : undefined;
+  if (!found) throw new AppRefusal(401, 'STANDIN_UNAUTHENTICATED', 'missing or unknown bearer token');
+  return found;
+}
+
+async function ownAccountOf(database: Database, parse: Parse, request: FastifyRequest) {
+  const { accountId } = parse('account path', AccountPath, request.params);
+  const account = await accountOfCustomer(database, await customerOf(database, request), accountId);
+  if (!account) throw new AppRefusal(404, 'STANDIN_NOT_FOUND', 'account not found');
+  return account;
+}
+
+export function appRoutes(server: FastifyInstance, deps: { database: Database; keys: Pick<StandinCardKeys, 'lookupKey'>; now: () => Date; parse: Parse }): void {
+  const { database, parse } = deps;
+  const customer = (request: FastifyRequest) => customerOf(database, request);
+  const ownAccount = (request: FastifyRequest) => ownAccountOf(database, parse, request);
 
   server.get('/accounts/:accountId', async (request) => {
     const account = await ownAccount(request);
@@ -65,13 +70,34 @@ export function appRoutes(server: FastifyInstance, deps: { database: Database; k
     await setCardFrozen(deps, card, action === 'freeze');
     return { cardId, status: action === 'freeze' ? 'frozen' : 'active' };
   });
+}
 
+function parseOrRefuse<T>(what: string, schema: z.ZodType<T>, input: unknown): T {
+  const parsed = safeParseContract(what, schema, input);
+  if (!parsed.ok) throw new AppRefusal(400, 'STANDIN_INVALID_MESSAGE', parsed.error.message);
+  return parsed.value;
+}
+
+const TRANSFER_STATUS_CODES = { sent: 201, submitted: 202, refused: 422 } as const;
+
+/**
+ * `POST /accounts/:accountId/transfers`: 201 sent, 202 submitted (the scheme has not answered yet;
+ * stand-in keeps asking, and a retry with the same Idempotency-Key shows how it ended), 422 refused
+ * (not enough money, or the scheme rejected it). Registered apart from appRoutes because it needs
+ * the Faster Payments scheme, which createStandinServer is not given: main.ts adds it.
+ */
+export function transferRoutes(server: FastifyInstance, deps: { database: Database; transfers: Pick<OutboundTransfers, 'send'> }): void {
   server.post('/accounts/:accountId/transfers', async (request, reply) => {
-    const account = await ownAccount(request);
+    const account = await ownAccountOf(deps.database, parseOrRefuse, request);
     const key = z.uuid().safeParse(request.headers['idempotency-key']);
     if (!key.success) throw new AppRefusal(400, 'STANDIN_IDEMPOTENCY_KEY_REQUIRED', 'send an Idempotency-Key header (a UUID) with every transfer');
-    const order = parse('transfer order', TransferOrder, request.body);
-    const outcome = await sendTransfer(deps, { accountId: account.account_id, idempotencyKey: key.data, ...order });
-    return reply.code(outcome.status === 'sent' ? 201 : 422).send(outcome);
+    const order = parseOrRefuse('transfer order', TransferOrder, request.body);
+    try {
+      const outcome = await deps.transfers.send({ accountId: account.account_id, idempotencyKey: key.data, ...order });
+      return reply.code(TRANSFER_STATUS_CODES[outcome.status]).send(outcome);
+    } catch (failure) {
+      if (failure instanceof IdempotencyKeyReused) throw new AppRefusal(409, failure.code, failure.message);
+      throw failure;
+    }
   });
 }

@@ -6,7 +6,10 @@ import {
   CardAuthorisationRequest,
   CardReversalRequest,
   FasterPaymentInboundCredit,
+  isTargeted,
   safeParseContract,
+  UserId,
+  type ConfigurationDocument,
   type StatusResponse,
 } from '@bank/shared-contracts';
 import type { Database } from '../store/database';
@@ -14,6 +17,9 @@ import type { CardDesk } from '../payments/card-desk';
 import type { FasterPaymentsDesk } from '../payments/faster-payments-desk';
 import type { StandinCardKeys } from '../cards/card-numbers';
 import { AppRefusal, appRoutes } from './app-routes';
+import { configurationRoutes } from '../configuration/configuration-routes';
+import { currentConfiguration } from '../configuration/configuration-store';
+import type { Operators } from '../configuration/operators';
 
 // Stand-in's HTTP face. The scheme routes have primary's paths and messages, so the gateway or
 // primary can send a payment message here unchanged.
@@ -27,6 +33,10 @@ export interface StandinServerDependencies {
   readonly keys: Pick<StandinCardKeys, 'lookupKey'>;
   /** Operators' and reconciliation's token for stand-in's internal API. */
   readonly internalToken: string;
+  /** Incident engineers allowed to change the configuration. */
+  readonly operators: Operators;
+  /** Told of every configuration document that becomes current through this API. */
+  readonly onConfiguration?: (document: ConfigurationDocument) => void;
 }
 
 class BadMessage extends Error {
@@ -70,6 +80,14 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
   server.post('/scheme/faster-payments/inbound', async (request) => deps.fasterPayments.receive(read('Faster Payments inbound credit', FasterPaymentInboundCredit, request.body)));
 
   appRoutes(server, { database: deps.database, keys: deps.keys, now: deps.now, parse: read });
+  configurationRoutes(server, {
+    database: deps.database,
+    operators: deps.operators,
+    internalToken: deps.internalToken,
+    now: deps.now,
+    parse: read,
+    ...(deps.onConfiguration ? { onCurrent: deps.onConfiguration } : {}),
+  });
 
   // Stand-in's advice log, the truth that reconciliation compares primary with.
   server.get('/internal/advices', async (request) => {
@@ -83,15 +101,21 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
     return { status: 'ok' };
   });
   server.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
-  server.get('/status', async (): Promise<StatusResponse> => {
+  // What an app polls: which experience to show this user and which platform to call. The answer
+  // comes from the configuration alone, so it matches primary's once the two agree.
+  server.get('/status', async (request): Promise<StatusResponse> => {
+    const raw = (request.query as { user?: unknown }).user;
+    const user = raw === undefined ? undefined : read('status query user', UserId, raw);
+    const configuration = await currentConfiguration(deps.database);
+    const standin = isTargeted(configuration.components.app, user);
     const lag = (await deps.database.query<{ lag_ms: number; alerting: boolean }>('select lag_ms, alerting from sync_lag')).rows[0];
     const backlog = (await deps.database.query<{ count: string }>('select count(*) from advices where published_at is null')).rows[0];
     return {
       platform: 'standin',
-      // Until the configuration service exists nobody is routed to stand-in.
-      configurationVersion: 0,
-      experience: 'full',
-      talkTo: 'primary',
+      configurationVersion: configuration.version,
+      ...(user === undefined ? {} : { user }),
+      experience: standin ? 'standin' : 'full',
+      talkTo: standin ? 'standin' : 'primary',
       checkedAt: deps.now().toISOString(),
       ...(lag ? { sync: { lagMs: lag.lag_ms, alerting: lag.alerting } } : {}),
       adviceBacklog: Number(backlog?.count ?? 0),

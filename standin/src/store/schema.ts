@@ -227,4 +227,56 @@ export const STANDIN_SCHEMA: readonly SchemaStep[] = [
       create index card_messages_approved_today on card_messages (account_id, received_at) where kind = 'authorisation' and approved;
     `,
   },
+  {
+    name: '0005 configuration versions',
+    ddl: `
+      -- Every configuration document stand-in has held, made here or adopted from primary. The
+      -- highest version is current; rows are never changed, so this is also the audit log.
+      create table configuration_versions (
+        version integer primary key check (version > 0),
+        document jsonb not null,
+        source text not null check (source in ('change', 'adopted')),
+        recorded_by text not null,
+        recorded_at timestamptz not null default clock_timestamp()
+      );
+      create function configuration_versions_are_immutable() returns trigger language plpgsql as $$
+      begin
+        raise exception 'configuration versions are an audit log: % refused', tg_op;
+      end $$;
+      create trigger configuration_versions_immutable before update or delete on configuration_versions for each row execute function configuration_versions_are_immutable();
+    `,
+  },
+  {
+    name: '0006 outbound faster payments',
+    ddl: `
+      -- A debit the scheme rejected stays listed, so the customer sees the transfer failed, but no
+      -- longer counts against the balance.
+      alter table own_transactions drop constraint own_transactions_status_check;
+      alter table own_transactions add constraint own_transactions_status_check check (status in ('pending', 'settled', 'reversed', 'rejected'));
+
+      -- Faster Payments sent from stand-in's app, one per idempotency key (fps_id = 'SI-' || key).
+      -- refused: not reserved, never submitted; submitting: money reserved, the scheme's answer not
+      -- known yet; sent / rejected: the scheme's answer, final.
+      create table outbound_payments (
+        fps_id text primary key,
+        account_id uuid not null,
+        amount_minor bigint not null check (amount_minor > 0),
+        creditor jsonb not null,
+        reference text not null,
+        -- the stand-in account as it stood when the money was reserved: every attempt sends the same message
+        debtor jsonb,
+        correlation_id uuid unique references own_transactions (correlation_id),
+        status text not null check (status in ('refused', 'submitting', 'sent', 'rejected')),
+        why text,
+        reject_reason text,
+        attempts integer not null default 0,
+        last_attempt_at timestamptz,
+        created_at timestamptz not null,
+        decided_at timestamptz,
+        check ((status = 'refused') = (correlation_id is null)),
+        check (status <> 'submitting' or (debtor is not null and last_attempt_at is not null))
+      );
+      create index outbound_payments_unanswered on outbound_payments (last_attempt_at) where status = 'submitting';
+    `,
+  },
 ];

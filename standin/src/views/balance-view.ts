@@ -8,6 +8,9 @@ import type { Session, Database } from '../store/database';
 // correlation id. Once a synced event with that correlation id is at or below the sequence of
 // the balance we start from, that balance already contains the effect, and counting our own
 // record as well would count it twice.
+//
+// A pending outbound Faster Payment counts from the moment it is reserved, before the scheme has
+// answered; one the scheme rejected ('rejected') never reaches primary and counts no more.
 
 export interface StandinBalance {
   /** The synced starting point (settled − held), and the primary sequence it is as of. */
@@ -28,7 +31,7 @@ export async function standinBalance(db: Session | Database, accountId: string):
      )
      select latest.*, coalesce((
        select sum(own.amount_minor) from own_transactions own
-       where own.account_id = $1 and own.status <> 'reversed'
+       where own.account_id = $1 and own.status not in ('reversed', 'rejected')
          and not exists (
            select 1 from synced_events seen
            where seen.account_id = $1 and seen.correlation_id = own.correlation_id and seen.sequence <= latest.sequence

@@ -1,0 +1,82 @@
+import { infraEndpoints } from '@bank/infra';
+import { Pool } from 'pg';
+import { startFasterPaymentsScheme, type FasterPaymentsSchemeSimulator } from '../simulator/faster-payments-scheme';
+import { gatewayService } from '../stack/gateway-service';
+import { startRunStack, type RunStack } from '../stack/run-stack';
+import { startService, type ServiceDefinition, type ServiceProcess } from '../stack/service-process';
+
+// A chaos run's system: the run stack (primary, stand-in, syncer, advice consumer on databases of
+// their own), the data-centre gateway in front of it, and the Faster Payments scheme endpoint both
+// platforms submit outbound payments to. Plus connections to both run databases for evidence.
+
+export interface ChaosStackOptions {
+  readonly scenario: string;
+  /** The gateway sends traffic to stand-in by itself when primary's breaker opens. */
+  readonly autoFailover: boolean;
+  readonly gatewayEnv?: NodeJS.ProcessEnv;
+  readonly standinEnv?: NodeJS.ProcessEnv;
+  readonly primaryEnv?: NodeJS.ProcessEnv;
+}
+
+export interface ChaosStack {
+  readonly stack: RunStack;
+  readonly gateway: ServiceProcess;
+  readonly gatewayDefinition: ServiceDefinition;
+  readonly scheme: FasterPaymentsSchemeSimulator;
+  readonly primaryDb: Pool;
+  readonly standinDb: Pool;
+  readonly kafkaBrokers: readonly string[];
+  stop(): Promise<void>;
+}
+
+/** Evidence connections: few, short timeouts, and an error handler, since chaos kills their server. */
+function evidencePool(url: string): Pool {
+  const pool = new Pool({ connectionString: url, max: 3, connectionTimeoutMillis: 5_000, idleTimeoutMillis: 5_000, statement_timeout: 30_000 });
+  pool.on('error', () => undefined);
+  return pool;
+}
+
+export async function startChaosStack(options: ChaosStackOptions): Promise<ChaosStack> {
+  const scheme = await startFasterPaymentsScheme();
+  let stack: RunStack | undefined;
+  try {
+    stack = await startRunStack({
+      name: `chaos-${options.scenario}`,
+      fasterPaymentsSchemeUrl: scheme.url,
+      ...(options.primaryEnv ? { primaryEnv: options.primaryEnv } : {}),
+      ...(options.standinEnv ? { standinEnv: options.standinEnv } : {}),
+    });
+    const gatewayDefinition = gatewayService(stack.infra.config, stack.run, stack.urls, {
+      env: {
+        GATEWAY_AUTO_FAILOVER: options.autoFailover ? 'on' : 'off',
+        // Inside the simulator's 2 s deadline, so a slow platform is answered 504 before the network gives up.
+        GATEWAY_FPS_DEADLINE_MS: '1500',
+        GATEWAY_BREAKER_RESET_MS: '2000',
+        ...options.gatewayEnv,
+      },
+    });
+    const gateway = await startService(gatewayDefinition);
+    const primaryDb = evidencePool(stack.databases.primary);
+    const standinDb = evidencePool(stack.databases.standin);
+    const running = stack;
+    return {
+      stack: running,
+      gateway,
+      gatewayDefinition,
+      scheme,
+      primaryDb,
+      standinDb,
+      kafkaBrokers: infraEndpoints(running.infra.config).kafkaBrokers,
+      async stop() {
+        await Promise.all([primaryDb.end().catch(() => undefined), standinDb.end().catch(() => undefined)]);
+        await gateway.stop();
+        await running.stop();
+        await scheme.close();
+      },
+    };
+  } catch (error) {
+    await stack?.stop().catch(() => undefined);
+    await scheme.close();
+    throw error;
+  }
+}

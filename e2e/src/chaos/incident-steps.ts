@@ -1,0 +1,71 @@
+import { sleep } from '../simulator/concurrency';
+import { timedRequest } from '../simulator/timed-request';
+import type { ScenarioRun } from './scenario';
+
+// What incident engineers do, step by step, as the scenarios need it: each step waits until its
+// effect is visible (the gateway's destination, primary's applied advices), with a timeout.
+
+async function waitFor(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (await probe().catch(() => false)) return;
+    await sleep(250);
+  }
+  throw new Error(`${what} did not happen within ${timeoutMs / 1000} s`);
+}
+
+export async function gatewayDestination(run: ScenarioRun): Promise<string | undefined> {
+  const result = await timedRequest({ method: 'GET', url: `${run.chaos.gateway.url}/routing`, giveUpMs: 2_000 });
+  return result.kind === 'answer' && result.status === 200 ? (result.body as { destination?: string }).destination : undefined;
+}
+
+/** `standin direct-connect on`, then wait until the gateway sends traffic to stand-in. */
+export async function connectGatewayToStandin(run: ScenarioRun, reason: string): Promise<void> {
+  await run.engineer.standin('direct-connect', 'on', '--reason', reason, '--yes');
+  await waitFor('the gateway sending traffic to stand-in', async () => (await gatewayDestination(run)) === 'standin', 15_000);
+  run.step('gateway sends payment traffic to stand-in (direct connect)');
+}
+
+/** `standin direct-connect off`, then wait until the gateway sends traffic to primary again. */
+export async function connectGatewayToPrimary(run: ScenarioRun, reason: string): Promise<void> {
+  await run.engineer.standin('direct-connect', 'off', '--reason', reason, '--yes');
+  await waitFor('the gateway sending traffic to primary', async () => (await gatewayDestination(run)) === 'primary', 15_000);
+  run.step('gateway sends payment traffic to primary again');
+}
+
+export async function redirectAppsToStandin(run: ScenarioRun, reason: string): Promise<void> {
+  await run.engineer.standin('redirect-apps', '--all', '--reason', reason, '--yes');
+  run.step('apps redirected to stand-in (everyone)');
+}
+
+export async function returnAppsToPrimary(run: ScenarioRun, reason: string): Promise<void> {
+  await run.engineer.standin('disable', 'apps', '--reason', reason, '--yes');
+  run.step('apps back on primary (nobody on stand-in)');
+}
+
+/**
+ * Until primary has applied every stand-in advice older than `lagMs`: it has caught up, give or
+ * take the last moments, while stand-in is still taking traffic. ("Clean" at one instant would
+ * wait for ever while stand-in keeps advising.) Read from both run databases.
+ */
+export async function waitForPrimaryToCatchUp(run: ScenarioRun, options: { lagMs: number; timeoutMs: number }): Promise<void> {
+  const accounts = run.customers.map((customer) => customer.accountId);
+  const began = Date.now();
+  let behind = -1;
+  await waitFor(
+    `primary applying every stand-in advice older than ${options.lagMs / 1000} s`,
+    async () => {
+      const { rows } = await run.chaos.standinDb.query<{ advice_id: string }>(
+        "select advice_id from advices where account_id = any($1::uuid[]) and created_at < now() - make_interval(secs => $2)",
+        [accounts, options.lagMs / 1000],
+      );
+      const applied = await run.chaos.primaryDb.query<{ count: string }>('select count(*) from applied_advices where advice_id = any($1::uuid[])', [rows.map((row) => row.advice_id)]);
+      behind = rows.length - Number(applied.rows[0]?.count ?? 0);
+      return behind === 0;
+    },
+    options.timeoutMs,
+  ).catch((error: Error) => {
+    throw new Error(`${error.message} (${behind} still not applied)`);
+  });
+  run.step(`primary caught up: every stand-in advice older than ${options.lagMs / 1000} s applied (waited ${((Date.now() - began) / 1000).toFixed(1)} s)`);
+}

@@ -1,0 +1,87 @@
+import type { InvariantContext } from './invariant-result';
+
+// Invariant 2, Faster Payments: a credit the scheme heard accepted is credited in primary once
+// (by primary itself, or from stand-in's advice, never both); a transfer out the app was told was
+// sent is debited once; and every payment that reached the scheme left with exactly one debit.
+
+export interface FasterPaymentFindings {
+  readonly creditsHeardAccepted: number;
+  readonly transfersHeardSent: number;
+  readonly schemeReceived: number;
+  readonly creditNotInPrimary: { fpsId: string; heardFrom?: string; amountMinor: number }[];
+  readonly creditedTwice: { fpsId: string; byPrimary: boolean; fromStandinAdvice: boolean }[];
+  readonly rejectedButCredited: { fpsId: string; heardFrom?: string }[];
+  readonly transferNotDebited: { fpsId: string; via: string; amountMinor: number }[];
+  readonly transferDebitedTwice: { fpsId: string }[];
+  readonly leftWithoutDebit: { fpsId: string; amountMinor: number }[];
+  readonly acceptedInPrimaryButSchemeNeverSaw: { fpsId: string }[];
+}
+
+export async function checkFasterPayments(context: Pick<InvariantContext, 'primaryDb' | 'standinDb' | 'exchanges' | 'schemeReceived'>): Promise<FasterPaymentFindings> {
+  const primaryCredits = new Map(
+    (await context.primaryDb.query<{ fps_id: string; status: string }>("select fps_id, response->>'status' as status from faster_payments where direction = 'inbound'")).rows.map((row) => [row.fps_id, row.status]),
+  );
+  const primaryOutbound = new Map((await context.primaryDb.query<{ fps_id: string; status: string }>('select fps_id, status from outbound_payments')).rows.map((row) => [row.fps_id, row.status]));
+  const standinAdvices = (
+    await context.standinDb.query<{ advice_id: string; type: string; fps_id: string }>(
+      "select advice_id, type, advice->'payload'->>'fpsId' as fps_id from advices where type in ('transfer.received', 'transfer.sent')",
+    )
+  ).rows;
+  const applied = new Set(
+    (await context.primaryDb.query<{ advice_id: string }>('select advice_id from applied_advices where advice_id = any($1::uuid[])', [standinAdvices.map((advice) => advice.advice_id)])).rows.map((row) => row.advice_id),
+  );
+  const appliedFromStandin = (type: string) => new Map(standinAdvices.filter((advice) => advice.type === type).map((advice) => [advice.fps_id, applied.has(advice.advice_id)]));
+  const creditsFromStandin = appliedFromStandin('transfer.received');
+  const sendsFromStandin = appliedFromStandin('transfer.sent');
+
+  const credits = context.exchanges.filter((exchange) => exchange.kind === 'fps-credit' && exchange.fpsId);
+  const transfers = context.exchanges.filter((exchange) => exchange.kind === 'app-transfer' && exchange.fpsId && (exchange.verdict === 'accepted' || exchange.verdict === 'submitted'));
+  const findings: FasterPaymentFindings = {
+    creditsHeardAccepted: credits.filter((exchange) => exchange.verdict === 'accepted').length,
+    transfersHeardSent: transfers.length,
+    schemeReceived: context.schemeReceived.length,
+    creditNotInPrimary: [],
+    creditedTwice: [],
+    rejectedButCredited: [],
+    transferNotDebited: [],
+    transferDebitedTwice: [],
+    leftWithoutDebit: [],
+    acceptedInPrimaryButSchemeNeverSaw: [],
+  };
+
+  for (const fpsId of new Set(credits.map((exchange) => exchange.fpsId!))) {
+    const heard = credits.filter((exchange) => exchange.fpsId === fpsId);
+    const byPrimary = primaryCredits.get(fpsId) === 'accepted';
+    const fromStandinAdvice = creditsFromStandin.get(fpsId) === true;
+    const accepted = heard.find((exchange) => exchange.verdict === 'accepted' && exchange.timing === 'on-time');
+    if (byPrimary && fromStandinAdvice) findings.creditedTwice.push({ fpsId, byPrimary, fromStandinAdvice });
+    if (accepted && !byPrimary && !fromStandinAdvice) findings.creditNotInPrimary.push({ fpsId, ...(accepted.decidedBy ? { heardFrom: accepted.decidedBy } : {}), amountMinor: accepted.amountMinor });
+    const rejected = heard.find((exchange) => exchange.verdict === 'rejected');
+    if (rejected && !accepted && (byPrimary || fromStandinAdvice)) findings.rejectedButCredited.push({ fpsId, ...(rejected.decidedBy ? { heardFrom: rejected.decidedBy } : {}) });
+  }
+
+  const debits = (fpsId: string) => (primaryOutbound.has(fpsId) ? 1 : 0) + (sendsFromStandin.get(fpsId) === true ? 1 : 0);
+  for (const transfer of transfers) {
+    const count = debits(transfer.fpsId!);
+    if (count === 0) findings.transferNotDebited.push({ fpsId: transfer.fpsId!, via: transfer.via, amountMinor: transfer.amountMinor });
+    if (count > 1) findings.transferDebitedTwice.push({ fpsId: transfer.fpsId! });
+  }
+  for (const payment of context.schemeReceived) {
+    if (debits(payment.fpsId) !== 1) findings.leftWithoutDebit.push({ fpsId: payment.fpsId, amountMinor: payment.amountMinor });
+  }
+  const seenByScheme = new Set(context.schemeReceived.map((payment) => payment.fpsId));
+  for (const [fpsId, status] of primaryOutbound) if (status === 'accepted' && !seenByScheme.has(fpsId)) findings.acceptedInPrimaryButSchemeNeverSaw.push({ fpsId });
+  return findings;
+}
+
+export function fasterPaymentProblems(findings: FasterPaymentFindings): number {
+  return (
+    findings.creditNotInPrimary.length +
+    findings.creditedTwice.length +
+    findings.rejectedButCredited.length +
+    findings.transferNotDebited.length +
+    findings.transferDebitedTwice.length +
+    findings.leftWithoutDebit.length +
+    findings.acceptedInPrimaryButSchemeNeverSaw.length
+  );
+}

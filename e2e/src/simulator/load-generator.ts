@@ -1,0 +1,269 @@
+import type { Merchant, MessageKey } from '@bank/shared-contracts';
+import type { PlatformUrls } from '../stack/services';
+import { decideForUser } from './app-client';
+import { mapWithConcurrency, sleep } from './concurrency';
+import type { Exchange, GroundTruth, Verdict } from './ground-truth';
+import type { PaymentNetwork } from './payment-network';
+import type { Prng } from './prng';
+import type { SchemeMessages } from './scheme-messages';
+import type { SimulatedCustomer } from './simulated-customer';
+import { timedRequest } from './timed-request';
+
+// Steady mixed load at a chosen rate: card purchases (some reversed in full or in part, most
+// cleared later for the same or a different amount), ATM withdrawals, Faster Payments credits
+// through the gateway, and customers' transfers out through whichever platform their app is told
+// to use. Every choice comes from the run's seeded generator and is drawn when the message is
+// sent, so a replay with the same seed makes the same choices for the same answers.
+
+export interface LoadMix {
+  readonly purchase: number;
+  readonly atmWithdrawal: number;
+  readonly fpsCredit: number;
+  readonly appTransfer: number;
+}
+
+export const DEFAULT_MIX: LoadMix = { purchase: 55, atmWithdrawal: 12, fpsCredit: 18, appTransfer: 15 };
+
+export interface LoadOptions {
+  readonly prng: Prng;
+  /** Messages per second, new ones and follow-ups (reversals, clearings) together. */
+  readonly ratePerSecond: number;
+  readonly customers: readonly SimulatedCustomer[];
+  readonly network: PaymentNetwork;
+  readonly messages: SchemeMessages;
+  readonly truth: GroundTruth;
+  /** Where customers' apps find the platforms (transfers and freezes go where the app is told). */
+  readonly urls: PlatformUrls;
+  readonly mix?: LoadMix;
+  /** Share of approved purchases reversed (in full or in part) before clearing. */
+  readonly reversalShare?: number;
+  /** Share of approved purchases presented for clearing. */
+  readonly clearingShare?: number;
+  /** More in flight than this and a tick is skipped (and counted): the load never piles up unboundedly. */
+  readonly maxInFlight?: number;
+}
+
+/** The network's next move for an approved purchase, drawn when the purchase is sent. */
+interface PurchasePlan {
+  readonly reversal?: { readonly delayMs: number; readonly remainingMinor?: number };
+  readonly clearing?: { readonly delayMs: number; readonly amountMinor: (authorisedMinor: number) => number };
+}
+
+interface FollowUp {
+  readonly dueMs: number;
+  readonly what: string;
+  readonly send: () => Promise<unknown>;
+}
+
+export interface FrozenCard {
+  readonly customer: SimulatedCustomer;
+  readonly exchange: Exchange;
+}
+
+export interface LoadStatistics {
+  readonly ticks: number;
+  readonly skippedForBackPressure: number;
+  readonly followUpsWaiting: number;
+  readonly clearingsAwaitingPresentment: number;
+}
+
+export interface LoadGenerator {
+  /** Freezes `count` cards not frozen yet, each through the platform its customer's app is told to use. */
+  freezeCards(count: number): Promise<FrozenCard[]>;
+  frozenCards(): readonly FrozenCard[];
+  /** Stops new messages and pending follow-ups; waits for every answer. Unpresented clearings are kept. */
+  stop(): Promise<void>;
+  /**
+   * The network's clearing batch: presents every clearing not settled yet (deferred by the gateway,
+   * unanswered, or still waiting for its due time), repeating each until it settles, or until `timeoutMs`.
+   */
+  presentOutstandingClearings(timeoutMs: number): Promise<{ presented: number; unsettled: number }>;
+  statistics(): LoadStatistics;
+}
+
+const TRANSFER_CREDITOR = { sortCode: '200000', accountNumber: '12345678', name: 'Landlord' } as const;
+const ATM_AMOUNTS_MINOR = [2_000, 4_000, 5_000, 10_000] as const;
+/** How often the network sends a reversal nobody answered. */
+const REVERSAL_REPEATS = 3;
+
+const uuidFrom = (prng: Prng) => {
+  const hex = prng.chars(32, '0123456789abcdef');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-${'89ab'[prng.int(0, 3)]}${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+};
+
+export function startLoad(options: LoadOptions): LoadGenerator {
+  const { prng, network, messages, truth } = options;
+  const mix = options.mix ?? DEFAULT_MIX;
+  const reversalShare = options.reversalShare ?? 0.15;
+  const clearingShare = options.clearingShare ?? 0.85;
+  const maxInFlight = options.maxInFlight ?? 150;
+  const followUps: FollowUp[] = [];
+  const outstandingClearings = new Map<string, { customer: SimulatedCustomer; send: (attempt: number) => Promise<Exchange>; attempts: number }>();
+  const frozen: FrozenCard[] = [];
+  const actions = new Set<Promise<unknown>>();
+  let running = true;
+  let ticks = 0;
+  let skipped = 0;
+
+  const track = <T>(action: Promise<T>): Promise<T> => {
+    actions.add(action);
+    void action.finally(() => actions.delete(action)).catch(() => undefined);
+    return action;
+  };
+  const schedule = (what: string, delayMs: number, send: () => Promise<unknown>) => followUps.push({ dueMs: Date.now() + delayMs, what, send });
+
+  /**
+   * Presents a clearing once. One the gateway deferred (or nobody answered) waits for the next
+   * clearing batch, as a network re-presents in its next file rather than at once.
+   */
+  function presentClearing(clearingId: string): Promise<unknown> {
+    const entry = outstandingClearings.get(clearingId);
+    if (!entry) return Promise.resolve();
+    entry.attempts++;
+    return entry.send(entry.attempts).then((exchange) => {
+      if (exchange.verdict === 'settled' || exchange.verdict === 'rejected') outstandingClearings.delete(clearingId);
+    });
+  }
+
+  function planPurchase(amountMinor: number): PurchasePlan {
+    const reversed = prng.chance(reversalShare);
+    const partial = reversed && amountMinor > 1 && prng.chance(0.4);
+    const remainingMinor = partial ? prng.int(1, amountMinor - 1) : undefined;
+    const cleared = (!reversed || partial) && prng.chance(clearingShare);
+    const differentAmount = prng.chance(0.3);
+    const factorPercent = prng.int(80, 120);
+    return {
+      ...(reversed ? { reversal: { delayMs: prng.int(300, 2_500), ...(remainingMinor === undefined ? {} : { remainingMinor }) } } : {}),
+      ...(cleared ? { clearing: { delayMs: prng.int(3_000, 8_000), amountMinor: (authorised: number) => (differentAmount ? Math.max(1, Math.round((authorised * factorPercent) / 100)) : authorised) } } : {}),
+    };
+  }
+
+  function followPurchase(customer: SimulatedCustomer, key: MessageKey, amountMinor: number, merchant: Merchant, plan: PurchasePlan): void {
+    const clear = (authorisedMinor: number) => {
+      if (!plan.clearing || authorisedMinor <= 0) return;
+      const record = messages.clearing(customer, key, plan.clearing.amountMinor(authorisedMinor), merchant);
+      outstandingClearings.set(record.clearingId, { customer, send: (attempt) => network.clear(customer, record, attempt), attempts: 0 });
+      schedule(`clearing ${record.clearingId}`, plan.clearing.delayMs, () => presentClearing(record.clearingId));
+    };
+    if (!plan.reversal) return clear(amountMinor);
+    const reversal = messages.reversal(customer, key, amountMinor, plan.reversal.remainingMinor);
+    const remaining = plan.reversal.remainingMinor ?? 0;
+    const sendReversal = (attempt: number): Promise<unknown> =>
+      network.reverse(customer, reversal, attempt).then((exchange) => {
+        // An acquirer repeats a reversal nobody answered: it must not leave the money held.
+        if (exchange.verdict === 'approved' || exchange.verdict === 'declined') return clear(remaining);
+        if (attempt < REVERSAL_REPEATS && running) schedule('reversal repeat', 1_000, () => sendReversal(attempt + 1));
+      });
+    schedule('reversal', plan.reversal.delayMs, () => sendReversal(1));
+  }
+
+  async function appTransfer(customer: SimulatedCustomer, amountMinor: number, idempotencyKey: string): Promise<void> {
+    const phase = truth.phase();
+    const sentAtMs = Date.now();
+    const decision = await decideForUser(options.urls, customer.customerId);
+    const via = decision?.talkTo ?? 'primary';
+    const result = await timedRequest({
+      method: 'POST', url: `${options.urls[via]}/accounts/${customer.accountId}/transfers`, token: customer.token, idempotencyKey,
+      body: { amountMinor, creditor: TRANSFER_CREDITOR, reference: 'CHAOS RENT' }, giveUpMs: network.deadlineMs * 3,
+    });
+    const elapsedMs = Date.now() - sentAtMs;
+    const base = { kind: 'app-transfer' as const, phase, via, accountId: customer.accountId, amountMinor, sentAtMs, elapsedMs, deadlineMs: network.deadlineMs, attempt: 1 };
+    if (result.kind === 'no-answer') return void truth.record({ ...base, verdict: 'no-answer', detail: decision ? result.reason : `no platform answered the app's status poll; ${result.reason}` });
+    const body = (result.body ?? {}) as { status?: string; fpsId?: string; why?: string; rejectReason?: string; error?: { code?: string } };
+    const verdicts: Record<string, Verdict> = { accepted: 'accepted', sent: 'accepted', submitted: 'submitted', rejected: 'rejected', refused: 'refused' };
+    const verdict: Verdict = (result.status === 201 || result.status === 202 || result.status === 422) && body.status ? (verdicts[body.status] ?? 'error') : 'error';
+    truth.record({
+      ...base, httpStatus: result.status, verdict, ...(body.fpsId ? { fpsId: body.fpsId } : {}),
+      ...(verdict === 'error' ? { detail: `HTTP ${result.status}${body.error?.code ? ` ${body.error.code}` : ''}` } : body.why || body.rejectReason ? { detail: body.why ?? body.rejectReason } : {}),
+    });
+  }
+
+  /** One new message of the mix, its follow-ups drawn now. */
+  function sendNew(): void {
+    const customer = prng.pick(options.customers);
+    const kind = prng.weighted({ ...mix });
+    if (kind === 'purchase') {
+      const amountMinor = prng.int(100, 6_000);
+      const message = messages.purchase(customer, amountMinor);
+      const plan = planPurchase(amountMinor);
+      track(network.authorise(customer, message).then((exchange) => {
+        if (exchange.verdict === 'approved' && running) followPurchase(customer, exchange.key!, amountMinor, message.merchant, plan);
+      }));
+    } else if (kind === 'atmWithdrawal') {
+      track(network.authorise(customer, messages.atmWithdrawal(customer, prng.pick(ATM_AMOUNTS_MINOR))));
+    } else if (kind === 'fpsCredit') {
+      track(network.credit(customer, messages.inboundCredit(customer, prng.int(500, 20_000))));
+    } else {
+      track(appTransfer(customer, prng.int(100, 2_500), uuidFrom(prng)));
+    }
+  }
+
+  function takeDueFollowUp(): FollowUp | undefined {
+    let best = -1;
+    const now = Date.now();
+    for (let index = 0; index < followUps.length; index++) {
+      if (followUps[index]!.dueMs <= now && (best < 0 || followUps[index]!.dueMs < followUps[best]!.dueMs)) best = index;
+    }
+    return best < 0 ? undefined : followUps.splice(best, 1)[0];
+  }
+
+  const periodMs = 1_000 / options.ratePerSecond;
+  const loop = (async () => {
+    const began = Date.now();
+    while (running) {
+      ticks++;
+      if (network.inFlight() + actions.size >= maxInFlight) skipped++;
+      else {
+        const due = takeDueFollowUp();
+        if (due) track(due.send());
+        else sendNew();
+      }
+      await sleep(Math.max(0, began + ticks * periodMs - Date.now()));
+    }
+  })();
+
+  async function freezeOne(customer: SimulatedCustomer): Promise<FrozenCard> {
+    const phase = truth.phase();
+    const sentAtMs = Date.now();
+    const decision = await decideForUser(options.urls, customer.customerId);
+    const via = decision?.talkTo ?? 'primary';
+    const result = await timedRequest({ method: 'POST', url: `${options.urls[via]}/cards/${customer.card.id}/freeze`, token: customer.token, body: {}, giveUpMs: network.deadlineMs * 3 });
+    const exchange = truth.record({
+      kind: 'card-freeze', phase, via, accountId: customer.accountId, cardId: customer.card.id, amountMinor: 0, sentAtMs, elapsedMs: Date.now() - sentAtMs, deadlineMs: network.deadlineMs, attempt: 1,
+      ...(result.kind === 'answer' ? { httpStatus: result.status, verdict: result.status === 200 ? 'accepted' : 'error' } : { verdict: 'no-answer', detail: result.reason }),
+    });
+    return { customer, exchange };
+  }
+
+  return {
+    async freezeCards(count) {
+      const candidates = options.customers.filter((customer) => !frozen.some((card) => card.customer.card.id === customer.card.id));
+      const chosen: SimulatedCustomer[] = [];
+      while (chosen.length < count && candidates.length > 0) chosen.push(candidates.splice(prng.int(0, candidates.length - 1), 1)[0]!);
+      const done = await Promise.all(chosen.map((customer) => track(freezeOne(customer))));
+      frozen.push(...done.filter((card) => card.exchange.verdict === 'accepted'));
+      return done;
+    },
+    frozenCards: () => frozen,
+    async stop() {
+      running = false;
+      await loop;
+      followUps.length = 0;
+      while (actions.size > 0) await Promise.allSettled([...actions]);
+      await network.idle();
+    },
+    async presentOutstandingClearings(timeoutMs) {
+      const began = Date.now();
+      let presented = 0;
+      for (let round = 0; outstandingClearings.size > 0 && Date.now() - began < timeoutMs; round++) {
+        if (round > 0) await sleep(1_000);
+        await mapWithConcurrency([...outstandingClearings.keys()], 8, async (clearingId) => {
+          presented++;
+          await presentClearing(clearingId);
+        });
+      }
+      return { presented, unsettled: outstandingClearings.size };
+    },
+    statistics: () => ({ ticks, skippedForBackPressure: skipped, followUpsWaiting: followUps.length, clearingsAwaitingPresentment: outstandingClearings.size }),
+  };
+}

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { createInfra, type Infra } from '@bank/infra';
+import { createRunDatabases, type RunDatabases } from './run-databases';
+import { createRunPubSub, type RunPubSub } from './run-pubsub';
+import { startService, type ServiceDefinition, type ServiceProcess } from './service-process';
+import { adviceConsumerService, primaryService, reservePlatformPorts, standinService, syncerService, type PlatformUrls } from './services';
+
+// The whole system as child processes of a test or chaos run: the infrastructure (shared, started
+// if it is not running), then primary, stand-in, the syncer and the advice consumer of the run's
+// own, on free ports, on databases of the run's own and with a Pub/Sub project of its own.
+
+export interface RunStack {
+  readonly infra: Infra;
+  /** The run's name: its log folder, its syncer's consumer group. */
+  readonly run: string;
+  /** Where every service of the run writes its log. */
+  readonly logDirectory: string;
+  readonly databases: RunDatabases;
+  /** The run's own Pub/Sub project: its advices reach its own advice consumer only. */
+  readonly pubsub: RunPubSub;
+  readonly urls: PlatformUrls;
+  readonly primary: ServiceProcess;
+  readonly syncer: ServiceProcess;
+  readonly standin: ServiceProcess;
+  readonly adviceConsumer: ServiceProcess;
+  /** Stops every service (even those killed or paused), then drops the run's databases. */
+  stop(): Promise<void>;
+}
+
+export interface RunStackOptions {
+  /** Prefix of the run's name, to tell its log folder apart. */
+  readonly name?: string;
+  /** Where both platforms submit outbound Faster Payments. */
+  readonly fasterPaymentsSchemeUrl?: string;
+  readonly primaryEnv?: NodeJS.ProcessEnv;
+  readonly standinEnv?: NodeJS.ProcessEnv;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The syncer answers /health before its consumer has joined its group, and a new group starts at
+ * the topic's end: an event published before the join would never reach this stand-in.
+ */
+export async function waitForSyncerConsuming(syncer: ServiceProcess, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  let last = 'no answer';
+  while (Date.now() < deadline) {
+    try {
+      const response = await fetch(`${syncer.url}/health`, { signal: AbortSignal.timeout(2_000) });
+      const health = (await response.json()) as { consumer?: string };
+      last = health.consumer ?? `HTTP ${response.status}`;
+      if (health.consumer === 'consuming') return;
+    } catch (error) {
+      last = (error as Error).message;
+    }
+    await sleep(250);
+  }
+  throw new Error(`the syncer's consumer did not join its group within ${timeoutMs / 1000} s (state: ${last}); log: ${syncer.name}`);
+}
+
+async function stopAll(services: readonly ServiceProcess[]): Promise<string[]> {
+  const failures: string[] = [];
+  for (const service of [...services].reverse()) {
+    try {
+      await service.stop();
+    } catch (error) {
+      failures.push(`${service.name}: ${(error as Error).message}`);
+    }
+  }
+  return failures;
+}
+
+export async function startRunStack(options: RunStackOptions = {}): Promise<RunStack> {
+  const infra = createInfra();
+  await infra.up();
+  const run = `${options.name ? `${options.name}-` : ''}${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`;
+  // Each platform's configuration service reads the other's, so both ports are known up front.
+  const { urls, ...ports } = await reservePlatformPorts();
+  const databases = await createRunDatabases(infra.config);
+  const pubsub = await createRunPubSub(infra.config);
+  const started: ServiceProcess[] = [];
+  const start = async (definition: ServiceDefinition, port?: number) => {
+    const service = await startService(definition, port === undefined ? {} : { port });
+    started.push(service);
+    return service;
+  };
+  const common = { urls, databases, pubsubProjectId: pubsub.projectId, ...(options.fasterPaymentsSchemeUrl ? { fasterPaymentsSchemeUrl: options.fasterPaymentsSchemeUrl } : {}) };
+  try {
+    const primary = await start(primaryService(infra.config, run, { ...common, ...(options.primaryEnv ? { env: options.primaryEnv } : {}) }), ports.primary);
+    const standin = await start(standinService(infra.config, run, { ...common, ...(options.standinEnv ? { env: options.standinEnv } : {}) }), ports.standin);
+    const syncer = await start(syncerService(infra.config, run, { databases }));
+    await waitForSyncerConsuming(syncer, 60_000);
+    const adviceConsumer = await start(adviceConsumerService(infra.config, run, urls, { pubsubProjectId: pubsub.projectId }));
+    return {
+      infra,
+      run,
+      logDirectory: path.join(infra.config.dataDir, 'e2e', run),
+      databases,
+      pubsub,
+      urls,
+      primary,
+      syncer,
+      standin,
+      adviceConsumer,
+      async stop() {
+        const failures = await stopAll(started);
+        await databases.drop();
+        await pubsub.drop().catch(() => undefined);
+        if (failures.length > 0) throw new Error(`could not stop every service of run ${run}: ${failures.join('; ')}`);
+      },
+    };
+  } catch (error) {
+    await stopAll(started);
+    await databases.drop().catch(() => undefined);
+    await pubsub.drop().catch(() => undefined);
+    throw error;
+  }
+}

@@ -1,0 +1,103 @@
+import { randomUUID } from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { createInfra, infraEndpoints } from '@bank/infra';
+import { Pool } from 'pg';
+import { checkPaymentsOnce } from '../../src/chaos/invariants/payments-once';
+import { checkLedgerBalances } from '../../src/chaos/invariants/ledger-balances';
+import { checkNoPlaintextPan } from '../../src/chaos/invariants/no-plaintext-pan';
+import type { InvariantContext } from '../../src/chaos/invariants/invariant-result';
+import type { Exchange } from '../../src/simulator/ground-truth';
+import type { SimulatedCustomer } from '../../src/simulator/simulated-customer';
+import { createRunDatabases, type RunDatabases } from '../../src/stack/run-databases';
+import { runMigration } from '../../src/stack/service-process';
+
+// The invariant checker must be able to fail: violations planted in real (throwaway) primary and
+// stand-in databases are each reported, with the evidence an incident responder would need.
+
+let databases: RunDatabases;
+let primaryDb: Pool;
+let standinDb: Pool;
+let kafkaBrokers: readonly string[];
+
+beforeAll(async () => {
+  const infra = createInfra();
+  await infra.up();
+  kafkaBrokers = infraEndpoints(infra.config).kafkaBrokers;
+  databases = await createRunDatabases(infra.config);
+  runMigration({ name: 'primary', migrate: 'primary/dist/migrate.js', env: { ...process.env, PRIMARY_DATABASE_URL: databases.primary } });
+  runMigration({ name: 'standin', migrate: 'standin/dist/upgrade.js', env: { ...process.env, STANDIN_DATABASE_URL: databases.standin } });
+  primaryDb = new Pool({ connectionString: databases.primary, max: 2 });
+  standinDb = new Pool({ connectionString: databases.standin, max: 2 });
+}, 180_000);
+
+afterAll(async () => {
+  await primaryDb?.end();
+  await standinDb?.end();
+  await databases?.drop();
+});
+
+const PAN = '4598761234567890';
+const customer: SimulatedCustomer = {
+  accountId: randomUUID(), customerId: randomUUID(), token: 'token', sortCode: '608371', accountNumber: '12345678', holderName: 'Planted', card: { id: randomUUID(), pan: PAN, expiry: '3012' }, fundedMinor: 0,
+};
+
+function context(overrides: Partial<InvariantContext>): InvariantContext {
+  return {
+    primaryDb, standinDb, urls: { primary: 'http://127.0.0.1:9', standin: 'http://127.0.0.1:9' }, adviceConsumerUrl: 'http://127.0.0.1:9', operatorToken: 'none',
+    customers: [customer], exchanges: [], schemeReceived: [], frozenCards: [], logDirectory: os.tmpdir(), kafkaBrokers, runStartedAtMs: Date.now(),
+    ...overrides,
+  };
+}
+
+const approval = (key: { stan: string; rrn: string; terminalId: string }, amountMinor: number): Exchange => ({
+  seq: 1, kind: 'atm-withdrawal', phase: 'fault', via: 'gateway', accountId: customer.accountId, cardId: customer.card.id, key, amountMinor,
+  sentAt: new Date().toISOString(), sentAtMs: Date.now(), elapsedMs: 40, deadlineMs: 2_000, timing: 'on-time', verdict: 'approved', httpStatus: 200, responseCode: '00', decidedBy: 'standin', attempt: 1,
+});
+
+test('when a journal does not sum to zero, then invariant 1 fails and names the journal and its sum', async () => {
+  expect((await checkLedgerBalances({ primaryDb })).passed).toBe(true);
+
+  const journalId = randomUUID();
+  const client = await primaryDb.connect();
+  try {
+    // Past the ledger's own guards (its triggers), as a bug or a hand-made fix could be.
+    await client.query('begin');
+    await client.query('set local session_replication_role = replica');
+    await client.query("insert into journals (id, kind, description, created_at) values ($1, 'card.clearing', 'planted', now())", [journalId]);
+    await client.query("insert into postings (journal_id, ledger_account_id, amount_minor) values ($1, 'internal:card-scheme', 100), ($1, 'internal:faster-payments', -90)", [journalId]);
+    await client.query('commit');
+  } finally {
+    client.release();
+  }
+
+  const result = await checkLedgerBalances({ primaryDb });
+  expect(result.passed).toBe(false);
+  expect(result.evidence.unbalancedJournals).toEqual({ count: 1, first: [{ journalId, kind: 'card.clearing', sumMinor: 10, postings: 2 }] });
+  expect(result.evidence.allPostingsSumMinor).toBe(10);
+  // The balances were not moved by those postings either: both accounts are named with both values.
+  expect(result.evidence.balancesNotFromPostings).toMatchObject({ count: 2 });
+});
+
+test('when the network heard an approval that primary does not hold, then invariant 2 fails with its message key and who approved it', async () => {
+  const key = { stan: '000123', rrn: 'ABCDEF123456', terminalId: 'CHAOS001' };
+  const result = await checkPaymentsOnce(context({ exchanges: [approval(key, 2_000)] }));
+
+  expect(result.passed).toBe(false);
+  expect(result.evidence.cards).toMatchObject({ heardApproved: 1, missingInPrimary: { count: 1, first: [{ key: '000123/ABCDEF123456/CHAOS001', heardFrom: 'standin', amountMinor: 2_000 }] } });
+});
+
+test('when a PAN is in a service log and in a stand-in row, then invariant 7 fails naming the file, line, table and column, with the PAN masked', async () => {
+  const logs = fs.mkdtempSync(path.join(os.tmpdir(), 'chaos-logs-'));
+  fs.writeFileSync(path.join(logs, 'standin.log'), `{"msg":"ok"}\n{"msg":"declined card 00${PAN}99"}\n`);
+  await standinDb.query("insert into card_freezes (card_id, frozen, requested_by, created_at) values ($1, true, $2, now())", [customer.card.id, `customer with card ${PAN}`]);
+
+  const result = await checkNoPlaintextPan(context({ logDirectory: logs }));
+
+  expect(result.passed).toBe(false);
+  expect(result.evidence.logs).toMatchObject({ hits: [{ file: 'standin.log', line: 2, pans: ['459876******7890'] }] });
+  expect(result.evidence.standinDatabase).toMatchObject({ hits: [{ table: 'card_freezes', column: 'requested_by', rows: 1 }] });
+  expect(JSON.stringify(result)).not.toContain(PAN);
+  fs.rmSync(logs, { recursive: true, force: true });
+}, 90_000);

@@ -1,0 +1,113 @@
+import type { Logger } from 'pino';
+import { afterPrimaryFailure, decideDestination, type Platform, type PrimaryFailure } from './destination';
+import { gatewayErrors, type GatewayError } from './errors';
+import type { GatewayMetrics, MessageOutcome } from './metrics';
+import { ForwardFailure, forwardToPlatform, type PlatformAnswer } from './platform-forwarding';
+import { PrimaryServerError, isBreakerRejection, type PrimaryBreaker } from './primary-breaker';
+import type { Routing } from './routing';
+import type { SchemeMessageKind } from './scheme-messages';
+
+/** What the gateway sends back to the network for one message. */
+export type GatewayAnswer = { readonly kind: 'platform'; readonly answer: PlatformAnswer } | { readonly kind: 'gateway'; readonly error: GatewayError };
+
+export interface DispatchDependencies {
+  readonly primaryUrl: string;
+  readonly standinUrl: string;
+  readonly autoFailover: boolean;
+  readonly deadlinesMs: { readonly card: number; readonly fps: number };
+  readonly routing: Routing;
+  readonly breaker: PrimaryBreaker;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+}
+
+/**
+ * The part of the network's deadline spent waiting for a platform. The rest is kept for writing
+ * the gateway's own answer, so a 504 reaches the network before its deadline rather than at it.
+ */
+export function forwardBudgetMs(deadlineMs: number): number {
+  return deadlineMs - Math.min(100, Math.floor(deadlineMs / 10));
+}
+
+export type Dispatch = (kind: SchemeMessageKind, body: Buffer, keyForLogs: Record<string, string>) => Promise<GatewayAnswer>;
+
+/**
+ * Sends one validated message to the platform the routing picks and brings back its answer, or the
+ * gateway's own answer when there is none in time. Never sends a message to both platforms unless
+ * primary provably never received it.
+ */
+export function createDispatch(deps: DispatchDependencies): Dispatch {
+  const targets = { primary: { platform: 'primary', url: deps.primaryUrl }, standin: { platform: 'standin', url: deps.standinUrl } } as const;
+
+  return async (kind, body, keyForLogs) => {
+    const deadlineMs = kind.scheme === 'card' ? deps.deadlinesMs.card : deps.deadlinesMs.fps;
+    const budgetMs = forwardBudgetMs(deadlineMs);
+    const started = performance.now();
+    const signal = AbortSignal.timeout(budgetMs);
+    const remainingMs = () => Math.max(0, Math.round(budgetMs - (performance.now() - started)));
+    const finish = (answer: GatewayAnswer, destination: Platform | 'none', outcome: MessageOutcome): GatewayAnswer => {
+      deps.metrics.messages.inc({ message: kind.name, destination, outcome });
+      deps.metrics.forwardSeconds.observe({ message: kind.name, destination }, (performance.now() - started) / 1000);
+      if (outcome === 'no_answer') deps.logger.warn({ event: 'no_answer', message: kind.name, destination, ...keyForLogs, reason: answer.kind === 'gateway' ? answer.error.message : undefined }, 'answered the network 504: no platform answer in time');
+      return answer;
+    };
+    const noAnswer = (platform: Platform, description: string, consequence: string) =>
+      finish({ kind: 'gateway', error: gatewayErrors.noAnswer(`${description} (${kind.scheme === 'card' ? 'card' : 'Faster Payments'} deadline ${deadlineMs} ms); ${consequence}`) }, platform, 'no_answer');
+    const sendToStandin = async (): Promise<GatewayAnswer> => {
+      try {
+        return finish({ kind: 'platform', answer: await forwardToPlatform(targets.standin, kind.path, body, signal, remainingMs()) }, 'standin', 'answered');
+      } catch (error) {
+        if (!(error instanceof ForwardFailure)) throw error;
+        return noAnswer('standin', error.description, "apply the network's stand-in rules");
+      }
+    };
+
+    const decision = decideDestination(deps.routing.inputs(), kind);
+    if (decision.destination === 'deferred') return finish({ kind: 'gateway', error: gatewayErrors.clearingDeferred(decision.route.reason) }, 'none', 'deferred');
+    if (decision.destination === 'standin') return sendToStandin();
+
+    let failure: PrimaryFailure;
+    let description: string;
+    try {
+      const answer = await deps.breaker.run(async () => {
+        const answered = await forwardToPlatform(targets.primary, kind.path, body, signal, budgetMs);
+        if (answered.status >= 500) throw new PrimaryServerError(answered);
+        return answered;
+      });
+      return finish({ kind: 'platform', answer }, 'primary', 'answered');
+    } catch (error) {
+      if (error instanceof PrimaryServerError) return finish({ kind: 'platform', answer: error.answer as PlatformAnswer }, 'primary', 'answered');
+      if (isBreakerRejection(error)) {
+        failure = 'not_sent';
+        description = 'primary was not tried: its circuit breaker is open after repeated failures';
+      } else if (error instanceof ForwardFailure) {
+        failure = error.failure;
+        description = error.description;
+      } else {
+        // Not a failure the forward knows: assume primary may have the message.
+        failure = 'no_answer';
+        description = `primary failed unexpectedly (${(error as Error).message})`;
+        deps.logger.error({ err: error, message: kind.name, ...keyForLogs }, 'forwarding to primary failed unexpectedly');
+      }
+    }
+
+    // ECONNREFUSED (or the breaker refusing to try) means primary never saw a byte of this
+    // message, so with automatic failover on it is safe to let stand-in decide it instead. A
+    // timeout is different: primary may have approved it, and a second approval at stand-in would
+    // charge the customer twice, so it is never retried anywhere.
+    switch (afterPrimaryFailure(failure, deps.autoFailover, kind)) {
+      case 'standin':
+        deps.metrics.failovers.inc({ message: kind.name });
+        deps.logger.info({ event: 'message_failover', message: kind.name, ...keyForLogs, reason: description }, 'sent to stand-in: primary never received it');
+        return sendToStandin();
+      case 'deferred':
+        return finish({ kind: 'gateway', error: gatewayErrors.clearingDeferred(description) }, 'none', 'deferred');
+      case 'no_answer':
+        return noAnswer(
+          'primary',
+          description,
+          failure === 'no_answer' ? 'not retried at stand-in, as primary may have acted on it' : 'automatic failover is off, so it was not sent to stand-in',
+        );
+    }
+  };
+}

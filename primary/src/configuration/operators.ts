@@ -1,0 +1,40 @@
+import { tokensEqual } from '../platform/http';
+
+// Incident engineers' tokens. Configuration moves every customer's payments, so only a named
+// operator may change it, and the name recorded is the one the token belongs to, never one the
+// client claims.
+
+export interface Operator {
+  readonly name: string;
+  readonly token: string;
+}
+
+const OPERATOR_NAME = /^[0-9A-Za-z._@-]{1,100}$/;
+
+/** `name:token,name2:token2`, as OPERATOR_TOKENS holds it. Throws naming the entry that is wrong. */
+export function parseOperatorTokens(value: string): Operator[] {
+  const operators = value
+    .split(',')
+    .map((entry) => entry.trim())
+    .filter((entry) => entry.length > 0)
+    .map((entry, index) => {
+      const colon = entry.indexOf(':');
+      const name = colon > 0 ? entry.slice(0, colon).trim() : '';
+      const token = colon > 0 ? entry.slice(colon + 1).trim() : '';
+      // The entry itself is never quoted back: it holds a secret.
+      if (!OPERATOR_NAME.test(name) || !token) throw new Error(`OPERATOR_TOKENS entry ${index + 1} is not name:token (name: 1 to 100 letters, digits, . _ @ or -; token: not empty)`);
+      return { name, token };
+    });
+  if (operators.length === 0) throw new Error('OPERATOR_TOKENS names no operator: expected name:token,name2:token2');
+  const names = new Set(operators.map((operator) => operator.name));
+  if (names.size !== operators.length) throw new Error('OPERATOR_TOKENS names an operator twice: each name needs one token');
+  return operators;
+}
+
+/** The operator a bearer token belongs to. Every token is compared, so timing does not say which one nearly matched. */
+export function operatorFor(operators: readonly Operator[], token: string | undefined): string | undefined {
+  if (!token) return undefined;
+  let found: string | undefined;
+  for (const operator of operators) if (tokensEqual(token, operator.token) && found === undefined) found = operator.name;
+  return found;
+}

@@ -1,0 +1,107 @@
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { CONFIGURATION_ROUTES, ConfigurationChange, ConfigurationDocument, UserId, isTargeted, type AdoptResult, type ConfigurationAudit, type StatusResponse } from '@bank/shared-contracts';
+import type { Clock } from '../platform/clock';
+import { PrimaryError } from '../platform/errors';
+import { bearerToken, parseInput, tokensEqual } from '../platform/http';
+import type { ConfigurationCache } from './configuration-cache';
+import { configurationErrors, describeVersion } from './configuration-errors';
+import type { ConfigurationStore } from './configuration-store';
+import { operatorFor, type Operator } from './operators';
+
+/** How a platform component presenting primary's internal token is recorded in the audit. */
+export const INTERNAL_CALLER = 'internal';
+
+const AuditQuery = z.object({
+  limit: z.coerce.number({ error: 'expected a number' }).int({ error: 'expected a whole number' }).min(1, { error: 'expected at least 1' }).max(1_000, { error: 'expected at most 1,000' }).default(100),
+});
+
+const StatusQuery = z.object({ user: UserId.optional() });
+
+/** parseInput's validation, answered with the configuration API's own error code as on stand-in. */
+function parseConfigurationInput<S extends z.ZodType>(what: string, schema: S, input: unknown): z.output<S> {
+  try {
+    return parseInput(what, schema, input);
+  } catch (error) {
+    if (error instanceof PrimaryError && error.issues) throw configurationErrors.invalid(what, error.issues);
+    throw error;
+  }
+}
+
+/** The configuration API, as CONFIGURATION_ROUTES describes it; the same on stand-in. */
+export function configurationRoutes(app: FastifyInstance, deps: { store: ConfigurationStore; cache: ConfigurationCache; operators: readonly Operator[]; internalToken: string }): void {
+  const { store, cache, operators } = deps;
+
+  const operator = (request: FastifyRequest): string => {
+    const name = operatorFor(operators, bearerToken(request));
+    if (!name) throw configurationErrors.operatorTokenRequired(false);
+    return name;
+  };
+  /** An operator, or one of the platform's own components (the gateway, stand-in reading primary). */
+  const operatorOrInternal = (request: FastifyRequest): string => {
+    const token = bearerToken(request);
+    const name = operatorFor(operators, token);
+    if (name) return name;
+    if (token && tokensEqual(token, deps.internalToken)) return INTERNAL_CALLER;
+    throw configurationErrors.operatorTokenRequired(true);
+  };
+
+  app.get(CONFIGURATION_ROUTES.current, async (request): Promise<ConfigurationDocument> => {
+    operatorOrInternal(request);
+    // Through the cache: with the database down, the answer is still what routing uses.
+    await cache.refresh();
+    return cache.current();
+  });
+
+  app.post(CONFIGURATION_ROUTES.changes, async (request): Promise<ConfigurationDocument> => {
+    const name = operator(request);
+    const change = parseConfigurationInput('configuration change', ConfigurationChange, request.body);
+    const document = await store.change(name, change);
+    cache.offer(document);
+    request.log.warn({ operator: name, version: document.version, reason: document.reason }, 'stand-in configuration changed');
+    return document;
+  });
+
+  app.post(CONFIGURATION_ROUTES.adopt, async (request): Promise<AdoptResult> => {
+    const name = operatorOrInternal(request);
+    const offered = parseConfigurationInput('configuration document', ConfigurationDocument, request.body);
+    const result = await store.adopt(offered, name);
+    cache.offer(result.current);
+    switch (result.kind) {
+      case 'adopted':
+        request.log.warn({ by: name, version: offered.version, updatedBy: offered.updatedBy, reason: offered.reason }, 'stand-in configuration adopted');
+        return { adopted: true, current: result.current };
+      case 'already_current':
+        return { adopted: false, reason: `primary already holds version ${offered.version} with the same content`, current: result.current };
+      case 'stale':
+        throw configurationErrors.stale(
+          offered.version === result.current.version
+            ? `primary holds a different document at version ${offered.version}: ${describeVersion(result.current)}; nothing was adopted: make a new change (based on version ${result.current.version}) to settle which one stands`
+            : `the offered version ${offered.version} is older than primary's ${describeVersion(result.current)}; nothing was adopted: read primary's configuration instead`,
+        );
+    }
+  });
+
+  app.get(CONFIGURATION_ROUTES.audit, async (request): Promise<ConfigurationAudit> => {
+    operator(request);
+    const { limit } = parseConfigurationInput('configuration audit query', AuditQuery, request.query);
+    return { entries: await store.audit(limit) };
+  });
+}
+
+/** What an app polls to know which experience to show and which platform to call. No token: every app asks. */
+export function statusRoutes(app: FastifyInstance, deps: { cache: ConfigurationCache; clock: Clock }): void {
+  app.get('/status', async (request): Promise<StatusResponse> => {
+    const { user } = parseInput('status query', StatusQuery, request.query);
+    const document = deps.cache.current();
+    const standin = isTargeted(document.components.app, user);
+    return {
+      platform: 'primary',
+      configurationVersion: document.version,
+      ...(user === undefined ? {} : { user }),
+      experience: standin ? 'standin' : 'full',
+      talkTo: standin ? 'standin' : 'primary',
+      checkedAt: deps.clock.now().toISOString(),
+    };
+  });
+}

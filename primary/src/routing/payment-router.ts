@@ -1,0 +1,136 @@
+import type { Logger } from 'pino';
+import {
+  PAYMENT_COMPONENTS,
+  type CardAuthorisationRequest,
+  type CardAuthorisationResponse,
+  type CardReversalRequest,
+  type CardReversalResponse,
+  type ConfigurationDocument,
+  type FasterPaymentInboundCredit,
+  type MessageKey,
+  type StandinComponent,
+} from '@bank/shared-contracts';
+import type { PrimaryMetrics } from '../platform/metrics';
+import { cardAuthorisationComponent, destinationFor, userDecides, type Destination } from './routing-decision';
+import { routingErrors } from './routing-errors';
+import { StandinDidNotAnswer, type ForwardedMessage, type StandinAnswer, type StandinProxy } from './standin-proxy';
+
+// Per message: process it here, or hand it to stand-in unchanged. Once a message is routed to
+// stand-in primary never processes it itself, whatever happens next: stand-in may have acted on
+// it even when its answer did not arrive, and processing it here too could approve it twice.
+
+/** Who a payment belongs to, in primary's customer ids (what stand-in knows as the customer, synced). */
+export interface PaymentOwners {
+  ofCard(pan: string): Promise<string | undefined>;
+  ofAccount(sortCode: string, accountNumber: string): Promise<string | undefined>;
+}
+
+export type Routed = { readonly destination: 'primary' } | { readonly destination: 'standin'; readonly answer: StandinAnswer };
+
+const PRIMARY: Routed = { destination: 'primary' };
+
+export type PaymentRouter = ReturnType<typeof createPaymentRouter>;
+
+export function createPaymentRouter(deps: {
+  /** The cached configuration: read synchronously, never waiting on the database. */
+  configuration: { current(): ConfigurationDocument };
+  owners: PaymentOwners;
+  /** Whether primary has the authorisation a reversal refers to (then it reverses it itself). */
+  primaryHoldsAuthorisation(key: MessageKey): Promise<boolean>;
+  standin: StandinProxy;
+  metrics: PrimaryMetrics;
+  logger: Logger;
+}) {
+  const { configuration, owners, standin, metrics, logger } = deps;
+
+  /** Looks the user up only when the answer depends on who it is. */
+  async function decide(document: ConfigurationDocument, component: StandinComponent, user: () => Promise<string | undefined>): Promise<Destination> {
+    const targeting = document.components[component];
+    const destination = destinationFor(document, component, userDecides(targeting) ? await user() : undefined);
+    metrics.paymentsRouted.inc({ component, destination });
+    return destination;
+  }
+
+  /** Stand-in's answer; when there is none, the failure is counted, logged (no PAN) and rethrown for the caller's fallback. */
+  async function forward(component: StandinComponent, message: ForwardedMessage, context: Record<string, unknown>): Promise<StandinAnswer> {
+    try {
+      return await standin.forward(message);
+    } catch (error) {
+      const failure = error instanceof StandinDidNotAnswer ? error : new StandinDidNotAnswer('unreachable', (error as Error).message);
+      metrics.standinProxyFailures.inc({ component, reason: failure.reason });
+      logger.warn({ component, reason: failure.reason, path: message.path.split('?')[0], ...context }, `payment routed to stand-in got no answer: ${failure.message}`);
+      throw failure;
+    }
+  }
+
+  return {
+    async cardAuthorisation(request: CardAuthorisationRequest, message: ForwardedMessage): Promise<Routed> {
+      const component = cardAuthorisationComponent(request.processingCode);
+      if ((await decide(configuration.current(), component, () => owners.ofCard(request.pan))) === 'primary') return PRIMARY;
+      try {
+        return { destination: 'standin', answer: await forward(component, message, { stan: request.stan, rrn: request.rrn, terminalId: request.terminalId }) };
+      } catch {
+        // The network needs an answer inside its deadline; "issuer unavailable" lets it retry or stand in.
+        const declined: CardAuthorisationResponse = {
+          mti: request.mti === '0100' ? '0110' : '0210',
+          stan: request.stan,
+          rrn: request.rrn,
+          terminalId: request.terminalId,
+          responseCode: '91',
+          approvedAmountMinor: 0,
+          decidedBy: 'primary',
+          reason: 'routed to stand-in, which did not answer in time; declined as issuer unavailable',
+        };
+        return { destination: 'standin', answer: { statusCode: 200, body: declined } };
+      }
+    },
+
+    /** A reversal follows its authorisation: if primary made (or recorded) it, primary reverses it. */
+    async cardReversal(request: CardReversalRequest, message: ForwardedMessage): Promise<Routed> {
+      const component = PAYMENT_COMPONENTS.card.outbound;
+      const document = configuration.current();
+      // With card spending on primary for everybody there is nothing to look up: primary handles it either way.
+      if (document.components[component].mode === 'nobody' || (await deps.primaryHoldsAuthorisation(request.original))) {
+        metrics.paymentsRouted.inc({ component, destination: 'primary' });
+        return PRIMARY;
+      }
+      if ((await decide(document, component, () => owners.ofCard(request.pan))) === 'primary') return PRIMARY;
+      try {
+        return { destination: 'standin', answer: await forward(component, message, { stan: request.stan, rrn: request.rrn, terminalId: request.terminalId, original: request.original }) };
+      } catch {
+        // Not acknowledged: the network repeats a reversal until it is.
+        const unanswered: CardReversalResponse = {
+          mti: request.mti === '0400' ? '0410' : '0430',
+          stan: request.stan,
+          rrn: request.rrn,
+          terminalId: request.terminalId,
+          responseCode: '91',
+          decidedBy: 'primary',
+          reason: 'routed to stand-in, which did not answer in time; send the reversal again',
+        };
+        return { destination: 'standin', answer: { statusCode: 200, body: unanswered } };
+      }
+    },
+
+    async fasterPaymentInbound(credit: FasterPaymentInboundCredit, message: ForwardedMessage): Promise<Routed> {
+      const component = PAYMENT_COMPONENTS.fps.inbound;
+      if ((await decide(configuration.current(), component, () => owners.ofAccount(credit.creditor.sortCode, credit.creditor.accountNumber))) === 'primary') return PRIMARY;
+      try {
+        return { destination: 'standin', answer: await forward(component, message, { fpsId: credit.fpsId }) };
+      } catch {
+        throw routingErrors.standinUnavailable('this Faster Payments credit', 'fpsId');
+      }
+    },
+
+    /** An app-initiated send; `customer` authenticates the caller (only asked when the answer depends on who it is). */
+    async appTransfer(message: ForwardedMessage, customer: () => Promise<string>): Promise<Routed> {
+      const component = PAYMENT_COMPONENTS.fps.outbound;
+      if ((await decide(configuration.current(), component, customer)) === 'primary') return PRIMARY;
+      try {
+        return { destination: 'standin', answer: await forward(component, message, {}) };
+      } catch {
+        throw routingErrors.standinUnavailable('this transfer', 'Idempotency-Key');
+      }
+    },
+  };
+}

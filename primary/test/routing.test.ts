@@ -1,0 +1,360 @@
+import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { Client } from 'pg';
+import pino from 'pino';
+import { infraEndpoints } from '@bank/infra';
+import { userBucket, type CardReversalRequest, type ConfigurationDocument, type FasterPaymentInboundCredit } from '@bank/shared-contracts';
+import { buildPrimary } from '../src/app';
+import { PRIMARY_MIGRATIONS } from '../src/migrations';
+import { createRedisCache } from '../src/platform/cache';
+import { fixedClock } from '../src/platform/clock';
+import { createPool } from '../src/platform/db';
+import { createMetrics } from '../src/platform/metrics';
+import { migrate } from '../src/platform/migrations';
+import { httpStandinProxy } from '../src/routing/standin-proxy';
+import { httpFasterPaymentsScheme } from '../src/transfers/faster-payments-scheme';
+import { startFasterPaymentsSchemeSimulator } from './faster-payments-scheme-simulator';
+import { authorisation, messageKey } from './harness';
+
+// Payment routing in primary, over HTTP against the real PostgreSQL (a database of this file's
+// own: a routing configuration written to the shared one would move every other primary's
+// payments). Stand-in is a small real HTTP server here that records what reaches it and answers
+// as told, or not at all; the whole stack with the real stand-in is e2e/test/payment-routing.
+
+const INTERNAL_TOKEN = 'test-internal-token';
+const OPERATOR = { name: 'incident-engineer', token: 'operator-token' };
+const PROXY_TIMEOUT_MS = 300;
+
+interface Received {
+  readonly url: string;
+  readonly headers: http.IncomingHttpHeaders;
+  readonly body: unknown;
+}
+
+/** Stand-in as primary's proxy sees it: answers with `reply`, or never when `silent`. */
+async function startFakeStandin() {
+  const received: Received[] = [];
+  const state = {
+    silent: false,
+    reply: (_request: Received): { status: number; body: unknown } => ({ status: 200, body: { from: 'standin' } }),
+  };
+  const server = http.createServer((request, response) => {
+    let text = '';
+    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
+    request.on('end', () => {
+      const seen = { url: request.url ?? '', headers: request.headers, body: text ? JSON.parse(text) : undefined };
+      received.push(seen);
+      if (state.silent) return;
+      const { status, body } = state.reply(seen);
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    received,
+    state,
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  };
+}
+
+async function isolatedDatabase() {
+  const shared = new URL(infraEndpoints().postgres.primary);
+  const name = `primary_test_routing_${randomBytes(4).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new Client({ connectionString: Object.assign(new URL(shared), { pathname: '/postgres' }).toString() });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database ${name}`);
+  return { url: Object.assign(new URL(shared), { pathname: `/${name}` }).toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
+}
+
+async function startRoutingPrimary() {
+  const database = await isolatedDatabase();
+  const db = createPool(database.url);
+  await migrate(db, PRIMARY_MIGRATIONS);
+  const standin = await startFakeStandin();
+  const proxy = httpStandinProxy({ url: standin.url, timeoutMs: PROXY_TIMEOUT_MS });
+  const standinKeyPair = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  const keys = {
+    primary: { keyset: 'A' as const, keyId: 'A-test', key: randomBytes(32) },
+    standin: { keyset: 'B' as const, keyId: 'B-test', publicKey: standinKeyPair.publicKey },
+    indexKey: randomBytes(32),
+  };
+  const scheme = await startFasterPaymentsSchemeSimulator();
+  const cache = createRedisCache({ url: infraEndpoints().redis.primary, logger: pino({ level: 'silent' }) });
+  const { app, services } = buildPrimary({
+    db,
+    clock: fixedClock('2026-11-21T12:00:00Z'),
+    keys,
+    internalToken: INTERNAL_TOKEN,
+    logger: pino({ level: 'silent' }),
+    metrics: createMetrics(),
+    fasterPaymentsScheme: httpFasterPaymentsScheme({ url: scheme.url, timeoutMs: 500 }),
+    cache,
+    operators: [OPERATOR],
+    standin: proxy,
+  });
+  const address = await app.listen({ port: 0, host: '127.0.0.1' });
+
+  async function call(method: 'GET' | 'POST', url: string, options: { token?: string; body?: unknown; idempotencyKey?: string } = {}) {
+    const headers: Record<string, string> = {};
+    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
+    if (options.body !== undefined) headers['content-type'] = 'application/json';
+    const response = await fetch(`${address}${url}`, { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }), signal: AbortSignal.timeout(10_000) });
+    const text = await response.text();
+    const json = response.headers.get('content-type')?.startsWith('application/json');
+    return { status: response.status, body: text && json ? JSON.parse(text) : undefined, text };
+  }
+
+  return {
+    db,
+    standin,
+    services,
+    call,
+    async close() {
+      await app.close();
+      proxy.close();
+      await standin.close();
+      await scheme.close();
+      await cache.close();
+      await db.end();
+      await database.drop();
+    },
+  };
+}
+
+let primary: Awaited<ReturnType<typeof startRoutingPrimary>>;
+beforeAll(async () => {
+  primary = await startRoutingPrimary();
+}, 60_000);
+afterAll(() => primary?.close());
+beforeEach(() => {
+  primary.standin.received.length = 0;
+  primary.standin.state.silent = false;
+  primary.standin.state.reply = () => ({ status: 200, body: { from: 'standin' } });
+});
+
+type Components = ConfigurationDocument['components'];
+const NOBODY: Components = {
+  cardPaymentsInbound: { mode: 'nobody' },
+  cardPaymentsOutbound: { mode: 'nobody' },
+  fasterPaymentsInbound: { mode: 'nobody' },
+  fasterPaymentsOutbound: { mode: 'nobody' },
+  app: { mode: 'nobody' },
+};
+
+/** Every component set explicitly: stand-in for what is named, primary for the rest. */
+async function route(components: Partial<Components>) {
+  const { version } = (await primary.call('GET', '/configuration', { token: OPERATOR.token })).body as ConfigurationDocument;
+  const changed = await primary.call('POST', '/configuration/changes', { token: OPERATOR.token, body: { basedOnVersion: version, reason: 'routing test', components: { ...NOBODY, ...components } } });
+  if (changed.status !== 200) throw new Error(`configuration change failed: ${changed.text}`);
+}
+
+const credit = (account: { sortCode: string; accountNumber: string }, amountMinor: number): FasterPaymentInboundCredit => ({
+  fpsId: `FPS-${randomUUID()}`,
+  amountMinor,
+  currency: 'GBP',
+  debtor: { sortCode: '200000', accountNumber: '55779911', name: 'Employer Ltd' },
+  creditor: { sortCode: account.sortCode, accountNumber: account.accountNumber, name: 'Routed Customer' },
+  reference: 'SALARY',
+  sentAt: '2026-11-21T12:00:00Z',
+});
+
+/** A funded customer with a card, made while everything is on primary. */
+async function customer(fundedMinor = 10_000) {
+  await route({});
+  const account = (await primary.call('POST', '/accounts', { body: { holderName: 'Routed Customer' } })).body as { id: string; customerId: string; sortCode: string; accountNumber: string; token: string };
+  expect((await primary.call('POST', '/scheme/faster-payments/inbound', { body: credit(account, fundedMinor) })).body.status).toBe('accepted');
+  const card = (await primary.call('POST', `/internal/accounts/${account.id}/cards`, { token: INTERNAL_TOKEN, body: {} })).body as { id: string; pan: string; expiry: string };
+  return { ...account, card };
+}
+
+const balance = async (accountId: string) => (await primary.services.ledger.balance(primary.db, accountId))!;
+const storedAuthorisations = async (key: { stan: string; rrn: string; terminalId: string }) =>
+  Number((await primary.db.query<{ count: string }>('select count(*) from card_authorisations where stan = $1 and rrn = $2 and terminal_id = $3', [key.stan, key.rrn, key.terminalId])).rows[0]!.count);
+const transfer = { amountMinor: 700, creditor: { sortCode: '200000', accountNumber: '12345678', name: 'Landlord' }, reference: 'RENT' };
+
+describe('payment routing in primary', () => {
+  test('when nobody is on stand-in, then primary processes every payment and stand-in hears nothing', async () => {
+    const alice = await customer();
+    expect((await primary.call('POST', '/scheme/card/authorisations', { body: authorisation(alice.card, 1_000) })).body).toMatchObject({ responseCode: '00', decidedBy: 'primary' });
+    expect((await primary.call('POST', `/accounts/${alice.id}/transfers`, { token: alice.token, idempotencyKey: randomUUID(), body: transfer })).status).toBe(201);
+    expect(await balance(alice.id)).toMatchObject({ settledMinor: 10_000 - 700, heldMinor: 1_000 });
+    expect(primary.standin.received).toEqual([]);
+  });
+
+  test("when card spending is on stand-in for one customer, then their authorisation reaches stand-in unchanged and stand-in's answer reaches the network unchanged; primary holds nothing", async () => {
+    const alice = await customer();
+    const bob = await customer();
+    await route({ cardPaymentsOutbound: { mode: 'users', userIds: [alice.customerId] } });
+    const standinAnswer = { mti: '0110', stan: '000001', rrn: 'STANDIN00001', terminalId: 'TERM0001', responseCode: '00', authorisationCode: 'SI0001', approvedAmountMinor: 1_000, decidedBy: 'standin' };
+    primary.standin.state.reply = () => ({ status: 200, body: standinAnswer });
+
+    const message = authorisation(alice.card, 1_000);
+    const answer = await primary.call('POST', '/scheme/card/authorisations', { body: message });
+    expect(answer).toMatchObject({ status: 200, body: standinAnswer });
+    expect(primary.standin.received).toEqual([expect.objectContaining({ url: '/scheme/card/authorisations', body: message })]);
+    expect(await balance(alice.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 0 });
+    expect(await storedAuthorisations(message)).toBe(0);
+
+    const bobs = await primary.call('POST', '/scheme/card/authorisations', { body: authorisation(bob.card, 1_000) });
+    expect(bobs.body).toMatchObject({ responseCode: '00', decidedBy: 'primary' });
+    expect(await balance(bob.id)).toMatchObject({ heldMinor: 1_000 });
+    expect(primary.standin.received).toHaveLength(1);
+  });
+
+  test("when card spending is on stand-in for a customer, then their refunds and incoming transfers are still primary's (direction is the money's)", async () => {
+    const alice = await customer();
+    await route({ cardPaymentsOutbound: { mode: 'users', userIds: [alice.customerId] } });
+    const refund = await primary.call('POST', '/scheme/card/authorisations', { body: authorisation(alice.card, 500, { processingCode: '200000' }) });
+    expect(refund.body).toMatchObject({ responseCode: '00', decidedBy: 'primary' });
+    expect((await primary.call('POST', '/scheme/faster-payments/inbound', { body: credit(alice, 2_000) })).body).toMatchObject({ status: 'accepted', decidedBy: 'primary' });
+    expect(await balance(alice.id)).toMatchObject({ settledMinor: 12_000 });
+    expect(primary.standin.received).toEqual([]);
+
+    await route({ cardPaymentsInbound: { mode: 'users', userIds: [alice.customerId] } });
+    await primary.call('POST', '/scheme/card/authorisations', { body: authorisation(alice.card, 500, { processingCode: '200000' }) });
+    expect((await primary.call('POST', '/scheme/card/authorisations', { body: authorisation(alice.card, 300) })).body).toMatchObject({ decidedBy: 'primary', responseCode: '00' });
+    expect(primary.standin.received.map((seen) => (seen.body as { processingCode: string }).processingCode)).toEqual(['200000']);
+  });
+
+  test('when incoming Faster Payments are on stand-in for a customer, then credits to them are forwarded and others are credited by primary', async () => {
+    const alice = await customer();
+    const bob = await customer();
+    await route({ fasterPaymentsInbound: { mode: 'users', userIds: [alice.customerId] } });
+    primary.standin.state.reply = (seen) => ({ status: 200, body: { fpsId: (seen.body as { fpsId: string }).fpsId, status: 'accepted', decidedBy: 'standin' } });
+    const toAlice = credit(alice, 3_000);
+    expect((await primary.call('POST', '/scheme/faster-payments/inbound', { body: toAlice })).body).toEqual({ fpsId: toAlice.fpsId, status: 'accepted', decidedBy: 'standin' });
+    expect(primary.standin.received).toEqual([expect.objectContaining({ url: '/scheme/faster-payments/inbound', body: toAlice })]);
+    expect(await balance(alice.id)).toMatchObject({ settledMinor: 10_000 });
+    expect((await primary.call('POST', '/scheme/faster-payments/inbound', { body: credit(bob, 3_000) })).body).toMatchObject({ status: 'accepted', decidedBy: 'primary' });
+    expect(await balance(bob.id)).toMatchObject({ settledMinor: 13_000 });
+  });
+
+  test("when outgoing transfers are on stand-in for a customer, then their app's request is forwarded with its token and Idempotency-Key, and stand-in's status and body come back", async () => {
+    const alice = await customer();
+    const bob = await customer();
+    await route({ fasterPaymentsOutbound: { mode: 'users', userIds: [alice.customerId] } });
+    primary.standin.state.reply = () => ({ status: 201, body: { status: 'sent', fpsId: 'SI-1', correlationId: 'c' } });
+    const key = randomUUID();
+    const sent = await primary.call('POST', `/accounts/${alice.id}/transfers?source=app`, { token: alice.token, idempotencyKey: key, body: transfer });
+    expect(sent).toMatchObject({ status: 201, body: { status: 'sent', fpsId: 'SI-1', correlationId: 'c' } });
+    expect(primary.standin.received).toHaveLength(1);
+    expect(primary.standin.received[0]).toMatchObject({ url: `/accounts/${alice.id}/transfers?source=app`, body: transfer });
+    expect(primary.standin.received[0]!.headers).toMatchObject({ authorization: `Bearer ${alice.token}`, 'idempotency-key': key });
+    expect(await balance(alice.id)).toMatchObject({ settledMinor: 10_000 });
+
+    expect((await primary.call('POST', `/accounts/${bob.id}/transfers`, { token: bob.token, idempotencyKey: randomUUID(), body: transfer })).body).toMatchObject({ kind: 'faster_payment' });
+    expect(await balance(bob.id)).toMatchObject({ settledMinor: 10_000 - 700 });
+    expect(primary.standin.received).toHaveLength(1);
+  });
+
+  test("when stand-in refuses a message, then its status code and body are passed back as they are", async () => {
+    const alice = await customer();
+    await route({ fasterPaymentsOutbound: { mode: 'everyone' } });
+    primary.standin.state.reply = () => ({ status: 422, body: { status: 'refused', why: 'not enough money as stand-in sees it' } });
+    const refused = await primary.call('POST', `/accounts/${alice.id}/transfers`, { token: alice.token, idempotencyKey: randomUUID(), body: { ...transfer, amountMinor: 1_000_000 } });
+    expect(refused).toMatchObject({ status: 422, body: { status: 'refused', why: 'not enough money as stand-in sees it' } });
+  });
+
+  test('when card spending is on stand-in for a percentage, then each customer goes where their stable bucket says', async () => {
+    const customers: Awaited<ReturnType<typeof customer>>[] = [];
+    // Enough customers that both sides of 50 % are seen (each is a coin toss).
+    while (customers.length < 4 || customers.every((c) => userBucket(c.customerId) < 50) || customers.every((c) => userBucket(c.customerId) >= 50)) customers.push(await customer());
+    await route({ cardPaymentsOutbound: { mode: 'percent', percent: 50 } });
+    primary.standin.state.reply = (seen) => ({ status: 200, body: { ...(seen.body as object), routedTo: 'standin' } });
+    for (const routed of customers) {
+      const answer = (await primary.call('POST', '/scheme/card/authorisations', { body: authorisation(routed.card, 100) })).body;
+      if (userBucket(routed.customerId) < 50) expect(answer).toMatchObject({ routedTo: 'standin' });
+      else expect(answer).toMatchObject({ decidedBy: 'primary', responseCode: '00' });
+    }
+    expect(primary.standin.received).toHaveLength(customers.filter((c) => userBucket(c.customerId) < 50).length);
+  });
+
+  test('when primary approved the original authorisation, then primary reverses it even with card spending now on stand-in; a reversal of an authorisation primary never saw goes to stand-in', async () => {
+    const alice = await customer();
+    const original = authorisation(alice.card, 2_500);
+    expect((await primary.call('POST', '/scheme/card/authorisations', { body: original })).body).toMatchObject({ responseCode: '00', decidedBy: 'primary' });
+    expect(await balance(alice.id)).toMatchObject({ heldMinor: 2_500 });
+
+    await route({ cardPaymentsOutbound: { mode: 'everyone' } });
+    const ours: CardReversalRequest = { mti: '0400', pan: alice.card.pan, original: { stan: original.stan, rrn: original.rrn, terminalId: original.terminalId }, amountMinor: 2_500, currency: 'GBP', transmittedAt: '2026-11-21T12:01:00Z', ...messageKey() };
+    expect((await primary.call('POST', '/scheme/card/reversals', { body: ours })).body).toMatchObject({ mti: '0410', responseCode: '00', decidedBy: 'primary' });
+    expect(await balance(alice.id)).toMatchObject({ heldMinor: 0 });
+    expect(primary.standin.received).toEqual([]);
+
+    primary.standin.state.reply = () => ({ status: 200, body: { mti: '0410', responseCode: '00', decidedBy: 'standin' } });
+    const theirs: CardReversalRequest = { ...ours, original: messageKey(), ...messageKey() };
+    expect((await primary.call('POST', '/scheme/card/reversals', { body: theirs })).body).toMatchObject({ decidedBy: 'standin' });
+    expect(primary.standin.received).toEqual([expect.objectContaining({ url: '/scheme/card/reversals', body: theirs })]);
+  });
+
+  test('when everything is on stand-in, then clearings are still settled by primary, the system of record', async () => {
+    const alice = await customer();
+    const original = authorisation(alice.card, 1_200);
+    await primary.call('POST', '/scheme/card/authorisations', { body: original });
+    await route({ cardPaymentsOutbound: { mode: 'everyone' }, cardPaymentsInbound: { mode: 'everyone' } });
+    const cleared = await primary.call('POST', '/scheme/card/clearings', {
+      body: { clearingId: `CLR-${randomUUID()}`, pan: alice.card.pan, original: { stan: original.stan, rrn: original.rrn, terminalId: original.terminalId }, processingCode: '000000', amountMinor: 1_200, currency: 'GBP', merchant: original.merchant, clearedAt: '2026-11-22T02:00:00Z' },
+    });
+    expect(cleared.body).toMatchObject({ status: 'settled' });
+    expect(await balance(alice.id)).toMatchObject({ settledMinor: 10_000 - 1_200, heldMinor: 0 });
+    expect(primary.standin.received).toEqual([]);
+  });
+
+  test('when a routed message is malformed, then primary answers 400 itself and forwards nothing', async () => {
+    await route({ cardPaymentsOutbound: { mode: 'everyone' } });
+    const response = await primary.call('POST', '/scheme/card/authorisations', { body: { ...authorisation({ pan: '4598760000000001', expiry: '2911' }, 100), amountMinor: 1.5 } });
+    expect(response.status).toBe(400);
+    expect(response.body.error.message).toContain('amountMinor');
+    expect(primary.standin.received).toEqual([]);
+  });
+
+  // Last: the failures it provokes may open the proxy's breaker for the tests after it.
+  test("when stand-in does not answer in time, then the network hears 91 from primary, transfers and credits get 503, and primary itself moves no money", async () => {
+    const alice = await customer();
+    await route({ cardPaymentsOutbound: { mode: 'everyone' }, fasterPaymentsInbound: { mode: 'everyone' }, fasterPaymentsOutbound: { mode: 'everyone' } });
+    primary.standin.state.silent = true;
+
+    const single = authorisation(alice.card, 1_000, { mti: '0200', processingCode: '010000' });
+    const started = Date.now();
+    const declined = await primary.call('POST', '/scheme/card/authorisations', { body: single });
+    expect(Date.now() - started).toBeLessThan(PROXY_TIMEOUT_MS + 1_000);
+    expect(declined).toMatchObject({
+      status: 200,
+      body: { mti: '0210', stan: single.stan, rrn: single.rrn, terminalId: single.terminalId, responseCode: '91', approvedAmountMinor: 0, decidedBy: 'primary' },
+    });
+    expect(declined.body.reason).toContain('did not answer in time');
+    expect(declined.body).not.toHaveProperty('authorisationCode');
+    expect(declined.text).not.toContain(alice.card.pan);
+
+    const reversal: CardReversalRequest = { mti: '0400', pan: alice.card.pan, original: messageKey(), amountMinor: 1_000, currency: 'GBP', transmittedAt: '2026-11-21T12:00:00Z', ...messageKey() };
+    expect((await primary.call('POST', '/scheme/card/reversals', { body: reversal })).body).toMatchObject({ mti: '0410', stan: reversal.stan, responseCode: '91', decidedBy: 'primary' });
+
+    const fps = await primary.call('POST', '/scheme/faster-payments/inbound', { body: credit(alice, 2_000) });
+    expect(fps.status).toBe(503);
+    expect(fps.body.error).toMatchObject({ code: 'PRIMARY_STANDIN_UNAVAILABLE' });
+    expect(fps.body.error.message).toContain('same fpsId');
+    const sent = await primary.call('POST', `/accounts/${alice.id}/transfers`, { token: alice.token, idempotencyKey: randomUUID(), body: transfer });
+    expect(sent.status).toBe(503);
+    expect(sent.body.error.message).toContain('same Idempotency-Key');
+
+    expect(await balance(alice.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 0 });
+    expect(await storedAuthorisations(single)).toBe(0);
+    const metrics = (await primary.call('GET', '/metrics')).text;
+    expect(metrics).toMatch(/primary_standin_proxy_failures_total\{component="cardPaymentsOutbound",reason="(timeout|circuit_open)"\} [1-9]/);
+    expect(metrics).toMatch(/primary_payments_routed_total\{component="fasterPaymentsOutbound",destination="standin"\} [1-9]/);
+  });
+});

@@ -1,0 +1,94 @@
+import {
+  AdoptResult,
+  CONFIGURATION_ROUTES,
+  ConfigurationAudit,
+  ConfigurationDocument,
+  StatusResponse,
+  type ConfigurationAuditEntry,
+  type ConfigurationChange,
+  type Platform,
+} from '@bank/shared-contracts';
+import type { z } from 'zod';
+import { CliError } from './cli-error';
+
+// The CLI talks to each platform's configuration service over HTTP only: it must work with either
+// platform gone, so every call has a short timeout and "unreachable" is an answer, not a crash.
+
+export const PLATFORM_LABEL: Record<Platform, string> = { primary: 'primary', standin: 'stand-in' };
+
+export type Reading =
+  | { readonly platform: Platform; readonly url: string; readonly reachable: true; readonly configuration: ConfigurationDocument; readonly status: StatusResponse | undefined }
+  | { readonly platform: Platform; readonly url: string; readonly reachable: false; readonly reason: string };
+
+export interface PlatformClient {
+  readonly platform: Platform;
+  readonly url: string;
+  read(): Promise<Reading>;
+  change(change: ConfigurationChange): Promise<ConfigurationDocument>;
+  adopt(document: ConfigurationDocument): Promise<AdoptResult>;
+  audit(limit: number): Promise<ConfigurationAuditEntry[]>;
+}
+
+/** Network failures, told in words an engineer recognises. */
+function unreachable(failure: unknown): string {
+  const error = failure as Error & { cause?: { code?: string } };
+  if (error.name === 'TimeoutError') return 'no answer within the timeout';
+  const code = error.cause?.code;
+  if (code === 'ECONNREFUSED') return 'connection refused (not running?)';
+  return code ?? error.message;
+}
+
+export function platformClient(platform: Platform, url: string, token: string, timeoutMs = 3_000): PlatformClient {
+  const label = PLATFORM_LABEL[platform];
+  async function call<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
+    let response: Response;
+    try {
+      response = await fetch(`${url}${path}`, {
+        method,
+        headers: { authorization: `Bearer ${token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        signal: AbortSignal.timeout(timeoutMs),
+      });
+    } catch (failure) {
+      throw new CliError('UNREACHABLE', `${label} at ${url}: ${unreachable(failure)}`);
+    }
+    const text = await response.text();
+    let parsed: unknown;
+    try {
+      parsed = text ? JSON.parse(text) : undefined;
+    } catch {
+      throw new CliError('BAD_ANSWER', `${label} answered ${response.status} with something that is not JSON`);
+    }
+    if (!response.ok) {
+      const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
+      const message = `${label}: ${error?.message ?? `answered ${response.status}`}`;
+      if (response.status === 401) throw new CliError('OPERATOR_TOKEN_REFUSED', `${message} (set STANDIN_OPERATOR_TOKEN or pass --token)`);
+      if (response.status === 409) throw new CliError('STALE', message);
+      if (response.status === 404) throw new CliError('NO_CONFIGURATION_SERVICE', `${label} at ${url} has no configuration service (${response.status}); is this the right URL?`);
+      throw new CliError(error?.code ?? 'REFUSED', message);
+    }
+    const checked = schema.safeParse(parsed);
+    if (!checked.success) throw new CliError('BAD_ANSWER', `${label} answered with a document this CLI does not understand: ${checked.error.issues[0]?.message ?? 'invalid'}`);
+    return checked.data;
+  }
+
+  return {
+    platform,
+    url,
+    async read() {
+      try {
+        const configuration = await call('GET', CONFIGURATION_ROUTES.current, ConfigurationDocument);
+        // Status adds sync lag and the advice backlog; a platform that serves its configuration
+        // but not its status is still reachable.
+        const status = await call('GET', '/status', StatusResponse).catch(() => undefined);
+        return { platform, url, reachable: true, configuration, status };
+      } catch (failure) {
+        if (failure instanceof CliError && failure.code !== 'UNREACHABLE' && failure.code !== 'BAD_ANSWER') throw failure;
+        return { platform, url, reachable: false, reason: (failure as Error).message.replace(`${label} at ${url}: `, '') };
+      }
+    },
+    change: (change) => call('POST', CONFIGURATION_ROUTES.changes, ConfigurationDocument, change),
+    adopt: (document) => call('POST', CONFIGURATION_ROUTES.adopt, AdoptResult, document),
+    audit: async (limit) => (await call('GET', `${CONFIGURATION_ROUTES.audit}?limit=${limit}`, ConfigurationAudit)).entries,
+  };
+}

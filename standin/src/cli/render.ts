@@ -1,0 +1,69 @@
+import { sameConfiguration, StandinComponent, type ConfigurationAuditEntry, type ConfigurationDocument } from '@bank/shared-contracts';
+import type { ChangeOutcome } from './apply-change';
+import { COMPONENT_LABEL, describeTargeting } from './change-plan';
+import { PLATFORM_LABEL, type Reading } from './platform-client';
+
+// What the engineer reads. Plain text, aligned columns, the important word first; --json prints
+// the same facts for scripts.
+
+export interface StatusReport {
+  readonly checkedAt: string;
+  readonly platforms: { readonly primary: Reading; readonly standin: Reading };
+  /** true/false when both answered; null when one could not be asked. */
+  readonly agree: boolean | null;
+}
+
+export function statusReport(platforms: { primary: Reading; standin: Reading }, now: Date): StatusReport {
+  const { primary, standin } = platforms;
+  const agree = primary.reachable && standin.reachable ? sameConfiguration(primary.configuration, standin.configuration) : null;
+  return { checkedAt: now.toISOString(), platforms, agree };
+}
+
+const pad = (text: string, width: number) => (text.length >= width ? `${text} ` : text.padEnd(width));
+
+export function renderStatus(report: StatusReport): string {
+  const { primary, standin } = report.platforms;
+  const columns = [standin, primary];
+  const rows: [string, (reading: Reading) => string][] = [
+    ['reachable', (r) => (r.reachable ? 'yes' : `NO: ${r.reason}`)],
+    ['configuration', (r) => (r.reachable ? `version ${r.configuration.version}` : '-')],
+    ['last change', (r) => (r.reachable ? `${r.configuration.updatedBy}, ${r.configuration.updatedAt.slice(0, 19)}Z` : '-')],
+    ['why', (r) => (r.reachable ? `"${r.configuration.reason}"` : '-')],
+    ...StandinComponent.options.map((component): [string, (reading: Reading) => string] => [COMPONENT_LABEL[component], (r) => (r.reachable ? describeTargeting(r.configuration.components[component]) : '-')]),
+    ['direct connection', (r) => (r.reachable ? (r.configuration.directConnect ? 'ON' : 'off') : '-')],
+    ['prescale', (r) => (r.reachable ? (r.configuration.prescale ? 'on' : 'off') : '-')],
+    ['sync lag', (r) => (r.reachable && r.status?.sync ? `${r.status.sync.lagMs} ms${r.status.sync.alerting ? ' (PAST APPETITE)' : ''}` : '-')],
+    ['advice backlog', (r) => (r.reachable && r.status?.adviceBacklog !== undefined ? String(r.status.adviceBacklog) : '-')],
+  ];
+  const width = 40;
+  const lines = [`stand-in status at ${report.checkedAt.slice(0, 19)}Z`, '', `${pad('', 22)}${pad(`stand-in  ${standin.url}`, width)}primary  ${primary.url}`];
+  for (const [label, cell] of rows) lines.push(`${pad(label, 22)}${pad(cell(columns[0]!), width)}${cell(columns[1]!)}`);
+  lines.push('');
+  if (report.agree === true) lines.push(`OK: both platforms agree (version ${(standin as { configuration: ConfigurationDocument }).configuration.version})`);
+  else if (report.agree === false) lines.push('WARNING: the platforms DISAGREE; they converge on the higher version within seconds, or a new change settles it');
+  else if (!primary.reachable && standin.reachable) lines.push('PRIMARY IS UNREACHABLE: working against stand-in alone; primary takes stand-in\'s configuration when it is back');
+  else if (!standin.reachable && primary.reachable) lines.push('STAND-IN IS UNREACHABLE: changes go to primary alone; stand-in takes them when it is back');
+  else lines.push('NEITHER PLATFORM ANSWERED');
+  return lines.join('\n');
+}
+
+export function renderChange(command: string, outcome: ChangeOutcome): string {
+  const lines: string[] = [];
+  if (!outcome.changed) lines.push(`${command}: nothing to change; version ${outcome.before.version} already says so`);
+  else {
+    lines.push(`${command}: version ${outcome.before.version} -> ${outcome.after.version} by ${outcome.after.updatedBy}: "${outcome.after.reason}"`);
+    for (const difference of outcome.differences) lines.push(`  ${pad(difference.what, 28)}${difference.from} -> ${difference.to}`);
+  }
+  for (const note of outcome.notes) lines.push(`  note: ${note}`);
+  for (const platform of outcome.platforms) lines.push(`  ${pad(PLATFORM_LABEL[platform.platform], 10)}${platform.outcome}`);
+  const primary = outcome.platforms.find((platform) => platform.platform === 'primary');
+  if (primary && !primary.reachable) lines.push('  PRIMARY IS UNREACHABLE: the change is in stand-in only, for now');
+  return lines.join('\n');
+}
+
+export function renderAudit(entries: ConfigurationAuditEntry[]): string {
+  if (entries.length === 0) return 'no changes recorded yet: the initial configuration (stand-in off for everyone) stands';
+  return entries
+    .map((entry) => `version ${entry.version}  ${entry.document.updatedAt.slice(0, 19)}Z  ${pad(entry.document.updatedBy, 16)}${entry.source === 'adopted' ? `(adopted from ${entry.recordedBy}) ` : ''}"${entry.document.reason}"`)
+    .join('\n');
+}

@@ -1,0 +1,206 @@
+import { parseArgs } from 'node:util';
+import { applyChange, readBoth, type ChangeOutcome, type Clients } from './apply-change';
+import { paymentComponents, targetingFromOptions, type ChangeSpec } from './change-plan';
+import { CliError, usageError } from './cli-error';
+import { confirmWideChanges } from './confirm';
+import { platformClient } from './platform-client';
+import { renderAudit, renderChange, renderStatus, statusReport } from './render';
+import { parseInterval, stepBack } from './rollback';
+
+// `standin`: the incident engineer's tool for turning stand-in on, for whom, and back off. It
+// talks to both platforms' configuration services and keeps working when primary is down.
+
+const HELP = `standin: turn the stand-in platform on, for whom, and back off
+
+  standin status                              both platforms' configuration, reachability, sync lag, advice backlog
+  standin route-payments <who> [--scheme card|fps] [--direction inbound|outbound]
+                                              send these users' payments to stand-in (both schemes and directions unless narrowed)
+  standin redirect-apps <who>                 show these users the stand-in app experience
+  standin prescale [on|off]                   scale stand-in up ahead of moving traffic to it (default: on)
+  standin disable payments|apps               everyone back to primary for payments, or for the app
+  standin rollback-apps [--step 10] [--interval 60s]
+                                              move app users back to primary gradually, step percent at a time
+  standin direct-connect on|off               the gateway sends all payment traffic straight to stand-in (primary down)
+  standin audit [--limit 20]                  who changed what, when and why
+
+  <who> is exactly one of: --all | --users <id,id,...> | --percent <0-100> | --none
+  Every change needs --reason "<why, e.g. the incident>". A change that touches every user asks
+  for confirmation, or needs --yes when there is no terminal. --json prints JSON.
+
+  --standin <url>  (env STANDIN_URL, default http://127.0.0.1:8200)
+  --primary <url>  (env PRIMARY_URL, default http://127.0.0.1:8100)
+  --token <token>  (env STANDIN_OPERATOR_TOKEN; the local stack's operator by default)
+
+  Exit codes: 0 done, 1 failed, 2 bad command line, 3 refused without confirmation.`;
+
+export interface CliIo {
+  readonly env: NodeJS.ProcessEnv;
+  readonly out: (text: string) => void;
+  readonly err: (text: string) => void;
+  readonly interactive: boolean;
+  readonly now: () => Date;
+  readonly sleep: (ms: number) => Promise<void>;
+}
+
+const OPTIONS = {
+  json: { type: 'boolean' },
+  yes: { type: 'boolean', short: 'y' },
+  reason: { type: 'string' },
+  all: { type: 'boolean' },
+  users: { type: 'string' },
+  percent: { type: 'string' },
+  none: { type: 'boolean' },
+  scheme: { type: 'string' },
+  direction: { type: 'string' },
+  step: { type: 'string' },
+  interval: { type: 'string' },
+  limit: { type: 'string' },
+  primary: { type: 'string' },
+  standin: { type: 'string' },
+  token: { type: 'string' },
+  help: { type: 'boolean', short: 'h' },
+} as const;
+
+type Options = ReturnType<typeof parseArgs<{ options: typeof OPTIONS; allowPositionals: true }>>['values'];
+
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  let json = argv.includes('--json');
+  try {
+    let parsed;
+    try {
+      parsed = parseArgs({ args: argv, options: OPTIONS, allowPositionals: true, strict: true });
+    } catch (failure) {
+      throw usageError(`${(failure as Error).message}; see standin --help`);
+    }
+    const { values: options, positionals } = parsed;
+    json = options.json ?? false;
+    const [command, ...rest] = positionals;
+    if (options.help || !command || command === 'help') {
+      io.out(HELP);
+      return command || options.help ? 0 : 2;
+    }
+    const token = options.token ?? io.env.STANDIN_OPERATOR_TOKEN ?? 'local-operator-token';
+    const clients: Clients = {
+      primary: platformClient('primary', trimUrl(options.primary ?? io.env.PRIMARY_URL ?? 'http://127.0.0.1:8100'), token),
+      standin: platformClient('standin', trimUrl(options.standin ?? io.env.STANDIN_URL ?? 'http://127.0.0.1:8200'), token),
+    };
+    return await dispatch(command, rest, options, clients, io);
+  } catch (failure) {
+    const error = failure instanceof CliError ? failure : new CliError('FAILED', (failure as Error).message);
+    if (json) io.out(JSON.stringify({ error: { code: error.code, message: error.message } }, null, 2));
+    else io.err(`standin: ${error.message}`);
+    return error.exitCode;
+  }
+}
+
+const trimUrl = (url: string) => url.replace(/\/+$/, '');
+
+async function dispatch(command: string, rest: string[], options: Options, clients: Clients, io: CliIo): Promise<number> {
+  const print = (value: unknown, text: string) => io.out(options.json ? JSON.stringify(value, null, 2) : text);
+  const reason = () => {
+    if (!options.reason?.trim()) throw usageError('say why with --reason "<the incident, e.g. INC-123 card processor down>": it goes into both platforms\' audit logs');
+    return options.reason.trim();
+  };
+  const expectArguments = (allowed: number) => {
+    if (rest.length > allowed) throw usageError(`unexpected ${rest.slice(allowed).join(' ')}; see standin --help`);
+  };
+  const confirm = confirmWideChanges({ yes: options.yes ?? false, interactive: io.interactive && !options.json, write: io.err });
+  const change = async (plan: (base: Parameters<Parameters<typeof applyChange>[1]['plan']>[0]) => ChangeSpec) => {
+    const outcome = await applyChange(clients, { reason: reason(), plan, confirm });
+    print(outcome, renderChange(command, outcome));
+    return 0;
+  };
+
+  switch (command) {
+    case 'status': {
+      expectArguments(0);
+      const report = statusReport(await readBoth(clients), io.now());
+      print(report, renderStatus(report));
+      return report.platforms.primary.reachable || report.platforms.standin.reachable ? 0 : 1;
+    }
+    case 'route-payments': {
+      expectArguments(0);
+      const targeting = targetingFromOptions(options);
+      const components = paymentComponents(options);
+      return change(() => ({ components: Object.fromEntries(components.map((component) => [component, targeting])) }));
+    }
+    case 'redirect-apps': {
+      expectArguments(0);
+      const targeting = targetingFromOptions(options);
+      return change(() => ({ components: { app: targeting } }));
+    }
+    case 'prescale': {
+      expectArguments(1);
+      const prescale = onOrOff('prescale', rest[0] ?? 'on');
+      return change(() => ({ prescale }));
+    }
+    case 'direct-connect': {
+      expectArguments(1);
+      if (rest[0] === undefined) throw usageError('direct-connect on|off: say which');
+      const directConnect = onOrOff('direct-connect', rest[0]);
+      return change(() => ({ directConnect }));
+    }
+    case 'disable': {
+      expectArguments(1);
+      const what = rest[0];
+      if (what === 'payments') return change(() => ({ components: Object.fromEntries(paymentComponents({}).map((component) => [component, { mode: 'nobody' } as const])) }));
+      if (what === 'apps') return change(() => ({ components: { app: { mode: 'nobody' } } }));
+      throw usageError(`disable ${what ?? ''}: expected disable payments or disable apps`);
+    }
+    case 'rollback-apps':
+      expectArguments(0);
+      return rollbackApps(clients, options, io, reason(), confirm);
+    case 'audit': {
+      expectArguments(0);
+      const limit = Number(options.limit ?? 20);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1_000) throw usageError('--limit: expected a whole number from 1 to 1000');
+      // Stand-in's log first: it is the one that is there during an outage.
+      const entries = await clients.standin.audit(limit).catch(async (failure: unknown) => {
+        if (!(failure instanceof CliError) || failure.code !== 'UNREACHABLE') throw failure;
+        io.err(`standin: ${failure.message}; showing primary's audit log`);
+        return clients.primary.audit(limit);
+      });
+      print({ entries }, renderAudit(entries));
+      return 0;
+    }
+    default:
+      throw usageError(`no command "${command}"; one of status, route-payments, redirect-apps, prescale, disable, rollback-apps, direct-connect, audit`);
+  }
+}
+
+function onOrOff(command: string, value: string): boolean {
+  if (value === 'on') return true;
+  if (value === 'off') return false;
+  throw usageError(`${command} ${value}: expected on or off`);
+}
+
+async function rollbackApps(clients: Clients, options: Options, io: CliIo, reason: string, confirm: ReturnType<typeof confirmWideChanges>): Promise<number> {
+  const step = Number(options.step ?? 10);
+  if (!Number.isInteger(step) || step < 1 || step > 100) throw usageError('--step: expected a whole percentage from 1 to 100');
+  const interval = parseInterval(options.interval ?? '60s');
+  if (interval === undefined) throw usageError(`--interval ${options.interval}: expected e.g. 30s, 5m or 500ms`);
+  const steps: ChangeOutcome[] = [];
+  for (;;) {
+    const previous = steps.at(-1)?.after;
+    const outcome = await applyChange(clients, {
+      reason: `${reason} (roll-back step ${steps.length + 1})`,
+      plan: (base) => {
+        // Someone else changed the configuration mid-way: their decision stands, ours stops.
+        if (previous && base.version !== previous.version) {
+          throw new CliError('STALE', `roll-back stopped after step ${steps.length}: version ${base.version} by ${base.updatedBy} ("${base.reason}") came in between; nothing more was changed`);
+        }
+        return { components: { app: stepBack(base.components.app, step) } };
+      },
+      // Only the first step can touch everyone (from everyone); it is confirmed once.
+      confirm: steps.length === 0 ? confirm : async () => undefined,
+    });
+    if (!outcome.changed) break;
+    steps.push(outcome);
+    if (!options.json) io.out(renderChange(`rollback-apps step ${steps.length}`, outcome));
+    if (outcome.after.components.app.mode === 'nobody') break;
+    await io.sleep(interval);
+  }
+  if (options.json) io.out(JSON.stringify({ steps }, null, 2));
+  else io.out(steps.length === 0 ? 'rollback-apps: every app user is already on primary' : `rollback-apps: done in ${steps.length} step(s); every app user is back on primary`);
+  return 0;
+}

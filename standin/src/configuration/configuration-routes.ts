@@ -1,0 +1,84 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { CONFIGURATION_ERROR_CODES, CONFIGURATION_ROUTES, ConfigurationChange, ConfigurationDocument } from '@bank/shared-contracts';
+import type { Database } from '../store/database';
+import { AppRefusal } from '../app/app-routes';
+import { adoptConfiguration, changeConfiguration, configurationAudit, currentConfiguration, StaleConfiguration } from './configuration-store';
+import type { Operators } from './operators';
+
+// The configuration API, the same routes and documents as primary's (shared-contracts). Reads are
+// for operators and for the gateway and primary (internal token); changes are for operators only.
+
+export interface ConfigurationRouteDependencies {
+  readonly database: Database;
+  readonly operators: Operators;
+  readonly internalToken: string;
+  readonly now: () => Date;
+  readonly parse: <T>(what: string, schema: z.ZodType<T>, input: unknown) => T;
+  /** Told of every document that became current here, so effects (prescale) follow at once. */
+  readonly onCurrent?: (document: ConfigurationDocument) => void;
+}
+
+const bearer = (request: FastifyRequest) => {
+  const header = request.headers.authorization;
+  return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+};
+
+const sameSecret = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+
+const operatorRequired = () =>
+  new AppRefusal(401, CONFIGURATION_ERROR_CODES.operatorTokenRequired, 'the configuration API needs an operator token (Authorization: Bearer <token>); a customer token is not one');
+
+export function configurationRoutes(server: FastifyInstance, deps: ConfigurationRouteDependencies): void {
+  const { database, operators, parse } = deps;
+  const operator = (request: FastifyRequest) => {
+    const name = operators.identify(bearer(request));
+    if (!name) throw operatorRequired();
+    return name;
+  };
+  /** An operator, or a platform component presenting stand-in's internal token. */
+  const reader = (request: FastifyRequest) => {
+    const token = bearer(request);
+    const name = operators.identify(token);
+    if (name) return name;
+    if (token && sameSecret(token, deps.internalToken)) return 'peer:internal';
+    throw operatorRequired();
+  };
+  const stale = (failure: unknown) => {
+    if (failure instanceof StaleConfiguration) throw new AppRefusal(409, CONFIGURATION_ERROR_CODES.stale, failure.message);
+    throw failure;
+  };
+
+  server.get(CONFIGURATION_ROUTES.current, async (request) => {
+    reader(request);
+    return currentConfiguration(database);
+  });
+
+  server.post(CONFIGURATION_ROUTES.changes, async (request) => {
+    const name = operator(request);
+    const change = parse('configuration change', ConfigurationChange, request.body);
+    const document = await changeConfiguration(database, { operator: name, change, now: deps.now() }).catch(stale);
+    request.log.warn({ operator: name, version: document.version, reason: document.reason }, 'stand-in configuration changed');
+    deps.onCurrent?.(document);
+    return document;
+  });
+
+  server.post(CONFIGURATION_ROUTES.adopt, async (request) => {
+    const name = reader(request);
+    const offered = parse('configuration document', ConfigurationDocument, request.body);
+    const result = await adoptConfiguration(database, offered, name).catch(stale);
+    if (result.adopted) {
+      request.log.warn({ by: name, version: offered.version, reason: offered.reason }, 'stand-in adopted a newer configuration');
+      deps.onCurrent?.(result.current);
+    }
+    return result;
+  });
+
+  server.get(CONFIGURATION_ROUTES.audit, async (request) => {
+    operator(request);
+    const limit = Number((request.query as { limit?: string }).limit ?? 50);
+    if (!Number.isInteger(limit) || limit < 1 || limit > 1_000) throw new AppRefusal(400, CONFIGURATION_ERROR_CODES.invalid, 'limit must be a whole number from 1 to 1000');
+    return { entries: await configurationAudit(database, limit) };
+  });
+}

@@ -1,0 +1,34 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+
+// Incident engineers' tokens for the configuration API. A customer's app token is never one of
+// these: configuration moves every customer's payments, so only named operators may change it.
+
+export interface Operators {
+  /** The operator a bearer token belongs to, or undefined. */
+  identify(token: string | undefined): string | undefined;
+}
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/** `OPERATOR_TOKENS` is `name:token,name:token`. Outside production a local operator exists by default. */
+export function operatorsFromEnvironment(env: NodeJS.ProcessEnv): Operators {
+  const raw = env.OPERATOR_TOKENS ?? (env.NODE_ENV === 'production' ? undefined : 'local-operator:local-operator-token');
+  if (!raw) throw new Error('OPERATOR_TOKENS must be set in production: name:token pairs, comma-separated');
+  const operators = raw.split(',').map((pair) => {
+    const at = pair.indexOf(':');
+    const name = pair.slice(0, at).trim();
+    const token = pair.slice(at + 1).trim();
+    if (at <= 0 || !token) throw new Error(`OPERATOR_TOKENS has "${name || pair.slice(0, 20)}…" without a name and token: expected name:token pairs, comma-separated`);
+    return { name, digest: digest(token) };
+  });
+  return {
+    identify(token) {
+      if (!token) return undefined;
+      const offered = digest(token);
+      // Compare with every operator so the time taken says nothing about which one nearly matched.
+      let found: string | undefined;
+      for (const operator of operators) if (timingSafeEqual(operator.digest, offered)) found ??= operator.name;
+      return found;
+    },
+  };
+}

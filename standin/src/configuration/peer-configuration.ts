@@ -1,0 +1,66 @@
+import type { Logger } from 'pino';
+import { CONFIGURATION_ROUTES, ConfigurationDocument, sameConfiguration } from '@bank/shared-contracts';
+import type { Database } from '../store/database';
+import { adoptConfiguration, currentConfiguration } from './configuration-store';
+
+// Convergence: stand-in reads primary's configuration every few seconds and takes it if it is
+// newer. A change made on primary while stand-in was down (or cut off) arrives here when stand-in
+// is back; primary does the same the other way round. Only ever the higher version: never merged.
+
+export interface PeerConfigurationDependencies {
+  readonly database: Database;
+  readonly logger: Logger;
+  readonly primaryUrl: string;
+  readonly primaryToken: string;
+  readonly intervalMs: number;
+  readonly onCurrent?: (document: ConfigurationDocument) => void;
+}
+
+export interface PeerConfiguration {
+  /** One pass: read primary's document, adopt it if newer. Exposed for tests and start-up. */
+  pullOnce(): Promise<void>;
+  stop(): Promise<void>;
+}
+
+export function startPeerConfiguration(deps: PeerConfigurationDependencies): PeerConfiguration {
+  const { logger } = deps;
+  let unreachableSince: Date | undefined;
+  let reportedSplit: number | undefined;
+  let running: Promise<void> = Promise.resolve();
+
+  const pullOnce = async () => {
+    let offered: ConfigurationDocument;
+    try {
+      const response = await fetch(`${deps.primaryUrl}${CONFIGURATION_ROUTES.current}`, { headers: { authorization: `Bearer ${deps.primaryToken}` }, signal: AbortSignal.timeout(1_000) });
+      if (!response.ok) throw new Error(`primary answered ${response.status}`);
+      offered = ConfigurationDocument.parse(await response.json());
+    } catch (failure) {
+      // Primary being down is what stand-in exists for: one line when it goes, one when it is back.
+      if (!unreachableSince) logger.warn({ reason: (failure as Error).message }, "cannot read primary's configuration; keeping stand-in's own");
+      unreachableSince ??= new Date();
+      return;
+    }
+    if (unreachableSince) logger.info({ since: unreachableSince.toISOString() }, "primary's configuration is readable again");
+    unreachableSince = undefined;
+    const current = await currentConfiguration(deps.database);
+    if (offered.version > current.version) {
+      await adoptConfiguration(deps.database, offered, 'peer:primary');
+      logger.warn({ version: offered.version, updatedBy: offered.updatedBy, reason: offered.reason }, "adopted primary's newer configuration");
+      deps.onCurrent?.(offered);
+    } else if (offered.version === current.version && !sameConfiguration(offered, current) && reportedSplit !== current.version) {
+      reportedSplit = current.version;
+      logger.error({ version: current.version }, 'primary and stand-in hold different documents at the same version; a new change through the standin CLI settles it');
+    }
+  };
+
+  const timer = setInterval(() => {
+    running = running.then(pullOnce).catch((failure: unknown) => logger.error({ err: failure }, 'configuration peer sync failed'));
+  }, deps.intervalMs);
+  return {
+    pullOnce,
+    async stop() {
+      clearInterval(timer);
+      await running;
+    },
+  };
+}
