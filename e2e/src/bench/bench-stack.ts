@@ -5,6 +5,7 @@ import { gatewayService } from '../stack/gateway-service';
 import { createRunDatabases, type RunDatabases } from '../stack/run-databases';
 import { startService, type ServiceDefinition, type ServiceProcess } from '../stack/service-process';
 import { adviceConsumerService, primaryService, reservePlatformPorts, standinService, syncerService } from '../stack/services';
+import { stopAll, waitForSyncerConsuming } from '../stack/run-stack';
 import type { BenchAccount } from './bench-cards';
 import { cpuMeter, type CpuMeter } from './cpu-usage';
 
@@ -57,34 +58,6 @@ export async function pollUntil(probe: () => Promise<boolean>, timeoutMs: number
     if (done || Date.now() - began >= timeoutMs) return { done, waitedMs: Date.now() - began };
     await sleep(intervalMs);
   }
-}
-
-async function stopAll(services: readonly ServiceProcess[]): Promise<string[]> {
-  const failures: string[] = [];
-  for (const service of [...services].reverse()) {
-    try {
-      await service.stop();
-    } catch (error) {
-      failures.push(`${service.name}: ${(error as Error).message}`);
-    }
-  }
-  return failures;
-}
-
-/**
- * The syncer answers /health before its consumer has joined the group; a run's new group is
- * positioned at the topic's end as it joins, so events published before that would never reach
- * this stand-in. Waits for the consumer to be consuming.
- */
-async function waitForSyncerConsuming(syncer: ServiceProcess, timeoutMs: number): Promise<void> {
-  let last = 'no answer';
-  const { done } = await pollUntil(async () => {
-    const response = await fetch(`${syncer.url}/health`, { signal: AbortSignal.timeout(2_000) });
-    const health = (await response.json()) as { consumer?: string };
-    last = health.consumer ?? `HTTP ${response.status}`;
-    return health.consumer === 'consuming';
-  }, timeoutMs);
-  if (!done) throw new Error(`the syncer's consumer did not join its group within ${timeoutMs / 1000} s (state: ${last})`);
 }
 
 async function dropOwnDatabases(own: RunDatabases | undefined, log: (line: string) => void): Promise<string[]> {

@@ -60,7 +60,8 @@ export async function waitForSyncerConsuming(syncer: ServiceProcess, timeoutMs: 
   throw new Error(`the syncer's consumer did not join its group within ${timeoutMs / 1000} s (state: ${last}); log: ${syncer.name}`);
 }
 
-async function stopAll(services: readonly ServiceProcess[]): Promise<string[]> {
+/** Stops services newest first; collects failures instead of stopping at the first. */
+export async function stopAll(services: readonly ServiceProcess[]): Promise<string[]> {
   const failures: string[] = [];
   for (const service of [...services].reverse()) {
     try {
