@@ -71,7 +71,9 @@ export function createDispatch(deps: DispatchDependencies): Dispatch {
     try {
       const answer = await deps.breaker.run(async () => {
         const answered = await forwardToPlatform(targets.primary, kind.path, body, signal, budgetMs);
-        if (answered.status >= 500) throw new PrimaryServerError(answered);
+        // Primary asking for a message again later (503 with Retry-After, e.g. a clearing whose
+        // authorisation it does not know yet) is primary working as meant: not held against it.
+        if (answered.status >= 500 && !(answered.status === 503 && answered.retryAfter !== undefined)) throw new PrimaryServerError(answered);
         return answered;
       });
       return finish({ kind: 'platform', answer }, 'primary', 'answered');

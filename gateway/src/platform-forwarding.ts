@@ -6,6 +6,8 @@ export interface PlatformAnswer {
   readonly status: number;
   readonly contentType: string | undefined;
   readonly body: Buffer;
+  /** Retry-After, when the platform sent one: a 503 with it is a deliberate "come back later", not a failure. */
+  readonly retryAfter?: string;
 }
 
 /** A forward that produced no answer, with whether the platform can have received the message. */
@@ -60,7 +62,8 @@ export async function forwardToPlatform(
   try {
     const response = await fetch(`${target.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal, redirect: 'manual' });
     const answer = Buffer.from(await response.arrayBuffer());
-    return { platform: target.platform, status: response.status, contentType: response.headers.get('content-type') ?? undefined, body: answer };
+    const retryAfter = response.headers.get('retry-after');
+    return { platform: target.platform, status: response.status, contentType: response.headers.get('content-type') ?? undefined, body: answer, ...(retryAfter === null ? {} : { retryAfter }) };
   } catch (error) {
     const elapsedMs = Date.now() - started;
     if (signal.aborted) throw new ForwardFailure(target.platform, 'no_answer', `${name} did not answer within ${budgetMs} ms`);

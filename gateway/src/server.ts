@@ -48,6 +48,7 @@ export function createGatewayServer(deps: { dispatch: Dispatch; routing: Routing
         return reply.code(result.error.statusCode).header('x-gateway-destination', 'none').send(result.error.toBody());
       }
       const { answer } = result;
+      if (answer.retryAfter !== undefined) reply.header('retry-after', answer.retryAfter);
       return reply
         .code(answer.status)
         .header('content-type', answer.contentType ?? 'application/json')

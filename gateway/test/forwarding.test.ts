@@ -68,6 +68,19 @@ describe('normally', () => {
     expect([card.status, card.body]).toEqual([422, '{"error":{"code":"X","message":"no"}}']);
   });
 
+  test("primary's 503 with Retry-After (present again later) reaches the network with its Retry-After, and is not held against primary's health", async () => {
+    primary = await startTestPlatform('primary');
+    primary.answerWith(() => ({ status: 503, retryAfter: '60', body: '{"error":{"code":"PRIMARY_CLEARING_AWAITING_AUTHORISATION","message":"present the clearing again later"}}' }));
+    gateway = await startTestGateway(env(primary.url, { GATEWAY_AUTO_FAILOVER: 'on', GATEWAY_BREAKER_RESET_MS: '60000' }));
+
+    const answers = [];
+    for (let index = 0; index < 12; index++) answers.push(await gateway.post(CLEARINGS, JSON.stringify(clearing())));
+
+    expect(answers.map((answer) => [answer.status, answer.retryAfter, answer.destination])).toEqual(Array.from({ length: 12 }, () => [503, '60', 'primary']));
+    expect(await gateway.routing()).toMatchObject({ destination: 'primary', primaryBreaker: 'closed' });
+    expect(primary.schemeMessages()).toHaveLength(12);
+  });
+
   test("GET /routing names the destination, the reason, the failover setting and the configuration version read from stand-in", async () => {
     primary = await startTestPlatform('primary');
     gateway = await startTestGateway(env(primary.url));

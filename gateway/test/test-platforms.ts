@@ -17,7 +17,7 @@ export interface ReceivedRequest {
   readonly authorization: string | undefined;
 }
 
-export type PlatformReply = { readonly status: number; readonly body: string; readonly contentType?: string } | 'hang';
+export type PlatformReply = { readonly status: number; readonly body: string; readonly contentType?: string; readonly retryAfter?: string } | 'hang';
 
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
@@ -59,7 +59,7 @@ export async function startTestPlatform(name: 'primary' | 'standin', port = 0): 
       }
       const answer = reply(seen);
       if (answer === 'hang') return;
-      response.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json' }).end(answer.body);
+      response.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json', ...(answer.retryAfter ? { 'retry-after': answer.retryAfter } : {}) }).end(answer.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -83,7 +83,7 @@ export interface TestGateway {
   readonly url: string;
   readonly gateway: Gateway;
   readonly logs: Record<string, unknown>[];
-  post(path: string, body: string): Promise<{ status: number; body: string; json: Record<string, unknown>; destination: string | null; elapsedMs: number }>;
+  post(path: string, body: string): Promise<{ status: number; body: string; json: Record<string, unknown>; destination: string | null; retryAfter: string | null; elapsedMs: number }>;
   routing(): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
@@ -117,7 +117,7 @@ export async function startTestGateway(env: NodeJS.ProcessEnv): Promise<TestGate
       } catch {
         // a platform may answer something that is not JSON; the raw text is still there
       }
-      return { status: response.status, body: text, json, destination: response.headers.get('x-gateway-destination'), elapsedMs };
+      return { status: response.status, body: text, json, destination: response.headers.get('x-gateway-destination'), retryAfter: response.headers.get('retry-after'), elapsedMs };
     },
     routing: async () => (await (await fetch(`${url}/routing`)).json()) as Record<string, unknown>,
     stop: () => gateway.stop(),

@@ -35,6 +35,7 @@ import { configurationRoutes, statusRoutes } from './configuration/routes';
 import { createPaymentRouter } from './routing/payment-router';
 import { paymentOwners } from './routing/payment-owners';
 import { noStandinProxy, type StandinProxy } from './routing/standin-proxy';
+import type { TimeoutReversals } from './routing/timeout-reversals';
 import { primaryHoldsAuthorisation } from './card-processor/routes';
 
 export interface PrimaryDependencies {
@@ -52,6 +53,10 @@ export interface PrimaryDependencies {
   readonly operators?: readonly Operator[];
   /** Where payments routed to stand-in go. None (tests that never route): a routed payment gets the not-answered fallback. */
   readonly standin?: StandinProxy;
+  /** Reverses at stand-in what it did not answer in time (started by main.ts). None: nothing is reversed. */
+  readonly timeoutReversals?: TimeoutReversals;
+  /** See CLEARING_MATCH_WAIT_MS; none: clearings are never sent back (they post at once, as before). */
+  readonly clearingMatchWaitMs?: number;
 }
 
 /** Wires primary's services together and serves their routes. Nothing is started here. */
@@ -103,7 +108,7 @@ function createServices(deps: PrimaryDependencies) {
   const accounts = createAccountsService({ db, clock, ledger, cache: deps.cache });
   const cards = createCardsService({ db, clock, keys });
   const feed = createFeedService({ db, clock });
-  const cardProcessor = createCardProcessor({ db, clock, ledger, cards, feed, metrics });
+  const cardProcessor = createCardProcessor({ db, clock, ledger, cards, feed, metrics, clearingMatchWaitMs: deps.clearingMatchWaitMs ?? 0 });
   const inboundFasterPayments = createInboundFasterPayments({ db, clock, ledger, accounts, feed });
   const transfers = createTransfersService({ db, clock, ledger, accounts, feed, scheme: deps.fasterPaymentsScheme });
   const pots = createPotsService({ db, clock, ledger, feed });
@@ -118,6 +123,7 @@ function createServices(deps: PrimaryDependencies) {
     owners: paymentOwners({ db, cards, accounts }),
     primaryHoldsAuthorisation: (key) => primaryHoldsAuthorisation(db, key),
     standin: deps.standin ?? noStandinProxy,
+    ...(deps.timeoutReversals ? { timeoutReversals: deps.timeoutReversals } : {}),
     metrics,
     logger: deps.logger,
   });

@@ -3,6 +3,9 @@ import fs from 'node:fs';
 import type { PanKeys } from './cards/pan-crypto';
 import { parseOperatorTokens, type Operator } from './configuration/operators';
 
+/** Clearing files come hours after the authorisation; a stand-in advice is applied well within this. */
+export const DEFAULT_CLEARING_MATCH_WAIT_MS = 15 * 60_000;
+
 export interface PrimaryConfig {
   readonly port: number;
   readonly databaseUrl: string;
@@ -25,6 +28,8 @@ export interface PrimaryConfig {
   };
   /** How often stand-in's configuration is read, to adopt a newer one. */
   readonly configurationPeerSyncMs: number;
+  /** How long a clearing whose authorisation primary does not know is sent back to be presented again (CLEARING_MATCH_WAIT_MS). */
+  readonly clearingMatchWaitMs: number;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -91,5 +96,6 @@ export function loadPrimaryConfig(env: NodeJS.ProcessEnv = process.env): Primary
       proxyTimeoutMs: positiveInteger(env, 'STANDIN_PROXY_TIMEOUT_MS', 1_000),
     },
     configurationPeerSyncMs: positiveInteger(env, 'CONFIGURATION_PEER_SYNC_MS', 2_000),
+    clearingMatchWaitMs: positiveInteger(env, 'CLEARING_MATCH_WAIT_MS', DEFAULT_CLEARING_MATCH_WAIT_MS),
   };
 }

@@ -11,6 +11,7 @@ import { httpFasterPaymentsScheme } from './transfers/faster-payments-scheme';
 import { startNotificationsConsumer } from './notifications/notifications-consumer';
 import { createConfigurationPeerSync } from './configuration/peer-sync';
 import { httpStandinProxy } from './routing/standin-proxy';
+import { startTimeoutReversals } from './routing/timeout-reversals';
 
 /** How often routing re-reads the configuration from the database (other primary processes' changes). */
 const CONFIGURATION_REFRESH_MS = 1_000;
@@ -25,7 +26,8 @@ async function main(): Promise<void> {
   const fasterPaymentsScheme = httpFasterPaymentsScheme({ url: config.fasterPaymentsSchemeUrl });
   const cache = createRedisCache({ url: config.redisUrl, logger });
   const standin = httpStandinProxy({ url: config.standin.url, timeoutMs: config.standin.proxyTimeoutMs });
-  const { app, services } = buildPrimary({ db, clock: systemClock, keys: config.keys, internalToken: config.internalToken, logger, metrics, fasterPaymentsScheme, cache, operators: config.operators, standin });
+  const timeoutReversals = startTimeoutReversals({ standin, clock: systemClock, logger, metrics });
+  const { app, services } = buildPrimary({ db, clock: systemClock, keys: config.keys, internalToken: config.internalToken, logger, metrics, fasterPaymentsScheme, cache, operators: config.operators, standin, timeoutReversals, clearingMatchWaitMs: config.clearingMatchWaitMs });
 
   // Route the first message with the stored configuration, not the initial one.
   const { store: configurationStore, cache: configuration } = services.configuration;
@@ -68,6 +70,7 @@ async function main(): Promise<void> {
     await peerSync.stop();
     await configurationRefresh.stop();
     await app.close();
+    await timeoutReversals.stop();
     standin.close();
     await relay.stop();
     await notificationsConsumer?.stop().catch(() => undefined);

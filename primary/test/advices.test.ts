@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { INTERNAL_TOKEN, messageKey, startPrimary, type TestPrimary } from './harness';
+import { INTERNAL_TOKEN, authorisation, messageKey, startPrimary, type TestPrimary } from './harness';
 
 let primary: TestPrimary;
 beforeAll(async () => {
@@ -76,6 +76,111 @@ describe('applying stand-in advices', () => {
     expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 7_000, heldMinor: 0 });
   });
 
+  test("when stand-in's partial reversal arrives after the payment was cleared, then nothing moves, and the balance is announced under the reversal's correlation id so stand-in stops counting it", async () => {
+    const account = await primary.openAccount();
+    await primary.fund(account, 10_000);
+    const card = await primary.issueCard(account.id);
+    const advise = adviceFactory(account.id);
+    const key = messageKey();
+    const approved = advise('card_payment.approved', approval(card.id, 4_000, key));
+    await apply(approved);
+    // The network cleared the remaining 3,000 before stand-in's reversal of 1,000 reached primary.
+    const clearing = { clearingId: `CLR-${key.rrn}`, pan: card.pan, original: key, processingCode: '000000', amountMinor: 3_000, currency: 'GBP', merchant, clearedAt: '2026-11-22T00:00:00Z' };
+    expect((await primary.call('POST', '/scheme/card/clearings', { body: clearing })).body.status).toBe('settled');
+    const reversed = advise('card_payment.reversed', { cardId: card.id, original: key, originalCorrelationId: approved.correlationId, reversedAmountMinor: 1_000, remainingAmountMinor: 3_000 });
+    expect((await apply(reversed)).body.outcome).toBe('applied');
+    expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 7_000, heldMinor: 0 });
+    const announced = await primary.db.query<{ event: { type: string; payload: { settledBalanceMinor: number; heldMinor: number } } }>(
+      "select event from outbox_events where account_id = $1 and event->>'correlationId' = $2",
+      [account.id, reversed.correlationId],
+    );
+    expect(announced.rows.map((row) => [row.event.type, row.event.payload.settledBalanceMinor, row.event.payload.heldMinor])).toEqual([['balance.changed', 7_000, 0]]);
+  });
+
+  describe('a reversal stand-in acknowledged for an authorisation primary approved', () => {
+    async function primaryApproval(amountMinor: number, overrides: { mti?: '0100' | '0200'; processingCode?: string } = {}) {
+      const account = await primary.openAccount();
+      await primary.fund(account, 10_000);
+      const card = await primary.issueCard(account.id);
+      const auth = authorisation(card, amountMinor, overrides);
+      expect((await primary.call('POST', '/scheme/card/authorisations', { body: auth })).body).toMatchObject({ responseCode: '00', decidedBy: 'primary' });
+      const original = { stan: auth.stan, rrn: auth.rrn, terminalId: auth.terminalId };
+      return { account, card, original, advise: adviceFactory(account.id) };
+    }
+    /** The reversal as the network sent it: stand-in's advice carries it without the PAN. */
+    const networkReversal = (original: { stan: string; rrn: string; terminalId: string }, amountMinor: number, replacementAmountMinor?: number) => ({
+      ...messageKey(),
+      mti: '0420' as const,
+      original,
+      amountMinor,
+      ...(replacementAmountMinor === undefined ? {} : { replacementAmountMinor }),
+      currency: 'GBP',
+      transmittedAt: '2026-11-21T12:01:00Z',
+    });
+    const authorisationRow = async (key: { stan: string; rrn: string }) =>
+      (await primary.db.query<{ state: string; outstanding_minor: string }>('select state, outstanding_minor from card_authorisations where stan = $1 and rrn = $2', [key.stan, key.rrn])).rows[0];
+    const ledgerSum = async () => Number((await primary.db.query<{ total: string }>('select coalesce(sum(amount_minor), 0) as total from postings')).rows[0]!.total);
+
+    test('when applied, then the hold is released as if primary had heard the reversal, and a repeat of the advice changes nothing', async () => {
+      const { account, card, original, advise } = await primaryApproval(4_000);
+      expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 4_000, availableMinor: 6_000 });
+      const reversal = networkReversal(original, 4_000);
+      const advice = advise('card_payment.reversal_acknowledged', { cardId: card.id, reversal });
+      expect((await apply(advice)).body).toEqual({ outcome: 'applied', forcedOverdraft: false });
+      expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 0, availableMinor: 10_000 });
+      expect(await authorisationRow(original)).toEqual({ state: 'reversed', outstanding_minor: '0' });
+      const feed = await primary.call('GET', `/accounts/${account.id}/transactions`, { token: account.token });
+      expect(feed.body.transactions[0]).toMatchObject({ kind: 'card_payment', status: 'reversed' });
+
+      expect((await apply(advice)).body).toEqual({ outcome: 'duplicate' });
+      expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 0, availableMinor: 10_000 });
+      // The network repeating the same reversal to primary gets the answer stand-in gave, and moves nothing.
+      const repeat = await primary.call('POST', '/scheme/card/reversals', { body: { ...reversal, pan: card.pan } });
+      expect(repeat.body).toMatchObject({ mti: '0430', responseCode: '00', decidedBy: 'standin' });
+      expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 0, availableMinor: 10_000 });
+      const applied = await primary.db.query('select type, correlation_id from applied_advices where advice_id = $1', [advice.adviceId]);
+      expect(applied.rows).toEqual([{ type: 'card_payment.reversal_acknowledged', correlation_id: advice.correlationId }]);
+    });
+
+    test('when it is partial, then primary keeps holding the replacement amount the network still authorises', async () => {
+      const { account, card, original, advise } = await primaryApproval(4_000);
+      await apply(advise('card_payment.reversal_acknowledged', { cardId: card.id, reversal: networkReversal(original, 4_000, 1_500) }));
+      expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 1_500, availableMinor: 8_500 });
+      expect(await authorisationRow(original)).toEqual({ state: 'held', outstanding_minor: '1500' });
+    });
+
+    test('when primary already processed the same reversal itself, then the advice is applied with no further effect', async () => {
+      const { account, card, original, advise } = await primaryApproval(4_000);
+      const reversal = networkReversal(original, 4_000, 1_000);
+      await primary.call('POST', '/scheme/card/reversals', { body: { ...reversal, pan: card.pan } });
+      expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 1_000 });
+      const outcome = await apply(advise('card_payment.reversal_acknowledged', { cardId: card.id, reversal }));
+      expect(outcome.body).toMatchObject({ outcome: 'applied', forcedOverdraft: false, note: expect.stringContaining('already processed this reversal') });
+      expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 1_000 });
+      expect(await authorisationRow(original)).toEqual({ state: 'held', outstanding_minor: '1000' });
+      // The account's next advice is not held back.
+      expect((await apply(advise('card.frozen', { cardId: card.id, requestedBy: 'customer' }))).body.outcome).toBe('applied');
+    });
+
+    test('when primary holds no such authorisation, then the advice is applied, no money moves, and later advices still apply', async () => {
+      const { account, card, advise } = await primaryApproval(2_000);
+      const outcome = await apply(advise('card_payment.reversal_acknowledged', { cardId: card.id, reversal: networkReversal(messageKey(), 700) }));
+      expect(outcome.body).toMatchObject({ outcome: 'applied', forcedOverdraft: false, note: expect.stringContaining('no approved authorisation') });
+      expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 2_000 });
+      expect((await apply(advise('card.frozen', { cardId: card.id, requestedBy: 'customer' }))).body.outcome).toBe('applied');
+    });
+
+    test('when the original was a single-message cash withdrawal, then the money comes back through a balanced ledger journal', async () => {
+      const { account, card, original, advise } = await primaryApproval(3_000, { mti: '0200', processingCode: '010000' });
+      expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 7_000, heldMinor: 0 });
+      await apply(advise('card_payment.reversal_acknowledged', { cardId: card.id, reversal: networkReversal(original, 3_000) }));
+      expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 0 });
+      const journals = await primary.db.query<{ kind: string }>("select j.kind from journals j join postings p on p.journal_id = j.id where p.ledger_account_id = $1 and j.kind = 'card.reversal'", [account.id]);
+      expect(journals.rows).toHaveLength(1);
+      expect(await ledgerSum()).toBe(0);
+    });
+  });
+
   test('transfers sent and received in stand-in move the money in primary with the same correlation id', async () => {
     const account = await primary.openAccount();
     await primary.fund(account, 5_000);
@@ -104,5 +209,47 @@ describe('applying stand-in advices', () => {
     const broken = await apply({ ...advice, sequence: 0 });
     expect(broken.status).toBe(400);
     expect(broken.body.error.message).toContain('sequence');
+  });
+});
+
+describe("a clearing that arrives before stand-in's advice of its authorisation", () => {
+  let waiting: TestPrimary;
+  beforeAll(async () => {
+    waiting = await startPrimary({ clearingMatchWaitMs: 10 * 60_000 });
+  });
+  afterAll(() => waiting.close());
+
+  test('when primary does not know the authorisation yet, then it asks for the clearing again later, and once the advice is applied the clearing settles the hold: the money is taken once', async () => {
+    const account = await waiting.openAccount();
+    await waiting.fund(account, 10_000);
+    const card = await waiting.issueCard(account.id);
+    const key = messageKey();
+    const clearing = { clearingId: `CLR-${key.rrn}`, pan: card.pan, original: key, processingCode: '000000', amountMinor: 2_500, currency: 'GBP', merchant, clearedAt: '2026-11-21T12:05:00Z' };
+
+    const early = await fetch(`${waiting.address}/scheme/card/clearings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(clearing) });
+    expect(early.status).toBe(503);
+    // With Retry-After, the gateway does not count it against primary's health.
+    expect(early.headers.get('retry-after')).toBe('60');
+    const { error } = (await early.json()) as { error: { code: string; message: string } };
+    expect(error.code).toBe('PRIMARY_CLEARING_AWAITING_AUTHORISATION');
+    expect(error.message).toContain('present the clearing again later');
+    expect(await waiting.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 0 });
+
+    const advise = adviceFactory(account.id);
+    expect((await waiting.call('POST', '/internal/advices', { token: INTERNAL_TOKEN, body: advise('card_payment.approved', approval(card.id, 2_500, key)) })).body.outcome).toBe('applied');
+    expect((await waiting.call('POST', '/scheme/card/clearings', { body: clearing })).body).toEqual({ clearingId: clearing.clearingId, status: 'settled' });
+    expect(await waiting.balance(account.id)).toMatchObject({ settledMinor: 7_500, heldMinor: 0 });
+  });
+
+  test('when no authorisation turns up within the wait, then the clearing is posted as it stands (the network approved it without us)', async () => {
+    const account = await waiting.openAccount();
+    await waiting.fund(account, 10_000);
+    const card = await waiting.issueCard(account.id);
+    const key = messageKey();
+    const clearing = { clearingId: `CLR-${key.rrn}`, pan: card.pan, original: key, processingCode: '000000', amountMinor: 1_200, currency: 'GBP', merchant, clearedAt: '2026-11-21T12:05:00Z' };
+    expect((await waiting.call('POST', '/scheme/card/clearings', { body: clearing })).status).toBe(503);
+    waiting.clock.set(new Date(waiting.clock.now().getTime() + 10 * 60_000));
+    expect((await waiting.call('POST', '/scheme/card/clearings', { body: clearing })).body).toEqual({ clearingId: clearing.clearingId, status: 'settled' });
+    expect(await waiting.balance(account.id)).toMatchObject({ settledMinor: 8_800, heldMinor: 0 });
   });
 });

@@ -383,6 +383,31 @@ describe("peer sync: primary takes stand-in's newer configuration", () => {
     }
   });
 
+  test("when primary's database cannot record stand-in's newer document, then primary routes by it at once and records it when the database is back", async () => {
+    const ours = await current();
+    const theirs: ConfigurationDocument = { ...ours, version: ours.version + 1, updatedBy: 'erin', updatedAt: '2026-11-21T16:00:00.000Z', reason: "INC-48: primary's database is down", components: { ...ours.components, app: { mode: 'users', userIds: ['db-outage'] } } };
+    const peer = await startPeer({ status: 200, body: theirs });
+    const { store, cache } = primary.services.configuration;
+    let databaseDown = true;
+    const failingStore = { ...store, adopt: (document: ConfigurationDocument, recordedBy: string) => (databaseDown ? Promise.reject(new Error('connect ECONNREFUSED')) : store.adopt(document, recordedBy)) };
+    try {
+      const sync = createConfigurationPeerSync({ standinUrl: peer.url, standinToken: 'standin-internal', timeoutMs: 500, store: failingStore, cache, logger: pino({ level: 'silent' }), metrics: primary.metrics });
+      expect(await sync.syncOnce()).toBe('adopted_unrecorded');
+      // Routing (and GET /configuration, which answers from the same cache) follows stand-in's document ...
+      expect(await current()).toEqual(theirs);
+      // ... which primary's own database does not hold yet.
+      expect(await store.current()).toEqual(ours);
+      expect(await sync.syncOnce()).toBe('adopted_unrecorded');
+      databaseDown = false;
+      expect(await sync.syncOnce()).toBe('adopted');
+      expect(await store.current()).toEqual(theirs);
+      expect((await audit(1))[0]).toMatchObject({ version: theirs.version, source: 'adopted', recordedBy: 'peer:standin' });
+      expect(await sync.syncOnce()).toBe('current');
+    } finally {
+      await peer.close();
+    }
+  });
+
   test('when stand-in holds a different document at the same version, then primary keeps its own and logs the split once, not every tick', async () => {
     const ours = await current();
     const peer = await startPeer({ status: 200, body: { ...ours, reason: 'a different decision at the same version', directConnect: !ours.directConnect } });

@@ -17,7 +17,7 @@ import { startFasterPaymentsSchemeSimulator } from './faster-payments-scheme-sim
 
 export const INTERNAL_TOKEN = 'test-internal-token';
 
-export async function startPrimary(options: { now?: string } = {}) {
+export async function startPrimary(options: { now?: string; clearingMatchWaitMs?: number } = {}) {
   const db = createPool(infraEndpoints().postgres.primary);
   await migrate(db, PRIMARY_MIGRATIONS);
   const clock = fixedClock(options.now ?? '2026-11-21T12:00:00Z');
@@ -31,7 +31,7 @@ export async function startPrimary(options: { now?: string } = {}) {
   const scheme = await startFasterPaymentsSchemeSimulator();
   const fasterPaymentsScheme = httpFasterPaymentsScheme({ url: scheme.url, timeoutMs: 500 });
   const cache = createRedisCache({ url: infraEndpoints().redis.primary, logger: pino({ level: 'silent' }) });
-  const { app, services } = buildPrimary({ db, clock, keys, internalToken: INTERNAL_TOKEN, logger: pino({ level: 'silent' }), metrics: createMetrics(), fasterPaymentsScheme, cache });
+  const { app, services } = buildPrimary({ db, clock, keys, internalToken: INTERNAL_TOKEN, logger: pino({ level: 'silent' }), metrics: createMetrics(), fasterPaymentsScheme, cache, ...(options.clearingMatchWaitMs === undefined ? {} : { clearingMatchWaitMs: options.clearingMatchWaitMs }) });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
 
   async function call(method: 'GET' | 'POST' | 'DELETE', url: string, options: { token?: string; body?: unknown; rawBody?: string; idempotencyKey?: string } = {}) {

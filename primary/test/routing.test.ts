@@ -8,11 +8,12 @@ import { userBucket, type CardReversalRequest, type ConfigurationDocument, type 
 import { buildPrimary } from '../src/app';
 import { PRIMARY_MIGRATIONS } from '../src/migrations';
 import { createRedisCache } from '../src/platform/cache';
-import { fixedClock } from '../src/platform/clock';
+import { fixedClock, systemClock } from '../src/platform/clock';
 import { createPool } from '../src/platform/db';
 import { createMetrics } from '../src/platform/metrics';
 import { migrate } from '../src/platform/migrations';
 import { httpStandinProxy } from '../src/routing/standin-proxy';
+import { startTimeoutReversals } from '../src/routing/timeout-reversals';
 import { httpFasterPaymentsScheme } from '../src/transfers/faster-payments-scheme';
 import { startFasterPaymentsSchemeSimulator } from './faster-payments-scheme-simulator';
 import { authorisation, messageKey } from './harness';
@@ -85,6 +86,9 @@ async function startRoutingPrimary() {
   await migrate(db, PRIMARY_MIGRATIONS);
   const standin = await startFakeStandin();
   const proxy = httpStandinProxy({ url: standin.url, timeoutMs: PROXY_TIMEOUT_MS });
+  const metrics = createMetrics();
+  // Scheduling, not decision logic: on the real clock, with short waits for the test.
+  const timeoutReversals = startTimeoutReversals({ standin: proxy, clock: systemClock, logger: pino({ level: 'silent' }), metrics, options: { firstAttemptAfterMs: 200, retryEveryMs: 300 } });
   const standinKeyPair = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const keys = {
     primary: { keyset: 'A' as const, keyId: 'A-test', key: randomBytes(32) },
@@ -99,11 +103,12 @@ async function startRoutingPrimary() {
     keys,
     internalToken: INTERNAL_TOKEN,
     logger: pino({ level: 'silent' }),
-    metrics: createMetrics(),
+    metrics,
     fasterPaymentsScheme: httpFasterPaymentsScheme({ url: scheme.url, timeoutMs: 500 }),
     cache,
     operators: [OPERATOR],
     standin: proxy,
+    timeoutReversals,
   });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
 
@@ -122,9 +127,11 @@ async function startRoutingPrimary() {
     db,
     standin,
     services,
+    timeoutReversals,
     call,
     async close() {
       await app.close();
+      await timeoutReversals.stop();
       proxy.close();
       await standin.close();
       await scheme.close();
@@ -356,5 +363,18 @@ describe('payment routing in primary', () => {
     const metrics = (await primary.call('GET', '/metrics')).text;
     expect(metrics).toMatch(/primary_standin_proxy_failures_total\{component="cardPaymentsOutbound",reason="(timeout|circuit_open)"\} [1-9]/);
     expect(metrics).toMatch(/primary_payments_routed_total\{component="fasterPaymentsOutbound",destination="standin"\} [1-9]/);
-  });
+
+    // Stand-in may have approved the authorisation after primary said 91: once it answers again,
+    // primary has it reverse that authorisation, as an acquirer reverses what timed out.
+    primary.standin.state.silent = false;
+    primary.standin.state.reply = (seen) => ({ status: 200, body: { mti: '0430', stan: (seen.body as CardReversalRequest).stan, responseCode: '00', decidedBy: 'standin' } });
+    const reversalOfSingle = () => primary.standin.received.filter((seen) => seen.url === '/scheme/card/reversals' && (seen.body as CardReversalRequest).original.rrn === single.rrn);
+    const deadline = Date.now() + 15_000;
+    while (primary.timeoutReversals.pending() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect(primary.timeoutReversals.pending()).toBe(0);
+    expect(reversalOfSingle().at(-1)!.body).toMatchObject({ mti: '0420', pan: alice.card.pan, original: { stan: single.stan, rrn: single.rrn, terminalId: single.terminalId }, amountMinor: 1_000, rrn: single.rrn, terminalId: single.terminalId });
+    // Every attempt is the same message: stand-in answers a repeat as it answered the first.
+    expect(new Set(reversalOfSingle().map((seen) => (seen.body as CardReversalRequest).stan)).size).toBe(1);
+    expect((await primary.call('GET', '/metrics')).text).toMatch(/primary_standin_timeout_reversals_total\{outcome="acknowledged"\} 1/);
+  }, 40_000);
 });

@@ -44,6 +44,29 @@ export const CardPaymentReversedPayload = z.strictObject({
   remainingAmountMinor: NonNegativeAmountMinor,
 });
 
+/**
+ * A reversal stand-in answered 00 although it did not approve the authorisation it reverses
+ * (primary did, or nobody): the network has released the money, but only primary holds it, so
+ * primary must apply the reversal to its own authorisation. Carried as the network sent it,
+ * without the PAN; primary computes the release itself from what it still has outstanding.
+ */
+export const AcknowledgedCardReversal = MessageKey.extend({
+  mti: z.enum(['0400', '0420']),
+  original: MessageKey,
+  amountMinor: PositiveAmountMinor,
+  /** What the network still authorises after this reversal; absent for a full reversal. */
+  replacementAmountMinor: NonNegativeAmountMinor.optional(),
+  currency: CurrencyCode,
+  transmittedAt: Timestamp,
+})
+  .strict()
+  .refine((reversal) => reversal.replacementAmountMinor === undefined || reversal.replacementAmountMinor < reversal.amountMinor, {
+    error: 'a partial reversal must leave less than the original amount authorised',
+    path: ['replacementAmountMinor'],
+  });
+
+export const CardPaymentReversalAcknowledgedPayload = z.strictObject({ cardId: CardId, reversal: AcknowledgedCardReversal });
+
 export const TransferSentPayload = z.strictObject({
   fpsId: FpsId,
   amountMinor: PositiveAmountMinor,
@@ -69,6 +92,7 @@ function advice<T extends string, P extends z.ZodType>(type: T, payload: P) {
 
 export const CardPaymentApprovedAdvice = advice('card_payment.approved', CardPaymentApprovedPayload);
 export const CardPaymentReversedAdvice = advice('card_payment.reversed', CardPaymentReversedPayload);
+export const CardPaymentReversalAcknowledgedAdvice = advice('card_payment.reversal_acknowledged', CardPaymentReversalAcknowledgedPayload);
 export const CashWithdrawnAdvice = advice('cash.withdrawn', CashWithdrawnPayload);
 export const TransferSentAdvice = advice('transfer.sent', TransferSentPayload);
 export const TransferReceivedAdvice = advice('transfer.received', TransferReceivedPayload);
@@ -78,6 +102,7 @@ export const CardUnfrozenAdvice = advice('card.unfrozen', CardFreezePayload);
 export const Advice = z.discriminatedUnion('type', [
   CardPaymentApprovedAdvice,
   CardPaymentReversedAdvice,
+  CardPaymentReversalAcknowledgedAdvice,
   CashWithdrawnAdvice,
   TransferSentAdvice,
   TransferReceivedAdvice,

@@ -164,6 +164,13 @@ const rawCases: Record<string, Case> = {
     path: 'payload.reversedAmountMinor',
     expected: /positive amount/,
   },
+  CardPaymentReversalAcknowledgedAdvice: {
+    schema: contracts.Advice,
+    example: examples.cardPaymentReversalAcknowledgedAdvice,
+    breakIt: (m) => void ((payloadOf(m).reversal as Example).replacementAmountMinor = 1250),
+    path: 'payload.reversal.replacementAmountMinor',
+    expected: /partial reversal must leave less/,
+  },
   TransferSentAdvice: {
     schema: contracts.Advice,
     example: examples.transferSentAdvice,
@@ -269,6 +276,14 @@ describe('shared contracts', () => {
     const result = safeParseContract('card authorisation request', contracts.CardAuthorisationRequest, message);
     expect(result.ok).toBe(false);
     if (!result.ok) expect(result.error.message).not.toContain('40000012345678991234');
+  });
+
+  test('when a reversal advice carries a PAN, then it is refused: advices name the card by id only', () => {
+    const message = examples.cardPaymentReversalAcknowledgedAdvice();
+    (message.payload.reversal as Record<string, unknown>).pan = '4598760000000001';
+    const result = safeParseContract('reversal advice', contracts.Advice, message);
+    expect(result.ok).toBe(false);
+    if (!result.ok) expect(result.error.message).not.toContain('4598760000000001');
   });
 
   test('every event and advice type has a valid example here', () => {

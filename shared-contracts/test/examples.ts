@@ -99,6 +99,13 @@ export const examples = {
     ...adviceHeader('card_payment.reversed'),
     payload: { cardId, original: key, originalCorrelationId: correlationId, reversedAmountMinor: 250, remainingAmountMinor: 1000 },
   }),
+  cardPaymentReversalAcknowledgedAdvice: () => ({
+    ...adviceHeader('card_payment.reversal_acknowledged'),
+    payload: {
+      cardId,
+      reversal: { stan: '000124', rrn: '632509000124', terminalId: 'TERM0001', mti: '0400', original: key, amountMinor: 1250, replacementAmountMinor: 1000, currency: 'GBP', transmittedAt: at },
+    },
+  }),
   transferSentAdvice: () => ({ ...adviceHeader('transfer.sent'), payload: { fpsId: 'FPS-20261121-0002', amountMinor: 5000, creditor: party('Bob Example', '87654321'), reference: 'RENT' } }),
   transferReceivedAdvice: () => ({ ...adviceHeader('transfer.received'), payload: { fpsId: 'FPS-20261121-0003', amountMinor: 5000, debtor: party('Carol Example', '11223344'), reference: 'GIFT' } }),
   cardFrozenAdvice: () => ({ ...adviceHeader('card.frozen'), payload: { cardId, requestedBy: 'customer' } }),

@@ -107,6 +107,66 @@ describe('stand-in card authorisation', () => {
   });
 });
 
+describe("stand-in answering reversals of authorisations it did not approve", () => {
+  const reversalOf = (account: SyncedAccount, original: { stan: string; rrn: string; terminalId: string }, amountMinor: number, replacementAmountMinor?: number) => ({
+    ...payment(account, amountMinor),
+    mti: '0420' as const,
+    original,
+    ...(replacementAmountMinor === undefined ? {} : { replacementAmountMinor }),
+  });
+  const advicesAbout = async (reversal: { rrn: string }) =>
+    (await database.query<{ type: string; advice: { payload: Record<string, unknown> } }>("select type, advice from advices where advice->'payload'->'reversal'->>'rrn' = $1", [reversal.rrn])).rows;
+
+  test('when primary approved the original (stand-in never saw it) on a card stand-in knows, then 00 and one advice for primary, however often the network repeats it', async () => {
+    const account = await new SyncedAccount(database).open({ settledMinor: 10_000 });
+    // Primary's approval of 4 000, as synced: a hold and a pending transaction under primary's own correlation id.
+    await account.balance(10_000, 4_000);
+    await account.transaction(-4_000);
+    const primaryOriginal = { stan: '900001', rrn: randomBytes(6).toString('hex').toUpperCase(), terminalId: 'SHOP0001' };
+    const reversal = reversalOf(account, primaryOriginal, 4_000, 1_500);
+    const answer = await desk.reverse(reversal);
+    expect(answer).toMatchObject({ mti: '0430', responseCode: '00', decidedBy: 'standin', reason: expect.stringContaining('primary') });
+
+    const advices = await advicesOf(account);
+    expect(advices.map((advice) => advice.type)).toEqual(['card_payment.reversal_acknowledged']);
+    const [advised] = await advicesAbout(reversal);
+    expect(advised!.advice.payload).toEqual({
+      cardId: account.cardId,
+      reversal: { stan: reversal.stan, rrn: reversal.rrn, terminalId: reversal.terminalId, mti: '0420', original: primaryOriginal, amountMinor: 4_000, replacementAmountMinor: 1_500, currency: 'GBP', transmittedAt: reversal.transmittedAt },
+    });
+    expect(JSON.stringify(advised)).not.toContain(account.pan);
+    // Stand-in cannot tell how much of it primary still holds: its view keeps primary's hold until primary's release syncs back.
+    expect(await spendable(account)).toBe(6_000);
+
+    const repeats = await Promise.all(Array.from({ length: 4 }, () => desk.reverse(reversal)));
+    for (const repeat of repeats) expect(repeat).toEqual(answer);
+    expect(await advicesOf(account)).toHaveLength(1);
+    expect(await spendable(account)).toBe(6_000);
+  });
+
+  test('when many copies of such a reversal race, then one answer and one advice', async () => {
+    const account = await new SyncedAccount(database).open({ settledMinor: 10_000 });
+    const reversal = reversalOf(account, { stan: '900002', rrn: randomBytes(6).toString('hex').toUpperCase(), terminalId: 'SHOP0001' }, 2_000);
+    const answers = await Promise.all(Array.from({ length: 6 }, () => desk.reverse(reversal)));
+    expect(new Set(answers.map((answer) => JSON.stringify(answer))).size).toBe(1);
+    expect((await advicesOf(account)).map((advice) => advice.type)).toEqual(['card_payment.reversal_acknowledged']);
+    expect((await advicesAbout(reversal))[0]!.advice.payload).not.toHaveProperty('reversal.replacementAmountMinor');
+  });
+
+  test('when the card is unknown, or stand-in declined the original, then 00 as before and no advice', async () => {
+    const account = await new SyncedAccount(database).open({ settledMinor: 1_000 });
+    const declined = payment(account, 5_000);
+    expect((await desk.authorise(declined)).responseCode).toBe('51');
+    const ofDeclined = reversalOf(account, { stan: declined.stan, rrn: declined.rrn, terminalId: declined.terminalId }, 5_000);
+    expect(await desk.reverse(ofDeclined)).toMatchObject({ responseCode: '00', reason: 'no stand-in approval to reverse' });
+    const unknownCard = { ...reversalOf(account, { stan: '900003', rrn: randomBytes(6).toString('hex').toUpperCase(), terminalId: 'SHOP0001' }, 700), pan: '4598760000000000' };
+    expect(await desk.reverse(unknownCard)).toMatchObject({ responseCode: '00', reason: 'no stand-in approval to reverse' });
+    expect(await advicesOf(account)).toEqual([]);
+    expect(await advicesAbout(ofDeclined)).toEqual([]);
+    expect(await advicesAbout(unknownCard)).toEqual([]);
+  });
+});
+
 describe('the merged balance: own effects counted until primary reflects them, then never twice', () => {
   test('when primary applies the advice (balance and transaction carry the correlation id), then the payment is counted once', async () => {
     const account = await new SyncedAccount(database).open({ settledMinor: 10_000 });

@@ -107,6 +107,8 @@ export async function startEventConsumer(deps: EventConsumerDependencies, option
     else logger.warn('Kafka consumer disconnected');
   });
   consumer.on(consumer.events.REBALANCING, () => logger.info('consumer group rebalancing'));
+  // Every answered fetch, empty ones too: proof Kafka is reachable (the lag's silence alert).
+  consumer.on(consumer.events.FETCH, () => void deps.lag.heard(deps.clock.now()));
 
   const applyMessages = async (partition: number, messages: readonly KafkaMessage[]) => {
     let applied: AppliedBatch;
@@ -145,6 +147,7 @@ export async function startEventConsumer(deps: EventConsumerDependencies, option
             visible.flatMap((message) => (message.header ? [message.header.occurredAt] : [])),
             applied.visibleAt,
           );
+          await deps.lag.heard(applied.visibleAt);
           settings.onBatchApplied?.(applied, counts);
           // A long batch must not look like a dead member to the group coordinator.
           await heartbeat();

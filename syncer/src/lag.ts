@@ -6,6 +6,12 @@ import type { SyncerMetrics } from './metrics';
 // visible in stand-in (our commit). Only events actually applied count: a redelivered or
 // replayed event says nothing about how current stand-in is, and no events at all (idle)
 // is not lag either.
+//
+// But no events can also mean Kafka is unreachable, and then nothing measured ever crosses the
+// appetite while stand-in falls behind. So the consumer also says whenever it hears from Kafka
+// (an answered fetch, idle ones included, or an applied batch); silence longer than the appetite
+// raises the same alert, with the silence as the lag stand-in may have: an engineer about to send
+// users to stand-in must know its data may be stale before the backlog arrives, not after.
 
 export interface LagMeasurement {
   /** The slowest event of the batch: what the appetite is held against. */
@@ -18,26 +24,82 @@ export interface LagMeasurement {
 export interface LagRecorder {
   /** Measures the events a committed batch made visible; resolves once sync_lag is written (or failed to be). */
   record(occurredAt: readonly string[], visibleAt: Date): Promise<LagMeasurement | undefined>;
+  /** The consumer heard from Kafka: a fetch answered (even empty) or a batch applied. */
+  heard(at: Date): Promise<void>;
+  /** Raises (or keeps up) the alert when Kafka has been silent longer than the appetite; call it every second or so. */
+  checkSilence(now: Date): Promise<void>;
+  /** Measured lag above the appetite, or Kafka silent longer than it. */
   readonly alerting: boolean;
   readonly last: LagMeasurement | undefined;
+  /** How long Kafka has been silent, while that is longer than the appetite. */
+  readonly silentForMs: number | undefined;
 }
+
+/**
+ * An idle consumer hears from Kafka about once a second (its fetch wait): silence shorter than
+ * a few of those is normal, whatever the appetite.
+ */
+export const MIN_SILENCE_ALERT_MS = 3_000;
 
 /** While lag stays above the appetite, repeat the error at most this often: it is an incident, not a log flood. */
 const REPEAT_ALERT_EVERY_MS = 30_000;
 /** sync_lag.lag_ms is an integer column. */
 const MAX_LAG_MS = 2_147_483_647;
 
-export function createLagRecorder(deps: { database: Database; metrics: SyncerMetrics; logger: Logger; appetiteMs: number }): LagRecorder {
+export function createLagRecorder(deps: { database: Database; metrics: SyncerMetrics; logger: Logger; appetiteMs: number; startedAt?: Date }): LagRecorder {
   let alerting = false;
   let lastAlertLoggedAt = 0;
   let last: LagMeasurement | undefined;
+  const silenceAlertMs = Math.max(deps.appetiteMs, MIN_SILENCE_ALERT_MS);
+  // A syncer that never reaches Kafka after starting is as cut off as one that lost it.
+  let lastHeardAt = (deps.startedAt ?? new Date()).getTime();
+  let silentForMs: number | undefined;
+  let lastSilenceLoggedAt = 0;
+
+  const publishAlerting = () => deps.metrics.lagAlerting.set(alerting || silentForMs !== undefined ? 1 : 0);
+
+  async function writeSilence(lagMs: number): Promise<void> {
+    try {
+      await deps.database.query(
+        `insert into sync_lag (singleton, last_event_at, last_applied_at, lag_ms, alerting) values (true, $1, $1, $2, true)
+         on conflict (singleton) do update set lag_ms = greatest(excluded.lag_ms, sync_lag.lag_ms), alerting = true`,
+        [new Date(lastHeardAt), Math.min(MAX_LAG_MS, lagMs)],
+      );
+    } catch (error) {
+      deps.logger.warn({ err: error }, 'could not write the silence alert to sync_lag; trying again next check');
+    }
+  }
 
   return {
     get alerting() {
-      return alerting;
+      return alerting || silentForMs !== undefined;
     },
     get last() {
       return last;
+    },
+    get silentForMs() {
+      return silentForMs;
+    },
+    async heard(at) {
+      const silence = at.getTime() - lastHeardAt;
+      lastHeardAt = Math.max(lastHeardAt, at.getTime());
+      if (silentForMs === undefined) return;
+      deps.logger.info({ silentForMs: silence }, 'hearing from Kafka again; the lag of what arrives now says how far behind stand-in is');
+      silentForMs = undefined;
+      publishAlerting();
+      // Back to what the measurements say (the backlog's own lag raises it again if it is old).
+      await deps.database.query('update sync_lag set alerting = $1', [alerting]).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not clear the silence alert in sync_lag'));
+    },
+    async checkSilence(now) {
+      const silence = now.getTime() - lastHeardAt;
+      if (silence <= silenceAlertMs) return;
+      if (silentForMs === undefined || now.getTime() - lastSilenceLoggedAt >= REPEAT_ALERT_EVERY_MS) {
+        deps.logger.error({ silentForMs: silence, appetiteMs: silenceAlertMs }, `nothing heard from Kafka for ${silence} ms (appetite ${silenceAlertMs} ms): stand-in may be missing primary's latest changes`);
+        lastSilenceLoggedAt = now.getTime();
+      }
+      silentForMs = silence;
+      publishAlerting();
+      await writeSilence(silence);
     },
     async record(occurredAt, visibleAt) {
       if (occurredAt.length === 0) return undefined;
@@ -61,7 +123,7 @@ export function createLagRecorder(deps: { database: Database; metrics: SyncerMet
         deps.logger.info({ lagMs: worstMs, appetiteMs: deps.appetiteMs }, `sync lag back under the appetite (${worstMs} ms)`);
       }
       alerting = above;
-      deps.metrics.lagAlerting.set(above ? 1 : 0);
+      publishAlerting();
       last = { lagMs: Math.round(worstMs), lastEventAt: new Date(newest), appliedAt: visibleAt, alerting: above };
 
       try {

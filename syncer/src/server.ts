@@ -5,7 +5,8 @@ export interface SyncerHealth {
   readonly status: 'ok' | 'unhealthy';
   readonly consumer: string;
   readonly database: 'ok' | 'unreachable';
-  readonly lag?: { readonly lagMs: number; readonly alerting: boolean; readonly appliedAt: string };
+  /** `kafkaSilentForMs` while nothing has been heard from Kafka for longer than the appetite. */
+  readonly lag?: { readonly lagMs: number; readonly alerting: boolean; readonly appliedAt?: string; readonly kafkaSilentForMs?: number };
 }
 
 /**

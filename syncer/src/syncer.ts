@@ -24,6 +24,8 @@ export interface SyncerOptions extends EventConsumerOptions {
   readonly host?: string;
   /** Wait between attempts to start the consumer while Kafka is not reachable. */
   readonly startRetryDelayMs?: number;
+  /** How often to check whether Kafka has gone silent (the lag's silence alert). */
+  readonly silenceCheckMs?: number;
 }
 
 export interface RunningSyncer {
@@ -42,7 +44,11 @@ export interface RunningSyncer {
 export async function startSyncer(deps: SyncerDependencies, options: SyncerOptions): Promise<RunningSyncer> {
   const clock = deps.clock ?? systemClock;
   const metrics = createSyncerMetrics({ unfilledGaps: () => countUnfilledGaps(deps.database) });
-  const lag = createLagRecorder({ database: deps.database, metrics, logger: deps.logger, appetiteMs: options.lagAppetiteMs });
+  const lag = createLagRecorder({ database: deps.database, metrics, logger: deps.logger, appetiteMs: options.lagAppetiteMs, startedAt: clock.now() });
+  // Kafka going quiet is only noticed by looking: nothing arrives to measure.
+  let silenceCheck: Promise<void> | undefined;
+  const silenceTimer = setInterval(() => void (silenceCheck ??= lag.checkSilence(clock.now()).finally(() => (silenceCheck = undefined))), options.silenceCheckMs ?? 1_000);
+  silenceTimer.unref();
   const stopping = new AbortController();
   let consumer: EventConsumer | undefined;
   let stopped: Promise<void> | undefined;
@@ -54,11 +60,14 @@ export async function startSyncer(deps: SyncerDependencies, options: SyncerOptio
       () => 'unreachable' as const,
     );
     const last = lag.last;
+    const silentForMs = lag.silentForMs;
     return {
       status: consumer && !consumer.live() ? 'unhealthy' : 'ok',
       consumer: consumerState(),
       database,
-      ...(last ? { lag: { lagMs: last.lagMs, alerting: last.alerting, appliedAt: last.appliedAt.toISOString() } } : {}),
+      ...(last || silentForMs !== undefined
+        ? { lag: { lagMs: Math.max(last?.lagMs ?? 0, silentForMs ?? 0), alerting: lag.alerting, ...(last ? { appliedAt: last.appliedAt.toISOString() } : {}), ...(silentForMs === undefined ? {} : { kafkaSilentForMs: silentForMs }) } }
+        : {}),
     };
   };
 
@@ -89,6 +98,8 @@ export async function startSyncer(deps: SyncerDependencies, options: SyncerOptio
     stop() {
       stopped ??= (async () => {
         stopping.abort();
+        clearInterval(silenceTimer);
+        await silenceCheck;
         await consumerStarted;
         await consumer?.stop();
         await server.close();

@@ -1,8 +1,9 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka, Producer } from 'kafkajs';
+import { Kafka, logLevel, type Producer } from 'kafkajs';
 import type { Database } from '@bank/standin';
-import type { LagMeasurement } from '../src/lag';
-import type { RunningSyncer } from '../src/syncer';
+import { createLagRecorder, MIN_SILENCE_ALERT_MS, type LagMeasurement } from '../src/lag';
+import { createSyncerMetrics } from '../src/metrics';
+import { startSyncer, type RunningSyncer } from '../src/syncer';
 import {
   PrimaryAccount,
   capturedLogger,
@@ -179,3 +180,45 @@ test('when the consumer crashes for good, then /health turns unhealthy so the pr
 });
 
 const metricValueOf = (text: string) => metricValue(text, 'syncer_consumer_live');
+
+describe('when Kafka goes silent', () => {
+  test('then the alert is raised once the silence outlasts the appetite, stand-in is told how stale it may be, and hearing from Kafka again clears it', async () => {
+    const { logger, lines } = capturedLogger();
+    const t0 = new Date('2026-11-22T03:00:00.000Z');
+    const at = (ms: number) => new Date(t0.getTime() + ms);
+    const lag = createLagRecorder({ database, metrics: createSyncerMetrics(), logger, appetiteMs: 5_000, startedAt: t0 });
+    await database.query('delete from sync_lag');
+
+    await lag.checkSilence(at(4_000));
+    expect(lag.alerting).toBe(false);
+    expect((await database.query('select 1 from sync_lag')).rowCount).toBe(0);
+
+    await lag.checkSilence(at(6_000));
+    expect({ alerting: lag.alerting, silentForMs: lag.silentForMs }).toEqual({ alerting: true, silentForMs: 6_000 });
+    expect((await database.query<SyncLagRow>('select lag_ms, alerting from sync_lag')).rows[0]).toEqual({ lag_ms: 6_000, alerting: true });
+    await lag.checkSilence(at(9_000));
+    expect((await database.query<SyncLagRow>('select lag_ms, alerting from sync_lag')).rows[0]).toEqual({ lag_ms: 9_000, alerting: true });
+    expect(lines.filter((line) => line.includes('"level":50') && line.includes('nothing heard from Kafka'))).toHaveLength(1);
+
+    await lag.heard(at(10_000));
+    expect({ alerting: lag.alerting, silentForMs: lag.silentForMs }).toEqual({ alerting: false, silentForMs: undefined });
+    expect((await database.query<SyncLagRow>('select alerting from sync_lag')).rows[0]).toEqual({ alerting: false });
+    await lag.checkSilence(at(14_000));
+    expect(lag.alerting).toBe(false);
+  });
+
+  test('then a syncer that cannot reach Kafka at all says so in /health and /metrics within seconds', async () => {
+    // A port nothing listens on: the consumer never starts, and silence is all there is.
+    const unreachable = new Kafka({ clientId: 'syncer-test-silent', brokers: ['127.0.0.1:9'], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 300 });
+    const silent = await startSyncer({ database, kafka: unreachable, keys: card.keys, logger: capturedLogger().logger }, { groupId: `syncer-test-silent-${randomUUID()}`, lagAppetiteMs: 1_000, port: 0, silenceCheckMs: 200, startRetryDelayMs: 500 });
+    running.push(silent);
+    const health = await eventually(async () => {
+      const body = (await (await fetch(`${silent.url}/health`)).json()) as { consumer: string; lag?: { alerting: boolean; kafkaSilentForMs?: number } };
+      return body.lag?.alerting ? body : undefined;
+    }, 'the silence alert in /health');
+    expect(health).toMatchObject({ consumer: 'starting', lag: { alerting: true } });
+    expect(health.lag!.kafkaSilentForMs).toBeGreaterThan(MIN_SILENCE_ALERT_MS);
+    expect(metricValue(await (await fetch(`${silent.url}/metrics`)).text(), 'syncer_lag_alerting')).toBe(1);
+    await silent.stop();
+  });
+});

@@ -1,4 +1,4 @@
-import { infraEndpoints } from '@bank/infra';
+import { assertAllStarted, infraEndpoints, type ComponentName, type Infra } from '@bank/infra';
 import { Pool } from 'pg';
 import { startFasterPaymentsScheme, type FasterPaymentsSchemeSimulator } from '../simulator/faster-payments-scheme';
 import { gatewayService } from '../stack/gateway-service';
@@ -36,6 +36,15 @@ function evidencePool(url: string): Pool {
   return pool;
 }
 
+/**
+ * Scenarios kill and pause the shared infrastructure; one that fails half-way must not leave the
+ * next test (or the run's own clean-up, which drops its databases) without it.
+ */
+async function restoreInfrastructure(infra: Infra): Promise<void> {
+  for (const component of await infra.status()) if (component.state === 'paused') infra.resume(component.name as ComponentName);
+  assertAllStarted(await infra.up());
+}
+
 export async function startChaosStack(options: ChaosStackOptions): Promise<ChaosStack> {
   const scheme = await startFasterPaymentsScheme();
   let stack: RunStack | undefined;
@@ -69,9 +78,13 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       kafkaBrokers: infraEndpoints(running.infra.config).kafkaBrokers,
       async stop() {
         await Promise.all([primaryDb.end().catch(() => undefined), standinDb.end().catch(() => undefined)]);
-        await gateway.stop();
-        await running.stop();
-        await scheme.close();
+        try {
+          await restoreInfrastructure(running.infra);
+        } finally {
+          await gateway.stop();
+          await running.stop();
+          await scheme.close();
+        }
       },
     };
   } catch (error) {

@@ -69,3 +69,42 @@ export async function waitForPrimaryToCatchUp(run: ScenarioRun, options: { lagMs
   });
   run.step(`primary caught up: every stand-in advice older than ${options.lagMs / 1000} s applied (waited ${((Date.now() - began) / 1000).toFixed(1)} s)`);
 }
+
+async function configurationVersion(url: string, token: string): Promise<number | undefined> {
+  const result = await timedRequest({ method: 'GET', url: `${url}/configuration`, token, giveUpMs: 2_000 });
+  return result.kind === 'answer' && result.status === 200 ? (result.body as { version?: number }).version : undefined;
+}
+
+/**
+ * Until primary routes by the configuration stand-in holds: when primary cannot record a change
+ * itself (its database is down), it takes stand-in's document through its peer sync.
+ */
+export async function waitForPrimaryToFollowStandin(run: ScenarioRun, token: string): Promise<void> {
+  const began = Date.now();
+  const wanted = await configurationVersion(run.chaos.stack.urls.standin, token);
+  if (wanted === undefined) throw new Error("stand-in's configuration could not be read");
+  await waitFor(`primary routing by stand-in's configuration v${wanted}`, async () => ((await configurationVersion(run.chaos.stack.urls.primary, token)) ?? 0) >= wanted, 15_000);
+  run.step(`primary routes by configuration v${wanted} (taken from stand-in after ${((Date.now() - began) / 1000).toFixed(1)} s)`);
+}
+
+/** `standin route-payments <who>`: primary proxies these users' payments (both schemes, both directions) to stand-in. */
+export async function routePaymentsToStandin(run: ScenarioRun, who: readonly string[], reason: string): Promise<void> {
+  await run.engineer.standin('route-payments', ...who, '--reason', reason, '--yes');
+  run.step(`payments of ${who.join(' ').replace(/^--/, '')} routed to stand-in`);
+}
+
+/** `standin disable payments`: everyone's payments back on primary. */
+export async function returnPaymentsToPrimary(run: ScenarioRun, reason: string): Promise<void> {
+  await run.engineer.standin('disable', 'payments', '--reason', reason, '--yes');
+  run.step('payments back on primary (nobody on stand-in)');
+}
+
+/** Until primary answers /health, which reads its database. */
+export async function waitForPrimaryHealthy(run: ScenarioRun, timeoutMs: number): Promise<void> {
+  const began = Date.now();
+  await waitFor('primary healthy (its database reachable)', async () => {
+    const result = await timedRequest({ method: 'GET', url: `${run.chaos.stack.urls.primary}/health`, giveUpMs: 2_000 });
+    return result.kind === 'answer' && result.status === 200;
+  }, timeoutMs);
+  run.step(`primary healthy again (waited ${((Date.now() - began) / 1000).toFixed(1)} s)`);
+}

@@ -29,6 +29,8 @@ export interface ScenarioReport {
   readonly gateway: string;
   readonly load: { readonly ratePerSecond: number; readonly customers: number; readonly appUsers: number; readonly deadlineMs: number; readonly statistics: LoadStatistics };
   readonly schedule: readonly ScheduleStep[];
+  /** What the scenario itself measured about its fault (an alert's timing, who was routed where). */
+  readonly observations: Readonly<Record<string, unknown>>;
   /** Payment-network messages (through the gateway), all phases. */
   readonly messages: MessageFigures;
   readonly standinApprovalsDuringFault: number;
@@ -108,6 +110,7 @@ export function renderReport(report: ScenarioReport): string {
     ...figuresTable('app actions', Object.entries(report.appActions)),
     '',
     `stand-in approvals during the fault: ${report.standinApprovalsDuringFault}`,
+    ...Object.entries(report.observations).map(([name, value]) => `${name}: ${typeof value === 'string' ? value : JSON.stringify(value)}`),
     `apps: ${report.appUsers.map((user) => `${user.user.slice(0, 8)} ${user.switches.map((s) => `${s.from}->${s.to}`).join(',') || 'no switch'} (${user.failedCalls} failed calls)`).join('; ')}`,
     `scheme: ${report.scheme.outboundPaymentsReceived} outbound payments received (${report.scheme.submittedMoreThanOnce} submitted more than once); clearing batch presented ${report.clearingBatch.presented}, unsettled ${report.clearingBatch.unsettled}`,
     `quiescence: ${report.quiescence.settled ? 'settled' : 'NOT settled'} after ${seconds(report.quiescence.waitedMs)} ${JSON.stringify(report.quiescence.last)}`,

@@ -46,6 +46,8 @@ export interface ScenarioDefinition {
   recover(run: ScenarioRun): Promise<void>;
   /** Load after recovery, before it stops. */
   readonly afterRecoveryMs?: number;
+  /** Reads what the scenario reports once the system is at rest (counters, states), before the invariants. */
+  afterQuiescence?(run: ScenarioRun): Promise<void>;
   readonly quiescenceTimeoutMs?: number;
 }
 
@@ -57,6 +59,8 @@ export interface ScenarioRun {
   readonly customers: readonly SimulatedCustomer[];
   /** Records a step of the fault schedule (printed in the report, with its time). */
   step(what: string): void;
+  /** Records something the scenario measured, for its report and its own assertions. */
+  observe(name: string, value: unknown): void;
   log(line: string): void;
   wait(ms: number): Promise<void>;
 }
@@ -70,6 +74,7 @@ export async function runScenario(definition: ScenarioDefinition, log: (line: st
   log(`chaos scenario ${definition.id} (${definition.title}): seed ${seed}; replay with ${replay}`);
   const prng = mulberry32(seed);
   const schedule: ScheduleStep[] = [];
+  const observations: Record<string, unknown> = {};
   let truth: GroundTruth | undefined;
   let load: LoadGenerator | undefined;
   let apps: AppClients | undefined;
@@ -93,7 +98,8 @@ export async function runScenario(definition: ScenarioDefinition, log: (line: st
     const appUsers = customers.slice(0, definition.appUsers ?? DEFAULTS.appUsers).map((customer) => ({ customerId: customer.customerId, accountId: customer.accountId, token: customer.token }));
     apps = startAppClients({ urls: chaos.stack.urls, users: appUsers, intervalMs: 1_000 });
     const engineer = incidentEngineer({ urls: chaos.stack.urls, operatorToken: OPERATOR.token, log: (line) => log(line.replace(/^/gm, '           ')) });
-    const run: ScenarioRun = { chaos, engineer, load, customers, step, log, wait: sleep };
+    const observe = (name: string, value: unknown) => void (observations[name] = value);
+    const run: ScenarioRun = { chaos, engineer, load, customers, step, observe, log, wait: sleep };
     step(`load started: ${ratePerSecond} msg/s`);
 
     truth.setPhase('before');
@@ -139,6 +145,7 @@ export async function runScenario(definition: ScenarioDefinition, log: (line: st
     const afterClearing = await waitForQuiescence(quiet, quiescenceTimeoutMs);
     const quiescence = { ...afterClearing, settled: beforeClearing.settled && afterClearing.settled, waitedMs: beforeClearing.waitedMs + afterClearing.waitedMs };
     step(`quiescence after the clearing batch ${afterClearing.settled ? 'reached' : 'NOT reached'} after ${(afterClearing.waitedMs / 1000).toFixed(1)} s`);
+    await definition.afterQuiescence?.(run);
 
     const invariants = await checkInvariants({
       primaryDb: chaos.primaryDb,
@@ -168,6 +175,7 @@ export async function runScenario(definition: ScenarioDefinition, log: (line: st
       gateway: definition.gatewayMode,
       load: { ratePerSecond, customers: customers.length, appUsers: appUsers.length, deadlineMs: network.deadlineMs, statistics: load.statistics() },
       schedule,
+      observations,
       ...messageSections(truth.all()),
       appUsers: apps.summaries(),
       scheme: { outboundPaymentsReceived: chaos.scheme.received().length, submittedMoreThanOnce: chaos.scheme.received().filter((payment) => payment.submissions > 1).length },

@@ -34,7 +34,8 @@ export function classifyAnswer(kind: ExchangeKind, result: TimedResult): Heard {
   const body = (typeof result.body === 'object' ? result.body : undefined) as Body;
   const base = { httpStatus: result.status, ...(body?.decidedBy ? { decidedBy: body.decidedBy } : {}) };
   if (result.status === 504 && body?.error?.code === 'GATEWAY_NO_ANSWER') return { ...base, verdict: 'gateway-no-answer', responseCode: body.responseCode ?? '91', detail: 'GATEWAY_NO_ANSWER' };
-  if (result.status === 503 && body?.error?.code === 'GATEWAY_CLEARING_DEFERRED') return { ...base, verdict: 'deferred', detail: 'GATEWAY_CLEARING_DEFERRED' };
+  // Present again later: the gateway while traffic goes to stand-in, or primary while the authorisation is not known yet.
+  if (result.status === 503 && (body?.error?.code === 'GATEWAY_CLEARING_DEFERRED' || body?.error?.code === 'PRIMARY_CLEARING_AWAITING_AUTHORISATION')) return { ...base, verdict: 'deferred', detail: body.error.code };
   if (result.status !== 200 || !body) return { ...base, verdict: 'error', detail: `HTTP ${result.status}${body?.error?.code ? ` ${body.error.code}` : ''}` };
   if (kind === 'clearing') return { ...base, verdict: body.status === 'settled' ? 'settled' : 'rejected', ...(body.reason ? { detail: body.reason } : {}) };
   if (kind === 'fps-credit') return { ...base, verdict: body.status === 'accepted' ? 'accepted' : 'rejected', ...(body.rejectReason ? { detail: body.rejectReason } : {}) };

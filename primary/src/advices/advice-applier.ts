@@ -15,7 +15,8 @@ import { INTERNAL_ACCOUNTS, type Ledger } from '../ledger/ledger';
 // missing one, which reconciliation can re-drive from stand-in's log).
 
 export type AdviceOutcome =
-  | { readonly outcome: 'applied'; readonly forcedOverdraft: boolean }
+  /** `note`: why an applied advice moved no money, for the log (it is applied all the same, so the account's later advices are not held back). */
+  | { readonly outcome: 'applied'; readonly forcedOverdraft: boolean; readonly note?: string }
   | { readonly outcome: 'duplicate' }
   | { readonly outcome: 'out_of_order'; readonly expectedSequence: number };
 
@@ -40,25 +41,29 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
     return before.availableMinor + Math.min(amountMinor, 0) < 0;
   }
 
-  /** The effect of one advice, in the caller's transaction; true when it took the account past its limit. */
-  async function effect(tx: Tx, advice: Advice): Promise<boolean> {
+  /** The effect of one advice, in the caller's transaction: whether it took the account past its limit, and why it moved nothing if it should have. */
+  async function effect(tx: Tx, advice: Advice): Promise<{ forced: boolean; note?: string }> {
     switch (advice.type) {
       case 'card_payment.approved':
       case 'cash.withdrawn':
-        return (await cardProcessor.recordStandinApproval(tx, { cardId: advice.payload.cardId, correlationId: advice.correlationId, authorisation: advice.payload.authorisation })).forced;
+        return { forced: (await cardProcessor.recordStandinApproval(tx, { cardId: advice.payload.cardId, correlationId: advice.correlationId, authorisation: advice.payload.authorisation })).forced };
       case 'card_payment.reversed':
         await cardProcessor.recordStandinReversal(tx, { original: advice.payload.original, reversedAmountMinor: advice.payload.reversedAmountMinor, remainingAmountMinor: advice.payload.remainingAmountMinor, correlationId: advice.correlationId });
-        return false;
+        return { forced: false };
+      case 'card_payment.reversal_acknowledged': {
+        const { nothingReleasedBecause } = await cardProcessor.applyStandinAcknowledgedReversal(tx, { cardId: advice.payload.cardId, reversal: advice.payload.reversal });
+        return nothingReleasedBecause ? { forced: false, note: `reversal ${advice.payload.reversal.stan}/${advice.payload.reversal.rrn} released nothing: ${nothingReleasedBecause}` } : { forced: false };
+      }
       case 'transfer.sent':
-        return moveMoney(tx, advice, -advice.payload.amountMinor, advice.payload.reference ? `${advice.payload.creditor.name}: ${advice.payload.reference}` : advice.payload.creditor.name, 'faster_payment_out', advice.payload.creditor);
+        return { forced: await moveMoney(tx, advice, -advice.payload.amountMinor, advice.payload.reference ? `${advice.payload.creditor.name}: ${advice.payload.reference}` : advice.payload.creditor.name, 'faster_payment_out', advice.payload.creditor) };
       case 'transfer.received':
-        return moveMoney(tx, advice, advice.payload.amountMinor, advice.payload.reference ? `${advice.payload.debtor.name}: ${advice.payload.reference}` : advice.payload.debtor.name, 'faster_payment_in', advice.payload.debtor);
+        return { forced: await moveMoney(tx, advice, advice.payload.amountMinor, advice.payload.reference ? `${advice.payload.debtor.name}: ${advice.payload.reference}` : advice.payload.debtor.name, 'faster_payment_in', advice.payload.debtor) };
       case 'card.frozen':
       case 'card.unfrozen': {
         const card = await cards.find(advice.payload.cardId, tx);
         // Cancelled is final: an unfreeze advised after a cancellation changes nothing.
         if (card && card.status !== 'cancelled') await cards.change(card.id, advice.type === 'card.frozen' ? 'freeze' : 'unfreeze', 'applied from stand-in', tx);
-        return false;
+        return { forced: false };
       }
     }
   }
@@ -77,7 +82,18 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
         const seen = await tx.query('select 1 from applied_advices where advice_id = $1', [advice.adviceId]);
         if (seen.rowCount || advice.sequence <= last) return { outcome: 'duplicate' };
         if (advice.sequence > last + 1) return { outcome: 'out_of_order', expectedSequence: last + 1 };
-        const forced = await effect(tx, advice);
+        const before = await tx.query<{ last: string | null }>('select max(id) as last from outbox_events');
+        const { forced, note } = await effect(tx, advice);
+        // Stand-in counts its own record of this effect until an event with the advice's
+        // correlation id reaches it. An advice that moved nothing here (a reversal of a payment
+        // already cleared, an approval primary already held) would leave it counted for ever:
+        // announce the balance as it is, under that id, so stand-in's view meets primary's.
+        const announced = await tx.query(`select 1 from outbox_events where id > $1 and account_id = $2 and event->>'correlationId' = $3 limit 1`, [
+          before.rows[0]?.last ?? 0,
+          advice.accountId,
+          advice.correlationId,
+        ]);
+        if (!announced.rowCount) await ledger.announceBalance(tx, advice.accountId, advice.correlationId);
         if (forced) {
           // The record (ledger flag, forced journal) is written by the ledger; the event tells everyone else.
           const account = await accounts.find(advice.accountId, tx);
@@ -99,7 +115,7 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
           clock.now(),
         ]);
         await tx.query('update advice_progress set last_sequence = $2 where account_id = $1', [advice.accountId, advice.sequence]);
-        return { outcome: 'applied', forcedOverdraft: forced };
+        return note ? { outcome: 'applied', forcedOverdraft: forced, note } : { outcome: 'applied', forcedOverdraft: forced };
       });
     },
 

@@ -7,7 +7,9 @@ import type { AdviceApplier } from './advice-applier';
 export function adviceRoutes(app: FastifyInstance, deps: { applier: AdviceApplier; internal: (request: FastifyRequest) => void }): void {
   app.post('/internal/advices', async (request, reply) => {
     deps.internal(request);
-    const outcome = await deps.applier.apply(parseInput('advice', Advice, request.body));
+    const advice = parseInput('advice', Advice, request.body);
+    const outcome = await deps.applier.apply(advice);
+    if (outcome.outcome === 'applied' && outcome.note) request.log.warn({ adviceId: advice.adviceId, type: advice.type, accountId: advice.accountId, sequence: advice.sequence }, `advice applied without moving money: ${outcome.note}`);
     return reply.code(outcome.outcome === 'out_of_order' ? 409 : 200).send(outcome);
   });
   app.get('/internal/advices/applied', async (request) => {

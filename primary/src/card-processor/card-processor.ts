@@ -10,6 +10,7 @@ import type {
 } from '@bank/shared-contracts';
 import type { Clock } from '../platform/clock';
 import { isUniqueViolation, withTransaction, type Db, type Tx } from '../platform/db';
+import { errors } from '../platform/errors';
 import type { PrimaryMetrics } from '../platform/metrics';
 import type { CardsService } from '../cards/cards-service';
 import type { FeedService } from '../feed/feed-service';
@@ -48,7 +49,21 @@ const startOfUtcDay = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now
 
 export type CardProcessor = ReturnType<typeof createCardProcessor>;
 
-export function createCardProcessor(deps: { db: Db; clock: Clock; ledger: Ledger; cards: CardsService; feed: FeedService; metrics: PrimaryMetrics }) {
+export function createCardProcessor(deps: {
+  db: Db;
+  clock: Clock;
+  ledger: Ledger;
+  cards: CardsService;
+  feed: FeedService;
+  metrics: PrimaryMetrics;
+  /**
+   * A clearing for an authorisation primary has not heard of is sent back (503, present again)
+   * for this long after it was first presented: stand-in may have approved it, and its advice be
+   * on the way. Posted at once, the clearing and the advice's hold applied later would take the
+   * money twice. After the wait it is posted as it stands (the network approved it without us).
+   */
+  clearingMatchWaitMs: number;
+}) {
   const { db, clock, ledger, cards, feed, metrics } = deps;
 
   async function findAuthorisation(queryable: Db | Tx, key: MessageKey, lock = false): Promise<AuthorisationRow | undefined> {
@@ -214,80 +229,106 @@ export function createCardProcessor(deps: { db: Db; clock: Clock; ledger: Ledger
     );
   }
 
-  async function reverse(request: CardReversalRequest): Promise<CardReversalResponse> {
+  /**
+   * A reversal's whole effect, in the caller's transaction: releases what the network no longer
+   * authorises (the replacement amount is what stays authorised) and records the answer under
+   * the reversal's own key, so the network's repeat of it gets that answer and moves nothing.
+   */
+  async function reverseWithin(tx: Tx, request: ReversalMessage, decidedBy: 'primary' | 'standin'): Promise<{ response: CardReversalResponse; releasedMinor: number }> {
     const answer = (reason: string): CardReversalResponse => ({
       mti: request.mti === '0400' ? '0410' : '0430',
       stan: request.stan,
       rrn: request.rrn,
       terminalId: request.terminalId,
       responseCode: '00',
-      decidedBy: 'primary',
-      reason,
+      decidedBy,
+      reason: decidedBy === 'standin' ? `${reason} (answered by stand-in, applied from its advice)` : reason,
     });
+    const original = await findAuthorisation(tx, request.original, true);
+    let response: CardReversalResponse;
+    let releasedMinor = 0;
+    if (!original || !original.approved || !original.account_id) {
+      response = answer('no approved authorisation to reverse');
+    } else if (original.state !== 'held' && original.state !== 'posted') {
+      response = answer(`authorisation already ${original.state}`);
+    } else {
+      const remaining = Math.min(request.replacementAmountMinor ?? 0, Number(original.outstanding_minor));
+      const released = Number(original.outstanding_minor) - remaining;
+      const type = transactionTypeOf(original.processing_code);
+      if (released > 0 && original.hold_id) {
+        await ledger.releaseHold(tx, original.hold_id, released, original.correlation_id);
+        releasedMinor = released;
+      } else if (released > 0 && original.state === 'posted') {
+        await ledger.post(tx, {
+          kind: 'card.reversal',
+          description: 'reversal',
+          correlationId: original.correlation_id,
+          overdraft: 'enforce',
+          postings: [
+            { ledgerAccountId: original.account_id, amountMinor: released },
+            { ledgerAccountId: INTERNAL_ACCOUNTS.cardScheme, amountMinor: -released },
+          ],
+        });
+        releasedMinor = released;
+      }
+      const nextState = remaining === 0 ? 'reversed' : original.state;
+      await tx.query('update card_authorisations set outstanding_minor = $2, state = $3 where id = $1', [original.id, remaining, nextState]);
+      if (original.transaction_id) {
+        const sign = type === 'refund' ? 1 : -1;
+        await feed.update(tx, original.transaction_id, remaining === 0 ? { status: 'reversed' } : { status: original.state === 'posted' ? 'settled' : 'pending', amountMinor: sign * remaining });
+      }
+      response = answer(remaining === 0 ? 'reversed in full' : `partially reversed; ${remaining} remains authorised`);
+    }
+    await tx.query('insert into card_reversals (stan, rrn, terminal_id, response, created_at) values ($1, $2, $3, $4, $5)', [
+      request.stan,
+      request.rrn,
+      request.terminalId,
+      response,
+      clock.now(),
+    ]);
+    return { response, releasedMinor };
+  }
+
+  async function answeredReversal(queryable: Db | Tx, key: MessageKey): Promise<CardReversalResponse | undefined> {
+    const { rows } = await queryable.query<{ response: CardReversalResponse }>('select response from card_reversals where stan = $1 and rrn = $2 and terminal_id = $3', [key.stan, key.rrn, key.terminalId]);
+    return rows[0]?.response;
+  }
+
+  async function reverse(request: CardReversalRequest): Promise<CardReversalResponse> {
     return once(
-      async () =>
-        (
-          await db.query<{ response: CardReversalResponse }>('select response from card_reversals where stan = $1 and rrn = $2 and terminal_id = $3', [
-            request.stan,
-            request.rrn,
-            request.terminalId,
-          ])
-        ).rows[0]?.response,
-      () =>
-        withTransaction(db, async (tx) => {
-          const original = await findAuthorisation(tx, request.original, true);
-          let response: CardReversalResponse;
-          if (!original || !original.approved || !original.account_id) {
-            response = answer('no approved authorisation to reverse');
-          } else if (original.state !== 'held' && original.state !== 'posted') {
-            response = answer(`authorisation already ${original.state}`);
-          } else {
-            const remaining = Math.min(request.replacementAmountMinor ?? 0, Number(original.outstanding_minor));
-            const released = Number(original.outstanding_minor) - remaining;
-            const type = transactionTypeOf(original.processing_code);
-            if (released > 0 && original.hold_id) {
-              await ledger.releaseHold(tx, original.hold_id, released, original.correlation_id);
-            } else if (released > 0 && original.state === 'posted') {
-              await ledger.post(tx, {
-                kind: 'card.reversal',
-                description: 'reversal',
-                correlationId: original.correlation_id,
-                overdraft: 'enforce',
-                postings: [
-                  { ledgerAccountId: original.account_id, amountMinor: released },
-                  { ledgerAccountId: INTERNAL_ACCOUNTS.cardScheme, amountMinor: -released },
-                ],
-              });
-            }
-            const nextState = remaining === 0 ? 'reversed' : original.state;
-            await tx.query('update card_authorisations set outstanding_minor = $2, state = $3 where id = $1', [original.id, remaining, nextState]);
-            if (original.transaction_id) {
-              const sign = type === 'refund' ? 1 : -1;
-              await feed.update(tx, original.transaction_id, remaining === 0 ? { status: 'reversed' } : { status: original.state === 'posted' ? 'settled' : 'pending', amountMinor: sign * remaining });
-            }
-            response = answer(remaining === 0 ? 'reversed in full' : `partially reversed; ${remaining} remains authorised`);
-          }
-          await tx.query('insert into card_reversals (stan, rrn, terminal_id, response, created_at) values ($1, $2, $3, $4, $5)', [
-            request.stan,
-            request.rrn,
-            request.terminalId,
-            response,
-            clock.now(),
-          ]);
-          return response;
-        }),
+      () => answeredReversal(db, request),
+      () => withTransaction(db, async (tx) => (await reverseWithin(tx, request, 'primary')).response),
     );
+  }
+
+  /** Whether to send this clearing back for now: see `clearingMatchWaitMs`. */
+  async function awaitingAuthorisation(record: CardClearingRecord): Promise<{ waitedMs: number } | undefined> {
+    if (!record.original || deps.clearingMatchWaitMs <= 0 || (await findAuthorisation(db, record.original))) return undefined;
+    const now = clock.now();
+    const { rows } = await db.query<{ first_presented_at: Date }>(
+      `insert into clearings_awaiting_authorisation (clearing_id, first_presented_at) values ($1, $2)
+       on conflict (clearing_id) do update set clearing_id = excluded.clearing_id returning first_presented_at`,
+      [record.clearingId, now],
+    );
+    const waitedMs = now.getTime() - rows[0]!.first_presented_at.getTime();
+    return waitedMs < deps.clearingMatchWaitMs ? { waitedMs } : undefined;
   }
 
   async function clear(record: CardClearingRecord): Promise<CardClearingResult> {
     return once(
       async () => (await db.query<{ result: CardClearingResult }>('select result from card_clearings where clearing_id = $1', [record.clearingId])).rows[0]?.result,
-      () =>
-        withTransaction(db, async (tx) => {
+      async () => {
+        const awaiting = await awaitingAuthorisation(record);
+        if (awaiting) {
+          metrics.clearingsDeferred.inc();
+          throw errors.clearingAwaitingAuthorisation(deps.clearingMatchWaitMs - awaiting.waitedMs);
+        }
+        return withTransaction(db, async (tx) => {
           const result = await settle(tx, record);
           await tx.query('insert into card_clearings (clearing_id, result, created_at) values ($1, $2, $3)', [record.clearingId, result, clock.now()]);
           return result;
-        }),
+        });
+      },
     );
   }
 
@@ -411,7 +452,27 @@ export function createCardProcessor(deps: { db: Db; clock: Clock; ledger: Ledger
     if (original.transaction_id) await feed.update(tx, original.transaction_id, remaining === 0 ? { status: 'reversed' } : { status: original.state === 'posted' ? 'settled' : 'pending', amountMinor: -remaining });
   }
 
-  return { authorise, reverse, clear, recordStandinApproval, recordStandinReversal };
+  /**
+   * Stand-in answered the network 00 to a reversal of an authorisation it did not approve: apply
+   * it here exactly as if primary had answered it itself. Returns what was released and, when
+   * nothing was, why (the advice is still applied: holding the account's later advices back
+   * would not bring the money back).
+   */
+  async function applyStandinAcknowledgedReversal(tx: Tx, advice: { cardId: string; reversal: ReversalMessage }): Promise<{ releasedMinor: number; nothingReleasedBecause?: string }> {
+    const { reversal } = advice;
+    // The original's row lock first: a copy of the same reversal reaching primary from the
+    // network commits before we look, or waits until we have recorded ours.
+    const original = await findAuthorisation(tx, reversal.original, true);
+    if (await answeredReversal(tx, reversal)) return { releasedMinor: 0, nothingReleasedBecause: 'primary had already processed this reversal itself' };
+    if (original?.approved && original.card_id !== advice.cardId) {
+      // The advice is applied in its account's order: it must not move money on another card's account.
+      return { releasedMinor: 0, nothingReleasedBecause: `the authorisation it reverses was made on card ${original.card_id}, not the advised card` };
+    }
+    const { response, releasedMinor } = await reverseWithin(tx, reversal, 'standin');
+    return releasedMinor > 0 ? { releasedMinor } : { releasedMinor, nothingReleasedBecause: response.reason ?? 'nothing to release' };
+  }
+
+  return { authorise, reverse, clear, recordStandinApproval, recordStandinReversal, applyStandinAcknowledgedReversal };
 }
 
 /** What stand-in's advice says it approved (shared-contracts ApprovedCardAuthorisation). */
@@ -424,3 +485,6 @@ export interface ApprovedAuthorisation extends MessageKey {
   readonly authorisationCode: string;
   readonly transmittedAt: string;
 }
+
+/** A reversal as primary needs it to act: the network's message, or stand-in's advice of it (no PAN). */
+export type ReversalMessage = Pick<CardReversalRequest, 'mti' | 'stan' | 'rrn' | 'terminalId' | 'original' | 'replacementAmountMinor'>;

@@ -44,4 +44,15 @@ export const cardProcessorMigrations: Migration[] = [
       );
     `,
   },
+  {
+    id: 'card-processor/002-clearings-awaiting-authorisation',
+    sql: `
+      -- When each clearing primary could not match was first presented: it is sent back until
+      -- its authorisation is known (a stand-in advice on the way) or CLEARING_MATCH_WAIT_MS passes.
+      create table clearings_awaiting_authorisation (
+        clearing_id text primary key,
+        first_presented_at timestamptz not null
+      );
+    `,
+  },
 ];

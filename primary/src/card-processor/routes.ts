@@ -1,11 +1,30 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { CardAuthorisationRequest, CardClearingRecord, CardReversalRequest, type MessageKey } from '@bank/shared-contracts';
 import type { Db } from '../platform/db';
+import { PrimaryError } from '../platform/errors';
 import { parseInput } from '../platform/http';
 import type { PaymentRouter } from '../routing/payment-router';
 import type { CardProcessor } from './card-processor';
+import { authorisationUnavailable, reversalUnavailable } from './issuer-unavailable';
+
+const CLEARING_RETRY_AFTER_SECONDS = 60;
 
 const forwarded = (request: FastifyRequest) => ({ path: request.url, body: request.body });
+
+/**
+ * A card message primary failed to decide for a reason of its own (its database unreachable):
+ * the network gets 91 inside its deadline instead of an HTTP 500 it cannot act on. The caller's
+ * mistakes (PrimaryError) keep their own answers.
+ */
+async function orIssuerUnavailable<T>(request: FastifyRequest, decide: () => Promise<T>, unavailable: () => T): Promise<T> {
+  try {
+    return await decide();
+  } catch (error) {
+    if (error instanceof PrimaryError) throw error;
+    request.log.error({ err: error }, 'card message not decided: answered 91 (issuer unavailable)');
+    return unavailable();
+  }
+}
 
 /**
  * Whether primary holds the authorisation with this message key (its own, or one stand-in
@@ -29,14 +48,22 @@ export function schemeCardRoutes(app: FastifyInstance, deps: { processor: CardPr
     const message = parseInput('card authorisation request', CardAuthorisationRequest, request.body);
     const routed = await router.cardAuthorisation(message, forwarded(request));
     if (routed.destination === 'standin') return reply.code(routed.answer.statusCode).send(routed.answer.body);
-    return processor.authorise(message);
+    return orIssuerUnavailable(request, () => processor.authorise(message), () => authorisationUnavailable(message, 'primary could not decide it (a dependency is unreachable); declined as issuer unavailable'));
   });
   app.post('/scheme/card/reversals', async (request, reply) => {
     const message = parseInput('card reversal request', CardReversalRequest, request.body);
     const routed = await router.cardReversal(message, forwarded(request));
     if (routed.destination === 'standin') return reply.code(routed.answer.statusCode).send(routed.answer.body);
-    return processor.reverse(message);
+    return orIssuerUnavailable(request, () => processor.reverse(message), () => reversalUnavailable(message, 'primary could not process it (a dependency is unreachable); send the reversal again'));
   });
   // Settlement, not a decision: the system of record takes every clearing, whoever authorised the payment.
-  app.post('/scheme/card/clearings', async (request) => processor.clear(parseInput('card clearing record', CardClearingRecord, request.body)));
+  app.post('/scheme/card/clearings', async (request, reply) => {
+    try {
+      return await processor.clear(parseInput('card clearing record', CardClearingRecord, request.body));
+    } catch (error) {
+      // Deliberate and temporary: the gateway does not hold it against primary, the network presents it again.
+      if (error instanceof PrimaryError && error.code === 'PRIMARY_CLEARING_AWAITING_AUTHORISATION') reply.header('retry-after', String(CLEARING_RETRY_AFTER_SECONDS));
+      throw error;
+    }
+  });
 }

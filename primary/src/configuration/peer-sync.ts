@@ -10,7 +10,7 @@ import type { ConfigurationStore } from './configuration-store';
 // it if it is newer, so a change an incident engineer made on stand-in while primary was down
 // reaches primary when it is back. Only the higher version wins; nothing is merged.
 
-export type PeerSyncOutcome = 'adopted' | 'current' | 'behind' | 'conflict' | 'unavailable' | 'no_service' | 'refused' | 'invalid';
+export type PeerSyncOutcome = 'adopted' | 'adopted_unrecorded' | 'current' | 'behind' | 'conflict' | 'unavailable' | 'no_service' | 'refused' | 'invalid';
 
 /** How primary is recorded in the audit when it takes stand-in's document. */
 export const PEER_RECORDED_BY = 'peer:standin';
@@ -55,6 +55,8 @@ export function createConfigurationPeerSync(deps: {
   let ongoingProblem: PeerSyncOutcome | undefined;
   const conflictsReported = new Set<string>();
   let recordFailing = false;
+  /** Taken from stand-in and routed by, but not yet in primary's database. */
+  let unrecorded: ConfigurationDocument | undefined;
 
   function problem(outcome: PeerSyncOutcome, message: string, details: Record<string, unknown> = {}): PeerSyncOutcome {
     if (ongoingProblem !== outcome) logger.warn({ outcome, url, ...details }, message);
@@ -99,14 +101,22 @@ export function createConfigurationPeerSync(deps: {
     const ours = cache.current();
     if (theirs.version < ours.version) return 'behind';
     if (theirs.version === ours.version) {
-      if (sameConfiguration(theirs, ours)) return 'current';
+      if (sameConfiguration(theirs, ours)) {
+        // Routing already follows it; the database may still lack it (it was down when we took it).
+        return unrecorded?.version === theirs.version ? record(theirs) : 'current';
+      }
       reportConflict(ours, theirs);
       return 'conflict';
     }
+    return record(theirs);
+  }
+
+  async function record(theirs: ConfigurationDocument): Promise<PeerSyncOutcome> {
     try {
       const result = await store.adopt(theirs, PEER_RECORDED_BY);
-      if (recordFailing) logger.info({ version: theirs.version }, "stand-in's configuration can be recorded again");
+      if (recordFailing) logger.info({ version: theirs.version }, "stand-in's configuration recorded in primary's database");
       recordFailing = false;
+      unrecorded = undefined;
       cache.offer(result.current);
       if (result.kind === 'adopted') {
         logger.warn({ version: theirs.version, updatedBy: theirs.updatedBy, reason: theirs.reason }, "adopted stand-in's newer configuration");
@@ -117,9 +127,14 @@ export function createConfigurationPeerSync(deps: {
       if (result.current.version === theirs.version) reportConflict(result.current, theirs);
       return result.current.version === theirs.version ? 'conflict' : 'behind';
     } catch (error) {
-      if (!recordFailing) logger.warn({ err: error, version: theirs.version }, "could not record stand-in's newer configuration; trying again every tick");
+      // Primary's own database is down (the very outage an engineer may be routing users to
+      // stand-in for): route by the newer document now, from memory, and record it once the
+      // database is back. Refusing it would keep sending payments to a primary that cannot decide them.
+      if (!recordFailing) logger.warn({ err: error, version: theirs.version }, "could not record stand-in's newer configuration; routing by it anyway and recording it when the database is back");
       recordFailing = true;
-      return 'unavailable';
+      unrecorded = theirs;
+      cache.offer(theirs);
+      return 'adopted_unrecorded';
     }
   }
 

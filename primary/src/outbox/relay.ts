@@ -2,7 +2,7 @@ import CircuitBreaker from 'opossum';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
 import { KAFKA_TOPICS } from '@bank/shared-contracts';
-import type { Db } from '../platform/db';
+import { withConnection, type Db } from '../platform/db';
 import type { PrimaryMetrics } from '../platform/metrics';
 
 export interface OutboxRelayOptions {
@@ -61,8 +61,8 @@ export function startOutboxRelay(deps: { db: Db; kafka: Kafka; logger: Logger; m
   send.on('close', () => deps.logger.info({ breaker: 'outbox-relay-kafka' }, 'Kafka reachable again: outbox relay draining'));
 
   async function relayOnce(): Promise<number> {
-    const client = await deps.db.connect();
-    try {
+    // The connection is held across the send to Kafka: it must survive its database going away.
+    return withConnection(deps.db, async ({ client }) => {
       const locked = await client.query<{ locked: boolean }>('select pg_try_advisory_lock($1) as locked', [RELAY_LOCK]);
       if (!locked.rows[0]?.locked) return 0;
       try {
@@ -78,9 +78,7 @@ export function startOutboxRelay(deps: { db: Db; kafka: Kafka; logger: Logger; m
       } finally {
         await client.query('select pg_advisory_unlock($1)', [RELAY_LOCK]);
       }
-    } finally {
-      client.release();
-    }
+    });
   }
 
   async function loop(): Promise<void> {

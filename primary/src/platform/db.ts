@@ -22,31 +22,66 @@ export function createPool(connectionString: string, options: { maxConnections?:
 const RETRYABLE = new Set(['40001', '40P01']); // serialization failure, deadlock
 const MAX_ATTEMPTS = 3;
 
+/** What `withConnection` lends: the connection, and a way to have it destroyed instead of pooled again. */
+export interface Connection {
+  readonly client: PoolClient;
+  /** The connection's state is unknown (a failed rollback): end it rather than hand it to the next caller. */
+  discard(reason: Error): void;
+  readonly broken: () => boolean;
+}
+
+/**
+ * Runs `work` with one connection from the pool. A connection that breaks while checked out
+ * (PostgreSQL killed) emits 'error' on the client, and without a listener that crashes the
+ * process: the failure is recorded instead, the work fails on its next query, and the broken
+ * connection is destroyed rather than pooled.
+ */
+export async function withConnection<T>(db: Db, work: (connection: Connection) => Promise<T>): Promise<T> {
+  const client = await db.connect();
+  let broken: Error | undefined;
+  const onError = (error: Error) => void (broken ??= error);
+  client.on('error', onError);
+  try {
+    return await work({ client, discard: onError, broken: () => broken !== undefined });
+  } finally {
+    // A broken connection may still emit 'error' while the pool ends it: it keeps our listener.
+    if (!broken) client.removeListener('error', onError);
+    client.release(broken);
+  }
+}
+
 /** Runs `work` in one transaction; retries a bounded number of times on deadlock/serialization failure. */
 export async function withTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>): Promise<T> {
   for (let attempt = 1; ; attempt++) {
-    const client = await db.connect();
-    // A connection that breaks while checked out emits 'error' on the client: without a listener
-    // that would crash the process. Record it, fail this transaction, and destroy the connection.
-    let broken: Error | undefined;
-    const onError = (error: Error) => void (broken = error);
-    client.on('error', onError);
     try {
-      await client.query('begin');
-      const result = await work(client);
-      await client.query('commit');
-      return result;
+      return await withConnection(db, async ({ client, discard, broken }) => {
+        try {
+          await client.query('begin');
+          const result = await work(client);
+          await client.query('commit');
+          return result;
+        } catch (error) {
+          if (!broken()) await client.query('rollback').catch(discard);
+          throw error;
+        }
+      });
     } catch (error) {
-      if (!broken) await client.query('rollback').catch((failure: Error) => void (broken = failure));
       const code = (error as { code?: string }).code;
       if (attempt < MAX_ATTEMPTS && code !== undefined && RETRYABLE.has(code)) continue;
       throw error;
-    } finally {
-      // A broken connection may still emit 'error' while the pool ends it: it keeps our listener.
-      if (!broken) client.removeListener('error', onError);
-      client.release(broken);
     }
   }
+}
+
+/** Node's socket errors, and SQLSTATE class 08 (connection exception) and 57P (server shutting down or starting). */
+const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03']);
+
+/** The database could not be reached or went away mid-query: the request may succeed later, nothing is wrong with it. */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  const { code, message } = error as { code?: unknown; message?: unknown };
+  if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) return true;
+  // pg's own wording when a connection ends or cannot be made in time.
+  return typeof message === 'string' && /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/.test(message);
 }
 
 /** PostgreSQL's unique_violation, for idempotency races. */

@@ -35,5 +35,11 @@ export const errors = {
     ]),
   adviceNotApplicable: (why: string) =>
     new PrimaryError('PRIMARY_ADVICE_NOT_APPLICABLE', 422, `this advice cannot be applied: ${why}; it needs an operator (dead-letter it, do not retry)`),
+  clearingAwaitingAuthorisation: (remainingMs: number) =>
+    new PrimaryError(
+      'PRIMARY_CLEARING_AWAITING_AUTHORISATION',
+      503,
+      `primary does not know the authorisation this clearing settles yet (stand-in may have approved it and its advice not be applied): present the clearing again later; it has not been processed, and after another ${Math.ceil(remainingMs / 60_000)} min it is posted as it stands`,
+    ),
   dependencyUnavailable: (what: string) => new PrimaryError('PRIMARY_DEPENDENCY_UNAVAILABLE', 503, `${what} is unavailable; retry later with the same Idempotency-Key`),
 };

@@ -2,6 +2,7 @@ import { timingSafeEqual } from 'node:crypto';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { ContractError, safeParseContract } from '@bank/shared-contracts';
 import type { z } from 'zod';
+import { isDatabaseUnavailable } from './db';
 import { PrimaryError, errors } from './errors';
 
 /** Validates input against its schema: a 400 naming every bad field, and nothing written. */
@@ -38,6 +39,11 @@ export function installErrorHandling(app: FastifyInstance): void {
     if ('statusCode' in error && typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       // fastify's own 4xx: malformed JSON, body too large, unsupported media type
       return reply.code(error.statusCode).send({ error: { code: error.code ?? 'PRIMARY_BAD_REQUEST', message: error.message } });
+    }
+    if (isDatabaseUnavailable(error)) {
+      const unavailable = errors.dependencyUnavailable("primary's database");
+      request.log.warn({ err: error }, 'database unavailable: answered 503');
+      return reply.code(unavailable.statusCode).send({ error: { code: unavailable.code, message: unavailable.message } });
     }
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send({ error: { code: 'PRIMARY_INTERNAL', message: 'internal error; the request may be retried with the same Idempotency-Key' } });

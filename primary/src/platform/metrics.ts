@@ -19,6 +19,17 @@ export function createMetrics() {
       labelNames: ['response_code'],
       registers: [registry],
     }),
+    timeoutReversals: new Counter({
+      name: 'primary_standin_timeout_reversals_total',
+      help: 'Reversals sent to stand-in for authorisations it did not answer in time, by outcome (scheduled, acknowledged, gave_up, dropped)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    clearingsDeferred: new Counter({
+      name: 'primary_clearings_deferred_total',
+      help: 'Clearings sent back to be presented again because their authorisation is not known yet (CLEARING_MATCH_WAIT_MS)',
+      registers: [registry],
+    }),
     outboxPublished: new Counter({ name: 'primary_outbox_events_published_total', help: 'Outbox events published to Kafka', registers: [registry] }),
     paymentsRouted: new Counter({
       name: 'primary_payments_routed_total',
@@ -39,7 +50,7 @@ export function createMetrics() {
     }),
     configurationPeerSync: new Counter({
       name: 'primary_configuration_peer_sync_total',
-      help: "Reads of stand-in's configuration by outcome (adopted, current, behind, conflict, unavailable, no_service, refused, invalid)",
+      help: "Reads of stand-in's configuration by outcome (adopted, adopted_unrecorded, current, behind, conflict, unavailable, no_service, refused, invalid)",
       labelNames: ['outcome'],
       registers: [registry],
     }),

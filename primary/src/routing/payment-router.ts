@@ -2,9 +2,7 @@ import type { Logger } from 'pino';
 import {
   PAYMENT_COMPONENTS,
   type CardAuthorisationRequest,
-  type CardAuthorisationResponse,
   type CardReversalRequest,
-  type CardReversalResponse,
   type ConfigurationDocument,
   type FasterPaymentInboundCredit,
   type MessageKey,
@@ -12,8 +10,10 @@ import {
 } from '@bank/shared-contracts';
 import type { PrimaryMetrics } from '../platform/metrics';
 import { cardAuthorisationComponent, destinationFor, userDecides, type Destination } from './routing-decision';
+import { authorisationUnavailable, reversalUnavailable } from '../card-processor/issuer-unavailable';
 import { routingErrors } from './routing-errors';
 import { StandinDidNotAnswer, type ForwardedMessage, type StandinAnswer, type StandinProxy } from './standin-proxy';
+import type { TimeoutReversals } from './timeout-reversals';
 
 // Per message: process it here, or hand it to stand-in unchanged. Once a message is routed to
 // stand-in primary never processes it itself, whatever happens next: stand-in may have acted on
@@ -38,6 +38,8 @@ export function createPaymentRouter(deps: {
   /** Whether primary has the authorisation a reversal refers to (then it reverses it itself). */
   primaryHoldsAuthorisation(key: MessageKey): Promise<boolean>;
   standin: StandinProxy;
+  /** Reverses at stand-in an authorisation it may have approved after primary answered 91. */
+  timeoutReversals?: Pick<TimeoutReversals, 'reverseAtStandin'>;
   metrics: PrimaryMetrics;
   logger: Logger;
 }) {
@@ -69,19 +71,11 @@ export function createPaymentRouter(deps: {
       if ((await decide(configuration.current(), component, () => owners.ofCard(request.pan))) === 'primary') return PRIMARY;
       try {
         return { destination: 'standin', answer: await forward(component, message, { stan: request.stan, rrn: request.rrn, terminalId: request.terminalId }) };
-      } catch {
+      } catch (error) {
+        // Stand-in got the message (it timed out or answered nonsense): it may still approve it.
+        if (error instanceof StandinDidNotAnswer && (error.reason === 'timeout' || error.reason === 'bad_answer')) deps.timeoutReversals?.reverseAtStandin(request);
         // The network needs an answer inside its deadline; "issuer unavailable" lets it retry or stand in.
-        const declined: CardAuthorisationResponse = {
-          mti: request.mti === '0100' ? '0110' : '0210',
-          stan: request.stan,
-          rrn: request.rrn,
-          terminalId: request.terminalId,
-          responseCode: '91',
-          approvedAmountMinor: 0,
-          decidedBy: 'primary',
-          reason: 'routed to stand-in, which did not answer in time; declined as issuer unavailable',
-        };
-        return { destination: 'standin', answer: { statusCode: 200, body: declined } };
+        return { destination: 'standin', answer: { statusCode: 200, body: authorisationUnavailable(request, 'routed to stand-in, which did not answer in time; declined as issuer unavailable') } };
       }
     },
 
@@ -90,7 +84,18 @@ export function createPaymentRouter(deps: {
       const component = PAYMENT_COMPONENTS.card.outbound;
       const document = configuration.current();
       // With card spending on primary for everybody there is nothing to look up: primary handles it either way.
-      if (document.components[component].mode === 'nobody' || (await deps.primaryHoldsAuthorisation(request.original))) {
+      if (document.components[component].mode === 'nobody') {
+        metrics.paymentsRouted.inc({ component, destination: 'primary' });
+        return PRIMARY;
+      }
+      // Primary's database unreachable (the outage users are being routed away from): primary
+      // cannot reverse anything itself, so the reversal goes where the user's payments go now.
+      // Stand-in reverses its own approval, or acknowledges and advises back one primary made.
+      const heldHere = await deps.primaryHoldsAuthorisation(request.original).catch((error: unknown) => {
+        logger.warn({ err: error, stan: request.stan, rrn: request.rrn }, "cannot tell whether primary holds this reversal's authorisation; routing it by the configuration");
+        return false;
+      });
+      if (heldHere) {
         metrics.paymentsRouted.inc({ component, destination: 'primary' });
         return PRIMARY;
       }
@@ -99,16 +104,7 @@ export function createPaymentRouter(deps: {
         return { destination: 'standin', answer: await forward(component, message, { stan: request.stan, rrn: request.rrn, terminalId: request.terminalId, original: request.original }) };
       } catch {
         // Not acknowledged: the network repeats a reversal until it is.
-        const unanswered: CardReversalResponse = {
-          mti: request.mti === '0400' ? '0410' : '0430',
-          stan: request.stan,
-          rrn: request.rrn,
-          terminalId: request.terminalId,
-          responseCode: '91',
-          decidedBy: 'primary',
-          reason: 'routed to stand-in, which did not answer in time; send the reversal again',
-        };
-        return { destination: 'standin', answer: { statusCode: 200, body: unanswered } };
+        return { destination: 'standin', answer: { statusCode: 200, body: reversalUnavailable(request, 'routed to stand-in, which did not answer in time; send the reversal again') } };
       }
     },
 

@@ -8,7 +8,8 @@ import { standinBalance } from '../views/balance-view';
 import { judgeAuthorisation, type RiskLimits } from './authorisation-rules';
 
 // Stand-in's scheme desk for cards: authorisations and reversals, each answered once per
-// (STAN, RRN, terminal). An approval is an own transaction plus an advice, in one commit.
+// (STAN, RRN, terminal). An approval is an own transaction plus an advice, in one commit; a
+// reversal of an approval stand-in did not make, on a card it knows, is an advice alone.
 
 export interface CardDeskDependencies {
   readonly database: Database;
@@ -37,6 +38,29 @@ async function answerOnce<T>(db: Database, key: { stan: string; rrn: string; ter
     if (!winner) throw failure;
     return winner;
   }
+}
+
+/**
+ * Records, with the 00 stand-in gives the network, a reversal only primary can apply. Stand-in
+ * writes no own transaction for it: its synced data does not carry primary's authorisation by
+ * message key, so it cannot know how much primary still holds (primary may already have reversed
+ * or cleared it, or never approved it), and a credit primary never echoes under this correlation
+ * id would be counted for ever. Stand-in keeps seeing primary's hold until primary has released it
+ * and the synced balance says so: spendable errs low, never high.
+ */
+async function adviseReversalToPrimary(session: Session, message: CardReversalRequest, to: { cardId: string; accountId: string; correlationId: string }, at: Date): Promise<void> {
+  const reversal = {
+    stan: message.stan,
+    rrn: message.rrn,
+    terminalId: message.terminalId,
+    mti: message.mti,
+    original: message.original,
+    amountMinor: message.amountMinor,
+    ...(message.replacementAmountMinor === undefined ? {} : { replacementAmountMinor: message.replacementAmountMinor }),
+    currency: message.currency,
+    transmittedAt: message.transmittedAt,
+  };
+  await recordAdvice(session, { type: 'card_payment.reversal_acknowledged', accountId: to.accountId, correlationId: to.correlationId, payload: { cardId: to.cardId, reversal }, at });
 }
 
 export function createCardDesk(deps: CardDeskDependencies) {
@@ -131,9 +155,22 @@ export function createCardDesk(deps: CardDeskDependencies) {
         );
         const original = found.rows[0];
         let response: CardReversalResponse;
-        if (!original?.approved) {
-          // Not ours (decided by primary, or declined): nothing stand-in holds to give back.
+        let advised: { cardId: string; accountId: string; correlationId: string } | undefined;
+        if (original && !original.approved) {
+          // Stand-in declined it, so nothing was held for it anywhere.
           response = reply('no stand-in approval to reverse');
+        } else if (!original) {
+          // Not stand-in's approval, so primary's (or nobody's). The network now believes the money
+          // is released, so primary must hear of it; stand-in's balance view is left alone (see
+          // adviseReversalToPrimary).
+          const card = await findCard(session, keys, { pan: message.pan });
+          if (card) {
+            advised = { cardId: card.cardId, accountId: card.accountId, correlationId: randomUUID() };
+            await adviseReversalToPrimary(session, message, advised, at);
+            response = reply('not a stand-in approval; passed to primary to release');
+          } else {
+            response = reply('no stand-in approval to reverse');
+          }
         } else {
           const remaining = Math.min(message.replacementAmountMinor ?? 0, Number(original.remaining_minor));
           const released = Number(original.remaining_minor) - remaining;
@@ -156,9 +193,9 @@ export function createCardDesk(deps: CardDeskDependencies) {
           response = reply(released > 0 ? `released ${released}` : 'nothing left to release');
         }
         await session.query(
-          `insert into card_messages (stan, rrn, terminal_id, kind, approved, amount_minor, remaining_minor, response, received_at)
-           values ($1, $2, $3, 'reversal', true, $4, 0, $5, $6)`,
-          [message.stan, message.rrn, message.terminalId, message.amountMinor, JSON.stringify(response), at],
+          `insert into card_messages (stan, rrn, terminal_id, kind, card_id, account_id, approved, amount_minor, remaining_minor, correlation_id, response, received_at)
+           values ($1, $2, $3, 'reversal', $4, $5, true, $6, 0, $7, $8, $9)`,
+          [message.stan, message.rrn, message.terminalId, advised?.cardId ?? null, advised?.accountId ?? null, message.amountMinor, advised?.correlationId ?? null, JSON.stringify(response), at],
         );
         return response;
       }),

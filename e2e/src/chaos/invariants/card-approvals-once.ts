@@ -34,6 +34,11 @@ export interface CardApprovalFindings {
   /** Approved in primary for a message whose answer the network never heard in time: allowed (an unknown outcome), listed. */
   readonly approvedWithUnknownOutcome: { key: string; heard: string }[];
   /**
+   * Allowed, listed: approved by stand-in after primary had already told the network 91, then
+   * reversed in full by primary's timeout reversal, so no money stays taken.
+   */
+  readonly declinedToNetworkThenReversed: { key: string; heardResponseCode?: string; primaryDecidedBy: string | null }[];
+  /**
    * Observed, not counted against the invariant (which is about approvals): reversals the network
    * heard accepted while primary still holds the whole authorised amount, e.g. a reversal stand-in
    * answered for an authorisation only primary held.
@@ -81,6 +86,7 @@ export async function checkCardApprovals(context: Pick<InvariantContext, 'primar
     clearedButStillHeld: [],
     approvedWithoutAnyRequest: [],
     approvedWithUnknownOutcome: [],
+    declinedToNetworkThenReversed: [],
     reversalsNotReflectedInPrimary: [],
   };
 
@@ -99,6 +105,7 @@ export async function checkCardApprovals(context: Pick<InvariantContext, 'primar
     const key = keyOf({ stan: row.stan, rrn: row.rrn, terminalId: row.terminal_id });
     const exchange = heard.get(key);
     if (!exchange) findings.approvedWithoutAnyRequest.push({ key, decidedBy: row.decided_by });
+    else if (exchange.verdict === 'declined' && row.state === 'reversed') findings.declinedToNetworkThenReversed.push({ key, ...(exchange.responseCode ? { heardResponseCode: exchange.responseCode } : {}), primaryDecidedBy: row.decided_by });
     else if (exchange.verdict === 'declined') findings.declinedToNetworkButApprovedInPrimary.push({ key, ...(exchange.responseCode ? { heardResponseCode: exchange.responseCode } : {}), ...(exchange.decidedBy ? { heardFrom: exchange.decidedBy } : {}), primaryDecidedBy: row.decided_by });
     else if (!(exchange.verdict === 'approved' && exchange.timing === 'on-time')) findings.approvedWithUnknownOutcome.push({ key, heard: `${exchange.verdict} (${exchange.timing})` });
 

@@ -19,7 +19,7 @@ export async function checkPaymentsOnce(context: InvariantContext): Promise<Inva
     passed: problems === 0,
     summary:
       problems === 0
-        ? `${cards.heardApproved} card approvals the network heard: all in primary once, with their money once (${cards.approvedWithUnknownOutcome.length} more approved in primary with an unknown outcome at the network); ` +
+        ? `${cards.heardApproved} card approvals the network heard: all in primary once, with their money once (${cards.approvedWithUnknownOutcome.length} more approved in primary with an unknown outcome at the network, ${cards.declinedToNetworkThenReversed.length} approved late after a 91 and reversed in full); ` +
           `${fasterPayments.creditsHeardAccepted} credits and ${fasterPayments.transfersHeardSent} transfers out once each; ${fasterPayments.schemeReceived} payments reached the scheme, each with one debit` +
           (cards.reversalsNotReflectedInPrimary.length > 0 ? `; OBSERVED: ${cards.reversalsNotReflectedInPrimary.length} reversals accepted at the network but not reflected in primary` : '')
         : `${problems} problems: missing ${cards.missingInPrimary.length}, decided by the other platform ${cards.decidedByTheOtherPlatform.length}, declined but approved ${cards.declinedToNetworkButApprovedInPrimary.length}, ` +
