@@ -1,8 +1,6 @@
-import { execFile } from 'node:child_process';
-import path from 'node:path';
-import { REPOSITORY_ROOT } from '@bank/infra';
 import type { ConfigurationDocument } from '@bank/shared-contracts';
 import { OPERATOR } from '../src/stack/services';
+import { standinCli } from './support/standin-cli';
 import { eventually, http, startStack, type Stack } from './support/stack';
 
 // The `standin` CLI as an incident engineer runs it, against real running platforms: both up,
@@ -14,22 +12,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => stack?.stop());
 
-interface CliRun {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
-
-function standin(...args: string[]): Promise<CliRun> {
-  return new Promise((resolve) => {
-    execFile(
-      process.execPath,
-      [path.join(REPOSITORY_ROOT, 'standin/bin/standin.cjs'), ...args],
-      { env: { ...process.env, PRIMARY_URL: stack.primary.url, STANDIN_URL: stack.standin.url, STANDIN_OPERATOR_TOKEN: OPERATOR.token }, timeout: 30_000 },
-      (error, stdout, stderr) => resolve({ code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout, stderr }),
-    );
-  });
-}
+const standin = (...args: string[]) => standinCli({ primary: stack.primary.url, standin: stack.standin.url }, ...args);
 
 const configurationOf = async (url: string) => (await http<ConfigurationDocument>('GET', `${url}/configuration`, { token: OPERATOR.token })).body;
 const both = async () => ({ primary: await configurationOf(stack.primary.url), standin: await configurationOf(stack.standin.url) });

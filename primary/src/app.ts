@@ -36,6 +36,7 @@ import { createPaymentRouter } from './routing/payment-router';
 import { paymentOwners } from './routing/payment-owners';
 import { noStandinProxy, type StandinProxy } from './routing/standin-proxy';
 import type { TimeoutReversals } from './routing/timeout-reversals';
+import type { ShadowSender } from './shadow/shadow-sender';
 import { primaryHoldsAuthorisation } from './card-processor/routes';
 
 export interface PrimaryDependencies {
@@ -55,6 +56,8 @@ export interface PrimaryDependencies {
   readonly standin?: StandinProxy;
   /** Reverses at stand-in what it did not answer in time (started by main.ts). None: nothing is reversed. */
   readonly timeoutReversals?: TimeoutReversals;
+  /** Copies sampled card decisions to stand-in after answering (started by main.ts). None: nothing is shadowed, whatever the configuration says. */
+  readonly shadow?: Pick<ShadowSender, 'offer'>;
   /** See CLEARING_MATCH_WAIT_MS; none: clearings are never sent back (they post at once, as before). */
   readonly clearingMatchWaitMs?: number;
 }
@@ -84,7 +87,7 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
   accountsRoutes(app, { accounts: services.accounts, customer });
   cardsRoutes(app, { cards: services.cards, accounts: services.accounts, customer, internal });
   feedRoutes(app, { feed: services.feed, accounts: services.accounts, customer });
-  schemeCardRoutes(app, { processor: services.cardProcessor, router: services.router });
+  schemeCardRoutes(app, { processor: services.cardProcessor, router: services.router, configuration: services.configuration.cache, ...(deps.shadow ? { shadow: deps.shadow } : {}) });
   schemeFasterPaymentRoutes(app, { inbound: services.inboundFasterPayments, router: services.router });
   transferRoutes(app, { db: deps.db, transfers: services.transfers, accounts: services.accounts, customer, router: services.router });
   potsRoutes(app, { db: deps.db, pots: services.pots, accounts: services.accounts, customer });
@@ -124,6 +127,7 @@ function createServices(deps: PrimaryDependencies) {
     primaryHoldsAuthorisation: (key) => primaryHoldsAuthorisation(db, key),
     standin: deps.standin ?? noStandinProxy,
     ...(deps.timeoutReversals ? { timeoutReversals: deps.timeoutReversals } : {}),
+    clock,
     metrics,
     logger: deps.logger,
   });

@@ -26,6 +26,12 @@ export interface PrimaryConfig {
     /** How long a routed payment waits for stand-in: well inside the card network's deadline. */
     readonly proxyTimeoutMs: number;
   };
+  /** Copies of primary's card decisions sent to stand-in (SHADOW_QUEUE_SIZE, SHADOW_CONCURRENCY, SHADOW_TIMEOUT_MS); the share sent is in the configuration. */
+  readonly shadow: {
+    readonly queueSize: number;
+    readonly concurrency: number;
+    readonly timeoutMs: number;
+  };
   /** How often stand-in's configuration is read, to adopt a newer one. */
   readonly configurationPeerSyncMs: number;
   /** How long a clearing whose authorisation primary does not know is sent back to be presented again (CLEARING_MATCH_WAIT_MS). */
@@ -60,11 +66,11 @@ function standinPublicKey(env: NodeJS.ProcessEnv): KeyObject {
   return createPublicKey(pem);
 }
 
-function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
+function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, unit = 'milliseconds'): number {
   const value = env[name];
   if (value === undefined || value === '') return fallback;
   const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${name} must be a whole number of milliseconds above 0 (default ${fallback}), not "${value}"`);
+  if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${name} must be a whole number of ${unit} above 0 (default ${fallback}), not "${value}"`);
   return parsed;
 }
 
@@ -94,6 +100,12 @@ export function loadPrimaryConfig(env: NodeJS.ProcessEnv = process.env): Primary
       url: (env.STANDIN_URL ?? 'http://127.0.0.1:8200').replace(/\/+$/, ''),
       internalToken: env.STANDIN_INTERNAL_TOKEN ?? (env.NODE_ENV === 'production' ? required(env, 'STANDIN_INTERNAL_TOKEN') : 'local-standin-internal-token'),
       proxyTimeoutMs: positiveInteger(env, 'STANDIN_PROXY_TIMEOUT_MS', 1_000),
+    },
+    shadow: {
+      queueSize: positiveInteger(env, 'SHADOW_QUEUE_SIZE', 1_000, 'messages'),
+      // Few on purpose: shadowing shares primary's database pool (the account lookup) with the card path.
+      concurrency: positiveInteger(env, 'SHADOW_CONCURRENCY', 2, 'concurrent sends'),
+      timeoutMs: positiveInteger(env, 'SHADOW_TIMEOUT_MS', 1_000),
     },
     configurationPeerSyncMs: positiveInteger(env, 'CONFIGURATION_PEER_SYNC_MS', 2_000),
     clearingMatchWaitMs: positiveInteger(env, 'CLEARING_MATCH_WAIT_MS', DEFAULT_CLEARING_MATCH_WAIT_MS),

@@ -12,6 +12,8 @@ import { startNotificationsConsumer } from './notifications/notifications-consum
 import { createConfigurationPeerSync } from './configuration/peer-sync';
 import { httpStandinProxy } from './routing/standin-proxy';
 import { startTimeoutReversals } from './routing/timeout-reversals';
+import { cardAccountLookup } from './shadow/card-accounts';
+import { startShadowSender } from './shadow/shadow-sender';
 
 /** How often routing re-reads the configuration from the database (other primary processes' changes). */
 const CONFIGURATION_REFRESH_MS = 1_000;
@@ -27,7 +29,17 @@ async function main(): Promise<void> {
   const cache = createRedisCache({ url: config.redisUrl, logger });
   const standin = httpStandinProxy({ url: config.standin.url, timeoutMs: config.standin.proxyTimeoutMs });
   const timeoutReversals = startTimeoutReversals({ standin, clock: systemClock, logger, metrics });
-  const { app, services } = buildPrimary({ db, clock: systemClock, keys: config.keys, internalToken: config.internalToken, logger, metrics, fasterPaymentsScheme, cache, operators: config.operators, standin, timeoutReversals, clearingMatchWaitMs: config.clearingMatchWaitMs });
+  // Always running: whether anything is shadowed is the configuration's shadow percentage, changed at run time.
+  const shadow = startShadowSender({
+    standinUrl: config.standin.url,
+    standinToken: config.standin.internalToken,
+    accountOf: cardAccountLookup({ db, indexKey: config.keys.indexKey }),
+    clock: systemClock,
+    logger,
+    metrics,
+    options: config.shadow,
+  });
+  const { app, services } = buildPrimary({ db, clock: systemClock, keys: config.keys, internalToken: config.internalToken, logger, metrics, fasterPaymentsScheme, cache, operators: config.operators, standin, timeoutReversals, shadow, clearingMatchWaitMs: config.clearingMatchWaitMs });
 
   // Route the first message with the stored configuration, not the initial one.
   const { store: configurationStore, cache: configuration } = services.configuration;
@@ -71,6 +83,7 @@ async function main(): Promise<void> {
     await configurationRefresh.stop();
     await app.close();
     await timeoutReversals.stop();
+    await shadow.stop();
     standin.close();
     await relay.stop();
     await notificationsConsumer?.stop().catch(() => undefined);

@@ -97,6 +97,29 @@ describe('applying stand-in advices', () => {
     expect(announced.rows.map((row) => [row.event.type, row.event.payload.settledBalanceMinor, row.event.payload.heldMinor])).toEqual([['balance.changed', 7_000, 0]]);
   });
 
+  test("when the network's reversal reaches primary before stand-in's advice of the approval, then it is acknowledged, and the approval is reversed the moment the advice is applied; no PAN is kept", async () => {
+    const account = await primary.openAccount();
+    await primary.fund(account, 10_000);
+    const card = await primary.issueCard(account.id);
+    const key = messageKey();
+    const reversal = { mti: '0400', pan: card.pan, original: key, amountMinor: 3_000, replacementAmountMinor: 1_000, currency: 'GBP', transmittedAt: '2026-11-21T12:01:00Z', ...messageKey() };
+    const early = await primary.call('POST', '/scheme/card/reversals', { body: reversal });
+    expect(early.body).toMatchObject({ mti: '0410', responseCode: '00', decidedBy: 'primary' });
+    expect((await primary.call('POST', '/scheme/card/reversals', { body: reversal })).body).toEqual(early.body);
+    const kept = await primary.db.query<{ reversal: unknown }>('select reversal from reversals_awaiting_authorisation where stan = $1 and rrn = $2', [reversal.stan, reversal.rrn]);
+    expect(kept.rows).toHaveLength(1);
+    expect(JSON.stringify(kept.rows[0]!.reversal)).not.toContain(card.pan);
+
+    const advise = adviceFactory(account.id);
+    expect((await apply(advise('card_payment.approved', approval(card.id, 3_000, key)))).body.outcome).toBe('applied');
+    // Partially reversed at once: 1,000 stays authorised, 2,000 released.
+    expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 1_000 });
+    expect((await primary.db.query('select 1 from reversals_awaiting_authorisation where stan = $1 and rrn = $2', [reversal.stan, reversal.rrn])).rowCount).toBe(0);
+    // The network repeating it now still moves nothing more.
+    expect((await primary.call('POST', '/scheme/card/reversals', { body: reversal })).body).toEqual(early.body);
+    expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 1_000 });
+  });
+
   describe('a reversal stand-in acknowledged for an authorisation primary approved', () => {
     async function primaryApproval(amountMinor: number, overrides: { mti?: '0100' | '0200'; processingCode?: string } = {}) {
       const account = await primary.openAccount();
@@ -165,7 +188,7 @@ describe('applying stand-in advices', () => {
     test('when primary holds no such authorisation, then the advice is applied, no money moves, and later advices still apply', async () => {
       const { account, card, advise } = await primaryApproval(2_000);
       const outcome = await apply(advise('card_payment.reversal_acknowledged', { cardId: card.id, reversal: networkReversal(messageKey(), 700) }));
-      expect(outcome.body).toMatchObject({ outcome: 'applied', forcedOverdraft: false, note: expect.stringContaining('no approved authorisation') });
+      expect(outcome.body).toMatchObject({ outcome: 'applied', forcedOverdraft: false, note: expect.stringContaining('no authorisation known yet') });
       expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 2_000 });
       expect((await apply(advise('card.frozen', { cardId: card.id, requestedBy: 'customer' }))).body.outcome).toBe('applied');
     });

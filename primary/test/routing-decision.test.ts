@@ -5,6 +5,8 @@ import {
   CardReversalResponse,
   INITIAL_CONFIGURATION,
   StandinComponent,
+  cohortDay,
+  dailyCohortBucket,
   userBucket,
   type CardAuthorisationRequest,
   type CardReversalRequest,
@@ -12,9 +14,10 @@ import {
   type Targeting,
 } from '@bank/shared-contracts';
 import { PrimaryError } from '../src/platform/errors';
+import { fixedClock } from '../src/platform/clock';
 import { createMetrics } from '../src/platform/metrics';
 import { createPaymentRouter, type PaymentOwners } from '../src/routing/payment-router';
-import { cardAuthorisationComponent, destinationFor, userDecides } from '../src/routing/routing-decision';
+import { cardAuthorisationComponent, destinationFor, nobodyOnStandin, userDecides } from '../src/routing/routing-decision';
 import { StandinDidNotAnswer, type ForwardedMessage, type StandinProxy } from '../src/routing/standin-proxy';
 
 // The routing rule without I/O, and the router's promise that routing costs nothing when the
@@ -30,17 +33,22 @@ const targeting: fc.Arbitrary<Targeting> = fc.oneof(
   fc.record({ mode: fc.constant('percent' as const), percent: fc.oneof(fc.constantFrom(0, 1, 99, 100), fc.integer({ min: 0, max: 100 })) }),
 );
 
-function documentWith(components: Partial<ConfigurationDocument['components']>): ConfigurationDocument {
-  return { ...INITIAL_CONFIGURATION, version: 1, components: { ...INITIAL_CONFIGURATION.components, ...components } };
+function documentWith(components: Partial<ConfigurationDocument['components']>, dailyCohort = 0): ConfigurationDocument {
+  return { ...INITIAL_CONFIGURATION, version: 1, components: { ...INITIAL_CONFIGURATION.components, ...components }, dailyCohort: { percent: dailyCohort } };
 }
+
+/** Midday in London: the cohort's day is 2026-11-21 (GMT, so also the UTC date). */
+const NOW = new Date('2026-11-21T12:00:00Z');
+const CARD_COMPONENTS = ['cardPaymentsInbound', 'cardPaymentsOutbound'] as const;
+const instant = fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2035-12-31T23:59:59Z'), noInvalidDate: true });
 
 describe('routing decision', () => {
   test('property: raising the percentage never moves a user back to primary', () => {
     fc.assert(
       fc.property(userId, component, fc.integer({ min: 0, max: 100 }), fc.integer({ min: 0, max: 100 }), (user, which, a, b) => {
         const [low, high] = a <= b ? [a, b] : [b, a];
-        const before = destinationFor(documentWith({ [which]: { mode: 'percent', percent: low } }), which, user);
-        const after = destinationFor(documentWith({ [which]: { mode: 'percent', percent: high } }), which, user);
+        const before = destinationFor(documentWith({ [which]: { mode: 'percent', percent: low } }), which, user, NOW);
+        const after = destinationFor(documentWith({ [which]: { mode: 'percent', percent: high } }), which, user, NOW);
         return before === 'primary' || after === 'standin';
       }),
     );
@@ -49,7 +57,7 @@ describe('routing decision', () => {
   test("property: a percentage sends exactly the users whose bucket is below it", () => {
     fc.assert(
       fc.property(userId, component, fc.integer({ min: 0, max: 100 }), (user, which, percent) => {
-        const destination = destinationFor(documentWith({ [which]: { mode: 'percent', percent } }), which, user);
+        const destination = destinationFor(documentWith({ [which]: { mode: 'percent', percent } }), which, user, NOW);
         expect(destination).toBe(userBucket(user) < percent ? 'standin' : 'primary');
       }),
     );
@@ -59,10 +67,10 @@ describe('routing decision', () => {
     fc.assert(
       fc.property(fc.array(userId, { minLength: 1, maxLength: 20 }), userId, component, (listed, other, which) => {
         const document = documentWith({ [which]: { mode: 'users', userIds: listed } });
-        for (const user of listed) expect(destinationFor(document, which, user)).toBe('standin');
-        expect(destinationFor(document, which, other)).toBe(listed.includes(other) ? 'standin' : 'primary');
+        for (const user of listed) expect(destinationFor(document, which, user, NOW)).toBe('standin');
+        expect(destinationFor(document, which, other, NOW)).toBe(listed.includes(other) ? 'standin' : 'primary');
         // A message whose owner is unknown (an unknown card) stays with primary, which declines it.
-        expect(destinationFor(document, which, undefined)).toBe('primary');
+        expect(destinationFor(document, which, undefined, NOW)).toBe('primary');
       }),
     );
   });
@@ -73,24 +81,88 @@ describe('routing decision', () => {
         const components = Object.fromEntries(StandinComponent.options.map((name, index) => [name, others[index]!])) as ConfigurationDocument['components'];
         const alone = documentWith({ [which]: own });
         const amongOthers = { ...alone, components: { ...components, [which]: own } };
-        expect(destinationFor(amongOthers, which, user)).toBe(destinationFor(alone, which, user));
+        expect(destinationFor(amongOthers, which, user, NOW)).toBe(destinationFor(alone, which, user, NOW));
       }),
     );
   });
 
   test('property: when the user cannot change the answer, every user (and no user) gets the same one, so skipping the lookup is safe', () => {
     fc.assert(
-      fc.property(targeting, component, userId, (rule, which, user) => {
-        fc.pre(!userDecides(rule));
-        const document = documentWith({ [which]: rule });
-        expect(destinationFor(document, which, user)).toBe(destinationFor(document, which, undefined));
+      fc.property(targeting, component, userId, fc.constantFrom(0, 0, 1, 5, 100), instant, (rule, which, user, cohort, now) => {
+        const document = documentWith({ [which]: rule }, cohort);
+        fc.pre(!userDecides(document, which));
+        expect(destinationFor(document, which, user, now)).toBe(destinationFor(document, which, undefined, now));
       }),
     );
   });
 
   test('nobody is primary and everyone is stand-in, whoever the user', () => {
-    expect(destinationFor(documentWith({ cardPaymentsOutbound: { mode: 'nobody' } }), 'cardPaymentsOutbound', 'alice')).toBe('primary');
-    expect(destinationFor(documentWith({ cardPaymentsOutbound: { mode: 'everyone' } }), 'cardPaymentsOutbound', undefined)).toBe('standin');
+    expect(destinationFor(documentWith({ cardPaymentsOutbound: { mode: 'nobody' } }), 'cardPaymentsOutbound', 'alice', NOW)).toBe('primary');
+    expect(destinationFor(documentWith({ cardPaymentsOutbound: { mode: 'everyone' } }), 'cardPaymentsOutbound', undefined, NOW)).toBe('standin');
+  });
+
+  test("property: with a daily cohort and no targeting, card payments (both ways) and the app go to stand-in exactly for the users whose bucket of the day is below it; Faster Payments never", () => {
+    fc.assert(
+      fc.property(userId, component, fc.integer({ min: 0, max: 100 }), instant, (user, which, percent, now) => {
+        const inCohort = dailyCohortBucket(user, cohortDay(now)) < percent;
+        const expected = which.startsWith('fasterPayments') ? 'primary' : inCohort ? 'standin' : 'primary';
+        expect(destinationFor(documentWith({}, percent), which, user, now)).toBe(expected);
+      }),
+    );
+  });
+
+  test("property: the cohort adds to a component's targeting and never takes anyone off stand-in", () => {
+    fc.assert(
+      fc.property(userId, component, targeting, fc.integer({ min: 0, max: 100 }), instant, (user, which, rule, percent, now) => {
+        const byTargeting = destinationFor(documentWith({ [which]: rule }), which, user, now);
+        const withCohort = destinationFor(documentWith({ [which]: rule }, percent), which, user, now);
+        const cohortCounts = !which.startsWith('fasterPayments') && dailyCohortBucket(user, cohortDay(now)) < percent;
+        expect(withCohort).toBe(byTargeting === 'standin' || cohortCounts ? 'standin' : 'primary');
+      }),
+    );
+  });
+
+  test("a cohort member whose card primary does not know (no user) stays with primary, even at 100 %", () => {
+    for (const which of CARD_COMPONENTS) expect(destinationFor(documentWith({}, 100), which, undefined, NOW)).toBe('primary');
+  });
+
+  test.each([
+    // GMT: London's midnight is UTC's.
+    ['winter', '2026-11-21T23:59:59.999Z', '2026-11-22T00:00:00.000Z', '2026-11-21', '2026-11-22'],
+    // BST: London's day turns at 23:00 UTC.
+    ['summer', '2026-07-01T22:59:59.999Z', '2026-07-01T23:00:00.000Z', '2026-07-01', '2026-07-02'],
+  ])('in %s the cohort changes at midnight in London, to the users the next day\'s hash names', (_season, before, after, dayBefore, dayAfter) => {
+    const users = Array.from({ length: 2_000 }, (_, index) => `customer-${index}`);
+    const document = documentWith({}, 5);
+    const cohort = (at: string) => users.filter((user) => destinationFor(document, 'cardPaymentsOutbound', user, new Date(at)) === 'standin');
+    expect(cohort(before)).toEqual(users.filter((user) => dailyCohortBucket(user, dayBefore) < 5));
+    expect(cohort(after)).toEqual(users.filter((user) => dailyCohortBucket(user, dayAfter) < 5));
+    expect(cohort(after)).not.toEqual(cohort(before));
+    // Roughly 5 % each day (2,000 users: 100 expected).
+    expect(cohort(before).length).toBeGreaterThan(50);
+    expect(cohort(before).length).toBeLessThan(150);
+  });
+
+  test("in summer, UTC's midnight (01:00 in London) does not rotate the cohort", () => {
+    const document = documentWith({}, 5);
+    const users = Array.from({ length: 500 }, (_, index) => `customer-${index}`);
+    const cohort = (at: string) => users.filter((user) => destinationFor(document, 'app', user, new Date(at)) === 'standin');
+    expect(cohort('2026-07-02T00:30:00Z')).toEqual(cohort('2026-07-01T23:30:00Z'));
+  });
+
+  test('a cohort makes the user matter for card payments and the app, not for Faster Payments; with everyone on stand-in it never does', () => {
+    const cohort = documentWith({}, 5);
+    expect(userDecides(cohort, 'cardPaymentsOutbound')).toBe(true);
+    expect(userDecides(cohort, 'cardPaymentsInbound')).toBe(true);
+    expect(userDecides(cohort, 'app')).toBe(true);
+    expect(userDecides(cohort, 'fasterPaymentsInbound')).toBe(false);
+    expect(userDecides(cohort, 'fasterPaymentsOutbound')).toBe(false);
+    expect(userDecides(documentWith({ cardPaymentsOutbound: { mode: 'everyone' } }, 5), 'cardPaymentsOutbound')).toBe(false);
+    expect(userDecides(documentWith({}), 'cardPaymentsOutbound')).toBe(false);
+    expect(nobodyOnStandin(documentWith({}), 'cardPaymentsOutbound')).toBe(true);
+    expect(nobodyOnStandin(documentWith({ cardPaymentsOutbound: { mode: 'percent', percent: 0 } }), 'cardPaymentsOutbound')).toBe(true);
+    expect(nobodyOnStandin(cohort, 'cardPaymentsOutbound')).toBe(false);
+    expect(nobodyOnStandin(cohort, 'fasterPaymentsOutbound')).toBe(true);
   });
 
   test.each([
@@ -144,6 +216,7 @@ function routerWith(document: ConfigurationDocument, options: { standin?: Standi
     owners,
     primaryHoldsAuthorisation: async () => (asked.holds++, options.holds ?? false),
     standin: { forward: (forwarded) => standin.forward(forwarded), close: () => undefined },
+    clock: fixedClock(NOW),
     metrics: createMetrics(),
     logger: pino({ level: 'silent' }),
   });
@@ -167,6 +240,28 @@ describe('payment router', () => {
     expect(await router.fasterPaymentInbound({ fpsId: 'FPS-00000001', amountMinor: 1, currency: 'GBP', debtor: { sortCode: '200000', accountNumber: '55779911', name: 'A' }, creditor: { sortCode: '608371', accountNumber: '12345678', name: 'B' }, reference: '', sentAt: '2026-11-21T12:00:00Z' }, message)).toEqual({ destination: 'primary' });
     expect(await router.appTransfer(message, customer)).toEqual({ destination: 'primary' });
     expect(asked).toEqual({ ofCard: 0, ofAccount: 0, holds: 0, forwarded: 0, customer: 0 });
+  });
+
+  test("when a daily cohort is on (targeting nobody), then a card message's owner is looked up and it goes where today's cohort says; Faster Payments still cost nothing", async () => {
+    const day = cohortDay(NOW);
+    const candidates = Array.from({ length: 1_000 }, (_, index) => `customer-${index}`);
+    const member = candidates.find((user) => dailyCohortBucket(user, day) < 5)!;
+    const outsider = candidates.find((user) => dailyCohortBucket(user, day) >= 5)!;
+    const cohort = documentWith({}, 5);
+
+    const inside = routerWith(cohort, { owner: member });
+    expect((await inside.router.cardAuthorisation(authorisation, message)).destination).toBe('standin');
+    expect((await inside.router.cardAuthorisation({ ...authorisation, processingCode: '200000' }, message)).destination).toBe('standin');
+    // A reversal can no longer skip asking whether primary holds the original.
+    expect((await inside.router.cardReversal(reversal, message)).destination).toBe('standin');
+    const fps = { fpsId: 'FPS-00000002', amountMinor: 1, currency: 'GBP' as const, debtor: { sortCode: '200000', accountNumber: '55779911', name: 'A' }, creditor: { sortCode: '608371', accountNumber: '12345678', name: 'B' }, reference: '', sentAt: '2026-11-21T12:00:00Z' };
+    expect(await inside.router.fasterPaymentInbound(fps, message)).toEqual({ destination: 'primary' });
+    expect(await inside.router.appTransfer(message, inside.customer)).toEqual({ destination: 'primary' });
+    expect(inside.asked).toEqual({ ofCard: 3, ofAccount: 0, holds: 1, forwarded: 3, customer: 0 });
+
+    const outside = routerWith(cohort, { owner: outsider });
+    expect(await outside.router.cardAuthorisation(authorisation, message)).toEqual({ destination: 'primary' });
+    expect(outside.asked).toMatchObject({ ofCard: 1, forwarded: 0 });
   });
 
   test('when a component is on for everyone, then its messages go to stand-in without looking up whose they are', async () => {

@@ -1,146 +1,11 @@
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { Client } from 'pg';
-import pino from 'pino';
-import { infraEndpoints } from '@bank/infra';
-import { userBucket, type CardReversalRequest, type ConfigurationDocument, type FasterPaymentInboundCredit } from '@bank/shared-contracts';
-import { buildPrimary } from '../src/app';
-import { PRIMARY_MIGRATIONS } from '../src/migrations';
-import { createRedisCache } from '../src/platform/cache';
-import { fixedClock, systemClock } from '../src/platform/clock';
-import { createPool } from '../src/platform/db';
-import { createMetrics } from '../src/platform/metrics';
-import { migrate } from '../src/platform/migrations';
-import { httpStandinProxy } from '../src/routing/standin-proxy';
-import { startTimeoutReversals } from '../src/routing/timeout-reversals';
-import { httpFasterPaymentsScheme } from '../src/transfers/faster-payments-scheme';
-import { startFasterPaymentsSchemeSimulator } from './faster-payments-scheme-simulator';
+import { randomUUID } from 'node:crypto';
+import { userBucket, type CardReversalRequest } from '@bank/shared-contracts';
 import { authorisation, messageKey } from './harness';
+import { PROXY_TIMEOUT_MS, credit, startRoutingPrimary } from './routing-harness';
 
-// Payment routing in primary, over HTTP against the real PostgreSQL (a database of this file's
-// own: a routing configuration written to the shared one would move every other primary's
-// payments). Stand-in is a small real HTTP server here that records what reaches it and answers
-// as told, or not at all; the whole stack with the real stand-in is e2e/test/payment-routing.
-
-const INTERNAL_TOKEN = 'test-internal-token';
-const OPERATOR = { name: 'incident-engineer', token: 'operator-token' };
-const PROXY_TIMEOUT_MS = 300;
-
-interface Received {
-  readonly url: string;
-  readonly headers: http.IncomingHttpHeaders;
-  readonly body: unknown;
-}
-
-/** Stand-in as primary's proxy sees it: answers with `reply`, or never when `silent`. */
-async function startFakeStandin() {
-  const received: Received[] = [];
-  const state = {
-    silent: false,
-    reply: (_request: Received): { status: number; body: unknown } => ({ status: 200, body: { from: 'standin' } }),
-  };
-  const server = http.createServer((request, response) => {
-    let text = '';
-    request.on('data', (chunk: Buffer) => (text += chunk.toString()));
-    request.on('end', () => {
-      const seen = { url: request.url ?? '', headers: request.headers, body: text ? JSON.parse(text) : undefined };
-      received.push(seen);
-      if (state.silent) return;
-      const { status, body } = state.reply(seen);
-      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
-    });
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
-    received,
-    state,
-    close: () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  };
-}
-
-async function isolatedDatabase() {
-  const shared = new URL(infraEndpoints().postgres.primary);
-  const name = `primary_test_routing_${randomBytes(4).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new Client({ connectionString: Object.assign(new URL(shared), { pathname: '/postgres' }).toString() });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`create database ${name}`);
-  return { url: Object.assign(new URL(shared), { pathname: `/${name}` }).toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
-}
-
-async function startRoutingPrimary() {
-  const database = await isolatedDatabase();
-  const db = createPool(database.url);
-  await migrate(db, PRIMARY_MIGRATIONS);
-  const standin = await startFakeStandin();
-  const proxy = httpStandinProxy({ url: standin.url, timeoutMs: PROXY_TIMEOUT_MS });
-  const metrics = createMetrics();
-  // Scheduling, not decision logic: on the real clock, with short waits for the test.
-  const timeoutReversals = startTimeoutReversals({ standin: proxy, clock: systemClock, logger: pino({ level: 'silent' }), metrics, options: { firstAttemptAfterMs: 200, retryEveryMs: 300 } });
-  const standinKeyPair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const keys = {
-    primary: { keyset: 'A' as const, keyId: 'A-test', key: randomBytes(32) },
-    standin: { keyset: 'B' as const, keyId: 'B-test', publicKey: standinKeyPair.publicKey },
-    indexKey: randomBytes(32),
-  };
-  const scheme = await startFasterPaymentsSchemeSimulator();
-  const cache = createRedisCache({ url: infraEndpoints().redis.primary, logger: pino({ level: 'silent' }) });
-  const { app, services } = buildPrimary({
-    db,
-    clock: fixedClock('2026-11-21T12:00:00Z'),
-    keys,
-    internalToken: INTERNAL_TOKEN,
-    logger: pino({ level: 'silent' }),
-    metrics,
-    fasterPaymentsScheme: httpFasterPaymentsScheme({ url: scheme.url, timeoutMs: 500 }),
-    cache,
-    operators: [OPERATOR],
-    standin: proxy,
-    timeoutReversals,
-  });
-  const address = await app.listen({ port: 0, host: '127.0.0.1' });
-
-  async function call(method: 'GET' | 'POST', url: string, options: { token?: string; body?: unknown; idempotencyKey?: string } = {}) {
-    const headers: Record<string, string> = {};
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${address}${url}`, { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }), signal: AbortSignal.timeout(10_000) });
-    const text = await response.text();
-    const json = response.headers.get('content-type')?.startsWith('application/json');
-    return { status: response.status, body: text && json ? JSON.parse(text) : undefined, text };
-  }
-
-  return {
-    db,
-    standin,
-    services,
-    timeoutReversals,
-    call,
-    async close() {
-      await app.close();
-      await timeoutReversals.stop();
-      proxy.close();
-      await standin.close();
-      await scheme.close();
-      await cache.close();
-      await db.end();
-      await database.drop();
-    },
-  };
-}
+// Payment routing in primary, over HTTP against the real PostgreSQL, with stand-in a small real
+// HTTP server (see routing-harness.ts); the whole stack with the real stand-in is
+// e2e/test/payment-routing.
 
 let primary: Awaited<ReturnType<typeof startRoutingPrimary>>;
 beforeAll(async () => {
@@ -153,42 +18,9 @@ beforeEach(() => {
   primary.standin.state.reply = () => ({ status: 200, body: { from: 'standin' } });
 });
 
-type Components = ConfigurationDocument['components'];
-const NOBODY: Components = {
-  cardPaymentsInbound: { mode: 'nobody' },
-  cardPaymentsOutbound: { mode: 'nobody' },
-  fasterPaymentsInbound: { mode: 'nobody' },
-  fasterPaymentsOutbound: { mode: 'nobody' },
-  app: { mode: 'nobody' },
-};
-
-/** Every component set explicitly: stand-in for what is named, primary for the rest. */
-async function route(components: Partial<Components>) {
-  const { version } = (await primary.call('GET', '/configuration', { token: OPERATOR.token })).body as ConfigurationDocument;
-  const changed = await primary.call('POST', '/configuration/changes', { token: OPERATOR.token, body: { basedOnVersion: version, reason: 'routing test', components: { ...NOBODY, ...components } } });
-  if (changed.status !== 200) throw new Error(`configuration change failed: ${changed.text}`);
-}
-
-const credit = (account: { sortCode: string; accountNumber: string }, amountMinor: number): FasterPaymentInboundCredit => ({
-  fpsId: `FPS-${randomUUID()}`,
-  amountMinor,
-  currency: 'GBP',
-  debtor: { sortCode: '200000', accountNumber: '55779911', name: 'Employer Ltd' },
-  creditor: { sortCode: account.sortCode, accountNumber: account.accountNumber, name: 'Routed Customer' },
-  reference: 'SALARY',
-  sentAt: '2026-11-21T12:00:00Z',
-});
-
-/** A funded customer with a card, made while everything is on primary. */
-async function customer(fundedMinor = 10_000) {
-  await route({});
-  const account = (await primary.call('POST', '/accounts', { body: { holderName: 'Routed Customer' } })).body as { id: string; customerId: string; sortCode: string; accountNumber: string; token: string };
-  expect((await primary.call('POST', '/scheme/faster-payments/inbound', { body: credit(account, fundedMinor) })).body.status).toBe('accepted');
-  const card = (await primary.call('POST', `/internal/accounts/${account.id}/cards`, { token: INTERNAL_TOKEN, body: {} })).body as { id: string; pan: string; expiry: string };
-  return { ...account, card };
-}
-
-const balance = async (accountId: string) => (await primary.services.ledger.balance(primary.db, accountId))!;
+const route = (components: Parameters<typeof primary.route>[0], shares?: Parameters<typeof primary.route>[1]) => primary.route(components, shares);
+const customer = (fundedMinor?: number) => primary.customer(fundedMinor);
+const balance = (accountId: string) => primary.balance(accountId);
 const storedAuthorisations = async (key: { stan: string; rrn: string; terminalId: string }) =>
   Number((await primary.db.query<{ count: string }>('select count(*) from card_authorisations where stan = $1 and rrn = $2 and terminal_id = $3', [key.stan, key.rrn, key.terminalId])).rows[0]!.count);
 const transfer = { amountMinor: 700, creditor: { sortCode: '200000', accountNumber: '12345678', name: 'Landlord' }, reference: 'RENT' };

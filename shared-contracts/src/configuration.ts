@@ -31,6 +31,10 @@ export type Targeting = z.infer<typeof Targeting>;
 export const StandinComponent = z.enum(['cardPaymentsInbound', 'cardPaymentsOutbound', 'fasterPaymentsInbound', 'fasterPaymentsOutbound', 'app']);
 export type StandinComponent = z.infer<typeof StandinComponent>;
 
+const Percent = z.int().min(0).max(100, { error: 'expected a percentage from 0 to 100' });
+export const ShadowSetting = z.strictObject({ percent: Percent });
+export const DailyCohortSetting = z.strictObject({ percent: Percent });
+
 export const ConfigurationDocument = z.strictObject({
   version: z.int().min(0, { error: 'expected a non-negative version' }),
   updatedAt: Timestamp,
@@ -52,6 +56,18 @@ export const ConfigurationDocument = z.strictObject({
   prescale: z.boolean(),
   /** The data-centre gateway sends payment traffic straight to stand-in, bypassing primary. */
   directConnect: z.boolean(),
+  /**
+   * Shadow decisioning: this share of the card messages primary decides is copied to stand-in
+   * after primary has answered, for stand-in to decide without effect. Documents written before
+   * it existed read as 0.
+   */
+  shadow: ShadowSetting.default({ percent: 0 }),
+  /**
+   * The always-on cohort: this share of users, chosen afresh each day by a hash of the user id and
+   * the date (see dailyCohortBucket), is on stand-in for card payments and the app, on top of the
+   * components' own targeting. 0 for documents written before it existed.
+   */
+  dailyCohort: DailyCohortSetting.default({ percent: 0 }),
 });
 export type ConfigurationDocument = z.infer<typeof ConfigurationDocument>;
 
@@ -62,6 +78,8 @@ export const ConfigurationChange = z.strictObject({
   components: ConfigurationDocument.shape.components.partial().optional(),
   prescale: z.boolean().optional(),
   directConnect: z.boolean().optional(),
+  shadow: ShadowSetting.optional(),
+  dailyCohort: DailyCohortSetting.optional(),
 });
 export type ConfigurationChange = z.infer<typeof ConfigurationChange>;
 
@@ -91,6 +109,8 @@ export const INITIAL_CONFIGURATION: Readonly<ConfigurationDocument> = {
   },
   prescale: false,
   directConnect: false,
+  shadow: { percent: 0 },
+  dailyCohort: { percent: 0 },
 };
 
 /**
@@ -114,6 +134,50 @@ export function isTargeted(targeting: Targeting, userId: string | undefined): bo
     case 'percent':
       return userId !== undefined && userBucket(userId) < targeting.percent;
   }
+}
+
+/** The day a cohort belongs to: the calendar date in London, where the bank's day turns. */
+export function cohortDay(now: Date): string {
+  return LONDON_DATE.format(now);
+}
+
+// Built once: a formatter costs tens of microseconds, and this runs on the card path while a cohort is on.
+const LONDON_DATE = new Intl.DateTimeFormat('en-CA', { timeZone: 'Europe/London', year: 'numeric', month: '2-digit', day: '2-digit' });
+
+/**
+ * A user's bucket for one day's cohort, 0 to 99: SHA-256 of the day and the user id. A different
+ * day gives an unrelated bucket, so the cohort rotates at midnight; the same day gives the same
+ * bucket on both platforms.
+ */
+export function dailyCohortBucket(userId: string, day: string): number {
+  return createHash('sha256').update(`${day}:${userId}`, 'utf8').digest().readUInt32BE(0) % 100;
+}
+
+/** Whether this user is in today's always-on cohort (card payments and app on stand-in). */
+export function inDailyCohort(document: Pick<ConfigurationDocument, 'dailyCohort'>, userId: string | undefined, now: Date): boolean {
+  return userId !== undefined && document.dailyCohort.percent > 0 && dailyCohortBucket(userId, cohortDay(now)) < document.dailyCohort.percent;
+}
+
+/** Stand-in's view of today's cohort (operator token): the customers it knows who are in it. */
+export const DAILY_COHORT_ROUTE = '/configuration/cohort';
+
+export const DailyCohortMembers = z.strictObject({
+  /** The cohort's day (Europe/London) and the percentage in force. */
+  day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  percent: z.int().min(0).max(100),
+  /** Customers stand-in knows (synced from primary). */
+  customersKnown: z.int().min(0),
+  /** Those of them in today's cohort, by customer id. */
+  members: z.array(z.string()),
+});
+export type DailyCohortMembers = z.infer<typeof DailyCohortMembers>;
+
+/** The components the daily cohort moves to stand-in: card payments both ways, and the app. */
+export const DAILY_COHORT_COMPONENTS: readonly StandinComponent[] = ['cardPaymentsInbound', 'cardPaymentsOutbound', 'app'];
+
+/** Whether a component is on stand-in for this user: its targeting, or today's cohort. */
+export function onStandin(document: ConfigurationDocument, component: StandinComponent, userId: string | undefined, now: Date): boolean {
+  return isTargeted(document.components[component], userId) || (DAILY_COHORT_COMPONENTS.includes(component) && inDailyCohort(document, userId, now));
 }
 
 /** Two documents say the same thing (same version and the same content). */

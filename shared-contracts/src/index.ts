@@ -7,3 +7,4 @@ export * from './advices';
 export * from './configuration';
 export * from './status';
 export * from './topics';
+export * from './shadow';

@@ -125,6 +125,8 @@ export const examples = {
     },
     prescale: true,
     directConnect: false,
+    shadow: { percent: 10 },
+    dailyCohort: { percent: 5 },
   }),
   configurationChange: () => ({ basedOnVersion: 3, reason: 'roll back apps', components: { app: { mode: 'percent', percent: 50 } } }),
   statusResponse: () => ({ platform: 'standin', configurationVersion: 3, user: 'user-1', experience: 'standin', talkTo: 'standin', checkedAt: at, sync: { lagMs: 120, alerting: false }, adviceBacklog: 0 }),

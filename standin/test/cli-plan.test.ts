@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { INITIAL_CONFIGURATION, isTargeted, type Targeting } from '@bank/shared-contracts';
-import { differences, paymentComponents, targetingFromOptions } from '../src/cli/change-plan';
+import { differences, paymentComponents, shareFromOptions, targetingFromOptions } from '../src/cli/change-plan';
 import { parseInterval, stepBack } from '../src/cli/rollback';
 
 // The CLI's decisions that do not need a server: who a command targets, which changes need
@@ -62,5 +62,16 @@ describe('the standin CLI plan', () => {
 
   test('when an interval is typed, then seconds, minutes and milliseconds are understood', () => {
     expect([parseInterval('30s'), parseInterval('5m'), parseInterval('500ms'), parseInterval('7'), parseInterval('soon')]).toEqual([30_000, 300_000, 500, 7_000, undefined]);
+  });
+  test('when shadow or the cohort is set, then --percent N or the word off is what it takes, and growing the daily cohort needs confirmation', () => {
+    expect(shareFromOptions('shadow', undefined, { percent: '25' })).toBe(25);
+    expect(shareFromOptions('shadow', 'off', {})).toBe(0);
+    expect(() => shareFromOptions('shadow', undefined, {})).toThrow(/--percent <0-100>/);
+    expect(() => shareFromOptions('cohort', undefined, { percent: '101' })).toThrow(/from 0 to 100/);
+    expect(() => shareFromOptions('cohort', 'on', {})).toThrow(/cohort --percent <0-100> or cohort off/);
+    expect(differences(INITIAL_CONFIGURATION, { shadow: { percent: 100 } })).toEqual([{ what: 'shadow decisioning', from: 'off', to: '100% of card messages', wide: false }]);
+    expect(differences(INITIAL_CONFIGURATION, { dailyCohort: { percent: 5 } })).toEqual([{ what: 'daily cohort', from: 'off', to: '5% of users, daily', wide: true }]);
+    expect(differences({ ...INITIAL_CONFIGURATION, dailyCohort: { percent: 5 } }, { dailyCohort: { percent: 0 } })[0]).toMatchObject({ to: 'off', wide: false });
+    expect(differences(INITIAL_CONFIGURATION, { shadow: { percent: 0 } })).toEqual([]);
   });
 });

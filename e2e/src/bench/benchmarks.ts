@@ -4,6 +4,7 @@ import { runFailoverBenchmark } from './failover';
 import { failoverHeadline } from './failover-report';
 import type { HeadlineFigure } from './headline';
 import { runPrimaryAuthBenchmark } from './primary-auth';
+import { runShadowBenchmark, shadowHeadline } from './shadow';
 import { primaryAuthHeadline } from './primary-auth-report';
 import { runStandinAuthBenchmark } from './standin-auth';
 import { standinAuthHeadline } from './standin-auth-report';
@@ -20,5 +21,6 @@ export const BENCHMARKS: Readonly<Record<string, () => Promise<readonly Headline
   'sync-lag': async () => syncLagHeadline(await runSyncLagBenchmark()),
   'standin-auth': async () => standinAuthHeadline(await runStandinAuthBenchmark()),
   'advice-drain': async () => adviceDrainHeadline(await runAdviceDrainBenchmark()),
+  shadow: async () => shadowHeadline(await runShadowBenchmark()),
   failover: async () => failoverHeadline(await runFailoverBenchmark()),
 };

@@ -234,7 +234,7 @@ export function createCardProcessor(deps: {
    * authorises (the replacement amount is what stays authorised) and records the answer under
    * the reversal's own key, so the network's repeat of it gets that answer and moves nothing.
    */
-  async function reverseWithin(tx: Tx, request: ReversalMessage, decidedBy: 'primary' | 'standin'): Promise<{ response: CardReversalResponse; releasedMinor: number }> {
+  async function reverseWithin(tx: Tx, request: ReversalMessage, decidedBy: 'primary' | 'standin', options: { recordAnswer: boolean } = { recordAnswer: true }): Promise<{ response: CardReversalResponse; releasedMinor: number }> {
     const answer = (reason: string): CardReversalResponse => ({
       mti: request.mti === '0400' ? '0410' : '0430',
       stan: request.stan,
@@ -247,7 +247,17 @@ export function createCardProcessor(deps: {
     const original = await findAuthorisation(tx, request.original, true);
     let response: CardReversalResponse;
     let releasedMinor = 0;
-    if (!original || !original.approved || !original.account_id) {
+    if (!original) {
+      // Acknowledged (the network repeats an unanswered reversal, it does not wait), and kept: a
+      // stand-in approval whose advice has not arrived yet is reversed the moment it does.
+      response = answer('no authorisation known yet; it is reversed if one is advised');
+      const { mti, stan, rrn, terminalId, original: key, replacementAmountMinor } = request;
+      await tx.query(
+        `insert into reversals_awaiting_authorisation (stan, rrn, terminal_id, original_stan, original_rrn, original_terminal_id, reversal, decided_by, received_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict do nothing`,
+        [stan, rrn, terminalId, key.stan, key.rrn, key.terminalId, { mti, stan, rrn, terminalId, original: key, ...(replacementAmountMinor === undefined ? {} : { replacementAmountMinor }) }, decidedBy, clock.now()],
+      );
+    } else if (!original.approved || !original.account_id) {
       response = answer('no approved authorisation to reverse');
     } else if (original.state !== 'held' && original.state !== 'posted') {
       response = answer(`authorisation already ${original.state}`);
@@ -279,14 +289,25 @@ export function createCardProcessor(deps: {
       }
       response = answer(remaining === 0 ? 'reversed in full' : `partially reversed; ${remaining} remains authorised`);
     }
-    await tx.query('insert into card_reversals (stan, rrn, terminal_id, response, created_at) values ($1, $2, $3, $4, $5)', [
-      request.stan,
-      request.rrn,
-      request.terminalId,
-      response,
-      clock.now(),
-    ]);
+    if (options.recordAnswer) {
+      await tx.query('insert into card_reversals (stan, rrn, terminal_id, response, created_at) values ($1, $2, $3, $4, $5)', [
+        request.stan,
+        request.rrn,
+        request.terminalId,
+        response,
+        clock.now(),
+      ]);
+    }
     return { response, releasedMinor };
+  }
+
+  /** Applies, in arrival order, the reversals acknowledged before this authorisation was known (their answers already stand). */
+  async function applyAwaitingReversals(tx: Tx, key: MessageKey): Promise<void> {
+    const { rows } = await tx.query<{ reversal: ReversalMessage; decided_by: 'primary' | 'standin'; received_at: Date }>(
+      'delete from reversals_awaiting_authorisation where original_stan = $1 and original_rrn = $2 and original_terminal_id = $3 returning reversal, decided_by, received_at',
+      [key.stan, key.rrn, key.terminalId],
+    );
+    for (const row of rows.sort((a, b) => a.received_at.getTime() - b.received_at.getTime())) await reverseWithin(tx, row.reversal, row.decided_by, { recordAnswer: false });
   }
 
   async function answeredReversal(queryable: Db | Tx, key: MessageKey): Promise<CardReversalResponse | undefined> {
@@ -425,6 +446,7 @@ export function createCardProcessor(deps: {
       state,
       at: new Date(auth.transmittedAt),
     });
+    await applyAwaitingReversals(tx, auth);
     return { forced: before.availableMinor < auth.amountMinor };
   }
 

@@ -55,4 +55,24 @@ export const cardProcessorMigrations: Migration[] = [
       );
     `,
   },
+  {
+    id: 'card-processor/003-reversals-awaiting-authorisation',
+    sql: `
+      -- A reversal acknowledged before primary knew its authorisation (stand-in approved it; the
+      -- advice was still on the way): applied the moment the authorisation is recorded. No PAN.
+      create table reversals_awaiting_authorisation (
+        stan char(6) not null,
+        rrn char(12) not null,
+        terminal_id text not null,
+        original_stan char(6) not null,
+        original_rrn char(12) not null,
+        original_terminal_id text not null,
+        reversal jsonb not null,
+        decided_by text not null check (decided_by in ('primary', 'standin')),
+        received_at timestamptz not null,
+        primary key (stan, rrn, terminal_id)
+      );
+      create index reversals_awaiting_by_original on reversals_awaiting_authorisation (original_stan, original_rrn, original_terminal_id);
+    `,
+  },
 ];

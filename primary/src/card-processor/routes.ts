@@ -1,9 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { CardAuthorisationRequest, CardClearingRecord, CardReversalRequest, type MessageKey } from '@bank/shared-contracts';
+import { CardAuthorisationRequest, CardClearingRecord, CardReversalRequest, type ConfigurationDocument, type MessageKey } from '@bank/shared-contracts';
 import type { Db } from '../platform/db';
 import { PrimaryError } from '../platform/errors';
 import { parseInput } from '../platform/http';
 import type { PaymentRouter } from '../routing/payment-router';
+import { shadowSampled } from '../shadow/shadow-sampling';
+import type { ShadowSender } from '../shadow/shadow-sender';
 import type { CardProcessor } from './card-processor';
 import { authorisationUnavailable, reversalUnavailable } from './issuer-unavailable';
 
@@ -41,14 +43,37 @@ export async function primaryHoldsAuthorisation(db: Db, key: MessageKey): Promis
  * message unchanged. Each message is validated here first, then routed: processed by primary,
  * or proxied to stand-in as it came.
  */
-export function schemeCardRoutes(app: FastifyInstance, deps: { processor: CardProcessor; router: PaymentRouter }): void {
-  const { processor, router } = deps;
+export function schemeCardRoutes(
+  app: FastifyInstance,
+  deps: {
+    processor: CardProcessor;
+    router: PaymentRouter;
+    /** The cached configuration (its shadow percentage), read synchronously. */
+    configuration: { current(): ConfigurationDocument };
+    /** Where copies of sampled decisions go once answered; none: nothing is shadowed. */
+    shadow?: Pick<ShadowSender, 'offer'>;
+  },
+): void {
+  const { processor, router, configuration, shadow } = deps;
 
   app.post('/scheme/card/authorisations', async (request, reply) => {
     const message = parseInput('card authorisation request', CardAuthorisationRequest, request.body);
     const routed = await router.cardAuthorisation(message, forwarded(request));
+    // Stand-in decided it for real: nothing to compare.
     if (routed.destination === 'standin') return reply.code(routed.answer.statusCode).send(routed.answer.body);
-    return orIssuerUnavailable(request, () => processor.authorise(message), () => authorisationUnavailable(message, 'primary could not decide it (a dependency is unreachable); declined as issuer unavailable'));
+    let decided = true;
+    const answer = await orIssuerUnavailable(
+      request,
+      () => processor.authorise(message),
+      () => {
+        // Not a decision of primary's logic (its database is unreachable): comparing it would only report noise.
+        decided = false;
+        return authorisationUnavailable(message, 'primary could not decide it (a dependency is unreachable); declined as issuer unavailable');
+      },
+    );
+    // Handed over only once the answer has left: the network's answer and its latency are untouched by shadowing.
+    if (shadow && decided && shadowSampled(configuration.current().shadow.percent, message)) reply.raw.once('finish', () => shadow.offer(message, answer));
+    return answer;
   });
   app.post('/scheme/card/reversals', async (request, reply) => {
     const message = parseInput('card reversal request', CardReversalRequest, request.body);

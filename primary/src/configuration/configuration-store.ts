@@ -66,6 +66,8 @@ export function createConfigurationStore(deps: { db: Db; clock: Clock }) {
           components: { ...now.components, ...change.components },
           prescale: change.prescale ?? now.prescale,
           directConnect: change.directConnect ?? now.directConnect,
+          shadow: change.shadow ?? now.shadow,
+          dailyCohort: change.dailyCohort ?? now.dailyCohort,
         });
         await record(tx, next, 'change', operator);
         return next;

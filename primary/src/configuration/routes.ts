@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { CONFIGURATION_ROUTES, ConfigurationChange, ConfigurationDocument, UserId, isTargeted, type AdoptResult, type ConfigurationAudit, type StatusResponse } from '@bank/shared-contracts';
+import { CONFIGURATION_ROUTES, ConfigurationChange, ConfigurationDocument, UserId, onStandin, type AdoptResult, type ConfigurationAudit, type StatusResponse } from '@bank/shared-contracts';
 import type { Clock } from '../platform/clock';
 import { PrimaryError } from '../platform/errors';
 import { bearerToken, parseInput, tokensEqual } from '../platform/http';
@@ -94,14 +94,16 @@ export function statusRoutes(app: FastifyInstance, deps: { cache: ConfigurationC
   app.get('/status', async (request): Promise<StatusResponse> => {
     const { user } = parseInput('status query', StatusQuery, request.query);
     const document = deps.cache.current();
-    const standin = isTargeted(document.components.app, user);
+    const now = deps.clock.now();
+    // The app's own targeting or today's cohort, with the day from the same clock that stamps the answer.
+    const standin = onStandin(document, 'app', user, now);
     return {
       platform: 'primary',
       configurationVersion: document.version,
       ...(user === undefined ? {} : { user }),
       experience: standin ? 'standin' : 'full',
       talkTo: standin ? 'standin' : 'primary',
-      checkedAt: deps.clock.now().toISOString(),
+      checkedAt: now.toISOString(),
     };
   });
 }

@@ -48,6 +48,17 @@ export function createMetrics() {
       help: 'Version of the stand-in configuration this process routes with; compare with stand-in to see convergence',
       registers: [registry],
     }),
+    shadowMessages: new Counter({
+      name: 'primary_shadow_messages_total',
+      help: 'Card authorisations primary decided and copied to stand-in for shadow decisioning, by outcome (sent: stand-in gave a verdict; disagreed: of those, stand-in decided differently; dropped: the queue was full; failed: no verdict)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    shadowQueueDepth: new Gauge({
+      name: 'primary_shadow_queue_depth',
+      help: 'Shadow messages waiting to be sent to stand-in (not counting those in flight)',
+      registers: [registry],
+    }),
     configurationPeerSync: new Counter({
       name: 'primary_configuration_peer_sync_total',
       help: "Reads of stand-in's configuration by outcome (adopted, adopted_unrecorded, current, behind, conflict, unavailable, no_service, refused, invalid)",

@@ -8,8 +8,9 @@ import {
   type MessageKey,
   type StandinComponent,
 } from '@bank/shared-contracts';
+import type { Clock } from '../platform/clock';
 import type { PrimaryMetrics } from '../platform/metrics';
-import { cardAuthorisationComponent, destinationFor, userDecides, type Destination } from './routing-decision';
+import { cardAuthorisationComponent, destinationFor, nobodyOnStandin, userDecides, type Destination } from './routing-decision';
 import { authorisationUnavailable, reversalUnavailable } from '../card-processor/issuer-unavailable';
 import { routingErrors } from './routing-errors';
 import { StandinDidNotAnswer, type ForwardedMessage, type StandinAnswer, type StandinProxy } from './standin-proxy';
@@ -40,15 +41,16 @@ export function createPaymentRouter(deps: {
   standin: StandinProxy;
   /** Reverses at stand-in an authorisation it may have approved after primary answered 91. */
   timeoutReversals?: Pick<TimeoutReversals, 'reverseAtStandin'>;
+  /** Primary's clock: the daily cohort is the one of primary's day, and tests set that day. */
+  clock: Clock;
   metrics: PrimaryMetrics;
   logger: Logger;
 }) {
-  const { configuration, owners, standin, metrics, logger } = deps;
+  const { configuration, owners, standin, clock, metrics, logger } = deps;
 
   /** Looks the user up only when the answer depends on who it is. */
   async function decide(document: ConfigurationDocument, component: StandinComponent, user: () => Promise<string | undefined>): Promise<Destination> {
-    const targeting = document.components[component];
-    const destination = destinationFor(document, component, userDecides(targeting) ? await user() : undefined);
+    const destination = destinationFor(document, component, userDecides(document, component) ? await user() : undefined, clock.now());
     metrics.paymentsRouted.inc({ component, destination });
     return destination;
   }
@@ -83,8 +85,8 @@ export function createPaymentRouter(deps: {
     async cardReversal(request: CardReversalRequest, message: ForwardedMessage): Promise<Routed> {
       const component = PAYMENT_COMPONENTS.card.outbound;
       const document = configuration.current();
-      // With card spending on primary for everybody there is nothing to look up: primary handles it either way.
-      if (document.components[component].mode === 'nobody') {
+      // With card spending on primary for everybody (no targeting, no cohort) there is nothing to look up: primary handles it either way.
+      if (nobodyOnStandin(document, component)) {
         metrics.paymentsRouted.inc({ component, destination: 'primary' });
         return PRIMARY;
       }

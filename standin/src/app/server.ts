@@ -6,7 +6,7 @@ import {
   CardAuthorisationRequest,
   CardReversalRequest,
   FasterPaymentInboundCredit,
-  isTargeted,
+  onStandin,
   safeParseContract,
   UserId,
   type ConfigurationDocument,
@@ -20,6 +20,7 @@ import { AppRefusal, appRoutes } from './app-routes';
 import { configurationRoutes } from '../configuration/configuration-routes';
 import { currentConfiguration } from '../configuration/configuration-store';
 import type { Operators } from '../configuration/operators';
+import { shadowRoutes } from '../shadow/shadow-routes';
 
 // Stand-in's HTTP face. The scheme routes have primary's paths and messages, so the gateway or
 // primary can send a payment message here unchanged.
@@ -88,6 +89,7 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
     parse: read,
     ...(deps.onConfiguration ? { onCurrent: deps.onConfiguration } : {}),
   });
+  shadowRoutes(server, { database: deps.database, cards: deps.cards, internalToken: deps.internalToken, operators: deps.operators, now: deps.now, parse: read });
 
   // Stand-in's advice log, the truth that reconciliation compares primary with.
   server.get('/internal/advices', async (request) => {
@@ -107,7 +109,8 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
     const raw = (request.query as { user?: unknown }).user;
     const user = raw === undefined ? undefined : read('status query user', UserId, raw);
     const configuration = await currentConfiguration(deps.database);
-    const standin = isTargeted(configuration.components.app, user);
+    // The app's own targeting, or today's always-on cohort.
+    const standin = onStandin(configuration, 'app', user, deps.now());
     const lag = (await deps.database.query<{ lag_ms: number; alerting: boolean }>('select lag_ms, alerting from sync_lag')).rows[0];
     const backlog = (await deps.database.query<{ count: string }>('select count(*) from advices where published_at is null')).rows[0];
     return {

@@ -7,6 +7,8 @@ export interface ChangeSpec {
   readonly components?: Partial<Record<StandinComponent, Targeting>>;
   readonly prescale?: boolean;
   readonly directConnect?: boolean;
+  readonly shadow?: { readonly percent: number };
+  readonly dailyCohort?: { readonly percent: number };
 }
 
 export const COMPONENT_LABEL: Record<StandinComponent, string> = {
@@ -52,7 +54,22 @@ export function differences(base: ConfigurationDocument, spec: ChangeSpec): Diff
   if (spec.prescale !== undefined && spec.prescale !== base.prescale) found.push({ what: 'prescale', from: onOff(base.prescale), to: onOff(spec.prescale), wide: false });
   // The gateway then sends every payment to stand-in, or every payment back: always everyone.
   if (spec.directConnect !== undefined && spec.directConnect !== base.directConnect) found.push({ what: 'direct connection (gateway)', from: onOff(base.directConnect), to: onOff(spec.directConnect), wide: true });
+  if (spec.shadow !== undefined && spec.shadow.percent !== base.shadow.percent) found.push({ what: 'shadow decisioning', from: describeShare(base.shadow.percent, 'card messages'), to: describeShare(spec.shadow.percent, 'card messages'), wide: false });
+  // Moves a share of everyone's card payments, every day: confirmed like any everyone-wide change.
+  if (spec.dailyCohort !== undefined && spec.dailyCohort.percent !== base.dailyCohort.percent) found.push({ what: 'daily cohort', from: describeShare(base.dailyCohort.percent, 'users, daily'), to: describeShare(spec.dailyCohort.percent, 'users, daily'), wide: spec.dailyCohort.percent > base.dailyCohort.percent });
   return found;
+}
+
+export const describeShare = (percent: number, of: string) => (percent === 0 ? 'off' : `${percent}% of ${of}`);
+
+/** `--percent N` for shadow and cohort, or the word off. */
+export function shareFromOptions(command: string, value: string | undefined, options: { percent?: string }): number {
+  if (value === 'off' && options.percent === undefined) return 0;
+  if (value !== undefined) throw usageError(`${command} ${value}: expected ${command} --percent <0-100> or ${command} off`);
+  if (options.percent === undefined) throw usageError(`${command}: say how much with --percent <0-100>, or turn it off with ${command} off`);
+  const percent = Number(options.percent);
+  if (!/^\d{1,3}$/.test(options.percent) || percent > 100) throw usageError(`--percent ${options.percent}: expected a whole number from 0 to 100`);
+  return percent;
 }
 
 const onOff = (value: boolean) => (value ? 'on' : 'off');

@@ -3,6 +3,10 @@ import {
   CONFIGURATION_ROUTES,
   ConfigurationAudit,
   ConfigurationDocument,
+  DAILY_COHORT_ROUTE,
+  DailyCohortMembers,
+  SHADOW_ROUTES,
+  ShadowReport,
   StatusResponse,
   type ConfigurationAuditEntry,
   type ConfigurationChange,
@@ -27,6 +31,10 @@ export interface PlatformClient {
   change(change: ConfigurationChange): Promise<ConfigurationDocument>;
   adopt(document: ConfigurationDocument): Promise<AdoptResult>;
   audit(limit: number): Promise<ConfigurationAuditEntry[]>;
+  /** Stand-in only: the shadow agreement report. */
+  shadowReport(since?: string): Promise<ShadowReport>;
+  /** Stand-in only: today's cohort members it knows. */
+  cohort(): Promise<DailyCohortMembers>;
 }
 
 /** Network failures, told in words an engineer recognises. */
@@ -90,5 +98,7 @@ export function platformClient(platform: Platform, url: string, token: string, t
     change: (change) => call('POST', CONFIGURATION_ROUTES.changes, ConfigurationDocument, change),
     adopt: (document) => call('POST', CONFIGURATION_ROUTES.adopt, AdoptResult, document),
     audit: async (limit) => (await call('GET', `${CONFIGURATION_ROUTES.audit}?limit=${limit}`, ConfigurationAudit)).entries,
+    shadowReport: (since) => call('GET', `${SHADOW_ROUTES.report}${since ? `?since=${encodeURIComponent(since)}` : ''}`, ShadowReport),
+    cohort: () => call('GET', DAILY_COHORT_ROUTE, DailyCohortMembers),
   };
 }

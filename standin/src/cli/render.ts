@@ -1,6 +1,6 @@
-import { sameConfiguration, StandinComponent, type ConfigurationAuditEntry, type ConfigurationDocument } from '@bank/shared-contracts';
+import { cohortDay, sameConfiguration, StandinComponent, type ConfigurationAuditEntry, type ConfigurationDocument, type DailyCohortMembers, type ShadowReport } from '@bank/shared-contracts';
 import type { ChangeOutcome } from './apply-change';
-import { COMPONENT_LABEL, describeTargeting } from './change-plan';
+import { COMPONENT_LABEL, describeShare, describeTargeting } from './change-plan';
 import { PLATFORM_LABEL, type Reading } from './platform-client';
 
 // What the engineer reads. Plain text, aligned columns, the important word first; --json prints
@@ -32,6 +32,8 @@ export function renderStatus(report: StatusReport): string {
     ...StandinComponent.options.map((component): [string, (reading: Reading) => string] => [COMPONENT_LABEL[component], (r) => (r.reachable ? describeTargeting(r.configuration.components[component]) : '-')]),
     ['direct connection', (r) => (r.reachable ? (r.configuration.directConnect ? 'ON' : 'off') : '-')],
     ['prescale', (r) => (r.reachable ? (r.configuration.prescale ? 'on' : 'off') : '-')],
+    ['shadow decisioning', (r) => (r.reachable ? describeShare(r.configuration.shadow.percent, 'card messages') : '-')],
+    ['daily cohort', (r) => (r.reachable ? (r.configuration.dailyCohort.percent === 0 ? 'off' : `${r.configuration.dailyCohort.percent}% of users, day ${cohortDay(new Date(report.checkedAt))}`) : '-')],
     ['sync lag', (r) => (r.reachable && r.status?.sync ? `${r.status.sync.lagMs} ms${r.status.sync.alerting ? ' (PAST APPETITE)' : ''}` : '-')],
     ['advice backlog', (r) => (r.reachable && r.status?.adviceBacklog !== undefined ? String(r.status.adviceBacklog) : '-')],
   ];
@@ -66,4 +68,34 @@ export function renderAudit(entries: ConfigurationAuditEntry[]): string {
   return entries
     .map((entry) => `version ${entry.version}  ${entry.document.updatedAt.slice(0, 19)}Z  ${pad(entry.document.updatedBy, 16)}${entry.source === 'adopted' ? `(adopted from ${entry.recordedBy}) ` : ''}"${entry.document.reason}"`)
     .join('\n');
+}
+
+export function renderCohort(cohort: DailyCohortMembers): string {
+  if (cohort.percent === 0) return `daily cohort: off (${cohort.customersKnown} customers known to stand-in)`;
+  const lines = [`daily cohort ${cohort.day}: ${cohort.percent}% of users; ${cohort.members.length} of the ${cohort.customersKnown} customers stand-in knows are in it today`];
+  for (const member of cohort.members) lines.push(`  ${member}`);
+  return lines.join('\n');
+}
+
+const percentText = (rate: number | undefined) => (rate === undefined ? '-' : `${(rate * 100).toFixed(1)}%`);
+
+export function renderShadowReport(report: ShadowReport): string {
+  if (report.decisions === 0) return `shadow report${report.since ? ` since ${report.since}` : ''}: no shadow decisions yet (turn it on with standin shadow --percent N)`;
+  const lines = [
+    `shadow report${report.since ? ` since ${report.since}` : ''}: ${report.decisions} messages decided in the shadow, ${report.agreed} agreed (${percentText(report.agreementRate)})`,
+    '',
+    `${pad('message type', 26)}${pad('decisions', 12)}${pad('agreed', 10)}agreement`,
+    ...report.byMessageType.map((type) => `${pad(type.messageType, 26)}${pad(String(type.decisions), 12)}${pad(String(type.agreed), 10)}${percentText(type.agreementRate)}`),
+    '',
+  ];
+  if (report.disagreements.length === 0) lines.push('no disagreements');
+  for (const group of report.disagreements) {
+    lines.push(`${group.explained ? 'explained  ' : 'DEFECT     '}${pad(group.reason, 22)}${group.count}`);
+    for (const example of group.examples) {
+      lines.push(`    ${example.stan}/${example.rrn}/${example.terminalId}: primary ${example.primaryResponseCode}, stand-in ${example.standinResponseCode} "${example.standinReason}"${example.syncLagMs === undefined ? '' : ` (sync lag ${example.syncLagMs} ms)`}`);
+    }
+  }
+  lines.push('');
+  lines.push(report.defects === 0 ? 'OK: every disagreement is explained by sync lag or stand-in\'s deliberate limits' : `DEFECTS: ${report.defects} disagreements no lag or limit explains: investigate them`);
+  return lines.join('\n');
 }

@@ -1,10 +1,10 @@
 import { parseArgs } from 'node:util';
 import { applyChange, readBoth, type ChangeOutcome, type Clients } from './apply-change';
-import { paymentComponents, targetingFromOptions, type ChangeSpec } from './change-plan';
+import { paymentComponents, shareFromOptions, targetingFromOptions, type ChangeSpec } from './change-plan';
 import { CliError, usageError } from './cli-error';
 import { confirmWideChanges } from './confirm';
 import { platformClient } from './platform-client';
-import { renderAudit, renderChange, renderStatus, statusReport } from './render';
+import { renderAudit, renderChange, renderCohort, renderShadowReport, renderStatus, statusReport } from './render';
 import { parseInterval, stepBack } from './rollback';
 
 // `standin`: the incident engineer's tool for turning stand-in on, for whom, and back off. It
@@ -22,6 +22,10 @@ const HELP = `standin: turn the stand-in platform on, for whom, and back off
                                               move app users back to primary gradually, step percent at a time
   standin direct-connect on|off               the gateway sends all payment traffic straight to stand-in (primary down)
   standin audit [--limit 20]                  who changed what, when and why
+  standin shadow --percent N | off            copy N% of the card messages primary decides to stand-in, to decide in the shadow
+  standin shadow report [--since <ISO>]       how often stand-in's shadow decisions agree with primary's, and why not
+  standin cohort --percent N | off            keep N% of users (chosen afresh each day) on stand-in for card payments and the app
+  standin status --cohort                     also list today's cohort members stand-in knows
 
   <who> is exactly one of: --all | --users <id,id,...> | --percent <0-100> | --none
   Every change needs --reason "<why, e.g. the incident>". A change that touches every user asks
@@ -55,6 +59,8 @@ const OPTIONS = {
   step: { type: 'string' },
   interval: { type: 'string' },
   limit: { type: 'string' },
+  since: { type: 'string' },
+  cohort: { type: 'boolean' },
   primary: { type: 'string' },
   standin: { type: 'string' },
   token: { type: 'string' },
@@ -115,7 +121,13 @@ async function dispatch(command: string, rest: string[], options: Options, clien
     case 'status': {
       expectArguments(0);
       const report = statusReport(await readBoth(clients), io.now());
-      print(report, renderStatus(report));
+      if (!options.cohort) {
+        print(report, renderStatus(report));
+      } else {
+        // Stand-in's view: it is the one that is there when primary is not.
+        const cohort = await clients.standin.cohort();
+        print({ ...report, cohort }, `${renderStatus(report)}\n\n${renderCohort(cohort)}`);
+      }
       return report.platforms.primary.reachable || report.platforms.standin.reachable ? 0 : 1;
     }
     case 'route-payments': {
@@ -150,6 +162,22 @@ async function dispatch(command: string, rest: string[], options: Options, clien
     case 'rollback-apps':
       expectArguments(0);
       return rollbackApps(clients, options, io, reason(), confirm);
+    case 'shadow': {
+      expectArguments(1);
+      if (rest[0] === 'report') {
+        if (options.since !== undefined && Number.isNaN(Date.parse(options.since))) throw usageError(`--since ${options.since}: expected a time such as 2026-11-22T00:00:00Z`);
+        const report = await clients.standin.shadowReport(options.since);
+        print(report, renderShadowReport(report));
+        return 0;
+      }
+      const percent = shareFromOptions('shadow', rest[0], options);
+      return change(() => ({ shadow: { percent } }));
+    }
+    case 'cohort': {
+      expectArguments(1);
+      const percent = shareFromOptions('cohort', rest[0], options);
+      return change(() => ({ dailyCohort: { percent } }));
+    }
     case 'audit': {
       expectArguments(0);
       const limit = Number(options.limit ?? 20);
@@ -164,7 +192,7 @@ async function dispatch(command: string, rest: string[], options: Options, clien
       return 0;
     }
     default:
-      throw usageError(`no command "${command}"; one of status, route-payments, redirect-apps, prescale, disable, rollback-apps, direct-connect, audit`);
+      throw usageError(`no command "${command}"; one of status, route-payments, redirect-apps, prescale, disable, rollback-apps, direct-connect, audit, shadow, cohort`);
   }
 }
 

@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
-import { CONFIGURATION_ERROR_CODES, CONFIGURATION_ROUTES, ConfigurationChange, ConfigurationDocument } from '@bank/shared-contracts';
+import { CONFIGURATION_ERROR_CODES, CONFIGURATION_ROUTES, ConfigurationChange, ConfigurationDocument, cohortDay, DAILY_COHORT_ROUTE, inDailyCohort, type DailyCohortMembers } from '@bank/shared-contracts';
 import type { Database } from '../store/database';
 import { AppRefusal } from '../app/app-routes';
 import { adoptConfiguration, changeConfiguration, configurationAudit, currentConfiguration, StaleConfiguration } from './configuration-store';
@@ -73,6 +73,16 @@ export function configurationRoutes(server: FastifyInstance, deps: Configuration
       deps.onCurrent?.(result.current);
     }
     return result;
+  });
+
+  // Who is on stand-in today because of the always-on cohort: what `standin status --cohort` shows.
+  server.get(DAILY_COHORT_ROUTE, async (request): Promise<DailyCohortMembers> => {
+    operator(request);
+    const now = deps.now();
+    const configuration = await currentConfiguration(database);
+    const { rows } = await database.query<{ customer_id: string }>('select distinct customer_id from synced_accounts');
+    const members = configuration.dailyCohort.percent === 0 ? [] : rows.map((row) => row.customer_id).filter((customer) => inDailyCohort(configuration, customer, now)).sort();
+    return { day: cohortDay(now), percent: configuration.dailyCohort.percent, customersKnown: rows.length, members };
   });
 
   server.get(CONFIGURATION_ROUTES.audit, async (request) => {

@@ -43,6 +43,8 @@ export async function changeConfiguration(database: Database, request: { operato
       components: { ...current.components, ...change.components },
       prescale: change.prescale ?? current.prescale,
       directConnect: change.directConnect ?? current.directConnect,
+      shadow: change.shadow ?? current.shadow,
+      dailyCohort: change.dailyCohort ?? current.dailyCohort,
     });
     await record(session, next, 'change', request.operator);
     return next;

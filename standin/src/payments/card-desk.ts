@@ -1,11 +1,11 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { CardAuthorisationRequest, CardAuthorisationResponse, CardReversalRequest, CardReversalResponse } from '@bank/shared-contracts';
 import { recordAdvice } from '../advices/advice-log';
-import { findCard } from '../cards/card-directory';
+import { findCard, type KnownCard } from '../cards/card-directory';
 import type { StandinCardKeys } from '../cards/card-numbers';
 import { inTransaction, type Database, type Session } from '../store/database';
-import { standinBalance } from '../views/balance-view';
-import { judgeAuthorisation, type RiskLimits } from './authorisation-rules';
+import { standinBalance, type StandinBalance } from '../views/balance-view';
+import { judgeAuthorisation, type AuthorisationCase, type RiskLimits, type Verdict } from './authorisation-rules';
 
 // Stand-in's scheme desk for cards: authorisations and reversals, each answered once per
 // (STAN, RRN, terminal). An approval is an own transaction plus an advice, in one commit; a
@@ -63,6 +63,64 @@ async function adviseReversalToPrimary(session: Session, message: CardReversalRe
   await recordAdvice(session, { type: 'card_payment.reversal_acknowledged', accountId: to.accountId, correlationId: to.correlationId, payload: { cardId: to.cardId, reversal }, at });
 }
 
+/** Everything stand-in knows when it judges an authorisation, and the rules' verdict on it. */
+export interface AuthorisationAssessment {
+  readonly card?: KnownCard;
+  /** First two digits of the processing code. */
+  readonly transactionType: string;
+  /** Undefined when stand-in knows no card, or no balance for its account. */
+  readonly balance?: StandinBalance;
+  /** Exactly what the rules were given, so a caller may ask them "what if" about the same facts. */
+  readonly judged: AuthorisationCase;
+  readonly verdict: Verdict;
+}
+
+/**
+ * The read-only half of an authorisation: the card by PAN, the balance as stand-in sees it, the
+ * day's approvals so far, the freeze state, and the rules' verdict. The real path and the shadow
+ * path both decide through this, so a shadow verdict is the verdict stand-in would have given.
+ * `lockAccount` serialises decisions on one account; only a caller about to write needs it.
+ */
+export async function assessAuthorisation(
+  session: Session,
+  deps: Pick<CardDeskDependencies, 'keys' | 'limits'>,
+  message: CardAuthorisationRequest,
+  at: Date,
+  options: { readonly lockAccount: boolean },
+): Promise<AuthorisationAssessment> {
+  const card = await findCard(session, deps.keys, { pan: message.pan });
+  const transactionType = message.processingCode.slice(0, 2);
+  let balance: StandinBalance | undefined;
+  let approvedTodayMinor = 0;
+  let cashTodayMinor = 0;
+  if (card) {
+    // One decision per account at a time: stand-in has no balance row to lock, so it locks the account id.
+    if (options.lockAccount) await session.query('select pg_advisory_xact_lock(hashtextextended($1, 7))', [card.accountId]);
+    balance = await standinBalance(session, card.accountId);
+    const today = await session.query<{ all_minor: string; cash_minor: string }>(
+      `select coalesce(sum(remaining_minor), 0) as all_minor,
+              coalesce(sum(remaining_minor) filter (where card_id = $2 and processing_code like '01%'), 0) as cash_minor
+       from card_messages where account_id = $1 and kind = 'authorisation' and approved and received_at >= $3`,
+      [card.accountId, card.cardId, midnightUtc(at)],
+    );
+    approvedTodayMinor = Number(today.rows[0]!.all_minor);
+    cashTodayMinor = Number(today.rows[0]!.cash_minor);
+  }
+  const judged: AuthorisationCase = {
+    ...(card ? { card } : {}),
+    presentedExpiry: message.expiry,
+    transactionType,
+    currency: message.currency,
+    amountMinor: message.amountMinor,
+    spendableMinor: balance?.spendableMinor ?? 0,
+    approvedTodayMinor,
+    cashTodayMinor,
+    today: at,
+    limits: deps.limits,
+  };
+  return { ...(card ? { card } : {}), transactionType, ...(balance ? { balance } : {}), judged, verdict: judgeAuthorisation(judged) };
+}
+
 export function createCardDesk(deps: CardDeskDependencies) {
   const { database, keys, limits, now } = deps;
 
@@ -70,36 +128,7 @@ export function createCardDesk(deps: CardDeskDependencies) {
     return answerOnce(database, message, () =>
       inTransaction(database, async (session) => {
         const at = now();
-        const card = await findCard(session, keys, { pan: message.pan });
-        const transactionType = message.processingCode.slice(0, 2);
-        let spendableMinor = 0;
-        let approvedTodayMinor = 0;
-        let cashTodayMinor = 0;
-        if (card) {
-          // One decision per account at a time: stand-in has no balance row to lock, so it locks the account id.
-          await session.query('select pg_advisory_xact_lock(hashtextextended($1, 7))', [card.accountId]);
-          spendableMinor = (await standinBalance(session, card.accountId))?.spendableMinor ?? 0;
-          const today = await session.query<{ all_minor: string; cash_minor: string }>(
-            `select coalesce(sum(remaining_minor), 0) as all_minor,
-                    coalesce(sum(remaining_minor) filter (where card_id = $2 and processing_code like '01%'), 0) as cash_minor
-             from card_messages where account_id = $1 and kind = 'authorisation' and approved and received_at >= $3`,
-            [card.accountId, card.cardId, midnightUtc(at)],
-          );
-          approvedTodayMinor = Number(today.rows[0]!.all_minor);
-          cashTodayMinor = Number(today.rows[0]!.cash_minor);
-        }
-        const verdict = judgeAuthorisation({
-          ...(card ? { card } : {}),
-          presentedExpiry: message.expiry,
-          transactionType,
-          currency: message.currency,
-          amountMinor: message.amountMinor,
-          spendableMinor,
-          approvedTodayMinor,
-          cashTodayMinor,
-          today: at,
-          limits,
-        });
+        const { card, transactionType, verdict } = await assessAuthorisation(session, { keys, limits }, message, at, { lockAccount: true });
         const approved = verdict.code === '00';
         const correlationId = approved ? randomUUID() : null;
         const response: CardAuthorisationResponse = {
@@ -202,7 +231,25 @@ export function createCardDesk(deps: CardDeskDependencies) {
     );
   }
 
-  return { authorise, reverse };
+  /**
+   * Decides `message` exactly as `authorise` would, but with no effect at all: no card message,
+   * own transaction, advice or lock, so a later real message with the same key is decided afresh.
+   * It runs in a read-only snapshot (PostgreSQL refuses any write in it), and `alongside` reads
+   * further facts from that same snapshot so they match what the verdict saw.
+   */
+  async function assessWithoutEffect<T>(
+    message: CardAuthorisationRequest,
+    alongside: (session: Session, assessment: AuthorisationAssessment) => Promise<T>,
+  ): Promise<{ at: Date; assessment: AuthorisationAssessment; alongside: T }> {
+    return inTransaction(database, async (session) => {
+      await session.query('set transaction isolation level repeatable read, read only');
+      const at = now();
+      const assessment = await assessAuthorisation(session, { keys, limits }, message, at, { lockAccount: false });
+      return { at, assessment, alongside: await alongside(session, assessment) };
+    });
+  }
+
+  return { authorise, reverse, assessWithoutEffect };
 }
 
 export type CardDesk = ReturnType<typeof createCardDesk>;

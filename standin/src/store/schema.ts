@@ -4,6 +4,8 @@
 //  - own state (stand-in's decisions and effects): authorisations, transactions, card freezes,
 //    advices. Stand-in never writes a synced_* row and the syncer never writes own state.
 
+import { DisagreementReason } from '@bank/shared-contracts';
+
 export interface SchemaStep {
   readonly name: string;
   readonly ddl: string;
@@ -277,6 +279,37 @@ export const STANDIN_SCHEMA: readonly SchemaStep[] = [
         check (status <> 'submitting' or (debtor is not null and last_attempt_at is not null))
       );
       create index outbound_payments_unanswered on outbound_payments (last_attempt_at) where status = 'submitting';
+    `,
+  },
+  {
+    name: '0007 shadow decisions',
+    ddl: `
+      -- Card messages primary decided and copied here to be decided again without effect: both
+      -- answers side by side, one row per message key however often primary sends it. No PAN:
+      -- the account and the message key identify the payment.
+      create table shadow_decisions (
+        stan char(6) not null,
+        rrn char(12) not null,
+        terminal_id text not null,
+        message_type text not null check (message_type in ('purchase', 'purchase_single_message', 'cash', 'refund')),
+        amount_minor bigint not null check (amount_minor > 0),
+        account_id uuid,
+        primary_response_code char(2) not null,
+        primary_reason text,
+        standin_response_code char(2) not null,
+        standin_reason text not null,
+        agrees boolean not null,
+        disagreement text check (disagreement in (${DisagreementReason.options.map((reason) => `'${reason}'`).join(', ')})),
+        -- the syncer's lag when stand-in decided, and how far each side had the account
+        sync_lag_ms integer,
+        primary_account_sequence integer,
+        standin_account_sequence integer,
+        primary_answered_at timestamptz not null,
+        decided_at timestamptz not null,
+        primary key (stan, rrn, terminal_id),
+        check (agrees = (disagreement is null))
+      );
+      create index shadow_decisions_by_time on shadow_decisions (decided_at);
     `,
   },
 ];

@@ -1,0 +1,169 @@
+import { assertAllStarted, createInfra } from '@bank/infra';
+import { CONFIGURATION_ROUTES, ConfigurationDocument, SHADOW_ROUTES, ShadowReport } from '@bank/shared-contracts';
+import { newRunTag } from './authorisation-messages';
+import { pollUntil, startBenchStack } from './bench-stack';
+import { figure, type HeadlineFigure } from './headline';
+import { forkLoadWorker } from './load-worker-client';
+import type { PhaseResult } from './load-protocol';
+import { machineInfo, sharedMachineNote, type MachineInfo } from './machine-info';
+import { PRIMARY_AUTH_PARAMETERS } from './primary-auth';
+import { writeBenchResult } from './results-file';
+import { setUpSyncedAccounts } from './synced-accounts';
+import { OPERATOR } from '../stack/services';
+
+// Shadow decisioning's cost to primary, in one run: card authorisations through primary at the
+// same open-loop rate with shadow off, then with every message copied to stand-in (100%); primary's
+// p99 must stay within 10% of shadow off. Then stand-in's agreement report on what it decided.
+
+export const SHADOW_PARAMETERS = {
+  accounts: 200,
+  fundingMinor: PRIMARY_AUTH_PARAMETERS.fundingMinor,
+  requestTimeoutMs: PRIMARY_AUTH_PARAMETERS.requestTimeoutMs,
+  /** Below primary's saturation on this machine (about 400–600/s), so p99 measures latency, not queueing. */
+  ratePerSecond: 150,
+  warmUpMs: 5_000,
+  phaseMs: 20_000,
+  cardSyncTimeoutMs: 60_000,
+  catchUpTimeoutMs: 40_000,
+  reportTimeoutMs: 120_000,
+} as const;
+
+export const SHADOW_TARGETS = { maxP99IncreaseFraction: 0.1 } as const;
+
+export interface ShadowBenchResult {
+  readonly benchmark: 'shadow';
+  readonly timestamp: string;
+  readonly machine: MachineInfo;
+  readonly note: string;
+  readonly parameters: typeof SHADOW_PARAMETERS;
+  readonly figures: {
+    readonly shadowOff: { readonly throughputPerSecond: number; readonly p50Ms: number; readonly p99Ms: number; readonly errors: number };
+    readonly shadowAll: { readonly throughputPerSecond: number; readonly p50Ms: number; readonly p99Ms: number; readonly errors: number };
+    readonly p99Increase: number;
+    readonly shadowDecisions: number;
+    readonly agreementRate: number | null;
+    readonly defects: number;
+    readonly shadowMessagesSent: number | null;
+    readonly shadowMessagesDropped: number | null;
+  };
+  readonly target: { readonly p99WithinFractionOfShadowOff: { readonly required: number; readonly actual: number; readonly met: boolean } };
+  readonly report: ShadowReport;
+}
+
+const round = (value: number, places: number) => Math.round(value * 10 ** places) / 10 ** places;
+const log = (line: string) => console.log(`[shadow] ${line}`);
+
+async function operatorCall<T>(method: 'GET' | 'POST', url: string, parse: (body: unknown) => T, body?: unknown): Promise<T> {
+  const response = await fetch(url, {
+    method,
+    headers: { authorization: `Bearer ${OPERATOR.token}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    signal: AbortSignal.timeout(10_000),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${url} answered ${response.status}: ${text.slice(0, 300)}`);
+  return parse(JSON.parse(text));
+}
+
+/** Sets the shadow percentage on stand-in (as the CLI does) and waits until primary routes by it. */
+async function setShadow(urls: { primary: string; standin: string }, percent: number): Promise<void> {
+  const current = await operatorCall('GET', `${urls.standin}${CONFIGURATION_ROUTES.current}`, (body) => ConfigurationDocument.parse(body));
+  const changed = await operatorCall('POST', `${urls.standin}${CONFIGURATION_ROUTES.changes}`, (body) => ConfigurationDocument.parse(body), { basedOnVersion: current.version, reason: `bench: shadow ${percent}%`, shadow: { percent } });
+  const adopted = await pollUntil(async () => (await operatorCall('GET', `${urls.primary}${CONFIGURATION_ROUTES.current}`, (body) => ConfigurationDocument.parse(body))).version >= changed.version, 30_000);
+  if (!adopted.done) throw new Error(`primary did not take the shadow setting (version ${changed.version}) within 30 s`);
+}
+
+async function counter(url: string, series: string): Promise<number | null> {
+  const text = await (await fetch(`${url}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  const line = text.split('\n').find((candidate) => candidate.startsWith(`${series} `));
+  return line ? Number(line.slice(series.length + 1)) : null;
+}
+
+const phaseFigures = (phase: PhaseResult) => ({ throughputPerSecond: phase.throughputPerSecond, p50Ms: phase.latencyMs.p50Ms, p99Ms: phase.latencyMs.p99Ms, errors: phase.errors });
+
+export async function runShadowBenchmark(): Promise<ShadowBenchResult> {
+  const parameters = SHADOW_PARAMETERS;
+  const machine = machineInfo();
+  const infra = createInfra();
+  log('bringing the infrastructure up (already running components are left as they are)');
+  assertAllStarted(await infra.up());
+  const stack = await startBenchStack(infra.config, 'shadow', log, { ownDatabases: true });
+  const urls = { primary: stack.primary.url, standin: stack.standin.url };
+  const worker = forkLoadWorker();
+  let result: ShadowBenchResult;
+  try {
+    const synced = await setUpSyncedAccounts(stack, parameters, log);
+    await synced.probe.close();
+    await worker.configure({ baseUrl: urls.primary, cards: synced.accounts.map((account) => account.card), maxSockets: 64, requestTimeoutMs: parameters.requestTimeoutMs, runTag: newRunTag() });
+    const phase = (name: string, durationMs: number) => worker.run({ kind: 'open-loop', name, durationMs, ratePerSecond: parameters.ratePerSecond });
+
+    await setShadow(urls, 0);
+    log(`shadow off: ${parameters.warmUpMs / 1000} s warm-up, then ${parameters.phaseMs / 1000} s at ${parameters.ratePerSecond}/s`);
+    await phase('shadow off warm-up', parameters.warmUpMs);
+    const off = await phase('shadow off', parameters.phaseMs);
+    log(`shadow off: p99 ${off.latencyMs.p99Ms} ms, ${off.throughputPerSecond}/s, ${off.errors} errors`);
+
+    await setShadow(urls, 100);
+    const since = new Date().toISOString();
+    log('shadow 100%: the same again');
+    await phase('shadow 100% warm-up', parameters.warmUpMs);
+    const all = await phase('shadow 100%', parameters.phaseMs);
+    log(`shadow 100%: p99 ${all.latencyMs.p99Ms} ms, ${all.throughputPerSecond}/s, ${all.errors} errors`);
+    const sent = await counter(urls.primary, 'primary_shadow_messages_total{outcome="sent"}');
+    const dropped = await counter(urls.primary, 'primary_shadow_messages_total{outcome="dropped"}');
+
+    const readReport = () => operatorCall('GET', `${urls.standin}${SHADOW_ROUTES.report}?since=${encodeURIComponent(since)}`, (body) => ShadowReport.parse(body));
+    let report = await readReport();
+    // Stand-in decides the copies as they come; wait until it has decided what primary sent.
+    await pollUntil(async () => (report = await readReport()).decisions >= (sent ?? 0), parameters.reportTimeoutMs, 1_000);
+    await setShadow(urls, 0);
+
+    const increase = round(all.latencyMs.p99Ms / off.latencyMs.p99Ms - 1, 3);
+    result = {
+      benchmark: 'shadow',
+      timestamp: new Date().toISOString(),
+      machine,
+      note: sharedMachineNote(machine),
+      parameters,
+      figures: {
+        shadowOff: phaseFigures(off),
+        shadowAll: phaseFigures(all),
+        p99Increase: increase,
+        shadowDecisions: report.decisions,
+        agreementRate: report.agreementRate ?? null,
+        defects: report.defects,
+        shadowMessagesSent: sent,
+        shadowMessagesDropped: dropped,
+      },
+      target: { p99WithinFractionOfShadowOff: { required: SHADOW_TARGETS.maxP99IncreaseFraction, actual: increase, met: all.errors === 0 && increase <= SHADOW_TARGETS.maxP99IncreaseFraction } },
+      report,
+    };
+  } finally {
+    await worker.stop();
+    await stack.stop();
+  }
+  const file = writeBenchResult('shadow', result);
+  console.log(
+    [
+      '',
+      'shadow decisioning: primary card authorisations at the same open-loop rate',
+      `  shadow off    p50 ${result.figures.shadowOff.p50Ms} ms  p99 ${result.figures.shadowOff.p99Ms} ms  ${result.figures.shadowOff.throughputPerSecond}/s  errors ${result.figures.shadowOff.errors}`,
+      `  shadow 100%   p50 ${result.figures.shadowAll.p50Ms} ms  p99 ${result.figures.shadowAll.p99Ms} ms  ${result.figures.shadowAll.throughputPerSecond}/s  errors ${result.figures.shadowAll.errors}`,
+      `  p99 change ${(result.figures.p99Increase * 100).toFixed(1)}% (target at most +${SHADOW_TARGETS.maxP99IncreaseFraction * 100}%: ${result.target.p99WithinFractionOfShadowOff.met ? 'met' : 'NOT met'})`,
+      `  copies sent ${result.figures.shadowMessagesSent ?? '-'}, dropped ${result.figures.shadowMessagesDropped ?? '-'}; decided by stand-in ${result.figures.shadowDecisions}, agreement ${result.figures.agreementRate === null ? '-' : `${(result.figures.agreementRate * 100).toFixed(1)}%`}, defects ${result.figures.defects}`,
+      ...result.report.byMessageType.map((type) => `    ${type.messageType}: ${type.agreed}/${type.decisions} agree`),
+      ...result.report.disagreements.map((group) => `    ${group.explained ? 'explained' : 'DEFECT'} ${group.reason}: ${group.count}`),
+      `  written to ${file}`,
+    ].join('\n'),
+  );
+  return result;
+}
+
+export function shadowHeadline(result: ShadowBenchResult): readonly HeadlineFigure[] {
+  return [
+    figure('primary p99, shadow off', result.figures.shadowOff.p99Ms, 'ms'),
+    figure('primary p99, shadow 100%', result.figures.shadowAll.p99Ms, 'ms', { description: 'within 10% of shadow off', met: result.target.p99WithinFractionOfShadowOff.met }),
+    figure('shadow agreement rate', result.figures.agreementRate === null ? null : round(result.figures.agreementRate * 100, 1), '%'),
+    figure('shadow defects', result.figures.defects, 'disagreements'),
+  ];
+}

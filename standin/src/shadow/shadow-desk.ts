@@ -1,0 +1,190 @@
+import {
+  DisagreementReason,
+  ShadowMessageType,
+  type MessageKey,
+  type ResponseCode,
+  type ShadowCardAuthorisation,
+  type ShadowReport,
+  type ShadowVerdict,
+} from '@bank/shared-contracts';
+import type { CardDesk } from '../payments/card-desk';
+import { judgeAuthorisation } from '../payments/authorisation-rules';
+import type { Database } from '../store/database';
+import { classifyDisagreement, shadowMessageType } from './disagreement';
+
+// Shadow decisioning, stand-in's side: a card message primary has already answered is decided
+// again here through the card desk's own assessment, without any effect, and both answers are
+// recorded side by side for the agreement report. Nothing here is customer-visible.
+
+export interface ShadowDeskDependencies {
+  readonly database: Database;
+  readonly cards: Pick<CardDesk, 'assessWithoutEffect'>;
+}
+
+/** Large enough that no payment or day reaches it: the limits, lifted, for "what if". */
+const NO_LIMIT = Number.MAX_SAFE_INTEGER;
+
+interface RecordedVerdict {
+  standin_response_code: ResponseCode;
+  standin_reason: string;
+  agrees: boolean;
+  disagreement: DisagreementReason | null;
+}
+
+const verdictOf = (row: RecordedVerdict): ShadowVerdict => ({
+  responseCode: row.standin_response_code,
+  reason: row.standin_reason,
+  agrees: row.agrees,
+  ...(row.disagreement ? { disagreement: row.disagreement } : {}),
+});
+
+async function recordedVerdict(database: Database, key: MessageKey): Promise<ShadowVerdict | undefined> {
+  const { rows } = await database.query<RecordedVerdict>(
+    'select standin_response_code, standin_reason, agrees, disagreement from shadow_decisions where stan = $1 and rrn = $2 and terminal_id = $3',
+    [key.stan, key.rrn, key.terminalId],
+  );
+  return rows[0] ? verdictOf(rows[0]) : undefined;
+}
+
+/**
+ * Stand-in's verdict on a message primary decided, recorded once per message key: a repeat gets
+ * the verdict first recorded, so primary retrying a copy never skews the report.
+ */
+export async function decideInShadow(deps: ShadowDeskDependencies, shadow: ShadowCardAuthorisation): Promise<ShadowVerdict> {
+  const { database, cards } = deps;
+  const message = shadow.request;
+  const earlier = await recordedVerdict(database, message);
+  if (earlier) return earlier;
+  const messageType = shadowMessageType(message);
+
+  const { at, assessment, alongside } = await cards.assessWithoutEffect(message, async (session, seen) => {
+    const accountId = shadow.accountId ?? seen.card?.accountId;
+    const synced = accountId
+      ? (await session.query<{ sequence: number | null }>('select max(sequence) as sequence from synced_events where account_id = $1', [accountId])).rows[0]?.sequence
+      : undefined;
+    const lag = (await session.query<{ lag_ms: number }>('select lag_ms from sync_lag')).rows[0];
+    return { accountId, standinAccountSequence: synced ?? undefined, syncLagMs: lag ? Math.max(0, lag.lag_ms) : undefined };
+  });
+
+  const { verdict, judged, balance } = assessment;
+  const standinApproved = verdict.code === '00';
+  const primaryApproved = shadow.primaryAnswer.responseCode === '00';
+  const disagreement = classifyDisagreement({
+    primaryApproved,
+    standinApproved,
+    standinHandlesKind: shadowMessageType(message) !== 'refund',
+    primaryKnewAccount: shadow.accountId !== undefined,
+    standinKnewCard: assessment.card !== undefined,
+    ...(shadow.accountSequence === undefined ? {} : { primaryAccountSequence: shadow.accountSequence }),
+    ...(alongside.standinAccountSequence === undefined ? {} : { standinAccountSequence: alongside.standinAccountSequence }),
+    // The same rules asked about the same facts, one assumption changed each time.
+    standinApprovesWithoutRiskLimits: judgeAuthorisation({ ...judged, limits: { perPaymentMinor: NO_LIMIT, perAccountPerDayMinor: NO_LIMIT } }).code === '00',
+    standinApprovesWithoutOwnEffects: judgeAuthorisation({ ...judged, spendableMinor: judged.spendableMinor - (balance?.unreflectedMinor ?? 0) }).code === '00',
+  });
+
+  const inserted = await database.query<RecordedVerdict>(
+    `insert into shadow_decisions (stan, rrn, terminal_id, message_type, amount_minor, account_id, primary_response_code, primary_reason,
+                                   standin_response_code, standin_reason, agrees, disagreement, sync_lag_ms, primary_account_sequence,
+                                   standin_account_sequence, primary_answered_at, decided_at)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+     on conflict (stan, rrn, terminal_id) do nothing
+     returning standin_response_code, standin_reason, agrees, disagreement`,
+    [
+      message.stan,
+      message.rrn,
+      message.terminalId,
+      messageType,
+      message.amountMinor,
+      alongside.accountId ?? null,
+      shadow.primaryAnswer.responseCode,
+      shadow.primaryAnswer.reason ?? null,
+      verdict.code,
+      verdict.why,
+      disagreement === undefined,
+      disagreement ?? null,
+      alongside.syncLagMs ?? null,
+      shadow.accountSequence ?? null,
+      alongside.standinAccountSequence ?? null,
+      shadow.primaryAnsweredAt,
+      at,
+    ],
+  );
+  if (inserted.rows[0]) return verdictOf(inserted.rows[0]);
+  // A copy of this message raced us and was recorded first: its verdict is the one that counts.
+  const winner = await recordedVerdict(database, message);
+  if (!winner) throw new Error(`shadow decision ${message.stan}/${message.rrn}/${message.terminalId} was neither recorded nor found; resend it`);
+  return winner;
+}
+
+const rate = (agreed: number, decisions: number) => agreed / decisions;
+
+/** The agreement report over every shadow decision recorded at or after `since` (all of them without it). */
+export async function buildShadowReport(database: Database, options: { since?: Date; now: Date }): Promise<ShadowReport> {
+  const since = options.since ?? null;
+  const byType = await database.query<{ message_type: ShadowMessageType; decisions: number; agreed: number }>(
+    `select message_type, count(*)::int as decisions, (count(*) filter (where agrees))::int as agreed
+     from shadow_decisions where ($1::timestamptz is null or decided_at >= $1) group by message_type`,
+    [since],
+  );
+  const examples = await database.query<{
+    disagreement: DisagreementReason;
+    count: number;
+    stan: string;
+    rrn: string;
+    terminal_id: string;
+    primary_response_code: ResponseCode;
+    standin_response_code: ResponseCode;
+    standin_reason: string;
+    sync_lag_ms: number | null;
+  }>(
+    `select * from (
+       select disagreement, (count(*) over (partition by disagreement))::int as count,
+              row_number() over (partition by disagreement order by decided_at desc, stan, rrn, terminal_id) as nth,
+              stan, rrn, terminal_id, primary_response_code, standin_response_code, standin_reason, sync_lag_ms
+       from shadow_decisions where not agrees and ($1::timestamptz is null or decided_at >= $1)
+     ) ranked where nth <= 5 order by disagreement, nth`,
+    [since],
+  );
+
+  const counted = new Map(byType.rows.map((row) => [row.message_type, row]));
+  const byMessageType = ShadowMessageType.options.flatMap((messageType) => {
+    const row = counted.get(messageType);
+    return row ? [{ messageType, decisions: row.decisions, agreed: row.agreed, agreementRate: rate(row.agreed, row.decisions) }] : [];
+  });
+  const decisions = byMessageType.reduce((sum, row) => sum + row.decisions, 0);
+  const agreed = byMessageType.reduce((sum, row) => sum + row.agreed, 0);
+
+  const disagreements = DisagreementReason.options.flatMap((reason) => {
+    const rows = examples.rows.filter((row) => row.disagreement === reason);
+    if (rows.length === 0) return [];
+    return [
+      {
+        reason,
+        explained: reason !== 'unexplained',
+        count: rows[0]!.count,
+        examples: rows.map((row) => ({
+          stan: row.stan,
+          rrn: row.rrn,
+          terminalId: row.terminal_id,
+          primaryResponseCode: row.primary_response_code,
+          standinResponseCode: row.standin_response_code,
+          standinReason: row.standin_reason,
+          ...(row.sync_lag_ms === null ? {} : { syncLagMs: row.sync_lag_ms }),
+        })),
+      },
+    ];
+  });
+  // The largest group first: that is where an operator looks.
+  disagreements.sort((a, b) => b.count - a.count);
+
+  return {
+    ...(options.since ? { since: options.since.toISOString() } : {}),
+    generatedAt: options.now.toISOString(),
+    decisions,
+    agreed,
+    ...(decisions > 0 ? { agreementRate: rate(agreed, decisions) } : {}),
+    byMessageType,
+    disagreements,
+    defects: disagreements.find((group) => group.reason === 'unexplained')?.count ?? 0,
+  };
+}

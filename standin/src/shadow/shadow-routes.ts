@@ -1,0 +1,77 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
+import { SHADOW_ROUTES, ShadowCardAuthorisation, Timestamp, type ShadowReport, type ShadowVerdict } from '@bank/shared-contracts';
+import { AppRefusal } from '../app/app-routes';
+import type { Operators } from '../configuration/operators';
+import type { CardDesk } from '../payments/card-desk';
+import type { Database } from '../store/database';
+import { shadowMessageType } from './disagreement';
+import { buildShadowReport, decideInShadow } from './shadow-desk';
+
+// The shadow API: primary posts copies of the card messages it decided (internal token), and
+// operators read how often the two platforms agree (operator token).
+
+export interface ShadowRouteDependencies {
+  readonly database: Database;
+  readonly cards: Pick<CardDesk, 'assessWithoutEffect'>;
+  readonly internalToken: string;
+  readonly operators: Operators;
+  readonly now: () => Date;
+  readonly parse: <T>(what: string, schema: z.ZodType<T>, input: unknown) => T;
+}
+
+export const SHADOW_ERROR_CODES = {
+  internalTokenRequired: 'STANDIN_UNAUTHENTICATED',
+  operatorTokenRequired: 'STANDIN_SHADOW_OPERATOR_TOKEN_REQUIRED',
+} as const;
+
+const isShadowed = (processingCode: string) => {
+  try {
+    shadowMessageType({ mti: '0100', processingCode });
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** The contract, plus what only this route can say: a message type the report counts, and an answer to this very message. */
+const ShadowedMessage = ShadowCardAuthorisation.refine((shadow) => isShadowed(shadow.request.processingCode), {
+  path: ['request', 'processingCode'],
+  error: 'only purchases (00), cash (01) and refunds (20) are shadowed',
+}).refine(
+  ({ request, primaryAnswer }) => request.stan === primaryAnswer.stan && request.rrn === primaryAnswer.rrn && request.terminalId === primaryAnswer.terminalId,
+  { path: ['primaryAnswer'], error: "primary's answer must carry the request's stan, rrn and terminalId" },
+);
+
+const bearer = (request: FastifyRequest) => {
+  const header = request.headers.authorization;
+  return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+};
+
+// Hashing first gives equal lengths, so the comparison's time says nothing about the token.
+const sameSecret = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+
+export function shadowRoutes(server: FastifyInstance, deps: ShadowRouteDependencies): void {
+  const { database, parse } = deps;
+
+  server.post(SHADOW_ROUTES.cardAuthorisations, async (request): Promise<ShadowVerdict> => {
+    const token = bearer(request);
+    if (!token || !sameSecret(token, deps.internalToken)) throw new AppRefusal(401, SHADOW_ERROR_CODES.internalTokenRequired, 'shadow decisioning needs stand-in\'s internal token (Authorization: Bearer <token>)');
+    const shadow = parse('shadow card authorisation', ShadowedMessage, request.body);
+    const verdict = await decideInShadow({ database, cards: deps.cards }, shadow);
+    if (verdict.disagreement === 'unexplained') {
+      // The message key, never the PAN: enough to find the row in shadow_decisions.
+      const { stan, rrn, terminalId } = shadow.request;
+      request.log.warn({ stan, rrn, terminalId, primaryResponseCode: shadow.primaryAnswer.responseCode, standinResponseCode: verdict.responseCode, standinReason: verdict.reason }, 'shadow: stand-in and primary disagree with no explanation');
+    }
+    return verdict;
+  });
+
+  server.get(SHADOW_ROUTES.report, async (request): Promise<ShadowReport> => {
+    if (!deps.operators.identify(bearer(request))) throw new AppRefusal(401, SHADOW_ERROR_CODES.operatorTokenRequired, 'the shadow report needs an operator token (Authorization: Bearer <token>)');
+    const raw = (request.query as { since?: unknown }).since;
+    const since = raw === undefined ? undefined : new Date(parse('shadow report since', Timestamp, raw));
+    return buildShadowReport(database, { ...(since ? { since } : {}), now: deps.now() });
+  });
+}
