@@ -71,7 +71,7 @@ test('when shadow decisioning is on at 100%, then primary still decides and answ
   expect((await standin('shadow', 'off', '--reason', 'ISSUE-8 shadow test over')).code).toBe(0);
 }, 120_000);
 
-test("when a 5% daily cohort is on, then exactly today's hashed customers are on stand-in for card payments and the app, and standin status lists them", async () => {
+test("when a 5% daily cohort is on, then exactly today's hashed customers are on stand-in for card spending and the app, and standin status lists them", async () => {
   const cohort = await standin('cohort', '--percent', '5', '--reason', 'ISSUE-8 always-on cohort', '--yes');
   expect(cohort.code).toBe(0);
   const today = cohortDay(new Date());

@@ -274,5 +274,10 @@ describe("a clearing that arrives before stand-in's advice of its authorisation"
     waiting.clock.set(new Date(waiting.clock.now().getTime() + 10 * 60_000));
     expect((await waiting.call('POST', '/scheme/card/clearings', { body: clearing })).body).toEqual({ clearingId: clearing.clearingId, status: 'settled' });
     expect(await waiting.balance(account.id)).toMatchObject({ settledMinor: 8_800, heldMinor: 0 });
+    // Stand-in's approval advised even later (its advices were stuck longer than the wait): the
+    // money is already taken by the clearing, and is not held a second time.
+    const late = adviceFactory(account.id)('card_payment.approved', approval(card.id, 1_200, key));
+    expect((await waiting.call('POST', '/internal/advices', { token: INTERNAL_TOKEN, body: late })).body.outcome).toBe('applied');
+    expect(await waiting.balance(account.id)).toMatchObject({ settledMinor: 8_800, heldMinor: 0 });
   });
 });

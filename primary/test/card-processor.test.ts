@@ -118,6 +118,16 @@ describe('reversal and clearing', () => {
     expect(feed.body.transactions[0]).toMatchObject({ kind: 'card_payment', status: 'reversed' });
   });
 
+  test('when the network reverses an authorisation primary is still deciding (it timed out on us), then the reversal is acknowledged and applied the moment the approval is recorded', async () => {
+    const { account, card } = await customerWithCard(10_000);
+    const auth = authorisation(card, 2_500);
+    // The reversal overtakes its authorisation: nothing to reverse yet.
+    expect((await primary.call('POST', '/scheme/card/reversals', { body: reversal(auth, 2_500) })).body).toMatchObject({ mti: '0410', responseCode: '00', decidedBy: 'primary' });
+    expect((await primary.call('POST', '/scheme/card/authorisations', { body: auth })).body).toMatchObject({ responseCode: '00' });
+    // Approved, and at once reversed in full: nothing stays held for a payment the network withdrew.
+    expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 0 });
+  });
+
   test('when a clearing arrives for more than was authorised, then the hold is settled at the cleared amount', async () => {
     const { account, card } = await customerWithCard(10_000);
     const auth = authorisation(card, 2_000);

@@ -389,7 +389,7 @@ describe("peer sync: primary takes stand-in's newer configuration", () => {
     const peer = await startPeer({ status: 200, body: theirs });
     const { store, cache } = primary.services.configuration;
     let databaseDown = true;
-    const failingStore = { ...store, adopt: (document: ConfigurationDocument, recordedBy: string) => (databaseDown ? Promise.reject(new Error('connect ECONNREFUSED')) : store.adopt(document, recordedBy)) };
+    const failingStore = { ...store, adopt: (document: ConfigurationDocument, recordedBy: string) => (databaseDown ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:15432'), { code: 'ECONNREFUSED' })) : store.adopt(document, recordedBy)) };
     try {
       const sync = createConfigurationPeerSync({ standinUrl: peer.url, standinToken: 'standin-internal', timeoutMs: 500, store: failingStore, cache, logger: pino({ level: 'silent' }), metrics: primary.metrics });
       expect(await sync.syncOnce()).toBe('adopted_unrecorded');

@@ -39,7 +39,8 @@ function documentWith(components: Partial<ConfigurationDocument['components']>, 
 
 /** Midday in London: the cohort's day is 2026-11-21 (GMT, so also the UTC date). */
 const NOW = new Date('2026-11-21T12:00:00Z');
-const CARD_COMPONENTS = ['cardPaymentsInbound', 'cardPaymentsOutbound'] as const;
+/** What the cohort moves: card spending and the app; not refunds (stand-in declines them) nor Faster Payments. */
+const inCohortScope = (which: string) => which === 'cardPaymentsOutbound' || which === 'app';
 const instant = fc.date({ min: new Date('2020-01-01T00:00:00Z'), max: new Date('2035-12-31T23:59:59Z'), noInvalidDate: true });
 
 describe('routing decision', () => {
@@ -101,11 +102,11 @@ describe('routing decision', () => {
     expect(destinationFor(documentWith({ cardPaymentsOutbound: { mode: 'everyone' } }), 'cardPaymentsOutbound', undefined, NOW)).toBe('standin');
   });
 
-  test("property: with a daily cohort and no targeting, card payments (both ways) and the app go to stand-in exactly for the users whose bucket of the day is below it; Faster Payments never", () => {
+  test("property: with a daily cohort and no targeting, card spending and the app go to stand-in exactly for the users whose bucket of the day is below it; refunds and Faster Payments never", () => {
     fc.assert(
       fc.property(userId, component, fc.integer({ min: 0, max: 100 }), instant, (user, which, percent, now) => {
         const inCohort = dailyCohortBucket(user, cohortDay(now)) < percent;
-        const expected = which.startsWith('fasterPayments') ? 'primary' : inCohort ? 'standin' : 'primary';
+        const expected = inCohortScope(which) && inCohort ? 'standin' : 'primary';
         expect(destinationFor(documentWith({}, percent), which, user, now)).toBe(expected);
       }),
     );
@@ -116,14 +117,14 @@ describe('routing decision', () => {
       fc.property(userId, component, targeting, fc.integer({ min: 0, max: 100 }), instant, (user, which, rule, percent, now) => {
         const byTargeting = destinationFor(documentWith({ [which]: rule }), which, user, now);
         const withCohort = destinationFor(documentWith({ [which]: rule }, percent), which, user, now);
-        const cohortCounts = !which.startsWith('fasterPayments') && dailyCohortBucket(user, cohortDay(now)) < percent;
+        const cohortCounts = inCohortScope(which) && dailyCohortBucket(user, cohortDay(now)) < percent;
         expect(withCohort).toBe(byTargeting === 'standin' || cohortCounts ? 'standin' : 'primary');
       }),
     );
   });
 
   test("a cohort member whose card primary does not know (no user) stays with primary, even at 100 %", () => {
-    for (const which of CARD_COMPONENTS) expect(destinationFor(documentWith({}, 100), which, undefined, NOW)).toBe('primary');
+    expect(destinationFor(documentWith({}, 100), 'cardPaymentsOutbound', undefined, NOW)).toBe('primary');
   });
 
   test.each([
@@ -150,10 +151,10 @@ describe('routing decision', () => {
     expect(cohort('2026-07-02T00:30:00Z')).toEqual(cohort('2026-07-01T23:30:00Z'));
   });
 
-  test('a cohort makes the user matter for card payments and the app, not for Faster Payments; with everyone on stand-in it never does', () => {
+  test('a cohort makes the user matter for card spending and the app, not for refunds or Faster Payments; with everyone on stand-in it never does', () => {
     const cohort = documentWith({}, 5);
     expect(userDecides(cohort, 'cardPaymentsOutbound')).toBe(true);
-    expect(userDecides(cohort, 'cardPaymentsInbound')).toBe(true);
+    expect(userDecides(cohort, 'cardPaymentsInbound')).toBe(false);
     expect(userDecides(cohort, 'app')).toBe(true);
     expect(userDecides(cohort, 'fasterPaymentsInbound')).toBe(false);
     expect(userDecides(cohort, 'fasterPaymentsOutbound')).toBe(false);
@@ -251,13 +252,14 @@ describe('payment router', () => {
 
     const inside = routerWith(cohort, { owner: member });
     expect((await inside.router.cardAuthorisation(authorisation, message)).destination).toBe('standin');
-    expect((await inside.router.cardAuthorisation({ ...authorisation, processingCode: '200000' }, message)).destination).toBe('standin');
+    // Refunds stay with primary (stand-in declines them by design), without a lookup.
+    expect((await inside.router.cardAuthorisation({ ...authorisation, processingCode: '200000' }, message)).destination).toBe('primary');
     // A reversal can no longer skip asking whether primary holds the original.
     expect((await inside.router.cardReversal(reversal, message)).destination).toBe('standin');
     const fps = { fpsId: 'FPS-00000002', amountMinor: 1, currency: 'GBP' as const, debtor: { sortCode: '200000', accountNumber: '55779911', name: 'A' }, creditor: { sortCode: '608371', accountNumber: '12345678', name: 'B' }, reference: '', sentAt: '2026-11-21T12:00:00Z' };
     expect(await inside.router.fasterPaymentInbound(fps, message)).toEqual({ destination: 'primary' });
     expect(await inside.router.appTransfer(message, inside.customer)).toEqual({ destination: 'primary' });
-    expect(inside.asked).toEqual({ ofCard: 3, ofAccount: 0, holds: 1, forwarded: 3, customer: 0 });
+    expect(inside.asked).toEqual({ ofCard: 2, ofAccount: 0, holds: 1, forwarded: 2, customer: 0 });
 
     const outside = routerWith(cohort, { owner: outsider });
     expect(await outside.router.cardAuthorisation(authorisation, message)).toEqual({ destination: 'primary' });

@@ -64,7 +64,7 @@ export const ConfigurationDocument = z.strictObject({
   shadow: ShadowSetting.default({ percent: 0 }),
   /**
    * The always-on cohort: this share of users, chosen afresh each day by a hash of the user id and
-   * the date (see dailyCohortBucket), is on stand-in for card payments and the app, on top of the
+   * the date (see dailyCohortBucket), is on stand-in for card spending and the app, on top of the
    * components' own targeting. 0 for documents written before it existed.
    */
   dailyCohort: DailyCohortSetting.default({ percent: 0 }),
@@ -153,7 +153,7 @@ export function dailyCohortBucket(userId: string, day: string): number {
   return createHash('sha256').update(`${day}:${userId}`, 'utf8').digest().readUInt32BE(0) % 100;
 }
 
-/** Whether this user is in today's always-on cohort (card payments and app on stand-in). */
+/** Whether this user is in today's always-on cohort (card spending and app on stand-in). */
 export function inDailyCohort(document: Pick<ConfigurationDocument, 'dailyCohort'>, userId: string | undefined, now: Date): boolean {
   return userId !== undefined && document.dailyCohort.percent > 0 && dailyCohortBucket(userId, cohortDay(now)) < document.dailyCohort.percent;
 }
@@ -172,8 +172,11 @@ export const DailyCohortMembers = z.strictObject({
 });
 export type DailyCohortMembers = z.infer<typeof DailyCohortMembers>;
 
-/** The components the daily cohort moves to stand-in: card payments both ways, and the app. */
-export const DAILY_COHORT_COMPONENTS: readonly StandinComponent[] = ['cardPaymentsInbound', 'cardPaymentsOutbound', 'app'];
+/**
+ * The components the daily cohort moves to stand-in: card spending and the app. Not refunds
+ * (card inbound): stand-in declines them by design, so the cohort would decline real refunds.
+ */
+export const DAILY_COHORT_COMPONENTS: readonly StandinComponent[] = ['cardPaymentsOutbound', 'app'];
 
 /** Whether a component is on stand-in for this user: its targeting, or today's cohort. */
 export function onStandin(document: ConfigurationDocument, component: StandinComponent, userId: string | undefined, now: Date): boolean {

@@ -41,12 +41,12 @@ test('raising the percentage only adds users, within a day; 0% has nobody and 10
   );
 });
 
-test('the cohort puts card payments and the app on stand-in, never Faster Payments', () => {
+test('the cohort puts card spending and the app on stand-in, never refunds (stand-in declines them) nor Faster Payments', () => {
   const now = new Date('2026-11-22T12:00:00Z');
   const member = users.find((user) => inDailyCohort(withCohort(5), user, now))!;
   const document = withCohort(5);
-  expect([onStandin(document, 'cardPaymentsOutbound', member, now), onStandin(document, 'cardPaymentsInbound', member, now), onStandin(document, 'app', member, now)]).toEqual([true, true, true]);
-  expect([onStandin(document, 'fasterPaymentsOutbound', member, now), onStandin(document, 'fasterPaymentsInbound', member, now)]).toEqual([false, false]);
+  expect([onStandin(document, 'cardPaymentsOutbound', member, now), onStandin(document, 'app', member, now)]).toEqual([true, true]);
+  expect([onStandin(document, 'cardPaymentsInbound', member, now), onStandin(document, 'fasterPaymentsOutbound', member, now), onStandin(document, 'fasterPaymentsInbound', member, now)]).toEqual([false, false, false]);
   expect(onStandin(document, 'cardPaymentsOutbound', undefined, now)).toBe(false);
 });
 

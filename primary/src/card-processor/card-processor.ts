@@ -223,6 +223,9 @@ export function createCardProcessor(deps: {
             state,
             at: clock.now(),
           });
+          // The network may have timed out on us and reversed this while we decided: its reversal,
+          // answered and parked meanwhile, applies now.
+          if (approved) await applyAwaitingReversals(tx, request);
           metrics.cardDecisions.inc({ response_code: response.responseCode });
           return response;
         }),
@@ -244,6 +247,7 @@ export function createCardProcessor(deps: {
       decidedBy,
       reason: decidedBy === 'standin' ? `${reason} (answered by stand-in, applied from its advice)` : reason,
     });
+    await lockOriginal(tx, request.original);
     const original = await findAuthorisation(tx, request.original, true);
     let response: CardReversalResponse;
     let releasedMinor = 0;
@@ -301,8 +305,18 @@ export function createCardProcessor(deps: {
     return { response, releasedMinor };
   }
 
+  /**
+   * Serialises, per original message key, parking a reversal and recording its authorisation:
+   * otherwise each transaction could miss the other's uncommitted row and the parked reversal
+   * would never be applied. Whoever comes second sees what the first committed.
+   */
+  async function lockOriginal(tx: Tx, key: MessageKey): Promise<void> {
+    await tx.query('select pg_advisory_xact_lock(hashtextextended($1, 7420))', [`${key.stan}/${key.rrn}/${key.terminalId}`]);
+  }
+
   /** Applies, in arrival order, the reversals acknowledged before this authorisation was known (their answers already stand). */
   async function applyAwaitingReversals(tx: Tx, key: MessageKey): Promise<void> {
+    await lockOriginal(tx, key);
     const { rows } = await tx.query<{ reversal: ReversalMessage; decided_by: 'primary' | 'standin'; received_at: Date }>(
       'delete from reversals_awaiting_authorisation where original_stan = $1 and original_rrn = $2 and original_terminal_id = $3 returning reversal, decided_by, received_at',
       [key.stan, key.rrn, key.terminalId],
@@ -347,6 +361,8 @@ export function createCardProcessor(deps: {
         return withTransaction(db, async (tx) => {
           const result = await settle(tx, record);
           await tx.query('insert into card_clearings (clearing_id, result, created_at) values ($1, $2, $3)', [record.clearingId, result, clock.now()]);
+          // Settled: its wait, if it had one, is over.
+          await tx.query('delete from clearings_awaiting_authorisation where clearing_id = $1', [record.clearingId]);
           return result;
         });
       },
@@ -381,7 +397,7 @@ export function createCardProcessor(deps: {
       await tx.query("update card_authorisations set state = 'cleared', outstanding_minor = 0 where id = $1", [original.id]);
       if (original.transaction_id) await feed.update(tx, original.transaction_id, { status: 'settled', amountMinor: amount });
     } else {
-      await feed.record(tx, {
+      const transaction = await feed.record(tx, {
         accountId: card.accountId,
         kind: credit ? 'card_refund' : type === 'cash' ? 'cash_withdrawal' : 'card_payment',
         status: 'settled',
@@ -392,6 +408,25 @@ export function createCardProcessor(deps: {
         cardId: card.id,
         correlationId,
       });
+      // Posted without its authorisation (none came within CLEARING_MATCH_WAIT_MS). If stand-in's
+      // approval of it is advised after all, it must find the money already taken and not hold it
+      // again: the key is recorded as cleared (not approved here; a repeat of it gets 12).
+      if (record.original) {
+        await storeAuthorisation(tx, {
+          key: record.original,
+          cardId: card.id,
+          accountId: card.accountId,
+          mti: '0100',
+          processingCode: record.processingCode,
+          amountMinor: record.amountMinor,
+          response: { mti: '0110', ...record.original, responseCode: '12', approvedAmountMinor: 0, decidedBy: 'primary', reason: 'cleared before any authorisation was known; the clearing was posted' },
+          holdId: null,
+          transactionId: transaction.id,
+          correlationId,
+          state: 'cleared',
+          at: clock.now(),
+        });
+      }
     }
     return { clearingId: record.clearingId, status: 'settled' };
   }

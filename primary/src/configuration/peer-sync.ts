@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import { CONFIGURATION_ROUTES, ConfigurationDocument, safeParseContract, sameConfiguration } from '@bank/shared-contracts';
+import { isDatabaseUnavailable } from '../platform/db';
 import type { PrimaryMetrics } from '../platform/metrics';
 import type { ConfigurationCache } from './configuration-cache';
 import type { ConfigurationStore } from './configuration-store';
@@ -127,6 +128,13 @@ export function createConfigurationPeerSync(deps: {
       if (result.current.version === theirs.version) reportConflict(result.current, theirs);
       return result.current.version === theirs.version ? 'conflict' : 'behind';
     } catch (error) {
+      // Only an unreachable database: any other failure is a real refusal, and routing must not
+      // run ahead of what primary holds.
+      if (!isDatabaseUnavailable(error)) {
+        if (!recordFailing) logger.warn({ err: error, version: theirs.version }, "could not record stand-in's newer configuration; trying again every tick");
+        recordFailing = true;
+        return 'unavailable';
+      }
       // Primary's own database is down (the very outage an engineer may be routing users to
       // stand-in for): route by the newer document now, from memory, and record it once the
       // database is back. Refusing it would keep sending payments to a primary that cannot decide them.

@@ -110,10 +110,10 @@ export function createLedger(deps: { clock: Clock }) {
       return rows[0] ? toBalance(rows[0]) : undefined;
     },
 
-    /** Locks the account for the rest of the transaction and returns its balance. */
     /** Announces a customer account's balance as it is, under this correlation id (nothing moves). */
     announceBalance: (tx: Tx, ledgerAccountId: string, correlationId: string): Promise<void> => announceBalances(tx, [ledgerAccountId], correlationId),
 
+    /** Locks the account for the rest of the transaction and returns its balance. */
     async lockedBalance(tx: Tx, ledgerAccountId: string): Promise<Balance> {
       return toBalance((await lock(tx, [ledgerAccountId])).get(ledgerAccountId)!);
     },

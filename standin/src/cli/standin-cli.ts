@@ -24,7 +24,7 @@ const HELP = `standin: turn the stand-in platform on, for whom, and back off
   standin audit [--limit 20]                  who changed what, when and why
   standin shadow --percent N | off            copy N% of the card messages primary decides to stand-in, to decide in the shadow
   standin shadow report [--since <ISO>]       how often stand-in's shadow decisions agree with primary's, and why not
-  standin cohort --percent N | off            keep N% of users (chosen afresh each day) on stand-in for card payments and the app
+  standin cohort --percent N | off            keep N% of users (chosen afresh each day) on stand-in for card spending and the app
   standin status --cohort                     also list today's cohort members stand-in knows
 
   <who> is exactly one of: --all | --users <id,id,...> | --percent <0-100> | --none
