@@ -1,19 +1,17 @@
-import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { infraEndpoints } from '@bank/infra';
 import { INITIAL_CONFIGURATION, userBucket, type ConfigurationDocument } from '@bank/shared-contracts';
 import { createStandinServer } from '../src/app/server';
 import { createCardDesk } from '../src/payments/card-desk';
 import { createFasterPaymentsDesk } from '../src/payments/faster-payments-desk';
-import { openDatabase, upgradeSchema, type Database } from '../src/store/database';
+import type { Database } from '../src/store/database';
 import { operatorsFromEnvironment } from '../src/configuration/operators';
 import { SyncedAccount, testKeys } from './synced-state';
+import { temporaryStandinDatabase } from './temporary-database';
 
 // Stand-in's configuration service through its HTTP API, on a database of the test's own: the
 // configuration is global state, and the shared database belongs to whatever stack is running.
 
-const cluster = openDatabase(infraEndpoints().postgres.standin, 1);
-const databaseName = `standin_configuration_test_${randomBytes(5).toString('hex')}`;
+let temporary: Awaited<ReturnType<typeof temporaryStandinDatabase>>;
 let database: Database;
 let address = '';
 let server: ReturnType<typeof createStandinServer>;
@@ -21,11 +19,8 @@ const OPERATOR = 'night-shift-token';
 const INTERNAL = 'configuration-test-internal';
 
 beforeAll(async () => {
-  await cluster.query(`create database ${databaseName}`);
-  const url = new URL(infraEndpoints().postgres.standin);
-  url.pathname = `/${databaseName}`;
-  database = openDatabase(url.toString());
-  await upgradeSchema(database);
+  temporary = await temporaryStandinDatabase('configuration');
+  database = temporary.database;
   const now = () => new Date();
   server = createStandinServer({
     database,
@@ -41,9 +36,7 @@ beforeAll(async () => {
 });
 afterAll(async () => {
   await server.close();
-  await database.end();
-  await cluster.query(`drop database if exists ${databaseName} with (force)`);
-  await cluster.end();
+  await temporary.drop();
 });
 
 async function call(method: string, path: string, options: { token?: string; body?: unknown } = {}) {

@@ -1,41 +1,46 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { infraEndpoints } from '@bank/infra';
 import { SHADOW_ROUTES, ShadowReport, ShadowVerdict, type CardAuthorisationRequest, type ResponseCode, type ShadowCardAuthorisation } from '@bank/shared-contracts';
 import { createStandinServer } from '../src/app/server';
 import { operatorsFromEnvironment } from '../src/configuration/operators';
 import { createCardDesk } from '../src/payments/card-desk';
 import { createFasterPaymentsDesk } from '../src/payments/faster-payments-desk';
-import { openDatabase, upgradeSchema } from '../src/store/database';
+import type { Database } from '../src/store/database';
 import { standinBalance } from '../src/views/balance-view';
 import { SyncedAccount, testKeys } from './synced-state';
+import { temporaryStandinDatabase } from './temporary-database';
 
-const database = openDatabase(infraEndpoints().postgres.standin);
-// The wall clock: the report's `since` windows then never see another run's rows.
+// A database of the test's own: the shadow report is global, and the shared database's report
+// belongs to the stack `npm start` runs (this test plants defects on purpose).
+let temporary: Awaited<ReturnType<typeof temporaryStandinDatabase>>;
+let database: Database;
 const now = () => new Date();
 const INTERNAL = 'standin-shadow-test-internal';
 const OPERATOR = 'shadow-test-operator-token';
-const desk = createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now });
-const server = createStandinServer({
-  database,
-  logger: pino({ level: 'silent' }),
-  now,
-  keys: testKeys,
-  internalToken: INTERNAL,
-  operators: operatorsFromEnvironment({ OPERATOR_TOKENS: `shadow-tester:${OPERATOR}` }),
-  cards: desk,
-  fasterPayments: createFasterPaymentsDesk({ database, now }),
-});
+let desk: ReturnType<typeof createCardDesk>;
+let server: ReturnType<typeof createStandinServer>;
 
 // Over a real socket: fastify's inject cannot load under jest here.
 let address = '';
 beforeAll(async () => {
-  await upgradeSchema(database);
+  temporary = await temporaryStandinDatabase('shadow');
+  database = temporary.database;
+  desk = createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now });
+  server = createStandinServer({
+    database,
+    logger: pino({ level: 'silent' }),
+    now,
+    keys: testKeys,
+    internalToken: INTERNAL,
+    operators: operatorsFromEnvironment({ OPERATOR_TOKENS: `shadow-tester:${OPERATOR}` }),
+    cards: desk,
+    fasterPayments: createFasterPaymentsDesk({ database, now }),
+  });
   address = await server.listen({ port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {
   await server.close();
-  await database.end();
+  await temporary.drop();
 });
 
 let stan = Math.floor(Math.random() * 900_000);

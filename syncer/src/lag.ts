@@ -55,20 +55,31 @@ export function createLagRecorder(deps: { database: Database; metrics: SyncerMet
   let lastHeardAt = (deps.startedAt ?? new Date()).getTime();
   let silentForMs: number | undefined;
   let lastSilenceLoggedAt = 0;
+  /** Whether this process has told stand-in what it knows since it last heard Kafka. */
+  let statusCurrent = false;
+  // One sync_lag write at a time, in the order decided: a clear must not land before the alert it clears.
+  let writes: Promise<unknown> = Promise.resolve();
+  const serially = (write: () => Promise<unknown>, what: string): Promise<void> => {
+    const next = writes.then(write).then(
+      () => undefined,
+      (error: unknown) => deps.logger.warn({ err: error }, `could not write ${what} to sync_lag; the next write will`),
+    );
+    writes = next;
+    return next;
+  };
 
   const publishAlerting = () => deps.metrics.lagAlerting.set(alerting || silentForMs !== undefined ? 1 : 0);
 
-  async function writeSilence(lagMs: number): Promise<void> {
-    try {
-      await deps.database.query(
-        `insert into sync_lag (singleton, last_event_at, last_applied_at, lag_ms, alerting) values (true, $1, $1, $2, true)
-         on conflict (singleton) do update set lag_ms = greatest(excluded.lag_ms, sync_lag.lag_ms), alerting = true`,
-        [new Date(lastHeardAt), Math.min(MAX_LAG_MS, lagMs)],
-      );
-    } catch (error) {
-      deps.logger.warn({ err: error }, 'could not write the silence alert to sync_lag; trying again next check');
-    }
-  }
+  const writeSilence = (lagMs: number) =>
+    serially(
+      () =>
+        deps.database.query(
+          `insert into sync_lag (singleton, last_event_at, last_applied_at, lag_ms, alerting) values (true, $1, $1, $2, true)
+           on conflict (singleton) do update set lag_ms = greatest(excluded.lag_ms, sync_lag.lag_ms), alerting = true`,
+          [new Date(lastHeardAt), Math.min(MAX_LAG_MS, lagMs)],
+        ),
+      'the silence alert',
+    );
 
   return {
     get alerting() {
@@ -83,12 +94,16 @@ export function createLagRecorder(deps: { database: Database; metrics: SyncerMet
     async heard(at) {
       const silence = at.getTime() - lastHeardAt;
       lastHeardAt = Math.max(lastHeardAt, at.getTime());
-      if (silentForMs === undefined) return;
-      deps.logger.info({ silentForMs: silence }, 'hearing from Kafka again; the lag of what arrives now says how far behind stand-in is');
+      const wasSilent = silentForMs !== undefined;
+      if (!wasSilent && statusCurrent) return;
+      if (wasSilent) deps.logger.info({ silentForMs: silence }, 'hearing from Kafka again; the lag of what arrives now says how far behind stand-in is');
       silentForMs = undefined;
+      statusCurrent = true;
       publishAlerting();
-      // Back to what the measurements say (the backlog's own lag raises it again if it is old).
-      await deps.database.query('update sync_lag set alerting = $1', [alerting]).catch((error: unknown) => deps.logger.warn({ err: error }, 'could not clear the silence alert in sync_lag'));
+      // From now stand-in's status is this process's own measurement (none yet: nothing arrived
+      // late), not what a silence, or an earlier process, left in the row. A backlog's own lag
+      // raises it again in the next batch if it is old.
+      await serially(() => deps.database.query('update sync_lag set lag_ms = $1, alerting = $2', [last?.lagMs ?? 0, alerting]), 'the current lag');
     },
     async checkSilence(now) {
       const silence = now.getTime() - lastHeardAt;
@@ -126,16 +141,17 @@ export function createLagRecorder(deps: { database: Database; metrics: SyncerMet
       publishAlerting();
       last = { lagMs: Math.round(worstMs), lastEventAt: new Date(newest), appliedAt: visibleAt, alerting: above };
 
-      try {
-        await deps.database.query(
-          `insert into sync_lag (singleton, last_event_at, last_applied_at, lag_ms, alerting) values (true, $1, $2, $3, $4)
-           on conflict (singleton) do update set last_event_at = excluded.last_event_at, last_applied_at = excluded.last_applied_at, lag_ms = excluded.lag_ms, alerting = excluded.alerting`,
-          [last.lastEventAt, last.appliedAt, last.lagMs, last.alerting],
-        );
-      } catch (error) {
-        // The events are applied and their offsets committed; a missed measurement is only that.
-        deps.logger.warn({ err: error }, 'could not write sync_lag; the next batch will');
-      }
+      const measured = last;
+      // The events are applied and their offsets committed; a missed measurement is only that.
+      await serially(
+        () =>
+          deps.database.query(
+            `insert into sync_lag (singleton, last_event_at, last_applied_at, lag_ms, alerting) values (true, $1, $2, $3, $4)
+             on conflict (singleton) do update set last_event_at = excluded.last_event_at, last_applied_at = excluded.last_applied_at, lag_ms = excluded.lag_ms, alerting = excluded.alerting`,
+            [measured.lastEventAt, measured.appliedAt, measured.lagMs, measured.alerting],
+          ),
+        'the measured lag',
+      );
       return last;
     },
   };

@@ -202,9 +202,18 @@ describe('when Kafka goes silent', () => {
 
     await lag.heard(at(10_000));
     expect({ alerting: lag.alerting, silentForMs: lag.silentForMs }).toEqual({ alerting: false, silentForMs: undefined });
-    expect((await database.query<SyncLagRow>('select alerting from sync_lag')).rows[0]).toEqual({ alerting: false });
+    // The silence's lag goes with it: nothing measured since, so nothing is behind.
+    expect((await database.query<SyncLagRow>('select lag_ms, alerting from sync_lag')).rows[0]).toEqual({ lag_ms: 0, alerting: false });
     await lag.checkSilence(at(14_000));
     expect(lag.alerting).toBe(false);
+  });
+
+  test('then a syncer that starts where an earlier one left an alert says, the first time it hears Kafka, what it knows itself', async () => {
+    await database.query(`insert into sync_lag (singleton, last_event_at, last_applied_at, lag_ms, alerting) values (true, now(), now(), 52000000, true)
+                          on conflict (singleton) do update set lag_ms = 52000000, alerting = true`);
+    const lag = createLagRecorder({ database, metrics: createSyncerMetrics(), logger: capturedLogger().logger, appetiteMs: 5_000 });
+    await lag.heard(new Date());
+    expect((await database.query<SyncLagRow>('select lag_ms, alerting from sync_lag')).rows[0]).toEqual({ lag_ms: 0, alerting: false });
   });
 
   test('then a syncer that cannot reach Kafka at all says so in /health and /metrics within seconds', async () => {

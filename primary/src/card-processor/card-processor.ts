@@ -267,30 +267,7 @@ export function createCardProcessor(deps: {
       response = answer(`authorisation already ${original.state}`);
     } else {
       const remaining = Math.min(request.replacementAmountMinor ?? 0, Number(original.outstanding_minor));
-      const released = Number(original.outstanding_minor) - remaining;
-      const type = transactionTypeOf(original.processing_code);
-      if (released > 0 && original.hold_id) {
-        await ledger.releaseHold(tx, original.hold_id, released, original.correlation_id);
-        releasedMinor = released;
-      } else if (released > 0 && original.state === 'posted') {
-        await ledger.post(tx, {
-          kind: 'card.reversal',
-          description: 'reversal',
-          correlationId: original.correlation_id,
-          overdraft: 'enforce',
-          postings: [
-            { ledgerAccountId: original.account_id, amountMinor: released },
-            { ledgerAccountId: INTERNAL_ACCOUNTS.cardScheme, amountMinor: -released },
-          ],
-        });
-        releasedMinor = released;
-      }
-      const nextState = remaining === 0 ? 'reversed' : original.state;
-      await tx.query('update card_authorisations set outstanding_minor = $2, state = $3 where id = $1', [original.id, remaining, nextState]);
-      if (original.transaction_id) {
-        const sign = type === 'refund' ? 1 : -1;
-        await feed.update(tx, original.transaction_id, remaining === 0 ? { status: 'reversed' } : { status: original.state === 'posted' ? 'settled' : 'pending', amountMinor: sign * remaining });
-      }
+      releasedMinor = await releaseAuthorised(tx, original, Number(original.outstanding_minor) - remaining, { correlationId: original.correlation_id, description: 'reversal', overdraft: 'enforce' });
       response = answer(remaining === 0 ? 'reversed in full' : `partially reversed; ${remaining} remains authorised`);
     }
     if (options.recordAnswer) {
@@ -491,22 +468,42 @@ export function createCardProcessor(deps: {
     if (!original?.account_id || (original.state !== 'held' && original.state !== 'posted')) return;
     const release = Math.min(advice.reversedAmountMinor, Number(original.outstanding_minor));
     if (release <= 0) return;
-    if (original.hold_id) await ledger.releaseHold(tx, original.hold_id, release, advice.correlationId);
-    else {
+    // Stand-in's approval stands whatever primary's limits say, and so does giving its money back.
+    await releaseAuthorised(tx, original, release, { correlationId: advice.correlationId, description: 'reversal (stand-in)', overdraft: 'force' });
+  }
+
+  /**
+   * Gives back `releaseMinor` of an authorisation's outstanding amount (a hold released, or a
+   * posted one credited back) and records what stays authorised: the one release every reversal
+   * path (the network's, stand-in's advice of its own, stand-in's acknowledgement of ours) uses.
+   * Returns what was released.
+   */
+  async function releaseAuthorised(tx: Tx, original: AuthorisationRow, releaseMinor: number, journal: { correlationId: string; description: string; overdraft: OverdraftPolicy }): Promise<number> {
+    const accountId = original.account_id!;
+    let released = 0;
+    if (releaseMinor > 0 && original.hold_id) {
+      await ledger.releaseHold(tx, original.hold_id, releaseMinor, journal.correlationId);
+      released = releaseMinor;
+    } else if (releaseMinor > 0 && original.state === 'posted') {
       await ledger.post(tx, {
         kind: 'card.reversal',
-        description: 'reversal (stand-in)',
-        correlationId: advice.correlationId,
-        overdraft: 'force',
+        description: journal.description,
+        correlationId: journal.correlationId,
+        overdraft: journal.overdraft,
         postings: [
-          { ledgerAccountId: original.account_id, amountMinor: release },
-          { ledgerAccountId: INTERNAL_ACCOUNTS.cardScheme, amountMinor: -release },
+          { ledgerAccountId: accountId, amountMinor: releaseMinor },
+          { ledgerAccountId: INTERNAL_ACCOUNTS.cardScheme, amountMinor: -releaseMinor },
         ],
       });
+      released = releaseMinor;
     }
-    const remaining = Number(original.outstanding_minor) - release;
+    const remaining = Number(original.outstanding_minor) - releaseMinor;
     await tx.query('update card_authorisations set outstanding_minor = $2, state = $3 where id = $1', [original.id, remaining, remaining === 0 ? 'reversed' : original.state]);
-    if (original.transaction_id) await feed.update(tx, original.transaction_id, remaining === 0 ? { status: 'reversed' } : { status: original.state === 'posted' ? 'settled' : 'pending', amountMinor: -remaining });
+    if (original.transaction_id) {
+      const sign = transactionTypeOf(original.processing_code) === 'refund' ? 1 : -1;
+      await feed.update(tx, original.transaction_id, remaining === 0 ? { status: 'reversed' } : { status: original.state === 'posted' ? 'settled' : 'pending', amountMinor: sign * remaining });
+    }
+    return released;
   }
 
   /**
