@@ -26,6 +26,7 @@ async function main(argv: readonly string[]): Promise<number> {
     for (const account of report.accounts) {
       console.log(`${account.accountId}  missing ${JSON.stringify(account.missing)}  duplicated ${JSON.stringify(account.duplicated)}  diverging ${JSON.stringify(account.diverging)}`);
     }
+    for (const done of report.appliedWithoutEffect) console.log(`${done.accountId} #${done.sequence} ${done.type}: applied without moving money (${done.note})`);
     if (!report.clean) console.log(argv.includes('--redrive') ? 'NOT CLEAN after re-drive: see the failures above' : 'NOT CLEAN: re-run with --redrive to apply what is missing from stand-in\'s log');
   }
   return report.clean ? 0 : 1;

@@ -15,7 +15,7 @@ export async function fetchStandinLog(standin: { url: string; token: string }): 
   return parseContract('stand-in advice log', z.object({ advices: z.array(Advice) }), await getJson(`${standin.url}/internal/advices`, standin.token)).advices;
 }
 
-const Applied = z.object({ applied: z.array(z.object({ adviceId: z.string(), accountId: z.string(), sequence: z.number(), type: z.string(), correlationId: z.string() })) });
+const Applied = z.object({ applied: z.array(z.object({ adviceId: z.string(), accountId: z.string(), sequence: z.number(), type: z.string(), correlationId: z.string(), note: z.string().optional() })) });
 
 /** What primary has applied, from its internal API. */
 export async function fetchPrimaryApplied(primary: { url: string; token: string }): Promise<AppliedAdvice[]> {

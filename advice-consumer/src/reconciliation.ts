@@ -7,6 +7,8 @@ import type { PrimaryClient } from './primary-client';
 //  - duplicated: applied by primary more than once for one stand-in advice (same correlation id
 //    under different advice ids);
 //  - diverging: the same (account, sequence) applied from a different advice, or unknown to stand-in.
+// Listed besides, not a fault: advices primary applied without moving money, and why (a Faster
+// Payment primary had already credited itself, a reversal of a payment already cleared).
 // A clean report (all empty) is the proof that every stand-in effect reached the ledger once.
 
 export interface AppliedAdvice {
@@ -15,6 +17,8 @@ export interface AppliedAdvice {
   readonly sequence: number;
   readonly type: string;
   readonly correlationId: string;
+  /** Why primary applied it without moving money, when it did. */
+  readonly note?: string;
 }
 
 export interface AccountReconciliation {
@@ -29,6 +33,7 @@ export interface ReconciliationReport {
   readonly standinAdvices: number;
   readonly primaryApplied: number;
   readonly accounts: readonly AccountReconciliation[];
+  readonly appliedWithoutEffect: readonly { accountId: string; sequence: number; adviceId: string; type: string; note: string }[];
   readonly clean: boolean;
 }
 
@@ -58,7 +63,8 @@ export function reconcile(standinLog: readonly Advice[], applied: readonly Appli
     .map(([accountId, found]) => ({ accountId, missing: found.missing.sort((a, b) => a - b), duplicated: found.duplicated, diverging: found.diverging }))
     .filter((row) => row.missing.length + row.duplicated.length + row.diverging.length > 0)
     .sort((a, b) => a.accountId.localeCompare(b.accountId));
-  return { checkedAt: now.toISOString(), standinAdvices: standinLog.length, primaryApplied: applied.length, accounts: rows, clean: rows.length === 0 };
+  const appliedWithoutEffect = applied.flatMap((done) => (done.note ? [{ accountId: done.accountId, sequence: done.sequence, adviceId: done.adviceId, type: done.type, note: done.note }] : []));
+  return { checkedAt: now.toISOString(), standinAdvices: standinLog.length, primaryApplied: applied.length, accounts: rows, appliedWithoutEffect, clean: rows.length === 0 };
 }
 
 /**

@@ -4,7 +4,7 @@ import type { Cache } from './platform/cache';
 import type { Clock } from './platform/clock';
 import type { Db } from './platform/db';
 import { errors } from './platform/errors';
-import { bearerToken, installErrorHandling, tokensEqual } from './platform/http';
+import { bearerToken, boundaryErrorOptions, installErrorHandling, tokensEqual } from './platform/http';
 import type { PrimaryMetrics } from './platform/metrics';
 import { createLedger } from './ledger/ledger';
 import { createAccountsService } from './accounts/accounts-service';
@@ -70,6 +70,7 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
+    ...boundaryErrorOptions,
   });
   installErrorHandling(app);
 
@@ -117,7 +118,7 @@ function createServices(deps: PrimaryDependencies) {
   const pots = createPotsService({ db, clock, ledger, feed });
   const payees = createPayeesService({ db, clock });
   const notifications = createNotificationsService({ db });
-  const advices = createAdviceApplier({ db, clock, ledger, accounts, cards, cardProcessor, feed });
+  const advices = createAdviceApplier({ db, clock, ledger, accounts, cards, cardProcessor, feed, inboundFasterPayments });
   // Started (refresh, peer sync) by main.ts: an app built here routes with what it is offered.
   const configurationStore = createConfigurationStore({ db, clock });
   const configuration = { store: configurationStore, cache: createConfigurationCache({ store: configurationStore, logger: deps.logger, metrics }) };

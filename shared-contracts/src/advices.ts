@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AccountId, BankAccountParty, CardId, CorrelationId, CurrencyCode, NonNegativeAmountMinor, PositiveAmountMinor, Timestamp, Uuid } from './primitives';
+import { AccountId, BankAccountParty, CardId, CorrelationId, CurrencyCode, NonNegativeAmountMinor, PositiveAmountMinor, Timestamp, Uuid, PaymentReference } from './primitives';
 import { AuthorisationCode, Merchant, MessageKey, ProcessingCode } from './card-scheme';
 import { FpsId } from './faster-payments';
 
@@ -71,14 +71,14 @@ export const TransferSentPayload = z.strictObject({
   fpsId: FpsId,
   amountMinor: PositiveAmountMinor,
   creditor: BankAccountParty,
-  reference: z.string().max(18),
+  reference: PaymentReference,
 });
 
 export const TransferReceivedPayload = z.strictObject({
   fpsId: FpsId,
   amountMinor: PositiveAmountMinor,
   debtor: BankAccountParty,
-  reference: z.string().max(18),
+  reference: PaymentReference,
 });
 
 export const CardFreezePayload = z.strictObject({

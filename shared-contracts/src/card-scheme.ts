@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { CardExpiry, CurrencyCode, NonNegativeAmountMinor, PositiveAmountMinor, Timestamp } from './primitives';
+import { CardExpiry, CurrencyCode, NonNegativeAmountMinor, PositiveAmountMinor, storableText, Timestamp } from './primitives';
 
 // Card scheme messages with ISO 8583 meaning, carried as JSON between the payment network
 // (through the data-centre gateway) and either platform's scheme API. Both platforms accept
@@ -57,9 +57,9 @@ export const TerminalId = z.string().regex(/^[0-9A-Za-z]{1,8}$/, { error: 'expec
 
 /** Field 43 and field 18. */
 export const Merchant = z.strictObject({
-  name: z.string().trim().min(1, { error: 'expected a merchant name' }).max(40, { error: 'expected at most 40 characters' }),
+  name: storableText(z.string().trim().min(1, { error: 'expected a merchant name' }).max(40, { error: 'expected at most 40 characters' })),
   categoryCode: z.string().regex(/^\d{4}$/, { error: 'expected a 4-digit merchant category code (MCC)' }),
-  city: z.string().trim().min(1).max(25),
+  city: storableText(z.string().trim().min(1).max(25)),
   country: z.string().regex(/^[A-Z]{2}$/, { error: 'expected an ISO 3166 two-letter country code' }),
 });
 export type Merchant = z.infer<typeof Merchant>;
@@ -104,7 +104,7 @@ export const CardAuthorisationResponse = z
     approvedAmountMinor: NonNegativeAmountMinor,
     decidedBy: DecidedBy,
     /** Why, in words, for logs and the shadow report; never contains the PAN. */
-    reason: z.string().max(200).optional(),
+    reason: storableText(z.string().max(200)).optional(),
   })
   .refine((response) => response.responseCode !== '00' || response.authorisationCode !== undefined, {
     error: 'an approval (response code 00) must carry an authorisation code',
@@ -142,7 +142,7 @@ export const CardReversalResponse = z.strictObject({
   terminalId: TerminalId,
   responseCode: ResponseCode,
   decidedBy: DecidedBy,
-  reason: z.string().max(200).optional(),
+  reason: storableText(z.string().max(200)).optional(),
 });
 export type CardReversalResponse = z.infer<typeof CardReversalResponse>;
 
@@ -165,6 +165,6 @@ export type CardClearingRecord = z.infer<typeof CardClearingRecord>;
 export const CardClearingResult = z.strictObject({
   clearingId: z.string(),
   status: z.enum(['settled', 'rejected']),
-  reason: z.string().max(200).optional(),
+  reason: storableText(z.string().max(200)).optional(),
 });
 export type CardClearingResult = z.infer<typeof CardClearingResult>;

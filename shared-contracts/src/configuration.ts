@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { Timestamp } from './primitives';
+import { storableText, Timestamp } from './primitives';
 
 // The stand-in configuration document: the same in primary's and stand-in's configuration
 // services. Every change produces a new, higher version; a write based on a stale version is
@@ -38,8 +38,8 @@ export const DailyCohortSetting = z.strictObject({ percent: Percent });
 export const ConfigurationDocument = z.strictObject({
   version: z.int().min(0, { error: 'expected a non-negative version' }),
   updatedAt: Timestamp,
-  updatedBy: z.string().min(1).max(100),
-  reason: z.string().min(1, { error: 'expected a reason for the change' }).max(500),
+  updatedBy: storableText(z.string().min(1).max(100)),
+  reason: storableText(z.string().min(1, { error: 'expected a reason for the change' }).max(500)),
   /**
    * Direction is the money's, seen from the customer's account (see PAYMENT_DIRECTIONS): card
    * outbound = spending (authorisations and their reversals, purchases and cash), card inbound =
@@ -74,7 +74,7 @@ export type ConfigurationDocument = z.infer<typeof ConfigurationDocument>;
 /** A change request: the version it was based on must still be current, or it is rejected. */
 export const ConfigurationChange = z.strictObject({
   basedOnVersion: z.int().min(0),
-  reason: z.string().min(1, { error: 'expected a reason for the change' }).max(500),
+  reason: storableText(z.string().min(1, { error: 'expected a reason for the change' }).max(500)),
   components: ConfigurationDocument.shape.components.partial().optional(),
   prescale: z.boolean().optional(),
   directConnect: z.boolean().optional(),
@@ -217,7 +217,7 @@ export const CONFIGURATION_ROUTES = {
 export const AdoptResult = z.strictObject({
   adopted: z.boolean(),
   /** Why not, when not: already at this version, or it holds a higher one. */
-  reason: z.string().optional(),
+  reason: storableText(z.string()).optional(),
   current: ConfigurationDocument,
 });
 export type AdoptResult = z.infer<typeof AdoptResult>;
@@ -229,7 +229,7 @@ export const ConfigurationAuditEntry = z.strictObject({
   /** `change`: made here by an operator; `adopted`: taken from the other platform. */
   source: z.enum(['change', 'adopted']),
   /** Who made the change here, or who sent the document to adopt. */
-  recordedBy: z.string().min(1).max(100),
+  recordedBy: storableText(z.string().min(1).max(100)),
   document: ConfigurationDocument,
 });
 export type ConfigurationAuditEntry = z.infer<typeof ConfigurationAuditEntry>;

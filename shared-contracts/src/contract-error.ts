@@ -28,8 +28,19 @@ function formatPath(path: readonly PropertyKey[]): string {
     .join('');
 }
 
+/**
+ * A run of digits as long as a card number. Zod's messages never quote the input, but a key the
+ * schema does not know is quoted ("Unrecognized key: ..."), and a sender can put anything in a key
+ * or a URL: whatever echoes the caller's text back passes it through this first.
+ */
+const CARD_NUMBER_LIKE = /\d{12,19}/g;
+
+export function withoutCardNumbers(text: string): string {
+  return text.replace(CARD_NUMBER_LIKE, '[card number]');
+}
+
 export function issuesOf(error: z.ZodError): ContractIssue[] {
-  return error.issues.map((issue) => ({ path: formatPath(issue.path), message: issue.message }));
+  return error.issues.map((issue) => ({ path: withoutCardNumbers(formatPath(issue.path)), message: withoutCardNumbers(issue.message) }));
 }
 
 export type ParseResult<T> = { ok: true; value: T } | { ok: false; error: ContractError };

@@ -16,6 +16,7 @@ import {
   NonNegativeAmountMinor,
   PartyName,
   SortCode,
+  storableText,
   Timestamp,
   Uuid,
 } from './primitives';
@@ -78,7 +79,7 @@ export const CardIssuedPayload = z.strictObject({
 export const CardStatusChangedPayload = z.strictObject({
   cardId: CardId,
   status: CardStatus,
-  reason: z.string().max(200).optional(),
+  reason: storableText(z.string().max(200)).optional(),
 });
 
 export const TransactionKind = z.enum([
@@ -103,7 +104,7 @@ export const TransactionRecordedPayload = z.strictObject({
   /** Signed: negative moves money out of the account. */
   amountMinor: AmountMinor,
   currency: CurrencyCode,
-  description: z.string().max(140),
+  description: storableText(z.string().max(140)),
   merchant: Merchant.optional(),
   counterparty: BankAccountParty.optional(),
   cardId: CardId.optional(),
@@ -112,7 +113,7 @@ export const TransactionRecordedPayload = z.strictObject({
 
 export const PotChangedPayload = z.strictObject({
   potId: Uuid,
-  name: z.string().min(1).max(60),
+  name: storableText(z.string().min(1).max(60)),
   balanceMinor: NonNegativeAmountMinor,
   status: z.enum(['active', 'closed']),
 });

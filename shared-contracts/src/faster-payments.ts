@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { DecidedBy } from './card-scheme';
-import { BankAccountParty, PositiveAmountMinor, Timestamp } from './primitives';
+import { BankAccountParty, PaymentReference, PositiveAmountMinor, storableText, Timestamp } from './primitives';
 
 // Faster Payments between this bank and the scheme, carried as JSON. The same instruction shape
 // goes both ways: inbound credits arrive from the scheme, outbound sends leave for it.
@@ -14,7 +14,7 @@ export const FasterPaymentInstruction = z.strictObject({
   currency: z.literal('GBP', { error: 'expected GBP: Faster Payments settle in sterling only' }),
   debtor: BankAccountParty,
   creditor: BankAccountParty,
-  reference: z.string().max(18, { error: 'expected a payment reference of at most 18 characters' }),
+  reference: PaymentReference,
   sentAt: Timestamp,
 });
 export type FasterPaymentInstruction = z.infer<typeof FasterPaymentInstruction>;
@@ -44,7 +44,7 @@ export const FasterPaymentResponse = z
     fpsId: FpsId,
     status: z.enum(['accepted', 'rejected']),
     rejectReason: FasterPaymentRejectReason.optional(),
-    message: z.string().max(200).optional(),
+    message: storableText(z.string().max(200)).optional(),
     decidedBy: DecidedBy.optional(),
   })
   .refine((response) => (response.status === 'rejected') === (response.rejectReason !== undefined), {

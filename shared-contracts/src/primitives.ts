@@ -19,11 +19,23 @@ export const NonNegativeAmountMinor = AmountMinor.refine((value) => value >= 0, 
   error: 'expected zero or a positive amount in minor units',
 });
 
+/**
+ * Text a platform can store: PostgreSQL refuses NUL in text and json, and an unpaired UTF-16
+ * surrogate in json. Refused here, at the boundary, with the field named, rather than as a
+ * database failure after half the work (a 500, or a card message answered as an outage).
+ */
+export const UNSTORABLE_TEXT = 'expected text without NUL characters or unpaired UTF-16 surrogates';
+const UNPAIRED_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+export const isStorableText = (value: string): boolean => !value.includes('\u0000') && !UNPAIRED_SURROGATE.test(value);
+/** Free text of any contract: the given string schema, refusing what cannot be stored. */
+export const storableText = <S extends z.ZodString>(schema: S) => schema.refine(isStorableText, { error: UNSTORABLE_TEXT });
+
 export const CurrencyCode = z.string().regex(/^[A-Z]{3}$/, { error: 'expected an ISO 4217 alphabetic currency code such as GBP' });
 
 export const Timestamp = z.iso.datetime({ offset: true, error: 'expected an ISO 8601 timestamp such as 2026-11-21T09:30:00Z' });
 
-export const Uuid = z.uuid({ error: 'expected a UUID' });
+/** Canonical (lower case) once it is read, so one id is one key in every table, event and lookup. */
+export const Uuid = z.uuid({ error: 'expected a UUID' }).toLowerCase();
 
 export const AccountId = Uuid;
 export const CustomerId = Uuid;
@@ -36,7 +48,10 @@ export const SortCode = z.string().regex(/^\d{6}$/, { error: 'expected a sort co
 /** UK account number: eight digits. The check digit is validated by the platform that owns the account. */
 export const AccountNumber = z.string().regex(/^\d{8}$/, { error: 'expected an account number of 8 digits' });
 
-export const PartyName = z.string().trim().min(1, { error: 'expected a name' }).max(140, { error: 'expected at most 140 characters' });
+export const PartyName = storableText(z.string().trim().min(1, { error: 'expected a name' }).max(140, { error: 'expected at most 140 characters' }));
+
+/** A payment reference as the Faster Payments scheme carries it. */
+export const PaymentReference = storableText(z.string().max(18, { error: 'expected a payment reference of at most 18 characters' }));
 
 export const BankAccountParty = z.strictObject({
   sortCode: SortCode,

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { AccountId, Timestamp } from './primitives';
+import { AccountId, storableText, Timestamp } from './primitives';
 import { CardAuthorisationRequest, CardAuthorisationResponse, ResponseCode } from './card-scheme';
 
 // Shadow decisioning: primary copies a sample of the card authorisations it decided to stand-in,
@@ -48,7 +48,7 @@ export type DisagreementReason = z.infer<typeof DisagreementReason>;
 /** Stand-in's answer to a shadow message: its decision and, if it differs from primary's, why. */
 export const ShadowVerdict = z.strictObject({
   responseCode: ResponseCode,
-  reason: z.string().max(200),
+  reason: storableText(z.string().max(200)),
   agrees: z.boolean(),
   disagreement: DisagreementReason.optional(),
 });

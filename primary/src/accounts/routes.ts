@@ -2,7 +2,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { NonNegativeAmountMinor, PartyName } from '@bank/shared-contracts';
 import { errors } from '../platform/errors';
-import { bearerToken, parseInput } from '../platform/http';
+import { bearerToken, idParam, parseInput } from '../platform/http';
 import type { AccountsService } from './accounts-service';
 
 /** Arranged overdraft a customer can ask for at opening; more needs a credit decision. */
@@ -15,7 +15,7 @@ export const OpenAccountRequest = z.strictObject({
   }).default(0),
 });
 
-export const AccountIdParams = z.strictObject({ accountId: z.uuid({ error: 'expected an account id (UUID)' }) });
+export const AccountIdParams = z.strictObject({ accountId: idParam('an account id') });
 
 /** Resolves the customer behind a bearer token, or 401s. */
 export function customerAuthentication(accounts: AccountsService) {

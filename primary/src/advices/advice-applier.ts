@@ -8,6 +8,7 @@ import type { CardsService } from '../cards/cards-service';
 import type { CardProcessor } from '../card-processor/card-processor';
 import type { FeedService } from '../feed/feed-service';
 import { INTERNAL_ACCOUNTS, type Ledger } from '../ledger/ledger';
+import type { InboundFasterPayments } from '../transfers/inbound-faster-payments';
 
 // Applies stand-in's advices verbatim: stand-in's decision stands, even where primary would
 // have declined. Each advice is applied exactly once (its id is recorded in the same transaction
@@ -22,8 +23,8 @@ export type AdviceOutcome =
 
 export type AdviceApplier = ReturnType<typeof createAdviceApplier>;
 
-export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger; accounts: AccountsService; cards: CardsService; cardProcessor: CardProcessor; feed: FeedService }) {
-  const { db, clock, ledger, accounts, cards, cardProcessor, feed } = deps;
+export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger; accounts: AccountsService; cards: CardsService; cardProcessor: CardProcessor; feed: FeedService; inboundFasterPayments: InboundFasterPayments }) {
+  const { db, clock, ledger, accounts, cards, cardProcessor, feed, inboundFasterPayments } = deps;
 
   async function moveMoney(tx: Tx, advice: Advice, amountMinor: number, description: string, kind: 'faster_payment_out' | 'faster_payment_in', counterparty: { sortCode: string; accountNumber: string; name: string }) {
     const before = await ledger.lockedBalance(tx, advice.accountId);
@@ -56,8 +57,12 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
       }
       case 'transfer.sent':
         return { forced: await moveMoney(tx, advice, -advice.payload.amountMinor, advice.payload.reference ? `${advice.payload.creditor.name}: ${advice.payload.reference}` : advice.payload.creditor.name, 'faster_payment_out', advice.payload.creditor) };
-      case 'transfer.received':
-        return { forced: await moveMoney(tx, advice, advice.payload.amountMinor, advice.payload.reference ? `${advice.payload.debtor.name}: ${advice.payload.reference}` : advice.payload.debtor.name, 'faster_payment_in', advice.payload.debtor) };
+      case 'transfer.received': {
+        const { fpsId, amountMinor } = advice.payload;
+        if ((await inboundFasterPayments.claimForStandin(tx, { fpsId, accountId: advice.accountId, amountMinor })) === 'already_credited')
+          return { forced: false, note: `Faster Payment ${fpsId} was already credited by primary` };
+        return { forced: await moveMoney(tx, advice, amountMinor, advice.payload.reference ? `${advice.payload.debtor.name}: ${advice.payload.reference}` : advice.payload.debtor.name, 'faster_payment_in', advice.payload.debtor) };
+      }
       case 'card.frozen':
       case 'card.unfrozen': {
         const card = await cards.find(advice.payload.cardId, tx);
@@ -105,7 +110,7 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
             payload: { status: account?.status ?? 'open', overdraftLimitMinor: balance.overdraftLimitMinor, unapprovedOverdraft: true },
           });
         }
-        await tx.query('insert into applied_advices (advice_id, account_id, sequence, type, correlation_id, forced_overdraft, applied_at) values ($1, $2, $3, $4, $5, $6, $7)', [
+        await tx.query('insert into applied_advices (advice_id, account_id, sequence, type, correlation_id, forced_overdraft, applied_at, note) values ($1, $2, $3, $4, $5, $6, $7, $8)', [
           advice.adviceId,
           advice.accountId,
           advice.sequence,
@@ -113,6 +118,7 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
           advice.correlationId,
           forced,
           clock.now(),
+          note ?? null,
         ]);
         await tx.query('update advice_progress set last_sequence = $2 where account_id = $1', [advice.accountId, advice.sequence]);
         return note ? { outcome: 'applied', forcedOverdraft: forced, note } : { outcome: 'applied', forcedOverdraft: forced };
@@ -128,12 +134,12 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
     },
 
     /** What primary has applied, per account, for reconciliation against stand-in's advice log. */
-    async applied(accountId?: string): Promise<{ adviceId: string; accountId: string; sequence: number; type: string; correlationId: string }[]> {
-      const { rows } = await db.query<{ advice_id: string; account_id: string; sequence: number; type: string; correlation_id: string }>(
-        `select advice_id, account_id, sequence, type, correlation_id from applied_advices ${accountId ? 'where account_id = $1' : ''} order by account_id, sequence`,
+    async applied(accountId?: string): Promise<{ adviceId: string; accountId: string; sequence: number; type: string; correlationId: string; note?: string }[]> {
+      const { rows } = await db.query<{ advice_id: string; account_id: string; sequence: number; type: string; correlation_id: string; note: string | null }>(
+        `select advice_id, account_id, sequence, type, correlation_id, note from applied_advices ${accountId ? 'where account_id = $1' : ''} order by account_id, sequence`,
         accountId ? [accountId] : [],
       );
-      return rows.map((row) => ({ adviceId: row.advice_id, accountId: row.account_id, sequence: row.sequence, type: row.type, correlationId: row.correlation_id }));
+      return rows.map((row) => ({ adviceId: row.advice_id, accountId: row.account_id, sequence: row.sequence, type: row.type, correlationId: row.correlation_id, ...(row.note ? { note: row.note } : {}) }));
     },
   };
 }

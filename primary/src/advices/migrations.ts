@@ -23,3 +23,12 @@ export const advicesMigrations: Migration[] = [
     `,
   },
 ];
+
+advicesMigrations.push({
+  id: 'advices/002-applied-advice-notes',
+  sql: `
+    -- Why an applied advice moved no money (a Faster Payment primary had already credited, a
+    -- reversal of a payment already cleared): listed by the reconciliation report.
+    alter table applied_advices add column note text;
+  `,
+});

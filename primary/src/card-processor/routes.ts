@@ -1,13 +1,14 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { CardAuthorisationRequest, CardClearingRecord, CardReversalRequest, type ConfigurationDocument, type MessageKey } from '@bank/shared-contracts';
+import { CardAuthorisationRequest, CardClearingRecord, CardReversalRequest, safeParseContract, type ConfigurationDocument, type MessageKey } from '@bank/shared-contracts';
 import type { Db } from '../platform/db';
-import { PrimaryError } from '../platform/errors';
+import { PrimaryError, errors } from '../platform/errors';
 import { parseInput } from '../platform/http';
 import type { PaymentRouter } from '../routing/payment-router';
 import { shadowSampled } from '../shadow/shadow-sampling';
 import type { ShadowSender } from '../shadow/shadow-sender';
 import type { CardProcessor } from './card-processor';
 import { authorisationUnavailable, reversalUnavailable } from './issuer-unavailable';
+import { dataExceptionAnswer, isDataException, unstorableTextAnswer } from './format-error';
 
 const CLEARING_RETRY_AFTER_SECONDS = 60;
 
@@ -18,11 +19,16 @@ const forwarded = (request: FastifyRequest) => ({ path: request.url, body: reque
  * the network gets 91 inside its deadline instead of an HTTP 500 it cannot act on. The caller's
  * mistakes (PrimaryError) keep their own answers.
  */
-async function orIssuerUnavailable<T>(request: FastifyRequest, decide: () => Promise<T>, unavailable: () => T): Promise<T> {
+async function orIssuerUnavailable<T>(request: FastifyRequest, decide: () => Promise<T>, unavailable: () => T, formatError: () => T | undefined = () => undefined): Promise<T> {
   try {
     return await decide();
   } catch (error) {
     if (error instanceof PrimaryError) throw error;
+    const refused = isDataException(error) ? formatError() : undefined;
+    if (refused) {
+      request.log.warn({ err: error }, 'card message holds a value the database refuses: answered 30 (format error)');
+      return refused;
+    }
     request.log.error({ err: error }, 'card message not decided: answered 91 (issuer unavailable)');
     return unavailable();
   }
@@ -57,7 +63,13 @@ export function schemeCardRoutes(
   const { processor, router, configuration, shadow } = deps;
 
   app.post('/scheme/card/authorisations', async (request, reply) => {
-    const message = parseInput('card authorisation request', CardAuthorisationRequest, request.body);
+    const parsed = safeParseContract('card authorisation request', CardAuthorisationRequest, request.body);
+    if (!parsed.ok) {
+      const formatError = unstorableTextAnswer(request.body, parsed.error.issues);
+      if (formatError) return formatError;
+      throw errors.invalidRequest('card authorisation request', parsed.error.issues);
+    }
+    const message = parsed.value;
     const routed = await router.cardAuthorisation(message, forwarded(request));
     // Stand-in decided it for real: nothing to compare.
     if (routed.destination === 'standin') return reply.code(routed.answer.statusCode).send(routed.answer.body);
@@ -69,6 +81,10 @@ export function schemeCardRoutes(
         // Not a decision of primary's logic (its database is unreachable): comparing it would only report noise.
         decided = false;
         return authorisationUnavailable(message, 'primary could not decide it (a dependency is unreachable); declined as issuer unavailable');
+      },
+      () => {
+        decided = false;
+        return dataExceptionAnswer(message);
       },
     );
     // Handed over only once the answer has left: the network's answer and its latency are untouched by shadowing.

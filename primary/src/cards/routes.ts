@@ -2,12 +2,12 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { NonNegativeAmountMinor } from '@bank/shared-contracts';
 import { errors } from '../platform/errors';
-import { parseInput } from '../platform/http';
+import { idParam, parseInput } from '../platform/http';
 import { AccountIdParams } from '../accounts/routes';
 import type { AccountsService } from '../accounts/accounts-service';
 import type { CardOperation, CardsService } from './cards-service';
 
-const CardIdParams = z.strictObject({ cardId: z.uuid({ error: 'expected a card id (UUID)' }) });
+const CardIdParams = z.strictObject({ cardId: idParam('a card id') });
 const IssueCardRequest = z.strictObject({ dailyCashLimitMinor: NonNegativeAmountMinor.optional() });
 
 export function cardsRoutes(

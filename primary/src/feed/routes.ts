@@ -5,9 +5,16 @@ import { AccountIdParams } from '../accounts/routes';
 import type { AccountsService } from '../accounts/accounts-service';
 import type { FeedService } from './feed-service';
 
+const MAX_CURSOR = 2n ** 63n - 1n;
+
 const FeedQuery = z.strictObject({
   limit: z.coerce.number().int().min(1).max(100, { error: 'expected a page size from 1 to 100' }).default(20),
-  before: z.string().regex(/^\d+$/, { error: 'expected the cursor from the previous page' }).optional(),
+  // A cursor is a bigint id: anything past its range is not a cursor we gave out.
+  before: z
+    .string()
+    .regex(/^\d{1,19}$/, { error: 'expected the cursor from the previous page' })
+    .refine((value) => BigInt(value) <= MAX_CURSOR, { error: 'expected the cursor from the previous page' })
+    .optional(),
 });
 
 export function feedRoutes(app: FastifyInstance, deps: { feed: FeedService; accounts: AccountsService; customer: (request: FastifyRequest) => Promise<string> }): void {

@@ -7,6 +7,7 @@ import type { NotificationsService } from './notifications-service';
 
 const ListQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(100).default(20) });
 const STREAM_POLL_MS = 1_000;
+const HEARTBEAT_MS = 15_000;
 
 export function notificationsRoutes(app: FastifyInstance, deps: { notifications: NotificationsService; accounts: AccountsService; customer: (request: FastifyRequest) => Promise<string> }): void {
   const { notifications, accounts, customer } = deps;
@@ -27,13 +28,23 @@ export function notificationsRoutes(app: FastifyInstance, deps: { notifications:
     let after = typeof lastEventId === 'string' && /^\d+$/.test(lastEventId) ? lastEventId : ((await notifications.list(account.id, { limit: 1 }))[0]?.id ?? '0');
     reply.hijack();
     reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+    // The status line and headers go at once, not with the first notification (which may be
+    // hours away): the app knows it is connected, and proxies see traffic. A comment line (":")
+    // every HEARTBEAT_MS keeps idle connections from being cut, and tells the app the stream lives.
+    reply.raw.write(': connected\n\n');
     let open = true;
+    let lastWrite = Date.now();
     request.raw.on('close', () => (open = false));
     while (open) {
       const fresh = await notifications.list(account.id, { after, limit: 100 }).catch(() => []);
       for (const notification of fresh) {
         reply.raw.write(`id: ${notification.id}\nevent: notification\ndata: ${JSON.stringify(notification)}\n\n`);
         after = notification.id;
+        lastWrite = Date.now();
+      }
+      if (Date.now() - lastWrite >= HEARTBEAT_MS) {
+        reply.raw.write(': heartbeat\n\n');
+        lastWrite = Date.now();
       }
       await new Promise((resolve) => setTimeout(resolve, STREAM_POLL_MS));
     }

@@ -1,12 +1,12 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { BankAccountParty } from '@bank/shared-contracts';
-import { parseInput } from '../platform/http';
+import { idParam, parseInput } from '../platform/http';
 import { AccountIdParams } from '../accounts/routes';
 import type { AccountsService } from '../accounts/accounts-service';
 import type { PayeesService } from './payees-service';
 
-const PayeeParams = AccountIdParams.extend({ payeeId: z.uuid({ error: 'expected a payee id (UUID)' }) });
+const PayeeParams = AccountIdParams.extend({ payeeId: idParam('a payee id') });
 
 export function payeesRoutes(app: FastifyInstance, deps: { payees: PayeesService; accounts: AccountsService; customer: (request: FastifyRequest) => Promise<string> }): void {
   const { payees, accounts, customer } = deps;

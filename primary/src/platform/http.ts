@@ -1,7 +1,9 @@
 import { timingSafeEqual } from 'node:crypto';
-import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { ContractError, safeParseContract } from '@bank/shared-contracts';
-import type { z } from 'zod';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
+import { ContractError, safeParseContract, withoutCardNumbers } from '@bank/shared-contracts';
+import { z } from 'zod';
 import { isDatabaseUnavailable } from './db';
 import { PrimaryError, errors } from './errors';
 
@@ -11,6 +13,12 @@ export function parseInput<S extends z.ZodType>(what: string, schema: S, input: 
   if (!result.ok) throw errors.invalidRequest(what, result.error.issues);
   return result.value;
 }
+
+/**
+ * An id in a path, canonical (lower case) from here on: `POT-ID` and `pot-id` are one pot, and
+ * only the canonical form reaches the ledger, events and other platforms.
+ */
+export const idParam = (what: string) => z.uuid({ error: `expected ${what} (UUID)` }).toLowerCase();
 
 export function bearerToken(request: FastifyRequest): string | undefined {
   const header = request.headers.authorization;
@@ -24,21 +32,50 @@ export function tokensEqual(given: string, expected: string): boolean {
   return a.length === b.length && timingSafeEqual(a, b);
 }
 
+/** The documented error envelope. Whatever of the caller's text it echoes (a URL, a key) loses its card numbers first. */
+const envelope = (code: string, message: string, issues?: readonly { path: string; message: string }[]) => ({
+  error: { code, message: withoutCardNumbers(message), ...(issues ? { issues } : {}) },
+});
+
+/**
+ * fastify options for what fails before any route or handler runs: a URL that cannot be decoded,
+ * a path parameter past the router's limit, headers too large or a malformed request line. Each
+ * gets the same envelope as every other 4xx.
+ */
+export const boundaryErrorOptions: Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler'> = {
+  frameworkErrors(error, _request, reply) {
+    const status = error.statusCode ?? 400;
+    void (reply as FastifyReply).code(status).send(envelope(status === 414 ? 'PRIMARY_PATH_TOO_LONG' : 'PRIMARY_BAD_URL', error.message));
+  },
+  clientErrorHandler(error: Error & { code?: string }, socket: Socket) {
+    if (error.code === 'ECONNRESET' || socket.destroyed) return;
+    const [status, code, message] =
+      error.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, 'PRIMARY_HEADERS_TOO_LARGE', 'the request headers are larger than primary accepts']
+        : error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, 'PRIMARY_REQUEST_TIMEOUT', 'the request did not arrive in time']
+          : [400, 'PRIMARY_BAD_REQUEST', 'the request is not valid HTTP'];
+    const body = JSON.stringify(envelope(code, message));
+    if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+    socket.destroy(error);
+  },
+};
+
 /** Errors become JSON with a stable code; unexpected ones are logged and never leak a stack. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setNotFoundHandler((request, reply) => {
-    void reply.code(404).send({ error: { code: 'PRIMARY_ROUTE_NOT_FOUND', message: `no route ${request.method} ${request.url.split('?')[0]}` } });
+    void reply.code(404).send(envelope('PRIMARY_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]}`));
   });
   app.setErrorHandler((error: FastifyError | PrimaryError | ContractError, request: FastifyRequest, reply: FastifyReply) => {
     if (error instanceof PrimaryError) {
-      return reply.code(error.statusCode).send({ error: { code: error.code, message: error.message, ...(error.issues ? { issues: error.issues } : {}) } });
+      return reply.code(error.statusCode).send(envelope(error.code, error.message, error.issues));
     }
     if ('validation' in error && error.validation) {
-      return reply.code(400).send({ error: { code: 'PRIMARY_INVALID_REQUEST', message: error.message } });
+      return reply.code(400).send(envelope('PRIMARY_INVALID_REQUEST', error.message));
     }
     if ('statusCode' in error && typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       // fastify's own 4xx: malformed JSON, body too large, unsupported media type
-      return reply.code(error.statusCode).send({ error: { code: error.code ?? 'PRIMARY_BAD_REQUEST', message: error.message } });
+      return reply.code(error.statusCode).send(envelope(error.code ?? 'PRIMARY_BAD_REQUEST', error.message));
     }
     if (isDatabaseUnavailable(error)) {
       const unavailable = errors.dependencyUnavailable("primary's database");

@@ -1,15 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { PositiveAmountMinor } from '@bank/shared-contracts';
+import { PositiveAmountMinor, storableText } from '@bank/shared-contracts';
 import type { Db } from '../platform/db';
-import { parseInput } from '../platform/http';
+import { idParam, parseInput } from '../platform/http';
 import { idempotencyKeyOf, once } from '../platform/idempotency';
 import { AccountIdParams } from '../accounts/routes';
 import type { AccountsService } from '../accounts/accounts-service';
 import type { Pot, PotsService } from './pots-service';
 
-const CreatePotRequest = z.strictObject({ name: z.string().trim().min(1, { error: 'expected a pot name' }).max(60) });
-const PotParams = AccountIdParams.extend({ potId: z.uuid({ error: 'expected a pot id (UUID)' }), direction: z.enum(['deposit', 'withdraw']) });
+const CreatePotRequest = z.strictObject({ name: storableText(z.string().trim().min(1, { error: 'expected a pot name' }).max(60)) });
+const PotParams = AccountIdParams.extend({ potId: idParam('a pot id'), direction: z.enum(['deposit', 'withdraw']) });
 const MoveRequest = z.strictObject({ amountMinor: PositiveAmountMinor });
 
 export function potsRoutes(app: FastifyInstance, deps: { db: Db; pots: PotsService; accounts: AccountsService; customer: (request: FastifyRequest) => Promise<string> }): void {

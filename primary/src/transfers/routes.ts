@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { BankAccountParty, FasterPaymentInboundCredit, PositiveAmountMinor } from '@bank/shared-contracts';
+import { BankAccountParty, FasterPaymentInboundCredit, PaymentReference, PositiveAmountMinor } from '@bank/shared-contracts';
 import type { Db } from '../platform/db';
 import { parseInput } from '../platform/http';
 import { idempotencyKeyOf, once } from '../platform/idempotency';
@@ -13,7 +13,7 @@ import type { TransferOutcome, TransfersService } from './transfers-service';
 export const TransferRequest = z.strictObject({
   amountMinor: PositiveAmountMinor,
   creditor: BankAccountParty,
-  reference: z.string().max(18, { error: 'expected a payment reference of at most 18 characters' }).default(''),
+  reference: PaymentReference.default(''),
 });
 
 /** Headers stand-in needs to act for the customer exactly as primary would: who they are, and which request this is. */

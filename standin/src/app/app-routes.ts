@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { BankAccountParty, PositiveAmountMinor, safeParseContract } from '@bank/shared-contracts';
+import { BankAccountParty, PaymentReference, PositiveAmountMinor, safeParseContract } from '@bank/shared-contracts';
 import type { Database } from '../store/database';
 import { cardsOfAccount, findCard } from '../cards/card-directory';
 import { setCardFrozen } from '../cards/card-freezes';
@@ -22,9 +22,10 @@ export class AppRefusal extends Error {
   }
 }
 
-const AccountPath = z.object({ accountId: z.uuid() });
-const CardPath = z.object({ cardId: z.uuid(), action: z.enum(['freeze', 'unfreeze']) });
-const TransferOrder = z.strictObject({ amountMinor: PositiveAmountMinor, creditor: BankAccountParty, reference: z.string().max(18).default('') });
+// Ids are canonical (lower case) from here on, as primary writes them.
+const AccountPath = z.object({ accountId: z.uuid().toLowerCase() });
+const CardPath = z.object({ cardId: z.uuid().toLowerCase(), action: z.enum(['freeze', 'unfreeze']) });
+const TransferOrder = z.strictObject({ amountMinor: PositiveAmountMinor, creditor: BankAccountParty, reference: PaymentReference.default('') });
 
 type Parse = <T>(what: string, schema: z.ZodType<T>, input: unknown) => T;
 
@@ -67,8 +68,9 @@ export function appRoutes(server: FastifyInstance, deps: { database: Database; k
     const { cardId, action } = parse('card path', CardPath, request.params);
     const card = await findCard(database, deps.keys, { cardId });
     if (!card || !(await accountOfCustomer(database, customerId, card.accountId))) throw new AppRefusal(404, 'STANDIN_NOT_FOUND', 'card not found');
-    await setCardFrozen(deps, card, action === 'freeze');
-    return { cardId, status: action === 'freeze' ? 'frozen' : 'active' };
+    const status = await setCardFrozen(deps, card, action === 'freeze');
+    if (status === 'cancelled') throw new AppRefusal(409, 'STANDIN_CARD_STATE', `a cancelled card cannot be ${action === 'freeze' ? 'frozen' : 'unfrozen'}`);
+    return { cardId, status };
   });
 }
 

@@ -1,4 +1,6 @@
-import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
@@ -8,7 +10,10 @@ import {
   FasterPaymentInboundCredit,
   onStandin,
   safeParseContract,
+  UNSTORABLE_TEXT,
   UserId,
+  withoutCardNumbers,
+  type CardAuthorisationResponse,
   type ConfigurationDocument,
   type StatusResponse,
 } from '@bank/shared-contracts';
@@ -17,6 +22,7 @@ import type { CardDesk } from '../payments/card-desk';
 import type { FasterPaymentsDesk } from '../payments/faster-payments-desk';
 import type { StandinCardKeys } from '../cards/card-numbers';
 import { AppRefusal, appRoutes } from './app-routes';
+import { formatErrorAnswer, isDataException, unstorableFields } from '../payments/format-error';
 import { configurationRoutes } from '../configuration/configuration-routes';
 import { currentConfiguration } from '../configuration/configuration-store';
 import type { Operators } from '../configuration/operators';
@@ -40,17 +46,46 @@ export interface StandinServerDependencies {
   readonly onConfiguration?: (document: ConfigurationDocument) => void;
 }
 
+/** Every 4xx and 5xx body: the documented envelope, with no card number of the caller's echoed back (a URL, an unknown key). */
+function refusal(code: string, message: string, issues?: { path: string; message: string }[]) {
+  return { error: { code, message: withoutCardNumbers(message), ...(issues ? { issues } : {}) } };
+}
+
 class BadMessage extends Error {
-  constructor(readonly body: { error: { code: string; message: string; issues: { path: string; message: string }[] } }) {
+  constructor(readonly body: ReturnType<typeof refusal>) {
     super(body.error.message);
   }
 }
 
 function read<T>(what: string, schema: z.ZodType<T>, input: unknown): T {
   const parsed = safeParseContract(what, schema, input);
-  if (!parsed.ok) throw new BadMessage({ error: { code: 'STANDIN_INVALID_MESSAGE', message: parsed.error.message, issues: [...parsed.error.issues] } });
+  if (!parsed.ok) throw new BadMessage(refusal('STANDIN_INVALID_MESSAGE', parsed.error.message, [...parsed.error.issues]));
   return parsed.value;
 }
+
+/**
+ * What fails before a route runs gets the envelope too: a URL that cannot be decoded or whose
+ * path parameter is past the router's limit (fastify's frameworkErrors), headers too large or a
+ * request that is not HTTP (the server's clientError, answered on the raw socket).
+ */
+const boundaryErrors: Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErrorHandler'> = {
+  frameworkErrors(failure, _request, reply) {
+    const status = failure.statusCode ?? 400;
+    void (reply as FastifyReply).code(status).send(refusal(status === 414 ? 'STANDIN_PATH_TOO_LONG' : 'STANDIN_BAD_URL', failure.message));
+  },
+  clientErrorHandler(failure: Error & { code?: string }, socket: Socket) {
+    if (failure.code === 'ECONNRESET' || socket.destroyed) return;
+    const [status, body] =
+      failure.code === 'HPE_HEADER_OVERFLOW'
+        ? [431, refusal('STANDIN_HEADERS_TOO_LARGE', 'the request headers are larger than stand-in accepts')]
+        : failure.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+          ? [408, refusal('STANDIN_REQUEST_TIMEOUT', 'the request did not arrive in time')]
+          : [400, refusal('STANDIN_BAD_REQUEST', 'the request is not valid HTTP')];
+    const text = JSON.stringify(body);
+    if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${text}`);
+    socket.destroy(failure);
+  },
+};
 
 export function createStandinServer(deps: StandinServerDependencies): FastifyInstance {
   const registry = new Registry();
@@ -61,19 +96,34 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
     loggerInstance: deps.logger as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: 64 * 1024,
+    ...boundaryErrors,
   });
   server.setErrorHandler((failure, request, reply) => {
     if (failure instanceof BadMessage) return reply.code(400).send(failure.body);
-    if (failure instanceof AppRefusal) return reply.code(failure.statusCode).send({ error: { code: failure.code, message: failure.message } });
+    if (failure instanceof AppRefusal) return reply.code(failure.statusCode).send(refusal(failure.code, failure.message));
     const status = (failure as { statusCode?: number }).statusCode;
-    if (status && status >= 400 && status < 500) return reply.code(status).send({ error: { code: 'STANDIN_BAD_REQUEST', message: (failure as Error).message } });
+    if (status && status >= 400 && status < 500) return reply.code(status).send(refusal('STANDIN_BAD_REQUEST', (failure as Error).message));
     request.log.error({ err: failure }, 'stand-in failed a request');
-    return reply.code(500).send({ error: { code: 'STANDIN_INTERNAL', message: 'stand-in could not handle this message; resend it' } });
+    return reply.code(500).send(refusal('STANDIN_INTERNAL', 'stand-in could not handle this message; resend it'));
   });
-  server.setNotFoundHandler((request, reply) => reply.code(404).send({ error: { code: 'STANDIN_NO_ROUTE', message: `stand-in has no ${request.method} ${request.url.split('?')[0]}` } }));
+  server.setNotFoundHandler((request, reply) => reply.code(404).send(refusal('STANDIN_NO_ROUTE', `stand-in has no ${request.method} ${request.url.split('?')[0]}`)));
 
   server.post('/scheme/card/authorisations', async (request) => {
-    const answer = await deps.cards.authorise(read('card authorisation request', CardAuthorisationRequest, request.body));
+    const parsed = safeParseContract('card authorisation request', CardAuthorisationRequest, request.body);
+    let answer: CardAuthorisationResponse | undefined;
+    if (!parsed.ok) {
+      const fields = unstorableFields(parsed.error.issues);
+      answer = fields.length ? formatErrorAnswer(request.body, `format error: ${fields.join(', ')}: ${UNSTORABLE_TEXT}`) : undefined;
+      if (!answer) throw new BadMessage(refusal('STANDIN_INVALID_MESSAGE', parsed.error.message, [...parsed.error.issues]));
+    } else {
+      try {
+        answer = await deps.cards.authorise(parsed.value);
+      } catch (failure) {
+        answer = isDataException(failure) ? formatErrorAnswer(parsed.value, 'format error: the message holds a value stand-in cannot store') : undefined;
+        if (!answer) throw failure;
+        request.log.warn({ err: failure }, 'card message holds a value the database refuses: answered 30 (format error)');
+      }
+    }
     decisions.inc({ response_code: answer.responseCode });
     return answer;
   });
