@@ -49,12 +49,18 @@ async function creditedOnce(customer: Customer) {
   await eventually('stand-in to agree with primary', () => standinSpendable(customer), (value) => value === FUNDED + CREDIT, 60_000);
 }
 
-test('primary accepted it, its answer was lost, the scheme re-presents it to stand-in: credited once', async () => {
+test('primary accepted it, its answer was lost, the scheme re-presents it to stand-in before the credit is synced: credited once', async () => {
   const customer = await syncedCustomer();
   const fpsId = `FPS-${randomUUID()}`;
-  expect(await present(stack.primary.url, customer, fpsId)).toMatchObject({ status: 'accepted', decidedBy: 'primary' });
-  // The customer is routed to stand-in before the re-presentation; stand-in accepts what it has not seen.
-  expect(await present(stack.standin.url, customer, fpsId)).toMatchObject({ status: 'accepted' });
+  // Stand-in cannot know of primary's credit yet: the syncer is behind.
+  await stack.syncer.stop();
+  try {
+    expect(await present(stack.primary.url, customer, fpsId)).toMatchObject({ status: 'accepted', decidedBy: 'primary' });
+    // The customer is routed to stand-in before the re-presentation; stand-in accepts what it has not seen.
+    expect(await present(stack.standin.url, customer, fpsId)).toMatchObject({ status: 'accepted', decidedBy: 'standin' });
+  } finally {
+    await stack.syncer.restart();
+  }
   const report = await reconciled(customer, 1);
   expect(report.appliedWithoutEffect).toEqual([expect.objectContaining({ type: 'transfer.received', note: expect.stringContaining(fpsId) })]);
   await creditedOnce(customer);
@@ -80,5 +86,17 @@ test("stand-in's advice applied first, then primary's own re-presentation: credi
   expect(await present(stack.standin.url, customer, fpsId)).toMatchObject({ status: 'accepted', decidedBy: 'standin' });
   await reconciled(customer, 1);
   expect(await present(stack.primary.url, customer, fpsId)).toMatchObject({ status: 'accepted', decidedBy: 'standin' });
+  await creditedOnce(customer);
+}, 300_000);
+
+test("primary's credit has reached stand-in, then the scheme re-presents it there: stand-in recognises it and credits nothing", async () => {
+  const customer = await syncedCustomer();
+  const fpsId = `FPS-${randomUUID()}`;
+  expect(await present(stack.primary.url, customer, fpsId)).toMatchObject({ status: 'accepted', decidedBy: 'primary' });
+  await eventually("stand-in to see primary's credit", () => standinSpendable(customer), (value) => value === FUNDED + CREDIT, 60_000);
+  expect(await present(stack.standin.url, customer, fpsId)).toMatchObject({ status: 'accepted', decidedBy: 'primary' });
+  expect(await standinSpendable(customer)).toBe(FUNDED + CREDIT);
+  const report = (await http<Report>('GET', `${stack.adviceConsumer.url}/internal/reconciliation?accounts=${customer.id}`)).body;
+  expect(report).toMatchObject({ clean: true, standinAdvices: 0 });
   await creditedOnce(customer);
 }, 300_000);

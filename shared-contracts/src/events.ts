@@ -21,6 +21,7 @@ import {
   Uuid,
 } from './primitives';
 import { Merchant } from './card-scheme';
+import { FpsId } from './faster-payments';
 
 // Events primary publishes on Kafka (key: account id) through its transactional outbox.
 // Stand-in's syncer consumes the types below; primary may publish others, which the
@@ -108,6 +109,8 @@ export const TransactionRecordedPayload = z.strictObject({
   merchant: Merchant.optional(),
   counterparty: BankAccountParty.optional(),
   cardId: CardId.optional(),
+  /** A Faster Payment's scheme id: the same payment re-presented anywhere is recognised by it. */
+  fpsId: FpsId.optional(),
   createdAt: Timestamp,
 });
 

@@ -184,8 +184,8 @@ function transactionRecorded(event: EventOf<'transaction.recorded'>): Write {
   const { payload } = event;
   return async (session) => {
     await session.query(
-      `insert into synced_transactions (transaction_id, sequence, account_id, kind, status, amount_minor, description, merchant, counterparty, correlation_id, created_at)
-       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) on conflict do nothing`,
+      `insert into synced_transactions (transaction_id, sequence, account_id, kind, status, amount_minor, description, merchant, counterparty, correlation_id, fps_id, created_at)
+       values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) on conflict do nothing`,
       [
         payload.transactionId,
         event.sequence,
@@ -198,6 +198,8 @@ function transactionRecorded(event: EventOf<'transaction.recorded'>): Write {
         payload.counterparty ?? null,
         // Stand-in merges its own payments with primary's by this id, so nothing counts twice.
         event.correlationId ?? null,
+        // Stand-in recognises a Faster Payment primary already credited by it.
+        payload.fpsId ?? null,
         payload.createdAt,
       ],
     );

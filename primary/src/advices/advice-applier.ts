@@ -26,7 +26,7 @@ export type AdviceApplier = ReturnType<typeof createAdviceApplier>;
 export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger; accounts: AccountsService; cards: CardsService; cardProcessor: CardProcessor; feed: FeedService; inboundFasterPayments: InboundFasterPayments }) {
   const { db, clock, ledger, accounts, cards, cardProcessor, feed, inboundFasterPayments } = deps;
 
-  async function moveMoney(tx: Tx, advice: Advice, amountMinor: number, description: string, kind: 'faster_payment_out' | 'faster_payment_in', counterparty: { sortCode: string; accountNumber: string; name: string }) {
+  async function moveMoney(tx: Tx, advice: Advice & { payload: { fpsId: string } }, amountMinor: number, description: string, kind: 'faster_payment_out' | 'faster_payment_in', counterparty: { sortCode: string; accountNumber: string; name: string }) {
     const before = await ledger.lockedBalance(tx, advice.accountId);
     await ledger.post(tx, {
       kind: kind === 'faster_payment_in' ? 'faster_payment.inbound' : 'faster_payment.outbound',
@@ -38,7 +38,7 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
         { ledgerAccountId: INTERNAL_ACCOUNTS.fasterPayments, amountMinor: -amountMinor },
       ],
     });
-    await feed.record(tx, { accountId: advice.accountId, kind, status: 'settled', amountMinor, currency: 'GBP', description, counterparty, correlationId: advice.correlationId });
+    await feed.record(tx, { accountId: advice.accountId, kind, status: 'settled', amountMinor, currency: 'GBP', description, counterparty, correlationId: advice.correlationId, fpsId: advice.payload.fpsId });
     return before.availableMinor + Math.min(amountMinor, 0) < 0;
   }
 

@@ -17,6 +17,8 @@ export interface FeedTransaction {
   readonly counterparty?: BankAccountParty;
   readonly cardId?: string;
   readonly correlationId?: string;
+  /** The scheme's payment id of a Faster Payment: stand-in recognises a re-presented payment by it. */
+  readonly fpsId?: string;
   readonly createdAt: string;
 }
 
@@ -33,6 +35,7 @@ interface TransactionRow {
   counterparty: BankAccountParty | null;
   card_id: string | null;
   correlation_id: string | null;
+  fps_id: string | null;
   created_at: Date;
 }
 
@@ -48,6 +51,7 @@ const toTransaction = (row: TransactionRow): FeedTransaction => ({
   ...(row.counterparty ? { counterparty: row.counterparty } : {}),
   ...(row.card_id ? { cardId: row.card_id } : {}),
   ...(row.correlation_id ? { correlationId: row.correlation_id } : {}),
+  ...(row.fps_id ? { fpsId: row.fps_id } : {}),
   createdAt: row.created_at.toISOString(),
 });
 
@@ -72,6 +76,7 @@ export function createFeedService(deps: { db: Db; clock: Clock }) {
         ...(transaction.merchant ? { merchant: transaction.merchant } : {}),
         ...(transaction.counterparty ? { counterparty: transaction.counterparty } : {}),
         ...(transaction.cardId ? { cardId: transaction.cardId } : {}),
+        ...(transaction.fpsId ? { fpsId: transaction.fpsId } : {}),
         createdAt: transaction.createdAt,
       },
     });
@@ -81,8 +86,8 @@ export function createFeedService(deps: { db: Db; clock: Clock }) {
     async record(tx: Tx, transaction: Omit<FeedTransaction, 'id' | 'createdAt'>): Promise<FeedTransaction> {
       const created: FeedTransaction = { ...transaction, id: randomUUID(), createdAt: clock.now().toISOString() };
       await tx.query(
-        `insert into transactions (id, account_id, kind, status, amount_minor, currency, description, merchant, counterparty, card_id, correlation_id, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        `insert into transactions (id, account_id, kind, status, amount_minor, currency, description, merchant, counterparty, card_id, correlation_id, fps_id, created_at)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)`,
         [
           created.id,
           created.accountId,
@@ -95,6 +100,7 @@ export function createFeedService(deps: { db: Db; clock: Clock }) {
           created.counterparty ?? null,
           created.cardId ?? null,
           created.correlationId ?? null,
+          created.fpsId ?? null,
           created.createdAt,
         ],
       );

@@ -24,3 +24,12 @@ export const feedMigrations: Migration[] = [
     `,
   },
 ];
+
+feedMigrations.push({
+  id: 'feed/002-faster-payment-ids',
+  sql: `
+    -- The scheme's id of a Faster Payment, carried to stand-in so that a payment the scheme
+    -- re-presents there after primary credited it is recognised, not credited again.
+    alter table transactions add column fps_id text;
+  `,
+});

@@ -1,5 +1,4 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { z } from 'zod';
 import { BankAccountParty } from '@bank/shared-contracts';
 import { idParam, parseInput } from '../platform/http';
 import { AccountIdParams } from '../accounts/routes';

@@ -63,6 +63,7 @@ export function createInboundFasterPayments(deps: { db: Db; clock: Clock; ledger
           currency: 'GBP',
           description: instruction.reference ? `${instruction.debtor.name}: ${instruction.reference}` : instruction.debtor.name,
           counterparty: instruction.debtor,
+          fpsId: instruction.fpsId,
         });
       }
       return response;

@@ -22,8 +22,12 @@ export function createFasterPaymentsDesk(deps: { database: Database; now: () => 
           [credit.creditor.sortCode, credit.creditor.accountNumber],
         );
         const account = rows[0];
+        // Primary accepted this very payment (its answer to the scheme was lost, and the scheme
+        // re-presents it here): the bank has credited it once already; so say, and credit nothing.
+        const creditedByPrimary = await session.query("select 1 from synced_transactions where fps_id = $1 and kind = 'faster_payment_in' limit 1", [credit.fpsId]);
         let response: FasterPaymentResponse;
-        if (!account) response = { fpsId: credit.fpsId, status: 'rejected', rejectReason: 'account_unknown', message: 'no such account', decidedBy: 'standin' };
+        if (creditedByPrimary.rowCount) response = { fpsId: credit.fpsId, status: 'accepted', decidedBy: 'primary', message: 'already credited by primary' };
+        else if (!account) response = { fpsId: credit.fpsId, status: 'rejected', rejectReason: 'account_unknown', message: 'no such account', decidedBy: 'standin' };
         else if (account.status === 'closed') response = { fpsId: credit.fpsId, status: 'rejected', rejectReason: 'account_closed', message: 'account closed', decidedBy: 'standin' };
         else {
           const correlationId = randomUUID();

@@ -312,4 +312,13 @@ export const STANDIN_SCHEMA: readonly SchemaStep[] = [
       create index shadow_decisions_by_time on shadow_decisions (decided_at);
     `,
   },
+  {
+    name: '0008 faster payment ids in synced transactions',
+    ddl: `
+      -- The scheme re-presents a payment it got no answer for, wherever the customer's payments
+      -- go by then: a payment primary already credited is recognised here by its id.
+      alter table synced_transactions add column fps_id text;
+      create index synced_transactions_by_fps_id on synced_transactions (fps_id) where fps_id is not null;
+    `,
+  },
 ];
