@@ -10,7 +10,8 @@ import { stepBack } from '../src/cli/rollback';
 // engineer is told. No servers: stand-in's per-user report is given.
 
 const now = new Date('2026-12-06T03:00:00Z');
-const documentWith = (changes: Partial<ConfigurationDocument>): ConfigurationDocument => ({ ...INITIAL_CONFIGURATION, ...changes, components: { ...INITIAL_CONFIGURATION.components, ...changes.components } });
+type DocumentChanges = Omit<Partial<ConfigurationDocument>, 'components'> & { components?: Partial<ConfigurationDocument['components']> };
+const documentWith = (changes: DocumentChanges): ConfigurationDocument => ({ ...INITIAL_CONFIGURATION, ...changes, components: { ...INITIAL_CONFIGURATION.components, ...changes.components } });
 const payments = (targeting: Targeting) => ({ cardPaymentsInbound: targeting, cardPaymentsOutbound: targeting, fasterPaymentsInbound: targeting, fasterPaymentsOutbound: targeting });
 const nobodyOnPayments = payments({ mode: 'nobody' });
 
