@@ -1,6 +1,6 @@
 import pino from 'pino';
 import { AdvicesInFlightReport, StatusResponse } from '@bank/shared-contracts';
-import { advicesInFlightReport, markAppliedAdvices } from '../src/advices/advices-in-flight';
+import { advicesInFlightReport, markAppliedAdvices, startAppliedAdviceSweep } from '../src/advices/advices-in-flight';
 import { createStandinServer } from '../src/app/server';
 import { setCardFrozen } from '../src/cards/card-freezes';
 import { operatorsFromEnvironment } from '../src/configuration/operators';
@@ -83,6 +83,24 @@ describe("stand-in's advices in flight", () => {
     const none = await advicesInFlightReport(database, new Date());
     expect(none).toMatchObject({ total: { notPublished: 0, publishedNotApplied: 0, users: 0 }, byUser: [] });
     expect(none.total.oldestAt).toBeUndefined();
+  });
+
+  test('when the sweep runs, then it marks an advice once primary\'s event for it is back, and stops when told', async () => {
+    const dave = await new SyncedAccount(database).open({ settledMinor: 1_000 });
+    await setCardFrozen({ database, now: () => new Date() }, { cardId: dave.cardId, accountId: dave.accountId }, true);
+    const correlationId = await correlationOf(dave);
+    const seenAt = async () => (await database.query<{ applied_seen_at: Date | null }>('select applied_seen_at from advices where correlation_id = $1', [correlationId])).rows[0]!.applied_seen_at;
+    const sweep = startAppliedAdviceSweep({ database, logger: pino({ level: 'silent' }) }, { sweepIntervalMs: 20, sweepMaxIntervalMs: 40 });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      expect(await seenAt()).toBeNull();
+      await dave.balance(1_000, 0, 0, correlationId);
+      const deadline = Date.now() + 5_000;
+      while ((await seenAt()) === null && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 20));
+      expect(await seenAt()).toBeInstanceOf(Date);
+    } finally {
+      await sweep.stop();
+    }
   });
 
   test('when an operator asks, then the report is served and parses; a customer or nobody is refused; /status carries the totals', async () => {

@@ -19,13 +19,18 @@ import type { Database } from '../store/database';
 // before the sweep has marked anything.
 
 export interface InFlightSettings {
-  /** How often the sweep marks advices whose correlation id has come back. */
+  /** How often the sweep marks advices whose correlation id has come back, while it finds some. */
   readonly sweepIntervalMs: number;
+  /**
+   * A pass that finds nothing doubles the wait, up to this: with primary down every pass examines
+   * every advice in flight and finds none back, so a long outage costs a pass every few seconds.
+   */
+  readonly sweepMaxIntervalMs: number;
   /** At most this many advices marked per pass. */
   readonly sweepBatch: number;
 }
 
-const SETTINGS: InFlightSettings = { sweepIntervalMs: 1_000, sweepBatch: 5_000 };
+const SETTINGS: InFlightSettings = { sweepIntervalMs: 1_000, sweepMaxIntervalMs: 10_000, sweepBatch: 5_000 };
 
 /** Marks advices whose correlation id has come back from primary; never waits for a row another session holds. */
 export async function markAppliedAdvices(database: Database, batch = SETTINGS.sweepBatch): Promise<number> {
@@ -113,6 +118,7 @@ export function startAppliedAdviceSweep(deps: { database: Database; logger: Logg
   let failing = false;
   let wake: (() => void) | undefined;
   const loop = (async () => {
+    let intervalMs = settings.sweepIntervalMs;
     while (running) {
       try {
         const marked = await markAppliedAdvices(deps.database, settings.sweepBatch);
@@ -120,12 +126,14 @@ export function startAppliedAdviceSweep(deps: { database: Database; logger: Logg
         failing = false;
         // A full batch: more are waiting, go again at once.
         if (marked === settings.sweepBatch) continue;
+        intervalMs = marked > 0 ? settings.sweepIntervalMs : Math.min(intervalMs * 2, settings.sweepMaxIntervalMs);
       } catch (error) {
         if (!failing) deps.logger.warn({ err: error }, 'marking applied advices failed; the in-flight figures stay exact, only slower to compute');
         failing = true;
+        intervalMs = settings.sweepMaxIntervalMs;
       }
       await new Promise<void>((resolve) => {
-        const timer = setTimeout(resolve, settings.sweepIntervalMs);
+        const timer = setTimeout(resolve, intervalMs);
         wake = () => (clearTimeout(timer), resolve());
       });
     }
