@@ -89,5 +89,13 @@ test("when a 5% daily cohort is on, then exactly today's hashed customers are on
     const answer = await http<{ decidedBy: string }>('POST', `${stack.primary.url}/scheme/card/authorisations`, { body: messages.purchase(customer, 500) });
     expect([customer.customerId, answer.body.decidedBy]).toEqual([customer.customerId, inCohort ? 'standin' : 'primary']);
   }
+  // The cohort's stand-in payments go back to primary as advices: moving its members back before
+  // primary has applied them is refused without --yes, so the engineer waits for them first.
+  await eventually(
+    'primary to apply the cohort\'s stand-in payments',
+    async () => (JSON.parse((await standin('status', '--json')).stdout) as { advicesInFlight: { notPublished: number; publishedNotApplied: number } | null }).advicesInFlight,
+    (inFlight) => inFlight !== null && inFlight.notPublished + inFlight.publishedNotApplied === 0,
+    60_000,
+  );
   expect((await standin('cohort', 'off', '--reason', 'ISSUE-8 cohort test over')).code).toBe(0);
-}, 120_000);
+}, 180_000);

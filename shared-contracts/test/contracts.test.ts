@@ -227,6 +227,13 @@ const rawCases: Record<string, Case> = {
     path: 'talkTo',
     expected: /expected one of/i,
   },
+  AdvicesInFlightReport: {
+    schema: contracts.AdvicesInFlightReport,
+    example: examples.advicesInFlightReport,
+    breakIt: (m) => void ((m.byUser as Example[])[0]!.publishedNotApplied = -1),
+    path: 'byUser[0].publishedNotApplied',
+    expected: />=0|at least 0|too small/i,
+  },
 };
 
 // Examples share nested objects; each test gets its own deep copy to break.

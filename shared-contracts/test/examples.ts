@@ -129,5 +129,10 @@ export const examples = {
     dailyCohort: { percent: 5 },
   }),
   configurationChange: () => ({ basedOnVersion: 3, reason: 'roll back apps', components: { app: { mode: 'percent', percent: 50 } } }),
-  statusResponse: () => ({ platform: 'standin', configurationVersion: 3, user: 'user-1', experience: 'standin', talkTo: 'standin', checkedAt: at, sync: { lagMs: 120, alerting: false }, adviceBacklog: 0 }),
+  statusResponse: () => ({ platform: 'standin', configurationVersion: 3, user: 'user-1', experience: 'standin', talkTo: 'standin', checkedAt: at, sync: { lagMs: 120, alerting: false }, adviceBacklog: 0, advicesInFlight: { notPublished: 0, publishedNotApplied: 1, users: 1, oldestAt: at, oldestAgeMs: 4_000 } }),
+  advicesInFlightReport: () => ({
+    checkedAt: at,
+    total: { notPublished: 1, publishedNotApplied: 1, users: 1, oldestAt: at, oldestAgeMs: 4_000 },
+    byUser: [{ userId: 'user-1', notPublished: 1, publishedNotApplied: 1, oldestAt: at }],
+  }),
 };

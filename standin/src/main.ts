@@ -1,6 +1,7 @@
 import { PubSub } from '@google-cloud/pubsub';
 import pino from 'pino';
 import { startAdviceRelay } from './advices/advice-relay';
+import { startAppliedAdviceSweep } from './advices/advices-in-flight';
 import { createStandinServer } from './app/server';
 import { transferRoutes } from './app/app-routes';
 import { createCardDesk } from './payments/card-desk';
@@ -74,6 +75,7 @@ async function start(): Promise<void> {
     ...(process.env.PUBSUB_EMULATOR_HOST ? { apiEndpoint: process.env.PUBSUB_EMULATOR_HOST, emulatorMode: true } : {}),
   });
   const relay = startAdviceRelay({ database, pubsub, logger });
+  const appliedSweep = startAppliedAdviceSweep({ database, logger });
   const port = Number(process.env.PORT ?? 8200);
   await server.listen({ port, host: '127.0.0.1' });
   // Origin and path only: a URL may carry credentials.
@@ -85,6 +87,7 @@ async function start(): Promise<void> {
     await peer.stop();
     await prescale.stop();
     await relay.stop();
+    await appliedSweep.stop();
     await pubsub.close();
     await database.end();
     process.exit(0);

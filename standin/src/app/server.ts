@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import type { z } from 'zod';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import {
+  ADVICES_IN_FLIGHT_ROUTE,
   CardAuthorisationRequest,
   CardReversalRequest,
   FasterPaymentInboundCredit,
@@ -13,6 +14,7 @@ import {
   UNSTORABLE_TEXT,
   UserId,
   withoutCardNumbers,
+  type AdvicesInFlightReport,
   type CardAuthorisationResponse,
   type ConfigurationDocument,
   type StatusResponse,
@@ -27,6 +29,7 @@ import { configurationRoutes } from '../configuration/configuration-routes';
 import { currentConfiguration } from '../configuration/configuration-store';
 import type { Operators } from '../configuration/operators';
 import { shadowRoutes } from '../shadow/shadow-routes';
+import { advicesInFlightReport, inFlightTotals } from '../advices/advices-in-flight';
 
 // Stand-in's HTTP face. The scheme routes have primary's paths and messages, so the gateway or
 // primary can send a payment message here unchanged.
@@ -148,6 +151,17 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
     return { advices: rows.map((row) => row.advice) };
   });
 
+  // Per user, which advices primary has not applied yet: what the CLI checks before it moves
+  // users back to primary. Operators only: it names customers.
+  server.get(ADVICES_IN_FLIGHT_ROUTE, async (request): Promise<AdvicesInFlightReport> => {
+    const token = request.headers.authorization?.startsWith('Bearer ') ? request.headers.authorization.slice(7).trim() : undefined;
+    if (!deps.operators.identify(token)) {
+      throw new AppRefusal(401, 'STANDIN_OPERATOR_TOKEN_REQUIRED', 'the advices in flight are for operators: Authorization: Bearer <operator token>');
+    }
+    return advicesInFlightReport(deps.database, deps.now());
+  });
+  const inFlight = inFlightTotals(deps.database, deps.now);
+
   server.get('/health', async () => {
     await deps.database.query('select 1');
     return { status: 'ok' };
@@ -172,6 +186,7 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
       checkedAt: deps.now().toISOString(),
       ...(lag ? { sync: { lagMs: lag.lag_ms, alerting: lag.alerting } } : {}),
       adviceBacklog: Number(backlog?.count ?? 0),
+      advicesInFlight: await inFlight(),
     };
   });
   return server;

@@ -1,6 +1,8 @@
 import { sameConfiguration, type ConfigurationDocument, type Platform } from '@bank/shared-contracts';
 import { CliError } from './cli-error';
 import { differences, type ChangeSpec, type Difference } from './change-plan';
+import type { Confirm } from './confirm';
+import { checkInFlight, mayMoveAnyoneBack, prospectiveConfiguration, type InFlightCheck } from './in-flight';
 import { PLATFORM_LABEL, type PlatformClient, type Reading } from './platform-client';
 
 // How a change reaches both configuration services, safely:
@@ -12,6 +14,8 @@ import { PLATFORM_LABEL, type PlatformClient, type Reading } from './platform-cl
 //  3. hand the resulting document, whole, to the other platform. A platform that is down takes it
 //     from its peer when it is back (each platform reads the other's configuration every few
 //     seconds), and the CLI says so.
+// Before writing, a change that moves users back to primary is checked against stand-in's advices
+// in flight (in-flight.ts); the confirmation decides what a warning means (confirm.ts).
 
 export interface PlatformOutcome {
   readonly platform: Platform;
@@ -28,6 +32,8 @@ export interface ChangeOutcome {
   readonly differences: Difference[];
   readonly platforms: PlatformOutcome[];
   readonly notes: string[];
+  /** Whether users this change moved back had effects primary had not applied yet. */
+  readonly inFlight: InFlightCheck;
 }
 
 export interface Clients {
@@ -44,7 +50,7 @@ export async function readBoth(clients: Clients): Promise<{ primary: Reading; st
 
 export async function applyChange(
   clients: Clients,
-  request: { reason: string; plan: (base: ConfigurationDocument) => ChangeSpec; confirm: (differences: Difference[], base: ConfigurationDocument) => Promise<void> },
+  request: { reason: string; plan: (base: ConfigurationDocument) => ChangeSpec; confirm: Confirm; now?: () => Date },
 ): Promise<ChangeOutcome> {
   const readings = await readBoth(clients);
   const reachable = [readings.standin, readings.primary].filter((reading): reading is Reachable => reading.reachable);
@@ -68,9 +74,10 @@ export async function applyChange(
   const found = differences(base, spec);
   if (found.length === 0) {
     for (const reading of reachable) outcomes.set(reading.platform, { platform: reading.platform, reachable: true, outcome: `unchanged at version ${base.version}`, version: base.version });
-    return { changed: false, before: base, after: base, differences: [], platforms: finish(readings, outcomes, base), notes };
+    return { changed: false, before: base, after: base, differences: [], platforms: finish(readings, outcomes, base), notes, inFlight: { state: 'clear' } };
   }
-  await request.confirm(found, base);
+  const inFlight = await inFlightFor(clients, readings.standin, base, prospectiveConfiguration(base, spec), (request.now ?? (() => new Date()))());
+  await request.confirm(found, base, inFlight);
 
   // Stand-in first: if primary is down this is the only write, and it is the one that counts.
   const [writer, ...others] = reachable;
@@ -95,7 +102,19 @@ export async function applyChange(
       });
     }
   }
-  return { changed: true, before: base, after, differences: found, platforms: finish(readings, outcomes, after), notes };
+  return { changed: true, before: base, after, differences: found, platforms: finish(readings, outcomes, after), notes, inFlight };
+}
+
+/** Stand-in's advices in flight against the users this change moves back; asked only when it may move anyone back. */
+async function inFlightFor(clients: Clients, standin: Reading, before: ConfigurationDocument, after: ConfigurationDocument, now: Date): Promise<InFlightCheck> {
+  if (!mayMoveAnyoneBack(before, after)) return { state: 'clear' };
+  if (!standin.reachable) return checkInFlight(before, after, { unavailable: `stand-in is unreachable: ${standin.reason}` }, now);
+  const report = await clients.standin.advicesInFlight().catch((failure: unknown) => {
+    if (failure instanceof CliError && failure.code === 'OPERATOR_TOKEN_REFUSED') throw failure;
+    const known = failure instanceof CliError && failure.code === 'NO_CONFIGURATION_SERVICE';
+    return { unavailable: known ? 'this stand-in does not report its advices in flight (an older version?)' : (failure as Error).message };
+  });
+  return checkInFlight(before, after, report, now);
 }
 
 function finish(readings: { primary: Reading; standin: Reading }, outcomes: Map<Platform, PlatformOutcome>, target: ConfigurationDocument): PlatformOutcome[] {

@@ -1,5 +1,7 @@
 import {
+  ADVICES_IN_FLIGHT_ROUTE,
   AdoptResult,
+  AdvicesInFlightReport,
   CONFIGURATION_ROUTES,
   ConfigurationAudit,
   ConfigurationDocument,
@@ -35,6 +37,8 @@ export interface PlatformClient {
   shadowReport(since?: string): Promise<ShadowReport>;
   /** Stand-in only: today's cohort members it knows. */
   cohort(): Promise<DailyCohortMembers>;
+  /** Stand-in only: its advices primary has not applied yet, per user. */
+  advicesInFlight(): Promise<AdvicesInFlightReport>;
 }
 
 /** Network failures, told in words an engineer recognises. */
@@ -86,7 +90,7 @@ export function platformClient(platform: Platform, url: string, token: string, t
     async read() {
       try {
         const configuration = await call('GET', CONFIGURATION_ROUTES.current, ConfigurationDocument);
-        // Status adds sync lag and the advice backlog; a platform that serves its configuration
+        // Status adds sync lag and the advices in flight; a platform that serves its configuration
         // but not its status is still reachable.
         const status = await call('GET', '/status', StatusResponse).catch(() => undefined);
         return { platform, url, reachable: true, configuration, status };
@@ -100,5 +104,6 @@ export function platformClient(platform: Platform, url: string, token: string, t
     audit: async (limit) => (await call('GET', `${CONFIGURATION_ROUTES.audit}?limit=${limit}`, ConfigurationAudit)).entries,
     shadowReport: (since) => call('GET', `${SHADOW_ROUTES.report}${since ? `?since=${encodeURIComponent(since)}` : ''}`, ShadowReport),
     cohort: () => call('GET', DAILY_COHORT_ROUTE, DailyCohortMembers),
+    advicesInFlight: () => call('GET', ADVICES_IN_FLIGHT_ROUTE, AdvicesInFlightReport),
   };
 }

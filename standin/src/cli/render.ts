@@ -1,6 +1,7 @@
-import { cohortDay, sameConfiguration, StandinComponent, type ConfigurationAuditEntry, type ConfigurationDocument, type DailyCohortMembers, type ShadowReport } from '@bank/shared-contracts';
+import { cohortDay, sameConfiguration, StandinComponent, type AdvicesInFlight, type ConfigurationAuditEntry, type ConfigurationDocument, type DailyCohortMembers, type ShadowReport } from '@bank/shared-contracts';
 import type { ChangeOutcome } from './apply-change';
 import { COMPONENT_LABEL, describeShare, describeTargeting } from './change-plan';
+import { describeAdvices, describeAge } from './in-flight';
 import { PLATFORM_LABEL, type Reading } from './platform-client';
 
 // What the engineer reads. Plain text, aligned columns, the important word first; --json prints
@@ -11,15 +12,20 @@ export interface StatusReport {
   readonly platforms: { readonly primary: Reading; readonly standin: Reading };
   /** true/false when both answered; null when one could not be asked. */
   readonly agree: boolean | null;
+  /** Stand-in's advices primary has not applied yet; null when stand-in could not say. */
+  readonly advicesInFlight: AdvicesInFlight | null;
 }
 
 export function statusReport(platforms: { primary: Reading; standin: Reading }, now: Date): StatusReport {
   const { primary, standin } = platforms;
   const agree = primary.reachable && standin.reachable ? sameConfiguration(primary.configuration, standin.configuration) : null;
-  return { checkedAt: now.toISOString(), platforms, agree };
+  return { checkedAt: now.toISOString(), platforms, agree, advicesInFlight: (standin.reachable && standin.status?.advicesInFlight) || null };
 }
 
 const pad = (text: string, width: number) => (text.length >= width ? `${text} ` : text.padEnd(width));
+
+/** The advices rows: stand-in's figures; primary has none. */
+const inFlightOf = (r: Reading) => (r.reachable ? r.status?.advicesInFlight : undefined);
 
 export function renderStatus(report: StatusReport): string {
   const { primary, standin } = report.platforms;
@@ -35,17 +41,30 @@ export function renderStatus(report: StatusReport): string {
     ['shadow decisioning', (r) => (r.reachable ? describeShare(r.configuration.shadow.percent, 'card messages') : '-')],
     ['daily cohort', (r) => (r.reachable ? (r.configuration.dailyCohort.percent === 0 ? 'off' : `${r.configuration.dailyCohort.percent}% of users, day ${cohortDay(new Date(report.checkedAt))}`) : '-')],
     ['sync lag', (r) => (r.reachable && r.status?.sync ? `${r.status.sync.lagMs} ms${r.status.sync.alerting ? ' (PAST APPETITE)' : ''}` : '-')],
-    ['advice backlog', (r) => (r.reachable && r.status?.adviceBacklog !== undefined ? String(r.status.adviceBacklog) : '-')],
+    // An older stand-in says only how many are not yet published.
+    ['advices not published', (r) => { const figures = inFlightOf(r); return figures ? String(figures.notPublished) : r.reachable && r.status?.adviceBacklog !== undefined ? String(r.status.adviceBacklog) : '-'; }],
+    ['published, not applied', (r) => { const figures = inFlightOf(r); return figures ? `${figures.publishedNotApplied}${figures.publishedNotApplied > 0 ? ' (NOT YET APPLIED BY PRIMARY)' : ''}` : '-'; }],
+    ['oldest in flight', (r) => { const figures = inFlightOf(r); return !figures ? '-' : figures.oldestAgeMs === undefined ? 'none' : `${describeAge(figures.oldestAgeMs)} ago (${figures.oldestAt!.slice(0, 19)}Z)`; }],
   ];
   const width = 40;
-  const lines = [`stand-in status at ${report.checkedAt.slice(0, 19)}Z`, '', `${pad('', 22)}${pad(`stand-in  ${standin.url}`, width)}primary  ${primary.url}`];
-  for (const [label, cell] of rows) lines.push(`${pad(label, 22)}${pad(cell(columns[0]!), width)}${cell(columns[1]!)}`);
+  const labels = 24;
+  const lines = [`stand-in status at ${report.checkedAt.slice(0, 19)}Z`, '', `${pad('', labels)}${pad(`stand-in  ${standin.url}`, width)}primary  ${primary.url}`];
+  for (const [label, cell] of rows) lines.push(`${pad(label, labels)}${pad(cell(columns[0]!), width)}${cell(columns[1]!)}`);
   lines.push('');
   if (report.agree === true) lines.push(`OK: both platforms agree (version ${(standin as { configuration: ConfigurationDocument }).configuration.version})`);
   else if (report.agree === false) lines.push('WARNING: the platforms DISAGREE; they converge on the higher version within seconds, or a new change settles it');
   else if (!primary.reachable && standin.reachable) lines.push('PRIMARY IS UNREACHABLE: working against stand-in alone; primary takes stand-in\'s configuration when it is back');
   else if (!standin.reachable && primary.reachable) lines.push('STAND-IN IS UNREACHABLE: changes go to primary alone; stand-in takes them when it is back');
   else lines.push('NEITHER PLATFORM ANSWERED');
+  const inFlight = report.advicesInFlight;
+  if (inFlight && inFlight.notPublished + inFlight.publishedNotApplied > 0) {
+    const lagging = standin.reachable && standin.status?.sync?.alerting ? ' Stand-in\'s sync is behind, so some may be applied already and not yet seen back.' : '';
+    lines.push(
+      `IN FLIGHT: ${inFlight.users} user${inFlight.users === 1 ? ' has' : 's have'} effects from stand-in primary has not applied yet: ${describeAdvices(inFlight)}; oldest ${describeAge(inFlight.oldestAgeMs ?? 0)} ago.${lagging}`,
+      '  Moving those users back to primary now would let primary decide without them: commands that would are refused without --yes.',
+    );
+  } else if (inFlight) lines.push('no advices in flight: primary has applied everything stand-in did');
+  else if (standin.reachable) lines.push('advices in flight: stand-in did not say (an older version?)');
   return lines.join('\n');
 }
 
@@ -57,6 +76,11 @@ export function renderChange(command: string, outcome: ChangeOutcome): string {
     for (const difference of outcome.differences) lines.push(`  ${pad(difference.what, 28)}${difference.from} -> ${difference.to}`);
   }
   for (const note of outcome.notes) lines.push(`  note: ${note}`);
+  if (outcome.changed && outcome.inFlight.state === 'in_flight') {
+    lines.push(`  WARNING: moved ${outcome.inFlight.users} user(s) back to primary with effects in flight (${describeAdvices(outcome.inFlight)}); primary applies them when the advices reach it`);
+  } else if (outcome.changed && outcome.inFlight.state === 'unknown') {
+    lines.push(`  WARNING: moved users back to primary without knowing whether their effects in stand-in were applied (${outcome.inFlight.reason})`);
+  }
   for (const platform of outcome.platforms) lines.push(`  ${pad(PLATFORM_LABEL[platform.platform], 10)}${platform.outcome}`);
   const primary = outcome.platforms.find((platform) => platform.platform === 'primary');
   if (primary && !primary.reachable) lines.push('  PRIMARY IS UNREACHABLE: the change is in stand-in only, for now');

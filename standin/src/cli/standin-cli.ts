@@ -1,8 +1,8 @@
 import { parseArgs } from 'node:util';
 import { applyChange, readBoth, type ChangeOutcome, type Clients } from './apply-change';
-import { paymentComponents, shareFromOptions, targetingFromOptions, type ChangeSpec } from './change-plan';
+import { describeTargeting, paymentComponents, shareFromOptions, targetingFromOptions, type ChangeSpec } from './change-plan';
 import { CliError, usageError } from './cli-error';
-import { confirmWideChanges } from './confirm';
+import { confirmWideChanges, type Confirm } from './confirm';
 import { platformClient } from './platform-client';
 import { renderAudit, renderChange, renderCohort, renderShadowReport, renderStatus, statusReport } from './render';
 import { parseInterval, stepBack } from './rollback';
@@ -12,7 +12,8 @@ import { parseInterval, stepBack } from './rollback';
 
 const HELP = `standin: turn the stand-in platform on, for whom, and back off
 
-  standin status                              both platforms' configuration, reachability, sync lag, advice backlog
+  standin status                              both platforms' configuration, reachability, sync lag, stand-in's advices
+                                              not yet published and published but not yet applied by primary
   standin route-payments <who> [--scheme card|fps] [--direction inbound|outbound]
                                               send these users' payments to stand-in (both schemes and directions unless narrowed)
   standin redirect-apps <who>                 show these users the stand-in app experience
@@ -29,7 +30,10 @@ const HELP = `standin: turn the stand-in platform on, for whom, and back off
 
   <who> is exactly one of: --all | --users <id,id,...> | --percent <0-100> | --none
   Every change needs --reason "<why, e.g. the incident>". A change that touches every user asks
-  for confirmation, or needs --yes when there is no terminal. --json prints JSON.
+  for confirmation, or needs --yes when there is no terminal. So does a change that moves users
+  back to primary (disable, rollback-apps, a smaller target, cohort or direct-connect off) while
+  any of them has effects from stand-in primary has not applied yet (or stand-in cannot say):
+  it names how many; with --yes it goes ahead and still prints the warning. --json prints JSON.
 
   --standin <url>  (env STANDIN_URL, default http://127.0.0.1:8200)
   --primary <url>  (env PRIMARY_URL, default http://127.0.0.1:8100)
@@ -112,7 +116,7 @@ async function dispatch(command: string, rest: string[], options: Options, clien
   };
   const confirm = confirmWideChanges({ yes: options.yes ?? false, interactive: io.interactive && !options.json, write: io.err });
   const change = async (plan: (base: Parameters<Parameters<typeof applyChange>[1]['plan']>[0]) => ChangeSpec) => {
-    const outcome = await applyChange(clients, { reason: reason(), plan, confirm });
+    const outcome = await applyChange(clients, { reason: reason(), plan, confirm, now: io.now });
     print(outcome, renderChange(command, outcome));
     return 0;
   };
@@ -202,7 +206,7 @@ function onOrOff(command: string, value: string): boolean {
   throw usageError(`${command} ${value}: expected on or off`);
 }
 
-async function rollbackApps(clients: Clients, options: Options, io: CliIo, reason: string, confirm: ReturnType<typeof confirmWideChanges>): Promise<number> {
+async function rollbackApps(clients: Clients, options: Options, io: CliIo, reason: string, confirm: Confirm): Promise<number> {
   const step = Number(options.step ?? 10);
   if (!Number.isInteger(step) || step < 1 || step > 100) throw usageError('--step: expected a whole percentage from 1 to 100');
   const interval = parseInterval(options.interval ?? '60s');
@@ -219,8 +223,15 @@ async function rollbackApps(clients: Clients, options: Options, io: CliIo, reaso
         }
         return { components: { app: stepBack(base.components.app, step) } };
       },
-      // Only the first step can touch everyone (from everyone); it is confirmed once.
-      confirm: steps.length === 0 ? confirm : async () => undefined,
+      // Only the first step can touch everyone (from everyone); it is confirmed once. Every step
+      // is checked for effects in flight: users who acted in stand-in since the last step count.
+      confirm: steps.length === 0 ? confirm : (found, base, inFlight) => confirm(found.map((difference) => ({ ...difference, wide: false })), base, inFlight),
+      now: io.now,
+    }).catch((failure: unknown) => {
+      if (steps.length > 0 && failure instanceof CliError && failure.exitCode === 3) {
+        throw new CliError(failure.code, `roll-back stopped after step ${steps.length} (app experience at ${describeTargeting(steps.at(-1)!.after.components.app)}): ${failure.message}`, 3);
+      }
+      throw failure;
     });
     if (!outcome.changed) break;
     steps.push(outcome);

@@ -313,7 +313,21 @@ export const STANDIN_SCHEMA: readonly SchemaStep[] = [
     `,
   },
   {
-    name: '0008 faster payment ids in synced transactions',
+    name: '0008 advices applied by primary',
+    ddl: `
+      -- When stand-in saw primary's event carrying the advice's correlation id come back, i.e. that
+      -- primary has applied it (advices/advices-in-flight.ts). Null: in flight, published or not.
+      alter table advices add column applied_seen_at timestamptz;
+      -- Advices made before this column existed: every one whose event has already come back.
+      -- One pass over the log, once; it may take longer than a request's statement timeout.
+      set local statement_timeout = 0;
+      update advices a set applied_seen_at = clock_timestamp()
+      where exists (select 1 from synced_events e where e.account_id = a.account_id and e.correlation_id = a.correlation_id);
+      create index advices_in_flight on advices (created_at) where applied_seen_at is null;
+    `,
+  },
+  {
+    name: '0009 faster payment ids in synced transactions',
     ddl: `
       -- The scheme re-presents a payment it got no answer for, wherever the customer's payments
       -- go by then: a payment primary already credited is recognised here by its id.
