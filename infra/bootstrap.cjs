@@ -81,7 +81,25 @@ function chaosJestArguments(args) {
     else if (arg.startsWith('--scenarios=')) env.CHAOS_SCENARIOS = arg.slice('--scenarios='.length);
     else jestArguments.push(arg);
   }
+  if (env.CHAOS_SCENARIOS !== undefined) checkScenarioIds(env.CHAOS_SCENARIOS);
   return jestArguments;
+}
+
+/**
+ * A scenario id that does not exist is a mistake, not a green run of nothing: the ids are the
+ * prefixes of the files in e2e/test/chaos/ (`c2-primary-database-hung.test.ts` is c2).
+ */
+function checkScenarioIds(listed) {
+  const known = fs
+    .readdirSync(path.join(root, 'e2e', 'test', 'chaos'))
+    .map((file) => /^([a-z][0-9]*)-.*\.test\.ts$/.exec(file)?.[1])
+    .filter(Boolean);
+  const wanted = listed.split(',').map((id) => id.trim().toLowerCase()).filter(Boolean);
+  const unknown = wanted.filter((id) => !known.includes(id));
+  if (wanted.length === 0 || unknown.length > 0) {
+    console.error(`npm run chaos: ${wanted.length === 0 ? 'no scenario named' : `no scenario ${unknown.join(', ')}`}; the scenarios are ${known.sort().join(', ')}`);
+    process.exit(2);
+  }
 }
 const entry = entries[mode] ? entries[mode]() : ['infra/dist/stack-cli.js', mode, ...rest];
 const child = spawnSync(node24, [path.join(root, entry[0]), ...entry.slice(1)], { cwd: root, env, stdio: 'inherit' });
