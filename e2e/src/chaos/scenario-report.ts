@@ -9,7 +9,7 @@ import { APP_KINDS, figuresOf, groupFigures, NETWORK_KINDS, type MessageFigures 
 import type { QuiescenceReport } from './quiescence';
 
 // A scenario's outcome: what the network sent and heard, what the apps saw, whether the system
-// came to rest, and the seven invariants with their evidence. Printed as a table and written as
+// came to rest, and the eight invariants with their evidence. Printed as a table and written as
 // JSON under results/chaos/ (git-ignored).
 
 export interface ScheduleStep {

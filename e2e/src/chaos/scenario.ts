@@ -19,7 +19,7 @@ import { messageSections, renderReport, resultsDirectory, writeJsonLines, writeR
 // The shape every chaos scenario shares: start the system (stack, gateway, scheme endpoint),
 // open customers, put steady load through the gateway and the apps, break something (the
 // scenario's fault, with what the incident engineers do), recover, let the system come to rest,
-// check the seven invariants, report. A scenario file says only what its fault and recovery are.
+// check the eight invariants, report. A scenario file says only what its fault and recovery are.
 
 export interface ScenarioDefinition {
   /** The letter of the scenario (a–h): its report file and the `--scenarios` flag use it. */
@@ -64,6 +64,9 @@ export interface ScenarioRun {
   log(line: string): void;
   wait(ms: number): Promise<void>;
 }
+
+/** How long the networks' re-presentations and timeout reversals may take after the load stops (their own schedules are shorter). */
+const OBLIGATIONS_TIMEOUT_MS = 120_000;
 
 const DEFAULTS = { customers: 60, appUsers: 6, ratePerSecond: 25, warmUpMs: 8_000, freezesBeforeFault: 2, faultMs: 12_000, afterRecoveryMs: 5_000, quiescenceTimeoutMs: 90_000, fundedMinor: 200_000 } as const;
 
@@ -121,6 +124,13 @@ export async function runScenario(definition: ScenarioDefinition, log: (line: st
     await load.stop();
     await apps.stop();
     step('load stopped; every message answered or given up on');
+    // The networks keep their word after the load: the scheme re-presents credits it got no
+    // definite answer for, the card network repeats its timeout reversals until acknowledged.
+    const owed = await load.settleObligations(OBLIGATIONS_TIMEOUT_MS);
+    const networks = load.statistics();
+    step(
+      `networks settled: ${networks.fpsRepresentations} re-presentations (${networks.fpsUnresolved} unresolved), ${networks.networkTimeoutReversals} timeout reversals sent (${networks.networkTimeoutReversalsUnacknowledged} unacknowledged), ${networks.repeatedMessages} repeats, ${networks.earlyClearings} early clearings; ${owed.outstanding} still owed`,
+    );
     const directory = resultsDirectory(chaos.stack.run);
     const files = {
       report: path.join(directory, 'report.json'),

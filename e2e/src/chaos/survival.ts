@@ -2,7 +2,7 @@ import type { ScenarioReport } from './scenario-report';
 
 // What every scenario must show, whatever its fault: the network heard every message in time (a
 // platform's answer, or the gateway's 91 while nobody could answer), the system came to rest, and
-// all seven invariants hold. A scenario adds what its own fault must show.
+// all eight invariants hold. A scenario adds what its own fault must show.
 
 export function survival(report: ScenarioReport) {
   return {
@@ -20,6 +20,6 @@ export const SURVIVED = {
   lateOrMissing: { late: 0, missing: 0 },
   allAnsweredInTime: true,
   settled: true,
-  invariantsChecked: 7,
+  invariantsChecked: 8,
   invariantsFailed: [],
 } as const;

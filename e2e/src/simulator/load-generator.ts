@@ -1,4 +1,4 @@
-import type { Merchant, MessageKey } from '@bank/shared-contracts';
+import type { CardAuthorisationRequest, CardReversalRequest, FasterPaymentInboundCredit, Merchant, MessageKey } from '@bank/shared-contracts';
 import type { PlatformUrls } from '../stack/services';
 import { decideForUser } from './app-client';
 import { mapWithConcurrency, sleep } from './concurrency';
@@ -14,6 +14,15 @@ import { timedRequest } from './timed-request';
 // through the gateway, and customers' transfers out through whichever platform their app is told
 // to use. Every choice comes from the run's seeded generator and is drawn when the message is
 // sent, so a replay with the same seed makes the same choices for the same answers.
+//
+// The networks behave like real ones, not kinder: the Faster Payments scheme re-presents a credit
+// it got no definite answer for (a 504, a timeout, a refused connection, an answer after its
+// deadline) with the same fpsId until it hears accepted or rejected, or gives up ("unresolved");
+// the card network sends a 0420 timeout reversal for an authorisation it got no answer for, or a
+// 91 from the gateway, or an answer past its deadline, and repeats it until acknowledged; it
+// repeats a message now and then (same key), and presents some clearings early, before the
+// authorisation's advice can have reached primary. These obligations outlive the load: `stop`
+// ends new messages, `settleObligations` sees the re-presentations and reversals through.
 
 export interface LoadMix {
   readonly purchase: number;
@@ -41,6 +50,10 @@ export interface LoadOptions {
   readonly clearingShare?: number;
   /** More in flight than this and a tick is skipped (and counted): the load never piles up unboundedly. */
   readonly maxInFlight?: number;
+  /** Share of authorisations the network sends twice with the same key (a repeat). */
+  readonly repeatShare?: number;
+  /** Share of cleared purchases presented early: within a second of the approval. */
+  readonly earlyClearingShare?: number;
 }
 
 /** The network's next move for an approved purchase, drawn when the purchase is sent. */
@@ -65,6 +78,17 @@ export interface LoadStatistics {
   readonly skippedForBackPressure: number;
   readonly followUpsWaiting: number;
   readonly clearingsAwaitingPresentment: number;
+  /** Faster Payments credits the scheme presented again (same fpsId) after no definite answer. */
+  readonly fpsRepresentations: number;
+  /** Credits the scheme gave up on without a definite answer: unknown, not lost. */
+  readonly fpsUnresolved: number;
+  /** 0420 timeout reversals the card network sent (every attempt). */
+  readonly networkTimeoutReversals: number;
+  /** Timeout reversals never acknowledged within the budget. */
+  readonly networkTimeoutReversalsUnacknowledged: number;
+  /** Authorisations the network sent a second time with the same key. */
+  readonly repeatedMessages: number;
+  readonly earlyClearings: number;
 }
 
 export interface LoadGenerator {
@@ -78,6 +102,11 @@ export interface LoadGenerator {
    * unanswered, or still waiting for its due time), repeating each until it settles, or until `timeoutMs`.
    */
   presentOutstandingClearings(timeoutMs: number): Promise<{ presented: number; unsettled: number }>;
+  /**
+   * After `stop`: the scheme's re-presentations and the card network's timeout reversals still owed,
+   * each on its own schedule, until every one has a definite answer or has used its budget.
+   */
+  settleObligations(timeoutMs: number): Promise<{ outstanding: number }>;
   statistics(): LoadStatistics;
 }
 
@@ -85,6 +114,20 @@ const TRANSFER_CREDITOR = { sortCode: '200000', accountNumber: '12345678', name:
 const ATM_AMOUNTS_MINOR = [2_000, 4_000, 5_000, 10_000] as const;
 /** How often the network sends a reversal nobody answered. */
 const REVERSAL_REPEATS = 3;
+/**
+ * When the Faster Payments scheme presents a credit again after no definite answer: quickly at
+ * first, then spaced out, as a scheme's retry schedule is; after the last it gives up.
+ */
+const FPS_REPRESENTATION_DELAYS_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 15_000, 15_000, 15_000] as const;
+/** When the card network repeats a 0420 timeout reversal nobody acknowledged. */
+const TIMEOUT_REVERSAL_DELAYS_MS = [300, 1_000, 2_000, 4_000, 8_000, 15_000, 15_000, 15_000] as const;
+
+/** A Faster Payments answer the scheme counts as definite: accepted or rejected, in time. */
+const definiteCredit = (exchange: Exchange) => (exchange.verdict === 'accepted' || exchange.verdict === 'rejected') && exchange.timing === 'on-time';
+/** An authorisation the network counts as failed (no answer, the gateway's 91, anything late): it reverses it. */
+const failedAuthorisation = (exchange: Exchange) => exchange.timing !== 'on-time' || !(exchange.verdict === 'approved' || exchange.verdict === 'declined');
+/** A reversal acknowledged: any ISO answer but 91 (send it again). */
+const acknowledged = (exchange: Exchange) => (exchange.verdict === 'approved' || exchange.verdict === 'declined') && exchange.responseCode !== '91';
 
 const uuidFrom = (prng: Prng) => {
   const hex = prng.chars(32, '0123456789abcdef');
@@ -97,6 +140,11 @@ export function startLoad(options: LoadOptions): LoadGenerator {
   const reversalShare = options.reversalShare ?? 0.15;
   const clearingShare = options.clearingShare ?? 0.85;
   const maxInFlight = options.maxInFlight ?? 150;
+  const repeatShare = options.repeatShare ?? 0.02;
+  const earlyClearingShare = options.earlyClearingShare ?? 0.1;
+  /** Re-presentations and timeout reversals: obligations that outlive the load, each with its own due time. */
+  const obligations = new Map<string, { dueMs: number; send: () => Promise<void> }>();
+  const counters = { fpsRepresentations: 0, fpsUnresolved: 0, networkTimeoutReversals: 0, networkTimeoutReversalsUnacknowledged: 0, repeatedMessages: 0, earlyClearings: 0 };
   const followUps: FollowUp[] = [];
   const outstandingClearings = new Map<string, { customer: SimulatedCustomer; send: (attempt: number) => Promise<Exchange>; attempts: number }>();
   const frozen: FrozenCard[] = [];
@@ -132,9 +180,13 @@ export function startLoad(options: LoadOptions): LoadGenerator {
     const cleared = (!reversed || partial) && prng.chance(clearingShare);
     const differentAmount = prng.chance(0.3);
     const factorPercent = prng.int(80, 120);
+    // Early: before the authorisation's advice can have reached primary, when stand-in approved it.
+    const early = !reversed && prng.chance(earlyClearingShare);
+    const clearingDelayMs = early ? prng.int(100, 900) : prng.int(3_000, 8_000);
+    if (cleared && early) counters.earlyClearings++;
     return {
       ...(reversed ? { reversal: { delayMs: prng.int(300, 2_500), ...(remainingMinor === undefined ? {} : { remainingMinor }) } } : {}),
-      ...(cleared ? { clearing: { delayMs: prng.int(3_000, 8_000), amountMinor: (authorised: number) => (differentAmount ? Math.max(1, Math.round((authorised * factorPercent) / 100)) : authorised) } } : {}),
+      ...(cleared ? { clearing: { delayMs: clearingDelayMs, amountMinor: (authorised: number) => (differentAmount ? Math.max(1, Math.round((authorised * factorPercent) / 100)) : authorised) } } : {}),
     };
   }
 
@@ -178,6 +230,51 @@ export function startLoad(options: LoadOptions): LoadGenerator {
     });
   }
 
+  const oblige = (id: string, delayMs: number, send: () => Promise<void>) => obligations.set(id, { dueMs: Date.now() + delayMs, send });
+
+  /** The scheme presents a credit until it hears a definite answer, or gives up on it. */
+  function presentCredit(customer: SimulatedCustomer, instruction: FasterPaymentInboundCredit, attempt: number): Promise<void> {
+    obligations.delete(`fps:${instruction.fpsId}`);
+    return network.credit(customer, instruction, attempt).then((exchange) => {
+      if (definiteCredit(exchange)) return;
+      const delayMs = FPS_REPRESENTATION_DELAYS_MS[attempt - 1];
+      if (delayMs === undefined) return void counters.fpsUnresolved++;
+      counters.fpsRepresentations++;
+      oblige(`fps:${instruction.fpsId}`, delayMs, () => presentCredit(customer, instruction, attempt + 1));
+    });
+  }
+
+  /** The card network's 0420 for an authorisation it counted as failed: sent until acknowledged, or its budget is spent. */
+  function sendTimeoutReversal(customer: SimulatedCustomer, original: CardAuthorisationRequest, attempt: number): Promise<void> {
+    const id = `0420:${original.stan}/${original.rrn}/${original.terminalId}`;
+    obligations.delete(id);
+    counters.networkTimeoutReversals++;
+    const reversal: CardReversalRequest = { ...messages.reversal(customer, original, original.amountMinor), mti: '0420' };
+    return network.reverse(customer, reversal, attempt).then((exchange) => {
+      if (acknowledged(exchange)) return;
+      const delayMs = TIMEOUT_REVERSAL_DELAYS_MS[attempt - 1];
+      if (delayMs === undefined) return void counters.networkTimeoutReversalsUnacknowledged++;
+      oblige(id, delayMs, () => sendTimeoutReversal(customer, original, attempt + 1));
+    });
+  }
+
+  /** An authorisation as the network sends it: reversed if it failed, now and then repeated with the same key. */
+  function authorise(customer: SimulatedCustomer, message: CardAuthorisationRequest): Promise<Exchange> {
+    const repeat = prng.chance(repeatShare);
+    return network.authorise(customer, message).then(async (exchange) => {
+      if (failedAuthorisation(exchange)) {
+        oblige(`0420:${message.stan}/${message.rrn}/${message.terminalId}`, TIMEOUT_REVERSAL_DELAYS_MS[0], () => sendTimeoutReversal(customer, message, 1));
+        return exchange;
+      }
+      if (!repeat) return exchange;
+      // The same message again: the issuer must give the same answer and take the money once. The
+      // network already has its answer, so whatever the repeat hears changes nothing for it.
+      counters.repeatedMessages++;
+      await network.authorise(customer, message, 2);
+      return exchange;
+    });
+  }
+
   /** One new message of the mix, its follow-ups drawn now. */
   function sendNew(): void {
     const customer = prng.pick(options.customers);
@@ -186,16 +283,29 @@ export function startLoad(options: LoadOptions): LoadGenerator {
       const amountMinor = prng.int(100, 6_000);
       const message = messages.purchase(customer, amountMinor);
       const plan = planPurchase(amountMinor);
-      track(network.authorise(customer, message).then((exchange) => {
-        if (exchange.verdict === 'approved' && running) followPurchase(customer, exchange.key!, amountMinor, message.merchant, plan);
+      track(authorise(customer, message).then((exchange) => {
+        if (exchange.verdict === 'approved' && exchange.timing === 'on-time' && running) followPurchase(customer, exchange.key!, amountMinor, message.merchant, plan);
       }));
     } else if (kind === 'atmWithdrawal') {
-      track(network.authorise(customer, messages.atmWithdrawal(customer, prng.pick(ATM_AMOUNTS_MINOR))));
+      track(authorise(customer, messages.atmWithdrawal(customer, prng.pick(ATM_AMOUNTS_MINOR))));
     } else if (kind === 'fpsCredit') {
-      track(network.credit(customer, messages.inboundCredit(customer, prng.int(500, 20_000))));
+      track(presentCredit(customer, messages.inboundCredit(customer, prng.int(500, 20_000)), 1));
     } else {
       track(appTransfer(customer, prng.int(100, 2_500), uuidFrom(prng)));
     }
+  }
+
+  /** Starts every obligation that is due; true if one was. */
+  function startDueObligations(): number {
+    const now = Date.now();
+    let started = 0;
+    for (const [id, obligation] of obligations) {
+      if (obligation.dueMs > now) continue;
+      obligations.delete(id);
+      track(obligation.send());
+      started++;
+    }
+    return started;
   }
 
   function takeDueFollowUp(): FollowUp | undefined {
@@ -212,6 +322,8 @@ export function startLoad(options: LoadOptions): LoadGenerator {
     const began = Date.now();
     while (running) {
       ticks++;
+      // The networks' obligations first: they are owed whatever the load is.
+      startDueObligations();
       if (network.inFlight() + actions.size >= maxInFlight) skipped++;
       else {
         const due = takeDueFollowUp();
@@ -264,6 +376,16 @@ export function startLoad(options: LoadOptions): LoadGenerator {
       }
       return { presented, unsettled: outstandingClearings.size };
     },
-    statistics: () => ({ ticks, skippedForBackPressure: skipped, followUpsWaiting: followUps.length, clearingsAwaitingPresentment: outstandingClearings.size }),
+    async settleObligations(timeoutMs) {
+      const began = Date.now();
+      while (Date.now() - began < timeoutMs) {
+        startDueObligations();
+        if (obligations.size === 0 && actions.size === 0) break;
+        await sleep(100);
+      }
+      while (actions.size > 0) await Promise.allSettled([...actions]);
+      return { outstanding: obligations.size };
+    },
+    statistics: () => ({ ticks, skippedForBackPressure: skipped, followUpsWaiting: followUps.length, clearingsAwaitingPresentment: outstandingClearings.size, ...counters }),
   };
 }

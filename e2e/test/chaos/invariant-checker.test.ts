@@ -4,6 +4,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { createInfra, infraEndpoints } from '@bank/infra';
 import { Pool } from 'pg';
+import { checkAccountsMatchModel } from '../../src/chaos/invariants/accounts-match-model';
 import { checkPaymentsOnce } from '../../src/chaos/invariants/payments-once';
 import { checkLedgerBalances } from '../../src/chaos/invariants/ledger-balances';
 import { checkNoPlaintextPan } from '../../src/chaos/invariants/no-plaintext-pan';
@@ -101,3 +102,22 @@ test('when a PAN is in a service log and in a stand-in row, then invariant 7 fai
   expect(JSON.stringify(result)).not.toContain(PAN);
   fs.rmSync(logs, { recursive: true, force: true });
 }, 90_000);
+
+test("when the ledger holds money the outside world was never told of, then invariant 8 fails with the model's and the ledger's history side by side", async () => {
+  const accountId = randomUUID();
+  const planted: SimulatedCustomer = { ...customer, accountId, fundedMinor: 0 };
+  expect((await checkAccountsMatchModel(context({ customers: [planted] }))).passed).toBe(true);
+
+  // A credit nobody heard of: a balanced journal, so every other invariant is content with it.
+  const journalId = randomUUID();
+  await primaryDb.query("insert into ledger_accounts (id, kind, owner_account_id) values ($1, 'customer', $2)", [accountId, accountId]);
+  await primaryDb.query("insert into journals (id, kind, description, created_at) values ($1, 'faster_payment.inbound', 'planted', now())", [journalId]);
+  await primaryDb.query("insert into postings (journal_id, ledger_account_id, amount_minor) values ($1, $2, 2500), ($1, 'internal:faster-payments', -2500)", [journalId, accountId]);
+
+  const result = await checkAccountsMatchModel(context({ customers: [planted] }));
+  expect(result.passed).toBe(false);
+  expect(result.evidence.differing).toMatchObject({
+    count: 1,
+    first: [{ accountId, model: { settledMinor: 0, heldMinor: 0 }, ledger: { settledMinor: 2_500, heldMinor: 0 }, modelHistory: ['funded 0'], ledgerHistory: [expect.stringContaining('faster_payment.inbound +2500')] }],
+  });
+});

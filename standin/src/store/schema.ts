@@ -331,8 +331,8 @@ export const STANDIN_SCHEMA: readonly SchemaStep[] = [
     ddl: `
       -- The scheme re-presents a payment it got no answer for, wherever the customer's payments
       -- go by then: a payment primary already credited is recognised here by its id.
-      alter table synced_transactions add column fps_id text;
-      create index synced_transactions_by_fps_id on synced_transactions (fps_id) where fps_id is not null;
+      alter table synced_transactions add column if not exists fps_id text;
+      create index if not exists synced_transactions_by_fps_id on synced_transactions (fps_id) where fps_id is not null;
     `,
   },
 ];

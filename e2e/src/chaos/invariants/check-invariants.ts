@@ -1,3 +1,4 @@
+import { checkAccountsMatchModel } from './accounts-match-model';
 import { checkBalancesAgree } from './balances-agree';
 import { checkChangesDelivered } from './changes-delivered';
 import { checkConfigurationConverged } from './configuration-converged';
@@ -8,7 +9,7 @@ import { checkNoPlaintextPan } from './no-plaintext-pan';
 import { checkPaymentsOnce } from './payments-once';
 
 /**
- * All seven, after quiescence. A check that cannot run (a database gone, a service not answering)
+ * All eight, after quiescence. A check that cannot run (a database gone, a service not answering)
  * fails with the reason as its evidence rather than hiding the others. The frozen-card probes go
  * last: they send authorisations, which must not disturb what the others compare.
  */
@@ -20,6 +21,7 @@ export async function checkInvariants(context: InvariantContext): Promise<Invari
     [4, 'every primary change reaches stand-in; every stand-in advice is applied', () => checkChangesDelivered(context)],
     [5, 'both configuration services converge on the same, highest version', () => checkConfigurationConverged(context)],
     [7, 'no plaintext PAN in any log, topic, or the stand-in database', () => checkNoPlaintextPan(context)],
+    [8, "an independent model of every account, from what the outside world was told, equals primary's ledger", () => checkAccountsMatchModel(context)],
     [6, 'a frozen card is declined on both platforms once the freeze is synced or advised', () => checkFrozenCardsDeclined(context)],
   ];
   const results: InvariantResult[] = [];

@@ -1,15 +1,17 @@
 import type { InvariantContext } from './invariant-result';
 
 // Invariant 2, Faster Payments: a credit the scheme heard accepted is credited in primary once
-// (by primary itself, or from stand-in's advice, never both); a transfer out the app was told was
-// sent is debited once; and every payment that reached the scheme left with exactly one debit.
+// (by primary itself, or from stand-in's advice, never both), counted from the credits in primary's
+// feed by the scheme's payment id, not from who claims to have decided it; a transfer out the app
+// was told was sent is debited once; and every payment that reached the scheme left with exactly
+// one debit.
 
 export interface FasterPaymentFindings {
   readonly creditsHeardAccepted: number;
   readonly transfersHeardSent: number;
   readonly schemeReceived: number;
   readonly creditNotInPrimary: { fpsId: string; heardFrom?: string; amountMinor: number }[];
-  readonly creditedTwice: { fpsId: string; byPrimary: boolean; fromStandinAdvice: boolean }[];
+  readonly creditedTwice: { fpsId: string; credits: number; byPrimary: boolean; fromStandinAdvice: boolean }[];
   readonly rejectedButCredited: { fpsId: string; heardFrom?: string }[];
   readonly transferNotDebited: { fpsId: string; via: string; amountMinor: number }[];
   readonly transferDebitedTwice: { fpsId: string }[];
@@ -20,6 +22,13 @@ export interface FasterPaymentFindings {
 export async function checkFasterPayments(context: Pick<InvariantContext, 'primaryDb' | 'standinDb' | 'exchanges' | 'schemeReceived'>): Promise<FasterPaymentFindings> {
   const primaryCredits = new Map(
     (await context.primaryDb.query<{ fps_id: string; status: string }>("select fps_id, response->>'status' as status from faster_payments where direction = 'inbound'")).rows.map((row) => [row.fps_id, row.status]),
+  );
+  // The credits themselves: one feed transaction each, carrying the scheme's payment id.
+  const creditsInPrimary = new Map(
+    (await context.primaryDb.query<{ fps_id: string; count: string }>("select fps_id, count(*) as count from transactions where kind = 'faster_payment_in' and fps_id is not null group by fps_id")).rows.map((row) => [
+      row.fps_id,
+      Number(row.count),
+    ]),
   );
   const primaryOutbound = new Map((await context.primaryDb.query<{ fps_id: string; status: string }>('select fps_id, status from outbound_payments')).rows.map((row) => [row.fps_id, row.status]));
   const standinAdvices = (
@@ -53,11 +62,12 @@ export async function checkFasterPayments(context: Pick<InvariantContext, 'prima
     const heard = credits.filter((exchange) => exchange.fpsId === fpsId);
     const byPrimary = primaryCredits.get(fpsId) === 'accepted';
     const fromStandinAdvice = creditsFromStandin.get(fpsId) === true;
+    const credited = creditsInPrimary.get(fpsId) ?? 0;
     const accepted = heard.find((exchange) => exchange.verdict === 'accepted' && exchange.timing === 'on-time');
-    if (byPrimary && fromStandinAdvice) findings.creditedTwice.push({ fpsId, byPrimary, fromStandinAdvice });
-    if (accepted && !byPrimary && !fromStandinAdvice) findings.creditNotInPrimary.push({ fpsId, ...(accepted.decidedBy ? { heardFrom: accepted.decidedBy } : {}), amountMinor: accepted.amountMinor });
+    if (credited > 1) findings.creditedTwice.push({ fpsId, credits: credited, byPrimary, fromStandinAdvice });
+    if (accepted && credited === 0) findings.creditNotInPrimary.push({ fpsId, ...(accepted.decidedBy ? { heardFrom: accepted.decidedBy } : {}), amountMinor: accepted.amountMinor });
     const rejected = heard.find((exchange) => exchange.verdict === 'rejected');
-    if (rejected && !accepted && (byPrimary || fromStandinAdvice)) findings.rejectedButCredited.push({ fpsId, ...(rejected.decidedBy ? { heardFrom: rejected.decidedBy } : {}) });
+    if (rejected && !accepted && credited > 0) findings.rejectedButCredited.push({ fpsId, ...(rejected.decidedBy ? { heardFrom: rejected.decidedBy } : {}) });
   }
 
   const debits = (fpsId: string) => (primaryOutbound.has(fpsId) ? 1 : 0) + (sendsFromStandin.get(fpsId) === true ? 1 : 0);

@@ -5,9 +5,9 @@ import type { FrozenCard } from '../../simulator/load-generator';
 import type { SimulatedCustomer } from '../../simulator/simulated-customer';
 import type { PlatformUrls } from '../../stack/services';
 
-/** One of DESIGN.md's seven invariants, checked after a scenario: passed or not, and the evidence either way. */
+/** One of DESIGN.md's eight invariants, checked after a scenario: passed or not, and the evidence either way. */
 export interface InvariantResult {
-  readonly id: 1 | 2 | 3 | 4 | 5 | 6 | 7;
+  readonly id: 1 | 2 | 3 | 4 | 5 | 6 | 7 | 8;
   readonly name: string;
   readonly passed: boolean;
   /** One line: what was checked and what was found. */
