@@ -170,6 +170,7 @@ export async function runScenario(definition: ScenarioDefinition, log: (line: st
       logDirectory: chaos.stack.logDirectory,
       kafkaBrokers: chaos.kafkaBrokers,
       runStartedAtMs: began,
+      pubsub: { config: chaos.stack.infra.config, projectId: chaos.stack.pubsub.projectId },
     });
     step('invariants checked');
     writeJsonLines(files.schemeReceived, chaos.scheme.received());

@@ -48,6 +48,8 @@ export interface Exchange {
   readonly detail?: string;
   /** 1 for the first presentment; more for the network's repeats of the same message. */
   readonly attempt: number;
+  /** The answer's body (an error's included) held the card's number in plain text: invariant 7 counts these. */
+  readonly panInAnswer?: true;
 }
 
 /** An exchange as its sender knows it; `phase` is the one when it was sent (see `phase()`). */

@@ -49,12 +49,14 @@ export function createPaymentNetwork(options: PaymentNetworkOptions) {
   const giveUpMs = deadlineMs * 3;
   const pending = new Set<Promise<Exchange>>();
 
-  function send(kind: ExchangeKind, path: string, body: unknown, facts: Omit<Exchange, 'seq' | 'phase' | 'via' | 'kind' | 'sentAt' | 'sentAtMs' | 'elapsedMs' | 'deadlineMs' | 'timing' | 'verdict'>): Promise<Exchange> {
+  function send(kind: ExchangeKind, path: string, body: unknown, facts: Omit<Exchange, 'seq' | 'phase' | 'via' | 'kind' | 'sentAt' | 'sentAtMs' | 'elapsedMs' | 'deadlineMs' | 'timing' | 'verdict'>, pan?: string): Promise<Exchange> {
     const phase = options.truth.phase();
     const sentAtMs = Date.now();
     const exchange = (async () => {
       const result = await timedRequest({ method: 'POST', url: `${options.gatewayUrl}${path}`, body, giveUpMs });
-      return options.truth.record({ kind, phase, via: 'gateway', sentAtMs, elapsedMs: result.elapsedMs, deadlineMs, ...facts, ...classifyAnswer(kind, result) });
+      // Whatever the answer says (an error especially), it must not say the card's number back.
+      const panInAnswer = pan !== undefined && result.kind === 'answer' && result.text.includes(pan);
+      return options.truth.record({ kind, phase, via: 'gateway', sentAtMs, elapsedMs: result.elapsedMs, deadlineMs, ...facts, ...classifyAnswer(kind, result), ...(panInAnswer ? { panInAnswer: true as const } : {}) });
     })();
     pending.add(exchange);
     void exchange.finally(() => pending.delete(exchange));
@@ -68,15 +70,15 @@ export function createPaymentNetwork(options: PaymentNetworkOptions) {
     authorise(customer: SimulatedCustomer, message: CardAuthorisationRequest, attempt = 1): Promise<Exchange> {
       const kind: ExchangeKind = message.processingCode.startsWith('01') ? 'atm-withdrawal' : 'purchase';
       const key = { stan: message.stan, rrn: message.rrn, terminalId: message.terminalId };
-      return send(kind, '/scheme/card/authorisations', message, { ...card(customer), key, amountMinor: message.amountMinor, attempt });
+      return send(kind, '/scheme/card/authorisations', message, { ...card(customer), key, amountMinor: message.amountMinor, attempt }, message.pan);
     },
     reverse(customer: SimulatedCustomer, message: CardReversalRequest, attempt = 1): Promise<Exchange> {
       const key = { stan: message.stan, rrn: message.rrn, terminalId: message.terminalId };
       const released = message.amountMinor - (message.replacementAmountMinor ?? 0);
-      return send('reversal', '/scheme/card/reversals', message, { ...card(customer), key, original: message.original, amountMinor: released, attempt });
+      return send('reversal', '/scheme/card/reversals', message, { ...card(customer), key, original: message.original, amountMinor: released, attempt }, message.pan);
     },
     clear(customer: SimulatedCustomer, record: CardClearingRecord, attempt = 1): Promise<Exchange> {
-      return send('clearing', '/scheme/card/clearings', record, { ...card(customer), ...(record.original ? { original: record.original } : {}), clearingId: record.clearingId, amountMinor: record.amountMinor, attempt });
+      return send('clearing', '/scheme/card/clearings', record, { ...card(customer), ...(record.original ? { original: record.original } : {}), clearingId: record.clearingId, amountMinor: record.amountMinor, attempt }, record.pan);
     },
     credit(customer: SimulatedCustomer, instruction: FasterPaymentInboundCredit, attempt = 1): Promise<Exchange> {
       return send('fps-credit', '/scheme/faster-payments/inbound', instruction, { accountId: customer.accountId, fpsId: instruction.fpsId, amountMinor: instruction.amountMinor, attempt });

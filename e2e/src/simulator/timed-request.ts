@@ -3,7 +3,7 @@
 // the simulators record it as the network or an app would experience it.
 
 export type TimedResult =
-  | { readonly kind: 'answer'; readonly status: number; readonly body: unknown; readonly elapsedMs: number }
+  | { readonly kind: 'answer'; readonly status: number; readonly body: unknown; readonly elapsedMs: number; /** The body as it came, for checks on what it revealed. */ readonly text: string }
   | { readonly kind: 'no-answer'; readonly reason: string; readonly elapsedMs: number };
 
 export interface TimedRequest {
@@ -36,7 +36,7 @@ export async function timedRequest(request: TimedRequest): Promise<TimedResult> 
     } catch {
       // not JSON: keep the text, the caller classifies it
     }
-    return { kind: 'answer', status: response.status, body, elapsedMs: performance.now() - started };
+    return { kind: 'answer', status: response.status, body, elapsedMs: performance.now() - started, text };
   } catch (error) {
     const cause = (error as { cause?: { code?: string } }).cause?.code;
     const name = (error as Error).name;

@@ -10,6 +10,12 @@ import { PUBSUB_TOPICS } from '@bank/shared-contracts';
 
 const DROP_TIMEOUT_MS = 5_000;
 
+/**
+ * A second subscription on each advice topic, which nobody consumes: every message the run
+ * published, kept for invariant 7 to read what crossed the boundary (chaos/invariants/pan-in-advice-topics.ts).
+ */
+export const auditSubscription = (topic: string) => `${topic}.audit`;
+
 export interface RunPubSub {
   readonly projectId: string;
   /** Creates the topics and subscriptions that are missing. Idempotent. */
@@ -30,6 +36,8 @@ export async function createRunPubSub(config: InfraConfig): Promise<RunPubSub> {
           if (!(await topic.exists())[0]) await topic.create();
           const subscription = topic.subscription(spec.subscription);
           if (!(await subscription.exists())[0]) await topic.createSubscription(spec.subscription, { enableMessageOrdering: spec.enableMessageOrdering, ackDeadlineSeconds: spec.ackDeadlineSeconds });
+          const audit = topic.subscription(auditSubscription(spec.topic));
+          if (!(await audit.exists())[0]) await topic.createSubscription(auditSubscription(spec.topic), { ackDeadlineSeconds: 60 });
         }
       } finally {
         await client.close();
@@ -40,6 +48,7 @@ export async function createRunPubSub(config: InfraConfig): Promise<RunPubSub> {
       const removal = (async () => {
         for (const spec of Object.values(PUBSUB_TOPICS)) {
           await client.subscription(spec.subscription).delete().catch(() => undefined);
+          await client.subscription(auditSubscription(spec.topic)).delete().catch(() => undefined);
           await client.topic(spec.topic).delete().catch(() => undefined);
         }
       })();

@@ -12,6 +12,9 @@ import type { InvariantContext } from '../../src/chaos/invariants/invariant-resu
 import type { Exchange } from '../../src/simulator/ground-truth';
 import type { SimulatedCustomer } from '../../src/simulator/simulated-customer';
 import { createRunDatabases, type RunDatabases } from '../../src/stack/run-databases';
+import { createRunPubSub } from '../../src/stack/run-pubsub';
+import { pubsubClient } from '@bank/infra';
+import { PUBSUB_TOPICS } from '@bank/shared-contracts';
 import { runMigration } from '../../src/stack/service-process';
 
 // The invariant checker must be able to fail: violations planted in real (throwaway) primary and
@@ -21,11 +24,13 @@ let databases: RunDatabases;
 let primaryDb: Pool;
 let standinDb: Pool;
 let kafkaBrokers: readonly string[];
+let infraConfig: ReturnType<typeof createInfra>['config'];
 
 beforeAll(async () => {
   const infra = createInfra();
   await infra.up();
   kafkaBrokers = infraEndpoints(infra.config).kafkaBrokers;
+  infraConfig = infra.config;
   databases = await createRunDatabases(infra.config);
   runMigration({ name: 'primary', migrate: 'primary/dist/migrate.js', env: { ...process.env, PRIMARY_DATABASE_URL: databases.primary } });
   runMigration({ name: 'standin', migrate: 'standin/dist/upgrade.js', env: { ...process.env, STANDIN_DATABASE_URL: databases.standin } });
@@ -121,3 +126,22 @@ test("when the ledger holds money the outside world was never told of, then inva
     first: [{ accountId, model: { settledMinor: 0, heldMinor: 0 }, ledger: { settledMinor: 2_500, heldMinor: 0 }, modelHistory: ['funded 0'], ledgerHistory: [expect.stringContaining('faster_payment.inbound +2500')] }],
   });
 });
+
+test('when a PAN is in a message on the advice topic and in an answer a network received, then invariant 7 fails naming both', async () => {
+  const pubsub = await createRunPubSub(infraConfig);
+  try {
+    const client = pubsubClient({ ...infraConfig, pubsubProjectId: pubsub.projectId });
+    await client.topic(PUBSUB_TOPICS.advices.topic).publishMessage({ json: { planted: `card ${PAN}` } });
+    await client.close();
+    const leaked: Exchange = { ...approval({ stan: '000999', rrn: 'ABCDEF999999', terminalId: 'CHAOS001' }, 100), verdict: 'error', httpStatus: 400, panInAnswer: true };
+
+    const result = await checkNoPlaintextPan(context({ pubsub: { config: infraConfig, projectId: pubsub.projectId }, exchanges: [leaked] }));
+
+    expect(result.passed).toBe(false);
+    expect(result.evidence.adviceTopics).toMatchObject({ messages: 1, complete: true, hits: [{ topic: PUBSUB_TOPICS.advices.topic, pans: ['459876******7890'] }] });
+    expect(result.evidence.answersToTheNetworks).toMatchObject({ withAPan: [{ httpStatus: 400, kind: 'atm-withdrawal' }] });
+    expect(JSON.stringify(result)).not.toContain(PAN);
+  } finally {
+    await pubsub.drop();
+  }
+}, 90_000);

@@ -1,3 +1,4 @@
+import type { InfraConfig } from '@bank/infra';
 import type { Pool } from 'pg';
 import type { Exchange } from '../../simulator/ground-truth';
 import type { OutboundPaymentReceived } from '../../simulator/faster-payments-scheme';
@@ -31,6 +32,8 @@ export interface InvariantContext {
   readonly logDirectory: string;
   readonly kafkaBrokers: readonly string[];
   readonly runStartedAtMs: number;
+  /** The run's Pub/Sub project, whose advice topics invariant 7 reads; absent: not scanned (said so). */
+  readonly pubsub?: { readonly config: InfraConfig; readonly projectId: string };
 }
 
 /** Evidence lists are capped so a report stays readable; the count says how many there were. */
