@@ -145,3 +145,27 @@ test('when a PAN is in a message on the advice topic and in an answer a network 
     await pubsub.drop();
   }
 }, 90_000);
+
+test('when a hold is for another amount than the network heard approved, less what its reversals released, then invariant 2 fails with both amounts', async () => {
+  const key = { stan: '000456', rrn: 'HOLD00000456', terminalId: 'CHAOS002' };
+  const reversalKey = { stan: '000457', rrn: 'HOLD00000457', terminalId: 'CHAOS002' };
+  const holdId = randomUUID();
+  const accountId = randomUUID();
+  await primaryDb.query("insert into ledger_accounts (id, kind, owner_account_id) values ($1, 'customer', $2)", [accountId, accountId]);
+  // Approved for 3,000, 1,000 released by a reversal: 2,000 should be held; the planted hold says 3,000.
+  await primaryDb.query("insert into holds (id, ledger_account_id, amount_minor, status, created_at) values ($1, $2, 3000, 'open', now())", [holdId, accountId]);
+  await primaryDb.query(
+    `insert into card_authorisations (id, stan, rrn, terminal_id, card_id, account_id, mti, processing_code, amount_minor, outstanding_minor, approved, state, hold_id, correlation_id, response, created_at)
+     values ($1, $2, $3, $4, $5, $6, '0100', '000000', 3000, 3000, true, 'held', $7, $8, $9, now())`,
+    [randomUUID(), key.stan, key.rrn, key.terminalId, customer.card.id, accountId, holdId, randomUUID(), { mti: '0110', responseCode: '00', decidedBy: 'primary' }],
+  );
+  const heard: Exchange[] = [
+    { ...approval(key, 3_000), kind: 'purchase', decidedBy: 'primary' },
+    { ...approval(reversalKey, 1_000), kind: 'reversal', original: key, seq: 2 },
+  ];
+
+  const result = await checkPaymentsOnce(context({ exchanges: heard }));
+
+  expect(result.passed).toBe(false);
+  expect(result.evidence.cards).toMatchObject({ holdAmountDiffers: { count: 1, first: [{ key: '000456/HOLD00000456/CHAOS002', expectedHeldMinor: 2_000, primaryHeldMinor: 3_000 }] } });
+});

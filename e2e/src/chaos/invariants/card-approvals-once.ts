@@ -4,7 +4,9 @@ import { keyOf, type InvariantContext } from './invariant-result';
 
 // Invariant 2, cards: every authorisation the network heard approved is in primary's card
 // authorisations exactly once, approved, with the decision the network heard and its money in
-// the ledger once (a hold for a purchase, one journal for cash, one clearing journal once cleared).
+// the ledger once (a hold for a purchase, one journal for cash, one clearing journal once cleared),
+// for the right amounts: a hold still open equals the approved amount less what acknowledged
+// reversals released; a clearing heard settled posted exactly the cleared amount.
 
 interface AuthorisationRow {
   outstanding_minor: string;
@@ -30,6 +32,8 @@ export interface CardApprovalFindings {
   readonly ledgerEffectMissing: { key: string; mti: string; state: string; what: string }[];
   readonly ledgerEffectDoubled: { correlationId: string; kind: string; journals: number }[];
   readonly clearedButStillHeld: { key: string; clearingId: string; primaryState: string }[];
+  readonly holdAmountDiffers: { key: string; expectedHeldMinor: number; primaryHeldMinor: number }[];
+  readonly clearingAmountDiffers: { key: string; clearingId: string; clearedMinor: number; postedMinor: number }[];
   readonly approvedWithoutAnyRequest: { key: string; decidedBy: string | null }[];
   /** Approved in primary for a message whose answer the network never heard in time: allowed (an unknown outcome), listed. */
   readonly approvedWithUnknownOutcome: { key: string; heard: string }[];
@@ -68,7 +72,19 @@ export async function checkCardApprovals(context: Pick<InvariantContext, 'primar
   ).rows;
   const journalCount = (correlationId: string, kinds: readonly string[]) => journals.filter((j) => j.correlation_id === correlationId && kinds.includes(j.kind)).reduce((sum, j) => sum + Number(j.count), 0);
   const holdIds = approvedRows.map((row) => row.hold_id).filter((id): id is string => id !== null);
-  const holds = new Map((await context.primaryDb.query<{ id: string; status: string }>('select id, status from holds where id = any($1::uuid[])', [holdIds])).rows.map((hold) => [hold.id, hold.status]));
+  const holdRows = (await context.primaryDb.query<{ id: string; status: string; amount_minor: string }>('select id, status, amount_minor from holds where id = any($1::uuid[])', [holdIds])).rows;
+  const holds = new Map(holdRows.map((hold) => [hold.id, hold.status]));
+  const heldAmount = new Map(holdRows.map((hold) => [hold.id, Number(hold.amount_minor)]));
+  // What each clearing journal took from the customer's account (the posting on the customer side).
+  const clearingPosted = new Map(
+    (
+      await context.primaryDb.query<{ correlation_id: string; posted: string }>(
+        `select j.correlation_id, sum(p.amount_minor) as posted from journals j join postings p on p.journal_id = j.id join ledger_accounts a on a.id = p.ledger_account_id
+         where j.kind = 'card.clearing' and a.kind = 'customer' and j.correlation_id = any($1::uuid[]) group by j.correlation_id`,
+        [correlations],
+      )
+    ).rows.map((row) => [row.correlation_id, -Number(row.posted)]),
+  );
 
   const authorisations = context.exchanges.filter(isAuthorisation);
   const heard = new Map(authorisations.map((exchange) => [keyOf(exchange.key!), exchange]));
@@ -84,6 +100,8 @@ export async function checkCardApprovals(context: Pick<InvariantContext, 'primar
     ledgerEffectMissing: [],
     ledgerEffectDoubled: [],
     clearedButStillHeld: [],
+    holdAmountDiffers: [],
+    clearingAmountDiffers: [],
     approvedWithoutAnyRequest: [],
     approvedWithUnknownOutcome: [],
     declinedToNetworkThenReversed: [],
@@ -134,6 +152,33 @@ export async function checkCardApprovals(context: Pick<InvariantContext, 'primar
       findings.clearedButStillHeld.push({ key: keyOf(clearing.original!), clearingId: clearing.clearingId!, primaryState: row.state });
     }
   }
+  // The amounts. A purchase heard approved and not cleared holds its amount less what the reversals
+  // the network heard acknowledged released; a clearing heard settled posted the cleared amount.
+  const acknowledgedReleases = new Map<string, number>();
+  for (const reversal of context.exchanges.filter((exchange) => exchange.kind === 'reversal' && exchange.original && exchange.timing === 'on-time' && exchange.verdict === 'approved')) {
+    const original = keyOf(reversal.original!);
+    // A reversal repeated (no answer at first) releases once: count each reversal message once.
+    const once = `${original}#${keyOf(reversal.key!)}`;
+    if (acknowledgedReleases.has(once)) continue;
+    acknowledgedReleases.set(once, reversal.amountMinor);
+  }
+  const releasedFor = (original: string) => [...acknowledgedReleases].filter(([id]) => id.startsWith(`${original}#`)).reduce((sum, [, amount]) => sum + amount, 0);
+  const settledClearings = new Map(context.exchanges.filter((exchange) => exchange.kind === 'clearing' && exchange.verdict === 'settled' && exchange.original).map((exchange) => [keyOf(exchange.original!), exchange]));
+  for (const exchange of heardApproved.filter((e) => e.kind === 'purchase' && e.attempt === 1)) {
+    const key = keyOf(exchange.key!);
+    const row = byKey.get(key);
+    if (!row?.approved || !row.hold_id) continue;
+    const clearing = settledClearings.get(key);
+    if (clearing) {
+      const posted = clearingPosted.get(row.correlation_id) ?? 0;
+      if (posted !== clearing.amountMinor) findings.clearingAmountDiffers.push({ key, clearingId: clearing.clearingId!, clearedMinor: clearing.amountMinor, postedMinor: posted });
+      continue;
+    }
+    const expected = Math.max(0, exchange.amountMinor - releasedFor(key));
+    const actual = holds.get(row.hold_id) === 'open' ? (heldAmount.get(row.hold_id) ?? 0) : 0;
+    if (actual !== expected && row.state !== 'cleared') findings.holdAmountDiffers.push({ key, expectedHeldMinor: expected, primaryHeldMinor: actual });
+  }
+
   // A reversal the network heard accepted, of an approval it heard, should have left primary holding
   // less than the full amount (or nothing): unless a clearing settled it since.
   for (const reversal of context.exchanges.filter((exchange) => exchange.kind === 'reversal' && exchange.verdict === 'approved' && exchange.original)) {
@@ -159,6 +204,8 @@ export function cardProblems(findings: CardApprovalFindings): number {
     findings.ledgerEffectMissing.length +
     findings.ledgerEffectDoubled.length +
     findings.clearedButStillHeld.length +
+    findings.holdAmountDiffers.length +
+    findings.clearingAmountDiffers.length +
     findings.approvedWithoutAnyRequest.length
   );
 }

@@ -17,6 +17,8 @@ export interface FasterPaymentFindings {
   readonly transferDebitedTwice: { fpsId: string }[];
   readonly leftWithoutDebit: { fpsId: string; amountMinor: number }[];
   readonly acceptedInPrimaryButSchemeNeverSaw: { fpsId: string }[];
+  /** A transfer out the scheme rejected must have moved nothing: its debit returned in full. */
+  readonly rejectedButMovedMoney: { fpsId: string; netMinor: number }[];
 }
 
 export async function checkFasterPayments(context: Pick<InvariantContext, 'primaryDb' | 'standinDb' | 'exchanges' | 'schemeReceived'>): Promise<FasterPaymentFindings> {
@@ -56,6 +58,7 @@ export async function checkFasterPayments(context: Pick<InvariantContext, 'prima
     transferDebitedTwice: [],
     leftWithoutDebit: [],
     acceptedInPrimaryButSchemeNeverSaw: [],
+    rejectedButMovedMoney: [],
   };
 
   for (const fpsId of new Set(credits.map((exchange) => exchange.fpsId!))) {
@@ -79,6 +82,14 @@ export async function checkFasterPayments(context: Pick<InvariantContext, 'prima
   for (const payment of context.schemeReceived) {
     if (debits(payment.fpsId) !== 1) findings.leftWithoutDebit.push({ fpsId: payment.fpsId, amountMinor: payment.amountMinor });
   }
+  const rejectedNet = (
+    await context.primaryDb.query<{ fps_id: string; net: string }>(
+      `select o.fps_id, coalesce(sum(p.amount_minor), 0) as net from outbound_payments o
+       join journals j on j.correlation_id = o.correlation_id join postings p on p.journal_id = j.id and p.ledger_account_id = o.account_id::text
+       where o.status = 'rejected' group by o.fps_id`,
+    )
+  ).rows;
+  for (const row of rejectedNet) if (Number(row.net) !== 0) findings.rejectedButMovedMoney.push({ fpsId: row.fps_id, netMinor: Number(row.net) });
   const seenByScheme = new Set(context.schemeReceived.map((payment) => payment.fpsId));
   for (const [fpsId, status] of primaryOutbound) if (status === 'accepted' && !seenByScheme.has(fpsId)) findings.acceptedInPrimaryButSchemeNeverSaw.push({ fpsId });
   return findings;
@@ -92,6 +103,7 @@ export function fasterPaymentProblems(findings: FasterPaymentFindings): number {
     findings.transferNotDebited.length +
     findings.transferDebitedTwice.length +
     findings.leftWithoutDebit.length +
-    findings.acceptedInPrimaryButSchemeNeverSaw.length
+    findings.acceptedInPrimaryButSchemeNeverSaw.length +
+    findings.rejectedButMovedMoney.length
   );
 }

@@ -23,7 +23,7 @@ export async function checkPaymentsOnce(context: InvariantContext): Promise<Inva
           `${fasterPayments.creditsHeardAccepted} credits and ${fasterPayments.transfersHeardSent} transfers out once each; ${fasterPayments.schemeReceived} payments reached the scheme, each with one debit` +
           (cards.reversalsNotReflectedInPrimary.length > 0 ? `; OBSERVED: ${cards.reversalsNotReflectedInPrimary.length} reversals accepted at the network but not reflected in primary` : '')
         : `${problems} problems: missing ${cards.missingInPrimary.length}, decided by the other platform ${cards.decidedByTheOtherPlatform.length}, declined but approved ${cards.declinedToNetworkButApprovedInPrimary.length}, ` +
-          `money missing ${cards.ledgerEffectMissing.length}, doubled ${cards.ledgerEffectDoubled.length}, cleared but still held ${cards.clearedButStillHeld.length}, unrequested ${cards.approvedWithoutAnyRequest.length}, ` +
+          `money missing ${cards.ledgerEffectMissing.length}, doubled ${cards.ledgerEffectDoubled.length}, cleared but still held ${cards.clearedButStillHeld.length}, hold amount wrong ${cards.holdAmountDiffers.length}, clearing amount wrong ${cards.clearingAmountDiffers.length}, unrequested ${cards.approvedWithoutAnyRequest.length}, ` +
           `credits missing ${fasterPayments.creditNotInPrimary.length} / twice ${fasterPayments.creditedTwice.length}, transfers not debited ${fasterPayments.transferNotDebited.length} / twice ${fasterPayments.transferDebitedTwice.length}, left without one debit ${fasterPayments.leftWithoutDebit.length}`,
     evidence: { cards: shown({ ...cards }), fasterPayments: shown({ ...fasterPayments }) },
   };
