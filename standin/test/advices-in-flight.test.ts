@@ -51,14 +51,14 @@ describe("stand-in's advices in flight", () => {
   test('when a freeze is recorded, published, then applied by primary, then it counts as not published, then published and not applied, then not at all', async () => {
     const alice = await new SyncedAccount(database).open({ settledMinor: 1_000 });
     const bob = await new SyncedAccount(database).open({ settledMinor: 1_000 });
-    await setCardFrozen({ database, now: () => new Date() }, { cardId: alice.cardId, accountId: alice.accountId }, true);
+    await setCardFrozen({ database, now: () => new Date(), keys: testKeys }, { cardId: alice.cardId, accountId: alice.accountId }, true);
 
     const recorded = await advicesInFlightReport(database, new Date());
     expect(recorded.total).toMatchObject({ notPublished: 1, publishedNotApplied: 0, users: 1 });
     expect(recorded.byUser).toEqual([{ userId: alice.customerId, notPublished: 1, publishedNotApplied: 0, oldestAt: expect.any(String) }]);
 
     await publishAll();
-    await setCardFrozen({ database, now: () => new Date() }, { cardId: bob.cardId, accountId: bob.accountId }, true);
+    await setCardFrozen({ database, now: () => new Date(), keys: testKeys }, { cardId: bob.cardId, accountId: bob.accountId }, true);
     const published = await advicesInFlightReport(database, new Date());
     expect(published.total).toMatchObject({ notPublished: 1, publishedNotApplied: 1, users: 2 });
     expect(published.byUser.map((user) => [user.userId, user.notPublished, user.publishedNotApplied])).toEqual([
@@ -87,7 +87,7 @@ describe("stand-in's advices in flight", () => {
 
   test('when the sweep runs, then it marks an advice once primary\'s event for it is back, and stops when told', async () => {
     const dave = await new SyncedAccount(database).open({ settledMinor: 1_000 });
-    await setCardFrozen({ database, now: () => new Date() }, { cardId: dave.cardId, accountId: dave.accountId }, true);
+    await setCardFrozen({ database, now: () => new Date(), keys: testKeys }, { cardId: dave.cardId, accountId: dave.accountId }, true);
     const correlationId = await correlationOf(dave);
     const seenAt = async () => (await database.query<{ applied_seen_at: Date | null }>('select applied_seen_at from advices where correlation_id = $1', [correlationId])).rows[0]!.applied_seen_at;
     const sweep = startAppliedAdviceSweep({ database, logger: pino({ level: 'silent' }) }, { sweepIntervalMs: 20, sweepMaxIntervalMs: 40 });
@@ -105,7 +105,7 @@ describe("stand-in's advices in flight", () => {
 
   test('when an operator asks, then the report is served and parses; a customer or nobody is refused; /status carries the totals', async () => {
     const carol = await new SyncedAccount(database).open({ settledMinor: 1_000 });
-    await setCardFrozen({ database, now: () => new Date() }, { cardId: carol.cardId, accountId: carol.accountId }, true);
+    await setCardFrozen({ database, now: () => new Date(), keys: testKeys }, { cardId: carol.cardId, accountId: carol.accountId }, true);
     const report = await get('/advices/in-flight', OPERATOR_TOKEN);
     expect(report.status).toBe(200);
     expect(AdvicesInFlightReport.parse(report.body).byUser.map((user) => user.userId)).toContain(carol.customerId);

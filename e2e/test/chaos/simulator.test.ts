@@ -21,7 +21,7 @@ test('when the same seed is given twice, then the load makes the same choices', 
 });
 
 test("when the gateway answers 504 with response code 91, then the network records the gateway's no-answer, not a platform's decline", () => {
-  const answer = (status: number, body: unknown) => ({ kind: 'answer' as const, status, body, elapsedMs: 10 });
+  const answer = (status: number, body: unknown) => ({ kind: 'answer' as const, status, body, elapsedMs: 10, text: JSON.stringify(body) });
   expect(classifyAnswer('purchase', answer(504, { error: { code: 'GATEWAY_NO_ANSWER', message: 'primary refused' }, responseCode: '91' }))).toMatchObject({ verdict: 'gateway-no-answer', responseCode: '91' });
   expect(classifyAnswer('purchase', answer(200, { responseCode: '51', decidedBy: 'standin' }))).toMatchObject({ verdict: 'declined', decidedBy: 'standin', responseCode: '51' });
   expect(classifyAnswer('clearing', answer(503, { error: { code: 'GATEWAY_CLEARING_DEFERRED' } }))).toMatchObject({ verdict: 'deferred' });
