@@ -65,6 +65,9 @@ export interface ScenarioRun {
   wait(ms: number): Promise<void>;
 }
 
+/** Mixed into the seed for the fault moment's own generator, so it does not shift the load's draws. */
+const FAULT_MOMENT_SALT = 0x5eed;
+
 /** How long the networks' re-presentations and timeout reversals may take after the load stops (their own schedules are shorter). */
 const OBLIGATIONS_TIMEOUT_MS = 120_000;
 
@@ -109,7 +112,12 @@ export async function runScenario(definition: ScenarioDefinition, log: (line: st
     await sleep(1_000);
     const frozen = await load.freezeCards(definition.freezesBeforeFault ?? DEFAULTS.freezesBeforeFault);
     step(`${frozen.filter((card) => card.exchange.verdict === 'accepted').length} cards frozen through the app (${frozen.map((card) => card.exchange.via).join(', ')})`);
-    await sleep(Math.max(0, (definition.warmUpMs ?? DEFAULTS.warmUpMs) - 1_000));
+    // The fault lands at a moment drawn from the seed (a half to one and a half warm-ups in), not
+    // at a fixed time, so runs hit it in different states (mid-batch, mid-commit, mid-change); the
+    // schedule prints the moment and the seed replays it.
+    const warmUpMs = Math.round((definition.warmUpMs ?? DEFAULTS.warmUpMs) * (0.5 + mulberry32(seed ^ FAULT_MOMENT_SALT).next()));
+    await sleep(Math.max(0, warmUpMs - 1_000));
+    step(`fault moment drawn from the seed: ${(warmUpMs / 1000).toFixed(1)} s of load before the fault`);
 
     truth.setPhase('fault');
     await definition.fault(run);
