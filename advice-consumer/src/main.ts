@@ -1,12 +1,12 @@
 import { PubSub } from '@google-cloud/pubsub';
-import Fastify from 'fastify';
 import pino from 'pino';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { startAdviceConsumer } from './advice-consumer';
 import { createPrimaryClient } from './primary-client';
-import { reconcile, redriveMissing } from './reconciliation';
+import { redriveMissing } from './reconciliation';
 import { fetchPrimaryApplied, fetchStandinLog } from './reconciliation-sources';
 import { startRedriveLoop } from './redrive-loop';
+import { buildAdviceConsumerServer } from './server';
 
 async function main(): Promise<void> {
   const logger = pino({ name: 'advice-consumer', level: process.env.LOG_LEVEL ?? 'info' });
@@ -31,26 +31,14 @@ async function main(): Promise<void> {
     minimumAgeMs: Number(process.env.ADVICE_REDRIVE_AFTER_MS ?? 120_000),
   });
 
-  const server = Fastify();
-  server.get('/health', async () => ({ status: primary.breaker.opened ? 'primary unreachable; advices wait in Pub/Sub' : 'ok' }));
-  // The reconciliation report (and re-drive) for operators: the same as `npm run reconcile`.
-  // `?accounts=a,b` narrows the report to those accounts (an incident's customers).
-  const scope = (query: unknown) => {
-    const listed = (query as { accounts?: string }).accounts;
-    const accounts = listed ? new Set(listed.split(',')) : undefined;
-    return <T extends { accountId: string }>(rows: T[]) => (accounts ? rows.filter((row) => accounts.has(row.accountId)) : rows);
-  };
-  server.get('/internal/reconciliation', async (request) => {
-    const only = scope(request.query);
-    return reconcile(only(await fetchStandinLog(standinApi)), only(await fetchPrimaryApplied(primaryApi)), new Date());
+  const server = buildAdviceConsumerServer({
+    health: () => ({ status: primary.breaker.opened ? 'primary unreachable; advices wait in Pub/Sub' : 'ok' }),
+    metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
+    standinLog: () => fetchStandinLog(standinApi),
+    primaryApplied: () => fetchPrimaryApplied(primaryApi),
+    redrive: (report, log) => redriveMissing(report, log, primary),
+    log: logger,
   });
-  server.post('/internal/reconciliation/redrive', async (request) => {
-    const only = scope(request.query);
-    const log = only(await fetchStandinLog(standinApi));
-    const redrive = await redriveMissing(reconcile(log, only(await fetchPrimaryApplied(primaryApi)), new Date()), log, primary);
-    return { redrive, report: reconcile(log, only(await fetchPrimaryApplied(primaryApi)), new Date()) };
-  });
-  server.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   const port = Number(process.env.PORT ?? 8400);
   await server.listen({ port, host: '127.0.0.1' });
   logger.info({ port }, 'advice consumer running');

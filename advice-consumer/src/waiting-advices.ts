@@ -1,16 +1,21 @@
 /**
  * Advices primary refused as out of order (an earlier one of the account not applied yet), held
- * in memory instead of nacked at once. Usually the earlier one is already on its way (a
- * redelivery, or an advice just ahead in the queue), and the held one can go to primary the
- * moment it is applied, instead of travelling back through Pub/Sub and being refused again.
+ * in memory, still leased from Pub/Sub, instead of nacked. Usually the earlier one is already on
+ * its way (a redelivery, or an advice just ahead in the queue), and the held one can go to primary
+ * the moment it is applied. When the earlier one is lost in transport, only the re-drive loop
+ * brings it, straight to primary; the consumer re-offers the account's lowest held advice now and
+ * then (`lowest`) to notice.
+ *
+ * Why hold rather than nack: a nack is redelivered at once (the emulator ignores a subscription's
+ * retry policy), and primary refuses the copy again: a loop.
  *
  * Bounded both ways, so holding never replaces Pub/Sub as the place advices wait:
- * - count: a held message keeps its flow-control slot, and the missing predecessor needs a free
- *   slot to be delivered at all; past `maxHeld` a refused advice is given back (`onGiveBack`);
- * - time: after `maxWaitMs` a held advice is given back too (its predecessor may be lost and only
- *   the re-drive loop will bring it; Pub/Sub keeps it safe meanwhile).
+ * - time: after `maxHoldMs` an advice is given back (`onGiveBack`), well within the client's
+ *   lease extension, and Pub/Sub keeps it safe;
+ * - count: past `maxHeld` an advice is given back at once (a safety net: the consumer sets it to
+ *   its lease window, which holds at most that many messages anyway).
  */
-export function createWaitingAdvices<T>(options: { maxHeld: number; maxWaitMs: number; onGiveBack: (item: T, why: 'full' | 'waited too long') => void }) {
+export function createWaitingAdvices<T>(options: { maxHeld: number; maxHoldMs: number; onGiveBack: (item: T, why: 'full' | 'held too long') => void }) {
   interface Waiting {
     readonly sequence: number;
     readonly item: T;
@@ -30,16 +35,25 @@ export function createWaitingAdvices<T>(options: { maxHeld: number; maxWaitMs: n
     return true;
   };
 
+  /** The held advice of `accountId` with the lowest sequence among those `eligible`, taken out. */
+  const takeLowest = (accountId: string, eligible: (sequence: number) => boolean): T | undefined => {
+    let best: Waiting | undefined;
+    for (const waiting of byAccount.get(accountId) ?? []) if (eligible(waiting.sequence) && (!best || waiting.sequence < best.sequence)) best = waiting;
+    if (!best) return undefined;
+    remove(accountId, best);
+    return best.item;
+  };
+
   return {
-    /** Holds `item` (the advice `sequence` of `accountId`) until taken, or gives it back when full. */
+    /** Holds `item` (the advice `sequence` of `accountId`) until taken or `maxHoldMs` has passed; gives it back at once when full. */
     hold(accountId: string, sequence: number, item: T): void {
       if (held >= options.maxHeld) return options.onGiveBack(item, 'full');
       const waiting: Waiting = {
         sequence,
         item,
         timer: setTimeout(() => {
-          if (remove(accountId, waiting)) options.onGiveBack(item, 'waited too long');
-        }, options.maxWaitMs),
+          if (remove(accountId, waiting)) options.onGiveBack(item, 'held too long');
+        }, options.maxHoldMs),
       };
       byAccount.set(accountId, [...(byAccount.get(accountId) ?? []), waiting]);
       held += 1;
@@ -51,12 +65,17 @@ export function createWaitingAdvices<T>(options: { maxHeld: number; maxWaitMs: n
      * duplicate), taken out of the waiting room; undefined when none is held.
      */
     take(accountId: string, expectedSequence: number): T | undefined {
-      const list = byAccount.get(accountId) ?? [];
-      let best: Waiting | undefined;
-      for (const waiting of list) if (waiting.sequence <= expectedSequence && (!best || waiting.sequence < best.sequence)) best = waiting;
-      if (!best) return undefined;
-      remove(accountId, best);
-      return best.item;
+      return takeLowest(accountId, (sequence) => sequence <= expectedSequence);
+    },
+
+    /** The held advice of `accountId` with the lowest sequence, whatever it is, taken out (to offer primary again). */
+    lowest(accountId: string): T | undefined {
+      return takeLowest(accountId, () => true);
+    },
+
+    /** Whether anything of `accountId` is held. */
+    holds(accountId: string): boolean {
+      return byAccount.has(accountId);
     },
 
     /** Everything held, taken out (on stop). */

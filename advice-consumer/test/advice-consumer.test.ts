@@ -200,7 +200,7 @@ test('when an advice arrives before the one it follows, then it waits in memory 
   const [first, second] = approvals(account.id, card.id, 2, 700);
   await publish(second!);
   await publish(first!);
-  const running = consumer({ subscription, hold: { maxWaitMs: 30_000 } });
+  const running = consumer({ subscription, hold: { maxHoldMs: 30_000 } });
   try {
     expect(await heldOf(account.id, account.token, 1_400)).toBe(1_400);
     const outcomes = await running.outcomes();
@@ -211,11 +211,11 @@ test('when an advice arrives before the one it follows, then it waits in memory 
   }
 }, 60_000);
 
-test('when the advice before it does not come in time, then the waiting advice goes back to Pub/Sub unacknowledged and is applied once it does', async () => {
+test('when the advice before it does not come for long, then the waiting advice goes back to Pub/Sub unacknowledged after its hold limit, and is applied once it does', async () => {
   const subscription = await ownSubscription();
   const { account, card } = await customer(10_000);
   const [first, second] = approvals(account.id, card.id, 2, 900);
-  const running = consumer({ subscription, hold: { maxWaitMs: 300 } });
+  const running = consumer({ subscription, hold: { maxHoldMs: 300, recheck: { baseMs: 60_000, capMs: 60_000 } } });
   try {
     await publish(second!);
     await waitFor(async () => ((await running.outcomes()).out_of_order_nacked ?? 0) >= 1, 15_000);
@@ -224,6 +224,27 @@ test('when the advice before it does not come in time, then the waiting advice g
     await publish(first!);
     expect(await heldOf(account.id, account.token, 1_800)).toBe(1_800);
     expect((await running.outcomes()).applied).toBe(2);
+  } finally {
+    await running.stop();
+  }
+}, 60_000);
+
+test('when the advice before it reaches primary another way (the re-drive loop), then the waiting advice follows within seconds, without going back to Pub/Sub', async () => {
+  const subscription = await ownSubscription();
+  const { account, card } = await customer(10_000);
+  const [first, second] = approvals(account.id, card.id, 2, 400);
+  const running = consumer({ subscription });
+  try {
+    await publish(second!);
+    await waitFor(async () => ((await running.outcomes()).out_of_order ?? 0) >= 1, 15_000);
+    // As the re-drive loop does: straight from stand-in's log to primary, not through Pub/Sub.
+    expect(await createPrimaryClient({ url: primary.url, token: INTERNAL_TOKEN }).apply(first as never)).toEqual({ kind: 'applied' });
+    const redriven = Date.now();
+    expect(await heldOf(account.id, account.token, 800, 15_000)).toBe(800);
+    expect(Date.now() - redriven).toBeLessThan(5_000);
+    const outcomes = await running.outcomes();
+    expect(outcomes.applied).toBe(1);
+    expect(outcomes.out_of_order_nacked).toBeUndefined();
   } finally {
     await running.stop();
   }

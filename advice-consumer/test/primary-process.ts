@@ -17,7 +17,15 @@ async function freePort(): Promise<number> {
   });
 }
 
-export async function startPrimaryProcess(): Promise<{ url: string; stop(): Promise<void> }> {
+export interface PrimaryProcess {
+  readonly url: string;
+  /** SIGTERM, and wait until it has exited (its port refuses connections: primary is down). */
+  stop(): Promise<void>;
+  /** Starts it again on the same port, after `stop()`; resolves once it answers /health. */
+  start(): Promise<void>;
+}
+
+export async function startPrimaryProcess(): Promise<PrimaryProcess> {
   const endpoints = infraEndpoints();
   const keys = ensureDevelopmentKeys(loadInfraConfig().dataDir);
   const port = await freePort();
@@ -33,19 +41,27 @@ export async function startPrimaryProcess(): Promise<{ url: string; stop(): Prom
   };
   const migrated = spawnSync(process.execPath, [path.join(REPOSITORY_ROOT, 'primary/dist/migrate.js')], { env, encoding: 'utf8' });
   if (migrated.status !== 0) throw new Error(`primary migrations failed: ${migrated.stderr}`);
-  const child: ChildProcess = spawn(process.execPath, [path.join(REPOSITORY_ROOT, 'primary/dist/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const url = `http://127.0.0.1:${port}`;
-  const deadline = Date.now() + 20_000;
-  while (!(await fetch(`${url}/health`).then((response) => response.ok, () => false))) {
-    if (Date.now() > deadline || child.exitCode !== null) throw new Error('primary did not start');
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    url,
-    stop: () =>
-      new Promise<void>((resolve) => {
-        child.once('exit', () => resolve());
-        child.kill('SIGTERM');
-      }),
+  let child: ChildProcess | undefined;
+
+  const start = async () => {
+    const started = spawn(process.execPath, [path.join(REPOSITORY_ROOT, 'primary/dist/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+    child = started;
+    const deadline = Date.now() + 20_000;
+    while (!(await fetch(`${url}/health`).then((response) => response.ok, () => false))) {
+      if (Date.now() > deadline || started.exitCode !== null) throw new Error('primary did not start');
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
   };
+  const stop = () =>
+    new Promise<void>((resolve) => {
+      const running = child;
+      child = undefined;
+      if (!running || running.exitCode !== null || running.signalCode !== null) return resolve();
+      running.once('exit', () => resolve());
+      running.kill('SIGTERM');
+    });
+
+  await start();
+  return { url, stop, start };
 }

@@ -2,9 +2,9 @@ import { createWaitingAdvices } from '../src/waiting-advices';
 
 const ACCOUNT = 'account-a';
 
-function room(maxHeld = 10, maxWaitMs = 1_000) {
+function room(maxHeld = 10, maxHoldMs = 1_000) {
   const givenBack: { item: string; why: string }[] = [];
-  const waiting = createWaitingAdvices<string>({ maxHeld, maxWaitMs, onGiveBack: (item, why) => givenBack.push({ item, why }) });
+  const waiting = createWaitingAdvices<string>({ maxHeld, maxHoldMs, onGiveBack: (item, why) => givenBack.push({ item, why }) });
   return { waiting, givenBack };
 }
 
@@ -32,6 +32,18 @@ test('when a redelivered copy is held below the expected sequence, then it is ta
   expect(waiting.take(ACCOUNT, 5)).toBe('five');
 });
 
+test('when an account\'s lowest held advice is asked for, then it is taken whatever primary expects, and the account is known to hold the rest', () => {
+  const { waiting } = room();
+  waiting.hold(ACCOUNT, 9, 'nine');
+  waiting.hold(ACCOUNT, 7, 'seven');
+  expect(waiting.holds(ACCOUNT)).toBe(true);
+  expect(waiting.holds('account-b')).toBe(false);
+  expect(waiting.lowest(ACCOUNT)).toBe('seven');
+  expect(waiting.lowest(ACCOUNT)).toBe('nine');
+  expect(waiting.lowest(ACCOUNT)).toBeUndefined();
+  expect(waiting.holds(ACCOUNT)).toBe(false);
+});
+
 test('when the waiting room is full, then a further advice is given back at once', () => {
   const { waiting, givenBack } = room(2);
   waiting.hold(ACCOUNT, 2, 'two');
@@ -41,7 +53,7 @@ test('when the waiting room is full, then a further advice is given back at once
   expect(waiting.held).toBe(2);
 });
 
-test('when an advice has waited its time, then it is given back, and not given back again once taken', () => {
+test('when an advice has been held its time, then it is given back, and not given back again once taken', () => {
   jest.useFakeTimers();
   const { waiting, givenBack } = room(10, 1_000);
   waiting.hold(ACCOUNT, 2, 'two');
@@ -51,7 +63,7 @@ test('when an advice has waited its time, then it is given back, and not given b
   jest.advanceTimersByTime(999);
   expect(givenBack).toEqual([]);
   jest.advanceTimersByTime(1);
-  expect(givenBack).toEqual([{ item: 'three', why: 'waited too long' }]);
+  expect(givenBack).toEqual([{ item: 'three', why: 'held too long' }]);
   expect(waiting.held).toBe(0);
   jest.advanceTimersByTime(10_000);
   expect(givenBack).toHaveLength(1);

@@ -20,11 +20,26 @@ export interface PubSubTopicSpec {
   readonly subscription: string;
   readonly enableMessageOrdering: boolean;
   readonly ackDeadlineSeconds: number;
+  /**
+   * How long Pub/Sub waits before redelivering a nacked message, growing from minimum to maximum.
+   * Honoured by Pub/Sub itself; the emulator ignores it (it redelivers at once), which is why the
+   * advice consumer also backs off on its own before it gives a message back.
+   */
+  readonly retryBackoffSeconds: { readonly minimum: number; readonly maximum: number };
 }
 
 export const PUBSUB_TOPICS = {
   /** Stand-in's advices to primary, ordering key = account id. */
-  advices: { topic: 'standin.advices', subscription: 'primary.advice-consumer', enableMessageOrdering: true, ackDeadlineSeconds: 30 },
+  advices: { topic: 'standin.advices', subscription: 'primary.advice-consumer', enableMessageOrdering: true, ackDeadlineSeconds: 30, retryBackoffSeconds: { minimum: 1, maximum: 60 } },
   /** Advices primary could not parse or apply, with the reason, for operators. */
-  adviceDeadLetter: { topic: 'standin.advices.dead-letter', subscription: 'operations.advice-dead-letter', enableMessageOrdering: false, ackDeadlineSeconds: 60 },
+  adviceDeadLetter: { topic: 'standin.advices.dead-letter', subscription: 'operations.advice-dead-letter', enableMessageOrdering: false, ackDeadlineSeconds: 60, retryBackoffSeconds: { minimum: 10, maximum: 600 } },
 } as const satisfies Record<string, PubSubTopicSpec>;
+
+/** The settings a subscription is created with, from its spec (infra and the test stack create them alike). */
+export function pubsubSubscriptionSettings(spec: PubSubTopicSpec) {
+  return {
+    enableMessageOrdering: spec.enableMessageOrdering,
+    ackDeadlineSeconds: spec.ackDeadlineSeconds,
+    retryPolicy: { minimumBackoff: { seconds: spec.retryBackoffSeconds.minimum }, maximumBackoff: { seconds: spec.retryBackoffSeconds.maximum } },
+  };
+}

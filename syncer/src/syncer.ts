@@ -71,7 +71,7 @@ export async function startSyncer(deps: SyncerDependencies, options: SyncerOptio
     };
   };
 
-  const server = buildSyncerServer({ registry: metrics.registry, health });
+  const server = buildSyncerServer({ registry: metrics.registry, health, log: deps.logger });
   const address = await server.listen({ port: options.port, host: options.host ?? '127.0.0.1' });
 
   // Listening first: if the port is taken, nothing has joined the group yet. Kafka may be

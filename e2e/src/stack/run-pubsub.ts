@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { pubsubClient, type InfraConfig } from '@bank/infra';
-import { PUBSUB_TOPICS } from '@bank/shared-contracts';
+import { PUBSUB_TOPICS, pubsubSubscriptionSettings } from '@bank/shared-contracts';
 
 // A Pub/Sub emulator project of the run's own, with the advice topics and subscriptions infra
 // provisions in the shared one. Every stack's advice consumer would otherwise pull from the one
@@ -35,7 +35,7 @@ export async function createRunPubSub(config: InfraConfig): Promise<RunPubSub> {
           const topic = client.topic(spec.topic);
           if (!(await topic.exists())[0]) await topic.create();
           const subscription = topic.subscription(spec.subscription);
-          if (!(await subscription.exists())[0]) await topic.createSubscription(spec.subscription, { enableMessageOrdering: spec.enableMessageOrdering, ackDeadlineSeconds: spec.ackDeadlineSeconds });
+          if (!(await subscription.exists())[0]) await topic.createSubscription(spec.subscription, pubsubSubscriptionSettings(spec));
           const audit = topic.subscription(auditSubscription(spec.topic));
           if (!(await audit.exists())[0]) await topic.createSubscription(auditSubscription(spec.topic), { ackDeadlineSeconds: 60 });
         }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
-import { PUBSUB_TOPICS } from '@bank/shared-contracts';
+import { PUBSUB_TOPICS, pubsubSubscriptionSettings } from '@bank/shared-contracts';
 import type { Component, Probe } from '../component';
 import type { InfraConfig } from '../config';
 import { InfraError } from '../infra-error';
@@ -90,7 +90,7 @@ export function pubsubComponent(config: InfraConfig): Component {
           const subscription = topic.subscription(spec.subscription);
           const [subscriptionExists] = await subscription.exists();
           if (!subscriptionExists) {
-            await topic.createSubscription(spec.subscription, { enableMessageOrdering: spec.enableMessageOrdering, ackDeadlineSeconds: spec.ackDeadlineSeconds });
+            await topic.createSubscription(spec.subscription, pubsubSubscriptionSettings(spec));
           }
         }
       } finally {
