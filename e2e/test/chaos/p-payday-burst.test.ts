@@ -22,8 +22,8 @@ const scenario = {
       return 'primary restarted';
     },
   }),
-  customers: 200,
-  ratePerSecond: 40,
+  customers: 150,
+  ratePerSecond: 30,
   mix: { purchase: 0, atmWithdrawal: 0, fpsCredit: 100, appTransfer: 0 },
   warmUpMs: 15_000,
   freezesBeforeFault: 0,

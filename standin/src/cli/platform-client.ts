@@ -18,7 +18,11 @@ import type { z } from 'zod';
 import { CliError } from './cli-error';
 
 // The CLI talks to each platform's configuration service over HTTP only: it must work with either
-// platform gone, so every call has a short timeout and "unreachable" is an answer, not a crash.
+// platform gone, so every call has a timeout and "unreachable" is an answer, not a crash. The
+// timeout is for a platform that is gone or hung, not for one that is merely busy: in an incident
+// stand-in is taking everyone's traffic, and a configuration read queued behind it for 3 s must not
+// make the engineer's change fail (STANDIN_CLI_TIMEOUT_MS overrides it).
+export const DEFAULT_TIMEOUT_MS = 8_000;
 
 export const PLATFORM_LABEL: Record<Platform, string> = { primary: 'primary', standin: 'stand-in' };
 
@@ -50,7 +54,7 @@ function unreachable(failure: unknown): string {
   return code ?? error.message;
 }
 
-export function platformClient(platform: Platform, url: string, token: string, timeoutMs = 3_000): PlatformClient {
+export function platformClient(platform: Platform, url: string, token: string, timeoutMs = DEFAULT_TIMEOUT_MS): PlatformClient {
   const label = PLATFORM_LABEL[platform];
   async function call<T>(method: string, path: string, schema: z.ZodType<T>, body?: unknown): Promise<T> {
     let response: Response;

@@ -3,7 +3,7 @@ import { applyChange, readBoth, type ChangeOutcome, type Clients } from './apply
 import { describeTargeting, paymentComponents, shareFromOptions, targetingFromOptions, type ChangeSpec } from './change-plan';
 import { CliError, usageError } from './cli-error';
 import { confirmWideChanges, type Confirm } from './confirm';
-import { platformClient } from './platform-client';
+import { DEFAULT_TIMEOUT_MS, platformClient } from './platform-client';
 import { renderAudit, renderChange, renderCohort, renderShadowReport, renderStatus, statusReport } from './render';
 import { parseInterval, stepBack } from './rollback';
 
@@ -90,9 +90,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       return command || options.help ? 0 : 2;
     }
     const token = options.token ?? io.env.STANDIN_OPERATOR_TOKEN ?? 'local-operator-token';
+    const timeoutMs = cliTimeout(io.env.STANDIN_CLI_TIMEOUT_MS);
     const clients: Clients = {
-      primary: platformClient('primary', trimUrl(options.primary ?? io.env.PRIMARY_URL ?? 'http://127.0.0.1:8100'), token),
-      standin: platformClient('standin', trimUrl(options.standin ?? io.env.STANDIN_URL ?? 'http://127.0.0.1:8200'), token),
+      primary: platformClient('primary', trimUrl(options.primary ?? io.env.PRIMARY_URL ?? 'http://127.0.0.1:8100'), token, timeoutMs),
+      standin: platformClient('standin', trimUrl(options.standin ?? io.env.STANDIN_URL ?? 'http://127.0.0.1:8200'), token, timeoutMs),
     };
     return await dispatch(command, rest, options, clients, io);
   } catch (failure) {
@@ -242,4 +243,12 @@ async function rollbackApps(clients: Clients, options: Options, io: CliIo, reaso
   if (options.json) io.out(JSON.stringify({ steps }, null, 2));
   else io.out(steps.length === 0 ? 'rollback-apps: every app user is already on primary' : `rollback-apps: done in ${steps.length} step(s); every app user is back on primary`);
   return 0;
+}
+
+/** STANDIN_CLI_TIMEOUT_MS, a whole number of milliseconds from 500 to 120 000; the default otherwise. */
+function cliTimeout(raw: string | undefined): number {
+  if (raw === undefined || raw === '') return DEFAULT_TIMEOUT_MS;
+  const value = Number(raw);
+  if (!Number.isSafeInteger(value) || value < 500 || value > 120_000) throw usageError(`STANDIN_CLI_TIMEOUT_MS=${raw}: expected milliseconds from 500 to 120000`);
+  return value;
 }
