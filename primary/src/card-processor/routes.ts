@@ -2,7 +2,6 @@ import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify
 import { CardAuthorisationRequest, CardClearingRecord, CardReversalRequest, type CardAuthorisationResponse, type CardReversalResponse, type ConfigurationDocument, type MessageKey } from '@bank/shared-contracts';
 import { isDatabaseUnavailable, type Db } from '../platform/db';
 import { DeadlineExceeded, startDeadline } from '../platform/deadline';
-import { DEFAULT_CARD_BUDGET_MS } from './card-budget';
 import { PrimaryError, errors } from '../platform/errors';
 import { parseInput } from '../platform/http';
 import type { PrimaryMetrics } from '../platform/metrics';
@@ -11,13 +10,13 @@ import type { StandinAnswer } from '../routing/standin-proxy';
 import type { LateApprovalReversals, TimeoutReversals } from '../routing/timeout-reversals';
 import { shadowSampled } from '../shadow/shadow-sampling';
 import type { ShadowSender } from '../shadow/shadow-sender';
+import { DEFAULT_CARD_BUDGET_MS } from './card-budget';
 import type { CardProcessor } from './card-processor';
 import { authorisationUnavailable, reversalUnavailable } from './issuer-unavailable';
 
 const CLEARING_RETRY_AFTER_SECONDS = 60;
 /** How long the network is asked to wait before presenting again a clearing primary could not take in time. */
 const UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
-
 
 const forwarded = (request: FastifyRequest) => ({ path: request.url, body: request.body });
 
@@ -32,11 +31,11 @@ function budgetWarnings(logger: FastifyBaseLogger, budgetMs: number) {
   const WARN_EVERY_MS = 5_000;
   let lastWarnedAt = 0;
   let since = 0;
-  return (message: string, key: MessageKey) => {
+  return (message: string, key: Readonly<Record<string, string>>) => {
     since++;
     const now = Date.now();
     if (now - lastWarnedAt < WARN_EVERY_MS) return;
-    logger.warn({ event: 'card_budget_exceeded', budgetMs, message, stan: key.stan, rrn: key.rrn, terminalId: key.terminalId, sinceLastWarning: since }, `card messages not answered within primary's ${budgetMs} ms budget (its database is slow or hung): answered 91 / present again later`);
+    logger.warn({ event: 'card_budget_exceeded', budgetMs, message, ...key, sinceLastWarning: since }, `card messages not answered within primary's ${budgetMs} ms budget (its database is slow or hung): answered 91 / present again later`);
     lastWarnedAt = now;
     since = 0;
   };
@@ -86,7 +85,8 @@ export function schemeCardRoutes(
   const { processor, router, configuration, shadow } = deps;
   const budgetMs = deps.budgetMs ?? DEFAULT_CARD_BUDGET_MS;
   const warnOverBudget = budgetWarnings(app.log, budgetMs);
-  const overBudget = (message: string, key: MessageKey) => {
+  /** `key` names the message in the log: its message key or clearing id, never the card. */
+  const overBudget = (message: string, key: Readonly<Record<string, string>>) => {
     deps.metrics?.cardBudgetExceeded.inc({ message });
     warnOverBudget(message, key);
   };
@@ -107,7 +107,7 @@ export function schemeCardRoutes(
     } catch (error) {
       if (error instanceof PrimaryError) throw error;
       if (error instanceof DeadlineExceeded && deadline.expired()) {
-        overBudget('card_authorisation', message);
+        overBudget('card_authorisation', { stan: message.stan, rrn: message.rrn, terminalId: message.terminalId });
         // The network hears 91 now; whatever approves this payment after it is reversed.
         void work.then(
           (late) => {
@@ -149,7 +149,7 @@ export function schemeCardRoutes(
     } catch (error) {
       if (error instanceof PrimaryError) throw error;
       if (error instanceof DeadlineExceeded && deadline.expired()) {
-        overBudget('card_reversal', message);
+        overBudget('card_reversal', { stan: message.stan, rrn: message.rrn, terminalId: message.terminalId });
         void work.catch(() => undefined);
         return reversalUnavailable(message, `primary could not answer within its ${budgetMs} ms budget (its database is slow or hung); send the reversal again`);
       }
@@ -175,7 +175,7 @@ export function schemeCardRoutes(
       // Primary cannot settle now (its database is down or hung), which says nothing about routing:
       // "present it again later", which the gateway does not count against primary's health. A
       // clearing that commits after this answer is found by its id when it is presented again.
-      if (error instanceof DeadlineExceeded) overBudget('card_clearing', record.original ?? { stan: '', rrn: '', terminalId: '' });
+      if (error instanceof DeadlineExceeded) overBudget('card_clearing', { clearingId: record.clearingId });
       void work.catch(() => undefined);
       reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
       throw errors.dependencyUnavailable("primary's database");
