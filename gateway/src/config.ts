@@ -1,3 +1,6 @@
+import { createHash } from 'node:crypto';
+import path from 'node:path';
+
 // The gateway's settings, all from the environment so `npm start`, the end-to-end tests and an
 // operator's shell configure it the same way. A value that cannot be used stops the start with a
 // message naming the variable, rather than running with a guess.
@@ -10,6 +13,21 @@ export interface BreakerSettings {
   /** Failure share of the rolling window, in percent, above which the breaker opens. */
   readonly errorThresholdPercentage: number;
   readonly rollingWindowMs: number;
+}
+
+/** How the gateway delivers the timeout reversals it owes (see timeout-reversals.ts). */
+export interface TimeoutReversalSettings {
+  /** After the 91, before the first attempt: long enough for the platform's slow answer to have finished. */
+  readonly firstAttemptAfterMs: number;
+  /** The delay after the first failed attempt; it doubles with each further one, up to `retryMaxMs`. */
+  readonly retryBaseMs: number;
+  readonly retryMaxMs: number;
+  /** Attempts before the gateway gives up and an operator must reverse the payment by hand. */
+  readonly maxAttempts: number;
+  /** Reversals waiting at most; a 91 beyond this is answered but its reversal is not recorded (logged, counted). */
+  readonly maxPending: number;
+  /** How long one attempt waits for the platform's answer. */
+  readonly attemptTimeoutMs: number;
 }
 
 export interface GatewayConfig {
@@ -28,6 +46,14 @@ export interface GatewayConfig {
   /** The payment network's deadline for a Faster Payments message. */
   readonly fpsDeadlineMs: number;
   readonly breaker: BreakerSettings;
+  /**
+   * Where the gateway keeps what must survive its restart: the timeout reversals it owes. On the
+   * gateway's own disk in the data centre, never on either platform's database.
+   */
+  readonly dataDir: string;
+  /** AES-256-GCM key sealing the card numbers of owed reversals at rest (GATEWAY_PAN_SEAL_KEY). */
+  readonly panSealKey: Buffer;
+  readonly timeoutReversals: TimeoutReversalSettings;
   readonly logLevel: string;
 }
 
@@ -41,6 +67,10 @@ export const GATEWAY_DEFAULTS = {
   cardDeadlineMs: 1_500,
   fpsDeadlineMs: 5_000,
   breaker: { resetTimeoutMs: 5_000, volumeThreshold: 5, errorThresholdPercentage: 50, rollingWindowMs: 10_000 },
+  /** Outside production only: relative to the working directory (`npm start` sets it under the run's data directory). */
+  dataDir: '.data/gateway',
+  // About a day of attempts (the last ones a minute apart): an authorisation hold lasts days.
+  timeoutReversals: { firstAttemptAfterMs: 3_000, retryBaseMs: 2_000, retryMaxMs: 60_000, maxAttempts: 1_500, maxPending: 10_000, attemptTimeoutMs: 2_000 },
 } as const;
 
 /** The shortest deadline the gateway accepts: below it there is no time left to forward anything. */
@@ -67,12 +97,49 @@ function httpUrl(env: NodeJS.ProcessEnv, name: string, fallback: string): string
   return raw.replace(/\/+$/, '');
 }
 
+function timeoutReversalSettings(env: NodeJS.ProcessEnv): TimeoutReversalSettings {
+  const defaults = GATEWAY_DEFAULTS.timeoutReversals;
+  const settings = {
+    firstAttemptAfterMs: positiveInteger(env, 'GATEWAY_REVERSAL_FIRST_ATTEMPT_MS', defaults.firstAttemptAfterMs),
+    retryBaseMs: positiveInteger(env, 'GATEWAY_REVERSAL_RETRY_BASE_MS', defaults.retryBaseMs),
+    retryMaxMs: positiveInteger(env, 'GATEWAY_REVERSAL_RETRY_MAX_MS', defaults.retryMaxMs),
+    maxAttempts: positiveInteger(env, 'GATEWAY_REVERSAL_MAX_ATTEMPTS', defaults.maxAttempts),
+    maxPending: positiveInteger(env, 'GATEWAY_REVERSAL_MAX_PENDING', defaults.maxPending),
+    attemptTimeoutMs: positiveInteger(env, 'GATEWAY_REVERSAL_ATTEMPT_TIMEOUT_MS', defaults.attemptTimeoutMs),
+  };
+  if (settings.retryMaxMs < settings.retryBaseMs) throw new Error(`GATEWAY_REVERSAL_RETRY_MAX_MS=${settings.retryMaxMs} is not usable: expected at least GATEWAY_REVERSAL_RETRY_BASE_MS (${settings.retryBaseMs})`);
+  return settings;
+}
+
 function onOff(env: NodeJS.ProcessEnv, name: string): boolean {
   const raw = (env[name] ?? '').trim().toLowerCase();
   if (raw === '' || raw === 'off') return false;
   if (raw === 'on') return true;
   // A typo must not silently leave failover off (or on) during an incident.
   throw new Error(`${name}=${env[name]} is not usable: expected on or off`);
+}
+
+/**
+ * A 32-byte key (base64). Outside production a missing key is derived from its name, so a local
+ * stack works without set-up; production refuses to start without it.
+ */
+function sealKey(env: NodeJS.ProcessEnv, name: string): Buffer {
+  const raw = env[name];
+  if (raw) {
+    const decoded = Buffer.from(raw, 'base64');
+    if (decoded.length !== 32) throw new Error(`${name} is not usable: expected 32 bytes, base64-encoded`);
+    return decoded;
+  }
+  if (env.NODE_ENV === 'production') throw new Error(`${name} must be set in production: the card numbers of the timeout reversals the gateway owes are sealed with it`);
+  return createHash('sha256').update(`local-development-only:${name}`).digest();
+}
+
+function dataDirectory(env: NodeJS.ProcessEnv): string {
+  const raw = env.GATEWAY_DATA_DIR;
+  if (raw) return path.resolve(raw);
+  // A default in production would put the reversals the bank owes somewhere nobody backs up.
+  if (env.NODE_ENV === 'production') throw new Error('GATEWAY_DATA_DIR must be set in production: the gateway keeps the timeout reversals it owes there, across restarts');
+  return path.resolve(GATEWAY_DEFAULTS.dataDir);
 }
 
 export function gatewayConfigFromEnvironment(env: NodeJS.ProcessEnv): GatewayConfig {
@@ -91,6 +158,9 @@ export function gatewayConfigFromEnvironment(env: NodeJS.ProcessEnv): GatewayCon
     cardDeadlineMs: positiveInteger(env, 'GATEWAY_CARD_DEADLINE_MS', GATEWAY_DEFAULTS.cardDeadlineMs, MINIMUM_DEADLINE_MS),
     fpsDeadlineMs: positiveInteger(env, 'GATEWAY_FPS_DEADLINE_MS', GATEWAY_DEFAULTS.fpsDeadlineMs, MINIMUM_DEADLINE_MS),
     breaker: { ...GATEWAY_DEFAULTS.breaker, resetTimeoutMs: positiveInteger(env, 'GATEWAY_BREAKER_RESET_MS', GATEWAY_DEFAULTS.breaker.resetTimeoutMs) },
+    dataDir: dataDirectory(env),
+    panSealKey: sealKey(env, 'GATEWAY_PAN_SEAL_KEY'),
+    timeoutReversals: timeoutReversalSettings(env),
     logLevel: env.LOG_LEVEL || 'info',
   };
 }

@@ -32,6 +32,9 @@ export const GATEWAY_ERROR_CODES = {
   clearingDeferred: 'GATEWAY_CLEARING_DEFERRED',
   noRoute: 'GATEWAY_NO_ROUTE',
   badRequest: 'GATEWAY_BAD_REQUEST',
+  badUrl: 'GATEWAY_BAD_URL',
+  headersTooLarge: 'GATEWAY_HEADERS_TOO_LARGE',
+  requestTimeout: 'GATEWAY_REQUEST_TIMEOUT',
   internal: 'GATEWAY_INTERNAL',
 } as const;
 
@@ -48,6 +51,8 @@ export const gatewayErrors = {
   noAnswer: (message: string) => new GatewayError(GATEWAY_ERROR_CODES.noAnswer, 504, message, undefined, NO_ANSWER_RESPONSE_CODE),
   clearingDeferred: (why: string) =>
     new GatewayError(GATEWAY_ERROR_CODES.clearingDeferred, 503, `stand-in takes no clearings and ${why}: present this clearing again later, it has not been processed`),
+  badUrl: () => new GatewayError(GATEWAY_ERROR_CODES.badUrl, 400, 'the request URL is not valid percent-encoding: scheme messages go to /scheme/card/authorisations, /scheme/card/reversals, /scheme/card/clearings or /scheme/faster-payments/inbound'),
+  /** `path` as the caller sent it, already shortened and with card-number-like digits masked. */
   noRoute: (method: string, path: string) =>
     new GatewayError(GATEWAY_ERROR_CODES.noRoute, 404, `the gateway has no ${method} ${path}; scheme messages go to /scheme/card/authorisations, /scheme/card/reversals, /scheme/card/clearings or /scheme/faster-payments/inbound`),
 };

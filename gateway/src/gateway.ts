@@ -7,29 +7,54 @@ import { createGatewayMetrics, type GatewayMetrics } from './metrics';
 import { createPrimaryBreaker } from './primary-breaker';
 import { createRouting, type Routing } from './routing';
 import { createGatewayServer } from './server';
+import { openReversalStore } from './reversal-store';
 import { startConfigurationPoller } from './standin-configuration';
+import { startTimeoutReversals, type TimeoutReversals } from './timeout-reversals';
 
 export interface Gateway {
   readonly server: FastifyInstance;
   readonly routing: Routing;
   readonly metrics: GatewayMetrics;
+  readonly reversals: TimeoutReversals;
   /** Resolves once stand-in's configuration has been read once (or could not be). */
   readonly ready: Promise<void>;
   stop(): Promise<void>;
 }
 
-/** Asks primary's /health whether it is back, within a card deadline; any other answer than 2xx is "not yet". */
-async function probePrimary(primaryUrl: string, timeoutMs: number): Promise<void> {
-  const response = await fetch(`${primaryUrl}/health`, { signal: AbortSignal.timeout(timeoutMs) });
+/**
+ * What the breaker's probe asks primary, by whether the gateway has anywhere else to send traffic:
+ * - automatic failover on: `/health`, "can primary decide?" (its database answers). While primary
+ *   cannot, the open breaker keeps traffic on stand-in, which can.
+ * - automatic failover off: `/health/route`, "can primary route?" (the process answers from
+ *   memory). Primary that cannot decide still answers every card message in time (its own 91, or
+ *   stand-in's decision when the engineers route payments there), whereas an open breaker answers
+ *   all of them 91 without trying: so the breaker closes as soon as primary can route.
+ */
+export function primaryProbePath(autoFailover: boolean): string {
+  return autoFailover ? '/health' : '/health/route';
+}
+
+/** Asks primary whether it is back, within a card deadline; any other answer than 2xx is "not yet". */
+async function probePrimary(primaryUrl: string, path: string, timeoutMs: number): Promise<void> {
+  const response = await fetch(`${primaryUrl}${path}`, { signal: AbortSignal.timeout(timeoutMs) });
   await response.body?.cancel();
-  if (!response.ok) throw new Error(`primary's /health answered HTTP ${response.status}`);
+  if (!response.ok) throw new Error(`primary's ${path} answered HTTP ${response.status}`);
 }
 
 /** The gateway's parts wired together; `listen` is the caller's (main, or a test's inject). */
 export function createGateway(config: GatewayConfig, logger: Logger, now: () => Date = () => new Date()): Gateway {
   const metrics = createGatewayMetrics();
   const routing = createRouting({ autoFailover: config.autoFailover, logger, metrics, now });
-  const breaker = createPrimaryBreaker(config.breaker, () => probePrimary(config.primaryUrl, config.cardDeadlineMs));
+  const probePath = primaryProbePath(config.autoFailover);
+  const breaker = createPrimaryBreaker(config.breaker, () => probePrimary(config.primaryUrl, probePath, config.cardDeadlineMs));
+  const reversals = startTimeoutReversals({
+    store: openReversalStore(config.dataDir),
+    urls: { primary: config.primaryUrl, standin: config.standinUrl },
+    panSealKey: config.panSealKey,
+    settings: config.timeoutReversals,
+    metrics,
+    logger,
+  });
   let breakerWas: BreakerState = 'closed';
   breaker.onStateChange((state) => {
     // Opening and closing matter to operators; the probe cycle in between (half open, failed
@@ -50,8 +75,9 @@ export function createGateway(config: GatewayConfig, logger: Logger, now: () => 
     breaker,
     metrics,
     logger,
+    reversals,
   });
-  const server = createGatewayServer({ dispatch, routing, metrics, logger });
+  const server = createGatewayServer({ dispatch, routing, metrics, logger, reversals });
   const poller = startConfigurationPoller({
     url: config.standinUrl,
     token: config.standinInternalToken,
@@ -65,10 +91,13 @@ export function createGateway(config: GatewayConfig, logger: Logger, now: () => 
     server,
     routing,
     metrics,
+    reversals,
     ready: poller.firstRead,
     async stop() {
       await poller.stop();
+      // Messages in flight are answered first: a 91 among them may still record a reversal.
       await server.close();
+      await reversals.stop();
       breaker.shutdown();
     },
   };

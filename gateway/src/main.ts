@@ -2,7 +2,10 @@
 // PRIMARY_URL [http://127.0.0.1:8100], STANDIN_URL [http://127.0.0.1:8200],
 // STANDIN_INTERNAL_TOKEN [local-standin-internal-token], GATEWAY_CONFIG_POLL_MS [1000],
 // GATEWAY_AUTO_FAILOVER [off], GATEWAY_CARD_DEADLINE_MS [1500], GATEWAY_FPS_DEADLINE_MS [5000],
-// GATEWAY_BREAKER_RESET_MS [5000], LOG_LEVEL [info]. Stateless: nothing on disk, no database.
+// GATEWAY_BREAKER_RESET_MS [5000], GATEWAY_DATA_DIR [.data/gateway outside production; required in
+// production], GATEWAY_PAN_SEAL_KEY [derived outside production; required in production],
+// GATEWAY_REVERSAL_* (see config.ts), LOG_LEVEL [info]. Its only state on disk: the timeout
+// reversals it owes (GATEWAY_DATA_DIR/gateway.sqlite), resumed at start.
 import { gatewayConfigFromEnvironment } from './config';
 import { createGateway } from './gateway';
 import { createLogger } from './logger';
@@ -13,6 +16,7 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
 async function main(): Promise<void> {
   const config = gatewayConfigFromEnvironment(process.env);
   const logger = createLogger({ level: config.logLevel });
+  if (!process.env.GATEWAY_PAN_SEAL_KEY) logger.warn({ event: 'development_secret' }, 'GATEWAY_PAN_SEAL_KEY is not set: card numbers of owed reversals are sealed with a LOCAL DEVELOPMENT key (refused in production)');
   const gateway = createGateway(config, logger);
   await gateway.ready;
   await gateway.server.listen({ port: config.port, host: '127.0.0.1' });
@@ -26,6 +30,8 @@ async function main(): Promise<void> {
       fpsDeadlineMs: config.fpsDeadlineMs,
       configPollMs: config.configPollMs,
       breakerResetMs: config.breaker.resetTimeoutMs,
+      dataDir: config.dataDir,
+      timeoutReversalsOwed: gateway.reversals.pending(),
       destination: gateway.routing.route().destination,
       reason: gateway.routing.route().reason,
     },

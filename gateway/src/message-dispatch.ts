@@ -1,4 +1,5 @@
 import type { Logger } from 'pino';
+import type { CardAuthorisationRequest } from '@bank/shared-contracts';
 import { afterPrimaryFailure, decideDestination, type Platform, type PrimaryFailure } from './destination';
 import { gatewayErrors, type GatewayError } from './errors';
 import type { GatewayMetrics, MessageOutcome } from './metrics';
@@ -6,6 +7,7 @@ import { ForwardFailure, forwardToPlatform, type PlatformAnswer } from './platfo
 import { PrimaryServerError, isBreakerRejection, type PrimaryBreaker } from './primary-breaker';
 import type { Routing } from './routing';
 import type { SchemeMessageKind } from './scheme-messages';
+import type { TimeoutReversals } from './timeout-reversals';
 
 /** What the gateway sends back to the network for one message. */
 export type GatewayAnswer = { readonly kind: 'platform'; readonly answer: PlatformAnswer } | { readonly kind: 'gateway'; readonly error: GatewayError };
@@ -19,17 +21,21 @@ export interface DispatchDependencies {
   readonly breaker: PrimaryBreaker;
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
+  /** Where the reversals owed for card authorisations answered 91 are recorded. */
+  readonly reversals: Pick<TimeoutReversals, 'owe'>;
 }
 
 /**
- * The part of the network's deadline spent waiting for a platform. The rest is kept for writing
- * the gateway's own answer, so a 504 reaches the network before its deadline rather than at it.
+ * The part of the network's deadline spent waiting for a platform. The rest (an eighth, at most
+ * 150 ms) is kept for the gateway's own answer: recording, on disk, the timeout reversal a 91 owes,
+ * then writing the 504, so it reaches the network before its deadline rather than at it.
  */
 export function forwardBudgetMs(deadlineMs: number): number {
-  return deadlineMs - Math.min(100, Math.floor(deadlineMs / 10));
+  return deadlineMs - Math.min(150, Math.floor(deadlineMs / 8));
 }
 
-export type Dispatch = (kind: SchemeMessageKind, body: Buffer, keyForLogs: Record<string, string>) => Promise<GatewayAnswer>;
+/** `message` is the body as validated against the kind's schema; `body` is what is forwarded, byte for byte. */
+export type Dispatch = (kind: SchemeMessageKind, body: Buffer, message: unknown, keyForLogs: Record<string, string>) => Promise<GatewayAnswer>;
 
 /**
  * Sends one validated message to the platform the routing picks and brings back its answer, or the
@@ -39,26 +45,34 @@ export type Dispatch = (kind: SchemeMessageKind, body: Buffer, keyForLogs: Recor
 export function createDispatch(deps: DispatchDependencies): Dispatch {
   const targets = { primary: { platform: 'primary', url: deps.primaryUrl }, standin: { platform: 'standin', url: deps.standinUrl } } as const;
 
-  return async (kind, body, keyForLogs) => {
+  return async (kind, body, message, keyForLogs) => {
     const deadlineMs = kind.scheme === 'card' ? deps.deadlinesMs.card : deps.deadlinesMs.fps;
     const budgetMs = forwardBudgetMs(deadlineMs);
     const started = performance.now();
     const signal = AbortSignal.timeout(budgetMs);
     const remainingMs = () => Math.max(0, Math.round(budgetMs - (performance.now() - started)));
-    const finish = (answer: GatewayAnswer, destination: Platform | 'none', outcome: MessageOutcome): GatewayAnswer => {
+    const finish = (answer: GatewayAnswer, destination: Platform | 'none', outcome: MessageOutcome, logged: Record<string, string> = {}): GatewayAnswer => {
       deps.metrics.messages.inc({ message: kind.name, destination, outcome });
       deps.metrics.forwardSeconds.observe({ message: kind.name, destination }, (performance.now() - started) / 1000);
-      if (outcome === 'no_answer') deps.logger.warn({ event: 'no_answer', message: kind.name, destination, ...keyForLogs, reason: answer.kind === 'gateway' ? answer.error.message : undefined }, 'answered the network 504: no platform answer in time');
+      if (outcome === 'no_answer') deps.logger.warn({ event: 'no_answer', message: kind.name, destination, ...keyForLogs, ...logged, reason: answer.kind === 'gateway' ? answer.error.message : undefined }, 'answered the network 504: no platform answer in time');
       return answer;
     };
-    const noAnswer = (platform: Platform, description: string, consequence: string) =>
-      finish({ kind: 'gateway', error: gatewayErrors.noAnswer(`${description} (${kind.scheme === 'card' ? 'card' : 'Faster Payments'} deadline ${deadlineMs} ms); ${consequence}`) }, platform, 'no_answer');
+    /**
+     * The network hears 91 for a message `platform` may have received and may still act on. For a
+     * card authorisation the gateway then owes that platform a timeout reversal: recorded (on disk)
+     * here, before the 91 is returned for sending, so it is owed even if the gateway dies next.
+     */
+    const noAnswer = (platform: Platform, failure: PrimaryFailure, description: string, consequence: string) => {
+      const logged: Record<string, string> = {};
+      if (kind.name === 'card_authorisation' && failure === 'no_answer') logged.timeoutReversal = deps.reversals.owe(platform, message as CardAuthorisationRequest);
+      return finish({ kind: 'gateway', error: gatewayErrors.noAnswer(`${description} (${kind.scheme === 'card' ? 'card' : 'Faster Payments'} deadline ${deadlineMs} ms); ${consequence}`) }, platform, 'no_answer', logged);
+    };
     const sendToStandin = async (): Promise<GatewayAnswer> => {
       try {
         return finish({ kind: 'platform', answer: await forwardToPlatform(targets.standin, kind.path, body, signal, remainingMs()) }, 'standin', 'answered');
       } catch (error) {
         if (!(error instanceof ForwardFailure)) throw error;
-        return noAnswer('standin', error.description, "apply the network's stand-in rules");
+        return noAnswer('standin', error.failure, error.description, "apply the network's stand-in rules");
       }
     };
 
@@ -107,6 +121,7 @@ export function createDispatch(deps: DispatchDependencies): Dispatch {
       case 'no_answer':
         return noAnswer(
           'primary',
+          failure,
           description,
           failure === 'no_answer' ? 'not retried at stand-in, as primary may have acted on it' : 'automatic failover is off, so it was not sent to stand-in',
         );

@@ -35,3 +35,21 @@ test.each([
 test('a trailing slash on a platform URL is dropped, so paths do not double up', () => {
   expect(gatewayConfigFromEnvironment({ STANDIN_URL: 'http://standin.internal:8200/' }).standinUrl).toBe('http://standin.internal:8200');
 });
+
+test('timeout reversals: the documented defaults, a data directory under .data outside production, and a derived local seal key', () => {
+  const config = gatewayConfigFromEnvironment({});
+  expect(config.timeoutReversals).toEqual(GATEWAY_DEFAULTS.timeoutReversals);
+  expect(config.dataDir).toMatch(/\.data\/gateway$/);
+  expect(config.panSealKey).toHaveLength(32);
+  expect(gatewayConfigFromEnvironment({ GATEWAY_DATA_DIR: '/var/lib/gateway' }).dataDir).toBe('/var/lib/gateway');
+});
+
+test.each([
+  [{ NODE_ENV: 'production', STANDIN_INTERNAL_TOKEN: 't' }, 'GATEWAY_DATA_DIR must be set in production'],
+  [{ NODE_ENV: 'production', STANDIN_INTERNAL_TOKEN: 't', GATEWAY_DATA_DIR: '/var/lib/gateway' }, 'GATEWAY_PAN_SEAL_KEY must be set in production'],
+  [{ GATEWAY_PAN_SEAL_KEY: Buffer.alloc(16).toString('base64') }, 'GATEWAY_PAN_SEAL_KEY is not usable: expected 32 bytes'],
+  [{ GATEWAY_REVERSAL_MAX_ATTEMPTS: '0' }, 'GATEWAY_REVERSAL_MAX_ATTEMPTS=0 is not usable'],
+  [{ GATEWAY_REVERSAL_RETRY_BASE_MS: '5000', GATEWAY_REVERSAL_RETRY_MAX_MS: '1000' }, 'GATEWAY_REVERSAL_RETRY_MAX_MS=1000 is not usable'],
+])('when %p, then the start is refused naming the variable', (env, message) => {
+  expect(() => gatewayConfigFromEnvironment(env)).toThrow(message);
+});

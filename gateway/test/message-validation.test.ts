@@ -34,7 +34,7 @@ function server() {
     dispatched.push(kind.name);
     throw new Error('an invalid message must never be forwarded');
   };
-  const app = createGatewayServer({ dispatch, routing: createRouting({ autoFailover: false, logger, metrics, now: () => new Date() }), metrics, logger });
+  const app = createGatewayServer({ dispatch, routing: createRouting({ autoFailover: false, logger, metrics, now: () => new Date() }), metrics, logger, reversals: { pending: () => ({ primary: 0, standin: 0 }) } });
   servers.push(app);
   return { dispatched, app };
 }

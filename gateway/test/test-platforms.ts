@@ -1,6 +1,9 @@
+import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
 import { Writable } from 'node:stream';
 import type { ConfigurationDocument } from '@bank/shared-contracts';
 import { gatewayConfigFromEnvironment } from '../src/config';
@@ -39,6 +42,8 @@ export interface TestPlatform {
   answerWith(reply: (request: ReceivedRequest) => PlatformReply): void;
   /** What GET /configuration answers: a document, or HTTP 500. */
   serveConfiguration(document: ConfigurationDocument | 'fail'): void;
+  /** The status GET /health and GET /health/route answer (default 200 for both). */
+  serveHealth(statuses: { readonly decide?: number; readonly route?: number }): void;
   stop(): Promise<void>;
 }
 
@@ -46,13 +51,15 @@ export async function startTestPlatform(name: 'primary' | 'standin', port = 0): 
   const received: ReceivedRequest[] = [];
   let reply: (request: ReceivedRequest) => PlatformReply = () => ({ status: 200, body: JSON.stringify({ decidedBy: name }) });
   let configuration: ConfigurationDocument | 'fail' | undefined;
+  let health = { decide: 200, route: 200 };
   const server = http.createServer((request, response) => {
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
       const seen: ReceivedRequest = { method: request.method ?? '', path: request.url ?? '', body: Buffer.concat(chunks), authorization: request.headers.authorization };
       received.push(seen);
-      if (seen.method === 'GET' && seen.path === '/health') return void response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"ok"}');
+      if (seen.method === 'GET' && seen.path === '/health') return void response.writeHead(health.decide, { 'content-type': 'application/json' }).end(`{"status":"${health.decide === 200 ? 'ok' : 'unavailable'}"}`);
+      if (seen.method === 'GET' && seen.path === '/health/route') return void response.writeHead(health.route, { 'content-type': 'application/json' }).end(`{"status":"${health.route === 200 ? 'ok' : 'unavailable'}"}`);
       if (seen.method === 'GET' && seen.path === '/configuration') {
         if (configuration === undefined || configuration === 'fail') return void response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"STANDIN_INTERNAL","message":"broken"}}');
         return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(configuration));
@@ -71,6 +78,7 @@ export async function startTestPlatform(name: 'primary' | 'standin', port = 0): 
     schemeMessages: () => received.filter((request) => request.method === 'POST'),
     answerWith: (next) => void (reply = next),
     serveConfiguration: (document) => void (configuration = document),
+    serveHealth: (statuses) => void (health = { ...health, ...statuses }),
     stop: () =>
       new Promise<void>((resolve) => {
         server.closeAllConnections();
@@ -88,7 +96,14 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-/** The gateway in this process, on a free port, logging into `logs`. */
+/** A data directory of the test's own, removed when the process exits. */
+export function temporaryDataDirectory(): string {
+  const directory = fs.mkdtempSync(path.join(os.tmpdir(), 'gateway-test-'));
+  process.once('exit', () => fs.rmSync(directory, { recursive: true, force: true }));
+  return directory;
+}
+
+/** The gateway in this process, on a free port, logging into `logs`; its own data directory unless GATEWAY_DATA_DIR is given. */
 export async function startTestGateway(env: NodeJS.ProcessEnv): Promise<TestGateway> {
   const logs: Record<string, unknown>[] = [];
   const sink = new Writable({
@@ -97,7 +112,7 @@ export async function startTestGateway(env: NodeJS.ProcessEnv): Promise<TestGate
       done();
     },
   });
-  const config = gatewayConfigFromEnvironment({ GATEWAY_CONFIG_POLL_MS: '50', ...env });
+  const config = gatewayConfigFromEnvironment({ GATEWAY_CONFIG_POLL_MS: '50', GATEWAY_DATA_DIR: temporaryDataDirectory(), ...env });
   const gateway = createGateway(config, createLogger({ level: 'info' }, sink));
   await gateway.ready;
   await gateway.server.listen({ port: 0, host: '127.0.0.1' });

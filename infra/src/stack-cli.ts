@@ -27,6 +27,8 @@ function serviceEnvironment(infra: Infra): NodeJS.ProcessEnv {
     KAFKAJS_NO_PARTITIONER_WARNING: '1',
     STANDIN_PAN_PUBLIC_KEY_B_FILE: keys.standinPanPublicKeyFile,
     STANDIN_PAN_PRIVATE_KEY_B_FILE: keys.standinPanPrivateKeyFile,
+    // The gateway's own disk: the timeout reversals it owes, kept across its restarts.
+    GATEWAY_DATA_DIR: path.join(infra.config.dataDir, 'gateway'),
   };
 }
 

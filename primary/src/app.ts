@@ -35,7 +35,8 @@ import { configurationRoutes, statusRoutes } from './configuration/routes';
 import { createPaymentRouter } from './routing/payment-router';
 import { paymentOwners } from './routing/payment-owners';
 import { noStandinProxy, type StandinProxy } from './routing/standin-proxy';
-import type { TimeoutReversals } from './routing/timeout-reversals';
+import { startLateApprovalReversals, type TimeoutReversals } from './routing/timeout-reversals';
+import { withinMs } from './platform/deadline';
 import type { ShadowSender } from './shadow/shadow-sender';
 import { primaryHoldsAuthorisation } from './card-processor/routes';
 
@@ -60,7 +61,13 @@ export interface PrimaryDependencies {
   readonly shadow?: Pick<ShadowSender, 'offer'>;
   /** See CLEARING_MATCH_WAIT_MS; none: clearings are never sent back (they post at once, as before). */
   readonly clearingMatchWaitMs?: number;
+  /** PRIMARY_CARD_BUDGET_MS: the longest primary takes over a card message; none: DEFAULT_CARD_BUDGET_MS. */
+  readonly cardBudgetMs?: number;
 }
+
+/** How long /health waits for `select 1` before saying primary's database does not answer. */
+const HEALTH_DATABASE_BUDGET_MS = 1_000;
+const ROUTE_HEALTH_DATABASE_BUDGET_MS = 250;
 
 /** Wires primary's services together and serves their routes. Nothing is started here. */
 export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance; services: ReturnType<typeof createServices> } {
@@ -88,7 +95,19 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
   accountsRoutes(app, { accounts: services.accounts, customer });
   cardsRoutes(app, { cards: services.cards, accounts: services.accounts, customer, internal });
   feedRoutes(app, { feed: services.feed, accounts: services.accounts, customer });
-  schemeCardRoutes(app, { processor: services.cardProcessor, router: services.router, configuration: services.configuration.cache, ...(deps.shadow ? { shadow: deps.shadow } : {}) });
+  // Primary's own approvals that finish after the card budget (the network heard 91) are reversed here.
+  const lateApprovals = startLateApprovalReversals({ reverse: (reversal) => services.cardProcessor.reverse(reversal), clock: deps.clock, logger: deps.logger, metrics: deps.metrics });
+  app.addHook('onClose', async () => lateApprovals.stop());
+  schemeCardRoutes(app, {
+    processor: services.cardProcessor,
+    router: services.router,
+    configuration: services.configuration.cache,
+    ...(deps.shadow ? { shadow: deps.shadow } : {}),
+    ...(deps.cardBudgetMs === undefined ? {} : { budgetMs: deps.cardBudgetMs }),
+    lateApprovals,
+    ...(deps.timeoutReversals ? { timeoutReversals: deps.timeoutReversals } : {}),
+    metrics: deps.metrics,
+  });
   schemeFasterPaymentRoutes(app, { inbound: services.inboundFasterPayments, router: services.router });
   transferRoutes(app, { db: deps.db, transfers: services.transfers, accounts: services.accounts, customer, router: services.router });
   potsRoutes(app, { db: deps.db, pots: services.pots, accounts: services.accounts, customer });
@@ -98,9 +117,23 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
   configurationRoutes(app, { store: services.configuration.store, cache: services.configuration.cache, operators: deps.operators ?? [], internalToken: deps.internalToken });
   statusRoutes(app, { cache: services.configuration.cache, clock: deps.clock });
 
+  // Two questions, for two callers. /health: can primary decide (its database answers, within a
+  // second even when it hangs)? /health/route: can primary route (answer every payment message in
+  // time, from the configuration in memory: its own 91, or stand-in's answer for users routed
+  // there)? The gateway's breaker asks the second when it has nowhere else to send traffic.
+  const databaseAnswers = async (budgetMs = HEALTH_DATABASE_BUDGET_MS): Promise<boolean> =>
+    withinMs(deps.db.query('select 1'), budgetMs, "primary's database").then(
+      () => true,
+      () => false,
+    );
   app.get('/health', async () => {
-    await deps.db.query('select 1');
+    if (!(await databaseAnswers())) throw errors.dependencyUnavailable("primary's database");
     return { status: 'ok' };
+  });
+  app.get('/health/route', async () => {
+    const document = services.configuration.cache.current();
+    // Informational here, and quick: routing does not wait on the database.
+    return { status: 'ok', canRoute: true, canDecide: await databaseAnswers(ROUTE_HEALTH_DATABASE_BUDGET_MS), configurationVersion: document.version };
   });
   app.get('/metrics', async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
   return { app, services };

@@ -135,6 +135,35 @@ export const CardReversalRequest = z
   });
 export type CardReversalRequest = z.infer<typeof CardReversalRequest>;
 
+/** What a timeout reversal needs of the authorisation it reverses. */
+export type TimedOutAuthorisation = Pick<CardAuthorisationRequest, 'pan' | 'stan' | 'rrn' | 'terminalId' | 'amountMinor' | 'currency'>;
+
+/**
+ * The 0420 whoever answered the network 91 in a platform's place sends that platform, as an
+ * acquirer reverses what timed out: the original's RRN and terminal, the whole amount, and a STAN
+ * of its own derived from the original's. Every attempt, and every sender (primary for what it
+ * proxied to stand-in, the gateway for what it forwarded to either platform), builds the same
+ * message key, so a platform answers a repeat as it answered the first and reverses nothing twice.
+ */
+export function timeoutReversalOf(authorisation: TimedOutAuthorisation, transmittedAt: Date): CardReversalRequest {
+  return {
+    mti: '0420',
+    pan: authorisation.pan,
+    original: { stan: authorisation.stan, rrn: authorisation.rrn, terminalId: authorisation.terminalId },
+    amountMinor: authorisation.amountMinor,
+    currency: authorisation.currency,
+    transmittedAt: transmittedAt.toISOString(),
+    stan: timeoutReversalStan(authorisation.stan),
+    rrn: authorisation.rrn,
+    terminalId: authorisation.terminalId,
+  };
+}
+
+/** The timeout reversal's own STAN: the original's, shifted by half the STAN space. */
+export function timeoutReversalStan(originalStan: string): string {
+  return String((Number(originalStan) + 500_000) % 1_000_000).padStart(6, '0');
+}
+
 export const CardReversalResponse = z.strictObject({
   mti: z.enum(['0410', '0430']),
   stan: Stan,

@@ -4,10 +4,16 @@ import type { ServiceDefinition } from './service-process';
 import { INTERNAL_TOKENS, type PlatformUrls } from './services';
 
 /**
- * The data-centre gateway in front of a stack's platforms. Stateless, so several can run side by
- * side (one with automatic failover, one without); `name` tells their logs apart. The log is where
- * a test reads what the gateway said about each switch of destination.
+ * The data-centre gateway in front of a stack's platforms. Several can run side by side (one with
+ * automatic failover, one without); `name` tells their logs and data directories apart. The log is
+ * where a test reads what the gateway said about each switch of destination; the data directory
+ * (`<run>/<name>-data/`) holds its pending timeout reversals, kept across a restart of the process.
  */
+/** Where a run's gateway called `name` keeps what must survive its restart. */
+export function gatewayDataDirectory(config: InfraConfig, run: string, name = 'gateway'): string {
+  return path.join(config.dataDir, 'e2e', run, `${name}-data`);
+}
+
 export function gatewayService(config: InfraConfig, run: string, urls: PlatformUrls, options: { name?: string; env?: NodeJS.ProcessEnv } = {}): ServiceDefinition {
   const name = options.name ?? 'gateway';
   return {
@@ -23,6 +29,7 @@ export function gatewayService(config: InfraConfig, run: string, urls: PlatformU
       STANDIN_INTERNAL_TOKEN: INTERNAL_TOKENS.standin,
       // Tests cannot wait long: the gateway sees a configuration change within a quarter second.
       GATEWAY_CONFIG_POLL_MS: '250',
+      GATEWAY_DATA_DIR: gatewayDataDirectory(config, run, name),
       ...options.env,
     },
   };

@@ -142,7 +142,13 @@ export function createCardProcessor(deps: {
     }
   }
 
-  async function authorise(request: CardAuthorisationRequest): Promise<CardAuthorisationResponse> {
+  /**
+   * Decides an authorisation. `signal` is the card budget (routes.ts): once it has aborted the
+   * network has been answered 91 already, so a decision that reaches its commit after that rolls
+   * back instead (nothing held for a payment the network takes as declined). A commit already sent
+   * when the budget runs out may still land: the caller reverses such a late approval.
+   */
+  async function authorise(request: CardAuthorisationRequest, options: { readonly signal?: AbortSignal } = {}): Promise<CardAuthorisationResponse> {
     return once(
       async () => (await findAuthorisation(db, request))?.response,
       () =>
@@ -226,6 +232,8 @@ export function createCardProcessor(deps: {
           // The network may have timed out on us and reversed this while we decided: its reversal,
           // answered and parked meanwhile, applies now.
           if (approved) await applyAwaitingReversals(tx, request);
+          // Past the budget the network has heard 91: roll back rather than commit a decision nobody waits for.
+          options.signal?.throwIfAborted();
           metrics.cardDecisions.inc({ response_code: response.responseCode });
           return response;
         }),

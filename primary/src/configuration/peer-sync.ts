@@ -3,6 +3,7 @@ import CircuitBreaker from 'opossum';
 import type { Logger } from 'pino';
 import { CONFIGURATION_ROUTES, ConfigurationDocument, safeParseContract, sameConfiguration } from '@bank/shared-contracts';
 import { isDatabaseUnavailable } from '../platform/db';
+import { withinMs } from '../platform/deadline';
 import type { PrimaryMetrics } from '../platform/metrics';
 import type { ConfigurationCache } from './configuration-cache';
 import type { ConfigurationStore } from './configuration-store';
@@ -12,6 +13,9 @@ import type { ConfigurationStore } from './configuration-store';
 // reaches primary when it is back. Only the higher version wins; nothing is merged.
 
 export type PeerSyncOutcome = 'adopted' | 'adopted_unrecorded' | 'current' | 'behind' | 'conflict' | 'unavailable' | 'no_service' | 'refused' | 'invalid';
+
+/** How long recording stand-in's newer document may take before primary routes by it unrecorded. */
+const RECORD_BUDGET_MS = 1_000;
 
 /** How primary is recorded in the audit when it takes stand-in's document. */
 export const PEER_RECORDED_BY = 'peer:standin';
@@ -114,7 +118,8 @@ export function createConfigurationPeerSync(deps: {
 
   async function record(theirs: ConfigurationDocument): Promise<PeerSyncOutcome> {
     try {
-      const result = await store.adopt(theirs, PEER_RECORDED_BY);
+      // Bounded: a hung database never refuses, and routing must not wait for it to follow stand-in.
+      const result = await withinMs(store.adopt(theirs, PEER_RECORDED_BY), RECORD_BUDGET_MS, "recording stand-in's configuration");
       if (recordFailing) logger.info({ version: theirs.version }, "stand-in's configuration recorded in primary's database");
       recordFailing = false;
       unrecorded = undefined;

@@ -2,12 +2,17 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { CONFIGURATION_ROUTES, ConfigurationChange, ConfigurationDocument, UserId, onStandin, type AdoptResult, type ConfigurationAudit, type StatusResponse } from '@bank/shared-contracts';
 import type { Clock } from '../platform/clock';
+import { withinMs } from '../platform/deadline';
 import { PrimaryError } from '../platform/errors';
 import { bearerToken, parseInput, tokensEqual } from '../platform/http';
 import type { ConfigurationCache } from './configuration-cache';
 import { configurationErrors, describeVersion } from './configuration-errors';
 import type { ConfigurationStore } from './configuration-store';
 import { operatorFor, type Operator } from './operators';
+
+/** A hung database must not hold the configuration API (the CLI waits 3 s per call): reads and writes wait this long at most. */
+export const CONFIGURATION_READ_BUDGET_MS = 500;
+export const CONFIGURATION_WRITE_BUDGET_MS = 1_000;
 
 /** How a platform component presenting primary's internal token is recorded in the audit. */
 export const INTERNAL_CALLER = 'internal';
@@ -48,15 +53,16 @@ export function configurationRoutes(app: FastifyInstance, deps: { store: Configu
 
   app.get(CONFIGURATION_ROUTES.current, async (request): Promise<ConfigurationDocument> => {
     operatorOrInternal(request);
-    // Through the cache: with the database down, the answer is still what routing uses.
-    await cache.refresh();
+    // Through the cache: with the database down, or hung (the refresh waits a moment at most),
+    // the answer is still what routing uses.
+    await withinMs(cache.refresh(), CONFIGURATION_READ_BUDGET_MS, 'reading the configuration').catch(() => undefined);
     return cache.current();
   });
 
   app.post(CONFIGURATION_ROUTES.changes, async (request): Promise<ConfigurationDocument> => {
     const name = operator(request);
     const change = parseConfigurationInput('configuration change', ConfigurationChange, request.body);
-    const document = await store.change(name, change);
+    const document = await withinMs(store.change(name, change), CONFIGURATION_WRITE_BUDGET_MS, 'recording the configuration change');
     cache.offer(document);
     request.log.warn({ operator: name, version: document.version, reason: document.reason }, 'stand-in configuration changed');
     return document;
@@ -65,7 +71,9 @@ export function configurationRoutes(app: FastifyInstance, deps: { store: Configu
   app.post(CONFIGURATION_ROUTES.adopt, async (request): Promise<AdoptResult> => {
     const name = operatorOrInternal(request);
     const offered = parseConfigurationInput('configuration document', ConfigurationDocument, request.body);
-    const result = await store.adopt(offered, name);
+    // A hung database answers 503 in time (the caller, the CLI, moves on); primary's peer sync
+    // then takes the document from stand-in and routes by it from memory.
+    const result = await withinMs(store.adopt(offered, name), CONFIGURATION_WRITE_BUDGET_MS, 'recording the adopted configuration');
     cache.offer(result.current);
     switch (result.kind) {
       case 'adopted':

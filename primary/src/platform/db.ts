@@ -73,15 +73,16 @@ export async function withTransaction<T>(db: Db, work: (tx: Tx) => Promise<T>): 
   }
 }
 
-/** Node's socket errors, and SQLSTATE class 08 (connection exception) and 57P (server shutting down or starting). */
+/** Node's socket errors (ETIMEDOUT also for platform/deadline.ts's DeadlineExceeded), and SQLSTATE class 08 (connection exception) and 57P (server shutting down or starting). */
 const UNREACHABLE_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', '57P01', '57P02', '57P03']);
 
 /** The database could not be reached or went away mid-query: the request may succeed later, nothing is wrong with it. */
 export function isDatabaseUnavailable(error: unknown): boolean {
   const { code, message } = error as { code?: unknown; message?: unknown };
   if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) return true;
-  // pg's own wording when a connection ends or cannot be made in time.
-  return typeof message === 'string' && /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error)/.test(message);
+  // pg's own wording when a connection ends or cannot be made in time, or a query gets no answer
+  // within query_timeout (a hung server: nothing refuses, nothing answers).
+  return typeof message === 'string' && /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout)/.test(message);
 }
 
 /** PostgreSQL's unique_violation, for idempotency races. */

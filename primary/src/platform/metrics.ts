@@ -25,6 +25,18 @@ export function createMetrics() {
       labelNames: ['outcome'],
       registers: [registry],
     }),
+    lateApprovalReversals: new Counter({
+      name: 'primary_late_approval_reversals_total',
+      help: 'Reversals primary applies to its own approvals that finished after the card budget, when the network had been answered 91, by outcome (scheduled, acknowledged, gave_up, dropped)',
+      labelNames: ['outcome'],
+      registers: [registry],
+    }),
+    cardBudgetExceeded: new Counter({
+      name: 'primary_card_budget_exceeded_total',
+      help: 'Card messages primary could not answer within PRIMARY_CARD_BUDGET_MS (its database slow or hung), answered 91 (authorisations, reversals) or 503 with Retry-After (clearings), by message',
+      labelNames: ['message'],
+      registers: [registry],
+    }),
     clearingsDeferred: new Counter({
       name: 'primary_clearings_deferred_total',
       help: 'Clearings sent back to be presented again because their authorisation is not known yet (CLEARING_MATCH_WAIT_MS)',

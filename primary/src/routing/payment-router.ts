@@ -9,6 +9,7 @@ import {
   type StandinComponent,
 } from '@bank/shared-contracts';
 import type { Clock } from '../platform/clock';
+import { withinMs } from '../platform/deadline';
 import type { PrimaryMetrics } from '../platform/metrics';
 import { cardAuthorisationComponent, destinationFor, nobodyOnStandin, userDecides, type Destination } from './routing-decision';
 import { authorisationUnavailable, reversalUnavailable } from '../card-processor/issuer-unavailable';
@@ -29,6 +30,9 @@ export interface PaymentOwners {
 export type Routed = { readonly destination: 'primary' } | { readonly destination: 'standin'; readonly answer: StandinAnswer };
 
 const PRIMARY: Routed = { destination: 'primary' };
+
+/** How long a reversal waits to learn whether primary holds its authorisation (an indexed read: milliseconds, normally). */
+export const HOLDS_LOOKUP_BUDGET_MS = 300;
 
 export type PaymentRouter = ReturnType<typeof createPaymentRouter>;
 
@@ -68,9 +72,14 @@ export function createPaymentRouter(deps: {
   }
 
   return {
-    async cardAuthorisation(request: CardAuthorisationRequest, message: ForwardedMessage): Promise<Routed> {
+    /**
+     * `signal`: the card budget. Once it has aborted the network has heard 91, so a message whose
+     * routing took that long (a user lookup on a hung database) is not sent to stand-in after all.
+     */
+    async cardAuthorisation(request: CardAuthorisationRequest, message: ForwardedMessage, options: { readonly signal?: AbortSignal } = {}): Promise<Routed> {
       const component = cardAuthorisationComponent(request.processingCode);
       if ((await decide(configuration.current(), component, () => owners.ofCard(request.pan))) === 'primary') return PRIMARY;
+      options.signal?.throwIfAborted();
       try {
         return { destination: 'standin', answer: await forward(component, message, { stan: request.stan, rrn: request.rrn, terminalId: request.terminalId }) };
       } catch (error) {
@@ -93,7 +102,8 @@ export function createPaymentRouter(deps: {
       // Primary's database unreachable (the outage users are being routed away from): primary
       // cannot reverse anything itself, so the reversal goes where the user's payments go now.
       // Stand-in reverses its own approval, or acknowledges and advises back one primary made.
-      const heldHere = await deps.primaryHoldsAuthorisation(request.original).catch((error: unknown) => {
+      // Bounded: on a hung database the lookup never answers, and "cannot tell" has an answer below.
+      const heldHere = await withinMs(deps.primaryHoldsAuthorisation(request.original), HOLDS_LOOKUP_BUDGET_MS, 'looking up the reversal\'s authorisation').catch((error: unknown) => {
         logger.warn({ err: error, stan: request.stan, rrn: request.rrn }, "cannot tell whether primary holds this reversal's authorisation; routing it by the configuration");
         return false;
       });

@@ -1,5 +1,5 @@
 import type { Logger } from 'pino';
-import type { CardAuthorisationRequest, CardReversalRequest } from '@bank/shared-contracts';
+import { timeoutReversalOf, type CardAuthorisationRequest, type CardReversalRequest, type CardReversalResponse } from '@bank/shared-contracts';
 import type { Clock } from '../platform/clock';
 import type { PrimaryMetrics } from '../platform/metrics';
 import type { StandinProxy } from './standin-proxy';
@@ -38,26 +38,19 @@ export interface TimeoutReversals {
   stop(): Promise<void>;
 }
 
-/**
- * The reversal's own message key: the original's RRN and terminal, and a STAN of its own derived
- * from the original's, so every attempt is the same message (stand-in answers a repeat as before).
- */
-export function timeoutReversalOf(authorisation: CardAuthorisationRequest, transmittedAt: Date): CardReversalRequest {
-  const stan = String((Number(authorisation.stan) + 500_000) % 1_000_000).padStart(6, '0');
-  return {
-    mti: '0420',
-    pan: authorisation.pan,
-    original: { stan: authorisation.stan, rrn: authorisation.rrn, terminalId: authorisation.terminalId },
-    amountMinor: authorisation.amountMinor,
-    currency: authorisation.currency,
-    transmittedAt: transmittedAt.toISOString(),
-    stan,
-    rrn: authorisation.rrn,
-    terminalId: authorisation.terminalId,
-  };
+/** The reversal's message key is the shared contract's, so primary's and the gateway's reversals of one authorisation are one message. */
+export { timeoutReversalOf } from '@bank/shared-contracts';
+
+/** Who a queue of reversals goes to, and how it says so in the logs and metrics. */
+interface ReversalTarget {
+  /** Sends one attempt; true when acknowledged (response code 00). Never throws for "not now". */
+  deliver(reversal: CardReversalRequest): Promise<boolean>;
+  count(outcome: 'scheduled' | 'acknowledged' | 'gave_up' | 'dropped'): void;
+  readonly messages: { readonly acknowledged: string; readonly gaveUp: string; readonly dropped: string; readonly stopping: string };
 }
 
-export function startTimeoutReversals(deps: { standin: StandinProxy; clock: Clock; logger: Logger; metrics: PrimaryMetrics; options?: Partial<TimeoutReversalOptions> }): TimeoutReversals {
+/** The queue behind both kinds of timeout reversal: bounded, each with a budget of attempts, one attempt at a time. */
+function startReversalQueue(target: ReversalTarget, deps: { clock: Clock; logger: Logger; options?: Partial<TimeoutReversalOptions> }) {
   const options = { ...DEFAULT_TIMEOUT_REVERSAL_OPTIONS, ...deps.options };
   const queue = new Map<string, Pending>();
   const keyOf = (reversal: CardReversalRequest) => `${reversal.original.stan}/${reversal.original.rrn}/${reversal.original.terminalId}`;
@@ -68,19 +61,18 @@ export function startTimeoutReversals(deps: { standin: StandinProxy; clock: Cloc
     pending.attempts++;
     let acknowledged = false;
     try {
-      const answer = await deps.standin.forward({ path: '/scheme/card/reversals', body: pending.reversal });
-      acknowledged = answer.statusCode === 200 && (answer.body as { responseCode?: string }).responseCode === '00';
+      acknowledged = await target.deliver(pending.reversal);
     } catch {
-      // Stand-in still slow or away: the next attempt decides.
+      // Still slow or away: the next attempt decides.
     }
     if (acknowledged) {
       queue.delete(key);
-      deps.metrics.timeoutReversals.inc({ outcome: 'acknowledged' });
-      deps.logger.info({ ...forLogs(pending.reversal), attempts: pending.attempts }, 'stand-in acknowledged the reversal of an authorisation it did not answer in time');
+      target.count('acknowledged');
+      deps.logger.info({ ...forLogs(pending.reversal), attempts: pending.attempts }, target.messages.acknowledged);
     } else if (pending.attempts >= options.maxAttempts) {
       queue.delete(key);
-      deps.metrics.timeoutReversals.inc({ outcome: 'gave_up' });
-      deps.logger.error({ ...forLogs(pending.reversal), attempts: pending.attempts }, 'gave up reversing at stand-in an authorisation answered 91: if stand-in approved it, the money stays held until an operator reverses it');
+      target.count('gave_up');
+      deps.logger.error({ ...forLogs(pending.reversal), attempts: pending.attempts }, target.messages.gaveUp);
     } else {
       pending.dueAtMs = deps.clock.now().getTime() + options.retryEveryMs;
     }
@@ -88,7 +80,7 @@ export function startTimeoutReversals(deps: { standin: StandinProxy; clock: Cloc
 
   async function due(): Promise<void> {
     const now = deps.clock.now().getTime();
-    // One at a time: a stand-in that is struggling gets a trickle, not a burst.
+    // One at a time: a platform that is struggling gets a trickle, not a burst.
     for (const [key, pending] of [...queue]) if (pending.dueAtMs <= now) await attempt(key, pending);
   }
 
@@ -96,23 +88,81 @@ export function startTimeoutReversals(deps: { standin: StandinProxy; clock: Cloc
   timer.unref();
 
   return {
-    reverseAtStandin(authorisation) {
+    schedule(authorisation: CardAuthorisationRequest): void {
       const reversal = timeoutReversalOf(authorisation, deps.clock.now());
       const key = keyOf(reversal);
       if (queue.has(key)) return;
       if (queue.size >= options.maxPending) {
-        deps.metrics.timeoutReversals.inc({ outcome: 'dropped' });
-        deps.logger.error(forLogs(reversal), 'too many reversals pending at stand-in: this one is dropped, and an operator must check the authorisation');
+        target.count('dropped');
+        deps.logger.error(forLogs(reversal), target.messages.dropped);
         return;
       }
       queue.set(key, { reversal, attempts: 0, dueAtMs: deps.clock.now().getTime() + options.firstAttemptAfterMs });
-      deps.metrics.timeoutReversals.inc({ outcome: 'scheduled' });
+      target.count('scheduled');
     },
     pending: () => queue.size,
     async stop() {
       clearInterval(timer);
       await running;
-      if (queue.size > 0) deps.logger.error({ pending: [...queue.values()].map((pending) => forLogs(pending.reversal)) }, 'stopping with reversals not yet acknowledged by stand-in');
+      if (queue.size > 0) deps.logger.error({ pending: [...queue.values()].map((pending) => forLogs(pending.reversal)) }, target.messages.stopping);
     },
   };
+}
+
+export function startTimeoutReversals(deps: { standin: StandinProxy; clock: Clock; logger: Logger; metrics: PrimaryMetrics; options?: Partial<TimeoutReversalOptions> }): TimeoutReversals {
+  const queue = startReversalQueue(
+    {
+      async deliver(reversal) {
+        const answer = await deps.standin.forward({ path: '/scheme/card/reversals', body: reversal });
+        return answer.statusCode === 200 && (answer.body as { responseCode?: string }).responseCode === '00';
+      },
+      count: (outcome) => deps.metrics.timeoutReversals.inc({ outcome }),
+      messages: {
+        acknowledged: 'stand-in acknowledged the reversal of an authorisation it did not answer in time',
+        gaveUp: 'gave up reversing at stand-in an authorisation answered 91: if stand-in approved it, the money stays held until an operator reverses it',
+        dropped: 'too many reversals pending at stand-in: this one is dropped, and an operator must check the authorisation',
+        stopping: 'stopping with reversals not yet acknowledged by stand-in',
+      },
+    },
+    deps,
+  );
+  return { reverseAtStandin: queue.schedule, pending: queue.pending, stop: queue.stop };
+}
+
+// The same debt, owed by primary to itself: when primary could not answer an authorisation within
+// its card budget (its database slow or hung), the network heard 91, but the decision may still
+// commit an approval once the database answers. Primary then reverses its own approval, through
+// its own reversal logic, as soon as it sees it (no delay: the approval is already committed).
+
+export interface LateApprovalReversals {
+  /** Reverses, here, an approval primary made after answering the network 91. */
+  reverseHere(authorisation: CardAuthorisationRequest): void;
+  pending(): number;
+  stop(): Promise<void>;
+}
+
+export const DEFAULT_LATE_APPROVAL_REVERSAL_OPTIONS: Partial<TimeoutReversalOptions> = { firstAttemptAfterMs: 0 };
+
+export function startLateApprovalReversals(deps: {
+  /** Primary's own card processor: the reversal is applied as the network's would be. */
+  reverse(reversal: CardReversalRequest): Promise<CardReversalResponse>;
+  clock: Clock;
+  logger: Logger;
+  metrics: PrimaryMetrics;
+  options?: Partial<TimeoutReversalOptions>;
+}): LateApprovalReversals {
+  const queue = startReversalQueue(
+    {
+      deliver: async (reversal) => (await deps.reverse(reversal)).responseCode === '00',
+      count: (outcome) => deps.metrics.lateApprovalReversals.inc({ outcome }),
+      messages: {
+        acknowledged: 'reversed an approval primary made after its card budget, when the network had been answered 91',
+        gaveUp: 'gave up reversing an approval primary made after answering the network 91: the money stays held until an operator reverses it',
+        dropped: 'too many late approvals waiting to be reversed: this one is dropped, and an operator must check the authorisation',
+        stopping: 'stopping with late approvals not yet reversed',
+      },
+    },
+    { ...deps, options: { ...DEFAULT_LATE_APPROVAL_REVERSAL_OPTIONS, ...deps.options } },
+  );
+  return { reverseHere: queue.schedule, pending: queue.pending, stop: queue.stop };
 }
