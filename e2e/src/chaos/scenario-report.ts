@@ -117,8 +117,27 @@ export function renderReport(report: ScenarioReport): string {
     '',
     'invariants:',
     ...report.invariants.map((invariant) => `  ${invariant.id}. ${invariant.passed ? 'PASS' : 'FAIL'}  ${invariant.name}\n       ${invariant.summary}`),
+    ...modelDisagreements(report),
     '',
     `report: ${path.relative(REPOSITORY_ROOT, report.files.report)}; ground truth, app timeline, scheme's payments beside it; service logs: ${path.relative(REPOSITORY_ROOT, report.files.logs)}`,
   ];
   return lines.join('\n');
+}
+
+/** Invariant 8's first accounts that differ, the model's history beside the ledger's, printed where the failure is read. */
+function modelDisagreements(report: ScenarioReport): string[] {
+  const model = report.invariants.find((invariant) => invariant.id === 8 && !invariant.passed);
+  const differing = (model?.evidence.differing as { first?: { accountId: string; model: unknown; ledger: unknown; modelHistory: string[]; ledgerHistory: string[] }[] } | undefined)?.first ?? [];
+  return differing.flatMap((account) => [
+    '',
+    `  account ${account.accountId}: model ${JSON.stringify(account.model)}, ledger ${JSON.stringify(account.ledger)}`,
+    ...sideBySide(account.modelHistory, account.ledgerHistory).map((line) => `    ${line}`),
+  ]);
+}
+
+function sideBySide(left: readonly string[], right: readonly string[]): string[] {
+  const width = 90;
+  const rows = Math.max(left.length, right.length);
+  const cell = (text: string | undefined) => (text ?? '').slice(0, width).padEnd(width);
+  return [`${cell('what the outside world was told (model)')} | primary's ledger`, ...Array.from({ length: rows }, (_, index) => `${cell(left[index])} | ${right[index] ?? ''}`)];
 }
