@@ -209,16 +209,16 @@ describe('applying stand-in advices', () => {
     await primary.fund(account, 5_000);
     const advise = adviceFactory(account.id);
     const party = { sortCode: '200000', accountNumber: '12345678', name: 'Someone' };
-    const sent = advise('transfer.sent', { fpsId: 'SI-0000-0001-aaaa', amountMinor: 2_000, creditor: party, reference: 'RENT' });
+    const sent = advise('transfer.sent', { fpsId: `SI-${randomUUID()}`, amountMinor: 2_000, creditor: party, reference: 'RENT' });
     await apply(sent);
-    await apply(advise('transfer.received', { fpsId: 'FPS-IN-0000-0001', amountMinor: 700, debtor: party, reference: 'GIFT' }));
+    await apply(advise('transfer.received', { fpsId: `FPS-IN-${randomUUID()}`, amountMinor: 700, debtor: party, reference: 'GIFT' }));
     expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 3_700 });
     const journal = await primary.db.query('select count(*)::int as n from journals where correlation_id = $1', [sent.correlationId]);
     expect(journal.rows[0].n).toBe(1);
   });
 
   test('when an advice names an account or card primary does not know, then it is refused with 422 (for the dead-letter topic), not retried', async () => {
-    const stranger = adviceFactory(randomUUID())('transfer.received', { fpsId: 'FPS-IN-0000-0002', amountMinor: 1, debtor: { sortCode: '200000', accountNumber: '12345678', name: 'X' }, reference: '' });
+    const stranger = adviceFactory(randomUUID())('transfer.received', { fpsId: `FPS-IN-${randomUUID()}`, amountMinor: 1, debtor: { sortCode: '200000', accountNumber: '12345678', name: 'X' }, reference: '' });
     expect(await apply(stranger)).toMatchObject({ status: 422, body: { error: { code: 'PRIMARY_ADVICE_NOT_APPLICABLE' } } });
     const account = await primary.openAccount();
     const unknownCard = adviceFactory(account.id)('card.frozen', { cardId: randomUUID(), requestedBy: 'customer' });
