@@ -119,6 +119,8 @@ const REVERSAL_REPEATS = 3;
  * first, then spaced out, as a scheme's retry schedule is; after the last it gives up.
  */
 const FPS_REPRESENTATION_DELAYS_MS = [1_000, 2_000, 4_000, 8_000, 15_000, 15_000, 15_000, 15_000] as const;
+/** Re-presentations and timeout reversals in flight at once, at most. */
+const MAX_OBLIGATIONS_IN_FLIGHT = 10;
 /** When the card network repeats a 0420 timeout reversal nobody acknowledged. */
 const TIMEOUT_REVERSAL_DELAYS_MS = [300, 1_000, 2_000, 4_000, 8_000, 15_000, 15_000, 15_000] as const;
 
@@ -211,9 +213,11 @@ export function startLoad(options: LoadOptions): LoadGenerator {
 
   async function appTransfer(customer: SimulatedCustomer, amountMinor: number, idempotencyKey: string): Promise<void> {
     const phase = truth.phase();
-    const sentAtMs = Date.now();
+    // A real app knows where to talk from its background status polls: the transfer's time is the
+    // transfer's own, not the status round trip before it.
     const decision = await decideForUser(options.urls, customer.customerId);
     const via = decision?.talkTo ?? 'primary';
+    const sentAtMs = Date.now();
     const result = await timedRequest({
       method: 'POST', url: `${options.urls[via]}/accounts/${customer.accountId}/transfers`, token: customer.token, idempotencyKey,
       body: { amountMinor, creditor: TRANSFER_CREDITOR, reference: 'CHAOS RENT' }, giveUpMs: network.deadlineMs * 3,
@@ -266,7 +270,8 @@ export function startLoad(options: LoadOptions): LoadGenerator {
         oblige(`0420:${message.stan}/${message.rrn}/${message.terminalId}`, TIMEOUT_REVERSAL_DELAYS_MS[0], () => sendTimeoutReversal(customer, message, 1));
         return exchange;
       }
-      if (!repeat) return exchange;
+      // A 91 is the issuer saying it cannot decide: the network stands in for it, it does not repeat.
+      if (!repeat || exchange.responseCode === '91') return exchange;
       // The same message again: the issuer must give the same answer and take the money once. The
       // network already has its answer, so whatever the repeat hears changes nothing for it.
       counters.repeatedMessages++;
@@ -295,14 +300,20 @@ export function startLoad(options: LoadOptions): LoadGenerator {
     }
   }
 
-  /** Starts every obligation that is due; true if one was. */
+  /**
+   * Starts the obligations that are due, a few at a time: a network paces its repeats, and after an
+   * outage hundreds fall due at once (a herd of them would bury the platform that just came back).
+   */
+  let obligationsInFlight = 0;
   function startDueObligations(): number {
     const now = Date.now();
     let started = 0;
     for (const [id, obligation] of obligations) {
+      if (obligationsInFlight >= MAX_OBLIGATIONS_IN_FLIGHT || network.inFlight() >= maxInFlight) break;
       if (obligation.dueMs > now) continue;
       obligations.delete(id);
-      track(obligation.send());
+      obligationsInFlight++;
+      track(obligation.send().finally(() => obligationsInFlight--));
       started++;
     }
     return started;
@@ -336,9 +347,9 @@ export function startLoad(options: LoadOptions): LoadGenerator {
 
   async function freezeOne(customer: SimulatedCustomer): Promise<FrozenCard> {
     const phase = truth.phase();
-    const sentAtMs = Date.now();
     const decision = await decideForUser(options.urls, customer.customerId);
     const via = decision?.talkTo ?? 'primary';
+    const sentAtMs = Date.now();
     const result = await timedRequest({ method: 'POST', url: `${options.urls[via]}/cards/${customer.card.id}/freeze`, token: customer.token, body: {}, giveUpMs: network.deadlineMs * 3 });
     const exchange = truth.record({
       kind: 'card-freeze', phase, via, accountId: customer.accountId, cardId: customer.card.id, amountMinor: 0, sentAtMs, elapsedMs: Date.now() - sentAtMs, deadlineMs: network.deadlineMs, attempt: 1,
