@@ -76,6 +76,23 @@ describe('applying stand-in advices', () => {
     expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 7_000, heldMinor: 0 });
   });
 
+  test("when the network's partial reversal reached primary itself and stand-in advises the same reversal too, then it is released once", async () => {
+    const account = await primary.openAccount();
+    await primary.fund(account, 10_000);
+    const card = await primary.issueCard(account.id);
+    const advise = adviceFactory(account.id);
+    const key = messageKey();
+    const approved = advise('card_payment.approved', approval(card.id, 5_000, key));
+    await apply(approved);
+    // The network's 0400 leaving 3,000 authorised, repeated after the routing changed: primary heard it...
+    const reversal = { mti: '0400', pan: card.pan, original: key, amountMinor: 5_000, replacementAmountMinor: 3_000, currency: 'GBP', transmittedAt: '2026-11-21T12:01:00Z', ...messageKey() };
+    expect((await primary.call('POST', '/scheme/card/reversals', { body: reversal })).body).toMatchObject({ responseCode: '00' });
+    expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 3_000 });
+    // ...and so had stand-in, whose advice of it arrives now.
+    await apply(advise('card_payment.reversed', { cardId: card.id, original: key, originalCorrelationId: approved.correlationId, reversedAmountMinor: 2_000, remainingAmountMinor: 3_000 }));
+    expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 3_000 });
+  });
+
   test("when stand-in's partial reversal arrives after the payment was cleared, then nothing moves, and the balance is announced under the reversal's correlation id so stand-in stops counting it", async () => {
     const account = await primary.openAccount();
     await primary.fund(account, 10_000);
@@ -211,14 +228,14 @@ describe('applying stand-in advices', () => {
     const party = { sortCode: '200000', accountNumber: '12345678', name: 'Someone' };
     const sent = advise('transfer.sent', { fpsId: `SI-${randomUUID()}`, amountMinor: 2_000, creditor: party, reference: 'RENT' });
     await apply(sent);
-    await apply(advise('transfer.received', { fpsId: `FPS-IN-${randomUUID()}`, amountMinor: 700, debtor: party, reference: 'GIFT' }));
+    await apply(advise('transfer.received', { fpsId: `FPS-${randomUUID()}`, amountMinor: 700, debtor: party, reference: 'GIFT' }));
     expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 3_700 });
     const journal = await primary.db.query('select count(*)::int as n from journals where correlation_id = $1', [sent.correlationId]);
     expect(journal.rows[0].n).toBe(1);
   });
 
   test('when an advice names an account or card primary does not know, then it is refused with 422 (for the dead-letter topic), not retried', async () => {
-    const stranger = adviceFactory(randomUUID())('transfer.received', { fpsId: `FPS-IN-${randomUUID()}`, amountMinor: 1, debtor: { sortCode: '200000', accountNumber: '12345678', name: 'X' }, reference: '' });
+    const stranger = adviceFactory(randomUUID())('transfer.received', { fpsId: `FPS-${randomUUID()}`, amountMinor: 1, debtor: { sortCode: '200000', accountNumber: '12345678', name: 'X' }, reference: '' });
     expect(await apply(stranger)).toMatchObject({ status: 422, body: { error: { code: 'PRIMARY_ADVICE_NOT_APPLICABLE' } } });
     const account = await primary.openAccount();
     const unknownCard = adviceFactory(account.id)('card.frozen', { cardId: randomUUID(), requestedBy: 'customer' });

@@ -474,7 +474,11 @@ export function createCardProcessor(deps: {
   async function recordStandinReversal(tx: Tx, advice: { original: MessageKey; reversedAmountMinor: number; remainingAmountMinor: number; correlationId: string }): Promise<void> {
     const original = await findAuthorisation(tx, advice.original, true);
     if (!original?.account_id || (original.state !== 'held' && original.state !== 'posted')) return;
-    const release = Math.min(advice.reversedAmountMinor, Number(original.outstanding_minor));
+    // Stand-in says what remains authorised (the reversal's replacement amount): bring the
+    // authorisation down to it, never further. The same reversal may already have reached primary
+    // itself (the network repeated it after a routing change); releasing its amount again would
+    // give the money back twice.
+    const release = Math.min(advice.reversedAmountMinor, Number(original.outstanding_minor) - advice.remainingAmountMinor);
     if (release <= 0) return;
     // Stand-in's approval stands whatever primary's limits say, and so does giving its money back.
     await releaseAuthorised(tx, original, release, { correlationId: advice.correlationId, description: 'reversal (stand-in)', overdraft: 'force' });
