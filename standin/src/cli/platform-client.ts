@@ -81,6 +81,9 @@ export function platformClient(platform: Platform, url: string, token: string, t
       if (response.status === 401) throw new CliError('OPERATOR_TOKEN_REFUSED', `${message} (set STANDIN_OPERATOR_TOKEN or pass --token)`);
       if (response.status === 409) throw new CliError('STALE', message);
       if (response.status === 404) throw new CliError('NO_CONFIGURATION_SERVICE', `${label} at ${url} has no configuration service (${response.status}); is this the right URL?`);
+      // A platform that answers but cannot serve (its database down or hung) is, for a change, as
+      // good as unreachable: the other platform carries the change, and this one catches up from it.
+      if (response.status >= 500) throw new CliError('UNAVAILABLE', `${label} at ${url}: ${error?.message ?? `answered ${response.status}`}`);
       throw new CliError(error?.code ?? 'REFUSED', message);
     }
     const checked = schema.safeParse(parsed);
@@ -99,7 +102,7 @@ export function platformClient(platform: Platform, url: string, token: string, t
         const status = await call('GET', '/status', StatusResponse).catch(() => undefined);
         return { platform, url, reachable: true, configuration, status };
       } catch (failure) {
-        if (failure instanceof CliError && failure.code !== 'UNREACHABLE' && failure.code !== 'BAD_ANSWER') throw failure;
+        if (failure instanceof CliError && failure.code !== 'UNREACHABLE' && failure.code !== 'UNAVAILABLE' && failure.code !== 'BAD_ANSWER') throw failure;
         return { platform, url, reachable: false, reason: (failure as Error).message.replace(`${label} at ${url}: `, '') };
       }
     },

@@ -189,7 +189,7 @@ async function dispatch(command: string, rest: string[], options: Options, clien
       if (!Number.isInteger(limit) || limit < 1 || limit > 1_000) throw usageError('--limit: expected a whole number from 1 to 1000');
       // Stand-in's log first: it is the one that is there during an outage.
       const entries = await clients.standin.audit(limit).catch(async (failure: unknown) => {
-        if (!(failure instanceof CliError) || failure.code !== 'UNREACHABLE') throw failure;
+        if (!(failure instanceof CliError) || (failure.code !== 'UNREACHABLE' && failure.code !== 'UNAVAILABLE')) throw failure;
         io.err(`standin: ${failure.message}; showing primary's audit log`);
         return clients.primary.audit(limit);
       });
