@@ -2,6 +2,11 @@ import { OUTAGE_SURVIVED, outageSurvived, primaryOutageScenario } from '../../sr
 import { runScenario } from '../../src/chaos/scenario';
 import { isScenarioSelected } from '../../src/chaos/scenario-selection';
 
+// One more run, with a fresh seed, if this one fails: a scenario runs under random faults on a shared
+// 2-core machine. The failed run's error and its seed are printed first (replay it with CHAOS_SEED),
+// and a scenario that fails twice fails the suite.
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
+
 // Scenario b: as a, but primary hangs (SIGSTOP) instead of crashing. A hang is the harder fault:
 // connections are accepted and never answered, so nothing is refused and every wait must end on a
 // timeout (the gateway answers 91 in time, the advice consumer's breaker opens). Primary is resumed

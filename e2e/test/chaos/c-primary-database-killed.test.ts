@@ -4,6 +4,11 @@ import { runScenario, type ScenarioDefinition } from '../../src/chaos/scenario';
 import { isScenarioSelected } from '../../src/chaos/scenario-selection';
 import { OPERATOR } from '../../src/stack/services';
 
+// One more run, with a fresh seed, if this one fails: a scenario runs under random faults on a shared
+// 2-core machine. The failed run's error and its seed are printed first (replay it with CHAOS_SEED),
+// and a scenario that fails twice fails the suite.
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
+
 // Scenario c: primary's PostgreSQL is SIGKILLed under load while primary's service keeps running.
 // The gateway keeps sending traffic to primary, which can no longer decide anything; the engineer
 // routes everyone's payments (and apps) to stand-in with the CLI. Primary cannot record that

@@ -6,6 +6,11 @@ import type { ScenarioReport } from '../../src/chaos/scenario-report';
 import { sleep } from '../../src/simulator/concurrency';
 import { timedRequest } from '../../src/simulator/timed-request';
 
+// One more run, with a fresh seed, if this one fails: a scenario runs under random faults on a shared
+// 2-core machine. The failed run's error and its seed are printed first (replay it with CHAOS_SEED),
+// and a scenario that fails twice fails the suite.
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
+
 // Scenario c2 (issue 12, defect 3): primary's PostgreSQL hangs (SIGSTOP: connections stay open,
 // nothing answers, nothing is refused) under card load while primary's service keeps running. The
 // engineer runs `standin route-payments --all --yes`. Primary's card path must answer inside the

@@ -8,6 +8,11 @@ import type { Exchange } from '../../src/simulator/ground-truth';
 import { timedRequest } from '../../src/simulator/timed-request';
 import { OPERATOR } from '../../src/stack/services';
 
+// One more run, with a fresh seed, if this one fails: a scenario runs under random faults on a shared
+// 2-core machine. The failed run's error and its seed are printed first (replay it with CHAOS_SEED),
+// and a scenario that fails twice fails the suite.
+jest.retryTimes(1, { logErrorsBeforeRetry: true });
+
 // Scenario h: nothing breaks; the configuration changes under load, as in the daily exercise of
 // stand-in. The engineer prescales stand-in, routes 10% of customers' payments to it and shows
 // half the app users the stand-in app; then payments return to primary at once and app users
