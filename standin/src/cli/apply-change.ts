@@ -63,8 +63,17 @@ export async function applyChange(
 
   for (const reading of reachable) {
     if (reading.configuration.version < base.version) {
-      await clients[reading.platform].adopt(base);
-      notes.push(`${PLATFORM_LABEL[reading.platform]} was behind (version ${reading.configuration.version}); brought up to version ${base.version} first`);
+      // Bringing a platform that is behind up to date is a courtesy, not the change: one that cannot
+      // take it now (its database still recovering) catches up from its peer on its own.
+      const brought = await clients[reading.platform].adopt(base).then(
+        () => true,
+        (failure: unknown) => {
+          if (failure instanceof CliError && failure.code === 'OPERATOR_TOKEN_REFUSED') throw failure;
+          notes.push(`${PLATFORM_LABEL[reading.platform]} is behind (version ${reading.configuration.version}) and could not take version ${base.version} now (${(failure as Error).message}); it catches up from its peer`);
+          return false;
+        },
+      );
+      if (brought) notes.push(`${PLATFORM_LABEL[reading.platform]} was behind (version ${reading.configuration.version}); brought up to version ${base.version} first`);
     } else if (!sameConfiguration(reading.configuration, base)) {
       notes.push(`the platforms disagreed at version ${base.version}; this change settles it`);
     }
