@@ -7,6 +7,11 @@ export type Session = pg.PoolClient;
 export function openDatabase(url: string, poolSize = 20): Database {
   const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 2_000, statement_timeout: 5_000, query_timeout: 6_000 });
   pool.on('error', () => undefined);
+  // A connection cut while a client is checked out but between queries (a failover, an operator's
+  // pg_terminate_backend) emits 'error' on that client; with no listener it is an unhandled event
+  // that ends the process. A query in flight fails on its own, and a broken client is not reused
+  // for long: its next query fails and the pool drops it.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
