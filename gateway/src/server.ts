@@ -1,9 +1,10 @@
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import type { Logger } from 'pino';
+import { withoutCardNumbers } from '@bank/shared-contracts';
 import { GATEWAY_ERROR_CODES, GatewayError, gatewayErrors } from './errors';
 import type { Dispatch } from './message-dispatch';
-import { messageKeyForLogs, readSchemeMessage, withoutCardNumbers } from './message-validation';
+import { messageKeyForLogs, readSchemeMessage } from './message-validation';
 import type { GatewayMetrics } from './metrics';
 import type { Routing } from './routing';
 import { SCHEME_MESSAGES } from './scheme-messages';
