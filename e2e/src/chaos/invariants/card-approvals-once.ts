@@ -157,22 +157,24 @@ export async function checkCardApprovals(context: Pick<InvariantContext, 'primar
   }
   // The amounts. A purchase heard approved and not cleared holds its amount less what the reversals
   // the network heard acknowledged released; a clearing heard settled posted the cleared amount.
-  const acknowledgedReleases = new Map<string, number>();
-  for (const reversal of context.exchanges.filter((exchange) => exchange.kind === 'reversal' && exchange.original && exchange.timing === 'on-time' && exchange.verdict === 'approved')) {
+  // Per original authorisation: what each reversal message (by its own key, so a repeat counts once)
+  // released, split by whether the network heard it acknowledged (one it never heard may or may not
+  // have been applied).
+  const releases = new Map<string, { acknowledged: Map<string, number>; unacknowledged: Map<string, number> }>();
+  const reversals = context.exchanges.filter((exchange) => exchange.kind === 'reversal' && exchange.original && exchange.key);
+  for (const reversal of reversals) {
     const original = keyOf(reversal.original!);
-    // A reversal repeated (no answer at first) releases once: count each reversal message once.
-    const once = `${original}#${keyOf(reversal.key!)}`;
-    if (acknowledgedReleases.has(once)) continue;
-    acknowledgedReleases.set(once, reversal.amountMinor);
+    const entry = releases.get(original) ?? { acknowledged: new Map<string, number>(), unacknowledged: new Map<string, number>() };
+    releases.set(original, entry);
+    if (reversal.timing === 'on-time' && reversal.verdict === 'approved') entry.acknowledged.set(keyOf(reversal.key!), reversal.amountMinor);
   }
-  const releasedFor = (original: string) => [...acknowledgedReleases].filter(([id]) => id.startsWith(`${original}#`)).reduce((sum, [, amount]) => sum + amount, 0);
-  // A reversal the network never heard acknowledged (it gave up) may or may not have been applied.
-  const unacknowledgedReleases = new Map<string, number>();
-  for (const reversal of context.exchanges.filter((exchange) => exchange.kind === 'reversal' && exchange.original)) {
-    const once = `${keyOf(reversal.original!)}#${keyOf(reversal.key!)}`;
-    if (!acknowledgedReleases.has(once)) unacknowledgedReleases.set(once, reversal.amountMinor);
+  for (const reversal of reversals) {
+    const entry = releases.get(keyOf(reversal.original!))!;
+    if (!entry.acknowledged.has(keyOf(reversal.key!))) entry.unacknowledged.set(keyOf(reversal.key!), reversal.amountMinor);
   }
-  const mayHaveReleased = (original: string) => [...unacknowledgedReleases].filter(([id]) => id.startsWith(`${original}#`)).reduce((sum, [, amount]) => sum + amount, 0);
+  const sum = (amounts: Map<string, number> | undefined) => [...(amounts?.values() ?? [])].reduce((total, amount) => total + amount, 0);
+  const releasedFor = (original: string) => sum(releases.get(original)?.acknowledged);
+  const mayHaveReleased = (original: string) => sum(releases.get(original)?.unacknowledged);
   const settledClearings = new Map(context.exchanges.filter((exchange) => exchange.kind === 'clearing' && exchange.verdict === 'settled' && exchange.original).map((exchange) => [keyOf(exchange.original!), exchange]));
   for (const exchange of heardApproved.filter((e) => e.kind === 'purchase' && e.attempt === 1)) {
     const key = keyOf(exchange.key!);
