@@ -34,6 +34,19 @@ export function forwardBudgetMs(deadlineMs: number): number {
   return deadlineMs - Math.min(150, Math.floor(deadlineMs / 8));
 }
 
+/** The promise's value if it settles within `ms`, otherwise undefined (it goes on regardless). */
+async function settledWithin<T>(promise: Promise<T>, ms: number): Promise<T | undefined> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<undefined>((resolve) => {
+    timer = setTimeout(() => resolve(undefined), Math.max(0, ms));
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
 /** `message` is the body as validated against the kind's schema; `body` is what is forwarded, byte for byte. */
 export type Dispatch = (kind: SchemeMessageKind, body: Buffer, message: unknown, keyForLogs: Record<string, string>) => Promise<GatewayAnswer>;
 
@@ -60,11 +73,21 @@ export function createDispatch(deps: DispatchDependencies): Dispatch {
     /**
      * The network hears 91 for a message `platform` may have received and may still act on. For a
      * card authorisation the gateway then owes that platform a timeout reversal: recorded (on disk)
-     * here, before the 91 is returned for sending, so it is owed even if the gateway dies next.
+     * here, before the 91 is returned for sending, so it is owed even if the gateway dies next. A
+     * disk too slow to record it within the gateway's deadline does not hold the 91 back: the
+     * network's deadline is the harder promise (and the network sends its own 0420 for what it
+     * timed out); the write goes on, and its late outcome is logged.
      */
-    const noAnswer = (platform: Platform, failure: PrimaryFailure, description: string, consequence: string) => {
+    const noAnswer = async (platform: Platform, failure: PrimaryFailure, description: string, consequence: string) => {
       const logged: Record<string, string> = {};
-      if (kind.name === 'card_authorisation' && failure === 'no_answer') logged.timeoutReversal = deps.reversals.owe(platform, message as CardAuthorisationRequest);
+      if (kind.name === 'card_authorisation' && failure === 'no_answer') {
+        const owed = deps.reversals.owe(platform, message as CardAuthorisationRequest);
+        const outcome = await settledWithin(owed, deadlineMs - (performance.now() - started));
+        logged.timeoutReversal = outcome ?? 'recording';
+        if (outcome === undefined) {
+          void owed.then((late) => deps.logger.warn({ event: 'timeout_reversal_recorded_late', message: kind.name, destination: platform, ...keyForLogs, timeoutReversal: late }, "the timeout reversal this 91 owes reached the disk after the 91 was answered: the disk was slower than the gateway's deadline"));
+        }
+      }
       return finish({ kind: 'gateway', error: gatewayErrors.noAnswer(`${description} (${kind.scheme === 'card' ? 'card' : 'Faster Payments'} deadline ${deadlineMs} ms); ${consequence}`) }, platform, 'no_answer', logged);
     };
     const sendToStandin = async (): Promise<GatewayAnswer> => {

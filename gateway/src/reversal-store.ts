@@ -2,12 +2,19 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { DatabaseSync } from 'node:sqlite';
 import type { Platform } from './destination';
+import { startReversalStoreWriter } from './reversal-store-writer';
 
 // The gateway's only durable state: the timeout reversals it owes. It lives on the gateway's own
 // disk in the data centre (SQLite, through Node's built-in node:sqlite), because the outage that
 // makes the gateway answer 91 may well be a platform's database: the gateway cannot keep its debts
-// there. Each row is written and fsynced (WAL, synchronous=FULL) before the 91 leaves, so a
+// there. Each row is written and fsynced (WAL, synchronous=FULL) before it counts as recorded, so a
 // reversal survives the gateway's crash and is resumed when it starts again.
+//
+// Every write goes through one writer thread (reversal-store-writer.ts) and is committed with the
+// writes queued behind it, one fsync for the group: an fsync takes over 100 ms on a busy disk, and
+// on the gateway's own thread a burst of them held up the answers the network was waiting for
+// (chaos scenario o heard 91s past its deadline). Reads stay on this thread: in WAL mode they
+// neither wait for the writer nor touch the disk's sync.
 //
 // A row holds the 0420 without its card number, and the card number sealed (pan-seal.ts).
 
@@ -30,17 +37,18 @@ export type RecordOutcome = 'recorded' | 'already_owed' | 'table_full';
 
 export interface ReversalStore {
   /** Inserts and fsyncs a reversal, unless one is owed already for this authorisation or the table is full. */
-  record(reversal: Omit<StoredReversal, 'attempts'>, maxPending: number): RecordOutcome;
+  record(reversal: Omit<StoredReversal, 'attempts'>, maxPending: number): Promise<RecordOutcome>;
   /** Owed reversals due by `nowMs`, oldest due first. */
   due(nowMs: number, limit: number): StoredReversal[];
   /** After a failed attempt: the attempt counted and the next one scheduled. */
-  attempted(target: Platform, originalKey: string, attempts: number, nextAttemptAtMs: number, problem: string): void;
+  attempted(target: Platform, originalKey: string, attempts: number, nextAttemptAtMs: number, problem: string): Promise<void>;
   /** Acknowledged, or given up on: no longer owed. */
-  remove(target: Platform, originalKey: string): void;
+  remove(target: Platform, originalKey: string): Promise<void>;
   pending(): Record<Platform, number>;
   /** When the oldest reversal still owed was recorded, if any is. */
   oldestCreatedAtMs(): number | undefined;
-  close(): void;
+  /** Waits for the writes already queued, then closes. */
+  close(): Promise<void>;
 }
 
 interface Row {
@@ -65,8 +73,9 @@ const asReversal = (row: Row): StoredReversal => ({
 
 export function openReversalStore(directory: string): ReversalStore {
   fs.mkdirSync(directory, { recursive: true, mode: 0o700 });
-  const database = new DatabaseSync(path.join(directory, REVERSAL_STORE_FILE), { timeout: 1_000 });
-  // WAL with synchronous=FULL: every commit is on disk (fsynced) before `record` returns.
+  const file = path.join(directory, REVERSAL_STORE_FILE);
+  const database = new DatabaseSync(file, { timeout: 1_000 });
+  // WAL with synchronous=FULL (the writer thread sets the same): a commit is on disk (fsynced) before `record` resolves.
   database.exec('pragma journal_mode = wal');
   database.exec('pragma synchronous = full');
   database.exec(`
@@ -87,13 +96,7 @@ export function openReversalStore(directory: string): ReversalStore {
   // A write at open creates the write-ahead log now, so the first 91 does not pay for it.
   database.exec('pragma user_version = 1');
 
-  const insert = database.prepare(
-    `insert into timeout_reversals (target, original_key, reversal_without_pan, sealed_pan, created_at_ms, next_attempt_at_ms)
-     values (?, ?, ?, ?, ?, ?) on conflict (target, original_key) do nothing`,
-  );
   const selectDue = database.prepare('select * from timeout_reversals where next_attempt_at_ms <= ? order by next_attempt_at_ms limit ?');
-  const update = database.prepare('update timeout_reversals set attempts = ?, next_attempt_at_ms = ?, last_problem = ? where target = ? and original_key = ?');
-  const remove = database.prepare('delete from timeout_reversals where target = ? and original_key = ?');
   const counts = database.prepare('select target, count(*) as pending from timeout_reversals group by target');
   const oldest = database.prepare('select min(created_at_ms) as oldest from timeout_reversals');
 
@@ -102,26 +105,30 @@ export function openReversalStore(directory: string): ReversalStore {
   for (const row of counts.all() as { target: Platform; pending: number }[]) pending[row.target] = Number(row.pending);
   const total = () => pending.primary + pending.standin;
 
+  const writer = startReversalStoreWriter(file);
   return {
-    record(reversal, maxPending) {
+    async record(reversal, maxPending) {
       if (total() >= maxPending) return 'table_full';
-      const { changes } = insert.run(reversal.target, reversal.originalKey, reversal.reversalWithoutPan, reversal.sealedPan, reversal.createdAtMs, reversal.nextAttemptAtMs);
-      if (Number(changes) === 0) return 'already_owed';
+      const changes = await writer.write('insert', [reversal.target, reversal.originalKey, reversal.reversalWithoutPan, reversal.sealedPan, reversal.createdAtMs, reversal.nextAttemptAtMs]);
+      if (changes === 0) return 'already_owed';
       pending[reversal.target]++;
       return 'recorded';
     },
     due: (nowMs, limit) => (selectDue.all(nowMs, limit) as unknown as Row[]).map(asReversal),
-    attempted(target, originalKey, attempts, nextAttemptAtMs, problem) {
-      update.run(attempts, nextAttemptAtMs, problem.slice(0, 500), target, originalKey);
+    async attempted(target, originalKey, attempts, nextAttemptAtMs, problem) {
+      await writer.write('update', [attempts, nextAttemptAtMs, problem.slice(0, 500), target, originalKey]);
     },
-    remove(target, originalKey) {
-      if (Number(remove.run(target, originalKey).changes) > 0) pending[target]--;
+    async remove(target, originalKey) {
+      if ((await writer.write('remove', [target, originalKey])) > 0) pending[target]--;
     },
     pending: () => ({ ...pending }),
     oldestCreatedAtMs() {
       const row = oldest.get() as { oldest: number | null } | undefined;
       return row?.oldest === null || row?.oldest === undefined ? undefined : Number(row.oldest);
     },
-    close: () => database.close(),
+    async close() {
+      await writer.close();
+      database.close();
+    },
   };
 }

@@ -22,8 +22,8 @@ import type { RecordOutcome, ReversalStore, StoredReversal } from './reversal-st
 export type OweOutcome = RecordOutcome | 'unrecorded';
 
 export interface TimeoutReversals {
-  /** Records, durably, that `target` is owed a reversal of `authorisation`. Synchronous: called before the 91 is sent. */
-  owe(target: Platform, authorisation: CardAuthorisationRequest): OweOutcome;
+  /** Records, durably, that `target` is owed a reversal of `authorisation`: resolves once it is on disk (or could not be). */
+  owe(target: Platform, authorisation: CardAuthorisationRequest): Promise<OweOutcome>;
   pending(): Record<Platform, number>;
   /** Stops the worker and closes the store; what is still owed stays on disk for the next start. */
   stop(): Promise<void>;
@@ -110,7 +110,7 @@ export function startTimeoutReversals(deps: {
     const target = targets[row.target];
     const now = nowMs();
     if (delivery.kind === 'acknowledged') {
-      store.remove(row.target, row.originalKey);
+      await store.remove(row.target, row.originalKey);
       target.failuresInARow = 0;
       target.pausedUntilMs = 0;
       metrics.timeoutReversals.inc({ target: row.target, outcome: 'acknowledged' });
@@ -118,7 +118,7 @@ export function startTimeoutReversals(deps: {
       return;
     }
     if (delivery.kind === 'refused' || attempts >= settings.maxAttempts) {
-      store.remove(row.target, row.originalKey);
+      await store.remove(row.target, row.originalKey);
       metrics.timeoutReversals.inc({ target: row.target, outcome: 'gave_up' });
       logger.error(
         { ...context, problem: delivery.problem, owedForMs: now - row.createdAtMs },
@@ -128,7 +128,7 @@ export function startTimeoutReversals(deps: {
     }
     target.failuresInARow++;
     target.pausedUntilMs = now + retryDelayMs(settings, target.failuresInARow);
-    store.attempted(row.target, row.originalKey, attempts, now + retryDelayMs(settings, attempts), delivery.problem);
+    await store.attempted(row.target, row.originalKey, attempts, now + retryDelayMs(settings, attempts), delivery.problem);
     metrics.timeoutReversals.inc({ target: row.target, outcome: 'retried' });
     // The first failure and every tenth after it: a platform that is down for an hour is not a log line every minute per payment.
     if (attempts === 1 || attempts % 10 === 0) logger.warn({ ...context, problem: delivery.problem }, 'timeout reversal not acknowledged yet; trying again later');
@@ -166,14 +166,14 @@ export function startTimeoutReversals(deps: {
   }
 
   return {
-    owe(target, authorisation) {
+    async owe(target, authorisation) {
       const originalKey = originalKeyOf(authorisation);
       const context = { event: 'timeout_reversal', target, original: originalKey };
       const now = nowMs();
       const { pan, ...withoutPan } = timeoutReversalOf(authorisation, new Date(now));
       let outcome: OweOutcome;
       try {
-        outcome = store.record(
+        outcome = await store.record(
           { target, originalKey, reversalWithoutPan: JSON.stringify(withoutPan), sealedPan: sealPan(deps.panSealKey, pan, boundTo(target, originalKey)), createdAtMs: now, nextAttemptAtMs: now + settings.firstAttemptAfterMs },
           settings.maxPending,
         );
@@ -199,7 +199,7 @@ export function startTimeoutReversals(deps: {
       await round;
       const left = store.pending();
       if (left.primary + left.standin > 0) logger.warn({ event: 'timeout_reversals_left', pending: left }, 'stopping with timeout reversals still owed: they are on disk and resumed at the next start');
-      store.close();
+      await store.close();
     },
   };
 }

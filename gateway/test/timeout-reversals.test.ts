@@ -113,6 +113,30 @@ describe('with direct connect on, when stand-in does not answer an authorisation
     expect(reversalsAt(standin)).toEqual([expect.objectContaining({ mti: '0420', pan: TEST_PAN, original: { stan: '000888', rrn: 'ABC123DEF456', terminalId: 'TERM0001' } })]);
   });
 
+  test('then a slow disk does not make the 91 late, nor hold up the messages behind it, and the reversal is recorded once the disk lets it', async () => {
+    // Found by chaos scenario o in CI: every recorded reversal (and every acknowledged one removed)
+    // was a synchronous fsync on the gateway's one thread. Under a busy disk (fsync p99 over 100 ms
+    // here) a burst of 91s and acknowledgements held the event loop, and the network heard 91s
+    // after its deadline. Here another process holds the store's write lock, as a stalled disk would.
+    standin.answerWith((request) => (request.path === AUTHORISATIONS ? 'hang' : acknowledged(request)));
+    const dataDir = temporaryDataDirectory();
+    const gateway = await gatewayWith({ GATEWAY_DATA_DIR: dataDir, GATEWAY_REVERSAL_FIRST_ATTEMPT_MS: '60000' });
+    const { DatabaseSync } = await import('node:sqlite');
+    const other = new DatabaseSync(path.join(dataDir, REVERSAL_STORE_FILE));
+    other.exec('begin immediate');
+    try {
+      const answers = await Promise.all(['000301', '000302', '000303'].map((stan) => gateway.post(AUTHORISATIONS, JSON.stringify(authorisation({ stan })))));
+      expect(answers.map((answer) => [answer.status, answer.json.responseCode])).toEqual([[504, '91'], [504, '91'], [504, '91']]);
+      // The disk's stall is not the network's: each 91 within the card deadline, with room for jest (the old code took over a second more).
+      for (const answer of answers) expect(answer.elapsedMs).toBeLessThan(CARD_DEADLINE_MS + 400);
+    } finally {
+      other.exec('commit');
+      other.close();
+    }
+    await eventually('the three reversals to be recorded', () => gateway.gateway.reversals.pending().standin, (pending) => pending === 3, 5_000);
+    expect(gateway.logs.filter((line) => line.event === 'no_answer').map((line) => line.timeoutReversal)).toEqual(['recording', 'recording', 'recording']);
+  });
+
   test('then a repeat of the same authorisation owes one reversal, not two', async () => {
     standin.answerWith((request) => (request.path === AUTHORISATIONS ? 'hang' : acknowledged(request)));
     const gateway = await gatewayWith({ GATEWAY_REVERSAL_FIRST_ATTEMPT_MS: '60000' });
