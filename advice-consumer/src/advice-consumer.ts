@@ -152,6 +152,12 @@ export function startAdviceConsumer(deps: {
         message.ack();
         failures.forget(advice.adviceId);
         return { expected: advice.sequence + 1, held: false };
+      case 'quarantined':
+        // Primary keeps it, with its reason, for an operator to re-drive; the account's turn moved past it.
+        deps.logger.error({ messageId: message.id, adviceId: advice.adviceId, accountId: advice.accountId, sequence: advice.sequence, reason: result.reason }, 'advice quarantined by primary: an operator must fix the cause and re-drive it');
+        message.ack();
+        failures.forget(advice.adviceId);
+        return { expected: advice.sequence + 1, held: false };
       case 'rejected':
         await deadLetter(message, `primary refused it: ${result.reason}`);
         message.ack();

@@ -4,7 +4,7 @@ import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { startAdviceConsumer } from './advice-consumer';
 import { createPrimaryClient } from './primary-client';
 import { redriveMissing } from './reconciliation';
-import { fetchPrimaryApplied, fetchStandinLog } from './reconciliation-sources';
+import { fetchPrimaryApplied, fetchPrimaryQuarantined, fetchStandinLog } from './reconciliation-sources';
 import { startRedriveLoop } from './redrive-loop';
 import { buildAdviceConsumerServer } from './server';
 
@@ -36,6 +36,7 @@ async function main(): Promise<void> {
     metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     standinLog: () => fetchStandinLog(standinApi),
     primaryApplied: () => fetchPrimaryApplied(primaryApi),
+    primaryQuarantined: () => fetchPrimaryQuarantined(primaryApi),
     redrive: (report, log) => redriveMissing(report, log, primary),
     log: logger,
   });

@@ -1,6 +1,6 @@
 import { createPrimaryClient } from './primary-client';
 import { reconcile, redriveMissing } from './reconciliation';
-import { fetchPrimaryApplied, fetchStandinLog } from './reconciliation-sources';
+import { fetchPrimaryApplied, fetchPrimaryQuarantined, fetchStandinLog } from './reconciliation-sources';
 
 // `npm run reconcile -w advice-consumer [-- --redrive] [--json] [--accounts a,b]`: the report that closes an incident.
 
@@ -12,11 +12,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const accounts = listed ? new Set(listed.split(',')) : undefined;
   const only = <T extends { accountId: string }>(rows: T[]) => (accounts ? rows.filter((row) => accounts.has(row.accountId)) : rows);
   const log = only(await fetchStandinLog(standin));
-  let report = reconcile(log, only(await fetchPrimaryApplied(primary)), new Date());
+  const quarantined = async () => only(await fetchPrimaryQuarantined(primary));
+  let report = reconcile(log, only(await fetchPrimaryApplied(primary)), new Date(), await quarantined());
   let redrive;
   if (argv.includes('--redrive') && !report.clean) {
     redrive = await redriveMissing(report, log, createPrimaryClient(primary));
-    report = reconcile(log, only(await fetchPrimaryApplied(primary)), new Date());
+    report = reconcile(log, only(await fetchPrimaryApplied(primary)), new Date(), await quarantined());
   }
   if (argv.includes('--json')) console.log(JSON.stringify({ ...report, ...(redrive ? { redrive } : {}) }, null, 2));
   else {
@@ -27,6 +28,8 @@ async function main(argv: readonly string[]): Promise<number> {
       console.log(`${account.accountId}  missing ${JSON.stringify(account.missing)}  duplicated ${JSON.stringify(account.duplicated)}  diverging ${JSON.stringify(account.diverging)}`);
     }
     for (const done of report.appliedWithoutEffect) console.log(`${done.accountId} #${done.sequence} ${done.type}: applied without moving money (${done.note})`);
+    for (const held of report.quarantined)
+      console.log(`${held.accountId} #${held.sequence} ${held.type}: QUARANTINED by primary since ${held.quarantinedAt} (${held.reason}); once fixed: POST ${primary.url}/advices/quarantined/${held.adviceId}/redrive`);
     if (!report.clean) console.log(argv.includes('--redrive') ? 'NOT CLEAN after re-drive: see the failures above' : 'NOT CLEAN: re-run with --redrive to apply what is missing from stand-in\'s log');
   }
   return report.clean ? 0 : 1;

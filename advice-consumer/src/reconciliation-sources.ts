@@ -1,4 +1,4 @@
-import { Advice, parseContract } from '@bank/shared-contracts';
+import { Advice, QUARANTINED_ADVICES_ROUTE, QuarantinedAdvicesReport, parseContract, type QuarantinedAdvice } from '@bank/shared-contracts';
 import { z } from 'zod';
 import type { AppliedAdvice } from './reconciliation';
 
@@ -20,4 +20,12 @@ const Applied = z.object({ applied: z.array(z.object({ adviceId: z.string(), acc
 /** What primary has applied, from its internal API. */
 export async function fetchPrimaryApplied(primary: { url: string; token: string }): Promise<AppliedAdvice[]> {
   return parseContract('primary applied advices', Applied, await getJson(`${primary.url}/internal/advices/applied`, primary.token)).applied;
+}
+
+/** Most quarantined advices one reconciliation lists; beyond this the count still says how many there are. */
+const QUARANTINED_LIMIT = 10_000;
+
+/** The advices primary set aside because it could not apply them, with their reasons. */
+export async function fetchPrimaryQuarantined(primary: { url: string; token: string }): Promise<QuarantinedAdvice[]> {
+  return parseContract('primary quarantined advices', QuarantinedAdvicesReport, await getJson(`${primary.url}${QUARANTINED_ADVICES_ROUTE}?limit=${QUARANTINED_LIMIT}`, primary.token)).advices;
 }

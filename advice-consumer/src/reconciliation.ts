@@ -1,4 +1,4 @@
-import type { Advice } from '@bank/shared-contracts';
+import type { Advice, QuarantinedAdvice } from '@bank/shared-contracts';
 import type { PrimaryClient } from './primary-client';
 
 // Closing an incident: does primary's applied set match stand-in's advice log, advice for advice?
@@ -9,6 +9,9 @@ import type { PrimaryClient } from './primary-client';
 //  - diverging: the same (account, sequence) applied from a different advice, or unknown to stand-in.
 // Listed besides, not a fault: advices primary applied without moving money, and why (a Faster
 // Payment primary had already credited itself, a reversal of a payment already cleared).
+// Listed apart, and a fault: advices primary quarantined (it could not apply them; their account's
+// later advices went on), each with its reason, for an operator to fix and re-drive
+// (POST /advices/quarantined/<id>/redrive on primary). Not "missing": re-sending cannot help.
 // A clean report (all empty) is the proof that every stand-in effect reached the ledger once.
 
 export interface AppliedAdvice {
@@ -34,10 +37,11 @@ export interface ReconciliationReport {
   readonly primaryApplied: number;
   readonly accounts: readonly AccountReconciliation[];
   readonly appliedWithoutEffect: readonly { accountId: string; sequence: number; adviceId: string; type: string; note: string }[];
+  readonly quarantined: readonly QuarantinedAdvice[];
   readonly clean: boolean;
 }
 
-export function reconcile(standinLog: readonly Advice[], applied: readonly AppliedAdvice[], now: Date): ReconciliationReport {
+export function reconcile(standinLog: readonly Advice[], applied: readonly AppliedAdvice[], now: Date, quarantined: readonly QuarantinedAdvice[] = []): ReconciliationReport {
   const accounts = new Map<string, { missing: number[]; duplicated: string[]; diverging: { sequence: number; standin?: string; primary: string }[] }>();
   const entry = (accountId: string) => {
     let found = accounts.get(accountId);
@@ -46,10 +50,13 @@ export function reconcile(standinLog: readonly Advice[], applied: readonly Appli
   };
   const standinByKey = new Map(standinLog.map((advice) => [`${advice.accountId}/${advice.sequence}`, advice]));
   const appliedByKey = new Map(applied.map((advice) => [`${advice.accountId}/${advice.sequence}`, advice]));
+  const quarantinedIds = new Set(quarantined.map((advice) => advice.adviceId));
 
   for (const advice of standinLog) {
     const done = appliedByKey.get(`${advice.accountId}/${advice.sequence}`);
-    if (!done) entry(advice.accountId).missing.push(advice.sequence);
+    if (!done) {
+      if (!quarantinedIds.has(advice.adviceId)) entry(advice.accountId).missing.push(advice.sequence);
+    }
     else if (done.adviceId !== advice.adviceId) entry(advice.accountId).diverging.push({ sequence: advice.sequence, standin: advice.adviceId, primary: done.adviceId });
   }
   for (const done of applied) {
@@ -64,7 +71,7 @@ export function reconcile(standinLog: readonly Advice[], applied: readonly Appli
     .filter((row) => row.missing.length + row.duplicated.length + row.diverging.length > 0)
     .sort((a, b) => a.accountId.localeCompare(b.accountId));
   const appliedWithoutEffect = applied.flatMap((done) => (done.note ? [{ accountId: done.accountId, sequence: done.sequence, adviceId: done.adviceId, type: done.type, note: done.note }] : []));
-  return { checkedAt: now.toISOString(), standinAdvices: standinLog.length, primaryApplied: applied.length, accounts: rows, appliedWithoutEffect, clean: rows.length === 0 };
+  return { checkedAt: now.toISOString(), standinAdvices: standinLog.length, primaryApplied: applied.length, accounts: rows, appliedWithoutEffect, quarantined, clean: rows.length === 0 && quarantined.length === 0 };
 }
 
 /**
@@ -82,7 +89,7 @@ export async function redriveMissing(report: ReconciliationReport, standinLog: r
     try {
       const result = await primary.apply(advice);
       if (result.kind === 'applied' || result.kind === 'duplicate') applied++;
-      else failed.push({ accountId: advice.accountId, sequence: advice.sequence, why: result.kind === 'rejected' ? result.reason : `primary expects sequence ${result.expectedSequence}` });
+      else failed.push({ accountId: advice.accountId, sequence: advice.sequence, why: result.kind === 'out_of_order' ? `primary expects sequence ${result.expectedSequence}` : result.kind === 'quarantined' ? `quarantined by primary: ${result.reason}` : result.reason });
     } catch (error) {
       failed.push({ accountId: advice.accountId, sequence: advice.sequence, why: (error as Error).message });
     }

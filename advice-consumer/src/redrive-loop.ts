@@ -2,7 +2,7 @@ import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import type { PrimaryClient } from './primary-client';
 import { reconcile, redriveMissing } from './reconciliation';
-import { fetchPrimaryApplied, fetchStandinLog } from './reconciliation-sources';
+import { fetchPrimaryApplied, fetchPrimaryQuarantined, fetchStandinLog } from './reconciliation-sources';
 
 /**
  * Stand-in's log is the truth and Pub/Sub only the transport: when the transport loses advices
@@ -25,7 +25,8 @@ export function startRedriveLoop(deps: {
   const pass = async () => {
     const cutoff = Date.now() - deps.minimumAgeMs;
     const log = (await fetchStandinLog(deps.standin)).filter((advice) => Date.parse(advice.createdAt) <= cutoff);
-    const report = reconcile(log, await fetchPrimaryApplied(deps.primaryApi), new Date());
+    // Quarantined advices are not re-sent: primary has them, and only an operator's fix can help.
+    const report = reconcile(log, await fetchPrimaryApplied(deps.primaryApi), new Date(), await fetchPrimaryQuarantined(deps.primaryApi));
     const missing = report.accounts.reduce((sum, account) => sum + account.missing.length, 0);
     if (missing === 0) return;
     const result = await redriveMissing(report, log, deps.primary);

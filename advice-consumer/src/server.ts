@@ -1,5 +1,5 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
-import type { Advice } from '@bank/shared-contracts';
+import type { Advice, QuarantinedAdvice } from '@bank/shared-contracts';
 import { reconcile, type AppliedAdvice, type ReconciliationReport } from './reconciliation';
 
 // The advice consumer's HTTP API: health, metrics, and the reconciliation report (and re-drive)
@@ -55,6 +55,8 @@ export interface AdviceConsumerServerDeps {
   /** Stand-in's advice log (the truth) and what primary has applied. */
   readonly standinLog: () => Promise<Advice[]>;
   readonly primaryApplied: () => Promise<AppliedAdvice[]>;
+  /** The advices primary quarantined; none when not given. */
+  readonly primaryQuarantined?: () => Promise<QuarantinedAdvice[]>;
   readonly redrive: (report: ReconciliationReport, log: Advice[]) => Promise<unknown>;
   readonly log?: { error: (details: object, message: string) => void };
 }
@@ -114,15 +116,16 @@ export function buildAdviceConsumerServer(deps: AdviceConsumerServerDeps): Fasti
   };
   const standinLog = () => fromUpstream('stand-in\'s advice log', deps.standinLog, deps);
   const primaryApplied = () => fromUpstream('primary\'s applied advices', deps.primaryApplied, deps);
+  const primaryQuarantined = () => fromUpstream('primary\'s quarantined advices', deps.primaryQuarantined ?? (async () => []), deps);
   server.get('/internal/reconciliation', async (request) => {
     const only = scoped(request.query);
-    return reconcile(only(await standinLog()), only(await primaryApplied()), new Date());
+    return reconcile(only(await standinLog()), only(await primaryApplied()), new Date(), only(await primaryQuarantined()));
   });
   server.post('/internal/reconciliation/redrive', async (request) => {
     const only = scoped(request.query);
     const log = only(await standinLog());
-    const redrive = await deps.redrive(reconcile(log, only(await primaryApplied()), new Date()), log);
-    return { redrive, report: reconcile(log, only(await primaryApplied()), new Date()) };
+    const redrive = await deps.redrive(reconcile(log, only(await primaryApplied()), new Date(), only(await primaryQuarantined())), log);
+    return { redrive, report: reconcile(log, only(await primaryApplied()), new Date(), only(await primaryQuarantined())) };
   });
   return server;
 }

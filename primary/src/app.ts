@@ -30,7 +30,7 @@ import { createAdviceApplier } from './advices/advice-applier';
 import { adviceRoutes } from './advices/routes';
 import { createConfigurationStore } from './configuration/configuration-store';
 import { createConfigurationCache } from './configuration/configuration-cache';
-import type { Operator } from './configuration/operators';
+import { operatorFor, type Operator } from './configuration/operators';
 import { configurationRoutes, statusRoutes } from './configuration/routes';
 import { createPaymentRouter } from './routing/payment-router';
 import { paymentOwners } from './routing/payment-owners';
@@ -91,6 +91,11 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
     // A customer token is never an internal token: 401, as for no token at all.
     if (!token || !tokensEqual(token, deps.internalToken)) throw errors.unauthenticated();
   };
+  /** Operations' reads and repairs: an incident engineer's operator token, or a component's internal one. */
+  const operatorOrInternal = (request: FastifyRequest) => {
+    if (operatorFor(deps.operators ?? [], bearerToken(request))) return;
+    internal(request);
+  };
 
   accountsRoutes(app, { accounts: services.accounts, customer });
   cardsRoutes(app, { cards: services.cards, accounts: services.accounts, customer, internal });
@@ -113,7 +118,7 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
   potsRoutes(app, { db: deps.db, pots: services.pots, accounts: services.accounts, customer });
   payeesRoutes(app, { payees: services.payees, accounts: services.accounts, customer });
   notificationsRoutes(app, { notifications: services.notifications, accounts: services.accounts, customer });
-  adviceRoutes(app, { applier: services.advices, internal });
+  adviceRoutes(app, { applier: services.advices, internal, operatorOrInternal });
   configurationRoutes(app, { store: services.configuration.store, cache: services.configuration.cache, operators: deps.operators ?? [], internalToken: deps.internalToken });
   statusRoutes(app, { cache: services.configuration.cache, clock: deps.clock });
 
@@ -135,7 +140,14 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
     // Informational here, and quick: routing does not wait on the database.
     return { status: 'ok', canRoute: true, canDecide: await databaseAnswers(ROUTE_HEALTH_DATABASE_BUDGET_MS), configurationVersion: document.version };
   });
-  app.get('/metrics', async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
+  app.get('/metrics', async (_request, reply) => {
+    // Read at scrape time, so the alert sees the table, not a counter a restart would reset; a
+    // database too slow to count keeps the last figure rather than the scrape.
+    await withinMs(services.advices.quarantinedCount(), 500, 'counting quarantined advices')
+      .then((count) => deps.metrics.advicesQuarantined.set(count))
+      .catch(() => undefined);
+    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
   return { app, services };
 }
 

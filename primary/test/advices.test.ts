@@ -234,12 +234,12 @@ describe('applying stand-in advices', () => {
     expect(journal.rows[0].n).toBe(1);
   });
 
-  test('when an advice names an account or card primary does not know, then it is refused with 422 (for the dead-letter topic), not retried', async () => {
+  test('when an advice names an account or card primary does not know, then it is quarantined with that reason, not retried', async () => {
     const stranger = adviceFactory(randomUUID())('transfer.received', { fpsId: `FPS-${randomUUID()}`, amountMinor: 1, debtor: { sortCode: '200000', accountNumber: '12345678', name: 'X' }, reference: '' });
-    expect(await apply(stranger)).toMatchObject({ status: 422, body: { error: { code: 'PRIMARY_ADVICE_NOT_APPLICABLE' } } });
+    expect(await apply(stranger)).toEqual({ status: 200, body: { outcome: 'quarantined', reason: expect.stringContaining(`account ${stranger.accountId} is unknown to primary`) } });
     const account = await primary.openAccount();
     const unknownCard = adviceFactory(account.id)('card.frozen', { cardId: randomUUID(), requestedBy: 'customer' });
-    expect((await apply(unknownCard)).status).toBe(422);
+    expect((await apply(unknownCard)).body).toEqual({ outcome: 'quarantined', reason: expect.stringContaining('is not a card of account') });
   });
 
   test('a customer token cannot apply advices; a malformed advice is a 400 naming the field', async () => {
@@ -296,5 +296,60 @@ describe("a clearing that arrives before stand-in's advice of its authorisation"
     const late = adviceFactory(account.id)('card_payment.approved', approval(card.id, 1_200, key));
     expect((await waiting.call('POST', '/internal/advices', { token: INTERNAL_TOKEN, body: late })).body.outcome).toBe('applied');
     expect(await waiting.balance(account.id)).toMatchObject({ settledMinor: 8_800, heldMinor: 0 });
+  });
+});
+
+describe('an advice primary cannot apply', () => {
+  test("when one advice in the middle of an account's backlog is refused, then it is quarantined with its reason, the later ones apply, and once its cause is fixed a re-drive applies it", async () => {
+    const account = await primary.openAccount();
+    await primary.fund(account, 10_000);
+    const card = await primary.issueCard(account.id);
+    const other = await primary.openAccount();
+    const othersCard = await primary.issueCard(other.id);
+    const advise = adviceFactory(account.id);
+    const first = advise('card_payment.approved', approval(card.id, 1_000));
+    // Stand-in approved it on a card primary's records put on another account.
+    const poison = advise('card_payment.approved', approval(othersCard.id, 2_000));
+    const third = advise('card_payment.approved', approval(card.id, 3_000));
+
+    expect((await apply(first)).body.outcome).toBe('applied');
+    const refused = await apply(poison);
+    expect(refused.status).toBe(200);
+    expect(refused.body).toEqual({ outcome: 'quarantined', reason: expect.stringContaining(`card ${othersCard.id} is not a card of account ${account.id}`) });
+    // Before quarantine the account's turn stayed at 2 for ever: this one answered out_of_order.
+    expect((await apply(third)).body.outcome).toBe('applied');
+    expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 4_000 });
+    // Delivered again, it is still quarantined: neither a duplicate (acknowledged and forgotten) nor applied.
+    expect((await apply(poison)).body).toEqual({ outcome: 'quarantined', reason: expect.any(String) });
+
+    const listed = await primary.call('GET', '/advices/quarantined', { token: INTERNAL_TOKEN });
+    expect(listed.body.advices).toContainEqual({ adviceId: poison.adviceId, accountId: account.id, sequence: 2, type: 'card_payment.approved', reason: expect.stringContaining('is not a card of account'), quarantinedAt: expect.any(String) });
+    expect(listed.body.count).toBeGreaterThanOrEqual(1);
+    const metrics = await (await fetch(`${primary.address}/metrics`)).text();
+    expect(metrics).toMatch(/primary_advices_quarantined [1-9]/);
+    expect((await primary.call('GET', '/advices/quarantined')).status).toBe(401);
+
+    // Re-driven before the fix: still quarantined, nothing moved.
+    expect((await primary.call('POST', `/advices/quarantined/${poison.adviceId}/redrive`, { token: INTERNAL_TOKEN })).body.outcome).toBe('quarantined');
+    // The operator corrects primary's card record, then re-drives it: applied, once.
+    await primary.db.query('update cards set account_id = $1 where id = $2', [account.id, othersCard.id]);
+    expect((await primary.call('POST', `/advices/quarantined/${poison.adviceId}/redrive`, { token: INTERNAL_TOKEN })).body.outcome).toBe('applied');
+    expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 6_000 });
+    expect((await primary.call('POST', `/advices/quarantined/${poison.adviceId}/redrive`, { token: INTERNAL_TOKEN })).status).toBe(404);
+    expect((await apply(poison)).body).toEqual({ outcome: 'duplicate' });
+    const after = await primary.call('GET', '/advices/quarantined', { token: INTERNAL_TOKEN });
+    expect(after.body.advices.map((held: { adviceId: string }) => held.adviceId)).not.toContain(poison.adviceId);
+  });
+
+  test("when an advice with a new id takes a place in the account's sequence already applied (stand-in's log restored from a backup), then it is a conflict (409), not a duplicate", async () => {
+    const account = await primary.openAccount();
+    const card = await primary.issueCard(account.id);
+    const advise = adviceFactory(account.id);
+    const applied = advise('card.frozen', { cardId: card.id, requestedBy: 'customer' });
+    expect((await apply(applied)).body.outcome).toBe('applied');
+    const reused = { ...advise('card.unfrozen', { cardId: card.id, requestedBy: 'customer' }), sequence: 1 };
+    expect(await apply(reused)).toEqual({ status: 409, body: { outcome: 'conflict', sequence: 1, heldBy: applied.adviceId } });
+    // The same advice again is still a duplicate.
+    expect((await apply(applied)).body).toEqual({ outcome: 'duplicate' });
   });
 });

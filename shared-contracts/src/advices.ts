@@ -122,3 +122,23 @@ export const DeadLetteredAdvice = z.strictObject({
   bodyBase64: z.base64(),
 });
 export type DeadLetteredAdvice = z.infer<typeof DeadLetteredAdvice>;
+
+/** Primary, operator or internal token: the advices primary could not apply, set aside with their reason (oldest first). */
+export const QUARANTINED_ADVICES_ROUTE = '/advices/quarantined';
+
+export const QuarantinedAdvice = z.strictObject({
+  adviceId: Uuid,
+  accountId: Uuid,
+  sequence: z.int().min(1),
+  type: z.string(),
+  reason: z.string(),
+  quarantinedAt: Timestamp,
+});
+export type QuarantinedAdvice = z.infer<typeof QuarantinedAdvice>;
+
+export const QuarantinedAdvicesReport = z.strictObject({
+  /** Every advice quarantined and not re-driven yet; `advices` lists the oldest of them. */
+  count: z.int().min(0),
+  advices: z.array(QuarantinedAdvice),
+});
+export type QuarantinedAdvicesReport = z.infer<typeof QuarantinedAdvicesReport>;

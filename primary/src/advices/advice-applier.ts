@@ -1,7 +1,7 @@
 import type { Advice } from '@bank/shared-contracts';
 import type { Clock } from '../platform/clock';
 import { withTransaction, type Db, type Tx } from '../platform/db';
-import { errors } from '../platform/errors';
+import { errors, PrimaryError } from '../platform/errors';
 import { appendEvent } from '../outbox/outbox';
 import type { AccountsService } from '../accounts/accounts-service';
 import type { CardsService } from '../cards/cards-service';
@@ -14,12 +14,35 @@ import type { InboundFasterPayments } from '../transfers/inbound-faster-payments
 // have declined. Each advice is applied exactly once (its id is recorded in the same transaction
 // as its effect) and each account's advices in stand-in's order (a later one waits for the
 // missing one, which reconciliation can re-drive from stand-in's log).
+//
+// An advice primary refuses (an account or card it does not know, an effect it cannot make) is
+// quarantined with its reason and the account's turn moves past it: stand-in's later decisions
+// stand on their own (an approval does not depend on an earlier advice having been applied here),
+// so nothing else of the customer is held back, and the quarantined one waits, listed, for an
+// operator to re-drive it once the cause is fixed. An advice that takes a place in the account's
+// sequence already taken by another id (stand-in's database restored from a backup re-used its
+// sequences) is a conflict: refused and reported, never taken for a duplicate and lost.
 
 export type AdviceOutcome =
   /** `note`: why an applied advice moved no money, for the log (it is applied all the same, so the account's later advices are not held back). */
   | { readonly outcome: 'applied'; readonly forcedOverdraft: boolean; readonly note?: string }
   | { readonly outcome: 'duplicate' }
-  | { readonly outcome: 'out_of_order'; readonly expectedSequence: number };
+  | { readonly outcome: 'out_of_order'; readonly expectedSequence: number }
+  | { readonly outcome: 'quarantined'; readonly reason: string }
+  /** Another advice (`heldBy`) already has this place in the account's sequence. */
+  | { readonly outcome: 'conflict'; readonly sequence: number; readonly heldBy: string };
+
+export interface QuarantinedAdvice {
+  readonly adviceId: string;
+  readonly accountId: string;
+  readonly sequence: number;
+  readonly type: string;
+  readonly reason: string;
+  readonly quarantinedAt: string;
+}
+
+/** What primary refuses to apply (the caller's or the data's problem, not primary's health): quarantined, not retried. */
+const isRefusal = (error: unknown): error is PrimaryError => error instanceof PrimaryError && error.statusCode >= 400 && error.statusCode < 500;
 
 export type AdviceApplier = ReturnType<typeof createAdviceApplier>;
 
@@ -73,56 +96,140 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
     }
   }
 
+  /** Takes the account's turn (row lock); an outcome when the advice must not be applied now. */
+  async function takeTurn(tx: Tx, advice: Advice): Promise<AdviceOutcome | undefined> {
+    await tx.query('insert into advice_progress (account_id, last_sequence) values ($1, 0) on conflict do nothing', [advice.accountId]);
+    const { rows } = await tx.query<{ last_sequence: number }>('select last_sequence from advice_progress where account_id = $1 for update', [advice.accountId]);
+    const last = rows[0]!.last_sequence;
+    const seen = await tx.query('select 1 from applied_advices where advice_id = $1', [advice.adviceId]);
+    if (seen.rowCount) return { outcome: 'duplicate' };
+    // Delivered again (or re-driven from stand-in's log) while it waits for an operator: still set aside, for the same reason.
+    const setAside = await tx.query<{ reason: string }>('select reason from quarantined_advices where advice_id = $1 and redriven_at is null', [advice.adviceId]);
+    if (setAside.rows[0]) return { outcome: 'quarantined', reason: setAside.rows[0].reason };
+    if (advice.sequence <= last) {
+      const holder = await tx.query<{ advice_id: string }>(
+        'select advice_id from applied_advices where account_id = $1 and sequence = $2 union all select advice_id from quarantined_advices where account_id = $1 and sequence = $2',
+        [advice.accountId, advice.sequence],
+      );
+      return { outcome: 'conflict', sequence: advice.sequence, heldBy: holder.rows[0]?.advice_id ?? 'unknown' };
+    }
+    if (advice.sequence > last + 1) return { outcome: 'out_of_order', expectedSequence: last + 1 };
+    return undefined;
+  }
+
+  /** The advice's effect and its record as applied, in the caller's transaction; throws a PrimaryError (4xx) when primary refuses it. */
+  async function applyEffect(tx: Tx, advice: Advice): Promise<AdviceOutcome> {
+    if (!(await accounts.find(advice.accountId, tx))) throw errors.adviceNotApplicable(`account ${advice.accountId} is unknown to primary`);
+    if ('cardId' in advice.payload) {
+      const card = await cards.find(advice.payload.cardId, tx);
+      if (!card || card.accountId !== advice.accountId) throw errors.adviceNotApplicable(`card ${advice.payload.cardId} is not a card of account ${advice.accountId}`);
+    }
+    const before = await tx.query<{ last: string | null }>('select max(id) as last from outbox_events');
+    const { forced, note } = await effect(tx, advice);
+    // Stand-in counts its own record of this effect until an event with the advice's
+    // correlation id reaches it. An advice that moved nothing here (a reversal of a payment
+    // already cleared, an approval primary already held) would leave it counted for ever:
+    // announce the balance as it is, under that id, so stand-in's view meets primary's.
+    const announced = await tx.query(`select 1 from outbox_events where id > $1 and account_id = $2 and event->>'correlationId' = $3 limit 1`, [
+      before.rows[0]?.last ?? 0,
+      advice.accountId,
+      advice.correlationId,
+    ]);
+    if (!announced.rowCount) await ledger.announceBalance(tx, advice.accountId, advice.correlationId);
+    if (forced) {
+      // The record (ledger flag, forced journal) is written by the ledger; the event tells everyone else.
+      const account = await accounts.find(advice.accountId, tx);
+      const balance = await ledger.lockedBalance(tx, advice.accountId);
+      await appendEvent(tx, clock, {
+        type: 'account.updated',
+        accountId: advice.accountId,
+        correlationId: advice.correlationId,
+        payload: { status: account?.status ?? 'open', overdraftLimitMinor: balance.overdraftLimitMinor, unapprovedOverdraft: true },
+      });
+    }
+    await tx.query('insert into applied_advices (advice_id, account_id, sequence, type, correlation_id, forced_overdraft, applied_at, note) values ($1, $2, $3, $4, $5, $6, $7, $8)', [
+      advice.adviceId,
+      advice.accountId,
+      advice.sequence,
+      advice.type,
+      advice.correlationId,
+      forced,
+      clock.now(),
+      note ?? null,
+    ]);
+    return note ? { outcome: 'applied', forcedOverdraft: forced, note } : { outcome: 'applied', forcedOverdraft: forced };
+  }
+
+  const moveTurnPast = (tx: Tx, advice: Advice) => tx.query('update advice_progress set last_sequence = $2 where account_id = $1', [advice.accountId, advice.sequence]);
+
   return {
     async apply(advice: Advice): Promise<AdviceOutcome> {
-      if (!(await accounts.find(advice.accountId))) throw errors.adviceNotApplicable(`account ${advice.accountId} is unknown to primary`);
-      if ('cardId' in advice.payload) {
-        const card = await cards.find(advice.payload.cardId);
-        if (!card || card.accountId !== advice.accountId) throw errors.adviceNotApplicable(`card ${advice.payload.cardId} is not a card of account ${advice.accountId}`);
+      let refusal: PrimaryError;
+      try {
+        return await withTransaction(db, async (tx) => {
+          const turn = await takeTurn(tx, advice);
+          if (turn) return turn;
+          const applied = await applyEffect(tx, advice);
+          await moveTurnPast(tx, advice);
+          return applied;
+        });
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+        refusal = error;
       }
+      // Refused: its effect rolled back with its transaction. In its turn, it is quarantined and the turn moves on.
       return withTransaction(db, async (tx) => {
-        await tx.query('insert into advice_progress (account_id, last_sequence) values ($1, 0) on conflict do nothing', [advice.accountId]);
-        const { rows } = await tx.query<{ last_sequence: number }>('select last_sequence from advice_progress where account_id = $1 for update', [advice.accountId]);
-        const last = rows[0]!.last_sequence;
-        const seen = await tx.query('select 1 from applied_advices where advice_id = $1', [advice.adviceId]);
-        if (seen.rowCount || advice.sequence <= last) return { outcome: 'duplicate' };
-        if (advice.sequence > last + 1) return { outcome: 'out_of_order', expectedSequence: last + 1 };
-        const before = await tx.query<{ last: string | null }>('select max(id) as last from outbox_events');
-        const { forced, note } = await effect(tx, advice);
-        // Stand-in counts its own record of this effect until an event with the advice's
-        // correlation id reaches it. An advice that moved nothing here (a reversal of a payment
-        // already cleared, an approval primary already held) would leave it counted for ever:
-        // announce the balance as it is, under that id, so stand-in's view meets primary's.
-        const announced = await tx.query(`select 1 from outbox_events where id > $1 and account_id = $2 and event->>'correlationId' = $3 limit 1`, [
-          before.rows[0]?.last ?? 0,
-          advice.accountId,
-          advice.correlationId,
-        ]);
-        if (!announced.rowCount) await ledger.announceBalance(tx, advice.accountId, advice.correlationId);
-        if (forced) {
-          // The record (ledger flag, forced journal) is written by the ledger; the event tells everyone else.
-          const account = await accounts.find(advice.accountId, tx);
-          const balance = await ledger.lockedBalance(tx, advice.accountId);
-          await appendEvent(tx, clock, {
-            type: 'account.updated',
-            accountId: advice.accountId,
-            correlationId: advice.correlationId,
-            payload: { status: account?.status ?? 'open', overdraftLimitMinor: balance.overdraftLimitMinor, unapprovedOverdraft: true },
-          });
-        }
-        await tx.query('insert into applied_advices (advice_id, account_id, sequence, type, correlation_id, forced_overdraft, applied_at, note) values ($1, $2, $3, $4, $5, $6, $7, $8)', [
+        const turn = await takeTurn(tx, advice);
+        if (turn) return turn;
+        await tx.query('insert into quarantined_advices (advice_id, account_id, sequence, type, advice, reason, quarantined_at) values ($1, $2, $3, $4, $5, $6, $7)', [
           advice.adviceId,
           advice.accountId,
           advice.sequence,
           advice.type,
-          advice.correlationId,
-          forced,
+          JSON.stringify(advice),
+          refusal.message,
           clock.now(),
-          note ?? null,
         ]);
-        await tx.query('update advice_progress set last_sequence = $2 where account_id = $1', [advice.accountId, advice.sequence]);
-        return note ? { outcome: 'applied', forcedOverdraft: forced, note } : { outcome: 'applied', forcedOverdraft: forced };
+        await moveTurnPast(tx, advice);
+        return { outcome: 'quarantined', reason: refusal.message };
       });
+    },
+
+    /**
+     * Applies a quarantined advice now, out of its turn (the account moved past it), once its cause
+     * is fixed; refused again, it stays quarantined with the new reason.
+     */
+    async redrive(adviceId: string): Promise<AdviceOutcome> {
+      const found = await db.query<{ advice: Advice }>('select advice from quarantined_advices where advice_id = $1 and redriven_at is null', [adviceId]);
+      const advice = found.rows[0]?.advice;
+      if (!advice) throw errors.notFound(`quarantined advice ${adviceId}`);
+      try {
+        return await withTransaction(db, async (tx) => {
+          const still = await tx.query('select 1 from quarantined_advices where advice_id = $1 and redriven_at is null for update', [adviceId]);
+          if (!still.rowCount) return { outcome: 'duplicate' };
+          const applied = await applyEffect(tx, advice);
+          await tx.query('update quarantined_advices set redriven_at = $2 where advice_id = $1', [adviceId, clock.now()]);
+          return applied;
+        });
+      } catch (error) {
+        if (!isRefusal(error)) throw error;
+        await db.query('update quarantined_advices set reason = $2 where advice_id = $1 and redriven_at is null', [adviceId, error.message]);
+        return { outcome: 'quarantined', reason: error.message };
+      }
+    },
+
+    /** Advices waiting for an operator, oldest first. */
+    async quarantined(limit = 1_000): Promise<QuarantinedAdvice[]> {
+      const { rows } = await db.query<{ advice_id: string; account_id: string; sequence: number; type: string; reason: string; quarantined_at: Date }>(
+        'select advice_id, account_id, sequence, type, reason, quarantined_at from quarantined_advices where redriven_at is null order by quarantined_at limit $1',
+        [limit],
+      );
+      return rows.map((row) => ({ adviceId: row.advice_id, accountId: row.account_id, sequence: row.sequence, type: row.type, reason: row.reason, quarantinedAt: row.quarantined_at.toISOString() }));
+    },
+
+    async quarantinedCount(): Promise<number> {
+      const { rows } = await db.query<{ count: string }>('select count(*) as count from quarantined_advices where redriven_at is null');
+      return Number(rows[0]?.count ?? 0);
     },
 
     /** Accounts an advice took past their arranged overdraft: for operations to follow up. */

@@ -1,20 +1,40 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Advice } from '@bank/shared-contracts';
+import { Advice, QUARANTINED_ADVICES_ROUTE, Uuid, type QuarantinedAdvicesReport } from '@bank/shared-contracts';
+import { z } from 'zod';
 import { parseInput } from '../platform/http';
 import type { AdviceApplier } from './advice-applier';
 
+const QuarantinedAdviceParams = z.strictObject({ adviceId: Uuid });
+const QuarantinedQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(10_000).default(100) });
+
 /** Internal API for the advice consumer and for operations (never reachable with a customer token). */
-export function adviceRoutes(app: FastifyInstance, deps: { applier: AdviceApplier; internal: (request: FastifyRequest) => void }): void {
+export function adviceRoutes(app: FastifyInstance, deps: { applier: AdviceApplier; internal: (request: FastifyRequest) => void; operatorOrInternal: (request: FastifyRequest) => void }): void {
   app.post('/internal/advices', async (request, reply) => {
     deps.internal(request);
     const advice = parseInput('advice', Advice, request.body);
     const outcome = await deps.applier.apply(advice);
-    if (outcome.outcome === 'applied' && outcome.note) request.log.warn({ adviceId: advice.adviceId, type: advice.type, accountId: advice.accountId, sequence: advice.sequence }, `advice applied without moving money: ${outcome.note}`);
-    return reply.code(outcome.outcome === 'out_of_order' ? 409 : 200).send(outcome);
+    const context = { adviceId: advice.adviceId, type: advice.type, accountId: advice.accountId, sequence: advice.sequence };
+    if (outcome.outcome === 'applied' && outcome.note) request.log.warn(context, `advice applied without moving money: ${outcome.note}`);
+    if (outcome.outcome === 'quarantined') request.log.error({ ...context, event: 'advice_quarantined', reason: outcome.reason }, "advice quarantined: primary cannot apply it; the account's later advices go on; an operator must fix the cause and re-drive it");
+    if (outcome.outcome === 'conflict') request.log.error({ ...context, event: 'advice_conflict', heldBy: outcome.heldBy }, "advice refused: its place in the account's sequence is taken by another advice (stand-in's database restored from a backup?); an operator must reconcile it");
+    return reply.code(outcome.outcome === 'out_of_order' || outcome.outcome === 'conflict' ? 409 : 200).send(outcome);
   });
   app.get('/internal/advices/applied', async (request) => {
     deps.internal(request);
     return { applied: await deps.applier.applied() };
+  });
+  app.get(QUARANTINED_ADVICES_ROUTE, async (request): Promise<QuarantinedAdvicesReport> => {
+    deps.operatorOrInternal(request);
+    const { limit } = parseInput('quarantined advices query', QuarantinedQuery, request.query);
+    const [count, advices] = await Promise.all([deps.applier.quarantinedCount(), deps.applier.quarantined(limit)]);
+    return { count, advices };
+  });
+  app.post(`${QUARANTINED_ADVICES_ROUTE}/:adviceId/redrive`, async (request) => {
+    deps.operatorOrInternal(request);
+    const { adviceId } = parseInput('quarantined advice', QuarantinedAdviceParams, request.params);
+    const outcome = await deps.applier.redrive(adviceId.toLowerCase());
+    request.log.warn({ event: 'advice_redriven', adviceId, outcome: outcome.outcome }, 'quarantined advice re-driven');
+    return outcome;
   });
   app.get('/internal/unapproved-overdrafts', async (request) => {
     deps.internal(request);

@@ -34,7 +34,7 @@ export const errors = {
       { path: 'headers.idempotency-key', message: 'expected a UUID' },
     ]),
   adviceNotApplicable: (why: string) =>
-    new PrimaryError('PRIMARY_ADVICE_NOT_APPLICABLE', 422, `this advice cannot be applied: ${why}; it needs an operator (dead-letter it, do not retry)`),
+    new PrimaryError('PRIMARY_ADVICE_NOT_APPLICABLE', 422, `this advice cannot be applied: ${why}`),
   clearingAwaitingAuthorisation: (remainingMs: number) =>
     new PrimaryError(
       'PRIMARY_CLEARING_AWAITING_AUTHORISATION',

@@ -55,6 +55,11 @@ export function createMetrics() {
       labelNames: ['component', 'reason'],
       registers: [registry],
     }),
+    advicesQuarantined: new Gauge({
+      name: 'primary_advices_quarantined',
+      help: "Stand-in advices primary could not apply, set aside with their reason and not re-driven yet (alert above 0: a customer's stand-in activity is missing from primary's ledger)",
+      registers: [registry],
+    }),
     configurationVersion: new Gauge({
       name: 'primary_configuration_version',
       help: 'Version of the stand-in configuration this process routes with; compare with stand-in to see convergence',

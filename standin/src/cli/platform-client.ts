@@ -7,6 +7,8 @@ import {
   ConfigurationDocument,
   DAILY_COHORT_ROUTE,
   DailyCohortMembers,
+  QUARANTINED_ADVICES_ROUTE,
+  QuarantinedAdvicesReport,
   SHADOW_ROUTES,
   ShadowReport,
   StatusResponse,
@@ -27,7 +29,15 @@ export const DEFAULT_TIMEOUT_MS = 8_000;
 export const PLATFORM_LABEL: Record<Platform, string> = { primary: 'primary', standin: 'stand-in' };
 
 export type Reading =
-  | { readonly platform: Platform; readonly url: string; readonly reachable: true; readonly configuration: ConfigurationDocument; readonly status: StatusResponse | undefined }
+  | {
+      readonly platform: Platform;
+      readonly url: string;
+      readonly reachable: true;
+      readonly configuration: ConfigurationDocument;
+      readonly status: StatusResponse | undefined;
+      /** Primary only: advices it could not apply and set aside; undefined when it did not say. */
+      readonly quarantinedAdvices?: number;
+    }
   | { readonly platform: Platform; readonly url: string; readonly reachable: false; readonly reason: string };
 
 export interface PlatformClient {
@@ -100,7 +110,8 @@ export function platformClient(platform: Platform, url: string, token: string, t
         // Status adds sync lag and the advices in flight; a platform that serves its configuration
         // but not its status is still reachable.
         const status = await call('GET', '/status', StatusResponse).catch(() => undefined);
-        return { platform, url, reachable: true, configuration, status };
+        const quarantined = platform === 'primary' ? await call('GET', `${QUARANTINED_ADVICES_ROUTE}?limit=1`, QuarantinedAdvicesReport).catch(() => undefined) : undefined;
+        return { platform, url, reachable: true, configuration, status, ...(quarantined ? { quarantinedAdvices: quarantined.count } : {}) };
       } catch (failure) {
         if (failure instanceof CliError && failure.code !== 'UNREACHABLE' && failure.code !== 'UNAVAILABLE' && failure.code !== 'BAD_ANSWER') throw failure;
         return { platform, url, reachable: false, reason: (failure as Error).message.replace(`${label} at ${url}: `, '') };

@@ -44,6 +44,7 @@ export function renderStatus(report: StatusReport): string {
     // An older stand-in says only how many are not yet published.
     ['advices not published', (r) => { const figures = inFlightOf(r); return figures ? String(figures.notPublished) : r.reachable && r.status?.adviceBacklog !== undefined ? String(r.status.adviceBacklog) : '-'; }],
     ['published, not applied', (r) => { const figures = inFlightOf(r); return figures ? `${figures.publishedNotApplied}${figures.publishedNotApplied > 0 ? ' (NOT YET APPLIED BY PRIMARY)' : ''}` : '-'; }],
+    ['advices quarantined', (r) => (r.reachable && r.quarantinedAdvices !== undefined ? `${r.quarantinedAdvices}${r.quarantinedAdvices > 0 ? ' (PRIMARY COULD NOT APPLY THEM)' : ''}` : '-')],
     ['oldest in flight', (r) => { const figures = inFlightOf(r); return !figures ? '-' : figures.oldestAgeMs === undefined ? 'none' : `${describeAge(figures.oldestAgeMs)} ago (${figures.oldestAt!.slice(0, 19)}Z)`; }],
   ];
   const width = 40;
@@ -65,6 +66,11 @@ export function renderStatus(report: StatusReport): string {
     );
   } else if (inFlight) lines.push('no advices in flight: primary has applied everything stand-in did');
   else if (standin.reachable) lines.push('advices in flight: stand-in did not say (an older version?)');
+  if (primary.reachable && (primary.quarantinedAdvices ?? 0) > 0)
+    lines.push(
+      `QUARANTINED: primary could not apply ${primary.quarantinedAdvices} of stand-in's advice${primary.quarantinedAdvices === 1 ? '' : 's'} (the customers' later advices went on): their effects are missing from primary's ledger.`,
+      '  See the reasons in the reconciliation report (npm run reconcile -w advice-consumer); once fixed, re-drive each: POST <primary>/advices/quarantined/<advice id>/redrive.',
+    );
   return lines.join('\n');
 }
 
