@@ -64,6 +64,20 @@ async function arrived(account: SyncedAccount, count: number, timeoutMs = 30_000
   return (received.get(account.accountId) ?? []).map((advice) => advice.sequence);
 }
 
+test("when an account's later advice is older by created_at than an earlier one (its time was taken before the account's sequence), then they are still published in sequence order", async () => {
+  const account = await new SyncedAccount(database).open({ settledMinor: 100_000 });
+  await spend(account, 3);
+  // Sequence 3 the oldest, 1 the newest: what concurrent approvals of one account can leave behind.
+  await database.query("update advices set created_at = now() - make_interval(secs => 3600 + sequence) where account_id = $1", [account.accountId]);
+  // Two a pass, so the oldest rows by created_at (3, then 2) would have gone first.
+  const relay = startAdviceRelay({ database, pubsub: relayPubsub, logger: pino({ level: 'silent' }) }, { batchSize: 2 });
+  try {
+    expect(await arrived(account, 3)).toEqual([1, 2, 3]);
+  } finally {
+    await relay.stop();
+  }
+});
+
 test('when stand-in approves payments, then every advice reaches Pub/Sub in per-account order and is marked published', async () => {
   const relay = startAdviceRelay({ database, pubsub: relayPubsub, logger: pino({ level: 'silent' }) });
   try {

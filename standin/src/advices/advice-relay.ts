@@ -42,8 +42,17 @@ export function startAdviceRelay(deps: { database: Database; pubsub: PubSub; log
       const { rows: gate } = await session.query<{ ok: boolean }>("select pg_try_advisory_lock(hashtext('standin-advice-relay')) as ok");
       if (!gate[0]?.ok) return 0;
       try {
+        // The accounts of the oldest unpublished advices, each with all its unpublished advices in
+        // sequence order (a prefix of them for the last account the limit reaches). Not the oldest
+        // rows by created_at themselves: created_at is taken before the account's sequence, so
+        // advice n+1 can be older than n, and n could fall outside the batch; published first,
+        // n+1 would reach primary before n and wait there (409) for it.
         const { rows } = await session.query<{ advice_id: string; account_id: string; advice: unknown }>(
-          'select advice_id, account_id, advice from advices where published_at is null order by created_at, account_id, sequence limit $1',
+          `select advice_id, account_id, advice from advices
+            where published_at is null
+              and account_id in (select account_id from advices where published_at is null order by created_at limit $1)
+            order by account_id, sequence
+            limit $1`,
           [settings.batchSize],
         );
         if (rows.length === 0) return 0;
