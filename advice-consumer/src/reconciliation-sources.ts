@@ -1,4 +1,4 @@
-import { Advice, QUARANTINED_ADVICES_ROUTE, QuarantinedAdvicesReport, parseContract, type QuarantinedAdvice } from '@bank/shared-contracts';
+import { ADVICES_KNOWN_ROUTE, Advice, AdvicesKnown, QUARANTINED_ADVICES_ROUTE, QuarantinedAdvicesReport, parseContract, type QuarantinedAdvice } from '@bank/shared-contracts';
 import { z } from 'zod';
 import type { AppliedAdvice } from './reconciliation';
 
@@ -8,6 +8,12 @@ async function getJson(url: string, token: string): Promise<unknown> {
   const response = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(TIMEOUT_MS) });
   if (!response.ok) throw new Error(`${url} answered HTTP ${response.status}`);
   return response.json();
+}
+
+/** Stand-in's advices created by `before` that it has not seen primary apply yet, each account's in sequence: the re-drive's candidates. */
+export async function fetchStandinRedriveCandidates(standin: { url: string; token: string }, before: Date, limit: number): Promise<Advice[]> {
+  const url = `${standin.url}/internal/advices?unseenAppliedBefore=${encodeURIComponent(before.toISOString())}&limit=${limit}`;
+  return parseContract('stand-in advice log', z.object({ advices: z.array(Advice) }), await getJson(url, standin.token)).advices;
 }
 
 /** Stand-in's advice log, the truth, from its internal API. */
@@ -28,4 +34,17 @@ const QUARANTINED_LIMIT = 10_000;
 /** The advices primary set aside because it could not apply them, with their reasons. */
 export async function fetchPrimaryQuarantined(primary: { url: string; token: string }): Promise<QuarantinedAdvice[]> {
   return parseContract('primary quarantined advices', QuarantinedAdvicesReport, await getJson(`${primary.url}${QUARANTINED_ADVICES_ROUTE}?limit=${QUARANTINED_LIMIT}`, primary.token)).advices;
+}
+
+/** Of these advice ids, those primary has applied or quarantined: one call for a whole pass of candidates. */
+export async function fetchPrimaryKnown(primary: { url: string; token: string }, adviceIds: readonly string[]): Promise<Set<string>> {
+  const response = await fetch(`${primary.url}${ADVICES_KNOWN_ROUTE}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${primary.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify({ adviceIds }),
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  });
+  if (!response.ok) throw new Error(`${primary.url}${ADVICES_KNOWN_ROUTE} answered HTTP ${response.status}`);
+  const known = parseContract('advices primary knows', AdvicesKnown, await response.json());
+  return new Set([...known.applied, ...known.quarantined]);
 }

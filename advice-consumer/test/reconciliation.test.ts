@@ -1,7 +1,12 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { Advice } from '@bank/shared-contracts';
 import { createPrimaryClient } from '../src/primary-client';
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import pino from 'pino';
+import { Counter, Registry } from 'prom-client';
 import { reconcile, redriveMissing } from '../src/reconciliation';
+import { startRedriveLoop } from '../src/redrive-loop';
 import { fetchPrimaryApplied } from '../src/reconciliation-sources';
 import { INTERNAL_TOKEN, startPrimaryProcess } from './primary-process';
 
@@ -33,6 +38,16 @@ describe('reconciliation report', () => {
   });
 });
 
+describe('quarantined advices in the report', () => {
+  test('when primary quarantined an advice, then it is listed apart with its reason, not as missing (re-sending cannot help), and the report is not clean', () => {
+    const a = randomUUID();
+    const log = [freeze(a, 1), freeze(a, 2), freeze(a, 3)];
+    const held = { adviceId: log[1]!.adviceId, accountId: a, sequence: 2, type: 'card.frozen', reason: 'card x is not a card of account y', quarantinedAt: '2026-11-21T12:00:01.000Z' };
+    const report = reconcile(log, [appliedFrom(log[0]!), appliedFrom(log[2]!)], new Date(), [held]);
+    expect(report).toMatchObject({ accounts: [], quarantined: [held], clean: false });
+  });
+});
+
 describe('re-drive against the real primary', () => {
   let primary: Awaited<ReturnType<typeof startPrimaryProcess>>;
   beforeAll(async () => {
@@ -61,5 +76,56 @@ describe('re-drive against the real primary', () => {
     expect((await redriveMissing(before, log, client)).applied).toBe(2);
     const balance = (await (await fetch(`${primary.url}/accounts/${account.id}`, { headers: { authorization: `Bearer ${account.token}` } })).json()) as { balance: { heldMinor: number } };
     expect(balance.balance.heldMinor).toBe(1_500);
+  }, 60_000);
+});
+
+describe('the re-drive loop', () => {
+  let primary: Awaited<ReturnType<typeof startPrimaryProcess>>;
+  beforeAll(async () => {
+    primary = await startPrimaryProcess();
+  }, 60_000);
+  afterAll(() => primary.stop());
+
+  test("when advices are missing in primary, then the loop asks stand-in only for those not seen applied, primary which of them it has, and applies the rest in order", async () => {
+    const call = async (path: string, body: unknown, token?: string) =>
+      (await (await fetch(`${primary.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) })).json()) as Record<string, string>;
+    const account = await call('/accounts', { holderName: 'Re-driven' });
+    const card = await call(`/internal/accounts/${account.id}/cards`, {}, INTERNAL_TOKEN);
+    const log: Advice[] = [1, 2, 3].map((sequence) => ({ ...freeze(account.id!, sequence), type: 'card.frozen', payload: { cardId: card.id!, requestedBy: 'customer' } }));
+    const client = createPrimaryClient({ url: primary.url, token: INTERNAL_TOKEN });
+    expect((await client.apply(log[0]!)).kind).toBe('applied');
+
+    // Stand-in's internal API as the loop uses it: the advices it has not seen applied, by a time.
+    const asked: URLSearchParams[] = [];
+    const standin = createServer((request, response) => {
+      const url = new URL(request.url ?? '/', 'http://stand-in');
+      asked.push(url.searchParams);
+      response.setHeader('content-type', 'application/json');
+      response.end(JSON.stringify({ advices: url.searchParams.has('unseenAppliedBefore') ? log : [] }));
+    });
+    await new Promise<void>((resolve) => standin.listen(0, '127.0.0.1', resolve));
+    const registry = new Registry();
+    const redriven = new Counter({ name: 'redriven', help: 'test', registers: [registry] });
+    const loop = startRedriveLoop({
+      standin: { url: `http://127.0.0.1:${(standin.address() as AddressInfo).port}`, token: 'standin-token' },
+      primaryApi: { url: primary.url, token: INTERNAL_TOKEN },
+      primary: client,
+      logger: pino({ level: 'silent' }),
+      redriven,
+      intervalMs: 50,
+      minimumAgeMs: 0,
+    });
+    try {
+      const mine = async () => (await fetchPrimaryApplied({ url: primary.url, token: INTERNAL_TOKEN })).filter((row) => row.accountId === account.id).map((row) => row.sequence);
+      const deadline = Date.now() + 20_000;
+      while ((await mine()).length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+      expect(await mine()).toEqual([1, 2, 3]);
+      // Only the two missing were applied: the one primary had was found by asking, not re-sent.
+      expect((await registry.getSingleMetric('redriven')!.get()).values[0]!.value).toBe(2);
+      expect(asked[0]!.get('limit')).toBe('2000');
+    } finally {
+      loop.stop();
+      await new Promise((resolve) => standin.close(resolve));
+    }
   }, 60_000);
 });

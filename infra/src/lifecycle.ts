@@ -19,13 +19,16 @@ export function runningPid(component: Component): number | undefined {
   return pid !== undefined && isAlive(pid) ? pid : undefined;
 }
 
+/**
+ * Whether a server could listen on the port: tried by binding it, not by connecting to it. A
+ * connect that timed out was taken for "in use", and on a busy machine the refusal can come after
+ * the timer: a free port then refused the start.
+ */
 function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
-    socket.setTimeout(500);
-    socket.once('connect', () => (socket.destroy(), resolve(false)));
-    socket.once('timeout', () => (socket.destroy(), resolve(false)));
-    socket.once('error', () => resolve(true));
+    const probe = net.createServer();
+    probe.once('error', () => resolve(false));
+    probe.listen({ host: '127.0.0.1', port, exclusive: true }, () => probe.close(() => resolve(true)));
   });
 }
 

@@ -142,3 +142,21 @@ export const QuarantinedAdvicesReport = z.strictObject({
   advices: z.array(QuarantinedAdvice),
 });
 export type QuarantinedAdvicesReport = z.infer<typeof QuarantinedAdvicesReport>;
+
+/**
+ * Stand-in, internal token: its advice log. With `unseenAppliedBefore` (and `limit`), only the
+ * advices created by then that stand-in has not yet seen primary apply (its re-drive candidates),
+ * each account's in sequence order; without, the whole log (reconciliation).
+ */
+export const AdviceLogQuery = z.strictObject({
+  unseenAppliedBefore: Timestamp.optional(),
+  limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
+});
+export type AdviceLogQuery = z.infer<typeof AdviceLogQuery>;
+
+/** Primary, internal token: which of these advices primary has applied, or set aside (quarantined). */
+export const ADVICES_KNOWN_ROUTE = '/internal/advices/known';
+export const AdvicesKnownRequest = z.strictObject({ adviceIds: z.array(Uuid).max(10_000) });
+export type AdvicesKnownRequest = z.infer<typeof AdvicesKnownRequest>;
+export const AdvicesKnown = z.strictObject({ applied: z.array(Uuid), quarantined: z.array(Uuid) });
+export type AdvicesKnown = z.infer<typeof AdvicesKnown>;

@@ -227,6 +227,17 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
       return rows.map((row) => ({ adviceId: row.advice_id, accountId: row.account_id, sequence: row.sequence, type: row.type, reason: row.reason, quarantinedAt: row.quarantined_at.toISOString() }));
     },
 
+    /** Of these advice ids, those applied and those quarantined (not re-driven yet). */
+    async known(adviceIds: readonly string[]): Promise<{ applied: string[]; quarantined: string[] }> {
+      const { rows } = await db.query<{ advice_id: string; quarantined: boolean }>(
+        `select advice_id, false as quarantined from applied_advices where advice_id = any($1::uuid[])
+         union all
+         select advice_id, true from quarantined_advices where advice_id = any($1::uuid[]) and redriven_at is null`,
+        [adviceIds],
+      );
+      return { applied: rows.filter((row) => !row.quarantined).map((row) => row.advice_id), quarantined: rows.filter((row) => row.quarantined).map((row) => row.advice_id) };
+    },
+
     async quarantinedCount(): Promise<number> {
       const { rows } = await db.query<{ count: string }>('select count(*) as count from quarantined_advices where redriven_at is null');
       return Number(rows[0]?.count ?? 0);

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { Advice, QUARANTINED_ADVICES_ROUTE, Uuid, type QuarantinedAdvicesReport } from '@bank/shared-contracts';
+import { ADVICES_KNOWN_ROUTE, Advice, AdvicesKnownRequest, QUARANTINED_ADVICES_ROUTE, Uuid, type AdvicesKnown, type QuarantinedAdvicesReport } from '@bank/shared-contracts';
 import { z } from 'zod';
 import { parseInput } from '../platform/http';
 import type { AdviceApplier } from './advice-applier';
@@ -22,6 +22,12 @@ export function adviceRoutes(app: FastifyInstance, deps: { applier: AdviceApplie
   app.get('/internal/advices/applied', async (request) => {
     deps.internal(request);
     return { applied: await deps.applier.applied() };
+  });
+  // The re-drive loop's question: which of its candidates primary has already, in one call.
+  app.post(ADVICES_KNOWN_ROUTE, async (request): Promise<AdvicesKnown> => {
+    deps.internal(request);
+    const { adviceIds } = parseInput('advice ids', AdvicesKnownRequest, request.body);
+    return deps.applier.known(adviceIds.map((id) => id.toLowerCase()));
   });
   app.get(QUARANTINED_ADVICES_ROUTE, async (request): Promise<QuarantinedAdvicesReport> => {
     deps.operatorOrInternal(request);

@@ -11,6 +11,7 @@ import {
   FasterPaymentInboundCredit,
   onStandin,
   safeParseContract,
+  AdviceLogQuery,
   UNSTORABLE_TEXT,
   UserId,
   withoutCardNumbers,
@@ -147,7 +148,17 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
   // Stand-in's advice log, the truth that reconciliation compares primary with.
   server.get('/internal/advices', async (request) => {
     if (request.headers.authorization !== `Bearer ${deps.internalToken}`) throw new AppRefusal(401, 'STANDIN_UNAUTHENTICATED', 'the internal API needs the internal token');
-    const { rows } = await deps.database.query<{ advice: unknown }>('select advice from advices order by account_id, sequence');
+    const query = read('advice log query', AdviceLogQuery, request.query);
+    // The re-drive's candidates are the advices not yet seen applied (an index keeps them apart
+    // from every advice ever made), so its pass costs what is in flight, not the whole log.
+    const { rows } =
+      query.unseenAppliedBefore === undefined
+        ? await deps.database.query<{ advice: unknown }>('select advice from advices order by account_id, sequence')
+        : await deps.database.query<{ advice: unknown }>(
+            `select advice from advices where applied_seen_at is null and created_at <= $1
+              order by account_id, sequence limit $2`,
+            [query.unseenAppliedBefore, query.limit],
+          );
     return { advices: rows.map((row) => row.advice) };
   });
 
