@@ -1,4 +1,4 @@
-import { randomInt, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import type {
   CardAuthorisationRequest,
   CardAuthorisationResponse,
@@ -15,7 +15,9 @@ import type { PrimaryMetrics } from '../platform/metrics';
 import type { CardsService } from '../cards/cards-service';
 import type { FeedService } from '../feed/feed-service';
 import { INTERNAL_ACCOUNTS, type Ledger, type OverdraftPolicy } from '../ledger/ledger';
-import { decideAuthorisation, transactionTypeOf } from './authorisation-decision';
+import { transactionTypeOf } from './authorisation-decision';
+import { authoriseInDatabase, storedAuthorisationAnswer } from './authorise-in-database';
+import { DEFAULT_CARD_BUDGET_MS } from './card-budget';
 
 // The scheme-facing card processor: authorisations place holds (or post, for single-message
 // 0200s such as ATM cash), reversals release them, clearings settle them. Every message is
@@ -37,15 +39,6 @@ interface AuthorisationRow {
   correlation_id: string;
   state: 'declined' | 'held' | 'posted' | 'reversed' | 'cleared';
 }
-
-const AUTHORISATION_CODE_ALPHABET = '0123456789ABCDEFGHJKLMNPQRSTUVWXYZ';
-function newAuthorisationCode(): string {
-  let code = '';
-  for (let index = 0; index < 6; index++) code += AUTHORISATION_CODE_ALPHABET[randomInt(AUTHORISATION_CODE_ALPHABET.length)];
-  return code;
-}
-
-const startOfUtcDay = (now: Date) => new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), now.getUTCDate()));
 
 export type CardProcessor = ReturnType<typeof createCardProcessor>;
 
@@ -143,102 +136,22 @@ export function createCardProcessor(deps: {
   }
 
   /**
-   * Decides an authorisation. `signal` is the card budget (routes.ts): once it has aborted the
-   * network has been answered 91 already, so a decision that reaches its commit after that rolls
-   * back instead (nothing held for a payment the network takes as declined). A commit already sent
-   * when the budget runs out may still land: the caller reverses such a late approval.
+   * Decides an authorisation in one database round trip (authorise-in-database.ts). `deadlineAt`
+   * is when the network stops waiting for primary's own answer (routes.ts keeps a little of the
+   * card budget back to answer in): the database rolls the decision back rather than commit it
+   * after that. A commit whose answer is lost on the way back may still have landed: the caller
+   * re-reads the message key before it answers 91 (`storedAnswer`).
    */
-  async function authorise(request: CardAuthorisationRequest, options: { readonly signal?: AbortSignal } = {}): Promise<CardAuthorisationResponse> {
-    return once(
-      async () => (await findAuthorisation(db, request))?.response,
-      () =>
-        withTransaction(db, async (tx) => {
-          const card = await cards.findByPan(tx, request.pan);
-          const type = transactionTypeOf(request.processingCode);
-          // The account's ledger row is locked from here to commit: decisions on one account are serial.
-          const balance = card ? await ledger.lockedBalance(tx, card.accountId) : undefined;
-          const cashToday =
-            card && type === 'cash'
-              ? Number(
-                  (
-                    await tx.query<{ total: string }>(
-                      "select coalesce(sum(outstanding_minor), 0) as total from card_authorisations where card_id = $1 and approved and processing_code like '01%' and created_at >= $2",
-                      [card.id, startOfUtcDay(clock.now())],
-                    )
-                  ).rows[0]?.total ?? 0,
-                )
-              : 0;
-          const decision = decideAuthorisation({
-            card,
-            requestExpiry: request.expiry,
-            type,
-            amountMinor: request.amountMinor,
-            currency: request.currency,
-            availableMinor: balance?.availableMinor ?? 0,
-            cashTodayMinor: cashToday,
-            now: clock.now(),
-          });
-          const approved = decision.responseCode === '00';
-          const correlationId = randomUUID();
-          const response: CardAuthorisationResponse = {
-            mti: request.mti === '0100' ? '0110' : '0210',
-            stan: request.stan,
-            rrn: request.rrn,
-            terminalId: request.terminalId,
-            responseCode: decision.responseCode,
-            ...(approved ? { authorisationCode: newAuthorisationCode() } : {}),
-            approvedAmountMinor: approved ? request.amountMinor : 0,
-            decidedBy: 'primary',
-            reason: decision.reason,
-          };
-
-          let holdId: string | null = null;
-          let transactionId: string | null = null;
-          let state: AuthorisationRow['state'] = 'declined';
-          if (card) {
-            const signed = type === 'refund' ? request.amountMinor : -request.amountMinor;
-            if (approved && type !== 'refund') {
-              ({ holdId, state } = await takeApprovedMoney(tx, { accountId: card.accountId, mti: request.mti, type, amountMinor: request.amountMinor, description: request.merchant.name, correlationId, overdraft: 'enforce' }));
-            } else if (approved) {
-              state = 'held'; // a refund authorisation moves nothing until it clears
-            }
-            const transaction = await feed.record(tx, {
-              accountId: card.accountId,
-              kind: type === 'cash' ? 'cash_withdrawal' : type === 'refund' ? 'card_refund' : 'card_payment',
-              status: !approved ? 'declined' : state === 'posted' ? 'settled' : 'pending',
-              amountMinor: signed,
-              currency: request.currency,
-              description: request.merchant.name,
-              merchant: request.merchant,
-              cardId: card.id,
-              correlationId,
-            });
-            transactionId = transaction.id;
-          }
-          await storeAuthorisation(tx, {
-            key: request,
-            cardId: card?.id ?? null,
-            accountId: card?.accountId ?? null,
-            mti: request.mti,
-            processingCode: request.processingCode,
-            amountMinor: request.amountMinor,
-            response,
-            holdId,
-            transactionId,
-            correlationId,
-            state,
-            at: clock.now(),
-          });
-          // The network may have timed out on us and reversed this while we decided: its reversal,
-          // answered and parked meanwhile, applies now.
-          if (approved) await applyAwaitingReversals(tx, request);
-          // Past the budget the network has heard 91: roll back rather than commit a decision nobody waits for.
-          options.signal?.throwIfAborted();
-          metrics.cardDecisions.inc({ response_code: response.responseCode });
-          return response;
-        }),
-    );
+  async function authorise(request: CardAuthorisationRequest, options: { readonly deadlineAt?: Date; readonly budgetMs?: number } = {}): Promise<CardAuthorisationResponse> {
+    const budgetMs = options.budgetMs ?? DEFAULT_CARD_BUDGET_MS;
+    const deadlineAt = options.deadlineAt ?? new Date(Date.now() + budgetMs);
+    const { response, repeated } = await authoriseInDatabase(db, request, { panIndex: cards.panIndexOf(request.pan), now: clock.now(), deadlineAt, budgetMs });
+    if (!repeated) metrics.cardDecisions.inc({ response_code: response.responseCode });
+    return response;
   }
+
+  /** What primary answered this message, if it has: read before answering 91 when a commit's outcome went unheard. */
+  const storedAnswer = (key: MessageKey): Promise<CardAuthorisationResponse | undefined> => storedAuthorisationAnswer(db, key);
 
   /**
    * A reversal's whole effect, in the caller's transaction: releases what the network no longer
@@ -424,6 +337,9 @@ export function createCardProcessor(deps: {
    */
   async function recordStandinApproval(tx: Tx, advice: { cardId: string; correlationId: string; authorisation: ApprovedAuthorisation }): Promise<{ forced: boolean }> {
     const { authorisation: auth, correlationId } = advice;
+    // The message key's lock before the account's, in the order card_authorise takes them: a
+    // network repeat of this message reaching primary at the same moment waits, then finds it.
+    await lockOriginal(tx, auth);
     if (await findAuthorisation(tx, auth, true)) return { forced: false };
     const card = await cards.find(advice.cardId, tx);
     if (!card) throw new Error(`stand-in advised a payment on card ${advice.cardId}, which primary does not know`);
@@ -538,7 +454,7 @@ export function createCardProcessor(deps: {
     return releasedMinor > 0 ? { releasedMinor } : { releasedMinor, nothingReleasedBecause: response.reason ?? 'nothing to release' };
   }
 
-  return { authorise, reverse, clear, recordStandinApproval, recordStandinReversal, applyStandinAcknowledgedReversal };
+  return { authorise, storedAnswer, reverse, clear, recordStandinApproval, recordStandinReversal, applyStandinAcknowledgedReversal };
 }
 
 /** What stand-in's advice says it approved (shared-contracts ApprovedCardAuthorisation). */

@@ -1,4 +1,5 @@
 import type { Migration } from '../platform/migrations';
+import { authorisationFunctionMigration } from './authorisation-function';
 
 export const cardProcessorMigrations: Migration[] = [
   {
@@ -75,4 +76,5 @@ export const cardProcessorMigrations: Migration[] = [
       create index reversals_awaiting_by_original on reversals_awaiting_authorisation (original_stan, original_rrn, original_terminal_id);
     `,
   },
+  authorisationFunctionMigration,
 ];
