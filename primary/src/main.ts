@@ -23,8 +23,17 @@ const CONFIGURATION_REFRESH_MS = 1_000;
 async function main(): Promise<void> {
   const config = loadPrimaryConfig();
   const logger = createLogger({ name: 'primary', level: config.logLevel });
-  const db = createPool(config.databaseUrl);
   const metrics = createMetrics();
+  const db = createPool(config.databaseUrl, { onRoundTrip: () => metrics.databaseRoundTrips.inc({ pool: 'main' }) });
+  // The card authorisation path's own pool: its connections are not taken by the outbox relay or
+  // the app's traffic, a connection wait counts against the card budget, and no statement on it
+  // outlives the budget (the function's own deadline is earlier; this is the backstop).
+  const cardDb = createPool(config.databaseUrl, {
+    maxConnections: config.cardPoolSize,
+    statementTimeoutMs: config.cardBudgetMs,
+    connectionTimeoutMs: config.cardBudgetMs,
+    onRoundTrip: () => metrics.databaseRoundTrips.inc({ pool: 'card' }),
+  });
   const fasterPaymentsScheme = httpFasterPaymentsScheme({ url: config.fasterPaymentsSchemeUrl });
   const cache = createRedisCache({ url: config.redisUrl, logger });
   const standin = httpStandinProxy({ url: config.standin.url, timeoutMs: config.standin.proxyTimeoutMs });
@@ -39,7 +48,7 @@ async function main(): Promise<void> {
     metrics,
     options: config.shadow,
   });
-  const { app, services } = buildPrimary({ db, clock: systemClock, keys: config.keys, internalToken: config.internalToken, logger, metrics, fasterPaymentsScheme, cache, operators: config.operators, standin, timeoutReversals, shadow, clearingMatchWaitMs: config.clearingMatchWaitMs, cardBudgetMs: config.cardBudgetMs });
+  const { app, services } = buildPrimary({ db, cardDb, clock: systemClock, keys: config.keys, internalToken: config.internalToken, logger, metrics, fasterPaymentsScheme, cache, operators: config.operators, standin, timeoutReversals, shadow, clearingMatchWaitMs: config.clearingMatchWaitMs, cardBudgetMs: config.cardBudgetMs });
 
   // Route the first message with the stored configuration, not the initial one.
   const { store: configurationStore, cache: configuration } = services.configuration;
@@ -88,6 +97,7 @@ async function main(): Promise<void> {
     await relay.stop();
     await notificationsConsumer?.stop().catch(() => undefined);
     await cache.close();
+    await cardDb.end();
     await db.end();
     process.exit(0);
   };

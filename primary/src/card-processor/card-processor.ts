@@ -44,6 +44,8 @@ export type CardProcessor = ReturnType<typeof createCardProcessor>;
 
 export function createCardProcessor(deps: {
   db: Db;
+  /** Where authorisations are decided (their own pool in main.ts), one round trip each. */
+  authorisationDb: Db;
   clock: Clock;
   ledger: Ledger;
   cards: CardsService;
@@ -145,13 +147,13 @@ export function createCardProcessor(deps: {
   async function authorise(request: CardAuthorisationRequest, options: { readonly deadlineAt?: Date; readonly budgetMs?: number } = {}): Promise<CardAuthorisationResponse> {
     const budgetMs = options.budgetMs ?? DEFAULT_CARD_BUDGET_MS;
     const deadlineAt = options.deadlineAt ?? new Date(Date.now() + budgetMs);
-    const { response, repeated } = await authoriseInDatabase(db, request, { panIndex: cards.panIndexOf(request.pan), now: clock.now(), deadlineAt, budgetMs });
+    const { response, repeated } = await authoriseInDatabase(deps.authorisationDb, request, { panIndex: cards.panIndexOf(request.pan), now: clock.now(), deadlineAt, budgetMs });
     if (!repeated) metrics.cardDecisions.inc({ response_code: response.responseCode });
     return response;
   }
 
   /** What primary answered this message, if it has: read before answering 91 when a commit's outcome went unheard. */
-  const storedAnswer = (key: MessageKey): Promise<CardAuthorisationResponse | undefined> => storedAuthorisationAnswer(db, key);
+  const storedAnswer = (key: MessageKey): Promise<CardAuthorisationResponse | undefined> => storedAuthorisationAnswer(deps.authorisationDb, key);
 
   /**
    * A reversal's whole effect, in the caller's transaction: releases what the network no longer
