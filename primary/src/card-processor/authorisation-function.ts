@@ -138,7 +138,8 @@ export const authorisationFunctionMigration: Migration = {
 
     -- The whole authorisation. Returns the answer, and whether it is a repeat's stored answer.
     create function card_authorise(
-      p_stan text, p_rrn text, p_terminal_id text, p_pan_index bytea, p_mti text, p_processing_code text,
+      -- char, as the columns are: a text parameter would compare the columns as text and miss their index
+      p_stan char(6), p_rrn char(12), p_terminal_id text, p_pan_index bytea, p_mti text, p_processing_code text,
       p_amount_minor bigint, p_currency text, p_request_expiry text, p_merchant jsonb,
       p_now timestamptz, p_correlation_id uuid, p_authorisation_code text, p_deadline_at timestamptz,
       out response json, out repeated boolean) language plpgsql as $$
