@@ -1,6 +1,7 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import type { PanKeys } from './cards/pan-crypto';
+import { DEFAULT_HOLD_EXPIRY_DAYS } from './card-processor/hold-expiry';
 import { DEFAULT_CARD_BUDGET_MS, DEFAULT_CARD_POOL_SIZE } from './card-processor/card-budget';
 import { parseOperatorTokens, type Operator } from './configuration/operators';
 
@@ -41,6 +42,8 @@ export interface PrimaryConfig {
   readonly cardBudgetMs: number;
   /** PRIMARY_CARD_POOL_SIZE: connections of the card authorisation path's own pool (one round trip each authorisation; sized by `npm run bench -- primary-auth`). */
   readonly cardPoolSize: number;
+  /** HOLD_EXPIRY_DAYS: an authorisation hold not cleared within this many days is released (7, as schemes allow). */
+  readonly holdExpiryDays: number;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -116,5 +119,6 @@ export function loadPrimaryConfig(env: NodeJS.ProcessEnv = process.env): Primary
     clearingMatchWaitMs: positiveInteger(env, 'CLEARING_MATCH_WAIT_MS', DEFAULT_CLEARING_MATCH_WAIT_MS),
     cardBudgetMs: positiveInteger(env, 'PRIMARY_CARD_BUDGET_MS', DEFAULT_CARD_BUDGET_MS),
     cardPoolSize: positiveInteger(env, 'PRIMARY_CARD_POOL_SIZE', DEFAULT_CARD_POOL_SIZE, 'connections'),
+    holdExpiryDays: positiveInteger(env, 'HOLD_EXPIRY_DAYS', DEFAULT_HOLD_EXPIRY_DAYS, 'days'),
   };
 }

@@ -14,9 +14,12 @@ import { httpStandinProxy } from './routing/standin-proxy';
 import { startTimeoutReversals } from './routing/timeout-reversals';
 import { cardAccountLookup } from './shadow/card-accounts';
 import { startShadowSender } from './shadow/shadow-sender';
+import { startHoldExpiry } from './card-processor/hold-expiry';
 
 /** How often routing re-reads the configuration from the database (other primary processes' changes). */
 const CONFIGURATION_REFRESH_MS = 1_000;
+/** How often expired authorisation holds are looked for: days matter here, not seconds. */
+const HOLD_EXPIRY_SWEEP_MS = 60_000;
 
 // Primary as one process: the HTTP APIs, the outbox relay, and the stand-in configuration kept
 // current in memory for payment routing.
@@ -78,6 +81,9 @@ async function main(): Promise<void> {
     );
   void startNotifications();
 
+  // Authorisation holds nobody cleared within HOLD_EXPIRY_DAYS are released.
+  const holdExpiry = startHoldExpiry({ processor: services.cardProcessor, clock: systemClock, logger, metrics, expiryDays: config.holdExpiryDays, everyMs: HOLD_EXPIRY_SWEEP_MS });
+
   // Outbound payments whose scheme answer never came are asked again, with the same FPS id.
   const retryTimer = setInterval(() => {
     services.transfers.retryUnanswered().catch((error: unknown) => logger.warn({ err: error }, 'retrying unanswered Faster Payments failed'));
@@ -88,6 +94,7 @@ async function main(): Promise<void> {
 
   const shutdown = async () => {
     clearInterval(retryTimer);
+    await holdExpiry.stop();
     await peerSync.stop();
     await configurationRefresh.stop();
     await app.close();

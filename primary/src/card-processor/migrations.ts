@@ -77,4 +77,16 @@ export const cardProcessorMigrations: Migration[] = [
     `,
   },
   authorisationFunctionMigration,
+  {
+    id: 'card-processor/005-expired-holds',
+    sql: `
+      -- An authorisation whose hold nobody cleared within HOLD_EXPIRY_DAYS is released and recorded as expired.
+      alter table card_authorisations drop constraint card_authorisations_state_check;
+      alter table card_authorisations add constraint card_authorisations_state_check
+        check (state in ('declined', 'held', 'posted', 'reversed', 'cleared', 'expired'));
+      -- The expiry sweep's question, "which holds are older than the expiry?", without reading every authorisation.
+      create index card_authorisations_held_by_age on card_authorisations (created_at) where state = 'held';
+      create index reversals_awaiting_by_age on reversals_awaiting_authorisation (received_at);
+    `,
+  },
 ];

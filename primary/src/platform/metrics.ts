@@ -43,6 +43,11 @@ export function createMetrics() {
       labelNames: ['message'],
       registers: [registry],
     }),
+    cardHoldsExpired: new Counter({
+      name: 'primary_card_holds_expired_total',
+      help: 'Authorisation holds released because no clearing came within HOLD_EXPIRY_DAYS',
+      registers: [registry],
+    }),
     clearingsDeferred: new Counter({
       name: 'primary_clearings_deferred_total',
       help: 'Clearings sent back to be presented again because their authorisation is not known yet (CLEARING_MATCH_WAIT_MS)',
