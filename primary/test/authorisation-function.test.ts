@@ -1,6 +1,9 @@
 import fc from 'fast-check';
 import { PrimaryEvent, parseContract, type CardStatus } from '@bank/shared-contracts';
 import { decideAuthorisation, transactionTypeOf, type AuthorisationFacts } from '../src/card-processor/authorisation-decision';
+import { infraEndpoints } from '@bank/infra';
+import { authoriseInDatabase, RolledBackAtDeadline } from '../src/card-processor/authorise-in-database';
+import { createPool } from '../src/platform/db';
 import { authorisation, startPrimary, type TestPrimary } from './harness';
 
 // Issue 15: primary's authorisation is decided in the database (card_authorise, a PL/pgSQL
@@ -172,4 +175,22 @@ test('when the deadline it is given has already passed, then the database decide
   await expect(primary.services.cardProcessor.authorise(message, { deadlineAt: new Date(Date.now() - 1), budgetMs: 1_000 })).rejects.toMatchObject({ name: 'RolledBackAtDeadline' });
   expect(await primary.services.cardProcessor.storedAnswer(message)).toBeUndefined();
   expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 0 });
+});
+
+test('when its deadline passes while it waits for a connection, then the authorisation is never sent to the database (an overloaded pool does not spend round trips on answers nobody waits for)', async () => {
+  const account = await primary.openAccount();
+  await primary.fund(account, 10_000);
+  const card = await primary.issueCard(account.id);
+  let roundTrips = 0;
+  const pool = createPool(infraEndpoints().postgres.primary, { maxConnections: 1, onRoundTrip: () => roundTrips++ });
+  try {
+    const busy = pool.query('select pg_sleep(0.3)');
+    const message = authorisation(card, 700);
+    await expect(authoriseInDatabase(pool, message, { panIndex: primary.services.cards.panIndexOf(card.pan), now: primary.clock.now(), deadlineAt: new Date(Date.now() + 100), budgetMs: 100 })).rejects.toBeInstanceOf(RolledBackAtDeadline);
+    await busy;
+    expect(roundTrips).toBe(1);
+    expect(await primary.services.cardProcessor.storedAnswer(message)).toBeUndefined();
+  } finally {
+    await pool.end();
+  }
 });

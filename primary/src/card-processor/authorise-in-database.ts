@@ -1,6 +1,6 @@
 import { randomInt, randomUUID } from 'node:crypto';
 import type { CardAuthorisationRequest, CardAuthorisationResponse } from '@bank/shared-contracts';
-import { isUniqueViolation, type Db } from '../platform/db';
+import { isUniqueViolation, withConnection, type Db } from '../platform/db';
 import { DeadlineExceeded } from '../platform/deadline';
 
 // The card authorisation's one database round trip: `card_authorise` (authorisation-function.ts)
@@ -31,7 +31,7 @@ const BUDGET_SPENT = new Set(['57014', '55P03']);
 /** A writer outside the key's lock (a clearing that posts without its authorisation) recorded the key first: its answer stands. Once is enough. */
 const MAX_ATTEMPTS = 2;
 
-/** The database rolled the authorisation back at its deadline: a known outcome, nothing approved. */
+/** The database rolled the authorisation back at its deadline, or it was never sent (its deadline passed waiting for a connection): a known outcome, nothing approved. */
 export class RolledBackAtDeadline extends DeadlineExceeded {
   constructor(budgetMs: number) {
     super('card authorisation (rolled back by the database at its deadline)', budgetMs);
@@ -52,24 +52,30 @@ export async function authoriseInDatabase(
 ): Promise<DatabaseAuthorisation> {
   for (let attempt = 1; ; attempt++) {
     try {
-      const { rows } = await db.query<{ response: CardAuthorisationResponse; repeated: boolean }>({
-        ...AUTHORISE,
-        values: [
-          request.stan,
-          request.rrn,
-          request.terminalId,
-          facts.panIndex,
-          request.mti,
-          request.processingCode,
-          request.amountMinor,
-          request.currency,
-          request.expiry,
-          JSON.stringify(request.merchant),
-          facts.now,
-          randomUUID(),
-          newAuthorisationCode(),
-          facts.deadlineAt,
-        ],
+      // A connection first, then the deadline checked, then the call: under overload the pool's queue
+      // holds requests whose network has already heard 91, and sending each of them to be rolled
+      // back would spend the round trips the fresh ones need (every answer late, a collapse).
+      const { rows } = await withConnection(db, async ({ client }) => {
+        if (Date.now() >= facts.deadlineAt.getTime()) throw new RolledBackAtDeadline(facts.budgetMs);
+        return client.query<{ response: CardAuthorisationResponse; repeated: boolean }>({
+          ...AUTHORISE,
+          values: [
+            request.stan,
+            request.rrn,
+            request.terminalId,
+            facts.panIndex,
+            request.mti,
+            request.processingCode,
+            request.amountMinor,
+            request.currency,
+            request.expiry,
+            JSON.stringify(request.merchant),
+            facts.now,
+            randomUUID(),
+            newAuthorisationCode(),
+            facts.deadlineAt,
+          ],
+        });
       });
       return rows[0]!;
     } catch (error) {
