@@ -42,6 +42,8 @@ import { primaryHoldsAuthorisation } from './card-processor/routes';
 
 export interface PrimaryDependencies {
   readonly db: Db;
+  /** The card authorisation path's own pool (PRIMARY_CARD_POOL_SIZE, statement_timeout the card budget); none: `db`. */
+  readonly cardDb?: Db;
   readonly clock: Clock;
   readonly keys: PanKeys;
   /** Service token other primary components present on the internal API. */
@@ -157,7 +159,7 @@ function createServices(deps: PrimaryDependencies) {
   const accounts = createAccountsService({ db, clock, ledger, cache: deps.cache });
   const cards = createCardsService({ db, clock, keys });
   const feed = createFeedService({ db, clock });
-  const cardProcessor = createCardProcessor({ db, clock, ledger, cards, feed, metrics, clearingMatchWaitMs: deps.clearingMatchWaitMs ?? 0 });
+  const cardProcessor = createCardProcessor({ db, authorisationDb: deps.cardDb ?? db, clock, ledger, cards, feed, metrics, clearingMatchWaitMs: deps.clearingMatchWaitMs ?? 0 });
   const inboundFasterPayments = createInboundFasterPayments({ db, clock, ledger, accounts, feed });
   const transfers = createTransfersService({ db, clock, ledger, accounts, feed, scheme: deps.fasterPaymentsScheme });
   const pots = createPotsService({ db, clock, ledger, feed });

@@ -1,7 +1,8 @@
 import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import type { PanKeys } from './cards/pan-crypto';
-import { DEFAULT_CARD_BUDGET_MS } from './card-processor/card-budget';
+import { DEFAULT_HOLD_EXPIRY_DAYS } from './card-processor/hold-expiry';
+import { DEFAULT_CARD_BUDGET_MS, DEFAULT_CARD_POOL_SIZE } from './card-processor/card-budget';
 import { parseOperatorTokens, type Operator } from './configuration/operators';
 
 /** Clearing files come hours after the authorisation; a stand-in advice is applied well within this. */
@@ -39,6 +40,10 @@ export interface PrimaryConfig {
   readonly clearingMatchWaitMs: number;
   /** PRIMARY_CARD_BUDGET_MS: the longest primary takes over a card message, whatever its database does (below the gateway's wait). */
   readonly cardBudgetMs: number;
+  /** PRIMARY_CARD_POOL_SIZE: connections of the card authorisation path's own pool (one round trip each authorisation; sized by `npm run bench -- primary-auth`). */
+  readonly cardPoolSize: number;
+  /** HOLD_EXPIRY_DAYS: an authorisation hold not cleared within this many days is released (7, as schemes allow). */
+  readonly holdExpiryDays: number;
 }
 
 function required(env: NodeJS.ProcessEnv, name: string): string {
@@ -113,5 +118,7 @@ export function loadPrimaryConfig(env: NodeJS.ProcessEnv = process.env): Primary
     configurationPeerSyncMs: positiveInteger(env, 'CONFIGURATION_PEER_SYNC_MS', 2_000),
     clearingMatchWaitMs: positiveInteger(env, 'CLEARING_MATCH_WAIT_MS', DEFAULT_CLEARING_MATCH_WAIT_MS),
     cardBudgetMs: positiveInteger(env, 'PRIMARY_CARD_BUDGET_MS', DEFAULT_CARD_BUDGET_MS),
+    cardPoolSize: positiveInteger(env, 'PRIMARY_CARD_POOL_SIZE', DEFAULT_CARD_POOL_SIZE, 'connections'),
+    holdExpiryDays: positiveInteger(env, 'HOLD_EXPIRY_DAYS', DEFAULT_HOLD_EXPIRY_DAYS, 'days'),
   };
 }

@@ -14,17 +14,29 @@ import { httpStandinProxy } from './routing/standin-proxy';
 import { startTimeoutReversals } from './routing/timeout-reversals';
 import { cardAccountLookup } from './shadow/card-accounts';
 import { startShadowSender } from './shadow/shadow-sender';
+import { startHoldExpiry } from './card-processor/hold-expiry';
 
 /** How often routing re-reads the configuration from the database (other primary processes' changes). */
 const CONFIGURATION_REFRESH_MS = 1_000;
+/** How often expired authorisation holds are looked for: days matter here, not seconds. */
+const HOLD_EXPIRY_SWEEP_MS = 60_000;
 
 // Primary as one process: the HTTP APIs, the outbox relay, and the stand-in configuration kept
 // current in memory for payment routing.
 async function main(): Promise<void> {
   const config = loadPrimaryConfig();
   const logger = createLogger({ name: 'primary', level: config.logLevel });
-  const db = createPool(config.databaseUrl);
   const metrics = createMetrics();
+  const db = createPool(config.databaseUrl, { onRoundTrip: () => metrics.databaseRoundTrips.inc({ pool: 'main' }) });
+  // The card authorisation path's own pool: its connections are not taken by the outbox relay or
+  // the app's traffic, a connection wait counts against the card budget, and no statement on it
+  // outlives the budget (the function's own deadline is earlier; this is the backstop).
+  const cardDb = createPool(config.databaseUrl, {
+    maxConnections: config.cardPoolSize,
+    statementTimeoutMs: config.cardBudgetMs,
+    connectionTimeoutMs: config.cardBudgetMs,
+    onRoundTrip: () => metrics.databaseRoundTrips.inc({ pool: 'card' }),
+  });
   const fasterPaymentsScheme = httpFasterPaymentsScheme({ url: config.fasterPaymentsSchemeUrl });
   const cache = createRedisCache({ url: config.redisUrl, logger });
   const standin = httpStandinProxy({ url: config.standin.url, timeoutMs: config.standin.proxyTimeoutMs });
@@ -39,7 +51,7 @@ async function main(): Promise<void> {
     metrics,
     options: config.shadow,
   });
-  const { app, services } = buildPrimary({ db, clock: systemClock, keys: config.keys, internalToken: config.internalToken, logger, metrics, fasterPaymentsScheme, cache, operators: config.operators, standin, timeoutReversals, shadow, clearingMatchWaitMs: config.clearingMatchWaitMs, cardBudgetMs: config.cardBudgetMs });
+  const { app, services } = buildPrimary({ db, cardDb, clock: systemClock, keys: config.keys, internalToken: config.internalToken, logger, metrics, fasterPaymentsScheme, cache, operators: config.operators, standin, timeoutReversals, shadow, clearingMatchWaitMs: config.clearingMatchWaitMs, cardBudgetMs: config.cardBudgetMs });
 
   // Route the first message with the stored configuration, not the initial one.
   const { store: configurationStore, cache: configuration } = services.configuration;
@@ -69,6 +81,9 @@ async function main(): Promise<void> {
     );
   void startNotifications();
 
+  // Authorisation holds nobody cleared within HOLD_EXPIRY_DAYS are released.
+  const holdExpiry = startHoldExpiry({ processor: services.cardProcessor, clock: systemClock, logger, metrics, expiryDays: config.holdExpiryDays, everyMs: HOLD_EXPIRY_SWEEP_MS });
+
   // Outbound payments whose scheme answer never came are asked again, with the same FPS id.
   const retryTimer = setInterval(() => {
     services.transfers.retryUnanswered().catch((error: unknown) => logger.warn({ err: error }, 'retrying unanswered Faster Payments failed'));
@@ -79,6 +94,7 @@ async function main(): Promise<void> {
 
   const shutdown = async () => {
     clearInterval(retryTimer);
+    await holdExpiry.stop();
     await peerSync.stop();
     await configurationRefresh.stop();
     await app.close();
@@ -88,6 +104,7 @@ async function main(): Promise<void> {
     await relay.stop();
     await notificationsConsumer?.stop().catch(() => undefined);
     await cache.close();
+    await cardDb.end();
     await db.end();
     process.exit(0);
   };

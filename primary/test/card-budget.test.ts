@@ -2,8 +2,9 @@ import Fastify, { type FastifyInstance } from 'fastify';
 import type { CardAuthorisationRequest, CardAuthorisationResponse, ConfigurationDocument } from '@bank/shared-contracts';
 import { INITIAL_CONFIGURATION } from '@bank/shared-contracts';
 import type { CardProcessor } from '../src/card-processor/card-processor';
-import { schemeCardRoutes } from '../src/card-processor/routes';
+import { decisionReserveMs, schemeCardRoutes } from '../src/card-processor/routes';
 import { installErrorHandling } from '../src/platform/http';
+import { RolledBackAtDeadline } from '../src/card-processor/authorise-in-database';
 import { createMetrics } from '../src/platform/metrics';
 import type { PaymentRouter, Routed } from '../src/routing/payment-router';
 
@@ -31,20 +32,22 @@ interface Harness {
   app: FastifyInstance;
   reversedHere: CardAuthorisationRequest[];
   reversedAtStandin: CardAuthorisationRequest[];
-  signals: (AbortSignal | undefined)[];
+  /** The database deadline each decision was given, and when it was asked for. */
+  deadlines: { deadlineAt: Date | undefined; askedAt: number }[];
 }
 
-function build(parts: { route?: () => Promise<Routed>; authorise?: () => Promise<CardAuthorisationResponse>; reverse?: () => Promise<unknown>; clear?: () => Promise<unknown> }): Harness {
+function build(parts: { route?: () => Promise<Routed>; authorise?: () => Promise<CardAuthorisationResponse>; storedAnswer?: () => Promise<CardAuthorisationResponse | undefined>; reverse?: () => Promise<unknown>; clear?: () => Promise<unknown> }): Harness {
   const app = Fastify({ logger: false });
   installErrorHandling(app);
   const reversedHere: CardAuthorisationRequest[] = [];
   const reversedAtStandin: CardAuthorisationRequest[] = [];
-  const signals: (AbortSignal | undefined)[] = [];
+  const deadlines: Harness['deadlines'] = [];
   const processor = {
-    authorise: (_message: CardAuthorisationRequest, options: { signal?: AbortSignal } = {}) => {
-      signals.push(options.signal);
+    authorise: (_message: CardAuthorisationRequest, options: { deadlineAt?: Date } = {}) => {
+      deadlines.push({ deadlineAt: options.deadlineAt, askedAt: Date.now() });
       return (parts.authorise ?? (async () => approval))();
     },
+    storedAnswer: parts.storedAnswer ?? (async () => undefined),
     reverse: parts.reverse ?? (async () => ({ responseCode: '00' })),
     clear: parts.clear ?? (async () => ({ clearingId: 'CLR-1', status: 'settled' })),
   } as unknown as CardProcessor;
@@ -61,7 +64,7 @@ function build(parts: { route?: () => Promise<Routed>; authorise?: () => Promise
     timeoutReversals: { reverseAtStandin: (message) => void reversedAtStandin.push(message) },
     metrics: createMetrics(),
   });
-  return { app, reversedHere, reversedAtStandin, signals };
+  return { app, reversedHere, reversedAtStandin, deadlines };
 }
 
 const harness = (parts: Parameters<typeof build>[0]) => listening(build(parts));
@@ -97,17 +100,36 @@ async function timed(app: FastifyInstance, url: string, payload: unknown) {
 
 describe('when primary cannot decide a card authorisation within its budget (its database hangs)', () => {
   test('then the network hears 91 within the budget, the decision is told to roll back, and an approval that commits anyway is reversed here', async () => {
-    const { app, reversedHere, signals } = await harness({ authorise: () => after(BUDGET_MS * 3, () => approval) });
+    const { app, reversedHere, deadlines } = await harness({ authorise: () => after(BUDGET_MS * 3, () => approval) });
 
     const answer = await timed(app, '/scheme/card/authorisations', authorisation);
 
     expect(answer.status).toBe(200);
     expect(answer.body).toMatchObject({ responseCode: '91', decidedBy: 'primary', reason: expect.stringContaining(`within its ${BUDGET_MS} ms budget`) });
     expect(answer.elapsedMs).toBeLessThan(BUDGET_MS + 250);
-    expect(signals[0]?.aborted).toBe(true);
+    // The database was told to roll back rather than commit once the reserve is all that is left.
+    expect(deadlines[0]!.deadlineAt!.getTime()).toBeLessThanOrEqual(deadlines[0]!.askedAt + BUDGET_MS - decisionReserveMs(BUDGET_MS));
     expect(reversedHere).toEqual([]);
     await eventually(() => reversedHere.length > 0);
     expect(reversedHere).toEqual([authorisation]);
+  });
+
+  test('then, when the answer is unheard but the message key shows it committed, the network hears that answer, not 91, and nothing is reversed', async () => {
+    const { app, reversedHere } = await harness({ authorise: () => after(BUDGET_MS * 3, () => approval), storedAnswer: async () => approval });
+    const answer = await timed(app, '/scheme/card/authorisations', authorisation);
+    expect(answer.body).toMatchObject({ responseCode: '00', authorisationCode: approval.authorisationCode });
+    expect(answer.elapsedMs).toBeLessThan(BUDGET_MS + 250);
+    await sleep(BUDGET_MS * 3);
+    expect(reversedHere).toEqual([]);
+  });
+
+  test('then one the database rolled back at its deadline is 91 at once, with nothing to reverse', async () => {
+    const { app, reversedHere } = await harness({ authorise: () => after(BUDGET_MS / 2, () => { throw new RolledBackAtDeadline(BUDGET_MS); }) });
+    const answer = await timed(app, '/scheme/card/authorisations', authorisation);
+    expect(answer.body).toMatchObject({ responseCode: '91' });
+    expect(answer.elapsedMs).toBeLessThan(BUDGET_MS);
+    await sleep(BUDGET_MS);
+    expect(reversedHere).toEqual([]);
   });
 
   test('then a decline that finishes late needs nothing reversed', async () => {

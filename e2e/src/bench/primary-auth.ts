@@ -11,6 +11,8 @@ import { waitForOutboxDrain, type BacklogDrain } from './outbox-backlog';
 import { ensurePgbenchDatabase, measurePgbenchTps, PGBENCH_DATABASE, settleAfterPgbench, type PgbenchResult } from './pgbench-reference';
 import { migratePrimary, startPrimary } from './primary-process';
 import { printPrimaryAuthReport } from './primary-auth-report';
+import { measureFsyncFloor, type FsyncFloor } from './pg-test-fsync';
+import { readRoundTrips, roundTripsPerAuthorisation, type RoundTripsPerAuthorisation } from './primary-round-trips';
 import { writeBenchResult } from './results-file';
 
 // Card authorisations through primary's scheme API at saturation, then at half that rate, with
@@ -37,6 +39,8 @@ export const PRIMARY_AUTH_TARGETS = {
   minThroughputToPgbenchRatio: 0.4,
   /** p99 latency at half the saturation throughput at most this. */
   maxHalfRateP99Ms: 20,
+  /** p50 latency at half the saturation throughput under this. */
+  maxHalfRateP50Ms: 3,
 } as const;
 
 export interface PrimaryAuthResult {
@@ -57,11 +61,18 @@ export interface PrimaryAuthResult {
     readonly halfRateP50Ms: number;
     readonly halfRateP99Ms: number;
     readonly halfRateErrors: number;
+    /** Counted by primary (primary_database_round_trips_total) over the saturation phase. */
+    readonly roundTripsPerAuthorisation: RoundTripsPerAuthorisation;
+    /** CPU time per authorisation at saturation, in ms: primary's Node process and its PostgreSQL cluster. */
+    readonly cpuMsPerAuthorisation: { readonly primaryNode: number; readonly postgres: number };
   };
   readonly targets: {
     readonly throughputAtLeastRatioOfPgbench: { readonly required: number; readonly actual: number; readonly met: boolean };
     readonly halfRateP99AtMostMs: { readonly required: number; readonly actual: number; readonly met: boolean };
+    readonly halfRateP50BelowMs: { readonly required: number; readonly actual: number; readonly met: boolean };
   };
+  /** The disk's floor for one commit at a time (pg_test_fsync); undefined when the binary is not installed. */
+  readonly fsyncFloor: FsyncFloor | undefined;
   readonly phases: { readonly warmUp: MeasuredPhase; readonly saturation: MeasuredPhase; readonly halfRateWarmUp: MeasuredPhase; readonly halfRate: MeasuredPhase };
   readonly pgbench: PgbenchResult & {
     readonly database: string;
@@ -118,7 +129,9 @@ export async function runPrimaryAuthBenchmark(): Promise<PrimaryAuthResult> {
     log(`warm-up: ${parameters.warmUpMs / 1000} s closed loop, ${parameters.concurrency} in flight`);
     const warmUp = await run({ kind: 'closed-loop', name: 'warm-up', durationMs: parameters.warmUpMs, concurrency: parameters.concurrency });
     log(`saturation: ${parameters.saturationMs / 1000} s closed loop, ${parameters.concurrency} in flight`);
+    const roundTripsBefore = await readRoundTrips(primary.baseUrl);
     const saturation = await run({ kind: 'closed-loop', name: 'saturation', durationMs: parameters.saturationMs, concurrency: parameters.concurrency });
+    const roundTrips = roundTripsPerAuthorisation(roundTripsBefore, await readRoundTrips(primary.baseUrl), saturation.answered);
     log(`saturation: ${saturation.throughputPerSecond}/s, p99 ${saturation.latencyMs.p99Ms} ms; waiting for primary's outbox to drain`);
     if (!(saturation.throughputPerSecond > 0)) throw new Error(`saturation phase answered nothing (errors: ${JSON.stringify(saturation.errorKinds)}); log: ${primary.logFile}`);
     const afterSaturation = await waitForOutboxDrain(databaseUrl, parameters.outboxDrainTimeoutMs);
@@ -136,7 +149,11 @@ export async function runPrimaryAuthBenchmark(): Promise<PrimaryAuthResult> {
     const halfRateWarmUp = await run({ kind: 'open-loop', name: 'half-rate warm-up', durationMs: parameters.halfRateWarmUpMs, ratePerSecond: halfRate });
     const halfRatePhase = await run({ kind: 'open-loop', name: 'half rate', durationMs: parameters.halfRateMs, ratePerSecond: halfRate });
 
+    log('pg_test_fsync: the disk\'s floor for one commit at a time');
+    const fsyncFloor = await measureFsyncFloor(path.join(infra.config.dataDir, 'bench'));
+
     const disturbed = disturbedComponents(statuses, await infra.status());
+    const cpuMs = (name: string) => round(((saturation.cpu.coresByProcess[name] ?? 0) * 1000) / saturation.throughputPerSecond, 3);
     if (disturbed.length > 0) log(`warning: infrastructure disturbed during the run: ${disturbed.join(', ')}`);
 
     const ratio = round(saturation.throughputPerSecond / pgbench.tps, 3);
@@ -158,6 +175,8 @@ export async function runPrimaryAuthBenchmark(): Promise<PrimaryAuthResult> {
         halfRateP50Ms: halfRatePhase.latencyMs.p50Ms,
         halfRateP99Ms: halfRatePhase.latencyMs.p99Ms,
         halfRateErrors: halfRatePhase.errors,
+        roundTripsPerAuthorisation: roundTrips,
+        cpuMsPerAuthorisation: { primaryNode: cpuMs('primary'), postgres: cpuMs('postgres (primary cluster)') },
       },
       targets: {
         throughputAtLeastRatioOfPgbench: { required: PRIMARY_AUTH_TARGETS.minThroughputToPgbenchRatio, actual: ratio, met: ratio >= PRIMARY_AUTH_TARGETS.minThroughputToPgbenchRatio },
@@ -167,7 +186,13 @@ export async function runPrimaryAuthBenchmark(): Promise<PrimaryAuthResult> {
           actual: halfRatePhase.latencyMs.p99Ms,
           met: halfRatePhase.errors === 0 && halfRatePhase.latencyMs.p99Ms <= PRIMARY_AUTH_TARGETS.maxHalfRateP99Ms,
         },
+        halfRateP50BelowMs: {
+          required: PRIMARY_AUTH_TARGETS.maxHalfRateP50Ms,
+          actual: halfRatePhase.latencyMs.p50Ms,
+          met: halfRatePhase.errors === 0 && halfRatePhase.latencyMs.p50Ms < PRIMARY_AUTH_TARGETS.maxHalfRateP50Ms,
+        },
       },
+      fsyncFloor,
       phases: { warmUp, saturation, halfRateWarmUp, halfRate: halfRatePhase },
       pgbench: { ...pgbench, database: PGBENCH_DATABASE, preparation, cpu: pgbenchCpu, settledAfterwards },
       outbox: { afterSaturation, afterPgbench },

@@ -1,4 +1,5 @@
 import type { Migration } from '../platform/migrations';
+import { authorisationFunctionMigration } from './authorisation-function';
 
 export const cardProcessorMigrations: Migration[] = [
   {
@@ -73,6 +74,19 @@ export const cardProcessorMigrations: Migration[] = [
         primary key (stan, rrn, terminal_id)
       );
       create index reversals_awaiting_by_original on reversals_awaiting_authorisation (original_stan, original_rrn, original_terminal_id);
+    `,
+  },
+  authorisationFunctionMigration,
+  {
+    id: 'card-processor/005-expired-holds',
+    sql: `
+      -- An authorisation whose hold nobody cleared within HOLD_EXPIRY_DAYS is released and recorded as expired.
+      alter table card_authorisations drop constraint card_authorisations_state_check;
+      alter table card_authorisations add constraint card_authorisations_state_check
+        check (state in ('declined', 'held', 'posted', 'reversed', 'cleared', 'expired'));
+      -- The expiry sweep's question, "which holds are older than the expiry?", without reading every authorisation.
+      create index card_authorisations_held_by_age on card_authorisations (created_at) where state = 'held';
+      create index reversals_awaiting_by_age on reversals_awaiting_authorisation (received_at);
     `,
   },
 ];

@@ -1,7 +1,7 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
 import { CardAuthorisationRequest, CardClearingRecord, CardReversalRequest, safeParseContract, type CardAuthorisationResponse, type CardReversalResponse, type ConfigurationDocument, type MessageKey } from '@bank/shared-contracts';
 import { isDatabaseUnavailable, type Db } from '../platform/db';
-import { DeadlineExceeded, startDeadline } from '../platform/deadline';
+import { DeadlineExceeded, startDeadline, withinMs, type Deadline } from '../platform/deadline';
 import { PrimaryError, errors } from '../platform/errors';
 import { parseInput } from '../platform/http';
 import type { PrimaryMetrics } from '../platform/metrics';
@@ -12,6 +12,7 @@ import { shadowSampled } from '../shadow/shadow-sampling';
 import type { ShadowSender } from '../shadow/shadow-sender';
 import { DEFAULT_CARD_BUDGET_MS } from './card-budget';
 import type { CardProcessor } from './card-processor';
+import { RolledBackAtDeadline } from './authorise-in-database';
 import { authorisationUnavailable, reversalUnavailable } from './issuer-unavailable';
 import { dataExceptionAnswer, isDataException, unstorableTextAnswer } from './format-error';
 
@@ -40,6 +41,41 @@ function budgetWarnings(logger: FastifyBaseLogger, budgetMs: number) {
     lastWarnedAt = now;
     since = 0;
   };
+}
+
+/**
+ * Of the card budget, what is kept back after the database's own deadline for an authorisation:
+ * time to hear its answer, or to read what it did when that answer is lost, and to answer.
+ */
+export function decisionReserveMs(budgetMs: number): number {
+  return Math.min(200, Math.floor(budgetMs / 4));
+}
+
+/**
+ * The authorisation's outcome within the budget. When its answer does not come back in time (past
+ * the database's deadline, `unheardAfterMs`) or the connection fails under it, the commit may or may
+ * not have landed: the message key is read again before anything else, and what is stored there is
+ * the answer (an approval that committed is answered 00, never 91). Nothing stored: the work is
+ * given the rest of the budget (a message proxied to stand-in is still on its way), then the caller
+ * answers 91 and reverses what approves it later.
+ */
+async function outcomeOf(
+  work: Promise<AuthorisationOutcome>,
+  key: MessageKey,
+  context: { readonly deadline: Deadline; readonly unheardAfterMs: number; readonly storedAnswer: (key: MessageKey) => Promise<CardAuthorisationResponse | undefined> },
+): Promise<AuthorisationOutcome> {
+  const { deadline } = context;
+  try {
+    return await deadline.race(withinMs(work, context.unheardAfterMs, 'card authorisation'));
+  } catch (error) {
+    if (error instanceof PrimaryError || error instanceof RolledBackAtDeadline || deadline.expired()) throw error;
+    const unheard = error instanceof DeadlineExceeded;
+    if (!unheard && !isDatabaseUnavailable(error)) throw error;
+    const stored = await deadline.race(context.storedAnswer(key)).catch(() => undefined);
+    if (stored) return { by: 'primary', response: stored };
+    if (unheard) return deadline.race(work);
+    throw error;
+  }
 }
 
 /**
@@ -102,18 +138,27 @@ export function schemeCardRoutes(
     }
     const message = parsed.value;
     const deadline = startDeadline(budgetMs, 'card authorisation');
+    // The database must have finished (committed, or rolled back at this instant) with some of the
+    // budget left, to hear its answer or, when that answer is lost, read what it did.
+    const reserveMs = decisionReserveMs(budgetMs);
+    const deadlineAt = new Date(Date.now() + budgetMs - reserveMs);
     const work = (async (): Promise<AuthorisationOutcome> => {
       const routed = await router.cardAuthorisation(message, forwarded(request), { signal: deadline.signal });
       if (routed.destination === 'standin') return { by: 'standin', answer: routed.answer };
       // Routing took the whole budget (a user lookup on a hung database): decide nothing now.
       deadline.signal.throwIfAborted();
-      return { by: 'primary', response: await processor.authorise(message, { signal: deadline.signal }) };
+      return { by: 'primary', response: await processor.authorise(message, { deadlineAt, budgetMs }) };
     })();
     let outcome: AuthorisationOutcome;
     try {
-      outcome = await deadline.race(work);
+      outcome = await outcomeOf(work, message, { deadline, unheardAfterMs: budgetMs - reserveMs / 2, storedAnswer: processor.storedAnswer });
     } catch (error) {
       if (error instanceof PrimaryError) throw error;
+      if (error instanceof RolledBackAtDeadline) {
+        // Known outcome: the database rolled the decision back at its deadline, nothing was approved.
+        overBudget('card_authorisation', { stan: message.stan, rrn: message.rrn, terminalId: message.terminalId });
+        return authorisationUnavailable(message, `primary could not decide within its ${budgetMs} ms budget (its database is slow or was paused); declined as issuer unavailable`);
+      }
       if (error instanceof DeadlineExceeded && deadline.expired()) {
         overBudget('card_authorisation', { stan: message.stan, rrn: message.rrn, terminalId: message.terminalId });
         // The network hears 91 now; whatever approves this payment after it is reversed.

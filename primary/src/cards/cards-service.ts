@@ -90,6 +90,9 @@ export function createCardsService(deps: { db: Db; clock: Clock; keys: PanKeys }
       return rows[0] ? toCard(rows[0]) : undefined;
     },
 
+    /** The keyed hash a card is found by (its PAN never decrypted for that); the card path looks the card up with it in the database. */
+    panIndexOf: (pan: string): Buffer => panIndex(keys.indexKey, pan),
+
     /** The card a scheme message is for, found by keyed hash (the PAN is never decrypted for this). */
     async findByPan(queryable: Db | Tx, pan: string): Promise<Card | undefined> {
       const { rows } = await queryable.query<CardRow>('select * from cards where pan_index = $1', [panIndex(keys.indexKey, pan)]);

@@ -4,11 +4,20 @@ export type Db = Pool;
 /** A client inside an open transaction: functions that take one never commit on their own. */
 export type Tx = PoolClient;
 
-export function createPool(connectionString: string, options: { maxConnections?: number; statementTimeoutMs?: number } = {}): Pool {
+export interface PoolOptions {
+  readonly maxConnections?: number;
+  readonly statementTimeoutMs?: number;
+  /** How long a caller may wait for a free connection (pg's connectionTimeoutMillis). */
+  readonly connectionTimeoutMs?: number;
+  /** Called once per query sent: each is one round trip to PostgreSQL (pg sends a query's messages together and waits for its answer). */
+  readonly onRoundTrip?: () => void;
+}
+
+export function createPool(connectionString: string, options: PoolOptions = {}): Pool {
   const pool = new Pool({
     connectionString,
     max: options.maxConnections ?? 20,
-    connectionTimeoutMillis: 2_000,
+    connectionTimeoutMillis: options.connectionTimeoutMs ?? 2_000,
     idleTimeoutMillis: 30_000,
     // Every wait has a timeout: a hung database must not hold a card authorisation forever.
     statement_timeout: options.statementTimeoutMs ?? 5_000,
@@ -16,6 +25,17 @@ export function createPool(connectionString: string, options: { maxConnections?:
   });
   // An idle client losing its server (PostgreSQL killed) must not crash the process.
   pool.on('error', () => undefined);
+  const { onRoundTrip } = options;
+  if (onRoundTrip) {
+    // Counted where every query passes, pool.query's included: the client's own query method.
+    pool.on('connect', (client) => {
+      const query = client.query.bind(client) as (...args: unknown[]) => unknown;
+      (client as unknown as { query: (...args: unknown[]) => unknown }).query = (...args: unknown[]) => {
+        onRoundTrip();
+        return query(...args);
+      };
+    });
+  }
   return pool;
 }
 

@@ -13,6 +13,12 @@ export function createMetrics() {
       buckets: [0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2],
       registers: [registry],
     }),
+    databaseRoundTrips: new Counter({
+      name: 'primary_database_round_trips_total',
+      help: "Queries sent to primary's PostgreSQL, one round trip each, by pool (card: the card authorisation path; main: everything else)",
+      labelNames: ['pool'],
+      registers: [registry],
+    }),
     cardDecisions: new Counter({
       name: 'primary_card_decisions_total',
       help: 'Card authorisation decisions by response code',
@@ -35,6 +41,11 @@ export function createMetrics() {
       name: 'primary_card_budget_exceeded_total',
       help: 'Card messages primary could not answer within PRIMARY_CARD_BUDGET_MS (its database slow or hung), answered 91 (authorisations, reversals) or 503 with Retry-After (clearings), by message',
       labelNames: ['message'],
+      registers: [registry],
+    }),
+    cardHoldsExpired: new Counter({
+      name: 'primary_card_holds_expired_total',
+      help: 'Authorisation holds released because no clearing came within HOLD_EXPIRY_DAYS',
       registers: [registry],
     }),
     clearingsDeferred: new Counter({
