@@ -39,7 +39,7 @@ async function main(): Promise<void> {
     metrics,
     options: config.shadow,
   });
-  const { app, services } = buildPrimary({ db, clock: systemClock, keys: config.keys, internalToken: config.internalToken, logger, metrics, fasterPaymentsScheme, cache, operators: config.operators, standin, timeoutReversals, shadow, clearingMatchWaitMs: config.clearingMatchWaitMs, cardBudgetMs: config.cardBudgetMs });
+  const { app, services } = buildPrimary({ db, clock: systemClock, keys: config.keys, internalToken: config.internalToken, logger, metrics, fasterPaymentsScheme, cache, operators: config.operators, standin, timeoutReversals, shadow, clearingMatchWaitMs: config.clearingMatchWaitMs, cardBudgetMs: config.cardBudgetMs, serveApiDocs: process.env.NODE_ENV !== 'production' });
 
   // Route the first message with the stored configuration, not the initial one.
   const { store: configurationStore, cache: configuration } = services.configuration;
