@@ -64,7 +64,7 @@ async function main(): Promise<void> {
       (started) => void (notificationsConsumer = started),
       (error: unknown) => {
         logger.warn({ err: error }, 'notifications consumer could not start; retrying in 5 s');
-        setTimeout(startNotifications, 5_000).unref();
+        setTimeout(() => void startNotifications(), 5_000).unref();
       },
     );
   void startNotifications();
