@@ -7,9 +7,17 @@ export default tseslint.config(
   ...tseslint.configs.recommended,
   {
     files: ['**/*.ts'],
+    // Type information for the rules that need it: one program over every workspace's sources and
+    // tests (tsconfig.test.json), so each file is type-checked once.
+    languageOptions: { parserOptions: { project: ['./tsconfig.test.json'], tsconfigRootDir: import.meta.dirname } },
     rules: {
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
       'no-console': 'off',
+      // A promise nobody awaits or catches loses its failure (an unhandled rejection ends the process).
+      '@typescript-eslint/no-floating-promises': 'error',
+      // An async function where a callback's result is ignored (an event handler, a timer) loses its failure the same way.
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
     },
   },
   {

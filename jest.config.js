@@ -9,7 +9,13 @@ module.exports = {
     rootDir: `<rootDir>/${name}`,
     testEnvironment: 'node',
     testMatch: ['<rootDir>/test/**/*.test.ts'],
-    transform: { '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }] },
+    transform: {
+      '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }],
+      // ESM-only packages that CommonJS dependencies require (content-disposition, under
+      // @fastify/static, under the API reference's /docs): compiled to CommonJS for jest's runtime.
+      '/node_modules/content-disposition/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }],
+    },
+    transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
     // Tests run against the TypeScript sources of other workspaces, not their build output.
     moduleNameMapper: { '^@bank/([a-z-]+)$': '<rootDir>/../$1/src/index.ts' },
   })),

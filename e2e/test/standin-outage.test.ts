@@ -124,15 +124,13 @@ test('when the advice consumer is SIGKILLed mid-stream and restarted, then nothi
       expect(answer.body.responseCode).toBe('00');
     }
   })();
-  await new Promise((resolve) => setTimeout(resolve, 300));
+  // Mid-stream means once primary has applied some of this customer's advices, not after a fixed
+  // time (on a busy machine 300 ms may be before the first advice, or after the last).
+  const reconciliation = async () => (await http<{ clean: boolean; standinAdvices: number; primaryApplied: number }>('GET', `${stack.adviceConsumer.url}/internal/reconciliation?accounts=${customer.id}`)).body;
+  await eventually('the advice consumer to apply the first advices', reconciliation, (report) => report.primaryApplied > 0, 120_000);
   await stack.adviceConsumer.kill();
   await paying;
   await stack.adviceConsumer.restart();
-  await eventually(
-    'reconciliation to come back clean',
-    async () => (await http<{ clean: boolean; standinAdvices: number; primaryApplied: number }>('GET', `${stack.adviceConsumer.url}/internal/reconciliation?accounts=${customer.id}`)).body,
-    (report) => report.clean && report.primaryApplied === payments,
-    120_000,
-  );
+  await eventually('reconciliation to come back clean', reconciliation, (report) => report.clean && report.primaryApplied === payments, 120_000);
   expect(await primaryAvailable(customer)).toBe(100_000 - payments * 100);
 }, 300_000);

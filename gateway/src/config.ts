@@ -55,6 +55,8 @@ export interface GatewayConfig {
   readonly panSealKey: Buffer;
   readonly timeoutReversals: TimeoutReversalSettings;
   readonly logLevel: string;
+  /** The API reference's browser at /docs: local mode only (NODE_ENV is not production). */
+  readonly serveApiDocs: boolean;
 }
 
 export const GATEWAY_DEFAULTS = {
@@ -162,5 +164,6 @@ export function gatewayConfigFromEnvironment(env: NodeJS.ProcessEnv): GatewayCon
     panSealKey: sealKey(env, 'GATEWAY_PAN_SEAL_KEY'),
     timeoutReversals: timeoutReversalSettings(env),
     logLevel: env.LOG_LEVEL || 'info',
+    serveApiDocs: env.NODE_ENV !== 'production',
   };
 }

@@ -77,7 +77,7 @@ export function createGateway(config: GatewayConfig, logger: Logger, now: () => 
     logger,
     reversals,
   });
-  const server = createGatewayServer({ dispatch, routing, metrics, logger, reversals });
+  const server = createGatewayServer({ dispatch, routing, metrics, logger, reversals, serveApiDocs: config.serveApiDocs });
   const poller = startConfigurationPoller({
     url: config.standinUrl,
     token: config.standinInternalToken,

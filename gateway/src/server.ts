@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
+import { z } from 'zod';
 import type { Logger } from 'pino';
 import { withoutCardNumbers } from '@bank/shared-contracts';
 import { GATEWAY_ERROR_CODES, GatewayError, gatewayErrors } from './errors';
@@ -9,6 +10,7 @@ import type { GatewayMetrics } from './metrics';
 import type { Routing } from './routing';
 import { SCHEME_MESSAGES } from './scheme-messages';
 import type { TimeoutReversals } from './timeout-reversals';
+import { afterApiDocs, ERROR_RESPONSES, installApiDocs, OPERATIONS_TAG, SCHEME_TAG } from './api-docs';
 
 /** Scheme messages are a few hundred bytes; anything near this is not one. */
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -41,7 +43,23 @@ export function writeClientError(failure: NodeJS.ErrnoException, socket: Duplex)
  * The gateway's HTTP face: the platforms' scheme paths, plus /routing, /health and /metrics. It
  * takes the body as raw bytes so what is forwarded is exactly what the network sent.
  */
-export function createGatewayServer(deps: { dispatch: Dispatch; routing: Routing; metrics: GatewayMetrics; logger: Logger; reversals: Pick<TimeoutReversals, 'pending'> }): FastifyInstance {
+const Health = z.object({
+  status: z.literal('ok'),
+  destination: z.enum(['primary', 'standin']).describe('where payment traffic goes now'),
+  timeoutReversalsOwed: z.object({ primary: z.number().int(), standin: z.number().int() }),
+});
+
+export interface GatewayServerDependencies {
+  readonly dispatch: Dispatch;
+  readonly routing: Routing;
+  readonly metrics: GatewayMetrics;
+  readonly logger: Logger;
+  readonly reversals: Pick<TimeoutReversals, 'pending'>;
+  /** Serve the API reference's browser at /docs (local mode only, never production). The OpenAPI document (`server.swagger()`) is always built. */
+  readonly serveApiDocs?: boolean;
+}
+
+export function createGatewayServer(deps: GatewayServerDependencies): FastifyInstance {
   const server = Fastify({
     logger: false,
     bodyLimit: BODY_LIMIT_BYTES,
@@ -72,8 +90,21 @@ export function createGatewayServer(deps: { dispatch: Dispatch; routing: Routing
     return reply.code(500).send({ error: { code: GATEWAY_ERROR_CODES.internal, message: 'the gateway could not handle this message; it was not answered by a platform' }, responseCode: '96' });
   });
 
+  installApiDocs(server, {
+    title: 'Data-centre gateway',
+    description:
+      "The payment networks' way in: each scheme message is validated against its contract and forwarded, byte for byte, to primary (or to stand-in under direct connect or failover); the platform's status and body come back unchanged. What the gateway answers itself is `{\"error\":{\"code\",\"message\",\"issues\"?},\"responseCode\"?}`.",
+    version: '0.1.0',
+    serve: deps.serveApiDocs ?? false,
+  });
+  afterApiDocs(server, (server) => gatewayRoutes(server, deps));
+  return server;
+}
+
+function gatewayRoutes(server: FastifyInstance, deps: GatewayServerDependencies): void {
   for (const kind of SCHEME_MESSAGES) {
-    server.post(kind.path, async (request, reply) => {
+    const schema = { summary: `A ${kind.description}, forwarded unchanged to the platform that takes it now`, tags: [SCHEME_TAG], body: kind.schema, response: { 200: kind.answer, ...ERROR_RESPONSES } };
+    server.post(kind.path, { schema }, async (request, reply) => {
       let message: unknown;
       try {
         message = readSchemeMessage(kind, request.body);
@@ -95,9 +126,8 @@ export function createGatewayServer(deps: { dispatch: Dispatch; routing: Routing
     });
   }
 
-  server.get('/routing', async () => deps.routing.snapshot());
+  server.get('/routing', { schema: { summary: 'Where traffic goes now, why, and since when', tags: [OPERATIONS_TAG] } }, async () => deps.routing.snapshot());
   // Liveness of the gateway itself: a platform being down is what the gateway exists to handle.
-  server.get('/health', async () => ({ status: 'ok', destination: deps.routing.route().destination, timeoutReversalsOwed: deps.reversals.pending() }));
-  server.get('/metrics', async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
-  return server;
+  server.get('/health', { schema: { summary: 'Is the gateway up? (a platform being down is what it exists to handle)', tags: [OPERATIONS_TAG], response: { 200: Health } } }, async () => ({ status: 'ok', destination: deps.routing.route().destination, timeoutReversalsOwed: deps.reversals.pending() }));
+  server.get('/metrics', { schema: { summary: 'Prometheus metrics (text exposition format)', tags: [OPERATIONS_TAG] } }, async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
 }

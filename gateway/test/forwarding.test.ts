@@ -7,6 +7,12 @@ const AUTHORISATIONS = '/scheme/card/authorisations';
 const CLEARINGS = '/scheme/card/clearings';
 const FPS = '/scheme/faster-payments/inbound';
 const CARD_DEADLINE_MS = 400;
+// The gateway waits for a platform for the deadline less an eighth (message-dispatch.ts) and says
+// so in its answer: which timer fired is asserted from that, never from a stopwatch, so a busy
+// machine cannot fail these tests.
+const CARD_WAIT_MS = 350;
+const FPS_DEADLINE_MS = 700;
+const FPS_WAIT_MS = 613;
 
 let primary: TestPlatform | undefined;
 let standin: TestPlatform;
@@ -107,10 +113,9 @@ describe('when primary does not answer in time', () => {
 
     expect(answer.status).toBe(504);
     expect(answer.json).toEqual({
-      error: { code: 'GATEWAY_NO_ANSWER', message: expect.stringMatching(/^primary did not answer within \d+ ms \(card deadline 400 ms\); not retried at stand-in/) },
+      error: { code: 'GATEWAY_NO_ANSWER', message: expect.stringMatching(new RegExp(`^primary did not answer within ${CARD_WAIT_MS} ms \\(card deadline ${CARD_DEADLINE_MS} ms\\); not retried at stand-in`)) },
       responseCode: '91',
     });
-    expect(answer.elapsedMs).toBeLessThan(CARD_DEADLINE_MS);
     expect(primary.schemeMessages()).toHaveLength(1);
     expect(standin.schemeMessages()).toEqual([]);
     expect(JSON.stringify(gateway.logs)).not.toContain(TEST_PAN);
@@ -119,12 +124,11 @@ describe('when primary does not answer in time', () => {
   test('then a Faster Payments message runs against its own deadline', async () => {
     primary = await startTestPlatform('primary');
     primary.answerWith(() => 'hang');
-    gateway = await startTestGateway(env(primary.url, { GATEWAY_FPS_DEADLINE_MS: '700' }));
+    gateway = await startTestGateway(env(primary.url, { GATEWAY_FPS_DEADLINE_MS: String(FPS_DEADLINE_MS) }));
     const answer = await gateway.post(FPS, JSON.stringify(fasterPayment()));
     expect(answer.status).toBe(504);
-    expect(answer.json).toMatchObject({ error: { message: expect.stringContaining('(Faster Payments deadline 700 ms)') } });
-    expect(answer.elapsedMs).toBeGreaterThan(CARD_DEADLINE_MS);
-    expect(answer.elapsedMs).toBeLessThan(700);
+    // Its own wait, not the card one.
+    expect(answer.json).toMatchObject({ error: { message: expect.stringContaining(`primary did not answer within ${FPS_WAIT_MS} ms (Faster Payments deadline ${FPS_DEADLINE_MS} ms)`) } });
   });
 });
 
@@ -133,8 +137,8 @@ describe('when primary refuses connections', () => {
     gateway = await startTestGateway(env(`http://127.0.0.1:${await freePort()}`));
     const answer = await gateway.post(AUTHORISATIONS, JSON.stringify(authorisation()));
     expect(answer.status).toBe(504);
+    // Answered on the refusal itself, not when a timer ran out.
     expect(answer.json).toMatchObject({ error: { code: 'GATEWAY_NO_ANSWER', message: expect.stringMatching(/^primary could not be reached \(ECONNREFUSED\).*automatic failover is off/) }, responseCode: '91' });
-    expect(answer.elapsedMs).toBeLessThan(CARD_DEADLINE_MS);
     expect(standin.schemeMessages()).toEqual([]);
   });
 

@@ -91,7 +91,7 @@ export interface TestGateway {
   readonly url: string;
   readonly gateway: Gateway;
   readonly logs: Record<string, unknown>[];
-  post(path: string, body: string): Promise<{ status: number; body: string; json: Record<string, unknown>; destination: string | null; retryAfter: string | null; elapsedMs: number }>;
+  post(path: string, body: string): Promise<{ status: number; body: string; json: Record<string, unknown>; destination: string | null; retryAfter: string | null }>;
   routing(): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
@@ -122,17 +122,15 @@ export async function startTestGateway(env: NodeJS.ProcessEnv): Promise<TestGate
     gateway,
     logs,
     async post(path, body) {
-      const started = performance.now();
       const response = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
       const text = await response.text();
-      const elapsedMs = performance.now() - started;
       let json: Record<string, unknown> = {};
       try {
         json = JSON.parse(text) as Record<string, unknown>;
       } catch {
         // a platform may answer something that is not JSON; the raw text is still there
       }
-      return { status: response.status, body: text, json, destination: response.headers.get('x-gateway-destination'), retryAfter: response.headers.get('retry-after'), elapsedMs };
+      return { status: response.status, body: text, json, destination: response.headers.get('x-gateway-destination'), retryAfter: response.headers.get('retry-after') };
     },
     routing: async () => (await (await fetch(`${url}/routing`)).json()) as Record<string, unknown>,
     stop: () => gateway.stop(),

@@ -36,9 +36,10 @@ import { createPaymentRouter } from './routing/payment-router';
 import { paymentOwners } from './routing/payment-owners';
 import { noStandinProxy, type StandinProxy } from './routing/standin-proxy';
 import { startLateApprovalReversals, type TimeoutReversals } from './routing/timeout-reversals';
-import { withinMs } from './platform/deadline';
 import type { ShadowSender } from './shadow/shadow-sender';
 import { primaryHoldsAuthorisation } from './card-processor/routes';
+import { afterApiDocs, installApiDocs } from './platform/api-docs';
+import { operationsRoutes } from './platform/operations-routes';
 
 export interface PrimaryDependencies {
   readonly db: Db;
@@ -65,11 +66,9 @@ export interface PrimaryDependencies {
   readonly clearingMatchWaitMs?: number;
   /** PRIMARY_CARD_BUDGET_MS: the longest primary takes over a card message; none: DEFAULT_CARD_BUDGET_MS. */
   readonly cardBudgetMs?: number;
+  /** Serve the API reference's browser at /docs (local mode only, never production). The OpenAPI document (`app.swagger()`) is always built. */
+  readonly serveApiDocs?: boolean;
 }
-
-/** How long /health waits for `select 1` before saying primary's database does not answer. */
-const HEALTH_DATABASE_BUDGET_MS = 1_000;
-const ROUTE_HEALTH_DATABASE_BUDGET_MS = 250;
 
 /** Wires primary's services together and serves their routes. Nothing is started here. */
 export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance; services: ReturnType<typeof createServices> } {
@@ -82,73 +81,56 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
     ...boundaryErrorOptions,
   });
   installErrorHandling(app);
+  installApiDocs(app, {
+    title: 'Primary platform',
+    description: "The bank's system of record: the app API (customer token), the scheme API (the payment networks, through the gateway), the internal API, the configuration API and operations. Errors are `{\"error\":{\"code\",\"message\",\"issues\"?}}`, 4xx for the caller's mistakes.",
+    version: '0.1.0',
+    serve: deps.serveApiDocs ?? false,
+  });
 
   app.addHook('onResponse', async (request, reply) => {
     deps.metrics.httpDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
   });
 
-  const customer = customerAuthentication(services.accounts);
-  const internal = (request: FastifyRequest) => {
-    const token = bearerToken(request);
-    // A customer token is never an internal token: 401, as for no token at all.
-    if (!token || !tokensEqual(token, deps.internalToken)) throw errors.unauthenticated();
-  };
-  /** Operations' reads and repairs: an incident engineer's operator token, or a component's internal one. */
-  const operatorOrInternal = (request: FastifyRequest) => {
-    if (operatorFor(deps.operators ?? [], bearerToken(request))) return;
-    internal(request);
-  };
-
-  accountsRoutes(app, { accounts: services.accounts, customer });
-  cardsRoutes(app, { cards: services.cards, accounts: services.accounts, customer, internal });
-  feedRoutes(app, { feed: services.feed, accounts: services.accounts, customer });
   // Primary's own approvals that finish after the card budget (the network heard 91) are reversed here.
   const lateApprovals = startLateApprovalReversals({ reverse: (reversal) => services.cardProcessor.reverse(reversal), clock: deps.clock, logger: deps.logger, metrics: deps.metrics });
   app.addHook('onClose', async () => lateApprovals.stop());
-  schemeCardRoutes(app, {
-    processor: services.cardProcessor,
-    router: services.router,
-    configuration: services.configuration.cache,
-    ...(deps.shadow ? { shadow: deps.shadow } : {}),
-    ...(deps.cardBudgetMs === undefined ? {} : { budgetMs: deps.cardBudgetMs }),
-    lateApprovals,
-    ...(deps.timeoutReversals ? { timeoutReversals: deps.timeoutReversals } : {}),
-    metrics: deps.metrics,
-  });
-  schemeFasterPaymentRoutes(app, { inbound: services.inboundFasterPayments, router: services.router });
-  transferRoutes(app, { db: deps.db, transfers: services.transfers, accounts: services.accounts, customer, router: services.router });
-  potsRoutes(app, { db: deps.db, pots: services.pots, accounts: services.accounts, customer });
-  payeesRoutes(app, { payees: services.payees, accounts: services.accounts, customer });
-  notificationsRoutes(app, { notifications: services.notifications, accounts: services.accounts, customer });
-  adviceRoutes(app, { applier: services.advices, internal, operatorOrInternal });
-  configurationRoutes(app, { store: services.configuration.store, cache: services.configuration.cache, operators: deps.operators ?? [], internalToken: deps.internalToken });
-  statusRoutes(app, { cache: services.configuration.cache, clock: deps.clock });
 
-  // Two questions, for two callers. /health: can primary decide (its database answers, within a
-  // second even when it hangs)? /health/route: can primary route (answer every payment message in
-  // time, from the configuration in memory: its own 91, or stand-in's answer for users routed
-  // there)? The gateway's breaker asks the second when it has nowhere else to send traffic.
-  const databaseAnswers = async (budgetMs = HEALTH_DATABASE_BUDGET_MS): Promise<boolean> =>
-    withinMs(deps.db.query('select 1'), budgetMs, "primary's database").then(
-      () => true,
-      () => false,
-    );
-  app.get('/health', async () => {
-    if (!(await databaseAnswers())) throw errors.dependencyUnavailable("primary's database");
-    return { status: 'ok' };
-  });
-  app.get('/health/route', async () => {
-    const document = services.configuration.cache.current();
-    // Informational here, and quick: routing does not wait on the database.
-    return { status: 'ok', canRoute: true, canDecide: await databaseAnswers(ROUTE_HEALTH_DATABASE_BUDGET_MS), configurationVersion: document.version };
-  });
-  app.get('/metrics', async (_request, reply) => {
-    // Read at scrape time, so the alert sees the table, not a counter a restart would reset; a
-    // database too slow to count keeps the last figure rather than the scrape.
-    await withinMs(services.advices.quarantinedCount(), 500, 'counting quarantined advices')
-      .then((count) => deps.metrics.advicesQuarantined.set(count))
-      .catch(() => undefined);
-    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  afterApiDocs(app, (app) => {
+    const customer = customerAuthentication(services.accounts);
+    const internal = (request: FastifyRequest) => {
+      const token = bearerToken(request);
+      // A customer token is never an internal token: 401, as for no token at all.
+      if (!token || !tokensEqual(token, deps.internalToken)) throw errors.unauthenticated();
+    };
+    /** Operations' reads and repairs: an incident engineer's operator token, or a component's internal one. */
+    const operatorOrInternal = (request: FastifyRequest) => {
+      if (operatorFor(deps.operators ?? [], bearerToken(request))) return;
+      internal(request);
+    };
+
+    accountsRoutes(app, { accounts: services.accounts, customer });
+    cardsRoutes(app, { cards: services.cards, accounts: services.accounts, customer, internal });
+    feedRoutes(app, { feed: services.feed, accounts: services.accounts, customer });
+    schemeCardRoutes(app, {
+      processor: services.cardProcessor,
+      router: services.router,
+      configuration: services.configuration.cache,
+      ...(deps.shadow ? { shadow: deps.shadow } : {}),
+      ...(deps.cardBudgetMs === undefined ? {} : { budgetMs: deps.cardBudgetMs }),
+      lateApprovals,
+      ...(deps.timeoutReversals ? { timeoutReversals: deps.timeoutReversals } : {}),
+      metrics: deps.metrics,
+    });
+    schemeFasterPaymentRoutes(app, { inbound: services.inboundFasterPayments, router: services.router });
+    transferRoutes(app, { db: deps.db, transfers: services.transfers, accounts: services.accounts, customer, router: services.router });
+    potsRoutes(app, { db: deps.db, pots: services.pots, accounts: services.accounts, customer });
+    payeesRoutes(app, { payees: services.payees, accounts: services.accounts, customer });
+    notificationsRoutes(app, { notifications: services.notifications, accounts: services.accounts, customer });
+    adviceRoutes(app, { applier: services.advices, internal, operatorOrInternal });
+    configurationRoutes(app, { store: services.configuration.store, cache: services.configuration.cache, operators: deps.operators ?? [], internalToken: deps.internalToken });
+    statusRoutes(app, { cache: services.configuration.cache, clock: deps.clock });
+    operationsRoutes(app, { db: deps.db, configuration: services.configuration.cache, metrics: deps.metrics, quarantinedAdvices: () => services.advices.quarantinedCount() });
   });
   return { app, services };
 }

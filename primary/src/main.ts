@@ -51,7 +51,7 @@ async function main(): Promise<void> {
     metrics,
     options: config.shadow,
   });
-  const { app, services } = buildPrimary({ db, cardDb, clock: systemClock, keys: config.keys, internalToken: config.internalToken, logger, metrics, fasterPaymentsScheme, cache, operators: config.operators, standin, timeoutReversals, shadow, clearingMatchWaitMs: config.clearingMatchWaitMs, cardBudgetMs: config.cardBudgetMs });
+  const { app, services } = buildPrimary({ db, cardDb, clock: systemClock, keys: config.keys, internalToken: config.internalToken, logger, metrics, fasterPaymentsScheme, cache, operators: config.operators, standin, timeoutReversals, shadow, clearingMatchWaitMs: config.clearingMatchWaitMs, cardBudgetMs: config.cardBudgetMs, serveApiDocs: process.env.NODE_ENV !== 'production' });
 
   // Route the first message with the stored configuration, not the initial one.
   const { store: configurationStore, cache: configuration } = services.configuration;
@@ -76,7 +76,7 @@ async function main(): Promise<void> {
       (started) => void (notificationsConsumer = started),
       (error: unknown) => {
         logger.warn({ err: error }, 'notifications consumer could not start; retrying in 5 s');
-        setTimeout(startNotifications, 5_000).unref();
+        setTimeout(() => void startNotifications(), 5_000).unref();
       },
     );
   void startNotifications();

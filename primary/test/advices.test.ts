@@ -54,7 +54,8 @@ describe('applying stand-in advices', () => {
     const advise = adviceFactory(account.id);
     const first = advise('card.frozen', { cardId: card.id, requestedBy: 'customer' });
     const second = advise('card.unfrozen', { cardId: card.id, requestedBy: 'customer' });
-    expect(await apply(second)).toEqual({ status: 409, body: { outcome: 'out_of_order', expectedSequence: 1 } });
+    const early = await apply(second);
+    expect({ status: early.status, body: early.body }).toEqual({ status: 409, body: { outcome: 'out_of_order', expectedSequence: 1 } });
     expect((await apply(first)).body.outcome).toBe('applied');
     expect((await apply(second)).body.outcome).toBe('applied');
     const cards = await primary.call('GET', `/accounts/${account.id}/cards`, { token: account.token });

@@ -45,7 +45,7 @@ describe('app API: a customer sees and moves only their own money', () => {
 
   test('unknown routes are 404 with a JSON body', async () => {
     const response = await primary.call('GET', '/no/such/route');
-    expect(response).toEqual({ status: 404, body: { error: { code: 'PRIMARY_ROUTE_NOT_FOUND', message: 'no route GET /no/such/route' } } });
+    expect({ status: response.status, body: response.body }).toEqual({ status: 404, body: { error: { code: 'PRIMARY_ROUTE_NOT_FOUND', message: 'no route GET /no/such/route' } } });
   });
 });
 

@@ -3,6 +3,7 @@ import type { CardAuthorisationRequest, CardAuthorisationResponse, Configuration
 import { INITIAL_CONFIGURATION } from '@bank/shared-contracts';
 import type { CardProcessor } from '../src/card-processor/card-processor';
 import { decisionReserveMs, schemeCardRoutes } from '../src/card-processor/routes';
+import { installApiDocs } from '../src/platform/api-docs';
 import { installErrorHandling } from '../src/platform/http';
 import { RolledBackAtDeadline } from '../src/card-processor/authorise-in-database';
 import { createMetrics } from '../src/platform/metrics';
@@ -39,6 +40,7 @@ interface Harness {
 function build(parts: { route?: () => Promise<Routed>; authorise?: () => Promise<CardAuthorisationResponse>; storedAnswer?: () => Promise<CardAuthorisationResponse | undefined>; reverse?: () => Promise<unknown>; clear?: () => Promise<unknown> }): Harness {
   const app = Fastify({ logger: false });
   installErrorHandling(app);
+  installApiDocs(app, { title: 'card budget', description: 'test', version: '0', serve: false });
   const reversedHere: CardAuthorisationRequest[] = [];
   const reversedAtStandin: CardAuthorisationRequest[] = [];
   const deadlines: Harness['deadlines'] = [];

@@ -1,99 +1,22 @@
-import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client } from 'pg';
 import pino from 'pino';
-import { infraEndpoints } from '@bank/infra';
 import { INITIAL_CONFIGURATION, userBucket, type ConfigurationDocument } from '@bank/shared-contracts';
-import { buildPrimary } from '../src/app';
 import { createConfigurationCache } from '../src/configuration/configuration-cache';
 import { createConfigurationStore } from '../src/configuration/configuration-store';
 import { createConfigurationPeerSync } from '../src/configuration/peer-sync';
-import { PRIMARY_MIGRATIONS } from '../src/migrations';
-import { createRedisCache } from '../src/platform/cache';
-import { fixedClock } from '../src/platform/clock';
 import { createPool } from '../src/platform/db';
 import { createMetrics } from '../src/platform/metrics';
-import { migrate } from '../src/platform/migrations';
-import { httpFasterPaymentsScheme } from '../src/transfers/faster-payments-scheme';
-import { startFasterPaymentsSchemeSimulator } from './faster-payments-scheme-simulator';
+import { INTERNAL_TOKEN, startPrimary } from './harness';
 
 // Primary's configuration service over HTTP, against the real PostgreSQL, in a database of its
 // own: the configuration is platform-wide, and every primary on the shared database (other
 // tests, `npm start`, end-to-end stacks) would otherwise route with what these tests write.
 
-const INTERNAL_TOKEN = 'test-internal-token';
 const ALICE = { name: 'alice', token: 'alice-operator-token' };
 const BOB = { name: 'bob', token: 'bob-operator-token' };
 
-async function isolatedDatabase() {
-  const shared = new URL(infraEndpoints().postgres.primary);
-  const name = `primary_test_configuration_${randomBytes(4).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new Client({ connectionString: Object.assign(new URL(shared), { pathname: '/postgres' }).toString() });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`create database ${name}`);
-  return { url: Object.assign(new URL(shared), { pathname: `/${name}` }).toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
-}
-
-async function startConfiguredPrimary() {
-  const database = await isolatedDatabase();
-  const db = createPool(database.url);
-  await migrate(db, PRIMARY_MIGRATIONS);
-  const clock = fixedClock('2026-11-21T12:00:00Z');
-  const standinKeyPair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const keys = {
-    primary: { keyset: 'A' as const, keyId: 'A-test', key: randomBytes(32) },
-    standin: { keyset: 'B' as const, keyId: 'B-test', publicKey: standinKeyPair.publicKey },
-    indexKey: randomBytes(32),
-  };
-  const scheme = await startFasterPaymentsSchemeSimulator();
-  const cache = createRedisCache({ url: infraEndpoints().redis.primary, logger: pino({ level: 'silent' }) });
-  const metrics = createMetrics();
-  const { app, services } = buildPrimary({
-    db,
-    clock,
-    keys,
-    internalToken: INTERNAL_TOKEN,
-    logger: pino({ level: 'silent' }),
-    metrics,
-    fasterPaymentsScheme: httpFasterPaymentsScheme({ url: scheme.url, timeoutMs: 500 }),
-    cache,
-    operators: [ALICE, BOB],
-  });
-  const address = await app.listen({ port: 0, host: '127.0.0.1' });
-
-  async function call(method: 'GET' | 'POST', url: string, options: { token?: string; body?: unknown } = {}) {
-    const headers: Record<string, string> = {};
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${address}${url}`, { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }), signal: AbortSignal.timeout(10_000) });
-    const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
-  }
-
-  return {
-    db,
-    databaseUrl: database.url,
-    clock,
-    services,
-    metrics,
-    call,
-    async close() {
-      await app.close();
-      await scheme.close();
-      await cache.close();
-      await db.end();
-      await database.drop();
-    },
-  };
-}
+const startConfiguredPrimary = () => startPrimary({ ownDatabase: 'configuration', operators: [ALICE, BOB] });
 
 let primary: Awaited<ReturnType<typeof startConfiguredPrimary>>;
 let customerToken: string;

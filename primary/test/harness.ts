@@ -1,24 +1,67 @@
 import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import pino from 'pino';
 import { infraEndpoints } from '@bank/infra';
 import type { CardAuthorisationRequest, FasterPaymentInboundCredit } from '@bank/shared-contracts';
 import { buildPrimary } from '../src/app';
+import type { Operator } from '../src/configuration/operators';
 import { PRIMARY_MIGRATIONS } from '../src/migrations';
-import { fixedClock } from '../src/platform/clock';
+import { fixedClock, systemClock } from '../src/platform/clock';
 import { createRedisCache } from '../src/platform/cache';
 import { createPool } from '../src/platform/db';
 import { createMetrics } from '../src/platform/metrics';
 import { migrate } from '../src/platform/migrations';
+import { httpStandinProxy } from '../src/routing/standin-proxy';
+import { startTimeoutReversals } from '../src/routing/timeout-reversals';
+import { cardAccountLookup } from '../src/shadow/card-accounts';
+import { startShadowSender, type ShadowSenderOptions } from '../src/shadow/shadow-sender';
 import { httpFasterPaymentsScheme } from '../src/transfers/faster-payments-scheme';
 import { startFasterPaymentsSchemeSimulator } from './faster-payments-scheme-simulator';
 
-// Primary against the real PostgreSQL that `npm test` starts, served on an ephemeral port and
-// called over HTTP like any client would.
+// The one way primary's tests start primary: against the real PostgreSQL and Redis that
+// `npm test` starts, served on an ephemeral port and called over HTTP like any client would.
+// Options add what a test needs: a database of its own, operators, stand-in beside it.
 
 export const INTERNAL_TOKEN = 'test-internal-token';
+export const STANDIN_INTERNAL_TOKEN = 'test-standin-internal-token';
 
-export async function startPrimary(options: { now?: string; clearingMatchWaitMs?: number } = {}) {
-  const db = createPool(infraEndpoints().postgres.primary);
+export interface PrimaryTestOptions {
+  readonly now?: string;
+  readonly clearingMatchWaitMs?: number;
+  /**
+   * A database of this primary's own, named after the tests: for tests that change the
+   * platform-wide configuration, which every primary on the shared database would otherwise route by.
+   */
+  readonly ownDatabase?: string;
+  readonly operators?: readonly Operator[];
+  /** Stand-in's URL: primary proxies what is routed there (with timeout reversals), and shadows to it when `shadow` is given. */
+  readonly standin?: { readonly url: string; readonly proxyTimeoutMs: number };
+  readonly shadow?: Partial<ShadowSenderOptions>;
+  /** Every line primary logs (to debug) is kept here, for tests that look for what must never be logged. */
+  readonly logs?: string[];
+}
+
+/** A database of one test file's own on the shared cluster, dropped by `drop`. */
+async function ownDatabase(purpose: string) {
+  const shared = new URL(infraEndpoints().postgres.primary);
+  const name = `primary_test_${purpose}_${randomBytes(4).toString('hex')}`;
+  const admin = async (sql: string) => {
+    const client = new Client({ connectionString: Object.assign(new URL(shared), { pathname: '/postgres' }).toString() });
+    await client.connect();
+    try {
+      await client.query(sql);
+    } finally {
+      await client.end();
+    }
+  };
+  await admin(`create database ${name}`);
+  return { url: Object.assign(new URL(shared), { pathname: `/${name}` }).toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
+}
+
+export async function startPrimary(options: PrimaryTestOptions = {}) {
+  const own = options.ownDatabase === undefined ? undefined : await ownDatabase(options.ownDatabase);
+  const databaseUrl = own?.url ?? infraEndpoints().postgres.primary;
+  const db = createPool(databaseUrl);
   await migrate(db, PRIMARY_MIGRATIONS);
   const clock = fixedClock(options.now ?? '2026-11-21T12:00:00Z');
   // Stand-in's key pair: primary gets only the public half.
@@ -28,12 +71,36 @@ export async function startPrimary(options: { now?: string; clearingMatchWaitMs?
     standin: { keyset: 'B' as const, keyId: 'B-test', publicKey: standinKeyPair.publicKey },
     indexKey: randomBytes(32),
   };
+  const logger = options.logs ? pino({ level: 'debug' }, { write: (line: string) => void options.logs!.push(line) }) : pino({ level: 'silent' });
+  const metrics = createMetrics();
   const scheme = await startFasterPaymentsSchemeSimulator();
   const fasterPaymentsScheme = httpFasterPaymentsScheme({ url: scheme.url, timeoutMs: 500 });
   const cache = createRedisCache({ url: infraEndpoints().redis.primary, logger: pino({ level: 'silent' }) });
-  const { app, services } = buildPrimary({ db, clock, keys, internalToken: INTERNAL_TOKEN, logger: pino({ level: 'silent' }), metrics: createMetrics(), fasterPaymentsScheme, cache, ...(options.clearingMatchWaitMs === undefined ? {} : { clearingMatchWaitMs: options.clearingMatchWaitMs }) });
+  const proxy = options.standin ? httpStandinProxy({ url: options.standin.url, timeoutMs: options.standin.proxyTimeoutMs }) : undefined;
+  // Scheduling, not decision logic: on the real clock, with short waits for the test.
+  const timeoutReversals = proxy ? startTimeoutReversals({ standin: proxy, clock: systemClock, logger, metrics, options: { firstAttemptAfterMs: 200, retryEveryMs: 300 } }) : undefined;
+  const shadow =
+    options.standin && options.shadow
+      ? startShadowSender({ standinUrl: options.standin.url, standinToken: STANDIN_INTERNAL_TOKEN, accountOf: cardAccountLookup({ db, indexKey: keys.indexKey }), clock, logger, metrics, options: options.shadow })
+      : undefined;
+  const { app, services } = buildPrimary({
+    db,
+    clock,
+    keys,
+    internalToken: INTERNAL_TOKEN,
+    logger,
+    metrics,
+    fasterPaymentsScheme,
+    cache,
+    ...(options.clearingMatchWaitMs === undefined ? {} : { clearingMatchWaitMs: options.clearingMatchWaitMs }),
+    ...(options.operators ? { operators: options.operators } : {}),
+    ...(proxy ? { standin: proxy } : {}),
+    ...(timeoutReversals ? { timeoutReversals } : {}),
+    ...(shadow ? { shadow } : {}),
+  });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
 
+  /** `body` is the parsed JSON when the answer is JSON; `text` is the answer as it came. */
   async function call(method: 'GET' | 'POST' | 'DELETE', url: string, options: { token?: string; body?: unknown; rawBody?: string; idempotencyKey?: string } = {}) {
     const headers: Record<string, string> = {};
     if (options.token) headers.authorization = `Bearer ${options.token}`;
@@ -42,7 +109,8 @@ export async function startPrimary(options: { now?: string; clearingMatchWaitMs?
     if (body !== undefined) headers['content-type'] = 'application/json';
     const response = await fetch(`${address}${url}`, { method, headers, ...(body === undefined ? {} : { body }), signal: AbortSignal.timeout(10_000) });
     const text = await response.text();
-    return { status: response.status, body: text ? JSON.parse(text) : undefined };
+    const json = response.headers.get('content-type')?.startsWith('application/json');
+    return { status: response.status, body: text && json ? JSON.parse(text) : undefined, text };
   }
 
   async function openAccount(overdraftLimitMinor = 0) {
@@ -79,11 +147,15 @@ export async function startPrimary(options: { now?: string; clearingMatchWaitMs?
     app,
     address,
     db,
+    databaseUrl,
     clock,
     keys,
     standinPrivateKey: standinKeyPair.privateKey,
+    metrics,
     services,
     scheme,
+    timeoutReversals,
+    shadow,
     call,
     openAccount,
     issueCard,
@@ -91,9 +163,13 @@ export async function startPrimary(options: { now?: string; clearingMatchWaitMs?
     balance,
     async close() {
       await app.close();
+      await shadow?.stop();
+      await timeoutReversals?.stop();
+      proxy?.close();
       await scheme.close();
       await cache.close();
       await db.end();
+      await own?.drop();
     },
   };
 }

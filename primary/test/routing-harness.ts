@@ -1,32 +1,17 @@
-import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
+import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { Client } from 'pg';
-import pino from 'pino';
-import { infraEndpoints } from '@bank/infra';
 import type { ConfigurationDocument, FasterPaymentInboundCredit } from '@bank/shared-contracts';
-import { buildPrimary } from '../src/app';
-import { PRIMARY_MIGRATIONS } from '../src/migrations';
-import { createRedisCache } from '../src/platform/cache';
-import { fixedClock, systemClock } from '../src/platform/clock';
-import { createPool } from '../src/platform/db';
-import { createMetrics } from '../src/platform/metrics';
-import { migrate } from '../src/platform/migrations';
-import { httpStandinProxy } from '../src/routing/standin-proxy';
-import { startTimeoutReversals } from '../src/routing/timeout-reversals';
-import { cardAccountLookup } from '../src/shadow/card-accounts';
-import { startShadowSender, type ShadowSenderOptions } from '../src/shadow/shadow-sender';
-import { httpFasterPaymentsScheme } from '../src/transfers/faster-payments-scheme';
-import { startFasterPaymentsSchemeSimulator } from './faster-payments-scheme-simulator';
+import type { ShadowSenderOptions } from '../src/shadow/shadow-sender';
+import { INTERNAL_TOKEN, startPrimary } from './harness';
 
-// Primary with stand-in beside it, for the routing and shadow tests: against the real PostgreSQL
-// (a database of each primary's own: a routing configuration written to the shared one would
-// move every other primary's payments). Stand-in is a small real HTTP server here that records
-// what reaches it and answers as told, or not at all; the whole stack with the real stand-in is
-// e2e/test/payment-routing.
+// Primary (started by the harness, the one way) with stand-in beside it, for the routing and
+// shadow tests: in a database of each primary's own (a routing configuration written to the
+// shared one would move every other primary's payments). Stand-in is a small real HTTP server here
+// that records what reaches it and answers as told, or not at all; the whole stack with the real
+// stand-in is e2e/test/payment-routing.
 
-export const INTERNAL_TOKEN = 'test-internal-token';
-export const STANDIN_INTERNAL_TOKEN = 'test-standin-internal-token';
+export { INTERNAL_TOKEN, STANDIN_INTERNAL_TOKEN } from './harness';
 export const OPERATOR = { name: 'incident-engineer', token: 'operator-token' };
 export const PROXY_TIMEOUT_MS = 300;
 
@@ -67,72 +52,16 @@ export async function startFakeStandin() {
   };
 }
 
-async function isolatedDatabase() {
-  const shared = new URL(infraEndpoints().postgres.primary);
-  const name = `primary_test_routing_${randomBytes(4).toString('hex')}`;
-  const admin = async (sql: string) => {
-    const client = new Client({ connectionString: Object.assign(new URL(shared), { pathname: '/postgres' }).toString() });
-    await client.connect();
-    try {
-      await client.query(sql);
-    } finally {
-      await client.end();
-    }
-  };
-  await admin(`create database ${name}`);
-  return { url: Object.assign(new URL(shared), { pathname: `/${name}` }).toString(), drop: () => admin(`drop database if exists ${name} with (force)`) };
-}
-
 /** `shadow`: with a shadow sender with these options (the share shadowed is the configuration's). */
 export async function startRoutingPrimary(options: { now?: string; shadow?: Partial<ShadowSenderOptions>; logs?: string[] } = {}) {
-  const database = await isolatedDatabase();
-  const db = createPool(database.url);
-  await migrate(db, PRIMARY_MIGRATIONS);
   const standin = await startFakeStandin();
-  const proxy = httpStandinProxy({ url: standin.url, timeoutMs: PROXY_TIMEOUT_MS });
-  const metrics = createMetrics();
-  // Scheduling, not decision logic: on the real clock, with short waits for the test.
-  const timeoutReversals = startTimeoutReversals({ standin: proxy, clock: systemClock, logger: pino({ level: 'silent' }), metrics, options: { firstAttemptAfterMs: 200, retryEveryMs: 300 } });
-  const standinKeyPair = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  const keys = {
-    primary: { keyset: 'A' as const, keyId: 'A-test', key: randomBytes(32) },
-    standin: { keyset: 'B' as const, keyId: 'B-test', publicKey: standinKeyPair.publicKey },
-    indexKey: randomBytes(32),
-  };
-  const scheme = await startFasterPaymentsSchemeSimulator();
-  const cache = createRedisCache({ url: infraEndpoints().redis.primary, logger: pino({ level: 'silent' }) });
-  const clock = fixedClock(options.now ?? '2026-11-21T12:00:00Z');
-  // With `logs`, every line primary logs (to debug) is kept there, for tests that look for what must never be logged.
-  const logger = options.logs ? pino({ level: 'debug' }, { write: (line: string) => void options.logs!.push(line) }) : pino({ level: 'silent' });
-  const shadow = options.shadow
-    ? startShadowSender({ standinUrl: standin.url, standinToken: STANDIN_INTERNAL_TOKEN, accountOf: cardAccountLookup({ db, indexKey: keys.indexKey }), clock, logger, metrics, options: options.shadow })
-    : undefined;
-  const { app, services } = buildPrimary({
-    db,
-    clock,
-    keys,
-    internalToken: INTERNAL_TOKEN,
-    logger,
-    metrics,
-    fasterPaymentsScheme: httpFasterPaymentsScheme({ url: scheme.url, timeoutMs: 500 }),
-    cache,
+  const primary = await startPrimary({
+    ...options,
+    ownDatabase: 'routing',
     operators: [OPERATOR],
-    standin: proxy,
-    timeoutReversals,
-    ...(shadow ? { shadow } : {}),
+    standin: { url: standin.url, proxyTimeoutMs: PROXY_TIMEOUT_MS },
   });
-  const address = await app.listen({ port: 0, host: '127.0.0.1' });
-
-  async function call(method: 'GET' | 'POST', url: string, options: { token?: string; body?: unknown; idempotencyKey?: string } = {}) {
-    const headers: Record<string, string> = {};
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
-    if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
-    if (options.body !== undefined) headers['content-type'] = 'application/json';
-    const response = await fetch(`${address}${url}`, { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }), signal: AbortSignal.timeout(10_000) });
-    const text = await response.text();
-    const json = response.headers.get('content-type')?.startsWith('application/json');
-    return { status: response.status, body: text && json ? JSON.parse(text) : undefined, text };
-  }
+  const { call } = primary;
 
   /** Every component set explicitly (stand-in for what is named, primary for the rest), and the cohort and shadow shares (0 unless given). */
   async function route(components: Partial<Components>, shares: { dailyCohort?: number; shadow?: number } = {}) {
@@ -155,27 +84,14 @@ export async function startRoutingPrimary(options: { now?: string; shadow?: Part
   }
 
   return {
-    db,
-    clock,
-    metrics,
+    ...primary,
+    timeoutReversals: primary.timeoutReversals!,
     standin,
-    services,
-    timeoutReversals,
-    shadow,
-    call,
     route,
     customer,
-    balance: async (accountId: string) => (await services.ledger.balance(db, accountId))!,
     async close() {
-      await app.close();
-      await shadow?.stop();
-      await timeoutReversals.stop();
-      proxy.close();
+      await primary.close();
       await standin.close();
-      await scheme.close();
-      await cache.close();
-      await db.end();
-      await database.drop();
     },
   };
 }

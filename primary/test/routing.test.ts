@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { userBucket, type CardReversalRequest } from '@bank/shared-contracts';
 import { authorisation, messageKey } from './harness';
-import { PROXY_TIMEOUT_MS, credit, startRoutingPrimary } from './routing-harness';
+import { credit, startRoutingPrimary } from './routing-harness';
 
 // Payment routing in primary, over HTTP against the real PostgreSQL, with stand-in a small real
 // HTTP server (see routing-harness.ts); the whole stack with the real stand-in is
@@ -168,14 +168,13 @@ describe('payment routing in primary', () => {
     primary.standin.state.silent = true;
 
     const single = authorisation(alice.card, 1_000, { mti: '0200', processingCode: '010000' });
-    const started = Date.now();
     const declined = await primary.call('POST', '/scheme/card/authorisations', { body: single });
-    expect(Date.now() - started).toBeLessThan(PROXY_TIMEOUT_MS + 1_000);
     expect(declined).toMatchObject({
       status: 200,
       body: { mti: '0210', stan: single.stan, rrn: single.rrn, terminalId: single.terminalId, responseCode: '91', approvedAmountMinor: 0, decidedBy: 'primary' },
     });
-    expect(declined.body.reason).toContain('did not answer in time');
+    // The proxy's own timeout answered (not the card budget, nor a stopwatch): its reason says so.
+    expect(declined.body.reason).toBe('routed to stand-in, which did not answer in time; declined as issuer unavailable');
     expect(declined.body).not.toHaveProperty('authorisationCode');
     expect(declined.text).not.toContain(alice.card.pan);
 

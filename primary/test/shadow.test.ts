@@ -151,14 +151,19 @@ describe('shadow decisioning in primary', () => {
     await primary.route({}, { shadow: 100 });
     primary.standin.state.silent = true;
     const droppedBefore = await counted('dropped');
+    const failedBefore = await counted('failed');
     const messages = Array.from({ length: 12 }, () => authorisation(customer.card, 100));
     for (const request of messages) {
       const answer = await primary.call('POST', '/scheme/card/authorisations', { body: request });
       expect(answer).toMatchObject({ status: 200, body: { stan: request.stan, responseCode: '00', decidedBy: 'primary' } });
     }
     expect(await primary.balance(customer.id)).toMatchObject({ heldMinor: 1_200 });
-    // At most one in flight and QUEUE_SIZE waiting: every other copy was dropped.
-    expect((await counted('dropped')) - droppedBefore).toBeGreaterThanOrEqual(messages.length - QUEUE_SIZE - CONCURRENCY);
+    // At most one in flight and QUEUE_SIZE waiting: every other copy was dropped, except those
+    // that found room because a copy before them timed out (failed), which a slow machine makes
+    // happen within the loop. Counted by what happened to each copy, not by how fast the loop ran.
+    const dropped = (await counted('dropped')) - droppedBefore;
+    expect(dropped).toBeGreaterThan(0);
+    expect(dropped + ((await counted('failed')) - failedBefore)).toBeGreaterThanOrEqual(messages.length - QUEUE_SIZE - CONCURRENCY);
     expect(primary.shadow!.pending()).toBeLessThanOrEqual(QUEUE_SIZE + CONCURRENCY);
     expect((await primary.call('GET', '/metrics')).text).toMatch(/primary_shadow_queue_depth [0-3]\b/);
     pans.push(customer.card.pan);

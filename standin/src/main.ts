@@ -66,6 +66,7 @@ async function start(): Promise<void> {
     now,
     cards: createCardDesk({ database, keys, limits, now }),
     fasterPayments: createFasterPaymentsDesk({ database, now }),
+    serveApiDocs: process.env.NODE_ENV !== 'production',
   });
   // The one app route that needs the scheme; createStandinServer is not given it.
   transferRoutes(server, { database, transfers });

@@ -28,9 +28,10 @@ export function buildSyncerServer(deps: { registry: Registry; health: () => Prom
     logger: false,
     // fastify's own refusals before routing (a URL that is not valid percent-encoding, an over-long path parameter).
     frameworkErrors: (error, _request, reply) => {
-      if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') return send(reply, 414, 'SYNCER_URI_TOO_LONG', 'a path parameter is longer than allowed');
-      if (error.code === 'FST_ERR_BAD_URL') return send(reply, 400, 'SYNCER_BAD_URL', 'the URL is not valid percent-encoding');
-      return send(reply, 400, 'SYNCER_BAD_REQUEST', 'the request could not be routed');
+      // fastify expects nothing back here: the reply is sent, not awaited.
+      if (error.code === 'FST_ERR_MAX_PARAM_LENGTH') void send(reply, 414, 'SYNCER_URI_TOO_LONG', 'a path parameter is longer than allowed');
+      else if (error.code === 'FST_ERR_BAD_URL') void send(reply, 400, 'SYNCER_BAD_URL', 'the URL is not valid percent-encoding');
+      else void send(reply, 400, 'SYNCER_BAD_REQUEST', 'the request could not be routed');
     },
     // Refusals by Node's HTTP parser, before fastify sees a request (headers too large, malformed requests).
     clientErrorHandler: (error: NodeJS.ErrnoException, socket) => {

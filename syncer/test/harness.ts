@@ -310,3 +310,61 @@ export async function countRows(database: Database, accountIds: readonly string[
   }
   return counts;
 }
+
+/**
+ * One test file's set-up, the one way syncer tests get it: the infrastructure up, a stand-in
+ * database of the file's own (more on request), Kafka with a producer, and syncers on consumer
+ * groups of their own. `stop` undoes all of it, whatever was started.
+ */
+export function syncerBench(name: string, card: TestCardKeys) {
+  const databases: TemporaryDatabase[] = [];
+  const syncers: RunningSyncer[] = [];
+  const groups: string[] = [];
+  let kafka: Kafka | undefined;
+  let producer: Producer | undefined;
+
+  /** Another database of the file's own (the first is `start`'s), dropped by `stop`. */
+  async function database(): Promise<Database> {
+    const temporary = await temporaryStandinDatabase();
+    databases.push(temporary);
+    return temporary.database;
+  }
+
+  return {
+    /** `url`: the first database's, for a connection of the test's own. */
+    async start(): Promise<{ database: Database; url: string; kafka: Kafka; producer: Producer }> {
+      await upInfrastructure();
+      const first = await database();
+      kafka = testKafka(`syncer-test-${name}`);
+      producer = await connectedProducer(kafka);
+      return { database: first, url: databases[0]!.url, kafka, producer };
+    },
+    database,
+    /** A new group of its own (a fresh one each call unless `groupId` is given), started at the topic's end; see startTestSyncer. */
+    async syncer(options: Partial<SyncerOptions> & { database?: Database; groupId?: string; logger?: Logger } = {}): Promise<RunningSyncer> {
+      if (!kafka) throw new Error('syncerBench: start() first');
+      const { database: target, logger, groupId, ...rest } = options;
+      const group = groupId ?? `syncer-test-${name}-${randomUUID()}`;
+      if (!groups.includes(group)) groups.push(group);
+      const started = await startTestSyncer({ database: target ?? databases[0]!.database, kafka, keys: card.keys, logger: logger ?? capturedLogger().logger }, { ...rest, groupId: group });
+      syncers.push(started);
+      return started;
+    },
+    /** A syncer the test started itself (one that cannot reach Kafka, say), stopped by `stop` with the others. */
+    track(syncer: RunningSyncer): RunningSyncer {
+      syncers.push(syncer);
+      return syncer;
+    },
+    /** A consumer group the test uses itself (positioned, say), deleted by `stop`. */
+    group(groupId: string): string {
+      if (!groups.includes(groupId)) groups.push(groupId);
+      return groupId;
+    },
+    async stop(): Promise<void> {
+      for (const syncer of syncers) await syncer.stop().catch(() => undefined);
+      await producer?.disconnect();
+      if (kafka) for (const group of groups) await deleteGroup(kafka, group);
+      for (const temporary of databases.reverse()) await temporary.drop();
+    },
+  };
+}

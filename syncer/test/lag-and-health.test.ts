@@ -7,17 +7,11 @@ import { startSyncer, type RunningSyncer } from '../src/syncer';
 import {
   PrimaryAccount,
   capturedLogger,
-  connectedProducer,
-  deleteGroup,
   eventually,
   publish,
-  startTestSyncer,
   testCardKeys,
-  testKafka,
   untilSynced,
-  upInfrastructure,
-  temporaryStandinDatabase,
-  type TemporaryDatabase,
+  syncerBench,
 } from './harness';
 
 // Lag is measured per event from primary's commit to stand-in's, written to sync_lag for
@@ -25,35 +19,17 @@ import {
 // has crashed for good.
 
 const card = testCardKeys();
-const groups: string[] = [];
-let temporary: TemporaryDatabase;
+const bench = syncerBench('lag', card);
 let database: Database;
-let kafka: Kafka;
 let producer: Producer;
-const running: RunningSyncer[] = [];
 
 beforeAll(async () => {
-  await upInfrastructure();
-  temporary = await temporaryStandinDatabase();
-  database = temporary.database;
-  kafka = testKafka('syncer-test-lag');
-  producer = await connectedProducer(kafka);
+  ({ database, producer } = await bench.start());
 }, 180_000);
 
-afterAll(async () => {
-  for (const syncer of running) await syncer.stop().catch(() => undefined);
-  await producer?.disconnect();
-  for (const groupId of groups) await deleteGroup(kafka, groupId);
-  await temporary?.drop();
-});
+afterAll(() => bench.stop());
 
-async function syncer(options: Parameters<typeof startTestSyncer>[1] extends infer O ? Omit<O & object, 'groupId'> : never, logger = capturedLogger().logger) {
-  const groupId = `syncer-test-lag-${randomUUID()}`;
-  groups.push(groupId);
-  const started = await startTestSyncer({ database, kafka, keys: card.keys, logger }, { groupId, ...options });
-  running.push(started);
-  return started;
-}
+const syncer = (options: Omit<Parameters<typeof bench.syncer>[0] & object, 'groupId' | 'logger'>, logger = capturedLogger().logger) => bench.syncer({ ...options, logger });
 
 interface SyncLagRow {
   last_event_at: Date;
@@ -220,7 +196,7 @@ describe('when Kafka goes silent', () => {
     // A port nothing listens on: the consumer never starts, and silence is all there is.
     const unreachable = new Kafka({ clientId: 'syncer-test-silent', brokers: ['127.0.0.1:9'], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 300 });
     const silent = await startSyncer({ database, kafka: unreachable, keys: card.keys, logger: capturedLogger().logger }, { groupId: `syncer-test-silent-${randomUUID()}`, lagAppetiteMs: 1_000, port: 0, silenceCheckMs: 200, startRetryDelayMs: 500 });
-    running.push(silent);
+    bench.track(silent);
     const health = await eventually(async () => {
       const body = (await (await fetch(`${silent.url}/health`)).json()) as { consumer: string; lag?: { alerting: boolean; kafkaSilentForMs?: number } };
       return body.lag?.alerting ? body : undefined;

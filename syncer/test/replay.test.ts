@@ -3,24 +3,17 @@ import type { Kafka, Producer } from 'kafkajs';
 import type { Database, StandinCardKeys } from '@bank/standin';
 import { replayHistory } from '../src/replay-history';
 import { describeReplay, parseReplayArguments } from '../src/replay';
-import type { RunningSyncer } from '../src/syncer';
 import {
   PrimaryAccount,
   capturedLogger,
-  connectedProducer,
-  deleteGroup,
   publish,
   randomPan,
-  startTestSyncer,
   syncedRowsOf,
   testCardKeys,
-  testKafka,
   untilSynced,
   unsealPan,
-  upInfrastructure,
-  temporaryStandinDatabase,
-  type TemporaryDatabase,
   type PublishedEvent,
+  syncerBench,
 } from './harness';
 
 // Replay rebuilds stand-in's synced state from Kafka's history through the same apply
@@ -30,32 +23,20 @@ import {
 const card = testCardKeys();
 const groupId = `syncer-test-replay-${randomUUID()}`;
 // The live-synced database and the one replay rebuilds: both of the test's own.
-let live: TemporaryDatabase;
-let rebuilt: TemporaryDatabase;
+const bench = syncerBench('replay', card);
 let database: Database;
 let replayDatabase: Database;
 let kafka: Kafka;
 let producer: Producer;
-let syncer: RunningSyncer;
 
 beforeAll(async () => {
-  await upInfrastructure();
-  live = await temporaryStandinDatabase();
-  database = live.database;
-  rebuilt = await temporaryStandinDatabase();
-  replayDatabase = rebuilt.database;
-  kafka = testKafka('syncer-test-replay');
-  producer = await connectedProducer(kafka);
-  syncer = await startTestSyncer({ database, kafka, keys: card.keys, logger: capturedLogger().logger }, { groupId });
+  ({ database, kafka, producer } = await bench.start());
+  replayDatabase = await bench.database();
+  // Live sync into `database`, for replay to be compared with.
+  await bench.syncer({ groupId });
 }, 180_000);
 
-afterAll(async () => {
-  await syncer?.stop();
-  await producer?.disconnect();
-  if (kafka) await deleteGroup(kafka, groupId);
-  await rebuilt?.drop();
-  await live?.drop();
-});
+afterAll(() => bench.stop());
 
 /** Rows compared by what they say: a sealed PAN is re-sealed with a fresh nonce each time, so compare the PAN it seals. */
 async function comparableRows(from: Database, accountIds: readonly string[], keys: StandinCardKeys): Promise<Record<string, unknown[]>> {

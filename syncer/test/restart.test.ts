@@ -6,21 +6,15 @@ import type { RunningSyncer } from '../src/syncer';
 import {
   PrimaryAccount,
   capturedLogger,
-  connectedProducer,
   countRows,
-  deleteGroup,
   eventually,
   openStandinDatabase,
   positionGroupAtEnd,
   publish,
-  startTestSyncer,
   syncedSequences,
   testCardKeys,
-  testKafka,
-  upInfrastructure,
-  temporaryStandinDatabase,
-  type TemporaryDatabase,
   type PublishedEvent,
+  syncerBench,
 } from './harness';
 
 // At-least-once from Kafka, exactly-once in stand-in: a syncer stopped mid-stream and started
@@ -28,35 +22,24 @@ import {
 // applied once and no gap.
 
 const card = testCardKeys();
-const groups: string[] = [];
-let temporary: TemporaryDatabase;
+const bench = syncerBench('restart', card);
 let database: Database;
+let databaseUrl: string;
 let kafka: Kafka;
 let producer: Producer;
-const running: RunningSyncer[] = [];
 
 beforeAll(async () => {
-  await upInfrastructure();
-  temporary = await temporaryStandinDatabase();
-  database = temporary.database;
-  kafka = testKafka('syncer-test-restart');
-  producer = await connectedProducer(kafka);
+  ({ database, url: databaseUrl, kafka, producer } = await bench.start());
 }, 180_000);
 
-afterAll(async () => {
-  for (const syncer of running) await syncer.stop().catch(() => undefined);
-  await producer?.disconnect();
-  for (const groupId of groups) await deleteGroup(kafka, groupId);
-  await temporary?.drop();
-});
+afterAll(() => bench.stop());
 
 const ACCOUNTS = 8;
 const EVENTS_PER_ACCOUNT = 25;
 
 /** Many accounts' histories, published before the syncer starts so it has a backlog to work through. */
 async function publishBacklog(groupId: string): Promise<PrimaryAccount[]> {
-  groups.push(groupId);
-  await positionGroupAtEnd(kafka, groupId);
+  await positionGroupAtEnd(kafka, bench.group(groupId));
   const accounts = Array.from({ length: ACCOUNTS }, () => new PrimaryAccount(card));
   const events: PublishedEvent[] = [];
   for (const account of accounts) {
@@ -97,12 +80,11 @@ test('when a syncer is stopped mid-stream and started again with the same group,
 
   const first = counter(ids);
   let stopped: Promise<void> | undefined;
-  // Batches may be applied before startTestSyncer returns: the callback finds the syncer here once it has it.
+  // Batches may be applied before bench.syncer returns: the callback finds the syncer here once it has it.
   const started: { syncer?: RunningSyncer } = {};
-  const syncer = await startTestSyncer(
-    { database, kafka, keys: card.keys, logger },
-    {
+  const syncer = await bench.syncer({
       groupId,
+      logger,
       subBatchSize: 5,
       partitionsConsumedConcurrently: 1,
       onBatchApplied: (batch) => {
@@ -110,10 +92,8 @@ test('when a syncer is stopped mid-stream and started again with the same group,
         // Stop from inside the stream, the way SIGTERM arrives: whenever it likes.
         if (first.counts.applied >= 10 && !stopped && started.syncer) stopped = started.syncer.stop();
       },
-    },
-  );
+  });
   started.syncer = syncer;
-  running.push(syncer);
   await eventually(async () => stopped !== undefined, 'a few sub-batches of ours');
   await stopped;
   expect(syncer.consumerState()).toBe('stopped');
@@ -124,8 +104,7 @@ test('when a syncer is stopped mid-stream and started again with the same group,
   expect((await countRows(database, ids)).synced_events).toBe(first.counts.applied);
 
   const second = counter(ids);
-  const restarted = await startTestSyncer({ database, kafka, keys: card.keys, logger }, { groupId, onBatchApplied: second.observe });
-  running.push(restarted);
+  const restarted = await bench.syncer({ groupId, logger, onBatchApplied: second.observe });
   await expectEverythingOnce(accounts);
   // Offsets were committed with each transaction: nothing applied before the stop comes again.
   expect(second.counts.duplicate).toBe(0);
@@ -137,7 +116,7 @@ test("when the syncer's database connections are cut while it writes, then it re
   const groupId = `syncer-test-cut-${randomUUID()}`;
   const accounts = await publishBacklog(groupId);
   const applicationName = `syncer_test_${randomUUID().replaceAll('-', '')}`;
-  const syncerDatabase = openStandinDatabase(temporary.url, applicationName);
+  const syncerDatabase = openStandinDatabase(databaseUrl, applicationName);
   const { logger } = capturedLogger();
 
   // Cut its connections over and over while the backlog is applied, from outside, as a failover would.
@@ -152,8 +131,7 @@ test("when the syncer's database connections are cut while it writes, then it re
     }
   })();
 
-  const syncer = await startTestSyncer({ database: syncerDatabase, kafka, keys: card.keys, logger }, { groupId, subBatchSize: 5, partitionsConsumedConcurrently: 2 });
-  running.push(syncer);
+  const syncer = await bench.syncer({ database: syncerDatabase, groupId, logger, subBatchSize: 5, partitionsConsumedConcurrently: 2 });
   try {
     await expectEverythingOnce(accounts);
     expect(cuts).toBeGreaterThan(0);

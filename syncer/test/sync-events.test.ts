@@ -1,27 +1,21 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka, Producer } from 'kafkajs';
+import type { Producer } from 'kafkajs';
 import { panLookup, type Database } from '@bank/standin';
 import type { RunningSyncer } from '../src/syncer';
 import {
   PrimaryAccount,
   SYNCED_TABLES,
   capturedLogger,
-  connectedProducer,
   countRows,
-  deleteGroup,
   eventually,
   outcomeRecorder,
   publish,
   randomPan,
-  startTestSyncer,
   syncedSequences,
   testCardKeys,
-  testKafka,
   untilSynced,
   unsealPan,
-  upInfrastructure,
-  temporaryStandinDatabase,
-  type TemporaryDatabase,
+  syncerBench,
 } from './harness';
 
 // Primary's events into stand-in's synced tables: the newest version of everything is right,
@@ -31,28 +25,18 @@ import {
 const card = testCardKeys();
 const { logger, lines } = capturedLogger();
 const groupId = `syncer-test-sync-${randomUUID()}`;
-let temporary: TemporaryDatabase;
+const bench = syncerBench('sync', card);
 let database: Database;
-let kafka: Kafka;
 let producer: Producer;
 let syncer: RunningSyncer;
 const outcomes = outcomeRecorder();
 
 beforeAll(async () => {
-  await upInfrastructure();
-  temporary = await temporaryStandinDatabase();
-  database = temporary.database;
-  kafka = testKafka('syncer-test-sync');
-  producer = await connectedProducer(kafka);
-  syncer = await startTestSyncer({ database, kafka, keys: card.keys, logger }, { groupId, onBatchApplied: outcomes.observe });
+  ({ database, producer } = await bench.start());
+  syncer = await bench.syncer({ groupId, logger, onBatchApplied: outcomes.observe });
 }, 180_000);
 
-afterAll(async () => {
-  await syncer?.stop();
-  await producer?.disconnect();
-  if (kafka) await deleteGroup(kafka, groupId);
-  await temporary?.drop();
-});
+afterAll(() => bench.stop());
 
 /** A full account story: everything stand-in needs, with later versions of most entities. */
 function accountStory(account: PrimaryAccount, pan: string) {

@@ -155,6 +155,7 @@ export function startLoad(options: LoadOptions): LoadGenerator {
   let ticks = 0;
   let skipped = 0;
 
+  /** Counts an action in flight until it settles; its failure is handled here, so callers that do not need its result may drop it (`void track(...)`). */
   const track = <T>(action: Promise<T>): Promise<T> => {
     actions.add(action);
     void action.finally(() => actions.delete(action)).catch(() => undefined);
@@ -288,15 +289,15 @@ export function startLoad(options: LoadOptions): LoadGenerator {
       const amountMinor = prng.int(100, 6_000);
       const message = messages.purchase(customer, amountMinor);
       const plan = planPurchase(amountMinor);
-      track(authorise(customer, message).then((exchange) => {
+      void track(authorise(customer, message).then((exchange) => {
         if (exchange.verdict === 'approved' && exchange.timing === 'on-time' && running) followPurchase(customer, exchange.key!, amountMinor, message.merchant, plan);
       }));
     } else if (kind === 'atmWithdrawal') {
-      track(authorise(customer, messages.atmWithdrawal(customer, prng.pick(ATM_AMOUNTS_MINOR))));
+      void track(authorise(customer, messages.atmWithdrawal(customer, prng.pick(ATM_AMOUNTS_MINOR))));
     } else if (kind === 'fpsCredit') {
-      track(presentCredit(customer, messages.inboundCredit(customer, prng.int(500, 20_000)), 1));
+      void track(presentCredit(customer, messages.inboundCredit(customer, prng.int(500, 20_000)), 1));
     } else {
-      track(appTransfer(customer, prng.int(100, 2_500), uuidFrom(prng)));
+      void track(appTransfer(customer, prng.int(100, 2_500), uuidFrom(prng)));
     }
   }
 
@@ -313,7 +314,7 @@ export function startLoad(options: LoadOptions): LoadGenerator {
       if (obligation.dueMs > now) continue;
       obligations.delete(id);
       obligationsInFlight++;
-      track(obligation.send().finally(() => obligationsInFlight--));
+      void track(obligation.send().finally(() => obligationsInFlight--));
       started++;
     }
     return started;
@@ -338,7 +339,7 @@ export function startLoad(options: LoadOptions): LoadGenerator {
       if (network.inFlight() + actions.size >= maxInFlight) skipped++;
       else {
         const due = takeDueFollowUp();
-        if (due) track(due.send());
+        if (due) void track(due.send());
         else sendNew();
       }
       await sleep(Math.max(0, began + ticks * periodMs - Date.now()));

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { NonNegativeAmountMinor, PartyName } from '@bank/shared-contracts';
 import { errors } from '../platform/errors';
 import { bearerToken, idParam, parseInput } from '../platform/http';
+import { APP_TAG, BEARER, ERROR_RESPONSES } from '../platform/api-docs';
 import type { AccountsService } from './accounts-service';
 
 /** Arranged overdraft a customer can ask for at opening; more needs a credit decision. */
@@ -30,15 +31,15 @@ export function customerAuthentication(accounts: AccountsService) {
 export function accountsRoutes(app: FastifyInstance, deps: { accounts: AccountsService; customer: (request: FastifyRequest) => Promise<string> }): void {
   const { accounts, customer } = deps;
 
-  app.post('/accounts', async (request, reply) => {
+  app.post('/accounts', { schema: { summary: 'Open an account (returns the bearer token once)', tags: [APP_TAG], body: OpenAccountRequest, response: ERROR_RESPONSES } }, async (request, reply) => {
     const body = parseInput('open account request', OpenAccountRequest, request.body ?? {});
     const opened = await accounts.open(body);
     return reply.code(201).send(opened);
   });
 
-  app.get('/accounts', async (request) => ({ accounts: await accounts.listOwned(await customer(request)) }));
+  app.get('/accounts', { schema: { summary: "The customer's accounts", tags: [APP_TAG], security: BEARER, response: ERROR_RESPONSES } }, async (request) => ({ accounts: await accounts.listOwned(await customer(request)) }));
 
-  app.get('/accounts/:accountId', async (request) => {
+  app.get('/accounts/:accountId', { schema: { summary: 'An account and its balance', tags: [APP_TAG], security: BEARER, params: AccountIdParams, response: ERROR_RESPONSES } }, async (request) => {
     const customerId = await customer(request);
     const { accountId } = parseInput('account path', AccountIdParams, request.params);
     const account = await accounts.findOwned(customerId, accountId);

@@ -1,9 +1,10 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
-import { CardAuthorisationRequest, CardClearingRecord, CardReversalRequest, safeParseContract, type CardAuthorisationResponse, type CardReversalResponse, type ConfigurationDocument, type MessageKey } from '@bank/shared-contracts';
+import { CardAuthorisationRequest, CardAuthorisationResponse, CardClearingRecord, CardClearingResult, CardReversalRequest, CardReversalResponse, safeParseContract, type ConfigurationDocument, type MessageKey } from '@bank/shared-contracts';
 import { isDatabaseUnavailable, type Db } from '../platform/db';
 import { DeadlineExceeded, startDeadline, withinMs, type Deadline } from '../platform/deadline';
 import { PrimaryError, errors } from '../platform/errors';
 import { parseInput } from '../platform/http';
+import { ERROR_RESPONSES, SCHEME_TAG } from '../platform/api-docs';
 import type { PrimaryMetrics } from '../platform/metrics';
 import type { PaymentRouter } from '../routing/payment-router';
 import type { StandinAnswer } from '../routing/standin-proxy';
@@ -128,7 +129,7 @@ export function schemeCardRoutes(
     warnOverBudget(message, key);
   };
 
-  app.post('/scheme/card/authorisations', async (request, reply) => {
+  app.post('/scheme/card/authorisations', { schema: { summary: 'A card authorisation (0100): answered with an ISO 8583 response code, within the card budget', tags: [SCHEME_TAG], body: CardAuthorisationRequest, response: { 200: CardAuthorisationResponse, ...ERROR_RESPONSES } } }, async (request, reply) => {
     const parsed = safeParseContract('card authorisation request', CardAuthorisationRequest, request.body);
     if (!parsed.ok) {
       // Text the database cannot store: the sender's format error (30), named, not an outage (91).
@@ -190,7 +191,7 @@ export function schemeCardRoutes(
     return answer;
   });
 
-  app.post('/scheme/card/reversals', async (request, reply) => {
+  app.post('/scheme/card/reversals', { schema: { summary: 'A card reversal (0420)', tags: [SCHEME_TAG], body: CardReversalRequest, response: { 200: CardReversalResponse, ...ERROR_RESPONSES } } }, async (request, reply) => {
     const message = parseInput('card reversal request', CardReversalRequest, request.body);
     const deadline = startDeadline(budgetMs, 'card reversal');
     // A reversal applied after its 91 is harmless: the network repeats it and hears the stored answer.
@@ -219,7 +220,7 @@ export function schemeCardRoutes(
   });
 
   // Settlement, not a decision: the system of record takes every clearing, whoever authorised the payment.
-  app.post('/scheme/card/clearings', async (request, reply) => {
+  app.post('/scheme/card/clearings', { schema: { summary: 'A clearing record (settlement; always primary)', tags: [SCHEME_TAG], body: CardClearingRecord, response: { 200: CardClearingResult, ...ERROR_RESPONSES } } }, async (request, reply) => {
     const record = parseInput('card clearing record', CardClearingRecord, request.body);
     const deadline = startDeadline(budgetMs, 'card clearing');
     const work = processor.clear(record);

@@ -1,10 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { CONFIGURATION_ROUTES, ConfigurationChange, ConfigurationDocument, UserId, onStandin, type AdoptResult, type ConfigurationAudit, type StatusResponse } from '@bank/shared-contracts';
+import { AdoptResult, CONFIGURATION_ROUTES, ConfigurationAudit, ConfigurationChange, ConfigurationDocument, StatusResponse, UserId, onStandin } from '@bank/shared-contracts';
 import type { Clock } from '../platform/clock';
 import { withinMs } from '../platform/deadline';
 import { PrimaryError } from '../platform/errors';
 import { bearerToken, parseInput, tokensEqual } from '../platform/http';
+import { APP_TAG, BEARER, CONFIGURATION_TAG, ERROR_RESPONSES } from '../platform/api-docs';
 import type { ConfigurationCache } from './configuration-cache';
 import { configurationErrors, describeVersion } from './configuration-errors';
 import type { ConfigurationStore } from './configuration-store';
@@ -51,7 +52,7 @@ export function configurationRoutes(app: FastifyInstance, deps: { store: Configu
     throw configurationErrors.operatorTokenRequired(true);
   };
 
-  app.get(CONFIGURATION_ROUTES.current, async (request): Promise<ConfigurationDocument> => {
+  app.get(CONFIGURATION_ROUTES.current, { schema: { summary: 'The current stand-in configuration (operator or internal token)', tags: [CONFIGURATION_TAG], security: BEARER, response: { 200: ConfigurationDocument, ...ERROR_RESPONSES } } }, async (request): Promise<ConfigurationDocument> => {
     operatorOrInternal(request);
     // Through the cache: with the database down, or hung (the refresh waits a moment at most),
     // the answer is still what routing uses.
@@ -59,7 +60,7 @@ export function configurationRoutes(app: FastifyInstance, deps: { store: Configu
     return cache.current();
   });
 
-  app.post(CONFIGURATION_ROUTES.changes, async (request): Promise<ConfigurationDocument> => {
+  app.post(CONFIGURATION_ROUTES.changes, { schema: { summary: 'Change the configuration (operator; 409 CONFIGURATION_STALE unless based on the current version)', tags: [CONFIGURATION_TAG], security: BEARER, body: ConfigurationChange, response: { 200: ConfigurationDocument, ...ERROR_RESPONSES } } }, async (request): Promise<ConfigurationDocument> => {
     const name = operator(request);
     const change = parseConfigurationInput('configuration change', ConfigurationChange, request.body);
     const document = await withinMs(store.change(name, change), CONFIGURATION_WRITE_BUDGET_MS, 'recording the configuration change');
@@ -68,7 +69,7 @@ export function configurationRoutes(app: FastifyInstance, deps: { store: Configu
     return document;
   });
 
-  app.post(CONFIGURATION_ROUTES.adopt, async (request): Promise<AdoptResult> => {
+  app.post(CONFIGURATION_ROUTES.adopt, { schema: { summary: "Adopt the other platform's document if its version is higher", tags: [CONFIGURATION_TAG], security: BEARER, body: ConfigurationDocument, response: { 200: AdoptResult, ...ERROR_RESPONSES } } }, async (request): Promise<AdoptResult> => {
     const name = operatorOrInternal(request);
     const offered = parseConfigurationInput('configuration document', ConfigurationDocument, request.body);
     // A hung database answers 503 in time (the caller, the CLI, moves on); primary's peer sync
@@ -90,7 +91,7 @@ export function configurationRoutes(app: FastifyInstance, deps: { store: Configu
     }
   });
 
-  app.get(CONFIGURATION_ROUTES.audit, async (request): Promise<ConfigurationAudit> => {
+  app.get(CONFIGURATION_ROUTES.audit, { schema: { summary: 'Every configuration version, newest first (operator)', tags: [CONFIGURATION_TAG], security: BEARER, querystring: AuditQuery, response: { 200: ConfigurationAudit, ...ERROR_RESPONSES } } }, async (request): Promise<ConfigurationAudit> => {
     operator(request);
     const { limit } = parseConfigurationInput('configuration audit query', AuditQuery, request.query);
     return { entries: await store.audit(limit) };
@@ -99,7 +100,7 @@ export function configurationRoutes(app: FastifyInstance, deps: { store: Configu
 
 /** What an app polls to know which experience to show and which platform to call. No token: every app asks. */
 export function statusRoutes(app: FastifyInstance, deps: { cache: ConfigurationCache; clock: Clock }): void {
-  app.get('/status', async (request): Promise<StatusResponse> => {
+  app.get('/status', { schema: { summary: "Which experience and platform this user's app should use", tags: [APP_TAG], querystring: StatusQuery, response: { 200: StatusResponse, ...ERROR_RESPONSES } } }, async (request): Promise<StatusResponse> => {
     const { user } = parseInput('status query', StatusQuery, request.query);
     const document = deps.cache.current();
     const now = deps.clock.now();

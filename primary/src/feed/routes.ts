@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseInput } from '../platform/http';
+import { APP_TAG, BEARER, ERROR_RESPONSES } from '../platform/api-docs';
 import { AccountIdParams } from '../accounts/routes';
 import type { AccountsService } from '../accounts/accounts-service';
 import type { FeedService } from './feed-service';
@@ -18,7 +19,7 @@ const FeedQuery = z.strictObject({
 });
 
 export function feedRoutes(app: FastifyInstance, deps: { feed: FeedService; accounts: AccountsService; customer: (request: FastifyRequest) => Promise<string> }): void {
-  app.get('/accounts/:accountId/transactions', async (request) => {
+  app.get('/accounts/:accountId/transactions', { schema: { summary: "An account's transactions, newest first (page with `before`)", tags: [APP_TAG], security: BEARER, params: AccountIdParams, querystring: FeedQuery, response: ERROR_RESPONSES } }, async (request) => {
     const { accountId } = parseInput('account path', AccountIdParams, request.params);
     const account = await deps.accounts.findOwned(await deps.customer(request), accountId);
     const query = parseInput('feed query', FeedQuery, request.query);

@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseInput } from '../platform/http';
+import { APP_TAG, BEARER, ERROR_RESPONSES } from '../platform/api-docs';
 import { AccountIdParams } from '../accounts/routes';
 import type { AccountsService } from '../accounts/accounts-service';
 import type { NotificationsService } from './notifications-service';
@@ -12,7 +13,7 @@ const HEARTBEAT_MS = 15_000;
 export function notificationsRoutes(app: FastifyInstance, deps: { notifications: NotificationsService; accounts: AccountsService; customer: (request: FastifyRequest) => Promise<string> }): void {
   const { notifications, accounts, customer } = deps;
 
-  app.get('/accounts/:accountId/notifications', async (request) => {
+  app.get('/accounts/:accountId/notifications', { schema: { summary: "An account's notifications, newest first", tags: [APP_TAG], security: BEARER, params: AccountIdParams, querystring: ListQuery, response: ERROR_RESPONSES } }, async (request) => {
     const { accountId } = parseInput('account path', AccountIdParams, request.params);
     const account = await accounts.findOwned(await customer(request), accountId);
     const { limit } = parseInput('notifications query', ListQuery, request.query);
@@ -21,7 +22,7 @@ export function notificationsRoutes(app: FastifyInstance, deps: { notifications:
 
   // Server-sent events: new notifications as they are recorded (polled from the table, so a
   // reconnecting app resumes from Last-Event-ID and misses nothing).
-  app.get('/accounts/:accountId/notifications/stream', async (request, reply) => {
+  app.get('/accounts/:accountId/notifications/stream', { schema: { summary: 'New notifications as server-sent events (resume with Last-Event-ID)', tags: [APP_TAG], security: BEARER, params: AccountIdParams, response: ERROR_RESPONSES } }, async (request, reply) => {
     const { accountId } = parseInput('account path', AccountIdParams, request.params);
     const account = await accounts.findOwned(await customer(request), accountId);
     const lastEventId = request.headers['last-event-id'];

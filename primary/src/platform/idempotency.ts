@@ -28,6 +28,9 @@ export const idempotencyMigrations: Migration[] = [
 
 const IdempotencyKey = z.uuid({ error: 'expected a UUID' });
 
+/** The header idempotencyKeyOf reads, for the API reference of the routes that move money. */
+export const IdempotencyKeyHeader = z.object({ 'idempotency-key': IdempotencyKey.describe('a UUID, reused only when retrying the same request') });
+
 export function idempotencyKeyOf(request: FastifyRequest): string {
   const key = IdempotencyKey.safeParse(request.headers['idempotency-key']);
   if (!key.success) throw errors.missingIdempotencyKey();

@@ -3,7 +3,8 @@ import { z } from 'zod';
 import { PositiveAmountMinor, storableText } from '@bank/shared-contracts';
 import type { Db } from '../platform/db';
 import { idParam, parseInput } from '../platform/http';
-import { idempotencyKeyOf, once } from '../platform/idempotency';
+import { IdempotencyKeyHeader, idempotencyKeyOf, once } from '../platform/idempotency';
+import { APP_TAG, BEARER, ERROR_RESPONSES } from '../platform/api-docs';
 import { AccountIdParams } from '../accounts/routes';
 import type { AccountsService } from '../accounts/accounts-service';
 import type { Pot, PotsService } from './pots-service';
@@ -15,20 +16,20 @@ const MoveRequest = z.strictObject({ amountMinor: PositiveAmountMinor });
 export function potsRoutes(app: FastifyInstance, deps: { db: Db; pots: PotsService; accounts: AccountsService; customer: (request: FastifyRequest) => Promise<string> }): void {
   const { db, pots, accounts, customer } = deps;
 
-  app.post('/accounts/:accountId/pots', async (request, reply) => {
+  app.post('/accounts/:accountId/pots', { schema: { summary: 'Create a pot', tags: [APP_TAG], security: BEARER, params: AccountIdParams, body: CreatePotRequest, response: ERROR_RESPONSES } }, async (request, reply) => {
     const { accountId } = parseInput('account path', AccountIdParams, request.params);
     const account = await accounts.findOwned(await customer(request), accountId);
     const body = parseInput('create pot request', CreatePotRequest, request.body);
     return reply.code(201).send(await pots.create(account.id, body.name));
   });
 
-  app.get('/accounts/:accountId/pots', async (request) => {
+  app.get('/accounts/:accountId/pots', { schema: { summary: "An account's pots", tags: [APP_TAG], security: BEARER, params: AccountIdParams, response: ERROR_RESPONSES } }, async (request) => {
     const { accountId } = parseInput('account path', AccountIdParams, request.params);
     const account = await accounts.findOwned(await customer(request), accountId);
     return { pots: await pots.list(account.id) };
   });
 
-  app.post('/accounts/:accountId/pots/:potId/:direction', async (request) => {
+  app.post('/accounts/:accountId/pots/:potId/:direction', { schema: { summary: 'Move money into (deposit) or out of (withdraw) a pot', tags: [APP_TAG], security: BEARER, params: PotParams, headers: IdempotencyKeyHeader, body: MoveRequest, response: ERROR_RESPONSES } }, async (request) => {
     const customerId = await customer(request);
     const params = parseInput('pot path', PotParams, request.params);
     const key = idempotencyKeyOf(request);

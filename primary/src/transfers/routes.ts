@@ -1,9 +1,10 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { BankAccountParty, FasterPaymentInboundCredit, PaymentReference, PositiveAmountMinor } from '@bank/shared-contracts';
+import { BankAccountParty, FasterPaymentInboundCredit, FasterPaymentResponse, PaymentReference, PositiveAmountMinor } from '@bank/shared-contracts';
 import type { Db } from '../platform/db';
 import { parseInput } from '../platform/http';
-import { idempotencyKeyOf, once } from '../platform/idempotency';
+import { IdempotencyKeyHeader, idempotencyKeyOf, once } from '../platform/idempotency';
+import { APP_TAG, BEARER, ERROR_RESPONSES, SCHEME_TAG } from '../platform/api-docs';
 import type { PaymentRouter } from '../routing/payment-router';
 import { AccountIdParams } from '../accounts/routes';
 import type { AccountsService } from '../accounts/accounts-service';
@@ -29,7 +30,7 @@ function forwardedAppHeaders(request: FastifyRequest): Record<string, string> {
 }
 
 export function schemeFasterPaymentRoutes(app: FastifyInstance, deps: { inbound: InboundFasterPayments; router: PaymentRouter }): void {
-  app.post('/scheme/faster-payments/inbound', async (request, reply) => {
+  app.post('/scheme/faster-payments/inbound', { schema: { summary: 'An inbound Faster Payments credit (one answer per fpsId)', tags: [SCHEME_TAG], body: FasterPaymentInboundCredit, response: { 200: FasterPaymentResponse, ...ERROR_RESPONSES } } }, async (request, reply) => {
     const credit = parseInput('Faster Payments inbound credit', FasterPaymentInboundCredit, request.body);
     const routed = await deps.router.fasterPaymentInbound(credit, { path: request.url, body: request.body });
     if (routed.destination === 'standin') return reply.code(routed.answer.statusCode).send(routed.answer.body);
@@ -43,7 +44,7 @@ export function transferRoutes(
 ): void {
   const { db, transfers, accounts, customer, router } = deps;
 
-  app.post('/accounts/:accountId/transfers', async (request, reply) => {
+  app.post('/accounts/:accountId/transfers', { schema: { summary: 'Send money (Faster Payments, or between own accounts): 201 done, 202 submitted', tags: [APP_TAG], security: BEARER, params: AccountIdParams, headers: IdempotencyKeyHeader, body: TransferRequest, response: ERROR_RESPONSES } }, async (request, reply) => {
     // Routing may need to know who is asking; the answer is reused, never looked up twice.
     let authenticated: Promise<string> | undefined;
     const caller = () => (authenticated ??= customer(request));

@@ -9,6 +9,7 @@ import { IdempotencyKeyReused, type OutboundTransfers } from '../payments/outbou
 import { standinBalance } from '../views/balance-view';
 import { recentTransactions } from '../views/transactions-view';
 import { accountOfCustomer, customerOfToken } from './customers';
+import { afterApiDocs, APP_TAG, BEARER, ERROR_RESPONSES } from './api-docs';
 
 // Stand-in's limited app API: what a customer needs while primary is away.
 
@@ -25,6 +26,8 @@ export class AppRefusal extends Error {
 // Ids are canonical (lower case) from here on, as primary writes them.
 const AccountPath = z.object({ accountId: z.uuid().toLowerCase() });
 const CardPath = z.object({ cardId: z.uuid().toLowerCase(), action: z.enum(['freeze', 'unfreeze']) });
+/** The header a transfer needs, as the route checks it. */
+const TransferHeaders = z.object({ 'idempotency-key': z.uuid().describe('a UUID, reused only when retrying the same transfer') });
 const TransferOrder = z.strictObject({ amountMinor: PositiveAmountMinor, creditor: BankAccountParty, reference: PaymentReference.default('') });
 
 type Parse = <T>(what: string, schema: z.ZodType<T>, input: unknown) => T;
@@ -48,22 +51,22 @@ export function appRoutes(server: FastifyInstance, deps: { database: Database; k
   const customer = (request: FastifyRequest) => customerOf(database, request);
   const ownAccount = (request: FastifyRequest) => ownAccountOf(database, parse, request);
 
-  server.get('/accounts/:accountId', async (request) => {
+  server.get('/accounts/:accountId', { schema: { summary: 'An account and its balance as stand-in sees it', tags: [APP_TAG], security: BEARER, params: AccountPath, response: ERROR_RESPONSES } }, async (request) => {
     const account = await ownAccount(request);
     return { id: account.account_id, holderName: account.holder_name, sortCode: account.sort_code, accountNumber: account.account_number, balance: await standinBalance(database, account.account_id) };
   });
 
-  server.get('/accounts/:accountId/transactions', async (request) => {
+  server.get('/accounts/:accountId/transactions', { schema: { summary: "An account's recent transactions (each payment once, from whichever side knows it)", tags: [APP_TAG], security: BEARER, params: AccountPath, response: ERROR_RESPONSES } }, async (request) => {
     const account = await ownAccount(request);
     return { transactions: await recentTransactions(database, account.account_id, 50) };
   });
 
-  server.get('/accounts/:accountId/cards', async (request) => {
+  server.get('/accounts/:accountId/cards', { schema: { summary: "An account's cards", tags: [APP_TAG], security: BEARER, params: AccountPath, response: ERROR_RESPONSES } }, async (request) => {
     const account = await ownAccount(request);
     return { cards: await cardsOfAccount(database, account.account_id) };
   });
 
-  server.post('/cards/:cardId/:action', async (request) => {
+  server.post('/cards/:cardId/:action', { schema: { summary: 'Freeze or unfreeze a card', tags: [APP_TAG], security: BEARER, params: CardPath, response: ERROR_RESPONSES } }, async (request) => {
     const customerId = await customer(request);
     const { cardId, action } = parse('card path', CardPath, request.params);
     const card = await findCard(database, deps.keys, { cardId });
@@ -89,9 +92,14 @@ const TRANSFER_STATUS_CODES = { sent: 201, submitted: 202, refused: 422 } as con
  * the Faster Payments scheme, which createStandinServer is not given: main.ts adds it.
  */
 export function transferRoutes(server: FastifyInstance, deps: { database: Database; transfers: Pick<OutboundTransfers, 'send'> }): void {
-  server.post('/accounts/:accountId/transfers', async (request, reply) => {
+  afterApiDocs(server, (server) => transferRoute(server, deps));
+}
+
+function transferRoute(server: FastifyInstance, deps: { database: Database; transfers: Pick<OutboundTransfers, 'send'> }): void {
+  const schema = { summary: 'Send a Faster Payment: 201 sent, 202 submitted, 422 refused', tags: [APP_TAG], security: BEARER, params: AccountPath, headers: TransferHeaders, body: TransferOrder, response: ERROR_RESPONSES };
+  server.post('/accounts/:accountId/transfers', { schema }, async (request, reply) => {
     const account = await ownAccountOf(deps.database, parseOrRefuse, request);
-    const key = z.uuid().safeParse(request.headers['idempotency-key']);
+    const key = TransferHeaders.shape['idempotency-key'].safeParse(request.headers['idempotency-key']);
     if (!key.success) throw new AppRefusal(400, 'STANDIN_IDEMPOTENCY_KEY_REQUIRED', 'send an Idempotency-Key header (a UUID) with every transfer');
     const order = parseOrRefuse('transfer order', TransferOrder, request.body);
     try {

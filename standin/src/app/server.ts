@@ -2,23 +2,25 @@ import { STATUS_CODES } from 'node:http';
 import type { Socket } from 'node:net';
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyReply, type FastifyServerOptions } from 'fastify';
 import type { Logger } from 'pino';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import {
   ADVICES_IN_FLIGHT_ROUTE,
+  AdvicesInFlightReport,
   CardAuthorisationRequest,
+  CardAuthorisationResponse,
   CardReversalRequest,
+  CardReversalResponse,
   FasterPaymentInboundCredit,
+  FasterPaymentResponse,
   onStandin,
   safeParseContract,
   AdviceLogQuery,
   UNSTORABLE_TEXT,
   UserId,
+  StatusResponse,
   withoutCardNumbers,
-  type AdvicesInFlightReport,
-  type CardAuthorisationResponse,
   type ConfigurationDocument,
-  type StatusResponse,
 } from '@bank/shared-contracts';
 import type { Database } from '../store/database';
 import type { CardDesk } from '../payments/card-desk';
@@ -31,6 +33,7 @@ import { currentConfiguration } from '../configuration/configuration-store';
 import type { Operators } from '../configuration/operators';
 import { shadowRoutes } from '../shadow/shadow-routes';
 import { advicesInFlightReport, inFlightTotals } from '../advices/advices-in-flight';
+import { afterApiDocs, BEARER, ERROR_RESPONSES, ErrorEnvelope, INTERNAL_TAG, installApiDocs, OPERATIONS_TAG, SCHEME_TAG, APP_TAG } from './api-docs';
 
 // Stand-in's HTTP face. The scheme routes have primary's paths and messages, so the gateway or
 // primary can send a payment message here unchanged.
@@ -48,7 +51,12 @@ export interface StandinServerDependencies {
   readonly operators: Operators;
   /** Told of every configuration document that becomes current through this API. */
   readonly onConfiguration?: (document: ConfigurationDocument) => void;
+  /** Serve the API reference's browser at /docs (local mode only, never production). The OpenAPI document (`server.swagger()`) is always built. */
+  readonly serveApiDocs?: boolean;
 }
+
+const StatusQuery = z.object({ user: UserId.optional() });
+const Health = z.object({ status: z.literal('ok') });
 
 /** Every 4xx and 5xx body: the documented envelope, with no card number of the caller's echoed back (a URL, an unknown key). */
 function refusal(code: string, message: string, issues?: { path: string; message: string }[]) {
@@ -111,8 +119,19 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
     return reply.code(500).send(refusal('STANDIN_INTERNAL', 'stand-in could not handle this message; resend it'));
   });
   server.setNotFoundHandler((request, reply) => reply.code(404).send(refusal('STANDIN_NO_ROUTE', `stand-in has no ${request.method} ${request.url.split('?')[0]}`)));
+  installApiDocs(server, {
+    title: 'Stand-in platform',
+    description: "The independently written minimal bank that takes over when primary cannot: the scheme API (the same paths and messages as primary's), a limited app API (the customer's primary token), the configuration API, shadow decisioning and operations. Errors are `{\"error\":{\"code\",\"message\",\"issues\"?}}`, 4xx for the caller's mistakes.",
+    version: '0.1.0',
+    serve: deps.serveApiDocs ?? false,
+  });
+  afterApiDocs(server, (server) => standinRoutes(server, deps, decisions, registry));
+  return server;
+}
 
-  server.post('/scheme/card/authorisations', async (request) => {
+function standinRoutes(server: FastifyInstance, deps: StandinServerDependencies, decisions: Counter, registry: Registry): void {
+
+  server.post('/scheme/card/authorisations', { schema: { summary: 'A card authorisation (0100): answered with an ISO 8583 response code', tags: [SCHEME_TAG], body: CardAuthorisationRequest, response: { 200: CardAuthorisationResponse, ...ERROR_RESPONSES } } }, async (request) => {
     const parsed = safeParseContract('card authorisation request', CardAuthorisationRequest, request.body);
     let answer: CardAuthorisationResponse | undefined;
     if (!parsed.ok) {
@@ -131,8 +150,8 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
     decisions.inc({ response_code: answer.responseCode });
     return answer;
   });
-  server.post('/scheme/card/reversals', async (request) => deps.cards.reverse(read('card reversal request', CardReversalRequest, request.body)));
-  server.post('/scheme/faster-payments/inbound', async (request) => deps.fasterPayments.receive(read('Faster Payments inbound credit', FasterPaymentInboundCredit, request.body)));
+  server.post('/scheme/card/reversals', { schema: { summary: 'A card reversal (0420)', tags: [SCHEME_TAG], body: CardReversalRequest, response: { 200: CardReversalResponse, ...ERROR_RESPONSES } } }, async (request) => deps.cards.reverse(read('card reversal request', CardReversalRequest, request.body)));
+  server.post('/scheme/faster-payments/inbound', { schema: { summary: 'An inbound Faster Payments credit (one answer per fpsId)', tags: [SCHEME_TAG], body: FasterPaymentInboundCredit, response: { 200: FasterPaymentResponse, ...ERROR_RESPONSES } } }, async (request) => deps.fasterPayments.receive(read('Faster Payments inbound credit', FasterPaymentInboundCredit, request.body)));
 
   appRoutes(server, { database: deps.database, keys: deps.keys, now: deps.now, parse: read });
   configurationRoutes(server, {
@@ -146,7 +165,7 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
   shadowRoutes(server, { database: deps.database, cards: deps.cards, internalToken: deps.internalToken, operators: deps.operators, now: deps.now, parse: read });
 
   // Stand-in's advice log, the truth that reconciliation compares primary with.
-  server.get('/internal/advices', async (request) => {
+  server.get('/internal/advices', { schema: { summary: "Stand-in's advice log (reconciliation; internal token)", tags: [INTERNAL_TAG], security: BEARER, response: ERROR_RESPONSES } }, async (request) => {
     if (request.headers.authorization !== `Bearer ${deps.internalToken}`) throw new AppRefusal(401, 'STANDIN_UNAUTHENTICATED', 'the internal API needs the internal token');
     const query = read('advice log query', AdviceLogQuery, request.query);
     // The re-drive's candidates are the advices not yet seen applied (an index keeps them apart
@@ -164,7 +183,7 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
 
   // Per user, which advices primary has not applied yet: what the CLI checks before it moves
   // users back to primary. Operators only: it names customers.
-  server.get(ADVICES_IN_FLIGHT_ROUTE, async (request): Promise<AdvicesInFlightReport> => {
+  server.get(ADVICES_IN_FLIGHT_ROUTE, { schema: { summary: 'Per user, the advices primary has not applied yet (operator)', tags: [INTERNAL_TAG], security: BEARER, response: { 200: AdvicesInFlightReport, ...ERROR_RESPONSES } } }, async (request): Promise<AdvicesInFlightReport> => {
     const token = request.headers.authorization?.startsWith('Bearer ') ? request.headers.authorization.slice(7).trim() : undefined;
     if (!deps.operators.identify(token)) {
       throw new AppRefusal(401, 'STANDIN_OPERATOR_TOKEN_REQUIRED', 'the advices in flight are for operators: Authorization: Bearer <operator token>');
@@ -173,14 +192,14 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
   });
   const inFlight = inFlightTotals(deps.database, deps.now);
 
-  server.get('/health', async () => {
+  server.get('/health', { schema: { summary: "Is stand-in up? (its database answers)", tags: [OPERATIONS_TAG], response: { 200: Health, '5xx': ErrorEnvelope } } }, async () => {
     await deps.database.query('select 1');
     return { status: 'ok' };
   });
-  server.get('/metrics', async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  server.get('/metrics', { schema: { summary: 'Prometheus metrics (text exposition format)', tags: [OPERATIONS_TAG] } }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
   // What an app polls: which experience to show this user and which platform to call. The answer
   // comes from the configuration alone, so it matches primary's once the two agree.
-  server.get('/status', async (request): Promise<StatusResponse> => {
+  server.get('/status', { schema: { summary: "Which experience and platform this user's app should use; sync lag, advice backlog, advices in flight", tags: [APP_TAG], querystring: StatusQuery, response: { 200: StatusResponse, ...ERROR_RESPONSES } } }, async (request): Promise<StatusResponse> => {
     const raw = (request.query as { user?: unknown }).user;
     const user = raw === undefined ? undefined : read('status query user', UserId, raw);
     const configuration = await currentConfiguration(deps.database);
@@ -200,5 +219,4 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
       advicesInFlight: await inFlight(),
     };
   });
-  return server;
 }

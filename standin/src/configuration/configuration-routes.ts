@@ -1,11 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
-import { CONFIGURATION_ERROR_CODES, CONFIGURATION_ROUTES, ConfigurationChange, ConfigurationDocument, cohortDay, DAILY_COHORT_ROUTE, inDailyCohort, type DailyCohortMembers } from '@bank/shared-contracts';
+import { z } from 'zod';
+import { AdoptResult, CONFIGURATION_ERROR_CODES, CONFIGURATION_ROUTES, ConfigurationAudit, ConfigurationChange, ConfigurationDocument, cohortDay, DAILY_COHORT_ROUTE, DailyCohortMembers, inDailyCohort } from '@bank/shared-contracts';
 import type { Database } from '../store/database';
 import { AppRefusal } from '../app/app-routes';
 import { adoptConfiguration, changeConfiguration, configurationAudit, currentConfiguration, StaleConfiguration } from './configuration-store';
 import type { Operators } from './operators';
+import { BEARER, CONFIGURATION_TAG, ERROR_RESPONSES } from '../app/api-docs';
 
 // The configuration API, the same routes and documents as primary's (shared-contracts). Reads are
 // for operators and for the gateway and primary (internal token); changes are for operators only.
@@ -19,6 +20,9 @@ export interface ConfigurationRouteDependencies {
   /** Told of every document that became current here, so effects (prescale) follow at once. */
   readonly onCurrent?: (document: ConfigurationDocument) => void;
 }
+
+/** The audit's query for the reference; the route checks it by hand, with its own message. */
+const AuditQuery = z.object({ limit: z.number().int().min(1).max(1_000).default(50).describe('how many versions, newest first') });
 
 const bearer = (request: FastifyRequest) => {
   const header = request.headers.authorization;
@@ -50,12 +54,12 @@ export function configurationRoutes(server: FastifyInstance, deps: Configuration
     throw failure;
   };
 
-  server.get(CONFIGURATION_ROUTES.current, async (request) => {
+  server.get(CONFIGURATION_ROUTES.current, { schema: { summary: 'The current stand-in configuration (operator or internal token)', tags: [CONFIGURATION_TAG], security: BEARER, response: { 200: ConfigurationDocument, ...ERROR_RESPONSES } } }, async (request) => {
     reader(request);
     return currentConfiguration(database);
   });
 
-  server.post(CONFIGURATION_ROUTES.changes, async (request) => {
+  server.post(CONFIGURATION_ROUTES.changes, { schema: { summary: 'Change the configuration (operator; 409 CONFIGURATION_STALE unless based on the current version)', tags: [CONFIGURATION_TAG], security: BEARER, body: ConfigurationChange, response: { 200: ConfigurationDocument, ...ERROR_RESPONSES } } }, async (request) => {
     const name = operator(request);
     const change = parse('configuration change', ConfigurationChange, request.body);
     const document = await changeConfiguration(database, { operator: name, change, now: deps.now() }).catch(stale);
@@ -64,7 +68,7 @@ export function configurationRoutes(server: FastifyInstance, deps: Configuration
     return document;
   });
 
-  server.post(CONFIGURATION_ROUTES.adopt, async (request) => {
+  server.post(CONFIGURATION_ROUTES.adopt, { schema: { summary: "Adopt the other platform's document if its version is higher", tags: [CONFIGURATION_TAG], security: BEARER, body: ConfigurationDocument, response: { 200: AdoptResult, ...ERROR_RESPONSES } } }, async (request) => {
     const name = reader(request);
     const offered = parse('configuration document', ConfigurationDocument, request.body);
     const result = await adoptConfiguration(database, offered, name).catch(stale);
@@ -76,7 +80,7 @@ export function configurationRoutes(server: FastifyInstance, deps: Configuration
   });
 
   // Who is on stand-in today because of the always-on cohort: what `standin status --cohort` shows.
-  server.get(DAILY_COHORT_ROUTE, async (request): Promise<DailyCohortMembers> => {
+  server.get(DAILY_COHORT_ROUTE, { schema: { summary: "Today's always-on cohort: the day, the percentage, the customers stand-in knows in it (operator)", tags: [CONFIGURATION_TAG], security: BEARER, response: { 200: DailyCohortMembers, ...ERROR_RESPONSES } } }, async (request): Promise<DailyCohortMembers> => {
     operator(request);
     const now = deps.now();
     const configuration = await currentConfiguration(database);
@@ -85,7 +89,7 @@ export function configurationRoutes(server: FastifyInstance, deps: Configuration
     return { day: cohortDay(now), percent: configuration.dailyCohort.percent, customersKnown: rows.length, members };
   });
 
-  server.get(CONFIGURATION_ROUTES.audit, async (request) => {
+  server.get(CONFIGURATION_ROUTES.audit, { schema: { summary: 'Every configuration version, newest first (operator)', tags: [CONFIGURATION_TAG], security: BEARER, querystring: AuditQuery, response: { 200: ConfigurationAudit, ...ERROR_RESPONSES } } }, async (request) => {
     operator(request);
     const limit = Number((request.query as { limit?: string }).limit ?? 50);
     if (!Number.isInteger(limit) || limit < 1 || limit > 1_000) throw new AppRefusal(400, CONFIGURATION_ERROR_CODES.invalid, 'limit must be a whole number from 1 to 1000');

@@ -1,8 +1,9 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import type { z } from 'zod';
-import { SHADOW_ROUTES, ShadowCardAuthorisation, Timestamp, type ShadowReport, type ShadowVerdict } from '@bank/shared-contracts';
+import { z } from 'zod';
+import { SHADOW_ROUTES, ShadowCardAuthorisation, ShadowReport, ShadowVerdict, Timestamp } from '@bank/shared-contracts';
 import { AppRefusal } from '../app/app-routes';
+import { BEARER, ERROR_RESPONSES, INTERNAL_TAG } from '../app/api-docs';
 import type { Operators } from '../configuration/operators';
 import type { CardDesk } from '../payments/card-desk';
 import type { Database } from '../store/database';
@@ -44,6 +45,8 @@ const ShadowedMessage = ShadowCardAuthorisation.refine((shadow) => isShadowed(sh
   { path: ['primaryAnswer'], error: "primary's answer must carry the request's stan, rrn and terminalId" },
 );
 
+const ReportQuery = z.object({ since: Timestamp.optional().describe('only decisions since then (ISO 8601)') });
+
 const bearer = (request: FastifyRequest) => {
   const header = request.headers.authorization;
   return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
@@ -55,7 +58,7 @@ const sameSecret = (a: string, b: string) => timingSafeEqual(createHash('sha256'
 export function shadowRoutes(server: FastifyInstance, deps: ShadowRouteDependencies): void {
   const { database, parse } = deps;
 
-  server.post(SHADOW_ROUTES.cardAuthorisations, async (request): Promise<ShadowVerdict> => {
+  server.post(SHADOW_ROUTES.cardAuthorisations, { schema: { summary: "Decide a copy of primary's card authorisation in shadow, read-only (primary; internal token)", tags: [INTERNAL_TAG], security: BEARER, body: ShadowedMessage, response: { 200: ShadowVerdict, ...ERROR_RESPONSES } } }, async (request): Promise<ShadowVerdict> => {
     const token = bearer(request);
     if (!token || !sameSecret(token, deps.internalToken)) throw new AppRefusal(401, SHADOW_ERROR_CODES.internalTokenRequired, 'shadow decisioning needs stand-in\'s internal token (Authorization: Bearer <token>)');
     const shadow = parse('shadow card authorisation', ShadowedMessage, request.body);
@@ -68,10 +71,10 @@ export function shadowRoutes(server: FastifyInstance, deps: ShadowRouteDependenc
     return verdict;
   });
 
-  server.get(SHADOW_ROUTES.report, async (request): Promise<ShadowReport> => {
+  server.get(SHADOW_ROUTES.report, { schema: { summary: 'The shadow agreement report (operator)', tags: [INTERNAL_TAG], security: BEARER, querystring: ReportQuery, response: { 200: ShadowReport, ...ERROR_RESPONSES } } }, async (request): Promise<ShadowReport> => {
     if (!deps.operators.identify(bearer(request))) throw new AppRefusal(401, SHADOW_ERROR_CODES.operatorTokenRequired, 'the shadow report needs an operator token (Authorization: Bearer <token>)');
     const raw = (request.query as { since?: unknown }).since;
-    const since = raw === undefined ? undefined : new Date(parse('shadow report since', Timestamp, raw));
+    const since = raw === undefined ? undefined : new Date(parse('shadow report since', ReportQuery.shape.since.unwrap(), raw));
     return buildShadowReport(database, { ...(since ? { since } : {}), now: deps.now() });
   });
 }

@@ -1,0 +1,54 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import type { ConfigurationDocument } from '@bank/shared-contracts';
+import { withinMs } from './deadline';
+import type { Db } from './db';
+import { errors } from './errors';
+import type { PrimaryMetrics } from './metrics';
+import { ErrorEnvelope, OPERATIONS_TAG } from './api-docs';
+
+/** How long /health waits for `select 1` before saying primary's database does not answer. */
+const HEALTH_DATABASE_BUDGET_MS = 1_000;
+const ROUTE_HEALTH_DATABASE_BUDGET_MS = 250;
+
+const Health = z.object({ status: z.literal('ok') });
+const RouteHealth = z.object({
+  status: z.literal('ok'),
+  canRoute: z.literal(true).describe('answered from memory: primary can answer every payment message in time'),
+  canDecide: z.boolean().describe("primary's database answered within 250 ms"),
+  configurationVersion: z.number().int(),
+});
+
+/**
+ * Two questions, for two callers. /health: can primary decide (its database answers, within a
+ * second even when it hangs)? /health/route: can primary route (answer every payment message in
+ * time, from the configuration in memory: its own 91, or stand-in's answer for users routed
+ * there)? The gateway's breaker asks the second when it has nowhere else to send traffic.
+ */
+export function operationsRoutes(
+  app: FastifyInstance,
+  deps: { db: Db; configuration: { current(): ConfigurationDocument }; metrics: PrimaryMetrics; quarantinedAdvices: () => Promise<number> },
+): void {
+  const databaseAnswers = async (budgetMs = HEALTH_DATABASE_BUDGET_MS): Promise<boolean> =>
+    withinMs(deps.db.query('select 1'), budgetMs, "primary's database").then(
+      () => true,
+      () => false,
+    );
+  app.get('/health', { schema: { summary: "Can primary decide? (its database answers within 1 s; else 503)", tags: [OPERATIONS_TAG], response: { 200: Health, 503: ErrorEnvelope } } }, async () => {
+    if (!(await databaseAnswers())) throw errors.dependencyUnavailable("primary's database");
+    return { status: 'ok' };
+  });
+  app.get('/health/route', { schema: { summary: 'Can primary route? (answered from memory)', tags: [OPERATIONS_TAG], response: { 200: RouteHealth } } }, async () => {
+    const document = deps.configuration.current();
+    // Informational here, and quick: routing does not wait on the database.
+    return { status: 'ok', canRoute: true, canDecide: await databaseAnswers(ROUTE_HEALTH_DATABASE_BUDGET_MS), configurationVersion: document.version };
+  });
+  app.get('/metrics', { schema: { summary: 'Prometheus metrics (text exposition format)', tags: [OPERATIONS_TAG] } }, async (_request, reply) => {
+    // Read at scrape time, so the alert sees the table, not a counter a restart would reset; a
+    // database too slow to count keeps the last figure rather than the scrape.
+    await withinMs(deps.quarantinedAdvices(), 500, 'counting quarantined advices')
+      .then((count) => deps.metrics.advicesQuarantined.set(count))
+      .catch(() => undefined);
+    return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
+  });
+}
