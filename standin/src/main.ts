@@ -4,7 +4,7 @@ import { startAdviceRelay } from './advices/advice-relay';
 import { startAppliedAdviceSweep } from './advices/advices-in-flight';
 import { createStandinServer } from './app/server';
 import { transferRoutes } from './app/app-routes';
-import { createCardDesk } from './payments/card-desk';
+import { createCardDesk, DEFAULT_CARD_BUDGET_MS, DEFAULT_CARD_POOL_SIZE } from './payments/card-desk';
 import { createFasterPaymentsDesk } from './payments/faster-payments-desk';
 import { DEFAULT_RISK_LIMITS } from './payments/authorisation-rules';
 import { DEFAULT_FASTER_PAYMENTS_SCHEME_URL, httpFasterPaymentsScheme } from './payments/faster-payments-scheme';
@@ -38,6 +38,10 @@ async function start(): Promise<void> {
   if (!url) throw new Error('STANDIN_DATABASE_URL is not set (see `npm run infra -- env`)');
   const logger = pino({ name: 'standin', level: process.env.LOG_LEVEL ?? 'info', redact: ['pan', '*.pan', 'req.headers.authorization'] });
   const database = openDatabase(url);
+  // Card authorisations have a pool of their own: its size is what stand-in's database can run at
+  // once (measured with `npm run bench -- standin-auth`), and every statement on it has the budget.
+  const cardBudgetMs = positiveFromEnvironment('STANDIN_CARD_BUDGET_MS', DEFAULT_CARD_BUDGET_MS);
+  const cardPool = openDatabase(url, positiveFromEnvironment('STANDIN_CARD_POOL_SIZE', DEFAULT_CARD_POOL_SIZE, 'connections'), { statementTimeoutMs: cardBudgetMs });
   const now = () => new Date();
   const limits = {
     perPaymentMinor: positiveFromEnvironment('STANDIN_LIMIT_PER_PAYMENT_MINOR', DEFAULT_RISK_LIMITS.perPaymentMinor, 'pence'),
@@ -64,7 +68,18 @@ async function start(): Promise<void> {
     internalToken: process.env.STANDIN_INTERNAL_TOKEN ?? 'local-standin-internal-token',
     logger,
     now,
-    cards: createCardDesk({ database, keys, limits, now }),
+    cards: createCardDesk({
+      database,
+      keys,
+      limits,
+      now,
+      authorisations: {
+        pool: cardPool,
+        budgetMs: cardBudgetMs,
+        onBudgetExceeded: (stage) => logger.warn({ stage, budgetMs: cardBudgetMs }, 'card authorisation over its budget: answered 91, nothing approved'),
+        onOutcomeUnknown: (settled) => logger.warn({ settled }, settled === 'settled' ? 'card authorisation outcome was unknown: settled from its message key' : 'card authorisation outcome still unknown: not answered 91'),
+      },
+    }),
     fasterPayments: createFasterPaymentsDesk({ database, now }),
   });
   // The one app route that needs the scheme; createStandinServer is not given it.
@@ -89,6 +104,7 @@ async function start(): Promise<void> {
     await relay.stop();
     await appliedSweep.stop();
     await pubsub.close();
+    await cardPool.end();
     await database.end();
     process.exit(0);
   };
