@@ -1,9 +1,11 @@
 import { PubSub } from '@google-cloud/pubsub';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import { startAdviceRelay } from './advices/advice-relay';
 import { startAppliedAdviceSweep } from './advices/advices-in-flight';
 import { createStandinServer } from './app/server';
 import { transferRoutes } from './app/app-routes';
+import { cardAuthorisationObservers } from './payments/card-authorisation-metrics';
 import { createCardDesk, DEFAULT_CARD_BUDGET_MS, DEFAULT_CARD_POOL_SIZE } from './payments/card-desk';
 import { createFasterPaymentsDesk } from './payments/faster-payments-desk';
 import { DEFAULT_RISK_LIMITS } from './payments/authorisation-rules';
@@ -60,6 +62,7 @@ async function start(): Promise<void> {
   const schemeUrl = urlFromEnvironment('FASTER_PAYMENTS_SCHEME_URL', DEFAULT_FASTER_PAYMENTS_SCHEME_URL);
   const scheme = httpFasterPaymentsScheme({ logger }, { url: schemeUrl, timeoutMs: positiveFromEnvironment('STANDIN_FPS_TIMEOUT_MS', 2_000) });
   const transfers = createOutboundTransfers({ database, scheme, logger, now, retryAfterMs: positiveFromEnvironment('STANDIN_FPS_RETRY_AFTER_MS', 5_000) });
+  const registry = new Registry();
   const server = createStandinServer({
     database,
     keys,
@@ -73,13 +76,9 @@ async function start(): Promise<void> {
       keys,
       limits,
       now,
-      authorisations: {
-        pool: cardPool,
-        budgetMs: cardBudgetMs,
-        onBudgetExceeded: (stage) => logger.warn({ stage, budgetMs: cardBudgetMs }, 'card authorisation over its budget: answered 91, nothing approved'),
-        onOutcomeUnknown: (settled) => logger.warn({ settled }, settled === 'settled' ? 'card authorisation outcome was unknown: settled from its message key' : 'card authorisation outcome still unknown: not answered 91'),
-      },
+      authorisations: { pool: cardPool, budgetMs: cardBudgetMs, ...cardAuthorisationObservers(registry, logger, cardBudgetMs) },
     }),
+    registry,
     fasterPayments: createFasterPaymentsDesk({ database, now }),
   });
   // The one app route that needs the scheme; createStandinServer is not given it.

@@ -47,6 +47,8 @@ export interface StandinServerDependencies {
   readonly operators: Operators;
   /** Told of every configuration document that becomes current through this API. */
   readonly onConfiguration?: (document: ConfigurationDocument) => void;
+  /** Where /metrics reads from; main.ts passes the one its card desk's metrics are registered in. */
+  readonly registry?: Registry;
 }
 
 /** Every 4xx and 5xx body: the documented envelope, with no card number of the caller's echoed back (a URL, an unknown key). */
@@ -91,7 +93,7 @@ const boundaryErrors: Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErro
 };
 
 export function createStandinServer(deps: StandinServerDependencies): FastifyInstance {
-  const registry = new Registry();
+  const registry = deps.registry ?? new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'standin_' });
   const decisions = new Counter({ name: 'standin_card_decisions_total', help: 'Stand-in card decisions by response code', labelNames: ['response_code'], registers: [registry] });
 

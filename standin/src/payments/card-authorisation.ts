@@ -32,6 +32,8 @@ export interface CardAuthorisationDependencies {
   readonly settleLimitMs?: number;
   readonly onBudgetExceeded?: (stage: 'pool' | 'database') => void;
   readonly onOutcomeUnknown?: (settled: 'settled' | 'unsettled') => void;
+  /** Each statement sent to the database for an authorisation: one, unless something went wrong. */
+  readonly onDatabaseCall?: () => void;
 }
 
 /** An authorisation whose outcome stand-in could not learn in time: answering 91 could contradict an approval. */
@@ -71,7 +73,8 @@ async function connectWithin(pool: Database, ms: number): Promise<Session | unde
 type CallOutcome = { kind: 'answered'; response: CardAuthorisationResponse } | { kind: 'failed'; failure: unknown } | { kind: 'no_answer' };
 
 /** One query on `session`, waited for at most `ms`; a session whose query failed or was abandoned is destroyed, not reused. */
-async function callWithin(session: Session, query: { name: string; text: string; values: unknown[] }, ms: number): Promise<CallOutcome> {
+async function callWithin(session: Session, query: { name: string; text: string; values: unknown[] }, ms: number, onCall?: () => void): Promise<CallOutcome> {
+  onCall?.();
   let timer: NodeJS.Timeout | undefined;
   const call = session.query<{ response: CardAuthorisationResponse }>(query).then(
     (result): CallOutcome => ({ kind: 'answered', response: result.rows[0]!.response }),
@@ -119,6 +122,7 @@ export function createCardAuthorisation(deps: CardAuthorisationDependencies) {
         session,
         { name: 'standin_settle_authorisation', text: SETTLE, values: [message.stan, message.rrn, message.terminalId, message.processingCode, message.amountMinor, JSON.stringify(stored), now()] },
         1_000,
+        deps.onDatabaseCall,
       );
       if (outcome.kind === 'answered' && outcome.response) {
         deps.onOutcomeUnknown?.('settled');
@@ -168,6 +172,7 @@ export function createCardAuthorisation(deps: CardAuthorisationDependencies) {
       },
       // The database enforces the deadline itself; this is for a database that does not answer at all.
       callBudgetMs - (performance.now() - startedAt) + SETTLE_RESERVE_MS / 2,
+      deps.onDatabaseCall,
     );
     if (outcome.kind === 'answered') return outcome.response;
     if (outcome.kind === 'failed') {
@@ -178,6 +183,7 @@ export function createCardAuthorisation(deps: CardAuthorisationDependencies) {
       }
       if (state === '23505') {
         // The key was taken by another kind of message (a reversal with this key): its answer stands.
+        deps.onDatabaseCall?.();
         const { rows } = await pool.query<{ response: CardAuthorisationResponse }>({ name: 'standin_card_answered', text: ANSWERED, values: [message.stan, message.rrn, message.terminalId] });
         if (rows[0]) return rows[0].response;
       }

@@ -19,7 +19,7 @@ export interface CardDeskDependencies {
   readonly limits: RiskLimits;
   readonly now: () => Date;
   /** Authorisations: their own pool (statement_timeout = budget) and budget; default the main pool and DEFAULT_CARD_BUDGET_MS. */
-  readonly authorisations?: Pick<CardAuthorisationDependencies, 'budgetMs' | 'settleLimitMs' | 'onBudgetExceeded' | 'onOutcomeUnknown'> & { readonly pool?: Database };
+  readonly authorisations?: Pick<CardAuthorisationDependencies, 'budgetMs' | 'settleLimitMs' | 'onBudgetExceeded' | 'onOutcomeUnknown' | 'onDatabaseCall'> & { readonly pool?: Database };
 }
 
 /** Below what anyone waits for stand-in's answer: primary's proxy (1 000 ms) and the gateway (1 350 ms). */
