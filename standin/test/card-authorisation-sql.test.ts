@@ -3,6 +3,7 @@ import fc from 'fast-check';
 import { infraEndpoints } from '@bank/infra';
 import { Advice, type CardAuthorisationRequest } from '@bank/shared-contracts';
 import { judgeAuthorisation, type AuthorisationCase } from '../src/payments/authorisation-rules';
+import { cardStatementTimeoutMs } from '../src/payments/card-authorisation';
 import { createCardDesk } from '../src/payments/card-desk';
 import { openDatabase, upgradeSchema } from '../src/store/database';
 import { SyncedAccount, testKeys } from './synced-state';
@@ -189,7 +190,7 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
   });
 
   test('with the account locked past the budget, the answer is 91 within the budget and nothing is approved; the same message is decided afresh later', async () => {
-    const pool = openDatabase(infraEndpoints().postgres.standin, 2, { statementTimeoutMs: 400 });
+    const pool = openDatabase(infraEndpoints().postgres.standin, 2, { statementTimeoutMs: cardStatementTimeoutMs(400) });
     const desk = createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 50_000, perAccountPerDayMinor: 900_000 }, now: () => new Date(), authorisations: { pool, budgetMs: 400 } });
     const account = await new SyncedAccount(database).open({ settledMinor: 40_000 });
     const message: CardAuthorisationRequest = {
@@ -216,7 +217,7 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
   });
 
   test('with its database backend paused (SIGSTOP) mid-call, stand-in answers 91 only once it has made sure nothing can be approved, and nothing is after the resume', async () => {
-    const pool = openDatabase(infraEndpoints().postgres.standin, 1, { statementTimeoutMs: 400 });
+    const pool = openDatabase(infraEndpoints().postgres.standin, 1, { statementTimeoutMs: cardStatementTimeoutMs(400) });
     const desk = createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 50_000, perAccountPerDayMinor: 900_000 }, now: () => new Date(), authorisations: { pool, budgetMs: 400 } });
     const account = await new SyncedAccount(database).open({ settledMinor: 40_000 });
     const message: CardAuthorisationRequest = {

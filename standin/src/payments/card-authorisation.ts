@@ -21,7 +21,7 @@ import type { RiskLimits } from './authorisation-rules';
 // caller's own timeout (and the timeout reversal it then owes) covers a late approval.
 
 export interface CardAuthorisationDependencies {
-  /** The pool card authorisations use; its statement_timeout should be the budget. */
+  /** The pool card authorisations use; its statement_timeout should be cardStatementTimeoutMs(budgetMs). */
   readonly pool: Database;
   readonly keys: Pick<StandinCardKeys, 'lookupKey'>;
   readonly limits: RiskLimits;
@@ -46,6 +46,13 @@ export class CardOutcomeUnknown extends Error {
 
 /** Budget the caller keeps for settling an unknown outcome after the call's own deadline. */
 const SETTLE_RESERVE_MS = 150;
+
+/**
+ * The statement_timeout for the card pool's connections: the call's share of the budget, so the
+ * database cancels (and rolls back) a call it is still running before stand-in stops waiting for
+ * its answer, and stand-in hears "rolled back" rather than nothing.
+ */
+export const cardStatementTimeoutMs = (budgetMs: number): number => Math.max(1, budgetMs - SETTLE_RESERVE_MS);
 /** PostgreSQL answers for the call it cancelled or refused: the statement rolled back. */
 const ROLLED_BACK = new Set(['57014', '55P03', 'SI901']);
 
@@ -135,7 +142,7 @@ export function createCardAuthorisation(deps: CardAuthorisationDependencies) {
 
   return async function authorise(message: CardAuthorisationRequest): Promise<CardAuthorisationResponse> {
     const startedAt = performance.now();
-    const callBudgetMs = Math.max(1, budgetMs - SETTLE_RESERVE_MS);
+    const callBudgetMs = cardStatementTimeoutMs(budgetMs);
     const deadline = new Date(Date.now() + callBudgetMs);
     const session = await connectWithin(pool, callBudgetMs);
     if (!session) {
