@@ -1,10 +1,13 @@
 import { PubSub } from '@google-cloud/pubsub';
 import pino from 'pino';
+import { Registry } from 'prom-client';
 import { startAdviceRelay } from './advices/advice-relay';
 import { startAppliedAdviceSweep } from './advices/advices-in-flight';
 import { createStandinServer } from './app/server';
 import { transferRoutes } from './app/app-routes';
-import { createCardDesk } from './payments/card-desk';
+import { cardStatementTimeoutMs } from './payments/card-authorisation';
+import { cardAuthorisationObservers } from './payments/card-authorisation-metrics';
+import { createCardDesk, DEFAULT_CARD_BUDGET_MS, DEFAULT_CARD_POOL_SIZE } from './payments/card-desk';
 import { createFasterPaymentsDesk } from './payments/faster-payments-desk';
 import { DEFAULT_RISK_LIMITS } from './payments/authorisation-rules';
 import { DEFAULT_FASTER_PAYMENTS_SCHEME_URL, httpFasterPaymentsScheme } from './payments/faster-payments-scheme';
@@ -38,6 +41,10 @@ async function start(): Promise<void> {
   if (!url) throw new Error('STANDIN_DATABASE_URL is not set (see `npm run infra -- env`)');
   const logger = pino({ name: 'standin', level: process.env.LOG_LEVEL ?? 'info', redact: ['pan', '*.pan', 'req.headers.authorization'] });
   const database = openDatabase(url);
+  // Card authorisations have a pool of their own: its size is what stand-in's database can run at
+  // once (measured with `npm run bench -- standin-auth`), and every statement on it has the budget.
+  const cardBudgetMs = positiveFromEnvironment('STANDIN_CARD_BUDGET_MS', DEFAULT_CARD_BUDGET_MS);
+  const cardPool = openDatabase(url, positiveFromEnvironment('STANDIN_CARD_POOL_SIZE', DEFAULT_CARD_POOL_SIZE, 'connections'), { statementTimeoutMs: cardStatementTimeoutMs(cardBudgetMs) });
   const now = () => new Date();
   const limits = {
     perPaymentMinor: positiveFromEnvironment('STANDIN_LIMIT_PER_PAYMENT_MINOR', DEFAULT_RISK_LIMITS.perPaymentMinor, 'pence'),
@@ -56,6 +63,7 @@ async function start(): Promise<void> {
   const schemeUrl = urlFromEnvironment('FASTER_PAYMENTS_SCHEME_URL', DEFAULT_FASTER_PAYMENTS_SCHEME_URL);
   const scheme = httpFasterPaymentsScheme({ logger }, { url: schemeUrl, timeoutMs: positiveFromEnvironment('STANDIN_FPS_TIMEOUT_MS', 2_000) });
   const transfers = createOutboundTransfers({ database, scheme, logger, now, retryAfterMs: positiveFromEnvironment('STANDIN_FPS_RETRY_AFTER_MS', 5_000) });
+  const registry = new Registry();
   const server = createStandinServer({
     database,
     keys,
@@ -64,7 +72,14 @@ async function start(): Promise<void> {
     internalToken: process.env.STANDIN_INTERNAL_TOKEN ?? 'local-standin-internal-token',
     logger,
     now,
-    cards: createCardDesk({ database, keys, limits, now }),
+    cards: createCardDesk({
+      database,
+      keys,
+      limits,
+      now,
+      authorisations: { pool: cardPool, budgetMs: cardBudgetMs, ...cardAuthorisationObservers(registry, logger, cardBudgetMs) },
+    }),
+    registry,
     fasterPayments: createFasterPaymentsDesk({ database, now }),
     serveApiDocs: process.env.NODE_ENV !== 'production',
   });
@@ -90,6 +105,7 @@ async function start(): Promise<void> {
     await relay.stop();
     await appliedSweep.stop();
     await pubsub.close();
+    await cardPool.end();
     await database.end();
     process.exit(0);
   };

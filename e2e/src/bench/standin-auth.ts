@@ -8,6 +8,7 @@ import { disturbedComponents } from './infra-interference';
 import { forkLoadWorker, type LoadWorker } from './load-worker-client';
 import type { PhaseResult } from './load-protocol';
 import { machineInfo, sharedMachineNote, type MachineInfo } from './machine-info';
+import { ensurePgbenchDatabase, measurePgbenchTps, PGBENCH_DATABASE, settleAfterPgbench, type PgbenchResult } from './pgbench-reference';
 import { PRIMARY_AUTH_PARAMETERS } from './primary-auth';
 import { writeBenchResult } from './results-file';
 import { printStandinAuthReport } from './standin-auth-report';
@@ -35,11 +36,21 @@ export const STANDIN_AUTH_PARAMETERS = {
    * for whoever's advice consumer runs next.
    */
   adviceDrainTimeoutMs: 300_000,
+  /** Stand-in at half its saturation rate, open loop: a few seconds unmeasured, then measured. */
+  halfRateWarmUpMs: PRIMARY_AUTH_PARAMETERS.halfRateWarmUpMs,
+  halfRateMs: PRIMARY_AUTH_PARAMETERS.halfRateMs,
+  halfRateFraction: PRIMARY_AUTH_PARAMETERS.halfRateFraction,
+  /** pgbench -N on stand-in's PostgreSQL cluster, in the same run: what its database can do here. */
+  pgbench: PRIMARY_AUTH_PARAMETERS.pgbench,
 } as const;
 
 export const STANDIN_AUTH_TARGETS = {
   /** Stand-in's saturation throughput at least this multiple of primary's. */
   minThroughputToPrimaryRatio: 1,
+  /** And at least this fraction of pgbench -N on its own cluster (issue 15). */
+  minThroughputToPgbenchRatio: 0.4,
+  /** p99 at half its saturation rate at most this. */
+  maxHalfRateP99Ms: 20,
 } as const;
 
 export type MeasuredPhase = PhaseResult & { readonly cpu: CpuUsage };
@@ -64,9 +75,25 @@ export interface StandinAuthResult {
     readonly primary: PlatformFigures;
     readonly standin: PlatformFigures;
     readonly standinToPrimaryThroughputRatio: number;
+    readonly standinPgbenchTps: number;
+    readonly standinToPgbenchThroughputRatio: number;
+    readonly standinHalfRate: { readonly ratePerSecond: number; readonly p50Ms: number; readonly p99Ms: number; readonly errors: number };
+    /** Statements stand-in sent its database per authorisation (its own counter), when the build reports it. */
+    readonly standinDatabaseCallsPerAuthorisation: number | null;
   };
-  readonly targets: { readonly standinThroughputAtLeastPrimary: { readonly requiredRatio: number; readonly actual: number; readonly met: boolean } };
-  readonly phases: { readonly primaryWarmUp: MeasuredPhase; readonly primary: MeasuredPhase; readonly standinWarmUp: MeasuredPhase; readonly standin: MeasuredPhase };
+  readonly targets: {
+    readonly standinThroughputAtLeastPrimary: { readonly requiredRatio: number; readonly actual: number; readonly met: boolean };
+    readonly standinThroughputToPgbench: { readonly requiredRatio: number; readonly actual: number; readonly met: boolean };
+    readonly standinHalfRateP99: { readonly maxMs: number; readonly actual: number; readonly met: boolean };
+  };
+  readonly phases: {
+    readonly primaryWarmUp: MeasuredPhase;
+    readonly primary: MeasuredPhase;
+    readonly standinWarmUp: MeasuredPhase;
+    readonly standin: MeasuredPhase;
+    readonly standinHalfRate: MeasuredPhase;
+    readonly standinPgbench: PgbenchResult & { readonly cpu: CpuUsage };
+  };
   /** One authorisation sent to stand-in before the load: who answered, and how. */
   readonly standinSanityCheck: { readonly httpStatus: number; readonly responseCode: string | null; readonly decidedBy: string | null };
   readonly setup: SyncedAccountsSetup & { readonly syncCatchUpBeforeStandin: CatchUp };
@@ -75,6 +102,16 @@ export interface StandinAuthResult {
 }
 
 const round = (value: number, places: number) => Math.round(value * 10 ** places) / 10 ** places;
+
+/** Stand-in's own counters: database calls for card authorisations, and card decisions (null where the build has no such counter). */
+async function standinCardCounters(standinUrl: string): Promise<{ calls: number | null; decisions: number }> {
+  const text = await (await fetch(`${standinUrl}/metrics`, { signal: AbortSignal.timeout(5_000) })).text();
+  const sum = (name: string) => {
+    const lines = text.split('\n').filter((line) => line.startsWith(`${name} `) || line.startsWith(`${name}{`));
+    return lines.length === 0 ? null : lines.reduce((total, line) => total + Number(line.slice(line.lastIndexOf(' ') + 1)), 0);
+  };
+  return { calls: sum('standin_card_database_calls_total'), decisions: sum('standin_card_decisions_total') ?? 0 };
+}
 const log = (line: string) => console.log(`[standin-auth] ${line}`);
 
 function platformFigures(phase: PhaseResult): PlatformFigures {
@@ -151,7 +188,26 @@ export async function runStandinAuthBenchmark(): Promise<StandinAuthResult> {
     const sanity = await standinSanityCheck(stack.standin.url, accounts[0] as BenchAccount);
     log(`stand-in sanity check: HTTP ${sanity.httpStatus}, response code ${sanity.responseCode}, decided by ${sanity.decidedBy}`);
     if (sanity.httpStatus !== 200 || sanity.decidedBy !== 'standin') throw new Error(`stand-in did not answer a bench card's authorisation as itself: ${JSON.stringify(sanity)}`);
+    const countersBefore = await standinCardCounters(stack.standin.url);
     const standin = await measurePlatform(worker, meter.measure, { name: 'stand-in', baseUrl: stack.standin.url, cards: accounts, runTag: parameters.runTags.standin });
+    const countersAfter = await standinCardCounters(stack.standin.url);
+    const callsPerAuthorisation =
+      countersBefore.calls === null || countersAfter.calls === null ? null : round((countersAfter.calls - countersBefore.calls) / Math.max(1, countersAfter.decisions - countersBefore.decisions), 3);
+    log(`stand-in: ${callsPerAuthorisation ?? 'not counted by this build:'} database calls per authorisation`);
+
+    const halfRate = round(standin.saturation.throughputPerSecond * parameters.halfRateFraction, 1);
+    log(`stand-in at half its saturation rate: ${halfRate}/s open loop (${parameters.halfRateWarmUpMs / 1000} s unmeasured, then ${parameters.halfRateMs / 1000} s)`);
+    await meter.measure(() => worker.run({ kind: 'open-loop', name: 'stand-in half-rate warm-up', durationMs: parameters.halfRateWarmUpMs, ratePerSecond: halfRate }));
+    const halfRun = await meter.measure(() => worker.run({ kind: 'open-loop', name: 'stand-in half rate', durationMs: parameters.halfRateMs, ratePerSecond: halfRate }));
+    const standinHalfRate: MeasuredPhase = { ...halfRun.value, cpu: halfRun.cpu };
+    log(`stand-in half rate: p50 ${standinHalfRate.latencyMs.p50Ms} ms, p99 ${standinHalfRate.latencyMs.p99Ms} ms, ${standinHalfRate.errors} errors`);
+
+    log(`pgbench -N on stand-in's cluster: preparing database ${PGBENCH_DATABASE} (scale ${parameters.pgbench.scale})`);
+    await ensurePgbenchDatabase(stack.databases.standin, parameters.pgbench.scale);
+    const pgbenchRun = await meter.measure(() => measurePgbenchTps(stack.databases.standin, parameters.pgbench));
+    const standinPgbench = { ...pgbenchRun.value, cpu: pgbenchRun.cpu };
+    log(`pgbench -N on stand-in's cluster: ${standinPgbench.tps} TPS`);
+    await settleAfterPgbench(stack.databases.standin);
 
     const disturbed = disturbedComponents(statuses, await infra.status());
     if (disturbed.length > 0) log(`warning: infrastructure disturbed during the run: ${disturbed.join(', ')}`);
@@ -161,6 +217,7 @@ export async function runStandinAuthBenchmark(): Promise<StandinAuthResult> {
     log(`advices: ${advices.appliedAtEnd} of ${advices.advices} applied in primary, the last ${round((advices.lastAppliedAfterMs ?? Number.NaN) / 1000, 1)} s after the advice consumer started`);
 
     const ratio = round(standin.saturation.throughputPerSecond / primary.saturation.throughputPerSecond, 3);
+    const pgbenchRatio = round(standin.saturation.throughputPerSecond / standinPgbench.tps, 3);
     result = {
       benchmark: 'standin-auth',
       timestamp: new Date().toISOString(),
@@ -175,11 +232,17 @@ export async function runStandinAuthBenchmark(): Promise<StandinAuthResult> {
         primary: platformFigures(primary.saturation),
         standin: platformFigures(standin.saturation),
         standinToPrimaryThroughputRatio: ratio,
+        standinPgbenchTps: round(standinPgbench.tps, 1),
+        standinToPgbenchThroughputRatio: pgbenchRatio,
+        standinHalfRate: { ratePerSecond: halfRate, p50Ms: standinHalfRate.latencyMs.p50Ms, p99Ms: standinHalfRate.latencyMs.p99Ms, errors: standinHalfRate.errors },
+        standinDatabaseCallsPerAuthorisation: callsPerAuthorisation,
       },
       targets: {
         standinThroughputAtLeastPrimary: { requiredRatio: STANDIN_AUTH_TARGETS.minThroughputToPrimaryRatio, actual: ratio, met: ratio >= STANDIN_AUTH_TARGETS.minThroughputToPrimaryRatio },
+        standinThroughputToPgbench: { requiredRatio: STANDIN_AUTH_TARGETS.minThroughputToPgbenchRatio, actual: pgbenchRatio, met: pgbenchRatio >= STANDIN_AUTH_TARGETS.minThroughputToPgbenchRatio },
+        standinHalfRateP99: { maxMs: STANDIN_AUTH_TARGETS.maxHalfRateP99Ms, actual: standinHalfRate.latencyMs.p99Ms, met: standinHalfRate.latencyMs.p99Ms <= STANDIN_AUTH_TARGETS.maxHalfRateP99Ms },
       },
-      phases: { primaryWarmUp: primary.warmUp, primary: primary.saturation, standinWarmUp: standin.warmUp, standin: standin.saturation },
+      phases: { primaryWarmUp: primary.warmUp, primary: primary.saturation, standinWarmUp: standin.warmUp, standin: standin.saturation, standinHalfRate, standinPgbench },
       standinSanityCheck: sanity,
       setup: { ...synced.setup, syncCatchUpBeforeStandin: catchUp },
       advicesAfterwards: advices,

@@ -53,6 +53,8 @@ export interface StandinServerDependencies {
   readonly onConfiguration?: (document: ConfigurationDocument) => void;
   /** Serve the API reference's browser at /docs (local mode only, never production). The OpenAPI document (`server.swagger()`) is always built. */
   readonly serveApiDocs?: boolean;
+  /** Where /metrics reads from; main.ts passes the one its card desk's metrics are registered in. */
+  readonly registry?: Registry;
 }
 
 const StatusQuery = z.object({ user: UserId.optional() });
@@ -100,7 +102,7 @@ const boundaryErrors: Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErro
 };
 
 export function createStandinServer(deps: StandinServerDependencies): FastifyInstance {
-  const registry = new Registry();
+  const registry = deps.registry ?? new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'standin_' });
   const decisions = new Counter({ name: 'standin_card_decisions_total', help: 'Stand-in card decisions by response code', labelNames: ['response_code'], registers: [registry] });
 

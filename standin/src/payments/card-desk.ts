@@ -1,25 +1,33 @@
-import { randomInt, randomUUID } from 'node:crypto';
-import type { CardAuthorisationRequest, CardAuthorisationResponse, CardReversalRequest, CardReversalResponse } from '@bank/shared-contracts';
+import { randomUUID } from 'node:crypto';
+import type { CardAuthorisationRequest, CardReversalRequest, CardReversalResponse } from '@bank/shared-contracts';
 import { recordAdvice } from '../advices/advice-log';
 import { findCard, type KnownCard } from '../cards/card-directory';
 import type { StandinCardKeys } from '../cards/card-numbers';
 import { inTransaction, type Database, type Session } from '../store/database';
 import { standinBalance, type StandinBalance } from '../views/balance-view';
+import { createCardAuthorisation, type CardAuthorisationDependencies } from './card-authorisation';
 import { judgeAuthorisation, type AuthorisationCase, type RiskLimits, type Verdict } from './authorisation-rules';
 
 // Stand-in's scheme desk for cards: authorisations and reversals, each answered once per
-// (STAN, RRN, terminal). An approval is an own transaction plus an advice, in one commit; a
-// reversal of an approval stand-in did not make, on a card it knows, is an advice alone.
+// (STAN, RRN, terminal). An approval is an own transaction plus an advice, in one commit, made
+// by one database call (card-authorisation.ts); a reversal of an approval stand-in did not make,
+// on a card it knows, is an advice alone.
 
 export interface CardDeskDependencies {
   readonly database: Database;
   readonly keys: Pick<StandinCardKeys, 'lookupKey'>;
   readonly limits: RiskLimits;
   readonly now: () => Date;
+  /** Authorisations: their own pool (statement_timeout = budget) and budget; default the main pool and DEFAULT_CARD_BUDGET_MS. */
+  readonly authorisations?: Pick<CardAuthorisationDependencies, 'budgetMs' | 'settleLimitMs' | 'onBudgetExceeded' | 'onOutcomeUnknown' | 'onDatabaseCall'> & { readonly pool?: Database };
 }
 
+/** Below what anyone waits for stand-in's answer: primary's proxy (1 000 ms) and the gateway (1 350 ms). */
+export const DEFAULT_CARD_BUDGET_MS = 900;
+/** Connections for card authorisations: about what stand-in's PostgreSQL runs at once on this machine (measured). */
+export const DEFAULT_CARD_POOL_SIZE = 8;
+
 const midnightUtc = (at: Date) => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
-const approvalCode = () => randomInt(0, 36 ** 6).toString(36).toUpperCase().padStart(6, '0');
 
 async function answered<T>(db: Database | Session, key: { stan: string; rrn: string; terminalId: string }): Promise<T | undefined> {
   const { rows } = await db.query<{ response: T }>('select response from card_messages where stan = $1 and rrn = $2 and terminal_id = $3', [key.stan, key.rrn, key.terminalId]);
@@ -123,55 +131,7 @@ export async function assessAuthorisation(
 
 export function createCardDesk(deps: CardDeskDependencies) {
   const { database, keys, limits, now } = deps;
-
-  async function authorise(message: CardAuthorisationRequest): Promise<CardAuthorisationResponse> {
-    return answerOnce(database, message, () =>
-      inTransaction(database, async (session) => {
-        const at = now();
-        const { card, transactionType, verdict } = await assessAuthorisation(session, { keys, limits }, message, at, { lockAccount: true });
-        const approved = verdict.code === '00';
-        const correlationId = approved ? randomUUID() : null;
-        const response: CardAuthorisationResponse = {
-          mti: message.mti === '0100' ? '0110' : '0210',
-          stan: message.stan,
-          rrn: message.rrn,
-          terminalId: message.terminalId,
-          responseCode: verdict.code,
-          ...(approved ? { authorisationCode: approvalCode() } : {}),
-          approvedAmountMinor: approved ? message.amountMinor : 0,
-          decidedBy: 'standin',
-          reason: verdict.why,
-        };
-        if (approved && card && correlationId) {
-          const cash = transactionType === '01';
-          await session.query(
-            `insert into own_transactions (correlation_id, account_id, kind, status, amount_minor, description, merchant, card_id, created_at)
-             values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-            [correlationId, card.accountId, cash ? 'cash_withdrawal' : 'card_payment', message.mti === '0200' ? 'settled' : 'pending', -message.amountMinor, message.merchant.name, message.merchant, card.cardId, at],
-          );
-          const authorisation = {
-            stan: message.stan,
-            rrn: message.rrn,
-            terminalId: message.terminalId,
-            mti: message.mti,
-            processingCode: message.processingCode,
-            amountMinor: message.amountMinor,
-            currency: message.currency,
-            merchant: message.merchant,
-            authorisationCode: response.authorisationCode!,
-            transmittedAt: message.transmittedAt,
-          };
-          await recordAdvice(session, { type: cash ? 'cash.withdrawn' : 'card_payment.approved', accountId: card.accountId, correlationId, payload: { cardId: card.cardId, authorisation }, at });
-        }
-        await session.query(
-          `insert into card_messages (stan, rrn, terminal_id, kind, card_id, account_id, processing_code, approved, amount_minor, remaining_minor, correlation_id, response, received_at)
-           values ($1, $2, $3, 'authorisation', $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-          [message.stan, message.rrn, message.terminalId, card?.cardId ?? null, card?.accountId ?? null, message.processingCode, approved, message.amountMinor, approved ? message.amountMinor : 0, correlationId, JSON.stringify(response), at],
-        );
-        return response;
-      }),
-    );
-  }
+  const authorise = createCardAuthorisation({ keys, limits, now, budgetMs: DEFAULT_CARD_BUDGET_MS, ...deps.authorisations, pool: deps.authorisations?.pool ?? database });
 
   async function reverse(message: CardReversalRequest): Promise<CardReversalResponse> {
     return answerOnce(database, message, () =>

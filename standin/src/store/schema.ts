@@ -335,4 +335,190 @@ export const STANDIN_SCHEMA: readonly SchemaStep[] = [
       create index if not exists synced_transactions_by_fps_id on synced_transactions (fps_id) where fps_id is not null;
     `,
   },
+  {
+    name: '0010 card authorisation in one round trip',
+    ddl: `
+      -- Stand-in's card authorisation as one statement (payments/card-authorisation.ts calls it):
+      -- the message key's lock, a repeat answered with the stored answer, the card, the account's
+      -- lock, the balance and the day's approvals, the verdict, and the own transaction, advice and
+      -- card message, all in the one implicit transaction of a single SELECT. The TypeScript rules
+      -- (payments/authorisation-rules.ts) stay the specification: standin_card_verdict is their
+      -- translation, held to the same answers by a property-based test on this database.
+
+      -- The rules, in their order: the first that applies gives the answer.
+      create function standin_card_verdict(
+        card_known boolean, card_status text, card_expiry text, card_daily_cash_limit_minor bigint,
+        presented_expiry text, transaction_type text, currency text, amount_minor bigint,
+        spendable_minor bigint, approved_today_minor bigint, cash_today_minor bigint, today timestamptz,
+        per_payment_limit_minor bigint, per_account_day_limit_minor bigint,
+        out code text, out why text
+      ) language plpgsql stable as $fn$
+      begin
+        if not card_known then code := '14'; why := 'card not known to stand-in';
+        elsif card_status = 'cancelled' then code := '05'; why := 'card cancelled';
+        elsif card_status = 'frozen' then code := '62'; why := 'card frozen';
+        -- Valid until the first day of the month after the expiry month (YYMM), UTC.
+        elsif today >= make_timestamptz(2000 + substr(card_expiry, 1, 2)::int, 1, 1, 0, 0, 0, 'UTC') + make_interval(months => substr(card_expiry, 3)::int) then
+          code := '54'; why := 'card expired';
+        elsif presented_expiry is distinct from card_expiry then code := '54'; why := 'presented expiry does not match';
+        elsif transaction_type not in ('00', '01') then code := '12'; why := format('transaction type %s not handled in stand-in', transaction_type);
+        elsif currency <> 'GBP' then code := '57'; why := 'stand-in takes GBP only';
+        elsif amount_minor > per_payment_limit_minor then code := '61'; why := 'over stand-in per-payment limit';
+        elsif approved_today_minor + amount_minor > per_account_day_limit_minor then code := '61'; why := 'over stand-in daily limit for the account';
+        elsif transaction_type = '01' and cash_today_minor + amount_minor > coalesce(card_daily_cash_limit_minor, 0) then code := '61'; why := 'over the card daily cash limit';
+        elsif amount_minor > spendable_minor then code := '51'; why := 'insufficient funds as stand-in sees them';
+        else code := '00'; why := 'approved by stand-in';
+        end if;
+      end $fn$;
+
+      -- Every lock the call waits for may wait only until the deadline (the caller's budget, pool
+      -- wait included); past it the call fails, and so rolls back, whatever it had done.
+      create function standin_card_budget(deadline timestamptz) returns void language plpgsql as $fn$
+      declare remaining_ms bigint := floor(extract(epoch from deadline - clock_timestamp()) * 1000);
+      begin
+        if remaining_ms <= 0 then
+          raise exception 'stand-in card budget exceeded' using errcode = 'SI901';
+        end if;
+        perform set_config('lock_timeout', remaining_ms || 'ms', true);
+      end $fn$;
+
+      -- One lock per message key, so concurrent repeats of a message queue behind the first and
+      -- then read its answer (and a late settlement can claim a key nobody is deciding).
+      create function standin_card_message_lock(stan bpchar, rrn bpchar, terminal_id text) returns bigint language sql immutable as $fn$
+        select hashtextextended(stan::text || '/' || rrn::text || '/' || terminal_id, 15)
+      $fn$;
+
+      create function standin_authorise(
+        p_stan bpchar, p_rrn bpchar, p_terminal_id text, p_mti text, p_pan_lookup bytea, p_expiry text,
+        p_processing_code text, p_currency text, p_amount_minor bigint, p_merchant jsonb, p_transmitted_at text,
+        p_at timestamptz, p_per_payment_limit_minor bigint, p_per_account_day_limit_minor bigint,
+        p_correlation_id uuid, p_authorisation_code text, p_advice_schema_version integer, p_deadline timestamptz
+      ) returns json language plpgsql as $fn$
+      declare
+        earlier json;
+        card record;
+        card_status text;
+        spendable bigint := 0;
+        approved_today bigint := 0;
+        cash_today bigint := 0;
+        transaction_type text := substr(p_processing_code, 1, 2);
+        verdict record;
+        approved boolean;
+        response json;
+        advice_sequence integer;
+        advice_type text;
+        advice jsonb;
+      begin
+        perform standin_card_budget(p_deadline);
+        perform pg_advisory_xact_lock(standin_card_message_lock(p_stan, p_rrn, p_terminal_id));
+        select m.response into earlier from card_messages m where m.stan = p_stan and m.rrn = p_rrn and m.terminal_id = p_terminal_id;
+        if found then
+          return earlier;
+        end if;
+
+        -- The newest synced version of the card, with a freeze made in stand-in on top when it is
+        -- newer than primary's last word (cancelled is final).
+        select c.card_id, c.account_id, c.status, c.expiry::text as expiry, c.daily_cash_limit_minor, c.changed_at, f.frozen as own_frozen, f.created_at as own_at
+        into card
+        from (select * from synced_cards s where s.pan_lookup = p_pan_lookup order by s.sequence desc limit 1) c
+        left join lateral (select z.frozen, z.created_at from card_freezes z where z.card_id = c.card_id order by z.id desc limit 1) f on true;
+        if found then
+          card_status := case
+            when card.status = 'cancelled' or card.own_at is null or card.own_at <= card.changed_at then card.status
+            when card.own_frozen then 'frozen'
+            else 'active' end;
+          -- One decision per account at a time: the same lock stand-in's other writers take.
+          perform standin_card_budget(p_deadline);
+          perform pg_advisory_xact_lock(hashtextextended(card.account_id::text, 7));
+          -- The balance as stand-in sees it (views/balance-view.ts): newest synced balance plus own
+          -- effects primary has not reflected yet, plus the overdraft limit.
+          select b.settled_minor - b.held_minor + b.overdraft_limit_minor + coalesce((
+                   select sum(own.amount_minor) from own_transactions own
+                   where own.account_id = card.account_id and own.status not in ('reversed', 'rejected')
+                     and not exists (
+                       select 1 from synced_events seen
+                       where seen.account_id = card.account_id and seen.correlation_id = own.correlation_id and seen.sequence <= b.sequence
+                     )
+                 ), 0)
+          into spendable
+          from (select * from synced_balances sb where sb.account_id = card.account_id order by sb.sequence desc limit 1) b;
+          spendable := coalesce(spendable, 0);
+          select coalesce(sum(m.remaining_minor), 0),
+                 coalesce(sum(m.remaining_minor) filter (where m.card_id = card.card_id and m.processing_code like '01%'), 0)
+          into approved_today, cash_today
+          from card_messages m
+          where m.account_id = card.account_id and m.kind = 'authorisation' and m.approved and m.received_at >= date_trunc('day', p_at, 'UTC');
+        end if;
+
+        select v.code, v.why into verdict from standin_card_verdict(
+          card.card_id is not null, card_status, card.expiry, card.daily_cash_limit_minor,
+          p_expiry, transaction_type, p_currency, p_amount_minor, spendable, approved_today, cash_today, p_at,
+          p_per_payment_limit_minor, p_per_account_day_limit_minor) v;
+        approved := verdict.code = '00';
+
+        if approved then
+          response := json_build_object(
+            'mti', case when p_mti = '0100' then '0110' else '0210' end, 'stan', p_stan::text, 'rrn', p_rrn::text, 'terminalId', p_terminal_id,
+            'responseCode', verdict.code, 'authorisationCode', p_authorisation_code, 'approvedAmountMinor', p_amount_minor,
+            'decidedBy', 'standin', 'reason', verdict.why);
+          insert into own_transactions (correlation_id, account_id, kind, status, amount_minor, description, merchant, card_id, created_at)
+          values (p_correlation_id, card.account_id, case when transaction_type = '01' then 'cash_withdrawal' else 'card_payment' end,
+                  case when p_mti = '0200' then 'settled' else 'pending' end, -p_amount_minor, p_merchant ->> 'name', p_merchant, card.card_id, p_at);
+          -- The per-account advice sequence from a row held locked until commit (advices/advice-log.ts).
+          perform standin_card_budget(p_deadline);
+          insert into advice_sequences as s (account_id, last_sequence) values (card.account_id, 1)
+          on conflict (account_id) do update set last_sequence = s.last_sequence + 1
+          returning last_sequence into advice_sequence;
+          advice_type := case when transaction_type = '01' then 'cash.withdrawn' else 'card_payment.approved' end;
+          advice := jsonb_build_object(
+            'adviceId', gen_random_uuid(), 'type', advice_type, 'accountId', card.account_id, 'sequence', advice_sequence,
+            'correlationId', p_correlation_id, 'createdAt', to_char(p_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+            'schemaVersion', p_advice_schema_version,
+            'payload', jsonb_build_object('cardId', card.card_id, 'authorisation', jsonb_build_object(
+              'stan', p_stan::text, 'rrn', p_rrn::text, 'terminalId', p_terminal_id, 'mti', p_mti, 'processingCode', p_processing_code,
+              'amountMinor', p_amount_minor, 'currency', p_currency, 'merchant', p_merchant, 'authorisationCode', p_authorisation_code,
+              'transmittedAt', p_transmitted_at)));
+          insert into advices (advice_id, account_id, sequence, correlation_id, type, advice, created_at)
+          values ((advice ->> 'adviceId')::uuid, card.account_id, advice_sequence, p_correlation_id, advice_type, advice, p_at);
+        else
+          response := json_build_object(
+            'mti', case when p_mti = '0100' then '0110' else '0210' end, 'stan', p_stan::text, 'rrn', p_rrn::text, 'terminalId', p_terminal_id,
+            'responseCode', verdict.code, 'approvedAmountMinor', 0, 'decidedBy', 'standin', 'reason', verdict.why);
+        end if;
+
+        insert into card_messages (stan, rrn, terminal_id, kind, card_id, account_id, processing_code, approved, amount_minor, remaining_minor, correlation_id, response, received_at)
+        values (p_stan, p_rrn, p_terminal_id, 'authorisation', card.card_id, card.account_id, p_processing_code, approved, p_amount_minor,
+                case when approved then p_amount_minor else 0 end, case when approved then p_correlation_id end, response, p_at);
+
+        -- Past the deadline the caller has stopped waiting (and may have answered 91): roll back
+        -- rather than commit an approval nobody heard.
+        if clock_timestamp() > p_deadline then
+          raise exception 'stand-in card budget exceeded before commit' using errcode = 'SI901';
+        end if;
+        return response;
+      end $fn$;
+
+      -- After an authorisation whose outcome the caller could not learn (its connection failed, or
+      -- the database did not answer within the budget): the stored answer if it committed; if nobody
+      -- is deciding the key now, the given decline is stored as the answer, so the original, should
+      -- it still arrive, answers that decline instead of approving; null while it is still being
+      -- decided (ask again).
+      create function standin_settle_authorisation(
+        p_stan bpchar, p_rrn bpchar, p_terminal_id text, p_processing_code text, p_amount_minor bigint, p_decline json, p_at timestamptz
+      ) returns json language plpgsql as $fn$
+      declare earlier json;
+      begin
+        if not pg_try_advisory_xact_lock(standin_card_message_lock(p_stan, p_rrn, p_terminal_id)) then
+          return null;
+        end if;
+        select m.response into earlier from card_messages m where m.stan = p_stan and m.rrn = p_rrn and m.terminal_id = p_terminal_id;
+        if found then
+          return earlier;
+        end if;
+        insert into card_messages (stan, rrn, terminal_id, kind, processing_code, approved, amount_minor, remaining_minor, response, received_at)
+        values (p_stan, p_rrn, p_terminal_id, 'authorisation', p_processing_code, false, p_amount_minor, 0, p_decline, p_at);
+        return p_decline;
+      end $fn$;
+    `,
+  },
 ];
