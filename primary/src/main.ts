@@ -15,6 +15,9 @@ import { startTimeoutReversals } from './routing/timeout-reversals';
 import { cardAccountLookup } from './shadow/card-accounts';
 import { startShadowSender } from './shadow/shadow-sender';
 
+/** How long a stop may take (npm start's runner SIGKILLs a service after 15 s). */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
 /** How often routing re-reads the configuration from the database (other primary processes' changes). */
 const CONFIGURATION_REFRESH_MS = 1_000;
 
@@ -91,8 +94,14 @@ async function main(): Promise<void> {
     await db.end();
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  // Every step of a stop has its own limit, but a client retrying an absent server (Kafka,
+  // Pub/Sub, PostgreSQL) may hold one up: past this deadline the process exits anyway.
+  const stopWithDeadline = () => {
+    setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
+    void shutdown().catch(() => process.exit(1));
+  };
+  process.once('SIGTERM', stopWithDeadline);
+  process.once('SIGINT', stopWithDeadline);
 }
 
 main().catch((error: unknown) => {
