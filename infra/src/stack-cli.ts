@@ -1,8 +1,11 @@
 import { spawn, spawnSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { printStartReport } from './cli-output';
 import type { Component } from './component';
-import { REPOSITORY_ROOT } from './config';
+import { KAFKA_TOPIC_PREFIX_VARIABLE, kafkaTopicPrefixFromEnvironment } from '@bank/shared-contracts';
+import { infraEndpoints, REPOSITORY_ROOT } from './config';
+import { deleteKafkaTopics } from './kafka-topics';
 import { assertAllStarted, createInfra, type Infra } from './infra';
 import * as lifecycle from './lifecycle';
 import { runningPid } from './lifecycle';
@@ -101,9 +104,16 @@ async function watch(components: readonly Component[]): Promise<never> {
 
 async function test(infra: Infra, jestArguments: readonly string[]): Promise<number> {
   const alreadyRunning = runningComponents(infra);
+  // The run's own Kafka topics, as it has its own databases and Pub/Sub project: every service a
+  // test starts inherits the prefix, so nothing of the tests reaches `npm start`'s syncer.
+  const ownPrefix = process.env[KAFKA_TOPIC_PREFIX_VARIABLE] === undefined;
+  if (ownPrefix) process.env[KAFKA_TOPIC_PREFIX_VARIABLE] = `test-${new Date().toISOString().replace(/[-:.TZ]/g, '')}-${randomBytes(3).toString('hex')}.`;
+  const prefix = kafkaTopicPrefixFromEnvironment(process.env);
   let code = 1;
   try {
+    // Kafka's provisioning (in bringUp) creates the prefixed topics too.
     const env = await bringUp(infra);
+    console.log(`Kafka topics of this run: ${prefix}*`);
     // One test file at a time: integration tests kill and pause shared servers. Asynchronously,
     // so this process keeps reaping the servers it started when a test kills one (a zombie
     // postmaster would keep PostgreSQL from restarting).
@@ -114,6 +124,9 @@ async function test(infra: Infra, jestArguments: readonly string[]): Promise<num
     });
     code = await new Promise<number>((resolve) => jest.once('close', (status) => resolve(status ?? 1)));
   } finally {
+    if (ownPrefix && runningPid(infra.components.kafka) !== undefined) {
+      await deleteKafkaTopics(infraEndpoints(infra.config).kafkaBrokers, prefix).catch((error: unknown) => console.error(`could not delete the run's Kafka topics ${prefix}*: ${(error as Error).message}`));
+    }
     // Leave running what the developer had running; stop what this run started.
     for (const component of Object.values(infra.components)) {
       if (!alreadyRunning.has(component.name)) await lifecycle.stop(component);

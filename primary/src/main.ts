@@ -59,11 +59,11 @@ async function main(): Promise<void> {
   }).start(config.configurationPeerSyncMs);
 
   const kafka = new Kafka({ clientId: 'primary-outbox-relay', brokers: config.kafkaBrokers, logLevel: logLevel.ERROR, connectionTimeout: 2_000, requestTimeout: 5_000, retry: { retries: 2 } });
-  const relay = startOutboxRelay({ db, kafka, logger, metrics });
+  const relay = startOutboxRelay({ db, kafka, logger, metrics }, { topicPrefix: config.kafkaTopicPrefix });
   // Notifications must not keep primary from serving: if Kafka is down at start, keep trying.
   let notificationsConsumer: { stop(): Promise<void> } | undefined;
   const startNotifications = () =>
-    startNotificationsConsumer({ kafka, notifications: services.notifications, logger }).then(
+    startNotificationsConsumer({ kafka, notifications: services.notifications, logger, topicPrefix: config.kafkaTopicPrefix }).then(
       (started) => void (notificationsConsumer = started),
       (error: unknown) => {
         logger.warn({ err: error }, 'notifications consumer could not start; retrying in 5 s');

@@ -33,6 +33,7 @@ async function main(): Promise<void> {
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'standin-syncer', logger });
   const syncer = await startSyncer({ database, kafka, keys, logger }, {
     groupId: config.groupId,
+    topicPrefix: config.topicPrefix,
     fromBeginning: config.startFrom === 'beginning',
     lagAppetiteMs: config.lagAppetiteMs,
     port: config.port,
