@@ -1,5 +1,5 @@
 #!/usr/bin/env node
-// `npm start`, `npm test`, `npm run infra`, `npm run bench` and `npm run chaos` land here, possibly on a fresh machine whose own Node is too old
+// `npm start`, `npm test`, `npm run infra`, `npm run simulate`, `npm run bench` and `npm run chaos` land here, possibly on a fresh machine whose own Node is too old
 // for the project. This file therefore uses nothing but Node's standard library: it installs
 // the dependencies when they are missing or stale (which brings Node 24 as the `node` package),
 // builds, and hands over to the stack runner on Node 24.
@@ -97,12 +97,14 @@ if (!fs.existsSync(buildStamp) || fs.readFileSync(buildStamp, 'utf8') !== builtF
 }
 if (mode === 'test') run('npm', ['run', '--silent', 'verify'], 'lint and test type-check (npm run verify)');
 
-// `npm run infra -- <command>` goes to the infra CLI, `npm run bench -- [names]` to the
+// `npm run infra -- <command>` goes to the infra CLI, `npm run simulate` to the load generator
+// against the running stack, `npm run bench -- [names]` to the
 // benchmarks, `npm run chaos -- [--scenarios a,b] [jest arguments]` to the stack runner's test
 // mode with only the chaos suite; start and test to the stack runner.
 const entries = {
   infra: () => ['infra/dist/cli.js', ...rest],
   bench: () => ['e2e/dist/bench/run.js', ...rest],
+  simulate: () => ['e2e/dist/simulator/simulate.js', ...rest],
   chaos: () => ['infra/dist/stack-cli.js', 'test', '--selectProjects', 'e2e', '--testPathPatterns', 'e2e/test/chaos/', ...chaosJestArguments(rest)],
 };
 
