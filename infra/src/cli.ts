@@ -10,7 +10,7 @@ import { SERVICE_NAMES } from './services';
 const USAGE = `usage: npm run infra -- <command>
 
   up                      start every component that is not running, wait until all are healthy
-  down                    stop every component (SIGTERM, then SIGKILL after 20 s)
+  down                    stop npm start's services, then every server (SIGTERM, then SIGKILL after 20 s)
   status [--json]         state, pid, endpoint and resident memory of each component
   env                     print the connection settings as shell exports
   start|stop <name>       start (and provision) or gracefully stop one server or service
@@ -40,7 +40,10 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'down': {
-      const stopped = await infra.down();
+      // npm start's services first: they would only retry servers that are gone.
+      const services: string[] = [];
+      for (const service of serviceComponents(infra).reverse()) if (await lifecycle.stop(service)) services.push(service.name);
+      const stopped = [...services, ...(await infra.down())];
       console.log(stopped.length > 0 ? `stopped: ${stopped.join(', ')}` : 'nothing was running');
       return 0;
     }
