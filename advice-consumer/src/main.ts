@@ -8,6 +8,9 @@ import { fetchPrimaryApplied, fetchPrimaryQuarantined, fetchStandinLog } from '.
 import { startRedriveLoop } from './redrive-loop';
 import { buildAdviceConsumerServer } from './server';
 
+/** How long a stop may take (npm start's runner SIGKILLs a service after 15 s). */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
 async function main(): Promise<void> {
   const logger = pino({ name: 'advice-consumer', level: process.env.LOG_LEVEL ?? 'info' });
   const registry = new Registry();
@@ -51,8 +54,14 @@ async function main(): Promise<void> {
     await pubsub.close();
     process.exit(0);
   };
-  process.once('SIGTERM', () => void stop());
-  process.once('SIGINT', () => void stop());
+  // Every step of a stop has its own limit, but a client retrying an absent server (Kafka,
+  // Pub/Sub, PostgreSQL) may hold one up: past this deadline the process exits anyway.
+  const stopWithDeadline = () => {
+    setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
+    void stop().catch(() => process.exit(1));
+  };
+  process.once('SIGTERM', stopWithDeadline);
+  process.once('SIGINT', stopWithDeadline);
 }
 
 main().catch((error: unknown) => {

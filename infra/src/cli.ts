@@ -3,27 +3,34 @@ import { infraEndpoints, INFRA_ENVIRONMENT } from './config';
 import { printStartReport } from './cli-output';
 import { assertAllStarted, createInfra } from './infra';
 import { InfraError } from './infra-error';
+import * as lifecycle from './lifecycle';
+import { serviceComponents } from './service-environment';
+import { SERVICE_NAMES } from './services';
 
 const USAGE = `usage: npm run infra -- <command>
 
   up                      start every component that is not running, wait until all are healthy
-  down                    stop every component (SIGTERM, then SIGKILL after 20 s)
+  down                    stop npm start's services, then every server (SIGTERM, then SIGKILL after 20 s)
   status [--json]         state, pid, endpoint and resident memory of each component
   env                     print the connection settings as shell exports
-  start|stop <component>  start (and provision) or gracefully stop one component
-  kill <component>        SIGKILL it, as a crash
-  pause|resume <component>  SIGSTOP / SIGCONT it, as a hang and its end
+  start|stop <name>       start (and provision) or gracefully stop one server or service
+  kill <name>             SIGKILL it, as a crash
+  pause|resume <name>     SIGSTOP / SIGCONT it, as a hang and its end
 
-components: ${COMPONENT_NAMES.join(', ')}
+servers:  ${COMPONENT_NAMES.join(', ')}
+services: ${SERVICE_NAMES.join(', ')} (as \`npm start\` runs them; its Ctrl-C stops them too)
 ports and the data directory come from: ${Object.keys(INFRA_ENVIRONMENT).join(', ')}`;
 
 
 async function main(argv: readonly string[]): Promise<number> {
   const [command, target, ...rest] = argv;
   const infra = createInfra();
+  // A server, or one of npm start's services (which run with the environment npm start gives them).
   const component = () => {
-    if (target === undefined || !isComponentName(target)) throw new InfraError('INFRA_USAGE', 'infra', `${command} needs a component, one of: ${COMPONENT_NAMES.join(', ')}${target ? ` (got "${target}")` : ''}`);
-    return target;
+    if (target !== undefined && isComponentName(target)) return infra.components[target];
+    const service = target === undefined ? undefined : serviceComponents(infra).find((candidate) => candidate.name === target);
+    if (service === undefined) throw new InfraError('INFRA_USAGE', 'infra', `${command} needs a server or service, one of: ${[...COMPONENT_NAMES, ...SERVICE_NAMES].join(', ')}${target ? ` (got "${target}")` : ''}`);
+    return service;
   };
   switch (command) {
     case 'up': {
@@ -33,21 +40,26 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'down': {
-      const stopped = await infra.down();
+      // npm start's services first: they would only retry servers that are gone.
+      const services: string[] = [];
+      for (const service of serviceComponents(infra).reverse()) if (await lifecycle.stop(service)) services.push(service.name);
+      const stopped = [...services, ...(await infra.down())];
       console.log(stopped.length > 0 ? `stopped: ${stopped.join(', ')}` : 'nothing was running');
       return 0;
     }
     case 'status': {
-      const statuses = await infra.status();
+      const statuses = [...(await infra.status()), ...(await Promise.all(serviceComponents(infra).map((service) => lifecycle.status(service))))];
       if (target === '--json' || rest.includes('--json')) {
         console.log(JSON.stringify(statuses, null, 2));
       } else {
         for (const s of statuses) {
           const memory = s.residentMemoryMib === undefined ? '' : `${s.residentMemoryMib} MiB`;
-          console.log(`${s.name.padEnd(14)} ${s.state.padEnd(10)} ${String(s.pid ?? '-').padEnd(8)} ${memory.padEnd(9)} ${s.endpoint}${s.detail ? `  (${s.detail})` : ''}`);
+          console.log(`${s.name.padEnd(22)} ${s.state.padEnd(10)} ${String(s.pid ?? '-').padEnd(8)} ${memory.padEnd(9)} ${s.endpoint}${s.detail ? `  (${s.detail})` : ''}`);
         }
       }
-      return statuses.every((s) => s.state === 'healthy') ? 0 : 3;
+      // Exit 0 when every server is healthy and no service is unhealthy or paused (a stopped one is a choice).
+      const fine = statuses.every((s) => (isComponentName(s.name) ? s.state === 'healthy' : s.state === 'healthy' || s.state === 'stopped'));
+      return fine ? 0 : 3;
     }
     case 'env': {
       const endpoints = infraEndpoints(infra.config);
@@ -61,22 +73,22 @@ async function main(argv: readonly string[]): Promise<number> {
       return 0;
     }
     case 'start':
-      await infra.start(component());
+      await lifecycle.start(component());
       console.log(`${target} started and healthy`);
       return 0;
     case 'stop':
-      console.log((await infra.stop(component())) ? `${target} stopped` : `${target} was not running`);
+      console.log((await lifecycle.stop(component())) ? `${target} stopped` : `${target} was not running`);
       return 0;
     case 'kill':
-      await infra.kill(component());
+      await lifecycle.kill(component());
       console.log(`${target} killed (SIGKILL)`);
       return 0;
     case 'pause':
-      infra.pause(component());
+      lifecycle.pause(component());
       console.log(`${target} paused (SIGSTOP); resume with: npm run infra -- resume ${target}`);
       return 0;
     case 'resume':
-      infra.resume(component());
+      lifecycle.resume(component());
       console.log(`${target} resumed (SIGCONT)`);
       return 0;
     case undefined:

@@ -9,9 +9,9 @@ export function isComponentName(name: string): name is ComponentName {
 
 export type Probe = { healthy: true } | { healthy: false; reason: string };
 
-/** One real server the project runs as a local process. */
+/** One real server (or one of the project's services) the project runs as a local process. */
 export interface Component {
-  readonly name: ComponentName;
+  readonly name: string;
   /** What it is, for `status`. */
   readonly description: string;
   /** Where clients connect, for `status` and `npm start`'s summary. */
@@ -22,6 +22,8 @@ export interface Component {
   readonly logFile: string;
   /** How long a cold start may take before `up` gives up on it. */
   readonly startTimeoutMs: number;
+  /** How long a graceful stop may take before SIGKILL (default 20 s). */
+  readonly stopGraceMs?: number;
   /** Finds (or installs) the binaries and fails with what to install. */
   ensureInstalled(): void;
   /** One-time, idempotent preparation before the first start: initdb, storage format, jar fetch. */

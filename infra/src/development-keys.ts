@@ -19,6 +19,10 @@ export function ensureDevelopmentKeys(dataDir: string): DevelopmentKeyFiles {
     standinPanPublicKeyFile: path.join(directory, 'standin-pan-b.public.pem'),
   };
   if (!fs.existsSync(files.standinPanPrivateKeyFile) || !fs.existsSync(files.standinPanPublicKeyFile)) {
+    // The data directory with the usual mode first: PostgreSQL runs as its own user and must reach
+    // its folders in it; only the keys' own folder is private. (`npm start` on a fresh clone makes
+    // the keys before the servers' folders, and a recursive 0700 left PostgreSQL's initdb locked out.)
+    fs.mkdirSync(dataDir, { recursive: true });
     fs.mkdirSync(directory, { recursive: true, mode: 0o700 });
     const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
     fs.writeFileSync(files.standinPanPrivateKeyFile, privateKey.export({ type: 'pkcs8', format: 'pem' }), { mode: 0o600 });

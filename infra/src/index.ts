@@ -5,3 +5,4 @@ export * from './infra-error';
 export { pubsubClient } from './components/pubsub';
 export type { ComponentStatus } from './lifecycle';
 export { ensureDevelopmentKeys, type DevelopmentKeyFiles } from './development-keys';
+export { ensureKafkaTopics, deleteKafkaTopics } from './kafka-topics';

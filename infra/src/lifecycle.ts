@@ -100,7 +100,7 @@ export async function stop(component: Component): Promise<boolean> {
   // A stopped process cannot act on SIGTERM until it is continued.
   signalComponent(pid, 'SIGCONT');
   process.kill(pid, 'SIGTERM');
-  if (!(await waitForExit(component, processes, STOP_GRACE_MS))) {
+  if (!(await waitForExit(component, processes, component.stopGraceMs ?? STOP_GRACE_MS))) {
     for (const straggler of processes) signalComponent(straggler, 'SIGKILL');
     await waitForExit(component, processes, 5_000);
   }

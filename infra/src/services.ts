@@ -1,7 +1,7 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
-import { REPOSITORY_ROOT } from './config';
+import type { Component, Probe } from './component';
+import { REPOSITORY_ROOT, type InfraConfig } from './config';
 
 /**
  * The project's own services that `npm start` runs, in start order. Each issue that adds a
@@ -16,30 +16,44 @@ export interface ServiceSpec {
   readonly env?: Readonly<Record<string, string>>;
 }
 
-const PRIMARY_URL = `http://127.0.0.1:${process.env.PRIMARY_PORT ?? 8100}`;
-const STANDIN_URL = `http://127.0.0.1:${process.env.STANDIN_PORT ?? 8200}`;
-
-export const SERVICES: readonly ServiceSpec[] = [
-  // Each platform's configuration service reads the other's (convergence); primary proxies to stand-in.
-  { name: 'primary', entry: 'primary/dist/main.js', port: Number(process.env.PRIMARY_PORT ?? 8100), healthPath: '/health', env: { STANDIN_URL } },
-  { name: 'standin', entry: 'standin/dist/main.js', port: Number(process.env.STANDIN_PORT ?? 8200), healthPath: '/health', env: { PRIMARY_URL } },
-  { name: 'syncer', entry: 'syncer/dist/main.js', port: Number(process.env.SYNCER_PORT ?? 8300), healthPath: '/health' },
-  {
-    name: 'advice-consumer',
-    entry: 'advice-consumer/dist/main.js',
-    port: Number(process.env.ADVICE_CONSUMER_PORT ?? 8400),
-    healthPath: '/health',
-    env: { PRIMARY_URL },
-  },
-  {
+/** Ports and URLs come from the environment (PRIMARY_PORT, ...), so two stacks on one machine do not collide. */
+export function serviceSpecs(env: NodeJS.ProcessEnv = process.env): ServiceSpec[] {
+  const port = (name: string, fallback: number) => Number(env[name] ?? fallback);
+  const PRIMARY_URL = `http://127.0.0.1:${port('PRIMARY_PORT', 8100)}`;
+  const STANDIN_URL = `http://127.0.0.1:${port('STANDIN_PORT', 8200)}`;
+  const schemePort = port('FASTER_PAYMENTS_SCHEME_PORT', 8600);
+  // Both platforms submit outbound Faster Payments here; first, so their first submission is answered.
+  const FASTER_PAYMENTS_SCHEME_URL = `http://127.0.0.1:${schemePort}/faster-payments`;
+  return [
+    { name: 'faster-payments-scheme', entry: 'e2e/dist/simulator/faster-payments-scheme-main.js', port: schemePort, healthPath: '/health' },
+    // Each platform's configuration service reads the other's (convergence); primary proxies to stand-in.
+    { name: 'primary', entry: 'primary/dist/main.js', port: port('PRIMARY_PORT', 8100), healthPath: '/health', env: { STANDIN_URL, FASTER_PAYMENTS_SCHEME_URL } },
+    { name: 'standin', entry: 'standin/dist/main.js', port: port('STANDIN_PORT', 8200), healthPath: '/health', env: { PRIMARY_URL, FASTER_PAYMENTS_SCHEME_URL } },
+    { name: 'syncer', entry: 'syncer/dist/main.js', port: port('SYNCER_PORT', 8300), healthPath: '/health' },
+    { name: 'advice-consumer', entry: 'advice-consumer/dist/main.js', port: port('ADVICE_CONSUMER_PORT', 8400), healthPath: '/health', env: { PRIMARY_URL } },
     // Last: the payment networks' way in, once both platforms answer.
-    name: 'gateway',
-    entry: 'gateway/dist/main.js',
-    port: Number(process.env.GATEWAY_PORT ?? 8500),
-    healthPath: '/health',
-    env: { PRIMARY_URL, STANDIN_URL },
-  },
-];
+    { name: 'gateway', entry: 'gateway/dist/main.js', port: port('GATEWAY_PORT', 8500), healthPath: '/health', env: { PRIMARY_URL, STANDIN_URL } },
+  ];
+}
+
+export const SERVICE_NAMES = serviceSpecs({}).map((spec) => spec.name);
+
+export function isServiceName(name: string): boolean {
+  return SERVICE_NAMES.includes(name);
+}
+
+/**
+ * Which services `npm start` runs: all, or those named in BANK_SERVICES (comma-separated), e.g.
+ * to run a platform from a debugger instead.
+ */
+export function selectedServices(env: NodeJS.ProcessEnv = process.env): ServiceSpec[] {
+  const all = serviceSpecs(env);
+  const wanted = (env.BANK_SERVICES ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
+  if (wanted.length === 0) return all;
+  const unknown = wanted.filter((name) => !isServiceName(name));
+  if (unknown.length > 0) throw new Error(`BANK_SERVICES names ${unknown.join(', ')}; the services are ${SERVICE_NAMES.join(', ')}`);
+  return all.filter((spec) => wanted.includes(spec.name));
+}
 
 interface WorkspaceManifest {
   readonly name: string;
@@ -55,33 +69,46 @@ export function workspacesWithMigrations(): string[] {
   });
 }
 
-export interface RunningService {
-  readonly spec: ServiceSpec;
-  readonly child: ChildProcess;
-  readonly logFile: string;
+/** Where `npm start`'s services keep their pid files and logs (BANK_SERVICES_DIR, default <data dir>/services). */
+export function servicesDirectory(config: InfraConfig, env: NodeJS.ProcessEnv = process.env): string {
+  return path.resolve(env.BANK_SERVICES_DIR || path.join(config.dataDir, 'services'));
 }
 
-export function startService(spec: ServiceSpec, logDirectory: string, env: NodeJS.ProcessEnv): RunningService {
-  fs.mkdirSync(logDirectory, { recursive: true });
-  const logFile = path.join(logDirectory, `${spec.name}.log`);
-  const log = fs.openSync(logFile, 'a');
-  const child = spawn(process.execPath, [path.join(REPOSITORY_ROOT, spec.entry)], {
-    cwd: REPOSITORY_ROOT,
-    env: { ...env, ...spec.env, PORT: String(spec.port) },
-    stdio: ['ignore', log, log],
-  });
-  fs.closeSync(log);
-  return { spec, child, logFile };
-}
-
-export async function waitForServiceHealth(service: RunningService, timeoutMs: number): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  const url = `http://127.0.0.1:${service.spec.port}${service.spec.healthPath}`;
-  while (Date.now() < deadline) {
-    if (service.child.exitCode !== null) throw new Error(`${service.spec.name} exited with code ${service.child.exitCode}; log: ${service.logFile}`);
-    const healthy = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then((response) => response.ok, () => false);
-    if (healthy) return;
-    await new Promise((resolve) => setTimeout(resolve, 250));
-  }
-  throw new Error(`${service.spec.name} did not answer ${url} within ${timeoutMs / 1000} s; log: ${service.logFile}`);
+/**
+ * A service as a component: a detached process with a pid file, like the servers, so
+ * `npm run infra -- start|stop|kill|pause|resume <service>` works from any shell while
+ * `npm start` runs, and `npm start`'s Ctrl-C stops whatever of them is running, whoever started it
+ * and whatever happened to it meanwhile (a service that was SIGKILLed has nothing left to wait for).
+ */
+export function serviceComponent(spec: ServiceSpec, directory: string, env: NodeJS.ProcessEnv): Component {
+  const serviceDirectory = path.join(directory, spec.name);
+  const logFile = path.join(directory, `${spec.name}.log`);
+  const healthUrl = `http://127.0.0.1:${spec.port}${spec.healthPath}`;
+  return {
+    name: spec.name,
+    description: `the ${spec.name} service (${spec.entry})`,
+    endpoint: `http://127.0.0.1:${spec.port}`,
+    ports: [spec.port],
+    directory: serviceDirectory,
+    logFile,
+    startTimeoutMs: 60_000,
+    // Each service stops within its own deadline (10 s or less); this is the runner's backstop.
+    stopGraceMs: 15_000,
+    ensureInstalled() {
+      if (!fs.existsSync(path.join(REPOSITORY_ROOT, spec.entry))) throw new Error(`${spec.entry} is not built; run npm run build`);
+    },
+    async prepare() {
+      fs.mkdirSync(serviceDirectory, { recursive: true });
+    },
+    launchSpec: () => ({ command: process.execPath, args: [path.join(REPOSITORY_ROOT, spec.entry)], cwd: REPOSITORY_ROOT, env: { ...env, ...spec.env, PORT: String(spec.port) }, logFile }),
+    async probe(timeoutMs): Promise<Probe> {
+      try {
+        const response = await fetch(healthUrl, { signal: AbortSignal.timeout(timeoutMs) });
+        return response.ok ? { healthy: true } : { healthy: false, reason: `${healthUrl} answered ${response.status}` };
+      } catch (error) {
+        return { healthy: false, reason: `${healthUrl}: ${(error as Error).message}` };
+      }
+    },
+    async provision() {},
+  };
 }

@@ -3,6 +3,7 @@ import fs from 'node:fs';
 import type { PanKeys } from './cards/pan-crypto';
 import { DEFAULT_HOLD_EXPIRY_DAYS } from './card-processor/hold-expiry';
 import { DEFAULT_CARD_BUDGET_MS, DEFAULT_CARD_POOL_SIZE } from './card-processor/card-budget';
+import { kafkaTopicPrefixFromEnvironment } from '@bank/shared-contracts';
 import { parseOperatorTokens, type Operator } from './configuration/operators';
 
 /** Clearing files come hours after the authorisation; a stand-in advice is applied well within this. */
@@ -13,6 +14,8 @@ export interface PrimaryConfig {
   readonly databaseUrl: string;
   readonly redisUrl: string;
   readonly kafkaBrokers: string[];
+  /** KAFKA_TOPIC_PREFIX: a test run's own topics and consumer groups ('' for `npm start`). */
+  readonly kafkaTopicPrefix: string;
   readonly internalToken: string;
   readonly keys: PanKeys;
   readonly logLevel: string;
@@ -95,6 +98,7 @@ export function loadPrimaryConfig(env: NodeJS.ProcessEnv = process.env): Primary
     databaseUrl: required(env, 'PRIMARY_DATABASE_URL'),
     redisUrl: required(env, 'PRIMARY_REDIS_URL'),
     kafkaBrokers: required(env, 'KAFKA_BROKERS').split(','),
+    kafkaTopicPrefix: kafkaTopicPrefixFromEnvironment(env),
     internalToken: env.PRIMARY_INTERNAL_TOKEN ?? (env.NODE_ENV === 'production' ? required(env, 'PRIMARY_INTERNAL_TOKEN') : 'local-internal-token'),
     keys: {
       primary: { keyset: 'A', keyId: env.PRIMARY_PAN_KEY_A_ID ?? 'A-local', key: key(env, 'PRIMARY_PAN_KEY_A') },

@@ -16,6 +16,9 @@ import { cardAccountLookup } from './shadow/card-accounts';
 import { startShadowSender } from './shadow/shadow-sender';
 import { startHoldExpiry } from './card-processor/hold-expiry';
 
+/** How long a stop may take (npm start's runner SIGKILLs a service after 15 s). */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
 /** How often routing re-reads the configuration from the database (other primary processes' changes). */
 const CONFIGURATION_REFRESH_MS = 1_000;
 /** How often expired authorisation holds are looked for: days matter here, not seconds. */
@@ -68,11 +71,11 @@ async function main(): Promise<void> {
   }).start(config.configurationPeerSyncMs);
 
   const kafka = new Kafka({ clientId: 'primary-outbox-relay', brokers: config.kafkaBrokers, logLevel: logLevel.ERROR, connectionTimeout: 2_000, requestTimeout: 5_000, retry: { retries: 2 } });
-  const relay = startOutboxRelay({ db, kafka, logger, metrics });
+  const relay = startOutboxRelay({ db, kafka, logger, metrics }, { topicPrefix: config.kafkaTopicPrefix });
   // Notifications must not keep primary from serving: if Kafka is down at start, keep trying.
   let notificationsConsumer: { stop(): Promise<void> } | undefined;
   const startNotifications = () =>
-    startNotificationsConsumer({ kafka, notifications: services.notifications, logger }).then(
+    startNotificationsConsumer({ kafka, notifications: services.notifications, logger, topicPrefix: config.kafkaTopicPrefix }).then(
       (started) => void (notificationsConsumer = started),
       (error: unknown) => {
         logger.warn({ err: error }, 'notifications consumer could not start; retrying in 5 s');
@@ -108,8 +111,14 @@ async function main(): Promise<void> {
     await db.end();
     process.exit(0);
   };
-  process.once('SIGTERM', () => void shutdown());
-  process.once('SIGINT', () => void shutdown());
+  // Every step of a stop has its own limit, but a client retrying an absent server (Kafka,
+  // Pub/Sub, PostgreSQL) may hold one up: past this deadline the process exits anyway.
+  const stopWithDeadline = () => {
+    setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
+    void shutdown().catch(() => process.exit(1));
+  };
+  process.once('SIGTERM', stopWithDeadline);
+  process.once('SIGINT', stopWithDeadline);
 }
 
 main().catch((error: unknown) => {

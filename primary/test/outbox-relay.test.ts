@@ -2,7 +2,7 @@ import { constants, privateDecrypt, randomUUID } from 'node:crypto';
 import { Kafka, logLevel, type Consumer } from 'kafkajs';
 import pino from 'pino';
 import { createInfra, infraEndpoints } from '@bank/infra';
-import { KAFKA_TOPICS, PrimaryEvent, type PrimaryEvent as Event } from '@bank/shared-contracts';
+import { KAFKA_TOPICS, kafkaTopicName, kafkaTopicPrefixFromEnvironment, PrimaryEvent, type PrimaryEvent as Event } from '@bank/shared-contracts';
 import { createMetrics } from '../src/platform/metrics';
 import { startOutboxRelay } from '../src/outbox/relay';
 import { startNotificationsConsumer } from '../src/notifications/notifications-consumer';
@@ -12,6 +12,8 @@ import { authorisation, startPrimary, type TestPrimary } from './harness';
 // account, in per-account sequence; with Kafka killed the backlog waits and then drains.
 
 const kafka = new Kafka({ clientId: 'outbox-relay-test', brokers: [...infraEndpoints().kafkaBrokers], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+// The test run's own topic (`npm test` sets KAFKA_TOPIC_PREFIX), never `npm start`'s.
+const TOPIC_PREFIX = kafkaTopicPrefixFromEnvironment(process.env);
 let primary: TestPrimary;
 let consumer: Consumer;
 let relay: ReturnType<typeof startOutboxRelay>;
@@ -30,7 +32,7 @@ beforeAll(async () => {
   await consumer.connect();
   // Latest offsets: only what this test makes. Wait until the group has joined before producing.
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-  await consumer.subscribe({ topic: KAFKA_TOPICS.primaryEvents.name, fromBeginning: false });
+  await consumer.subscribe({ topic: kafkaTopicName(KAFKA_TOPICS.primaryEvents, TOPIC_PREFIX), fromBeginning: false });
   await consumer.run({
     eachMessage: async ({ message }) => {
       const text = message.value!.toString();
@@ -41,7 +43,7 @@ beforeAll(async () => {
     },
   });
   await joined;
-  relay = startOutboxRelay({ db: primary.db, kafka, logger: pino({ level: 'silent' }), metrics: createMetrics() }, { sendTimeoutMs: 2_000 });
+  relay = startOutboxRelay({ db: primary.db, kafka, logger: pino({ level: 'silent' }), metrics: createMetrics() }, { sendTimeoutMs: 2_000, topicPrefix: TOPIC_PREFIX });
 }, 60_000);
 
 afterAll(async () => {
@@ -83,7 +85,7 @@ test('when an account changes, then every event reaches Kafka keyed by account, 
 });
 
 test('when a card payment and a transfer happen, then the notifications consumer records one notification each, readable by the app', async () => {
-  const notifications = await startNotificationsConsumer({ kafka, notifications: primary.services.notifications, logger: pino({ level: 'silent' }), groupId: `notifications-test-${randomUUID()}` });
+  const notifications = await startNotificationsConsumer({ kafka, notifications: primary.services.notifications, logger: pino({ level: 'silent' }), groupId: `notifications-test-${randomUUID()}`, topicPrefix: TOPIC_PREFIX });
   try {
     const { account } = await busyAccount();
     const deadline = Date.now() + 30_000;

@@ -43,3 +43,26 @@ export function pubsubSubscriptionSettings(spec: PubSubTopicSpec) {
     retryPolicy: { minimumBackoff: { seconds: spec.retryBackoffSeconds.minimum }, maximumBackoff: { seconds: spec.retryBackoffSeconds.maximum } },
   };
 }
+
+/**
+ * Each test run, chaos scenario and benchmark publishes and consumes Kafka topics of its own, as
+ * it has databases and a Pub/Sub project of its own: `KAFKA_TOPIC_PREFIX` (e.g. `test-1a2b.`) goes
+ * in front of every topic name. Unset, the names are the ones above, which `npm start` uses; so
+ * nothing a test publishes ever reaches `npm start`'s syncer.
+ */
+export const KAFKA_TOPIC_PREFIX_VARIABLE = 'KAFKA_TOPIC_PREFIX';
+
+const TOPIC_PREFIX_PATTERN = /^[a-zA-Z0-9._-]{0,100}$/;
+
+export function kafkaTopicPrefixFromEnvironment(env: Readonly<Record<string, string | undefined>>): string {
+  const prefix = env[KAFKA_TOPIC_PREFIX_VARIABLE] ?? '';
+  if (!TOPIC_PREFIX_PATTERN.test(prefix)) {
+    throw new Error(`${KAFKA_TOPIC_PREFIX_VARIABLE}=${prefix} is not a usable topic prefix: letters, digits, '.', '_' and '-' only, at most 100`);
+  }
+  return prefix;
+}
+
+/** The topic's name under a prefix ('' = the names `npm start` uses). */
+export function kafkaTopicName(spec: KafkaTopicSpec, prefix: string): string {
+  return `${prefix}${spec.name}`;
+}

@@ -19,6 +19,9 @@ import { operatorsFromEnvironment } from './configuration/operators';
 import { startPeerConfiguration } from './configuration/peer-configuration';
 import { startPrescaleKeeper } from './configuration/prescale';
 
+/** How long a stop may take (npm start's runner SIGKILLs a service after 15 s). */
+const SHUTDOWN_DEADLINE_MS = 10_000;
+
 function urlFromEnvironment(name: string, fallback: string): string {
   const raw = process.env[name] ?? fallback;
   try {
@@ -109,8 +112,14 @@ async function start(): Promise<void> {
     await database.end();
     process.exit(0);
   };
-  process.once('SIGTERM', () => void stop());
-  process.once('SIGINT', () => void stop());
+  // Every step of a stop has its own limit, but a client retrying an absent server (Kafka,
+  // Pub/Sub, PostgreSQL) may hold one up: past this deadline the process exits anyway.
+  const stopWithDeadline = () => {
+    setTimeout(() => process.exit(1), SHUTDOWN_DEADLINE_MS).unref();
+    void stop().catch(() => process.exit(1));
+  };
+  process.once('SIGTERM', stopWithDeadline);
+  process.once('SIGINT', stopWithDeadline);
 }
 
 start().catch((failure: unknown) => {

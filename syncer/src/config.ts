@@ -1,5 +1,6 @@
 // The syncer's settings, all from the environment so `npm start`, the chaos suite and an
 // operator's shell configure it the same way.
+import { kafkaTopicPrefixFromEnvironment } from '@bank/shared-contracts';
 
 export interface SyncerConfig {
   readonly databaseUrl: string;
@@ -8,6 +9,8 @@ export interface SyncerConfig {
   readonly logLevel: string;
   /** The consumer group: every syncer instance shares it, so each partition has one writer. */
   readonly groupId: string;
+  /** KAFKA_TOPIC_PREFIX: a test run's own topic, and its own default group ('' for `npm start`). */
+  readonly topicPrefix: string;
   /** Lag above this is an incident: an error line and `alerting` in stand-in's sync_lag. */
   readonly lagAppetiteMs: number;
   /** Where a group that never committed starts: all of history (stand-in needs it), or only what comes next. */
@@ -40,12 +43,14 @@ export function syncerConfigFromEnvironment(env: NodeJS.ProcessEnv): SyncerConfi
   // PORT is what `npm start` gives each service it runs; SYNCER_PORT wins when both are set.
   const port = positiveInteger(env, env.SYNCER_PORT ? 'SYNCER_PORT' : 'PORT', DEFAULT_SYNCER_PORT);
   if (port > 65_535) throw new Error(`SYNCER_PORT=${port} is not a port: expected at most 65535`);
+  const topicPrefix = kafkaTopicPrefixFromEnvironment(env);
   return {
     databaseUrl,
     kafkaBrokers: brokers,
     port,
     logLevel: env.LOG_LEVEL || 'info',
-    groupId: env.SYNCER_GROUP_ID || DEFAULT_GROUP_ID,
+    groupId: env.SYNCER_GROUP_ID || `${topicPrefix}${DEFAULT_GROUP_ID}`,
+    topicPrefix,
     lagAppetiteMs: positiveInteger(env, 'SYNC_LAG_APPETITE_MS', DEFAULT_LAG_APPETITE_MS),
     startFrom: startFrom(env.SYNCER_START_FROM),
   };

@@ -1,6 +1,6 @@
 import type { Kafka, KafkaMessage } from 'kafkajs';
 import type { Logger } from 'pino';
-import { KAFKA_TOPICS } from '@bank/shared-contracts';
+import { KAFKA_TOPICS, kafkaTopicName } from '@bank/shared-contracts';
 import type { Database, StandinCardKeys } from '@bank/standin';
 import { applyEventBatch, type AppliedBatch } from './apply-batch';
 import { reportAppliedBatch, type OutcomeCounts } from './batch-report';
@@ -41,6 +41,8 @@ export interface EventConsumerDependencies {
 
 export interface EventConsumerOptions {
   readonly groupId: string;
+  /** In front of the topic's name: a test run's own topic (KAFKA_TOPIC_PREFIX; '' for `npm start`). */
+  readonly topicPrefix?: string;
   /**
    * Where a group without committed offsets starts. The beginning by default: stand-in needs
    * every account's history. Otherwise the topic's end (a test stack of its own that only
@@ -57,7 +59,7 @@ export interface EventConsumerOptions {
   readonly onBatchApplied?: (batch: AppliedBatch, counts: OutcomeCounts) => void;
 }
 
-const DEFAULTS = { fromBeginning: true, sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3_000, subBatchSize: 500, partitionsConsumedConcurrently: 3 };
+const DEFAULTS = { topicPrefix: '', fromBeginning: true, sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3_000, subBatchSize: 500, partitionsConsumedConcurrently: 3 };
 
 /**
  * Joins the consumer group on primary.events and applies what arrives. At-least-once from
@@ -67,6 +69,7 @@ const DEFAULTS = { fromBeginning: true, sessionTimeoutMs: 30_000, heartbeatInter
 export async function startEventConsumer(deps: EventConsumerDependencies, options: EventConsumerOptions): Promise<EventConsumer> {
   const settings = { ...DEFAULTS, ...options };
   const logger = deps.logger.child({ groupId: settings.groupId });
+  const topic = kafkaTopicName(KAFKA_TOPICS.primaryEvents, settings.topicPrefix);
   let state: ConsumerState = 'starting';
   let stopping = false;
   let stopped: Promise<void> | undefined;
@@ -95,7 +98,7 @@ export async function startEventConsumer(deps: EventConsumerDependencies, option
 
   consumer.on(consumer.events.GROUP_JOIN, ({ payload }) => {
     if (!stopping) setState('consuming');
-    logger.info({ memberId: payload.memberId, partitions: payload.memberAssignment[KAFKA_TOPICS.primaryEvents.name] ?? [] }, 'joined the consumer group');
+    logger.info({ memberId: payload.memberId, partitions: payload.memberAssignment[topic] ?? [] }, 'joined the consumer group');
   });
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     deps.metrics.consumerCrashes.inc({ restarted: String(payload.restart) });
@@ -124,11 +127,11 @@ export async function startEventConsumer(deps: EventConsumerDependencies, option
   };
 
   try {
-    if (!settings.fromBeginning && (await startNewGroupAtEnd(deps.kafka, settings.groupId, KAFKA_TOPICS.primaryEvents.name))) {
+    if (!settings.fromBeginning && (await startNewGroupAtEnd(deps.kafka, settings.groupId, topic))) {
       logger.info('new consumer group: starting at the end of the topic');
     }
     await consumer.connect();
-    await consumer.subscribe({ topic: KAFKA_TOPICS.primaryEvents.name, fromBeginning: settings.fromBeginning });
+    await consumer.subscribe({ topic, fromBeginning: settings.fromBeginning });
     await consumer.run({
       eachBatchAutoResolve: false,
       // Every resolved offset is committed at the next commitOffsetsIfNecessary: right after its transaction.

@@ -9,11 +9,23 @@ import { createLogger } from './logger';
 import { startSyncer } from './syncer';
 
 /** A graceful stop finishes the batch in hand; past this, the process exits anyway (uncommitted work is redelivered). */
-const SHUTDOWN_DEADLINE_MS = 20_000;
+const SHUTDOWN_DEADLINE_MS = 10_000;
 
 async function main(): Promise<void> {
   const config = syncerConfigFromEnvironment(process.env);
   const logger = createLogger({ level: config.logLevel });
+  // Until it runs, a stop has nothing to finish: the start-up may be retrying an absent broker or
+  // database for a long while, and a SIGTERM then must end the process at once, not after it.
+  const started: { shutdown?: (signal: string) => Promise<void> } = {};
+  const onSignal = (signal: string) => {
+    if (started.shutdown === undefined) {
+      logger.info({ signal }, 'stopped during start-up');
+      process.exit(0);
+    }
+    void started.shutdown(signal);
+  };
+  process.on('SIGTERM', () => onSignal('SIGTERM'));
+  process.on('SIGINT', () => onSignal('SIGINT'));
   const keys = cardKeysFromEnvironment(process.env);
   const database = openDatabase(config.databaseUrl, 10);
   // Idempotent and serialised by stand-in's own lock: the syncer may start before stand-in.
@@ -21,6 +33,7 @@ async function main(): Promise<void> {
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'standin-syncer', logger });
   const syncer = await startSyncer({ database, kafka, keys, logger }, {
     groupId: config.groupId,
+    topicPrefix: config.topicPrefix,
     fromBeginning: config.startFrom === 'beginning',
     lagAppetiteMs: config.lagAppetiteMs,
     port: config.port,
@@ -45,8 +58,7 @@ async function main(): Promise<void> {
       process.exit(1);
     }
   };
-  process.once('SIGTERM', () => void shutdown('SIGTERM'));
-  process.once('SIGINT', () => void shutdown('SIGINT'));
+  started.shutdown = shutdown;
 }
 
 main().catch((error: unknown) => {

@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Admin, Consumer, Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { KAFKA_TOPICS } from '@bank/shared-contracts';
+import { KAFKA_TOPICS, kafkaTopicName } from '@bank/shared-contracts';
 import type { Database, StandinCardKeys } from '@bank/standin';
 import { applyEventBatch } from './apply-batch';
 import { addCounts, emptyCounts, reportAppliedBatch, type OutcomeCounts } from './batch-report';
@@ -17,6 +17,8 @@ export type ReplayStart = { readonly fromBeginning: true } | { readonly fromTime
 
 export interface ReplayOptions {
   readonly start: ReplayStart;
+  /** In front of the topic's name (KAFKA_TOPIC_PREFIX; '' for `npm start`'s topic). */
+  readonly topicPrefix?: string;
   /** A fresh group by default, so replay never moves the live syncer's offsets. */
   readonly groupId?: string;
   /** Give up when nothing was applied for this long (Kafka or the database unreachable). */
@@ -58,7 +60,7 @@ export interface ReplayDependencies {
 export async function replayHistory(deps: ReplayDependencies, options: ReplayOptions): Promise<ReplayReport> {
   const clock = deps.clock ?? systemClock;
   const began = clock.now().getTime();
-  const topic = KAFKA_TOPICS.primaryEvents.name;
+  const topic = kafkaTopicName(KAFKA_TOPICS.primaryEvents, options.topicPrefix ?? '');
   const groupId = options.groupId ?? `standin-syncer-replay-${randomUUID()}`;
   const logger = deps.logger.child({ replay: groupId });
   const admin = deps.kafka.admin();

@@ -7,6 +7,7 @@
 // seal and lookup keys stand-in uses), LOG_LEVEL. A full rebuild: point STANDIN_DATABASE_URL at
 // an empty database and replay from the beginning. Safe beside the running syncer.
 import pino from 'pino';
+import { kafkaTopicPrefixFromEnvironment } from '@bank/shared-contracts';
 import { cardKeysFromEnvironment, openDatabase, upgradeSchema } from '@bank/standin';
 import { createKafka } from './kafka-client';
 import { REDACTED_PATHS } from './logger';
@@ -42,7 +43,7 @@ async function main(): Promise<void> {
   try {
     await upgradeSchema(database);
     const kafka = createKafka({ brokers, clientId: 'standin-syncer-replay', logger });
-    const report = await replayHistory({ kafka, database, keys, logger }, { start });
+    const report = await replayHistory({ kafka, database, keys, logger }, { start, topicPrefix: kafkaTopicPrefixFromEnvironment(process.env) });
     console.log(describeReplay(report));
     console.log(JSON.stringify(report));
   } finally {

@@ -4,7 +4,7 @@ import { Writable } from 'node:stream';
 import { Kafka, logLevel, type Producer } from 'kafkajs';
 import pino, { type Logger } from 'pino';
 import { assertAllStarted, createInfra, infraEndpoints } from '@bank/infra';
-import { EVENT_SCHEMA_VERSION, KAFKA_TOPICS, PrimaryEvent } from '@bank/shared-contracts';
+import { EVENT_SCHEMA_VERSION, KAFKA_TOPICS, kafkaTopicName, kafkaTopicPrefixFromEnvironment, PrimaryEvent } from '@bank/shared-contracts';
 import { openDatabase, upgradeSchema, type Database, type StandinCardKeys } from '@bank/standin';
 import { startNewGroupAtEnd } from '../src/group-start';
 import { startSyncer, type RunningSyncer, type SyncerOptions } from '../src/syncer';
@@ -17,7 +17,9 @@ import type { EventOutcome } from '../src/metrics';
 // Every test file uses fresh account ids, its own consumer groups and its own database in
 // stand-in's cluster, so tests (and anything else on the topic) never collide.
 
-export const TOPIC = KAFKA_TOPICS.primaryEvents.name;
+/** The test run's own topic (`npm test` sets KAFKA_TOPIC_PREFIX): `npm start`'s syncer never sees these events. */
+export const TOPIC_PREFIX = kafkaTopicPrefixFromEnvironment(process.env);
+export const TOPIC = kafkaTopicName(KAFKA_TOPICS.primaryEvents, TOPIC_PREFIX);
 
 export async function upInfrastructure(): Promise<void> {
   assertAllStarted(await createInfra().up());
@@ -244,7 +246,7 @@ export async function startTestSyncer(
   deps: { database: Database; kafka: Kafka; keys: StandinCardKeys; logger: Logger },
   options: Partial<SyncerOptions> & { groupId: string },
 ): Promise<RunningSyncer> {
-  const syncer = await startSyncer(deps, { fromBeginning: false, lagAppetiteMs: 60_000, port: 0, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, ...options });
+  const syncer = await startSyncer(deps, { topicPrefix: TOPIC_PREFIX, fromBeginning: false, lagAppetiteMs: 60_000, port: 0, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, ...options });
   await syncer.consumerStarted;
   return syncer;
 }

@@ -12,6 +12,7 @@ import {
   testCardKeys,
   untilSynced,
   syncerBench,
+  TOPIC_PREFIX,
 } from './harness';
 
 // Lag is measured per event from primary's commit to stand-in's, written to sync_lag for
@@ -195,7 +196,7 @@ describe('when Kafka goes silent', () => {
   test('then a syncer that cannot reach Kafka at all says so in /health and /metrics within seconds', async () => {
     // A port nothing listens on: the consumer never starts, and silence is all there is.
     const unreachable = new Kafka({ clientId: 'syncer-test-silent', brokers: ['127.0.0.1:9'], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 300 });
-    const silent = await startSyncer({ database, kafka: unreachable, keys: card.keys, logger: capturedLogger().logger }, { groupId: `syncer-test-silent-${randomUUID()}`, lagAppetiteMs: 1_000, port: 0, silenceCheckMs: 200, startRetryDelayMs: 500 });
+    const silent = await startSyncer({ database, kafka: unreachable, keys: card.keys, logger: capturedLogger().logger }, { groupId: `syncer-test-silent-${randomUUID()}`, topicPrefix: TOPIC_PREFIX, lagAppetiteMs: 1_000, port: 0, silenceCheckMs: 200, startRetryDelayMs: 500 });
     bench.track(silent);
     const health = await eventually(async () => {
       const body = (await (await fetch(`${silent.url}/health`)).json()) as { consumer: string; lag?: { alerting: boolean; kafkaSilentForMs?: number } };

@@ -14,6 +14,7 @@ import {
   unsealPan,
   type PublishedEvent,
   syncerBench,
+  TOPIC_PREFIX,
 } from './harness';
 
 // Replay rebuilds stand-in's synced state from Kafka's history through the same apply
@@ -85,7 +86,7 @@ test('when history is replayed onto an empty stand-in database, then it rebuilds
   for (const [index, account] of accounts.entries()) await untilSynced(database, account.accountId, histories[index]!.length);
 
   const { logger } = capturedLogger();
-  const report = await replayHistory({ kafka, database: replayDatabase, keys: card.keys, logger }, { start: { fromTimestamp: from } });
+  const report = await replayHistory({ kafka, database: replayDatabase, keys: card.keys, logger }, { start: { fromTimestamp: from }, topicPrefix: TOPIC_PREFIX });
   // The topic is shared with whatever else runs: at least ours, all new to the empty database.
   expect(report.read).toBeGreaterThanOrEqual(total);
   expect(report.applied).toBeGreaterThanOrEqual(total);
@@ -98,16 +99,16 @@ test('when history is replayed onto an empty stand-in database, then it rebuilds
   expect(await comparableRows(replayDatabase, ids, card.keys)).toEqual(liveRows);
 
   // Again, onto the rebuilt database and onto the live one beside the running syncer: nothing new.
-  const again = await replayHistory({ kafka, database: replayDatabase, keys: card.keys, logger }, { start: { fromTimestamp: from } });
+  const again = await replayHistory({ kafka, database: replayDatabase, keys: card.keys, logger }, { start: { fromTimestamp: from }, topicPrefix: TOPIC_PREFIX });
   expect(again.alreadyPresent).toBeGreaterThanOrEqual(total);
   expect(await comparableRows(replayDatabase, ids, card.keys)).toEqual(liveRows);
-  const ontoLive = await replayHistory({ kafka, database, keys: card.keys, logger }, { start: { fromTimestamp: from } });
+  const ontoLive = await replayHistory({ kafka, database, keys: card.keys, logger }, { start: { fromTimestamp: from }, topicPrefix: TOPIC_PREFIX });
   expect(ontoLive.alreadyPresent).toBeGreaterThanOrEqual(total);
   expect(await comparableRows(database, ids, card.keys)).toEqual(liveRows);
 }, 120_000);
 
 test('when replay starts after the last event, then it reads nothing and finishes at once', async () => {
-  const report = await replayHistory({ kafka, database: replayDatabase, keys: card.keys, logger: capturedLogger().logger }, { start: { fromTimestamp: new Date(Date.now() + 60_000) } });
+  const report = await replayHistory({ kafka, database: replayDatabase, keys: card.keys, logger: capturedLogger().logger }, { start: { fromTimestamp: new Date(Date.now() + 60_000) }, topicPrefix: TOPIC_PREFIX });
   expect(report).toMatchObject({ read: 0, applied: 0, alreadyPresent: 0, skipped: 0 });
 });
 

@@ -32,7 +32,7 @@ export async function redeliverEvents(run: ScenarioRun, afterOutboxId: number, a
   try {
     const partitions = KAFKA_TOPICS.primaryEvents.partitions;
     await producer.send({
-      topic: KAFKA_TOPICS.primaryEvents.name,
+      topic: run.chaos.stack.primaryEventsTopic,
       // Spread over the partitions in turn: most copies land away from their originals.
       messages: rows.map((row, index) => ({ key: row.account_id, value: JSON.stringify(row.event), partition: index % partitions })),
     });

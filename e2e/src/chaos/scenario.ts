@@ -177,6 +177,7 @@ export async function runScenario(definition: ScenarioDefinition, log: (line: st
       frozenCards: load.frozenCards(),
       logDirectory: chaos.stack.logDirectory,
       kafkaBrokers: chaos.kafkaBrokers,
+      primaryEventsTopic: chaos.stack.primaryEventsTopic,
       runStartedAtMs: began,
       pubsub: { config: chaos.stack.infra.config, projectId: chaos.stack.pubsub.projectId },
     });

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { createInfra, type Infra } from '@bank/infra';
+import { KAFKA_TOPICS, kafkaTopicName } from '@bank/shared-contracts';
+import { createInfra, deleteKafkaTopics, ensureKafkaTopics, infraEndpoints, type Infra } from '@bank/infra';
 import { createRunDatabases, type RunDatabases } from './run-databases';
 import { createRunPubSub, type RunPubSub } from './run-pubsub';
 import { startService, type ServiceDefinition, type ServiceProcess } from './service-process';
@@ -19,6 +20,9 @@ export interface RunStack {
   readonly databases: RunDatabases;
   /** The run's own Pub/Sub project: its advices reach its own advice consumer only. */
   readonly pubsub: RunPubSub;
+  /** The run's own Kafka topics: `<prefix>primary.events`, created for it and deleted by stop(). */
+  readonly kafkaTopicPrefix: string;
+  readonly primaryEventsTopic: string;
   readonly urls: PlatformUrls;
   readonly primary: ServiceProcess;
   readonly syncer: ServiceProcess;
@@ -81,17 +85,21 @@ export async function startRunStack(options: RunStackOptions = {}): Promise<RunS
   const { urls, ...ports } = await reservePlatformPorts();
   const databases = await createRunDatabases(infra.config);
   const pubsub = await createRunPubSub(infra.config);
+  const kafkaTopicPrefix = `${run}.`;
+  const brokers = infraEndpoints(infra.config).kafkaBrokers;
+  const dropTopics = () => deleteKafkaTopics(brokers, kafkaTopicPrefix).catch(() => undefined);
+  await ensureKafkaTopics(brokers, kafkaTopicPrefix);
   const started: ServiceProcess[] = [];
   const start = async (definition: ServiceDefinition, port?: number) => {
     const service = await startService(definition, port === undefined ? {} : { port });
     started.push(service);
     return service;
   };
-  const common = { urls, databases, pubsubProjectId: pubsub.projectId, ...(options.fasterPaymentsSchemeUrl ? { fasterPaymentsSchemeUrl: options.fasterPaymentsSchemeUrl } : {}) };
+  const common = { urls, databases, pubsubProjectId: pubsub.projectId, kafkaTopicPrefix, ...(options.fasterPaymentsSchemeUrl ? { fasterPaymentsSchemeUrl: options.fasterPaymentsSchemeUrl } : {}) };
   try {
     const primary = await start(primaryService(infra.config, run, { ...common, ...(options.primaryEnv ? { env: options.primaryEnv } : {}) }), ports.primary);
     const standin = await start(standinService(infra.config, run, { ...common, ...(options.standinEnv ? { env: options.standinEnv } : {}) }), ports.standin);
-    const syncer = await start(syncerService(infra.config, run, { databases }));
+    const syncer = await start(syncerService(infra.config, run, { databases, kafkaTopicPrefix }));
     await waitForSyncerConsuming(syncer, 60_000);
     const adviceConsumer = await start(adviceConsumerService(infra.config, run, urls, { pubsubProjectId: pubsub.projectId }));
     return {
@@ -100,6 +108,8 @@ export async function startRunStack(options: RunStackOptions = {}): Promise<RunS
       logDirectory: path.join(infra.config.dataDir, 'e2e', run),
       databases,
       pubsub,
+      kafkaTopicPrefix,
+      primaryEventsTopic: kafkaTopicName(KAFKA_TOPICS.primaryEvents, kafkaTopicPrefix),
       urls,
       primary,
       syncer,
@@ -109,6 +119,7 @@ export async function startRunStack(options: RunStackOptions = {}): Promise<RunS
         const failures = await stopAll(started);
         await databases.drop();
         await pubsub.drop().catch(() => undefined);
+        await dropTopics();
         if (failures.length > 0) throw new Error(`could not stop every service of run ${run}: ${failures.join('; ')}`);
       },
     };
@@ -116,6 +127,7 @@ export async function startRunStack(options: RunStackOptions = {}): Promise<RunS
     await stopAll(started);
     await databases.drop().catch(() => undefined);
     await pubsub.drop().catch(() => undefined);
+    await dropTopics();
     throw error;
   }
 }

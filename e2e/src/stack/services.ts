@@ -18,8 +18,12 @@ export interface PlatformUrls {
 
 function common(config: InfraConfig): NodeJS.ProcessEnv {
   const endpoints = infraEndpoints(config);
+  // The syncer prefers SYNCER_PORT to PORT: one set for `npm start` in this shell must not send a
+  // test's syncer to npm start's port (each service here gets PORT, a free one).
+  const inherited = { ...process.env };
+  delete inherited.SYNCER_PORT;
   return {
-    ...process.env,
+    ...inherited,
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     // kafkajs sets negative timers on Node 22+ (see infra/bootstrap.cjs); the warning is noise.
     NODE_OPTIONS: [process.env.NODE_OPTIONS, '--disable-warning=TimeoutNegativeWarning'].filter(Boolean).join(' '),
@@ -46,11 +50,14 @@ export interface ServiceOptions {
   readonly fasterPaymentsSchemeUrl?: string;
   /** The Pub/Sub emulator project carrying the advices (default: the shared one infra provisions). */
   readonly pubsubProjectId?: string;
+  /** The run's own Kafka topics (KAFKA_TOPIC_PREFIX): what its primary publishes reaches only its own syncer. */
+  readonly kafkaTopicPrefix?: string;
   /** Anything else for this service's environment, last, so it wins (e.g. stand-in's risk limits). */
   readonly env?: NodeJS.ProcessEnv;
 }
 
 const schemeUrl = (options: ServiceOptions) => (options.fasterPaymentsSchemeUrl ? { FASTER_PAYMENTS_SCHEME_URL: options.fasterPaymentsSchemeUrl } : {});
+const topicPrefix = (options: ServiceOptions) => (options.kafkaTopicPrefix === undefined ? {} : { KAFKA_TOPIC_PREFIX: options.kafkaTopicPrefix });
 const pubsubProject = (options: ServiceOptions) => (options.pubsubProjectId ? { PUBSUB_PROJECT_ID: options.pubsubProjectId } : {});
 
 export function primaryService(config: InfraConfig, run: string, options: ServiceOptions = {}): ServiceDefinition {
@@ -62,7 +69,7 @@ export function primaryService(config: InfraConfig, run: string, options: Servic
     entry: 'primary/dist/main.js',
     migrate: 'primary/dist/migrate.js',
     logFile: logFile(config, run, 'primary'),
-    env: { ...common(config), PRIMARY_DATABASE_URL: options.databases?.primary ?? endpoints.postgres.primary, PRIMARY_REDIS_URL: endpoints.redis.primary, STANDIN_PAN_PUBLIC_KEY_B_FILE: keys.standinPanPublicKeyFile, ...(options.urls ? { STANDIN_URL: options.urls.standin } : {}), ...schemeUrl(options), ...options.env },
+    env: { ...common(config), PRIMARY_DATABASE_URL: options.databases?.primary ?? endpoints.postgres.primary, PRIMARY_REDIS_URL: endpoints.redis.primary, STANDIN_PAN_PUBLIC_KEY_B_FILE: keys.standinPanPublicKeyFile, ...(options.urls ? { STANDIN_URL: options.urls.standin } : {}), ...schemeUrl(options), ...topicPrefix(options), ...options.env },
   };
 }
 
@@ -94,6 +101,7 @@ export function syncerService(config: InfraConfig, run: string, options: Service
       SYNCER_GROUP_ID: `syncer-${run}`,
       // Only what happens from now on: the run creates its own customers after the syncer starts.
       SYNCER_START_FROM: 'latest',
+      ...topicPrefix(options),
     },
   };
 }

@@ -14,7 +14,7 @@ import type { SimulatedCustomer } from '../../src/simulator/simulated-customer';
 import { createRunDatabases, type RunDatabases } from '../../src/stack/run-databases';
 import { createRunPubSub } from '../../src/stack/run-pubsub';
 import { pubsubClient } from '@bank/infra';
-import { PUBSUB_TOPICS } from '@bank/shared-contracts';
+import { KAFKA_TOPICS, kafkaTopicName, kafkaTopicPrefixFromEnvironment, PUBSUB_TOPICS } from '@bank/shared-contracts';
 import { runMigration } from '../../src/stack/service-process';
 
 // The invariant checker must be able to fail: violations planted in real (throwaway) primary and
@@ -52,7 +52,7 @@ const customer: SimulatedCustomer = {
 function context(overrides: Partial<InvariantContext>): InvariantContext {
   return {
     primaryDb, standinDb, urls: { primary: 'http://127.0.0.1:9', standin: 'http://127.0.0.1:9' }, adviceConsumerUrl: 'http://127.0.0.1:9', operatorToken: 'none',
-    customers: [customer], exchanges: [], schemeReceived: [], frozenCards: [], logDirectory: os.tmpdir(), kafkaBrokers, runStartedAtMs: Date.now(),
+    customers: [customer], exchanges: [], schemeReceived: [], frozenCards: [], logDirectory: os.tmpdir(), kafkaBrokers, primaryEventsTopic: kafkaTopicName(KAFKA_TOPICS.primaryEvents, kafkaTopicPrefixFromEnvironment(process.env)), runStartedAtMs: Date.now(),
     ...overrides,
   };
 }

@@ -2,11 +2,12 @@ import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
-import { KAFKA_TOPICS } from '@bank/shared-contracts';
+import { kafkaTopicPrefixFromEnvironment } from '@bank/shared-contracts';
 import type { Component, Probe } from '../component';
 import type { InfraConfig } from '../config';
 import { REPOSITORY_ROOT } from '../config';
 import { InfraError } from '../infra-error';
+import { ensureKafkaTopics } from '../kafka-topics';
 import { requireBinary } from '../prerequisites';
 import { runCommand } from '../process-control';
 
@@ -148,33 +149,10 @@ export function kafkaComponent(config: InfraConfig): Component {
     },
 
     async provision() {
-      const client = admin(logLevel.ERROR);
-      await client.connect();
-      try {
-        const existing = new Set(await client.listTopics());
-        const wanted = Object.values(KAFKA_TOPICS);
-        const missing = wanted.filter((topic) => !existing.has(topic.name));
-        if (missing.length > 0) {
-          await client.createTopics({
-            waitForLeaders: true,
-            topics: missing.map((topic) => ({
-              topic: topic.name,
-              numPartitions: topic.partitions,
-              replicationFactor: 1,
-              configEntries: [{ name: 'retention.ms', value: String(topic.retentionMs) }],
-            })),
-          });
-        }
-        const metadata = await client.fetchTopicMetadata({ topics: wanted.map((topic) => topic.name) });
-        for (const topic of wanted) {
-          const found = metadata.topics.find((candidate) => candidate.name === topic.name);
-          if (found && found.partitions.length < topic.partitions) {
-            await client.createPartitions({ topicPartitions: [{ topic: topic.name, count: topic.partitions }] });
-          }
-        }
-      } finally {
-        await client.disconnect();
-      }
+      await ensureKafkaTopics(brokers, '');
+      // A test run that restarts the broker keeps its own topics too (KAFKA_TOPIC_PREFIX).
+      const prefix = kafkaTopicPrefixFromEnvironment(process.env);
+      if (prefix !== '') await ensureKafkaTopics(brokers, prefix);
     },
   };
 }

@@ -1,6 +1,6 @@
 import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
-import { KAFKA_TOPICS, PrimaryEvent, PrimaryEventHeader } from '@bank/shared-contracts';
+import { KAFKA_TOPICS, kafkaTopicName, PrimaryEvent, PrimaryEventHeader } from '@bank/shared-contracts';
 import type { NotificationsService } from './notifications-service';
 
 /**
@@ -8,9 +8,11 @@ import type { NotificationsService } from './notifications-service';
  * At-least-once from Kafka; the notification table's unique key makes it exactly-once.
  * Offsets are committed only after the batch is recorded.
  */
-export async function startNotificationsConsumer(deps: { kafka: Kafka; notifications: NotificationsService; logger: Logger; groupId?: string }) {
+export async function startNotificationsConsumer(deps: { kafka: Kafka; notifications: NotificationsService; logger: Logger; groupId?: string; topicPrefix?: string }) {
+  const prefix = deps.topicPrefix ?? '';
   const consumer = deps.kafka.consumer({
-    groupId: deps.groupId ?? 'primary-notifications',
+    // A test run's group is its own too, so it never shares partitions with `npm start`'s primary.
+    groupId: deps.groupId ?? `${prefix}primary-notifications`,
     sessionTimeout: 30_000,
     heartbeatInterval: 3_000,
     // Keep trying when Kafka goes away: notifications catch up when it is back.
@@ -18,7 +20,7 @@ export async function startNotificationsConsumer(deps: { kafka: Kafka; notificat
   });
   await consumer.connect();
   const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-  await consumer.subscribe({ topic: KAFKA_TOPICS.primaryEvents.name, fromBeginning: false });
+  await consumer.subscribe({ topic: kafkaTopicName(KAFKA_TOPICS.primaryEvents, prefix), fromBeginning: false });
   await consumer.run({
     eachBatchAutoResolve: false,
     eachBatch: async ({ batch, resolveOffset, heartbeat }) => {

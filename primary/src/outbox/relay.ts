@@ -1,7 +1,7 @@
 import CircuitBreaker from 'opossum';
 import type { Kafka, Producer } from 'kafkajs';
 import type { Logger } from 'pino';
-import { KAFKA_TOPICS } from '@bank/shared-contracts';
+import { KAFKA_TOPICS, kafkaTopicName } from '@bank/shared-contracts';
 import { withConnection, type Db } from '../platform/db';
 import type { PrimaryMetrics } from '../platform/metrics';
 
@@ -9,9 +9,11 @@ export interface OutboxRelayOptions {
   readonly batchSize: number;
   readonly idleDelayMs: number;
   readonly sendTimeoutMs: number;
+  /** In front of the topic's name: a test run's own topic (KAFKA_TOPIC_PREFIX; '' for `npm start`). */
+  readonly topicPrefix: string;
 }
 
-const DEFAULTS: OutboxRelayOptions = { batchSize: 500, idleDelayMs: 50, sendTimeoutMs: 5_000 };
+const DEFAULTS: OutboxRelayOptions = { batchSize: 500, idleDelayMs: 50, sendTimeoutMs: 5_000, topicPrefix: '' };
 
 // One relay at a time per database: a second process waits on this lock rather than
 // publishing the same rows twice in a different order.
@@ -28,6 +30,7 @@ const FAILURES_BEFORE_NEW_PRODUCER = 3;
 
 export function startOutboxRelay(deps: { db: Db; kafka: Kafka; logger: Logger; metrics: PrimaryMetrics }, options: Partial<OutboxRelayOptions> = {}) {
   const settings = { ...DEFAULTS, ...options };
+  const topic = kafkaTopicName(KAFKA_TOPICS.primaryEvents, settings.topicPrefix);
   let running = true;
   // Idempotent with one request in flight: kafkajs's own retries cannot duplicate or reorder a batch.
   const newProducer = (): Producer => deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
@@ -42,7 +45,7 @@ export function startOutboxRelay(deps: { db: Db; kafka: Kafka; logger: Logger; m
           await producer.connect();
           connected = true;
         }
-        await producer.send({ topic: KAFKA_TOPICS.primaryEvents.name, acks: -1, timeout: settings.sendTimeoutMs, messages });
+        await producer.send({ topic, acks: -1, timeout: settings.sendTimeoutMs, messages });
         failuresInARow = 0;
       } catch (error) {
         if (++failuresInARow >= FAILURES_BEFORE_NEW_PRODUCER) {

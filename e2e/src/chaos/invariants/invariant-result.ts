@@ -31,6 +31,8 @@ export interface InvariantContext {
   /** The run's service logs. */
   readonly logDirectory: string;
   readonly kafkaBrokers: readonly string[];
+  /** The run's own primary.events topic (under its prefix). */
+  readonly primaryEventsTopic: string;
   readonly runStartedAtMs: number;
   /** The run's Pub/Sub project, whose advice topics invariant 7 reads; absent: not scanned (said so). */
   readonly pubsub?: { readonly config: InfraConfig; readonly projectId: string };

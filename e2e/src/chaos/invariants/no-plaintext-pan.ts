@@ -10,10 +10,10 @@ import type { InvariantContext, InvariantResult } from './invariant-result';
 // in any answer the networks received (error bodies included), or in the stand-in database;
 // primary's database is searched too, where PANs may only be stored encrypted.
 
-export async function checkNoPlaintextPan(context: Pick<InvariantContext, 'customers' | 'logDirectory' | 'kafkaBrokers' | 'runStartedAtMs' | 'standinDb' | 'primaryDb' | 'exchanges' | 'pubsub'>): Promise<InvariantResult> {
+export async function checkNoPlaintextPan(context: Pick<InvariantContext, 'customers' | 'logDirectory' | 'kafkaBrokers' | 'primaryEventsTopic' | 'runStartedAtMs' | 'standinDb' | 'primaryDb' | 'exchanges' | 'pubsub'>): Promise<InvariantResult> {
   const finder = panFinder(context.customers.map((customer) => customer.card.pan));
   const logs = panInLogs(context.logDirectory, finder);
-  const topic = await panInTopic({ brokers: context.kafkaBrokers, sinceMs: context.runStartedAtMs, accounts: new Set(context.customers.map((customer) => customer.accountId)), finder, timeoutMs: 60_000 });
+  const topic = await panInTopic({ brokers: context.kafkaBrokers, topic: context.primaryEventsTopic, sinceMs: context.runStartedAtMs, accounts: new Set(context.customers.map((customer) => customer.accountId)), finder, timeoutMs: 60_000 });
   const advices = context.pubsub ? await panInAdviceTopics({ ...context.pubsub, finder, timeoutMs: 60_000 }) : undefined;
   const standin = await panInDatabase(context.standinDb, finder);
   const primary = await panInDatabase(context.primaryDb, finder);

@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { Kafka, logLevel } from 'kafkajs';
-import { KAFKA_TOPICS } from '@bank/shared-contracts';
 import type { PanFinder } from './pan-finder';
 
 // Every message on `primary.events` since the run began (found by timestamp, so other runs'
@@ -14,8 +13,8 @@ export interface TopicScan {
   readonly hits: { partition: number; offset: string; pans: string[] }[];
 }
 
-export async function panInTopic(options: { brokers: readonly string[]; sinceMs: number; accounts: ReadonlySet<string>; finder: PanFinder; timeoutMs: number }): Promise<TopicScan> {
-  const topic = KAFKA_TOPICS.primaryEvents.name;
+export async function panInTopic(options: { brokers: readonly string[]; topic: string; sinceMs: number; accounts: ReadonlySet<string>; finder: PanFinder; timeoutMs: number }): Promise<TopicScan> {
+  const topic = options.topic;
   const kafka = new Kafka({ clientId: 'chaos-pan-scan', brokers: [...options.brokers], logLevel: logLevel.NOTHING, connectionTimeout: 3_000, requestTimeout: 10_000, retry: { retries: 3 } });
   const admin = kafka.admin();
   await admin.connect();
