@@ -95,7 +95,7 @@ if (!fs.existsSync(buildStamp) || fs.readFileSync(buildStamp, 'utf8') !== builtF
   run('npm', ['run', '--silent', 'build'], 'building (npm run build)');
   fs.writeFileSync(buildStamp, builtFrom);
 }
-if (mode === 'test') run('npm', ['run', '--silent', 'verify'], 'lint and test type-check (npm run verify)');
+if (mode === 'test') run('npm', ['run', '--silent', 'verify'], 'formatting, lint and test type-check (npm run verify)');
 
 // `npm run infra -- <command>` goes to the infra CLI, `npm run simulate` to the load generator
 // against the running stack, `npm run bench -- [names]` to the
@@ -130,10 +130,15 @@ function checkScenarioIds(listed) {
     .readdirSync(path.join(root, 'e2e', 'test', 'chaos'))
     .map((file) => /^([a-z][0-9]*)-.*\.test\.ts$/.exec(file)?.[1])
     .filter(Boolean);
-  const wanted = listed.split(',').map((id) => id.trim().toLowerCase()).filter(Boolean);
+  const wanted = listed
+    .split(',')
+    .map((id) => id.trim().toLowerCase())
+    .filter(Boolean);
   const unknown = wanted.filter((id) => !known.includes(id));
   if (wanted.length === 0 || unknown.length > 0) {
-    console.error(`npm run chaos: ${wanted.length === 0 ? 'no scenario named' : `no scenario ${unknown.join(', ')}`}; the scenarios are ${known.sort().join(', ')}`);
+    console.error(
+      `npm run chaos: ${wanted.length === 0 ? 'no scenario named' : `no scenario ${unknown.join(', ')}`}; the scenarios are ${known.sort().join(', ')}`,
+    );
     process.exit(2);
   }
 }

@@ -82,7 +82,11 @@ export function startAdviceConsumer(deps: {
 }) {
   const maxInFlight = deps.maxInFlight ?? 50;
   const maxLeased = deps.maxLeased ?? 10_000;
-  const hold = { maxHeld: deps.hold?.maxHeld ?? maxLeased, maxHoldMs: deps.hold?.maxHoldMs ?? 300_000, recheck: deps.hold?.recheck ?? { baseMs: 1_000, capMs: 10_000 } };
+  const hold = {
+    maxHeld: deps.hold?.maxHeld ?? maxLeased,
+    maxHoldMs: deps.hold?.maxHoldMs ?? 300_000,
+    recheck: deps.hold?.recheck ?? { baseMs: 1_000, capMs: 10_000 },
+  };
   const retry = { baseMs: deps.retry?.baseMs ?? 250, capMs: deps.retry?.capMs ?? 5_000, maxHoldMs: deps.retry?.maxHoldMs ?? 60_000 };
   const deadLetters = deps.pubsub.topic(PUBSUB_TOPICS.adviceDeadLetter.topic);
   const subscription: Subscription = deps.pubsub.subscription(deps.subscriptionName ?? PUBSUB_TOPICS.advices.subscription, {
@@ -154,7 +158,10 @@ export function startAdviceConsumer(deps: {
         return { expected: advice.sequence + 1, held: false };
       case 'quarantined':
         // Primary keeps it, with its reason, for an operator to re-drive; the account's turn moved past it.
-        deps.logger.error({ messageId: message.id, adviceId: advice.adviceId, accountId: advice.accountId, sequence: advice.sequence, reason: result.reason }, 'advice quarantined by primary: an operator must fix the cause and re-drive it');
+        deps.logger.error(
+          { messageId: message.id, adviceId: advice.adviceId, accountId: advice.accountId, sequence: advice.sequence, reason: result.reason },
+          'advice quarantined by primary: an operator must fix the cause and re-drive it',
+        );
         message.ack();
         failures.forget(advice.adviceId);
         return { expected: advice.sequence + 1, held: false };
@@ -168,7 +175,10 @@ export function startAdviceConsumer(deps: {
           message.nack();
           return { expected: result.expectedSequence, held: false };
         }
-        deps.logger.debug({ accountId: advice.accountId, sequence: advice.sequence, expected: result.expectedSequence }, 'advice arrived before an earlier one; held for it');
+        deps.logger.debug(
+          { accountId: advice.accountId, sequence: advice.sequence, expected: result.expectedSequence },
+          'advice arrived before an earlier one; held for it',
+        );
         waiting.hold(advice.accountId, advice.sequence, { message, advice });
         return { expected: result.expectedSequence, held: true };
     }
@@ -190,12 +200,19 @@ export function startAdviceConsumer(deps: {
         const delayMs = backoffDelayMs(failures.bump(advice.adviceId) - 1, retry);
         if (stopped || Date.now() - heldSince + delayMs > retry.maxHoldMs) {
           deps.counters.outcomes.inc({ outcome: 'retry_nacked' });
-          deps.logger.warn({ err: error, messageId: message.id, accountId: advice.accountId, sequence: advice.sequence, tries }, 'advice not applied yet; back to Pub/Sub for redelivery');
+          deps.logger.warn(
+            { err: error, messageId: message.id, accountId: advice.accountId, sequence: advice.sequence, tries },
+            'advice not applied yet; back to Pub/Sub for redelivery',
+          );
           message.nack();
           return GIVEN_BACK;
         }
         // One line per advice while primary is away, not one per try.
-        if (tries === 1) deps.logger.warn({ err: error, messageId: message.id, accountId: advice.accountId, sequence: advice.sequence, delayMs }, 'advice not applied yet; retrying with backoff');
+        if (tries === 1)
+          deps.logger.warn(
+            { err: error, messageId: message.id, accountId: advice.accountId, sequence: advice.sequence, delayMs },
+            'advice not applied yet; retrying with backoff',
+          );
         backingOff += 1;
         await sleep(delayMs, AbortSignal.any([stopping.signal, primaryBack.signal]));
         backingOff -= 1;
@@ -240,15 +257,18 @@ export function startAdviceConsumer(deps: {
     if (current?.timer) clearTimeout(current.timer);
     const attempt = progressed ? 0 : (current?.attempt ?? 0);
     const state: { timer?: NodeJS.Timeout; attempt: number } = { attempt };
-    state.timer = setTimeout(() => {
-      state.timer = undefined;
-      state.attempt = attempt + 1;
-      void accounts.run(accountId, async () => {
-        const lowest = waiting.lowest(accountId);
-        if (lowest) await applyInTurn(lowest);
-        else scheduleRecheck(accountId, false);
-      });
-    }, backoffDelayMs(attempt, hold.recheck));
+    state.timer = setTimeout(
+      () => {
+        state.timer = undefined;
+        state.attempt = attempt + 1;
+        void accounts.run(accountId, async () => {
+          const lowest = waiting.lowest(accountId);
+          if (lowest) await applyInTurn(lowest);
+          else scheduleRecheck(accountId, false);
+        });
+      },
+      backoffDelayMs(attempt, hold.recheck),
+    );
     rechecks.set(accountId, state);
   }
 

@@ -29,7 +29,11 @@ async function main(): Promise<void> {
     primaryApi,
     primary,
     logger,
-    redriven: new Counter({ name: 'advice_consumer_redriven_total', help: 'Advices applied from stand-in\'s log because Pub/Sub did not deliver them', registers: [registry] }),
+    redriven: new Counter({
+      name: 'advice_consumer_redriven_total',
+      help: "Advices applied from stand-in's log because Pub/Sub did not deliver them",
+      registers: [registry],
+    }),
     intervalMs: Number(process.env.ADVICE_REDRIVE_INTERVAL_MS ?? 30_000),
     minimumAgeMs: Number(process.env.ADVICE_REDRIVE_AFTER_MS ?? 120_000),
   });

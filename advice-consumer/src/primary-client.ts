@@ -30,17 +30,33 @@ export function createPrimaryClient(options: { url: string; token: string; timeo
     } catch (error) {
       throw new PrimaryUnavailable(`primary did not answer: ${(error as Error).message}`);
     }
-    const body = (await response.json().catch(() => ({}))) as { outcome?: string; expectedSequence?: number; reason?: string; sequence?: number; heldBy?: string; error?: { message?: string } };
+    const body = (await response.json().catch(() => ({}))) as {
+      outcome?: string;
+      expectedSequence?: number;
+      reason?: string;
+      sequence?: number;
+      heldBy?: string;
+      error?: { message?: string };
+    };
     if (response.status === 200 && (body.outcome === 'applied' || body.outcome === 'duplicate')) return { kind: body.outcome };
     if (response.status === 200 && body.outcome === 'quarantined') return { kind: 'quarantined', reason: body.reason ?? 'no reason given' };
     if (response.status === 409 && body.outcome === 'out_of_order') return { kind: 'out_of_order', expectedSequence: body.expectedSequence ?? 0 };
     // Not a duplicate: another advice already holds its place in the account's sequence. Dead-lettered with this reason, never lost.
     if (response.status === 409 && body.outcome === 'conflict')
-      return { kind: 'rejected', reason: `sequence ${body.sequence ?? '?'} of the account is already taken by advice ${body.heldBy ?? '?'} (stand-in's advice log restored from a backup?)` };
+      return {
+        kind: 'rejected',
+        reason: `sequence ${body.sequence ?? '?'} of the account is already taken by advice ${body.heldBy ?? '?'} (stand-in's advice log restored from a backup?)`,
+      };
     if (response.status >= 400 && response.status < 500) return { kind: 'rejected', reason: body.error?.message ?? `HTTP ${response.status}` };
     throw new PrimaryUnavailable(`primary answered HTTP ${response.status}`);
   };
-  const breaker = new CircuitBreaker(post, { timeout: timeoutMs + 1_000, volumeThreshold: 5, errorThresholdPercentage: 50, resetTimeout: 3_000, name: 'primary-internal-api' });
+  const breaker = new CircuitBreaker(post, {
+    timeout: timeoutMs + 1_000,
+    volumeThreshold: 5,
+    errorThresholdPercentage: 50,
+    resetTimeout: 3_000,
+    name: 'primary-internal-api',
+  });
   return { apply: (advice: Advice): Promise<ApplyResult> => breaker.fire(advice), breaker };
 }
 

@@ -22,15 +22,28 @@ async function main(argv: readonly string[]): Promise<number> {
   if (argv.includes('--json')) console.log(JSON.stringify({ ...report, ...(redrive ? { redrive } : {}) }, null, 2));
   else {
     console.log(`stand-in advices: ${report.standinAdvices}   applied by primary: ${report.primaryApplied}`);
-    if (redrive) console.log(`re-driven: ${redrive.applied} applied, ${redrive.failed.length} failed${redrive.failed.map((f) => `\n  ${f.accountId} #${f.sequence}: ${f.why}`).join('')}`);
+    if (redrive)
+      console.log(
+        `re-driven: ${redrive.applied} applied, ${redrive.failed.length} failed${redrive.failed.map((f) => `\n  ${f.accountId} #${f.sequence}: ${f.why}`).join('')}`,
+      );
     if (report.clean) console.log('CLEAN: every stand-in advice is applied exactly once in primary');
     for (const account of report.accounts) {
-      console.log(`${account.accountId}  missing ${JSON.stringify(account.missing)}  duplicated ${JSON.stringify(account.duplicated)}  diverging ${JSON.stringify(account.diverging)}`);
+      console.log(
+        `${account.accountId}  missing ${JSON.stringify(account.missing)}  duplicated ${JSON.stringify(account.duplicated)}  diverging ${JSON.stringify(account.diverging)}`,
+      );
     }
-    for (const done of report.appliedWithoutEffect) console.log(`${done.accountId} #${done.sequence} ${done.type}: applied without moving money (${done.note})`);
+    for (const done of report.appliedWithoutEffect)
+      console.log(`${done.accountId} #${done.sequence} ${done.type}: applied without moving money (${done.note})`);
     for (const held of report.quarantined)
-      console.log(`${held.accountId} #${held.sequence} ${held.type}: QUARANTINED by primary since ${held.quarantinedAt} (${held.reason}); once fixed: POST ${primary.url}/advices/quarantined/${held.adviceId}/redrive`);
-    if (!report.clean) console.log(argv.includes('--redrive') ? 'NOT CLEAN after re-drive: see the failures above' : 'NOT CLEAN: re-run with --redrive to apply what is missing from stand-in\'s log');
+      console.log(
+        `${held.accountId} #${held.sequence} ${held.type}: QUARANTINED by primary since ${held.quarantinedAt} (${held.reason}); once fixed: POST ${primary.url}/advices/quarantined/${held.adviceId}/redrive`,
+      );
+    if (!report.clean)
+      console.log(
+        argv.includes('--redrive')
+          ? 'NOT CLEAN after re-drive: see the failures above'
+          : "NOT CLEAN: re-run with --redrive to apply what is missing from stand-in's log",
+      );
   }
   return report.clean ? 0 : 1;
 }

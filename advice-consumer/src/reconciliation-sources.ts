@@ -1,4 +1,12 @@
-import { ADVICES_KNOWN_ROUTE, Advice, AdvicesKnown, QUARANTINED_ADVICES_ROUTE, QuarantinedAdvicesReport, parseContract, type QuarantinedAdvice } from '@bank/shared-contracts';
+import {
+  ADVICES_KNOWN_ROUTE,
+  Advice,
+  AdvicesKnown,
+  QUARANTINED_ADVICES_ROUTE,
+  QuarantinedAdvicesReport,
+  parseContract,
+  type QuarantinedAdvice,
+} from '@bank/shared-contracts';
 import { z } from 'zod';
 import type { AppliedAdvice } from './reconciliation';
 
@@ -21,7 +29,11 @@ export async function fetchStandinLog(standin: { url: string; token: string }): 
   return parseContract('stand-in advice log', z.object({ advices: z.array(Advice) }), await getJson(`${standin.url}/internal/advices`, standin.token)).advices;
 }
 
-const Applied = z.object({ applied: z.array(z.object({ adviceId: z.string(), accountId: z.string(), sequence: z.number(), type: z.string(), correlationId: z.string(), note: z.string().optional() })) });
+const Applied = z.object({
+  applied: z.array(
+    z.object({ adviceId: z.string(), accountId: z.string(), sequence: z.number(), type: z.string(), correlationId: z.string(), note: z.string().optional() }),
+  ),
+});
 
 /** What primary has applied, from its internal API. */
 export async function fetchPrimaryApplied(primary: { url: string; token: string }): Promise<AppliedAdvice[]> {
@@ -33,7 +45,11 @@ const QUARANTINED_LIMIT = 10_000;
 
 /** The advices primary set aside because it could not apply them, with their reasons. */
 export async function fetchPrimaryQuarantined(primary: { url: string; token: string }): Promise<QuarantinedAdvice[]> {
-  return parseContract('primary quarantined advices', QuarantinedAdvicesReport, await getJson(`${primary.url}${QUARANTINED_ADVICES_ROUTE}?limit=${QUARANTINED_LIMIT}`, primary.token)).advices;
+  return parseContract(
+    'primary quarantined advices',
+    QuarantinedAdvicesReport,
+    await getJson(`${primary.url}${QUARANTINED_ADVICES_ROUTE}?limit=${QUARANTINED_LIMIT}`, primary.token),
+  ).advices;
 }
 
 /** Of these advice ids, those primary has applied or quarantined: one call for a whole pass of candidates. */

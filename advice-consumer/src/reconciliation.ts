@@ -41,7 +41,12 @@ export interface ReconciliationReport {
   readonly clean: boolean;
 }
 
-export function reconcile(standinLog: readonly Advice[], applied: readonly AppliedAdvice[], now: Date, quarantined: readonly QuarantinedAdvice[] = []): ReconciliationReport {
+export function reconcile(
+  standinLog: readonly Advice[],
+  applied: readonly AppliedAdvice[],
+  now: Date,
+  quarantined: readonly QuarantinedAdvice[] = [],
+): ReconciliationReport {
   const accounts = new Map<string, { missing: number[]; duplicated: string[]; diverging: { sequence: number; standin?: string; primary: string }[] }>();
   const entry = (accountId: string) => {
     let found = accounts.get(accountId);
@@ -56,8 +61,8 @@ export function reconcile(standinLog: readonly Advice[], applied: readonly Appli
     const done = appliedByKey.get(`${advice.accountId}/${advice.sequence}`);
     if (!done) {
       if (!quarantinedIds.has(advice.adviceId)) entry(advice.accountId).missing.push(advice.sequence);
-    }
-    else if (done.adviceId !== advice.adviceId) entry(advice.accountId).diverging.push({ sequence: advice.sequence, standin: advice.adviceId, primary: done.adviceId });
+    } else if (done.adviceId !== advice.adviceId)
+      entry(advice.accountId).diverging.push({ sequence: advice.sequence, standin: advice.adviceId, primary: done.adviceId });
   }
   for (const done of applied) {
     if (!standinByKey.has(`${done.accountId}/${done.sequence}`)) entry(done.accountId).diverging.push({ sequence: done.sequence, primary: done.adviceId });
@@ -70,8 +75,18 @@ export function reconcile(standinLog: readonly Advice[], applied: readonly Appli
     .map(([accountId, found]) => ({ accountId, missing: found.missing.sort((a, b) => a - b), duplicated: found.duplicated, diverging: found.diverging }))
     .filter((row) => row.missing.length + row.duplicated.length + row.diverging.length > 0)
     .sort((a, b) => a.accountId.localeCompare(b.accountId));
-  const appliedWithoutEffect = applied.flatMap((done) => (done.note ? [{ accountId: done.accountId, sequence: done.sequence, adviceId: done.adviceId, type: done.type, note: done.note }] : []));
-  return { checkedAt: now.toISOString(), standinAdvices: standinLog.length, primaryApplied: applied.length, accounts: rows, appliedWithoutEffect, quarantined, clean: rows.length === 0 && quarantined.length === 0 };
+  const appliedWithoutEffect = applied.flatMap((done) =>
+    done.note ? [{ accountId: done.accountId, sequence: done.sequence, adviceId: done.adviceId, type: done.type, note: done.note }] : [],
+  );
+  return {
+    checkedAt: now.toISOString(),
+    standinAdvices: standinLog.length,
+    primaryApplied: applied.length,
+    accounts: rows,
+    appliedWithoutEffect,
+    quarantined,
+    clean: rows.length === 0 && quarantined.length === 0,
+  };
 }
 
 /**
@@ -79,9 +94,15 @@ export function reconcile(standinLog: readonly Advice[], applied: readonly Appli
  * primary's internal API (not through Pub/Sub, where a re-published advice would queue behind the
  * later ones waiting for it). Safe to repeat: primary dedupes by advice id.
  */
-export async function redriveMissing(report: ReconciliationReport, standinLog: readonly Advice[], primary: PrimaryClient): Promise<{ applied: number; failed: { accountId: string; sequence: number; why: string }[] }> {
+export async function redriveMissing(
+  report: ReconciliationReport,
+  standinLog: readonly Advice[],
+  primary: PrimaryClient,
+): Promise<{ applied: number; failed: { accountId: string; sequence: number; why: string }[] }> {
   const wanted = new Set(report.accounts.flatMap((account) => account.missing.map((sequence) => `${account.accountId}/${sequence}`)));
-  const toApply = standinLog.filter((advice) => wanted.has(`${advice.accountId}/${advice.sequence}`)).sort((a, b) => a.accountId.localeCompare(b.accountId) || a.sequence - b.sequence);
+  const toApply = standinLog
+    .filter((advice) => wanted.has(`${advice.accountId}/${advice.sequence}`))
+    .sort((a, b) => a.accountId.localeCompare(b.accountId) || a.sequence - b.sequence);
   let applied = 0;
   const failed: { accountId: string; sequence: number; why: string }[] = [];
   for (const advice of toApply) {
@@ -89,7 +110,17 @@ export async function redriveMissing(report: ReconciliationReport, standinLog: r
     try {
       const result = await primary.apply(advice);
       if (result.kind === 'applied' || result.kind === 'duplicate') applied++;
-      else failed.push({ accountId: advice.accountId, sequence: advice.sequence, why: result.kind === 'out_of_order' ? `primary expects sequence ${result.expectedSequence}` : result.kind === 'quarantined' ? `quarantined by primary: ${result.reason}` : result.reason });
+      else
+        failed.push({
+          accountId: advice.accountId,
+          sequence: advice.sequence,
+          why:
+            result.kind === 'out_of_order'
+              ? `primary expects sequence ${result.expectedSequence}`
+              : result.kind === 'quarantined'
+                ? `quarantined by primary: ${result.reason}`
+                : result.reason,
+        });
     } catch (error) {
       failed.push({ accountId: advice.accountId, sequence: advice.sequence, why: (error as Error).message });
     }

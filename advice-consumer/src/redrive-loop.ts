@@ -35,7 +35,10 @@ export function startRedriveLoop(deps: {
     const unseen = await fetchStandinRedriveCandidates(deps.standin, cutoff, PASS_LIMIT);
     if (unseen.length === 0) return;
     // Most are applied already and only not seen back yet (the sync lags, or Kafka is down): asked in one call, not one apply each.
-    const known = await fetchPrimaryKnown(deps.primaryApi, unseen.map((advice) => advice.adviceId));
+    const known = await fetchPrimaryKnown(
+      deps.primaryApi,
+      unseen.map((advice) => advice.adviceId),
+    );
     const candidates = unseen.filter((advice) => !known.has(advice.adviceId));
     if (candidates.length === 0) return;
     const stopped = new Set<string>();
@@ -52,7 +55,11 @@ export function startRedriveLoop(deps: {
       }
     }
     deps.redriven.inc(applied);
-    if (applied + failed > 0) deps.logger.warn({ candidates: candidates.length, applied, accountsNotApplying: failed }, "advices missing from Pub/Sub delivery were applied from stand-in's log");
+    if (applied + failed > 0)
+      deps.logger.warn(
+        { candidates: candidates.length, applied, accountsNotApplying: failed },
+        "advices missing from Pub/Sub delivery were applied from stand-in's log",
+      );
   };
   const schedule = () => {
     if (!running) return;

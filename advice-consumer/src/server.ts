@@ -36,16 +36,31 @@ function send(reply: FastifyReply, statusCode: number, code: string, message: st
 export function parseAccountsQuery(query: unknown): Set<string> | undefined {
   const entries = Object.entries((query ?? {}) as Record<string, unknown>);
   const unknown = entries.map(([name]) => name).filter((name) => name !== 'accounts');
-  if (unknown.length > 0) throw new AdviceConsumerHttpError(400, 'ADVICE_CONSUMER_INVALID_QUERY', `unknown query parameter ${unknown.map((name) => `"${name.slice(0, 40)}"`).join(', ')}; the only one is accounts`);
+  if (unknown.length > 0)
+    throw new AdviceConsumerHttpError(
+      400,
+      'ADVICE_CONSUMER_INVALID_QUERY',
+      `unknown query parameter ${unknown.map((name) => `"${name.slice(0, 40)}"`).join(', ')}; the only one is accounts`,
+    );
   const raw = entries.find(([name]) => name === 'accounts')?.[1];
   if (raw === undefined) return undefined;
   const values = Array.isArray(raw) ? raw : [raw];
-  if (!values.every((value): value is string => typeof value === 'string')) throw new AdviceConsumerHttpError(400, 'ADVICE_CONSUMER_INVALID_QUERY', 'accounts: expected account ids, comma-separated or repeated');
-  const ids = values.flatMap((value) => value.split(',')).map((id) => id.trim()).filter((id) => id.length > 0);
+  if (!values.every((value): value is string => typeof value === 'string'))
+    throw new AdviceConsumerHttpError(400, 'ADVICE_CONSUMER_INVALID_QUERY', 'accounts: expected account ids, comma-separated or repeated');
+  const ids = values
+    .flatMap((value) => value.split(','))
+    .map((id) => id.trim())
+    .filter((id) => id.length > 0);
   if (ids.length === 0) throw new AdviceConsumerHttpError(400, 'ADVICE_CONSUMER_INVALID_QUERY', 'accounts: expected at least one account id');
-  if (ids.length > ACCOUNTS_MAX) throw new AdviceConsumerHttpError(400, 'ADVICE_CONSUMER_INVALID_QUERY', `accounts: at most ${ACCOUNTS_MAX} account ids, got ${ids.length}`);
+  if (ids.length > ACCOUNTS_MAX)
+    throw new AdviceConsumerHttpError(400, 'ADVICE_CONSUMER_INVALID_QUERY', `accounts: at most ${ACCOUNTS_MAX} account ids, got ${ids.length}`);
   const tooLong = ids.find((id) => id.length > ACCOUNT_ID_MAX_LENGTH);
-  if (tooLong) throw new AdviceConsumerHttpError(400, 'ADVICE_CONSUMER_INVALID_QUERY', `accounts: an account id is at most ${ACCOUNT_ID_MAX_LENGTH} characters, got one of ${tooLong.length}`);
+  if (tooLong)
+    throw new AdviceConsumerHttpError(
+      400,
+      'ADVICE_CONSUMER_INVALID_QUERY',
+      `accounts: an account id is at most ${ACCOUNT_ID_MAX_LENGTH} characters, got one of ${tooLong.length}`,
+    );
   return new Set(ids);
 }
 
@@ -91,18 +106,23 @@ export function buildAdviceConsumerServer(deps: AdviceConsumerServerDeps): Fasti
             ? [408, 'Request Timeout', 'ADVICE_CONSUMER_REQUEST_TIMEOUT', 'the request did not arrive in time']
             : [400, 'Bad Request', 'ADVICE_CONSUMER_MALFORMED_REQUEST', 'the request is not well-formed HTTP'];
       const body = envelope(code, message);
-      if (socket.writable) socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+      if (socket.writable)
+        socket.write(
+          `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+        );
       socket.destroy();
     },
   });
-  server.setNotFoundHandler((request, reply) => send(reply, 404, 'ADVICE_CONSUMER_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`));
+  server.setNotFoundHandler((request, reply) =>
+    send(reply, 404, 'ADVICE_CONSUMER_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`),
+  );
   server.setErrorHandler((error: FastifyError | AdviceConsumerHttpError, _request, reply) => {
     if (error instanceof AdviceConsumerHttpError) return send(reply, error.statusCode, error.code, error.message);
     if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) {
       // fastify's own 4xx: malformed JSON, body too large, unsupported media type.
       return send(reply, error.statusCode, 'ADVICE_CONSUMER_BAD_REQUEST', error.message);
     }
-    deps.log?.error({ err: error }, 'unhandled error in the advice consumer\'s API');
+    deps.log?.error({ err: error }, "unhandled error in the advice consumer's API");
     return send(reply, 500, 'ADVICE_CONSUMER_INTERNAL', 'internal error; the request may be retried');
   });
 
@@ -115,9 +135,9 @@ export function buildAdviceConsumerServer(deps: AdviceConsumerServerDeps): Fasti
     const accounts = parseAccountsQuery(query);
     return <T extends { accountId: string }>(rows: T[]) => (accounts ? rows.filter((row) => accounts.has(row.accountId)) : rows);
   };
-  const standinLog = () => fromUpstream('stand-in\'s advice log', deps.standinLog, deps);
-  const primaryApplied = () => fromUpstream('primary\'s applied advices', deps.primaryApplied, deps);
-  const primaryQuarantined = () => fromUpstream('primary\'s quarantined advices', deps.primaryQuarantined ?? (async () => []), deps);
+  const standinLog = () => fromUpstream("stand-in's advice log", deps.standinLog, deps);
+  const primaryApplied = () => fromUpstream("primary's applied advices", deps.primaryApplied, deps);
+  const primaryQuarantined = () => fromUpstream("primary's quarantined advices", deps.primaryQuarantined ?? (async () => []), deps);
   server.get('/internal/reconciliation', async (request) => {
     const only = scoped(request.query);
     return reconcile(only(await standinLog()), only(await primaryApplied()), new Date(), only(await primaryQuarantined()));

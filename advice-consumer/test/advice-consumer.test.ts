@@ -38,7 +38,8 @@ function consumer(options: { subscription?: string; hold?: HoldOptions } = {}) {
   return {
     stop: () => running.stop(),
     /** The consumer's `outcomes` counter, by outcome. */
-    outcomes: async (): Promise<Record<string, number>> => Object.fromEntries((await outcomes.get()).values.map((value) => [String(value.labels.outcome), value.value])),
+    outcomes: async (): Promise<Record<string, number>> =>
+      Object.fromEntries((await outcomes.get()).values.map((value) => [String(value.labels.outcome), value.value])),
   };
 }
 
@@ -71,8 +72,15 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await deadLetterSubscription.close();
-  await pubsub.subscription(subscriptionName).delete().catch(() => undefined);
-  for (const name of ownSubscriptions) await pubsub.subscription(name).delete().catch(() => undefined);
+  await pubsub
+    .subscription(subscriptionName)
+    .delete()
+    .catch(() => undefined);
+  for (const name of ownSubscriptions)
+    await pubsub
+      .subscription(name)
+      .delete()
+      .catch(() => undefined);
   await deadLetterSubscription.delete().catch(() => undefined);
   await pubsub.close();
   await primary.stop();
@@ -81,10 +89,13 @@ afterAll(async () => {
 async function customer(fundedMinor: number) {
   const account = await api('POST', '/accounts', { holderName: 'Advised Customer' });
   await api('POST', '/scheme/faster-payments/inbound', {
-    fpsId: `FPS-${randomUUID()}`, amountMinor: fundedMinor, currency: 'GBP',
+    fpsId: `FPS-${randomUUID()}`,
+    amountMinor: fundedMinor,
+    currency: 'GBP',
     debtor: { sortCode: '200000', accountNumber: '55779911', name: 'Employer' },
     creditor: { sortCode: account.sortCode, accountNumber: account.accountNumber, name: 'Advised Customer' },
-    reference: 'PAY', sentAt: new Date().toISOString(),
+    reference: 'PAY',
+    sentAt: new Date().toISOString(),
   });
   const card = await api('POST', `/internal/accounts/${account.id}/cards`, {}, INTERNAL_TOKEN);
   return { account, card };
@@ -92,8 +103,28 @@ async function customer(fundedMinor: number) {
 
 function approvals(accountId: string, cardId: string, count: number, amountMinor: number) {
   return Array.from({ length: count }, (_, index) => ({
-    adviceId: randomUUID(), type: 'card_payment.approved', accountId, sequence: index + 1, correlationId: randomUUID(), createdAt: new Date().toISOString(), schemaVersion: 1,
-    payload: { cardId, authorisation: { stan: String(index + 1).padStart(6, '0'), rrn: randomBytes(6).toString('hex').toUpperCase(), terminalId: 'SI000001', mti: '0100', processingCode: '000000', amountMinor, currency: 'GBP', merchant: { name: 'SHOP', categoryCode: '5411', city: 'Hull', country: 'GB' }, authorisationCode: 'SI0001', transmittedAt: new Date().toISOString() } },
+    adviceId: randomUUID(),
+    type: 'card_payment.approved',
+    accountId,
+    sequence: index + 1,
+    correlationId: randomUUID(),
+    createdAt: new Date().toISOString(),
+    schemaVersion: 1,
+    payload: {
+      cardId,
+      authorisation: {
+        stan: String(index + 1).padStart(6, '0'),
+        rrn: randomBytes(6).toString('hex').toUpperCase(),
+        terminalId: 'SI000001',
+        mti: '0100',
+        processingCode: '000000',
+        amountMinor,
+        currency: 'GBP',
+        merchant: { name: 'SHOP', categoryCode: '5411', city: 'Hull', country: 'GB' },
+        authorisationCode: 'SI0001',
+        transmittedAt: new Date().toISOString(),
+      },
+    },
   }));
 }
 
@@ -164,7 +195,7 @@ test('when the consumer is stopped mid-stream and started again, then nothing is
   }
 }, 120_000);
 
-test('when many advices of a few accounts arrive at once, then each account\'s are applied once each, in sequence, without primary refusing them as out of order', async () => {
+test("when many advices of a few accounts arrive at once, then each account's are applied once each, in sequence, without primary refusing them as out of order", async () => {
   const subscription = await ownSubscription();
   const customers = await Promise.all([1, 2, 3, 4].map(() => customer(10_000)));
   const perAccount = customers.map(({ account, card }) => approvals(account.id, card.id, 50, 100));
@@ -174,7 +205,9 @@ test('when many advices of a few accounts arrive at once, then each account\'s a
   const running = consumer({ subscription });
   const mine = new Set(customers.map(({ account }) => account.id as string));
   const appliedRows = async () =>
-    ((await api('GET', '/internal/advices/applied', undefined, INTERNAL_TOKEN)).applied as { adviceId: string; accountId: string; sequence: number }[]).filter((row) => mine.has(row.accountId));
+    ((await api('GET', '/internal/advices/applied', undefined, INTERNAL_TOKEN)).applied as { adviceId: string; accountId: string; sequence: number }[]).filter(
+      (row) => mine.has(row.accountId),
+    );
   try {
     await waitFor(async () => (await appliedRows()).length >= published.length, 90_000);
     const applied = await appliedRows();

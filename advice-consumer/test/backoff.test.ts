@@ -4,7 +4,9 @@ import { createConcurrencyLimit } from '../src/concurrency-limit';
 const OPTIONS = { baseMs: 250, capMs: 5_000 };
 
 test('when an advice fails again and again, then each delay doubles up to the cap, in the upper half of its step (jitter)', () => {
-  expect([0, 1, 2, 3, 4, 5, 20, 1_000].map((attempt) => backoffDelayMs(attempt, OPTIONS, () => 1))).toEqual([250, 500, 1_000, 2_000, 4_000, 5_000, 5_000, 5_000]);
+  expect([0, 1, 2, 3, 4, 5, 20, 1_000].map((attempt) => backoffDelayMs(attempt, OPTIONS, () => 1))).toEqual([
+    250, 500, 1_000, 2_000, 4_000, 5_000, 5_000, 5_000,
+  ]);
   expect([0, 1, 2, 5].map((attempt) => backoffDelayMs(attempt, OPTIONS, () => 0))).toEqual([125, 250, 500, 2_500]);
   for (let attempt = 0; attempt < 12; attempt++) {
     const delay = backoffDelayMs(attempt, OPTIONS);
@@ -41,14 +43,16 @@ test('when more tasks come than the limit, then at most that many run at once an
   let most = 0;
   const results = await Promise.all(
     Array.from({ length: 20 }, (_, index) =>
-      limit.run(async () => {
-        running += 1;
-        most = Math.max(most, running);
-        await new Promise((resolve) => setTimeout(resolve, 5 + (index % 4)));
-        running -= 1;
-        if (index === 7) throw new Error('one fails');
-        return index;
-      }).catch(() => -1),
+      limit
+        .run(async () => {
+          running += 1;
+          most = Math.max(most, running);
+          await new Promise((resolve) => setTimeout(resolve, 5 + (index % 4)));
+          running -= 1;
+          if (index === 7) throw new Error('one fails');
+          return index;
+        })
+        .catch(() => -1),
     ),
   );
   expect(most).toBe(3);

@@ -48,7 +48,12 @@ export async function startPrimaryProcess(): Promise<PrimaryProcess> {
     const started = spawn(process.execPath, [path.join(REPOSITORY_ROOT, 'primary/dist/main.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
     child = started;
     const deadline = Date.now() + 20_000;
-    while (!(await fetch(`${url}/health`).then((response) => response.ok, () => false))) {
+    while (
+      !(await fetch(`${url}/health`).then(
+        (response) => response.ok,
+        () => false,
+      ))
+    ) {
       if (Date.now() > deadline || started.exitCode !== null) throw new Error('primary did not start');
       await new Promise((resolve) => setTimeout(resolve, 100));
     }

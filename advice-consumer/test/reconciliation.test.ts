@@ -11,10 +11,22 @@ import { fetchPrimaryApplied } from '../src/reconciliation-sources';
 import { INTERNAL_TOKEN, startPrimaryProcess } from './primary-process';
 
 const freeze = (accountId: string, sequence: number): Advice => ({
-  adviceId: randomUUID(), type: 'card.frozen', accountId, sequence, correlationId: randomUUID(), createdAt: '2026-11-21T12:00:00Z', schemaVersion: 1,
+  adviceId: randomUUID(),
+  type: 'card.frozen',
+  accountId,
+  sequence,
+  correlationId: randomUUID(),
+  createdAt: '2026-11-21T12:00:00Z',
+  schemaVersion: 1,
   payload: { cardId: randomUUID(), requestedBy: 'customer' },
 });
-const appliedFrom = (advice: Advice) => ({ adviceId: advice.adviceId, accountId: advice.accountId, sequence: advice.sequence, type: advice.type, correlationId: advice.correlationId });
+const appliedFrom = (advice: Advice) => ({
+  adviceId: advice.adviceId,
+  accountId: advice.accountId,
+  sequence: advice.sequence,
+  type: advice.type,
+  correlationId: advice.correlationId,
+});
 
 describe('reconciliation report', () => {
   const a = randomUUID();
@@ -42,7 +54,14 @@ describe('quarantined advices in the report', () => {
   test('when primary quarantined an advice, then it is listed apart with its reason, not as missing (re-sending cannot help), and the report is not clean', () => {
     const a = randomUUID();
     const log = [freeze(a, 1), freeze(a, 2), freeze(a, 3)];
-    const held = { adviceId: log[1]!.adviceId, accountId: a, sequence: 2, type: 'card.frozen', reason: 'card x is not a card of account y', quarantinedAt: '2026-11-21T12:00:01.000Z' };
+    const held = {
+      adviceId: log[1]!.adviceId,
+      accountId: a,
+      sequence: 2,
+      type: 'card.frozen',
+      reason: 'card x is not a card of account y',
+      quarantinedAt: '2026-11-21T12:00:01.000Z',
+    };
     const report = reconcile(log, [appliedFrom(log[0]!), appliedFrom(log[2]!)], new Date(), [held]);
     expect(report).toMatchObject({ accounts: [], quarantined: [held], clean: false });
   });
@@ -57,12 +76,38 @@ describe('re-drive against the real primary', () => {
 
   test('when advices were lost in transport, then re-drive applies them from the log in order and the report comes back clean', async () => {
     const call = async (path: string, body: unknown, token?: string) =>
-      (await (await fetch(`${primary.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) })).json()) as Record<string, string>;
+      (await (
+        await fetch(`${primary.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify(body),
+        })
+      ).json()) as Record<string, string>;
     const account = await call('/accounts', { holderName: 'Reconciled' });
     const card = await call(`/internal/accounts/${account.id}/cards`, {}, INTERNAL_TOKEN);
     const log: Advice[] = [1, 2, 3].map((sequence) => ({
-      adviceId: randomUUID(), type: 'card_payment.approved', accountId: account.id!, sequence, correlationId: randomUUID(), createdAt: new Date().toISOString(), schemaVersion: 1,
-      payload: { cardId: card.id!, authorisation: { stan: String(sequence).padStart(6, '0'), rrn: randomBytes(6).toString('hex').toUpperCase(), terminalId: 'RECON001', mti: '0100', processingCode: '000000', amountMinor: 500, currency: 'GBP', merchant: { name: 'SHOP', categoryCode: '5411', city: 'Ely', country: 'GB' }, authorisationCode: 'SI0001', transmittedAt: new Date().toISOString() } },
+      adviceId: randomUUID(),
+      type: 'card_payment.approved',
+      accountId: account.id!,
+      sequence,
+      correlationId: randomUUID(),
+      createdAt: new Date().toISOString(),
+      schemaVersion: 1,
+      payload: {
+        cardId: card.id!,
+        authorisation: {
+          stan: String(sequence).padStart(6, '0'),
+          rrn: randomBytes(6).toString('hex').toUpperCase(),
+          terminalId: 'RECON001',
+          mti: '0100',
+          processingCode: '000000',
+          amountMinor: 500,
+          currency: 'GBP',
+          merchant: { name: 'SHOP', categoryCode: '5411', city: 'Ely', country: 'GB' },
+          authorisationCode: 'SI0001',
+          transmittedAt: new Date().toISOString(),
+        },
+      },
     }));
     const client = createPrimaryClient({ url: primary.url, token: INTERNAL_TOKEN });
     await client.apply(log[0]!);
@@ -74,7 +119,9 @@ describe('re-drive against the real primary', () => {
     expect(reconcile(log, mine(await fetchPrimaryApplied(api)), new Date()).clean).toBe(true);
     // Re-driving again changes nothing.
     expect((await redriveMissing(before, log, client)).applied).toBe(2);
-    const balance = (await (await fetch(`${primary.url}/accounts/${account.id}`, { headers: { authorization: `Bearer ${account.token}` } })).json()) as { balance: { heldMinor: number } };
+    const balance = (await (await fetch(`${primary.url}/accounts/${account.id}`, { headers: { authorization: `Bearer ${account.token}` } })).json()) as {
+      balance: { heldMinor: number };
+    };
     expect(balance.balance.heldMinor).toBe(1_500);
   }, 60_000);
 });
@@ -86,12 +133,22 @@ describe('the re-drive loop', () => {
   }, 60_000);
   afterAll(() => primary.stop());
 
-  test("when advices are missing in primary, then the loop asks stand-in only for those not seen applied, primary which of them it has, and applies the rest in order", async () => {
+  test('when advices are missing in primary, then the loop asks stand-in only for those not seen applied, primary which of them it has, and applies the rest in order', async () => {
     const call = async (path: string, body: unknown, token?: string) =>
-      (await (await fetch(`${primary.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) }, body: JSON.stringify(body) })).json()) as Record<string, string>;
+      (await (
+        await fetch(`${primary.url}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          body: JSON.stringify(body),
+        })
+      ).json()) as Record<string, string>;
     const account = await call('/accounts', { holderName: 'Re-driven' });
     const card = await call(`/internal/accounts/${account.id}/cards`, {}, INTERNAL_TOKEN);
-    const log: Advice[] = [1, 2, 3].map((sequence) => ({ ...freeze(account.id!, sequence), type: 'card.frozen', payload: { cardId: card.id!, requestedBy: 'customer' } }));
+    const log: Advice[] = [1, 2, 3].map((sequence) => ({
+      ...freeze(account.id!, sequence),
+      type: 'card.frozen',
+      payload: { cardId: card.id!, requestedBy: 'customer' },
+    }));
     const client = createPrimaryClient({ url: primary.url, token: INTERNAL_TOKEN });
     expect((await client.apply(log[0]!)).kind).toBe('applied');
 
@@ -116,7 +173,8 @@ describe('the re-drive loop', () => {
       minimumAgeMs: 0,
     });
     try {
-      const mine = async () => (await fetchPrimaryApplied({ url: primary.url, token: INTERNAL_TOKEN })).filter((row) => row.accountId === account.id).map((row) => row.sequence);
+      const mine = async () =>
+        (await fetchPrimaryApplied({ url: primary.url, token: INTERNAL_TOKEN })).filter((row) => row.accountId === account.id).map((row) => row.sequence);
       const deadline = Date.now() + 20_000;
       while ((await mine()).length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       expect(await mine()).toEqual([1, 2, 3]);

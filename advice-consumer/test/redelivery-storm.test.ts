@@ -32,7 +32,10 @@ beforeAll(async () => {
 }, 120_000);
 
 afterAll(async () => {
-  await pubsub.subscription(subscriptionName).delete().catch(() => undefined);
+  await pubsub
+    .subscription(subscriptionName)
+    .delete()
+    .catch(() => undefined);
   await pubsub.close();
   await primary.stop();
 });
@@ -51,8 +54,14 @@ async function adviser() {
   const account = await api('POST', '/accounts', { holderName: 'Advised Customer' });
   const card = await api('POST', `/internal/accounts/${account.id}/cards`, {}, INTERNAL_TOKEN);
   const advices = Array.from({ length: 40 }, (_, index) => ({
-    adviceId: randomUUID(), type: 'card.frozen', accountId: account.id as string, sequence: index + 1, correlationId: randomUUID(),
-    createdAt: new Date().toISOString(), schemaVersion: 1, payload: { cardId: card.id as string, requestedBy: 'customer' },
+    adviceId: randomUUID(),
+    type: 'card.frozen',
+    accountId: account.id as string,
+    sequence: index + 1,
+    correlationId: randomUUID(),
+    createdAt: new Date().toISOString(),
+    schemaVersion: 1,
+    payload: { cardId: card.id as string, requestedBy: 'customer' },
   }));
   return { accountId: account.id as string, advices };
 }
@@ -78,7 +87,8 @@ const sum = (counts: Record<string, number>, ...outcomes: string[]) => outcomes.
 test('when primary was down and an account lost an advice, then redelivery backs off, goes quiet, and a new advice reaches primary within seconds of primary coming back', async () => {
   const registry = new Registry();
   const outcomes = new Counter({ name: 'outcomes', help: 'test', labelNames: ['outcome'], registers: [registry] });
-  const counts = async (): Promise<Record<string, number>> => Object.fromEntries((await outcomes.get()).values.map((value) => [String(value.labels.outcome), value.value]));
+  const counts = async (): Promise<Record<string, number>> =>
+    Object.fromEntries((await outcomes.get()).values.map((value) => [String(value.labels.outcome), value.value]));
   // Calls to primary (each refusal, duplicate and failed try is one) and messages given back to Pub/Sub.
   const calls = (c: Record<string, number>) => sum(c, 'applied', 'duplicate', 'out_of_order', 'rejected', 'retry');
   const consumer = startAdviceConsumer({
@@ -130,7 +140,9 @@ test('when primary was down and an account lost an advice, then redelivery backs
     const quietEnded = await counts();
     figures.duplicatesForFiveCopies = sum(quietEnded, 'duplicate') - sum(beforeCopies, 'duplicate');
     figures.primaryCallsPerSecondWithNoTraffic = Math.round((calls(quietEnded) - calls(quietBegan)) / 5);
-    figures.nacksPerSecondWithNoTraffic = Math.round((sum(quietEnded, 'out_of_order_nacked', 'retry_nacked') - sum(quietBegan, 'out_of_order_nacked', 'retry_nacked')) / 5);
+    figures.nacksPerSecondWithNoTraffic = Math.round(
+      (sum(quietEnded, 'out_of_order_nacked', 'retry_nacked') - sum(quietBegan, 'out_of_order_nacked', 'retry_nacked')) / 5,
+    );
 
     // After all of that, a new advice of an account that went through the outage.
     const fresh = accounts[1]!.advices[30]!;
@@ -147,7 +159,8 @@ test('when primary was down and an account lost an advice, then redelivery backs
     figures.secondsForGappedAccountToCatchUp = caughtUp === undefined ? 'not within 20 s' : caughtUp / 1_000;
 
     console.log(`redelivery storm figures: ${JSON.stringify(figures)}`);
-    const atMost = (name: string, limit: number) => (typeof figures[name] === 'number' && (figures[name] as number) <= limit ? 'ok' : `${figures[name]} (at most ${limit})`);
+    const atMost = (name: string, limit: number) =>
+      typeof figures[name] === 'number' && (figures[name] as number) <= limit ? 'ok' : `${figures[name]} (at most ${limit})`;
     expect({
       // 17 accounts' first advices retried with backoff (before: each nacked and redelivered at once, ~430/s).
       triesPerSecondWhilePrimaryDown: atMost('triesPerSecondWhilePrimaryDown', 30),

@@ -35,7 +35,7 @@ test('tasks of one key run one after another in the order queued; other keys do 
   expect(serial.busyKeys).toBe(0);
 });
 
-test('a failed task does not stop the key\'s later tasks; its caller sees the failure', async () => {
+test("a failed task does not stop the key's later tasks; its caller sees the failure", async () => {
   const serial = createSerialPerKey();
   const failed = serial.run('a', async () => {
     throw new Error('primary did not answer');

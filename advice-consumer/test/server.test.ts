@@ -9,7 +9,13 @@ import { buildAdviceConsumerServer } from '../src/server';
 // The report's two sources are plain functions here: what is tested is the HTTP surface.
 
 const freeze = (accountId: string, sequence: number): Advice => ({
-  adviceId: randomUUID(), type: 'card.frozen', accountId, sequence, correlationId: randomUUID(), createdAt: '2026-11-21T12:00:00Z', schemaVersion: 1,
+  adviceId: randomUUID(),
+  type: 'card.frozen',
+  accountId,
+  sequence,
+  correlationId: randomUUID(),
+  createdAt: '2026-11-21T12:00:00Z',
+  schemaVersion: 1,
   payload: { cardId: randomUUID(), requestedBy: 'customer' },
 });
 const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
@@ -34,13 +40,15 @@ beforeAll(async () => {
 });
 afterAll(() => server.close());
 
-async function get(path: string): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field in each test
+async function get(path: string): Promise<{ status: number; body: any }> {
   const response = await fetch(`http://127.0.0.1:${port}${path}`);
   return { status: response.status, body: await response.json() };
 }
 
 /** Sends `request` as it is (fetch would refuse or re-encode it) and reads the whole answer. */
-function raw(request: string): Promise<{ status: number; body: any }> { // eslint-disable-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field in each test
+function raw(request: string): Promise<{ status: number; body: any }> {
   return new Promise((resolve, reject) => {
     const socket = net.connect(port, '127.0.0.1', () => socket.write(request));
     let text = '';
@@ -92,11 +100,17 @@ test('when the route does not exist, then 404 with the envelope', async () => {
 });
 
 test('when the URL is not valid percent-encoding, then 400 with the envelope', async () => {
-  expect(await raw('GET /%E0%A4%A HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')).toEqual({ status: 400, body: envelope('ADVICE_CONSUMER_BAD_URL') });
+  expect(await raw('GET /%E0%A4%A HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n')).toEqual({
+    status: 400,
+    body: envelope('ADVICE_CONSUMER_BAD_URL'),
+  });
 });
 
 test('when the headers are too large, then 431 with the envelope', async () => {
-  expect(await raw(`GET /health HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'x'.repeat(20_000)}\r\n\r\n`)).toEqual({ status: 431, body: envelope('ADVICE_CONSUMER_HEADERS_TOO_LARGE') });
+  expect(await raw(`GET /health HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'x'.repeat(20_000)}\r\n\r\n`)).toEqual({
+    status: 431,
+    body: envelope('ADVICE_CONSUMER_HEADERS_TOO_LARGE'),
+  });
 });
 
 test('when the request is not HTTP at all, then 400 with the envelope', async () => {

@@ -32,7 +32,7 @@ test('when a redelivered copy is held below the expected sequence, then it is ta
   expect(waiting.take(ACCOUNT, 5)).toBe('five');
 });
 
-test('when an account\'s lowest held advice is asked for, then it is taken whatever primary expects, and the account is known to hold the rest', () => {
+test("when an account's lowest held advice is asked for, then it is taken whatever primary expects, and the account is known to hold the rest", () => {
   const { waiting } = room();
   waiting.hold(ACCOUNT, 9, 'nine');
   waiting.hold(ACCOUNT, 7, 'seven');

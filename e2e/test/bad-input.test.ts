@@ -13,14 +13,21 @@ let customer: Customer;
 beforeAll(async () => {
   stack = await startStack();
   customer = await openCustomer(stack, 10_000);
-  await eventually(`stand-in to see ${customer.id}'s card`, async () => (await http<{ cards: { cardId: string }[] }>('GET', `${stack.standin.url}/accounts/${customer.id}/cards`, { token: customer.token })).body.cards, (cards) => cards.some((card) => card.cardId === customer.card.id), 120_000);
+  await eventually(
+    `stand-in to see ${customer.id}'s card`,
+    async () =>
+      (await http<{ cards: { cardId: string }[] }>('GET', `${stack.standin.url}/accounts/${customer.id}/cards`, { token: customer.token })).body.cards,
+    (cards) => cards.some((card) => card.cardId === customer.card.id),
+    120_000,
+  );
 }, 180_000);
 afterAll(() => stack?.stop());
 
-const platforms = () => [
-  ['primary', stack.primary.url],
-  ['stand-in', stack.standin.url],
-] as const;
+const platforms = () =>
+  [
+    ['primary', stack.primary.url],
+    ['stand-in', stack.standin.url],
+  ] as const;
 
 /** A raw request, for what fetch would refuse to send or would normalise away. */
 function raw(url: string, path: string, headers: Record<string, string> = {}): Promise<{ status: number; body: string }> {
@@ -56,27 +63,37 @@ describe('text PostgreSQL cannot store (NUL, an unpaired surrogate)', () => {
     expect(opened.status).toBe(400);
     expect(opened.body.error.message).toContain('holderName');
 
-    const pot = await http<{ error: { message: string } }>('POST', `${stack.primary.url}/accounts/${customer.id}/pots`, { token: customer.token, body: { name: text } });
+    const pot = await http<{ error: { message: string } }>('POST', `${stack.primary.url}/accounts/${customer.id}/pots`, {
+      token: customer.token,
+      body: { name: text },
+    });
     expect(pot.status).toBe(400);
     expect(pot.body.error.message).toContain('name');
 
-    const payee = await http<{ error: { message: string } }>('POST', `${stack.primary.url}/accounts/${customer.id}/payees`, { token: customer.token, body: { sortCode: '200000', accountNumber: '12345678', name: text } });
+    const payee = await http<{ error: { message: string } }>('POST', `${stack.primary.url}/accounts/${customer.id}/payees`, {
+      token: customer.token,
+      body: { sortCode: '200000', accountNumber: '12345678', name: text },
+    });
     expect(payee.status).toBe(400);
     expect(payee.body.error.message).toContain('name');
 
     for (const [platform, url] of platforms()) {
       const credit = await http<{ error: { message: string } }>('POST', `${url}/scheme/faster-payments/inbound`, {
         body: {
-          fpsId: `FPS-${randomUUID()}`, amountMinor: 100, currency: 'GBP',
+          fpsId: `FPS-${randomUUID()}`,
+          amountMinor: 100,
+          currency: 'GBP',
           debtor: { sortCode: '200000', accountNumber: '55779911', name: 'Employer' },
           creditor: { sortCode: customer.sortCode, accountNumber: customer.accountNumber, name: 'Outage Customer' },
-          reference: text.slice(0, 18), sentAt: new Date().toISOString(),
+          reference: text.slice(0, 18),
+          sentAt: new Date().toISOString(),
         },
       });
       expect({ platform, status: credit.status }).toEqual({ platform, status: 400 });
       expect(credit.body.error.message).toContain('reference');
       const transfer = await http<{ error: { message: string } }>('POST', `${url}/accounts/${customer.id}/transfers`, {
-        token: customer.token, idempotencyKey: randomUUID(),
+        token: customer.token,
+        idempotencyKey: randomUUID(),
         body: { amountMinor: 100, creditor: { sortCode: '200000', accountNumber: '12345678', name: text }, reference: 'RENT' },
       });
       expect({ platform, status: transfer.status }).toEqual({ platform, status: 400 });
@@ -96,21 +113,39 @@ test('a feed cursor past the bigint range is a 400, not a 500', async () => {
 test('ids in upper case are the same ids: a pot deposit works, and a card frozen by its upper-case id reaches stand-in', async () => {
   const pot = await http<{ id: string }>('POST', `${stack.primary.url}/accounts/${customer.id}/pots`, { token: customer.token, body: { name: 'Holiday' } });
   expect(pot.status).toBe(201);
-  const deposit = await http<{ balanceMinor: number }>('POST', `${stack.primary.url}/accounts/${customer.id.toUpperCase()}/pots/${pot.body.id.toUpperCase()}/deposit`, { token: customer.token, idempotencyKey: randomUUID(), body: { amountMinor: 500 } });
+  const deposit = await http<{ balanceMinor: number }>(
+    'POST',
+    `${stack.primary.url}/accounts/${customer.id.toUpperCase()}/pots/${pot.body.id.toUpperCase()}/deposit`,
+    { token: customer.token, idempotencyKey: randomUUID(), body: { amountMinor: 500 } },
+  );
   expect(deposit.status).toBe(200);
 
   const frozen = await http<{ status: string }>('POST', `${stack.primary.url}/cards/${customer.card.id.toUpperCase()}/freeze`, { token: customer.token });
   expect(frozen.status).toBe(200);
-  await eventually('stand-in to see the card frozen', async () => (await http<{ cards: { cardId: string; status: string }[] }>('GET', `${stack.standin.url}/accounts/${customer.id}/cards`, { token: customer.token })).body.cards, (cards) => cards.length === 1 && cards[0]!.cardId === customer.card.id && cards[0]!.status === 'frozen');
+  await eventually(
+    'stand-in to see the card frozen',
+    async () =>
+      (await http<{ cards: { cardId: string; status: string }[] }>('GET', `${stack.standin.url}/accounts/${customer.id}/cards`, { token: customer.token })).body
+        .cards,
+    (cards) => cards.length === 1 && cards[0]!.cardId === customer.card.id && cards[0]!.status === 'frozen',
+  );
   expect((await http('POST', `${stack.primary.url}/cards/${customer.card.id}/unfreeze`, { token: customer.token })).status).toBe(200);
-  await eventually('stand-in to see the card active again', async () => (await http<{ cards: { status: string }[] }>('GET', `${stack.standin.url}/accounts/${customer.id}/cards`, { token: customer.token })).body.cards, (cards) => cards[0]?.status === 'active');
+  await eventually(
+    'stand-in to see the card active again',
+    async () =>
+      (await http<{ cards: { status: string }[] }>('GET', `${stack.standin.url}/accounts/${customer.id}/cards`, { token: customer.token })).body.cards,
+    (cards) => cards[0]?.status === 'active',
+  );
 });
 
 test('the notifications stream answers at once, before any notification exists', async () => {
   const quiet = await openCustomer(stack, 0, 'Quiet Customer');
   const controller = new AbortController();
   const started = Date.now();
-  const response = await fetch(`${stack.primary.url}/accounts/${quiet.id}/notifications/stream`, { headers: { authorization: `Bearer ${quiet.token}` }, signal: AbortSignal.any([controller.signal, AbortSignal.timeout(5_000)]) });
+  const response = await fetch(`${stack.primary.url}/accounts/${quiet.id}/notifications/stream`, {
+    headers: { authorization: `Bearer ${quiet.token}` },
+    signal: AbortSignal.any([controller.signal, AbortSignal.timeout(5_000)]),
+  });
   expect(response.status).toBe(200);
   expect(response.headers.get('content-type')).toContain('text/event-stream');
   expect(Date.now() - started).toBeLessThan(5_000);
@@ -145,7 +180,9 @@ test('every 4xx that fails before a route runs uses the envelope: bad URL encodi
 
 test('freezing an already frozen card in stand-in is a no-op: one advice, not one per request', async () => {
   const adviceCount = async () =>
-    (await http<{ advices: { accountId: string; type: string }[] }>('GET', `${stack.standin.url}/internal/advices`, { token: INTERNAL_TOKENS.standin })).body.advices.filter((advice) => advice.accountId === customer.id && advice.type.startsWith('card.')).length;
+    (
+      await http<{ advices: { accountId: string; type: string }[] }>('GET', `${stack.standin.url}/internal/advices`, { token: INTERNAL_TOKENS.standin })
+    ).body.advices.filter((advice) => advice.accountId === customer.id && advice.type.startsWith('card.')).length;
   const before = await adviceCount();
   for (let index = 0; index < 5; index++) {
     const answer = await http<{ status: string }>('POST', `${stack.standin.url}/cards/${customer.card.id}/freeze`, { token: customer.token });

@@ -17,18 +17,30 @@ const FUNDED = 10_000;
 const CREDIT = 2_500;
 
 const inbound = (customer: Customer, fpsId: string) => ({
-  fpsId, amountMinor: CREDIT, currency: 'GBP',
+  fpsId,
+  amountMinor: CREDIT,
+  currency: 'GBP',
   debtor: { sortCode: '200000', accountNumber: '55779911', name: 'Employer' },
   creditor: { sortCode: customer.sortCode, accountNumber: customer.accountNumber, name: 'Outage Customer' },
-  reference: 'BONUS', sentAt: new Date().toISOString(),
+  reference: 'BONUS',
+  sentAt: new Date().toISOString(),
 });
 const present = async (platformUrl: string, customer: Customer, fpsId: string) =>
   (await http<{ status: string; decidedBy: string }>('POST', `${platformUrl}/scheme/faster-payments/inbound`, { body: inbound(customer, fpsId) })).body;
 
-const primaryBalance = async (customer: Customer) => (await http<{ balance: { settledMinor: number } }>('GET', `${stack.primary.url}/accounts/${customer.id}`, { token: customer.token })).body.balance.settledMinor;
-const standinSpendable = async (customer: Customer) => (await http<{ balance: { spendableMinor: number } }>('GET', `${stack.standin.url}/accounts/${customer.id}`, { token: customer.token })).body.balance.spendableMinor;
+const primaryBalance = async (customer: Customer) =>
+  (await http<{ balance: { settledMinor: number } }>('GET', `${stack.primary.url}/accounts/${customer.id}`, { token: customer.token })).body.balance
+    .settledMinor;
+const standinSpendable = async (customer: Customer) =>
+  (await http<{ balance: { spendableMinor: number } }>('GET', `${stack.standin.url}/accounts/${customer.id}`, { token: customer.token })).body.balance
+    .spendableMinor;
 
-interface Report { clean: boolean; standinAdvices: number; primaryApplied: number; appliedWithoutEffect: { sequence: number; type: string; note: string }[] }
+interface Report {
+  clean: boolean;
+  standinAdvices: number;
+  primaryApplied: number;
+  appliedWithoutEffect: { sequence: number; type: string; note: string }[];
+}
 const reconciled = (customer: Customer, advices: number) =>
   eventually(
     'reconciliation to come back clean',
@@ -39,14 +51,24 @@ const reconciled = (customer: Customer, advices: number) =>
 
 async function syncedCustomer(): Promise<Customer> {
   const customer = await openCustomer(stack, FUNDED);
-  await eventually(`stand-in to see ${customer.id}'s money`, () => standinSpendable(customer), (value) => value === FUNDED, 120_000);
+  await eventually(
+    `stand-in to see ${customer.id}'s money`,
+    () => standinSpendable(customer),
+    (value) => value === FUNDED,
+    120_000,
+  );
   return customer;
 }
 
 /** Both platforms settle on the funding plus one credit, and stay there. */
 async function creditedOnce(customer: Customer) {
   expect(await primaryBalance(customer)).toBe(FUNDED + CREDIT);
-  await eventually('stand-in to agree with primary', () => standinSpendable(customer), (value) => value === FUNDED + CREDIT, 60_000);
+  await eventually(
+    'stand-in to agree with primary',
+    () => standinSpendable(customer),
+    (value) => value === FUNDED + CREDIT,
+    60_000,
+  );
 }
 
 test('primary accepted it, its answer was lost, the scheme re-presents it to stand-in before the credit is synced: credited once', async () => {
@@ -93,7 +115,12 @@ test("primary's credit has reached stand-in, then the scheme re-presents it ther
   const customer = await syncedCustomer();
   const fpsId = `FPS-${randomUUID()}`;
   expect(await present(stack.primary.url, customer, fpsId)).toMatchObject({ status: 'accepted', decidedBy: 'primary' });
-  await eventually("stand-in to see primary's credit", () => standinSpendable(customer), (value) => value === FUNDED + CREDIT, 60_000);
+  await eventually(
+    "stand-in to see primary's credit",
+    () => standinSpendable(customer),
+    (value) => value === FUNDED + CREDIT,
+    60_000,
+  );
   expect(await present(stack.standin.url, customer, fpsId)).toMatchObject({ status: 'accepted', decidedBy: 'primary' });
   expect(await standinSpendable(customer)).toBe(FUNDED + CREDIT);
   const report = (await http<Report>('GET', `${stack.adviceConsumer.url}/internal/reconciliation?accounts=${customer.id}`)).body;

@@ -32,7 +32,9 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 beforeAll(async () => {
   stack = await startStack();
   run = `gateway-reversals-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`;
-  definition = gatewayService(stack.infra.config, run, stack.urls, { env: { GATEWAY_AUTO_FAILOVER: 'off', GATEWAY_CARD_DEADLINE_MS: String(CARD_DEADLINE_MS) } });
+  definition = gatewayService(stack.infra.config, run, stack.urls, {
+    env: { GATEWAY_AUTO_FAILOVER: 'off', GATEWAY_CARD_DEADLINE_MS: String(CARD_DEADLINE_MS) },
+  });
   gateway = await startService(definition);
   const current = await http<{ version: number }>('GET', `${stack.standin.url}/configuration`, { token: OPERATOR.token });
   const on = await http<{ version: number }>('POST', `${stack.standin.url}/configuration/changes`, {
@@ -40,7 +42,12 @@ beforeAll(async () => {
     body: { basedOnVersion: current.body.version, reason: 'e2e: direct connect for the timeout reversal test', directConnect: true },
   });
   expect(on.status).toBe(200);
-  await eventually('the gateway to send traffic to stand-in', async () => (await http<{ destination: string }>('GET', `${gateway.url}/routing`)).body.destination, (destination) => destination === 'standin', 15_000);
+  await eventually(
+    'the gateway to send traffic to stand-in',
+    async () => (await http<{ destination: string }>('GET', `${gateway.url}/routing`)).body.destination,
+    (destination) => destination === 'standin',
+    15_000,
+  );
 }, 240_000);
 
 afterAll(async () => {
@@ -50,12 +57,27 @@ afterAll(async () => {
 }, 60_000);
 
 async function standinKnows(customer: Customer): Promise<void> {
-  await eventually(`stand-in to see ${customer.id}'s card`, async () => (await http<{ cards: { cardId: string }[] }>('GET', `${stack.standin.url}/accounts/${customer.id}/cards`, { token: customer.token })).body.cards, (cards) => cards.some((card) => card.cardId === customer.card.id), 120_000);
-  await eventually(`stand-in to see ${customer.id}'s money`, () => standinSpendable(customer), (value) => value === FUNDED_MINOR, 120_000);
+  await eventually(
+    `stand-in to see ${customer.id}'s card`,
+    async () =>
+      (await http<{ cards: { cardId: string }[] }>('GET', `${stack.standin.url}/accounts/${customer.id}/cards`, { token: customer.token })).body.cards,
+    (cards) => cards.some((card) => card.cardId === customer.card.id),
+    120_000,
+  );
+  await eventually(
+    `stand-in to see ${customer.id}'s money`,
+    () => standinSpendable(customer),
+    (value) => value === FUNDED_MINOR,
+    120_000,
+  );
 }
 
-const standinSpendable = async (customer: Customer) => (await http<{ balance: { spendableMinor: number } }>('GET', `${stack.standin.url}/accounts/${customer.id}`, { token: customer.token })).body.balance.spendableMinor;
-const primaryBalance = async (customer: Customer) => (await http<{ balance: { heldMinor: number; availableMinor: number } }>('GET', `${stack.primary.url}/accounts/${customer.id}`, { token: customer.token })).body.balance;
+const standinSpendable = async (customer: Customer) =>
+  (await http<{ balance: { spendableMinor: number } }>('GET', `${stack.standin.url}/accounts/${customer.id}`, { token: customer.token })).body.balance
+    .spendableMinor;
+const primaryBalance = async (customer: Customer) =>
+  (await http<{ balance: { heldMinor: number; availableMinor: number } }>('GET', `${stack.primary.url}/accounts/${customer.id}`, { token: customer.token }))
+    .body.balance;
 
 async function query<T>(url: string, text: string, values: unknown[]): Promise<T[]> {
   const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
@@ -69,9 +91,21 @@ async function query<T>(url: string, text: string, values: unknown[]): Promise<T
 
 type Key = { stan: string; rrn: string; terminalId: string };
 const standinAuthorisation = async (key: Key) =>
-  (await query<{ approved: boolean; remaining_minor: string }>(stack.databases.standin, "select approved, remaining_minor from card_messages where stan = $1 and rrn = $2 and terminal_id = $3 and kind = 'authorisation'", [key.stan, key.rrn, key.terminalId]))[0];
+  (
+    await query<{ approved: boolean; remaining_minor: string }>(
+      stack.databases.standin,
+      "select approved, remaining_minor from card_messages where stan = $1 and rrn = $2 and terminal_id = $3 and kind = 'authorisation'",
+      [key.stan, key.rrn, key.terminalId],
+    )
+  )[0];
 const primaryAuthorisation = async (key: Key) =>
-  (await query<{ approved: boolean; state: string; outstanding_minor: string }>(stack.databases.primary, 'select approved, state, outstanding_minor from card_authorisations where stan = $1 and rrn = $2 and terminal_id = $3', [key.stan, key.rrn, key.terminalId]))[0];
+  (
+    await query<{ approved: boolean; state: string; outstanding_minor: string }>(
+      stack.databases.primary,
+      'select approved, state, outstanding_minor from card_authorisations where stan = $1 and rrn = $2 and terminal_id = $3',
+      [key.stan, key.rrn, key.terminalId],
+    )
+  )[0];
 
 /** Sends the authorisation through the gateway while stand-in is SIGSTOPped; resumes it after STALL_MS. */
 async function authoriseWhileStandinStalls(customer: Customer, afterAnswer: () => Promise<void> = async () => undefined) {
@@ -91,7 +125,12 @@ async function authoriseWhileStandinStalls(customer: Customer, afterAnswer: () =
 
 /** Stand-in approved the payment after the network heard 91: the hold the reversal must undo. */
 async function standinApprovedLate(key: Key): Promise<void> {
-  await eventually('stand-in to approve the stalled authorisation once resumed', () => standinAuthorisation(key), (row) => row?.approved === true, 20_000);
+  await eventually(
+    'stand-in to approve the stalled authorisation once resumed',
+    () => standinAuthorisation(key),
+    (row) => row?.approved === true,
+    20_000,
+  );
 }
 
 async function moneyReleasedOnBothPlatforms(customer: Customer, key: Key): Promise<void> {
@@ -117,7 +156,8 @@ async function moneyReleasedOnBothPlatforms(customer: Customer, key: Key): Promi
 function noPlaintextPanAtTheGateway(customer: Customer): void {
   const directory = gatewayDataDirectory(stack.infra.config, run);
   const files = fs.existsSync(directory) ? fs.readdirSync(directory).map((name) => path.join(directory, name)) : [];
-  for (const file of [definition.logFile, ...files]) expect({ file, holdsPan: fs.readFileSync(file).includes(customer.card.pan) }).toEqual({ file, holdsPan: false });
+  for (const file of [definition.logFile, ...files])
+    expect({ file, holdsPan: fs.readFileSync(file).includes(customer.card.pan) }).toEqual({ file, holdsPan: false });
 }
 
 test('when direct connect is on and stand-in stalls past the deadline, then the gateway answers 91 and its timeout reversal undoes the late approval on both platforms', async () => {
@@ -129,7 +169,15 @@ test('when direct connect is on and stand-in stalls past the deadline, then the 
   // Stand-in was stopped until this answer came, so only the gateway's own timer can have made it:
   // its wait is the deadline less an eighth (message-dispatch.ts), and it says so. No stopwatch.
   expect(answer.status).toBe(504);
-  expect(answer.body).toMatchObject({ error: { code: 'GATEWAY_NO_ANSWER', message: expect.stringContaining(`did not answer within ${CARD_DEADLINE_MS - Math.min(150, Math.floor(CARD_DEADLINE_MS / 8))} ms (card deadline ${CARD_DEADLINE_MS} ms)`) }, responseCode: '91' });
+  expect(answer.body).toMatchObject({
+    error: {
+      code: 'GATEWAY_NO_ANSWER',
+      message: expect.stringContaining(
+        `did not answer within ${CARD_DEADLINE_MS - Math.min(150, Math.floor(CARD_DEADLINE_MS / 8))} ms (card deadline ${CARD_DEADLINE_MS} ms)`,
+      ),
+    },
+    responseCode: '91',
+  });
   await standinApprovedLate(message);
   await moneyReleasedOnBothPlatforms(customer, message);
   const metrics = await (await fetch(`${gateway.url}/metrics`)).text();

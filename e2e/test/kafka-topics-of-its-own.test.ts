@@ -72,7 +72,9 @@ test("a test stack's events go to its own topic, synced by its own syncer, and n
   // Its own syncer got them: stand-in knows the account's money.
   await eventually(
     "the run's stand-in to see the funding",
-    async () => (await http<{ balance: { spendableMinor: number } }>('GET', `${stack.standin.url}/accounts/${customer.id}`, { token: customer.token })).body.balance.spendableMinor,
+    async () =>
+      (await http<{ balance: { spendableMinor: number } }>('GET', `${stack.standin.url}/accounts/${customer.id}`, { token: customer.token })).body.balance
+        .spendableMinor,
     (spendable) => spendable === 5_000,
     60_000,
   );
@@ -81,4 +83,3 @@ test("a test stack's events go to its own topic, synced by its own syncer, and n
   // Whatever else is on npm start's topic (a running `npm start` of the developer's), none of it is this run's.
   expect(await keysSince(KAFKA_TOPICS.primaryEvents.name, sharedBefore)).not.toContain(customer.id);
 }, 120_000);
-

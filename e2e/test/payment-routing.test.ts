@@ -41,32 +41,61 @@ async function routeOnPrimary(reason: string, components: Partial<Components>): 
   }
 }
 
-const standinSpendable = async (customer: Customer) => (await http<{ balance: { spendableMinor: number } }>('GET', `${stack.standin.url}/accounts/${customer.id}`, { token: customer.token })).body.balance.spendableMinor;
-const primaryAvailable = async (customer: Customer) => (await http<{ balance: { availableMinor: number } }>('GET', `${stack.primary.url}/accounts/${customer.id}`, { token: customer.token })).body.balance.availableMinor;
+const standinSpendable = async (customer: Customer) =>
+  (await http<{ balance: { spendableMinor: number } }>('GET', `${stack.standin.url}/accounts/${customer.id}`, { token: customer.token })).body.balance
+    .spendableMinor;
+const primaryAvailable = async (customer: Customer) =>
+  (await http<{ balance: { availableMinor: number } }>('GET', `${stack.primary.url}/accounts/${customer.id}`, { token: customer.token })).body.balance
+    .availableMinor;
 
 /** A funded customer with a card, known to stand-in (routing a customer stand-in has not seen yet would only get declines). */
 async function syncedCustomer(fundedMinor = 10_000): Promise<Customer> {
   const customer = await openCustomer(stack, fundedMinor, 'Routing Customer');
-  await eventually(`stand-in to see ${customer.id}'s card`, async () => (await http<{ cards: { cardId: string }[] }>('GET', `${stack.standin.url}/accounts/${customer.id}/cards`, { token: customer.token })).body.cards, (cards) => cards.some((card) => card.cardId === customer.card.id), 120_000);
-  await eventually(`stand-in to see ${customer.id}'s money`, () => standinSpendable(customer), (value) => value === fundedMinor, 120_000);
+  await eventually(
+    `stand-in to see ${customer.id}'s card`,
+    async () =>
+      (await http<{ cards: { cardId: string }[] }>('GET', `${stack.standin.url}/accounts/${customer.id}/cards`, { token: customer.token })).body.cards,
+    (cards) => cards.some((card) => card.cardId === customer.card.id),
+    120_000,
+  );
+  await eventually(
+    `stand-in to see ${customer.id}'s money`,
+    () => standinSpendable(customer),
+    (value) => value === fundedMinor,
+    120_000,
+  );
   return customer;
 }
 
-const authorise = (customer: Customer, amountMinor: number) => http<{ responseCode: string; decidedBy: string }>('POST', `${stack.primary.url}/scheme/card/authorisations`, { body: cardPayment(customer, amountMinor) });
+const authorise = (customer: Customer, amountMinor: number) =>
+  http<{ responseCode: string; decidedBy: string }>('POST', `${stack.primary.url}/scheme/card/authorisations`, { body: cardPayment(customer, amountMinor) });
 const creditFromScheme = (customer: Customer, amountMinor: number) =>
   http<{ status: string; decidedBy: string }>('POST', `${stack.primary.url}/scheme/faster-payments/inbound`, {
     body: {
-      fpsId: `FPS-${randomUUID()}`, amountMinor, currency: 'GBP',
+      fpsId: `FPS-${randomUUID()}`,
+      amountMinor,
+      currency: 'GBP',
       debtor: { sortCode: '200000', accountNumber: '55779911', name: 'Friend' },
       creditor: { sortCode: customer.sortCode, accountNumber: customer.accountNumber, name: 'Routing Customer' },
-      reference: 'DINNER', sentAt: new Date().toISOString(),
+      reference: 'DINNER',
+      sentAt: new Date().toISOString(),
     },
   });
 
 /** Both platforms agree on what the customer can spend: every payment counted once, whoever decided it. */
 async function bothPlatformsShow(customer: Customer, expectedMinor: number): Promise<void> {
-  await eventually(`primary to show ${expectedMinor} for ${customer.id}`, () => primaryAvailable(customer), (value) => value === expectedMinor, 120_000);
-  await eventually(`stand-in to show ${expectedMinor} for ${customer.id}`, () => standinSpendable(customer), (value) => value === expectedMinor, 120_000);
+  await eventually(
+    `primary to show ${expectedMinor} for ${customer.id}`,
+    () => primaryAvailable(customer),
+    (value) => value === expectedMinor,
+    120_000,
+  );
+  await eventually(
+    `stand-in to show ${expectedMinor} for ${customer.id}`,
+    () => standinSpendable(customer),
+    (value) => value === expectedMinor,
+    120_000,
+  );
 }
 
 test("when card payments are on stand-in for one customer, then that customer's payments are decided by stand-in and everyone else's by primary, and each is paid once", async () => {
@@ -113,10 +142,14 @@ test('when card spending is on stand-in for a customer, then their incoming tran
 test("when card payments are on stand-in for a percentage, then each customer's payments go where their stable bucket says, and raising it only adds customers", async () => {
   const customers = await Promise.all(Array.from({ length: 6 }, () => syncedCustomer()));
   // Each customer is a coin toss at 50 %: make sure both sides are represented.
-  while (customers.every((c) => userBucket(c.customerId) < 50) || customers.every((c) => userBucket(c.customerId) >= 50)) customers.push(await syncedCustomer());
+  while (customers.every((c) => userBucket(c.customerId) < 50) || customers.every((c) => userBucket(c.customerId) >= 50))
+    customers.push(await syncedCustomer());
   await routeOnPrimary('INC-102: half of card payments on stand-in', { cardPaymentsOutbound: { mode: 'percent', percent: 50 } });
   for (const customer of customers) {
-    expect((await authorise(customer, 100)).body).toMatchObject({ responseCode: '00', decidedBy: userBucket(customer.customerId) < 50 ? 'standin' : 'primary' });
+    expect((await authorise(customer, 100)).body).toMatchObject({
+      responseCode: '00',
+      decidedBy: userBucket(customer.customerId) < 50 ? 'standin' : 'primary',
+    });
   }
 
   await routeOnPrimary('INC-102: all card payments on stand-in', { cardPaymentsOutbound: { mode: 'percent', percent: 100 } });

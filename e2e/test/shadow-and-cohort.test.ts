@@ -75,13 +75,21 @@ test("when a 5% daily cohort is on, then exactly today's hashed customers are on
   const cohort = await standin('cohort', '--percent', '5', '--reason', 'ISSUE-8 always-on cohort', '--yes');
   expect(cohort.code).toBe(0);
   const today = cohortDay(new Date());
-  const expected = customers.filter((customer) => dailyCohortBucket(customer.customerId, today) < 5).map((customer) => customer.customerId).sort();
+  const expected = customers
+    .filter((customer) => dailyCohortBucket(customer.customerId, today) < 5)
+    .map((customer) => customer.customerId)
+    .sort();
 
   const listed = JSON.parse((await standin('status', '--cohort', '--json')).stdout) as { cohort: DailyCohortMembers };
   expect(listed.cohort).toMatchObject({ day: today, percent: 5 });
   expect(listed.cohort.members.filter((member) => customers.some((customer) => customer.customerId === member))).toEqual(expected);
 
-  await eventually('primary routing by the cohort', async () => (await http<{ dailyCohort: { percent: number } }>('GET', `${stack.primary.url}/configuration`, { token: OPERATOR.token })).body.dailyCohort.percent, (percent) => percent === 5);
+  await eventually(
+    'primary routing by the cohort',
+    async () =>
+      (await http<{ dailyCohort: { percent: number } }>('GET', `${stack.primary.url}/configuration`, { token: OPERATOR.token })).body.dailyCohort.percent,
+    (percent) => percent === 5,
+  );
   for (const customer of customers) {
     const inCohort = expected.includes(customer.customerId);
     const status = await http<{ talkTo: string }>('GET', `${stack.primary.url}/status?user=${customer.customerId}`);
@@ -92,8 +100,10 @@ test("when a 5% daily cohort is on, then exactly today's hashed customers are on
   // The cohort's stand-in payments go back to primary as advices: moving its members back before
   // primary has applied them is refused without --yes, so the engineer waits for them first.
   await eventually(
-    'primary to apply the cohort\'s stand-in payments',
-    async () => (JSON.parse((await standin('status', '--json')).stdout) as { advicesInFlight: { notPublished: number; publishedNotApplied: number } | null }).advicesInFlight,
+    "primary to apply the cohort's stand-in payments",
+    async () =>
+      (JSON.parse((await standin('status', '--json')).stdout) as { advicesInFlight: { notPublished: number; publishedNotApplied: number } | null })
+        .advicesInFlight,
     (inFlight) => inFlight !== null && inFlight.notPublished + inFlight.publishedNotApplied === 0,
     60_000,
   );

@@ -19,13 +19,31 @@ test('when an argument is unknown or not a whole positive number, then the error
 });
 
 const exchange = (overrides: Partial<Exchange>): Exchange => ({
-  seq: 1, kind: 'purchase', phase: 'simulate', via: 'gateway', accountId: 'a', amountMinor: 100, sentAt: '', sentAtMs: 0, elapsedMs: 50, deadlineMs: 2_000, timing: 'on-time', verdict: 'approved', attempt: 1, decidedBy: 'primary',
+  seq: 1,
+  kind: 'purchase',
+  phase: 'simulate',
+  via: 'gateway',
+  accountId: 'a',
+  amountMinor: 100,
+  sentAt: '',
+  sentAtMs: 0,
+  elapsedMs: 50,
+  deadlineMs: 2_000,
+  timing: 'on-time',
+  verdict: 'approved',
+  attempt: 1,
+  decidedBy: 'primary',
   ...overrides,
 });
 
 test('when a window of exchanges is summarised, then each count and the rate are on the line', () => {
   const line = summaryLine(
-    [exchange({}), exchange({ verdict: 'declined', decidedBy: 'standin', elapsedMs: 900 }), exchange({ kind: 'fps-credit', verdict: 'accepted' }), exchange({ kind: 'purchase', verdict: 'gateway-no-answer', timing: 'late' })],
+    [
+      exchange({}),
+      exchange({ verdict: 'declined', decidedBy: 'standin', elapsedMs: 900 }),
+      exchange({ kind: 'fps-credit', verdict: 'accepted' }),
+      exchange({ kind: 'purchase', verdict: 'gateway-no-answer', timing: 'late' }),
+    ],
     40,
     2_000,
   );

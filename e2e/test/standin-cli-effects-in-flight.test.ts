@@ -27,14 +27,30 @@ interface InFlight {
 }
 const inFlightNow = async () => {
   const run = await standin('status', '--json');
-  return (JSON.parse(run.stdout) as { advicesInFlight: InFlight | null; platforms: { standin: { status?: { advicesInFlight?: InFlight } } } });
+  return JSON.parse(run.stdout) as { advicesInFlight: InFlight | null; platforms: { standin: { status?: { advicesInFlight?: InFlight } } } };
 };
 
 async function customerOnStandin(): Promise<Customer> {
   const customer = await openCustomer(stack, 10_000);
-  await eventually(`stand-in to see ${customer.id}'s card`, async () => (await http<{ cards: { cardId: string }[] }>('GET', `${stack.standin.url}/accounts/${customer.id}/cards`, { token: customer.token })).body.cards, (cards) => cards.some((card) => card.cardId === customer.card.id), 120_000);
-  await eventually(`stand-in to see ${customer.id}'s money`, async () => (await http<{ balance: { spendableMinor: number } }>('GET', `${stack.standin.url}/accounts/${customer.id}`, { token: customer.token })).body.balance.spendableMinor, (value) => value === 10_000, 120_000);
-  for (const args of [['route-payments', '--users', customer.customerId], ['redirect-apps', '--users', customer.customerId]]) {
+  await eventually(
+    `stand-in to see ${customer.id}'s card`,
+    async () =>
+      (await http<{ cards: { cardId: string }[] }>('GET', `${stack.standin.url}/accounts/${customer.id}/cards`, { token: customer.token })).body.cards,
+    (cards) => cards.some((card) => card.cardId === customer.card.id),
+    120_000,
+  );
+  await eventually(
+    `stand-in to see ${customer.id}'s money`,
+    async () =>
+      (await http<{ balance: { spendableMinor: number } }>('GET', `${stack.standin.url}/accounts/${customer.id}`, { token: customer.token })).body.balance
+        .spendableMinor,
+    (value) => value === 10_000,
+    120_000,
+  );
+  for (const args of [
+    ['route-payments', '--users', customer.customerId],
+    ['redirect-apps', '--users', customer.customerId],
+  ]) {
     const run = await standin(...args, '--reason', 'INC-12 card processor degraded');
     expect(run).toMatchObject({ code: 0 });
   }
@@ -49,7 +65,12 @@ test('when a freeze made in stand-in is published but not applied by primary, th
   const frozen = await http<{ status: string }>('POST', `${stack.standin.url}/cards/${customer.card.id}/freeze`, { token: customer.token });
   expect(frozen).toMatchObject({ status: 200, body: { status: 'frozen' } });
 
-  const published = await eventually('the freeze published, not applied, in standin status', inFlightNow, (status) => status.advicesInFlight?.publishedNotApplied === 1 && status.advicesInFlight.notPublished === 0, 30_000);
+  const published = await eventually(
+    'the freeze published, not applied, in standin status',
+    inFlightNow,
+    (status) => status.advicesInFlight?.publishedNotApplied === 1 && status.advicesInFlight.notPublished === 0,
+    30_000,
+  );
   expect(published.advicesInFlight).toMatchObject({ publishedNotApplied: 1, notPublished: 0, users: 1 });
   expect(published.platforms.standin.status?.advicesInFlight).toMatchObject({ publishedNotApplied: 1 });
   const human = await standin('status');
@@ -74,16 +95,27 @@ test('when a freeze made in stand-in is published but not applied by primary, th
 
   // The advice consumer is back: primary applies the freeze, its event syncs back, nothing is in flight.
   await stack.adviceConsumer.restart();
-  await eventually('nothing in flight', inFlightNow, (status) => status.advicesInFlight?.publishedNotApplied === 0 && status.advicesInFlight.notPublished === 0, 120_000);
+  await eventually(
+    'nothing in flight',
+    inFlightNow,
+    (status) => status.advicesInFlight?.publishedNotApplied === 0 && status.advicesInFlight.notPublished === 0,
+    120_000,
+  );
   expect((await standin('status')).stdout).toContain('no advices in flight');
 
   const disabled = await standin('disable', 'payments', '--reason', 'INC-12 resolved', '--json');
   expect(disabled.code).toBe(0);
   expect(disabled.stderr).toBe('');
-  expect(JSON.parse(disabled.stdout)).toMatchObject({ changed: true, inFlight: { state: 'clear' }, after: { components: { cardPaymentsOutbound: { mode: 'nobody' } } } });
+  expect(JSON.parse(disabled.stdout)).toMatchObject({
+    changed: true,
+    inFlight: { state: 'clear' },
+    after: { components: { cardPaymentsOutbound: { mode: 'nobody' } } },
+  });
   expect(await configurationOf(stack.primary.url)).toMatchObject({ components: { cardPaymentsOutbound: { mode: 'nobody' } } });
 
   // Primary decides the customer's card payments again, and the card is frozen there too.
-  const payment = await http<{ responseCode: string; decidedBy: string }>('POST', `${stack.primary.url}/scheme/card/authorisations`, { body: cardPayment(customer, 500) });
+  const payment = await http<{ responseCode: string; decidedBy: string }>('POST', `${stack.primary.url}/scheme/card/authorisations`, {
+    body: cardPayment(customer, 500),
+  });
   expect(payment.body).toMatchObject({ responseCode: '62', decidedBy: 'primary' });
 }, 300_000);

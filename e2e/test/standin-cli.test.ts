@@ -16,13 +16,24 @@ const standin = (...args: string[]) => standinCli({ primary: stack.primary.url, 
 
 const configurationOf = async (url: string) => (await http<ConfigurationDocument>('GET', `${url}/configuration`, { token: OPERATOR.token })).body;
 const both = async () => ({ primary: await configurationOf(stack.primary.url), standin: await configurationOf(stack.standin.url) });
-const statusFor = async (url: string, user: string) => (await http<{ talkTo: string; experience: string; configurationVersion: number }>('GET', `${url}/status?user=${user}`)).body;
+const statusFor = async (url: string, user: string) =>
+  (await http<{ talkTo: string; experience: string; configurationVersion: number }>('GET', `${url}/status?user=${user}`)).body;
 
 test('when an engineer routes card spending for two users, then both platforms hold the same new version, and status shows it', async () => {
   const before = await both();
   expect(before.primary).toEqual(before.standin);
 
-  const routed = await standin('route-payments', '--users', 'cust-1,cust-2', '--scheme', 'card', '--direction', 'outbound', '--reason', 'INC-7 card processor degraded');
+  const routed = await standin(
+    'route-payments',
+    '--users',
+    'cust-1,cust-2',
+    '--scheme',
+    'card',
+    '--direction',
+    'outbound',
+    '--reason',
+    'INC-7 card processor degraded',
+  );
   expect(routed).toMatchObject({ code: 0 });
   expect(routed.stdout).toContain(`version ${before.standin.version} -> ${before.standin.version + 1}`);
   expect(routed.stdout).toContain('card spending (out)');
@@ -33,12 +44,19 @@ test('when an engineer routes card spending for two users, then both platforms h
     version: before.standin.version + 1,
     updatedBy: OPERATOR.name,
     reason: 'INC-7 card processor degraded',
-    components: { cardPaymentsOutbound: { mode: 'users', userIds: ['cust-1', 'cust-2'] }, cardPaymentsInbound: { mode: 'nobody' }, fasterPaymentsOutbound: { mode: 'nobody' } },
+    components: {
+      cardPaymentsOutbound: { mode: 'users', userIds: ['cust-1', 'cust-2'] },
+      cardPaymentsInbound: { mode: 'nobody' },
+      fasterPaymentsOutbound: { mode: 'nobody' },
+    },
   });
 
   const status = await standin('status', '--json');
   expect(status.code).toBe(0);
-  const report = JSON.parse(status.stdout) as { agree: boolean; platforms: Record<string, { reachable: boolean; configuration: ConfigurationDocument; status?: { sync?: unknown; adviceBacklog?: number } }> };
+  const report = JSON.parse(status.stdout) as {
+    agree: boolean;
+    platforms: Record<string, { reachable: boolean; configuration: ConfigurationDocument; status?: { sync?: unknown; adviceBacklog?: number } }>;
+  };
   expect(report.agree).toBe(true);
   expect(report.platforms.standin).toMatchObject({ reachable: true, configuration: { version: after.standin.version } });
   expect(report.platforms.primary).toMatchObject({ reachable: true, configuration: { version: after.standin.version } });
@@ -58,8 +76,12 @@ test('when a change would touch every user and --yes is missing, then it is refu
 
   const accepted = await standin('redirect-apps', '--all', '--reason', 'INC-8 app backend down', '--yes', '--json');
   expect(accepted.code).toBe(0);
-  expect(JSON.parse(accepted.stdout)).toMatchObject({ changed: true, after: { version: before.standin.version + 1, components: { app: { mode: 'everyone' } } } });
-  for (const url of [stack.primary.url, stack.standin.url]) expect(await statusFor(url, 'any-user-at-all')).toMatchObject({ talkTo: 'standin', experience: 'standin' });
+  expect(JSON.parse(accepted.stdout)).toMatchObject({
+    changed: true,
+    after: { version: before.standin.version + 1, components: { app: { mode: 'everyone' } } },
+  });
+  for (const url of [stack.primary.url, stack.standin.url])
+    expect(await statusFor(url, 'any-user-at-all')).toMatchObject({ talkTo: 'standin', experience: 'standin' });
 });
 
 test('when apps are rolled back gradually, then users move back in steps until nobody is on stand-in, and both platforms then answer every user alike', async () => {
@@ -70,19 +92,29 @@ test('when apps are rolled back gradually, then users move back in steps until n
   const after = await both();
   expect(after.primary).toEqual(after.standin);
   for (const user of ['u-a', 'u-b', 'u-c']) {
-    const answers = [await statusFor(stack.primary.url, user), await statusFor(stack.standin.url, user)].map(({ talkTo, experience, configurationVersion }) => ({ talkTo, experience, configurationVersion }));
-    expect(answers).toEqual([{ talkTo: 'primary', experience: 'full', configurationVersion: after.standin.version }, { talkTo: 'primary', experience: 'full', configurationVersion: after.standin.version }]);
+    const answers = [await statusFor(stack.primary.url, user), await statusFor(stack.standin.url, user)].map(
+      ({ talkTo, experience, configurationVersion }) => ({ talkTo, experience, configurationVersion }),
+    );
+    expect(answers).toEqual([
+      { talkTo: 'primary', experience: 'full', configurationVersion: after.standin.version },
+      { talkTo: 'primary', experience: 'full', configurationVersion: after.standin.version },
+    ]);
   }
 });
 
 test('when a customer token is used for a configuration change, then both platforms refuse it and nothing changes', async () => {
-  const customer = (await http<{ token: string }>('POST', `${stack.primary.url}/accounts`, { body: { holderName: 'Curious Customer', overdraftLimitMinor: 0 } })).body;
+  const customer = (
+    await http<{ token: string }>('POST', `${stack.primary.url}/accounts`, { body: { holderName: 'Curious Customer', overdraftLimitMinor: 0 } })
+  ).body;
   const before = await both();
   const run = await standin('prescale', 'on', '--reason', 'trying my luck', '--token', customer.token);
   expect(run.code).toBe(1);
   expect(run.stderr).toContain('operator token');
   for (const url of [stack.primary.url, stack.standin.url]) {
-    const answer = await http<{ error: { code: string } }>('POST', `${url}/configuration/changes`, { token: customer.token, body: { basedOnVersion: before.standin.version, reason: 'nope', prescale: true } });
+    const answer = await http<{ error: { code: string } }>('POST', `${url}/configuration/changes`, {
+      token: customer.token,
+      body: { basedOnVersion: before.standin.version, reason: 'nope', prescale: true },
+    });
     expect(answer.status).toBe(401);
     expect(answer.body.error.code).toBe('CONFIGURATION_OPERATOR_TOKEN_REQUIRED');
   }
@@ -92,12 +124,18 @@ test('when a customer token is used for a configuration change, then both platfo
 test('when one platform is behind, then the CLI brings it up to date before changing anything', async () => {
   const before = await both();
   // A change that reached stand-in only, as if primary had missed it.
-  await http('POST', `${stack.standin.url}/configuration/changes`, { token: OPERATOR.token, body: { basedOnVersion: before.standin.version, reason: 'made on stand-in alone', prescale: true } });
+  await http('POST', `${stack.standin.url}/configuration/changes`, {
+    token: OPERATOR.token,
+    body: { basedOnVersion: before.standin.version, reason: 'made on stand-in alone', prescale: true },
+  });
   const run = await standin('route-payments', '--percent', '10', '--scheme', 'fps', '--reason', 'INC-9 FPS gateway flaky', '--json');
   expect(run.code).toBe(0);
   const after = await both();
   expect(after.primary).toEqual(after.standin);
-  expect(after.standin).toMatchObject({ prescale: true, components: { fasterPaymentsInbound: { mode: 'percent', percent: 10 }, fasterPaymentsOutbound: { mode: 'percent', percent: 10 } } });
+  expect(after.standin).toMatchObject({
+    prescale: true,
+    components: { fasterPaymentsInbound: { mode: 'percent', percent: 10 }, fasterPaymentsOutbound: { mode: 'percent', percent: 10 } },
+  });
 });
 
 test('when primary is killed, then the CLI works against stand-in alone and says so; when primary is back it converges on the newer version', async () => {
@@ -116,10 +154,20 @@ test('when primary is killed, then the CLI works against stand-in alone and says
   expect(disabled.code).toBe(0);
   const after = (JSON.parse(disabled.stdout) as { after: ConfigurationDocument }).after;
   const nobody = { mode: 'nobody' };
-  expect(after.components).toMatchObject({ cardPaymentsInbound: nobody, cardPaymentsOutbound: nobody, fasterPaymentsInbound: nobody, fasterPaymentsOutbound: nobody });
+  expect(after.components).toMatchObject({
+    cardPaymentsInbound: nobody,
+    cardPaymentsOutbound: nobody,
+    fasterPaymentsInbound: nobody,
+    fasterPaymentsOutbound: nobody,
+  });
 
   await stack.primary.restart();
-  await eventually('primary to take stand-in\'s newer configuration', () => configurationOf(stack.primary.url), (document) => document.version === after.version, 30_000);
+  await eventually(
+    "primary to take stand-in's newer configuration",
+    () => configurationOf(stack.primary.url),
+    (document) => document.version === after.version,
+    30_000,
+  );
   const converged = await both();
   expect(converged.primary).toEqual(converged.standin);
 });
@@ -133,7 +181,12 @@ test('when stand-in is killed, then changes go to primary alone; when stand-in i
   expect(primaryNow.directConnect).toBe(false);
 
   await stack.standin.restart();
-  await eventually('stand-in to take primary\'s newer configuration', () => configurationOf(stack.standin.url), (document) => document.version === primaryNow.version, 30_000);
+  await eventually(
+    "stand-in to take primary's newer configuration",
+    () => configurationOf(stack.standin.url),
+    (document) => document.version === primaryNow.version,
+    30_000,
+  );
   expect(await configurationOf(stack.standin.url)).toEqual(primaryNow);
 
   const audit = await standin('audit', '--limit', '3');
@@ -144,9 +197,15 @@ test('when stand-in is killed, then changes go to primary alone; when stand-in i
 
 test('when the command line is wrong, then the engineer is told what to type and nothing changes', async () => {
   const before = await both();
-  expect(await standin('route-payments', '--users', 'a', '--percent', '5', '--reason', 'x')).toMatchObject({ code: 2, stderr: expect.stringContaining('exactly one of --all') });
+  expect(await standin('route-payments', '--users', 'a', '--percent', '5', '--reason', 'x')).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('exactly one of --all'),
+  });
   expect(await standin('redirect-apps', '--users', 'a')).toMatchObject({ code: 2, stderr: expect.stringContaining('--reason') });
-  expect(await standin('route-payments', '--all', '--scheme', 'bacs', '--reason', 'x', '--yes')).toMatchObject({ code: 2, stderr: expect.stringContaining('card or fps') });
+  expect(await standin('route-payments', '--all', '--scheme', 'bacs', '--reason', 'x', '--yes')).toMatchObject({
+    code: 2,
+    stderr: expect.stringContaining('card or fps'),
+  });
   expect(await standin('launch-rockets')).toMatchObject({ code: 2 });
   expect(await both()).toEqual(before);
 });

@@ -109,7 +109,10 @@ function timeoutReversalSettings(env: NodeJS.ProcessEnv): TimeoutReversalSetting
     maxPending: positiveInteger(env, 'GATEWAY_REVERSAL_MAX_PENDING', defaults.maxPending),
     attemptTimeoutMs: positiveInteger(env, 'GATEWAY_REVERSAL_ATTEMPT_TIMEOUT_MS', defaults.attemptTimeoutMs),
   };
-  if (settings.retryMaxMs < settings.retryBaseMs) throw new Error(`GATEWAY_REVERSAL_RETRY_MAX_MS=${settings.retryMaxMs} is not usable: expected at least GATEWAY_REVERSAL_RETRY_BASE_MS (${settings.retryBaseMs})`);
+  if (settings.retryMaxMs < settings.retryBaseMs)
+    throw new Error(
+      `GATEWAY_REVERSAL_RETRY_MAX_MS=${settings.retryMaxMs} is not usable: expected at least GATEWAY_REVERSAL_RETRY_BASE_MS (${settings.retryBaseMs})`,
+    );
   return settings;
 }
 
@@ -132,7 +135,8 @@ function sealKey(env: NodeJS.ProcessEnv, name: string): Buffer {
     if (decoded.length !== 32) throw new Error(`${name} is not usable: expected 32 bytes, base64-encoded`);
     return decoded;
   }
-  if (env.NODE_ENV === 'production') throw new Error(`${name} must be set in production: the card numbers of the timeout reversals the gateway owes are sealed with it`);
+  if (env.NODE_ENV === 'production')
+    throw new Error(`${name} must be set in production: the card numbers of the timeout reversals the gateway owes are sealed with it`);
   return createHash('sha256').update(`local-development-only:${name}`).digest();
 }
 
@@ -140,7 +144,8 @@ function dataDirectory(env: NodeJS.ProcessEnv): string {
   const raw = env.GATEWAY_DATA_DIR;
   if (raw) return path.resolve(raw);
   // A default in production would put the reversals the bank owes somewhere nobody backs up.
-  if (env.NODE_ENV === 'production') throw new Error('GATEWAY_DATA_DIR must be set in production: the gateway keeps the timeout reversals it owes there, across restarts');
+  if (env.NODE_ENV === 'production')
+    throw new Error('GATEWAY_DATA_DIR must be set in production: the gateway keeps the timeout reversals it owes there, across restarts');
   return path.resolve(GATEWAY_DEFAULTS.dataDir);
 }
 
@@ -148,7 +153,8 @@ export function gatewayConfigFromEnvironment(env: NodeJS.ProcessEnv): GatewayCon
   const port = positiveInteger(env, 'PORT', GATEWAY_DEFAULTS.port);
   if (port > 65_535) throw new Error(`PORT=${port} is not a port: expected at most 65535`);
   const token = env.STANDIN_INTERNAL_TOKEN;
-  if (!token && env.NODE_ENV === 'production') throw new Error("STANDIN_INTERNAL_TOKEN must be set in production: the gateway reads stand-in's configuration with it");
+  if (!token && env.NODE_ENV === 'production')
+    throw new Error("STANDIN_INTERNAL_TOKEN must be set in production: the gateway reads stand-in's configuration with it");
   return {
     port,
     primaryUrl: httpUrl(env, 'PRIMARY_URL', GATEWAY_DEFAULTS.primaryUrl),

@@ -14,12 +14,7 @@ export interface RoutingInputs {
 }
 
 /** Why traffic goes where it goes: a metric label, stable. */
-export type RouteCause =
-  | 'normal'
-  | 'configuration_never_read'
-  | 'primary_breaker_open_failover_off'
-  | 'direct_connect'
-  | 'auto_failover';
+export type RouteCause = 'normal' | 'configuration_never_read' | 'primary_breaker_open_failover_off' | 'direct_connect' | 'auto_failover';
 
 export interface Route {
   readonly destination: Platform;
@@ -33,11 +28,19 @@ const breakerWords: Record<BreakerState, string> = { closed: 'closed', open: 'op
 /** Where payment traffic goes as a whole. Direct connect wins over everything: an operator chose it. */
 export function routeFor(inputs: RoutingInputs): Route {
   if (inputs.directConnect === true) {
-    return { destination: 'standin', cause: 'direct_connect', reason: `direct connect is on in stand-in's configuration (version ${inputs.configurationVersion})` };
+    return {
+      destination: 'standin',
+      cause: 'direct_connect',
+      reason: `direct connect is on in stand-in's configuration (version ${inputs.configurationVersion})`,
+    };
   }
   if (inputs.primaryBreaker !== 'closed') {
     if (inputs.autoFailover) {
-      return { destination: 'standin', cause: 'auto_failover', reason: `automatic failover: primary's circuit breaker is ${breakerWords[inputs.primaryBreaker]}` };
+      return {
+        destination: 'standin',
+        cause: 'auto_failover',
+        reason: `automatic failover: primary's circuit breaker is ${breakerWords[inputs.primaryBreaker]}`,
+      };
     }
     return {
       destination: 'primary',
@@ -48,7 +51,11 @@ export function routeFor(inputs: RoutingInputs): Route {
   if (inputs.directConnect === undefined) {
     return { destination: 'primary', cause: 'configuration_never_read', reason: "stand-in's configuration has never been read, so traffic goes to primary" };
   }
-  return { destination: 'primary', cause: 'normal', reason: `direct connect is off (configuration version ${inputs.configurationVersion}) and primary's circuit breaker is closed` };
+  return {
+    destination: 'primary',
+    cause: 'normal',
+    reason: `direct connect is off (configuration version ${inputs.configurationVersion}) and primary's circuit breaker is closed`,
+  };
 }
 
 export type MessageDestination =

@@ -43,16 +43,34 @@ export const NO_ANSWER_RESPONSE_CODE = '91';
 
 export const gatewayErrors = {
   invalidMessage: (what: string, issues: readonly ContractIssue[]) =>
-    new GatewayError(GATEWAY_ERROR_CODES.invalidMessage, 400, `${what} is invalid: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`, issues),
+    new GatewayError(
+      GATEWAY_ERROR_CODES.invalidMessage,
+      400,
+      `${what} is invalid: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+      issues,
+    ),
   notJson: (what: string) =>
     new GatewayError(GATEWAY_ERROR_CODES.invalidMessage, 400, `${what} is not valid JSON: send one JSON object with content-type application/json`, [
       { path: '(message)', message: 'expected a JSON object' },
     ]),
   noAnswer: (message: string) => new GatewayError(GATEWAY_ERROR_CODES.noAnswer, 504, message, undefined, NO_ANSWER_RESPONSE_CODE),
   clearingDeferred: (why: string) =>
-    new GatewayError(GATEWAY_ERROR_CODES.clearingDeferred, 503, `stand-in takes no clearings and ${why}: present this clearing again later, it has not been processed`),
-  badUrl: () => new GatewayError(GATEWAY_ERROR_CODES.badUrl, 400, 'the request URL is not valid percent-encoding: scheme messages go to /scheme/card/authorisations, /scheme/card/reversals, /scheme/card/clearings or /scheme/faster-payments/inbound'),
+    new GatewayError(
+      GATEWAY_ERROR_CODES.clearingDeferred,
+      503,
+      `stand-in takes no clearings and ${why}: present this clearing again later, it has not been processed`,
+    ),
+  badUrl: () =>
+    new GatewayError(
+      GATEWAY_ERROR_CODES.badUrl,
+      400,
+      'the request URL is not valid percent-encoding: scheme messages go to /scheme/card/authorisations, /scheme/card/reversals, /scheme/card/clearings or /scheme/faster-payments/inbound',
+    ),
   /** `path` as the caller sent it, already shortened and with card-number-like digits masked. */
   noRoute: (method: string, path: string) =>
-    new GatewayError(GATEWAY_ERROR_CODES.noRoute, 404, `the gateway has no ${method} ${path}; scheme messages go to /scheme/card/authorisations, /scheme/card/reversals, /scheme/card/clearings or /scheme/faster-payments/inbound`),
+    new GatewayError(
+      GATEWAY_ERROR_CODES.noRoute,
+      404,
+      `the gateway has no ${method} ${path}; scheme messages go to /scheme/card/authorisations, /scheme/card/reversals, /scheme/card/clearings or /scheme/faster-payments/inbound`,
+    ),
 };

@@ -61,7 +61,8 @@ export function createGateway(config: GatewayConfig, logger: Logger, now: () => 
     // probe, open again) repeats every reset interval through an outage and would drown them.
     const cycle = state === 'halfOpen' || (state === 'open' && breakerWas === 'halfOpen');
     const line = { event: 'primary_breaker', state, was: breakerWas };
-    if (cycle) logger.debug(line, `primary's circuit breaker is ${state === 'halfOpen' ? 'half open: probing primary' : 'open again: primary failed its probe'}`);
+    if (cycle)
+      logger.debug(line, `primary's circuit breaker is ${state === 'halfOpen' ? 'half open: probing primary' : 'open again: primary failed its probe'}`);
     else logger.warn(line, `primary's circuit breaker is ${state}`);
     breakerWas = state;
     routing.primaryBreakerChanged(state);

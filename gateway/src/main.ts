@@ -16,7 +16,11 @@ const SHUTDOWN_DEADLINE_MS = 10_000;
 async function main(): Promise<void> {
   const config = gatewayConfigFromEnvironment(process.env);
   const logger = createLogger({ level: config.logLevel });
-  if (!process.env.GATEWAY_PAN_SEAL_KEY) logger.warn({ event: 'development_secret' }, 'GATEWAY_PAN_SEAL_KEY is not set: card numbers of owed reversals are sealed with a LOCAL DEVELOPMENT key (refused in production)');
+  if (!process.env.GATEWAY_PAN_SEAL_KEY)
+    logger.warn(
+      { event: 'development_secret' },
+      'GATEWAY_PAN_SEAL_KEY is not set: card numbers of owed reversals are sealed with a LOCAL DEVELOPMENT key (refused in production)',
+    );
   const gateway = createGateway(config, logger);
   await gateway.ready;
   await gateway.server.listen({ port: config.port, host: '127.0.0.1' });
@@ -35,7 +39,7 @@ async function main(): Promise<void> {
       destination: gateway.routing.route().destination,
       reason: gateway.routing.route().reason,
     },
-    `gateway listening; automatic failover is ${config.autoFailover ? 'ON: traffic goes to stand-in while primary\'s circuit breaker is open' : 'OFF (set GATEWAY_AUTO_FAILOVER=on to enable it): only direct connect sends traffic to stand-in'}`,
+    `gateway listening; automatic failover is ${config.autoFailover ? "ON: traffic goes to stand-in while primary's circuit breaker is open" : 'OFF (set GATEWAY_AUTO_FAILOVER=on to enable it): only direct connect sends traffic to stand-in'}`,
   );
 
   let stopping = false;

@@ -67,7 +67,18 @@ export function createDispatch(deps: DispatchDependencies): Dispatch {
     const finish = (answer: GatewayAnswer, destination: Platform | 'none', outcome: MessageOutcome, logged: Record<string, string> = {}): GatewayAnswer => {
       deps.metrics.messages.inc({ message: kind.name, destination, outcome });
       deps.metrics.forwardSeconds.observe({ message: kind.name, destination }, (performance.now() - started) / 1000);
-      if (outcome === 'no_answer') deps.logger.warn({ event: 'no_answer', message: kind.name, destination, ...keyForLogs, ...logged, reason: answer.kind === 'gateway' ? answer.error.message : undefined }, 'answered the network 504: no platform answer in time');
+      if (outcome === 'no_answer')
+        deps.logger.warn(
+          {
+            event: 'no_answer',
+            message: kind.name,
+            destination,
+            ...keyForLogs,
+            ...logged,
+            reason: answer.kind === 'gateway' ? answer.error.message : undefined,
+          },
+          'answered the network 504: no platform answer in time',
+        );
       return answer;
     };
     /**
@@ -85,10 +96,23 @@ export function createDispatch(deps: DispatchDependencies): Dispatch {
         const outcome = await settledWithin(owed, deadlineMs - (performance.now() - started));
         logged.timeoutReversal = outcome ?? 'recording';
         if (outcome === undefined) {
-          void owed.then((late) => deps.logger.warn({ event: 'timeout_reversal_recorded_late', message: kind.name, destination: platform, ...keyForLogs, timeoutReversal: late }, "the timeout reversal this 91 owes reached the disk after the 91 was answered: the disk was slower than the gateway's deadline"));
+          void owed.then((late) =>
+            deps.logger.warn(
+              { event: 'timeout_reversal_recorded_late', message: kind.name, destination: platform, ...keyForLogs, timeoutReversal: late },
+              "the timeout reversal this 91 owes reached the disk after the 91 was answered: the disk was slower than the gateway's deadline",
+            ),
+          );
         }
       }
-      return finish({ kind: 'gateway', error: gatewayErrors.noAnswer(`${description} (${kind.scheme === 'card' ? 'card' : 'Faster Payments'} deadline ${deadlineMs} ms); ${consequence}`) }, platform, 'no_answer', logged);
+      return finish(
+        {
+          kind: 'gateway',
+          error: gatewayErrors.noAnswer(`${description} (${kind.scheme === 'card' ? 'card' : 'Faster Payments'} deadline ${deadlineMs} ms); ${consequence}`),
+        },
+        platform,
+        'no_answer',
+        logged,
+      );
     };
     const sendToStandin = async (): Promise<GatewayAnswer> => {
       try {
@@ -100,7 +124,8 @@ export function createDispatch(deps: DispatchDependencies): Dispatch {
     };
 
     const decision = decideDestination(deps.routing.inputs(), kind);
-    if (decision.destination === 'deferred') return finish({ kind: 'gateway', error: gatewayErrors.clearingDeferred(decision.route.reason) }, 'none', 'deferred');
+    if (decision.destination === 'deferred')
+      return finish({ kind: 'gateway', error: gatewayErrors.clearingDeferred(decision.route.reason) }, 'none', 'deferred');
     if (decision.destination === 'standin') return sendToStandin();
 
     let failure: PrimaryFailure;

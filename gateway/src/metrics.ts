@@ -45,18 +45,44 @@ export function createGatewayMetrics() {
       labelNames: ['from', 'to', 'cause'],
       registers: [registry],
     }),
-    destination: new Gauge({ name: 'gateway_destination', help: '1 for the platform payment traffic currently goes to, 0 for the other', labelNames: ['platform'], registers: [registry] }),
-    primaryBreakerOpen: new Gauge({ name: 'gateway_primary_breaker_open', help: "1 while primary's circuit breaker is open or half open", registers: [registry] }),
-    configurationVersion: new Gauge({ name: 'gateway_configuration_version', help: "Version of stand-in's configuration document last read (-1: never read)", registers: [registry] }),
-    configurationReachable: new Gauge({ name: 'gateway_configuration_reachable', help: "1 when the last read of stand-in's configuration succeeded", registers: [registry] }),
+    destination: new Gauge({
+      name: 'gateway_destination',
+      help: '1 for the platform payment traffic currently goes to, 0 for the other',
+      labelNames: ['platform'],
+      registers: [registry],
+    }),
+    primaryBreakerOpen: new Gauge({
+      name: 'gateway_primary_breaker_open',
+      help: "1 while primary's circuit breaker is open or half open",
+      registers: [registry],
+    }),
+    configurationVersion: new Gauge({
+      name: 'gateway_configuration_version',
+      help: "Version of stand-in's configuration document last read (-1: never read)",
+      registers: [registry],
+    }),
+    configurationReachable: new Gauge({
+      name: 'gateway_configuration_reachable',
+      help: "1 when the last read of stand-in's configuration succeeded",
+      registers: [registry],
+    }),
     timeoutReversals: new Counter({
       name: 'gateway_timeout_reversals_total',
       help: 'Timeout reversals the gateway owes a platform after answering a card authorisation 91: recorded, acknowledged, retried (an attempt failed), gave_up, dropped (too many owed), unrecorded (storage failed)',
       labelNames: ['target', 'outcome'],
       registers: [registry],
     }),
-    timeoutReversalsPending: new Gauge({ name: 'gateway_timeout_reversals_pending', help: 'Timeout reversals owed and not yet acknowledged, by the platform they are owed to', labelNames: ['target'], registers: [registry] }),
-    timeoutReversalOldestSeconds: new Gauge({ name: 'gateway_timeout_reversal_oldest_seconds', help: 'Age of the oldest timeout reversal still owed (0: none)', registers: [registry] }),
+    timeoutReversalsPending: new Gauge({
+      name: 'gateway_timeout_reversals_pending',
+      help: 'Timeout reversals owed and not yet acknowledged, by the platform they are owed to',
+      labelNames: ['target'],
+      registers: [registry],
+    }),
+    timeoutReversalOldestSeconds: new Gauge({
+      name: 'gateway_timeout_reversal_oldest_seconds',
+      help: 'Age of the oldest timeout reversal still owed (0: none)',
+      registers: [registry],
+    }),
   };
   for (const target of ['primary', 'standin']) {
     for (const outcome of TIMEOUT_REVERSAL_OUTCOMES) metrics.timeoutReversals.inc({ target, outcome }, 0);

@@ -63,13 +63,23 @@ export async function forwardToPlatform(
     const response = await fetch(`${target.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal, redirect: 'manual' });
     const answer = Buffer.from(await response.arrayBuffer());
     const retryAfter = response.headers.get('retry-after');
-    return { platform: target.platform, status: response.status, contentType: response.headers.get('content-type') ?? undefined, body: answer, ...(retryAfter === null ? {} : { retryAfter }) };
+    return {
+      platform: target.platform,
+      status: response.status,
+      contentType: response.headers.get('content-type') ?? undefined,
+      body: answer,
+      ...(retryAfter === null ? {} : { retryAfter }),
+    };
   } catch (error) {
     const elapsedMs = Date.now() - started;
     if (signal.aborted) throw new ForwardFailure(target.platform, 'no_answer', `${name} did not answer within ${budgetMs} ms`);
     const codes = errorCodes(error);
     const unsent = codes.find((code) => NOTHING_SENT_CODES.has(code));
     if (unsent) throw new ForwardFailure(target.platform, 'not_sent', `${name} could not be reached (${unsent}) after ${elapsedMs} ms`);
-    throw new ForwardFailure(target.platform, 'no_answer', `${name} did not answer: the connection failed after ${elapsedMs} ms (${codes[0] ?? (error as Error).message})`);
+    throw new ForwardFailure(
+      target.platform,
+      'no_answer',
+      `${name} did not answer: the connection failed after ${elapsedMs} ms (${codes[0] ?? (error as Error).message})`,
+    );
   }
 }

@@ -109,7 +109,14 @@ export function openReversalStore(directory: string): ReversalStore {
   return {
     async record(reversal, maxPending) {
       if (total() >= maxPending) return 'table_full';
-      const changes = await writer.write('insert', [reversal.target, reversal.originalKey, reversal.reversalWithoutPan, reversal.sealedPan, reversal.createdAtMs, reversal.nextAttemptAtMs]);
+      const changes = await writer.write('insert', [
+        reversal.target,
+        reversal.originalKey,
+        reversal.reversalWithoutPan,
+        reversal.sealedPan,
+        reversal.createdAtMs,
+        reversal.nextAttemptAtMs,
+      ]);
       if (changes === 0) return 'already_owed';
       pending[reversal.target]++;
       return 'recorded';

@@ -65,10 +65,16 @@ export function createRouting(deps: { autoFailover: boolean; logger: Logger; met
       since = deps.now();
       const cause = switchCause(previous, next);
       deps.metrics.switches.inc({ from: previous.destination, to: next.destination, cause });
-      deps.logger.warn({ event: 'destination_switch', from: previous.destination, to: next.destination, cause, reason: next.reason }, `payment traffic now goes to ${next.destination} (was ${previous.destination}): ${next.reason}`);
+      deps.logger.warn(
+        { event: 'destination_switch', from: previous.destination, to: next.destination, cause, reason: next.reason },
+        `payment traffic now goes to ${next.destination} (was ${previous.destination}): ${next.reason}`,
+      );
       publish();
     } else if (next.cause !== previous.cause) {
-      deps.logger.info({ event: 'route_reason_changed', destination: next.destination, cause: next.cause, reason: next.reason }, `payment traffic still goes to ${next.destination}: ${next.reason}`);
+      deps.logger.info(
+        { event: 'route_reason_changed', destination: next.destination, cause: next.cause, reason: next.reason },
+        `payment traffic still goes to ${next.destination}: ${next.reason}`,
+      );
     }
   };
 
@@ -82,7 +88,8 @@ export function createRouting(deps: { autoFailover: boolean; logger: Logger; met
       problem = undefined;
       deps.metrics.configurationVersion.set(read.version);
       deps.metrics.configurationReachable.set(1);
-      if (read.directConnect !== inputs.directConnect || read.version !== inputs.configurationVersion) update({ directConnect: read.directConnect, configurationVersion: read.version });
+      if (read.directConnect !== inputs.directConnect || read.version !== inputs.configurationVersion)
+        update({ directConnect: read.directConnect, configurationVersion: read.version });
     },
     configurationUnreadable(why) {
       // The last document stays in force: stand-in being unreachable is not a decision to change routing.

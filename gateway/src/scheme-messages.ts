@@ -1,5 +1,14 @@
 import type { z } from 'zod';
-import { CardAuthorisationRequest, CardAuthorisationResponse, CardClearingRecord, CardClearingResult, CardReversalRequest, CardReversalResponse, FasterPaymentInboundCredit, FasterPaymentResponse } from '@bank/shared-contracts';
+import {
+  CardAuthorisationRequest,
+  CardAuthorisationResponse,
+  CardClearingRecord,
+  CardClearingResult,
+  CardReversalRequest,
+  CardReversalResponse,
+  FasterPaymentInboundCredit,
+  FasterPaymentResponse,
+} from '@bank/shared-contracts';
 
 /** Which deadline a message runs against. */
 export type Scheme = 'card' | 'fps';
@@ -20,10 +29,42 @@ export interface SchemeMessageKind {
 }
 
 export const SCHEME_MESSAGES: readonly SchemeMessageKind[] = [
-  { name: 'card_authorisation', description: 'card authorisation request', path: '/scheme/card/authorisations', schema: CardAuthorisationRequest, answer: CardAuthorisationResponse, scheme: 'card', standinTakesIt: true },
-  { name: 'card_reversal', description: 'card reversal request', path: '/scheme/card/reversals', schema: CardReversalRequest, answer: CardReversalResponse, scheme: 'card', standinTakesIt: true },
-  { name: 'card_clearing', description: 'card clearing record', path: '/scheme/card/clearings', schema: CardClearingRecord, answer: CardClearingResult, scheme: 'card', standinTakesIt: false },
-  { name: 'fps_inbound', description: 'Faster Payments inbound credit', path: '/scheme/faster-payments/inbound', schema: FasterPaymentInboundCredit, answer: FasterPaymentResponse, scheme: 'fps', standinTakesIt: true },
+  {
+    name: 'card_authorisation',
+    description: 'card authorisation request',
+    path: '/scheme/card/authorisations',
+    schema: CardAuthorisationRequest,
+    answer: CardAuthorisationResponse,
+    scheme: 'card',
+    standinTakesIt: true,
+  },
+  {
+    name: 'card_reversal',
+    description: 'card reversal request',
+    path: '/scheme/card/reversals',
+    schema: CardReversalRequest,
+    answer: CardReversalResponse,
+    scheme: 'card',
+    standinTakesIt: true,
+  },
+  {
+    name: 'card_clearing',
+    description: 'card clearing record',
+    path: '/scheme/card/clearings',
+    schema: CardClearingRecord,
+    answer: CardClearingResult,
+    scheme: 'card',
+    standinTakesIt: false,
+  },
+  {
+    name: 'fps_inbound',
+    description: 'Faster Payments inbound credit',
+    path: '/scheme/faster-payments/inbound',
+    schema: FasterPaymentInboundCredit,
+    answer: FasterPaymentResponse,
+    scheme: 'fps',
+    standinTakesIt: true,
+  },
 ];
 
 export function schemeMessage(name: SchemeMessageKind['name']): SchemeMessageKind {

@@ -24,17 +24,34 @@ export function pathForMessage(url: string): string {
 }
 
 const CLIENT_ERRORS: Record<string, { status: number; label: string; code: string; message: string }> = {
-  HPE_HEADER_OVERFLOW: { status: 431, label: 'Request Header Fields Too Large', code: GATEWAY_ERROR_CODES.headersTooLarge, message: 'the request headers are too large: send a scheme message with ordinary headers' },
-  ERR_HTTP_REQUEST_TIMEOUT: { status: 408, label: 'Request Timeout', code: GATEWAY_ERROR_CODES.requestTimeout, message: 'the request did not arrive in time: send it again' },
+  HPE_HEADER_OVERFLOW: {
+    status: 431,
+    label: 'Request Header Fields Too Large',
+    code: GATEWAY_ERROR_CODES.headersTooLarge,
+    message: 'the request headers are too large: send a scheme message with ordinary headers',
+  },
+  ERR_HTTP_REQUEST_TIMEOUT: {
+    status: 408,
+    label: 'Request Timeout',
+    code: GATEWAY_ERROR_CODES.requestTimeout,
+    message: 'the request did not arrive in time: send it again',
+  },
 };
 
 /** Answers, on the raw socket, a request Node's HTTP parser refused, in the gateway's error envelope. */
 export function writeClientError(failure: NodeJS.ErrnoException, socket: Duplex): void {
   if (failure.code === 'ECONNRESET' || socket.destroyed) return;
-  const known = CLIENT_ERRORS[failure.code ?? ''] ?? { status: 400, label: 'Bad Request', code: GATEWAY_ERROR_CODES.badRequest, message: 'the request is not valid HTTP: send one JSON scheme message with content-type application/json' };
+  const known = CLIENT_ERRORS[failure.code ?? ''] ?? {
+    status: 400,
+    label: 'Bad Request',
+    code: GATEWAY_ERROR_CODES.badRequest,
+    message: 'the request is not valid HTTP: send one JSON scheme message with content-type application/json',
+  };
   const body = JSON.stringify({ error: { code: known.code, message: known.message } });
   if (socket.writable) {
-    socket.write(`HTTP/1.1 ${known.status} ${known.label}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+    socket.write(
+      `HTTP/1.1 ${known.status} ${known.label}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+    );
   }
   socket.destroy(failure);
 }
@@ -84,16 +101,24 @@ export function createGatewayServer(deps: GatewayServerDependencies): FastifyIns
     const status = (failure as { statusCode?: number }).statusCode;
     if (status && status >= 400 && status < 500) {
       // fastify's own refusals (wrong content type, body too large) name no content, only the problem.
-      return reply.code(status).send({ error: { code: GATEWAY_ERROR_CODES.badRequest, message: `${(failure as Error).message}: send one JSON scheme message with content-type application/json` } });
+      return reply.code(status).send({
+        error: {
+          code: GATEWAY_ERROR_CODES.badRequest,
+          message: `${(failure as Error).message}: send one JSON scheme message with content-type application/json`,
+        },
+      });
     }
     deps.logger.error({ err: failure }, 'the gateway failed a request');
-    return reply.code(500).send({ error: { code: GATEWAY_ERROR_CODES.internal, message: 'the gateway could not handle this message; it was not answered by a platform' }, responseCode: '96' });
+    return reply.code(500).send({
+      error: { code: GATEWAY_ERROR_CODES.internal, message: 'the gateway could not handle this message; it was not answered by a platform' },
+      responseCode: '96',
+    });
   });
 
   installApiDocs(server, {
     title: 'Data-centre gateway',
     description:
-      "The payment networks' way in: each scheme message is validated against its contract and forwarded, byte for byte, to primary (or to stand-in under direct connect or failover); the platform's status and body come back unchanged. What the gateway answers itself is `{\"error\":{\"code\",\"message\",\"issues\"?},\"responseCode\"?}`.",
+      'The payment networks\' way in: each scheme message is validated against its contract and forwarded, byte for byte, to primary (or to stand-in under direct connect or failover); the platform\'s status and body come back unchanged. What the gateway answers itself is `{"error":{"code","message","issues"?},"responseCode"?}`.',
     version: '0.1.0',
     serve: deps.serveApiDocs ?? false,
   });
@@ -103,7 +128,12 @@ export function createGatewayServer(deps: GatewayServerDependencies): FastifyIns
 
 function gatewayRoutes(server: FastifyInstance, deps: GatewayServerDependencies): void {
   for (const kind of SCHEME_MESSAGES) {
-    const schema = { summary: `A ${kind.description}, forwarded unchanged to the platform that takes it now`, tags: [SCHEME_TAG], body: kind.schema, response: { 200: kind.answer, ...ERROR_RESPONSES } };
+    const schema = {
+      summary: `A ${kind.description}, forwarded unchanged to the platform that takes it now`,
+      tags: [SCHEME_TAG],
+      body: kind.schema,
+      response: { 200: kind.answer, ...ERROR_RESPONSES },
+    };
     server.post(kind.path, { schema }, async (request, reply) => {
       let message: unknown;
       try {
@@ -128,6 +158,12 @@ function gatewayRoutes(server: FastifyInstance, deps: GatewayServerDependencies)
 
   server.get('/routing', { schema: { summary: 'Where traffic goes now, why, and since when', tags: [OPERATIONS_TAG] } }, async () => deps.routing.snapshot());
   // Liveness of the gateway itself: a platform being down is what the gateway exists to handle.
-  server.get('/health', { schema: { summary: 'Is the gateway up? (a platform being down is what it exists to handle)', tags: [OPERATIONS_TAG], response: { 200: Health } } }, async () => ({ status: 'ok', destination: deps.routing.route().destination, timeoutReversalsOwed: deps.reversals.pending() }));
-  server.get('/metrics', { schema: { summary: 'Prometheus metrics (text exposition format)', tags: [OPERATIONS_TAG] } }, async (_request, reply) => reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()));
+  server.get(
+    '/health',
+    { schema: { summary: 'Is the gateway up? (a platform being down is what it exists to handle)', tags: [OPERATIONS_TAG], response: { 200: Health } } },
+    async () => ({ status: 'ok', destination: deps.routing.route().destination, timeoutReversalsOwed: deps.reversals.pending() }),
+  );
+  server.get('/metrics', { schema: { summary: 'Prometheus metrics (text exposition format)', tags: [OPERATIONS_TAG] } }, async (_request, reply) =>
+    reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),
+  );
 }

@@ -72,11 +72,23 @@ export function startConfigurationPoller(deps: {
     const read = await readStandinConfiguration({ url: deps.url, token: deps.token, timeoutMs: deps.timeoutMs });
     if (read.ok) {
       if (unreadableSince) {
-        deps.logger.info({ event: 'configuration_readable', outageMs: deps.now().getTime() - unreadableSince.getTime(), version: read.document.version }, "stand-in's configuration can be read again");
+        deps.logger.info(
+          { event: 'configuration_readable', outageMs: deps.now().getTime() - unreadableSince.getTime(), version: read.document.version },
+          "stand-in's configuration can be read again",
+        );
         unreadableSince = undefined;
       }
       if (read.document.version !== lastVersion) {
-        deps.logger.info({ event: 'configuration_version', version: read.document.version, directConnect: read.document.directConnect, updatedBy: read.document.updatedBy, reason: read.document.reason }, `read stand-in's configuration version ${read.document.version}`);
+        deps.logger.info(
+          {
+            event: 'configuration_version',
+            version: read.document.version,
+            directConnect: read.document.directConnect,
+            updatedBy: read.document.updatedBy,
+            reason: read.document.reason,
+          },
+          `read stand-in's configuration version ${read.document.version}`,
+        );
         lastVersion = read.document.version;
       }
       deps.routing.configurationRead(read.document, deps.now());
@@ -85,8 +97,14 @@ export function startConfigurationPoller(deps: {
     deps.routing.configurationUnreadable(read.problem);
     if (!unreadableSince) {
       unreadableSince = deps.now();
-      const keeping = lastVersion === undefined ? 'none was ever read, so traffic goes to primary' : `keeping version ${lastVersion} (direct connect ${deps.routing.inputs().directConnect ? 'on' : 'off'})`;
-      deps.logger.warn({ event: 'configuration_unreadable', problem: read.problem, url: `${deps.url}${CONFIGURATION_ROUTES.current}` }, `stand-in's configuration cannot be read: ${read.problem}; ${keeping}`);
+      const keeping =
+        lastVersion === undefined
+          ? 'none was ever read, so traffic goes to primary'
+          : `keeping version ${lastVersion} (direct connect ${deps.routing.inputs().directConnect ? 'on' : 'off'})`;
+      deps.logger.warn(
+        { event: 'configuration_unreadable', problem: read.problem, url: `${deps.url}${CONFIGURATION_ROUTES.current}` },
+        `stand-in's configuration cannot be read: ${read.problem}; ${keeping}`,
+      );
     }
   };
 

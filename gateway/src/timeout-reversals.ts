@@ -33,7 +33,8 @@ export interface TimeoutReversals {
 export const originalKeyOf = (key: { stan: string; rrn: string; terminalId: string }) => `${key.stan}/${key.rrn}/${key.terminalId}`;
 const boundTo = (target: Platform, originalKey: string) => `${target}/${originalKey}`;
 
-type Delivery = { readonly kind: 'acknowledged' } | { readonly kind: 'retry'; readonly problem: string } | { readonly kind: 'refused'; readonly problem: string };
+type Delivery =
+  { readonly kind: 'acknowledged' } | { readonly kind: 'retry'; readonly problem: string } | { readonly kind: 'refused'; readonly problem: string };
 
 const PLATFORM_NAMES: Record<Platform, string> = { primary: 'primary', standin: 'stand-in' };
 /** Owed reversals looked at per round of the worker; the rest wait for the next round. */
@@ -56,7 +57,10 @@ export function startTimeoutReversals(deps: {
   const { store, settings, metrics, logger } = deps;
   const nowMs = deps.nowMs ?? Date.now;
   /** Per platform: failures in a row, and no attempt before `pausedUntilMs`, so a platform that is down gets one probe per backoff, not a burst. */
-  const targets: Record<Platform, { failuresInARow: number; pausedUntilMs: number }> = { primary: { failuresInARow: 0, pausedUntilMs: 0 }, standin: { failuresInARow: 0, pausedUntilMs: 0 } };
+  const targets: Record<Platform, { failuresInARow: number; pausedUntilMs: number }> = {
+    primary: { failuresInARow: 0, pausedUntilMs: 0 },
+    standin: { failuresInARow: 0, pausedUntilMs: 0 },
+  };
   let stopped = false;
   let round: Promise<void> | undefined;
 
@@ -96,10 +100,18 @@ export function startTimeoutReversals(deps: {
       if (response.status === 200 && responseCode === '00') return { kind: 'acknowledged' };
       // The platform refuses the message itself: sending it again cannot help.
       if (response.status >= 400 && response.status < 500) return { kind: 'refused', problem: `${name} refused it with HTTP ${response.status}` };
-      return { kind: 'retry', problem: `${name} answered HTTP ${response.status}${typeof responseCode === 'string' ? ` with response code ${responseCode}` : ''}` };
+      return {
+        kind: 'retry',
+        problem: `${name} answered HTTP ${response.status}${typeof responseCode === 'string' ? ` with response code ${responseCode}` : ''}`,
+      };
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError';
-      return { kind: 'retry', problem: timedOut ? `${name} did not answer within ${settings.attemptTimeoutMs} ms` : `${name} could not be reached (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})` };
+      return {
+        kind: 'retry',
+        problem: timedOut
+          ? `${name} did not answer within ${settings.attemptTimeoutMs} ms`
+          : `${name} could not be reached (${(error as { cause?: { code?: string } }).cause?.code ?? (error as Error).message})`,
+      };
     }
   }
 
@@ -114,7 +126,10 @@ export function startTimeoutReversals(deps: {
       target.failuresInARow = 0;
       target.pausedUntilMs = 0;
       metrics.timeoutReversals.inc({ target: row.target, outcome: 'acknowledged' });
-      logger.info({ ...context, owedForMs: now - row.createdAtMs }, `${PLATFORM_NAMES[row.target]} acknowledged the timeout reversal of an authorisation the gateway answered 91`);
+      logger.info(
+        { ...context, owedForMs: now - row.createdAtMs },
+        `${PLATFORM_NAMES[row.target]} acknowledged the timeout reversal of an authorisation the gateway answered 91`,
+      );
       return;
     }
     if (delivery.kind === 'refused' || attempts >= settings.maxAttempts) {
@@ -131,7 +146,8 @@ export function startTimeoutReversals(deps: {
     await store.attempted(row.target, row.originalKey, attempts, now + retryDelayMs(settings, attempts), delivery.problem);
     metrics.timeoutReversals.inc({ target: row.target, outcome: 'retried' });
     // The first failure and every tenth after it: a platform that is down for an hour is not a log line every minute per payment.
-    if (attempts === 1 || attempts % 10 === 0) logger.warn({ ...context, problem: delivery.problem }, 'timeout reversal not acknowledged yet; trying again later');
+    if (attempts === 1 || attempts % 10 === 0)
+      logger.warn({ ...context, problem: delivery.problem }, 'timeout reversal not acknowledged yet; trying again later');
   }
 
   async function runRound(): Promise<void> {
@@ -162,7 +178,10 @@ export function startTimeoutReversals(deps: {
   const resumed = store.pending();
   publishPending();
   if (resumed.primary + resumed.standin > 0) {
-    logger.warn({ event: 'timeout_reversals_resumed', pending: resumed }, `resuming the timeout reversals owed from before the start: ${resumed.primary} to primary, ${resumed.standin} to stand-in`);
+    logger.warn(
+      { event: 'timeout_reversals_resumed', pending: resumed },
+      `resuming the timeout reversals owed from before the start: ${resumed.primary} to primary, ${resumed.standin} to stand-in`,
+    );
   }
 
   return {
@@ -174,18 +193,31 @@ export function startTimeoutReversals(deps: {
       let outcome: OweOutcome;
       try {
         outcome = await store.record(
-          { target, originalKey, reversalWithoutPan: JSON.stringify(withoutPan), sealedPan: sealPan(deps.panSealKey, pan, boundTo(target, originalKey)), createdAtMs: now, nextAttemptAtMs: now + settings.firstAttemptAfterMs },
+          {
+            target,
+            originalKey,
+            reversalWithoutPan: JSON.stringify(withoutPan),
+            sealedPan: sealPan(deps.panSealKey, pan, boundTo(target, originalKey)),
+            createdAtMs: now,
+            nextAttemptAtMs: now + settings.firstAttemptAfterMs,
+          },
           settings.maxPending,
         );
       } catch (error) {
         // The disk failed us: the network still gets its 91 in time, and an operator must reverse this one.
         metrics.timeoutReversals.inc({ target, outcome: 'unrecorded' });
-        logger.error({ ...context, err: error }, 'could not record the timeout reversal this 91 owes: if the platform approves the payment, an operator must reverse it');
+        logger.error(
+          { ...context, err: error },
+          'could not record the timeout reversal this 91 owes: if the platform approves the payment, an operator must reverse it',
+        );
         return 'unrecorded';
       }
       if (outcome === 'table_full') {
         metrics.timeoutReversals.inc({ target, outcome: 'dropped' });
-        logger.error({ ...context, maxPending: settings.maxPending }, 'too many timeout reversals owed: this one is not recorded, and an operator must check the authorisation');
+        logger.error(
+          { ...context, maxPending: settings.maxPending },
+          'too many timeout reversals owed: this one is not recorded, and an operator must check the authorisation',
+        );
       } else if (outcome === 'recorded') {
         metrics.timeoutReversals.inc({ target, outcome: 'recorded' });
         publishPending();
@@ -198,7 +230,11 @@ export function startTimeoutReversals(deps: {
       clearInterval(timer);
       await round;
       const left = store.pending();
-      if (left.primary + left.standin > 0) logger.warn({ event: 'timeout_reversals_left', pending: left }, 'stopping with timeout reversals still owed: they are on disk and resumed at the next start');
+      if (left.primary + left.standin > 0)
+        logger.warn(
+          { event: 'timeout_reversals_left', pending: left },
+          'stopping with timeout reversals still owed: they are on disk and resumed at the next start',
+        );
       await store.close();
     },
   };

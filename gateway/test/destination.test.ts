@@ -8,7 +8,13 @@ describe('the destination of a message', () => {
   test.each<[string, Partial<RoutingInputs>, { readonly standinTakesIt: boolean }, string, string]>([
     ['normally, a payment', {}, payment, 'primary', 'normal'],
     ['normally, a clearing', {}, clearing, 'primary', 'normal'],
-    ["before stand-in's configuration was ever read", { directConnect: undefined, configurationVersion: undefined }, payment, 'primary', 'configuration_never_read'],
+    [
+      "before stand-in's configuration was ever read",
+      { directConnect: undefined, configurationVersion: undefined },
+      payment,
+      'primary',
+      'configuration_never_read',
+    ],
     ['with direct connect on, a payment', { directConnect: true }, payment, 'standin', 'direct_connect'],
     ['with direct connect on, a clearing', { directConnect: true }, clearing, 'deferred', 'direct_connect'],
     ['with direct connect on and failover on, a payment', { directConnect: true, autoFailover: true }, payment, 'standin', 'direct_connect'],
@@ -16,9 +22,21 @@ describe('the destination of a message', () => {
     ["with failover off and primary's breaker half open, a payment", { primaryBreaker: 'halfOpen' }, payment, 'primary', 'primary_breaker_open_failover_off'],
     ["with failover on and primary's breaker closed, a payment", { autoFailover: true }, payment, 'primary', 'normal'],
     ["with failover on and primary's breaker open, a payment", { autoFailover: true, primaryBreaker: 'open' }, payment, 'standin', 'auto_failover'],
-    ["with failover on and primary's breaker half open (being probed), a payment", { autoFailover: true, primaryBreaker: 'halfOpen' }, payment, 'standin', 'auto_failover'],
+    [
+      "with failover on and primary's breaker half open (being probed), a payment",
+      { autoFailover: true, primaryBreaker: 'halfOpen' },
+      payment,
+      'standin',
+      'auto_failover',
+    ],
     ["with failover on and primary's breaker open, a clearing", { autoFailover: true, primaryBreaker: 'open' }, clearing, 'deferred', 'auto_failover'],
-    ["with failover on, primary's breaker open and stand-in's configuration never read, a payment", { autoFailover: true, primaryBreaker: 'open', directConnect: undefined }, payment, 'standin', 'auto_failover'],
+    [
+      "with failover on, primary's breaker open and stand-in's configuration never read, a payment",
+      { autoFailover: true, primaryBreaker: 'open', directConnect: undefined },
+      payment,
+      'standin',
+      'auto_failover',
+    ],
   ])('%s goes to %s', (_case, change, message, destination, cause) => {
     const decision = decideDestination({ ...normal, ...change }, message);
     expect(decision.destination).toBe(destination);

@@ -27,7 +27,9 @@ function rawRequest(path: string, headers: Record<string, string> = {}): Promise
     const request = http.request({ host: hostname, port, path, method: 'GET', headers }, (response) => {
       const chunks: Buffer[] = [];
       response.on('data', (chunk: Buffer) => chunks.push(chunk));
-      response.on('end', () => resolve({ status: response.statusCode ?? 0, contentType: response.headers['content-type'], body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }));
+      response.on('end', () =>
+        resolve({ status: response.statusCode ?? 0, contentType: response.headers['content-type'], body: JSON.parse(Buffer.concat(chunks).toString('utf8')) }),
+      );
     });
     request.on('error', reject);
     request.end();
@@ -69,6 +71,10 @@ test('a card number in an unknown path is not echoed', async () => {
 test('a wrong content type is 415 and a body that is not JSON is 400, both in the envelope', async () => {
   const wrongType = await fetch(`${gateway.url}/scheme/card/authorisations`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
   expect([wrongType.status, await wrongType.json()]).toEqual([415, envelope('GATEWAY_BAD_REQUEST')]);
-  const tooLarge = await fetch(`${gateway.url}/scheme/card/authorisations`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: `{"x":"${'a'.repeat(70_000)}"}` });
+  const tooLarge = await fetch(`${gateway.url}/scheme/card/authorisations`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: `{"x":"${'a'.repeat(70_000)}"}`,
+  });
   expect([tooLarge.status, await tooLarge.json()]).toEqual([413, envelope('GATEWAY_BAD_REQUEST')]);
 });

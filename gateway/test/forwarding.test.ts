@@ -42,7 +42,7 @@ const env = (primaryUrl: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessE
 const switches = (logs: Record<string, unknown>[]) => logs.filter((line) => line.event === 'destination_switch');
 
 describe('normally', () => {
-  test('a message reaches primary byte for byte at the same path, and primary\'s status and body come back unchanged', async () => {
+  test("a message reaches primary byte for byte at the same path, and primary's status and body come back unchanged", async () => {
     primary = await startTestPlatform('primary');
     primary.answerWith(() => ({ status: 200, body: '{ "responseCode":"00",  "decidedBy":"primary", "note":"as is" }' }));
     gateway = await startTestGateway(env(primary.url));
@@ -63,7 +63,9 @@ describe('normally', () => {
   test("primary's 4xx and 5xx answers are passed on with their status and body", async () => {
     primary = await startTestPlatform('primary');
     primary.answerWith((request) =>
-      request.path === FPS ? { status: 503, body: '{"error":{"code":"PRIMARY_DEPENDENCY_UNAVAILABLE","message":"try later"}}' } : { status: 422, body: '{"error":{"code":"X","message":"no"}}' },
+      request.path === FPS
+        ? { status: 503, body: '{"error":{"code":"PRIMARY_DEPENDENCY_UNAVAILABLE","message":"try later"}}' }
+        : { status: 422, body: '{"error":{"code":"X","message":"no"}}' },
     );
     gateway = await startTestGateway(env(primary.url));
 
@@ -76,7 +78,11 @@ describe('normally', () => {
 
   test("primary's 503 with Retry-After (present again later) reaches the network with its Retry-After, and is not held against primary's health", async () => {
     primary = await startTestPlatform('primary');
-    primary.answerWith(() => ({ status: 503, retryAfter: '60', body: '{"error":{"code":"PRIMARY_CLEARING_AWAITING_AUTHORISATION","message":"present the clearing again later"}}' }));
+    primary.answerWith(() => ({
+      status: 503,
+      retryAfter: '60',
+      body: '{"error":{"code":"PRIMARY_CLEARING_AWAITING_AUTHORISATION","message":"present the clearing again later"}}',
+    }));
     gateway = await startTestGateway(env(primary.url, { GATEWAY_AUTO_FAILOVER: 'on', GATEWAY_BREAKER_RESET_MS: '60000' }));
 
     const answers = [];
@@ -87,7 +93,7 @@ describe('normally', () => {
     expect(primary.schemeMessages()).toHaveLength(12);
   });
 
-  test("GET /routing names the destination, the reason, the failover setting and the configuration version read from stand-in", async () => {
+  test('GET /routing names the destination, the reason, the failover setting and the configuration version read from stand-in', async () => {
     primary = await startTestPlatform('primary');
     gateway = await startTestGateway(env(primary.url));
     const routing = await gateway.routing();
@@ -113,7 +119,12 @@ describe('when primary does not answer in time', () => {
 
     expect(answer.status).toBe(504);
     expect(answer.json).toEqual({
-      error: { code: 'GATEWAY_NO_ANSWER', message: expect.stringMatching(new RegExp(`^primary did not answer within ${CARD_WAIT_MS} ms \\(card deadline ${CARD_DEADLINE_MS} ms\\); not retried at stand-in`)) },
+      error: {
+        code: 'GATEWAY_NO_ANSWER',
+        message: expect.stringMatching(
+          new RegExp(`^primary did not answer within ${CARD_WAIT_MS} ms \\(card deadline ${CARD_DEADLINE_MS} ms\\); not retried at stand-in`),
+        ),
+      },
       responseCode: '91',
     });
     expect(primary.schemeMessages()).toHaveLength(1);
@@ -128,7 +139,9 @@ describe('when primary does not answer in time', () => {
     const answer = await gateway.post(FPS, JSON.stringify(fasterPayment()));
     expect(answer.status).toBe(504);
     // Its own wait, not the card one.
-    expect(answer.json).toMatchObject({ error: { message: expect.stringContaining(`primary did not answer within ${FPS_WAIT_MS} ms (Faster Payments deadline ${FPS_DEADLINE_MS} ms)`) } });
+    expect(answer.json).toMatchObject({
+      error: { message: expect.stringContaining(`primary did not answer within ${FPS_WAIT_MS} ms (Faster Payments deadline ${FPS_DEADLINE_MS} ms)`) },
+    });
   });
 });
 
@@ -138,7 +151,10 @@ describe('when primary refuses connections', () => {
     const answer = await gateway.post(AUTHORISATIONS, JSON.stringify(authorisation()));
     expect(answer.status).toBe(504);
     // Answered on the refusal itself, not when a timer ran out.
-    expect(answer.json).toMatchObject({ error: { code: 'GATEWAY_NO_ANSWER', message: expect.stringMatching(/^primary could not be reached \(ECONNREFUSED\).*automatic failover is off/) }, responseCode: '91' });
+    expect(answer.json).toMatchObject({
+      error: { code: 'GATEWAY_NO_ANSWER', message: expect.stringMatching(/^primary could not be reached \(ECONNREFUSED\).*automatic failover is off/) },
+      responseCode: '91',
+    });
     expect(standin.schemeMessages()).toEqual([]);
   });
 
@@ -146,19 +162,30 @@ describe('when primary refuses connections', () => {
     gateway = await startTestGateway(env(`http://127.0.0.1:${await freePort()}`, { GATEWAY_AUTO_FAILOVER: 'on', GATEWAY_BREAKER_RESET_MS: '60000' }));
 
     const answers = [];
-    for (let index = 0; index < 8; index++) answers.push(await gateway.post(AUTHORISATIONS, JSON.stringify(authorisation({ stan: String(index).padStart(6, '0') }))));
+    for (let index = 0; index < 8; index++)
+      answers.push(await gateway.post(AUTHORISATIONS, JSON.stringify(authorisation({ stan: String(index).padStart(6, '0') }))));
 
     expect(answers.map((answer) => [answer.status, answer.json.decidedBy])).toEqual(Array.from({ length: 8 }, () => [200, 'standin']));
     expect(standin.schemeMessages()).toHaveLength(8);
     expect(await gateway.routing()).toMatchObject({ destination: 'standin', cause: 'auto_failover', primaryBreaker: 'open', autoFailover: true });
-    expect(switches(gateway.logs)).toEqual([expect.objectContaining({ level: 40, from: 'primary', to: 'standin', cause: 'auto_failover', reason: expect.stringContaining("primary's circuit breaker is open") })]);
+    expect(switches(gateway.logs)).toEqual([
+      expect.objectContaining({
+        level: 40,
+        from: 'primary',
+        to: 'standin',
+        cause: 'auto_failover',
+        reason: expect.stringContaining("primary's circuit breaker is open"),
+      }),
+    ]);
     const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
     expect(metrics).toContain('gateway_destination_switches_total{from="primary",to="standin",cause="auto_failover"} 1');
     expect(metrics).toMatch(/gateway_failovers_total\{message="card_authorisation"\} [1-8]\n/);
 
     const deferred = await gateway.post(CLEARINGS, JSON.stringify(clearing()));
     expect(deferred.status).toBe(503);
-    expect(deferred.json).toMatchObject({ error: { code: 'GATEWAY_CLEARING_DEFERRED', message: expect.stringContaining('present this clearing again later') } });
+    expect(deferred.json).toMatchObject({
+      error: { code: 'GATEWAY_CLEARING_DEFERRED', message: expect.stringContaining('present this clearing again later') },
+    });
     expect(standin.schemeMessages().filter((request) => request.path === CLEARINGS)).toEqual([]);
   });
 
@@ -169,7 +196,12 @@ describe('when primary refuses connections', () => {
     expect((await gateway.routing()).destination).toBe('standin');
 
     primary = await startTestPlatform('primary', port);
-    await eventually('traffic to return to primary', () => gateway!.routing(), (routing) => routing.destination === 'primary', 5_000);
+    await eventually(
+      'traffic to return to primary',
+      () => gateway!.routing(),
+      (routing) => routing.destination === 'primary',
+      5_000,
+    );
 
     const answer = await gateway.post(AUTHORISATIONS, JSON.stringify(authorisation()));
     expect([answer.status, answer.json.decidedBy]).toEqual([200, 'primary']);
@@ -197,7 +229,9 @@ describe('direct connect', () => {
     expect(deferred.status).toBe(503);
     expect(deferred.json).toEqual({ error: { code: 'GATEWAY_CLEARING_DEFERRED', message: expect.stringContaining('direct connect is on') } });
     expect(primary.schemeMessages()).toEqual([]);
-    expect(switches(gateway.logs)).toEqual([expect.objectContaining({ from: 'primary', to: 'standin', cause: 'direct_connect_on', reason: expect.stringContaining('version 2') })]);
+    expect(switches(gateway.logs)).toEqual([
+      expect.objectContaining({ from: 'primary', to: 'standin', cause: 'direct_connect_on', reason: expect.stringContaining('version 2') }),
+    ]);
   });
 
   test("when stand-in's configuration cannot be read, then the last document stays in force and the outage is logged once", async () => {
@@ -206,12 +240,19 @@ describe('direct connect', () => {
     gateway = await startTestGateway(env(primary.url));
     standin.serveConfiguration('fail');
     const reads = standin.received.filter((request) => request.path === '/configuration').length;
-    await eventually('several failed reads', () => standin.received.filter((request) => request.path === '/configuration').length, (count) => count >= reads + 4);
+    await eventually(
+      'several failed reads',
+      () => standin.received.filter((request) => request.path === '/configuration').length,
+      (count) => count >= reads + 4,
+    );
 
     const payment = await gateway.post(AUTHORISATIONS, JSON.stringify(authorisation()));
 
     expect(payment.json.decidedBy).toBe('standin');
-    expect(await gateway.routing()).toMatchObject({ destination: 'standin', configuration: { version: 2, directConnect: true, reachable: false, problem: expect.stringContaining('HTTP 500') } });
+    expect(await gateway.routing()).toMatchObject({
+      destination: 'standin',
+      configuration: { version: 2, directConnect: true, reachable: false, problem: expect.stringContaining('HTTP 500') },
+    });
     expect(gateway.logs.filter((line) => line.event === 'configuration_unreadable')).toHaveLength(1);
   });
 
@@ -224,7 +265,10 @@ describe('direct connect', () => {
     const answer = await gateway.post(AUTHORISATIONS, JSON.stringify(authorisation()));
 
     expect(answer.status).toBe(504);
-    expect(answer.json).toEqual({ error: { code: 'GATEWAY_NO_ANSWER', message: expect.stringMatching(/^stand-in could not be reached \(ECONNREFUSED\)/) }, responseCode: '91' });
+    expect(answer.json).toEqual({
+      error: { code: 'GATEWAY_NO_ANSWER', message: expect.stringMatching(/^stand-in could not be reached \(ECONNREFUSED\)/) },
+      responseCode: '91',
+    });
     expect(primary.schemeMessages()).toEqual([]);
     standin = await startTestPlatform('standin');
   });
@@ -234,7 +278,11 @@ describe('direct connect', () => {
     standin.serveConfiguration(configuration(2, true));
     gateway = await startTestGateway(env(primary.url));
     standin.serveConfiguration(configuration(3, false));
-    await eventually('traffic to return to primary', () => gateway!.routing(), (routing) => routing.destination === 'primary');
+    await eventually(
+      'traffic to return to primary',
+      () => gateway!.routing(),
+      (routing) => routing.destination === 'primary',
+    );
 
     expect((await gateway.post(AUTHORISATIONS, JSON.stringify(authorisation()))).json.decidedBy).toBe('primary');
     expect(switches(gateway.logs).map((line) => line.cause)).toEqual(['direct_connect_on', 'direct_connect_off']);
@@ -245,7 +293,11 @@ describe('direct connect', () => {
     await standin.stop();
     standin = await startTestPlatform('standin');
     gateway = await startTestGateway(env(primary.url));
-    expect(await gateway.routing()).toMatchObject({ destination: 'primary', cause: 'configuration_never_read', configuration: { version: null, reachable: false } });
+    expect(await gateway.routing()).toMatchObject({
+      destination: 'primary',
+      cause: 'configuration_never_read',
+      configuration: { version: null, reachable: false },
+    });
     expect((await gateway.post(AUTHORISATIONS, JSON.stringify(authorisation()))).json.decidedBy).toBe('primary');
   });
 });

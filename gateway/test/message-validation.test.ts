@@ -17,7 +17,11 @@ const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
 async function send(app: FastifyInstance, method: string, path: string, options: { contentType?: string; body?: string } = {}) {
   if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
-  const response = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: options.contentType ? { 'content-type': options.contentType } : {}, ...(options.body === undefined ? {} : { body: options.body }) });
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, {
+    method,
+    headers: options.contentType ? { 'content-type': options.contentType } : {},
+    ...(options.body === undefined ? {} : { body: options.body }),
+  });
   const body = await response.text();
   return { statusCode: response.status, body, json: () => JSON.parse(body) as unknown };
 }
@@ -35,7 +39,13 @@ function server() {
     dispatched.push(kind.name);
     throw new Error('an invalid message must never be forwarded');
   };
-  const app = createGatewayServer({ dispatch, routing: createRouting({ autoFailover: false, logger, metrics, now: () => new Date() }), metrics, logger, reversals: { pending: () => ({ primary: 0, standin: 0 }) } });
+  const app = createGatewayServer({
+    dispatch,
+    routing: createRouting({ autoFailover: false, logger, metrics, now: () => new Date() }),
+    metrics,
+    logger,
+    reversals: { pending: () => ({ primary: 0, standin: 0 }) },
+  });
   servers.push(app);
   return { dispatched, app };
 }

@@ -56,17 +56,32 @@ export async function startTestPlatform(name: 'primary' | 'standin', port = 0): 
     const chunks: Buffer[] = [];
     request.on('data', (chunk: Buffer) => chunks.push(chunk));
     request.on('end', () => {
-      const seen: ReceivedRequest = { method: request.method ?? '', path: request.url ?? '', body: Buffer.concat(chunks), authorization: request.headers.authorization };
+      const seen: ReceivedRequest = {
+        method: request.method ?? '',
+        path: request.url ?? '',
+        body: Buffer.concat(chunks),
+        authorization: request.headers.authorization,
+      };
       received.push(seen);
-      if (seen.method === 'GET' && seen.path === '/health') return void response.writeHead(health.decide, { 'content-type': 'application/json' }).end(`{"status":"${health.decide === 200 ? 'ok' : 'unavailable'}"}`);
-      if (seen.method === 'GET' && seen.path === '/health/route') return void response.writeHead(health.route, { 'content-type': 'application/json' }).end(`{"status":"${health.route === 200 ? 'ok' : 'unavailable'}"}`);
+      if (seen.method === 'GET' && seen.path === '/health')
+        return void response
+          .writeHead(health.decide, { 'content-type': 'application/json' })
+          .end(`{"status":"${health.decide === 200 ? 'ok' : 'unavailable'}"}`);
+      if (seen.method === 'GET' && seen.path === '/health/route')
+        return void response.writeHead(health.route, { 'content-type': 'application/json' }).end(`{"status":"${health.route === 200 ? 'ok' : 'unavailable'}"}`);
       if (seen.method === 'GET' && seen.path === '/configuration') {
-        if (configuration === undefined || configuration === 'fail') return void response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"STANDIN_INTERNAL","message":"broken"}}');
+        if (configuration === undefined || configuration === 'fail')
+          return void response.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"code":"STANDIN_INTERNAL","message":"broken"}}');
         return void response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(configuration));
       }
       const answer = reply(seen);
       if (answer === 'hang') return;
-      response.writeHead(answer.status, { 'content-type': answer.contentType ?? 'application/json', ...(answer.retryAfter ? { 'retry-after': answer.retryAfter } : {}) }).end(answer.body);
+      response
+        .writeHead(answer.status, {
+          'content-type': answer.contentType ?? 'application/json',
+          ...(answer.retryAfter ? { 'retry-after': answer.retryAfter } : {}),
+        })
+        .end(answer.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
@@ -91,7 +106,10 @@ export interface TestGateway {
   readonly url: string;
   readonly gateway: Gateway;
   readonly logs: Record<string, unknown>[];
-  post(path: string, body: string): Promise<{ status: number; body: string; json: Record<string, unknown>; destination: string | null; retryAfter: string | null }>;
+  post(
+    path: string,
+    body: string,
+  ): Promise<{ status: number; body: string; json: Record<string, unknown>; destination: string | null; retryAfter: string | null }>;
   routing(): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
@@ -130,7 +148,13 @@ export async function startTestGateway(env: NodeJS.ProcessEnv): Promise<TestGate
       } catch {
         // a platform may answer something that is not JSON; the raw text is still there
       }
-      return { status: response.status, body: text, json, destination: response.headers.get('x-gateway-destination'), retryAfter: response.headers.get('retry-after') };
+      return {
+        status: response.status,
+        body: text,
+        json,
+        destination: response.headers.get('x-gateway-destination'),
+        retryAfter: response.headers.get('retry-after'),
+      };
     },
     routing: async () => (await (await fetch(`${url}/routing`)).json()) as Record<string, unknown>,
     stop: () => gateway.stop(),

@@ -3,7 +3,16 @@ import path from 'node:path';
 import { REVERSAL_STORE_FILE } from '../src/reversal-store';
 import { retryDelayMs } from '../src/timeout-reversals';
 import { authorisation, configuration, TEST_PAN } from './scheme-fixtures';
-import { eventually, freePort, startTestGateway, startTestPlatform, temporaryDataDirectory, type ReceivedRequest, type TestGateway, type TestPlatform } from './test-platforms';
+import {
+  eventually,
+  freePort,
+  startTestGateway,
+  startTestPlatform,
+  temporaryDataDirectory,
+  type ReceivedRequest,
+  type TestGateway,
+  type TestPlatform,
+} from './test-platforms';
 
 // The timeout reversals the gateway owes after answering a card authorisation 91 in a platform's
 // place: recorded on disk before the 91, sent until acknowledged, resumed after a restart. Small
@@ -47,15 +56,28 @@ async function gatewayWith(extra: NodeJS.ProcessEnv = {}): Promise<TestGateway> 
 
 const acknowledged = (request: ReceivedRequest) => {
   const reversal = JSON.parse(request.body.toString('utf8')) as { stan: string; rrn: string; terminalId: string };
-  return { status: 200, body: JSON.stringify({ mti: '0430', stan: reversal.stan, rrn: reversal.rrn, terminalId: reversal.terminalId, responseCode: '00', decidedBy: 'standin' }) };
+  return {
+    status: 200,
+    body: JSON.stringify({ mti: '0430', stan: reversal.stan, rrn: reversal.rrn, terminalId: reversal.terminalId, responseCode: '00', decidedBy: 'standin' }),
+  };
 };
-const reversalsAt = (platform: TestPlatform) => platform.schemeMessages().filter((request) => request.path === REVERSALS).map((request) => JSON.parse(request.body.toString('utf8')) as Record<string, unknown>);
+const reversalsAt = (platform: TestPlatform) =>
+  platform
+    .schemeMessages()
+    .filter((request) => request.path === REVERSALS)
+    .map((request) => JSON.parse(request.body.toString('utf8')) as Record<string, unknown>);
 const metricsOf = async (gateway: TestGateway) => (await fetch(`${gateway.url}/metrics`)).text();
 
 describe('with direct connect on, when stand-in does not answer an authorisation in time', () => {
   test('then the network gets 91 in time, and stand-in then gets a 0420 of it (its key, amount and card) until it acknowledges', async () => {
     let answering = false;
-    standin.answerWith((request) => (request.path === AUTHORISATIONS ? 'hang' : answering ? acknowledged(request) : { status: 503, body: '{"error":{"code":"STANDIN_BUSY","message":"later"}}' }));
+    standin.answerWith((request) =>
+      request.path === AUTHORISATIONS
+        ? 'hang'
+        : answering
+          ? acknowledged(request)
+          : { status: 503, body: '{"error":{"code":"STANDIN_BUSY","message":"later"}}' },
+    );
     const gateway = await gatewayWith();
 
     const answer = await gateway.post(AUTHORISATIONS, JSON.stringify(authorisation({ stan: '000777', amountMinor: 3_000 })));
@@ -63,16 +85,33 @@ describe('with direct connect on, when stand-in does not answer an authorisation
     // (Its timing against the deadline is forwarding.test.ts's and the end-to-end test's: jest's own overhead is in the way here.)
     expect([answer.status, answer.json.responseCode]).toEqual([504, '91']);
     expect(gateway.gateway.reversals.pending()).toEqual({ primary: 0, standin: 1 });
-    await eventually('two refused attempts', () => reversalsAt(standin).length, (count) => count >= 2, 5_000);
+    await eventually(
+      'two refused attempts',
+      () => reversalsAt(standin).length,
+      (count) => count >= 2,
+      5_000,
+    );
     answering = true;
-    await eventually('the reversal to be acknowledged', () => gateway.gateway.reversals.pending().standin, (pending) => pending === 0, 5_000);
+    await eventually(
+      'the reversal to be acknowledged',
+      () => gateway.gateway.reversals.pending().standin,
+      (pending) => pending === 0,
+      5_000,
+    );
 
     const sent = reversalsAt(standin);
     // Every attempt is the same message: a repeat is answered as the first was, and reverses nothing twice.
     expect(new Set(sent.map((reversal) => JSON.stringify(reversal))).size).toBe(1);
     expect(sent[0]).toEqual({
-      mti: '0420', pan: TEST_PAN, original: { stan: '000777', rrn: 'ABC123DEF456', terminalId: 'TERM0001' }, amountMinor: 3_000, currency: 'GBP',
-      transmittedAt: expect.any(String), stan: '500777', rrn: 'ABC123DEF456', terminalId: 'TERM0001',
+      mti: '0420',
+      pan: TEST_PAN,
+      original: { stan: '000777', rrn: 'ABC123DEF456', terminalId: 'TERM0001' },
+      amountMinor: 3_000,
+      currency: 'GBP',
+      transmittedAt: expect.any(String),
+      stan: '500777',
+      rrn: 'ABC123DEF456',
+      terminalId: 'TERM0001',
     });
     expect(primary.schemeMessages()).toEqual([]);
     const metrics = await metricsOf(gateway);
@@ -109,8 +148,15 @@ describe('with direct connect on, when stand-in does not answer an authorisation
     database.close();
 
     const third = await gatewayWith({ GATEWAY_DATA_DIR: dataDir });
-    await eventually('the resumed reversal to be acknowledged', () => third.gateway.reversals.pending().standin, (pending) => pending === 0, 5_000);
-    expect(reversalsAt(standin)).toEqual([expect.objectContaining({ mti: '0420', pan: TEST_PAN, original: { stan: '000888', rrn: 'ABC123DEF456', terminalId: 'TERM0001' } })]);
+    await eventually(
+      'the resumed reversal to be acknowledged',
+      () => third.gateway.reversals.pending().standin,
+      (pending) => pending === 0,
+      5_000,
+    );
+    expect(reversalsAt(standin)).toEqual([
+      expect.objectContaining({ mti: '0420', pan: TEST_PAN, original: { stan: '000888', rrn: 'ABC123DEF456', terminalId: 'TERM0001' } }),
+    ]);
   });
 
   test('then a slow disk does not make the 91 late, nor hold up the messages behind it, and the reversal is recorded once the disk lets it', async () => {
@@ -131,7 +177,11 @@ describe('with direct connect on, when stand-in does not answer an authorisation
         return { ...answer, elapsedMs: performance.now() - started };
       };
       const answers = await Promise.all(['000301', '000302', '000303'].map(timed));
-      expect(answers.map((answer) => [answer.status, answer.json.responseCode])).toEqual([[504, '91'], [504, '91'], [504, '91']]);
+      expect(answers.map((answer) => [answer.status, answer.json.responseCode])).toEqual([
+        [504, '91'],
+        [504, '91'],
+        [504, '91'],
+      ]);
       // The disk's stall is not the network's: each 91 within the card deadline, with room for jest
       // (the old code, blocked on the lock, took the store's 1 s busy timeout more).
       for (const answer of answers) expect(answer.elapsedMs).toBeLessThan(CARD_DEADLINE_MS + 400);
@@ -139,7 +189,12 @@ describe('with direct connect on, when stand-in does not answer an authorisation
       other.exec('commit');
       other.close();
     }
-    await eventually('the three reversals to be recorded', () => gateway.gateway.reversals.pending().standin, (pending) => pending === 3, 5_000);
+    await eventually(
+      'the three reversals to be recorded',
+      () => gateway.gateway.reversals.pending().standin,
+      (pending) => pending === 3,
+      5_000,
+    );
     expect(gateway.logs.filter((line) => line.event === 'no_answer').map((line) => line.timeoutReversal)).toEqual(['recording', 'recording', 'recording']);
   });
 
@@ -169,18 +224,28 @@ describe('with direct connect on, when stand-in does not answer an authorisation
     standin.answerWith((request) => {
       if (request.path === AUTHORISATIONS) return 'hang';
       const original = (JSON.parse(request.body.toString('utf8')) as { original: { stan: string } }).original.stan;
-      return original === '000001' ? { status: 400, body: '{"error":{"code":"STANDIN_INVALID_REQUEST","message":"no"}}' } : { status: 200, body: '{"responseCode":"91"}' };
+      return original === '000001'
+        ? { status: 400, body: '{"error":{"code":"STANDIN_INVALID_REQUEST","message":"no"}}' }
+        : { status: 200, body: '{"responseCode":"91"}' };
     });
     const gateway = await gatewayWith({ GATEWAY_REVERSAL_MAX_ATTEMPTS: '3' });
     await gateway.post(AUTHORISATIONS, JSON.stringify(authorisation({ stan: '000001' })));
     await gateway.post(AUTHORISATIONS, JSON.stringify(authorisation({ stan: '000002' })));
 
-    await eventually('both to be given up', () => gateway.gateway.reversals.pending().standin, (pending) => pending === 0, 10_000);
+    await eventually(
+      'both to be given up',
+      () => gateway.gateway.reversals.pending().standin,
+      (pending) => pending === 0,
+      10_000,
+    );
     const attempts = reversalsAt(standin).map((reversal) => (reversal.original as { stan: string }).stan);
     expect(attempts.filter((stan) => stan === '000001')).toHaveLength(1);
     expect(attempts.filter((stan) => stan === '000002')).toHaveLength(3);
     expect(await metricsOf(gateway)).toContain('gateway_timeout_reversals_total{target="standin",outcome="gave_up"} 2');
-    expect(gateway.logs.filter((line) => line.level === 50 && line.event === 'timeout_reversal').map((line) => line.original)).toEqual(['000001/ABC123DEF456/TERM0001', '000002/ABC123DEF456/TERM0001']);
+    expect(gateway.logs.filter((line) => line.level === 50 && line.event === 'timeout_reversal').map((line) => line.original)).toEqual([
+      '000001/ABC123DEF456/TERM0001',
+      '000002/ABC123DEF456/TERM0001',
+    ]);
   });
 });
 
@@ -191,7 +256,12 @@ describe('when the gateway forwarded an authorisation to primary', () => {
     const gateway = await gatewayWith();
     const answer = await gateway.post(AUTHORISATIONS, JSON.stringify(authorisation({ stan: '000555' })));
     expect(answer.status).toBe(504);
-    await eventually('primary to acknowledge the reversal', () => gateway.gateway.reversals.pending().primary, (pending) => pending === 0 && reversalsAt(primary).length === 1, 5_000);
+    await eventually(
+      'primary to acknowledge the reversal',
+      () => gateway.gateway.reversals.pending().primary,
+      (pending) => pending === 0 && reversalsAt(primary).length === 1,
+      5_000,
+    );
     expect(reversalsAt(primary)[0]).toMatchObject({ mti: '0420', original: { stan: '000555' } });
     expect(reversalsAt(standin)).toEqual([]);
   });
@@ -208,7 +278,11 @@ describe('when the gateway forwarded an authorisation to primary', () => {
     await primary.stop();
     primary = await startTestPlatform('primary');
     standin.serveConfiguration(configuration(2, false));
-    const gateway = await startTestGateway({ PRIMARY_URL: `http://127.0.0.1:${await freePort()}`, STANDIN_URL: standin.url, GATEWAY_CARD_DEADLINE_MS: String(CARD_DEADLINE_MS) });
+    const gateway = await startTestGateway({
+      PRIMARY_URL: `http://127.0.0.1:${await freePort()}`,
+      STANDIN_URL: standin.url,
+      GATEWAY_CARD_DEADLINE_MS: String(CARD_DEADLINE_MS),
+    });
     gateways.push(gateway);
     expect((await gateway.post(AUTHORISATIONS, JSON.stringify(authorisation()))).status).toBe(504);
     expect(gateway.gateway.reversals.pending()).toEqual({ primary: 0, standin: 0 });

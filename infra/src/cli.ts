@@ -21,7 +21,6 @@ servers:  ${COMPONENT_NAMES.join(', ')}
 services: ${SERVICE_NAMES.join(', ')} (as \`npm start\` runs them; its Ctrl-C stops them too)
 ports and the data directory come from: ${Object.keys(INFRA_ENVIRONMENT).join(', ')}`;
 
-
 async function main(argv: readonly string[]): Promise<number> {
   const [command, target, ...rest] = argv;
   const infra = createInfra();
@@ -29,7 +28,12 @@ async function main(argv: readonly string[]): Promise<number> {
   const component = () => {
     if (target !== undefined && isComponentName(target)) return infra.components[target];
     const service = target === undefined ? undefined : serviceComponents(infra).find((candidate) => candidate.name === target);
-    if (service === undefined) throw new InfraError('INFRA_USAGE', 'infra', `${command} needs a server or service, one of: ${[...COMPONENT_NAMES, ...SERVICE_NAMES].join(', ')}${target ? ` (got "${target}")` : ''}`);
+    if (service === undefined)
+      throw new InfraError(
+        'INFRA_USAGE',
+        'infra',
+        `${command} needs a server or service, one of: ${[...COMPONENT_NAMES, ...SERVICE_NAMES].join(', ')}${target ? ` (got "${target}")` : ''}`,
+      );
     return service;
   };
   switch (command) {
@@ -54,7 +58,9 @@ async function main(argv: readonly string[]): Promise<number> {
       } else {
         for (const s of statuses) {
           const memory = s.residentMemoryMib === undefined ? '' : `${s.residentMemoryMib} MiB`;
-          console.log(`${s.name.padEnd(22)} ${s.state.padEnd(10)} ${String(s.pid ?? '-').padEnd(8)} ${memory.padEnd(9)} ${s.endpoint}${s.detail ? `  (${s.detail})` : ''}`);
+          console.log(
+            `${s.name.padEnd(22)} ${s.state.padEnd(10)} ${String(s.pid ?? '-').padEnd(8)} ${memory.padEnd(9)} ${s.endpoint}${s.detail ? `  (${s.detail})` : ''}`,
+          );
         }
       }
       // Exit 0 when every server is healthy and no service is unhealthy or paused (a stopped one is a choice).

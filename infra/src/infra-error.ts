@@ -1,11 +1,5 @@
 /** Stable codes, so scripts and the chaos suite can tell one failure from another. */
-export type InfraErrorCode =
-  | 'INFRA_MISSING_BINARY'
-  | 'INFRA_PORT_IN_USE'
-  | 'INFRA_START_FAILED'
-  | 'INFRA_NOT_RUNNING'
-  | 'INFRA_PREPARE_FAILED'
-  | 'INFRA_USAGE';
+export type InfraErrorCode = 'INFRA_MISSING_BINARY' | 'INFRA_PORT_IN_USE' | 'INFRA_START_FAILED' | 'INFRA_NOT_RUNNING' | 'INFRA_PREPARE_FAILED' | 'INFRA_USAGE';
 
 /** A failure that says which component, why, and where its log is. */
 export class InfraError extends Error {

@@ -3,7 +3,17 @@ import net from 'node:net';
 import path from 'node:path';
 import type { Component, Probe } from './component';
 import { InfraError } from './infra-error';
-import { anyExists, componentProcesses, isAlive, launchDetached, processState, readPidFile, residentMemoryKib, signalComponent, waitUntil } from './process-control';
+import {
+  anyExists,
+  componentProcesses,
+  isAlive,
+  launchDetached,
+  processState,
+  readPidFile,
+  residentMemoryKib,
+  signalComponent,
+  waitUntil,
+} from './process-control';
 
 // start / stop / kill / pause / resume / status for any component. `start` is idempotent:
 // a component that is already up and healthy is left alone (and re-provisioned, which is
@@ -35,7 +45,10 @@ function portIsFree(port: number): Promise<boolean> {
 export function logTail(file: string, lines = 15): string {
   try {
     const text = fs.readFileSync(file, 'utf8').trimEnd().split('\n');
-    return text.slice(-lines).map((line) => `    | ${line}`).join('\n');
+    return text
+      .slice(-lines)
+      .map((line) => `    | ${line}`)
+      .join('\n');
   } catch {
     return '    | (no log yet)';
   }
@@ -58,16 +71,31 @@ export async function start(component: Component): Promise<void> {
   const existing = runningPid(component);
   if (existing !== undefined) {
     if (processState(existing) === 'paused') {
-      throw new InfraError('INFRA_START_FAILED', component.name, `is paused (pid ${existing}); run \`npm run infra -- resume ${component.name}\` first`, component.logFile);
+      throw new InfraError(
+        'INFRA_START_FAILED',
+        component.name,
+        `is paused (pid ${existing}); run \`npm run infra -- resume ${component.name}\` first`,
+        component.logFile,
+      );
     }
     const health = await waitHealthy(component, existing);
-    if (!health.healthy) throw new InfraError('INFRA_START_FAILED', component.name, `is running (pid ${existing}) but unhealthy: ${health.reason}\n${logTail(component.logFile)}`, component.logFile);
+    if (!health.healthy)
+      throw new InfraError(
+        'INFRA_START_FAILED',
+        component.name,
+        `is running (pid ${existing}) but unhealthy: ${health.reason}\n${logTail(component.logFile)}`,
+        component.logFile,
+      );
     await component.provision();
     return;
   }
   for (const port of component.ports) {
     if (!(await portIsFree(port))) {
-      throw new InfraError('INFRA_PORT_IN_USE', component.name, `port ${port} is already in use by a process this project did not start. Stop it, or choose another port (see the README's port table).`);
+      throw new InfraError(
+        'INFRA_PORT_IN_USE',
+        component.name,
+        `port ${port} is already in use by a process this project did not start. Stop it, or choose another port (see the README's port table).`,
+      );
     }
   }
   component.ensureInstalled();
@@ -125,7 +153,8 @@ export function resume(component: Component): void {
 
 function requireRunning(component: Component): number {
   const pid = runningPid(component);
-  if (pid === undefined) throw new InfraError('INFRA_NOT_RUNNING', component.name, 'is not running; start it with `npm run infra -- start ' + component.name + '`');
+  if (pid === undefined)
+    throw new InfraError('INFRA_NOT_RUNNING', component.name, 'is not running; start it with `npm run infra -- start ' + component.name + '`');
   return pid;
 }
 

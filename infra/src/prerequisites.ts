@@ -54,11 +54,16 @@ export function requireBinary(requirement: BinaryRequirement): string {
     console.log(`[${requirement.component}] ${requirement.executable} is missing: installing Debian package ${requirement.debianPackage}`);
     const env = { ...process.env, DEBIAN_FRONTEND: 'noninteractive' };
     const update = spawnSync('apt-get', ['update'], { stdio: 'inherit', env });
-    const install = update.status === 0 ? spawnSync('apt-get', ['install', '-y', '--no-install-recommends', requirement.debianPackage], { stdio: 'inherit', env }) : update;
+    const install =
+      update.status === 0 ? spawnSync('apt-get', ['install', '-y', '--no-install-recommends', requirement.debianPackage], { stdio: 'inherit', env }) : update;
     const installed = find();
     if (install.status === 0 && installed) return installed;
   }
-  throw new InfraError('INFRA_MISSING_BINARY', requirement.component, `${requirement.executable} not found. Install it with: ${process.getuid?.() === 0 ? '' : 'sudo '}${instruction}`);
+  throw new InfraError(
+    'INFRA_MISSING_BINARY',
+    requirement.component,
+    `${requirement.executable} not found. Install it with: ${process.getuid?.() === 0 ? '' : 'sudo '}${instruction}`,
+  );
 }
 
 /** The uid/gid to run PostgreSQL as: ourselves, or the `postgres` system user when we are root. */

@@ -87,7 +87,7 @@ function readProcesses(): ProcEntry[] {
 export function componentProcesses(pid: number): number[] {
   const all = readProcesses().filter((entry) => entry.state !== 'Z' && entry.state !== 'X');
   const members = new Set(all.filter((entry) => entry.pid === pid || entry.group === pid).map((entry) => entry.pid));
-  for (let grew = true; grew; ) {
+  for (let grew = true; grew;) {
     grew = false;
     for (const entry of all) {
       if (!members.has(entry.pid) && members.has(entry.parent)) {
@@ -165,7 +165,11 @@ export interface CommandResult {
  * the event loop, so other components' health checks keep their own clocks meanwhile. Its output
  * is appended to the component's log.
  */
-export function runCommand(command: string, args: readonly string[], options: { logFile: string; cwd?: string; uid?: number; gid?: number }): Promise<CommandResult> {
+export function runCommand(
+  command: string,
+  args: readonly string[],
+  options: { logFile: string; cwd?: string; uid?: number; gid?: number },
+): Promise<CommandResult> {
   return new Promise((resolve) => {
     fs.appendFileSync(options.logFile, `--- ${new Date().toISOString()} ${command} ${args.join(' ')}\n`);
     const child = spawn(command, [...args], {

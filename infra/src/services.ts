@@ -27,8 +27,20 @@ export function serviceSpecs(env: NodeJS.ProcessEnv = process.env): ServiceSpec[
   return [
     { name: 'faster-payments-scheme', entry: 'e2e/dist/simulator/faster-payments-scheme-main.js', port: schemePort, healthPath: '/health' },
     // Each platform's configuration service reads the other's (convergence); primary proxies to stand-in.
-    { name: 'primary', entry: 'primary/dist/main.js', port: port('PRIMARY_PORT', 8100), healthPath: '/health', env: { STANDIN_URL, FASTER_PAYMENTS_SCHEME_URL } },
-    { name: 'standin', entry: 'standin/dist/main.js', port: port('STANDIN_PORT', 8200), healthPath: '/health', env: { PRIMARY_URL, FASTER_PAYMENTS_SCHEME_URL } },
+    {
+      name: 'primary',
+      entry: 'primary/dist/main.js',
+      port: port('PRIMARY_PORT', 8100),
+      healthPath: '/health',
+      env: { STANDIN_URL, FASTER_PAYMENTS_SCHEME_URL },
+    },
+    {
+      name: 'standin',
+      entry: 'standin/dist/main.js',
+      port: port('STANDIN_PORT', 8200),
+      healthPath: '/health',
+      env: { PRIMARY_URL, FASTER_PAYMENTS_SCHEME_URL },
+    },
     { name: 'syncer', entry: 'syncer/dist/main.js', port: port('SYNCER_PORT', 8300), healthPath: '/health' },
     { name: 'advice-consumer', entry: 'advice-consumer/dist/main.js', port: port('ADVICE_CONSUMER_PORT', 8400), healthPath: '/health', env: { PRIMARY_URL } },
     // Last: the payment networks' way in, once both platforms answer.
@@ -48,7 +60,10 @@ export function isServiceName(name: string): boolean {
  */
 export function selectedServices(env: NodeJS.ProcessEnv = process.env): ServiceSpec[] {
   const all = serviceSpecs(env);
-  const wanted = (env.BANK_SERVICES ?? '').split(',').map((name) => name.trim()).filter((name) => name !== '');
+  const wanted = (env.BANK_SERVICES ?? '')
+    .split(',')
+    .map((name) => name.trim())
+    .filter((name) => name !== '');
   if (wanted.length === 0) return all;
   const unknown = wanted.filter((name) => !isServiceName(name));
   if (unknown.length > 0) throw new Error(`BANK_SERVICES names ${unknown.join(', ')}; the services are ${SERVICE_NAMES.join(', ')}`);
@@ -100,7 +115,13 @@ export function serviceComponent(spec: ServiceSpec, directory: string, env: Node
     async prepare() {
       fs.mkdirSync(serviceDirectory, { recursive: true });
     },
-    launchSpec: () => ({ command: process.execPath, args: [path.join(REPOSITORY_ROOT, spec.entry)], cwd: REPOSITORY_ROOT, env: { ...env, ...spec.env, PORT: String(spec.port) }, logFile }),
+    launchSpec: () => ({
+      command: process.execPath,
+      args: [path.join(REPOSITORY_ROOT, spec.entry)],
+      cwd: REPOSITORY_ROOT,
+      env: { ...env, ...spec.env, PORT: String(spec.port) },
+      logFile,
+    }),
     async probe(timeoutMs): Promise<Probe> {
       try {
         const response = await fetch(healthUrl, { signal: AbortSignal.timeout(timeoutMs) });

@@ -32,7 +32,11 @@ async function bringUp(infra: Infra): Promise<NodeJS.ProcessEnv> {
 
 /** Names of the servers already running before this run: a run stops only what it started. */
 function runningComponents(infra: Infra): Set<string> {
-  return new Set(Object.values(infra.components).filter((component) => runningPid(component) !== undefined).map((component) => component.name));
+  return new Set(
+    Object.values(infra.components)
+      .filter((component) => runningPid(component) !== undefined)
+      .map((component) => component.name),
+  );
 }
 
 /** Longest a Ctrl-C may take: every service has its own deadline, the servers their grace; past this, exit anyway. */
@@ -58,10 +62,14 @@ async function start(infra: Infra): Promise<number> {
       if (await lifecycle.stop(service).catch(() => false)) stopped.push(service.name);
     }
     const servers = Object.values(infra.components).filter((component) => !alreadyRunning.has(component.name));
-    const serversStopped = await Promise.all(servers.map(async (component) => ((await lifecycle.stop(component).catch(() => false)) ? component.name : undefined)));
+    const serversStopped = await Promise.all(
+      servers.map(async (component) => ((await lifecycle.stop(component).catch(() => false)) ? component.name : undefined)),
+    );
     stopped.push(...serversStopped.filter((name): name is string => name !== undefined));
     const left = [...alreadyRunning].filter((name) => runningComponents(infra).has(name));
-    console.log(`stopped: ${stopped.join(', ') || 'nothing'}${left.length > 0 ? `; left running (they were running before npm start): ${left.join(', ')}` : ''}`);
+    console.log(
+      `stopped: ${stopped.join(', ') || 'nothing'}${left.length > 0 ? `; left running (they were running before npm start): ${left.join(', ')}` : ''}`,
+    );
     process.exit(code);
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, () => void shutdown(signal, 0));
@@ -79,7 +87,8 @@ async function start(infra: Infra): Promise<number> {
   console.log('infrastructure:');
   for (const s of statuses) console.log(`  ${s.name.padEnd(22)} ${s.endpoint.padEnd(48)} log: ${path.relative(REPOSITORY_ROOT, s.logFile)}`);
   console.log(services.length > 0 ? 'services:' : 'services: none');
-  for (const service of services) console.log(`  ${service.name.padEnd(22)} ${service.endpoint.padEnd(48)} log: ${path.relative(REPOSITORY_ROOT, service.logFile)}`);
+  for (const service of services)
+    console.log(`  ${service.name.padEnd(22)} ${service.endpoint.padEnd(48)} log: ${path.relative(REPOSITORY_ROOT, service.logFile)}`);
   console.log('\ncontrol one server or service: npm run infra -- status | kill <name> | pause <name> | resume <name> | stop <name> | start <name>');
   console.log('press Ctrl-C to stop everything');
   await watch([...Object.values(infra.components), ...serviceComponents(infra)]);
@@ -96,7 +105,10 @@ async function watch(components: readonly Component[]): Promise<never> {
     const current = await statuses();
     for (const s of current) {
       const before = previous.get(s.name);
-      if (before !== s.state) console.log(`${new Date().toISOString()} ${s.name}: ${before} -> ${s.state}${s.detail ? ` (${s.detail})` : ''}${s.state === 'stopped' ? `; log: ${path.relative(REPOSITORY_ROOT, s.logFile)}` : ''}`);
+      if (before !== s.state)
+        console.log(
+          `${new Date().toISOString()} ${s.name}: ${before} -> ${s.state}${s.detail ? ` (${s.detail})` : ''}${s.state === 'stopped' ? `; log: ${path.relative(REPOSITORY_ROOT, s.logFile)}` : ''}`,
+        );
     }
     previous = new Map(current.map((s) => [s.name, s.state]));
   }
@@ -125,7 +137,9 @@ async function test(infra: Infra, jestArguments: readonly string[]): Promise<num
     code = await new Promise<number>((resolve) => jest.once('close', (status) => resolve(status ?? 1)));
   } finally {
     if (ownPrefix && runningPid(infra.components.kafka) !== undefined) {
-      await deleteKafkaTopics(infraEndpoints(infra.config).kafkaBrokers, prefix).catch((error: unknown) => console.error(`could not delete the run's Kafka topics ${prefix}*: ${(error as Error).message}`));
+      await deleteKafkaTopics(infraEndpoints(infra.config).kafkaBrokers, prefix).catch((error: unknown) =>
+        console.error(`could not delete the run's Kafka topics ${prefix}*: ${(error as Error).message}`),
+      );
     }
     // Leave running what the developer had running; stop what this run started.
     for (const component of Object.values(infra.components)) {

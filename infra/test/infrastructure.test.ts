@@ -50,7 +50,10 @@ async function kafkaRoundTrip(topic: string, value: string): Promise<string> {
     void consumer.run({ eachMessage: async ({ message }) => resolve(message.value?.toString() ?? '') });
   });
   try {
-    return await Promise.race([received, new Promise<string>((_, reject) => setTimeout(() => reject(new Error('no Kafka message within 30 s')), 30_000).unref())]);
+    return await Promise.race([
+      received,
+      new Promise<string>((_, reject) => setTimeout(() => reject(new Error('no Kafka message within 30 s')), 30_000).unref()),
+    ]);
   } finally {
     await consumer.disconnect();
   }
@@ -117,7 +120,7 @@ describe('local infrastructure', () => {
     expect(subscriptions.map((s) => s.name.split('/').pop())).toEqual(expect.arrayContaining(['primary.advice-consumer', 'operations.advice-dead-letter']));
   });
 
-  test('when each PostgreSQL cluster and Redis instance is written, then it reads back its own data and not the other platform\'s', async () => {
+  test("when each PostgreSQL cluster and Redis instance is written, then it reads back its own data and not the other platform's", async () => {
     const table = `infra_test_${unique}`;
     for (const [platform, url] of Object.entries(endpoints.postgres)) {
       await withPostgres(url, async (client) => {
@@ -135,7 +138,7 @@ describe('local infrastructure', () => {
     await withRedis(endpoints.redis.standin, async (redis) => expect(await redis.get(`infra-test:${unique}:primary`)).toBeNull());
   });
 
-  test('when stand-in\'s PostgreSQL is SIGKILLed, then the others still serve, and after a restart its committed data is there', async () => {
+  test("when stand-in's PostgreSQL is SIGKILLed, then the others still serve, and after a restart its committed data is there", async () => {
     const table = `infra_kill_${unique}`;
     await withPostgres(endpoints.postgres.standin, async (client) => {
       await client.query(`create table ${table} (id int primary key)`);
@@ -154,7 +157,9 @@ describe('local infrastructure', () => {
     await expect(pubsubRoundTrip(`infra-kill-${unique}`, 'still here')).resolves.toEqual({ data: 'still here', orderingKey: 'account-1' });
 
     await infra.start('pg-standin');
-    await expect(withPostgres(endpoints.postgres.standin, async (client) => (await client.query(`select id from ${table}`)).rows)).resolves.toEqual([{ id: 42 }]);
+    await expect(withPostgres(endpoints.postgres.standin, async (client) => (await client.query(`select id from ${table}`)).rows)).resolves.toEqual([
+      { id: 42 },
+    ]);
   });
 
   test('when Redis is paused, then it stops answering (a hang, not a refusal), and answers again once resumed', async () => {
@@ -170,7 +175,7 @@ describe('local infrastructure', () => {
     await expect(withRedis(endpoints.redis.primary, (redis) => redis.ping())).resolves.toBe('PONG');
   });
 
-  test('when the Pub/Sub emulator is killed and restarted, then the project\'s topics are there again', async () => {
+  test("when the Pub/Sub emulator is killed and restarted, then the project's topics are there again", async () => {
     await infra.kill('pubsub');
     await infra.start('pubsub');
     const client = pubsubClient(infra.config);

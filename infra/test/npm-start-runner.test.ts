@@ -42,7 +42,11 @@ interface Started {
 
 /** `npm start` as `npm start` runs it (node infra/bootstrap.cjs start), until it says it is ready. */
 async function npmStart(): Promise<Started> {
-  const child = spawn(process.execPath, [path.join(REPOSITORY_ROOT, 'infra', 'bootstrap.cjs'), 'start'], { cwd: REPOSITORY_ROOT, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, [path.join(REPOSITORY_ROOT, 'infra', 'bootstrap.cjs'), 'start'], {
+    cwd: REPOSITORY_ROOT,
+    env,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let output = '';
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
@@ -57,7 +61,12 @@ async function npmStart(): Promise<Started> {
 
 /** `npm run infra -- <args>` from another shell. */
 function infraCli(...args: string[]): { status: number | null; output: string } {
-  const result = spawnSync(process.execPath, [path.join(REPOSITORY_ROOT, 'infra', 'bootstrap.cjs'), 'infra', ...args], { cwd: REPOSITORY_ROOT, env, encoding: 'utf8', timeout: 90_000 });
+  const result = spawnSync(process.execPath, [path.join(REPOSITORY_ROOT, 'infra', 'bootstrap.cjs'), 'infra', ...args], {
+    cwd: REPOSITORY_ROOT,
+    env,
+    encoding: 'utf8',
+    timeout: 90_000,
+  });
   return { status: result.status, output: `${result.stdout}${result.stderr}` };
 }
 
@@ -98,7 +107,10 @@ test('when a service was SIGKILLed and brought back with npm run infra -- start,
   // Dead again, by SIGKILL: the runner has no child left to wait for.
   infraCli('kill', SCHEME);
   started.child.kill('SIGTERM');
-  const exitedInTime = await Promise.race([started.exited.then(() => true), new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 30_000).unref())]);
+  const exitedInTime = await Promise.race([
+    started.exited.then(() => true),
+    new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 30_000).unref()),
+  ]);
   if (!exitedInTime) started.child.kill('SIGKILL');
   expect(exitedInTime).toBe(true);
   expect(started.output()).toContain('SIGTERM: stopping services and infrastructure');

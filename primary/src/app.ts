@@ -83,17 +83,26 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
   installErrorHandling(app);
   installApiDocs(app, {
     title: 'Primary platform',
-    description: "The bank's system of record: the app API (customer token), the scheme API (the payment networks, through the gateway), the internal API, the configuration API and operations. Errors are `{\"error\":{\"code\",\"message\",\"issues\"?}}`, 4xx for the caller's mistakes.",
+    description:
+      'The bank\'s system of record: the app API (customer token), the scheme API (the payment networks, through the gateway), the internal API, the configuration API and operations. Errors are `{"error":{"code","message","issues"?}}`, 4xx for the caller\'s mistakes.',
     version: '0.1.0',
     serve: deps.serveApiDocs ?? false,
   });
 
   app.addHook('onResponse', async (request, reply) => {
-    deps.metrics.httpDuration.observe({ method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, reply.elapsedTime / 1000);
+    deps.metrics.httpDuration.observe(
+      { method: request.method, route: request.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) },
+      reply.elapsedTime / 1000,
+    );
   });
 
   // Primary's own approvals that finish after the card budget (the network heard 91) are reversed here.
-  const lateApprovals = startLateApprovalReversals({ reverse: (reversal) => services.cardProcessor.reverse(reversal), clock: deps.clock, logger: deps.logger, metrics: deps.metrics });
+  const lateApprovals = startLateApprovalReversals({
+    reverse: (reversal) => services.cardProcessor.reverse(reversal),
+    clock: deps.clock,
+    logger: deps.logger,
+    metrics: deps.metrics,
+  });
   app.addHook('onClose', async () => lateApprovals.stop());
 
   afterApiDocs(app, (app) => {
@@ -128,9 +137,19 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
     payeesRoutes(app, { payees: services.payees, accounts: services.accounts, customer });
     notificationsRoutes(app, { notifications: services.notifications, accounts: services.accounts, customer });
     adviceRoutes(app, { applier: services.advices, internal, operatorOrInternal });
-    configurationRoutes(app, { store: services.configuration.store, cache: services.configuration.cache, operators: deps.operators ?? [], internalToken: deps.internalToken });
+    configurationRoutes(app, {
+      store: services.configuration.store,
+      cache: services.configuration.cache,
+      operators: deps.operators ?? [],
+      internalToken: deps.internalToken,
+    });
     statusRoutes(app, { cache: services.configuration.cache, clock: deps.clock });
-    operationsRoutes(app, { db: deps.db, configuration: services.configuration.cache, metrics: deps.metrics, quarantinedAdvices: () => services.advices.quarantinedCount() });
+    operationsRoutes(app, {
+      db: deps.db,
+      configuration: services.configuration.cache,
+      metrics: deps.metrics,
+      quarantinedAdvices: () => services.advices.quarantinedCount(),
+    });
   });
   return { app, services };
 }
@@ -141,7 +160,16 @@ function createServices(deps: PrimaryDependencies) {
   const accounts = createAccountsService({ db, clock, ledger, cache: deps.cache });
   const cards = createCardsService({ db, clock, keys });
   const feed = createFeedService({ db, clock });
-  const cardProcessor = createCardProcessor({ db, authorisationDb: deps.cardDb ?? db, clock, ledger, cards, feed, metrics, clearingMatchWaitMs: deps.clearingMatchWaitMs ?? 0 });
+  const cardProcessor = createCardProcessor({
+    db,
+    authorisationDb: deps.cardDb ?? db,
+    clock,
+    ledger,
+    cards,
+    feed,
+    metrics,
+    clearingMatchWaitMs: deps.clearingMatchWaitMs ?? 0,
+  });
   const inboundFasterPayments = createInboundFasterPayments({ db, clock, ledger, accounts, feed });
   const transfers = createTransfersService({ db, clock, ledger, accounts, feed, scheme: deps.fasterPaymentsScheme });
   const pots = createPotsService({ db, clock, ledger, feed });

@@ -73,7 +73,10 @@ function key(env: NodeJS.ProcessEnv, name: string): Buffer {
 /** Stand-in's public key B, as PEM in the environment or in a file (`npm start` generates a local pair). */
 function standinPublicKey(env: NodeJS.ProcessEnv): KeyObject {
   const pem = env.STANDIN_PAN_PUBLIC_KEY_B ?? (env.STANDIN_PAN_PUBLIC_KEY_B_FILE ? fs.readFileSync(env.STANDIN_PAN_PUBLIC_KEY_B_FILE, 'utf8') : undefined);
-  if (!pem) throw new Error('STANDIN_PAN_PUBLIC_KEY_B (PEM) or STANDIN_PAN_PUBLIC_KEY_B_FILE must be set: it is what card numbers are encrypted for before they cross to stand-in');
+  if (!pem)
+    throw new Error(
+      'STANDIN_PAN_PUBLIC_KEY_B (PEM) or STANDIN_PAN_PUBLIC_KEY_B_FILE must be set: it is what card numbers are encrypted for before they cross to stand-in',
+    );
   return createPublicKey(pem);
 }
 
@@ -88,7 +91,10 @@ function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number,
 /** Outside production a local operator exists by default, so a local stack can be driven without set-up. */
 function operators(env: NodeJS.ProcessEnv): Operator[] {
   const value = env.OPERATOR_TOKENS ?? (env.NODE_ENV === 'production' ? undefined : 'local-operator:local-operator-token');
-  if (!value) throw new Error('OPERATOR_TOKENS must be set in production: name:token pairs, comma-separated; these are the incident engineers who may change the stand-in configuration');
+  if (!value)
+    throw new Error(
+      'OPERATOR_TOKENS must be set in production: name:token pairs, comma-separated; these are the incident engineers who may change the stand-in configuration',
+    );
   return parseOperatorTokens(value);
 }
 

@@ -54,7 +54,24 @@ async function main(): Promise<void> {
     metrics,
     options: config.shadow,
   });
-  const { app, services } = buildPrimary({ db, cardDb, clock: systemClock, keys: config.keys, internalToken: config.internalToken, logger, metrics, fasterPaymentsScheme, cache, operators: config.operators, standin, timeoutReversals, shadow, clearingMatchWaitMs: config.clearingMatchWaitMs, cardBudgetMs: config.cardBudgetMs, serveApiDocs: process.env.NODE_ENV !== 'production' });
+  const { app, services } = buildPrimary({
+    db,
+    cardDb,
+    clock: systemClock,
+    keys: config.keys,
+    internalToken: config.internalToken,
+    logger,
+    metrics,
+    fasterPaymentsScheme,
+    cache,
+    operators: config.operators,
+    standin,
+    timeoutReversals,
+    shadow,
+    clearingMatchWaitMs: config.clearingMatchWaitMs,
+    cardBudgetMs: config.cardBudgetMs,
+    serveApiDocs: process.env.NODE_ENV !== 'production',
+  });
 
   // Route the first message with the stored configuration, not the initial one.
   const { store: configurationStore, cache: configuration } = services.configuration;
@@ -70,7 +87,14 @@ async function main(): Promise<void> {
     metrics,
   }).start(config.configurationPeerSyncMs);
 
-  const kafka = new Kafka({ clientId: 'primary-outbox-relay', brokers: config.kafkaBrokers, logLevel: logLevel.ERROR, connectionTimeout: 2_000, requestTimeout: 5_000, retry: { retries: 2 } });
+  const kafka = new Kafka({
+    clientId: 'primary-outbox-relay',
+    brokers: config.kafkaBrokers,
+    logLevel: logLevel.ERROR,
+    connectionTimeout: 2_000,
+    requestTimeout: 5_000,
+    retry: { retries: 2 },
+  });
   const relay = startOutboxRelay({ db, kafka, logger, metrics }, { topicPrefix: config.kafkaTopicPrefix });
   // Notifications must not keep primary from serving: if Kafka is down at start, keep trying.
   let notificationsConsumer: { stop(): Promise<void> } | undefined;
@@ -85,7 +109,14 @@ async function main(): Promise<void> {
   void startNotifications();
 
   // Authorisation holds nobody cleared within HOLD_EXPIRY_DAYS are released.
-  const holdExpiry = startHoldExpiry({ processor: services.cardProcessor, clock: systemClock, logger, metrics, expiryDays: config.holdExpiryDays, everyMs: HOLD_EXPIRY_SWEEP_MS });
+  const holdExpiry = startHoldExpiry({
+    processor: services.cardProcessor,
+    clock: systemClock,
+    logger,
+    metrics,
+    expiryDays: config.holdExpiryDays,
+    everyMs: HOLD_EXPIRY_SWEEP_MS,
+  });
 
   // Outbound payments whose scheme answer never came are asked again, with the same FPS id.
   const retryTimer = setInterval(() => {

@@ -26,11 +26,20 @@ function adviceFactory(accountId: string) {
 const apply = (advice: object, token = INTERNAL_TOKEN) => primary.call('POST', '/internal/advices', { token, body: advice });
 const approval = (cardId: string, amountMinor: number, key = messageKey()) => ({
   cardId,
-  authorisation: { ...key, mti: '0100', processingCode: '000000', amountMinor, currency: 'GBP', merchant, authorisationCode: 'SI1234', transmittedAt: '2026-11-21T12:00:00Z' },
+  authorisation: {
+    ...key,
+    mti: '0100',
+    processingCode: '000000',
+    amountMinor,
+    currency: 'GBP',
+    merchant,
+    authorisationCode: 'SI1234',
+    transmittedAt: '2026-11-21T12:00:00Z',
+  },
 });
 
 describe('applying stand-in advices', () => {
-  test("when stand-in approved more than primary thinks is there, then it is applied anyway, once, and the account is flagged", async () => {
+  test('when stand-in approved more than primary thinks is there, then it is applied anyway, once, and the account is flagged', async () => {
     const account = await primary.openAccount();
     await primary.fund(account, 1_000);
     const card = await primary.issueCard(account.id);
@@ -70,9 +79,26 @@ describe('applying stand-in advices', () => {
     const key = messageKey();
     const approved = advise('card_payment.approved', approval(card.id, 4_000, key));
     await apply(approved);
-    await apply(advise('card_payment.reversed', { cardId: card.id, original: key, originalCorrelationId: approved.correlationId, reversedAmountMinor: 1_000, remainingAmountMinor: 3_000 }));
+    await apply(
+      advise('card_payment.reversed', {
+        cardId: card.id,
+        original: key,
+        originalCorrelationId: approved.correlationId,
+        reversedAmountMinor: 1_000,
+        remainingAmountMinor: 3_000,
+      }),
+    );
     expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 3_000 });
-    const clearing = { clearingId: `CLR-${key.rrn}`, pan: card.pan, original: key, processingCode: '000000', amountMinor: 3_000, currency: 'GBP', merchant, clearedAt: '2026-11-22T00:00:00Z' };
+    const clearing = {
+      clearingId: `CLR-${key.rrn}`,
+      pan: card.pan,
+      original: key,
+      processingCode: '000000',
+      amountMinor: 3_000,
+      currency: 'GBP',
+      merchant,
+      clearedAt: '2026-11-22T00:00:00Z',
+    };
     expect((await primary.call('POST', '/scheme/card/clearings', { body: clearing })).body.status).toBe('settled');
     expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 7_000, heldMinor: 0 });
   });
@@ -86,11 +112,28 @@ describe('applying stand-in advices', () => {
     const approved = advise('card_payment.approved', approval(card.id, 5_000, key));
     await apply(approved);
     // The network's 0400 leaving 3,000 authorised, repeated after the routing changed: primary heard it...
-    const reversal = { mti: '0400', pan: card.pan, original: key, amountMinor: 5_000, replacementAmountMinor: 3_000, currency: 'GBP', transmittedAt: '2026-11-21T12:01:00Z', ...messageKey() };
+    const reversal = {
+      mti: '0400',
+      pan: card.pan,
+      original: key,
+      amountMinor: 5_000,
+      replacementAmountMinor: 3_000,
+      currency: 'GBP',
+      transmittedAt: '2026-11-21T12:01:00Z',
+      ...messageKey(),
+    };
     expect((await primary.call('POST', '/scheme/card/reversals', { body: reversal })).body).toMatchObject({ responseCode: '00' });
     expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 3_000 });
     // ...and so had stand-in, whose advice of it arrives now.
-    await apply(advise('card_payment.reversed', { cardId: card.id, original: key, originalCorrelationId: approved.correlationId, reversedAmountMinor: 2_000, remainingAmountMinor: 3_000 }));
+    await apply(
+      advise('card_payment.reversed', {
+        cardId: card.id,
+        original: key,
+        originalCorrelationId: approved.correlationId,
+        reversedAmountMinor: 2_000,
+        remainingAmountMinor: 3_000,
+      }),
+    );
     expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 3_000 });
   });
 
@@ -103,16 +146,33 @@ describe('applying stand-in advices', () => {
     const approved = advise('card_payment.approved', approval(card.id, 4_000, key));
     await apply(approved);
     // The network cleared the remaining 3,000 before stand-in's reversal of 1,000 reached primary.
-    const clearing = { clearingId: `CLR-${key.rrn}`, pan: card.pan, original: key, processingCode: '000000', amountMinor: 3_000, currency: 'GBP', merchant, clearedAt: '2026-11-22T00:00:00Z' };
+    const clearing = {
+      clearingId: `CLR-${key.rrn}`,
+      pan: card.pan,
+      original: key,
+      processingCode: '000000',
+      amountMinor: 3_000,
+      currency: 'GBP',
+      merchant,
+      clearedAt: '2026-11-22T00:00:00Z',
+    };
     expect((await primary.call('POST', '/scheme/card/clearings', { body: clearing })).body.status).toBe('settled');
-    const reversed = advise('card_payment.reversed', { cardId: card.id, original: key, originalCorrelationId: approved.correlationId, reversedAmountMinor: 1_000, remainingAmountMinor: 3_000 });
+    const reversed = advise('card_payment.reversed', {
+      cardId: card.id,
+      original: key,
+      originalCorrelationId: approved.correlationId,
+      reversedAmountMinor: 1_000,
+      remainingAmountMinor: 3_000,
+    });
     expect((await apply(reversed)).body.outcome).toBe('applied');
     expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 7_000, heldMinor: 0 });
     const announced = await primary.db.query<{ event: { type: string; payload: { settledBalanceMinor: number; heldMinor: number } } }>(
       "select event from outbox_events where account_id = $1 and event->>'correlationId' = $2",
       [account.id, reversed.correlationId],
     );
-    expect(announced.rows.map((row) => [row.event.type, row.event.payload.settledBalanceMinor, row.event.payload.heldMinor])).toEqual([['balance.changed', 7_000, 0]]);
+    expect(announced.rows.map((row) => [row.event.type, row.event.payload.settledBalanceMinor, row.event.payload.heldMinor])).toEqual([
+      ['balance.changed', 7_000, 0],
+    ]);
   });
 
   test("when the network's reversal reaches primary before stand-in's advice of the approval, then it is acknowledged, and the approval is reversed the moment the advice is applied; no PAN is kept", async () => {
@@ -120,11 +180,23 @@ describe('applying stand-in advices', () => {
     await primary.fund(account, 10_000);
     const card = await primary.issueCard(account.id);
     const key = messageKey();
-    const reversal = { mti: '0400', pan: card.pan, original: key, amountMinor: 3_000, replacementAmountMinor: 1_000, currency: 'GBP', transmittedAt: '2026-11-21T12:01:00Z', ...messageKey() };
+    const reversal = {
+      mti: '0400',
+      pan: card.pan,
+      original: key,
+      amountMinor: 3_000,
+      replacementAmountMinor: 1_000,
+      currency: 'GBP',
+      transmittedAt: '2026-11-21T12:01:00Z',
+      ...messageKey(),
+    };
     const early = await primary.call('POST', '/scheme/card/reversals', { body: reversal });
     expect(early.body).toMatchObject({ mti: '0410', responseCode: '00', decidedBy: 'primary' });
     expect((await primary.call('POST', '/scheme/card/reversals', { body: reversal })).body).toEqual(early.body);
-    const kept = await primary.db.query<{ reversal: unknown }>('select reversal from reversals_awaiting_authorisation where stan = $1 and rrn = $2', [reversal.stan, reversal.rrn]);
+    const kept = await primary.db.query<{ reversal: unknown }>('select reversal from reversals_awaiting_authorisation where stan = $1 and rrn = $2', [
+      reversal.stan,
+      reversal.rrn,
+    ]);
     expect(kept.rows).toHaveLength(1);
     expect(JSON.stringify(kept.rows[0]!.reversal)).not.toContain(card.pan);
 
@@ -132,7 +204,9 @@ describe('applying stand-in advices', () => {
     expect((await apply(advise('card_payment.approved', approval(card.id, 3_000, key)))).body.outcome).toBe('applied');
     // Partially reversed at once: 1,000 stays authorised, 2,000 released.
     expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 1_000 });
-    expect((await primary.db.query('select 1 from reversals_awaiting_authorisation where stan = $1 and rrn = $2', [reversal.stan, reversal.rrn])).rowCount).toBe(0);
+    expect(
+      (await primary.db.query('select 1 from reversals_awaiting_authorisation where stan = $1 and rrn = $2', [reversal.stan, reversal.rrn])).rowCount,
+    ).toBe(0);
     // The network repeating it now still moves nothing more.
     expect((await primary.call('POST', '/scheme/card/reversals', { body: reversal })).body).toEqual(early.body);
     expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 1_000 });
@@ -159,8 +233,14 @@ describe('applying stand-in advices', () => {
       transmittedAt: '2026-11-21T12:01:00Z',
     });
     const authorisationRow = async (key: { stan: string; rrn: string }) =>
-      (await primary.db.query<{ state: string; outstanding_minor: string }>('select state, outstanding_minor from card_authorisations where stan = $1 and rrn = $2', [key.stan, key.rrn])).rows[0];
-    const ledgerSum = async () => Number((await primary.db.query<{ total: string }>('select coalesce(sum(amount_minor), 0) as total from postings')).rows[0]!.total);
+      (
+        await primary.db.query<{ state: string; outstanding_minor: string }>(
+          'select state, outstanding_minor from card_authorisations where stan = $1 and rrn = $2',
+          [key.stan, key.rrn],
+        )
+      ).rows[0];
+    const ledgerSum = async () =>
+      Number((await primary.db.query<{ total: string }>('select coalesce(sum(amount_minor), 0) as total from postings')).rows[0]!.total);
 
     test('when applied, then the hold is released as if primary had heard the reversal, and a repeat of the advice changes nothing', async () => {
       const { account, card, original, advise } = await primaryApproval(4_000);
@@ -216,7 +296,10 @@ describe('applying stand-in advices', () => {
       expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 7_000, heldMinor: 0 });
       await apply(advise('card_payment.reversal_acknowledged', { cardId: card.id, reversal: networkReversal(original, 3_000) }));
       expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 0 });
-      const journals = await primary.db.query<{ kind: string }>("select j.kind from journals j join postings p on p.journal_id = j.id where p.ledger_account_id = $1 and j.kind = 'card.reversal'", [account.id]);
+      const journals = await primary.db.query<{ kind: string }>(
+        "select j.kind from journals j join postings p on p.journal_id = j.id where p.ledger_account_id = $1 and j.kind = 'card.reversal'",
+        [account.id],
+      );
       expect(journals.rows).toHaveLength(1);
       expect(await ledgerSum()).toBe(0);
     });
@@ -236,8 +319,16 @@ describe('applying stand-in advices', () => {
   });
 
   test('when an advice names an account or card primary does not know, then it is quarantined with that reason, not retried', async () => {
-    const stranger = adviceFactory(randomUUID())('transfer.received', { fpsId: `FPS-${randomUUID()}`, amountMinor: 1, debtor: { sortCode: '200000', accountNumber: '12345678', name: 'X' }, reference: '' });
-    expect(await apply(stranger)).toEqual({ status: 200, body: { outcome: 'quarantined', reason: expect.stringContaining(`account ${stranger.accountId} is unknown to primary`) } });
+    const stranger = adviceFactory(randomUUID())('transfer.received', {
+      fpsId: `FPS-${randomUUID()}`,
+      amountMinor: 1,
+      debtor: { sortCode: '200000', accountNumber: '12345678', name: 'X' },
+      reference: '',
+    });
+    expect(await apply(stranger)).toEqual({
+      status: 200,
+      body: { outcome: 'quarantined', reason: expect.stringContaining(`account ${stranger.accountId} is unknown to primary`) },
+    });
     const account = await primary.openAccount();
     const unknownCard = adviceFactory(account.id)('card.frozen', { cardId: randomUUID(), requestedBy: 'customer' });
     expect((await apply(unknownCard)).body).toEqual({ outcome: 'quarantined', reason: expect.stringContaining('is not a card of account') });
@@ -265,9 +356,22 @@ describe("a clearing that arrives before stand-in's advice of its authorisation"
     await waiting.fund(account, 10_000);
     const card = await waiting.issueCard(account.id);
     const key = messageKey();
-    const clearing = { clearingId: `CLR-${key.rrn}`, pan: card.pan, original: key, processingCode: '000000', amountMinor: 2_500, currency: 'GBP', merchant, clearedAt: '2026-11-21T12:05:00Z' };
+    const clearing = {
+      clearingId: `CLR-${key.rrn}`,
+      pan: card.pan,
+      original: key,
+      processingCode: '000000',
+      amountMinor: 2_500,
+      currency: 'GBP',
+      merchant,
+      clearedAt: '2026-11-21T12:05:00Z',
+    };
 
-    const early = await fetch(`${waiting.address}/scheme/card/clearings`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(clearing) });
+    const early = await fetch(`${waiting.address}/scheme/card/clearings`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(clearing),
+    });
     expect(early.status).toBe(503);
     // With Retry-After, the gateway does not count it against primary's health.
     expect(early.headers.get('retry-after')).toBe('60');
@@ -277,7 +381,10 @@ describe("a clearing that arrives before stand-in's advice of its authorisation"
     expect(await waiting.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 0 });
 
     const advise = adviceFactory(account.id);
-    expect((await waiting.call('POST', '/internal/advices', { token: INTERNAL_TOKEN, body: advise('card_payment.approved', approval(card.id, 2_500, key)) })).body.outcome).toBe('applied');
+    expect(
+      (await waiting.call('POST', '/internal/advices', { token: INTERNAL_TOKEN, body: advise('card_payment.approved', approval(card.id, 2_500, key)) })).body
+        .outcome,
+    ).toBe('applied');
     expect((await waiting.call('POST', '/scheme/card/clearings', { body: clearing })).body).toEqual({ clearingId: clearing.clearingId, status: 'settled' });
     expect(await waiting.balance(account.id)).toMatchObject({ settledMinor: 7_500, heldMinor: 0 });
   });
@@ -287,7 +394,16 @@ describe("a clearing that arrives before stand-in's advice of its authorisation"
     await waiting.fund(account, 10_000);
     const card = await waiting.issueCard(account.id);
     const key = messageKey();
-    const clearing = { clearingId: `CLR-${key.rrn}`, pan: card.pan, original: key, processingCode: '000000', amountMinor: 1_200, currency: 'GBP', merchant, clearedAt: '2026-11-21T12:05:00Z' };
+    const clearing = {
+      clearingId: `CLR-${key.rrn}`,
+      pan: card.pan,
+      original: key,
+      processingCode: '000000',
+      amountMinor: 1_200,
+      currency: 'GBP',
+      merchant,
+      clearedAt: '2026-11-21T12:05:00Z',
+    };
     expect((await waiting.call('POST', '/scheme/card/clearings', { body: clearing })).status).toBe(503);
     waiting.clock.set(new Date(waiting.clock.now().getTime() + 10 * 60_000));
     expect((await waiting.call('POST', '/scheme/card/clearings', { body: clearing })).body).toEqual({ clearingId: clearing.clearingId, status: 'settled' });
@@ -324,7 +440,14 @@ describe('an advice primary cannot apply', () => {
     expect((await apply(poison)).body).toEqual({ outcome: 'quarantined', reason: expect.any(String) });
 
     const listed = await primary.call('GET', '/advices/quarantined', { token: INTERNAL_TOKEN });
-    expect(listed.body.advices).toContainEqual({ adviceId: poison.adviceId, accountId: account.id, sequence: 2, type: 'card_payment.approved', reason: expect.stringContaining('is not a card of account'), quarantinedAt: expect.any(String) });
+    expect(listed.body.advices).toContainEqual({
+      adviceId: poison.adviceId,
+      accountId: account.id,
+      sequence: 2,
+      type: 'card_payment.approved',
+      reason: expect.stringContaining('is not a card of account'),
+      quarantinedAt: expect.any(String),
+    });
     expect(listed.body.count).toBeGreaterThanOrEqual(1);
     const metrics = await (await fetch(`${primary.address}/metrics`)).text();
     expect(metrics).toMatch(/primary_advices_quarantined [1-9]/);

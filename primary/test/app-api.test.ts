@@ -45,7 +45,10 @@ describe('app API: a customer sees and moves only their own money', () => {
 
   test('unknown routes are 404 with a JSON body', async () => {
     const response = await primary.call('GET', '/no/such/route');
-    expect({ status: response.status, body: response.body }).toEqual({ status: 404, body: { error: { code: 'PRIMARY_ROUTE_NOT_FOUND', message: 'no route GET /no/such/route' } } });
+    expect({ status: response.status, body: response.body }).toEqual({
+      status: 404,
+      body: { error: { code: 'PRIMARY_ROUTE_NOT_FOUND', message: 'no route GET /no/such/route' } },
+    });
   });
 });
 
@@ -90,7 +93,10 @@ describe('bad input gets a clear 400 and changes nothing', () => {
       reference: 'HELLO',
       sentAt: '2026-11-21T12:00:00Z',
     });
-    expect((await primary.call('POST', '/scheme/faster-payments/inbound', { body: credit(wrong) })).body).toMatchObject({ status: 'rejected', rejectReason: 'account_unknown' });
+    expect((await primary.call('POST', '/scheme/faster-payments/inbound', { body: credit(wrong) })).body).toMatchObject({
+      status: 'rejected',
+      rejectReason: 'account_unknown',
+    });
     expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 0 });
     const accepted = credit(account.accountNumber);
     expect((await primary.call('POST', '/scheme/faster-payments/inbound', { body: accepted })).body).toMatchObject({ status: 'accepted' });

@@ -47,12 +47,17 @@ describe('card authorisation decision', () => {
 
   test('property: cash is never approved past the daily limit, whatever the balance', () => {
     fc.assert(
-      fc.property(fc.integer({ min: 1, max: 100_000 }), fc.integer({ min: 0, max: 100_000 }), fc.integer({ min: 0, max: 100_000 }), (amountMinor, cashTodayMinor, dailyCashLimitMinor) => {
-        const decision = decideAuthorisation(
-          facts({ type: 'cash', amountMinor, cashTodayMinor, availableMinor: 10_000_000, card: { status: 'active', expiry: '2911', dailyCashLimitMinor } }),
-        );
-        if (decision.responseCode === '00') expect(cashTodayMinor + amountMinor).toBeLessThanOrEqual(dailyCashLimitMinor);
-      }),
+      fc.property(
+        fc.integer({ min: 1, max: 100_000 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        fc.integer({ min: 0, max: 100_000 }),
+        (amountMinor, cashTodayMinor, dailyCashLimitMinor) => {
+          const decision = decideAuthorisation(
+            facts({ type: 'cash', amountMinor, cashTodayMinor, availableMinor: 10_000_000, card: { status: 'active', expiry: '2911', dailyCashLimitMinor } }),
+          );
+          if (decision.responseCode === '00') expect(cashTodayMinor + amountMinor).toBeLessThanOrEqual(dailyCashLimitMinor);
+        },
+      ),
     );
   });
 });

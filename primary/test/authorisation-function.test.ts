@@ -20,7 +20,9 @@ afterAll(() => primary.close());
 const NOW = '2026-11-21T12:00:00Z';
 afterEach(() => primary.clock.set(NOW));
 
-const expiryArbitrary = fc.tuple(fc.integer({ min: 20, max: 35 }), fc.integer({ min: 1, max: 12 })).map(([year, month]) => `${year}${String(month).padStart(2, '0')}`);
+const expiryArbitrary = fc
+  .tuple(fc.integer({ min: 20, max: 35 }), fc.integer({ min: 1, max: 12 }))
+  .map(([year, month]) => `${year}${String(month).padStart(2, '0')}`);
 const typeArbitrary = fc.constantFrom('purchase', 'cash', 'refund', 'unsupported') as fc.Arbitrary<AuthorisationFacts['type']>;
 const statusArbitrary = fc.constantFrom<CardStatus>('active', 'active', 'active', 'frozen', 'cancelled');
 
@@ -38,20 +40,32 @@ test('the SQL decision gives the same response code and reason as decideAuthoris
       // Around month ends and the expiry boundaries, in UTC.
       fc.date({ min: new Date('2019-12-31T23:00:00Z'), max: new Date('2036-01-01T01:00:00Z'), noInvalidDate: true }),
       async (card, sameExpiry, otherExpiry, type, amountMinor, currency, availableMinor, cashTodayMinor, now) => {
-        const facts: AuthorisationFacts = { card: card ?? undefined, requestExpiry: sameExpiry && card ? card.expiry : otherExpiry, type, amountMinor, currency, availableMinor, cashTodayMinor, now };
-        const { rows } = await primary.db.query<{ response_code: string; reason: string }>('select * from card_authorisation_decision($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)', [
-          card !== null,
-          card?.status ?? null,
-          card?.expiry ?? null,
-          card?.dailyCashLimitMinor ?? null,
-          facts.requestExpiry,
+        const facts: AuthorisationFacts = {
+          card: card ?? undefined,
+          requestExpiry: sameExpiry && card ? card.expiry : otherExpiry,
           type,
           amountMinor,
           currency,
           availableMinor,
           cashTodayMinor,
           now,
-        ]);
+        };
+        const { rows } = await primary.db.query<{ response_code: string; reason: string }>(
+          'select * from card_authorisation_decision($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)',
+          [
+            card !== null,
+            card?.status ?? null,
+            card?.expiry ?? null,
+            card?.dailyCashLimitMinor ?? null,
+            facts.requestExpiry,
+            type,
+            amountMinor,
+            currency,
+            availableMinor,
+            cashTodayMinor,
+            now,
+          ],
+        );
         const expected = decideAuthorisation(facts);
         expect({ responseCode: rows[0]!.response_code, reason: rows[0]!.reason }).toEqual(expected);
       },
@@ -83,9 +97,12 @@ test('the whole authorisation in the database answers as the specification says,
         if (scenario.fundedMinor > 0) await primary.fund(account, scenario.fundedMinor);
         const card = await primary.issueCard(account.id, scenario.dailyCashLimitMinor);
         if (scenario.cashAlreadyMinor > 0) {
-          await primary.call('POST', '/scheme/card/authorisations', { body: authorisation(card, scenario.cashAlreadyMinor, { mti: '0200', processingCode: '010000' }) });
+          await primary.call('POST', '/scheme/card/authorisations', {
+            body: authorisation(card, scenario.cashAlreadyMinor, { mti: '0200', processingCode: '010000' }),
+          });
         }
-        if (scenario.status !== 'active') await primary.call('POST', `/cards/${card.id}/${scenario.status === 'frozen' ? 'freeze' : 'cancel'}`, { token: account.token });
+        if (scenario.status !== 'active')
+          await primary.call('POST', `/cards/${card.id}/${scenario.status === 'frozen' ? 'freeze' : 'cancel'}`, { token: account.token });
         if (scenario.afterExpiry) primary.clock.set(new Date(Date.UTC(2000 + Number(card.expiry.slice(0, 2)), Number(card.expiry.slice(2, 4)), 1)));
 
         // The facts as the specification needs them, read before the message.
@@ -94,7 +111,9 @@ test('the whole authorisation in the database answers as the specification says,
           "select coalesce(sum(outstanding_minor), 0) as total from card_authorisations where card_id = $1 and approved and processing_code like '01%' and created_at >= date_trunc('day', $2::timestamptz at time zone 'UTC') at time zone 'UTC'",
           [card.id, primary.clock.now()],
         );
-        const eventsBefore = Number((await primary.db.query<{ count: string }>('select count(*) from outbox_events where account_id = $1', [account.id])).rows[0]!.count);
+        const eventsBefore = Number(
+          (await primary.db.query<{ count: string }>('select count(*) from outbox_events where account_id = $1', [account.id])).rows[0]!.count,
+        );
         const message = authorisation(card, scenario.amountMinor, {
           mti: scenario.mti,
           processingCode: PROCESSING_CODES[scenario.type],
@@ -115,7 +134,13 @@ test('the whole authorisation in the database answers as the specification says,
         const answer = await primary.call('POST', '/scheme/card/authorisations', { body: message });
         expect(answer.status).toBe(200);
         expect({ responseCode: answer.body.responseCode, reason: answer.body.reason }).toEqual(expected);
-        expect(answer.body).toMatchObject({ mti: scenario.mti === '0100' ? '0110' : '0210', stan: message.stan, rrn: message.rrn, terminalId: message.terminalId, decidedBy: 'primary' });
+        expect(answer.body).toMatchObject({
+          mti: scenario.mti === '0100' ? '0110' : '0210',
+          stan: message.stan,
+          rrn: message.rrn,
+          terminalId: message.terminalId,
+          decidedBy: 'primary',
+        });
         const approved = expected.responseCode === '00';
         expect(answer.body.approvedAmountMinor).toBe(approved ? scenario.amountMinor : 0);
         expect(answer.body.authorisationCode === undefined).toBe(!approved);
@@ -127,7 +152,10 @@ test('the whole authorisation in the database answers as the specification says,
         expect(after.settledMinor - before.settledMinor).toBe(moves && scenario.mti === '0200' ? -scenario.amountMinor : 0);
 
         // Its events: valid by the contract, gap-free in the account's sequence, one balance change if money moved, one feed entry.
-        const { rows: events } = await primary.db.query<{ event: unknown; sequence: number }>('select event, sequence from outbox_events where account_id = $1 order by sequence', [account.id]);
+        const { rows: events } = await primary.db.query<{ event: unknown; sequence: number }>(
+          'select event, sequence from outbox_events where account_id = $1 order by sequence',
+          [account.id],
+        );
         events.forEach((row, index) => expect(row.sequence).toBe(index + 1));
         const added = events.slice(eventsBefore).map((row) => parseContract('event', PrimaryEvent, row.event));
         expect(added.map((event) => event.type)).toEqual([...(moves ? ['balance.changed'] : []), 'transaction.recorded']);
@@ -172,7 +200,9 @@ test('when the deadline it is given has already passed, then the database decide
   await primary.fund(account, 10_000);
   const card = await primary.issueCard(account.id);
   const message = authorisation(card, 700);
-  await expect(primary.services.cardProcessor.authorise(message, { deadlineAt: new Date(Date.now() - 1), budgetMs: 1_000 })).rejects.toMatchObject({ name: 'RolledBackAtDeadline' });
+  await expect(primary.services.cardProcessor.authorise(message, { deadlineAt: new Date(Date.now() - 1), budgetMs: 1_000 })).rejects.toMatchObject({
+    name: 'RolledBackAtDeadline',
+  });
   expect(await primary.services.cardProcessor.storedAnswer(message)).toBeUndefined();
   expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 0 });
 });
@@ -186,7 +216,14 @@ test('when its deadline passes while it waits for a connection, then the authori
   try {
     const busy = pool.query('select pg_sleep(0.3)');
     const message = authorisation(card, 700);
-    await expect(authoriseInDatabase(pool, message, { panIndex: primary.services.cards.panIndexOf(card.pan), now: primary.clock.now(), deadlineAt: new Date(Date.now() + 100), budgetMs: 100 })).rejects.toBeInstanceOf(RolledBackAtDeadline);
+    await expect(
+      authoriseInDatabase(pool, message, {
+        panIndex: primary.services.cards.panIndexOf(card.pan),
+        now: primary.clock.now(),
+        deadlineAt: new Date(Date.now() + 100),
+        budgetMs: 100,
+      }),
+    ).rejects.toBeInstanceOf(RolledBackAtDeadline);
     await busy;
     expect(roundTrips).toBe(1);
     expect(await primary.services.cardProcessor.storedAnswer(message)).toBeUndefined();

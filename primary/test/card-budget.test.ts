@@ -17,13 +17,51 @@ import type { PaymentRouter, Routed } from '../src/routing/payment-router';
 const BUDGET_MS = 200;
 
 const authorisation: CardAuthorisationRequest = {
-  mti: '0100', pan: '4598761234567896', expiry: '3011', processingCode: '000000', amountMinor: 1_250, currency: 'GBP', transmittedAt: '2026-11-21T09:30:00Z',
-  stan: '000123', rrn: 'ABC123DEF456', terminalId: 'TERM0001', acquirerId: '12345678', merchant: { name: 'CORNER CAFE', categoryCode: '5814', city: 'London', country: 'GB' }, posEntryMode: 'contactless',
+  mti: '0100',
+  pan: '4598761234567896',
+  expiry: '3011',
+  processingCode: '000000',
+  amountMinor: 1_250,
+  currency: 'GBP',
+  transmittedAt: '2026-11-21T09:30:00Z',
+  stan: '000123',
+  rrn: 'ABC123DEF456',
+  terminalId: 'TERM0001',
+  acquirerId: '12345678',
+  merchant: { name: 'CORNER CAFE', categoryCode: '5814', city: 'London', country: 'GB' },
+  posEntryMode: 'contactless',
 };
-const reversal = { mti: '0400', pan: authorisation.pan, original: { stan: '000123', rrn: 'ABC123DEF456', terminalId: 'TERM0001' }, amountMinor: 1_250, currency: 'GBP', transmittedAt: '2026-11-21T09:31:00Z', stan: '000124', rrn: 'ABC123DEF456', terminalId: 'TERM0001' };
-const clearing = { clearingId: 'CLR-1', pan: authorisation.pan, processingCode: '000000', amountMinor: 1_250, currency: 'GBP', merchant: authorisation.merchant, clearedAt: '2026-11-22T02:00:00Z' };
+const reversal = {
+  mti: '0400',
+  pan: authorisation.pan,
+  original: { stan: '000123', rrn: 'ABC123DEF456', terminalId: 'TERM0001' },
+  amountMinor: 1_250,
+  currency: 'GBP',
+  transmittedAt: '2026-11-21T09:31:00Z',
+  stan: '000124',
+  rrn: 'ABC123DEF456',
+  terminalId: 'TERM0001',
+};
+const clearing = {
+  clearingId: 'CLR-1',
+  pan: authorisation.pan,
+  processingCode: '000000',
+  amountMinor: 1_250,
+  currency: 'GBP',
+  merchant: authorisation.merchant,
+  clearedAt: '2026-11-22T02:00:00Z',
+};
 
-const approval: CardAuthorisationResponse = { mti: '0110', stan: '000123', rrn: 'ABC123DEF456', terminalId: 'TERM0001', responseCode: '00', authorisationCode: 'A1B2C3', approvedAmountMinor: 1_250, decidedBy: 'primary' };
+const approval: CardAuthorisationResponse = {
+  mti: '0110',
+  stan: '000123',
+  rrn: 'ABC123DEF456',
+  terminalId: 'TERM0001',
+  responseCode: '00',
+  authorisationCode: 'A1B2C3',
+  approvedAmountMinor: 1_250,
+  decidedBy: 'primary',
+};
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 /** A call that answers after `ms`, as a database that hangs and then resumes. */
@@ -37,7 +75,13 @@ interface Harness {
   deadlines: { deadlineAt: Date | undefined; askedAt: number }[];
 }
 
-function build(parts: { route?: () => Promise<Routed>; authorise?: () => Promise<CardAuthorisationResponse>; storedAnswer?: () => Promise<CardAuthorisationResponse | undefined>; reverse?: () => Promise<unknown>; clear?: () => Promise<unknown> }): Harness {
+function build(parts: {
+  route?: () => Promise<Routed>;
+  authorise?: () => Promise<CardAuthorisationResponse>;
+  storedAnswer?: () => Promise<CardAuthorisationResponse | undefined>;
+  reverse?: () => Promise<unknown>;
+  clear?: () => Promise<unknown>;
+}): Harness {
   const app = Fastify({ logger: false });
   installErrorHandling(app);
   installApiDocs(app, { title: 'card budget', description: 'test', version: '0', serve: false });
@@ -95,7 +139,11 @@ async function eventually(done: () => boolean, timeoutMs = 5_000): Promise<void>
 async function timed(app: FastifyInstance, url: string, payload: unknown) {
   const { port } = app.server.address() as { port: number };
   const started = performance.now();
-  const response = await fetch(`http://127.0.0.1:${port}${url}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(payload) });
+  const response = await fetch(`http://127.0.0.1:${port}${url}`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify(payload),
+  });
   const body = (await response.json()) as Record<string, unknown>;
   return { status: response.status, body, headers: { 'retry-after': response.headers.get('retry-after') }, elapsedMs: performance.now() - started };
 }
@@ -126,7 +174,12 @@ describe('when primary cannot decide a card authorisation within its budget (its
   });
 
   test('then one the database rolled back at its deadline is 91 at once, with nothing to reverse', async () => {
-    const { app, reversedHere } = await harness({ authorise: () => after(BUDGET_MS / 2, () => { throw new RolledBackAtDeadline(BUDGET_MS); }) });
+    const { app, reversedHere } = await harness({
+      authorise: () =>
+        after(BUDGET_MS / 2, () => {
+          throw new RolledBackAtDeadline(BUDGET_MS);
+        }),
+    });
     const answer = await timed(app, '/scheme/card/authorisations', authorisation);
     expect(answer.body).toMatchObject({ responseCode: '91' });
     expect(answer.elapsedMs).toBeLessThan(BUDGET_MS);
@@ -135,7 +188,9 @@ describe('when primary cannot decide a card authorisation within its budget (its
   });
 
   test('then a decline that finishes late needs nothing reversed', async () => {
-    const { app, reversedHere } = await harness({ authorise: () => after(BUDGET_MS * 2, () => ({ ...approval, responseCode: '51' as const, authorisationCode: undefined, approvedAmountMinor: 0 })) });
+    const { app, reversedHere } = await harness({
+      authorise: () => after(BUDGET_MS * 2, () => ({ ...approval, responseCode: '51' as const, authorisationCode: undefined, approvedAmountMinor: 0 })),
+    });
     expect((await timed(app, '/scheme/card/authorisations', authorisation)).body.responseCode).toBe('91');
     await sleep(BUDGET_MS * 3);
     expect(reversedHere).toEqual([]);
@@ -150,8 +205,10 @@ describe('when primary cannot decide a card authorisation within its budget (its
     expect(reversedHere).toEqual([]);
   });
 
-  test('then, within the budget, stand-in\'s answer for a user routed there is passed on as it came', async () => {
-    const { app } = await harness({ route: async () => ({ destination: 'standin', answer: { statusCode: 200, body: { ...approval, decidedBy: 'standin' } } }) });
+  test("then, within the budget, stand-in's answer for a user routed there is passed on as it came", async () => {
+    const { app } = await harness({
+      route: async () => ({ destination: 'standin', answer: { statusCode: 200, body: { ...approval, decidedBy: 'standin' } } }),
+    });
     expect((await timed(app, '/scheme/card/authorisations', authorisation)).body).toMatchObject({ responseCode: '00', decidedBy: 'standin' });
   });
 });

@@ -25,7 +25,7 @@ async function poolQuiet(limitMs = 20_000): Promise<void> {
   throw new Error(`primary's pool still busy after ${limitMs} ms`);
 }
 
-test('when primary\'s PostgreSQL is paused, then card authorisations are answered 91 within the budget, and after it resumes none of them is approved', async () => {
+test("when primary's PostgreSQL is paused, then card authorisations are answered 91 within the budget, and after it resumes none of them is approved", async () => {
   const infra = createInfra();
   const account = await primary.openAccount();
   await primary.fund(account, 50_000);

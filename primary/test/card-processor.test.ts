@@ -78,7 +78,14 @@ describe('card authorisation', () => {
 
   test('when ATM cash (0200, processing code 01) is withdrawn, then it is posted at once and capped by the daily cash limit', async () => {
     const { account, card } = await customerWithCard(100_000, { dailyCashLimitMinor: 25_000 });
-    const cash = (amountMinor: number) => authorise(authorisation(card, amountMinor, { mti: '0200', processingCode: '010000', merchant: { name: 'ATM HIGH ST', categoryCode: '6011', city: 'London', country: 'GB' } }));
+    const cash = (amountMinor: number) =>
+      authorise(
+        authorisation(card, amountMinor, {
+          mti: '0200',
+          processingCode: '010000',
+          merchant: { name: 'ATM HIGH ST', categoryCode: '6011', city: 'London', country: 'GB' },
+        }),
+      );
     expect((await cash(20_000)).body).toMatchObject({ mti: '0210', responseCode: '00' });
     expect((await cash(10_000)).body.responseCode).toBe('61');
     expect((await cash(5_000)).body.responseCode).toBe('00');
@@ -122,7 +129,11 @@ describe('reversal and clearing', () => {
     const { account, card } = await customerWithCard(10_000);
     const auth = authorisation(card, 2_500);
     // The reversal overtakes its authorisation: nothing to reverse yet.
-    expect((await primary.call('POST', '/scheme/card/reversals', { body: reversal(auth, 2_500) })).body).toMatchObject({ mti: '0410', responseCode: '00', decidedBy: 'primary' });
+    expect((await primary.call('POST', '/scheme/card/reversals', { body: reversal(auth, 2_500) })).body).toMatchObject({
+      mti: '0410',
+      responseCode: '00',
+      decidedBy: 'primary',
+    });
     expect((await primary.call('POST', '/scheme/card/authorisations', { body: auth })).body).toMatchObject({ responseCode: '00' });
     // Approved, and at once reversed in full: nothing stays held for a payment the network withdrew.
     expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 0 });
@@ -152,7 +163,15 @@ describe('reversal and clearing', () => {
 
   test('when a refund clears, then the account is credited', async () => {
     const { account, card } = await customerWithCard(1_000);
-    const refund = { clearingId: `CLR-R-${messageKey().rrn}`, pan: card.pan, processingCode: '200000', amountMinor: 700, currency: 'GBP', merchant: { name: 'SHOE SHOP', categoryCode: '5661', city: 'Leeds', country: 'GB' }, clearedAt: '2026-11-22T02:00:00Z' };
+    const refund = {
+      clearingId: `CLR-R-${messageKey().rrn}`,
+      pan: card.pan,
+      processingCode: '200000',
+      amountMinor: 700,
+      currency: 'GBP',
+      merchant: { name: 'SHOE SHOP', categoryCode: '5661', city: 'Leeds', country: 'GB' },
+      clearedAt: '2026-11-22T02:00:00Z',
+    };
     await primary.call('POST', '/scheme/card/clearings', { body: refund });
     expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 1_700 });
   });

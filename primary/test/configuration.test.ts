@@ -27,7 +27,13 @@ beforeAll(async () => {
 afterAll(() => primary?.close());
 
 const current = async (): Promise<ConfigurationDocument> => (await primary.call('GET', '/configuration', { token: ALICE.token })).body;
-const audit = async (limit = 1_000) => (await primary.call('GET', `/configuration/audit?limit=${limit}`, { token: ALICE.token })).body.entries as { version: number; source: string; recordedBy: string; document: ConfigurationDocument }[];
+const audit = async (limit = 1_000) =>
+  (await primary.call('GET', `/configuration/audit?limit=${limit}`, { token: ALICE.token })).body.entries as {
+    version: number;
+    source: string;
+    recordedBy: string;
+    document: ConfigurationDocument;
+  }[];
 
 /** An operator's change based on whatever is current now. */
 async function change(operator: { token: string }, body: Record<string, unknown>) {
@@ -53,7 +59,10 @@ describe('configuration changes', () => {
   test('when an operator changes one component, then the version goes up by one with who, when and why, and the rest is kept', async () => {
     const before = await current();
     primary.clock.set('2026-11-21T13:05:00Z');
-    const response = await change(ALICE, { reason: 'INC-42: card payments for a pilot user', components: { cardPaymentsOutbound: { mode: 'users', userIds: ['pilot-1'] } } });
+    const response = await change(ALICE, {
+      reason: 'INC-42: card payments for a pilot user',
+      components: { cardPaymentsOutbound: { mode: 'users', userIds: ['pilot-1'] } },
+    });
     expect(response.status).toBe(200);
     expect(response.body).toEqual({
       ...before,
@@ -92,7 +101,10 @@ describe('configuration changes', () => {
     await change(BOB, { reason: 'INC-43: prescale stand-in', prescale: true });
     const now = await current();
     const auditBefore = await audit();
-    const response = await primary.call('POST', '/configuration/changes', { token: ALICE.token, body: { basedOnVersion: now.version - 1, reason: 'late change', directConnect: true } });
+    const response = await primary.call('POST', '/configuration/changes', {
+      token: ALICE.token,
+      body: { basedOnVersion: now.version - 1, reason: 'late change', directConnect: true },
+    });
     expect(response.status).toBe(409);
     expect(response.body.error.code).toBe('CONFIGURATION_STALE');
     expect(response.body.error.message).toContain(`based on version ${now.version - 1}`);
@@ -107,7 +119,14 @@ describe('configuration changes', () => {
       const { version } = await current();
       const attempts = await Promise.all(
         [ALICE, BOB].map((operator) =>
-          primary.call('POST', '/configuration/changes', { token: operator.token, body: { basedOnVersion: version, reason: `race ${round} by ${operator.token}`, components: { app: { mode: 'users', userIds: [operator.token.split('-')[0]!] } } } }),
+          primary.call('POST', '/configuration/changes', {
+            token: operator.token,
+            body: {
+              basedOnVersion: version,
+              reason: `race ${round} by ${operator.token}`,
+              components: { app: { mode: 'users', userIds: [operator.token.split('-')[0]!] } },
+            },
+          }),
         ),
       );
       expect(attempts.map((attempt) => attempt.status).sort()).toEqual([200, 409]);
@@ -147,8 +166,14 @@ describe('who may read and change the configuration', () => {
     const presented = token === 'customer' ? customerToken : token;
     const before = await current();
     const attempts = [
-      await primary.call('POST', '/configuration/changes', { ...(presented ? { token: presented } : {}), body: { basedOnVersion: before.version, reason: 'sneaky', directConnect: true } }),
-      await primary.call('POST', '/configuration/adopt', { ...(presented ? { token: presented } : {}), body: { ...before, version: before.version + 1, reason: 'sneaky' } }),
+      await primary.call('POST', '/configuration/changes', {
+        ...(presented ? { token: presented } : {}),
+        body: { basedOnVersion: before.version, reason: 'sneaky', directConnect: true },
+      }),
+      await primary.call('POST', '/configuration/adopt', {
+        ...(presented ? { token: presented } : {}),
+        body: { ...before, version: before.version + 1, reason: 'sneaky' },
+      }),
       await primary.call('GET', '/configuration/audit', presented ? { token: presented } : {}),
       await primary.call('GET', '/configuration', presented ? { token: presented } : {}),
     ];
@@ -164,7 +189,10 @@ describe('who may read and change the configuration', () => {
   test("primary's internal token reads the configuration and offers documents, but cannot make changes", async () => {
     expect((await primary.call('GET', '/configuration', { token: INTERNAL_TOKEN })).status).toBe(200);
     const { version } = await current();
-    const response = await primary.call('POST', '/configuration/changes', { token: INTERNAL_TOKEN, body: { basedOnVersion: version, reason: 'a service is not an operator' } });
+    const response = await primary.call('POST', '/configuration/changes', {
+      token: INTERNAL_TOKEN,
+      body: { basedOnVersion: version, reason: 'a service is not an operator' },
+    });
     expect(response.status).toBe(401);
     expect(response.body.error.code).toBe('CONFIGURATION_OPERATOR_TOKEN_REQUIRED');
   });
@@ -181,7 +209,10 @@ describe('adopting a whole document from the other platform', () => {
 
   test('when the offered version is higher, then it is taken verbatim and recorded as adopted by whoever sent it', async () => {
     const before = await current();
-    const document = offered(before, { version: before.version + 3, components: { ...before.components, fasterPaymentsInbound: { mode: 'percent', percent: 10 } } });
+    const document = offered(before, {
+      version: before.version + 3,
+      components: { ...before.components, fasterPaymentsInbound: { mode: 'percent', percent: 10 } },
+    });
     const response = await primary.call('POST', '/configuration/adopt', { token: INTERNAL_TOKEN, body: document });
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ adopted: true, current: document });
@@ -205,7 +236,10 @@ describe('adopting a whole document from the other platform', () => {
     expect(lower.status).toBe(409);
     expect(lower.body.error.code).toBe('CONFIGURATION_STALE');
     expect(lower.body.error.message).toContain(`offered version ${now.version - 1} is older than primary's version ${now.version}`);
-    const different = await primary.call('POST', '/configuration/adopt', { token: ALICE.token, body: offered(now, { version: now.version, directConnect: !now.directConnect }) });
+    const different = await primary.call('POST', '/configuration/adopt', {
+      token: ALICE.token,
+      body: offered(now, { version: now.version, directConnect: !now.directConnect }),
+    });
     expect(different.status).toBe(409);
     expect(different.body.error.code).toBe('CONFIGURATION_STALE');
     expect(different.body.error.message).toContain(`different document at version ${now.version}`);
@@ -216,12 +250,20 @@ describe('adopting a whole document from the other platform', () => {
 
 describe('GET /status?user=', () => {
   test('when the app is on stand-in for a list of users, then exactly those users are told to use stand-in', async () => {
-    const response = await change(ALICE, { reason: 'INC-45: app on stand-in for two users', components: { app: { mode: 'users', userIds: ['listed-1', 'listed-2'] } } });
+    const response = await change(ALICE, {
+      reason: 'INC-45: app on stand-in for two users',
+      components: { app: { mode: 'users', userIds: ['listed-1', 'listed-2'] } },
+    });
     const version = response.body.version;
     const listed = await primary.call('GET', '/status?user=listed-2');
     expect(listed.status).toBe(200);
     expect(listed.body).toMatchObject({ platform: 'primary', configurationVersion: version, user: 'listed-2', experience: 'standin', talkTo: 'standin' });
-    expect((await primary.call('GET', '/status?user=someone-else')).body).toMatchObject({ configurationVersion: version, user: 'someone-else', experience: 'full', talkTo: 'primary' });
+    expect((await primary.call('GET', '/status?user=someone-else')).body).toMatchObject({
+      configurationVersion: version,
+      user: 'someone-else',
+      experience: 'full',
+      talkTo: 'primary',
+    });
     const anonymous = (await primary.call('GET', '/status')).body;
     expect(anonymous).toMatchObject({ platform: 'primary', configurationVersion: version, experience: 'full', talkTo: 'primary' });
     expect(anonymous).not.toHaveProperty('user');
@@ -286,12 +328,22 @@ describe("peer sync: primary takes stand-in's newer configuration", () => {
     const lines: { level: number; msg: string }[] = [];
     const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
     const { store, cache } = primary.services.configuration;
-    return { sync: createConfigurationPeerSync({ standinUrl: url, standinToken: 'standin-internal', timeoutMs: 500, store, cache, logger, metrics: primary.metrics }), lines };
+    return {
+      sync: createConfigurationPeerSync({ standinUrl: url, standinToken: 'standin-internal', timeoutMs: 500, store, cache, logger, metrics: primary.metrics }),
+      lines,
+    };
   }
 
-  test("when stand-in holds a higher version, then primary adopts it, records it as from stand-in, and routes with it at once", async () => {
+  test('when stand-in holds a higher version, then primary adopts it, records it as from stand-in, and routes with it at once', async () => {
     const ours = await current();
-    const theirs: ConfigurationDocument = { ...ours, version: ours.version + 2, updatedBy: 'dave', updatedAt: '2026-11-21T15:00:00.000Z', reason: 'INC-47: changed on stand-in', components: { ...ours.components, app: { mode: 'users', userIds: ['from-standin'] } } };
+    const theirs: ConfigurationDocument = {
+      ...ours,
+      version: ours.version + 2,
+      updatedBy: 'dave',
+      updatedAt: '2026-11-21T15:00:00.000Z',
+      reason: 'INC-47: changed on stand-in',
+      components: { ...ours.components, app: { mode: 'users', userIds: ['from-standin'] } },
+    };
     const peer = await startPeer({ status: 200, body: theirs });
     try {
       const { sync } = peerSync(peer.url);
@@ -308,13 +360,34 @@ describe("peer sync: primary takes stand-in's newer configuration", () => {
 
   test("when primary's database cannot record stand-in's newer document, then primary routes by it at once and records it when the database is back", async () => {
     const ours = await current();
-    const theirs: ConfigurationDocument = { ...ours, version: ours.version + 1, updatedBy: 'erin', updatedAt: '2026-11-21T16:00:00.000Z', reason: "INC-48: primary's database is down", components: { ...ours.components, app: { mode: 'users', userIds: ['db-outage'] } } };
+    const theirs: ConfigurationDocument = {
+      ...ours,
+      version: ours.version + 1,
+      updatedBy: 'erin',
+      updatedAt: '2026-11-21T16:00:00.000Z',
+      reason: "INC-48: primary's database is down",
+      components: { ...ours.components, app: { mode: 'users', userIds: ['db-outage'] } },
+    };
     const peer = await startPeer({ status: 200, body: theirs });
     const { store, cache } = primary.services.configuration;
     let databaseDown = true;
-    const failingStore = { ...store, adopt: (document: ConfigurationDocument, recordedBy: string) => (databaseDown ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:15432'), { code: 'ECONNREFUSED' })) : store.adopt(document, recordedBy)) };
+    const failingStore = {
+      ...store,
+      adopt: (document: ConfigurationDocument, recordedBy: string) =>
+        databaseDown
+          ? Promise.reject(Object.assign(new Error('connect ECONNREFUSED 127.0.0.1:15432'), { code: 'ECONNREFUSED' }))
+          : store.adopt(document, recordedBy),
+    };
     try {
-      const sync = createConfigurationPeerSync({ standinUrl: peer.url, standinToken: 'standin-internal', timeoutMs: 500, store: failingStore, cache, logger: pino({ level: 'silent' }), metrics: primary.metrics });
+      const sync = createConfigurationPeerSync({
+        standinUrl: peer.url,
+        standinToken: 'standin-internal',
+        timeoutMs: 500,
+        store: failingStore,
+        cache,
+        logger: pino({ level: 'silent' }),
+        metrics: primary.metrics,
+      });
       expect(await sync.syncOnce()).toBe('adopted_unrecorded');
       // Routing (and GET /configuration, which answers from the same cache) follows stand-in's document ...
       expect(await current()).toEqual(theirs);

@@ -42,22 +42,36 @@ async function observe(customer: Customer) {
   return { spend: where(spend), refund: where(refund), fps: where(fps), app: status.talkTo as string, experience: status.experience as string };
 }
 
-const expected = (member: boolean) => ({ spend: member ? 'standin' : 'primary', refund: 'primary', fps: 'primary', app: member ? 'standin' : 'primary', experience: member ? 'standin' : 'full' });
+const expected = (member: boolean) => ({
+  spend: member ? 'standin' : 'primary',
+  refund: 'primary',
+  fps: 'primary',
+  app: member ? 'standin' : 'primary',
+  experience: member ? 'standin' : 'full',
+});
 
 describe('daily cohort routing in primary', () => {
-  test("when a 5 % daily cohort is on, then exactly the users whose bucket of the day is below 5 have card spending and the app on stand-in; refunds (stand-in declines them) and Faster Payments stay on primary", async () => {
+  test('when a 5 % daily cohort is on, then exactly the users whose bucket of the day is below 5 have card spending and the app on stand-in; refunds (stand-in declines them) and Faster Payments stay on primary', async () => {
     primary.clock.set(BEFORE_MIDNIGHT);
     await primary.route({}, { dailyCohort: COHORT_PERCENT });
-    for (const customer of customers) expect({ customer: customer.customerId, ...(await observe(customer)) }).toEqual({ customer: customer.customerId, ...expected(inCohort(customer, BEFORE_MIDNIGHT)) });
+    for (const customer of customers)
+      expect({ customer: customer.customerId, ...(await observe(customer)) }).toEqual({
+        customer: customer.customerId,
+        ...expected(inCohort(customer, BEFORE_MIDNIGHT)),
+      });
     const members = customers.filter((c) => inCohort(c, BEFORE_MIDNIGHT));
     // One card message per member (the spending, not the refund) reached stand-in, nothing else did.
     expect(primary.standin.received.map((seen) => seen.url)).toEqual(members.map(() => '/scheme/card/authorisations'));
   });
 
-  test('when the clock passes midnight in London, then the cohort is the one the next day\'s hash names', async () => {
+  test("when the clock passes midnight in London, then the cohort is the one the next day's hash names", async () => {
     await primary.route({}, { dailyCohort: COHORT_PERCENT });
     primary.clock.set(AFTER_MIDNIGHT);
-    for (const customer of customers) expect({ customer: customer.customerId, ...(await observe(customer)) }).toEqual({ customer: customer.customerId, ...expected(inCohort(customer, AFTER_MIDNIGHT)) });
+    for (const customer of customers)
+      expect({ customer: customer.customerId, ...(await observe(customer)) }).toEqual({
+        customer: customer.customerId,
+        ...expected(inCohort(customer, AFTER_MIDNIGHT)),
+      });
     // Someone moved: the rotation is real, not a coincidence of two equal days.
     expect(customers.some((c) => inCohort(c, BEFORE_MIDNIGHT) !== inCohort(c, AFTER_MIDNIGHT))).toBe(true);
   });

@@ -25,7 +25,8 @@ export async function startFasterPaymentsSchemeSimulator() {
       const previous = answers.get(payment.fpsId);
       if (previous) return reply(previous);
       if (payment.creditor.name === 'Slow Bank' && slow) return void setTimeout(() => response.destroy(), 3_000).unref();
-      if (payment.creditor.name === 'Closed Account') return reply({ fpsId: payment.fpsId, status: 'rejected', rejectReason: 'account_closed', message: 'beneficiary account closed' });
+      if (payment.creditor.name === 'Closed Account')
+        return reply({ fpsId: payment.fpsId, status: 'rejected', rejectReason: 'account_closed', message: 'beneficiary account closed' });
       return reply({ fpsId: payment.fpsId, status: 'accepted' });
     });
   });
@@ -34,9 +35,10 @@ export async function startFasterPaymentsSchemeSimulator() {
     url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
     received,
     heal: () => void (slow = false),
-    close: () => new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    }),
+    close: () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
   };
 }

@@ -78,10 +78,20 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
   const cache = createRedisCache({ url: infraEndpoints().redis.primary, logger: pino({ level: 'silent' }) });
   const proxy = options.standin ? httpStandinProxy({ url: options.standin.url, timeoutMs: options.standin.proxyTimeoutMs }) : undefined;
   // Scheduling, not decision logic: on the real clock, with short waits for the test.
-  const timeoutReversals = proxy ? startTimeoutReversals({ standin: proxy, clock: systemClock, logger, metrics, options: { firstAttemptAfterMs: 200, retryEveryMs: 300 } }) : undefined;
+  const timeoutReversals = proxy
+    ? startTimeoutReversals({ standin: proxy, clock: systemClock, logger, metrics, options: { firstAttemptAfterMs: 200, retryEveryMs: 300 } })
+    : undefined;
   const shadow =
     options.standin && options.shadow
-      ? startShadowSender({ standinUrl: options.standin.url, standinToken: STANDIN_INTERNAL_TOKEN, accountOf: cardAccountLookup({ db, indexKey: keys.indexKey }), clock, logger, metrics, options: options.shadow })
+      ? startShadowSender({
+          standinUrl: options.standin.url,
+          standinToken: STANDIN_INTERNAL_TOKEN,
+          accountOf: cardAccountLookup({ db, indexKey: keys.indexKey }),
+          clock,
+          logger,
+          metrics,
+          options: options.shadow,
+        })
       : undefined;
   const { app, services } = buildPrimary({
     db,
@@ -101,7 +111,11 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
 
   /** `body` is the parsed JSON when the answer is JSON; `text` is the answer as it came. */
-  async function call(method: 'GET' | 'POST' | 'DELETE', url: string, options: { token?: string; body?: unknown; rawBody?: string; idempotencyKey?: string } = {}) {
+  async function call(
+    method: 'GET' | 'POST' | 'DELETE',
+    url: string,
+    options: { token?: string; body?: unknown; rawBody?: string; idempotencyKey?: string } = {},
+  ) {
     const headers: Record<string, string> = {};
     if (options.token) headers.authorization = `Bearer ${options.token}`;
     if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
@@ -120,7 +134,10 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
   }
 
   async function issueCard(accountId: string, dailyCashLimitMinor?: number) {
-    const issued = await call('POST', `/internal/accounts/${accountId}/cards`, { token: INTERNAL_TOKEN, body: dailyCashLimitMinor === undefined ? {} : { dailyCashLimitMinor } });
+    const issued = await call('POST', `/internal/accounts/${accountId}/cards`, {
+      token: INTERNAL_TOKEN,
+      body: dailyCashLimitMinor === undefined ? {} : { dailyCashLimitMinor },
+    });
     if (issued.status !== 201) throw new Error(`issue card: ${JSON.stringify(issued.body)}`);
     return issued.body as { id: string; pan: string; expiry: string; last4: string };
   }
@@ -183,7 +200,11 @@ export function messageKey() {
   return { stan: String(stanCounter).padStart(6, '0'), rrn: randomBytes(6).toString('hex').toUpperCase(), terminalId: 'TERM0001' };
 }
 
-export function authorisation(card: { pan: string; expiry: string }, amountMinor: number, overrides: Partial<CardAuthorisationRequest> = {}): CardAuthorisationRequest {
+export function authorisation(
+  card: { pan: string; expiry: string },
+  amountMinor: number,
+  overrides: Partial<CardAuthorisationRequest> = {},
+): CardAuthorisationRequest {
   return {
     mti: '0100',
     pan: card.pan,

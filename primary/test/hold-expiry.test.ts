@@ -31,7 +31,13 @@ test('when a hold is not cleared within the expiry, then the sweep releases it w
   primary.clock.set(at(0));
   expect((await primary.call('POST', '/scheme/card/reversals', { body: orphanReversal })).body.responseCode).toBe('00');
 
-  const sweeper = holdExpiry({ processor: primary.services.cardProcessor, clock: primary.clock, logger: pino({ level: 'silent' }), metrics: createMetrics(), expiryDays: 7 });
+  const sweeper = holdExpiry({
+    processor: primary.services.cardProcessor,
+    clock: primary.clock,
+    logger: pino({ level: 'silent' }),
+    metrics: createMetrics(),
+    expiryDays: 7,
+  });
 
   // A minute short of seven days: nothing expires.
   primary.clock.set(at(6, 24 * 60 - 1));
@@ -42,9 +48,16 @@ test('when a hold is not cleared within the expiry, then the sweep releases it w
   const swept = await sweeper.sweep();
   expect(swept.expired).toBeGreaterThanOrEqual(1);
   expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 1_000, availableMinor: 9_000 });
-  const record = await primary.db.query<{ state: string; outstanding_minor: string }>('select state, outstanding_minor from card_authorisations where stan = $1 and rrn = $2 and terminal_id = $3', [old.stan, old.rrn, old.terminalId]);
+  const record = await primary.db.query<{ state: string; outstanding_minor: string }>(
+    'select state, outstanding_minor from card_authorisations where stan = $1 and rrn = $2 and terminal_id = $3',
+    [old.stan, old.rrn, old.terminalId],
+  );
   expect(record.rows[0]).toEqual({ state: 'expired', outstanding_minor: '0' });
-  const parked = await primary.db.query('select 1 from reversals_awaiting_authorisation where stan = $1 and rrn = $2 and terminal_id = $3', [orphanReversal.stan, orphanReversal.rrn, orphanReversal.terminalId]);
+  const parked = await primary.db.query('select 1 from reversals_awaiting_authorisation where stan = $1 and rrn = $2 and terminal_id = $3', [
+    orphanReversal.stan,
+    orphanReversal.rrn,
+    orphanReversal.terminalId,
+  ]);
   expect(parked.rowCount).toBe(0);
 
   // The customer sees it given back; stand-in hears it (the balance and the feed entry, announced).
@@ -64,12 +77,32 @@ test('when a hold is not cleared within the expiry, then the sweep releases it w
   expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 1_000 });
 
   // The network reverses it now: acknowledged, nothing moves.
-  const lateReversal = { mti: '0400', pan: card.pan, original: { stan: old.stan, rrn: old.rrn, terminalId: old.terminalId }, amountMinor: 2_500, currency: 'GBP', transmittedAt: DAY0, ...messageKey() };
-  expect((await primary.call('POST', '/scheme/card/reversals', { body: lateReversal })).body).toMatchObject({ responseCode: '00', reason: 'authorisation already expired' });
+  const lateReversal = {
+    mti: '0400',
+    pan: card.pan,
+    original: { stan: old.stan, rrn: old.rrn, terminalId: old.terminalId },
+    amountMinor: 2_500,
+    currency: 'GBP',
+    transmittedAt: DAY0,
+    ...messageKey(),
+  };
+  expect((await primary.call('POST', '/scheme/card/reversals', { body: lateReversal })).body).toMatchObject({
+    responseCode: '00',
+    reason: 'authorisation already expired',
+  });
   expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 1_000 });
 
   // Its clearing comes after all: the merchant is paid, as a posting.
-  const clearing = { clearingId: `CLR-${old.rrn}`, pan: card.pan, original: { stan: old.stan, rrn: old.rrn, terminalId: old.terminalId }, processingCode: '000000', amountMinor: 2_500, currency: 'GBP', merchant: old.merchant, clearedAt: at(8).toISOString() };
+  const clearing = {
+    clearingId: `CLR-${old.rrn}`,
+    pan: card.pan,
+    original: { stan: old.stan, rrn: old.rrn, terminalId: old.terminalId },
+    processingCode: '000000',
+    amountMinor: 2_500,
+    currency: 'GBP',
+    merchant: old.merchant,
+    clearedAt: at(8).toISOString(),
+  };
   expect((await primary.call('POST', '/scheme/card/clearings', { body: clearing })).body).toEqual({ clearingId: clearing.clearingId, status: 'settled' });
   expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 7_500, heldMinor: 1_000 });
 });

@@ -55,82 +55,116 @@ async function ledgerInvariants() {
 
 test('property: any sequence of payments keeps every journal at zero, balances equal their postings, and no unflagged overdraft', async () => {
   await fc.assert(
-    fc.asyncProperty(fc.array(commandArbitrary, { minLength: 5, maxLength: 25 }), fc.array(fc.integer({ min: 0, max: 30_000 }), { minLength: 3, maxLength: 3 }), async (commands, fundings) => {
-      const accounts = [];
-      const model: ModelAccount[] = [];
-      for (const funding of fundings) {
-        const account = await primary.openAccount(1_000);
-        if (funding > 0) await primary.fund(account, funding);
-        const pot = (await primary.call('POST', `/accounts/${account.id}/pots`, { token: account.token, body: { name: 'Savings' } })).body as { id: string };
-        accounts.push({ account, card: await primary.issueCard(account.id, 15_000), pot });
-        model.push({ settled: funding, held: 0 });
-      }
-      const approved: { request: ReturnType<typeof authorisation>; account: number; outstanding: number; state: 'held' | 'done' }[] = [];
-
-      for (const command of commands) {
-        if (command.kind === 'authorise' || command.kind === 'cash') {
-          const { card } = accounts[command.account]!;
-          const cash = command.kind === 'cash';
-          const request = authorisation(card, command.amountMinor, cash ? { mti: '0200', processingCode: '010000' } : {});
-          const response = await primary.call('POST', '/scheme/card/authorisations', { body: request });
-          if (response.body.responseCode !== '00') continue;
-          if (cash) model[command.account]!.settled -= command.amountMinor;
-          else {
-            model[command.account]!.held += command.amountMinor;
-            approved.push({ request, account: command.account, outstanding: command.amountMinor, state: 'held' });
-          }
-        } else if (command.kind === 'reverse' || command.kind === 'clear') {
-          const open = approved.filter((auth) => auth.state === 'held');
-          const target = open[command.pick % Math.max(open.length, 1)];
-          if (!target) continue;
-          const original = { stan: target.request.stan, rrn: target.request.rrn, terminalId: target.request.terminalId };
-          if (command.kind === 'reverse') {
-            const keep = Math.min(command.keepMinor, target.outstanding - 1);
-            const body = { mti: '0400', pan: target.request.pan, original, amountMinor: target.outstanding, ...(keep > 0 ? { replacementAmountMinor: keep } : {}), currency: 'GBP', transmittedAt: '2026-11-21T12:00:00Z', ...messageKey() };
-            await primary.call('POST', '/scheme/card/reversals', { body });
-            model[target.account]!.held -= target.outstanding - keep;
-            target.outstanding = keep;
-            if (keep === 0) target.state = 'done';
-          } else {
-            const cleared = Math.max(1, target.outstanding + command.deltaMinor);
-            const body = { clearingId: `CLR-${target.request.rrn}`, pan: target.request.pan, original, processingCode: '000000', amountMinor: cleared, currency: 'GBP', merchant: target.request.merchant, clearedAt: '2026-11-22T00:00:00Z' };
-            await primary.call('POST', '/scheme/card/clearings', { body });
-            model[target.account]!.held -= target.outstanding;
-            model[target.account]!.settled -= cleared;
-            target.state = 'done';
-          }
-        } else if (command.kind === 'refund') {
-          const { card } = accounts[command.account]!;
-          const body = { clearingId: `CLR-R-${messageKey().rrn}`, pan: card.pan, processingCode: '200000', amountMinor: command.amountMinor, currency: 'GBP', merchant: { name: 'SHOP', categoryCode: '5411', city: 'Leeds', country: 'GB' }, clearedAt: '2026-11-22T00:00:00Z' };
-          await primary.call('POST', '/scheme/card/clearings', { body });
-          model[command.account]!.settled += command.amountMinor;
-        } else if (command.kind === 'transfer') {
-          if (command.from === command.to) continue;
-          const from = accounts[command.from]!.account;
-          const to = accounts[command.to]!.account;
-          const body = { amountMinor: command.amountMinor, creditor: { sortCode: to.sortCode, accountNumber: to.accountNumber, name: 'Friend' } };
-          const response = await primary.call('POST', `/accounts/${from.id}/transfers`, { token: from.token, idempotencyKey: randomUUID(), body });
-          if (response.status !== 201) continue;
-          model[command.from]!.settled -= command.amountMinor;
-          model[command.to]!.settled += command.amountMinor;
-        } else if (command.kind === 'pot') {
-          const { account, pot } = accounts[command.account]!;
-          const direction = command.deposit ? 'deposit' : 'withdraw';
-          const response = await primary.call('POST', `/accounts/${account.id}/pots/${pot.id}/${direction}`, { token: account.token, idempotencyKey: randomUUID(), body: { amountMinor: command.amountMinor } });
-          if (response.status !== 200) continue;
-          model[command.account]!.settled += command.deposit ? -command.amountMinor : command.amountMinor;
-        } else {
-          await primary.fund(accounts[command.account]!.account, command.amountMinor);
-          model[command.account]!.settled += command.amountMinor;
+    fc.asyncProperty(
+      fc.array(commandArbitrary, { minLength: 5, maxLength: 25 }),
+      fc.array(fc.integer({ min: 0, max: 30_000 }), { minLength: 3, maxLength: 3 }),
+      async (commands, fundings) => {
+        const accounts = [];
+        const model: ModelAccount[] = [];
+        for (const funding of fundings) {
+          const account = await primary.openAccount(1_000);
+          if (funding > 0) await primary.fund(account, funding);
+          const pot = (await primary.call('POST', `/accounts/${account.id}/pots`, { token: account.token, body: { name: 'Savings' } })).body as { id: string };
+          accounts.push({ account, card: await primary.issueCard(account.id, 15_000), pot });
+          model.push({ settled: funding, held: 0 });
         }
-      }
+        const approved: { request: ReturnType<typeof authorisation>; account: number; outstanding: number; state: 'held' | 'done' }[] = [];
 
-      const invariants = await ledgerInvariants();
-      expect(invariants).toEqual({ unbalanced: [], total: 0, drift: [], overdrawn: [] });
-      for (const [index, { account }] of accounts.entries()) {
-        expect(await primary.balance(account.id)).toMatchObject({ settledMinor: model[index]!.settled, heldMinor: model[index]!.held });
-      }
-    }),
+        for (const command of commands) {
+          if (command.kind === 'authorise' || command.kind === 'cash') {
+            const { card } = accounts[command.account]!;
+            const cash = command.kind === 'cash';
+            const request = authorisation(card, command.amountMinor, cash ? { mti: '0200', processingCode: '010000' } : {});
+            const response = await primary.call('POST', '/scheme/card/authorisations', { body: request });
+            if (response.body.responseCode !== '00') continue;
+            if (cash) model[command.account]!.settled -= command.amountMinor;
+            else {
+              model[command.account]!.held += command.amountMinor;
+              approved.push({ request, account: command.account, outstanding: command.amountMinor, state: 'held' });
+            }
+          } else if (command.kind === 'reverse' || command.kind === 'clear') {
+            const open = approved.filter((auth) => auth.state === 'held');
+            const target = open[command.pick % Math.max(open.length, 1)];
+            if (!target) continue;
+            const original = { stan: target.request.stan, rrn: target.request.rrn, terminalId: target.request.terminalId };
+            if (command.kind === 'reverse') {
+              const keep = Math.min(command.keepMinor, target.outstanding - 1);
+              const body = {
+                mti: '0400',
+                pan: target.request.pan,
+                original,
+                amountMinor: target.outstanding,
+                ...(keep > 0 ? { replacementAmountMinor: keep } : {}),
+                currency: 'GBP',
+                transmittedAt: '2026-11-21T12:00:00Z',
+                ...messageKey(),
+              };
+              await primary.call('POST', '/scheme/card/reversals', { body });
+              model[target.account]!.held -= target.outstanding - keep;
+              target.outstanding = keep;
+              if (keep === 0) target.state = 'done';
+            } else {
+              const cleared = Math.max(1, target.outstanding + command.deltaMinor);
+              const body = {
+                clearingId: `CLR-${target.request.rrn}`,
+                pan: target.request.pan,
+                original,
+                processingCode: '000000',
+                amountMinor: cleared,
+                currency: 'GBP',
+                merchant: target.request.merchant,
+                clearedAt: '2026-11-22T00:00:00Z',
+              };
+              await primary.call('POST', '/scheme/card/clearings', { body });
+              model[target.account]!.held -= target.outstanding;
+              model[target.account]!.settled -= cleared;
+              target.state = 'done';
+            }
+          } else if (command.kind === 'refund') {
+            const { card } = accounts[command.account]!;
+            const body = {
+              clearingId: `CLR-R-${messageKey().rrn}`,
+              pan: card.pan,
+              processingCode: '200000',
+              amountMinor: command.amountMinor,
+              currency: 'GBP',
+              merchant: { name: 'SHOP', categoryCode: '5411', city: 'Leeds', country: 'GB' },
+              clearedAt: '2026-11-22T00:00:00Z',
+            };
+            await primary.call('POST', '/scheme/card/clearings', { body });
+            model[command.account]!.settled += command.amountMinor;
+          } else if (command.kind === 'transfer') {
+            if (command.from === command.to) continue;
+            const from = accounts[command.from]!.account;
+            const to = accounts[command.to]!.account;
+            const body = { amountMinor: command.amountMinor, creditor: { sortCode: to.sortCode, accountNumber: to.accountNumber, name: 'Friend' } };
+            const response = await primary.call('POST', `/accounts/${from.id}/transfers`, { token: from.token, idempotencyKey: randomUUID(), body });
+            if (response.status !== 201) continue;
+            model[command.from]!.settled -= command.amountMinor;
+            model[command.to]!.settled += command.amountMinor;
+          } else if (command.kind === 'pot') {
+            const { account, pot } = accounts[command.account]!;
+            const direction = command.deposit ? 'deposit' : 'withdraw';
+            const response = await primary.call('POST', `/accounts/${account.id}/pots/${pot.id}/${direction}`, {
+              token: account.token,
+              idempotencyKey: randomUUID(),
+              body: { amountMinor: command.amountMinor },
+            });
+            if (response.status !== 200) continue;
+            model[command.account]!.settled += command.deposit ? -command.amountMinor : command.amountMinor;
+          } else {
+            await primary.fund(accounts[command.account]!.account, command.amountMinor);
+            model[command.account]!.settled += command.amountMinor;
+          }
+        }
+
+        const invariants = await ledgerInvariants();
+        expect(invariants).toEqual({ unbalanced: [], total: 0, drift: [], overdrawn: [] });
+        for (const [index, { account }] of accounts.entries()) {
+          expect(await primary.balance(account.id)).toMatchObject({ settledMinor: model[index]!.settled, heldMinor: model[index]!.held });
+        }
+      },
+    ),
     { numRuns: 30 },
   );
 }, 240_000);
@@ -141,7 +175,10 @@ test('the database itself refuses a journal that does not sum to zero, and any c
   try {
     await client.query('begin');
     await client.query("insert into journals (id, kind, description, created_at) values ('00000000-0000-4000-8000-000000000001', 'test', 'unbalanced', now())");
-    await client.query("insert into postings (journal_id, ledger_account_id, amount_minor) values ('00000000-0000-4000-8000-000000000001', $1, 100), ('00000000-0000-4000-8000-000000000001', 'internal:card-scheme', -99)", [account.id]);
+    await client.query(
+      "insert into postings (journal_id, ledger_account_id, amount_minor) values ('00000000-0000-4000-8000-000000000001', $1, 100), ('00000000-0000-4000-8000-000000000001', 'internal:card-scheme', -99)",
+      [account.id],
+    );
     await expect(client.query('commit')).rejects.toThrow(/does not balance/);
   } finally {
     await client.query('rollback').catch(() => undefined);

@@ -43,7 +43,10 @@ beforeAll(async () => {
     },
   });
   await joined;
-  relay = startOutboxRelay({ db: primary.db, kafka, logger: pino({ level: 'silent' }), metrics: createMetrics() }, { sendTimeoutMs: 2_000, topicPrefix: TOPIC_PREFIX });
+  relay = startOutboxRelay(
+    { db: primary.db, kafka, logger: pino({ level: 'silent' }), metrics: createMetrics() },
+    { sendTimeoutMs: 2_000, topicPrefix: TOPIC_PREFIX },
+  );
 }, 60_000);
 
 afterAll(async () => {
@@ -68,24 +71,36 @@ async function busyAccount() {
 }
 
 const sequencesOf = (events: Event[]) => events.map((event) => event.sequence);
-const expectedCount = async (accountId: string) => Number((await primary.db.query<{ count: string }>('select count(*) from outbox_events where account_id = $1', [accountId])).rows[0]!.count);
+const expectedCount = async (accountId: string) =>
+  Number((await primary.db.query<{ count: string }>('select count(*) from outbox_events where account_id = $1', [accountId])).rows[0]!.count);
 
 test('when an account changes, then every event reaches Kafka keyed by account, in sequence from 1, and no PAN is on the topic', async () => {
   const { account, card } = await busyAccount();
   const count = await expectedCount(account.id);
   const events = await eventsFor(account.id, count);
   expect(sequencesOf(events)).toEqual(Array.from({ length: count }, (_, index) => index + 1));
-  expect(events.map((event) => event.type)).toEqual(expect.arrayContaining(['account.opened', 'balance.changed', 'transaction.recorded', 'card.issued', 'card.status_changed']));
+  expect(events.map((event) => event.type)).toEqual(
+    expect.arrayContaining(['account.opened', 'balance.changed', 'transaction.recorded', 'card.issued', 'card.status_changed']),
+  );
   expect(rawMessages.some((message) => message.includes(card.pan))).toBe(false);
   // Only stand-in's private key B opens the PAN that crossed.
   const issued = events.find((event) => event.type === 'card.issued');
   if (issued?.type !== 'card.issued') throw new Error('no card.issued event');
-  const pan = privateDecrypt({ key: primary.standinPrivateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, Buffer.from(issued.payload.panForStandin.ciphertextBase64, 'base64'));
+  const pan = privateDecrypt(
+    { key: primary.standinPrivateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+    Buffer.from(issued.payload.panForStandin.ciphertextBase64, 'base64'),
+  );
   expect(pan.toString('utf8')).toBe(card.pan);
 });
 
 test('when a card payment and a transfer happen, then the notifications consumer records one notification each, readable by the app', async () => {
-  const notifications = await startNotificationsConsumer({ kafka, notifications: primary.services.notifications, logger: pino({ level: 'silent' }), groupId: `notifications-test-${randomUUID()}`, topicPrefix: TOPIC_PREFIX });
+  const notifications = await startNotificationsConsumer({
+    kafka,
+    notifications: primary.services.notifications,
+    logger: pino({ level: 'silent' }),
+    groupId: `notifications-test-${randomUUID()}`,
+    topicPrefix: TOPIC_PREFIX,
+  });
   try {
     const { account } = await busyAccount();
     const deadline = Date.now() + 30_000;

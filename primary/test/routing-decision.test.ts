@@ -55,7 +55,7 @@ describe('routing decision', () => {
     );
   });
 
-  test("property: a percentage sends exactly the users whose bucket is below it", () => {
+  test('property: a percentage sends exactly the users whose bucket is below it', () => {
     fc.assert(
       fc.property(userId, component, fc.integer({ min: 0, max: 100 }), (user, which, percent) => {
         const destination = destinationFor(documentWith({ [which]: { mode: 'percent', percent } }), which, user, NOW);
@@ -78,12 +78,18 @@ describe('routing decision', () => {
 
   test('property: a component is routed by its own targeting only; the other directions do not matter', () => {
     fc.assert(
-      fc.property(component, targeting, fc.array(targeting, { minLength: 5, maxLength: 5 }), fc.option(userId, { nil: undefined }), (which, own, others, user) => {
-        const components = Object.fromEntries(StandinComponent.options.map((name, index) => [name, others[index]!])) as ConfigurationDocument['components'];
-        const alone = documentWith({ [which]: own });
-        const amongOthers = { ...alone, components: { ...components, [which]: own } };
-        expect(destinationFor(amongOthers, which, user, NOW)).toBe(destinationFor(alone, which, user, NOW));
-      }),
+      fc.property(
+        component,
+        targeting,
+        fc.array(targeting, { minLength: 5, maxLength: 5 }),
+        fc.option(userId, { nil: undefined }),
+        (which, own, others, user) => {
+          const components = Object.fromEntries(StandinComponent.options.map((name, index) => [name, others[index]!])) as ConfigurationDocument['components'];
+          const alone = documentWith({ [which]: own });
+          const amongOthers = { ...alone, components: { ...components, [which]: own } };
+          expect(destinationFor(amongOthers, which, user, NOW)).toBe(destinationFor(alone, which, user, NOW));
+        },
+      ),
     );
   });
 
@@ -102,7 +108,7 @@ describe('routing decision', () => {
     expect(destinationFor(documentWith({ cardPaymentsOutbound: { mode: 'everyone' } }), 'cardPaymentsOutbound', undefined, NOW)).toBe('standin');
   });
 
-  test("property: with a daily cohort and no targeting, card spending and the app go to stand-in exactly for the users whose bucket of the day is below it; refunds and Faster Payments never", () => {
+  test('property: with a daily cohort and no targeting, card spending and the app go to stand-in exactly for the users whose bucket of the day is below it; refunds and Faster Payments never', () => {
     fc.assert(
       fc.property(userId, component, fc.integer({ min: 0, max: 100 }), instant, (user, which, percent, now) => {
         const inCohort = dailyCohortBucket(user, cohortDay(now)) < percent;
@@ -123,7 +129,7 @@ describe('routing decision', () => {
     );
   });
 
-  test("a cohort member whose card primary does not know (no user) stays with primary, even at 100 %", () => {
+  test('a cohort member whose card primary does not know (no user) stays with primary, even at 100 %', () => {
     expect(destinationFor(documentWith({}, 100), 'cardPaymentsOutbound', undefined, NOW)).toBe('primary');
   });
 
@@ -132,7 +138,7 @@ describe('routing decision', () => {
     ['winter', '2026-11-21T23:59:59.999Z', '2026-11-22T00:00:00.000Z', '2026-11-21', '2026-11-22'],
     // BST: London's day turns at 23:00 UTC.
     ['summer', '2026-07-01T22:59:59.999Z', '2026-07-01T23:00:00.000Z', '2026-07-01', '2026-07-02'],
-  ])('in %s the cohort changes at midnight in London, to the users the next day\'s hash names', (_season, before, after, dayBefore, dayAfter) => {
+  ])("in %s the cohort changes at midnight in London, to the users the next day's hash names", (_season, before, after, dayBefore, dayAfter) => {
     const users = Array.from({ length: 2_000 }, (_, index) => `customer-${index}`);
     const document = documentWith({}, 5);
     const cohort = (at: string) => users.filter((user) => destinationFor(document, 'cardPaymentsOutbound', user, new Date(at)) === 'standin');
@@ -211,7 +217,10 @@ function routerWith(document: ConfigurationDocument, options: { standin?: Standi
     ofCard: async () => (asked.ofCard++, options.owner),
     ofAccount: async () => (asked.ofAccount++, options.owner),
   };
-  const standin: StandinProxy = options.standin ?? { forward: async () => (asked.forwarded++, { statusCode: 200, body: { from: 'standin' } }), close: () => undefined };
+  const standin: StandinProxy = options.standin ?? {
+    forward: async () => (asked.forwarded++, { statusCode: 200, body: { from: 'standin' } }),
+    close: () => undefined,
+  };
   const router = createPaymentRouter({
     configuration: { current: () => document },
     owners,
@@ -238,7 +247,20 @@ describe('payment router', () => {
     const { router, asked, customer } = routerWith(INITIAL_CONFIGURATION, { owner: 'alice' });
     expect(await router.cardAuthorisation(authorisation, message)).toEqual({ destination: 'primary' });
     expect(await router.cardReversal(reversal, message)).toEqual({ destination: 'primary' });
-    expect(await router.fasterPaymentInbound({ fpsId: 'FPS-00000001', amountMinor: 1, currency: 'GBP', debtor: { sortCode: '200000', accountNumber: '55779911', name: 'A' }, creditor: { sortCode: '608371', accountNumber: '12345678', name: 'B' }, reference: '', sentAt: '2026-11-21T12:00:00Z' }, message)).toEqual({ destination: 'primary' });
+    expect(
+      await router.fasterPaymentInbound(
+        {
+          fpsId: 'FPS-00000001',
+          amountMinor: 1,
+          currency: 'GBP',
+          debtor: { sortCode: '200000', accountNumber: '55779911', name: 'A' },
+          creditor: { sortCode: '608371', accountNumber: '12345678', name: 'B' },
+          reference: '',
+          sentAt: '2026-11-21T12:00:00Z',
+        },
+        message,
+      ),
+    ).toEqual({ destination: 'primary' });
     expect(await router.appTransfer(message, customer)).toEqual({ destination: 'primary' });
     expect(asked).toEqual({ ofCard: 0, ofAccount: 0, holds: 0, forwarded: 0, customer: 0 });
   });
@@ -256,7 +278,15 @@ describe('payment router', () => {
     expect((await inside.router.cardAuthorisation({ ...authorisation, processingCode: '200000' }, message)).destination).toBe('primary');
     // A reversal can no longer skip asking whether primary holds the original.
     expect((await inside.router.cardReversal(reversal, message)).destination).toBe('standin');
-    const fps = { fpsId: 'FPS-00000002', amountMinor: 1, currency: 'GBP' as const, debtor: { sortCode: '200000', accountNumber: '55779911', name: 'A' }, creditor: { sortCode: '608371', accountNumber: '12345678', name: 'B' }, reference: '', sentAt: '2026-11-21T12:00:00Z' };
+    const fps = {
+      fpsId: 'FPS-00000002',
+      amountMinor: 1,
+      currency: 'GBP' as const,
+      debtor: { sortCode: '200000', accountNumber: '55779911', name: 'A' },
+      creditor: { sortCode: '608371', accountNumber: '12345678', name: 'B' },
+      reference: '',
+      sentAt: '2026-11-21T12:00:00Z',
+    };
     expect(await inside.router.fasterPaymentInbound(fps, message)).toEqual({ destination: 'primary' });
     expect(await inside.router.appTransfer(message, inside.customer)).toEqual({ destination: 'primary' });
     expect(inside.asked).toEqual({ ofCard: 2, ofAccount: 0, holds: 1, forwarded: 2, customer: 0 });
@@ -301,7 +331,15 @@ describe('payment router', () => {
     if (routed.destination !== 'standin') return;
     expect(routed.answer.statusCode).toBe(200);
     const answer = CardAuthorisationResponse.parse(routed.answer.body);
-    expect(answer).toMatchObject({ mti: '0210', stan: '000123', rrn: 'ABCDEF123456', terminalId: 'ATM00001', responseCode: '91', approvedAmountMinor: 0, decidedBy: 'primary' });
+    expect(answer).toMatchObject({
+      mti: '0210',
+      stan: '000123',
+      rrn: 'ABCDEF123456',
+      terminalId: 'ATM00001',
+      responseCode: '91',
+      approvedAmountMinor: 0,
+      decidedBy: 'primary',
+    });
     expect(answer.reason).toContain('did not answer in time');
   });
 

@@ -68,7 +68,13 @@ export async function startRoutingPrimary(options: { now?: string; shadow?: Part
     const { version } = (await call('GET', '/configuration', { token: OPERATOR.token })).body as ConfigurationDocument;
     const changed = await call('POST', '/configuration/changes', {
       token: OPERATOR.token,
-      body: { basedOnVersion: version, reason: 'routing test', components: { ...NOBODY, ...components }, dailyCohort: { percent: shares.dailyCohort ?? 0 }, shadow: { percent: shares.shadow ?? 0 } },
+      body: {
+        basedOnVersion: version,
+        reason: 'routing test',
+        components: { ...NOBODY, ...components },
+        dailyCohort: { percent: shares.dailyCohort ?? 0 },
+        shadow: { percent: shares.shadow ?? 0 },
+      },
     });
     if (changed.status !== 200) throw new Error(`configuration change failed: ${changed.text}`);
   }
@@ -76,10 +82,20 @@ export async function startRoutingPrimary(options: { now?: string; shadow?: Part
   /** A funded customer with a card, made while everything is on primary. */
   async function customer(fundedMinor = 10_000) {
     await route({});
-    const account = (await call('POST', '/accounts', { body: { holderName: 'Routed Customer' } })).body as { id: string; customerId: string; sortCode: string; accountNumber: string; token: string };
+    const account = (await call('POST', '/accounts', { body: { holderName: 'Routed Customer' } })).body as {
+      id: string;
+      customerId: string;
+      sortCode: string;
+      accountNumber: string;
+      token: string;
+    };
     const funded = await call('POST', '/scheme/faster-payments/inbound', { body: credit(account, fundedMinor) });
     if (funded.body?.status !== 'accepted') throw new Error(`fund: ${funded.text}`);
-    const card = (await call('POST', `/internal/accounts/${account.id}/cards`, { token: INTERNAL_TOKEN, body: {} })).body as { id: string; pan: string; expiry: string };
+    const card = (await call('POST', `/internal/accounts/${account.id}/cards`, { token: INTERNAL_TOKEN, body: {} })).body as {
+      id: string;
+      pan: string;
+      expiry: string;
+    };
     return { ...account, card };
   }
 
@@ -117,4 +133,3 @@ export const credit = (account: { sortCode: string; accountNumber: string }, amo
   reference: 'SALARY',
   sentAt: '2026-11-21T12:00:00Z',
 });
-

@@ -54,7 +54,15 @@ async function startServer(handle: (response: http.ServerResponse) => void) {
 }
 
 const card = { pan: '4598760000000019', expiry: '2911' };
-const answerTo = (request: CardAuthorisationRequest): CardAuthorisationResponse => ({ mti: '0110', stan: request.stan, rrn: request.rrn, terminalId: request.terminalId, responseCode: '51', approvedAmountMinor: 0, decidedBy: 'primary' });
+const answerTo = (request: CardAuthorisationRequest): CardAuthorisationResponse => ({
+  mti: '0110',
+  stan: request.stan,
+  rrn: request.rrn,
+  terminalId: request.terminalId,
+  responseCode: '51',
+  approvedAmountMinor: 0,
+  decidedBy: 'primary',
+});
 
 async function drained(sender: ShadowSender) {
   const deadline = Date.now() + 10_000;

@@ -52,7 +52,8 @@ async function counted(outcome: string): Promise<number> {
   return Number(new RegExp(`primary_shadow_messages_total\\{outcome="${outcome}"\\} (\\d+)`).exec(text)?.[1] ?? 0);
 }
 
-const lastSequence = async (accountId: string) => (await primary.db.query<{ last_sequence: number }>('select last_sequence from event_sequences where account_id = $1', [accountId])).rows[0]?.last_sequence;
+const lastSequence = async (accountId: string) =>
+  (await primary.db.query<{ last_sequence: number }>('select last_sequence from event_sequences where account_id = $1', [accountId])).rows[0]?.last_sequence;
 
 /** The same kinds of message, against a fresh customer: approvals, a decline, a refund, cash, a card primary does not know. */
 function script(customer: Customer): CardAuthorisationRequest[] {
@@ -60,7 +61,11 @@ function script(customer: Customer): CardAuthorisationRequest[] {
   return [
     authorisation(customer.card, 1_000),
     authorisation(customer.card, 50_000),
-    authorisation(customer.card, 2_000, { mti: '0200', processingCode: '010000', merchant: { name: 'HIGH STREET ATM', categoryCode: '6011', city: 'London', country: 'GB' } }),
+    authorisation(customer.card, 2_000, {
+      mti: '0200',
+      processingCode: '010000',
+      merchant: { name: 'HIGH STREET ATM', categoryCode: '6011', city: 'London', country: 'GB' },
+    }),
     authorisation(customer.card, 500, { mti: '0200', processingCode: '200000' }),
     authorisation(UNKNOWN_CARD, 700),
     authorisation(customer.card, 3_000),
@@ -139,7 +144,12 @@ describe('shadow decisioning in primary', () => {
     const refund = authorisation(customer.card, 500, { processingCode: '200000' });
     expect((await primary.call('POST', '/scheme/card/authorisations', { body: refund })).body).toMatchObject({ decidedBy: 'primary' });
     await shadowOf(refund);
-    expect(primary.standin.received.map((seen) => [seen.url, (seen.body as { rrn?: string; request?: { rrn: string } }).rrn ?? (seen.body as ShadowCardAuthorisation).request.rrn])).toEqual([
+    expect(
+      primary.standin.received.map((seen) => [
+        seen.url,
+        (seen.body as { rrn?: string; request?: { rrn: string } }).rrn ?? (seen.body as ShadowCardAuthorisation).request.rrn,
+      ]),
+    ).toEqual([
       ['/scheme/card/authorisations', spend.rrn],
       [SHADOW_ROUTES.cardAuthorisations, refund.rrn],
     ]);

@@ -71,7 +71,11 @@ describe('transfers', () => {
   test('when paying another account of this bank, then both sides move in one journal, sharing a correlation id', async () => {
     const alice = await fundedCustomer(10_000);
     const bob = await fundedCustomer(0);
-    const response = await transfer(alice, { amountMinor: 3_000, creditor: { sortCode: bob.sortCode, accountNumber: bob.accountNumber, name: 'Bob' }, reference: 'DINNER' });
+    const response = await transfer(alice, {
+      amountMinor: 3_000,
+      creditor: { sortCode: bob.sortCode, accountNumber: bob.accountNumber, name: 'Bob' },
+      reference: 'DINNER',
+    });
     expect(response.body).toMatchObject({ kind: 'internal', status: 'completed' });
     expect(await primary.balance(alice.id)).toMatchObject({ settledMinor: 7_000 });
     expect(await primary.balance(bob.id)).toMatchObject({ settledMinor: 3_000 });
@@ -86,13 +90,16 @@ describe('transfers', () => {
     expect(await primary.balance(alice.id)).toMatchObject({ settledMinor: 1_000 });
   });
 
-  test("when paying to one of our sort codes with a bad check digit, then it is a 400 naming the account number", async () => {
+  test('when paying to one of our sort codes with a bad check digit, then it is a 400 naming the account number', async () => {
     const alice = await fundedCustomer(1_000);
     const digits = alice.accountNumber.split('');
     digits[7] = String((Number(digits[7]) + 1) % 10);
     const response = await transfer(alice, { amountMinor: 100, creditor: { sortCode: alice.sortCode, accountNumber: digits.join(''), name: 'Typo' } });
     expect(response.status).toBe(400);
-    expect(response.body.error).toMatchObject({ code: 'PRIMARY_INVALID_ACCOUNT_NUMBER', issues: [{ path: 'accountNumber', message: 'check digit does not match' }] });
+    expect(response.body.error).toMatchObject({
+      code: 'PRIMARY_INVALID_ACCOUNT_NUMBER',
+      issues: [{ path: 'accountNumber', message: 'check digit does not match' }],
+    });
   });
 });
 
@@ -107,7 +114,15 @@ describe('pots and payees', () => {
     expect((await move('withdraw', 3_001)).status).toBe(422);
     expect(await primary.balance(alice.id)).toMatchObject({ settledMinor: 7_000 });
     const bob = await fundedCustomer(0);
-    expect((await primary.call('POST', `/accounts/${alice.id}/pots/${pot.id}/withdraw`, { token: bob.token, idempotencyKey: randomUUID(), body: { amountMinor: 1 } })).status).toBe(404);
+    expect(
+      (
+        await primary.call('POST', `/accounts/${alice.id}/pots/${pot.id}/withdraw`, {
+          token: bob.token,
+          idempotencyKey: randomUUID(),
+          body: { amountMinor: 1 },
+        })
+      ).status,
+    ).toBe(404);
   });
 
   test('when payees are added and removed, then the list follows', async () => {
@@ -117,6 +132,8 @@ describe('pots and payees', () => {
     expect((await primary.call('GET', `/accounts/${alice.id}/payees`, { token: alice.token })).body.payees).toEqual([{ id: added.body.id, ...outside('Mum') }]);
     expect((await primary.call('DELETE', `/accounts/${alice.id}/payees/${added.body.id}`, { token: alice.token })).status).toBe(204);
     expect((await primary.call('GET', `/accounts/${alice.id}/payees`, { token: alice.token })).body.payees).toEqual([]);
-    expect((await primary.call('POST', `/accounts/${alice.id}/payees`, { token: alice.token, body: { ...outside('Bad'), sortCode: '20-00-00' } })).status).toBe(400);
+    expect((await primary.call('POST', `/accounts/${alice.id}/payees`, { token: alice.token, body: { ...outside('Bad'), sortCode: '20-00-00' } })).status).toBe(
+      400,
+    );
   });
 });

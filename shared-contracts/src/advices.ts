@@ -1,5 +1,16 @@
 import { z } from 'zod';
-import { AccountId, BankAccountParty, CardId, CorrelationId, CurrencyCode, NonNegativeAmountMinor, PositiveAmountMinor, Timestamp, Uuid, PaymentReference } from './primitives';
+import {
+  AccountId,
+  BankAccountParty,
+  CardId,
+  CorrelationId,
+  CurrencyCode,
+  NonNegativeAmountMinor,
+  PositiveAmountMinor,
+  Timestamp,
+  Uuid,
+  PaymentReference,
+} from './primitives';
 import { AuthorisationCode, Merchant, MessageKey, ProcessingCode } from './card-scheme';
 import { FpsId } from './faster-payments';
 

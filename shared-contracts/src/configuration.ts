@@ -89,7 +89,12 @@ export const PAYMENT_COMPONENTS = {
   fps: { inbound: 'fasterPaymentsInbound', outbound: 'fasterPaymentsOutbound' },
 } as const satisfies Record<'card' | 'fps', Record<'inbound' | 'outbound', StandinComponent>>;
 
-export const PAYMENT_COMPONENT_NAMES = ['cardPaymentsInbound', 'cardPaymentsOutbound', 'fasterPaymentsInbound', 'fasterPaymentsOutbound'] as const satisfies readonly StandinComponent[];
+export const PAYMENT_COMPONENT_NAMES = [
+  'cardPaymentsInbound',
+  'cardPaymentsOutbound',
+  'fasterPaymentsInbound',
+  'fasterPaymentsOutbound',
+] as const satisfies readonly StandinComponent[];
 
 /**
  * The document both platforms start from. Identical bytes on both sides, so two fresh platforms
@@ -192,7 +197,10 @@ function canonicalJson(value: unknown): string {
   if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
   if (value && typeof value === 'object') {
     const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
-    return `{${entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0)).map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+    return `{${entries
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`)
+      .join(',')}}`;
   }
   return JSON.stringify(value);
 }

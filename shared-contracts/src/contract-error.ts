@@ -23,9 +23,7 @@ export class ContractError extends Error {
 
 function formatPath(path: readonly PropertyKey[]): string {
   if (path.length === 0) return '(message)';
-  return path
-    .map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`))
-    .join('');
+  return path.map((segment, index) => (typeof segment === 'number' ? `[${segment}]` : `${index === 0 ? '' : '.'}${String(segment)}`)).join('');
 }
 
 /**

@@ -30,9 +30,21 @@ export interface PubSubTopicSpec {
 
 export const PUBSUB_TOPICS = {
   /** Stand-in's advices to primary, ordering key = account id. */
-  advices: { topic: 'standin.advices', subscription: 'primary.advice-consumer', enableMessageOrdering: true, ackDeadlineSeconds: 30, retryBackoffSeconds: { minimum: 1, maximum: 60 } },
+  advices: {
+    topic: 'standin.advices',
+    subscription: 'primary.advice-consumer',
+    enableMessageOrdering: true,
+    ackDeadlineSeconds: 30,
+    retryBackoffSeconds: { minimum: 1, maximum: 60 },
+  },
   /** Advices primary could not parse or apply, with the reason, for operators. */
-  adviceDeadLetter: { topic: 'standin.advices.dead-letter', subscription: 'operations.advice-dead-letter', enableMessageOrdering: false, ackDeadlineSeconds: 60, retryBackoffSeconds: { minimum: 10, maximum: 600 } },
+  adviceDeadLetter: {
+    topic: 'standin.advices.dead-letter',
+    subscription: 'operations.advice-dead-letter',
+    enableMessageOrdering: false,
+    ackDeadlineSeconds: 60,
+    retryBackoffSeconds: { minimum: 10, maximum: 600 },
+  },
 } as const satisfies Record<string, PubSubTopicSpec>;
 
 /** The settings a subscription is created with, from its spec (infra and the test stack create them alike). */

@@ -237,9 +237,7 @@ const rawCases: Record<string, Case> = {
 };
 
 // Examples share nested objects; each test gets its own deep copy to break.
-const cases = Object.fromEntries(
-  Object.entries(rawCases).map(([name, c]) => [name, { ...c, example: () => structuredClone(c.example()) }]),
-);
+const cases = Object.fromEntries(Object.entries(rawCases).map(([name, c]) => [name, { ...c, example: () => structuredClone(c.example()) }]));
 
 describe('shared contracts', () => {
   describe.each(Object.entries(cases))('%s', (name, c) => {
@@ -274,7 +272,9 @@ describe('shared contracts', () => {
     const message = examples.cardAuthorisationRequest();
     message.pan = '4000-0000';
     message.amountMinor = -5;
-    expect(() => parseContract('card authorisation request', contracts.CardAuthorisationRequest, message)).toThrow(/pan: .*12 to 19 digits.*amountMinor: .*positive/);
+    expect(() => parseContract('card authorisation request', contracts.CardAuthorisationRequest, message)).toThrow(
+      /pan: .*12 to 19 digits.*amountMinor: .*positive/,
+    );
   });
 
   test('when a PAN is rejected, then the error does not repeat the PAN back', () => {
@@ -294,8 +294,16 @@ describe('shared contracts', () => {
   });
 
   test('every event and advice type has a valid example here', () => {
-    const eventTypes = new Set(Object.values(cases).filter((c) => c.schema === contracts.PrimaryEvent).map((c) => c.example().type));
-    const adviceTypes = new Set(Object.values(cases).filter((c) => c.schema === contracts.Advice).map((c) => c.example().type));
+    const eventTypes = new Set(
+      Object.values(cases)
+        .filter((c) => c.schema === contracts.PrimaryEvent)
+        .map((c) => c.example().type),
+    );
+    const adviceTypes = new Set(
+      Object.values(cases)
+        .filter((c) => c.schema === contracts.Advice)
+        .map((c) => c.example().type),
+    );
     expect([...eventTypes].sort()).toEqual([...contracts.PRIMARY_EVENT_TYPES].sort());
     expect([...adviceTypes].sort()).toEqual([...contracts.ADVICE_TYPES].sort());
   });

@@ -33,11 +33,16 @@ test('the cohort rotates when the day changes: tomorrow is mostly other users', 
 
 test('raising the percentage only adds users, within a day; 0% has nobody and 100% everybody', () => {
   fc.assert(
-    fc.property(fc.string({ minLength: 1, maxLength: 64 }), fc.integer({ min: 0, max: 99 }), fc.date({ min: new Date('2020-01-01'), max: new Date('2040-01-01'), noInvalidDate: true }), (user, percent, now) => {
-      if (inDailyCohort(withCohort(percent), user, now)) expect(inDailyCohort(withCohort(percent + 1), user, now)).toBe(true);
-      expect(inDailyCohort(withCohort(0), user, now)).toBe(false);
-      expect(inDailyCohort(withCohort(100), user, now)).toBe(true);
-    }),
+    fc.property(
+      fc.string({ minLength: 1, maxLength: 64 }),
+      fc.integer({ min: 0, max: 99 }),
+      fc.date({ min: new Date('2020-01-01'), max: new Date('2040-01-01'), noInvalidDate: true }),
+      (user, percent, now) => {
+        if (inDailyCohort(withCohort(percent), user, now)) expect(inDailyCohort(withCohort(percent + 1), user, now)).toBe(true);
+        expect(inDailyCohort(withCohort(0), user, now)).toBe(false);
+        expect(inDailyCohort(withCohort(100), user, now)).toBe(true);
+      },
+    ),
   );
 });
 
@@ -46,7 +51,11 @@ test('the cohort puts card spending and the app on stand-in, never refunds (stan
   const member = users.find((user) => inDailyCohort(withCohort(5), user, now))!;
   const document = withCohort(5);
   expect([onStandin(document, 'cardPaymentsOutbound', member, now), onStandin(document, 'app', member, now)]).toEqual([true, true]);
-  expect([onStandin(document, 'cardPaymentsInbound', member, now), onStandin(document, 'fasterPaymentsOutbound', member, now), onStandin(document, 'fasterPaymentsInbound', member, now)]).toEqual([false, false, false]);
+  expect([
+    onStandin(document, 'cardPaymentsInbound', member, now),
+    onStandin(document, 'fasterPaymentsOutbound', member, now),
+    onStandin(document, 'fasterPaymentsInbound', member, now),
+  ]).toEqual([false, false, false]);
   expect(onStandin(document, 'cardPaymentsOutbound', undefined, now)).toBe(false);
 });
 

@@ -24,7 +24,16 @@ const adviceHeader = (type: string) => ({
   createdAt: at,
   schemaVersion: 1,
 });
-const approved = { ...key, mti: '0100', processingCode: '000000', amountMinor: 1250, currency: 'GBP', merchant, authorisationCode: 'A1B2C3', transmittedAt: at };
+const approved = {
+  ...key,
+  mti: '0100',
+  processingCode: '000000',
+  amountMinor: 1250,
+  currency: 'GBP',
+  merchant,
+  authorisationCode: 'A1B2C3',
+  transmittedAt: at,
+};
 
 export const examples = {
   cardAuthorisationRequest: () => ({
@@ -54,7 +63,16 @@ export const examples = {
     terminalId: 'TERM0001',
   }),
   cardReversalResponse: () => ({ mti: '0410', stan: '000124', rrn: '632509000124', terminalId: 'TERM0001', responseCode: '00', decidedBy: 'standin' }),
-  cardClearingRecord: () => ({ clearingId: 'CLR-0001', pan: '4000001234567899', original: key, processingCode: '000000', amountMinor: 1300, currency: 'GBP', merchant, clearedAt: at }),
+  cardClearingRecord: () => ({
+    clearingId: 'CLR-0001',
+    pan: '4000001234567899',
+    original: key,
+    processingCode: '000000',
+    amountMinor: 1300,
+    currency: 'GBP',
+    merchant,
+    clearedAt: at,
+  }),
   cardClearingResult: () => ({ clearingId: 'CLR-0001', status: 'settled' }),
   fasterPaymentInstruction: () => ({
     fpsId: 'FPS-20261121-0001',
@@ -68,10 +86,21 @@ export const examples = {
   fasterPaymentResponse: () => ({ fpsId: 'FPS-20261121-0001', status: 'rejected', rejectReason: 'account_unknown', message: 'no such account' }),
   accountOpened: () => ({
     ...header('account.opened'),
-    payload: { customerId: '1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d', holderName: 'Alice Example', sortCode: '040004', accountNumber: '12345678', currency: 'GBP', overdraftLimitMinor: 10000, status: 'open' },
+    payload: {
+      customerId: '1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d',
+      holderName: 'Alice Example',
+      sortCode: '040004',
+      accountNumber: '12345678',
+      currency: 'GBP',
+      overdraftLimitMinor: 10000,
+      status: 'open',
+    },
   }),
   accountUpdated: () => ({ ...header('account.updated', 2), payload: { status: 'open', overdraftLimitMinor: 20000, unapprovedOverdraft: false } }),
-  balanceChanged: () => ({ ...header('balance.changed', 3), payload: { settledBalanceMinor: -500, heldMinor: 1250, overdraftLimitMinor: 10000, currency: 'GBP' } }),
+  balanceChanged: () => ({
+    ...header('balance.changed', 3),
+    payload: { settledBalanceMinor: -500, heldMinor: 1250, overdraftLimitMinor: 10000, currency: 'GBP' },
+  }),
   cardIssued: () => ({
     ...header('card.issued', 4),
     payload: {
@@ -87,14 +116,36 @@ export const examples = {
   transactionRecorded: () => ({
     ...header('transaction.recorded', 6),
     correlationId,
-    payload: { transactionId: '7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d', kind: 'card_payment', status: 'pending', amountMinor: -1250, currency: 'GBP', description: 'CORNER SHOP', merchant, cardId, createdAt: at },
+    payload: {
+      transactionId: '7a6b5c4d-3e2f-4a1b-9c8d-7e6f5a4b3c2d',
+      kind: 'card_payment',
+      status: 'pending',
+      amountMinor: -1250,
+      currency: 'GBP',
+      description: 'CORNER SHOP',
+      merchant,
+      cardId,
+      createdAt: at,
+    },
   }),
-  potChanged: () => ({ ...header('pot.changed', 7), payload: { potId: '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e', name: 'Holiday', balanceMinor: 20000, status: 'active' } }),
-  payeeAdded: () => ({ ...header('payee.added', 8), payload: { payeeId: '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f', name: 'Bob Example', sortCode: '040004', accountNumber: '87654321' } }),
+  potChanged: () => ({
+    ...header('pot.changed', 7),
+    payload: { potId: '2b3c4d5e-6f7a-4b8c-9d0e-1f2a3b4c5d6e', name: 'Holiday', balanceMinor: 20000, status: 'active' },
+  }),
+  payeeAdded: () => ({
+    ...header('payee.added', 8),
+    payload: { payeeId: '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f', name: 'Bob Example', sortCode: '040004', accountNumber: '87654321' },
+  }),
   payeeRemoved: () => ({ ...header('payee.removed', 9), payload: { payeeId: '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f' } }),
-  customerCredentialIssued: () => ({ ...header('customer.credential_issued', 10), payload: { customerId: '1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d', tokenSha256Base64: 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=' } }),
+  customerCredentialIssued: () => ({
+    ...header('customer.credential_issued', 10),
+    payload: { customerId: '1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d', tokenSha256Base64: 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=' },
+  }),
   cardPaymentApprovedAdvice: () => ({ ...adviceHeader('card_payment.approved'), payload: { cardId, authorisation: approved } }),
-  cashWithdrawnAdvice: () => ({ ...adviceHeader('cash.withdrawn'), payload: { cardId, authorisation: { ...approved, mti: '0200', processingCode: '010000' } } }),
+  cashWithdrawnAdvice: () => ({
+    ...adviceHeader('cash.withdrawn'),
+    payload: { cardId, authorisation: { ...approved, mti: '0200', processingCode: '010000' } },
+  }),
   cardPaymentReversedAdvice: () => ({
     ...adviceHeader('card_payment.reversed'),
     payload: { cardId, original: key, originalCorrelationId: correlationId, reversedAmountMinor: 250, remainingAmountMinor: 1000 },
@@ -103,11 +154,27 @@ export const examples = {
     ...adviceHeader('card_payment.reversal_acknowledged'),
     payload: {
       cardId,
-      reversal: { stan: '000124', rrn: '632509000124', terminalId: 'TERM0001', mti: '0400', original: key, amountMinor: 1250, replacementAmountMinor: 1000, currency: 'GBP', transmittedAt: at },
+      reversal: {
+        stan: '000124',
+        rrn: '632509000124',
+        terminalId: 'TERM0001',
+        mti: '0400',
+        original: key,
+        amountMinor: 1250,
+        replacementAmountMinor: 1000,
+        currency: 'GBP',
+        transmittedAt: at,
+      },
     },
   }),
-  transferSentAdvice: () => ({ ...adviceHeader('transfer.sent'), payload: { fpsId: 'FPS-20261121-0002', amountMinor: 5000, creditor: party('Bob Example', '87654321'), reference: 'RENT' } }),
-  transferReceivedAdvice: () => ({ ...adviceHeader('transfer.received'), payload: { fpsId: 'FPS-20261121-0003', amountMinor: 5000, debtor: party('Carol Example', '11223344'), reference: 'GIFT' } }),
+  transferSentAdvice: () => ({
+    ...adviceHeader('transfer.sent'),
+    payload: { fpsId: 'FPS-20261121-0002', amountMinor: 5000, creditor: party('Bob Example', '87654321'), reference: 'RENT' },
+  }),
+  transferReceivedAdvice: () => ({
+    ...adviceHeader('transfer.received'),
+    payload: { fpsId: 'FPS-20261121-0003', amountMinor: 5000, debtor: party('Carol Example', '11223344'), reference: 'GIFT' },
+  }),
   cardFrozenAdvice: () => ({ ...adviceHeader('card.frozen'), payload: { cardId, requestedBy: 'customer' } }),
   cardUnfrozenAdvice: () => ({ ...adviceHeader('card.unfrozen'), payload: { cardId, requestedBy: 'operator' } }),
   deadLetteredAdvice: () => ({ messageId: '42', receivedAt: at, reason: 'payload.cardId: expected a UUID', bodyBase64: 'e30=' }),
@@ -129,7 +196,17 @@ export const examples = {
     dailyCohort: { percent: 5 },
   }),
   configurationChange: () => ({ basedOnVersion: 3, reason: 'roll back apps', components: { app: { mode: 'percent', percent: 50 } } }),
-  statusResponse: () => ({ platform: 'standin', configurationVersion: 3, user: 'user-1', experience: 'standin', talkTo: 'standin', checkedAt: at, sync: { lagMs: 120, alerting: false }, adviceBacklog: 0, advicesInFlight: { notPublished: 0, publishedNotApplied: 1, users: 1, oldestAt: at, oldestAgeMs: 4_000 } }),
+  statusResponse: () => ({
+    platform: 'standin',
+    configurationVersion: 3,
+    user: 'user-1',
+    experience: 'standin',
+    talkTo: 'standin',
+    checkedAt: at,
+    sync: { lagMs: 120, alerting: false },
+    adviceBacklog: 0,
+    advicesInFlight: { notPublished: 0, publishedNotApplied: 1, users: 1, oldestAt: at, oldestAgeMs: 4_000 },
+  }),
   advicesInFlightReport: () => ({
     checkedAt: at,
     total: { notPublished: 1, publishedNotApplied: 1, users: 1, oldestAt: at, oldestAgeMs: 4_000 },

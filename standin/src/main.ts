@@ -47,7 +47,9 @@ async function start(): Promise<void> {
   // Card authorisations have a pool of their own: its size is what stand-in's database can run at
   // once (measured with `npm run bench -- standin-auth`), and every statement on it has the budget.
   const cardBudgetMs = positiveFromEnvironment('STANDIN_CARD_BUDGET_MS', DEFAULT_CARD_BUDGET_MS);
-  const cardPool = openDatabase(url, positiveFromEnvironment('STANDIN_CARD_POOL_SIZE', DEFAULT_CARD_POOL_SIZE, 'connections'), { statementTimeoutMs: cardStatementTimeoutMs(cardBudgetMs) });
+  const cardPool = openDatabase(url, positiveFromEnvironment('STANDIN_CARD_POOL_SIZE', DEFAULT_CARD_POOL_SIZE, 'connections'), {
+    statementTimeoutMs: cardStatementTimeoutMs(cardBudgetMs),
+  });
   const now = () => new Date();
   const limits = {
     perPaymentMinor: positiveFromEnvironment('STANDIN_LIMIT_PER_PAYMENT_MINOR', DEFAULT_RISK_LIMITS.perPaymentMinor, 'pence'),

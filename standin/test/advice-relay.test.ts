@@ -50,9 +50,19 @@ async function spend(account: SyncedAccount, times: number) {
   for (let index = 0; index < times; index++) {
     stan = (stan + 1) % 1_000_000;
     await desk.authorise({
-      mti: '0100', pan: account.pan, expiry: '3011', processingCode: '000000', amountMinor: 100, currency: 'GBP', transmittedAt: new Date().toISOString(),
-      stan: String(stan).padStart(6, '0'), rrn: randomBytes(6).toString('hex').toUpperCase(), terminalId: 'RELAY001', acquirerId: '1',
-      merchant: { name: 'SHOP', categoryCode: '5411', city: 'York', country: 'GB' }, posEntryMode: 'chip',
+      mti: '0100',
+      pan: account.pan,
+      expiry: '3011',
+      processingCode: '000000',
+      amountMinor: 100,
+      currency: 'GBP',
+      transmittedAt: new Date().toISOString(),
+      stan: String(stan).padStart(6, '0'),
+      rrn: randomBytes(6).toString('hex').toUpperCase(),
+      terminalId: 'RELAY001',
+      acquirerId: '1',
+      merchant: { name: 'SHOP', categoryCode: '5411', city: 'York', country: 'GB' },
+      posEntryMode: 'chip',
     });
   }
 }
@@ -68,7 +78,7 @@ test("when an account's later advice is older by created_at than an earlier one 
   const account = await new SyncedAccount(database).open({ settledMinor: 100_000 });
   await spend(account, 3);
   // Sequence 3 the oldest, 1 the newest: what concurrent approvals of one account can leave behind.
-  await database.query("update advices set created_at = now() - make_interval(secs => 3600 + sequence) where account_id = $1", [account.accountId]);
+  await database.query('update advices set created_at = now() - make_interval(secs => 3600 + sequence) where account_id = $1', [account.accountId]);
   // Two a pass, so the oldest rows by created_at (3, then 2) would have gone first.
   const relay = startAdviceRelay({ database, pubsub: relayPubsub, logger: pino({ level: 'silent' }) }, { batchSize: 2 });
   try {
@@ -87,7 +97,9 @@ test('when stand-in approves payments, then every advice reaches Pub/Sub in per-
       const sequences = await arrived(account, 5);
       expect(sequences.filter((sequence, index) => sequences.indexOf(sequence) === index)).toEqual([1, 2, 3, 4, 5]);
     }
-    const unpublished = await database.query('select 1 from advices where account_id = any($1::uuid[]) and published_at is null', [accounts.map((a) => a.accountId)]);
+    const unpublished = await database.query('select 1 from advices where account_id = any($1::uuid[]) and published_at is null', [
+      accounts.map((a) => a.accountId),
+    ]);
     expect(unpublished.rowCount).toBe(0);
   } finally {
     await relay.stop();

@@ -44,7 +44,12 @@ const get = async (path: string, token?: string) => {
   const response = await fetch(`${address}${path}`, { headers: token ? { authorization: `Bearer ${token}` } : {} });
   return { status: response.status, body: (await response.json()) as unknown };
 };
-const correlationOf = async (account: SyncedAccount) => (await database.query<{ correlation_id: string }>('select correlation_id from advices where account_id = $1 order by sequence desc limit 1', [account.accountId])).rows[0]!.correlation_id;
+const correlationOf = async (account: SyncedAccount) =>
+  (
+    await database.query<{ correlation_id: string }>('select correlation_id from advices where account_id = $1 order by sequence desc limit 1', [
+      account.accountId,
+    ])
+  ).rows[0]!.correlation_id;
 const publishAll = () => database.query('update advices set published_at = now() where published_at is null');
 
 describe("stand-in's advices in flight", () => {
@@ -85,11 +90,13 @@ describe("stand-in's advices in flight", () => {
     expect(none.total.oldestAt).toBeUndefined();
   });
 
-  test('when the sweep runs, then it marks an advice once primary\'s event for it is back, and stops when told', async () => {
+  test("when the sweep runs, then it marks an advice once primary's event for it is back, and stops when told", async () => {
     const dave = await new SyncedAccount(database).open({ settledMinor: 1_000 });
     await setCardFrozen({ database, now: () => new Date(), keys: testKeys }, { cardId: dave.cardId, accountId: dave.accountId }, true);
     const correlationId = await correlationOf(dave);
-    const seenAt = async () => (await database.query<{ applied_seen_at: Date | null }>('select applied_seen_at from advices where correlation_id = $1', [correlationId])).rows[0]!.applied_seen_at;
+    const seenAt = async () =>
+      (await database.query<{ applied_seen_at: Date | null }>('select applied_seen_at from advices where correlation_id = $1', [correlationId])).rows[0]!
+        .applied_seen_at;
     const sweep = startAppliedAdviceSweep({ database, logger: pino({ level: 'silent' }) }, { sweepIntervalMs: 20, sweepMaxIntervalMs: 40 });
     try {
       await new Promise((resolve) => setTimeout(resolve, 150));

@@ -14,18 +14,25 @@ test('when the routes change, the committed reference must be regenerated (npm r
 });
 
 test('every route of stand-in is in the reference, with the schemas it validates with', async () => {
-  const document = (await standinApiReference()) as { paths: Record<string, Record<string, { summary?: string; requestBody?: unknown; parameters?: { in: string; name: string }[] }>> };
+  const document = (await standinApiReference()) as {
+    paths: Record<string, Record<string, { summary?: string; requestBody?: unknown; parameters?: { in: string; name: string }[] }>>;
+  };
   const transfer = document.paths['/accounts/{accountId}/transfers']?.post;
   expect(transfer?.requestBody).toBeDefined();
-  expect(transfer?.parameters?.map((parameter) => `${parameter.in}:${parameter.name}`)).toEqual(expect.arrayContaining(['path:accountId', 'header:idempotency-key']));
+  expect(transfer?.parameters?.map((parameter) => `${parameter.in}:${parameter.name}`)).toEqual(
+    expect.arrayContaining(['path:accountId', 'header:idempotency-key']),
+  );
   expect(document.paths['/scheme/card/authorisations']?.post?.requestBody).toBeDefined();
   for (const [url, operations] of Object.entries(document.paths)) {
-    for (const [method, operation] of Object.entries(operations)) expect({ route: `${method} ${url}`, summary: operation.summary ?? 'none' }).not.toEqual({ route: `${method} ${url}`, summary: 'none' });
+    for (const [method, operation] of Object.entries(operations))
+      expect({ route: `${method} ${url}`, summary: operation.summary ?? 'none' }).not.toEqual({ route: `${method} ${url}`, summary: 'none' });
   }
 });
 
 test('when a route is added without a schema, building the app fails and says which route', () => {
-  expect(undocumented({ method: 'GET', url: '/accounts/:accountId/things', schema: { summary: 'things' } })).toMatch('GET /accounts/:accountId/things has path parameters but no params schema');
+  expect(undocumented({ method: 'GET', url: '/accounts/:accountId/things', schema: { summary: 'things' } })).toMatch(
+    'GET /accounts/:accountId/things has path parameters but no params schema',
+  );
   const app = Fastify();
   installApiDocs(app, { title: 't', description: 'd', version: '0', serve: false });
   expect(() => app.get('/undocumented', async () => ({}))).toThrow('GET /undocumented has no schema with a summary');

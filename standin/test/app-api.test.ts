@@ -32,7 +32,10 @@ beforeAll(async () => {
   await upgradeSchema(database);
   scheme = await startSchemeSimulator();
   schemeClient = httpFasterPaymentsScheme({ logger: pino({ level: 'silent' }) }, { url: scheme.url });
-  transferRoutes(server, { database, transfers: createOutboundTransfers({ database, scheme: schemeClient, logger: pino({ level: 'silent' }), now, retryAfterMs: 5_000 }) });
+  transferRoutes(server, {
+    database,
+    transfers: createOutboundTransfers({ database, scheme: schemeClient, logger: pino({ level: 'silent' }), now, retryAfterMs: 5_000 }),
+  });
   address = await server.listen({ port: 0, host: '127.0.0.1' });
 });
 afterAll(async () => {
@@ -92,7 +95,7 @@ describe("stand-in's app API", () => {
     expect((await call('GET', `/accounts/${account.accountId}`, { token: account.token })).body.balance.spendableMinor).toBe(8_800);
   });
 
-  test("when another customer or no token is used, then it is 404 or 401", async () => {
+  test('when another customer or no token is used, then it is 404 or 401', async () => {
     const alice = await new SyncedAccount(database).open({ settledMinor: 100 });
     const bob = await new SyncedAccount(database).open({ settledMinor: 100 });
     expect((await call('GET', `/accounts/${alice.accountId}`, { token: bob.token })).status).toBe(404);
@@ -103,7 +106,9 @@ describe("stand-in's app API", () => {
   test('when a customer freezes their card in stand-in, then their card list shows it, stand-in declines it 62 and advises primary', async () => {
     const account = await new SyncedAccount(database).open({ settledMinor: 10_000 });
     expect((await call('POST', `/cards/${account.cardId}/freeze`, { token: account.token })).body).toEqual({ cardId: account.cardId, status: 'frozen' });
-    expect((await call('GET', `/accounts/${account.accountId}/cards`, { token: account.token })).body.cards).toEqual([{ cardId: account.cardId, last4: account.pan.slice(-4), expiry: '3011', status: 'frozen' }]);
+    expect((await call('GET', `/accounts/${account.accountId}/cards`, { token: account.token })).body.cards).toEqual([
+      { cardId: account.cardId, last4: account.pan.slice(-4), expiry: '3011', status: 'frozen' },
+    ]);
     expect((await call('POST', '/scheme/card/authorisations', { body: authorisation(account, 100) })).body.responseCode).toBe('62');
     await call('POST', `/cards/${account.cardId}/unfreeze`, { token: account.token });
     const advices = await database.query<{ type: string }>('select type from advices where account_id = $1 order by sequence', [account.accountId]);
@@ -144,8 +149,14 @@ describe("stand-in's app API", () => {
       reference: 'PAY',
       sentAt: now().toISOString(),
     });
-    expect((await call('POST', '/scheme/faster-payments/inbound', { body: credit(account.accountNumber) })).body).toMatchObject({ status: 'accepted', decidedBy: 'standin' });
-    expect((await call('POST', '/scheme/faster-payments/inbound', { body: credit('00000000') })).body).toMatchObject({ status: 'rejected', rejectReason: 'account_unknown' });
+    expect((await call('POST', '/scheme/faster-payments/inbound', { body: credit(account.accountNumber) })).body).toMatchObject({
+      status: 'accepted',
+      decidedBy: 'standin',
+    });
+    expect((await call('POST', '/scheme/faster-payments/inbound', { body: credit('00000000') })).body).toMatchObject({
+      status: 'rejected',
+      rejectReason: 'account_unknown',
+    });
     expect((await call('GET', `/accounts/${account.accountId}`, { token: account.token })).body.balance.spendableMinor).toBe(2_500);
   });
 

@@ -17,7 +17,9 @@ const database = openDatabase(infraEndpoints().postgres.standin);
 beforeAll(() => upgradeSchema(database));
 afterAll(() => database.end());
 
-const yymm = fc.tuple(fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 })).map(([yy, mm]) => `${String(yy).padStart(2, '0')}${String(mm).padStart(2, '0')}`);
+const yymm = fc
+  .tuple(fc.integer({ min: 0, max: 99 }), fc.integer({ min: 0, max: 99 }))
+  .map(([yy, mm]) => `${String(yy).padStart(2, '0')}${String(mm).padStart(2, '0')}`);
 const plausibleExpiry = fc.oneof(yymm, fc.constantFrom('2611', '2612', '2701', '3011'));
 // Round figures as often as not, so sums land exactly on limits and balances (the boundaries).
 const round = fc.constantFrom(0, 1_000, 2_000, 3_000, 5_000, 8_000);
@@ -26,7 +28,14 @@ const signedMinor = fc.oneof(round, fc.integer({ min: -200_000, max: 400_000 }))
 
 const ruleCase: fc.Arbitrary<AuthorisationCase> = fc
   .record({
-    card: fc.option(fc.record({ status: fc.constantFrom('active' as const, 'active' as const, 'frozen' as const, 'cancelled' as const), expiry: fc.oneof(fc.constant('3912'), plausibleExpiry), dailyCashLimitMinor: minor }), { nil: undefined, freq: 6 }),
+    card: fc.option(
+      fc.record({
+        status: fc.constantFrom('active' as const, 'active' as const, 'frozen' as const, 'cancelled' as const),
+        expiry: fc.oneof(fc.constant('3912'), plausibleExpiry),
+        dailyCashLimitMinor: minor,
+      }),
+      { nil: undefined, freq: 6 },
+    ),
     // Usually the card's own expiry, so the rules after it are reached.
     presentedExpiry: fc.option(plausibleExpiry, { nil: undefined, freq: 4 }),
     transactionType: fc.constantFrom('00', '01', '01', '20', '09'),
@@ -38,7 +47,9 @@ const ruleCase: fc.Arbitrary<AuthorisationCase> = fc
     // Often exactly the first instant of a month (or the one before): the day an expiry month ends.
     today: fc.oneof(
       fc.date({ min: new Date('2025-01-01T00:00:00Z'), max: new Date('2031-12-31T23:59:59Z'), noInvalidDate: true }),
-      fc.tuple(fc.integer({ min: 2025, max: 2031 }), fc.integer({ min: 0, max: 11 }), fc.constantFrom(0, -1)).map(([year, month, offset]) => new Date(Date.UTC(year, month, 1) + offset)),
+      fc
+        .tuple(fc.integer({ min: 2025, max: 2031 }), fc.integer({ min: 0, max: 11 }), fc.constantFrom(0, -1))
+        .map(([year, month, offset]) => new Date(Date.UTC(year, month, 1) + offset)),
     ),
     limits: fc.record({ perPaymentMinor: fc.oneof(fc.constant(10_000_000), minor), perAccountPerDayMinor: fc.oneof(fc.constant(10_000_000), minor) }),
     // Sometimes a sum lands exactly on one limit, the boundary a > / >= slip would move.
@@ -58,22 +69,25 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
   test('the SQL rules give the TypeScript rules’ verdict, code and reason, on random cases', async () => {
     await fc.assert(
       fc.asyncProperty(ruleCase, async (c) => {
-        const { rows } = await database.query<{ code: string; why: string }>('select code, why from standin_card_verdict($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)', [
-          c.card !== undefined,
-          c.card?.status ?? null,
-          c.card?.expiry ?? null,
-          c.card?.dailyCashLimitMinor ?? null,
-          c.presentedExpiry,
-          c.transactionType,
-          c.currency,
-          c.amountMinor,
-          c.spendableMinor,
-          c.approvedTodayMinor,
-          c.cashTodayMinor,
-          c.today,
-          c.limits.perPaymentMinor,
-          c.limits.perAccountPerDayMinor,
-        ]);
+        const { rows } = await database.query<{ code: string; why: string }>(
+          'select code, why from standin_card_verdict($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)',
+          [
+            c.card !== undefined,
+            c.card?.status ?? null,
+            c.card?.expiry ?? null,
+            c.card?.dailyCashLimitMinor ?? null,
+            c.presentedExpiry,
+            c.transactionType,
+            c.currency,
+            c.amountMinor,
+            c.spendableMinor,
+            c.approvedTodayMinor,
+            c.cashTodayMinor,
+            c.today,
+            c.limits.perPaymentMinor,
+            c.limits.perAccountPerDayMinor,
+          ],
+        );
         const expected = judgeAuthorisation(c);
         expect({ code: rows[0]!.code, why: rows[0]!.why }).toEqual({ code: expected.code, why: expected.why });
       }),
@@ -84,15 +98,53 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
   // Each step: one of primary's changes synced, a freeze in stand-in, a day passing, or an
   // authorisation, which the shadow path (TypeScript, no effect) assesses first and the SQL then decides.
   type Step =
-    | { kind: 'authorise'; account: number; amountMinor: number; processingCode: string; currency: string; mti: '0100' | '0200'; wrongExpiry: boolean; unknownCard: boolean }
+    | {
+        kind: 'authorise';
+        account: number;
+        amountMinor: number;
+        processingCode: string;
+        currency: string;
+        mti: '0100' | '0200';
+        wrongExpiry: boolean;
+        unknownCard: boolean;
+      }
     | { kind: 'balance'; account: number; settledMinor: number; heldMinor: number; overdraftMinor: number; reflectLast: boolean }
     | { kind: 'card'; account: number; status: 'active' | 'frozen' | 'cancelled' }
     | { kind: 'freeze'; account: number; frozen: boolean }
     | { kind: 'day' };
   const step: fc.Arbitrary<Step> = fc.oneof(
-    { weight: 6, arbitrary: fc.record({ kind: fc.constant('authorise' as const), account: fc.integer({ min: 0, max: 1 }), amountMinor: fc.integer({ min: 1, max: 60_000 }), processingCode: fc.constantFrom('000000', '000000', '010000', '200000'), currency: fc.constantFrom('GBP', 'GBP', 'GBP', 'EUR'), mti: fc.constantFrom('0100' as const, '0200' as const), wrongExpiry: fc.constantFrom(false, false, false, false, true), unknownCard: fc.constantFrom(false, false, false, false, true) }) },
-    { weight: 2, arbitrary: fc.record({ kind: fc.constant('balance' as const), account: fc.integer({ min: 0, max: 1 }), settledMinor: fc.integer({ min: -5_000, max: 120_000 }), heldMinor: fc.integer({ min: 0, max: 20_000 }), overdraftMinor: fc.constantFrom(0, 0, 5_000), reflectLast: fc.boolean() }) },
-    { weight: 1, arbitrary: fc.record({ kind: fc.constant('card' as const), account: fc.integer({ min: 0, max: 1 }), status: fc.constantFrom('active' as const, 'active' as const, 'frozen' as const, 'cancelled' as const) }) },
+    {
+      weight: 6,
+      arbitrary: fc.record({
+        kind: fc.constant('authorise' as const),
+        account: fc.integer({ min: 0, max: 1 }),
+        amountMinor: fc.integer({ min: 1, max: 60_000 }),
+        processingCode: fc.constantFrom('000000', '000000', '010000', '200000'),
+        currency: fc.constantFrom('GBP', 'GBP', 'GBP', 'EUR'),
+        mti: fc.constantFrom('0100' as const, '0200' as const),
+        wrongExpiry: fc.constantFrom(false, false, false, false, true),
+        unknownCard: fc.constantFrom(false, false, false, false, true),
+      }),
+    },
+    {
+      weight: 2,
+      arbitrary: fc.record({
+        kind: fc.constant('balance' as const),
+        account: fc.integer({ min: 0, max: 1 }),
+        settledMinor: fc.integer({ min: -5_000, max: 120_000 }),
+        heldMinor: fc.integer({ min: 0, max: 20_000 }),
+        overdraftMinor: fc.constantFrom(0, 0, 5_000),
+        reflectLast: fc.boolean(),
+      }),
+    },
+    {
+      weight: 1,
+      arbitrary: fc.record({
+        kind: fc.constant('card' as const),
+        account: fc.integer({ min: 0, max: 1 }),
+        status: fc.constantFrom('active' as const, 'active' as const, 'frozen' as const, 'cancelled' as const),
+      }),
+    },
     { weight: 1, arbitrary: fc.record({ kind: fc.constant('freeze' as const), account: fc.integer({ min: 0, max: 1 }), frozen: fc.boolean() }) },
     { weight: 1, arbitrary: fc.constant({ kind: 'day' as const }) },
   );
@@ -102,13 +154,22 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
       fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 25 }), async (steps) => {
         let today = new Date('2026-11-21T08:00:00Z');
         const desk = createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 50_000, perAccountPerDayMinor: 90_000 }, now: () => today });
-        const accounts = [await new SyncedAccount(database).open({ settledMinor: 40_000 }), await new SyncedAccount(database).open({ settledMinor: 5_000, overdraftLimitMinor: 1_000 })];
+        const accounts = [
+          await new SyncedAccount(database).open({ settledMinor: 40_000 }),
+          await new SyncedAccount(database).open({ settledMinor: 5_000, overdraftLimitMinor: 1_000 }),
+        ];
         const approvals: string[][] = [[], []];
         for (const s of steps) {
           if (s.kind === 'day') today = new Date(today.getTime() + 9 * 3_600_000);
-          else if (s.kind === 'balance') await accounts[s.account]!.balance(s.settledMinor, s.heldMinor, s.overdraftMinor, s.reflectLast ? approvals[s.account]!.at(-1) : undefined);
+          else if (s.kind === 'balance')
+            await accounts[s.account]!.balance(s.settledMinor, s.heldMinor, s.overdraftMinor, s.reflectLast ? approvals[s.account]!.at(-1) : undefined);
           else if (s.kind === 'card') await accounts[s.account]!.cardStatus(s.status, new Date(today.getTime() - 1_000));
-          else if (s.kind === 'freeze') await database.query("insert into card_freezes (card_id, frozen, requested_by, created_at) values ($1, $2, 'customer', $3)", [accounts[s.account]!.cardId, s.frozen, today]);
+          else if (s.kind === 'freeze')
+            await database.query("insert into card_freezes (card_id, frozen, requested_by, created_at) values ($1, $2, 'customer', $3)", [
+              accounts[s.account]!.cardId,
+              s.frozen,
+              today,
+            ]);
           else {
             const account = accounts[s.account]!;
             const message: CardAuthorisationRequest = {
@@ -131,13 +192,19 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
             expect({ code: answer.responseCode, reason: answer.reason }).toEqual({ code: assessment.verdict.code, reason: assessment.verdict.why });
             expect(await desk.authorise(message)).toEqual(answer);
             if (answer.responseCode === '00') {
-              const { rows } = await database.query<{ correlation_id: string }>('select correlation_id from card_messages where stan = $1 and rrn = $2 and terminal_id = $3', [message.stan, message.rrn, message.terminalId]);
+              const { rows } = await database.query<{ correlation_id: string }>(
+                'select correlation_id from card_messages where stan = $1 and rrn = $2 and terminal_id = $3',
+                [message.stan, message.rrn, message.terminalId],
+              );
               approvals[s.account]!.push(rows[0]!.correlation_id);
             }
           }
         }
         for (const [index, account] of accounts.entries()) {
-          const { rows } = await database.query<{ advice: unknown; sequence: number; correlation_id: string }>('select advice, sequence, correlation_id from advices where account_id = $1 order by sequence', [account.accountId]);
+          const { rows } = await database.query<{ advice: unknown; sequence: number; correlation_id: string }>(
+            'select advice, sequence, correlation_id from advices where account_id = $1 order by sequence',
+            [account.accountId],
+          );
           expect(rows.map((row) => row.sequence)).toEqual(rows.map((_, position) => position + 1));
           expect(rows.map((row) => row.correlation_id)).toEqual(approvals[index]);
           for (const row of rows) expect(Advice.safeParse(row.advice).success).toBe(true);
@@ -152,11 +219,32 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
     const desk = createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 50_000, perAccountPerDayMinor: 90_000 }, now: () => at });
     const account = await new SyncedAccount(database).open({ settledMinor: 40_000 });
     const message: CardAuthorisationRequest = {
-      mti: '0100', pan: account.pan, expiry: '3011', processingCode: '010000', amountMinor: 2_000, currency: 'GBP', transmittedAt: '2026-11-21T10:15:29Z',
-      stan: '004711', rrn: randomBytes(6).toString('hex').toUpperCase(), terminalId: 'ATM00001', acquirerId: '12345678', merchant: { name: 'CASH POINT', categoryCode: '6011', city: 'Leeds', country: 'GB' }, posEntryMode: 'chip',
+      mti: '0100',
+      pan: account.pan,
+      expiry: '3011',
+      processingCode: '010000',
+      amountMinor: 2_000,
+      currency: 'GBP',
+      transmittedAt: '2026-11-21T10:15:29Z',
+      stan: '004711',
+      rrn: randomBytes(6).toString('hex').toUpperCase(),
+      terminalId: 'ATM00001',
+      acquirerId: '12345678',
+      merchant: { name: 'CASH POINT', categoryCode: '6011', city: 'Leeds', country: 'GB' },
+      posEntryMode: 'chip',
     };
     const answer = await desk.authorise(message);
-    expect(answer).toEqual({ mti: '0110', stan: '004711', rrn: message.rrn, terminalId: 'ATM00001', responseCode: '00', authorisationCode: expect.stringMatching(/^[0-9A-Z]{6}$/), approvedAmountMinor: 2_000, decidedBy: 'standin', reason: 'approved by stand-in' });
+    expect(answer).toEqual({
+      mti: '0110',
+      stan: '004711',
+      rrn: message.rrn,
+      terminalId: 'ATM00001',
+      responseCode: '00',
+      authorisationCode: expect.stringMatching(/^[0-9A-Z]{6}$/),
+      approvedAmountMinor: 2_000,
+      decidedBy: 'standin',
+      reason: 'approved by stand-in',
+    });
     const { rows } = await database.query<{ advice: unknown }>('select advice from advices where account_id = $1', [account.accountId]);
     expect(Advice.parse(rows[0]!.advice)).toEqual({
       adviceId: expect.any(String),
@@ -168,10 +256,24 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
       schemaVersion: 1,
       payload: {
         cardId: account.cardId,
-        authorisation: { stan: '004711', rrn: message.rrn, terminalId: 'ATM00001', mti: '0100', processingCode: '010000', amountMinor: 2_000, currency: 'GBP', merchant: message.merchant, authorisationCode: answer.authorisationCode, transmittedAt: '2026-11-21T10:15:29Z' },
+        authorisation: {
+          stan: '004711',
+          rrn: message.rrn,
+          terminalId: 'ATM00001',
+          mti: '0100',
+          processingCode: '010000',
+          amountMinor: 2_000,
+          currency: 'GBP',
+          merchant: message.merchant,
+          authorisationCode: answer.authorisationCode,
+          transmittedAt: '2026-11-21T10:15:29Z',
+        },
       },
     });
-    const own = await database.query<{ kind: string; status: string; amount_minor: string; description: string }>('select kind, status, amount_minor, description from own_transactions where account_id = $1', [account.accountId]);
+    const own = await database.query<{ kind: string; status: string; amount_minor: string; description: string }>(
+      'select kind, status, amount_minor, description from own_transactions where account_id = $1',
+      [account.accountId],
+    );
     expect(own.rows).toEqual([{ kind: 'cash_withdrawal', status: 'pending', amount_minor: '-2000', description: 'CASH POINT' }]);
   });
 
@@ -179,23 +281,54 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
     const desk = createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 50_000, perAccountPerDayMinor: 900_000 }, now: () => new Date() });
     const account = await new SyncedAccount(database).open({ settledMinor: 40_000 });
     const message: CardAuthorisationRequest = {
-      mti: '0100', pan: account.pan, expiry: '3011', processingCode: '000000', amountMinor: 1_500, currency: 'GBP', transmittedAt: new Date().toISOString(),
-      stan: '000042', rrn: randomBytes(6).toString('hex').toUpperCase(), terminalId: 'SHOP0042', acquirerId: '12345678', merchant: { name: 'CORNER SHOP', categoryCode: '5411', city: 'London', country: 'GB' }, posEntryMode: 'chip',
+      mti: '0100',
+      pan: account.pan,
+      expiry: '3011',
+      processingCode: '000000',
+      amountMinor: 1_500,
+      currency: 'GBP',
+      transmittedAt: new Date().toISOString(),
+      stan: '000042',
+      rrn: randomBytes(6).toString('hex').toUpperCase(),
+      terminalId: 'SHOP0042',
+      acquirerId: '12345678',
+      merchant: { name: 'CORNER SHOP', categoryCode: '5411', city: 'London', country: 'GB' },
+      posEntryMode: 'chip',
     };
     const answers = await Promise.all(Array.from({ length: 12 }, () => desk.authorise(message)));
     expect(new Set(answers.map((answer) => JSON.stringify(answer))).size).toBe(1);
     expect(answers[0]!.responseCode).toBe('00');
-    const counts = await database.query<{ own: string; advices: string }>('select (select count(*) from own_transactions where account_id = $1) as own, (select count(*) from advices where account_id = $1) as advices', [account.accountId]);
+    const counts = await database.query<{ own: string; advices: string }>(
+      'select (select count(*) from own_transactions where account_id = $1) as own, (select count(*) from advices where account_id = $1) as advices',
+      [account.accountId],
+    );
     expect(counts.rows[0]).toEqual({ own: '1', advices: '1' });
   });
 
   test('with the account locked past the budget, the answer is 91 within the budget and nothing is approved; the same message is decided afresh later', async () => {
     const pool = openDatabase(infraEndpoints().postgres.standin, 2, { statementTimeoutMs: cardStatementTimeoutMs(400) });
-    const desk = createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 50_000, perAccountPerDayMinor: 900_000 }, now: () => new Date(), authorisations: { pool, budgetMs: 400 } });
+    const desk = createCardDesk({
+      database,
+      keys: testKeys,
+      limits: { perPaymentMinor: 50_000, perAccountPerDayMinor: 900_000 },
+      now: () => new Date(),
+      authorisations: { pool, budgetMs: 400 },
+    });
     const account = await new SyncedAccount(database).open({ settledMinor: 40_000 });
     const message: CardAuthorisationRequest = {
-      mti: '0100', pan: account.pan, expiry: '3011', processingCode: '000000', amountMinor: 1_500, currency: 'GBP', transmittedAt: new Date().toISOString(),
-      stan: '000043', rrn: randomBytes(6).toString('hex').toUpperCase(), terminalId: 'SHOP0043', acquirerId: '12345678', merchant: { name: 'CORNER SHOP', categoryCode: '5411', city: 'London', country: 'GB' }, posEntryMode: 'chip',
+      mti: '0100',
+      pan: account.pan,
+      expiry: '3011',
+      processingCode: '000000',
+      amountMinor: 1_500,
+      currency: 'GBP',
+      transmittedAt: new Date().toISOString(),
+      stan: '000043',
+      rrn: randomBytes(6).toString('hex').toUpperCase(),
+      terminalId: 'SHOP0043',
+      acquirerId: '12345678',
+      merchant: { name: 'CORNER SHOP', categoryCode: '5411', city: 'London', country: 'GB' },
+      posEntryMode: 'chip',
     };
     const holder = await database.connect();
     try {
@@ -210,7 +343,11 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
     } finally {
       holder.release();
     }
-    const stored = await database.query('select 1 from card_messages where stan = $1 and rrn = $2 and terminal_id = $3', [message.stan, message.rrn, message.terminalId]);
+    const stored = await database.query('select 1 from card_messages where stan = $1 and rrn = $2 and terminal_id = $3', [
+      message.stan,
+      message.rrn,
+      message.terminalId,
+    ]);
     expect(stored.rowCount).toBe(0);
     expect((await desk.authorise(message)).responseCode).toBe('00');
     await pool.end();
@@ -218,11 +355,28 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
 
   test('with its database backend paused (SIGSTOP) mid-call, stand-in answers 91 only once it has made sure nothing can be approved, and nothing is after the resume', async () => {
     const pool = openDatabase(infraEndpoints().postgres.standin, 1, { statementTimeoutMs: cardStatementTimeoutMs(400) });
-    const desk = createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 50_000, perAccountPerDayMinor: 900_000 }, now: () => new Date(), authorisations: { pool, budgetMs: 400 } });
+    const desk = createCardDesk({
+      database,
+      keys: testKeys,
+      limits: { perPaymentMinor: 50_000, perAccountPerDayMinor: 900_000 },
+      now: () => new Date(),
+      authorisations: { pool, budgetMs: 400 },
+    });
     const account = await new SyncedAccount(database).open({ settledMinor: 40_000 });
     const message: CardAuthorisationRequest = {
-      mti: '0100', pan: account.pan, expiry: '3011', processingCode: '000000', amountMinor: 1_500, currency: 'GBP', transmittedAt: new Date().toISOString(),
-      stan: '000044', rrn: randomBytes(6).toString('hex').toUpperCase(), terminalId: 'SHOP0044', acquirerId: '12345678', merchant: { name: 'CORNER SHOP', categoryCode: '5411', city: 'London', country: 'GB' }, posEntryMode: 'chip',
+      mti: '0100',
+      pan: account.pan,
+      expiry: '3011',
+      processingCode: '000000',
+      amountMinor: 1_500,
+      currency: 'GBP',
+      transmittedAt: new Date().toISOString(),
+      stan: '000044',
+      rrn: randomBytes(6).toString('hex').toUpperCase(),
+      terminalId: 'SHOP0044',
+      acquirerId: '12345678',
+      merchant: { name: 'CORNER SHOP', categoryCode: '5411', city: 'London', country: 'GB' },
+      posEntryMode: 'chip',
     };
     // The pool's one connection, whose backend the call will be sent to.
     const { rows } = await pool.query<{ pid: number }>('select pg_backend_pid() as pid');
@@ -243,7 +397,10 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
     }
     const own = await database.query('select 1 from own_transactions where account_id = $1', [account.accountId]);
     expect(own.rowCount).toBe(0);
-    const stored = await database.query<{ response: { responseCode: string } }>('select response from card_messages where stan = $1 and rrn = $2 and terminal_id = $3', [message.stan, message.rrn, message.terminalId]);
+    const stored = await database.query<{ response: { responseCode: string } }>(
+      'select response from card_messages where stan = $1 and rrn = $2 and terminal_id = $3',
+      [message.stan, message.rrn, message.terminalId],
+    );
     expect(stored.rows.map((row) => row.response.responseCode)).toEqual(['91']);
     expect(await desk.authorise(message)).toEqual(answer);
     await pool.end();

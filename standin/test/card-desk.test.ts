@@ -37,7 +37,12 @@ function payment(account: SyncedAccount, amountMinor: number, overrides: Partial
 
 const spendable = async (account: SyncedAccount) => (await standinBalance(database, account.accountId))!.spendableMinor;
 const advicesOf = async (account: SyncedAccount) =>
-  (await database.query<{ type: string; sequence: number; correlation_id: string }>('select type, sequence, correlation_id from advices where account_id = $1 order by sequence', [account.accountId])).rows;
+  (
+    await database.query<{ type: string; sequence: number; correlation_id: string }>(
+      'select type, sequence, correlation_id from advices where account_id = $1 order by sequence',
+      [account.accountId],
+    )
+  ).rows;
 
 describe('stand-in card authorisation', () => {
   test('when the synced balance covers it, then stand-in approves, remembers its own debit, and writes an advice in the same commit', async () => {
@@ -62,7 +67,9 @@ describe('stand-in card authorisation', () => {
     await account.cardStatus('active', new Date('2026-11-21T11:30:00Z'));
     expect((await desk.authorise(payment(account, 100))).responseCode).toBe('00');
     // A freeze made in stand-in after primary's last word wins.
-    await database.query("insert into card_freezes (card_id, frozen, requested_by, created_at) values ($1, true, 'customer', '2026-11-21T11:45:00Z')", [account.cardId]);
+    await database.query("insert into card_freezes (card_id, frozen, requested_by, created_at) values ($1, true, 'customer', '2026-11-21T11:45:00Z')", [
+      account.cardId,
+    ]);
     expect((await desk.authorise(payment(account, 100))).responseCode).toBe('62');
     await account.cardStatus('cancelled', new Date('2026-11-21T11:50:00Z'));
     expect((await desk.authorise(payment(account, 100))).responseCode).toBe('05');
@@ -98,7 +105,12 @@ describe('stand-in card authorisation', () => {
     const original = payment(account, 4_000);
     await desk.authorise(original);
     const key = { stan: original.stan, rrn: original.rrn, terminalId: original.terminalId };
-    const reversal = (replacementAmountMinor?: number) => ({ ...payment(account, 4_000), mti: '0400' as const, original: key, ...(replacementAmountMinor === undefined ? {} : { replacementAmountMinor }) });
+    const reversal = (replacementAmountMinor?: number) => ({
+      ...payment(account, 4_000),
+      mti: '0400' as const,
+      original: key,
+      ...(replacementAmountMinor === undefined ? {} : { replacementAmountMinor }),
+    });
     await desk.reverse(reversal(1_000));
     expect(await spendable(account)).toBe(9_000);
     await desk.reverse(reversal());
@@ -107,15 +119,25 @@ describe('stand-in card authorisation', () => {
   });
 });
 
-describe("stand-in answering reversals of authorisations it did not approve", () => {
-  const reversalOf = (account: SyncedAccount, original: { stan: string; rrn: string; terminalId: string }, amountMinor: number, replacementAmountMinor?: number) => ({
+describe('stand-in answering reversals of authorisations it did not approve', () => {
+  const reversalOf = (
+    account: SyncedAccount,
+    original: { stan: string; rrn: string; terminalId: string },
+    amountMinor: number,
+    replacementAmountMinor?: number,
+  ) => ({
     ...payment(account, amountMinor),
     mti: '0420' as const,
     original,
     ...(replacementAmountMinor === undefined ? {} : { replacementAmountMinor }),
   });
   const advicesAbout = async (reversal: { rrn: string }) =>
-    (await database.query<{ type: string; advice: { payload: Record<string, unknown> } }>("select type, advice from advices where advice->'payload'->'reversal'->>'rrn' = $1", [reversal.rrn])).rows;
+    (
+      await database.query<{ type: string; advice: { payload: Record<string, unknown> } }>(
+        "select type, advice from advices where advice->'payload'->'reversal'->>'rrn' = $1",
+        [reversal.rrn],
+      )
+    ).rows;
 
   test('when primary approved the original (stand-in never saw it) on a card stand-in knows, then 00 and one advice for primary, however often the network repeats it', async () => {
     const account = await new SyncedAccount(database).open({ settledMinor: 10_000 });
@@ -132,7 +154,17 @@ describe("stand-in answering reversals of authorisations it did not approve", ()
     const [advised] = await advicesAbout(reversal);
     expect(advised!.advice.payload).toEqual({
       cardId: account.cardId,
-      reversal: { stan: reversal.stan, rrn: reversal.rrn, terminalId: reversal.terminalId, mti: '0420', original: primaryOriginal, amountMinor: 4_000, replacementAmountMinor: 1_500, currency: 'GBP', transmittedAt: reversal.transmittedAt },
+      reversal: {
+        stan: reversal.stan,
+        rrn: reversal.rrn,
+        terminalId: reversal.terminalId,
+        mti: '0420',
+        original: primaryOriginal,
+        amountMinor: 4_000,
+        replacementAmountMinor: 1_500,
+        currency: 'GBP',
+        transmittedAt: reversal.transmittedAt,
+      },
     });
     expect(JSON.stringify(advised)).not.toContain(account.pan);
     // Stand-in cannot tell how much of it primary still holds: its view keeps primary's hold until primary's release syncs back.
@@ -159,7 +191,10 @@ describe("stand-in answering reversals of authorisations it did not approve", ()
     expect((await desk.authorise(declined)).responseCode).toBe('51');
     const ofDeclined = reversalOf(account, { stan: declined.stan, rrn: declined.rrn, terminalId: declined.terminalId }, 5_000);
     expect(await desk.reverse(ofDeclined)).toMatchObject({ responseCode: '00', reason: 'no stand-in approval to reverse' });
-    const unknownCard = { ...reversalOf(account, { stan: '900003', rrn: randomBytes(6).toString('hex').toUpperCase(), terminalId: 'SHOP0001' }, 700), pan: '4598760000000000' };
+    const unknownCard = {
+      ...reversalOf(account, { stan: '900003', rrn: randomBytes(6).toString('hex').toUpperCase(), terminalId: 'SHOP0001' }, 700),
+      pan: '4598760000000000',
+    };
     expect(await desk.reverse(unknownCard)).toMatchObject({ responseCode: '00', reason: 'no stand-in approval to reverse' });
     expect(await advicesOf(account)).toEqual([]);
     expect(await advicesAbout(ofDeclined)).toEqual([]);

@@ -21,7 +21,8 @@ describe('the standin CLI plan', () => {
         for (let steps = 0; steps <= 101; steps++) {
           const next = stepBack(current, step);
           // Monotonic: a user on primary after a step stays on primary.
-          for (const user of [...probes, ...(current.mode === 'users' ? current.userIds : [])]) if (!isTargeted(current, user)) expect(isTargeted(next, user)).toBe(false);
+          for (const user of [...probes, ...(current.mode === 'users' ? current.userIds : [])])
+            if (!isTargeted(current, user)) expect(isTargeted(next, user)).toBe(false);
           if (next.mode === 'nobody') return;
           current = next;
         }
@@ -35,7 +36,12 @@ describe('the standin CLI plan', () => {
     expect(wide({ components: { app: { mode: 'everyone' } } })).toBe(true);
     expect(wide({ components: { app: { mode: 'percent', percent: 100 } } })).toBe(true);
     expect(wide({ directConnect: true })).toBe(true);
-    expect(wide({ components: { app: { mode: 'nobody' } } }, { ...INITIAL_CONFIGURATION, components: { ...INITIAL_CONFIGURATION.components, app: { mode: 'everyone' } } })).toBe(true);
+    expect(
+      wide(
+        { components: { app: { mode: 'nobody' } } },
+        { ...INITIAL_CONFIGURATION, components: { ...INITIAL_CONFIGURATION.components, app: { mode: 'everyone' } } },
+      ),
+    ).toBe(true);
     expect(wide({ components: { cardPaymentsOutbound: { mode: 'users', userIds: ['a'] } } })).toBe(false);
     expect(wide({ components: { app: { mode: 'percent', percent: 20 } } })).toBe(false);
     expect(wide({ prescale: true })).toBe(false);
@@ -61,7 +67,13 @@ describe('the standin CLI plan', () => {
   });
 
   test('when an interval is typed, then seconds, minutes and milliseconds are understood', () => {
-    expect([parseInterval('30s'), parseInterval('5m'), parseInterval('500ms'), parseInterval('7'), parseInterval('soon')]).toEqual([30_000, 300_000, 500, 7_000, undefined]);
+    expect([parseInterval('30s'), parseInterval('5m'), parseInterval('500ms'), parseInterval('7'), parseInterval('soon')]).toEqual([
+      30_000,
+      300_000,
+      500,
+      7_000,
+      undefined,
+    ]);
   });
   test('when shadow or the cohort is set, then --percent N or the word off is what it takes, and growing the daily cohort needs confirmation', () => {
     expect(shareFromOptions('shadow', undefined, { percent: '25' })).toBe(25);
@@ -69,9 +81,16 @@ describe('the standin CLI plan', () => {
     expect(() => shareFromOptions('shadow', undefined, {})).toThrow(/--percent <0-100>/);
     expect(() => shareFromOptions('cohort', undefined, { percent: '101' })).toThrow(/from 0 to 100/);
     expect(() => shareFromOptions('cohort', 'on', {})).toThrow(/cohort --percent <0-100> or cohort off/);
-    expect(differences(INITIAL_CONFIGURATION, { shadow: { percent: 100 } })).toEqual([{ what: 'shadow decisioning', from: 'off', to: '100% of card messages', wide: false }]);
-    expect(differences(INITIAL_CONFIGURATION, { dailyCohort: { percent: 5 } })).toEqual([{ what: 'daily cohort', from: 'off', to: '5% of users, daily', wide: true }]);
-    expect(differences({ ...INITIAL_CONFIGURATION, dailyCohort: { percent: 5 } }, { dailyCohort: { percent: 0 } })[0]).toMatchObject({ to: 'off', wide: false });
+    expect(differences(INITIAL_CONFIGURATION, { shadow: { percent: 100 } })).toEqual([
+      { what: 'shadow decisioning', from: 'off', to: '100% of card messages', wide: false },
+    ]);
+    expect(differences(INITIAL_CONFIGURATION, { dailyCohort: { percent: 5 } })).toEqual([
+      { what: 'daily cohort', from: 'off', to: '5% of users, daily', wide: true },
+    ]);
+    expect(differences({ ...INITIAL_CONFIGURATION, dailyCohort: { percent: 5 } }, { dailyCohort: { percent: 0 } })[0]).toMatchObject({
+      to: 'off',
+      wide: false,
+    });
     expect(differences(INITIAL_CONFIGURATION, { shadow: { percent: 0 } })).toEqual([]);
   });
 });

@@ -32,11 +32,18 @@ test('when primary is behind and cannot take the newer version now (503), then t
   const unavailable = () => Promise.reject(new CliError('UNAVAILABLE', "primary at http://primary: primary's database is unavailable"));
   let written: ConfigurationDocument | undefined;
   const clients = {
-    primary: { platform: 'primary', url: 'http://primary', read: async () => ({ platform: 'primary', url: 'http://primary', reachable: true, configuration: behind }), adopt: unavailable },
+    primary: {
+      platform: 'primary',
+      url: 'http://primary',
+      read: async () => ({ platform: 'primary', url: 'http://primary', reachable: true, configuration: behind }),
+      adopt: unavailable,
+    },
     standin: {
-      platform: 'standin', url: 'http://standin',
+      platform: 'standin',
+      url: 'http://standin',
       read: async () => ({ platform: 'standin', url: 'http://standin', reachable: true, configuration: current }),
-      change: async (change: { basedOnVersion: number; components?: unknown }) => (written = { ...current, version: change.basedOnVersion + 1, components: { ...current.components, ...(change.components as object) } }),
+      change: async (change: { basedOnVersion: number; components?: unknown }) =>
+        (written = { ...current, version: change.basedOnVersion + 1, components: { ...current.components, ...(change.components as object) } }),
       advicesInFlight: async () => ({ total: { notPublished: 0, publishedNotApplied: 0, users: 0 }, byUser: [] }),
     },
   } as unknown as Clients;

@@ -58,9 +58,18 @@ describe("stand-in's configuration service", () => {
 
   test('when an operator routes card spending for two users, then the version goes up and says who, when and why', async () => {
     const before = await current();
-    const answer = await change({ basedOnVersion: before.version, reason: 'card processor down INC-42', components: { cardPaymentsOutbound: { mode: 'users', userIds: ['u-1', 'u-2'] } } });
+    const answer = await change({
+      basedOnVersion: before.version,
+      reason: 'card processor down INC-42',
+      components: { cardPaymentsOutbound: { mode: 'users', userIds: ['u-1', 'u-2'] } },
+    });
     expect(answer.status).toBe(200);
-    expect(answer.body).toMatchObject({ version: before.version + 1, updatedBy: 'dana', reason: 'card processor down INC-42', components: { cardPaymentsOutbound: { mode: 'users', userIds: ['u-1', 'u-2'] }, app: { mode: 'nobody' } } });
+    expect(answer.body).toMatchObject({
+      version: before.version + 1,
+      updatedBy: 'dana',
+      reason: 'card processor down INC-42',
+      components: { cardPaymentsOutbound: { mode: 'users', userIds: ['u-1', 'u-2'] }, app: { mode: 'nobody' } },
+    });
     expect(Date.now() - Date.parse(answer.body.updatedAt)).toBeLessThan(60_000);
     expect(await current()).toEqual(answer.body);
   });
@@ -77,7 +86,9 @@ describe("stand-in's configuration service", () => {
   test('when two operators change the same version at once, then exactly one wins', async () => {
     const before = await current();
     const answers = await Promise.all(
-      Array.from({ length: 6 }, (_, index) => change({ basedOnVersion: before.version, reason: `race ${index}`, prescale: index % 2 === 0 }, index % 2 ? 'other-operator-token' : OPERATOR)),
+      Array.from({ length: 6 }, (_, index) =>
+        change({ basedOnVersion: before.version, reason: `race ${index}`, prescale: index % 2 === 0 }, index % 2 ? 'other-operator-token' : OPERATOR),
+      ),
     );
     expect(answers.filter((answer) => answer.status === 200)).toHaveLength(1);
     expect(answers.filter((answer) => answer.status === 409)).toHaveLength(5);
@@ -108,12 +119,21 @@ describe("stand-in's configuration service", () => {
 
   test('when primary offers a newer document, then it is adopted whole; an equal one is a no-op; an older or conflicting one is refused', async () => {
     const before = await current();
-    const newer: ConfigurationDocument = { ...before, version: before.version + 3, updatedBy: 'fay', reason: 'changed on primary while stand-in was away', directConnect: true };
+    const newer: ConfigurationDocument = {
+      ...before,
+      version: before.version + 3,
+      updatedBy: 'fay',
+      reason: 'changed on primary while stand-in was away',
+      directConnect: true,
+    };
     const adopted = await call('POST', '/configuration/adopt', { token: INTERNAL, body: newer });
     expect(adopted.body).toEqual({ adopted: true, current: newer });
     expect(await current()).toEqual(newer);
 
-    expect((await call('POST', '/configuration/adopt', { token: OPERATOR, body: newer })).body).toMatchObject({ adopted: false, reason: `already at version ${newer.version}` });
+    expect((await call('POST', '/configuration/adopt', { token: OPERATOR, body: newer })).body).toMatchObject({
+      adopted: false,
+      reason: `already at version ${newer.version}`,
+    });
     expect((await call('POST', '/configuration/adopt', { token: OPERATOR, body: before })).status).toBe(409);
     const conflicting = await call('POST', '/configuration/adopt', { token: OPERATOR, body: { ...newer, reason: 'a different story' } });
     expect(conflicting.status).toBe(409);
@@ -122,7 +142,9 @@ describe("stand-in's configuration service", () => {
   });
 
   test('when an operator reads the audit log, then every version is there, newest first, with where it came from', async () => {
-    const { entries } = (await call('GET', '/configuration/audit?limit=100', { token: OPERATOR })).body as { entries: { version: number; source: string; recordedBy: string }[] };
+    const { entries } = (await call('GET', '/configuration/audit?limit=100', { token: OPERATOR })).body as {
+      entries: { version: number; source: string; recordedBy: string }[];
+    };
     expect(entries.map((entry) => entry.version)).toEqual([...entries.map((entry) => entry.version)].sort((a, b) => b - a));
     expect(entries[0]).toMatchObject({ source: 'adopted', recordedBy: 'peer:internal' });
     expect(entries.some((entry) => entry.source === 'change' && entry.recordedBy === 'dana')).toBe(true);
@@ -136,7 +158,11 @@ describe("stand-in's configuration service", () => {
     for (const user of users) {
       const status = (await call('GET', `/status?user=${user}`)).body;
       const expected = userBucket(user) < 25 ? 'standin' : 'primary';
-      expect({ user, talkTo: status.talkTo, experience: status.experience }).toEqual({ user, talkTo: expected, experience: expected === 'standin' ? 'standin' : 'full' });
+      expect({ user, talkTo: status.talkTo, experience: status.experience }).toEqual({
+        user,
+        talkTo: expected,
+        experience: expected === 'standin' ? 'standin' : 'full',
+      });
     }
     expect((await call('GET', '/status?user=bad%20user')).status).toBe(400);
   });

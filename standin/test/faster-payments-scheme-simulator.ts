@@ -40,7 +40,8 @@ export async function startSchemeSimulator() {
       if (earlier) return answer(earlier);
       const behaviour = behaviours.get(payment.creditor.accountNumber) ?? 'accept';
       if (behaviour === 'hang') return;
-      if (behaviour === 'reject') return answer({ fpsId: payment.fpsId, status: 'rejected', rejectReason: 'account_closed', message: 'beneficiary account closed' });
+      if (behaviour === 'reject')
+        return answer({ fpsId: payment.fpsId, status: 'rejected', rejectReason: 'account_closed', message: 'beneficiary account closed' });
       if (behaviour === 'accept') return answer({ fpsId: payment.fpsId, status: 'accepted' });
       setTimeout(() => answer({ fpsId: payment.fpsId, status: 'accepted' }), behaviour.acceptAfterMs);
     });

@@ -80,10 +80,19 @@ async function standin(options: { timeoutMs?: number; retryAfterMs?: number; sch
 }
 
 /** A payee of our own, so what the simulator does with it is up to this test alone. */
-const newCreditor = (name = 'Landlord'): BankAccountParty => ({ sortCode: '200000', accountNumber: String(10_000_000 + Math.floor(Math.random() * 89_999_999)), name });
+const newCreditor = (name = 'Landlord'): BankAccountParty => ({
+  sortCode: '200000',
+  accountNumber: String(10_000_000 + Math.floor(Math.random() * 89_999_999)),
+  name,
+});
 const spendable = async (account: SyncedAccount) => (await standinBalance(database, account.accountId))!.spendableMinor;
 const advicesOf = async (account: SyncedAccount) =>
-  (await database.query<{ type: string; correlation_id: string; advice: { payload: unknown } }>('select type, correlation_id, advice from advices where account_id = $1 order by sequence', [account.accountId])).rows;
+  (
+    await database.query<{ type: string; correlation_id: string; advice: { payload: unknown } }>(
+      'select type, correlation_id, advice from advices where account_id = $1 order by sequence',
+      [account.accountId],
+    )
+  ).rows;
 
 async function eventually<T>(what: string, probe: () => Promise<T>, done: (value: T) => boolean, timeoutMs = 10_000): Promise<T> {
   const until = Date.now() + timeoutMs;
@@ -106,12 +115,24 @@ describe("stand-in's outbound Faster Payments", () => {
     const sent = await app.send(account, key, { amountMinor: 3_000, creditor, reference: 'RENT' });
     expect(sent).toEqual({ status: 201, body: { status: 'sent', fpsId, correlationId: expect.any(String) } });
     expect(scheme.receivedFor(fpsId)).toEqual([
-      { fpsId, amountMinor: 3_000, currency: 'GBP', debtor: { sortCode: '608371', accountNumber: account.accountNumber, name: 'Test Customer' }, creditor, reference: 'RENT', sentAt: expect.any(String) },
+      {
+        fpsId,
+        amountMinor: 3_000,
+        currency: 'GBP',
+        debtor: { sortCode: '608371', accountNumber: account.accountNumber, name: 'Test Customer' },
+        creditor,
+        reference: 'RENT',
+        sentAt: expect.any(String),
+      },
     ]);
     const advices = await advicesOf(account);
-    expect(advices.map((advice) => [advice.type, advice.correlation_id, advice.advice.payload])).toEqual([['transfer.sent', sent.body.correlationId, { fpsId, amountMinor: 3_000, creditor, reference: 'RENT' }]]);
+    expect(advices.map((advice) => [advice.type, advice.correlation_id, advice.advice.payload])).toEqual([
+      ['transfer.sent', sent.body.correlationId, { fpsId, amountMinor: 3_000, creditor, reference: 'RENT' }],
+    ]);
     expect(await spendable(account)).toBe(2_000);
-    expect((await recentTransactions(database, account.accountId, 10)).map((line) => [line.kind, line.status, line.amountMinor])).toEqual([['faster_payment_out', 'settled', -3_000]]);
+    expect((await recentTransactions(database, account.accountId, 10)).map((line) => [line.kind, line.status, line.amountMinor])).toEqual([
+      ['faster_payment_out', 'settled', -3_000],
+    ]);
 
     const again = await app.send(account, key, { amountMinor: 3_000, creditor, reference: 'RENT' });
     expect(again).toEqual(sent);
@@ -129,7 +150,12 @@ describe("stand-in's outbound Faster Payments", () => {
 
     const refused = await app.send(account, key, { amountMinor: 3_000, creditor });
     expect(refused.status).toBe(422);
-    expect(refused.body).toEqual({ status: 'refused', why: 'the Faster Payments scheme rejected the payment: account_closed (beneficiary account closed)', rejectReason: 'account_closed', fpsId: `SI-${key}` });
+    expect(refused.body).toEqual({
+      status: 'refused',
+      why: 'the Faster Payments scheme rejected the payment: account_closed (beneficiary account closed)',
+      rejectReason: 'account_closed',
+      fpsId: `SI-${key}`,
+    });
     expect(await advicesOf(account)).toEqual([]);
     expect(await spendable(account)).toBe(5_000);
     expect((await recentTransactions(database, account.accountId, 10)).map((line) => [line.status, line.amountMinor])).toEqual([['rejected', -3_000]]);
@@ -173,17 +199,30 @@ describe("stand-in's outbound Faster Payments", () => {
     scheme.behave(payee.accountNumber, 'accept');
     scheme.behave(closedPayee.accountNumber, 'reject');
     app.startRetries();
-    const advices = await eventually('the accepted payment to be advised', () => advicesOf(account), (rows) => rows.length > 0);
-    await eventually('the rejected payment to be settled', () => spendable(account), (value) => value === 7_000);
+    const advices = await eventually(
+      'the accepted payment to be advised',
+      () => advicesOf(account),
+      (rows) => rows.length > 0,
+    );
+    await eventually(
+      'the rejected payment to be settled',
+      () => spendable(account),
+      (value) => value === 7_000,
+    );
     await new Promise((resolve) => setTimeout(resolve, 500));
 
     expect((await advicesOf(account)).map((advice) => advice.type)).toEqual(['transfer.sent']);
     expect(await spendable(account)).toBe(7_000);
     const settledA = await app.send(account, keyA, { amountMinor: 3_000, creditor: payee });
     expect(settledA).toEqual({ status: 201, body: { status: 'sent', fpsId: `SI-${keyA}`, correlationId: advices[0]!.correlation_id } });
-    expect((await app.send(account, keyB, { amountMinor: 2_000, creditor: closedPayee })).body).toMatchObject({ status: 'refused', rejectReason: 'account_closed' });
+    expect((await app.send(account, keyB, { amountMinor: 2_000, creditor: closedPayee })).body).toMatchObject({
+      status: 'refused',
+      rejectReason: 'account_closed',
+    });
     // The same fpsId every time: the scheme saw two payments, however often it was asked.
-    expect(new Set(scheme.received.filter((payment) => payment.debtor.accountNumber === account.accountNumber).map((payment) => payment.fpsId))).toEqual(new Set([`SI-${keyA}`, `SI-${keyB}`]));
+    expect(new Set(scheme.received.filter((payment) => payment.debtor.accountNumber === account.accountNumber).map((payment) => payment.fpsId))).toEqual(
+      new Set([`SI-${keyA}`, `SI-${keyB}`]),
+    );
   });
 
   test('when the same Idempotency-Key is retried during and after the submission, then the scheme gets one submission; a different transfer under that key is 409', async () => {
@@ -197,7 +236,11 @@ describe("stand-in's outbound Faster Payments", () => {
     const order = { amountMinor: 1_500, creditor, reference: 'INVOICE 7' };
 
     const first = app.send(account, key, order);
-    await eventually('the scheme to receive the payment', async () => scheme.receivedFor(fpsId).length, (count) => count === 1);
+    await eventually(
+      'the scheme to receive the payment',
+      async () => scheme.receivedFor(fpsId).length,
+      (count) => count === 1,
+    );
     expect(await app.send(account, key, order)).toEqual({ status: 202, body: { status: 'submitted', fpsId } });
     const answered = await first;
     expect(answered.status).toBe(201);
@@ -225,7 +268,11 @@ describe("stand-in's outbound Faster Payments", () => {
 
     const restarted = await standin({ retryAfterMs: 200 });
     restarted.startRetries();
-    await eventually('the payment to be advised', () => advicesOf(account), (rows) => rows.length === 1);
+    await eventually(
+      'the payment to be advised',
+      () => advicesOf(account),
+      (rows) => rows.length === 1,
+    );
     expect(await restarted.send(account, key, { amountMinor: 2_500, creditor })).toMatchObject({ status: 201, body: { status: 'sent' } });
     expect(scheme.receivedFor(`SI-${key}`)).toHaveLength(1);
     expect(await spendable(account)).toBe(2_500);
@@ -260,22 +307,30 @@ describe("stand-in's outbound Faster Payments", () => {
   test('property: concurrent transfers that together exceed the balance: only those that fit are submitted, and no refused one would still have fitted', async () => {
     const app = await standin({ timeoutMs: 2_000 });
     await fc.assert(
-      fc.asyncProperty(fc.integer({ min: 0, max: 10_000 }), fc.array(fc.integer({ min: 1, max: 5_000 }), { minLength: 1, maxLength: 8 }), async (balance, amounts) => {
-        const account = await new SyncedAccount(database).open({ settledMinor: balance });
-        const creditor = newCreditor();
-        const outcomes: TransferOutcome[] = await Promise.all(amounts.map((amountMinor) => app.transfers.send({ accountId: account.accountId, idempotencyKey: randomUUID(), amountMinor, creditor, reference: '' })));
-        const sent = outcomes.flatMap((outcome, index) => (outcome.status === 'sent' ? [{ fpsId: outcome.fpsId, amount: amounts[index]! }] : []));
-        const refused = amounts.filter((_, index) => outcomes[index]!.status === 'refused');
-        expect(sent.length + refused.length).toBe(amounts.length);
-        const total = sent.reduce((sum, payment) => sum + payment.amount, 0);
-        expect(total).toBeLessThanOrEqual(balance);
-        // Each refusal saw at most what was left at the end, so it must not fit even now.
-        for (const amount of refused) expect(amount).toBeGreaterThan(balance - total);
-        const submitted = scheme.received.filter((payment) => payment.creditor.accountNumber === creditor.accountNumber).map((payment) => payment.fpsId);
-        expect(submitted.sort()).toEqual(sent.map((payment) => payment.fpsId).sort());
-        expect(await spendable(account)).toBe(balance - total);
-        expect(await advicesOf(account)).toHaveLength(sent.length);
-      }),
+      fc.asyncProperty(
+        fc.integer({ min: 0, max: 10_000 }),
+        fc.array(fc.integer({ min: 1, max: 5_000 }), { minLength: 1, maxLength: 8 }),
+        async (balance, amounts) => {
+          const account = await new SyncedAccount(database).open({ settledMinor: balance });
+          const creditor = newCreditor();
+          const outcomes: TransferOutcome[] = await Promise.all(
+            amounts.map((amountMinor) =>
+              app.transfers.send({ accountId: account.accountId, idempotencyKey: randomUUID(), amountMinor, creditor, reference: '' }),
+            ),
+          );
+          const sent = outcomes.flatMap((outcome, index) => (outcome.status === 'sent' ? [{ fpsId: outcome.fpsId, amount: amounts[index]! }] : []));
+          const refused = amounts.filter((_, index) => outcomes[index]!.status === 'refused');
+          expect(sent.length + refused.length).toBe(amounts.length);
+          const total = sent.reduce((sum, payment) => sum + payment.amount, 0);
+          expect(total).toBeLessThanOrEqual(balance);
+          // Each refusal saw at most what was left at the end, so it must not fit even now.
+          for (const amount of refused) expect(amount).toBeGreaterThan(balance - total);
+          const submitted = scheme.received.filter((payment) => payment.creditor.accountNumber === creditor.accountNumber).map((payment) => payment.fpsId);
+          expect(submitted.sort()).toEqual(sent.map((payment) => payment.fpsId).sort());
+          expect(await spendable(account)).toBe(balance - total);
+          expect(await advicesOf(account)).toHaveLength(sent.length);
+        },
+      ),
       { numRuns: 20 },
     );
   }, 120_000);

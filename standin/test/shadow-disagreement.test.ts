@@ -35,10 +35,18 @@ describe('classifying a disagreement between primary and stand-in', () => {
     ['stand-in declined only for its risk limits', { standinApprovesWithoutRiskLimits: true }, 'standin_risk_limit'],
     ['stand-in declined for its risk limits while also behind', { standinApprovesWithoutRiskLimits: true, standinAccountSequence: 3 }, 'standin_risk_limit'],
     ['stand-in declined because of its own unadvised spending', { standinApprovesWithoutOwnEffects: true }, 'advices_in_flight'],
-    ['stand-in approved thanks to its own unadvised credit', { primaryApproved: false, standinApproved: true, standinApprovesWithoutOwnEffects: false }, 'advices_in_flight'],
+    [
+      'stand-in approved thanks to its own unadvised credit',
+      { primaryApproved: false, standinApproved: true, standinApprovesWithoutOwnEffects: false },
+      'advices_in_flight',
+    ],
     ['in sync and nothing explains it', {}, 'unexplained'],
     ['a refund, which stand-in declines by design', { standinHandlesKind: false, standinAccountSequence: 3 }, 'standin_does_not_handle'],
-    ['stand-in approved what primary declined, in sync', { primaryApproved: false, standinApproved: true, standinApprovesWithoutOwnEffects: true }, 'unexplained'],
+    [
+      'stand-in approved what primary declined, in sync',
+      { primaryApproved: false, standinApproved: true, standinApprovesWithoutOwnEffects: true },
+      'unexplained',
+    ],
     ['primary did not say its sequence, nothing else explains it', { primaryAccountSequence: undefined }, 'unexplained'],
   ])('%s → %s', (_case, change, expected) => {
     expect(classifyDisagreement({ ...inSync, ...change })).toBe(expected);
@@ -94,6 +102,8 @@ describe('the message type of a shadowed card message', () => {
   });
 
   test('any other transaction type is refused with a code and what to send instead', () => {
-    expect(() => shadowMessageType({ mti: '0100', processingCode: '300000' })).toThrow(expect.objectContaining({ code: 'STANDIN_SHADOW_MESSAGE_TYPE_UNKNOWN', message: expect.stringContaining('purchases (00)') }));
+    expect(() => shadowMessageType({ mti: '0100', processingCode: '300000' })).toThrow(
+      expect.objectContaining({ code: 'STANDIN_SHADOW_MESSAGE_TYPE_UNKNOWN', message: expect.stringContaining('purchases (00)') }),
+    );
   });
 });

@@ -1,6 +1,13 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import pino from 'pino';
-import { SHADOW_ROUTES, ShadowReport, ShadowVerdict, type CardAuthorisationRequest, type ResponseCode, type ShadowCardAuthorisation } from '@bank/shared-contracts';
+import {
+  SHADOW_ROUTES,
+  ShadowReport,
+  ShadowVerdict,
+  type CardAuthorisationRequest,
+  type ResponseCode,
+  type ShadowCardAuthorisation,
+} from '@bank/shared-contracts';
 import { createStandinServer } from '../src/app/server';
 import { operatorsFromEnvironment } from '../src/configuration/operators';
 import { createCardDesk } from '../src/payments/card-desk';
@@ -65,7 +72,10 @@ function payment(account: SyncedAccount, amountMinor: number, overrides: Partial
 }
 
 /** What primary would send: its answer to `request`, and how far its account had got. */
-function shadowOf(request: CardAuthorisationRequest, primary: { code: ResponseCode; accountId?: string; accountSequence?: number; reason?: string }): ShadowCardAuthorisation {
+function shadowOf(
+  request: CardAuthorisationRequest,
+  primary: { code: ResponseCode; accountId?: string; accountSequence?: number; reason?: string },
+): ShadowCardAuthorisation {
   const approved = primary.code === '00';
   return {
     request,
@@ -101,12 +111,15 @@ async function verdictOf(body: ShadowCardAuthorisation): Promise<ShadowVerdict> 
   expect(reply.status).toBe(200);
   return ShadowVerdict.parse(reply.body);
 }
-const report = (since?: Date, token: string | null = OPERATOR) => call('GET', `${SHADOW_ROUTES.report}${since ? `?since=${encodeURIComponent(since.toISOString())}` : ''}`, token);
+const report = (since?: Date, token: string | null = OPERATOR) =>
+  call('GET', `${SHADOW_ROUTES.report}${since ? `?since=${encodeURIComponent(since.toISOString())}` : ''}`, token);
 
 const highestSequence = async (account: SyncedAccount) =>
-  (await database.query<{ sequence: number }>('select max(sequence) as sequence from synced_events where account_id = $1', [account.accountId])).rows[0]!.sequence;
+  (await database.query<{ sequence: number }>('select max(sequence) as sequence from synced_events where account_id = $1', [account.accountId])).rows[0]!
+    .sequence;
 const recorded = async (request: CardAuthorisationRequest) =>
-  (await database.query('select * from shadow_decisions where stan = $1 and rrn = $2 and terminal_id = $3', [request.stan, request.rrn, request.terminalId])).rows;
+  (await database.query('select * from shadow_decisions where stan = $1 and rrn = $2 and terminal_id = $3', [request.stan, request.rrn, request.terminalId]))
+    .rows;
 const pause = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Everything a shadow decision must not touch, for one account and one message key. */
@@ -116,8 +129,16 @@ async function standinStateOf(account: SyncedAccount, request: CardAuthorisation
     ownTransactions: await count('select count(*) as n from own_transactions where account_id = $1', [account.accountId]),
     advices: await count('select count(*) as n from advices where account_id = $1', [account.accountId]),
     adviceSequence: await count('select coalesce(max(last_sequence), 0) as n from advice_sequences where account_id = $1', [account.accountId]),
-    cardMessages: await count('select count(*) as n from card_messages where account_id = $1 or (stan = $2 and rrn = $3 and terminal_id = $4)', [account.accountId, request.stan, request.rrn, request.terminalId]),
-    approvedToday: await count("select coalesce(sum(remaining_minor), 0) as n from card_messages where account_id = $1 and kind = 'authorisation' and approved", [account.accountId]),
+    cardMessages: await count('select count(*) as n from card_messages where account_id = $1 or (stan = $2 and rrn = $3 and terminal_id = $4)', [
+      account.accountId,
+      request.stan,
+      request.rrn,
+      request.terminalId,
+    ]),
+    approvedToday: await count(
+      "select coalesce(sum(remaining_minor), 0) as n from card_messages where account_id = $1 and kind = 'authorisation' and approved",
+      [account.accountId],
+    ),
     freezes: await count('select count(*) as n from card_freezes where card_id = $1', [account.cardId]),
     balance: await standinBalance(database, account.accountId),
   };
@@ -137,7 +158,15 @@ describe('a shadow decision has no effect', () => {
     expect(await standinStateOf(account, message)).toEqual(before);
     expect(before).toMatchObject({ ownTransactions: 1, advices: 1, approvedToday: 1_500, balance: { spendableMinor: 9_000 } });
     const [row] = await recorded(message);
-    expect(row).toMatchObject({ message_type: 'purchase', amount_minor: '3000', account_id: account.accountId, primary_response_code: '00', standin_response_code: '00', agrees: true, disagreement: null });
+    expect(row).toMatchObject({
+      message_type: 'purchase',
+      amount_minor: '3000',
+      account_id: account.accountId,
+      primary_response_code: '00',
+      standin_response_code: '00',
+      agrees: true,
+      disagreement: null,
+    });
     expect(row.primary_account_sequence).toBe(row.standin_account_sequence);
     expect(JSON.stringify(row)).not.toContain(account.pan);
   });
@@ -150,7 +179,15 @@ describe('a shadow decision has no effect', () => {
     const answer = await desk.authorise(message);
     expect(answer).toMatchObject({ responseCode: '00', decidedBy: 'standin', approvedAmountMinor: 4_000 });
     expect((await standinBalance(database, account.accountId))!.spendableMinor).toBe(6_000);
-    expect((await database.query('select approved from card_messages where stan = $1 and rrn = $2 and terminal_id = $3', [message.stan, message.rrn, message.terminalId])).rows).toEqual([{ approved: true }]);
+    expect(
+      (
+        await database.query('select approved from card_messages where stan = $1 and rrn = $2 and terminal_id = $3', [
+          message.stan,
+          message.rrn,
+          message.terminalId,
+        ])
+      ).rows,
+    ).toEqual([{ approved: true }]);
     expect((await database.query('select type from advices where account_id = $1', [account.accountId])).rows).toEqual([{ type: 'card_payment.approved' }]);
     // And the network's repeat still gets the real answer, not a shadow's.
     expect(await desk.authorise(message)).toEqual(answer);
@@ -189,7 +226,9 @@ describe('why the platforms disagreed', () => {
 
   test("when a payment is over stand-in's per-payment limit, then it declines 61 and the disagreement is standin_risk_limit", async () => {
     const account = await new SyncedAccount(database).open({ settledMinor: 10_000_000 });
-    const verdict = await verdictOf(shadowOf(payment(account, 100_001), { code: '00', accountId: account.accountId, accountSequence: await highestSequence(account) }));
+    const verdict = await verdictOf(
+      shadowOf(payment(account, 100_001), { code: '00', accountId: account.accountId, accountSequence: await highestSequence(account) }),
+    );
     expect(verdict).toEqual({ responseCode: '61', reason: 'over stand-in per-payment limit', agrees: false, disagreement: 'standin_risk_limit' });
   });
 
@@ -197,7 +236,9 @@ describe('why the platforms disagreed', () => {
     const account = await new SyncedAccount(database).open({ settledMinor: 10_000 });
     expect((await desk.authorise(payment(account, 8_000))).responseCode).toBe('00');
     // Primary has every event stand-in has, but not stand-in's advice: it still sees 10 000.
-    const verdict = await verdictOf(shadowOf(payment(account, 5_000), { code: '00', accountId: account.accountId, accountSequence: await highestSequence(account) }));
+    const verdict = await verdictOf(
+      shadowOf(payment(account, 5_000), { code: '00', accountId: account.accountId, accountSequence: await highestSequence(account) }),
+    );
     expect(verdict).toMatchObject({ responseCode: '51', agrees: false, disagreement: 'advices_in_flight' });
   });
 
@@ -206,10 +247,24 @@ describe('why the platforms disagreed', () => {
     const account = await new SyncedAccount(database).open({ settledMinor: 10_000 });
     // Contrived: primary declines for insufficient funds a purchase stand-in, fully in sync, can pay.
     const message = payment(account, 2_000);
-    const verdict = await verdictOf(shadowOf(message, { code: '51', reason: 'insufficient funds', accountId: account.accountId, accountSequence: await highestSequence(account) }));
+    const verdict = await verdictOf(
+      shadowOf(message, { code: '51', reason: 'insufficient funds', accountId: account.accountId, accountSequence: await highestSequence(account) }),
+    );
     expect(verdict).toEqual({ responseCode: '00', reason: 'approved by stand-in', agrees: false, disagreement: 'unexplained' });
     const { body } = await report(since);
-    expect(body).toMatchObject({ decisions: 1, agreed: 0, defects: 1, disagreements: [{ reason: 'unexplained', explained: false, count: 1, examples: [{ stan: message.stan, rrn: message.rrn, terminalId: message.terminalId, primaryResponseCode: '51', standinResponseCode: '00' }] }] });
+    expect(body).toMatchObject({
+      decisions: 1,
+      agreed: 0,
+      defects: 1,
+      disagreements: [
+        {
+          reason: 'unexplained',
+          explained: false,
+          count: 1,
+          examples: [{ stan: message.stan, rrn: message.rrn, terminalId: message.terminalId, primaryResponseCode: '51', standinResponseCode: '00' }],
+        },
+      ],
+    });
   });
 });
 
@@ -286,8 +341,18 @@ describe('the shadow report', () => {
       { reason: 'sync_lag', explained: true, count: 1, examples: 1 },
       { reason: 'unexplained', explained: false, count: 1, examples: 1 },
     ]);
-    expect(parsed.disagreements.find((group) => group.reason === 'standin_does_not_handle')!.examples[0]).toMatchObject({ stan: refund.stan, rrn: refund.rrn, terminalId: refund.terminalId, primaryResponseCode: '00', standinResponseCode: '12' });
-    expect(parsed.disagreements.find((group) => group.reason === 'unexplained')!.examples[0]).toMatchObject({ stan: odd.stan, primaryResponseCode: '51', standinResponseCode: '00' });
+    expect(parsed.disagreements.find((group) => group.reason === 'standin_does_not_handle')!.examples[0]).toMatchObject({
+      stan: refund.stan,
+      rrn: refund.rrn,
+      terminalId: refund.terminalId,
+      primaryResponseCode: '00',
+      standinResponseCode: '12',
+    });
+    expect(parsed.disagreements.find((group) => group.reason === 'unexplained')!.examples[0]).toMatchObject({
+      stan: odd.stan,
+      primaryResponseCode: '51',
+      standinResponseCode: '00',
+    });
     expect(JSON.stringify(body)).not.toContain(account.pan);
 
     // Without `since` (or an earlier one) the earlier decision counts too; after everything, nothing does.
@@ -303,7 +368,8 @@ describe('the shadow report', () => {
     const since = now();
     const account = await new SyncedAccount(database).open({ settledMinor: 10_000_000 });
     const at = await highestSequence(account);
-    for (let index = 0; index < 7; index++) await verdictOf(shadowOf(payment(account, 100_001 + index), { code: '00', accountId: account.accountId, accountSequence: at }));
+    for (let index = 0; index < 7; index++)
+      await verdictOf(shadowOf(payment(account, 100_001 + index), { code: '00', accountId: account.accountId, accountSequence: at }));
     const { body } = await report(since);
     expect(body.disagreements).toEqual([expect.objectContaining({ reason: 'standin_risk_limit', count: 7, examples: expect.any(Array) })]);
     expect(body.disagreements[0].examples).toHaveLength(5);

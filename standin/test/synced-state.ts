@@ -20,13 +20,10 @@ export class SyncedAccount {
 
   private async event(type: string, correlationId?: string): Promise<number> {
     this.sequence += 1;
-    await this.database.query('insert into synced_events (account_id, sequence, event_id, type, correlation_id, occurred_at) values ($1, $2, $3, $4, $5, now())', [
-      this.accountId,
-      this.sequence,
-      randomUUID(),
-      type,
-      correlationId ?? null,
-    ]);
+    await this.database.query(
+      'insert into synced_events (account_id, sequence, event_id, type, correlation_id, occurred_at) values ($1, $2, $3, $4, $5, now())',
+      [this.accountId, this.sequence, randomUUID(), type, correlationId ?? null],
+    );
     return this.sequence;
   }
 
@@ -49,7 +46,17 @@ export class SyncedAccount {
     await this.database.query(
       `insert into synced_cards (card_id, sequence, account_id, pan_lookup, pan_sealed, last4, expiry, status, daily_cash_limit_minor, changed_at)
        values ($1, $2, $3, $4, $5, $6, $7, $8, 20000, $9)`,
-      [this.cardId, issued, this.accountId, panLookup(testKeys, this.pan), sealPan(testKeys, this.pan), this.pan.slice(-4), options.expiry ?? '3011', options.cardStatus ?? 'active', new Date('2026-01-01T00:00:00Z')],
+      [
+        this.cardId,
+        issued,
+        this.accountId,
+        panLookup(testKeys, this.pan),
+        sealPan(testKeys, this.pan),
+        this.pan.slice(-4),
+        options.expiry ?? '3011',
+        options.cardStatus ?? 'active',
+        new Date('2026-01-01T00:00:00Z'),
+      ],
     );
     return this;
   }
@@ -57,13 +64,10 @@ export class SyncedAccount {
   /** A balance.changed from primary, optionally caused by applying one of stand-in's advices. */
   async balance(settledMinor: number, heldMinor: number, overdraftLimitMinor = 0, correlationId?: string): Promise<number> {
     const sequence = await this.event('balance.changed', correlationId);
-    await this.database.query('insert into synced_balances (account_id, sequence, settled_minor, held_minor, overdraft_limit_minor) values ($1, $2, $3, $4, $5)', [
-      this.accountId,
-      sequence,
-      settledMinor,
-      heldMinor,
-      overdraftLimitMinor,
-    ]);
+    await this.database.query(
+      'insert into synced_balances (account_id, sequence, settled_minor, held_minor, overdraft_limit_minor) values ($1, $2, $3, $4, $5)',
+      [this.accountId, sequence, settledMinor, heldMinor, overdraftLimitMinor],
+    );
     return sequence;
   }
 

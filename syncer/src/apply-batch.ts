@@ -27,7 +27,10 @@ export interface AppliedBatch {
  * Applies messages in one database transaction, in order: all of them are visible to stand-in
  * at once, or (on any failure) none is, and Kafka redelivers them.
  */
-export async function applyEventBatch(deps: { database: Database; keys: StandinCardKeys; clock: Clock }, messages: readonly EventMessage[]): Promise<AppliedBatch> {
+export async function applyEventBatch(
+  deps: { database: Database; keys: StandinCardKeys; clock: Clock },
+  messages: readonly EventMessage[],
+): Promise<AppliedBatch> {
   const began = deps.clock.now().getTime();
   const decoded = messages.map((message) => decodeEvent(message.value));
   const accounts = [...new Set(decoded.flatMap((event) => (event.header ? [event.header.accountId] : [])))].sort();
@@ -35,7 +38,10 @@ export async function applyEventBatch(deps: { database: Database; keys: StandinC
     // Another writer of the same accounts (a replay beside the live syncer) waits its turn, so
     // gap detection and "previous version" reads see every earlier event. Sorted: no deadlock.
     if (accounts.length > 0) {
-      await session.query("select pg_advisory_xact_lock(hashtextextended('synced-account:' || id, 0)) from (select unnest($1::text[]) as id order by 1) ordered", [accounts]);
+      await session.query(
+        "select pg_advisory_xact_lock(hashtextextended('synced-account:' || id, 0)) from (select unnest($1::text[]) as id order by 1) ordered",
+        [accounts],
+      );
     }
     const sequences = new SyncedSequences(session);
     const results: AppliedMessage[] = [];

@@ -59,7 +59,10 @@ async function recordEvent(session: Session, header: PrimaryEventHeader): Promis
 }
 
 async function syncedEventId(session: Session, header: PrimaryEventHeader): Promise<string | undefined> {
-  const { rows } = await session.query<{ event_id: string }>('select event_id from synced_events where account_id = $1 and sequence = $2', [header.accountId, header.sequence]);
+  const { rows } = await session.query<{ event_id: string }>('select event_id from synced_events where account_id = $1 and sequence = $2', [
+    header.accountId,
+    header.sequence,
+  ]);
   return rows[0]?.event_id;
 }
 
@@ -110,7 +113,16 @@ function accountOpened(event: EventOf<'account.opened'>): Write {
     await session.query(
       `insert into synced_accounts (account_id, sequence, customer_id, holder_name, sort_code, account_number, status, overdraft_limit_minor, unapproved_overdraft)
        values ($1, $2, $3, $4, $5, $6, $7, $8, false) on conflict do nothing`,
-      [event.accountId, event.sequence, payload.customerId, payload.holderName, payload.sortCode, payload.accountNumber, payload.status, payload.overdraftLimitMinor],
+      [
+        event.accountId,
+        event.sequence,
+        payload.customerId,
+        payload.holderName,
+        payload.sortCode,
+        payload.accountNumber,
+        payload.status,
+        payload.overdraftLimitMinor,
+      ],
     );
   };
 }
@@ -129,7 +141,17 @@ async function accountUpdated(session: Session, event: EventOf<'account.updated'
     await session.query(
       `insert into synced_accounts (account_id, sequence, customer_id, holder_name, sort_code, account_number, status, overdraft_limit_minor, unapproved_overdraft)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict do nothing`,
-      [event.accountId, event.sequence, previous.customer_id, previous.holder_name, previous.sort_code, previous.account_number, payload.status, payload.overdraftLimitMinor, payload.unapprovedOverdraft],
+      [
+        event.accountId,
+        event.sequence,
+        previous.customer_id,
+        previous.holder_name,
+        previous.sort_code,
+        previous.account_number,
+        payload.status,
+        payload.overdraftLimitMinor,
+        payload.unapprovedOverdraft,
+      ],
     );
   });
 }
@@ -157,7 +179,18 @@ function cardIssued(keys: StandinCardKeys, event: EventOf<'card.issued'>): Prepa
     await session.query(
       `insert into synced_cards (card_id, sequence, account_id, pan_lookup, pan_sealed, last4, expiry, status, daily_cash_limit_minor, changed_at)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict do nothing`,
-      [payload.cardId, event.sequence, event.accountId, custody.lookup, custody.sealed, payload.last4, payload.expiry, payload.status, payload.dailyCashLimitMinor, event.occurredAt],
+      [
+        payload.cardId,
+        event.sequence,
+        event.accountId,
+        custody.lookup,
+        custody.sealed,
+        payload.last4,
+        payload.expiry,
+        payload.status,
+        payload.dailyCashLimitMinor,
+        event.occurredAt,
+      ],
     );
   });
 }
@@ -175,7 +208,18 @@ async function cardStatusChanged(session: Session, event: EventOf<'card.status_c
     await session.query(
       `insert into synced_cards (card_id, sequence, account_id, pan_lookup, pan_sealed, last4, expiry, status, daily_cash_limit_minor, changed_at)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10) on conflict do nothing`,
-      [event.payload.cardId, event.sequence, event.accountId, previous.pan_lookup, previous.pan_sealed, previous.last4, previous.expiry, event.payload.status, previous.daily_cash_limit_minor, event.occurredAt],
+      [
+        event.payload.cardId,
+        event.sequence,
+        event.accountId,
+        previous.pan_lookup,
+        previous.pan_sealed,
+        previous.last4,
+        previous.expiry,
+        event.payload.status,
+        previous.daily_cash_limit_minor,
+        event.occurredAt,
+      ],
     );
   });
 }
@@ -209,14 +253,10 @@ function transactionRecorded(event: EventOf<'transaction.recorded'>): Write {
 function potChanged(event: EventOf<'pot.changed'>): Write {
   const { payload } = event;
   return async (session) => {
-    await session.query('insert into synced_pots (pot_id, sequence, account_id, name, balance_minor, status) values ($1, $2, $3, $4, $5, $6) on conflict do nothing', [
-      payload.potId,
-      event.sequence,
-      event.accountId,
-      payload.name,
-      payload.balanceMinor,
-      payload.status,
-    ]);
+    await session.query(
+      'insert into synced_pots (pot_id, sequence, account_id, name, balance_minor, status) values ($1, $2, $3, $4, $5, $6) on conflict do nothing',
+      [payload.potId, event.sequence, event.accountId, payload.name, payload.balanceMinor, payload.status],
+    );
   };
 }
 

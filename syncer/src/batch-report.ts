@@ -20,7 +20,9 @@ function whereabouts(message: AppliedMessage) {
   return {
     partition: message.partition,
     offset: message.offset,
-    ...(message.header ? { accountId: message.header.accountId, sequence: message.header.sequence, eventId: message.header.eventId, type: message.header.type } : {}),
+    ...(message.header
+      ? { accountId: message.header.accountId, sequence: message.header.sequence, eventId: message.header.eventId, type: message.header.type }
+      : {}),
   };
 }
 
@@ -40,8 +42,10 @@ export function reportAppliedBatch(logger: Logger, metrics: SyncerMetrics | unde
       );
     }
     if (message.outcome === 'invalid') logger.error({ ...whereabouts(message), problem: message.problem }, 'skipped an invalid event from primary');
-    if (message.outcome === 'unapplicable') logger.error({ ...whereabouts(message), problem: message.problem }, 'skipped an event stand-in cannot apply yet; replay once the cause is fixed');
-    if (message.outcome === 'duplicate' && message.problem) logger.error({ ...whereabouts(message), problem: message.problem }, 'conflicting event from primary: kept the one already synced');
+    if (message.outcome === 'unapplicable')
+      logger.error({ ...whereabouts(message), problem: message.problem }, 'skipped an event stand-in cannot apply yet; replay once the cause is fixed');
+    if (message.outcome === 'duplicate' && message.problem)
+      logger.error({ ...whereabouts(message), problem: message.problem }, 'conflicting event from primary: kept the one already synced');
   }
   if (metrics) {
     for (const outcome of EVENT_OUTCOMES) if (counts[outcome] > 0) metrics.events.inc({ outcome }, counts[outcome]);

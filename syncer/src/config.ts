@@ -38,7 +38,10 @@ function startFrom(raw: string | undefined): 'beginning' | 'latest' {
 export function syncerConfigFromEnvironment(env: NodeJS.ProcessEnv): SyncerConfig {
   const databaseUrl = env.STANDIN_DATABASE_URL;
   if (!databaseUrl) throw new Error("STANDIN_DATABASE_URL must be set: the syncer writes stand-in's synced tables there");
-  const brokers = (env.KAFKA_BROKERS ?? '').split(',').map((broker) => broker.trim()).filter((broker) => broker !== '');
+  const brokers = (env.KAFKA_BROKERS ?? '')
+    .split(',')
+    .map((broker) => broker.trim())
+    .filter((broker) => broker !== '');
   if (brokers.length === 0) throw new Error('KAFKA_BROKERS must be set (comma-separated host:port): the syncer reads primary.events there');
   // PORT is what `npm start` gives each service it runs; SYNCER_PORT wins when both are set.
   const port = positiveInteger(env, env.SYNCER_PORT ? 'SYNCER_PORT' : 'PORT', DEFAULT_SYNCER_PORT);

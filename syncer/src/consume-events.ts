@@ -59,7 +59,14 @@ export interface EventConsumerOptions {
   readonly onBatchApplied?: (batch: AppliedBatch, counts: OutcomeCounts) => void;
 }
 
-const DEFAULTS = { topicPrefix: '', fromBeginning: true, sessionTimeoutMs: 30_000, heartbeatIntervalMs: 3_000, subBatchSize: 500, partitionsConsumedConcurrently: 3 };
+const DEFAULTS = {
+  topicPrefix: '',
+  fromBeginning: true,
+  sessionTimeoutMs: 30_000,
+  heartbeatIntervalMs: 3_000,
+  subBatchSize: 500,
+  partitionsConsumedConcurrently: 3,
+};
 
 /**
  * Joins the consumer group on primary.events and applies what arrives. At-least-once from
@@ -103,7 +110,10 @@ export async function startEventConsumer(deps: EventConsumerDependencies, option
   consumer.on(consumer.events.CRASH, ({ payload }) => {
     deps.metrics.consumerCrashes.inc({ restarted: String(payload.restart) });
     if (!stopping) setState(payload.restart ? 'restarting' : 'crashed');
-    logger.error({ err: payload.error, restart: payload.restart }, payload.restart ? 'Kafka consumer crashed; it restarts' : 'Kafka consumer crashed and will not restart: the syncer is no longer syncing');
+    logger.error(
+      { err: payload.error, restart: payload.restart },
+      payload.restart ? 'Kafka consumer crashed; it restarts' : 'Kafka consumer crashed and will not restart: the syncer is no longer syncing',
+    );
   });
   consumer.on(consumer.events.DISCONNECT, () => {
     if (stopping) logger.info('Kafka consumer disconnected');
@@ -116,7 +126,10 @@ export async function startEventConsumer(deps: EventConsumerDependencies, option
   const applyMessages = async (partition: number, messages: readonly KafkaMessage[]) => {
     let applied: AppliedBatch;
     try {
-      applied = await applyEventBatch(deps, messages.map((message) => ({ partition, offset: message.offset, value: message.value })));
+      applied = await applyEventBatch(
+        deps,
+        messages.map((message) => ({ partition, offset: message.offset, value: message.value })),
+      );
     } catch (error) {
       // Nothing of it was committed and its offsets are not resolved: kafkajs retries it.
       logger.warn({ err: error, partition, fromOffset: messages[0]?.offset, messages: messages.length }, 'applying a batch failed; it is retried');

@@ -109,7 +109,10 @@ export function createLagRecorder(deps: { database: Database; metrics: SyncerMet
       const silence = now.getTime() - lastHeardAt;
       if (silence <= silenceAlertMs) return;
       if (silentForMs === undefined || now.getTime() - lastSilenceLoggedAt >= REPEAT_ALERT_EVERY_MS) {
-        deps.logger.error({ silentForMs: silence, appetiteMs: silenceAlertMs }, `nothing heard from Kafka for ${silence} ms (appetite ${silenceAlertMs} ms): stand-in may be missing primary's latest changes`);
+        deps.logger.error(
+          { silentForMs: silence, appetiteMs: silenceAlertMs },
+          `nothing heard from Kafka for ${silence} ms (appetite ${silenceAlertMs} ms): stand-in may be missing primary's latest changes`,
+        );
         lastSilenceLoggedAt = now.getTime();
       }
       silentForMs = silence;
@@ -132,7 +135,10 @@ export function createLagRecorder(deps: { database: Database; metrics: SyncerMet
 
       const above = worstMs > deps.appetiteMs;
       if (above && (!alerting || visibleAt.getTime() - lastAlertLoggedAt >= REPEAT_ALERT_EVERY_MS)) {
-        deps.logger.error({ lagMs: worstMs, appetiteMs: deps.appetiteMs }, `sync lag ${worstMs} ms is above the appetite of ${deps.appetiteMs} ms: stand-in's data is behind primary`);
+        deps.logger.error(
+          { lagMs: worstMs, appetiteMs: deps.appetiteMs },
+          `sync lag ${worstMs} ms is above the appetite of ${deps.appetiteMs} ms: stand-in's data is behind primary`,
+        );
         lastAlertLoggedAt = visibleAt.getTime();
       } else if (!above && alerting) {
         deps.logger.info({ lagMs: worstMs, appetiteMs: deps.appetiteMs }, `sync lag back under the appetite (${worstMs} ms)`);

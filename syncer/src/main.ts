@@ -31,13 +31,16 @@ async function main(): Promise<void> {
   // Idempotent and serialised by stand-in's own lock: the syncer may start before stand-in.
   await upgradeSchema(database);
   const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'standin-syncer', logger });
-  const syncer = await startSyncer({ database, kafka, keys, logger }, {
-    groupId: config.groupId,
-    topicPrefix: config.topicPrefix,
-    fromBeginning: config.startFrom === 'beginning',
-    lagAppetiteMs: config.lagAppetiteMs,
-    port: config.port,
-  });
+  const syncer = await startSyncer(
+    { database, kafka, keys, logger },
+    {
+      groupId: config.groupId,
+      topicPrefix: config.topicPrefix,
+      fromBeginning: config.startFrom === 'beginning',
+      lagAppetiteMs: config.lagAppetiteMs,
+      port: config.port,
+    },
+  );
   logger.info({ url: syncer.url, groupId: config.groupId, lagAppetiteMs: config.lagAppetiteMs }, 'syncer listening');
 
   let stopping = false;

@@ -29,9 +29,17 @@ export function createSyncerMetrics(options: { unfilledGaps?: () => Promise<numb
       registers: [registry],
     }),
     lastLag: new Gauge({ name: 'syncer_last_lag_seconds', help: 'Lag of the slowest event in the most recent batch', registers: [registry] }),
-    lagAlerting: new Gauge({ name: 'syncer_lag_alerting', help: '1 while the measured lag is above the appetite (SYNC_LAG_APPETITE_MS)', registers: [registry] }),
+    lagAlerting: new Gauge({
+      name: 'syncer_lag_alerting',
+      help: '1 while the measured lag is above the appetite (SYNC_LAG_APPETITE_MS)',
+      registers: [registry],
+    }),
     events: new Counter({ name: 'syncer_events_total', help: 'Events read from primary.events, by outcome', labelNames: ['outcome'], registers: [registry] }),
-    gapsDetected: new Counter({ name: 'syncer_gaps_detected_total', help: 'Per-account sequence gaps this process detected (each is a sync_gaps row)', registers: [registry] }),
+    gapsDetected: new Counter({
+      name: 'syncer_gaps_detected_total',
+      help: 'Per-account sequence gaps this process detected (each is a sync_gaps row)',
+      registers: [registry],
+    }),
     unfilledGaps: new Gauge({
       name: 'syncer_unfilled_gaps',
       help: 'sync_gaps rows whose missing sequences have still not arrived',
@@ -52,8 +60,17 @@ export function createSyncerMetrics(options: { unfilledGaps?: () => Promise<numb
       buckets: [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2, 5],
       registers: [registry],
     }),
-    consumerLive: new Gauge({ name: 'syncer_consumer_live', help: '1 while the Kafka consumer runs or is restarting, 0 once it crashed for good', registers: [registry] }),
-    consumerCrashes: new Counter({ name: 'syncer_consumer_crashes_total', help: 'Kafka consumer crashes, by whether it restarted', labelNames: ['restarted'], registers: [registry] }),
+    consumerLive: new Gauge({
+      name: 'syncer_consumer_live',
+      help: '1 while the Kafka consumer runs or is restarting, 0 once it crashed for good',
+      registers: [registry],
+    }),
+    consumerCrashes: new Counter({
+      name: 'syncer_consumer_crashes_total',
+      help: 'Kafka consumer crashes, by whether it restarted',
+      labelNames: ['restarted'],
+      registers: [registry],
+    }),
   };
   for (const outcome of EVENT_OUTCOMES) metrics.events.inc({ outcome }, 0);
   metrics.gapsDetected.inc(0);

@@ -77,7 +77,13 @@ export async function replayHistory(deps: ReplayDependencies, options: ReplayOpt
     if (remaining.size > 0) {
       // The fresh group starts exactly where the replay begins, on every partition.
       await admin.setOffsets({ groupId, topic, partitions: partitions.map((range) => ({ partition: range.partition, offset: range.from })) });
-      const replayConsumer = deps.kafka.consumer({ groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, maxWaitTimeInMs: 1_000, retry: { retries: 8, restartOnFailure: async () => true } });
+      const replayConsumer = deps.kafka.consumer({
+        groupId,
+        sessionTimeout: 30_000,
+        heartbeatInterval: 3_000,
+        maxWaitTimeInMs: 1_000,
+        retry: { retries: 8, restartOnFailure: async () => true },
+      });
       consumer = replayConsumer;
 
       let lastProgressAt = clock.now().getTime();
@@ -88,7 +94,8 @@ export async function replayHistory(deps: ReplayDependencies, options: ReplayOpt
         });
         const watchdog = setInterval(() => {
           const idleMs = clock.now().getTime() - lastProgressAt;
-          if (idleMs > (options.idleTimeoutMs ?? 60_000)) reject(new Error(`replay made no progress for ${Math.round(idleMs / 1000)} s; partitions not caught up: ${[...remaining].join(', ')}`));
+          if (idleMs > (options.idleTimeoutMs ?? 60_000))
+            reject(new Error(`replay made no progress for ${Math.round(idleMs / 1000)} s; partitions not caught up: ${[...remaining].join(', ')}`));
         }, 1_000);
         watchdog.unref();
         const done = () => {

@@ -21,7 +21,8 @@ export function parseReplayArguments(argv: readonly string[]): ReplayStart {
   if (flag === '--from-beginning' && value === undefined) return { fromBeginning: true };
   if (flag === '--from-timestamp' && value !== undefined && rest.length === 0) {
     const timestamp = new Date(value);
-    if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(timestamp.getTime())) throw new Error(`--from-timestamp ${value} is not an ISO 8601 timestamp\n${REPLAY_USAGE}`);
+    if (!/^\d{4}-\d{2}-\d{2}T/.test(value) || Number.isNaN(timestamp.getTime()))
+      throw new Error(`--from-timestamp ${value} is not an ISO 8601 timestamp\n${REPLAY_USAGE}`);
     return { fromTimestamp: timestamp };
   }
   throw new Error(REPLAY_USAGE);
@@ -37,7 +38,10 @@ async function main(): Promise<void> {
   const brokers = (process.env.KAFKA_BROKERS ?? '').split(',').filter((broker) => broker.trim() !== '');
   if (!databaseUrl || brokers.length === 0) throw new Error('STANDIN_DATABASE_URL and KAFKA_BROKERS must be set');
   // Logs on stderr: stdout carries the report.
-  const logger = pino({ name: 'syncer-replay', level: process.env.LOG_LEVEL || 'info', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } }, pino.destination(2));
+  const logger = pino(
+    { name: 'syncer-replay', level: process.env.LOG_LEVEL || 'info', redact: { paths: REDACTED_PATHS, censor: '[redacted]' } },
+    pino.destination(2),
+  );
   const keys = cardKeysFromEnvironment(process.env);
   const database = openDatabase(databaseUrl, 5);
   try {

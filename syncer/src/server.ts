@@ -23,7 +23,11 @@ function send(reply: FastifyReply, statusCode: number, code: string, message: st
  * state a restart of the process fixes. Kafka or the database being away is reported, but a
  * new syncer would not bring them back.
  */
-export function buildSyncerServer(deps: { registry: Registry; health: () => Promise<SyncerHealth>; log?: { error: (details: object, message: string) => void } }): FastifyInstance {
+export function buildSyncerServer(deps: {
+  registry: Registry;
+  health: () => Promise<SyncerHealth>;
+  log?: { error: (details: object, message: string) => void };
+}): FastifyInstance {
   const server = Fastify({
     logger: false,
     // fastify's own refusals before routing (a URL that is not valid percent-encoding, an over-long path parameter).
@@ -43,14 +47,20 @@ export function buildSyncerServer(deps: { registry: Registry; health: () => Prom
             ? [408, 'Request Timeout', 'SYNCER_REQUEST_TIMEOUT', 'the request did not arrive in time']
             : [400, 'Bad Request', 'SYNCER_MALFORMED_REQUEST', 'the request is not well-formed HTTP'];
       const body = envelope(code, message);
-      if (socket.writable) socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`);
+      if (socket.writable)
+        socket.write(
+          `HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json; charset=utf-8\r\nConnection: close\r\n\r\n${body}`,
+        );
       socket.destroy();
     },
   });
-  server.setNotFoundHandler((request, reply) => send(reply, 404, 'SYNCER_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`));
+  server.setNotFoundHandler((request, reply) =>
+    send(reply, 404, 'SYNCER_ROUTE_NOT_FOUND', `no route ${request.method} ${request.url.split('?')[0]!.slice(0, 200)}`),
+  );
   server.setErrorHandler((error: FastifyError, _request, reply) => {
-    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500) return send(reply, error.statusCode, 'SYNCER_BAD_REQUEST', error.message);
-    deps.log?.error({ err: error }, 'unhandled error in the syncer\'s API');
+    if (typeof error.statusCode === 'number' && error.statusCode >= 400 && error.statusCode < 500)
+      return send(reply, error.statusCode, 'SYNCER_BAD_REQUEST', error.message);
+    deps.log?.error({ err: error }, "unhandled error in the syncer's API");
     return send(reply, 500, 'SYNCER_INTERNAL', 'internal error; the request may be retried');
   });
   server.get('/health', async (_request, reply) => {

@@ -18,7 +18,9 @@ export class SyncedSequences {
   async highestFor(accountId: string): Promise<number> {
     const known = this.highest.get(accountId);
     if (known !== undefined) return known;
-    const { rows } = await this.session.query<{ highest: number }>('select coalesce(max(sequence), 0) as highest from synced_events where account_id = $1', [accountId]);
+    const { rows } = await this.session.query<{ highest: number }>('select coalesce(max(sequence), 0) as highest from synced_events where account_id = $1', [
+      accountId,
+    ]);
     const highest = rows[0]?.highest ?? 0;
     this.highest.set(accountId, highest);
     return highest;
@@ -37,7 +39,11 @@ export class SyncedSequences {
 }
 
 export async function recordGap(session: Session, gap: SequenceGap): Promise<void> {
-  await session.query('insert into sync_gaps (account_id, expected_sequence, received_sequence) values ($1, $2, $3)', [gap.accountId, gap.expected, gap.received]);
+  await session.query('insert into sync_gaps (account_id, expected_sequence, received_sequence) values ($1, $2, $3)', [
+    gap.accountId,
+    gap.expected,
+    gap.received,
+  ]);
 }
 
 /** Gaps whose missing sequences have not all arrived since: history stand-in really lacks. */

@@ -47,7 +47,10 @@ export async function startSyncer(deps: SyncerDependencies, options: SyncerOptio
   const lag = createLagRecorder({ database: deps.database, metrics, logger: deps.logger, appetiteMs: options.lagAppetiteMs, startedAt: clock.now() });
   // Kafka going quiet is only noticed by looking: nothing arrives to measure.
   let silenceCheck: Promise<void> | undefined;
-  const silenceTimer = setInterval(() => void (silenceCheck ??= lag.checkSilence(clock.now()).finally(() => (silenceCheck = undefined))), options.silenceCheckMs ?? 1_000);
+  const silenceTimer = setInterval(
+    () => void (silenceCheck ??= lag.checkSilence(clock.now()).finally(() => (silenceCheck = undefined))),
+    options.silenceCheckMs ?? 1_000,
+  );
   silenceTimer.unref();
   const stopping = new AbortController();
   let consumer: EventConsumer | undefined;
@@ -66,7 +69,14 @@ export async function startSyncer(deps: SyncerDependencies, options: SyncerOptio
       consumer: consumerState(),
       database,
       ...(last || silentForMs !== undefined
-        ? { lag: { lagMs: Math.max(last?.lagMs ?? 0, silentForMs ?? 0), alerting: lag.alerting, ...(last ? { appliedAt: last.appliedAt.toISOString() } : {}), ...(silentForMs === undefined ? {} : { kafkaSilentForMs: silentForMs }) } }
+        ? {
+            lag: {
+              lagMs: Math.max(last?.lagMs ?? 0, silentForMs ?? 0),
+              alerting: lag.alerting,
+              ...(last ? { appliedAt: last.appliedAt.toISOString() } : {}),
+              ...(silentForMs === undefined ? {} : { kafkaSilentForMs: silentForMs }),
+            },
+          }
         : {}),
     };
   };

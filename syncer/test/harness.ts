@@ -94,7 +94,8 @@ export const randomPan = () => `459876${String(Math.floor(Math.random() * 1e10))
 
 type EventOf<T extends PrimaryEvent['type']> = Extract<PrimaryEvent, { type: T }>;
 /** What goes on the topic: a stand-in type, or one of primary's others that the syncer only sequences. */
-export type PublishedEvent = PrimaryEvent | { readonly eventId: string; readonly type: string; readonly accountId: string; readonly sequence: number; readonly [field: string]: unknown };
+export type PublishedEvent =
+  PrimaryEvent | { readonly eventId: string; readonly type: string; readonly accountId: string; readonly sequence: number; readonly [field: string]: unknown };
 
 /** One account's events as primary's outbox would write them: per-account sequence from 1. */
 export class PrimaryAccount {
@@ -105,7 +106,11 @@ export class PrimaryAccount {
 
   constructor(private readonly card: TestCardKeys) {}
 
-  private event<T extends PrimaryEvent['type']>(type: T, payload: EventOf<T>['payload'], options: { correlationId?: string; occurredAt?: Date } = {}): EventOf<T> {
+  private event<T extends PrimaryEvent['type']>(
+    type: T,
+    payload: EventOf<T>['payload'],
+    options: { correlationId?: string; occurredAt?: Date } = {},
+  ): EventOf<T> {
     this.sequence += 1;
     return PrimaryEvent.parse({
       eventId: randomUUID(),
@@ -137,7 +142,15 @@ export class PrimaryAccount {
   opened(options: { overdraftLimitMinor?: number; occurredAt?: Date } = {}) {
     return this.event(
       'account.opened',
-      { customerId: this.customerId, holderName: 'Ada Lovelace', sortCode: '608371', accountNumber: this.accountNumber, currency: 'GBP', overdraftLimitMinor: options.overdraftLimitMinor ?? 0, status: 'open' },
+      {
+        customerId: this.customerId,
+        holderName: 'Ada Lovelace',
+        sortCode: '608371',
+        accountNumber: this.accountNumber,
+        currency: 'GBP',
+        overdraftLimitMinor: options.overdraftLimitMinor ?? 0,
+        status: 'open',
+      },
       options,
     );
   }
@@ -203,7 +216,15 @@ export class PrimaryAccount {
   /** One of primary's event types stand-in does not need. */
   other(type: string): PublishedEvent {
     this.sequence += 1;
-    return { eventId: randomUUID(), type, accountId: this.accountId, sequence: this.sequence, occurredAt: new Date().toISOString(), schemaVersion: EVENT_SCHEMA_VERSION, payload: { note: 'not for stand-in' } };
+    return {
+      eventId: randomUUID(),
+      type,
+      accountId: this.accountId,
+      sequence: this.sequence,
+      occurredAt: new Date().toISOString(),
+      schemaVersion: EVENT_SCHEMA_VERSION,
+      payload: { note: 'not for stand-in' },
+    };
   }
 }
 
@@ -246,7 +267,15 @@ export async function startTestSyncer(
   deps: { database: Database; kafka: Kafka; keys: StandinCardKeys; logger: Logger },
   options: Partial<SyncerOptions> & { groupId: string },
 ): Promise<RunningSyncer> {
-  const syncer = await startSyncer(deps, { topicPrefix: TOPIC_PREFIX, fromBeginning: false, lagAppetiteMs: 60_000, port: 0, sessionTimeoutMs: 10_000, heartbeatIntervalMs: 1_000, ...options });
+  const syncer = await startSyncer(deps, {
+    topicPrefix: TOPIC_PREFIX,
+    fromBeginning: false,
+    lagAppetiteMs: 60_000,
+    port: 0,
+    sessionTimeoutMs: 10_000,
+    heartbeatIntervalMs: 1_000,
+    ...options,
+  });
   await syncer.consumerStarted;
   return syncer;
 }
@@ -285,20 +314,36 @@ export async function syncedSequences(database: Database, accountId: string): Pr
 }
 
 export async function untilSynced(database: Database, accountId: string, count: number, timeoutMs = 30_000): Promise<number[]> {
-  return eventually(async () => {
-    const sequences = await syncedSequences(database, accountId);
-    return sequences.length >= count ? sequences : undefined;
-  }, `${count} synced events of account ${accountId}`, timeoutMs);
+  return eventually(
+    async () => {
+      const sequences = await syncedSequences(database, accountId);
+      return sequences.length >= count ? sequences : undefined;
+    },
+    `${count} synced events of account ${accountId}`,
+    timeoutMs,
+  );
 }
 
 /** Every table the syncer writes, with how its rows belong to an account. */
-export const SYNCED_TABLES = ['synced_events', 'synced_accounts', 'synced_balances', 'synced_cards', 'synced_transactions', 'synced_pots', 'synced_payees', 'synced_credentials'] as const;
+export const SYNCED_TABLES = [
+  'synced_events',
+  'synced_accounts',
+  'synced_balances',
+  'synced_cards',
+  'synced_transactions',
+  'synced_pots',
+  'synced_payees',
+  'synced_credentials',
+] as const;
 
 /** Every synced row of these accounts, as JSON text, in a stable order (synced_at left out: it says when, not what). */
 export async function syncedRowsOf(database: Database, accountIds: readonly string[]): Promise<Record<string, Record<string, unknown>[]>> {
   const result: Record<string, Record<string, unknown>[]> = {};
   for (const table of SYNCED_TABLES) {
-    const { rows } = await database.query<{ row: Record<string, unknown> }>(`select to_jsonb(t) - 'synced_at' as row from ${table} t where account_id = any($1::uuid[]) order by t::text`, [accountIds]);
+    const { rows } = await database.query<{ row: Record<string, unknown> }>(
+      `select to_jsonb(t) - 'synced_at' as row from ${table} t where account_id = any($1::uuid[]) order by t::text`,
+      [accountIds],
+    );
     result[table] = rows.map((row) => row.row);
   }
   return result;
@@ -348,7 +393,10 @@ export function syncerBench(name: string, card: TestCardKeys) {
       const { database: target, logger, groupId, ...rest } = options;
       const group = groupId ?? `syncer-test-${name}-${randomUUID()}`;
       if (!groups.includes(group)) groups.push(group);
-      const started = await startTestSyncer({ database: target ?? databases[0]!.database, kafka, keys: card.keys, logger: logger ?? capturedLogger().logger }, { ...rest, groupId: group });
+      const started = await startTestSyncer(
+        { database: target ?? databases[0]!.database, kafka, keys: card.keys, logger: logger ?? capturedLogger().logger },
+        { ...rest, groupId: group },
+      );
       syncers.push(started);
       return started;
     },

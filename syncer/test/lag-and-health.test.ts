@@ -4,16 +4,7 @@ import type { Database } from '@bank/standin';
 import { createLagRecorder, MIN_SILENCE_ALERT_MS, type LagMeasurement } from '../src/lag';
 import { createSyncerMetrics } from '../src/metrics';
 import { startSyncer, type RunningSyncer } from '../src/syncer';
-import {
-  PrimaryAccount,
-  capturedLogger,
-  eventually,
-  publish,
-  testCardKeys,
-  untilSynced,
-  syncerBench,
-  TOPIC_PREFIX,
-} from './harness';
+import { PrimaryAccount, capturedLogger, eventually, publish, testCardKeys, untilSynced, syncerBench, TOPIC_PREFIX } from './harness';
 
 // Lag is measured per event from primary's commit to stand-in's, written to sync_lag for
 // stand-in's /status and exported at /metrics; /health turns unhealthy only when the consumer
@@ -30,7 +21,8 @@ beforeAll(async () => {
 
 afterAll(() => bench.stop());
 
-const syncer = (options: Omit<Parameters<typeof bench.syncer>[0] & object, 'groupId' | 'logger'>, logger = capturedLogger().logger) => bench.syncer({ ...options, logger });
+const syncer = (options: Omit<Parameters<typeof bench.syncer>[0] & object, 'groupId' | 'logger'>, logger = capturedLogger().logger) =>
+  bench.syncer({ ...options, logger });
 
 interface SyncLagRow {
   last_event_at: Date;
@@ -83,7 +75,13 @@ test('when events are applied, then their lag reaches sync_lag and /metrics; abo
   await eventually(async () => {
     const row = await syncLagAfter(since);
     const last = impatient.lag.last;
-    return last !== undefined && row.lag_ms === last.lagMs && row.alerting === last.alerting && row.last_applied_at.getTime() === last.appliedAt.getTime() && row.last_event_at.getTime() === last.lastEventAt.getTime();
+    return (
+      last !== undefined &&
+      row.lag_ms === last.lagMs &&
+      row.alerting === last.alerting &&
+      row.last_applied_at.getTime() === last.appliedAt.getTime() &&
+      row.last_event_at.getTime() === last.lastEventAt.getTime()
+    );
   }, 'sync_lag to match the latest measurement');
   expect((await syncLagAfter(since)).alerting).toBe(true);
 
@@ -125,10 +123,17 @@ test('when the consumer keeps failing, then it crashes, restarts by itself and c
   const events = [account.opened(), ...Array.from({ length: 12 }, (_, index) => account.balance(index))];
   await publish(producer, events);
   const watching = setInterval(() => {
-    fetch(`${flaky.url}/health`).then((response) => healthSeen.add(response.status), () => undefined);
+    fetch(`${flaky.url}/health`).then(
+      (response) => healthSeen.add(response.status),
+      () => undefined,
+    );
   }, 50);
   try {
-    await eventually(async () => (await flaky.metrics.consumerCrashes.get()).values.some((value) => value.labels.restarted === 'true' && value.value > 0), 'a crash with a restart', 60_000);
+    await eventually(
+      async () => (await flaky.metrics.consumerCrashes.get()).values.some((value) => value.labels.restarted === 'true' && value.value > 0),
+      'a crash with a restart',
+      60_000,
+    );
     await eventually(async () => flaky.consumerState() === 'consuming', 'the consumer to be back');
     // After the restart it carries on with what comes next.
     const more = [account.balance(1_000), account.balance(2_000)];
@@ -195,8 +200,17 @@ describe('when Kafka goes silent', () => {
 
   test('then a syncer that cannot reach Kafka at all says so in /health and /metrics within seconds', async () => {
     // A port nothing listens on: the consumer never starts, and silence is all there is.
-    const unreachable = new Kafka({ clientId: 'syncer-test-silent', brokers: ['127.0.0.1:9'], logLevel: logLevel.NOTHING, retry: { retries: 0 }, connectionTimeout: 300 });
-    const silent = await startSyncer({ database, kafka: unreachable, keys: card.keys, logger: capturedLogger().logger }, { groupId: `syncer-test-silent-${randomUUID()}`, topicPrefix: TOPIC_PREFIX, lagAppetiteMs: 1_000, port: 0, silenceCheckMs: 200, startRetryDelayMs: 500 });
+    const unreachable = new Kafka({
+      clientId: 'syncer-test-silent',
+      brokers: ['127.0.0.1:9'],
+      logLevel: logLevel.NOTHING,
+      retry: { retries: 0 },
+      connectionTimeout: 300,
+    });
+    const silent = await startSyncer(
+      { database, kafka: unreachable, keys: card.keys, logger: capturedLogger().logger },
+      { groupId: `syncer-test-silent-${randomUUID()}`, topicPrefix: TOPIC_PREFIX, lagAppetiteMs: 1_000, port: 0, silenceCheckMs: 200, startRetryDelayMs: 500 },
+    );
     bench.track(silent);
     const health = await eventually(async () => {
       const body = (await (await fetch(`${silent.url}/health`)).json()) as { consumer: string; lag?: { alerting: boolean; kafkaSilentForMs?: number } };

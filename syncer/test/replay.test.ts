@@ -42,8 +42,14 @@ afterAll(() => bench.stop());
 /** Rows compared by what they say: a sealed PAN is re-sealed with a fresh nonce each time, so compare the PAN it seals. */
 async function comparableRows(from: Database, accountIds: readonly string[], keys: StandinCardKeys): Promise<Record<string, unknown[]>> {
   const rows = await syncedRowsOf(from, accountIds);
-  rows.synced_cards = (rows.synced_cards ?? []).map((row) => ({ ...row, pan_sealed: unsealPan(keys, row.pan_sealed as { nonce: string; sealed: string; tag: string }) }));
-  const gaps = await from.query('select account_id, expected_sequence, received_sequence from sync_gaps where account_id = any($1::uuid[]) order by account_id, received_sequence', [accountIds]);
+  rows.synced_cards = (rows.synced_cards ?? []).map((row) => ({
+    ...row,
+    pan_sealed: unsealPan(keys, row.pan_sealed as { nonce: string; sealed: string; tag: string }),
+  }));
+  const gaps = await from.query(
+    'select account_id, expected_sequence, received_sequence from sync_gaps where account_id = any($1::uuid[]) order by account_id, received_sequence',
+    [accountIds],
+  );
   return { ...rows, sync_gaps: gaps.rows };
 }
 
@@ -86,7 +92,10 @@ test('when history is replayed onto an empty stand-in database, then it rebuilds
   for (const [index, account] of accounts.entries()) await untilSynced(database, account.accountId, histories[index]!.length);
 
   const { logger } = capturedLogger();
-  const report = await replayHistory({ kafka, database: replayDatabase, keys: card.keys, logger }, { start: { fromTimestamp: from }, topicPrefix: TOPIC_PREFIX });
+  const report = await replayHistory(
+    { kafka, database: replayDatabase, keys: card.keys, logger },
+    { start: { fromTimestamp: from }, topicPrefix: TOPIC_PREFIX },
+  );
   // The topic is shared with whatever else runs: at least ours, all new to the empty database.
   expect(report.read).toBeGreaterThanOrEqual(total);
   expect(report.applied).toBeGreaterThanOrEqual(total);
@@ -99,7 +108,10 @@ test('when history is replayed onto an empty stand-in database, then it rebuilds
   expect(await comparableRows(replayDatabase, ids, card.keys)).toEqual(liveRows);
 
   // Again, onto the rebuilt database and onto the live one beside the running syncer: nothing new.
-  const again = await replayHistory({ kafka, database: replayDatabase, keys: card.keys, logger }, { start: { fromTimestamp: from }, topicPrefix: TOPIC_PREFIX });
+  const again = await replayHistory(
+    { kafka, database: replayDatabase, keys: card.keys, logger },
+    { start: { fromTimestamp: from }, topicPrefix: TOPIC_PREFIX },
+  );
   expect(again.alreadyPresent).toBeGreaterThanOrEqual(total);
   expect(await comparableRows(replayDatabase, ids, card.keys)).toEqual(liveRows);
   const ontoLive = await replayHistory({ kafka, database, keys: card.keys, logger }, { start: { fromTimestamp: from }, topicPrefix: TOPIC_PREFIX });
@@ -108,7 +120,10 @@ test('when history is replayed onto an empty stand-in database, then it rebuilds
 }, 120_000);
 
 test('when replay starts after the last event, then it reads nothing and finishes at once', async () => {
-  const report = await replayHistory({ kafka, database: replayDatabase, keys: card.keys, logger: capturedLogger().logger }, { start: { fromTimestamp: new Date(Date.now() + 60_000) }, topicPrefix: TOPIC_PREFIX });
+  const report = await replayHistory(
+    { kafka, database: replayDatabase, keys: card.keys, logger: capturedLogger().logger },
+    { start: { fromTimestamp: new Date(Date.now() + 60_000) }, topicPrefix: TOPIC_PREFIX },
+  );
   expect(report).toMatchObject({ read: 0, applied: 0, alreadyPresent: 0, skipped: 0 });
 });
 

@@ -69,7 +69,12 @@ async function expectEverythingOnce(accounts: readonly PrimaryAccount[]): Promis
   const expected = Array.from({ length: EVENTS_PER_ACCOUNT }, (_, index) => index + 1);
   await eventually(async () => (await countRows(database, ids)).synced_events === ACCOUNTS * EVENTS_PER_ACCOUNT, 'every event to be synced', 60_000);
   for (const account of accounts) expect(await syncedSequences(database, account.accountId)).toEqual(expected);
-  expect(await countRows(database, ids)).toMatchObject({ synced_events: ACCOUNTS * EVENTS_PER_ACCOUNT, synced_accounts: ACCOUNTS, synced_balances: ACCOUNTS * (EVENTS_PER_ACCOUNT - 1), sync_gaps: 0 });
+  expect(await countRows(database, ids)).toMatchObject({
+    synced_events: ACCOUNTS * EVENTS_PER_ACCOUNT,
+    synced_accounts: ACCOUNTS,
+    synced_balances: ACCOUNTS * (EVENTS_PER_ACCOUNT - 1),
+    sync_gaps: 0,
+  });
 }
 
 test('when a syncer is stopped mid-stream and started again with the same group, then it carries on where it stopped: no gap, no duplicate, everything applied', async () => {
@@ -83,15 +88,15 @@ test('when a syncer is stopped mid-stream and started again with the same group,
   // Batches may be applied before bench.syncer returns: the callback finds the syncer here once it has it.
   const started: { syncer?: RunningSyncer } = {};
   const syncer = await bench.syncer({
-      groupId,
-      logger,
-      subBatchSize: 5,
-      partitionsConsumedConcurrently: 1,
-      onBatchApplied: (batch) => {
-        first.observe(batch);
-        // Stop from inside the stream, the way SIGTERM arrives: whenever it likes.
-        if (first.counts.applied >= 10 && !stopped && started.syncer) stopped = started.syncer.stop();
-      },
+    groupId,
+    logger,
+    subBatchSize: 5,
+    partitionsConsumedConcurrently: 1,
+    onBatchApplied: (batch) => {
+      first.observe(batch);
+      // Stop from inside the stream, the way SIGTERM arrives: whenever it likes.
+      if (first.counts.applied >= 10 && !stopped && started.syncer) stopped = started.syncer.stop();
+    },
   });
   started.syncer = syncer;
   await eventually(async () => stopped !== undefined, 'a few sub-batches of ours');

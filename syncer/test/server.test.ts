@@ -49,7 +49,10 @@ test('when the URL is not valid percent-encoding, then 400 with the envelope', a
 });
 
 test('when the headers are too large, then 431 with the envelope', async () => {
-  expect(await raw(`GET /health HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'x'.repeat(20_000)}\r\n\r\n`)).toEqual({ status: 431, body: envelope('SYNCER_HEADERS_TOO_LARGE') });
+  expect(await raw(`GET /health HTTP/1.1\r\nHost: localhost\r\nX-Padding: ${'x'.repeat(20_000)}\r\n\r\n`)).toEqual({
+    status: 431,
+    body: envelope('SYNCER_HEADERS_TOO_LARGE'),
+  });
 });
 
 test('when the request is not HTTP at all, then 400 with the envelope', async () => {

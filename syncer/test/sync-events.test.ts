@@ -75,9 +75,14 @@ test('when an account lives through every kind of event, then the synced tables 
   const id = account.accountId;
   const newest = async <T>(sql: string, parameters: unknown[]) => (await database.query<T & Record<string, unknown>>(sql, parameters)).rows[0];
 
-  const types = (await database.query<{ type: string }>('select type from synced_events where account_id = $1 order by sequence', [id])).rows.map((row) => row.type);
+  const types = (await database.query<{ type: string }>('select type from synced_events where account_id = $1 order by sequence', [id])).rows.map(
+    (row) => row.type,
+  );
   expect(types).toEqual(story.events.map((event) => event.type));
-  const correlated = await database.query('select sequence from synced_events where account_id = $1 and correlation_id = $2 order by sequence', [id, story.correlationId]);
+  const correlated = await database.query('select sequence from synced_events where account_id = $1 and correlation_id = $2 order by sequence', [
+    id,
+    story.correlationId,
+  ]);
   expect(correlated.rows.map((row) => row.sequence)).toEqual([5, 6, 9, 10]);
 
   // account.updated keeps what only account.opened carried.
@@ -91,7 +96,11 @@ test('when an account lives through every kind of event, then the synced tables 
     overdraft_limit_minor: '20000',
     unapproved_overdraft: true,
   });
-  expect(await newest('select * from synced_balances where account_id = $1 order by sequence desc limit 1', [id])).toMatchObject({ sequence: 10, settled_minor: '48750', held_minor: '0' });
+  expect(await newest('select * from synced_balances where account_id = $1 order by sequence desc limit 1', [id])).toMatchObject({
+    sequence: 10,
+    settled_minor: '48750',
+    held_minor: '0',
+  });
 
   const cards = (await database.query('select * from synced_cards where account_id = $1 order by sequence', [id])).rows;
   expect(cards.map((row) => [row.sequence, row.status])).toEqual([
@@ -105,9 +114,20 @@ test('when an account lives through every kind of event, then the synced tables 
   expect(unsealPan(card.keys, frozen.pan_sealed)).toBe(pan);
 
   const transaction = await newest('select * from synced_transactions where transaction_id = $1 order by sequence desc limit 1', [story.transactionId]);
-  expect(transaction).toMatchObject({ sequence: 9, status: 'settled', amount_minor: '-1250', correlation_id: story.correlationId, kind: 'card_payment', description: 'CORNER SHOP' });
+  expect(transaction).toMatchObject({
+    sequence: 9,
+    status: 'settled',
+    amount_minor: '-1250',
+    correlation_id: story.correlationId,
+    kind: 'card_payment',
+    description: 'CORNER SHOP',
+  });
   expect(transaction?.merchant).toEqual({ name: 'CORNER SHOP', categoryCode: '5411', city: 'LONDON', country: 'GB' });
-  expect(await newest('select * from synced_pots where pot_id = $1 order by sequence desc limit 1', [story.potId])).toMatchObject({ sequence: 12, balance_minor: '7500', status: 'active' });
+  expect(await newest('select * from synced_pots where pot_id = $1 order by sequence desc limit 1', [story.potId])).toMatchObject({
+    sequence: 12,
+    balance_minor: '7500',
+    status: 'active',
+  });
   expect(await newest('select * from synced_payees where payee_id = $1 order by sequence desc limit 1', [story.payeeId])).toMatchObject({
     sequence: 14,
     removed: true,
@@ -136,14 +156,14 @@ test('when the same events are delivered twice, then the second delivery changes
   await publish(producer, story.events);
   await untilSynced(database, account.accountId, story.events.length);
   const before = await countRows(database, [account.accountId]);
-  const rowsBefore = await database.query("select to_jsonb(t) as row from synced_events t where account_id = $1 order by sequence", [account.accountId]);
+  const rowsBefore = await database.query('select to_jsonb(t) as row from synced_events t where account_id = $1 order by sequence', [account.accountId]);
   expect(outcomes.count(account.accountId, 'applied') + outcomes.count(account.accountId, 'recorded')).toBe(story.events.length);
 
   await publish(producer, story.events);
   await eventually(async () => outcomes.count(account.accountId, 'duplicate') === story.events.length, 'the redelivered events to be seen');
 
   expect(await countRows(database, [account.accountId])).toEqual(before);
-  const rowsAfter = await database.query("select to_jsonb(t) as row from synced_events t where account_id = $1 order by sequence", [account.accountId]);
+  const rowsAfter = await database.query('select to_jsonb(t) as row from synced_events t where account_id = $1 order by sequence', [account.accountId]);
   expect(rowsAfter.rows).toEqual(rowsBefore.rows);
   expect(before).toMatchObject({ synced_events: 15, synced_cards: 2, synced_transactions: 2, sync_gaps: 0 });
 });
@@ -161,7 +181,9 @@ test('when a sequence number is missing, then the gap is recorded and logged, la
   expect(lines.some((line) => line.includes('"level":50') && line.includes('sequence gap') && line.includes(account.accountId))).toBe(true);
   expect((await syncer.metrics.gapsDetected.get()).values[0]?.value).toBeGreaterThanOrEqual(gapsBefore + 1);
   expect(await syncer.metrics.registry.metrics()).toMatch(/syncer_gaps_detected_total \d+/);
-  const balanceNow = await database.query('select settled_minor from synced_balances where account_id = $1 order by sequence desc limit 1', [account.accountId]);
+  const balanceNow = await database.query('select settled_minor from synced_balances where account_id = $1 order by sequence desc limit 1', [
+    account.accountId,
+  ]);
   expect(balanceNow.rows[0]).toEqual({ settled_minor: '3000' });
 
   const transactionId = randomUUID();
@@ -177,8 +199,12 @@ test('when a sequence number is missing, then the gap is recorded and logged, la
     [account.accountId],
   );
   expect(unfilled.rows[0]).toEqual({ count: 0 });
-  expect((await database.query('select sequence, status from synced_transactions where transaction_id = $1', [transactionId])).rows).toEqual([{ sequence: 3, status: 'settled' }]);
+  expect((await database.query('select sequence, status from synced_transactions where transaction_id = $1', [transactionId])).rows).toEqual([
+    { sequence: 3, status: 'settled' },
+  ]);
   // The late event is older than the balance already synced: the newest version stays newest.
-  const balanceAfter = await database.query('select settled_minor from synced_balances where account_id = $1 order by sequence desc limit 1', [account.accountId]);
+  const balanceAfter = await database.query('select settled_minor from synced_balances where account_id = $1 order by sequence desc limit 1', [
+    account.accountId,
+  ]);
   expect(balanceAfter.rows[0]).toEqual({ settled_minor: '3000' });
 });

@@ -11,7 +11,10 @@ const seconds = (ms: number | null) => (ms === null ? '-' : `${fixed(ms / 1000, 
 export function printAdviceDrainReport(result: AdviceDrainResult, file: string): void {
   const { backlog, drain, figures } = result;
   const reconciliation = drain.reconciliation;
-  const outcomes = Object.entries(drain.consumerOutcomes).map(([outcome, count]) => `${outcome} ${count}`).join(', ') || 'none';
+  const outcomes =
+    Object.entries(drain.consumerOutcomes)
+      .map(([outcome, count]) => `${outcome} ${count}`)
+      .join(', ') || 'none';
   const lines = [
     '',
     `advice-drain  ${result.timestamp}  (${result.machine.cpus} CPU cores, ${result.machine.cpuModel}, Node ${result.machine.node}, load average ${fixed(result.machine.loadAverage1mAtStart, 2)} at start)`,
@@ -29,8 +32,12 @@ export function printAdviceDrainReport(result: AdviceDrainResult, file: string):
     `consumer outcomes: ${outcomes}; re-driven from stand-in's log (not delivered by Pub/Sub): ${drain.redrivenFromStandinLog ?? 'unknown'}`,
     'CPU (cores busy) during the drain:',
     cpuLine('drain', drain.cpu),
-    ...(result.otherAdviceConsumers > 0 ? [`WARNING: ${result.otherAdviceConsumers} other advice consumer(s) shared the Pub/Sub subscription during the run`] : []),
-    ...(result.disturbedInfrastructure.length > 0 ? [`WARNING: infrastructure disturbed during the run (figures suspect): ${result.disturbedInfrastructure.join(', ')}`] : []),
+    ...(result.otherAdviceConsumers > 0
+      ? [`WARNING: ${result.otherAdviceConsumers} other advice consumer(s) shared the Pub/Sub subscription during the run`]
+      : []),
+    ...(result.disturbedInfrastructure.length > 0
+      ? [`WARNING: infrastructure disturbed during the run (figures suspect): ${result.disturbedInfrastructure.join(', ')}`]
+      : []),
     `results: ${path.relative(REPOSITORY_ROOT, file)}`,
   ];
   console.log(lines.join('\n'));
@@ -45,6 +52,10 @@ export function adviceDrainHeadline(result: AdviceDrainResult): HeadlineFigure[]
     figure('reconciliation clean after', figures.reconciliationCleanAfterSeconds, 's'),
     figure("re-driven from stand-in's log", figures.redrivenFromStandinLog, 'advices'),
     // Deliveries primary refused as out of order (nacked, redelivered) or already had: the drain's overhead.
-    figure('deliveries nacked out of order / duplicate', `${result.drain.consumerOutcomes.out_of_order ?? 0} / ${result.drain.consumerOutcomes.duplicate ?? 0}`, 'messages'),
+    figure(
+      'deliveries nacked out of order / duplicate',
+      `${result.drain.consumerOutcomes.out_of_order ?? 0} / ${result.drain.consumerOutcomes.duplicate ?? 0}`,
+      'messages',
+    ),
   ];
 }

@@ -88,19 +88,29 @@ interface ReconciliationReport {
   accounts: { missing: unknown[]; duplicated: unknown[]; diverging: unknown[] }[];
 }
 
-async function reconcileUntilClean(consumer: ServiceProcess, accountIds: readonly string[], timeoutMs: number, spawnedAt: number): Promise<ReconciliationOutcome> {
+async function reconcileUntilClean(
+  consumer: ServiceProcess,
+  accountIds: readonly string[],
+  timeoutMs: number,
+  spawnedAt: number,
+): Promise<ReconciliationOutcome> {
   let last: ReconciliationReport | undefined;
   let reports = 0;
   let lastAt = Date.now();
-  const { done } = await pollUntil(async () => {
-    const response = await fetch(`${consumer.url}/internal/reconciliation?accounts=${accountIds.join(',')}`, { signal: AbortSignal.timeout(30_000) });
-    if (!response.ok) throw new Error(`reconciliation answered ${response.status}`);
-    last = (await response.json()) as ReconciliationReport;
-    lastAt = Date.now();
-    reports++;
-    return last.clean;
-  }, timeoutMs, 1_000);
-  const sum = (pick: (account: ReconciliationReport['accounts'][number]) => unknown[]) => (last?.accounts ?? []).reduce((total, account) => total + pick(account).length, 0);
+  const { done } = await pollUntil(
+    async () => {
+      const response = await fetch(`${consumer.url}/internal/reconciliation?accounts=${accountIds.join(',')}`, { signal: AbortSignal.timeout(30_000) });
+      if (!response.ok) throw new Error(`reconciliation answered ${response.status}`);
+      last = (await response.json()) as ReconciliationReport;
+      lastAt = Date.now();
+      reports++;
+      return last.clean;
+    },
+    timeoutMs,
+    1_000,
+  );
+  const sum = (pick: (account: ReconciliationReport['accounts'][number]) => unknown[]) =>
+    (last?.accounts ?? []).reduce((total, account) => total + pick(account).length, 0);
   return {
     clean: done && last?.clean === true,
     afterMs: lastAt - spawnedAt,
@@ -125,15 +135,22 @@ export async function drainAdvices(stack: BenchStack, probe: SyncProbe, options:
     consumer = await stack.startAdviceConsumer(consumerEnv);
     const consumerStartMs = Date.now() - spawnedAt;
     let progress = atStart;
-    const applied = await pollUntil(async () => {
-      progress = await probe.adviceProgress();
-      return progress.appliedInPrimary >= progress.standin;
-    }, options.timeoutMs, pollMs);
+    const applied = await pollUntil(
+      async () => {
+        progress = await probe.adviceProgress();
+        return progress.appliedInPrimary >= progress.standin;
+      },
+      options.timeoutMs,
+      pollMs,
+    );
     return { consumer, consumerStartMs, applied, progress };
   });
   const { progress, applied, consumerStartMs } = value;
-  const reconciliation = options.reconcile ? await reconcileUntilClean(value.consumer, options.reconcile.accountIds, options.reconcile.timeoutMs, spawnedAt) : null;
-  const subscriptionQuiet = options.purpose === 'clean-up' && applied.done ? await waitForConsumerQuiet(value.consumer, options.quietTimeoutMs ?? DEFAULT_QUIET_TIMEOUT_MS) : null;
+  const reconciliation = options.reconcile
+    ? await reconcileUntilClean(value.consumer, options.reconcile.accountIds, options.reconcile.timeoutMs, spawnedAt)
+    : null;
+  const subscriptionQuiet =
+    options.purpose === 'clean-up' && applied.done ? await waitForConsumerQuiet(value.consumer, options.quietTimeoutMs ?? DEFAULT_QUIET_TIMEOUT_MS) : null;
   const counters = await readConsumerCounters(value.consumer).catch(() => ({ outcomes: {}, redriven: null }));
 
   const sinceSpawn = (at: Date | null) => (at === null ? null : at.getTime() - spawnedAt);
@@ -154,7 +171,8 @@ export async function drainAdvices(stack: BenchStack, probe: SyncProbe, options:
     firstAppliedAfterMs,
     lastAppliedAfterMs,
     advicesPerSecond: perSecond(drainedCount, lastAppliedAfterMs),
-    advicesPerSecondWhileApplying: firstAppliedAfterMs !== null && lastAppliedAfterMs !== null ? perSecond(drainedCount - 1, lastAppliedAfterMs - firstAppliedAfterMs) : null,
+    advicesPerSecondWhileApplying:
+      firstAppliedAfterMs !== null && lastAppliedAfterMs !== null ? perSecond(drainedCount - 1, lastAppliedAfterMs - firstAppliedAfterMs) : null,
     reconciliation,
     consumerOutcomes: counters.outcomes,
     redrivenFromStandinLog: counters.redriven,

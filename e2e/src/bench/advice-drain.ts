@@ -83,24 +83,40 @@ export async function runAdviceDrainBenchmark(): Promise<AdviceDrainResult> {
 
     log('clearing what earlier runs left in the shared Pub/Sub subscription (a consumer runs until it has been quiet for 12 s)');
     const staleCleared = await clearStaleAdvices(stack, parameters.staleClearTimeoutMs);
-    log(`cleared: ${staleCleared.messagesHandled} stale messages in ${round(staleCleared.waitedMs / 1000)} s${staleCleared.quiet ? '' : ' (NOT quiet: the drain below shares the subscription with them)'}`);
+    log(
+      `cleared: ${staleCleared.messagesHandled} stale messages in ${round(staleCleared.waitedMs / 1000)} s${staleCleared.quiet ? '' : ' (NOT quiet: the drain below shares the subscription with them)'}`,
+    );
 
     const { ratePerSecond, durationMs } = parameters.backlog;
     log(`backlog: ${ratePerSecond}/s approvals through stand-in's scheme API for ${durationMs / 1000} s, no advice consumer running`);
-    await worker.configure({ baseUrl: stack.standin.url, cards: synced.accounts.map((account) => account.card), maxSockets: parameters.maxSockets, requestTimeoutMs: parameters.requestTimeoutMs, runTag: parameters.runTag });
+    await worker.configure({
+      baseUrl: stack.standin.url,
+      cards: synced.accounts.map((account) => account.card),
+      maxSockets: parameters.maxSockets,
+      requestTimeoutMs: parameters.requestTimeoutMs,
+      runTag: parameters.runTag,
+    });
     const load = await worker.run({ kind: 'open-loop', name: 'backlog through stand-in', durationMs, ratePerSecond });
-    if ((load.decidedBy.standin ?? 0) === 0) throw new Error(`stand-in decided none of the backlog's authorisations (answered by ${JSON.stringify(load.decidedBy)}, errors ${JSON.stringify(load.errorKinds)})`);
+    if ((load.decidedBy.standin ?? 0) === 0)
+      throw new Error(
+        `stand-in decided none of the backlog's authorisations (answered by ${JSON.stringify(load.decidedBy)}, errors ${JSON.stringify(load.errorKinds)})`,
+      );
     let relayedProgress = await probe.adviceProgress();
     const relayed = await pollUntil(async () => {
       relayedProgress = await probe!.adviceProgress();
       return relayedProgress.unpublished === 0;
     }, parameters.relayTimeoutMs);
-    log(`backlog: ${load.approved} approved by stand-in (${load.errors} errors), ${relayedProgress.standin} advices, all relayed to Pub/Sub ${relayed.done ? `${round(relayed.waitedMs / 1000)} s after the load` : 'NOT within the timeout'}`);
+    log(
+      `backlog: ${load.approved} approved by stand-in (${load.errors} errors), ${relayedProgress.standin} advices, all relayed to Pub/Sub ${relayed.done ? `${round(relayed.waitedMs / 1000)} s after the load` : 'NOT within the timeout'}`,
+    );
 
     const others = otherProcessesRunning('advice-consumer/dist/main.js');
-    if (others > 0) log(`warning: ${others} other advice consumer${others > 1 ? 's' : ''} on this machine share the subscription and may take some of the backlog`);
+    if (others > 0)
+      log(`warning: ${others} other advice consumer${others > 1 ? 's' : ''} on this machine share the subscription and may take some of the backlog`);
     const pidOf = (name: string) => statuses.find((status) => status.name === name)?.pid;
-    log(`starting the advice consumer (production re-drive settings: only Pub/Sub delivers within ${parameters.drainTimeoutMs / 1000} s unless advices go missing)`);
+    log(
+      `starting the advice consumer (production re-drive settings: only Pub/Sub delivers within ${parameters.drainTimeoutMs / 1000} s unless advices go missing)`,
+    );
     const drain = await drainAdvices(stack, probe, {
       purpose: 'measure',
       timeoutMs: parameters.drainTimeoutMs,
@@ -116,7 +132,9 @@ export async function runAdviceDrainBenchmark(): Promise<AdviceDrainResult> {
         runner: process.pid,
       },
     });
-    log(`drain: ${drain.appliedAtEnd} of ${drain.advices} applied, the last ${seconds(drain.lastAppliedAfterMs)} s after the consumer was started (${drain.advicesPerSecond}/s); reconciliation ${drain.reconciliation?.clean ? `clean after ${seconds(drain.reconciliation.afterMs)} s` : 'NOT clean'}`);
+    log(
+      `drain: ${drain.appliedAtEnd} of ${drain.advices} applied, the last ${seconds(drain.lastAppliedAfterMs)} s after the consumer was started (${drain.advicesPerSecond}/s); reconciliation ${drain.reconciliation?.clean ? `clean after ${seconds(drain.reconciliation.afterMs)} s` : 'NOT clean'}`,
+    );
 
     const disturbed = disturbedComponents(statuses, await infra.status());
     if (disturbed.length > 0) log(`warning: infrastructure disturbed during the run: ${disturbed.join(', ')}`);
@@ -125,7 +143,8 @@ export async function runAdviceDrainBenchmark(): Promise<AdviceDrainResult> {
       timestamp: new Date().toISOString(),
       machine,
       note: sharedMachineNote(machine, {
-        processes: 'the advice consumer, the Pub/Sub emulator, primary, its PostgreSQL (and the syncer, Kafka and stand-in, which take primary\'s resulting events) share them',
+        processes:
+          "the advice consumer, the Pub/Sub emulator, primary, its PostgreSQL (and the syncer, Kafka and stand-in, which take primary's resulting events) share them",
         meaning: "the rate is this machine's with the Pub/Sub emulator, not production's",
       }),
       parameters,

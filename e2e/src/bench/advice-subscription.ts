@@ -53,12 +53,16 @@ export async function waitForConsumerQuiet(consumer: ServiceProcess, timeoutMs: 
   const first = await readConsumerCounters(consumer);
   let last = first;
   let changedAt = Date.now();
-  const { done, waitedMs } = await pollUntil(async () => {
-    const now = await readConsumerCounters(consumer);
-    if (total(now.outcomes) !== total(last.outcomes)) changedAt = Date.now();
-    last = now;
-    return Date.now() - changedAt >= QUIET_MS;
-  }, timeoutMs, 1_000);
+  const { done, waitedMs } = await pollUntil(
+    async () => {
+      const now = await readConsumerCounters(consumer);
+      if (total(now.outcomes) !== total(last.outcomes)) changedAt = Date.now();
+      last = now;
+      return Date.now() - changedAt >= QUIET_MS;
+    },
+    timeoutMs,
+    1_000,
+  );
   const outcomes = Object.fromEntries(Object.entries(last.outcomes).map(([outcome, count]) => [outcome, count - (first.outcomes[outcome] ?? 0)]));
   return { quiet: done, waitedMs, messagesHandled: total(last.outcomes) - total(first.outcomes), outcomes };
 }

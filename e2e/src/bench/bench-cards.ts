@@ -34,7 +34,11 @@ export interface BenchAccount {
 }
 
 async function openFundedCard(baseUrl: string, fundingMinor: number): Promise<BenchAccount> {
-  const account = await postJson<{ id: string; token: string; sortCode: string; accountNumber: string }>(`${baseUrl}/accounts`, { holderName: 'Bench User', overdraftLimitMinor: 0 }, 201);
+  const account = await postJson<{ id: string; token: string; sortCode: string; accountNumber: string }>(
+    `${baseUrl}/accounts`,
+    { holderName: 'Bench User', overdraftLimitMinor: 0 },
+    201,
+  );
   const credit: FasterPaymentInboundCredit = {
     fpsId: `FPS-${randomUUID()}`,
     amountMinor: fundingMinor,
@@ -47,7 +51,9 @@ async function openFundedCard(baseUrl: string, fundingMinor: number): Promise<Be
   const funded = await postJson<{ status: string; rejectReason?: string }>(`${baseUrl}/scheme/faster-payments/inbound`, credit, 200);
   if (funded.status !== 'accepted') throw new Error(`funding a bench account was rejected: ${funded.rejectReason ?? 'no reason given'}`);
   // Issued last: once stand-in sees the card, the account's earlier events (its funding) are synced too.
-  const card = await postJson<{ id: string; pan: string; expiry: string }>(`${baseUrl}/internal/accounts/${account.id}/cards`, {}, 201, { authorization: `Bearer ${INTERNAL_TOKEN}` });
+  const card = await postJson<{ id: string; pan: string; expiry: string }>(`${baseUrl}/internal/accounts/${account.id}/cards`, {}, 201, {
+    authorization: `Bearer ${INTERNAL_TOKEN}`,
+  });
   return { accountId: account.id, customerToken: account.token, cardId: card.id, card: { pan: card.pan, expiry: card.expiry } };
 }
 

@@ -71,7 +71,12 @@ async function dropOwnDatabases(own: RunDatabases | undefined, log: (line: strin
   }
 }
 
-export async function startBenchStack(config: InfraConfig, benchmark: string, log: (line: string) => void, options: BenchStackOptions = {}): Promise<BenchStack> {
+export async function startBenchStack(
+  config: InfraConfig,
+  benchmark: string,
+  log: (line: string) => void,
+  options: BenchStackOptions = {},
+): Promise<BenchStack> {
   const run = `bench-${benchmark}-${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`;
   const logDirectory = path.join(config.dataDir, 'bench', run);
   const inBench = (definition: ServiceDefinition): ServiceDefinition => ({ ...definition, logFile: path.join(logDirectory, `${definition.name}.log`) });
@@ -92,14 +97,17 @@ export async function startBenchStack(config: InfraConfig, benchmark: string, lo
   try {
     const primary = await start(primaryService(config, run, serviceOptions), ports.primary);
     const standinDefinition = standinService(config, run, serviceOptions);
-    const standin = await start({
-      ...standinDefinition,
-      env: {
-        ...standinDefinition.env,
-        STANDIN_LIMIT_PER_PAYMENT_MINOR: String(standinLimits.perPaymentMinor),
-        STANDIN_LIMIT_PER_ACCOUNT_DAY_MINOR: String(standinLimits.perAccountPerDayMinor),
+    const standin = await start(
+      {
+        ...standinDefinition,
+        env: {
+          ...standinDefinition.env,
+          STANDIN_LIMIT_PER_PAYMENT_MINOR: String(standinLimits.perPaymentMinor),
+          STANDIN_LIMIT_PER_ACCOUNT_DAY_MINOR: String(standinLimits.perAccountPerDayMinor),
+        },
       },
-    }, ports.standin);
+      ports.standin,
+    );
     const syncer = await start(syncerService(config, run, serviceOptions));
     await waitForSyncerConsuming(syncer, 60_000);
     log(`syncer consuming in its own group syncer-${run}; logs in ${logDirectory}`);
@@ -135,7 +143,11 @@ export async function startBenchStack(config: InfraConfig, benchmark: string, lo
  * Waits until stand-in's own app API (with each customer's token) lists the account's card: then
  * the card can be authorised in stand-in, and the account's funding, synced before it, counts.
  */
-export async function waitForStandinToSeeCards(standinUrl: string, accounts: readonly BenchAccount[], timeoutMs: number): Promise<{ done: boolean; waitedMs: number; missing: number }> {
+export async function waitForStandinToSeeCards(
+  standinUrl: string,
+  accounts: readonly BenchAccount[],
+  timeoutMs: number,
+): Promise<{ done: boolean; waitedMs: number; missing: number }> {
   let pending = [...accounts];
   const seen = async (account: BenchAccount) => {
     const response = await fetch(`${standinUrl}/accounts/${account.accountId}/cards`, {
@@ -146,19 +158,23 @@ export async function waitForStandinToSeeCards(standinUrl: string, accounts: rea
     const body = (await response.json()) as { cards?: { cardId: string }[] };
     return body.cards?.some((card) => card.cardId === account.cardId) ?? false;
   };
-  const outcome = await pollUntil(async () => {
-    const still: BenchAccount[] = [];
-    // A few at a time: this is set-up, and stand-in should not be flooded while the syncer writes.
-    for (let index = 0; index < pending.length; index += 16) {
-      const batch = pending.slice(index, index + 16);
-      const answers = await Promise.all(batch.map((account) => seen(account).catch(() => false)));
-      batch.forEach((account, position) => {
-        if (!answers[position]) still.push(account);
-      });
-    }
-    pending = still;
-    return pending.length === 0;
-  }, timeoutMs, 500);
+  const outcome = await pollUntil(
+    async () => {
+      const still: BenchAccount[] = [];
+      // A few at a time: this is set-up, and stand-in should not be flooded while the syncer writes.
+      for (let index = 0; index < pending.length; index += 16) {
+        const batch = pending.slice(index, index + 16);
+        const answers = await Promise.all(batch.map((account) => seen(account).catch(() => false)));
+        batch.forEach((account, position) => {
+          if (!answers[position]) still.push(account);
+        });
+      }
+      pending = still;
+      return pending.length === 0;
+    },
+    timeoutMs,
+    500,
+  );
   return { ...outcome, missing: pending.length };
 }
 

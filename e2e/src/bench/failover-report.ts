@@ -36,10 +36,18 @@ export function printFailoverReport(result: FailoverResult, file: string): void 
     const { figures } = run;
     lines.push(
       '',
-      `${run.path} (${run.gateway.name}: ${Object.entries(run.gateway.env).map(([name, value]) => `${name}=${value}`).join(' ')})`,
+      `${run.path} (${run.gateway.name}: ${Object.entries(run.gateway.env)
+        .map(([name, value]) => `${name}=${value}`)
+        .join(' ')})`,
       `  SIGKILL -> first approval decided by stand-in: ${ms(figures.firstStandinApprovalAfterKillMs)}` +
-        (figures.firstStandinApproval ? ` (that request left ${fixed(figures.firstStandinApproval.sentAfterKillMs, 0)} ms after the kill, answered in ${fixed(figures.firstStandinApproval.latencyMs, 0)} ms)` : ''),
-      ...(run.directConnectChange ? [`  direct connect on: accepted by stand-in ${fixed(run.directConnectChange.acceptedAfterKillMs, 0)} ms after the kill (version ${run.directConnectChange.version})`] : []),
+        (figures.firstStandinApproval
+          ? ` (that request left ${fixed(figures.firstStandinApproval.sentAfterKillMs, 0)} ms after the kill, answered in ${fixed(figures.firstStandinApproval.latencyMs, 0)} ms)`
+          : ''),
+      ...(run.directConnectChange
+        ? [
+            `  direct connect on: accepted by stand-in ${fixed(run.directConnectChange.acceptedAfterKillMs, 0)} ms after the kill (version ${run.directConnectChange.version})`,
+          ]
+        : []),
       `  gateway's route switched to stand-in (its log): ${run.switchLogged ? `${fixed(run.switchLogged.afterKillMs, 0)} ms after the kill (${run.switchLogged.cause})` : 'not after the kill'}` +
         (run.path === 'automatic failover' ? "; before that primary's breaker was closed and each message primary refused went on to stand-in by itself" : ''),
       `  stand-in held ${run.syncAtKill.syncedEvents} of primary's ${run.syncAtKill.primaryEvents} events for the cards at the kill; last answer from primary ${ms(figures.lastPrimaryAnswerAfterKillMs)} after it`,
@@ -59,7 +67,9 @@ export function printFailoverReport(result: FailoverResult, file: string): void 
     '',
     `advices afterwards: ${adviceDrainLine(result.advicesAfterwards)}`,
     `reconciliation for the run's accounts: ${reconciliation ? (reconciliation.clean ? 'clean' : `NOT clean (${reconciliation.missing} missing, ${reconciliation.duplicated} duplicated, ${reconciliation.diverging} diverging)`) : 'not run'}`,
-    ...(result.disturbedInfrastructure.length > 0 ? [`WARNING: infrastructure disturbed during the run (figures suspect): ${result.disturbedInfrastructure.join(', ')}`] : []),
+    ...(result.disturbedInfrastructure.length > 0
+      ? [`WARNING: infrastructure disturbed during the run (figures suspect): ${result.disturbedInfrastructure.join(', ')}`]
+      : []),
     `results: ${path.relative(REPOSITORY_ROOT, file)}`,
   );
   console.log(lines.join('\n'));
@@ -70,8 +80,16 @@ export function failoverHeadline(result: FailoverResult): HeadlineFigure[] {
   return [
     ...result.paths.flatMap((run) => [
       figure(`${run.path}: SIGKILL -> first stand-in approval`, run.figures.firstStandinApprovalAfterKillMs, 'ms'),
-      figure(`${run.path}: 504/91 during the switch (after the kill)`, `${run.figures.duringSwitch.noAnswer504} (${run.figures.afterKill.noAnswer504})`, 'answers'),
-      figure(`${run.path}: ${deadline} during the switch (after the kill)`, `${run.figures.duringSwitch.pastDeadline} (${run.figures.afterKill.pastDeadline})`, 'answers'),
+      figure(
+        `${run.path}: 504/91 during the switch (after the kill)`,
+        `${run.figures.duringSwitch.noAnswer504} (${run.figures.afterKill.noAnswer504})`,
+        'answers',
+      ),
+      figure(
+        `${run.path}: ${deadline} during the switch (after the kill)`,
+        `${run.figures.duringSwitch.pastDeadline} (${run.figures.afterKill.pastDeadline})`,
+        'answers',
+      ),
     ]),
     figure('reconciliation afterwards', result.advicesAfterwards.reconciliation?.clean ? 'clean' : 'NOT clean', ''),
   ];

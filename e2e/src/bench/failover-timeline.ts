@@ -74,24 +74,40 @@ export function switchFigures(timeline: readonly TimelineEntry[], killedAtMs: nu
     .filter((entry) => entry.outcome === 'answered' && entry.responseCode === APPROVED && entry.decidedBy === 'standin')
     .reduce<TimelineEntry | undefined>((first, entry) => (first === undefined || entry.answeredAtMs < first.answeredAtMs ? entry : first), undefined);
   const switchEnd = firstStandin?.answeredAtMs ?? Number.POSITIVE_INFINITY;
-  const lastPrimary = after.filter((entry) => entry.decidedBy === 'primary').reduce((last, entry) => Math.max(last, entry.answeredAtMs), Number.NEGATIVE_INFINITY);
+  const lastPrimary = after
+    .filter((entry) => entry.decidedBy === 'primary')
+    .reduce((last, entry) => Math.max(last, entry.answeredAtMs), Number.NEGATIVE_INFINITY);
   const afterSwitch = firstStandin ? timeline.filter((entry) => entry.sentAtMs >= firstStandin.sentAtMs) : [];
   const before = timeline.filter((entry) => entry.answeredAtMs < killedAtMs);
   return {
     beforeKill: countAnswers(before, deadlineMs),
     beforeKillLatencyMs: summariseLatencies(before.map((entry) => entry.answeredAtMs - entry.sentAtMs)),
-    inFlightAtKill: countAnswers(after.filter((entry) => entry.sentAtMs < killedAtMs), deadlineMs),
-    duringSwitch: countAnswers(after.filter((entry) => entry.answeredAtMs <= switchEnd), deadlineMs),
+    inFlightAtKill: countAnswers(
+      after.filter((entry) => entry.sentAtMs < killedAtMs),
+      deadlineMs,
+    ),
+    duringSwitch: countAnswers(
+      after.filter((entry) => entry.answeredAtMs <= switchEnd),
+      deadlineMs,
+    ),
     afterKill: countAnswers(after, deadlineMs),
     firstStandinApprovalAfterKillMs: firstStandin ? round(firstStandin.answeredAtMs - killedAtMs) : null,
-    firstStandinApproval: firstStandin ? { latencyMs: round(firstStandin.answeredAtMs - firstStandin.sentAtMs), sentAfterKillMs: round(firstStandin.sentAtMs - killedAtMs) } : null,
+    firstStandinApproval: firstStandin
+      ? { latencyMs: round(firstStandin.answeredAtMs - firstStandin.sentAtMs), sentAfterKillMs: round(firstStandin.sentAtMs - killedAtMs) }
+      : null,
     lastPrimaryAnswerAfterKillMs: Number.isFinite(lastPrimary) ? round(lastPrimary - killedAtMs) : null,
-    standinApprovedShareAfterSwitch: afterSwitch.length > 0 ? round(afterSwitch.filter((entry) => classify(entry) === 'approvedByStandin').length / afterSwitch.length, 4) : null,
+    standinApprovedShareAfterSwitch:
+      afterSwitch.length > 0 ? round(afterSwitch.filter((entry) => classify(entry) === 'approvedByStandin').length / afterSwitch.length, 4) : null,
   };
 }
 
 /** The timeline in bins of `binMs` by answer time, from `fromMs` to `toMs` relative to the kill (empty bins included). */
-export function binTimeline(timeline: readonly TimelineEntry[], killedAtMs: number, deadlineMs: number, window: { readonly fromMs: number; readonly toMs: number; readonly binMs: number }): TimelineBin[] {
+export function binTimeline(
+  timeline: readonly TimelineEntry[],
+  killedAtMs: number,
+  deadlineMs: number,
+  window: { readonly fromMs: number; readonly toMs: number; readonly binMs: number },
+): TimelineBin[] {
   const bins: TimelineBin[] = [];
   for (let fromMs = window.fromMs; fromMs < window.toMs; fromMs += window.binMs) {
     const inBin = timeline.filter((entry) => entry.answeredAtMs - killedAtMs >= fromMs && entry.answeredAtMs - killedAtMs < fromMs + window.binMs);

@@ -122,17 +122,33 @@ function failoverCpuMeter(context: PathContext, gateway: ServiceProcess): CpuMet
   });
 }
 
-async function measurePath(context: PathContext, path: FailoverPathName, gateway: { name: string; env: Record<string, string>; service: ServiceProcess; logFile: string }): Promise<FailoverPath> {
+async function measurePath(
+  context: PathContext,
+  path: FailoverPathName,
+  gateway: { name: string; env: Record<string, string>; service: ServiceProcess; logFile: string },
+): Promise<FailoverPath> {
   const { stack, worker, synced, probe } = context;
   const meter = failoverCpuMeter(context, gateway.service);
   const parameters = FAILOVER_PARAMETERS;
   const catchUp = await probe.waitForCatchUp(parameters.catchUpTimeoutMs);
-  if (!catchUp.caughtUp) throw new Error(`${path}: stand-in is ${catchUp.primaryEvents - catchUp.syncedEvents} events behind before the load; logs: ${stack.logDirectory}`);
+  if (!catchUp.caughtUp)
+    throw new Error(`${path}: stand-in is ${catchUp.primaryEvents - catchUp.syncedEvents} events behind before the load; logs: ${stack.logDirectory}`);
   const routing = await gatewayRouting(gateway.service.url);
-  if (routing.destination !== 'primary' || routing.primaryBreaker !== 'closed') throw new Error(`${path}: before the kill ${gateway.name} sends traffic to ${routing.destination} (${routing.cause}, primary's breaker ${routing.primaryBreaker})`);
+  if (routing.destination !== 'primary' || routing.primaryBreaker !== 'closed')
+    throw new Error(
+      `${path}: before the kill ${gateway.name} sends traffic to ${routing.destination} (${routing.cause}, primary's breaker ${routing.primaryBreaker})`,
+    );
 
-  await worker.configure({ baseUrl: gateway.service.url, cards: synced.accounts.map((account) => account.card), maxSockets: parameters.maxSockets, requestTimeoutMs: parameters.requestTimeoutMs, runTag: newRunTag() });
-  log(`${path}: ${parameters.ratePerSecond}/s open loop through ${gateway.name} for ${(parameters.beforeKillMs + parameters.afterKillMs) / 1000} s; primary SIGKILLed after ${parameters.beforeKillMs / 1000} s`);
+  await worker.configure({
+    baseUrl: gateway.service.url,
+    cards: synced.accounts.map((account) => account.card),
+    maxSockets: parameters.maxSockets,
+    requestTimeoutMs: parameters.requestTimeoutMs,
+    runTag: newRunTag(),
+  });
+  log(
+    `${path}: ${parameters.ratePerSecond}/s open loop through ${gateway.name} for ${(parameters.beforeKillMs + parameters.afterKillMs) / 1000} s; primary SIGKILLed after ${parameters.beforeKillMs / 1000} s`,
+  );
   const running = worker.run({
     kind: 'open-loop',
     name: `${path}: ${parameters.ratePerSecond}/s through the gateway, primary killed`,
@@ -155,7 +171,9 @@ async function measurePath(context: PathContext, path: FailoverPathName, gateway
       const { version } = await changeDirectConnect(stack.standin.url, true, 'bench failover: primary is down, connect the gateway directly');
       directConnectChange = { acceptedAfterKillMs: round(epochNowMs() - killedAtMs), version };
     }
-    log(`${path}: primary killed${directConnectChange ? `; direct connect on (version ${directConnectChange.version}) ${directConnectChange.acceptedAfterKillMs} ms later` : ''}`);
+    log(
+      `${path}: primary killed${directConnectChange ? `; direct connect on (version ${directConnectChange.version}) ${directConnectChange.acceptedAfterKillMs} ms later` : ''}`,
+    );
     return { primaryGoneAfterMs, directConnectChange, load: await running };
   });
   const { primaryGoneAfterMs, directConnectChange } = afterKill;
@@ -188,7 +206,11 @@ async function measurePath(context: PathContext, path: FailoverPathName, gateway
     cpu: { beforeKill: cpuBeforeKill, afterKill: cpuAfterKill },
     timeline: {
       fine: binTimeline(timeline, killedAtMs, parameters.networkDeadlineMs, parameters.fineBins),
-      perSecond: binTimeline(timeline, killedAtMs, parameters.networkDeadlineMs, { fromMs: -parameters.beforeKillMs, toMs: parameters.afterKillMs + parameters.networkDeadlineMs, binMs: 1_000 }),
+      perSecond: binTimeline(timeline, killedAtMs, parameters.networkDeadlineMs, {
+        fromMs: -parameters.beforeKillMs,
+        toMs: parameters.afterKillMs + parameters.networkDeadlineMs,
+        binMs: 1_000,
+      }),
     },
     recovery: { primaryRestartMs, gatewayBackOnPrimaryAfterMs },
   };
@@ -213,7 +235,10 @@ export async function runFailoverBenchmark(): Promise<FailoverResult> {
     probe = synced.probe;
     const statuses = await infra.status();
     const context = { stack, worker, synced, probe, statuses };
-    const paths = [await measurePath(context, 'automatic failover', gateways.autoFailover), await measurePath(context, 'direct connect', gateways.directConnect)];
+    const paths = [
+      await measurePath(context, 'automatic failover', gateways.autoFailover),
+      await measurePath(context, 'direct connect', gateways.directConnect),
+    ];
     const disturbed = disturbedComponents(statuses, await infra.status());
     if (disturbed.length > 0) log(`warning: infrastructure disturbed during the run: ${disturbed.join(', ')}`);
 
@@ -232,7 +257,8 @@ export async function runFailoverBenchmark(): Promise<FailoverResult> {
       machine,
       note: sharedMachineNote(machine, {
         processes: 'the load process, the gateways, primary, stand-in, the syncer, both PostgreSQL clusters, Kafka and the Pub/Sub emulator share them',
-        meaning: "the times are this machine's; the gateway's decisions (breaker, deadlines, configuration poll) are what they measure, not production's network",
+        meaning:
+          "the times are this machine's; the gateway's decisions (breaker, deadlines, configuration poll) are what they measure, not production's network",
       }),
       parameters,
       paths,

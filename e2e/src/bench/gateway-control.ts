@@ -32,7 +32,10 @@ export async function waitForGatewayOnPrimary(gatewayUrl: string, timeoutMs: num
     last = await gatewayRouting(gatewayUrl);
     return last.destination === 'primary' && last.primaryBreaker === 'closed';
   }, timeoutMs);
-  if (!done) throw new Error(`the gateway is not back on primary after ${timeoutMs / 1000} s: traffic to ${last?.destination ?? '?'} (${last?.cause ?? 'no /routing answer'}), primary's breaker ${last?.primaryBreaker ?? '?'}`);
+  if (!done)
+    throw new Error(
+      `the gateway is not back on primary after ${timeoutMs / 1000} s: traffic to ${last?.destination ?? '?'} (${last?.cause ?? 'no /routing answer'}), primary's breaker ${last?.primaryBreaker ?? '?'}`,
+    );
   return waitedMs;
 }
 
@@ -74,9 +77,17 @@ async function operatorRequest<T>(method: 'GET' | 'POST', url: string, body?: un
 export async function changeDirectConnect(standinUrl: string, directConnect: boolean, reason: string): Promise<{ version: number }> {
   for (let attempt = 1; ; attempt++) {
     const current = await operatorRequest<{ version?: number }>('GET', `${standinUrl}${CONFIGURATION_ROUTES.current}`);
-    if (current.status !== 200 || typeof current.body.version !== 'number') throw new Error(`stand-in's configuration could not be read: HTTP ${current.status}`);
-    const changed = await operatorRequest<{ version?: number; error?: { code?: string; message?: string } }>('POST', `${standinUrl}${CONFIGURATION_ROUTES.changes}`, { basedOnVersion: current.body.version, reason, directConnect });
+    if (current.status !== 200 || typeof current.body.version !== 'number')
+      throw new Error(`stand-in's configuration could not be read: HTTP ${current.status}`);
+    const changed = await operatorRequest<{ version?: number; error?: { code?: string; message?: string } }>(
+      'POST',
+      `${standinUrl}${CONFIGURATION_ROUTES.changes}`,
+      { basedOnVersion: current.body.version, reason, directConnect },
+    );
     if (changed.status === 200 && typeof changed.body.version === 'number') return { version: changed.body.version };
-    if (changed.status !== 409 || attempt >= 2) throw new Error(`stand-in refused the direct-connect change: HTTP ${changed.status} ${changed.body.error?.code ?? ''} ${changed.body.error?.message ?? ''}`.trimEnd());
+    if (changed.status !== 409 || attempt >= 2)
+      throw new Error(
+        `stand-in refused the direct-connect change: HTTP ${changed.status} ${changed.body.error?.code ?? ''} ${changed.body.error?.message ?? ''}`.trimEnd(),
+      );
   }
 }

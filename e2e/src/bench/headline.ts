@@ -11,4 +11,9 @@ export interface HeadlineFigure {
   readonly target?: { readonly description: string; readonly met: boolean };
 }
 
-export const figure = (name: string, value: number | string | null, unit: string, target?: HeadlineFigure['target']): HeadlineFigure => ({ name, value, unit, ...(target ? { target } : {}) });
+export const figure = (name: string, value: number | string | null, unit: string, target?: HeadlineFigure['target']): HeadlineFigure => ({
+  name,
+  value,
+  unit,
+  ...(target ? { target } : {}),
+});

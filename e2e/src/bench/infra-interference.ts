@@ -28,7 +28,10 @@ export function otherProcessesRunning(entry: string): number {
   }
   return entries.filter((pid) => {
     try {
-      return fs.readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0').some((argument) => argument.endsWith(entry));
+      return fs
+        .readFileSync(`/proc/${pid}/cmdline`, 'utf8')
+        .split('\0')
+        .some((argument) => argument.endsWith(entry));
     } catch {
       return false;
     }

@@ -45,7 +45,9 @@ export function epochNowMs(): number {
   return performance.timeOrigin + performance.now();
 }
 
-export type LoadPhase = (PhaseCommon & { readonly kind: 'closed-loop'; readonly concurrency: number }) | (PhaseCommon & { readonly kind: 'open-loop'; readonly ratePerSecond: number });
+export type LoadPhase =
+  | (PhaseCommon & { readonly kind: 'closed-loop'; readonly concurrency: number })
+  | (PhaseCommon & { readonly kind: 'open-loop'; readonly ratePerSecond: number });
 
 export interface PhaseResult {
   readonly name: string;
@@ -75,9 +77,8 @@ export interface PhaseResult {
   readonly timeline?: readonly TimelineEntry[];
 }
 
-export type ToLoadWorker = { readonly type: 'configure'; readonly target: LoadTarget } | { readonly type: 'run'; readonly phase: LoadPhase } | { readonly type: 'exit' };
+export type ToLoadWorker =
+  { readonly type: 'configure'; readonly target: LoadTarget } | { readonly type: 'run'; readonly phase: LoadPhase } | { readonly type: 'exit' };
 
 export type FromLoadWorker =
-  | { readonly type: 'ready' }
-  | { readonly type: 'phase-done'; readonly result: PhaseResult }
-  | { readonly type: 'failed'; readonly message: string };
+  { readonly type: 'ready' } | { readonly type: 'phase-done'; readonly result: PhaseResult } | { readonly type: 'failed'; readonly message: string };

@@ -47,7 +47,9 @@ function runPgbench(args: string[]): Promise<string> {
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString('utf8')));
     child.once('error', (error) => reject(new Error(`could not run ${pgbenchBinary()}: ${error.message}`)));
-    child.once('exit', (code) => (code === 0 ? resolve(output) : reject(new Error(`pgbench ${args.join(' ')} failed (exit ${code}):\n${output.slice(-2000)}`))));
+    child.once('exit', (code) =>
+      code === 0 ? resolve(output) : reject(new Error(`pgbench ${args.join(' ')} failed (exit ${code}):\n${output.slice(-2000)}`)),
+    );
   });
 }
 
@@ -89,7 +91,17 @@ export function parsePgbenchOutput(output: string): { tps: number; latencyAverag
 
 /** `pgbench -N` (simple update: no contention on the branch and teller rows) for `durationSeconds`. */
 export async function measurePgbenchTps(clusterUrl: string, parameters: PgbenchParameters): Promise<PgbenchResult> {
-  const args = ['-N', '-c', String(parameters.clients), '-j', String(parameters.threads), '-T', String(parameters.durationSeconds), ...connectionArguments(clusterUrl), PGBENCH_DATABASE];
+  const args = [
+    '-N',
+    '-c',
+    String(parameters.clients),
+    '-j',
+    String(parameters.threads),
+    '-T',
+    String(parameters.durationSeconds),
+    ...connectionArguments(clusterUrl),
+    PGBENCH_DATABASE,
+  ];
   const output = await runPgbench(args);
   return { ...parameters, ...parsePgbenchOutput(output), command: `pgbench ${args.join(' ')}` };
 }

@@ -31,7 +31,9 @@ export function printPrimaryAuthReport(result: PrimaryAuthResult, file: string):
     `throughput >= ${targets.throughputAtLeastRatioOfPgbench.required} x pgbench TPS: ${fixed(figures.saturationThroughputPerSecond)} / ${fixed(pgbench.tps)} = ${fixed(figures.throughputToPgbenchRatio, 3)}  ${verdict(targets.throughputAtLeastRatioOfPgbench.met)}`,
     `p99 at half load <= ${targets.halfRateP99AtMostMs.required} ms: ${fixed(figures.halfRateP99Ms, 2)} ms${figures.halfRateErrors > 0 ? ` (${figures.halfRateErrors} errors)` : ''}  ${verdict(targets.halfRateP99AtMostMs.met)}`,
     `p50 at half load < ${targets.halfRateP50BelowMs.required} ms: ${fixed(figures.halfRateP50Ms, 2)} ms  ${verdict(targets.halfRateP50BelowMs.met)}`,
-    ...(result.disturbedInfrastructure.length > 0 ? [`WARNING: infrastructure disturbed during the run (figures suspect): ${result.disturbedInfrastructure.join(', ')}`] : []),
+    ...(result.disturbedInfrastructure.length > 0
+      ? [`WARNING: infrastructure disturbed during the run (figures suspect): ${result.disturbedInfrastructure.join(', ')}`]
+      : []),
     `results: ${path.relative(REPOSITORY_ROOT, file)}`,
   ];
   console.log(lines.join('\n'));
@@ -43,9 +45,18 @@ export function primaryAuthHeadline(result: PrimaryAuthResult): HeadlineFigure[]
     figure('saturation throughput', figures.saturationThroughputPerSecond, 'auth/s'),
     figure('saturation p99', figures.saturationP99Ms, 'ms'),
     figure('pgbench -N (reference)', figures.pgbenchTps, 'TPS'),
-    figure('throughput / pgbench TPS', figures.throughputToPgbenchRatio, 'ratio', { description: `>= ${targets.throughputAtLeastRatioOfPgbench.required}`, met: targets.throughputAtLeastRatioOfPgbench.met }),
+    figure('throughput / pgbench TPS', figures.throughputToPgbenchRatio, 'ratio', {
+      description: `>= ${targets.throughputAtLeastRatioOfPgbench.required}`,
+      met: targets.throughputAtLeastRatioOfPgbench.met,
+    }),
     figure('round trips per authorisation', figures.roundTripsPerAuthorisation.cardPath, 'round trips'),
-    figure(`p50 at half load (${figures.halfRateTargetPerSecond}/s)`, figures.halfRateP50Ms, 'ms', { description: `< ${targets.halfRateP50BelowMs.required} ms, no errors`, met: targets.halfRateP50BelowMs.met }),
-    figure(`p99 at half load (${figures.halfRateTargetPerSecond}/s)`, figures.halfRateP99Ms, 'ms', { description: `<= ${targets.halfRateP99AtMostMs.required} ms, no errors`, met: targets.halfRateP99AtMostMs.met }),
+    figure(`p50 at half load (${figures.halfRateTargetPerSecond}/s)`, figures.halfRateP50Ms, 'ms', {
+      description: `< ${targets.halfRateP50BelowMs.required} ms, no errors`,
+      met: targets.halfRateP50BelowMs.met,
+    }),
+    figure(`p99 at half load (${figures.halfRateTargetPerSecond}/s)`, figures.halfRateP99Ms, 'ms', {
+      description: `<= ${targets.halfRateP99AtMostMs.required} ms, no errors`,
+      met: targets.halfRateP99AtMostMs.met,
+    }),
   ];
 }

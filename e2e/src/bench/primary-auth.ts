@@ -73,7 +73,12 @@ export interface PrimaryAuthResult {
   };
   /** The disk's floor for one commit at a time (pg_test_fsync); undefined when the binary is not installed. */
   readonly fsyncFloor: FsyncFloor | undefined;
-  readonly phases: { readonly warmUp: MeasuredPhase; readonly saturation: MeasuredPhase; readonly halfRateWarmUp: MeasuredPhase; readonly halfRate: MeasuredPhase };
+  readonly phases: {
+    readonly warmUp: MeasuredPhase;
+    readonly saturation: MeasuredPhase;
+    readonly halfRateWarmUp: MeasuredPhase;
+    readonly halfRate: MeasuredPhase;
+  };
   readonly pgbench: PgbenchResult & {
     readonly database: string;
     readonly preparation: 'initialised' | 'reused';
@@ -110,7 +115,13 @@ export async function runPrimaryAuthBenchmark(): Promise<PrimaryAuthResult> {
     log(`opening, funding and issuing ${parameters.accounts} cards`);
     const cards = await setUpBenchCards(primary.baseUrl, parameters.accounts, parameters.fundingMinor);
     const setupSeconds = round((Date.now() - setupBegan) / 1000, 1);
-    await worker.configure({ baseUrl: primary.baseUrl, cards, maxSockets: parameters.concurrency, requestTimeoutMs: parameters.requestTimeoutMs, runTag: parameters.runTag });
+    await worker.configure({
+      baseUrl: primary.baseUrl,
+      cards,
+      maxSockets: parameters.concurrency,
+      requestTimeoutMs: parameters.requestTimeoutMs,
+      runTag: parameters.runTag,
+    });
     log(`load generator forked (pid ${worker.pid})`);
     const statuses = await infra.status();
     const meter = cpuMeter({
@@ -133,7 +144,8 @@ export async function runPrimaryAuthBenchmark(): Promise<PrimaryAuthResult> {
     const saturation = await run({ kind: 'closed-loop', name: 'saturation', durationMs: parameters.saturationMs, concurrency: parameters.concurrency });
     const roundTrips = roundTripsPerAuthorisation(roundTripsBefore, await readRoundTrips(primary.baseUrl), saturation.answered);
     log(`saturation: ${saturation.throughputPerSecond}/s, p99 ${saturation.latencyMs.p99Ms} ms; waiting for primary's outbox to drain`);
-    if (!(saturation.throughputPerSecond > 0)) throw new Error(`saturation phase answered nothing (errors: ${JSON.stringify(saturation.errorKinds)}); log: ${primary.logFile}`);
+    if (!(saturation.throughputPerSecond > 0))
+      throw new Error(`saturation phase answered nothing (errors: ${JSON.stringify(saturation.errorKinds)}); log: ${primary.logFile}`);
     const afterSaturation = await waitForOutboxDrain(databaseUrl, parameters.outboxDrainTimeoutMs);
 
     log(`pgbench -N: preparing database ${PGBENCH_DATABASE} (scale ${parameters.pgbench.scale})`);
@@ -149,7 +161,7 @@ export async function runPrimaryAuthBenchmark(): Promise<PrimaryAuthResult> {
     const halfRateWarmUp = await run({ kind: 'open-loop', name: 'half-rate warm-up', durationMs: parameters.halfRateWarmUpMs, ratePerSecond: halfRate });
     const halfRatePhase = await run({ kind: 'open-loop', name: 'half rate', durationMs: parameters.halfRateMs, ratePerSecond: halfRate });
 
-    log('pg_test_fsync: the disk\'s floor for one commit at a time');
+    log("pg_test_fsync: the disk's floor for one commit at a time");
     const fsyncFloor = await measureFsyncFloor(path.join(infra.config.dataDir, 'bench'));
 
     const disturbed = disturbedComponents(statuses, await infra.status());
@@ -179,7 +191,11 @@ export async function runPrimaryAuthBenchmark(): Promise<PrimaryAuthResult> {
         cpuMsPerAuthorisation: { primaryNode: cpuMs('primary'), postgres: cpuMs('postgres (primary cluster)') },
       },
       targets: {
-        throughputAtLeastRatioOfPgbench: { required: PRIMARY_AUTH_TARGETS.minThroughputToPgbenchRatio, actual: ratio, met: ratio >= PRIMARY_AUTH_TARGETS.minThroughputToPgbenchRatio },
+        throughputAtLeastRatioOfPgbench: {
+          required: PRIMARY_AUTH_TARGETS.minThroughputToPgbenchRatio,
+          actual: ratio,
+          met: ratio >= PRIMARY_AUTH_TARGETS.minThroughputToPgbenchRatio,
+        },
         // An errored request has no latency; a phase with errors cannot claim its p99.
         halfRateP99AtMostMs: {
           required: PRIMARY_AUTH_TARGETS.maxHalfRateP99Ms,

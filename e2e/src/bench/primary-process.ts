@@ -17,6 +17,9 @@ export function migratePrimary(config: InfraConfig): void {
 }
 
 export async function startPrimary(config: InfraConfig, options: { logFile: string; healthTimeoutMs?: number }): Promise<RunningPrimary> {
-  const service = await startService({ ...primaryService(config, 'bench'), migrate: undefined, logFile: options.logFile }, options.healthTimeoutMs === undefined ? {} : { healthTimeoutMs: options.healthTimeoutMs });
+  const service = await startService(
+    { ...primaryService(config, 'bench'), migrate: undefined, logFile: options.logFile },
+    options.healthTimeoutMs === undefined ? {} : { healthTimeoutMs: options.healthTimeoutMs },
+  );
   return { baseUrl: service.url, pid: service.pid(), logFile: options.logFile, stop: () => service.stop() };
 }

@@ -40,7 +40,12 @@ export function adviceDrainLine(drain: AdviceDrain): string {
   const applied = `${drain.appliedAtEnd - drain.appliedAtStart} of ${drain.advices - drain.appliedAtStart} applied in primary, the last ${seconds(drain.lastAppliedAfterMs)} after the advice consumer was started`;
   if (drain.purpose === 'clean-up') {
     const quiet = drain.subscriptionQuiet;
-    const left = quiet === null ? 'not waited for the subscription to go quiet' : quiet.quiet ? `then ${quiet.messagesHandled} Pub/Sub copies consumed in ${fixed(quiet.waitedMs / 1000)} s, subscription quiet` : `subscription NOT quiet after ${fixed(quiet.waitedMs / 1000)} s: the next run's consumer gets the rest`;
+    const left =
+      quiet === null
+        ? 'not waited for the subscription to go quiet'
+        : quiet.quiet
+          ? `then ${quiet.messagesHandled} Pub/Sub copies consumed in ${fixed(quiet.waitedMs / 1000)} s, subscription quiet`
+          : `subscription NOT quiet after ${fixed(quiet.waitedMs / 1000)} s: the next run's consumer gets the rest`;
     return `${applied} (clean-up, not a measurement: see advice-drain); re-driven from stand-in's log: ${redriven}; ${left}`;
   }
   return `${applied} (${rate(drain.advicesPerSecond)}; ${rate(drain.advicesPerSecondWhileApplying)} from the first applied to the last); re-driven from stand-in's log: ${redriven}`;

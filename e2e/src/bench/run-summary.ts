@@ -33,14 +33,22 @@ export async function runBenchmark(name: string, run: () => Promise<readonly Hea
   const took = () => Math.round((Date.now() - startedAt.getTime()) / 100) / 10;
   try {
     const figures = await run();
-    return { name, status: 'ran', startedAt: startedAt.toISOString(), seconds: took(), resultFile: path.relative(REPOSITORY_ROOT, benchResultFile(name)), figures };
+    return {
+      name,
+      status: 'ran',
+      startedAt: startedAt.toISOString(),
+      seconds: took(),
+      resultFile: path.relative(REPOSITORY_ROOT, benchResultFile(name)),
+      figures,
+    };
   } catch (error) {
     return { name, status: 'failed', error: (error as Error).message, startedAt: startedAt.toISOString(), seconds: took(), resultFile: null, figures: [] };
   }
 }
 
 /** Integers as they are, ratios (below 10) to 3 places, everything else to 1. */
-const valueText = (value: HeadlineFigure['value']) => (value === null ? '-' : typeof value === 'number' ? fixed(value, Number.isInteger(value) ? 0 : value < 10 ? 3 : 1) : value);
+const valueText = (value: HeadlineFigure['value']) =>
+  value === null ? '-' : typeof value === 'number' ? fixed(value, Number.isInteger(value) ? 0 : value < 10 ? 3 : 1) : value;
 
 export function writeRunSummary(benchmarks: readonly BenchmarkOutcome[]): { summary: RunSummary; file: string } {
   const targets = benchmarks.flatMap((benchmark) => benchmark.figures.flatMap((row) => (row.target ? [row.target.met] : [])));
@@ -54,7 +62,11 @@ export function writeRunSummary(benchmarks: readonly BenchmarkOutcome[]): { summ
 }
 
 export function printRunSummary(summary: RunSummary, file: string): void {
-  const lines = ['', `summary of this run  ${summary.timestamp}  (${summary.machine.cpus} CPU cores, load average ${fixed(summary.machine.loadAverage1mAtStart, 2)} now)`, ''];
+  const lines = [
+    '',
+    `summary of this run  ${summary.timestamp}  (${summary.machine.cpus} CPU cores, load average ${fixed(summary.machine.loadAverage1mAtStart, 2)} now)`,
+    '',
+  ];
   lines.push(`${'benchmark'.padEnd(14)} ${'figure'.padEnd(58)} ${'value'.padStart(16)} ${'unit'.padEnd(10)} target`);
   for (const benchmark of summary.benchmarks) {
     if (benchmark.status === 'failed') {
@@ -63,9 +75,15 @@ export function printRunSummary(summary: RunSummary, file: string): void {
     }
     benchmark.figures.forEach((row, index) => {
       const target = row.target ? `${row.target.description}  ${verdict(row.target.met)}` : '';
-      lines.push(`${(index === 0 ? benchmark.name : '').padEnd(14)} ${row.name.padEnd(58)} ${valueText(row.value).padStart(16)} ${row.unit.padEnd(10)} ${target}`.trimEnd());
+      lines.push(
+        `${(index === 0 ? benchmark.name : '').padEnd(14)} ${row.name.padEnd(58)} ${valueText(row.value).padStart(16)} ${row.unit.padEnd(10)} ${target}`.trimEnd(),
+      );
     });
   }
-  lines.push('', `targets: ${summary.targets.met} met, ${summary.targets.notMet} not met; took ${summary.benchmarks.map((benchmark) => `${benchmark.name} ${fixed(benchmark.seconds, 0)} s`).join(', ')}`, `summary: ${path.relative(REPOSITORY_ROOT, file)}`);
+  lines.push(
+    '',
+    `targets: ${summary.targets.met} met, ${summary.targets.notMet} not met; took ${summary.benchmarks.map((benchmark) => `${benchmark.name} ${fixed(benchmark.seconds, 0)} s`).join(', ')}`,
+    `summary: ${path.relative(REPOSITORY_ROOT, file)}`,
+  );
   console.log(lines.join('\n'));
 }

@@ -53,7 +53,9 @@ export function schemeHttpClient(options: { baseUrl: string; maxSockets: number;
         );
         request.setTimeout(options.requestTimeoutMs, () => request.destroy(Object.assign(new Error('timeout'), { code: 'TIMEOUT' })));
         // Only the error code is kept: a request body (with its PAN) never reaches the output.
-        request.on('error', (error: NodeJS.ErrnoException) => resolve({ ok: false, kind: error.code === 'TIMEOUT' ? 'timeout' : `connection-${error.code ?? 'error'}` }));
+        request.on('error', (error: NodeJS.ErrnoException) =>
+          resolve({ ok: false, kind: error.code === 'TIMEOUT' ? 'timeout' : `connection-${error.code ?? 'error'}` }),
+        );
         request.end(body);
       });
     },

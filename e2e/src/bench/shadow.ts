@@ -92,8 +92,16 @@ async function operatorCall<T>(method: 'GET' | 'POST', url: string, parse: (body
 /** Sets the shadow percentage on stand-in (as the CLI does) and waits until primary routes by it. */
 async function setShadow(urls: { primary: string; standin: string }, percent: number): Promise<void> {
   const current = await operatorCall('GET', `${urls.standin}${CONFIGURATION_ROUTES.current}`, (body) => ConfigurationDocument.parse(body));
-  const changed = await operatorCall('POST', `${urls.standin}${CONFIGURATION_ROUTES.changes}`, (body) => ConfigurationDocument.parse(body), { basedOnVersion: current.version, reason: `bench: shadow ${percent}%`, shadow: { percent } });
-  const adopted = await pollUntil(async () => (await operatorCall('GET', `${urls.primary}${CONFIGURATION_ROUTES.current}`, (body) => ConfigurationDocument.parse(body))).version >= changed.version, 30_000);
+  const changed = await operatorCall('POST', `${urls.standin}${CONFIGURATION_ROUTES.changes}`, (body) => ConfigurationDocument.parse(body), {
+    basedOnVersion: current.version,
+    reason: `bench: shadow ${percent}%`,
+    shadow: { percent },
+  });
+  const adopted = await pollUntil(
+    async () =>
+      (await operatorCall('GET', `${urls.primary}${CONFIGURATION_ROUTES.current}`, (body) => ConfigurationDocument.parse(body))).version >= changed.version,
+    30_000,
+  );
   if (!adopted.done) throw new Error(`primary did not take the shadow setting (version ${changed.version}) within 30 s`);
 }
 
@@ -103,7 +111,12 @@ async function counter(url: string, series: string): Promise<number | null> {
   return line ? Number(line.slice(series.length + 1)) : null;
 }
 
-const phaseFigures = (phase: PhaseResult): PhaseFigures => ({ throughputPerSecond: phase.throughputPerSecond, p50Ms: phase.latencyMs.p50Ms, p99Ms: phase.latencyMs.p99Ms, errors: phase.errors });
+const phaseFigures = (phase: PhaseResult): PhaseFigures => ({
+  throughputPerSecond: phase.throughputPerSecond,
+  p50Ms: phase.latencyMs.p50Ms,
+  p99Ms: phase.latencyMs.p99Ms,
+  errors: phase.errors,
+});
 
 export async function runShadowBenchmark(): Promise<ShadowBenchResult> {
   const parameters = SHADOW_PARAMETERS;
@@ -118,12 +131,20 @@ export async function runShadowBenchmark(): Promise<ShadowBenchResult> {
   try {
     const synced = await setUpSyncedAccounts(stack, parameters, log);
     await synced.probe.close();
-    await worker.configure({ baseUrl: urls.primary, cards: synced.accounts.map((account) => account.card), maxSockets: 64, requestTimeoutMs: parameters.requestTimeoutMs, runTag: newRunTag() });
+    await worker.configure({
+      baseUrl: urls.primary,
+      cards: synced.accounts.map((account) => account.card),
+      maxSockets: 64,
+      requestTimeoutMs: parameters.requestTimeoutMs,
+      runTag: newRunTag(),
+    });
     const phase = (name: string, durationMs: number) => worker.run({ kind: 'open-loop', name, durationMs, ratePerSecond: parameters.ratePerSecond });
 
     const since = new Date().toISOString();
     await setShadow(urls, 0);
-    log(`${parameters.warmUpMs / 1000} s warm-up, then ${parameters.rounds} rounds of ${parameters.phaseMs / 1000} s shadow off and ${parameters.phaseMs / 1000} s shadow 100%, at ${parameters.ratePerSecond}/s`);
+    log(
+      `${parameters.warmUpMs / 1000} s warm-up, then ${parameters.rounds} rounds of ${parameters.phaseMs / 1000} s shadow off and ${parameters.phaseMs / 1000} s shadow 100%, at ${parameters.ratePerSecond}/s`,
+    );
     await phase('warm-up', parameters.warmUpMs);
     const rounds: { off: PhaseFigures; all: PhaseFigures }[] = [];
     for (let index = 1; index <= parameters.rounds; index++) {
@@ -139,7 +160,8 @@ export async function runShadowBenchmark(): Promise<ShadowBenchResult> {
     const sent = await counter(urls.primary, 'primary_shadow_messages_total{outcome="sent"}');
     const dropped = await counter(urls.primary, 'primary_shadow_messages_total{outcome="dropped"}');
 
-    const readReport = () => operatorCall('GET', `${urls.standin}${SHADOW_ROUTES.report}?since=${encodeURIComponent(since)}`, (body) => ShadowReport.parse(body));
+    const readReport = () =>
+      operatorCall('GET', `${urls.standin}${SHADOW_ROUTES.report}?since=${encodeURIComponent(since)}`, (body) => ShadowReport.parse(body));
     let report = await readReport();
     // Stand-in decides the copies as they come; wait until it has decided what primary sent.
     await pollUntil(async () => (report = await readReport()).decisions >= (sent ?? 0), parameters.reportTimeoutMs, 1_000);
@@ -163,7 +185,13 @@ export async function runShadowBenchmark(): Promise<ShadowBenchResult> {
         shadowMessagesSent: sent,
         shadowMessagesDropped: dropped,
       },
-      target: { p99WithinFractionOfShadowOff: { required: SHADOW_TARGETS.maxP99IncreaseFraction, actual: increase, met: all.errors === 0 && increase <= SHADOW_TARGETS.maxP99IncreaseFraction } },
+      target: {
+        p99WithinFractionOfShadowOff: {
+          required: SHADOW_TARGETS.maxP99IncreaseFraction,
+          actual: increase,
+          met: all.errors === 0 && increase <= SHADOW_TARGETS.maxP99IncreaseFraction,
+        },
+      },
       report,
     };
   } finally {
@@ -190,7 +218,10 @@ export async function runShadowBenchmark(): Promise<ShadowBenchResult> {
 export function shadowHeadline(result: ShadowBenchResult): readonly HeadlineFigure[] {
   return [
     figure('primary p99, shadow off', result.figures.shadowOff.p99Ms, 'ms'),
-    figure('primary p99, shadow 100%', result.figures.shadowAll.p99Ms, 'ms', { description: 'within 10% of shadow off', met: result.target.p99WithinFractionOfShadowOff.met }),
+    figure('primary p99, shadow 100%', result.figures.shadowAll.p99Ms, 'ms', {
+      description: 'within 10% of shadow off',
+      met: result.target.p99WithinFractionOfShadowOff.met,
+    }),
     figure('shadow agreement rate', result.figures.agreementRate === null ? null : round(result.figures.agreementRate * 100, 1), '%'),
     figure('shadow defects', result.figures.defects, 'disagreements'),
   ];

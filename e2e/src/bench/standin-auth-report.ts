@@ -33,7 +33,9 @@ export function printStandinAuthReport(result: StandinAuthResult, file: string):
     `stand-in at half rate p50/p99: ${fixed(figures.standinHalfRate.p50Ms, 2)}/${fixed(figures.standinHalfRate.p99Ms, 2)} ms (p99 <= ${targets.standinHalfRateP99.maxMs} ms)  ${verdict(targets.standinHalfRateP99.met)}`,
     `stand-in database calls per authorisation: ${figures.standinDatabaseCallsPerAuthorisation ?? 'not counted by this build'}`,
     `advices afterwards: ${adviceDrainLine(result.advicesAfterwards)}${result.advicesAfterwards.drained ? '' : ' (NOT all: the rest wait in the shared subscription)'}`,
-    ...(result.disturbedInfrastructure.length > 0 ? [`WARNING: infrastructure disturbed during the run (figures suspect): ${result.disturbedInfrastructure.join(', ')}`] : []),
+    ...(result.disturbedInfrastructure.length > 0
+      ? [`WARNING: infrastructure disturbed during the run (figures suspect): ${result.disturbedInfrastructure.join(', ')}`]
+      : []),
     `results: ${path.relative(REPOSITORY_ROOT, file)}`,
   ];
   console.log(lines.join('\n'));
@@ -44,10 +46,19 @@ export function standinAuthHeadline(result: StandinAuthResult): HeadlineFigure[]
   return [
     figure('stand-in saturation throughput', figures.standin.throughputPerSecond, 'auth/s'),
     figure('primary saturation throughput (same run)', figures.primary.throughputPerSecond, 'auth/s'),
-    figure('stand-in / primary throughput', figures.standinToPrimaryThroughputRatio, 'ratio', { description: `>= ${targets.standinThroughputAtLeastPrimary.requiredRatio}`, met: targets.standinThroughputAtLeastPrimary.met }),
+    figure('stand-in / primary throughput', figures.standinToPrimaryThroughputRatio, 'ratio', {
+      description: `>= ${targets.standinThroughputAtLeastPrimary.requiredRatio}`,
+      met: targets.standinThroughputAtLeastPrimary.met,
+    }),
     figure('stand-in p99', figures.standin.p99Ms, 'ms'),
-    figure('stand-in / pgbench -N on its cluster', figures.standinToPgbenchThroughputRatio, 'ratio', { description: `>= ${targets.standinThroughputToPgbench.requiredRatio}`, met: targets.standinThroughputToPgbench.met }),
-    figure('stand-in p99 at half rate', figures.standinHalfRate.p99Ms, 'ms', { description: `<= ${targets.standinHalfRateP99.maxMs}`, met: targets.standinHalfRateP99.met }),
+    figure('stand-in / pgbench -N on its cluster', figures.standinToPgbenchThroughputRatio, 'ratio', {
+      description: `>= ${targets.standinThroughputToPgbench.requiredRatio}`,
+      met: targets.standinThroughputToPgbench.met,
+    }),
+    figure('stand-in p99 at half rate', figures.standinHalfRate.p99Ms, 'ms', {
+      description: `<= ${targets.standinHalfRateP99.maxMs}`,
+      met: targets.standinHalfRateP99.met,
+    }),
     figure('primary p99 (same run)', figures.primary.p99Ms, 'ms'),
     figure("stand-in's advices all applied in primary afterwards", result.advicesAfterwards.drained ? 'yes' : 'NO', ''),
   ];

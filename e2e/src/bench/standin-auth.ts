@@ -70,7 +70,10 @@ export interface StandinAuthResult {
   readonly timestamp: string;
   readonly machine: MachineInfo;
   readonly note: string;
-  readonly parameters: typeof STANDIN_AUTH_PARAMETERS & { readonly runTags: { readonly primary: string; readonly standin: string }; readonly standinLimits: BenchStack['standinLimits'] };
+  readonly parameters: typeof STANDIN_AUTH_PARAMETERS & {
+    readonly runTags: { readonly primary: string; readonly standin: string };
+    readonly standinLimits: BenchStack['standinLimits'];
+  };
   readonly figures: {
     readonly primary: PlatformFigures;
     readonly standin: PlatformFigures;
@@ -148,15 +151,25 @@ async function measurePlatform(
   target: { name: string; baseUrl: string; cards: readonly BenchAccount[]; runTag: string },
 ): Promise<{ warmUp: MeasuredPhase; saturation: MeasuredPhase }> {
   const parameters = STANDIN_AUTH_PARAMETERS;
-  await worker.configure({ baseUrl: target.baseUrl, cards: target.cards.map((account) => account.card), maxSockets: parameters.concurrency, requestTimeoutMs: parameters.requestTimeoutMs, runTag: target.runTag });
+  await worker.configure({
+    baseUrl: target.baseUrl,
+    cards: target.cards.map((account) => account.card),
+    maxSockets: parameters.concurrency,
+    requestTimeoutMs: parameters.requestTimeoutMs,
+    runTag: target.runTag,
+  });
   const run = async (name: string, durationMs: number): Promise<MeasuredPhase> => {
     const { value, cpu } = await measure(() => worker.run({ kind: 'closed-loop', name, durationMs, concurrency: parameters.concurrency }));
     return { ...value, cpu };
   };
-  log(`${target.name}: warm-up ${parameters.warmUpMs / 1000} s, then saturation ${parameters.saturationMs / 1000} s, closed loop, ${parameters.concurrency} in flight`);
+  log(
+    `${target.name}: warm-up ${parameters.warmUpMs / 1000} s, then saturation ${parameters.saturationMs / 1000} s, closed loop, ${parameters.concurrency} in flight`,
+  );
   const warmUp = await run(`${target.name} warm-up`, parameters.warmUpMs);
   const saturation = await run(`${target.name} saturation`, parameters.saturationMs);
-  log(`${target.name}: ${saturation.throughputPerSecond}/s, p99 ${saturation.latencyMs.p99Ms} ms, ${saturation.approved} approved of ${saturation.answered}, ${saturation.errors} errors`);
+  log(
+    `${target.name}: ${saturation.throughputPerSecond}/s, p99 ${saturation.latencyMs.p99Ms} ms, ${saturation.approved} approved of ${saturation.answered}, ${saturation.errors} errors`,
+  );
   if (!(saturation.throughputPerSecond > 0)) throw new Error(`${target.name} answered nothing (errors: ${JSON.stringify(saturation.errorKinds)})`);
   return { warmUp, saturation };
 }
@@ -180,25 +193,46 @@ export async function runStandinAuthBenchmark(): Promise<StandinAuthResult> {
 
     const statuses = await infra.status();
     const meter = syncPathCpuMeter(stack, worker.pid, statuses);
-    const primary = await measurePlatform(worker, meter.measure, { name: 'primary', baseUrl: stack.primary.url, cards: accounts, runTag: parameters.runTags.primary });
+    const primary = await measurePlatform(worker, meter.measure, {
+      name: 'primary',
+      baseUrl: stack.primary.url,
+      cards: accounts,
+      runTag: parameters.runTags.primary,
+    });
 
     log('waiting for the syncer to bring stand-in up to date, so it is idle while stand-in is measured');
     const catchUp = await probe.waitForCatchUp(parameters.catchUpTimeoutMs);
-    log(`stand-in ${catchUp.caughtUp ? 'caught up' : 'still behind'} after ${round(catchUp.waitedMs / 1000, 1)} s (${catchUp.syncedEvents} of ${catchUp.primaryEvents} events)`);
+    log(
+      `stand-in ${catchUp.caughtUp ? 'caught up' : 'still behind'} after ${round(catchUp.waitedMs / 1000, 1)} s (${catchUp.syncedEvents} of ${catchUp.primaryEvents} events)`,
+    );
     const sanity = await standinSanityCheck(stack.standin.url, accounts[0] as BenchAccount);
     log(`stand-in sanity check: HTTP ${sanity.httpStatus}, response code ${sanity.responseCode}, decided by ${sanity.decidedBy}`);
-    if (sanity.httpStatus !== 200 || sanity.decidedBy !== 'standin') throw new Error(`stand-in did not answer a bench card's authorisation as itself: ${JSON.stringify(sanity)}`);
+    if (sanity.httpStatus !== 200 || sanity.decidedBy !== 'standin')
+      throw new Error(`stand-in did not answer a bench card's authorisation as itself: ${JSON.stringify(sanity)}`);
     const countersBefore = await standinCardCounters(stack.standin.url);
-    const standin = await measurePlatform(worker, meter.measure, { name: 'stand-in', baseUrl: stack.standin.url, cards: accounts, runTag: parameters.runTags.standin });
+    const standin = await measurePlatform(worker, meter.measure, {
+      name: 'stand-in',
+      baseUrl: stack.standin.url,
+      cards: accounts,
+      runTag: parameters.runTags.standin,
+    });
     const countersAfter = await standinCardCounters(stack.standin.url);
     const callsPerAuthorisation =
-      countersBefore.calls === null || countersAfter.calls === null ? null : round((countersAfter.calls - countersBefore.calls) / Math.max(1, countersAfter.decisions - countersBefore.decisions), 3);
+      countersBefore.calls === null || countersAfter.calls === null
+        ? null
+        : round((countersAfter.calls - countersBefore.calls) / Math.max(1, countersAfter.decisions - countersBefore.decisions), 3);
     log(`stand-in: ${callsPerAuthorisation ?? 'not counted by this build:'} database calls per authorisation`);
 
     const halfRate = round(standin.saturation.throughputPerSecond * parameters.halfRateFraction, 1);
-    log(`stand-in at half its saturation rate: ${halfRate}/s open loop (${parameters.halfRateWarmUpMs / 1000} s unmeasured, then ${parameters.halfRateMs / 1000} s)`);
-    await meter.measure(() => worker.run({ kind: 'open-loop', name: 'stand-in half-rate warm-up', durationMs: parameters.halfRateWarmUpMs, ratePerSecond: halfRate }));
-    const halfRun = await meter.measure(() => worker.run({ kind: 'open-loop', name: 'stand-in half rate', durationMs: parameters.halfRateMs, ratePerSecond: halfRate }));
+    log(
+      `stand-in at half its saturation rate: ${halfRate}/s open loop (${parameters.halfRateWarmUpMs / 1000} s unmeasured, then ${parameters.halfRateMs / 1000} s)`,
+    );
+    await meter.measure(() =>
+      worker.run({ kind: 'open-loop', name: 'stand-in half-rate warm-up', durationMs: parameters.halfRateWarmUpMs, ratePerSecond: halfRate }),
+    );
+    const halfRun = await meter.measure(() =>
+      worker.run({ kind: 'open-loop', name: 'stand-in half rate', durationMs: parameters.halfRateMs, ratePerSecond: halfRate }),
+    );
     const standinHalfRate: MeasuredPhase = { ...halfRun.value, cpu: halfRun.cpu };
     log(`stand-in half rate: p50 ${standinHalfRate.latencyMs.p50Ms} ms, p99 ${standinHalfRate.latencyMs.p99Ms} ms, ${standinHalfRate.errors} errors`);
 
@@ -214,7 +248,9 @@ export async function runStandinAuthBenchmark(): Promise<StandinAuthResult> {
 
     log(`letting primary apply stand-in's advices (at most ${parameters.adviceDrainTimeoutMs / 1000} s)`);
     const advices = await drainAdvices(stack, probe, { purpose: 'clean-up', timeoutMs: parameters.adviceDrainTimeoutMs, pollMs: 1_000 });
-    log(`advices: ${advices.appliedAtEnd} of ${advices.advices} applied in primary, the last ${round((advices.lastAppliedAfterMs ?? Number.NaN) / 1000, 1)} s after the advice consumer started`);
+    log(
+      `advices: ${advices.appliedAtEnd} of ${advices.advices} applied in primary, the last ${round((advices.lastAppliedAfterMs ?? Number.NaN) / 1000, 1)} s after the advice consumer started`,
+    );
 
     const ratio = round(standin.saturation.throughputPerSecond / primary.saturation.throughputPerSecond, 3);
     const pgbenchRatio = round(standin.saturation.throughputPerSecond / standinPgbench.tps, 3);
@@ -234,15 +270,39 @@ export async function runStandinAuthBenchmark(): Promise<StandinAuthResult> {
         standinToPrimaryThroughputRatio: ratio,
         standinPgbenchTps: round(standinPgbench.tps, 1),
         standinToPgbenchThroughputRatio: pgbenchRatio,
-        standinHalfRate: { ratePerSecond: halfRate, p50Ms: standinHalfRate.latencyMs.p50Ms, p99Ms: standinHalfRate.latencyMs.p99Ms, errors: standinHalfRate.errors },
+        standinHalfRate: {
+          ratePerSecond: halfRate,
+          p50Ms: standinHalfRate.latencyMs.p50Ms,
+          p99Ms: standinHalfRate.latencyMs.p99Ms,
+          errors: standinHalfRate.errors,
+        },
         standinDatabaseCallsPerAuthorisation: callsPerAuthorisation,
       },
       targets: {
-        standinThroughputAtLeastPrimary: { requiredRatio: STANDIN_AUTH_TARGETS.minThroughputToPrimaryRatio, actual: ratio, met: ratio >= STANDIN_AUTH_TARGETS.minThroughputToPrimaryRatio },
-        standinThroughputToPgbench: { requiredRatio: STANDIN_AUTH_TARGETS.minThroughputToPgbenchRatio, actual: pgbenchRatio, met: pgbenchRatio >= STANDIN_AUTH_TARGETS.minThroughputToPgbenchRatio },
-        standinHalfRateP99: { maxMs: STANDIN_AUTH_TARGETS.maxHalfRateP99Ms, actual: standinHalfRate.latencyMs.p99Ms, met: standinHalfRate.latencyMs.p99Ms <= STANDIN_AUTH_TARGETS.maxHalfRateP99Ms },
+        standinThroughputAtLeastPrimary: {
+          requiredRatio: STANDIN_AUTH_TARGETS.minThroughputToPrimaryRatio,
+          actual: ratio,
+          met: ratio >= STANDIN_AUTH_TARGETS.minThroughputToPrimaryRatio,
+        },
+        standinThroughputToPgbench: {
+          requiredRatio: STANDIN_AUTH_TARGETS.minThroughputToPgbenchRatio,
+          actual: pgbenchRatio,
+          met: pgbenchRatio >= STANDIN_AUTH_TARGETS.minThroughputToPgbenchRatio,
+        },
+        standinHalfRateP99: {
+          maxMs: STANDIN_AUTH_TARGETS.maxHalfRateP99Ms,
+          actual: standinHalfRate.latencyMs.p99Ms,
+          met: standinHalfRate.latencyMs.p99Ms <= STANDIN_AUTH_TARGETS.maxHalfRateP99Ms,
+        },
       },
-      phases: { primaryWarmUp: primary.warmUp, primary: primary.saturation, standinWarmUp: standin.warmUp, standin: standin.saturation, standinHalfRate, standinPgbench },
+      phases: {
+        primaryWarmUp: primary.warmUp,
+        primary: primary.saturation,
+        standinWarmUp: standin.warmUp,
+        standin: standin.saturation,
+        standinHalfRate,
+        standinPgbench,
+      },
       standinSanityCheck: sanity,
       setup: { ...synced.setup, syncCatchUpBeforeStandin: catchUp },
       advicesAfterwards: advices,

@@ -56,7 +56,9 @@ export function printSyncLagReport(result: SyncLagResult, file: string): void {
       const missing = phase && phase.lag.missing > 0 ? ` (${phase.lag.missing} events not synced within ${parameters.catchUpTimeoutMs / 1000} s)` : '';
       return `lag p99 <= ${result.targets.lagP99AtMostMs.required} ms at ${fixed(phase?.load.offeredRatePerSecond ?? Number.NaN, 0)}/s offered: ${fixed(target.actual, 1)} ms${missing}  ${verdict(target.met)}`;
     }),
-    ...(result.disturbedInfrastructure.length > 0 ? [`WARNING: infrastructure disturbed during the run (figures suspect): ${result.disturbedInfrastructure.join(', ')}`] : []),
+    ...(result.disturbedInfrastructure.length > 0
+      ? [`WARNING: infrastructure disturbed during the run (figures suspect): ${result.disturbedInfrastructure.join(', ')}`]
+      : []),
     `results: ${path.relative(REPOSITORY_ROOT, file)}`,
   ];
   console.log(lines.join('\n'));
@@ -66,6 +68,9 @@ export function syncLagHeadline(result: SyncLagResult): HeadlineFigure[] {
   return result.figures.flatMap((row) => [
     figure(`${row.label}: achieved of ${row.offeredRatePerSecond}/s offered`, row.achievedRatePerSecond, 'auth/s'),
     figure(`${row.label}: lag p50`, row.lagP50Ms, 'ms'),
-    figure(`${row.label}: lag p99`, row.lagP99Ms, 'ms', { description: `<= ${result.targets.lagP99AtMostMs.required} ms, none missing`, met: row.lagP99AtMost500Ms }),
+    figure(`${row.label}: lag p99`, row.lagP99Ms, 'ms', {
+      description: `<= ${result.targets.lagP99AtMostMs.required} ms, none missing`,
+      met: row.lagP99AtMost500Ms,
+    }),
   ]);
 }

@@ -80,7 +80,12 @@ export interface SyncLagResult {
   readonly note: string;
   readonly parameters: typeof SYNC_LAG_PARAMETERS & { readonly runTag: string; readonly standinLimits: BenchStack['standinLimits'] };
   readonly figures: readonly SyncLagFigures[];
-  readonly targets: { readonly lagP99AtMostMs: { readonly required: number; readonly byPhase: readonly { readonly label: string; readonly actual: number; readonly met: boolean }[] } };
+  readonly targets: {
+    readonly lagP99AtMostMs: {
+      readonly required: number;
+      readonly byPhase: readonly { readonly label: string; readonly actual: number; readonly met: boolean }[];
+    };
+  };
   readonly phases: readonly SyncLagPhase[];
   readonly setup: { readonly cards: number; readonly seconds: number; readonly catchUp: CatchUp; readonly logDirectory: string };
   readonly disturbedInfrastructure: readonly string[];
@@ -105,13 +110,25 @@ export async function runSyncLagBenchmark(): Promise<SyncLagResult> {
     const setupBegan = Date.now();
     log(`opening, funding and issuing ${parameters.accounts} cards in primary`);
     const accounts = await setUpBenchAccounts(stack.primary.url, parameters.accounts, parameters.fundingMinor);
-    probe = await openSyncProbe(stack.databases, accounts.map((account) => account.accountId));
+    probe = await openSyncProbe(
+      stack.databases,
+      accounts.map((account) => account.accountId),
+    );
     const setupCatchUp = await probe.waitForCatchUp(parameters.catchUpTimeoutMs);
-    if (!setupCatchUp.caughtUp) throw new Error(`stand-in did not receive the set-up's events within ${parameters.catchUpTimeoutMs / 1000} s (${setupCatchUp.syncedEvents} of ${setupCatchUp.primaryEvents}); logs: ${stack.logDirectory}`);
+    if (!setupCatchUp.caughtUp)
+      throw new Error(
+        `stand-in did not receive the set-up's events within ${parameters.catchUpTimeoutMs / 1000} s (${setupCatchUp.syncedEvents} of ${setupCatchUp.primaryEvents}); logs: ${stack.logDirectory}`,
+      );
     const setupSeconds = round((Date.now() - setupBegan) / 1000, 1);
     log(`set-up done and synced in ${setupSeconds} s (${setupCatchUp.primaryEvents} events)`);
 
-    await worker.configure({ baseUrl: stack.primary.url, cards: accounts.map((account) => account.card), maxSockets: parameters.maxSockets, requestTimeoutMs: parameters.requestTimeoutMs, runTag: parameters.runTag });
+    await worker.configure({
+      baseUrl: stack.primary.url,
+      cards: accounts.map((account) => account.card),
+      maxSockets: parameters.maxSockets,
+      requestTimeoutMs: parameters.requestTimeoutMs,
+      runTag: parameters.runTag,
+    });
     const statuses = await infra.status();
     const meter = syncPathCpuMeter(stack, worker.pid, statuses);
 
@@ -125,14 +142,24 @@ export async function runSyncLagBenchmark(): Promise<SyncLagResult> {
       log(`${rate.label}: ${rate.ratePerSecond}/s open loop for ${rate.durationMs / 1000} s against primary`);
       const from = new Date();
       const { value: load, cpu } = await meter.measure(() =>
-        worker.run({ kind: 'open-loop', name: `${rate.label} (${rate.ratePerSecond}/s)`, durationMs: rate.durationMs, ratePerSecond: rate.ratePerSecond, lateAfterMs: parameters.lateAfterMs }),
+        worker.run({
+          kind: 'open-loop',
+          name: `${rate.label} (${rate.ratePerSecond}/s)`,
+          durationMs: rate.durationMs,
+          ratePerSecond: rate.ratePerSecond,
+          lateAfterMs: parameters.lateAfterMs,
+        }),
       );
       const to = new Date();
-      log(`${rate.label}: ${load.throughputPerSecond}/s answered (${load.errors} errors) over ${round(load.elapsedMs / 1000, 1)} s; waiting for stand-in to catch up`);
+      log(
+        `${rate.label}: ${load.throughputPerSecond}/s answered (${load.errors} errors) over ${round(load.elapsedMs / 1000, 1)} s; waiting for stand-in to catch up`,
+      );
       const catchUp = await probe.waitForCatchUp(parameters.catchUpTimeoutMs);
       const lag = await probe.lagOfWindow(from, to, parameters.sliceMs);
       const syncerHistogram = histogramDelta(histogramBefore, await readSyncerLagHistogram(stack.syncer.url), SYNC_LAG_TARGETS.maxLagP99Ms / 1000);
-      log(`${rate.label}: lag p99 ${lag.lagMs.p99Ms} ms over ${lag.synced} events (${lag.missing} missing), caught up ${catchUp.caughtUp} after ${round(catchUp.waitedMs / 1000, 1)} s`);
+      log(
+        `${rate.label}: lag p99 ${lag.lagMs.p99Ms} ms over ${lag.synced} events (${lag.missing} missing), caught up ${catchUp.caughtUp} after ${round(catchUp.waitedMs / 1000, 1)} s`,
+      );
       phases.push({ label: rate.label, window: { from: from.toISOString(), to: to.toISOString() }, load: { ...load, cpu }, catchUp, lag, syncerHistogram });
     }
 
@@ -145,8 +172,9 @@ export async function runSyncLagBenchmark(): Promise<SyncLagResult> {
       timestamp: new Date().toISOString(),
       machine,
       note: sharedMachineNote(machine, {
-        processes: 'the load process, primary, its PostgreSQL, Kafka, the syncer, stand-in, its PostgreSQL (and the Redis instances and Pub/Sub emulator) share them',
-        meaning: 'the lag includes waiting for CPU behind primary and the load; it is this machine\'s figure, not production\'s',
+        processes:
+          'the load process, primary, its PostgreSQL, Kafka, the syncer, stand-in, its PostgreSQL (and the Redis instances and Pub/Sub emulator) share them',
+        meaning: "the lag includes waiting for CPU behind primary and the load; it is this machine's figure, not production's",
       }),
       parameters,
       figures: phases.map((phase) => ({
@@ -167,7 +195,10 @@ export async function runSyncLagBenchmark(): Promise<SyncLagResult> {
         lagP99AtMost500Ms: met(phase),
       })),
       targets: {
-        lagP99AtMostMs: { required: SYNC_LAG_TARGETS.maxLagP99Ms, byPhase: phases.map((phase) => ({ label: phase.label, actual: phase.lag.lagMs.p99Ms, met: met(phase) })) },
+        lagP99AtMostMs: {
+          required: SYNC_LAG_TARGETS.maxLagP99Ms,
+          byPhase: phases.map((phase) => ({ label: phase.label, actual: phase.lag.lagMs.p99Ms, met: met(phase) })),
+        },
       },
       phases,
       setup: { cards: accounts.length, seconds: setupSeconds, catchUp: setupCatchUp, logDirectory: stack.logDirectory },

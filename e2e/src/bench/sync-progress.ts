@@ -161,7 +161,10 @@ export async function openSyncProbe(databases: SyncDatabases, accountIds: readon
     },
     async adviceProgress() {
       const [made, applied] = await Promise.all([
-        standin.query<{ n: string; unpublished: string }>('select count(*) as n, count(*) filter (where published_at is null) as unpublished from advices where account_id = any($1::uuid[])', [ids]),
+        standin.query<{ n: string; unpublished: string }>(
+          'select count(*) as n, count(*) filter (where published_at is null) as unpublished from advices where account_id = any($1::uuid[])',
+          [ids],
+        ),
         primary.query<{ n: string; first: Date | null; last: Date | null }>(
           'select count(*) as n, min(applied_at) as first, max(applied_at) as last from applied_advices where account_id = any($1::uuid[])',
           [ids],

@@ -40,13 +40,34 @@ export async function setUpSyncedAccounts(stack: BenchStack, parameters: SyncedA
   const accounts = await setUpBenchAccounts(stack.primary.url, parameters.accounts, parameters.fundingMinor);
   const seconds = round((Date.now() - began) / 1000, 1);
   const visible = await waitForStandinToSeeCards(stack.standin.url, accounts, parameters.cardSyncTimeoutMs);
-  if (!visible.done) throw new Error(`stand-in did not see ${visible.missing} of the ${accounts.length} bench cards within ${parameters.cardSyncTimeoutMs / 1000} s; logs: ${stack.logDirectory}`);
-  const probe = await openSyncProbe(stack.databases, accounts.map((account) => account.accountId));
+  if (!visible.done)
+    throw new Error(
+      `stand-in did not see ${visible.missing} of the ${accounts.length} bench cards within ${parameters.cardSyncTimeoutMs / 1000} s; logs: ${stack.logDirectory}`,
+    );
+  const probe = await openSyncProbe(
+    stack.databases,
+    accounts.map((account) => account.accountId),
+  );
   try {
     const catchUp = await probe.waitForCatchUp(parameters.catchUpTimeoutMs);
-    if (!catchUp.caughtUp) throw new Error(`stand-in did not receive the set-up's events within ${parameters.catchUpTimeoutMs / 1000} s (${catchUp.syncedEvents} of ${catchUp.primaryEvents}); logs: ${stack.logDirectory}`);
-    log(`${accounts.length} cards set up in ${seconds} s, all visible in stand-in ${round(visible.waitedMs / 1000, 1)} s later, every event synced ${round(catchUp.waitedMs / 1000, 1)} s after that`);
-    return { accounts, probe, setup: { cards: accounts.length, seconds, cardsVisibleInStandinAfterSeconds: round(visible.waitedMs / 1000, 1), catchUp, logDirectory: stack.logDirectory } };
+    if (!catchUp.caughtUp)
+      throw new Error(
+        `stand-in did not receive the set-up's events within ${parameters.catchUpTimeoutMs / 1000} s (${catchUp.syncedEvents} of ${catchUp.primaryEvents}); logs: ${stack.logDirectory}`,
+      );
+    log(
+      `${accounts.length} cards set up in ${seconds} s, all visible in stand-in ${round(visible.waitedMs / 1000, 1)} s later, every event synced ${round(catchUp.waitedMs / 1000, 1)} s after that`,
+    );
+    return {
+      accounts,
+      probe,
+      setup: {
+        cards: accounts.length,
+        seconds,
+        cardsVisibleInStandinAfterSeconds: round(visible.waitedMs / 1000, 1),
+        catchUp,
+        logDirectory: stack.logDirectory,
+      },
+    };
   } catch (error) {
     await probe.close();
     throw error;

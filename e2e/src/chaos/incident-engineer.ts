@@ -29,11 +29,22 @@ export function incidentEngineer(options: { urls: PlatformUrls; operatorToken: s
         execFile(
           process.execPath,
           [path.join(REPOSITORY_ROOT, 'standin/bin/standin.cjs'), ...args],
-          { env: { ...process.env, PRIMARY_URL: options.urls.primary, STANDIN_URL: options.urls.standin, STANDIN_OPERATOR_TOKEN: options.operatorToken }, timeout: 30_000 },
+          {
+            env: { ...process.env, PRIMARY_URL: options.urls.primary, STANDIN_URL: options.urls.standin, STANDIN_OPERATOR_TOKEN: options.operatorToken },
+            timeout: 30_000,
+          },
           (error, stdout, stderr) => {
-            const run: CliRun = { command: `standin ${args.join(' ')}`, code: error ? Number((error as { code?: number }).code ?? 1) : 0, stdout: stdout.trim(), stderr: stderr.trim(), elapsedMs: Date.now() - began };
+            const run: CliRun = {
+              command: `standin ${args.join(' ')}`,
+              code: error ? Number((error as { code?: number }).code ?? 1) : 0,
+              stdout: stdout.trim(),
+              stderr: stderr.trim(),
+              elapsedMs: Date.now() - began,
+            };
             runs.push(run);
-            options.log(`$ ${run.command} -> exit ${run.code} (${run.elapsedMs} ms)${run.stdout ? `\n${run.stdout}` : ''}${run.stderr ? `\n${run.stderr}` : ''}`);
+            options.log(
+              `$ ${run.command} -> exit ${run.code} (${run.elapsedMs} ms)${run.stdout ? `\n${run.stdout}` : ''}${run.stderr ? `\n${run.stderr}` : ''}`,
+            );
             if (run.code === 0) resolve(run);
             else reject(new Error(`${run.command} exited ${run.code}: ${run.stderr || run.stdout}`));
           },

@@ -56,10 +56,12 @@ export async function waitForPrimaryToCatchUp(run: ScenarioRun, options: { lagMs
     `primary applying every stand-in advice older than ${options.lagMs / 1000} s`,
     async () => {
       const { rows } = await run.chaos.standinDb.query<{ advice_id: string }>(
-        "select advice_id from advices where account_id = any($1::uuid[]) and created_at < now() - make_interval(secs => $2)",
+        'select advice_id from advices where account_id = any($1::uuid[]) and created_at < now() - make_interval(secs => $2)',
         [accounts, options.lagMs / 1000],
       );
-      const applied = await run.chaos.primaryDb.query<{ count: string }>('select count(*) from applied_advices where advice_id = any($1::uuid[])', [rows.map((row) => row.advice_id)]);
+      const applied = await run.chaos.primaryDb.query<{ count: string }>('select count(*) from applied_advices where advice_id = any($1::uuid[])', [
+        rows.map((row) => row.advice_id),
+      ]);
       behind = rows.length - Number(applied.rows[0]?.count ?? 0);
       return behind === 0;
     },
@@ -83,7 +85,11 @@ export async function waitForPrimaryToFollowStandin(run: ScenarioRun, token: str
   const began = Date.now();
   const wanted = await configurationVersion(run.chaos.stack.urls.standin, token);
   if (wanted === undefined) throw new Error("stand-in's configuration could not be read");
-  await waitFor(`primary routing by stand-in's configuration v${wanted}`, async () => ((await configurationVersion(run.chaos.stack.urls.primary, token)) ?? 0) >= wanted, 15_000);
+  await waitFor(
+    `primary routing by stand-in's configuration v${wanted}`,
+    async () => ((await configurationVersion(run.chaos.stack.urls.primary, token)) ?? 0) >= wanted,
+    15_000,
+  );
   run.step(`primary routes by configuration v${wanted} (taken from stand-in after ${((Date.now() - began) / 1000).toFixed(1)} s)`);
 }
 
@@ -102,9 +108,13 @@ export async function returnPaymentsToPrimary(run: ScenarioRun, reason: string):
 /** Until primary answers /health, which reads its database. */
 export async function waitForPrimaryHealthy(run: ScenarioRun, timeoutMs: number): Promise<void> {
   const began = Date.now();
-  await waitFor('primary healthy (its database reachable)', async () => {
-    const result = await timedRequest({ method: 'GET', url: `${run.chaos.stack.urls.primary}/health`, giveUpMs: 2_000 });
-    return result.kind === 'answer' && result.status === 200;
-  }, timeoutMs);
+  await waitFor(
+    'primary healthy (its database reachable)',
+    async () => {
+      const result = await timedRequest({ method: 'GET', url: `${run.chaos.stack.urls.primary}/health`, giveUpMs: 2_000 });
+      return result.kind === 'answer' && result.status === 200;
+    },
+    timeoutMs,
+  );
   run.step(`primary healthy again (waited ${((Date.now() - began) / 1000).toFixed(1)} s)`);
 }

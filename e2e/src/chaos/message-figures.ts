@@ -39,7 +39,10 @@ export function figuresOf(exchanges: readonly Exchange[]): MessageFigures {
     late: count((e) => e.timing === 'late'),
     missing: count((e) => e.timing === 'missing'),
     decidedBy: { primary: count((e) => e.decidedBy === 'primary'), standin: count((e) => e.decidedBy === 'standin') },
-    approvalsBy: { primary: count((e) => e.decidedBy === 'primary' && APPROVALS.has(e.verdict)), standin: count((e) => e.decidedBy === 'standin' && APPROVALS.has(e.verdict)) },
+    approvalsBy: {
+      primary: count((e) => e.decidedBy === 'primary' && APPROVALS.has(e.verdict)),
+      standin: count((e) => e.decidedBy === 'standin' && APPROVALS.has(e.verdict)),
+    },
   };
 }
 

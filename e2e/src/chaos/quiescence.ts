@@ -41,7 +41,10 @@ export async function quiescenceState(deps: QuiescenceDependencies): Promise<Qui
     .query<{ count: string }>('select count(*) from outbox_events where published_at is null')
     .then((result) => Number(result.rows[0]?.count), reason);
   const accountsBehindInStandin = await (async () => {
-    const primary = await deps.primaryDb.query<{ account_id: string; last_sequence: number }>('select account_id, last_sequence from event_sequences where account_id = any($1::uuid[])', [deps.accounts]);
+    const primary = await deps.primaryDb.query<{ account_id: string; last_sequence: number }>(
+      'select account_id, last_sequence from event_sequences where account_id = any($1::uuid[])',
+      [deps.accounts],
+    );
     const standin = await deps.standinDb.query<{ account_id: string; highest: number }>(
       'select account_id, max(sequence) as highest from synced_events where account_id = any($1::uuid[]) group by account_id',
       [deps.accounts],
@@ -49,7 +52,11 @@ export async function quiescenceState(deps: QuiescenceDependencies): Promise<Qui
     const seen = new Map(standin.rows.map((row) => [row.account_id, row.highest]));
     return primary.rows.filter((row) => (seen.get(row.account_id) ?? 0) < row.last_sequence).length;
   })().catch(reason);
-  const advicesNotApplied = await timedRequest({ method: 'GET', url: `${deps.adviceConsumerUrl}/internal/reconciliation?accounts=${deps.accounts.join(',')}`, giveUpMs: 10_000 }).then((result) => {
+  const advicesNotApplied = await timedRequest({
+    method: 'GET',
+    url: `${deps.adviceConsumerUrl}/internal/reconciliation?accounts=${deps.accounts.join(',')}`,
+    giveUpMs: 10_000,
+  }).then((result) => {
     if (result.kind === 'no-answer' || result.status !== 200) return `unknown (${result.kind === 'no-answer' ? result.reason : `HTTP ${result.status}`})`;
     const report = result.body as { accounts: { missing: number[]; duplicated: string[]; diverging: unknown[] }[] };
     return report.accounts.reduce((sum, account) => sum + account.missing.length + account.duplicated.length + account.diverging.length, 0);
@@ -66,7 +73,11 @@ export async function quiescenceState(deps: QuiescenceDependencies): Promise<Qui
 }
 
 export const isQuiet = (state: QuiescenceState) =>
-  state.outboxUnpublished === 0 && state.accountsBehindInStandin === 0 && state.advicesNotApplied === 0 && state.outboundAwaitingScheme === 0 && state.configurationsAgree === true;
+  state.outboxUnpublished === 0 &&
+  state.accountsBehindInStandin === 0 &&
+  state.advicesNotApplied === 0 &&
+  state.outboundAwaitingScheme === 0 &&
+  state.configurationsAgree === true;
 
 /** Polls until everything is at rest, or `timeoutMs` passes; reports what was still moving. */
 export async function waitForQuiescence(deps: QuiescenceDependencies, timeoutMs: number): Promise<QuiescenceReport> {

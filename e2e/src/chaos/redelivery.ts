@@ -56,7 +56,8 @@ export async function redeliverAdvices(run: ScenarioRun, since: Date): Promise<n
   const client = pubsubClient({ ...run.chaos.stack.infra.config, pubsubProjectId: run.chaos.stack.pubsub.projectId });
   try {
     const topic = client.topic(PUBSUB_TOPICS.advices.topic);
-    for (const row of rows) await topic.publishMessage({ data: Buffer.from(JSON.stringify(row.advice)), attributes: { adviceId: row.advice_id, copy: 'chaos' } });
+    for (const row of rows)
+      await topic.publishMessage({ data: Buffer.from(JSON.stringify(row.advice)), attributes: { adviceId: row.advice_id, copy: 'chaos' } });
   } finally {
     await client.close();
   }

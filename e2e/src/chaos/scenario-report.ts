@@ -27,7 +27,13 @@ export interface ScenarioReport {
   readonly startedAt: string;
   readonly durationMs: number;
   readonly gateway: string;
-  readonly load: { readonly ratePerSecond: number; readonly customers: number; readonly appUsers: number; readonly deadlineMs: number; readonly statistics: LoadStatistics };
+  readonly load: {
+    readonly ratePerSecond: number;
+    readonly customers: number;
+    readonly appUsers: number;
+    readonly deadlineMs: number;
+    readonly statistics: LoadStatistics;
+  };
   readonly schedule: readonly ScheduleStep[];
   /** What the scenario itself measured about its fault (an alert's timing, who was routed where). */
   readonly observations: Readonly<Record<string, unknown>>;
@@ -42,17 +48,28 @@ export interface ScenarioReport {
   readonly clearingBatch: { readonly presented: number; readonly unsettled: number };
   readonly quiescence: QuiescenceReport;
   readonly invariants: readonly InvariantResult[];
-  readonly files: { readonly report: string; readonly groundTruth: string; readonly appTimeline: string; readonly schemeReceived: string; readonly logs: string };
+  readonly files: {
+    readonly report: string;
+    readonly groundTruth: string;
+    readonly appTimeline: string;
+    readonly schemeReceived: string;
+    readonly logs: string;
+  };
 }
 
 export function messageSections(exchanges: readonly Exchange[]) {
   const network = exchanges.filter((exchange) => NETWORK_KINDS.includes(exchange.kind));
   return {
     messages: figuresOf(network),
-    standinApprovalsDuringFault: network.filter((e) => e.phase === 'fault' && e.decidedBy === 'standin' && (e.verdict === 'approved' || e.verdict === 'accepted')).length,
+    standinApprovalsDuringFault: network.filter(
+      (e) => e.phase === 'fault' && e.decidedBy === 'standin' && (e.verdict === 'approved' || e.verdict === 'accepted'),
+    ).length,
     messagesByKind: groupFigures(network, (exchange) => exchange.kind),
     messagesByPhase: groupFigures(network, (exchange) => exchange.phase),
-    appActions: groupFigures(exchanges.filter((exchange) => APP_KINDS.includes(exchange.kind)), (exchange) => exchange.kind),
+    appActions: groupFigures(
+      exchanges.filter((exchange) => APP_KINDS.includes(exchange.kind)),
+      (exchange) => exchange.kind,
+    ),
   };
 }
 
@@ -127,7 +144,11 @@ export function renderReport(report: ScenarioReport): string {
 /** Invariant 8's first accounts that differ, the model's history beside the ledger's, printed where the failure is read. */
 function modelDisagreements(report: ScenarioReport): string[] {
   const model = report.invariants.find((invariant) => invariant.id === 8 && !invariant.passed);
-  const differing = (model?.evidence.differing as { first?: { accountId: string; model: unknown; ledger: unknown; modelHistory: string[]; ledgerHistory: string[] }[] } | undefined)?.first ?? [];
+  const differing =
+    (
+      model?.evidence.differing as
+        { first?: { accountId: string; model: unknown; ledger: unknown; modelHistory: string[]; ledgerHistory: string[] }[] } | undefined
+    )?.first ?? [];
   return differing.flatMap((account) => [
     '',
     `  account ${account.accountId}: model ${JSON.stringify(account.model)}, ledger ${JSON.stringify(account.ledger)}`,
@@ -139,5 +160,8 @@ function sideBySide(left: readonly string[], right: readonly string[]): string[]
   const width = 90;
   const rows = Math.max(left.length, right.length);
   const cell = (text: string | undefined) => (text ?? '').slice(0, width).padEnd(width);
-  return [`${cell('what the outside world was told (model)')} | primary's ledger`, ...Array.from({ length: rows }, (_, index) => `${cell(left[index])} | ${right[index] ?? ''}`)];
+  return [
+    `${cell('what the outside world was told (model)')} | primary's ledger`,
+    ...Array.from({ length: rows }, (_, index) => `${cell(left[index])} | ${right[index] ?? ''}`),
+  ];
 }

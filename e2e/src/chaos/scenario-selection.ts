@@ -2,7 +2,10 @@
 // sets); all of them when it is unset or empty. A scenario left out is skipped, not failed.
 
 export function selectedScenarios(env: NodeJS.ProcessEnv = process.env): ReadonlySet<string> | 'all' {
-  const listed = (env.CHAOS_SCENARIOS ?? '').split(',').map((id) => id.trim().toLowerCase()).filter(Boolean);
+  const listed = (env.CHAOS_SCENARIOS ?? '')
+    .split(',')
+    .map((id) => id.trim().toLowerCase())
+    .filter(Boolean);
   return listed.length === 0 ? 'all' : new Set(listed);
 }
 

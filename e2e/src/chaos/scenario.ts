@@ -71,7 +71,17 @@ const FAULT_MOMENT_SALT = 0x5eed;
 /** How long the networks' re-presentations and timeout reversals may take after the load stops (their own schedules are shorter). */
 const OBLIGATIONS_TIMEOUT_MS = 120_000;
 
-const DEFAULTS = { customers: 60, appUsers: 6, ratePerSecond: 25, warmUpMs: 8_000, freezesBeforeFault: 2, faultMs: 12_000, afterRecoveryMs: 5_000, quiescenceTimeoutMs: 90_000, fundedMinor: 200_000 } as const;
+const DEFAULTS = {
+  customers: 60,
+  appUsers: 6,
+  ratePerSecond: 25,
+  warmUpMs: 8_000,
+  freezesBeforeFault: 2,
+  faultMs: 12_000,
+  afterRecoveryMs: 5_000,
+  quiescenceTimeoutMs: 90_000,
+  fundedMinor: 200_000,
+} as const;
 
 export async function runScenario(definition: ScenarioDefinition, log: (line: string) => void = (line) => console.log(line)): Promise<ScenarioReport> {
   const began = Date.now();
@@ -93,15 +103,31 @@ export async function runScenario(definition: ScenarioDefinition, log: (line: st
     };
     step(`stack up: run ${chaos.stack.run} (primary ${chaos.stack.primary.url}, stand-in ${chaos.stack.standin.url}, gateway ${chaos.gateway.url})`);
 
-    const customers = await openCustomers({ primaryUrl: chaos.stack.primary.url, primaryInternalToken: INTERNAL_TOKENS.primary, count: definition.customers ?? DEFAULTS.customers, fundedMinor: DEFAULTS.fundedMinor });
+    const customers = await openCustomers({
+      primaryUrl: chaos.stack.primary.url,
+      primaryInternalToken: INTERNAL_TOKENS.primary,
+      count: definition.customers ?? DEFAULTS.customers,
+      fundedMinor: DEFAULTS.fundedMinor,
+    });
     const known = await waitUntilKnownToStandin(chaos.stack.databases.standin, customers, 60_000);
     step(`${customers.length} customers opened in primary and known to stand-in (sync waited ${(known.waitedMs / 1000).toFixed(1)} s)`);
 
     truth = createGroundTruth(resultsDirectory(chaos.stack.run));
     const network = createPaymentNetwork({ gatewayUrl: chaos.gateway.url, truth, deadlineMs: DEFAULT_DEADLINE_MS });
     const ratePerSecond = definition.ratePerSecond ?? DEFAULTS.ratePerSecond;
-    load = startLoad({ prng, ratePerSecond, customers, network, messages: createSchemeMessages(prng), truth, urls: chaos.stack.urls, ...(definition.mix ? { mix: definition.mix } : {}) });
-    const appUsers = customers.slice(0, definition.appUsers ?? DEFAULTS.appUsers).map((customer) => ({ customerId: customer.customerId, accountId: customer.accountId, token: customer.token }));
+    load = startLoad({
+      prng,
+      ratePerSecond,
+      customers,
+      network,
+      messages: createSchemeMessages(prng),
+      truth,
+      urls: chaos.stack.urls,
+      ...(definition.mix ? { mix: definition.mix } : {}),
+    });
+    const appUsers = customers
+      .slice(0, definition.appUsers ?? DEFAULTS.appUsers)
+      .map((customer) => ({ customerId: customer.customerId, accountId: customer.accountId, token: customer.token }));
     apps = startAppClients({ urls: chaos.stack.urls, users: appUsers, intervalMs: 1_000 });
     const engineer = incidentEngineer({ urls: chaos.stack.urls, operatorToken: OPERATOR.token, log: (line) => log(line.replace(/^/gm, '           ')) });
     const observe = (name: string, value: unknown) => void (observations[name] = value);
@@ -111,7 +137,9 @@ export async function runScenario(definition: ScenarioDefinition, log: (line: st
     truth.setPhase('before');
     await sleep(1_000);
     const frozen = await load.freezeCards(definition.freezesBeforeFault ?? DEFAULTS.freezesBeforeFault);
-    step(`${frozen.filter((card) => card.exchange.verdict === 'accepted').length} cards frozen through the app (${frozen.map((card) => card.exchange.via).join(', ')})`);
+    step(
+      `${frozen.filter((card) => card.exchange.verdict === 'accepted').length} cards frozen through the app (${frozen.map((card) => card.exchange.via).join(', ')})`,
+    );
     // The fault lands at a moment drawn from the seed (a half to one and a half warm-ups in), not
     // at a fixed time, so runs hit it in different states (mid-batch, mid-commit, mid-change); the
     // schedule prints the moment and the seed replays it.
@@ -147,9 +175,16 @@ export async function runScenario(definition: ScenarioDefinition, log: (line: st
       schemeReceived: path.join(directory, 'scheme-received.jsonl'),
       logs: chaos.stack.logDirectory,
     };
-    writeJsonLines(files.appTimeline, apps.observations().map((observation) => ({ ...observation, at: new Date(observation.atMs).toISOString() })));
+    writeJsonLines(
+      files.appTimeline,
+      apps.observations().map((observation) => ({ ...observation, at: new Date(observation.atMs).toISOString() })),
+    );
     const quiet = {
-      primaryDb: chaos.primaryDb, standinDb: chaos.standinDb, urls: chaos.stack.urls, adviceConsumerUrl: chaos.stack.adviceConsumer.url, operatorToken: OPERATOR.token,
+      primaryDb: chaos.primaryDb,
+      standinDb: chaos.standinDb,
+      urls: chaos.stack.urls,
+      adviceConsumerUrl: chaos.stack.adviceConsumer.url,
+      operatorToken: OPERATOR.token,
       accounts: customers.map((customer) => customer.accountId),
     };
     const quiescenceTimeoutMs = definition.quiescenceTimeoutMs ?? DEFAULTS.quiescenceTimeoutMs;
@@ -161,7 +196,11 @@ export async function runScenario(definition: ScenarioDefinition, log: (line: st
     const clearingBatch = await load.presentOutstandingClearings(30_000);
     step(`clearing batch: ${clearingBatch.presented} presented, ${clearingBatch.unsettled} unsettled`);
     const afterClearing = await waitForQuiescence(quiet, quiescenceTimeoutMs);
-    const quiescence = { ...afterClearing, settled: beforeClearing.settled && afterClearing.settled, waitedMs: beforeClearing.waitedMs + afterClearing.waitedMs };
+    const quiescence = {
+      ...afterClearing,
+      settled: beforeClearing.settled && afterClearing.settled,
+      waitedMs: beforeClearing.waitedMs + afterClearing.waitedMs,
+    };
     step(`quiescence after the clearing batch ${afterClearing.settled ? 'reached' : 'NOT reached'} after ${(afterClearing.waitedMs / 1000).toFixed(1)} s`);
     await definition.afterQuiescence?.(run);
 
@@ -198,7 +237,10 @@ export async function runScenario(definition: ScenarioDefinition, log: (line: st
       observations,
       ...messageSections(truth.all()),
       appUsers: apps.summaries(),
-      scheme: { outboundPaymentsReceived: chaos.scheme.received().length, submittedMoreThanOnce: chaos.scheme.received().filter((payment) => payment.submissions > 1).length },
+      scheme: {
+        outboundPaymentsReceived: chaos.scheme.received().length,
+        submittedMoreThanOnce: chaos.scheme.received().filter((payment) => payment.submissions > 1).length,
+      },
       clearingBatch,
       quiescence,
       invariants,

@@ -53,7 +53,12 @@ const STATUS_TIMEOUT_MS = 1_000;
  */
 export function decideFromStatuses(answers: { readonly primary?: StatusResponse; readonly standin?: StatusResponse }): AppDecision | undefined {
   const answered = (['primary', 'standin'] as const).filter((platform) => answers[platform] !== undefined);
-  const chosen = answers.primary && answers.standin ? (answers.standin.configurationVersion > answers.primary.configurationVersion ? answers.standin : answers.primary) : (answers.primary ?? answers.standin);
+  const chosen =
+    answers.primary && answers.standin
+      ? answers.standin.configurationVersion > answers.primary.configurationVersion
+        ? answers.standin
+        : answers.primary
+      : (answers.primary ?? answers.standin);
   if (!chosen) return undefined;
   return { talkTo: chosen.talkTo, experience: chosen.experience, configurationVersion: chosen.configurationVersion, answeredBy: answered };
 }
@@ -79,7 +84,13 @@ export function summariseAppUser(user: string, observations: readonly AppObserva
     talkedTo[now]++;
     if (!observation.callOk) failedCalls++;
     if (previous !== undefined && now !== previous) {
-      switches.push({ user, at: new Date(observation.atMs).toISOString(), from: previous, to: now, ...(observation.decision ? { configurationVersion: observation.decision.configurationVersion } : {}) });
+      switches.push({
+        user,
+        at: new Date(observation.atMs).toISOString(),
+        from: previous,
+        to: now,
+        ...(observation.decision ? { configurationVersion: observation.decision.configurationVersion } : {}),
+      });
     }
     previous = now;
   }
@@ -104,7 +115,12 @@ export function startAppClients(options: { urls: PlatformUrls; users: readonly A
       const decision = await decideForUser(options.urls, user.customerId);
       let callOk = false;
       if (decision) {
-        const call = await timedRequest({ method: 'GET', url: `${options.urls[decision.talkTo]}/accounts/${user.accountId}`, token: user.token, giveUpMs: STATUS_TIMEOUT_MS });
+        const call = await timedRequest({
+          method: 'GET',
+          url: `${options.urls[decision.talkTo]}/accounts/${user.accountId}`,
+          token: user.token,
+          giveUpMs: STATUS_TIMEOUT_MS,
+        });
         callOk = call.kind === 'answer' && call.status === 200;
       }
       observations.push({ atMs: began, user: user.customerId, ...(decision ? { decision } : {}), callOk });
@@ -118,6 +134,12 @@ export function startAppClients(options: { urls: PlatformUrls; users: readonly A
       await Promise.all(loops);
     },
     observations: () => observations,
-    summaries: () => options.users.map((user) => summariseAppUser(user.customerId, observations.filter((observation) => observation.user === user.customerId))),
+    summaries: () =>
+      options.users.map((user) =>
+        summariseAppUser(
+          user.customerId,
+          observations.filter((observation) => observation.user === user.customerId),
+        ),
+      ),
   };
 }

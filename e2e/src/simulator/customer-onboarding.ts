@@ -35,19 +35,35 @@ async function postJson<T>(url: string, body: unknown, token?: string): Promise<
 }
 
 export async function openCustomer(options: Omit<OnboardingOptions, 'count'>, holderName: string): Promise<SimulatedCustomer> {
-  const account = await postJson<{ id: string; customerId: string; token: string; sortCode: string; accountNumber: string }>(`${options.primaryUrl}/accounts`, { holderName, overdraftLimitMinor: 0 });
+  const account = await postJson<{ id: string; customerId: string; token: string; sortCode: string; accountNumber: string }>(`${options.primaryUrl}/accounts`, {
+    holderName,
+    overdraftLimitMinor: 0,
+  });
   // The card before the money: once the funding is visible in stand-in, the card is too.
-  const card = await postJson<{ id: string; pan: string; expiry: string }>(`${options.primaryUrl}/internal/accounts/${account.id}/cards`, {}, options.primaryInternalToken);
+  const card = await postJson<{ id: string; pan: string; expiry: string }>(
+    `${options.primaryUrl}/internal/accounts/${account.id}/cards`,
+    {},
+    options.primaryInternalToken,
+  );
   const credit = await postJson<{ status: string }>(`${options.primaryUrl}/scheme/faster-payments/inbound`, {
-    fpsId: `FUND${randomUUID().replace(/-/g, '')}`, amountMinor: options.fundedMinor, currency: 'GBP',
+    fpsId: `FUND${randomUUID().replace(/-/g, '')}`,
+    amountMinor: options.fundedMinor,
+    currency: 'GBP',
     debtor: { sortCode: '200000', accountNumber: '55779911', name: 'Employer' },
     creditor: { sortCode: account.sortCode, accountNumber: account.accountNumber, name: holderName },
-    reference: 'SALARY', sentAt: new Date().toISOString(),
+    reference: 'SALARY',
+    sentAt: new Date().toISOString(),
   });
   if (credit.status !== 'accepted') throw new Error(`funding ${account.id} was not accepted: ${credit.status}`);
   return {
-    accountId: account.id, customerId: account.customerId, token: account.token, sortCode: account.sortCode, accountNumber: account.accountNumber, holderName,
-    card: { id: card.id, pan: card.pan, expiry: card.expiry }, fundedMinor: options.fundedMinor,
+    accountId: account.id,
+    customerId: account.customerId,
+    token: account.token,
+    sortCode: account.sortCode,
+    accountNumber: account.accountNumber,
+    holderName,
+    card: { id: card.id, pan: card.pan, expiry: card.expiry },
+    fundedMinor: options.fundedMinor,
   };
 }
 
@@ -60,7 +76,11 @@ export async function openCustomers(options: OnboardingOptions): Promise<Simulat
  * Waits until stand-in's database holds every customer's card and funded balance (read straight
  * from the run's stand-in database: one query per poll, however many customers).
  */
-export async function waitUntilKnownToStandin(standinDatabaseUrl: string, customers: readonly SimulatedCustomer[], timeoutMs: number): Promise<{ waitedMs: number }> {
+export async function waitUntilKnownToStandin(
+  standinDatabaseUrl: string,
+  customers: readonly SimulatedCustomer[],
+  timeoutMs: number,
+): Promise<{ waitedMs: number }> {
   const pool = new Pool({ connectionString: standinDatabaseUrl, max: 1, connectionTimeoutMillis: 5_000 });
   const began = Date.now();
   let missing = customers.length;

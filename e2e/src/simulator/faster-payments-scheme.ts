@@ -37,7 +37,8 @@ export async function startFasterPaymentsScheme(options: { port?: number } = {})
     const reply = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     // `npm start` waits for this before it starts the platforms that submit here.
     if (request.method === 'GET' && request.url === '/health') return reply(200, { status: 'ok', payments: payments.size });
-    if (request.method !== 'POST' || !request.url?.endsWith('/payments')) return reply(404, { error: { code: 'SCHEME_NOT_FOUND', message: 'POST <base>/payments' } });
+    if (request.method !== 'POST' || !request.url?.endsWith('/payments'))
+      return reply(404, { error: { code: 'SCHEME_NOT_FOUND', message: 'POST <base>/payments' } });
     const chunks: Buffer[] = [];
     let size = 0;
     request.on('data', (chunk: Buffer) => {

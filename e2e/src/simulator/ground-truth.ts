@@ -13,7 +13,8 @@ export type ExchangeKind = 'purchase' | 'atm-withdrawal' | 'reversal' | 'clearin
  * answered in time: the network applies its own stand-in rules); `deferred` a clearing the gateway
  * asked to be presented again later; `no-answer` nothing came back at all.
  */
-export type Verdict = 'approved' | 'declined' | 'settled' | 'rejected' | 'accepted' | 'submitted' | 'refused' | 'gateway-no-answer' | 'deferred' | 'error' | 'no-answer';
+export type Verdict =
+  'approved' | 'declined' | 'settled' | 'rejected' | 'accepted' | 'submitted' | 'refused' | 'gateway-no-answer' | 'deferred' | 'error' | 'no-answer';
 
 /** `late`: an answer came, after the deadline, so the network counted the message as failed. */
 export type Timing = 'on-time' | 'late' | 'missing';

@@ -146,7 +146,14 @@ export function startLoad(options: LoadOptions): LoadGenerator {
   const earlyClearingShare = options.earlyClearingShare ?? 0.1;
   /** Re-presentations and timeout reversals: obligations that outlive the load, each with its own due time. */
   const obligations = new Map<string, { dueMs: number; send: () => Promise<void> }>();
-  const counters = { fpsRepresentations: 0, fpsUnresolved: 0, networkTimeoutReversals: 0, networkTimeoutReversalsUnacknowledged: 0, repeatedMessages: 0, earlyClearings: 0 };
+  const counters = {
+    fpsRepresentations: 0,
+    fpsUnresolved: 0,
+    networkTimeoutReversals: 0,
+    networkTimeoutReversalsUnacknowledged: 0,
+    repeatedMessages: 0,
+    earlyClearings: 0,
+  };
   const followUps: FollowUp[] = [];
   const outstandingClearings = new Map<string, { customer: SimulatedCustomer; send: (attempt: number) => Promise<Exchange>; attempts: number }>();
   const frozen: FrozenCard[] = [];
@@ -189,7 +196,14 @@ export function startLoad(options: LoadOptions): LoadGenerator {
     if (cleared && early) counters.earlyClearings++;
     return {
       ...(reversed ? { reversal: { delayMs: prng.int(300, 2_500), ...(remainingMinor === undefined ? {} : { remainingMinor }) } } : {}),
-      ...(cleared ? { clearing: { delayMs: clearingDelayMs, amountMinor: (authorised: number) => (differentAmount ? Math.max(1, Math.round((authorised * factorPercent) / 100)) : authorised) } } : {}),
+      ...(cleared
+        ? {
+            clearing: {
+              delayMs: clearingDelayMs,
+              amountMinor: (authorised: number) => (differentAmount ? Math.max(1, Math.round((authorised * factorPercent) / 100)) : authorised),
+            },
+          }
+        : {}),
     };
   }
 
@@ -220,18 +234,45 @@ export function startLoad(options: LoadOptions): LoadGenerator {
     const via = decision?.talkTo ?? 'primary';
     const sentAtMs = Date.now();
     const result = await timedRequest({
-      method: 'POST', url: `${options.urls[via]}/accounts/${customer.accountId}/transfers`, token: customer.token, idempotencyKey,
-      body: { amountMinor, creditor: TRANSFER_CREDITOR, reference: 'CHAOS RENT' }, giveUpMs: network.deadlineMs * 3,
+      method: 'POST',
+      url: `${options.urls[via]}/accounts/${customer.accountId}/transfers`,
+      token: customer.token,
+      idempotencyKey,
+      body: { amountMinor, creditor: TRANSFER_CREDITOR, reference: 'CHAOS RENT' },
+      giveUpMs: network.deadlineMs * 3,
     });
     const elapsedMs = Date.now() - sentAtMs;
-    const base = { kind: 'app-transfer' as const, phase, via, accountId: customer.accountId, amountMinor, sentAtMs, elapsedMs, deadlineMs: network.deadlineMs, attempt: 1 };
-    if (result.kind === 'no-answer') return void truth.record({ ...base, verdict: 'no-answer', detail: decision ? result.reason : `no platform answered the app's status poll; ${result.reason}` });
+    const base = {
+      kind: 'app-transfer' as const,
+      phase,
+      via,
+      accountId: customer.accountId,
+      amountMinor,
+      sentAtMs,
+      elapsedMs,
+      deadlineMs: network.deadlineMs,
+      attempt: 1,
+    };
+    if (result.kind === 'no-answer')
+      return void truth.record({
+        ...base,
+        verdict: 'no-answer',
+        detail: decision ? result.reason : `no platform answered the app's status poll; ${result.reason}`,
+      });
     const body = (result.body ?? {}) as { status?: string; fpsId?: string; why?: string; rejectReason?: string; error?: { code?: string } };
     const verdicts: Record<string, Verdict> = { accepted: 'accepted', sent: 'accepted', submitted: 'submitted', rejected: 'rejected', refused: 'refused' };
-    const verdict: Verdict = (result.status === 201 || result.status === 202 || result.status === 422) && body.status ? (verdicts[body.status] ?? 'error') : 'error';
+    const verdict: Verdict =
+      (result.status === 201 || result.status === 202 || result.status === 422) && body.status ? (verdicts[body.status] ?? 'error') : 'error';
     truth.record({
-      ...base, httpStatus: result.status, verdict, ...(body.fpsId ? { fpsId: body.fpsId } : {}),
-      ...(verdict === 'error' ? { detail: `HTTP ${result.status}${body.error?.code ? ` ${body.error.code}` : ''}` } : body.why || body.rejectReason ? { detail: body.why ?? body.rejectReason } : {}),
+      ...base,
+      httpStatus: result.status,
+      verdict,
+      ...(body.fpsId ? { fpsId: body.fpsId } : {}),
+      ...(verdict === 'error'
+        ? { detail: `HTTP ${result.status}${body.error?.code ? ` ${body.error.code}` : ''}` }
+        : body.why || body.rejectReason
+          ? { detail: body.why ?? body.rejectReason }
+          : {}),
     });
   }
 
@@ -289,9 +330,12 @@ export function startLoad(options: LoadOptions): LoadGenerator {
       const amountMinor = prng.int(100, 6_000);
       const message = messages.purchase(customer, amountMinor);
       const plan = planPurchase(amountMinor);
-      void track(authorise(customer, message).then((exchange) => {
-        if (exchange.verdict === 'approved' && exchange.timing === 'on-time' && running) followPurchase(customer, exchange.key!, amountMinor, message.merchant, plan);
-      }));
+      void track(
+        authorise(customer, message).then((exchange) => {
+          if (exchange.verdict === 'approved' && exchange.timing === 'on-time' && running)
+            followPurchase(customer, exchange.key!, amountMinor, message.merchant, plan);
+        }),
+      );
     } else if (kind === 'atmWithdrawal') {
       void track(authorise(customer, messages.atmWithdrawal(customer, prng.pick(ATM_AMOUNTS_MINOR))));
     } else if (kind === 'fpsCredit') {
@@ -351,10 +395,27 @@ export function startLoad(options: LoadOptions): LoadGenerator {
     const decision = await decideForUser(options.urls, customer.customerId);
     const via = decision?.talkTo ?? 'primary';
     const sentAtMs = Date.now();
-    const result = await timedRequest({ method: 'POST', url: `${options.urls[via]}/cards/${customer.card.id}/freeze`, token: customer.token, body: {}, giveUpMs: network.deadlineMs * 3 });
+    const result = await timedRequest({
+      method: 'POST',
+      url: `${options.urls[via]}/cards/${customer.card.id}/freeze`,
+      token: customer.token,
+      body: {},
+      giveUpMs: network.deadlineMs * 3,
+    });
     const exchange = truth.record({
-      kind: 'card-freeze', phase, via, accountId: customer.accountId, cardId: customer.card.id, amountMinor: 0, sentAtMs, elapsedMs: Date.now() - sentAtMs, deadlineMs: network.deadlineMs, attempt: 1,
-      ...(result.kind === 'answer' ? { httpStatus: result.status, verdict: result.status === 200 ? 'accepted' : 'error' } : { verdict: 'no-answer', detail: result.reason }),
+      kind: 'card-freeze',
+      phase,
+      via,
+      accountId: customer.accountId,
+      cardId: customer.card.id,
+      amountMinor: 0,
+      sentAtMs,
+      elapsedMs: Date.now() - sentAtMs,
+      deadlineMs: network.deadlineMs,
+      attempt: 1,
+      ...(result.kind === 'answer'
+        ? { httpStatus: result.status, verdict: result.status === 200 ? 'accepted' : 'error' }
+        : { verdict: 'no-answer', detail: result.reason }),
     });
     return { customer, exchange };
   }
@@ -398,6 +459,12 @@ export function startLoad(options: LoadOptions): LoadGenerator {
       while (actions.size > 0) await Promise.allSettled([...actions]);
       return { outstanding: obligations.size };
     },
-    statistics: () => ({ ticks, skippedForBackPressure: skipped, followUpsWaiting: followUps.length, clearingsAwaitingPresentment: outstandingClearings.size, ...counters }),
+    statistics: () => ({
+      ticks,
+      skippedForBackPressure: skipped,
+      followUpsWaiting: followUps.length,
+      clearingsAwaitingPresentment: outstandingClearings.size,
+      ...counters,
+    }),
   };
 }

@@ -33,14 +33,22 @@ export function classifyAnswer(kind: ExchangeKind, result: TimedResult): Heard {
   if (result.kind === 'no-answer') return { verdict: 'no-answer', detail: result.reason };
   const body = (typeof result.body === 'object' ? result.body : undefined) as Body;
   const base = { httpStatus: result.status, ...(body?.decidedBy ? { decidedBy: body.decidedBy } : {}) };
-  if (result.status === 504 && body?.error?.code === 'GATEWAY_NO_ANSWER') return { ...base, verdict: 'gateway-no-answer', responseCode: body.responseCode ?? '91', detail: 'GATEWAY_NO_ANSWER' };
+  if (result.status === 504 && body?.error?.code === 'GATEWAY_NO_ANSWER')
+    return { ...base, verdict: 'gateway-no-answer', responseCode: body.responseCode ?? '91', detail: 'GATEWAY_NO_ANSWER' };
   // Present again later: the gateway while traffic goes to stand-in, or primary while the authorisation is not known yet.
-  if (result.status === 503 && (body?.error?.code === 'GATEWAY_CLEARING_DEFERRED' || body?.error?.code === 'PRIMARY_CLEARING_AWAITING_AUTHORISATION')) return { ...base, verdict: 'deferred', detail: body.error.code };
+  if (result.status === 503 && (body?.error?.code === 'GATEWAY_CLEARING_DEFERRED' || body?.error?.code === 'PRIMARY_CLEARING_AWAITING_AUTHORISATION'))
+    return { ...base, verdict: 'deferred', detail: body.error.code };
   if (result.status !== 200 || !body) return { ...base, verdict: 'error', detail: `HTTP ${result.status}${body?.error?.code ? ` ${body.error.code}` : ''}` };
   if (kind === 'clearing') return { ...base, verdict: body.status === 'settled' ? 'settled' : 'rejected', ...(body.reason ? { detail: body.reason } : {}) };
-  if (kind === 'fps-credit') return { ...base, verdict: body.status === 'accepted' ? 'accepted' : 'rejected', ...(body.rejectReason ? { detail: body.rejectReason } : {}) };
+  if (kind === 'fps-credit')
+    return { ...base, verdict: body.status === 'accepted' ? 'accepted' : 'rejected', ...(body.rejectReason ? { detail: body.rejectReason } : {}) };
   const approved = body.responseCode === '00';
-  return { ...base, verdict: approved ? 'approved' : 'declined', ...(body.responseCode ? { responseCode: body.responseCode } : {}), ...(body.reason ? { detail: body.reason } : {}) };
+  return {
+    ...base,
+    verdict: approved ? 'approved' : 'declined',
+    ...(body.responseCode ? { responseCode: body.responseCode } : {}),
+    ...(body.reason ? { detail: body.reason } : {}),
+  };
 }
 
 export function createPaymentNetwork(options: PaymentNetworkOptions) {
@@ -49,14 +57,30 @@ export function createPaymentNetwork(options: PaymentNetworkOptions) {
   const giveUpMs = deadlineMs * 3;
   const pending = new Set<Promise<Exchange>>();
 
-  function send(kind: ExchangeKind, path: string, body: unknown, facts: Omit<Exchange, 'seq' | 'phase' | 'via' | 'kind' | 'sentAt' | 'sentAtMs' | 'elapsedMs' | 'deadlineMs' | 'timing' | 'verdict'>, pan?: string): Promise<Exchange> {
+  function send(
+    kind: ExchangeKind,
+    path: string,
+    body: unknown,
+    facts: Omit<Exchange, 'seq' | 'phase' | 'via' | 'kind' | 'sentAt' | 'sentAtMs' | 'elapsedMs' | 'deadlineMs' | 'timing' | 'verdict'>,
+    pan?: string,
+  ): Promise<Exchange> {
     const phase = options.truth.phase();
     const sentAtMs = Date.now();
     const exchange = (async () => {
       const result = await timedRequest({ method: 'POST', url: `${options.gatewayUrl}${path}`, body, giveUpMs });
       // Whatever the answer says (an error especially), it must not say the card's number back.
       const panInAnswer = pan !== undefined && result.kind === 'answer' && result.text.includes(pan);
-      return options.truth.record({ kind, phase, via: 'gateway', sentAtMs, elapsedMs: result.elapsedMs, deadlineMs, ...facts, ...classifyAnswer(kind, result), ...(panInAnswer ? { panInAnswer: true as const } : {}) });
+      return options.truth.record({
+        kind,
+        phase,
+        via: 'gateway',
+        sentAtMs,
+        elapsedMs: result.elapsedMs,
+        deadlineMs,
+        ...facts,
+        ...classifyAnswer(kind, result),
+        ...(panInAnswer ? { panInAnswer: true as const } : {}),
+      });
     })();
     pending.add(exchange);
     void exchange.finally(() => pending.delete(exchange));
@@ -75,13 +99,36 @@ export function createPaymentNetwork(options: PaymentNetworkOptions) {
     reverse(customer: SimulatedCustomer, message: CardReversalRequest, attempt = 1): Promise<Exchange> {
       const key = { stan: message.stan, rrn: message.rrn, terminalId: message.terminalId };
       const released = message.amountMinor - (message.replacementAmountMinor ?? 0);
-      return send('reversal', '/scheme/card/reversals', message, { ...card(customer), key, original: message.original, amountMinor: released, attempt }, message.pan);
+      return send(
+        'reversal',
+        '/scheme/card/reversals',
+        message,
+        { ...card(customer), key, original: message.original, amountMinor: released, attempt },
+        message.pan,
+      );
     },
     clear(customer: SimulatedCustomer, record: CardClearingRecord, attempt = 1): Promise<Exchange> {
-      return send('clearing', '/scheme/card/clearings', record, { ...card(customer), ...(record.original ? { original: record.original } : {}), clearingId: record.clearingId, amountMinor: record.amountMinor, attempt }, record.pan);
+      return send(
+        'clearing',
+        '/scheme/card/clearings',
+        record,
+        {
+          ...card(customer),
+          ...(record.original ? { original: record.original } : {}),
+          clearingId: record.clearingId,
+          amountMinor: record.amountMinor,
+          attempt,
+        },
+        record.pan,
+      );
     },
     credit(customer: SimulatedCustomer, instruction: FasterPaymentInboundCredit, attempt = 1): Promise<Exchange> {
-      return send('fps-credit', '/scheme/faster-payments/inbound', instruction, { accountId: customer.accountId, fpsId: instruction.fpsId, amountMinor: instruction.amountMinor, attempt });
+      return send('fps-credit', '/scheme/faster-payments/inbound', instruction, {
+        accountId: customer.accountId,
+        fpsId: instruction.fpsId,
+        amountMinor: instruction.amountMinor,
+        attempt,
+      });
     },
     /** Messages sent and not yet answered (or given up on). */
     inFlight: () => pending.size,

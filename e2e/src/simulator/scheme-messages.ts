@@ -1,4 +1,11 @@
-import type { CardAuthorisationRequest, CardClearingRecord, CardReversalRequest, FasterPaymentInboundCredit, Merchant, MessageKey } from '@bank/shared-contracts';
+import type {
+  CardAuthorisationRequest,
+  CardClearingRecord,
+  CardReversalRequest,
+  FasterPaymentInboundCredit,
+  Merchant,
+  MessageKey,
+} from '@bank/shared-contracts';
 import type { Prng } from './prng';
 import type { SimulatedCustomer } from './simulated-customer';
 
@@ -39,38 +46,72 @@ export function createSchemeMessages(prng: Prng) {
     /** 0100 purchase: a hold now, settled by a clearing later. */
     purchase(customer: SimulatedCustomer, amountMinor: number): CardAuthorisationRequest {
       return {
-        mti: '0100', pan: customer.card.pan, expiry: customer.card.expiry, processingCode: '000000', amountMinor, currency: 'GBP', transmittedAt: now(),
-        ...key(), acquirerId: '12345678', merchant: prng.pick(MERCHANTS), posEntryMode: prng.pick(['chip', 'contactless', 'ecommerce'] as const),
+        mti: '0100',
+        pan: customer.card.pan,
+        expiry: customer.card.expiry,
+        processingCode: '000000',
+        amountMinor,
+        currency: 'GBP',
+        transmittedAt: now(),
+        ...key(),
+        acquirerId: '12345678',
+        merchant: prng.pick(MERCHANTS),
+        posEntryMode: prng.pick(['chip', 'contactless', 'ecommerce'] as const),
       };
     },
     /** 0200 cash withdrawal at an ATM (processing code 01): posted at once, never cleared. */
     atmWithdrawal(customer: SimulatedCustomer, amountMinor: number): CardAuthorisationRequest {
       return {
-        mti: '0200', pan: customer.card.pan, expiry: customer.card.expiry, processingCode: '010000', amountMinor, currency: 'GBP', transmittedAt: now(),
-        ...key(), acquirerId: '87654321', merchant: ATM, posEntryMode: 'chip',
+        mti: '0200',
+        pan: customer.card.pan,
+        expiry: customer.card.expiry,
+        processingCode: '010000',
+        amountMinor,
+        currency: 'GBP',
+        transmittedAt: now(),
+        ...key(),
+        acquirerId: '87654321',
+        merchant: ATM,
+        posEntryMode: 'chip',
       };
     },
     /** 0400 reversal of an authorisation: in full, or leaving `remainingMinor` authorised. */
     reversal(customer: SimulatedCustomer, original: MessageKey, originalAmountMinor: number, remainingMinor?: number): CardReversalRequest {
       return {
-        mti: '0400', pan: customer.card.pan, original: { stan: original.stan, rrn: original.rrn, terminalId: original.terminalId }, amountMinor: originalAmountMinor,
-        ...(remainingMinor === undefined ? {} : { replacementAmountMinor: remainingMinor }), currency: 'GBP', transmittedAt: now(), ...key(),
+        mti: '0400',
+        pan: customer.card.pan,
+        original: { stan: original.stan, rrn: original.rrn, terminalId: original.terminalId },
+        amountMinor: originalAmountMinor,
+        ...(remainingMinor === undefined ? {} : { replacementAmountMinor: remainingMinor }),
+        currency: 'GBP',
+        transmittedAt: now(),
+        ...key(),
       };
     },
     /** First presentment of an authorisation, for the same amount or a different one (tips, conversion). */
     clearing(customer: SimulatedCustomer, original: MessageKey, amountMinor: number, merchant: Merchant): CardClearingRecord {
       return {
-        clearingId: `CLR-${prng.chars(16, ALPHANUMERIC)}`, pan: customer.card.pan, original: { stan: original.stan, rrn: original.rrn, terminalId: original.terminalId },
-        processingCode: '000000', amountMinor, currency: 'GBP', merchant, clearedAt: now(),
+        clearingId: `CLR-${prng.chars(16, ALPHANUMERIC)}`,
+        pan: customer.card.pan,
+        original: { stan: original.stan, rrn: original.rrn, terminalId: original.terminalId },
+        processingCode: '000000',
+        amountMinor,
+        currency: 'GBP',
+        merchant,
+        clearedAt: now(),
       };
     },
     /** A Faster Payments credit from another bank to the customer's account. */
     inboundCredit(customer: SimulatedCustomer, amountMinor: number): FasterPaymentInboundCredit {
       const debtor = prng.pick(DEBTORS);
       return {
-        fpsId: `FPSIN-${prng.chars(20, ALPHANUMERIC)}`, amountMinor, currency: 'GBP', debtor: { ...debtor },
+        fpsId: `FPSIN-${prng.chars(20, ALPHANUMERIC)}`,
+        amountMinor,
+        currency: 'GBP',
+        debtor: { ...debtor },
         creditor: { sortCode: customer.sortCode, accountNumber: customer.accountNumber, name: customer.holderName },
-        reference: prng.pick(['SALARY', 'DINNER', 'RENT SHARE', 'REFUND']), sentAt: now(),
+        reference: prng.pick(['SALARY', 'DINNER', 'RENT SHARE', 'REFUND']),
+        sentAt: now(),
       };
     },
   };

@@ -49,9 +49,14 @@ export function parseSimulateArguments(args: readonly string[]): SimulateOptions
 export function summaryLine(window: readonly Exchange[], totalSent: number, windowMs: number): string {
   const count = (predicate: (exchange: Exchange) => boolean) => window.filter(predicate).length;
   const cards = (exchange: Exchange) => exchange.kind === 'purchase' || exchange.kind === 'atm-withdrawal';
-  const latencies = window.filter(cards).map((exchange) => exchange.elapsedMs).sort((a, b) => a - b);
+  const latencies = window
+    .filter(cards)
+    .map((exchange) => exchange.elapsedMs)
+    .sort((a, b) => a - b);
   const p99 = latencies.length === 0 ? '-' : `${Math.round(latencies[Math.min(latencies.length - 1, Math.floor(latencies.length * 0.99))] ?? 0)} ms`;
-  const failed = count((exchange) => exchange.timing !== 'on-time' || exchange.verdict === 'gateway-no-answer' || exchange.verdict === 'error' || exchange.verdict === 'no-answer');
+  const failed = count(
+    (exchange) => exchange.timing !== 'on-time' || exchange.verdict === 'gateway-no-answer' || exchange.verdict === 'error' || exchange.verdict === 'no-answer',
+  );
   return [
     `${new Date().toISOString().slice(11, 19)} ${(window.length / (windowMs / 1000)).toFixed(1)} msg/s (${totalSent} in all)`,
     `cards approved ${count((e) => cards(e) && e.verdict === 'approved')} declined ${count((e) => cards(e) && e.verdict === 'declined')} p99 ${p99}`,
@@ -70,15 +75,29 @@ async function main(): Promise<void> {
   const url = (variable: string, fallback: number) => `http://127.0.0.1:${process.env[variable] ?? fallback}`;
   const urls = { primary: url('PRIMARY_PORT', 8100), standin: url('STANDIN_PORT', 8200) };
   const gatewayUrl = url('GATEWAY_PORT', 8500);
-  for (const [name, base] of [['primary', urls.primary], ['stand-in', urls.standin], ['gateway', gatewayUrl]] as const) {
-    const healthy = await fetch(`${base}/health`, { signal: AbortSignal.timeout(3_000) }).then((response) => response.ok, () => false);
+  for (const [name, base] of [
+    ['primary', urls.primary],
+    ['stand-in', urls.standin],
+    ['gateway', gatewayUrl],
+  ] as const) {
+    const healthy = await fetch(`${base}/health`, { signal: AbortSignal.timeout(3_000) }).then(
+      (response) => response.ok,
+      () => false,
+    );
     if (!healthy) throw new Error(`${name} does not answer at ${base}/health: start the bank first (npm start), in another terminal`);
   }
   const prng = mulberry32(options.seed);
   console.log(`opening ${options.customers} customers in primary (seed ${options.seed}) ...`);
-  const customers = await openCustomers({ primaryUrl: urls.primary, primaryInternalToken: process.env.PRIMARY_INTERNAL_TOKEN ?? 'local-internal-token', count: options.customers, fundedMinor: 100_000 });
+  const customers = await openCustomers({
+    primaryUrl: urls.primary,
+    primaryInternalToken: process.env.PRIMARY_INTERNAL_TOKEN ?? 'local-internal-token',
+    count: options.customers,
+    fundedMinor: 100_000,
+  });
   const known = await waitUntilKnownToStandin(infraEndpoints(config).postgres.standin, customers, 120_000);
-  console.log(`stand-in knows them (after ${(known.waitedMs / 1000).toFixed(1)} s); sending ${options.rate} messages/s through the gateway at ${gatewayUrl}; Ctrl-C stops`);
+  console.log(
+    `stand-in knows them (after ${(known.waitedMs / 1000).toFixed(1)} s); sending ${options.rate} messages/s through the gateway at ${gatewayUrl}; Ctrl-C stops`,
+  );
   const truth = createGroundTruth(path.join(config.dataDir, 'simulate', new Date().toISOString().replace(/[:.]/g, '-')));
   console.log(`every exchange is written to ${path.relative(process.cwd(), truth.file)}`);
   const network = createPaymentNetwork({ gatewayUrl, truth, deadlineMs: DEFAULT_DEADLINE_MS });

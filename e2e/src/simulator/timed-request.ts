@@ -3,7 +3,13 @@
 // the simulators record it as the network or an app would experience it.
 
 export type TimedResult =
-  | { readonly kind: 'answer'; readonly status: number; readonly body: unknown; readonly elapsedMs: number; /** The body as it came, for checks on what it revealed. */ readonly text: string }
+  | {
+      readonly kind: 'answer';
+      readonly status: number;
+      readonly body: unknown;
+      readonly elapsedMs: number;
+      /** The body as it came, for checks on what it revealed. */ readonly text: string;
+    }
   | { readonly kind: 'no-answer'; readonly reason: string; readonly elapsedMs: number };
 
 export interface TimedRequest {

@@ -14,7 +14,12 @@ export function gatewayDataDirectory(config: InfraConfig, run: string, name = 'g
   return path.join(config.dataDir, 'e2e', run, `${name}-data`);
 }
 
-export function gatewayService(config: InfraConfig, run: string, urls: PlatformUrls, options: { name?: string; env?: NodeJS.ProcessEnv } = {}): ServiceDefinition {
+export function gatewayService(
+  config: InfraConfig,
+  run: string,
+  urls: PlatformUrls,
+  options: { name?: string; env?: NodeJS.ProcessEnv } = {},
+): ServiceDefinition {
   const name = options.name ?? 'gateway';
   return {
     name,

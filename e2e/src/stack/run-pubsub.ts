@@ -47,9 +47,18 @@ export async function createRunPubSub(config: InfraConfig): Promise<RunPubSub> {
       const client = pubsubClient(inProject);
       const removal = (async () => {
         for (const spec of Object.values(PUBSUB_TOPICS)) {
-          await client.subscription(spec.subscription).delete().catch(() => undefined);
-          await client.subscription(auditSubscription(spec.topic)).delete().catch(() => undefined);
-          await client.topic(spec.topic).delete().catch(() => undefined);
+          await client
+            .subscription(spec.subscription)
+            .delete()
+            .catch(() => undefined);
+          await client
+            .subscription(auditSubscription(spec.topic))
+            .delete()
+            .catch(() => undefined);
+          await client
+            .topic(spec.topic)
+            .delete()
+            .catch(() => undefined);
         }
       })();
       // An emulator a scenario left down must not hold up the clean-up: it forgets everything anyway.

@@ -95,7 +95,13 @@ export async function startRunStack(options: RunStackOptions = {}): Promise<RunS
     started.push(service);
     return service;
   };
-  const common = { urls, databases, pubsubProjectId: pubsub.projectId, kafkaTopicPrefix, ...(options.fasterPaymentsSchemeUrl ? { fasterPaymentsSchemeUrl: options.fasterPaymentsSchemeUrl } : {}) };
+  const common = {
+    urls,
+    databases,
+    pubsubProjectId: pubsub.projectId,
+    kafkaTopicPrefix,
+    ...(options.fasterPaymentsSchemeUrl ? { fasterPaymentsSchemeUrl: options.fasterPaymentsSchemeUrl } : {}),
+  };
   try {
     const primary = await start(primaryService(infra.config, run, { ...common, ...(options.primaryEnv ? { env: options.primaryEnv } : {}) }), ports.primary);
     const standin = await start(standinService(infra.config, run, { ...common, ...(options.standinEnv ? { env: options.standinEnv } : {}) }), ports.standin);

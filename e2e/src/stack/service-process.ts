@@ -70,8 +70,12 @@ export async function startService(definition: ServiceDefinition, options: { por
     exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));
     const deadline = Date.now() + (options.healthTimeoutMs ?? 60_000);
     while (Date.now() < deadline) {
-      if (running.exitCode !== null) throw new Error(`${definition.name} exited with code ${running.exitCode} before it was healthy; log: ${definition.logFile}`);
-      const healthy = await fetch(`${url}${definition.healthPath ?? '/health'}`, { signal: AbortSignal.timeout(1_000) }).then((response) => response.ok, () => false);
+      if (running.exitCode !== null)
+        throw new Error(`${definition.name} exited with code ${running.exitCode} before it was healthy; log: ${definition.logFile}`);
+      const healthy = await fetch(`${url}${definition.healthPath ?? '/health'}`, { signal: AbortSignal.timeout(1_000) }).then(
+        (response) => response.ok,
+        () => false,
+      );
       if (healthy) return;
       await new Promise((resolve) => setTimeout(resolve, 200));
     }

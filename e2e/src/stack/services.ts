@@ -69,7 +69,16 @@ export function primaryService(config: InfraConfig, run: string, options: Servic
     entry: 'primary/dist/main.js',
     migrate: 'primary/dist/migrate.js',
     logFile: logFile(config, run, 'primary'),
-    env: { ...common(config), PRIMARY_DATABASE_URL: options.databases?.primary ?? endpoints.postgres.primary, PRIMARY_REDIS_URL: endpoints.redis.primary, STANDIN_PAN_PUBLIC_KEY_B_FILE: keys.standinPanPublicKeyFile, ...(options.urls ? { STANDIN_URL: options.urls.standin } : {}), ...schemeUrl(options), ...topicPrefix(options), ...options.env },
+    env: {
+      ...common(config),
+      PRIMARY_DATABASE_URL: options.databases?.primary ?? endpoints.postgres.primary,
+      PRIMARY_REDIS_URL: endpoints.redis.primary,
+      STANDIN_PAN_PUBLIC_KEY_B_FILE: keys.standinPanPublicKeyFile,
+      ...(options.urls ? { STANDIN_URL: options.urls.standin } : {}),
+      ...schemeUrl(options),
+      ...topicPrefix(options),
+      ...options.env,
+    },
   };
 }
 
@@ -81,7 +90,16 @@ export function standinService(config: InfraConfig, run: string, options: Servic
     entry: 'standin/dist/main.js',
     migrate: 'standin/dist/upgrade.js',
     logFile: logFile(config, run, 'standin'),
-    env: { ...common(config), STANDIN_DATABASE_URL: options.databases?.standin ?? endpoints.postgres.standin, STANDIN_REDIS_URL: endpoints.redis.standin, STANDIN_PAN_PRIVATE_KEY_B_FILE: keys.standinPanPrivateKeyFile, ...(options.urls ? { PRIMARY_URL: options.urls.primary } : {}), ...schemeUrl(options), ...pubsubProject(options), ...options.env },
+    env: {
+      ...common(config),
+      STANDIN_DATABASE_URL: options.databases?.standin ?? endpoints.postgres.standin,
+      STANDIN_REDIS_URL: endpoints.redis.standin,
+      STANDIN_PAN_PRIVATE_KEY_B_FILE: keys.standinPanPrivateKeyFile,
+      ...(options.urls ? { PRIMARY_URL: options.urls.primary } : {}),
+      ...schemeUrl(options),
+      ...pubsubProject(options),
+      ...options.env,
+    },
   };
 }
 
@@ -106,13 +124,26 @@ export function syncerService(config: InfraConfig, run: string, options: Service
   };
 }
 
-export function adviceConsumerService(config: InfraConfig, run: string, urls: PlatformUrls, options: Pick<ServiceOptions, 'pubsubProjectId' | 'env'> = {}): ServiceDefinition {
+export function adviceConsumerService(
+  config: InfraConfig,
+  run: string,
+  urls: PlatformUrls,
+  options: Pick<ServiceOptions, 'pubsubProjectId' | 'env'> = {},
+): ServiceDefinition {
   return {
     name: 'advice-consumer',
     entry: 'advice-consumer/dist/main.js',
     logFile: logFile(config, run, 'advice-consumer'),
     // Tests cannot wait minutes: lost advices are re-driven from stand-in's log after 5 s.
-    env: { ...common(config), PRIMARY_URL: urls.primary, STANDIN_URL: urls.standin, ADVICE_REDRIVE_INTERVAL_MS: '2000', ADVICE_REDRIVE_AFTER_MS: '5000', ...pubsubProject(options), ...options.env },
+    env: {
+      ...common(config),
+      PRIMARY_URL: urls.primary,
+      STANDIN_URL: urls.standin,
+      ADVICE_REDRIVE_INTERVAL_MS: '2000',
+      ADVICE_REDRIVE_AFTER_MS: '5000',
+      ...pubsubProject(options),
+      ...options.env,
+    },
   };
 }
 

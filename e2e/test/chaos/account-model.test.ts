@@ -9,7 +9,17 @@ const customers = [{ accountId: ACCOUNT, fundedMinor: 10_000 }];
 let seq = 0;
 const key = (n: number) => ({ stan: String(n).padStart(6, '0'), rrn: `RRN${String(n).padStart(9, '0')}`, terminalId: 'CHAOS001' });
 const exchange = (facts: Partial<Exchange> & Pick<Exchange, 'kind' | 'verdict' | 'amountMinor'>): Exchange => ({
-  seq: ++seq, phase: 'fault', via: 'gateway', accountId: ACCOUNT, sentAt: '', sentAtMs: 0, elapsedMs: 50, deadlineMs: 2_000, timing: 'on-time', attempt: 1, ...facts,
+  seq: ++seq,
+  phase: 'fault',
+  via: 'gateway',
+  accountId: ACCOUNT,
+  sentAt: '',
+  sentAtMs: 0,
+  elapsedMs: 50,
+  deadlineMs: 2_000,
+  timing: 'on-time',
+  attempt: 1,
+  ...facts,
 });
 
 test('approvals hold, reversals release, clearings settle, cash and transfers post, credits heard accepted are credited once', () => {
@@ -33,7 +43,7 @@ test('approvals hold, reversals release, clearings settle, cash and transfers po
   expect(explain(model, { settledMinor: 6_800, heldMinor: 2_500 }).matches).toBe(false);
 });
 
-test("an authorisation the network counted as failed is undone by its 0420 once acknowledged; unacknowledged, it may go either way and the check says which", () => {
+test('an authorisation the network counted as failed is undone by its 0420 once acknowledged; unacknowledged, it may go either way and the check says which', () => {
   const reversed = [
     exchange({ kind: 'purchase', key: key(10), verdict: 'gateway-no-answer', responseCode: '91', amountMinor: 3_000, timing: 'late' }),
     exchange({ kind: 'reversal', key: key(11), original: key(10), verdict: 'approved', responseCode: '00', amountMinor: 3_000 }),
@@ -43,7 +53,10 @@ test("an authorisation the network counted as failed is undone by its 0420 once 
   // The late approval left held: exactly the defect of issue 12 part 2.
   expect(explain(undone, { settledMinor: 10_000, heldMinor: 3_000 }).matches).toBe(false);
 
-  const unknown = modelAccounts(customers, [reversed[0]!, exchange({ kind: 'fps-credit', fpsId: 'FPSIN-2', verdict: 'no-answer', amountMinor: 400, timing: 'missing' })]).get(ACCOUNT)!;
+  const unknown = modelAccounts(customers, [
+    reversed[0]!,
+    exchange({ kind: 'fps-credit', fpsId: 'FPSIN-2', verdict: 'no-answer', amountMinor: 400, timing: 'missing' }),
+  ]).get(ACCOUNT)!;
   expect(unknown.unknowns).toHaveLength(2);
   const held = explain(unknown, { settledMinor: 10_400, heldMinor: 3_000 });
   expect(held).toMatchObject({ matches: true, happened: [expect.stringContaining('purchase'), expect.stringContaining('FPSIN-2')] });

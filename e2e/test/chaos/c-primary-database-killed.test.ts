@@ -1,5 +1,13 @@
 import { OUTAGE_SURVIVED, outageSurvived } from '../../src/chaos/primary-outage';
-import { redirectAppsToStandin, returnAppsToPrimary, returnPaymentsToPrimary, routePaymentsToStandin, waitForPrimaryHealthy, waitForPrimaryToCatchUp, waitForPrimaryToFollowStandin } from '../../src/chaos/incident-steps';
+import {
+  redirectAppsToStandin,
+  returnAppsToPrimary,
+  returnPaymentsToPrimary,
+  routePaymentsToStandin,
+  waitForPrimaryHealthy,
+  waitForPrimaryToCatchUp,
+  waitForPrimaryToFollowStandin,
+} from '../../src/chaos/incident-steps';
 import { runScenario, type ScenarioDefinition } from '../../src/chaos/scenario';
 import { isScenarioSelected } from '../../src/chaos/scenario-selection';
 import { OPERATOR } from '../../src/stack/services';

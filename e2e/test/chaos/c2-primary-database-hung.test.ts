@@ -1,5 +1,12 @@
 import { OUTAGE_SURVIVED, outageSurvived } from '../../src/chaos/primary-outage';
-import { redirectAppsToStandin, returnAppsToPrimary, returnPaymentsToPrimary, routePaymentsToStandin, waitForPrimaryHealthy, waitForPrimaryToCatchUp } from '../../src/chaos/incident-steps';
+import {
+  redirectAppsToStandin,
+  returnAppsToPrimary,
+  returnPaymentsToPrimary,
+  routePaymentsToStandin,
+  waitForPrimaryHealthy,
+  waitForPrimaryToCatchUp,
+} from '../../src/chaos/incident-steps';
 import { runScenario, type ScenarioDefinition, type ScenarioRun } from '../../src/chaos/scenario';
 import { isScenarioSelected } from '../../src/chaos/scenario-selection';
 import type { ScenarioReport } from '../../src/chaos/scenario-report';
@@ -28,7 +35,9 @@ async function standinFirstDecisionAfter(run: ScenarioRun, sinceMs: number, time
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     const { rows } = await run.chaos.standinDb
-      .query<{ first: Date | null }>("select min(received_at) as first from card_messages where kind = 'authorisation' and received_at >= $1", [new Date(sinceMs)])
+      .query<{ first: Date | null }>("select min(received_at) as first from card_messages where kind = 'authorisation' and received_at >= $1", [
+        new Date(sinceMs),
+      ])
       .catch(() => ({ rows: [] as { first: Date | null }[] }));
     const first = rows[0]?.first;
     if (first) return first.getTime();
@@ -42,7 +51,8 @@ async function primaryRoutesBy(run: ScenarioRun, version: number, timeoutMs: num
   const began = Date.now();
   while (Date.now() - began < timeoutMs) {
     const result = await timedRequest({ method: 'GET', url: `${run.chaos.stack.urls.primary}/status`, giveUpMs: 2_000 });
-    const primaryVersion = result.kind === 'answer' && result.status === 200 ? (result.body as { configurationVersion?: number }).configurationVersion : undefined;
+    const primaryVersion =
+      result.kind === 'answer' && result.status === 200 ? (result.body as { configurationVersion?: number }).configurationVersion : undefined;
     if ((primaryVersion ?? 0) >= version) return Date.now() - began;
     await sleep(100);
   }
@@ -100,7 +110,10 @@ const scenario: ScenarioDefinition = {
   async afterQuiescence(run) {
     // Whatever the gateway answered 91 in a platform's place has been reversed there by now.
     const health = await timedRequest({ method: 'GET', url: `${run.chaos.gateway.url}/health`, giveUpMs: 2_000 });
-    run.observe('gatewayTimeoutReversalsOwedAtRest', health.kind === 'answer' ? (health.body as { timeoutReversalsOwed?: unknown }).timeoutReversalsOwed ?? 'not reported' : 'no answer');
+    run.observe(
+      'gatewayTimeoutReversalsOwedAtRest',
+      health.kind === 'answer' ? ((health.body as { timeoutReversalsOwed?: unknown }).timeoutReversalsOwed ?? 'not reported') : 'no answer',
+    );
   },
 };
 
@@ -115,7 +128,11 @@ function hangFigures(report: ScenarioReport) {
   async () => {
     const report = await runScenario(scenario);
     const figures = hangFigures(report);
-    expect({ ...outageSurvived(report), standinDecidesWithinSecondsOfTheCli: figures.standinDecidesWithinSecondsOfTheCli, decidedAfterMs: figures.decidedAfterMs }).toEqual({
+    expect({
+      ...outageSurvived(report),
+      standinDecidesWithinSecondsOfTheCli: figures.standinDecidesWithinSecondsOfTheCli,
+      decidedAfterMs: figures.decidedAfterMs,
+    }).toEqual({
       ...OUTAGE_SURVIVED,
       standinDecidesWithinSecondsOfTheCli: true,
       decidedAfterMs: expect.any(Number),

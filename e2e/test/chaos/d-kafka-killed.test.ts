@@ -58,7 +58,9 @@ const scenario: ScenarioDefinition = {
     const restarting = Date.now();
     await run.chaos.stack.infra.start('kafka');
     restartedAt = Date.now();
-    run.step(`Kafka restarted: killed for ${((restarting - killedAt) / 1000).toFixed(1)} s, then ${((restartedAt - restarting) / 1000).toFixed(1)} s to start and answer (down ${((restartedAt - killedAt) / 1000).toFixed(1)} s in all)`);
+    run.step(
+      `Kafka restarted: killed for ${((restarting - killedAt) / 1000).toFixed(1)} s, then ${((restartedAt - restarting) / 1000).toFixed(1)} s to start and answer (down ${((restartedAt - killedAt) / 1000).toFixed(1)} s in all)`,
+    );
     const cleared = await untilAlert(run, false, 90_000);
     alert.clearedAfterRestartMs = cleared?.afterMs ?? null;
     run.step(cleared ? 'sync lag back under the appetite: alert cleared' : 'sync lag alert did NOT clear within 90 s');
@@ -70,7 +72,11 @@ const scenario: ScenarioDefinition = {
   'when Kafka is killed for 30 s under load, then the sync lag alert fires and clears, and no event is lost',
   async () => {
     const report = await runScenario(scenario);
-    expect({ ...survival(report), alertFiredWhileKafkaWasDown: typeof alert.firedAfterKillMs === 'number', alertClearedOnceBack: typeof alert.clearedAfterRestartMs === 'number' }).toEqual({
+    expect({
+      ...survival(report),
+      alertFiredWhileKafkaWasDown: typeof alert.firedAfterKillMs === 'number',
+      alertClearedOnceBack: typeof alert.clearedAfterRestartMs === 'number',
+    }).toEqual({
       ...SURVIVED,
       alertFiredWhileKafkaWasDown: true,
       alertClearedOnceBack: true,

@@ -1,4 +1,10 @@
-import { redirectAppsToStandin, returnAppsToPrimary, returnPaymentsToPrimary, routePaymentsToStandin, waitForPrimaryToCatchUp } from '../../src/chaos/incident-steps';
+import {
+  redirectAppsToStandin,
+  returnAppsToPrimary,
+  returnPaymentsToPrimary,
+  routePaymentsToStandin,
+  waitForPrimaryToCatchUp,
+} from '../../src/chaos/incident-steps';
 import { runScenario, type ScenarioDefinition, type ScenarioRun } from '../../src/chaos/scenario';
 import { isScenarioSelected } from '../../src/chaos/scenario-selection';
 import { SURVIVED, survival } from '../../src/chaos/survival';
@@ -29,7 +35,8 @@ async function reconciliation(run: ScenarioRun, redrive: boolean): Promise<{ rep
   const accounts = run.customers.map((customer) => customer.accountId).join(',');
   const url = `${run.chaos.stack.adviceConsumer.url}/internal/reconciliation${redrive ? '/redrive' : ''}?accounts=${accounts}`;
   const result = await timedRequest({ method: redrive ? 'POST' : 'GET', url, giveUpMs: 30_000 });
-  if (result.kind === 'no-answer' || result.status !== 200) throw new Error(`reconciliation${redrive ? ' with re-drive' : ''} failed: ${result.kind === 'no-answer' ? result.reason : `HTTP ${result.status}`}`);
+  if (result.kind === 'no-answer' || result.status !== 200)
+    throw new Error(`reconciliation${redrive ? ' with re-drive' : ''} failed: ${result.kind === 'no-answer' ? result.reason : `HTTP ${result.status}`}`);
   const body = result.body as Reconciliation & { report?: Reconciliation; redrive?: { applied: number } };
   return redrive ? { report: body.report!, applied: body.redrive?.applied ?? 0 } : { report: body };
 }
@@ -44,7 +51,7 @@ async function advicesWaitingInStandin(run: ScenarioRun): Promise<number> {
 const scenario: ScenarioDefinition = {
   id: 'e',
   title: 'Pub/Sub emulator SIGKILLed while stand-in is serving',
-  gatewayMode: 'primary throughout; primary proxies everyone\'s payments to stand-in (route-payments --all)',
+  gatewayMode: "primary throughout; primary proxies everyone's payments to stand-in (route-payments --all)",
   async fault(run) {
     await routePaymentsToStandin(run, ['--all'], `${INCIDENT} exercising stand-in`);
     await redirectAppsToStandin(run, `${INCIDENT} exercising stand-in`);
@@ -66,7 +73,9 @@ const scenario: ScenarioDefinition = {
     const redrive = await reconciliation(run, true);
     observed.redriven = redrive.applied ?? 0;
     run.observe('advices across the Pub/Sub outage', observed);
-    run.step(`reconciliation: ${observed.missingAfterRestart} advices missing in primary; re-drive applied ${observed.redriven} from stand-in's log; ${missingIn(redrive.report)} still missing`);
+    run.step(
+      `reconciliation: ${observed.missingAfterRestart} advices missing in primary; re-drive applied ${observed.redriven} from stand-in's log; ${missingIn(redrive.report)} still missing`,
+    );
     // Advices made after the restart must flow through Pub/Sub again, without another re-drive.
     await waitForPrimaryToCatchUp(run, { lagMs: 8_000, timeoutMs: 60_000 });
     await returnPaymentsToPrimary(run, `${INCIDENT} done`);
@@ -78,7 +87,11 @@ const scenario: ScenarioDefinition = {
   'when the Pub/Sub emulator is killed while stand-in serves, then stand-in keeps approving and, after a restart and re-drive, no advice is lost',
   async () => {
     const report = await runScenario(scenario);
-    expect({ ...survival(report), standinPaidDuringOutage: report.standinApprovalsDuringFault > 0, advicesWaitedInStandin: (observed.advicesWaitingInStandinWhileDown ?? 0) > 0 }).toEqual({
+    expect({
+      ...survival(report),
+      standinPaidDuringOutage: report.standinApprovalsDuringFault > 0,
+      advicesWaitedInStandin: (observed.advicesWaitingInStandinWhileDown ?? 0) > 0,
+    }).toEqual({
       ...SURVIVED,
       standinPaidDuringOutage: true,
       advicesWaitedInStandin: true,

@@ -23,7 +23,7 @@ let redeliveries: Record<string, number> = {};
 const scenario: ScenarioDefinition = {
   id: 'f',
   title: 'syncer and advice consumer SIGKILLed mid-batch under load',
-  gatewayMode: 'primary throughout; primary proxies half the customers\' payments to stand-in (route-payments --percent 50)',
+  gatewayMode: "primary throughout; primary proxies half the customers' payments to stand-in (route-payments --percent 50)",
   async fault(run) {
     await routePaymentsToStandin(run, ['--percent', '50'], `${INCIDENT} exercising both flows`);
     await run.wait(2_000);

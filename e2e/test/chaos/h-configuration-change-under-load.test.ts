@@ -26,7 +26,12 @@ let appTargetings: Targeting[] = [];
 let customers: readonly { readonly customerId: string; readonly accountId: string }[] = [];
 
 async function appTargetingHistory(run: ScenarioRun): Promise<Targeting[]> {
-  const result = await timedRequest({ method: 'GET', url: `${run.chaos.stack.urls.standin}/configuration/audit?limit=50`, token: OPERATOR.token, giveUpMs: 5_000 });
+  const result = await timedRequest({
+    method: 'GET',
+    url: `${run.chaos.stack.urls.standin}/configuration/audit?limit=50`,
+    token: OPERATOR.token,
+    giveUpMs: 5_000,
+  });
   if (result.kind === 'no-answer' || result.status !== 200) throw new Error("stand-in's configuration audit could not be read");
   return (result.body as ConfigurationAudit).entries.map((entry) => entry.document.components.app).reverse();
 }
@@ -34,7 +39,7 @@ async function appTargetingHistory(run: ScenarioRun): Promise<Targeting[]> {
 const scenario: ScenarioDefinition = {
   id: 'h',
   title: 'configuration change under load: 10% of payments to stand-in and back, app users rolled back gradually',
-  gatewayMode: 'primary throughout; primary proxies the chosen 10% of customers\' payments to stand-in',
+  gatewayMode: "primary throughout; primary proxies the chosen 10% of customers' payments to stand-in",
   appUsers: 20,
   async fault(run) {
     await run.engineer.standin('prescale', 'on', '--reason', `${INCIDENT} daily exercise`);
@@ -54,8 +59,13 @@ const scenario: ScenarioDefinition = {
   async afterQuiescence(run) {
     customers = run.customers;
     // One entry per change that touched the apps (other changes repeat the app targeting).
-    appTargetings = (await appTargetingHistory(run)).filter((targeting, index, all) => index === 0 || JSON.stringify(targeting) !== JSON.stringify(all[index - 1]));
-    run.observe('app targeting, version by version', appTargetings.map((targeting) => (targeting.mode === 'percent' ? `${targeting.percent}%` : targeting.mode)).join(' -> '));
+    appTargetings = (await appTargetingHistory(run)).filter(
+      (targeting, index, all) => index === 0 || JSON.stringify(targeting) !== JSON.stringify(all[index - 1]),
+    );
+    run.observe(
+      'app targeting, version by version',
+      appTargetings.map((targeting) => (targeting.mode === 'percent' ? `${targeting.percent}%` : targeting.mode)).join(' -> '),
+    );
   },
 };
 
@@ -63,7 +73,11 @@ const scenario: ScenarioDefinition = {
   "when 10% of payments and half the apps move to stand-in and back under load, then stand-in decides exactly the chosen customers' payments, apps follow, and every invariant holds",
   async () => {
     const report = await runScenario(scenario);
-    const exchanges = fs.readFileSync(report.files.groundTruth, 'utf8').split('\n').filter(Boolean).map((line) => JSON.parse(line) as Exchange);
+    const exchanges = fs
+      .readFileSync(report.files.groundTruth, 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => JSON.parse(line) as Exchange);
     const bucketOfAccount = new Map(customers.map((customer) => [customer.accountId, userBucket(customer.customerId)]));
     const decidedByStandin = exchanges.filter((exchange) => exchange.decidedBy === 'standin');
     const inCohort = customers.filter((customer) => userBucket(customer.customerId) < PAYMENTS_PERCENT).length;
@@ -74,8 +88,12 @@ const scenario: ScenarioDefinition = {
       ...survival(report),
       // Exactly the hashed customers: someone decided by stand-in iff the cohort has anyone in it.
       standinDecidedSomething: decidedByStandin.length > 0,
-      standinDecidedOnlyTheCohort: decidedByStandin.filter((exchange) => (bucketOfAccount.get(exchange.accountId) ?? 100) >= PAYMENTS_PERCENT).map((exchange) => exchange.seq),
-      redirectedAppsWentAndCameBack: appUsersRedirected.filter((user) => user.switches.map((s) => `${s.from}->${s.to}`).join(',') !== 'primary->standin,standin->primary').map((user) => user.user),
+      standinDecidedOnlyTheCohort: decidedByStandin
+        .filter((exchange) => (bucketOfAccount.get(exchange.accountId) ?? 100) >= PAYMENTS_PERCENT)
+        .map((exchange) => exchange.seq),
+      redirectedAppsWentAndCameBack: appUsersRedirected
+        .filter((user) => user.switches.map((s) => `${s.from}->${s.to}`).join(',') !== 'primary->standin,standin->primary')
+        .map((user) => user.user),
       otherAppsNeverMoved: appUsersLeft.filter((user) => user.switches.length > 0).map((user) => user.user),
       appsRolledBackInSteps: appTargetings.slice(-6).map((targeting) => (targeting.mode === 'percent' ? targeting.percent : targeting.mode)),
     }).toEqual({

@@ -22,8 +22,15 @@ test('when the same seed is given twice, then the load makes the same choices', 
 
 test("when the gateway answers 504 with response code 91, then the network records the gateway's no-answer, not a platform's decline", () => {
   const answer = (status: number, body: unknown) => ({ kind: 'answer' as const, status, body, elapsedMs: 10, text: JSON.stringify(body) });
-  expect(classifyAnswer('purchase', answer(504, { error: { code: 'GATEWAY_NO_ANSWER', message: 'primary refused' }, responseCode: '91' }))).toMatchObject({ verdict: 'gateway-no-answer', responseCode: '91' });
-  expect(classifyAnswer('purchase', answer(200, { responseCode: '51', decidedBy: 'standin' }))).toMatchObject({ verdict: 'declined', decidedBy: 'standin', responseCode: '51' });
+  expect(classifyAnswer('purchase', answer(504, { error: { code: 'GATEWAY_NO_ANSWER', message: 'primary refused' }, responseCode: '91' }))).toMatchObject({
+    verdict: 'gateway-no-answer',
+    responseCode: '91',
+  });
+  expect(classifyAnswer('purchase', answer(200, { responseCode: '51', decidedBy: 'standin' }))).toMatchObject({
+    verdict: 'declined',
+    decidedBy: 'standin',
+    responseCode: '51',
+  });
   expect(classifyAnswer('clearing', answer(503, { error: { code: 'GATEWAY_CLEARING_DEFERRED' } }))).toMatchObject({ verdict: 'deferred' });
   expect(classifyAnswer('fps-credit', answer(200, { status: 'accepted', decidedBy: 'primary' }))).toMatchObject({ verdict: 'accepted', decidedBy: 'primary' });
   expect(classifyAnswer('purchase', { kind: 'no-answer', reason: 'ECONNREFUSED', elapsedMs: 1 })).toEqual({ verdict: 'no-answer', detail: 'ECONNREFUSED' });
@@ -31,14 +38,28 @@ test("when the gateway answers 504 with response code 91, then the network recor
 
 test('when an answer comes after the deadline, then it counts as late, not as answered in time', () => {
   const exchange = (timing: Exchange['timing'], verdict: Exchange['verdict']) => ({ timing, verdict }) as Exchange;
-  const figures = figuresOf([exchange('on-time', 'approved'), exchange('late', 'approved'), exchange('missing', 'no-answer'), exchange('on-time', 'gateway-no-answer')]);
+  const figures = figuresOf([
+    exchange('on-time', 'approved'),
+    exchange('late', 'approved'),
+    exchange('missing', 'no-answer'),
+    exchange('on-time', 'gateway-no-answer'),
+  ]);
   expect(figures).toMatchObject({ sent: 4, answeredWithinDeadline: 2, approvals: 2, late: 1, missing: 1, gatewayNoAnswer: 1 });
 });
 
 test('when one platform does not answer, then the app goes by the other; with both, by the newer configuration', () => {
-  const status = (platform: 'primary' | 'standin', version: number, talkTo: 'primary' | 'standin'): StatusResponse => ({ platform, configurationVersion: version, experience: talkTo === 'standin' ? 'standin' : 'full', talkTo, checkedAt: new Date().toISOString() });
+  const status = (platform: 'primary' | 'standin', version: number, talkTo: 'primary' | 'standin'): StatusResponse => ({
+    platform,
+    configurationVersion: version,
+    experience: talkTo === 'standin' ? 'standin' : 'full',
+    talkTo,
+    checkedAt: new Date().toISOString(),
+  });
   expect(decideFromStatuses({ standin: status('standin', 2, 'standin') })).toMatchObject({ talkTo: 'standin', answeredBy: ['standin'] });
-  expect(decideFromStatuses({ primary: status('primary', 1, 'primary'), standin: status('standin', 2, 'standin') })).toMatchObject({ talkTo: 'standin', configurationVersion: 2 });
+  expect(decideFromStatuses({ primary: status('primary', 1, 'primary'), standin: status('standin', 2, 'standin') })).toMatchObject({
+    talkTo: 'standin',
+    configurationVersion: 2,
+  });
   expect(decideFromStatuses({})).toBeUndefined();
 
   const decision = (talkTo: 'primary' | 'standin') => ({ talkTo, experience: 'full' as const, configurationVersion: 1, answeredBy: [talkTo] });
@@ -61,8 +82,13 @@ test('when a platform submits the same outbound payment twice, then the scheme a
   const scheme = await startFasterPaymentsScheme();
   try {
     const payment = {
-      fpsId: 'FPS-TEST-0001', amountMinor: 1_250, currency: 'GBP', debtor: { sortCode: '608371', accountNumber: '11112222', name: 'Payer' },
-      creditor: { sortCode: '200000', accountNumber: '12345678', name: 'Landlord' }, reference: 'RENT', sentAt: new Date().toISOString(),
+      fpsId: 'FPS-TEST-0001',
+      amountMinor: 1_250,
+      currency: 'GBP',
+      debtor: { sortCode: '608371', accountNumber: '11112222', name: 'Payer' },
+      creditor: { sortCode: '200000', accountNumber: '12345678', name: 'Landlord' },
+      reference: 'RENT',
+      sentAt: new Date().toISOString(),
     };
     const submit = async (body: unknown) => {
       const response = await fetch(`${scheme.url}/payments`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
@@ -70,7 +96,10 @@ test('when a platform submits the same outbound payment twice, then the scheme a
     };
     expect(await submit(payment)).toEqual({ status: 200, body: { fpsId: 'FPS-TEST-0001', status: 'accepted' } });
     expect(await submit(payment)).toEqual({ status: 200, body: { fpsId: 'FPS-TEST-0001', status: 'accepted' } });
-    expect((await submit({ ...payment, fpsId: 'FPS-TEST-0002', creditor: { ...payment.creditor, name: 'Closed Account' } })).body).toMatchObject({ status: 'rejected', rejectReason: 'account_closed' });
+    expect((await submit({ ...payment, fpsId: 'FPS-TEST-0002', creditor: { ...payment.creditor, name: 'Closed Account' } })).body).toMatchObject({
+      status: 'rejected',
+      rejectReason: 'account_closed',
+    });
     expect((await submit({ ...payment, amountMinor: 0 })).status).toBe(400);
     expect(scheme.received().map((p) => [p.fpsId, p.submissions, p.answer.status])).toEqual([
       ['FPS-TEST-0001', 2, 'accepted'],

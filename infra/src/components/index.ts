@@ -10,8 +10,18 @@ import { redisComponent } from './redis';
 export function createComponents(config: InfraConfig): Record<ComponentName, Component> {
   const directory = (name: string) => path.join(config.dataDir, name);
   return {
-    'pg-primary': postgresComponent({ name: 'pg-primary', port: config.pgPrimaryPort, database: POSTGRES_DATABASES.primary, directory: directory('pg-primary') }),
-    'pg-standin': postgresComponent({ name: 'pg-standin', port: config.pgStandinPort, database: POSTGRES_DATABASES.standin, directory: directory('pg-standin') }),
+    'pg-primary': postgresComponent({
+      name: 'pg-primary',
+      port: config.pgPrimaryPort,
+      database: POSTGRES_DATABASES.primary,
+      directory: directory('pg-primary'),
+    }),
+    'pg-standin': postgresComponent({
+      name: 'pg-standin',
+      port: config.pgStandinPort,
+      database: POSTGRES_DATABASES.standin,
+      directory: directory('pg-standin'),
+    }),
     'redis-primary': redisComponent({ name: 'redis-primary', port: config.redisPrimaryPort, directory: directory('redis-primary') }),
     'redis-standin': redisComponent({ name: 'redis-standin', port: config.redisStandinPort, directory: directory('redis-standin') }),
     pubsub: pubsubComponent(config),

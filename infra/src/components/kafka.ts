@@ -40,8 +40,10 @@ export function kafkaComponent(config: InfraConfig): Component {
     fs.rmSync(staging, { recursive: true, force: true });
     console.log(`[kafka] fetching Kafka ${config.kafkaVersion} jars from Maven Central (once; cached in ${jars})`);
     const args = [
-      '-B', '-q',
-      '-f', path.join(REPOSITORY_ROOT, 'infra', 'kafka', 'pom.xml'),
+      '-B',
+      '-q',
+      '-f',
+      path.join(REPOSITORY_ROOT, 'infra', 'kafka', 'pom.xml'),
       `-Dkafka.version=${config.kafkaVersion}`,
       ...(config.mavenRepository ? [`-Dmaven.repo.local=${config.mavenRepository}`] : []),
       'dependency:copy-dependencies',
@@ -50,7 +52,12 @@ export function kafkaComponent(config: InfraConfig): Component {
     ];
     const result = await runCommand(mvn, args, { logFile });
     if (result.status !== 0 || !fs.existsSync(path.join(staging, `kafka_2.13-${config.kafkaVersion}.jar`))) {
-      throw new InfraError('INFRA_PREPARE_FAILED', 'kafka', `fetching Kafka ${config.kafkaVersion} from Maven Central failed (mvn exit ${result.status})`, logFile);
+      throw new InfraError(
+        'INFRA_PREPARE_FAILED',
+        'kafka',
+        `fetching Kafka ${config.kafkaVersion} from Maven Central failed (mvn exit ${result.status})`,
+        logFile,
+      );
     }
     fs.rmSync(jars, { recursive: true, force: true });
     fs.renameSync(staging, jars);
@@ -119,7 +126,11 @@ export function kafkaComponent(config: InfraConfig): Component {
       if (fs.existsSync(path.join(storageDirectory, 'meta.properties'))) return;
       if (!fs.existsSync(clusterIdFile)) fs.writeFileSync(clusterIdFile, randomBytes(16).toString('base64url'));
       const clusterId = fs.readFileSync(clusterIdFile, 'utf8').trim();
-      const result = await runCommand(java, [...HEAP, '-cp', classPath(), `-Dlog4j.configuration=file:${log4jFile}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propertiesFile], { logFile });
+      const result = await runCommand(
+        java,
+        [...HEAP, '-cp', classPath(), `-Dlog4j.configuration=file:${log4jFile}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propertiesFile],
+        { logFile },
+      );
       if (result.status !== 0) throw new InfraError('INFRA_PREPARE_FAILED', 'kafka', `formatting KRaft storage failed (exit ${result.status})`, logFile);
     },
 
@@ -127,7 +138,18 @@ export function kafkaComponent(config: InfraConfig): Component {
       writeConfiguration();
       return {
         command: java,
-        args: [...HEAP, '-XX:+UseG1GC', '-XX:MaxGCPauseMillis=20', '-Djava.awt.headless=true', `-Dlog4j.configuration=file:${log4jFile}`, `-Dkafka.logs.dir=${directory}`, '-cp', classPath(), 'kafka.Kafka', propertiesFile],
+        args: [
+          ...HEAP,
+          '-XX:+UseG1GC',
+          '-XX:MaxGCPauseMillis=20',
+          '-Djava.awt.headless=true',
+          `-Dlog4j.configuration=file:${log4jFile}`,
+          `-Dkafka.logs.dir=${directory}`,
+          '-cp',
+          classPath(),
+          'kafka.Kafka',
+          propertiesFile,
+        ],
         cwd: directory,
         logFile,
       };
@@ -135,7 +157,9 @@ export function kafkaComponent(config: InfraConfig): Component {
 
     async probe(timeoutMs: number): Promise<Probe> {
       const client = admin(logLevel.NOTHING);
-      const timer = new Promise<Probe>((resolve) => setTimeout(() => resolve({ healthy: false, reason: `no metadata within ${timeoutMs} ms` }), timeoutMs).unref());
+      const timer = new Promise<Probe>((resolve) =>
+        setTimeout(() => resolve({ healthy: false, reason: `no metadata within ${timeoutMs} ms` }), timeoutMs).unref(),
+      );
       const check = (async (): Promise<Probe> => {
         await client.connect();
         const cluster = await client.describeCluster();

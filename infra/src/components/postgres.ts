@@ -71,7 +71,12 @@ export function postgresComponent(options: PostgresOptions): Component {
       );
       if (result.status !== 0) {
         fs.rmSync(clusterDirectory, { recursive: true, force: true });
-        throw new InfraError('INFRA_PREPARE_FAILED', options.name, `initdb failed (exit ${result.status}): ${result.output.trim().split('\n').slice(-3).join(' ')}`, logFile);
+        throw new InfraError(
+          'INFRA_PREPARE_FAILED',
+          options.name,
+          `initdb failed (exit ${result.status}): ${result.output.trim().split('\n').slice(-3).join(' ')}`,
+          logFile,
+        );
       }
     },
 
@@ -80,14 +85,22 @@ export function postgresComponent(options: PostgresOptions): Component {
       return {
         command: binaries.postgres,
         args: [
-          '-D', clusterDirectory,
-          '-p', String(options.port),
-          '-k', socketDirectory,
-          '-c', 'listen_addresses=127.0.0.1',
-          '-c', 'max_connections=200',
-          '-c', 'shared_buffers=128MB',
-          '-c', 'log_min_messages=warning',
-          '-c', 'log_connections=off',
+          '-D',
+          clusterDirectory,
+          '-p',
+          String(options.port),
+          '-k',
+          socketDirectory,
+          '-c',
+          'listen_addresses=127.0.0.1',
+          '-c',
+          'max_connections=200',
+          '-c',
+          'shared_buffers=128MB',
+          '-c',
+          'log_min_messages=warning',
+          '-c',
+          'log_connections=off',
         ],
         cwd: options.directory,
         logFile,

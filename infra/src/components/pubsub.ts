@@ -8,7 +8,7 @@ import { InfraError } from '../infra-error';
 import { findExecutable, requireBinary } from '../prerequisites';
 
 const INSTALL_HINT =
-  'the Google Cloud CLI with its Pub/Sub emulator: apt-get install google-cloud-cli google-cloud-cli-pubsub-emulator (from Google\'s apt repository, packages.cloud.google.com), or `gcloud components install pubsub-emulator`';
+  "the Google Cloud CLI with its Pub/Sub emulator: apt-get install google-cloud-cli google-cloud-cli-pubsub-emulator (from Google's apt repository, packages.cloud.google.com), or `gcloud components install pubsub-emulator`";
 
 /** The emulator's jar, from the installed Google Cloud CLI. */
 function findEmulatorJar(): string | undefined {

@@ -76,10 +76,22 @@ export function createAccountsService(deps: { db: Db; clock: Clock; ledger: Ledg
         await appendEvent(tx, clock, {
           type: 'account.opened',
           accountId,
-          payload: { customerId, holderName: request.holderName, sortCode: OUR_SORT_CODE, accountNumber, currency: 'GBP', overdraftLimitMinor: request.overdraftLimitMinor, status: 'open' },
+          payload: {
+            customerId,
+            holderName: request.holderName,
+            sortCode: OUR_SORT_CODE,
+            accountNumber,
+            currency: 'GBP',
+            overdraftLimitMinor: request.overdraftLimitMinor,
+            status: 'open',
+          },
         });
         await ledger.openAccount(tx, { id: accountId, kind: 'customer', ownerAccountId: accountId, overdraftLimitMinor: request.overdraftLimitMinor });
-        await appendEvent(tx, clock, { type: 'customer.credential_issued', accountId, payload: { customerId, tokenSha256Base64: tokenHash(token).toString('base64') } });
+        await appendEvent(tx, clock, {
+          type: 'customer.credential_issued',
+          accountId,
+          payload: { customerId, tokenSha256Base64: tokenHash(token).toString('base64') },
+        });
         return { id: accountId, customerId, sortCode: OUR_SORT_CODE, accountNumber, holderName: request.holderName, status: 'open', token };
       });
     },

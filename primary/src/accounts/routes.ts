@@ -31,18 +31,28 @@ export function customerAuthentication(accounts: AccountsService) {
 export function accountsRoutes(app: FastifyInstance, deps: { accounts: AccountsService; customer: (request: FastifyRequest) => Promise<string> }): void {
   const { accounts, customer } = deps;
 
-  app.post('/accounts', { schema: { summary: 'Open an account (returns the bearer token once)', tags: [APP_TAG], body: OpenAccountRequest, response: ERROR_RESPONSES } }, async (request, reply) => {
-    const body = parseInput('open account request', OpenAccountRequest, request.body ?? {});
-    const opened = await accounts.open(body);
-    return reply.code(201).send(opened);
-  });
+  app.post(
+    '/accounts',
+    { schema: { summary: 'Open an account (returns the bearer token once)', tags: [APP_TAG], body: OpenAccountRequest, response: ERROR_RESPONSES } },
+    async (request, reply) => {
+      const body = parseInput('open account request', OpenAccountRequest, request.body ?? {});
+      const opened = await accounts.open(body);
+      return reply.code(201).send(opened);
+    },
+  );
 
-  app.get('/accounts', { schema: { summary: "The customer's accounts", tags: [APP_TAG], security: BEARER, response: ERROR_RESPONSES } }, async (request) => ({ accounts: await accounts.listOwned(await customer(request)) }));
+  app.get('/accounts', { schema: { summary: "The customer's accounts", tags: [APP_TAG], security: BEARER, response: ERROR_RESPONSES } }, async (request) => ({
+    accounts: await accounts.listOwned(await customer(request)),
+  }));
 
-  app.get('/accounts/:accountId', { schema: { summary: 'An account and its balance', tags: [APP_TAG], security: BEARER, params: AccountIdParams, response: ERROR_RESPONSES } }, async (request) => {
-    const customerId = await customer(request);
-    const { accountId } = parseInput('account path', AccountIdParams, request.params);
-    const account = await accounts.findOwned(customerId, accountId);
-    return { ...account, balance: await accounts.balance(account.id) };
-  });
+  app.get(
+    '/accounts/:accountId',
+    { schema: { summary: 'An account and its balance', tags: [APP_TAG], security: BEARER, params: AccountIdParams, response: ERROR_RESPONSES } },
+    async (request) => {
+      const customerId = await customer(request);
+      const { accountId } = parseInput('account path', AccountIdParams, request.params);
+      const account = await accounts.findOwned(customerId, accountId);
+      return { ...account, balance: await accounts.balance(account.id) };
+    },
+  );
 }

@@ -46,10 +46,26 @@ const isRefusal = (error: unknown): error is PrimaryError => error instanceof Pr
 
 export type AdviceApplier = ReturnType<typeof createAdviceApplier>;
 
-export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger; accounts: AccountsService; cards: CardsService; cardProcessor: CardProcessor; feed: FeedService; inboundFasterPayments: InboundFasterPayments }) {
+export function createAdviceApplier(deps: {
+  db: Db;
+  clock: Clock;
+  ledger: Ledger;
+  accounts: AccountsService;
+  cards: CardsService;
+  cardProcessor: CardProcessor;
+  feed: FeedService;
+  inboundFasterPayments: InboundFasterPayments;
+}) {
   const { db, clock, ledger, accounts, cards, cardProcessor, feed, inboundFasterPayments } = deps;
 
-  async function moveMoney(tx: Tx, advice: Advice & { payload: { fpsId: string } }, amountMinor: number, description: string, kind: 'faster_payment_out' | 'faster_payment_in', counterparty: { sortCode: string; accountNumber: string; name: string }) {
+  async function moveMoney(
+    tx: Tx,
+    advice: Advice & { payload: { fpsId: string } },
+    amountMinor: number,
+    description: string,
+    kind: 'faster_payment_out' | 'faster_payment_in',
+    counterparty: { sortCode: string; accountNumber: string; name: string },
+  ) {
     const before = await ledger.lockedBalance(tx, advice.accountId);
     await ledger.post(tx, {
       kind: kind === 'faster_payment_in' ? 'faster_payment.inbound' : 'faster_payment.outbound',
@@ -61,7 +77,17 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
         { ledgerAccountId: INTERNAL_ACCOUNTS.fasterPayments, amountMinor: -amountMinor },
       ],
     });
-    await feed.record(tx, { accountId: advice.accountId, kind, status: 'settled', amountMinor, currency: 'GBP', description, counterparty, correlationId: advice.correlationId, fpsId: advice.payload.fpsId });
+    await feed.record(tx, {
+      accountId: advice.accountId,
+      kind,
+      status: 'settled',
+      amountMinor,
+      currency: 'GBP',
+      description,
+      counterparty,
+      correlationId: advice.correlationId,
+      fpsId: advice.payload.fpsId,
+    });
     return before.availableMinor + Math.min(amountMinor, 0) < 0;
   }
 
@@ -70,27 +96,64 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
     switch (advice.type) {
       case 'card_payment.approved':
       case 'cash.withdrawn':
-        return { forced: (await cardProcessor.recordStandinApproval(tx, { cardId: advice.payload.cardId, correlationId: advice.correlationId, authorisation: advice.payload.authorisation })).forced };
+        return {
+          forced: (
+            await cardProcessor.recordStandinApproval(tx, {
+              cardId: advice.payload.cardId,
+              correlationId: advice.correlationId,
+              authorisation: advice.payload.authorisation,
+            })
+          ).forced,
+        };
       case 'card_payment.reversed':
-        await cardProcessor.recordStandinReversal(tx, { original: advice.payload.original, reversedAmountMinor: advice.payload.reversedAmountMinor, remainingAmountMinor: advice.payload.remainingAmountMinor, correlationId: advice.correlationId });
+        await cardProcessor.recordStandinReversal(tx, {
+          original: advice.payload.original,
+          reversedAmountMinor: advice.payload.reversedAmountMinor,
+          remainingAmountMinor: advice.payload.remainingAmountMinor,
+          correlationId: advice.correlationId,
+        });
         return { forced: false };
       case 'card_payment.reversal_acknowledged': {
-        const { nothingReleasedBecause } = await cardProcessor.applyStandinAcknowledgedReversal(tx, { cardId: advice.payload.cardId, reversal: advice.payload.reversal });
-        return nothingReleasedBecause ? { forced: false, note: `reversal ${advice.payload.reversal.stan}/${advice.payload.reversal.rrn} released nothing: ${nothingReleasedBecause}` } : { forced: false };
+        const { nothingReleasedBecause } = await cardProcessor.applyStandinAcknowledgedReversal(tx, {
+          cardId: advice.payload.cardId,
+          reversal: advice.payload.reversal,
+        });
+        return nothingReleasedBecause
+          ? { forced: false, note: `reversal ${advice.payload.reversal.stan}/${advice.payload.reversal.rrn} released nothing: ${nothingReleasedBecause}` }
+          : { forced: false };
       }
       case 'transfer.sent':
-        return { forced: await moveMoney(tx, advice, -advice.payload.amountMinor, advice.payload.reference ? `${advice.payload.creditor.name}: ${advice.payload.reference}` : advice.payload.creditor.name, 'faster_payment_out', advice.payload.creditor) };
+        return {
+          forced: await moveMoney(
+            tx,
+            advice,
+            -advice.payload.amountMinor,
+            advice.payload.reference ? `${advice.payload.creditor.name}: ${advice.payload.reference}` : advice.payload.creditor.name,
+            'faster_payment_out',
+            advice.payload.creditor,
+          ),
+        };
       case 'transfer.received': {
         const { fpsId, amountMinor } = advice.payload;
         if ((await inboundFasterPayments.claimForStandin(tx, { fpsId, accountId: advice.accountId, amountMinor })) === 'already_credited')
           return { forced: false, note: `Faster Payment ${fpsId} was already credited by primary` };
-        return { forced: await moveMoney(tx, advice, amountMinor, advice.payload.reference ? `${advice.payload.debtor.name}: ${advice.payload.reference}` : advice.payload.debtor.name, 'faster_payment_in', advice.payload.debtor) };
+        return {
+          forced: await moveMoney(
+            tx,
+            advice,
+            amountMinor,
+            advice.payload.reference ? `${advice.payload.debtor.name}: ${advice.payload.reference}` : advice.payload.debtor.name,
+            'faster_payment_in',
+            advice.payload.debtor,
+          ),
+        };
       }
       case 'card.frozen':
       case 'card.unfrozen': {
         const card = await cards.find(advice.payload.cardId, tx);
         // Cancelled is final: an unfreeze advised after a cancellation changes nothing.
-        if (card && card.status !== 'cancelled') await cards.change(card.id, advice.type === 'card.frozen' ? 'freeze' : 'unfreeze', 'applied from stand-in', tx);
+        if (card && card.status !== 'cancelled')
+          await cards.change(card.id, advice.type === 'card.frozen' ? 'freeze' : 'unfreeze', 'applied from stand-in', tx);
         return { forced: false };
       }
     }
@@ -99,12 +162,16 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
   /** Takes the account's turn (row lock); an outcome when the advice must not be applied now. */
   async function takeTurn(tx: Tx, advice: Advice): Promise<AdviceOutcome | undefined> {
     await tx.query('insert into advice_progress (account_id, last_sequence) values ($1, 0) on conflict do nothing', [advice.accountId]);
-    const { rows } = await tx.query<{ last_sequence: number }>('select last_sequence from advice_progress where account_id = $1 for update', [advice.accountId]);
+    const { rows } = await tx.query<{ last_sequence: number }>('select last_sequence from advice_progress where account_id = $1 for update', [
+      advice.accountId,
+    ]);
     const last = rows[0]!.last_sequence;
     const seen = await tx.query('select 1 from applied_advices where advice_id = $1', [advice.adviceId]);
     if (seen.rowCount) return { outcome: 'duplicate' };
     // Delivered again (or re-driven from stand-in's log) while it waits for an operator: still set aside, for the same reason.
-    const setAside = await tx.query<{ reason: string }>('select reason from quarantined_advices where advice_id = $1 and redriven_at is null', [advice.adviceId]);
+    const setAside = await tx.query<{ reason: string }>('select reason from quarantined_advices where advice_id = $1 and redriven_at is null', [
+      advice.adviceId,
+    ]);
     if (setAside.rows[0]) return { outcome: 'quarantined', reason: setAside.rows[0].reason };
     if (advice.sequence <= last) {
       const holder = await tx.query<{ advice_id: string }>(
@@ -122,7 +189,8 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
     if (!(await accounts.find(advice.accountId, tx))) throw errors.adviceNotApplicable(`account ${advice.accountId} is unknown to primary`);
     if ('cardId' in advice.payload) {
       const card = await cards.find(advice.payload.cardId, tx);
-      if (!card || card.accountId !== advice.accountId) throw errors.adviceNotApplicable(`card ${advice.payload.cardId} is not a card of account ${advice.accountId}`);
+      if (!card || card.accountId !== advice.accountId)
+        throw errors.adviceNotApplicable(`card ${advice.payload.cardId} is not a card of account ${advice.accountId}`);
     }
     const before = await tx.query<{ last: string | null }>('select max(id) as last from outbox_events');
     const { forced, note } = await effect(tx, advice);
@@ -147,20 +215,15 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
         payload: { status: account?.status ?? 'open', overdraftLimitMinor: balance.overdraftLimitMinor, unapprovedOverdraft: true },
       });
     }
-    await tx.query('insert into applied_advices (advice_id, account_id, sequence, type, correlation_id, forced_overdraft, applied_at, note) values ($1, $2, $3, $4, $5, $6, $7, $8)', [
-      advice.adviceId,
-      advice.accountId,
-      advice.sequence,
-      advice.type,
-      advice.correlationId,
-      forced,
-      clock.now(),
-      note ?? null,
-    ]);
+    await tx.query(
+      'insert into applied_advices (advice_id, account_id, sequence, type, correlation_id, forced_overdraft, applied_at, note) values ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [advice.adviceId, advice.accountId, advice.sequence, advice.type, advice.correlationId, forced, clock.now(), note ?? null],
+    );
     return note ? { outcome: 'applied', forcedOverdraft: forced, note } : { outcome: 'applied', forcedOverdraft: forced };
   }
 
-  const moveTurnPast = (tx: Tx, advice: Advice) => tx.query('update advice_progress set last_sequence = $2 where account_id = $1', [advice.accountId, advice.sequence]);
+  const moveTurnPast = (tx: Tx, advice: Advice) =>
+    tx.query('update advice_progress set last_sequence = $2 where account_id = $1', [advice.accountId, advice.sequence]);
 
   return {
     async apply(advice: Advice): Promise<AdviceOutcome> {
@@ -181,15 +244,10 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
       return withTransaction(db, async (tx) => {
         const turn = await takeTurn(tx, advice);
         if (turn) return turn;
-        await tx.query('insert into quarantined_advices (advice_id, account_id, sequence, type, advice, reason, quarantined_at) values ($1, $2, $3, $4, $5, $6, $7)', [
-          advice.adviceId,
-          advice.accountId,
-          advice.sequence,
-          advice.type,
-          JSON.stringify(advice),
-          refusal.message,
-          clock.now(),
-        ]);
+        await tx.query(
+          'insert into quarantined_advices (advice_id, account_id, sequence, type, advice, reason, quarantined_at) values ($1, $2, $3, $4, $5, $6, $7)',
+          [advice.adviceId, advice.accountId, advice.sequence, advice.type, JSON.stringify(advice), refusal.message, clock.now()],
+        );
         await moveTurnPast(tx, advice);
         return { outcome: 'quarantined', reason: refusal.message };
       });
@@ -224,7 +282,14 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
         'select advice_id, account_id, sequence, type, reason, quarantined_at from quarantined_advices where redriven_at is null order by quarantined_at limit $1',
         [limit],
       );
-      return rows.map((row) => ({ adviceId: row.advice_id, accountId: row.account_id, sequence: row.sequence, type: row.type, reason: row.reason, quarantinedAt: row.quarantined_at.toISOString() }));
+      return rows.map((row) => ({
+        adviceId: row.advice_id,
+        accountId: row.account_id,
+        sequence: row.sequence,
+        type: row.type,
+        reason: row.reason,
+        quarantinedAt: row.quarantined_at.toISOString(),
+      }));
     },
 
     /** Of these advice ids, those applied and those quarantined (not re-driven yet). */
@@ -235,7 +300,10 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
          select advice_id, true from quarantined_advices where advice_id = any($1::uuid[]) and redriven_at is null`,
         [adviceIds],
       );
-      return { applied: rows.filter((row) => !row.quarantined).map((row) => row.advice_id), quarantined: rows.filter((row) => row.quarantined).map((row) => row.advice_id) };
+      return {
+        applied: rows.filter((row) => !row.quarantined).map((row) => row.advice_id),
+        quarantined: rows.filter((row) => row.quarantined).map((row) => row.advice_id),
+      };
     },
 
     async quarantinedCount(): Promise<number> {
@@ -248,16 +316,30 @@ export function createAdviceApplier(deps: { db: Db; clock: Clock; ledger: Ledger
       const { rows } = await db.query<{ owner_account_id: string; settled_minor: string; held_minor: string; overdraft_limit_minor: string }>(
         "select owner_account_id, settled_minor, held_minor, overdraft_limit_minor from ledger_accounts where kind = 'customer' and unapproved_overdraft order by owner_account_id",
       );
-      return rows.map((row) => ({ accountId: row.owner_account_id, settledMinor: Number(row.settled_minor), heldMinor: Number(row.held_minor), overdraftLimitMinor: Number(row.overdraft_limit_minor) }));
+      return rows.map((row) => ({
+        accountId: row.owner_account_id,
+        settledMinor: Number(row.settled_minor),
+        heldMinor: Number(row.held_minor),
+        overdraftLimitMinor: Number(row.overdraft_limit_minor),
+      }));
     },
 
     /** What primary has applied, per account, for reconciliation against stand-in's advice log. */
-    async applied(accountId?: string): Promise<{ adviceId: string; accountId: string; sequence: number; type: string; correlationId: string; note?: string }[]> {
+    async applied(
+      accountId?: string,
+    ): Promise<{ adviceId: string; accountId: string; sequence: number; type: string; correlationId: string; note?: string }[]> {
       const { rows } = await db.query<{ advice_id: string; account_id: string; sequence: number; type: string; correlation_id: string; note: string | null }>(
         `select advice_id, account_id, sequence, type, correlation_id, note from applied_advices ${accountId ? 'where account_id = $1' : ''} order by account_id, sequence`,
         accountId ? [accountId] : [],
       );
-      return rows.map((row) => ({ adviceId: row.advice_id, accountId: row.account_id, sequence: row.sequence, type: row.type, correlationId: row.correlation_id, ...(row.note ? { note: row.note } : {}) }));
+      return rows.map((row) => ({
+        adviceId: row.advice_id,
+        accountId: row.account_id,
+        sequence: row.sequence,
+        type: row.type,
+        correlationId: row.correlation_id,
+        ...(row.note ? { note: row.note } : {}),
+      }));
     },
   };
 }

@@ -1,5 +1,13 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ADVICES_KNOWN_ROUTE, Advice, AdvicesKnown, AdvicesKnownRequest, QUARANTINED_ADVICES_ROUTE, QuarantinedAdvicesReport, Uuid } from '@bank/shared-contracts';
+import {
+  ADVICES_KNOWN_ROUTE,
+  Advice,
+  AdvicesKnown,
+  AdvicesKnownRequest,
+  QUARANTINED_ADVICES_ROUTE,
+  QuarantinedAdvicesReport,
+  Uuid,
+} from '@bank/shared-contracts';
 import { z } from 'zod';
 import { parseInput } from '../platform/http';
 import { BEARER, ERROR_RESPONSES, INTERNAL_TAG } from '../platform/api-docs';
@@ -9,42 +17,111 @@ const QuarantinedAdviceParams = z.strictObject({ adviceId: Uuid });
 const QuarantinedQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(10_000).default(100) });
 
 /** Internal API for the advice consumer and for operations (never reachable with a customer token). */
-export function adviceRoutes(app: FastifyInstance, deps: { applier: AdviceApplier; internal: (request: FastifyRequest) => void; operatorOrInternal: (request: FastifyRequest) => void }): void {
-  app.post('/internal/advices', { schema: { summary: "Apply one of stand-in's advices, exactly once (the advice consumer)", tags: [INTERNAL_TAG], security: BEARER, body: Advice, response: ERROR_RESPONSES } }, async (request, reply) => {
-    deps.internal(request);
-    const advice = parseInput('advice', Advice, request.body);
-    const outcome = await deps.applier.apply(advice);
-    const context = { adviceId: advice.adviceId, type: advice.type, accountId: advice.accountId, sequence: advice.sequence };
-    if (outcome.outcome === 'applied' && outcome.note) request.log.warn(context, `advice applied without moving money: ${outcome.note}`);
-    if (outcome.outcome === 'quarantined') request.log.error({ ...context, event: 'advice_quarantined', reason: outcome.reason }, "advice quarantined: primary cannot apply it; the account's later advices go on; an operator must fix the cause and re-drive it");
-    if (outcome.outcome === 'conflict') request.log.error({ ...context, event: 'advice_conflict', heldBy: outcome.heldBy }, "advice refused: its place in the account's sequence is taken by another advice (stand-in's database restored from a backup?); an operator must reconcile it");
-    return reply.code(outcome.outcome === 'out_of_order' || outcome.outcome === 'conflict' ? 409 : 200).send(outcome);
-  });
-  app.get('/internal/advices/applied', { schema: { summary: 'Every advice primary applied (reconciliation)', tags: [INTERNAL_TAG], security: BEARER, response: ERROR_RESPONSES } }, async (request) => {
-    deps.internal(request);
-    return { applied: await deps.applier.applied() };
-  });
+export function adviceRoutes(
+  app: FastifyInstance,
+  deps: { applier: AdviceApplier; internal: (request: FastifyRequest) => void; operatorOrInternal: (request: FastifyRequest) => void },
+): void {
+  app.post(
+    '/internal/advices',
+    {
+      schema: {
+        summary: "Apply one of stand-in's advices, exactly once (the advice consumer)",
+        tags: [INTERNAL_TAG],
+        security: BEARER,
+        body: Advice,
+        response: ERROR_RESPONSES,
+      },
+    },
+    async (request, reply) => {
+      deps.internal(request);
+      const advice = parseInput('advice', Advice, request.body);
+      const outcome = await deps.applier.apply(advice);
+      const context = { adviceId: advice.adviceId, type: advice.type, accountId: advice.accountId, sequence: advice.sequence };
+      if (outcome.outcome === 'applied' && outcome.note) request.log.warn(context, `advice applied without moving money: ${outcome.note}`);
+      if (outcome.outcome === 'quarantined')
+        request.log.error(
+          { ...context, event: 'advice_quarantined', reason: outcome.reason },
+          "advice quarantined: primary cannot apply it; the account's later advices go on; an operator must fix the cause and re-drive it",
+        );
+      if (outcome.outcome === 'conflict')
+        request.log.error(
+          { ...context, event: 'advice_conflict', heldBy: outcome.heldBy },
+          "advice refused: its place in the account's sequence is taken by another advice (stand-in's database restored from a backup?); an operator must reconcile it",
+        );
+      return reply.code(outcome.outcome === 'out_of_order' || outcome.outcome === 'conflict' ? 409 : 200).send(outcome);
+    },
+  );
+  app.get(
+    '/internal/advices/applied',
+    { schema: { summary: 'Every advice primary applied (reconciliation)', tags: [INTERNAL_TAG], security: BEARER, response: ERROR_RESPONSES } },
+    async (request) => {
+      deps.internal(request);
+      return { applied: await deps.applier.applied() };
+    },
+  );
   // The re-drive loop's question: which of its candidates primary has already, in one call.
-  app.post(ADVICES_KNOWN_ROUTE, { schema: { summary: 'Which of these advices primary has applied or quarantined (the re-drive loop)', tags: [INTERNAL_TAG], security: BEARER, body: AdvicesKnownRequest, response: { 200: AdvicesKnown, ...ERROR_RESPONSES } } }, async (request): Promise<AdvicesKnown> => {
-    deps.internal(request);
-    const { adviceIds } = parseInput('advice ids', AdvicesKnownRequest, request.body);
-    return deps.applier.known(adviceIds.map((id) => id.toLowerCase()));
-  });
-  app.get(QUARANTINED_ADVICES_ROUTE, { schema: { summary: 'Advices primary could not apply, set aside with their reasons (operator or internal token)', tags: [INTERNAL_TAG], security: BEARER, querystring: QuarantinedQuery, response: { 200: QuarantinedAdvicesReport, ...ERROR_RESPONSES } } }, async (request): Promise<QuarantinedAdvicesReport> => {
-    deps.operatorOrInternal(request);
-    const { limit } = parseInput('quarantined advices query', QuarantinedQuery, request.query);
-    const [count, advices] = await Promise.all([deps.applier.quarantinedCount(), deps.applier.quarantined(limit)]);
-    return { count, advices };
-  });
-  app.post(`${QUARANTINED_ADVICES_ROUTE}/:adviceId/redrive`, { schema: { summary: 'Apply a quarantined advice once its cause is fixed (operator or internal token)', tags: [INTERNAL_TAG], security: BEARER, params: QuarantinedAdviceParams, response: ERROR_RESPONSES } }, async (request) => {
-    deps.operatorOrInternal(request);
-    const { adviceId } = parseInput('quarantined advice', QuarantinedAdviceParams, request.params);
-    const outcome = await deps.applier.redrive(adviceId.toLowerCase());
-    request.log.warn({ event: 'advice_redriven', adviceId, outcome: outcome.outcome }, 'quarantined advice re-driven');
-    return outcome;
-  });
-  app.get('/internal/unapproved-overdrafts', { schema: { summary: "Accounts stand-in's advices pushed into an unapproved overdraft", tags: [INTERNAL_TAG], security: BEARER, response: ERROR_RESPONSES } }, async (request) => {
-    deps.internal(request);
-    return { accounts: await deps.applier.unapprovedOverdrafts() };
-  });
+  app.post(
+    ADVICES_KNOWN_ROUTE,
+    {
+      schema: {
+        summary: 'Which of these advices primary has applied or quarantined (the re-drive loop)',
+        tags: [INTERNAL_TAG],
+        security: BEARER,
+        body: AdvicesKnownRequest,
+        response: { 200: AdvicesKnown, ...ERROR_RESPONSES },
+      },
+    },
+    async (request): Promise<AdvicesKnown> => {
+      deps.internal(request);
+      const { adviceIds } = parseInput('advice ids', AdvicesKnownRequest, request.body);
+      return deps.applier.known(adviceIds.map((id) => id.toLowerCase()));
+    },
+  );
+  app.get(
+    QUARANTINED_ADVICES_ROUTE,
+    {
+      schema: {
+        summary: 'Advices primary could not apply, set aside with their reasons (operator or internal token)',
+        tags: [INTERNAL_TAG],
+        security: BEARER,
+        querystring: QuarantinedQuery,
+        response: { 200: QuarantinedAdvicesReport, ...ERROR_RESPONSES },
+      },
+    },
+    async (request): Promise<QuarantinedAdvicesReport> => {
+      deps.operatorOrInternal(request);
+      const { limit } = parseInput('quarantined advices query', QuarantinedQuery, request.query);
+      const [count, advices] = await Promise.all([deps.applier.quarantinedCount(), deps.applier.quarantined(limit)]);
+      return { count, advices };
+    },
+  );
+  app.post(
+    `${QUARANTINED_ADVICES_ROUTE}/:adviceId/redrive`,
+    {
+      schema: {
+        summary: 'Apply a quarantined advice once its cause is fixed (operator or internal token)',
+        tags: [INTERNAL_TAG],
+        security: BEARER,
+        params: QuarantinedAdviceParams,
+        response: ERROR_RESPONSES,
+      },
+    },
+    async (request) => {
+      deps.operatorOrInternal(request);
+      const { adviceId } = parseInput('quarantined advice', QuarantinedAdviceParams, request.params);
+      const outcome = await deps.applier.redrive(adviceId.toLowerCase());
+      request.log.warn({ event: 'advice_redriven', adviceId, outcome: outcome.outcome }, 'quarantined advice re-driven');
+      return outcome;
+    },
+  );
+  app.get(
+    '/internal/unapproved-overdrafts',
+    {
+      schema: { summary: "Accounts stand-in's advices pushed into an unapproved overdraft", tags: [INTERNAL_TAG], security: BEARER, response: ERROR_RESPONSES },
+    },
+    async (request) => {
+      deps.internal(request);
+      return { accounts: await deps.applier.unapprovedOverdrafts() };
+    },
+  );
 }

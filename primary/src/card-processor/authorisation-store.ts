@@ -67,10 +67,23 @@ export function createAuthorisationStore(deps: CardProcessorDeps) {
    */
   async function takeApprovedMoney(
     tx: Tx,
-    approval: { accountId: string; mti: '0100' | '0200'; type: ReturnType<typeof transactionTypeOf>; amountMinor: number; description: string; correlationId: string; overdraft: OverdraftPolicy },
+    approval: {
+      accountId: string;
+      mti: '0100' | '0200';
+      type: ReturnType<typeof transactionTypeOf>;
+      amountMinor: number;
+      description: string;
+      correlationId: string;
+      overdraft: OverdraftPolicy;
+    },
   ): Promise<{ holdId: string | null; state: 'held' | 'posted' }> {
     if (approval.mti === '0100') {
-      const hold = await ledger.placeHold(tx, { ledgerAccountId: approval.accountId, amountMinor: approval.amountMinor, overdraft: approval.overdraft, correlationId: approval.correlationId });
+      const hold = await ledger.placeHold(tx, {
+        ledgerAccountId: approval.accountId,
+        amountMinor: approval.amountMinor,
+        overdraft: approval.overdraft,
+        correlationId: approval.correlationId,
+      });
       if (!hold.ok) throw new Error('hold refused after an approval under the same lock');
       return { holdId: hold.holdId, state: 'held' };
     }
@@ -111,7 +124,25 @@ export function createAuthorisationStore(deps: CardProcessorDeps) {
       `insert into card_authorisations
          (id, stan, rrn, terminal_id, card_id, account_id, mti, processing_code, amount_minor, outstanding_minor, response, approved, hold_id, transaction_id, correlation_id, state, created_at)
        values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)`,
-      [randomUUID(), row.key.stan, row.key.rrn, row.key.terminalId, row.cardId, row.accountId, row.mti, row.processingCode, row.amountMinor, approved ? row.amountMinor : 0, row.response, approved, row.holdId, row.transactionId, row.correlationId, row.state, row.at],
+      [
+        randomUUID(),
+        row.key.stan,
+        row.key.rrn,
+        row.key.terminalId,
+        row.cardId,
+        row.accountId,
+        row.mti,
+        row.processingCode,
+        row.amountMinor,
+        approved ? row.amountMinor : 0,
+        row.response,
+        approved,
+        row.holdId,
+        row.transactionId,
+        row.correlationId,
+        row.state,
+        row.at,
+      ],
     );
   }
 
@@ -144,7 +175,12 @@ export function createAuthorisationStore(deps: CardProcessorDeps) {
    * path (the network's, stand-in's advice of its own, stand-in's acknowledgement of ours) uses.
    * Returns what was released.
    */
-  async function releaseAuthorised(tx: Tx, original: AuthorisationRow, releaseMinor: number, journal: { correlationId: string; description: string; overdraft: OverdraftPolicy }): Promise<number> {
+  async function releaseAuthorised(
+    tx: Tx,
+    original: AuthorisationRow,
+    releaseMinor: number,
+    journal: { correlationId: string; description: string; overdraft: OverdraftPolicy },
+  ): Promise<number> {
     const accountId = original.account_id!;
     let released = 0;
     if (releaseMinor > 0 && original.hold_id) {
@@ -164,10 +200,18 @@ export function createAuthorisationStore(deps: CardProcessorDeps) {
       released = releaseMinor;
     }
     const remaining = Number(original.outstanding_minor) - releaseMinor;
-    await tx.query('update card_authorisations set outstanding_minor = $2, state = $3 where id = $1', [original.id, remaining, remaining === 0 ? 'reversed' : original.state]);
+    await tx.query('update card_authorisations set outstanding_minor = $2, state = $3 where id = $1', [
+      original.id,
+      remaining,
+      remaining === 0 ? 'reversed' : original.state,
+    ]);
     if (original.transaction_id) {
       const sign = transactionTypeOf(original.processing_code) === 'refund' ? 1 : -1;
-      await feed.update(tx, original.transaction_id, remaining === 0 ? { status: 'reversed' } : { status: original.state === 'posted' ? 'settled' : 'pending', amountMinor: sign * remaining });
+      await feed.update(
+        tx,
+        original.transaction_id,
+        remaining === 0 ? { status: 'reversed' } : { status: original.state === 'posted' ? 'settled' : 'pending', amountMinor: sign * remaining },
+      );
     }
     return released;
   }

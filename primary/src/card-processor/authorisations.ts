@@ -15,10 +15,18 @@ export function createAuthorisations(deps: CardProcessorDeps) {
    * after that. A commit whose answer is lost on the way back may still have landed: the caller
    * re-reads the message key before it answers 91 (`storedAnswer`).
    */
-  async function authorise(request: CardAuthorisationRequest, options: { readonly deadlineAt?: Date; readonly budgetMs?: number } = {}): Promise<CardAuthorisationResponse> {
+  async function authorise(
+    request: CardAuthorisationRequest,
+    options: { readonly deadlineAt?: Date; readonly budgetMs?: number } = {},
+  ): Promise<CardAuthorisationResponse> {
     const budgetMs = options.budgetMs ?? DEFAULT_CARD_BUDGET_MS;
     const deadlineAt = options.deadlineAt ?? new Date(Date.now() + budgetMs);
-    const { response, repeated } = await authoriseInDatabase(deps.authorisationDb, request, { panIndex: cards.panIndexOf(request.pan), now: clock.now(), deadlineAt, budgetMs });
+    const { response, repeated } = await authoriseInDatabase(deps.authorisationDb, request, {
+      panIndex: cards.panIndexOf(request.pan),
+      now: clock.now(),
+      deadlineAt,
+      budgetMs,
+    });
     if (!repeated) metrics.cardDecisions.inc({ response_code: response.responseCode });
     return response;
   }

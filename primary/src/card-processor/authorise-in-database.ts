@@ -89,7 +89,10 @@ export async function authoriseInDatabase(
 }
 
 /** The answer stored under a message key, if any: what an authorisation whose commit went unheard did. */
-export async function storedAuthorisationAnswer(db: Db, key: Pick<CardAuthorisationRequest, 'stan' | 'rrn' | 'terminalId'>): Promise<CardAuthorisationResponse | undefined> {
+export async function storedAuthorisationAnswer(
+  db: Db,
+  key: Pick<CardAuthorisationRequest, 'stan' | 'rrn' | 'terminalId'>,
+): Promise<CardAuthorisationResponse | undefined> {
   const { rows } = await db.query<{ response: CardAuthorisationResponse }>({ ...STORED_ANSWER, values: [key.stan, key.rrn, key.terminalId] });
   return rows[0]?.response;
 }

@@ -20,5 +20,14 @@ export function createCardProcessor(deps: CardProcessorDeps) {
   const { clear } = createClearings(deps, store);
   const { recordStandinApproval, recordStandinReversal, applyStandinAcknowledgedReversal } = createStandinAdvised(deps, store, reversals);
   const { expireHolds } = createExpiredHolds(deps, store);
-  return { authorise, storedAnswer, expireHolds, reverse: reversals.reverse, clear, recordStandinApproval, recordStandinReversal, applyStandinAcknowledgedReversal };
+  return {
+    authorise,
+    storedAnswer,
+    expireHolds,
+    reverse: reversals.reverse,
+    clear,
+    recordStandinApproval,
+    recordStandinReversal,
+    applyStandinAcknowledgedReversal,
+  };
 }

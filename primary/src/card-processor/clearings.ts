@@ -28,7 +28,8 @@ export function createClearings(deps: CardProcessorDeps, store: AuthorisationSto
 
   async function clear(record: CardClearingRecord): Promise<CardClearingResult> {
     return once(
-      async () => (await db.query<{ result: CardClearingResult }>('select result from card_clearings where clearing_id = $1', [record.clearingId])).rows[0]?.result,
+      async () =>
+        (await db.query<{ result: CardClearingResult }>('select result from card_clearings where clearing_id = $1', [record.clearingId])).rows[0]?.result,
       async () => {
         const awaiting = await awaitingAuthorisation(record);
         if (awaiting) {
@@ -52,7 +53,11 @@ export function createClearings(deps: CardProcessorDeps, store: AuthorisationSto
     const original = record.original ? await findAuthorisation(tx, record.original, true) : undefined;
     const type = transactionTypeOf(record.processingCode);
     if (original?.state === 'posted' || original?.state === 'cleared') {
-      return { clearingId: record.clearingId, status: 'settled', reason: `authorisation already ${original.state === 'posted' ? 'posted as a single message' : 'cleared'}` };
+      return {
+        clearingId: record.clearingId,
+        status: 'settled',
+        reason: `authorisation already ${original.state === 'posted' ? 'posted as a single message' : 'cleared'}`,
+      };
     }
     const correlationId = original?.correlation_id ?? randomUUID();
     const credit = type === 'refund';
@@ -96,7 +101,14 @@ export function createClearings(deps: CardProcessorDeps, store: AuthorisationSto
           mti: '0100',
           processingCode: record.processingCode,
           amountMinor: record.amountMinor,
-          response: { mti: '0110', ...record.original, responseCode: '12', approvedAmountMinor: 0, decidedBy: 'primary', reason: 'cleared before any authorisation was known; the clearing was posted' },
+          response: {
+            mti: '0110',
+            ...record.original,
+            responseCode: '12',
+            approvedAmountMinor: 0,
+            decidedBy: 'primary',
+            reason: 'cleared before any authorisation was known; the clearing was posted',
+          },
           holdId: null,
           transactionId: transaction.id,
           correlationId,

@@ -28,7 +28,11 @@ export function createExpiredHolds(deps: CardProcessorDeps, store: Authorisation
         const original = await findAuthorisation(tx, key, true);
         // Cleared or reversed meanwhile: nothing left to expire.
         if (original?.state !== 'held' || !original.hold_id) return false;
-        await releaseAuthorised(tx, original, Number(original.outstanding_minor), { correlationId: original.correlation_id, description: 'authorisation hold expired', overdraft: 'enforce' });
+        await releaseAuthorised(tx, original, Number(original.outstanding_minor), {
+          correlationId: original.correlation_id,
+          description: 'authorisation hold expired',
+          overdraft: 'enforce',
+        });
         await tx.query("update card_authorisations set state = 'expired' where id = $1", [original.id]);
         return true;
       });

@@ -12,7 +12,16 @@ function formatError(raw: unknown, reason: string): CardAuthorisationResponse | 
   const key = AnswerableKey.safeParse(raw);
   if (!key.success) return undefined;
   const { mti, stan, rrn, terminalId } = key.data;
-  return { mti: mti === '0100' ? '0110' : '0210', stan, rrn, terminalId, responseCode: '30', approvedAmountMinor: 0, decidedBy: 'primary', reason: reason.slice(0, 200) };
+  return {
+    mti: mti === '0100' ? '0110' : '0210',
+    stan,
+    rrn,
+    terminalId,
+    responseCode: '30',
+    approvedAmountMinor: 0,
+    decidedBy: 'primary',
+    reason: reason.slice(0, 200),
+  };
 }
 
 /** The 30 answer for an authorisation refused only for text that cannot be stored; undefined for other faults (a 400). */

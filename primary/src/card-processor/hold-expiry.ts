@@ -20,7 +20,13 @@ export interface HoldExpiry {
   stop(): Promise<void>;
 }
 
-export function holdExpiry(deps: { processor: Pick<CardProcessor, 'expireHolds'>; clock: Clock; logger: Logger; metrics: PrimaryMetrics; expiryDays: number }): Omit<HoldExpiry, 'stop'> {
+export function holdExpiry(deps: {
+  processor: Pick<CardProcessor, 'expireHolds'>;
+  clock: Clock;
+  logger: Logger;
+  metrics: PrimaryMetrics;
+  expiryDays: number;
+}): Omit<HoldExpiry, 'stop'> {
   return {
     async sweep() {
       const olderThan = new Date(deps.clock.now().getTime() - deps.expiryDays * DAY_MS);
@@ -32,11 +38,18 @@ export function holdExpiry(deps: { processor: Pick<CardProcessor, 'expireHolds'>
         parkedReversalsRemoved += result.parkedReversalsRemoved.length;
         deps.metrics.cardHoldsExpired.inc(result.expired.length);
         for (const key of result.parkedReversalsRemoved) {
-          deps.logger.warn({ event: 'parked_reversal_expired', ...key, olderThan: olderThan.toISOString() }, 'a reversal parked for an authorisation that never arrived is removed after the hold expiry');
+          deps.logger.warn(
+            { event: 'parked_reversal_expired', ...key, olderThan: olderThan.toISOString() },
+            'a reversal parked for an authorisation that never arrived is removed after the hold expiry',
+          );
         }
         if (result.expired.length < BATCH && result.parkedReversalsRemoved.length < BATCH) break;
       }
-      if (expired > 0) deps.logger.info({ event: 'card_holds_expired', expired, olderThan: olderThan.toISOString() }, `released ${expired} authorisation holds not cleared within ${deps.expiryDays} days`);
+      if (expired > 0)
+        deps.logger.info(
+          { event: 'card_holds_expired', expired, olderThan: olderThan.toISOString() },
+          `released ${expired} authorisation holds not cleared within ${deps.expiryDays} days`,
+        );
       return { expired, parkedReversalsRemoved };
     },
   };
@@ -47,7 +60,9 @@ export function startHoldExpiry(deps: Parameters<typeof holdExpiry>[0] & { every
   const expiry = holdExpiry(deps);
   let running: Promise<unknown> = Promise.resolve();
   const timer = setInterval(() => {
-    running = expiry.sweep().catch((error: unknown) => deps.logger.warn({ err: error }, 'authorisation hold expiry sweep failed; trying again at the next one'));
+    running = expiry
+      .sweep()
+      .catch((error: unknown) => deps.logger.warn({ err: error }, 'authorisation hold expiry sweep failed; trying again at the next one'));
   }, deps.everyMs);
   timer.unref();
   return {

@@ -19,5 +19,13 @@ export function authorisationUnavailable(request: CardAuthorisationRequest, reas
 }
 
 export function reversalUnavailable(request: CardReversalRequest, reason: string): CardReversalResponse {
-  return { mti: request.mti === '0400' ? '0410' : '0430', stan: request.stan, rrn: request.rrn, terminalId: request.terminalId, responseCode: '91', decidedBy: 'primary', reason };
+  return {
+    mti: request.mti === '0400' ? '0410' : '0430',
+    stan: request.stan,
+    rrn: request.rrn,
+    terminalId: request.terminalId,
+    responseCode: '91',
+    decidedBy: 'primary',
+    reason,
+  };
 }

@@ -15,7 +15,12 @@ export function createReversals(deps: CardProcessorDeps, store: AuthorisationSto
    * authorises (the replacement amount is what stays authorised) and records the answer under
    * the reversal's own key, so the network's repeat of it gets that answer and moves nothing.
    */
-  async function reverseWithin(tx: Tx, request: ReversalMessage, decidedBy: 'primary' | 'standin', options: { recordAnswer: boolean } = { recordAnswer: true }): Promise<{ response: CardReversalResponse; releasedMinor: number }> {
+  async function reverseWithin(
+    tx: Tx,
+    request: ReversalMessage,
+    decidedBy: 'primary' | 'standin',
+    options: { recordAnswer: boolean } = { recordAnswer: true },
+  ): Promise<{ response: CardReversalResponse; releasedMinor: number }> {
     const answer = (reason: string): CardReversalResponse => ({
       mti: request.mti === '0400' ? '0410' : '0430',
       stan: request.stan,
@@ -37,7 +42,17 @@ export function createReversals(deps: CardProcessorDeps, store: AuthorisationSto
       await tx.query(
         `insert into reversals_awaiting_authorisation (stan, rrn, terminal_id, original_stan, original_rrn, original_terminal_id, reversal, decided_by, received_at)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict do nothing`,
-        [stan, rrn, terminalId, key.stan, key.rrn, key.terminalId, { mti, stan, rrn, terminalId, original: key, ...(replacementAmountMinor === undefined ? {} : { replacementAmountMinor }) }, decidedBy, clock.now()],
+        [
+          stan,
+          rrn,
+          terminalId,
+          key.stan,
+          key.rrn,
+          key.terminalId,
+          { mti, stan, rrn, terminalId, original: key, ...(replacementAmountMinor === undefined ? {} : { replacementAmountMinor }) },
+          decidedBy,
+          clock.now(),
+        ],
       );
     } else if (!original.approved || !original.account_id) {
       response = answer('no approved authorisation to reverse');
@@ -45,7 +60,11 @@ export function createReversals(deps: CardProcessorDeps, store: AuthorisationSto
       response = answer(`authorisation already ${original.state}`);
     } else {
       const remaining = Math.min(request.replacementAmountMinor ?? 0, Number(original.outstanding_minor));
-      releasedMinor = await releaseAuthorised(tx, original, Number(original.outstanding_minor) - remaining, { correlationId: original.correlation_id, description: 'reversal', overdraft: 'enforce' });
+      releasedMinor = await releaseAuthorised(tx, original, Number(original.outstanding_minor) - remaining, {
+        correlationId: original.correlation_id,
+        description: 'reversal',
+        overdraft: 'enforce',
+      });
       response = answer(remaining === 0 ? 'reversed in full' : `partially reversed; ${remaining} remains authorised`);
     }
     if (options.recordAnswer) {
@@ -67,11 +86,15 @@ export function createReversals(deps: CardProcessorDeps, store: AuthorisationSto
       'delete from reversals_awaiting_authorisation where original_stan = $1 and original_rrn = $2 and original_terminal_id = $3 returning reversal, decided_by, received_at',
       [key.stan, key.rrn, key.terminalId],
     );
-    for (const row of rows.sort((a, b) => a.received_at.getTime() - b.received_at.getTime())) await reverseWithin(tx, row.reversal, row.decided_by, { recordAnswer: false });
+    for (const row of rows.sort((a, b) => a.received_at.getTime() - b.received_at.getTime()))
+      await reverseWithin(tx, row.reversal, row.decided_by, { recordAnswer: false });
   }
 
   async function answeredReversal(queryable: Db | Tx, key: MessageKey): Promise<CardReversalResponse | undefined> {
-    const { rows } = await queryable.query<{ response: CardReversalResponse }>('select response from card_reversals where stan = $1 and rrn = $2 and terminal_id = $3', [key.stan, key.rrn, key.terminalId]);
+    const { rows } = await queryable.query<{ response: CardReversalResponse }>(
+      'select response from card_reversals where stan = $1 and rrn = $2 and terminal_id = $3',
+      [key.stan, key.rrn, key.terminalId],
+    );
     return rows[0]?.response;
   }
 

@@ -1,5 +1,15 @@
 import type { FastifyBaseLogger, FastifyInstance, FastifyRequest } from 'fastify';
-import { CardAuthorisationRequest, CardAuthorisationResponse, CardClearingRecord, CardClearingResult, CardReversalRequest, CardReversalResponse, safeParseContract, type ConfigurationDocument, type MessageKey } from '@bank/shared-contracts';
+import {
+  CardAuthorisationRequest,
+  CardAuthorisationResponse,
+  CardClearingRecord,
+  CardClearingResult,
+  CardReversalRequest,
+  CardReversalResponse,
+  safeParseContract,
+  type ConfigurationDocument,
+  type MessageKey,
+} from '@bank/shared-contracts';
 import { isDatabaseUnavailable, type Db } from '../platform/db';
 import { DeadlineExceeded, startDeadline, withinMs, type Deadline } from '../platform/deadline';
 import { PrimaryError, errors } from '../platform/errors';
@@ -24,8 +34,7 @@ const UNAVAILABLE_RETRY_AFTER_SECONDS = 30;
 const forwarded = (request: FastifyRequest) => ({ path: request.url, body: request.body });
 
 type AuthorisationOutcome =
-  | { readonly by: 'standin'; readonly answer: StandinAnswer }
-  | { readonly by: 'primary'; readonly response: CardAuthorisationResponse };
+  { readonly by: 'standin'; readonly answer: StandinAnswer } | { readonly by: 'primary'; readonly response: CardAuthorisationResponse };
 
 const approvedBy = (answer: StandinAnswer) => answer.statusCode === 200 && (answer.body as { responseCode?: unknown } | undefined)?.responseCode === '00';
 
@@ -38,7 +47,10 @@ function budgetWarnings(logger: FastifyBaseLogger, budgetMs: number) {
     since++;
     const now = Date.now();
     if (now - lastWarnedAt < WARN_EVERY_MS) return;
-    logger.warn({ event: 'card_budget_exceeded', budgetMs, message, ...key, sinceLastWarning: since }, `card messages not answered within primary's ${budgetMs} ms budget (its database is slow or hung): answered 91 / present again later`);
+    logger.warn(
+      { event: 'card_budget_exceeded', budgetMs, message, ...key, sinceLastWarning: since },
+      `card messages not answered within primary's ${budgetMs} ms budget (its database is slow or hung): answered 91 / present again later`,
+    );
     lastWarnedAt = now;
     since = 0;
   };
@@ -63,7 +75,11 @@ export function decisionReserveMs(budgetMs: number): number {
 async function outcomeOf(
   work: Promise<AuthorisationOutcome>,
   key: MessageKey,
-  context: { readonly deadline: Deadline; readonly unheardAfterMs: number; readonly storedAnswer: (key: MessageKey) => Promise<CardAuthorisationResponse | undefined> },
+  context: {
+    readonly deadline: Deadline;
+    readonly unheardAfterMs: number;
+    readonly storedAnswer: (key: MessageKey) => Promise<CardAuthorisationResponse | undefined>;
+  },
 ): Promise<AuthorisationOutcome> {
   const { deadline } = context;
   try {
@@ -85,7 +101,11 @@ async function outcomeOf(
  * table, which is why it lives in this module.
  */
 export async function primaryHoldsAuthorisation(db: Db, key: MessageKey): Promise<boolean> {
-  const { rowCount } = await db.query('select 1 from card_authorisations where stan = $1 and rrn = $2 and terminal_id = $3', [key.stan, key.rrn, key.terminalId]);
+  const { rowCount } = await db.query('select 1 from card_authorisations where stan = $1 and rrn = $2 and terminal_id = $3', [
+    key.stan,
+    key.rrn,
+    key.terminalId,
+  ]);
   return (rowCount ?? 0) > 0;
 }
 
@@ -129,117 +149,157 @@ export function schemeCardRoutes(
     warnOverBudget(message, key);
   };
 
-  app.post('/scheme/card/authorisations', { schema: { summary: 'A card authorisation (0100): answered with an ISO 8583 response code, within the card budget', tags: [SCHEME_TAG], body: CardAuthorisationRequest, response: { 200: CardAuthorisationResponse, ...ERROR_RESPONSES } } }, async (request, reply) => {
-    const parsed = safeParseContract('card authorisation request', CardAuthorisationRequest, request.body);
-    if (!parsed.ok) {
-      // Text the database cannot store: the sender's format error (30), named, not an outage (91).
-      const formatError = unstorableTextAnswer(request.body, parsed.error.issues);
-      if (formatError) return formatError;
-      throw errors.invalidRequest('card authorisation request', parsed.error.issues);
-    }
-    const message = parsed.value;
-    const deadline = startDeadline(budgetMs, 'card authorisation');
-    // The database must have finished (committed, or rolled back at this instant) with some of the
-    // budget left, to hear its answer or, when that answer is lost, read what it did.
-    const reserveMs = decisionReserveMs(budgetMs);
-    const deadlineAt = new Date(Date.now() + budgetMs - reserveMs);
-    const work = (async (): Promise<AuthorisationOutcome> => {
-      const routed = await router.cardAuthorisation(message, forwarded(request), { signal: deadline.signal });
-      if (routed.destination === 'standin') return { by: 'standin', answer: routed.answer };
-      // Routing took the whole budget (a user lookup on a hung database): decide nothing now.
-      deadline.signal.throwIfAborted();
-      return { by: 'primary', response: await processor.authorise(message, { deadlineAt, budgetMs }) };
-    })();
-    let outcome: AuthorisationOutcome;
-    try {
-      outcome = await outcomeOf(work, message, { deadline, unheardAfterMs: budgetMs - reserveMs / 2, storedAnswer: processor.storedAnswer });
-    } catch (error) {
-      if (error instanceof PrimaryError) throw error;
-      if (error instanceof RolledBackAtDeadline) {
-        // Known outcome: the database rolled the decision back at its deadline, nothing was approved.
-        overBudget('card_authorisation', { stan: message.stan, rrn: message.rrn, terminalId: message.terminalId });
-        return authorisationUnavailable(message, `primary could not decide within its ${budgetMs} ms budget (its database is slow or was paused); declined as issuer unavailable`);
+  app.post(
+    '/scheme/card/authorisations',
+    {
+      schema: {
+        summary: 'A card authorisation (0100): answered with an ISO 8583 response code, within the card budget',
+        tags: [SCHEME_TAG],
+        body: CardAuthorisationRequest,
+        response: { 200: CardAuthorisationResponse, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const parsed = safeParseContract('card authorisation request', CardAuthorisationRequest, request.body);
+      if (!parsed.ok) {
+        // Text the database cannot store: the sender's format error (30), named, not an outage (91).
+        const formatError = unstorableTextAnswer(request.body, parsed.error.issues);
+        if (formatError) return formatError;
+        throw errors.invalidRequest('card authorisation request', parsed.error.issues);
       }
-      if (error instanceof DeadlineExceeded && deadline.expired()) {
-        overBudget('card_authorisation', { stan: message.stan, rrn: message.rrn, terminalId: message.terminalId });
-        // The network hears 91 now; whatever approves this payment after it is reversed.
-        void work.then(
-          (late) => {
-            if (late.by === 'primary' && late.response.responseCode === '00') deps.lateApprovals?.reverseHere(message);
-            if (late.by === 'standin' && approvedBy(late.answer)) deps.timeoutReversals?.reverseAtStandin(message);
-          },
-          () => undefined,
-        );
-        return authorisationUnavailable(message, `primary could not answer within its ${budgetMs} ms budget (its database is slow or hung); declined as issuer unavailable`);
+      const message = parsed.value;
+      const deadline = startDeadline(budgetMs, 'card authorisation');
+      // The database must have finished (committed, or rolled back at this instant) with some of the
+      // budget left, to hear its answer or, when that answer is lost, read what it did.
+      const reserveMs = decisionReserveMs(budgetMs);
+      const deadlineAt = new Date(Date.now() + budgetMs - reserveMs);
+      const work = (async (): Promise<AuthorisationOutcome> => {
+        const routed = await router.cardAuthorisation(message, forwarded(request), { signal: deadline.signal });
+        if (routed.destination === 'standin') return { by: 'standin', answer: routed.answer };
+        // Routing took the whole budget (a user lookup on a hung database): decide nothing now.
+        deadline.signal.throwIfAborted();
+        return { by: 'primary', response: await processor.authorise(message, { deadlineAt, budgetMs }) };
+      })();
+      let outcome: AuthorisationOutcome;
+      try {
+        outcome = await outcomeOf(work, message, { deadline, unheardAfterMs: budgetMs - reserveMs / 2, storedAnswer: processor.storedAnswer });
+      } catch (error) {
+        if (error instanceof PrimaryError) throw error;
+        if (error instanceof RolledBackAtDeadline) {
+          // Known outcome: the database rolled the decision back at its deadline, nothing was approved.
+          overBudget('card_authorisation', { stan: message.stan, rrn: message.rrn, terminalId: message.terminalId });
+          return authorisationUnavailable(
+            message,
+            `primary could not decide within its ${budgetMs} ms budget (its database is slow or was paused); declined as issuer unavailable`,
+          );
+        }
+        if (error instanceof DeadlineExceeded && deadline.expired()) {
+          overBudget('card_authorisation', { stan: message.stan, rrn: message.rrn, terminalId: message.terminalId });
+          // The network hears 91 now; whatever approves this payment after it is reversed.
+          void work.then(
+            (late) => {
+              if (late.by === 'primary' && late.response.responseCode === '00') deps.lateApprovals?.reverseHere(message);
+              if (late.by === 'standin' && approvedBy(late.answer)) deps.timeoutReversals?.reverseAtStandin(message);
+            },
+            () => undefined,
+          );
+          return authorisationUnavailable(
+            message,
+            `primary could not answer within its ${budgetMs} ms budget (its database is slow or hung); declined as issuer unavailable`,
+          );
+        }
+        const formatError = isDataException(error) ? dataExceptionAnswer(message) : undefined;
+        if (formatError) {
+          request.log.warn({ err: error }, 'card message holds a value the database refuses: answered 30 (format error)');
+          return formatError;
+        }
+        // Not a decision of primary's logic (its database is unreachable): nothing to shadow either.
+        request.log.error({ err: error }, 'card authorisation not decided: answered 91 (issuer unavailable)');
+        return authorisationUnavailable(message, 'primary could not decide it (a dependency is unreachable); declined as issuer unavailable');
+      } finally {
+        deadline.clear();
       }
-      const formatError = isDataException(error) ? dataExceptionAnswer(message) : undefined;
-      if (formatError) {
-        request.log.warn({ err: error }, 'card message holds a value the database refuses: answered 30 (format error)');
-        return formatError;
-      }
-      // Not a decision of primary's logic (its database is unreachable): nothing to shadow either.
-      request.log.error({ err: error }, 'card authorisation not decided: answered 91 (issuer unavailable)');
-      return authorisationUnavailable(message, 'primary could not decide it (a dependency is unreachable); declined as issuer unavailable');
-    } finally {
-      deadline.clear();
-    }
-    // Stand-in decided it for real: nothing to compare.
-    if (outcome.by === 'standin') return reply.code(outcome.answer.statusCode).send(outcome.answer.body);
-    const answer = outcome.response;
-    // Handed over only once the answer has left: the network's answer and its latency are untouched by shadowing.
-    if (shadow && shadowSampled(configuration.current().shadow.percent, message)) reply.raw.once('finish', () => shadow.offer(message, answer));
-    return answer;
-  });
-
-  app.post('/scheme/card/reversals', { schema: { summary: 'A card reversal (0420)', tags: [SCHEME_TAG], body: CardReversalRequest, response: { 200: CardReversalResponse, ...ERROR_RESPONSES } } }, async (request, reply) => {
-    const message = parseInput('card reversal request', CardReversalRequest, request.body);
-    const deadline = startDeadline(budgetMs, 'card reversal');
-    // A reversal applied after its 91 is harmless: the network repeats it and hears the stored answer.
-    const work = (async (): Promise<{ readonly by: 'standin'; readonly answer: StandinAnswer } | { readonly by: 'primary'; readonly response: CardReversalResponse }> => {
-      const routed = await router.cardReversal(message, forwarded(request));
-      if (routed.destination === 'standin') return { by: 'standin', answer: routed.answer };
-      deadline.signal.throwIfAborted();
-      return { by: 'primary', response: await processor.reverse(message) };
-    })();
-    try {
-      const outcome = await deadline.race(work);
+      // Stand-in decided it for real: nothing to compare.
       if (outcome.by === 'standin') return reply.code(outcome.answer.statusCode).send(outcome.answer.body);
-      return outcome.response;
-    } catch (error) {
-      if (error instanceof PrimaryError) throw error;
-      if (error instanceof DeadlineExceeded && deadline.expired()) {
-        overBudget('card_reversal', { stan: message.stan, rrn: message.rrn, terminalId: message.terminalId });
-        void work.catch(() => undefined);
-        return reversalUnavailable(message, `primary could not answer within its ${budgetMs} ms budget (its database is slow or hung); send the reversal again`);
+      const answer = outcome.response;
+      // Handed over only once the answer has left: the network's answer and its latency are untouched by shadowing.
+      if (shadow && shadowSampled(configuration.current().shadow.percent, message)) reply.raw.once('finish', () => shadow.offer(message, answer));
+      return answer;
+    },
+  );
+
+  app.post(
+    '/scheme/card/reversals',
+    {
+      schema: { summary: 'A card reversal (0420)', tags: [SCHEME_TAG], body: CardReversalRequest, response: { 200: CardReversalResponse, ...ERROR_RESPONSES } },
+    },
+    async (request, reply) => {
+      const message = parseInput('card reversal request', CardReversalRequest, request.body);
+      const deadline = startDeadline(budgetMs, 'card reversal');
+      // A reversal applied after its 91 is harmless: the network repeats it and hears the stored answer.
+      const work = (async (): Promise<
+        { readonly by: 'standin'; readonly answer: StandinAnswer } | { readonly by: 'primary'; readonly response: CardReversalResponse }
+      > => {
+        const routed = await router.cardReversal(message, forwarded(request));
+        if (routed.destination === 'standin') return { by: 'standin', answer: routed.answer };
+        deadline.signal.throwIfAborted();
+        return { by: 'primary', response: await processor.reverse(message) };
+      })();
+      try {
+        const outcome = await deadline.race(work);
+        if (outcome.by === 'standin') return reply.code(outcome.answer.statusCode).send(outcome.answer.body);
+        return outcome.response;
+      } catch (error) {
+        if (error instanceof PrimaryError) throw error;
+        if (error instanceof DeadlineExceeded && deadline.expired()) {
+          overBudget('card_reversal', { stan: message.stan, rrn: message.rrn, terminalId: message.terminalId });
+          void work.catch(() => undefined);
+          return reversalUnavailable(
+            message,
+            `primary could not answer within its ${budgetMs} ms budget (its database is slow or hung); send the reversal again`,
+          );
+        }
+        request.log.error({ err: error }, 'card reversal not processed: answered 91 (issuer unavailable)');
+        return reversalUnavailable(message, 'primary could not process it (a dependency is unreachable); send the reversal again');
+      } finally {
+        deadline.clear();
       }
-      request.log.error({ err: error }, 'card reversal not processed: answered 91 (issuer unavailable)');
-      return reversalUnavailable(message, 'primary could not process it (a dependency is unreachable); send the reversal again');
-    } finally {
-      deadline.clear();
-    }
-  });
+    },
+  );
 
   // Settlement, not a decision: the system of record takes every clearing, whoever authorised the payment.
-  app.post('/scheme/card/clearings', { schema: { summary: 'A clearing record (settlement; always primary)', tags: [SCHEME_TAG], body: CardClearingRecord, response: { 200: CardClearingResult, ...ERROR_RESPONSES } } }, async (request, reply) => {
-    const record = parseInput('card clearing record', CardClearingRecord, request.body);
-    const deadline = startDeadline(budgetMs, 'card clearing');
-    const work = processor.clear(record);
-    try {
-      return await deadline.race(work);
-    } catch (error) {
-      // Deliberate and temporary: the gateway does not hold it against primary, the network presents it again.
-      if (error instanceof PrimaryError && error.code === 'PRIMARY_CLEARING_AWAITING_AUTHORISATION') reply.header('retry-after', String(CLEARING_RETRY_AFTER_SECONDS));
-      if (error instanceof PrimaryError) throw error;
-      if (!isDatabaseUnavailable(error)) throw error;
-      // Primary cannot settle now (its database is down or hung), which says nothing about routing:
-      // "present it again later", which the gateway does not count against primary's health. A
-      // clearing that commits after this answer is found by its id when it is presented again.
-      if (error instanceof DeadlineExceeded) overBudget('card_clearing', { clearingId: record.clearingId });
-      void work.catch(() => undefined);
-      reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
-      throw errors.dependencyUnavailable("primary's database");
-    } finally {
-      deadline.clear();
-    }
-  });
+  app.post(
+    '/scheme/card/clearings',
+    {
+      schema: {
+        summary: 'A clearing record (settlement; always primary)',
+        tags: [SCHEME_TAG],
+        body: CardClearingRecord,
+        response: { 200: CardClearingResult, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const record = parseInput('card clearing record', CardClearingRecord, request.body);
+      const deadline = startDeadline(budgetMs, 'card clearing');
+      const work = processor.clear(record);
+      try {
+        return await deadline.race(work);
+      } catch (error) {
+        // Deliberate and temporary: the gateway does not hold it against primary, the network presents it again.
+        if (error instanceof PrimaryError && error.code === 'PRIMARY_CLEARING_AWAITING_AUTHORISATION')
+          reply.header('retry-after', String(CLEARING_RETRY_AFTER_SECONDS));
+        if (error instanceof PrimaryError) throw error;
+        if (!isDatabaseUnavailable(error)) throw error;
+        // Primary cannot settle now (its database is down or hung), which says nothing about routing:
+        // "present it again later", which the gateway does not count against primary's health. A
+        // clearing that commits after this answer is found by its id when it is presented again.
+        if (error instanceof DeadlineExceeded) overBudget('card_clearing', { clearingId: record.clearingId });
+        void work.catch(() => undefined);
+        reply.header('retry-after', String(UNAVAILABLE_RETRY_AFTER_SECONDS));
+        throw errors.dependencyUnavailable("primary's database");
+      } finally {
+        deadline.clear();
+      }
+    },
+  );
 }

@@ -18,7 +18,10 @@ export function createStandinAdvised(deps: CardProcessorDeps, store: Authorisati
    * limit, under stand-in's correlation id. A later reversal or clearing from the network then
    * finds it by its message key like any other. Returns whether the overdraft was forced.
    */
-  async function recordStandinApproval(tx: Tx, advice: { cardId: string; correlationId: string; authorisation: ApprovedAuthorisation }): Promise<{ forced: boolean }> {
+  async function recordStandinApproval(
+    tx: Tx,
+    advice: { cardId: string; correlationId: string; authorisation: ApprovedAuthorisation },
+  ): Promise<{ forced: boolean }> {
     const { authorisation: auth, correlationId } = advice;
     // The message key's lock before the account's, in the order card_authorise takes them: a
     // network repeat of this message reaching primary at the same moment waits, then finds it.
@@ -28,7 +31,15 @@ export function createStandinAdvised(deps: CardProcessorDeps, store: Authorisati
     if (!card) throw new Error(`stand-in advised a payment on card ${advice.cardId}, which primary does not know`);
     const type = transactionTypeOf(auth.processingCode);
     const before = await ledger.lockedBalance(tx, card.accountId);
-    const { holdId, state } = await takeApprovedMoney(tx, { accountId: card.accountId, mti: auth.mti, type, amountMinor: auth.amountMinor, description: auth.merchant.name, correlationId, overdraft: 'force' });
+    const { holdId, state } = await takeApprovedMoney(tx, {
+      accountId: card.accountId,
+      mti: auth.mti,
+      type,
+      amountMinor: auth.amountMinor,
+      description: auth.merchant.name,
+      correlationId,
+      overdraft: 'force',
+    });
     const transaction = await feed.record(tx, {
       accountId: card.accountId,
       kind: type === 'cash' ? 'cash_withdrawal' : 'card_payment',
@@ -70,7 +81,10 @@ export function createStandinAdvised(deps: CardProcessorDeps, store: Authorisati
   }
 
   /** Stand-in reversed (part of) one of its approvals: release that much, under the reversal's correlation id. */
-  async function recordStandinReversal(tx: Tx, advice: { original: MessageKey; reversedAmountMinor: number; remainingAmountMinor: number; correlationId: string }): Promise<void> {
+  async function recordStandinReversal(
+    tx: Tx,
+    advice: { original: MessageKey; reversedAmountMinor: number; remainingAmountMinor: number; correlationId: string },
+  ): Promise<void> {
     const original = await findAuthorisation(tx, advice.original, true);
     if (!original?.account_id || (original.state !== 'held' && original.state !== 'posted')) return;
     // Stand-in says what remains authorised (the reversal's replacement amount): bring the
@@ -89,7 +103,10 @@ export function createStandinAdvised(deps: CardProcessorDeps, store: Authorisati
    * nothing was, why (the advice is still applied: holding the account's later advices back
    * would not bring the money back).
    */
-  async function applyStandinAcknowledgedReversal(tx: Tx, advice: { cardId: string; reversal: ReversalMessage }): Promise<{ releasedMinor: number; nothingReleasedBecause?: string }> {
+  async function applyStandinAcknowledgedReversal(
+    tx: Tx,
+    advice: { cardId: string; reversal: ReversalMessage },
+  ): Promise<{ releasedMinor: number; nothingReleasedBecause?: string }> {
     const { reversal } = advice;
     // The original's row lock first: a copy of the same reversal reaching primary from the
     // network commits before we look, or waits until we have recorded ours.

@@ -69,12 +69,29 @@ export function createCardsService(deps: { db: Db; clock: Clock; keys: PanKeys }
         await tx.query(
           `insert into cards (id, account_id, pan_encrypted, pan_index, last4, expiry, status, daily_cash_limit_minor, created_at)
            values ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-          [card.id, accountId, encryptPan(keys.primary, pan), panIndex(keys.indexKey, pan), card.last4, card.expiry, card.status, card.dailyCashLimitMinor, clock.now()],
+          [
+            card.id,
+            accountId,
+            encryptPan(keys.primary, pan),
+            panIndex(keys.indexKey, pan),
+            card.last4,
+            card.expiry,
+            card.status,
+            card.dailyCashLimitMinor,
+            clock.now(),
+          ],
         );
         await appendEvent(tx, clock, {
           type: 'card.issued',
           accountId,
-          payload: { cardId: card.id, panForStandin: encryptPanForStandin(keys.standin, pan), last4: card.last4, expiry: card.expiry, status: card.status, dailyCashLimitMinor: card.dailyCashLimitMinor },
+          payload: {
+            cardId: card.id,
+            panForStandin: encryptPanForStandin(keys.standin, pan),
+            last4: card.last4,
+            expiry: card.expiry,
+            status: card.status,
+            dailyCashLimitMinor: card.dailyCashLimitMinor,
+          },
         });
       });
       return { card, pan };

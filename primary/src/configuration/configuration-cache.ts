@@ -29,7 +29,8 @@ export function createConfigurationCache(deps: { store: ConfigurationStore; logg
   function offer(next: ConfigurationDocument): void {
     // A refresh that read the database just before a local write commits must not roll routing back.
     if (next.version < document.version) return;
-    if (next.version > document.version) logger.info({ version: next.version, updatedBy: next.updatedBy, reason: next.reason }, 'routing with a new stand-in configuration');
+    if (next.version > document.version)
+      logger.info({ version: next.version, updatedBy: next.updatedBy, reason: next.reason }, 'routing with a new stand-in configuration');
     document = next;
     metrics.configurationVersion.set(next.version);
   }
@@ -41,7 +42,8 @@ export function createConfigurationCache(deps: { store: ConfigurationStore; logg
       failingSince = undefined;
     } catch (error) {
       // One warning per outage, not one a second.
-      if (!failingSince) logger.warn({ err: error, version: document.version }, 'cannot read the configuration from the database; routing keeps the last known version');
+      if (!failingSince)
+        logger.warn({ err: error, version: document.version }, 'cannot read the configuration from the database; routing keeps the last known version');
       failingSince ??= new Date();
     }
   }

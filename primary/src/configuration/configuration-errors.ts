@@ -5,7 +5,8 @@ import { PrimaryError } from '../platform/errors';
 // tells a stale write from a bad one the same way on both platforms.
 
 /** Who made a version and why, for messages that tell an operator what they are up against. */
-export const describeVersion = (document: ConfigurationDocument) => `version ${document.version} (by ${document.updatedBy} at ${document.updatedAt}: "${document.reason}")`;
+export const describeVersion = (document: ConfigurationDocument) =>
+  `version ${document.version} (by ${document.updatedBy} at ${document.updatedAt}: "${document.reason}")`;
 
 export const configurationErrors = {
   stale: (message: string) => new PrimaryError(CONFIGURATION_ERROR_CODES.stale, 409, message),
@@ -20,5 +21,10 @@ export const configurationErrors = {
       `the configuration API needs an operator token${internalTokenAccepted ? " (or primary's internal token)" : ''}: send Authorization: Bearer <token> for an operator listed in OPERATOR_TOKENS; a customer's app token is not one`,
     ),
   invalid: (what: string, issues: readonly ContractIssue[]) =>
-    new PrimaryError(CONFIGURATION_ERROR_CODES.invalid, 400, `${what} is invalid: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`, issues),
+    new PrimaryError(
+      CONFIGURATION_ERROR_CODES.invalid,
+      400,
+      `${what} is invalid: ${issues.map((issue) => `${issue.path}: ${issue.message}`).join('; ')}`,
+      issues,
+    ),
 };

@@ -22,7 +22,8 @@ export function parseOperatorTokens(value: string): Operator[] {
       const name = colon > 0 ? entry.slice(0, colon).trim() : '';
       const token = colon > 0 ? entry.slice(colon + 1).trim() : '';
       // The entry itself is never quoted back: it holds a secret.
-      if (!OPERATOR_NAME.test(name) || !token) throw new Error(`OPERATOR_TOKENS entry ${index + 1} is not name:token (name: 1 to 100 letters, digits, . _ @ or -; token: not empty)`);
+      if (!OPERATOR_NAME.test(name) || !token)
+        throw new Error(`OPERATOR_TOKENS entry ${index + 1} is not name:token (name: 1 to 100 letters, digits, . _ @ or -; token: not empty)`);
       return { name, token };
     });
   if (operators.length === 0) throw new Error('OPERATOR_TOKENS names no operator: expected name:token,name2:token2');

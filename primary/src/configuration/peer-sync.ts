@@ -53,7 +53,13 @@ export function createConfigurationPeerSync(deps: {
     return { status: response.status, body };
   };
   // A stand-in that is down costs one failed call per reset period instead of one per tick.
-  const breaker = new CircuitBreaker(read, { timeout: deps.timeoutMs + 250, volumeThreshold: 3, errorThresholdPercentage: 50, resetTimeout: 5_000, name: 'standin-configuration' });
+  const breaker = new CircuitBreaker(read, {
+    timeout: deps.timeoutMs + 250,
+    volumeThreshold: 3,
+    errorThresholdPercentage: 50,
+    resetTimeout: 5_000,
+    name: 'standin-configuration',
+  });
 
   // Problems are logged when they start and when they end, not on every tick: stand-in being
   // unreachable is exactly the situation the rest of primary must keep working through.
@@ -71,12 +77,18 @@ export function createConfigurationPeerSync(deps: {
   }
 
   function reportConflict(ours: ConfigurationDocument, theirs: ConfigurationDocument): void {
-    const pair = createHash('sha256').update(JSON.stringify([ours, theirs])).digest('hex');
+    const pair = createHash('sha256')
+      .update(JSON.stringify([ours, theirs]))
+      .digest('hex');
     if (conflictsReported.has(pair)) return;
     if (conflictsReported.size > 1_000) conflictsReported.clear();
     conflictsReported.add(pair);
     logger.error(
-      { version: ours.version, ours: { updatedBy: ours.updatedBy, updatedAt: ours.updatedAt, reason: ours.reason }, standin: { updatedBy: theirs.updatedBy, updatedAt: theirs.updatedAt, reason: theirs.reason } },
+      {
+        version: ours.version,
+        ours: { updatedBy: ours.updatedBy, updatedAt: ours.updatedAt, reason: ours.reason },
+        standin: { updatedBy: theirs.updatedBy, updatedAt: theirs.updatedAt, reason: theirs.reason },
+      },
       'primary and stand-in hold different configurations at the same version; primary keeps its own: an operator must make a new change to settle which one stands',
     );
   }
@@ -95,8 +107,9 @@ export function createConfigurationPeerSync(deps: {
       return problem('unavailable', "cannot reach stand-in's configuration; primary keeps its own", { reason: (error as Error).message });
     }
     if (answer.status === 404) return problem('no_service', 'stand-in has no configuration API (404); primary keeps its own');
-    if (answer.status === 401 || answer.status === 403) return problem('refused', "stand-in refused primary's token for its configuration: check STANDIN_INTERNAL_TOKEN", { status: answer.status });
-    if (answer.status !== 200) return problem('unavailable', "stand-in did not serve its configuration; primary keeps its own", { status: answer.status });
+    if (answer.status === 401 || answer.status === 403)
+      return problem('refused', "stand-in refused primary's token for its configuration: check STANDIN_INTERNAL_TOKEN", { status: answer.status });
+    if (answer.status !== 200) return problem('unavailable', 'stand-in did not serve its configuration; primary keeps its own', { status: answer.status });
     const parsed = safeParseContract("stand-in's configuration document", ConfigurationDocument, answer.body);
     if (!parsed.ok) return problem('invalid', "stand-in's configuration document is invalid; ignored", { issues: parsed.error.issues });
     if (ongoingProblem) logger.info({ url, after: ongoingProblem }, "stand-in's configuration readable again");
@@ -143,7 +156,11 @@ export function createConfigurationPeerSync(deps: {
       // Primary's own database is down (the very outage an engineer may be routing users to
       // stand-in for): route by the newer document now, from memory, and record it once the
       // database is back. Refusing it would keep sending payments to a primary that cannot decide them.
-      if (!recordFailing) logger.warn({ err: error, version: theirs.version }, "could not record stand-in's newer configuration; routing by it anyway and recording it when the database is back");
+      if (!recordFailing)
+        logger.warn(
+          { err: error, version: theirs.version },
+          "could not record stand-in's newer configuration; routing by it anyway and recording it when the database is back",
+        );
       recordFailing = true;
       unrecorded = theirs;
       cache.offer(theirs);

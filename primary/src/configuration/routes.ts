@@ -1,6 +1,15 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AdoptResult, CONFIGURATION_ROUTES, ConfigurationAudit, ConfigurationChange, ConfigurationDocument, StatusResponse, UserId, onStandin } from '@bank/shared-contracts';
+import {
+  AdoptResult,
+  CONFIGURATION_ROUTES,
+  ConfigurationAudit,
+  ConfigurationChange,
+  ConfigurationDocument,
+  StatusResponse,
+  UserId,
+  onStandin,
+} from '@bank/shared-contracts';
 import type { Clock } from '../platform/clock';
 import { withinMs } from '../platform/deadline';
 import { PrimaryError } from '../platform/errors';
@@ -19,7 +28,12 @@ export const CONFIGURATION_WRITE_BUDGET_MS = 1_000;
 export const INTERNAL_CALLER = 'internal';
 
 const AuditQuery = z.object({
-  limit: z.coerce.number({ error: 'expected a number' }).int({ error: 'expected a whole number' }).min(1, { error: 'expected at least 1' }).max(1_000, { error: 'expected at most 1,000' }).default(100),
+  limit: z.coerce
+    .number({ error: 'expected a number' })
+    .int({ error: 'expected a whole number' })
+    .min(1, { error: 'expected at least 1' })
+    .max(1_000, { error: 'expected at most 1,000' })
+    .default(100),
 });
 
 const StatusQuery = z.object({ user: UserId.optional() });
@@ -35,7 +49,10 @@ function parseConfigurationInput<S extends z.ZodType>(what: string, schema: S, i
 }
 
 /** The configuration API, as CONFIGURATION_ROUTES describes it; the same on stand-in. */
-export function configurationRoutes(app: FastifyInstance, deps: { store: ConfigurationStore; cache: ConfigurationCache; operators: readonly Operator[]; internalToken: string }): void {
+export function configurationRoutes(
+  app: FastifyInstance,
+  deps: { store: ConfigurationStore; cache: ConfigurationCache; operators: readonly Operator[]; internalToken: string },
+): void {
   const { store, cache, operators } = deps;
 
   const operator = (request: FastifyRequest): string => {
@@ -52,67 +69,125 @@ export function configurationRoutes(app: FastifyInstance, deps: { store: Configu
     throw configurationErrors.operatorTokenRequired(true);
   };
 
-  app.get(CONFIGURATION_ROUTES.current, { schema: { summary: 'The current stand-in configuration (operator or internal token)', tags: [CONFIGURATION_TAG], security: BEARER, response: { 200: ConfigurationDocument, ...ERROR_RESPONSES } } }, async (request): Promise<ConfigurationDocument> => {
-    operatorOrInternal(request);
-    // Through the cache: with the database down, or hung (the refresh waits a moment at most),
-    // the answer is still what routing uses.
-    await withinMs(cache.refresh(), CONFIGURATION_READ_BUDGET_MS, 'reading the configuration').catch(() => undefined);
-    return cache.current();
-  });
+  app.get(
+    CONFIGURATION_ROUTES.current,
+    {
+      schema: {
+        summary: 'The current stand-in configuration (operator or internal token)',
+        tags: [CONFIGURATION_TAG],
+        security: BEARER,
+        response: { 200: ConfigurationDocument, ...ERROR_RESPONSES },
+      },
+    },
+    async (request): Promise<ConfigurationDocument> => {
+      operatorOrInternal(request);
+      // Through the cache: with the database down, or hung (the refresh waits a moment at most),
+      // the answer is still what routing uses.
+      await withinMs(cache.refresh(), CONFIGURATION_READ_BUDGET_MS, 'reading the configuration').catch(() => undefined);
+      return cache.current();
+    },
+  );
 
-  app.post(CONFIGURATION_ROUTES.changes, { schema: { summary: 'Change the configuration (operator; 409 CONFIGURATION_STALE unless based on the current version)', tags: [CONFIGURATION_TAG], security: BEARER, body: ConfigurationChange, response: { 200: ConfigurationDocument, ...ERROR_RESPONSES } } }, async (request): Promise<ConfigurationDocument> => {
-    const name = operator(request);
-    const change = parseConfigurationInput('configuration change', ConfigurationChange, request.body);
-    const document = await withinMs(store.change(name, change), CONFIGURATION_WRITE_BUDGET_MS, 'recording the configuration change');
-    cache.offer(document);
-    request.log.warn({ operator: name, version: document.version, reason: document.reason }, 'stand-in configuration changed');
-    return document;
-  });
+  app.post(
+    CONFIGURATION_ROUTES.changes,
+    {
+      schema: {
+        summary: 'Change the configuration (operator; 409 CONFIGURATION_STALE unless based on the current version)',
+        tags: [CONFIGURATION_TAG],
+        security: BEARER,
+        body: ConfigurationChange,
+        response: { 200: ConfigurationDocument, ...ERROR_RESPONSES },
+      },
+    },
+    async (request): Promise<ConfigurationDocument> => {
+      const name = operator(request);
+      const change = parseConfigurationInput('configuration change', ConfigurationChange, request.body);
+      const document = await withinMs(store.change(name, change), CONFIGURATION_WRITE_BUDGET_MS, 'recording the configuration change');
+      cache.offer(document);
+      request.log.warn({ operator: name, version: document.version, reason: document.reason }, 'stand-in configuration changed');
+      return document;
+    },
+  );
 
-  app.post(CONFIGURATION_ROUTES.adopt, { schema: { summary: "Adopt the other platform's document if its version is higher", tags: [CONFIGURATION_TAG], security: BEARER, body: ConfigurationDocument, response: { 200: AdoptResult, ...ERROR_RESPONSES } } }, async (request): Promise<AdoptResult> => {
-    const name = operatorOrInternal(request);
-    const offered = parseConfigurationInput('configuration document', ConfigurationDocument, request.body);
-    // A hung database answers 503 in time (the caller, the CLI, moves on); primary's peer sync
-    // then takes the document from stand-in and routes by it from memory.
-    const result = await withinMs(store.adopt(offered, name), CONFIGURATION_WRITE_BUDGET_MS, 'recording the adopted configuration');
-    cache.offer(result.current);
-    switch (result.kind) {
-      case 'adopted':
-        request.log.warn({ by: name, version: offered.version, updatedBy: offered.updatedBy, reason: offered.reason }, 'stand-in configuration adopted');
-        return { adopted: true, current: result.current };
-      case 'already_current':
-        return { adopted: false, reason: `primary already holds version ${offered.version} with the same content`, current: result.current };
-      case 'stale':
-        throw configurationErrors.stale(
-          offered.version === result.current.version
-            ? `primary holds a different document at version ${offered.version}: ${describeVersion(result.current)}; nothing was adopted: make a new change (based on version ${result.current.version}) to settle which one stands`
-            : `the offered version ${offered.version} is older than primary's ${describeVersion(result.current)}; nothing was adopted: read primary's configuration instead`,
-        );
-    }
-  });
+  app.post(
+    CONFIGURATION_ROUTES.adopt,
+    {
+      schema: {
+        summary: "Adopt the other platform's document if its version is higher",
+        tags: [CONFIGURATION_TAG],
+        security: BEARER,
+        body: ConfigurationDocument,
+        response: { 200: AdoptResult, ...ERROR_RESPONSES },
+      },
+    },
+    async (request): Promise<AdoptResult> => {
+      const name = operatorOrInternal(request);
+      const offered = parseConfigurationInput('configuration document', ConfigurationDocument, request.body);
+      // A hung database answers 503 in time (the caller, the CLI, moves on); primary's peer sync
+      // then takes the document from stand-in and routes by it from memory.
+      const result = await withinMs(store.adopt(offered, name), CONFIGURATION_WRITE_BUDGET_MS, 'recording the adopted configuration');
+      cache.offer(result.current);
+      switch (result.kind) {
+        case 'adopted':
+          request.log.warn({ by: name, version: offered.version, updatedBy: offered.updatedBy, reason: offered.reason }, 'stand-in configuration adopted');
+          return { adopted: true, current: result.current };
+        case 'already_current':
+          return { adopted: false, reason: `primary already holds version ${offered.version} with the same content`, current: result.current };
+        case 'stale':
+          throw configurationErrors.stale(
+            offered.version === result.current.version
+              ? `primary holds a different document at version ${offered.version}: ${describeVersion(result.current)}; nothing was adopted: make a new change (based on version ${result.current.version}) to settle which one stands`
+              : `the offered version ${offered.version} is older than primary's ${describeVersion(result.current)}; nothing was adopted: read primary's configuration instead`,
+          );
+      }
+    },
+  );
 
-  app.get(CONFIGURATION_ROUTES.audit, { schema: { summary: 'Every configuration version, newest first (operator)', tags: [CONFIGURATION_TAG], security: BEARER, querystring: AuditQuery, response: { 200: ConfigurationAudit, ...ERROR_RESPONSES } } }, async (request): Promise<ConfigurationAudit> => {
-    operator(request);
-    const { limit } = parseConfigurationInput('configuration audit query', AuditQuery, request.query);
-    return { entries: await store.audit(limit) };
-  });
+  app.get(
+    CONFIGURATION_ROUTES.audit,
+    {
+      schema: {
+        summary: 'Every configuration version, newest first (operator)',
+        tags: [CONFIGURATION_TAG],
+        security: BEARER,
+        querystring: AuditQuery,
+        response: { 200: ConfigurationAudit, ...ERROR_RESPONSES },
+      },
+    },
+    async (request): Promise<ConfigurationAudit> => {
+      operator(request);
+      const { limit } = parseConfigurationInput('configuration audit query', AuditQuery, request.query);
+      return { entries: await store.audit(limit) };
+    },
+  );
 }
 
 /** What an app polls to know which experience to show and which platform to call. No token: every app asks. */
 export function statusRoutes(app: FastifyInstance, deps: { cache: ConfigurationCache; clock: Clock }): void {
-  app.get('/status', { schema: { summary: "Which experience and platform this user's app should use", tags: [APP_TAG], querystring: StatusQuery, response: { 200: StatusResponse, ...ERROR_RESPONSES } } }, async (request): Promise<StatusResponse> => {
-    const { user } = parseInput('status query', StatusQuery, request.query);
-    const document = deps.cache.current();
-    const now = deps.clock.now();
-    // The app's own targeting or today's cohort, with the day from the same clock that stamps the answer.
-    const standin = onStandin(document, 'app', user, now);
-    return {
-      platform: 'primary',
-      configurationVersion: document.version,
-      ...(user === undefined ? {} : { user }),
-      experience: standin ? 'standin' : 'full',
-      talkTo: standin ? 'standin' : 'primary',
-      checkedAt: now.toISOString(),
-    };
-  });
+  app.get(
+    '/status',
+    {
+      schema: {
+        summary: "Which experience and platform this user's app should use",
+        tags: [APP_TAG],
+        querystring: StatusQuery,
+        response: { 200: StatusResponse, ...ERROR_RESPONSES },
+      },
+    },
+    async (request): Promise<StatusResponse> => {
+      const { user } = parseInput('status query', StatusQuery, request.query);
+      const document = deps.cache.current();
+      const now = deps.clock.now();
+      // The app's own targeting or today's cohort, with the day from the same clock that stamps the answer.
+      const standin = onStandin(document, 'app', user, now);
+      return {
+        platform: 'primary',
+        configurationVersion: document.version,
+        ...(user === undefined ? {} : { user }),
+        experience: standin ? 'standin' : 'full',
+        talkTo: standin ? 'standin' : 'primary',
+        checkedAt: now.toISOString(),
+      };
+    },
+  );
 }

@@ -18,11 +18,27 @@ const FeedQuery = z.strictObject({
     .optional(),
 });
 
-export function feedRoutes(app: FastifyInstance, deps: { feed: FeedService; accounts: AccountsService; customer: (request: FastifyRequest) => Promise<string> }): void {
-  app.get('/accounts/:accountId/transactions', { schema: { summary: "An account's transactions, newest first (page with `before`)", tags: [APP_TAG], security: BEARER, params: AccountIdParams, querystring: FeedQuery, response: ERROR_RESPONSES } }, async (request) => {
-    const { accountId } = parseInput('account path', AccountIdParams, request.params);
-    const account = await deps.accounts.findOwned(await deps.customer(request), accountId);
-    const query = parseInput('feed query', FeedQuery, request.query);
-    return deps.feed.list(account.id, query.before === undefined ? { limit: query.limit } : { limit: query.limit, before: query.before });
-  });
+export function feedRoutes(
+  app: FastifyInstance,
+  deps: { feed: FeedService; accounts: AccountsService; customer: (request: FastifyRequest) => Promise<string> },
+): void {
+  app.get(
+    '/accounts/:accountId/transactions',
+    {
+      schema: {
+        summary: "An account's transactions, newest first (page with `before`)",
+        tags: [APP_TAG],
+        security: BEARER,
+        params: AccountIdParams,
+        querystring: FeedQuery,
+        response: ERROR_RESPONSES,
+      },
+    },
+    async (request) => {
+      const { accountId } = parseInput('account path', AccountIdParams, request.params);
+      const account = await deps.accounts.findOwned(await deps.customer(request), accountId);
+      const query = parseInput('feed query', FeedQuery, request.query);
+      return deps.feed.list(account.id, query.before === undefined ? { limit: query.limit } : { limit: query.limit, before: query.before });
+    },
+  );
 }

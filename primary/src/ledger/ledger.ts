@@ -62,7 +62,13 @@ function toBalance(row: AccountRow): Balance {
   const settledMinor = Number(row.settled_minor);
   const heldMinor = Number(row.held_minor);
   const overdraftLimitMinor = Number(row.overdraft_limit_minor);
-  return { settledMinor, heldMinor, overdraftLimitMinor, availableMinor: settledMinor - heldMinor + overdraftLimitMinor, unapprovedOverdraft: row.unapproved_overdraft };
+  return {
+    settledMinor,
+    heldMinor,
+    overdraftLimitMinor,
+    availableMinor: settledMinor - heldMinor + overdraftLimitMinor,
+    unapprovedOverdraft: row.unapproved_overdraft,
+  };
 }
 
 export type Ledger = ReturnType<typeof createLedger>;
@@ -80,7 +86,9 @@ export function createLedger(deps: { clock: Clock }) {
 
   /** Announces the new balance of every customer account among `ids` (after the change, same transaction). */
   async function announceBalances(tx: Tx, ids: readonly string[], correlationId?: string): Promise<void> {
-    const { rows } = await tx.query<AccountRow>("select * from ledger_accounts where id = any($1::text[]) and kind = 'customer' order by id", [[...new Set(ids)]]);
+    const { rows } = await tx.query<AccountRow>("select * from ledger_accounts where id = any($1::text[]) and kind = 'customer' order by id", [
+      [...new Set(ids)],
+    ]);
     for (const row of rows) {
       const balance = toBalance(row);
       await appendEvent(tx, deps.clock, {
@@ -122,9 +130,13 @@ export function createLedger(deps: { clock: Clock }) {
       const total = request.postings.reduce((sum, posting) => sum + posting.amountMinor, 0);
       assert.equal(total, 0, `journal ${request.kind} does not balance: sums to ${total}`);
       assert.ok(request.postings.length >= 2, 'a journal needs at least two postings');
-      for (const posting of request.postings) assert.ok(Number.isSafeInteger(posting.amountMinor) && posting.amountMinor !== 0, 'postings are non-zero integer pence');
+      for (const posting of request.postings)
+        assert.ok(Number.isSafeInteger(posting.amountMinor) && posting.amountMinor !== 0, 'postings are non-zero integer pence');
 
-      const accounts = await lock(tx, request.postings.map((posting) => posting.ledgerAccountId));
+      const accounts = await lock(
+        tx,
+        request.postings.map((posting) => posting.ledgerAccountId),
+      );
       const movement = new Map<string, number>();
       for (const posting of request.postings) movement.set(posting.ledgerAccountId, (movement.get(posting.ledgerAccountId) ?? 0) + posting.amountMinor);
 
@@ -148,16 +160,20 @@ export function createLedger(deps: { clock: Clock }) {
         forced,
         deps.clock.now(),
       ]);
-      await tx.query(
-        'insert into postings (journal_id, ledger_account_id, amount_minor) select $1, unnest($2::text[]), unnest($3::bigint[])',
-        [journalId, request.postings.map((posting) => posting.ledgerAccountId), request.postings.map((posting) => posting.amountMinor)],
-      );
+      await tx.query('insert into postings (journal_id, ledger_account_id, amount_minor) select $1, unnest($2::text[]), unnest($3::bigint[])', [
+        journalId,
+        request.postings.map((posting) => posting.ledgerAccountId),
+        request.postings.map((posting) => posting.amountMinor),
+      ]);
       await announceBalances(tx, [...movement.keys()], request.correlationId);
       return { ok: true, journalId };
     },
 
     /** Reserves money for an authorised card payment; refused if the available balance is short (unless forced). */
-    async placeHold(tx: Tx, hold: { ledgerAccountId: string; amountMinor: number; overdraft: OverdraftPolicy; correlationId?: string }): Promise<{ ok: true; holdId: string } | { ok: false; reason: 'insufficient_funds' }> {
+    async placeHold(
+      tx: Tx,
+      hold: { ledgerAccountId: string; amountMinor: number; overdraft: OverdraftPolicy; correlationId?: string },
+    ): Promise<{ ok: true; holdId: string } | { ok: false; reason: 'insufficient_funds' }> {
       assert.ok(Number.isSafeInteger(hold.amountMinor) && hold.amountMinor > 0, 'a hold is a positive integer amount');
       const row = (await lock(tx, [hold.ledgerAccountId])).get(hold.ledgerAccountId)!;
       if (toBalance(row).availableMinor < hold.amountMinor) {
@@ -165,7 +181,12 @@ export function createLedger(deps: { clock: Clock }) {
         await tx.query('update ledger_accounts set unapproved_overdraft = true where id = $1', [hold.ledgerAccountId]);
       }
       const holdId = randomUUID();
-      await tx.query("insert into holds (id, ledger_account_id, amount_minor, status, created_at) values ($1, $2, $3, 'open', $4)", [holdId, hold.ledgerAccountId, hold.amountMinor, deps.clock.now()]);
+      await tx.query("insert into holds (id, ledger_account_id, amount_minor, status, created_at) values ($1, $2, $3, 'open', $4)", [
+        holdId,
+        hold.ledgerAccountId,
+        hold.amountMinor,
+        deps.clock.now(),
+      ]);
       await tx.query('update ledger_accounts set held_minor = held_minor + $2 where id = $1', [hold.ledgerAccountId, hold.amountMinor]);
       await announceBalances(tx, [hold.ledgerAccountId], hold.correlationId);
       return { ok: true, holdId };

@@ -8,7 +8,13 @@ import type { NotificationsService } from './notifications-service';
  * At-least-once from Kafka; the notification table's unique key makes it exactly-once.
  * Offsets are committed only after the batch is recorded.
  */
-export async function startNotificationsConsumer(deps: { kafka: Kafka; notifications: NotificationsService; logger: Logger; groupId?: string; topicPrefix?: string }) {
+export async function startNotificationsConsumer(deps: {
+  kafka: Kafka;
+  notifications: NotificationsService;
+  logger: Logger;
+  groupId?: string;
+  topicPrefix?: string;
+}) {
   const prefix = deps.topicPrefix ?? '';
   const consumer = deps.kafka.consumer({
     // A test run's group is its own too, so it never shares partitions with `npm start`'s primary.

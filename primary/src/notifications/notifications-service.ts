@@ -28,7 +28,9 @@ export function notificationFor(event: TransactionRecorded): { title: string; bo
       return { title: 'Money in', body: `${pounds(amountMinor)} from ${description}` };
     case 'faster_payment_out':
     case 'internal_transfer':
-      return amountMinor < 0 ? { title: 'Payment sent', body: `${pounds(amountMinor)} to ${description}` } : { title: 'Money in', body: `${pounds(amountMinor)} from ${description}` };
+      return amountMinor < 0
+        ? { title: 'Payment sent', body: `${pounds(amountMinor)} to ${description}` }
+        : { title: 'Money in', body: `${pounds(amountMinor)} from ${description}` };
     default:
       return undefined;
   }

@@ -35,6 +35,11 @@ export async function appendEvent<T extends PrimaryEvent['type']>(tx: Tx, clock:
     schemaVersion: EVENT_SCHEMA_VERSION,
     payload: event.payload,
   }) as EventOf<T>;
-  await tx.query('insert into outbox_events (event_id, account_id, sequence, event) values ($1, $2, $3, $4)', [envelope.eventId, envelope.accountId, sequence, envelope]);
+  await tx.query('insert into outbox_events (event_id, account_id, sequence, event) values ($1, $2, $3, $4)', [
+    envelope.eventId,
+    envelope.accountId,
+    sequence,
+    envelope,
+  ]);
   return envelope;
 }

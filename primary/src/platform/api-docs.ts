@@ -14,7 +14,10 @@ export const ErrorEnvelope = z
     error: z.object({
       code: z.string().describe('stable code, e.g. PRIMARY_INVALID_REQUEST'),
       message: z.string().describe('what to fix; never a card number'),
-      issues: z.array(z.object({ path: z.string(), message: z.string() })).optional().describe('one entry per field that failed validation'),
+      issues: z
+        .array(z.object({ path: z.string(), message: z.string() }))
+        .optional()
+        .describe('one entry per field that failed validation'),
     }),
   })
   .describe('error envelope');
@@ -42,7 +45,8 @@ export const OPERATIONS_TAG = 'operations';
 export function undocumented(route: Pick<RouteOptions, 'method' | 'url' | 'schema'>): string | undefined {
   const schema = route.schema as { hide?: boolean; summary?: string; params?: unknown } | undefined;
   if (schema?.hide) return undefined;
-  if (!schema?.summary) return `${String(route.method)} ${route.url} has no schema with a summary: give the route a schema (its zod schemas and a summary) so the API reference shows it`;
+  if (!schema?.summary)
+    return `${String(route.method)} ${route.url} has no schema with a summary: give the route a schema (its zod schemas and a summary) so the API reference shows it`;
   if (route.url.includes('/:') && !schema.params) return `${String(route.method)} ${route.url} has path parameters but no params schema`;
   return undefined;
 }

@@ -25,10 +25,13 @@ export function createRedisCache(options: { url: string; logger: Logger; timeout
     lazyConnect: false,
   });
   redis.on('error', () => undefined);
-  const breaker = new CircuitBreaker(
-    async (operation: () => Promise<unknown>) => operation(),
-    { timeout: timeoutMs * 2, volumeThreshold: 5, errorThresholdPercentage: 50, resetTimeout: 2_000, name: 'redis-cache' },
-  );
+  const breaker = new CircuitBreaker(async (operation: () => Promise<unknown>) => operation(), {
+    timeout: timeoutMs * 2,
+    volumeThreshold: 5,
+    errorThresholdPercentage: 50,
+    resetTimeout: 2_000,
+    name: 'redis-cache',
+  });
   breaker.on('open', () => options.logger.warn({ breaker: 'redis-cache' }, 'Redis slow or down: cache bypassed, reading PostgreSQL'));
   breaker.on('close', () => options.logger.info({ breaker: 'redis-cache' }, 'Redis back: cache in use'));
   return {

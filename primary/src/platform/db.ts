@@ -102,7 +102,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   if (typeof code === 'string' && (UNREACHABLE_CODES.has(code) || code.startsWith('08'))) return true;
   // pg's own wording when a connection ends or cannot be made in time, or a query gets no answer
   // within query_timeout (a hung server: nothing refuses, nothing answers).
-  return typeof message === 'string' && /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout)/.test(message);
+  return (
+    typeof message === 'string' &&
+    /^(Connection terminated|timeout exceeded when trying to connect|Client has encountered a connection error|Query read timeout)/.test(message)
+  );
 }
 
 /** PostgreSQL's unique_violation, for idempotency races. */

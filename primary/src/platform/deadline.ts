@@ -35,7 +35,9 @@ export function startDeadline(budgetMs: number, what = 'the work'): Deadline {
   // One timer: the budget running out, the signal aborting and every race losing are one event.
   const timer = setTimeout(() => controller.abort(new DeadlineExceeded(what, budgetMs)), budgetMs);
   timer.unref();
-  const aborted = new Promise<never>((_resolve, reject) => controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true }));
+  const aborted = new Promise<never>((_resolve, reject) =>
+    controller.signal.addEventListener('abort', () => reject(controller.signal.reason as Error), { once: true }),
+  );
   // Nobody may be racing when it fires.
   aborted.catch(() => undefined);
   return {

@@ -30,16 +30,19 @@ export const errors = {
   cardNotChangeable: (status: string, wanted: string) => new PrimaryError('PRIMARY_CARD_STATE', 409, `a ${status} card cannot be ${wanted}`),
   insufficientFunds: () => new PrimaryError('PRIMARY_INSUFFICIENT_FUNDS', 422, 'not enough available balance for this payment'),
   missingIdempotencyKey: () =>
-    new PrimaryError('PRIMARY_IDEMPOTENCY_KEY_REQUIRED', 400, 'requests that move money need an Idempotency-Key header (a UUID you reuse only when retrying the same request)', [
-      { path: 'headers.idempotency-key', message: 'expected a UUID' },
-    ]),
-  adviceNotApplicable: (why: string) =>
-    new PrimaryError('PRIMARY_ADVICE_NOT_APPLICABLE', 422, `this advice cannot be applied: ${why}`),
+    new PrimaryError(
+      'PRIMARY_IDEMPOTENCY_KEY_REQUIRED',
+      400,
+      'requests that move money need an Idempotency-Key header (a UUID you reuse only when retrying the same request)',
+      [{ path: 'headers.idempotency-key', message: 'expected a UUID' }],
+    ),
+  adviceNotApplicable: (why: string) => new PrimaryError('PRIMARY_ADVICE_NOT_APPLICABLE', 422, `this advice cannot be applied: ${why}`),
   clearingAwaitingAuthorisation: (remainingMs: number) =>
     new PrimaryError(
       'PRIMARY_CLEARING_AWAITING_AUTHORISATION',
       503,
       `primary does not know the authorisation this clearing settles yet (stand-in may have approved it and its advice not be applied): present the clearing again later; it has not been processed, and after another ${Math.ceil(remainingMs / 60_000)} min it is posted as it stands`,
     ),
-  dependencyUnavailable: (what: string) => new PrimaryError('PRIMARY_DEPENDENCY_UNAVAILABLE', 503, `${what} is unavailable; retry later with the same Idempotency-Key`),
+  dependencyUnavailable: (what: string) =>
+    new PrimaryError('PRIMARY_DEPENDENCY_UNAVAILABLE', 503, `${what} is unavailable; retry later with the same Idempotency-Key`),
 };

@@ -56,7 +56,10 @@ export const boundaryErrorOptions: Pick<FastifyServerOptions, 'frameworkErrors' 
           ? [408, 'PRIMARY_REQUEST_TIMEOUT', 'the request did not arrive in time']
           : [400, 'PRIMARY_BAD_REQUEST', 'the request is not valid HTTP'];
     const body = JSON.stringify(envelope(code, message));
-    if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+    if (socket.writable)
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`,
+      );
     socket.destroy(error);
   },
 };

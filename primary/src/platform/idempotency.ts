@@ -49,7 +49,10 @@ export interface StoredAnswer<T> {
 export async function once<T>(db: Db, scope: string, key: string, request: unknown, work: (tx: Tx) => Promise<StoredAnswer<T>>): Promise<StoredAnswer<T>> {
   const fingerprint = createHash('sha256').update(JSON.stringify(request)).digest();
   const previous = async () => {
-    const { rows } = await db.query<{ request_sha256: Buffer; status_code: number; response: T }>('select request_sha256, status_code, response from idempotency_keys where scope = $1 and key = $2', [scope, key]);
+    const { rows } = await db.query<{ request_sha256: Buffer; status_code: number; response: T }>(
+      'select request_sha256, status_code, response from idempotency_keys where scope = $1 and key = $2',
+      [scope, key],
+    );
     const row = rows[0];
     if (!row) return undefined;
     if (!row.request_sha256.equals(fingerprint)) throw errors.idempotencyKeyReused();
@@ -60,7 +63,13 @@ export async function once<T>(db: Db, scope: string, key: string, request: unkno
   try {
     return await withTransaction(db, async (tx) => {
       const answer = await work(tx);
-      await tx.query('insert into idempotency_keys (scope, key, request_sha256, status_code, response) values ($1, $2, $3, $4, $5)', [scope, key, fingerprint, answer.statusCode, JSON.stringify(answer.body)]);
+      await tx.query('insert into idempotency_keys (scope, key, request_sha256, status_code, response) values ($1, $2, $3, $4, $5)', [
+        scope,
+        key,
+        fingerprint,
+        answer.statusCode,
+        JSON.stringify(answer.body),
+      ]);
       return answer;
     });
   } catch (error) {

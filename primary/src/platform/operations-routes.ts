@@ -34,15 +34,29 @@ export function operationsRoutes(
       () => true,
       () => false,
     );
-  app.get('/health', { schema: { summary: "Can primary decide? (its database answers within 1 s; else 503)", tags: [OPERATIONS_TAG], response: { 200: Health, 503: ErrorEnvelope } } }, async () => {
-    if (!(await databaseAnswers())) throw errors.dependencyUnavailable("primary's database");
-    return { status: 'ok' };
-  });
-  app.get('/health/route', { schema: { summary: 'Can primary route? (answered from memory)', tags: [OPERATIONS_TAG], response: { 200: RouteHealth } } }, async () => {
-    const document = deps.configuration.current();
-    // Informational here, and quick: routing does not wait on the database.
-    return { status: 'ok', canRoute: true, canDecide: await databaseAnswers(ROUTE_HEALTH_DATABASE_BUDGET_MS), configurationVersion: document.version };
-  });
+  app.get(
+    '/health',
+    {
+      schema: {
+        summary: 'Can primary decide? (its database answers within 1 s; else 503)',
+        tags: [OPERATIONS_TAG],
+        response: { 200: Health, 503: ErrorEnvelope },
+      },
+    },
+    async () => {
+      if (!(await databaseAnswers())) throw errors.dependencyUnavailable("primary's database");
+      return { status: 'ok' };
+    },
+  );
+  app.get(
+    '/health/route',
+    { schema: { summary: 'Can primary route? (answered from memory)', tags: [OPERATIONS_TAG], response: { 200: RouteHealth } } },
+    async () => {
+      const document = deps.configuration.current();
+      // Informational here, and quick: routing does not wait on the database.
+      return { status: 'ok', canRoute: true, canDecide: await databaseAnswers(ROUTE_HEALTH_DATABASE_BUDGET_MS), configurationVersion: document.version };
+    },
+  );
   app.get('/metrics', { schema: { summary: 'Prometheus metrics (text exposition format)', tags: [OPERATIONS_TAG] } }, async (_request, reply) => {
     // Read at scrape time, so the alert sees the table, not a counter a restart would reset; a
     // database too slow to count keeps the last figure rather than the scrape.

@@ -23,7 +23,10 @@ export function createPotsService(deps: { db: Db; clock: Clock; ledger: Ledger; 
   const { db, clock, ledger, feed } = deps;
 
   async function load(queryable: Db | Tx, accountId: string, potId: string): Promise<Pot> {
-    const { rows } = await queryable.query<{ id: string; account_id: string; name: string; status: 'active' | 'closed' }>('select * from pots where id = $1 and account_id = $2', [potId, accountId]);
+    const { rows } = await queryable.query<{ id: string; account_id: string; name: string; status: 'active' | 'closed' }>(
+      'select * from pots where id = $1 and account_id = $2',
+      [potId, accountId],
+    );
     const row = rows[0];
     if (!row) throw errors.notFound('pot');
     const balance = await ledger.balance(queryable, potLedgerAccount(row.id));
@@ -31,7 +34,11 @@ export function createPotsService(deps: { db: Db; clock: Clock; ledger: Ledger; 
   }
 
   async function announce(tx: Tx, pot: Pot): Promise<void> {
-    await appendEvent(tx, clock, { type: 'pot.changed', accountId: pot.accountId, payload: { potId: pot.id, name: pot.name, balanceMinor: pot.balanceMinor, status: pot.status } });
+    await appendEvent(tx, clock, {
+      type: 'pot.changed',
+      accountId: pot.accountId,
+      payload: { potId: pot.id, name: pot.name, balanceMinor: pot.balanceMinor, status: pot.status },
+    });
   }
 
   return {

@@ -66,7 +66,10 @@ export function createPaymentRouter(deps: {
     } catch (error) {
       const failure = error instanceof StandinDidNotAnswer ? error : new StandinDidNotAnswer('unreachable', (error as Error).message);
       metrics.standinProxyFailures.inc({ component, reason: failure.reason });
-      logger.warn({ component, reason: failure.reason, path: message.path.split('?')[0], ...context }, `payment routed to stand-in got no answer: ${failure.message}`);
+      logger.warn(
+        { component, reason: failure.reason, path: message.path.split('?')[0], ...context },
+        `payment routed to stand-in got no answer: ${failure.message}`,
+      );
       throw failure;
     }
   }
@@ -84,9 +87,16 @@ export function createPaymentRouter(deps: {
         return { destination: 'standin', answer: await forward(component, message, { stan: request.stan, rrn: request.rrn, terminalId: request.terminalId }) };
       } catch (error) {
         // Stand-in got the message (it timed out or answered nonsense): it may still approve it.
-        if (error instanceof StandinDidNotAnswer && (error.reason === 'timeout' || error.reason === 'bad_answer')) deps.timeoutReversals?.reverseAtStandin(request);
+        if (error instanceof StandinDidNotAnswer && (error.reason === 'timeout' || error.reason === 'bad_answer'))
+          deps.timeoutReversals?.reverseAtStandin(request);
         // The network needs an answer inside its deadline; "issuer unavailable" lets it retry or stand in.
-        return { destination: 'standin', answer: { statusCode: 200, body: authorisationUnavailable(request, 'routed to stand-in, which did not answer in time; declined as issuer unavailable') } };
+        return {
+          destination: 'standin',
+          answer: {
+            statusCode: 200,
+            body: authorisationUnavailable(request, 'routed to stand-in, which did not answer in time; declined as issuer unavailable'),
+          },
+        };
       }
     },
 
@@ -103,8 +113,15 @@ export function createPaymentRouter(deps: {
       // cannot reverse anything itself, so the reversal goes where the user's payments go now.
       // Stand-in reverses its own approval, or acknowledges and advises back one primary made.
       // Bounded: on a hung database the lookup never answers, and "cannot tell" has an answer below.
-      const heldHere = await withinMs(deps.primaryHoldsAuthorisation(request.original), HOLDS_LOOKUP_BUDGET_MS, 'looking up the reversal\'s authorisation').catch((error: unknown) => {
-        logger.warn({ err: error, stan: request.stan, rrn: request.rrn }, "cannot tell whether primary holds this reversal's authorisation; routing it by the configuration");
+      const heldHere = await withinMs(
+        deps.primaryHoldsAuthorisation(request.original),
+        HOLDS_LOOKUP_BUDGET_MS,
+        "looking up the reversal's authorisation",
+      ).catch((error: unknown) => {
+        logger.warn(
+          { err: error, stan: request.stan, rrn: request.rrn },
+          "cannot tell whether primary holds this reversal's authorisation; routing it by the configuration",
+        );
         return false;
       });
       if (heldHere) {
@@ -113,16 +130,23 @@ export function createPaymentRouter(deps: {
       }
       if ((await decide(document, component, () => owners.ofCard(request.pan))) === 'primary') return PRIMARY;
       try {
-        return { destination: 'standin', answer: await forward(component, message, { stan: request.stan, rrn: request.rrn, terminalId: request.terminalId, original: request.original }) };
+        return {
+          destination: 'standin',
+          answer: await forward(component, message, { stan: request.stan, rrn: request.rrn, terminalId: request.terminalId, original: request.original }),
+        };
       } catch {
         // Not acknowledged: the network repeats a reversal until it is.
-        return { destination: 'standin', answer: { statusCode: 200, body: reversalUnavailable(request, 'routed to stand-in, which did not answer in time; send the reversal again') } };
+        return {
+          destination: 'standin',
+          answer: { statusCode: 200, body: reversalUnavailable(request, 'routed to stand-in, which did not answer in time; send the reversal again') },
+        };
       }
     },
 
     async fasterPaymentInbound(credit: FasterPaymentInboundCredit, message: ForwardedMessage): Promise<Routed> {
       const component = PAYMENT_COMPONENTS.fps.inbound;
-      if ((await decide(configuration.current(), component, () => owners.ofAccount(credit.creditor.sortCode, credit.creditor.accountNumber))) === 'primary') return PRIMARY;
+      if ((await decide(configuration.current(), component, () => owners.ofAccount(credit.creditor.sortCode, credit.creditor.accountNumber))) === 'primary')
+        return PRIMARY;
       try {
         return { destination: 'standin', answer: await forward(component, message, { fpsId: credit.fpsId }) };
       } catch {

@@ -1,4 +1,11 @@
-import { DAILY_COHORT_COMPONENTS, PAYMENT_COMPONENTS, onStandin, type ConfigurationDocument, type StandinComponent, type Targeting } from '@bank/shared-contracts';
+import {
+  DAILY_COHORT_COMPONENTS,
+  PAYMENT_COMPONENTS,
+  onStandin,
+  type ConfigurationDocument,
+  type StandinComponent,
+  type Targeting,
+} from '@bank/shared-contracts';
 
 // Where one payment message is processed: the whole rule, with no I/O, so it can be tested
 // exhaustively and costs nothing on the card path. The time is the caller's (primary's clock):

@@ -58,7 +58,13 @@ export function httpStandinProxy(options: { url: string; timeoutMs: number }): S
       throw new StandinDidNotAnswer('bad_answer', `stand-in answered HTTP ${response.status} without a JSON body`);
     }
   };
-  const breaker = new CircuitBreaker(call, { timeout: options.timeoutMs, volumeThreshold: 5, errorThresholdPercentage: 50, resetTimeout: 2_000, name: 'standin-proxy' });
+  const breaker = new CircuitBreaker(call, {
+    timeout: options.timeoutMs,
+    volumeThreshold: 5,
+    errorThresholdPercentage: 50,
+    resetTimeout: 2_000,
+    name: 'standin-proxy',
+  });
   return {
     breaker,
     async forward(message) {

@@ -22,7 +22,12 @@ export interface TimeoutReversalOptions {
   readonly maxPending: number;
 }
 
-export const DEFAULT_TIMEOUT_REVERSAL_OPTIONS: TimeoutReversalOptions = { firstAttemptAfterMs: 3_000, retryEveryMs: 2_000, maxAttempts: 30, maxPending: 10_000 };
+export const DEFAULT_TIMEOUT_REVERSAL_OPTIONS: TimeoutReversalOptions = {
+  firstAttemptAfterMs: 3_000,
+  retryEveryMs: 2_000,
+  maxAttempts: 30,
+  maxPending: 10_000,
+};
 
 interface Pending {
   readonly reversal: CardReversalRequest;
@@ -109,7 +114,13 @@ function startReversalQueue(target: ReversalTarget, deps: { clock: Clock; logger
   };
 }
 
-export function startTimeoutReversals(deps: { standin: StandinProxy; clock: Clock; logger: Logger; metrics: PrimaryMetrics; options?: Partial<TimeoutReversalOptions> }): TimeoutReversals {
+export function startTimeoutReversals(deps: {
+  standin: StandinProxy;
+  clock: Clock;
+  logger: Logger;
+  metrics: PrimaryMetrics;
+  options?: Partial<TimeoutReversalOptions>;
+}): TimeoutReversals {
   const queue = startReversalQueue(
     {
       async deliver(reversal) {

@@ -150,7 +150,10 @@ export function startShadowSender(deps: {
     metrics.shadowMessages.inc({ outcome: 'sent' });
     if (!verdict.agrees) {
       metrics.shadowMessages.inc({ outcome: 'disagreed' });
-      logger.debug({ ...key, primaryResponseCode: item.answer.responseCode, standinResponseCode: verdict.responseCode, disagreement: verdict.disagreement }, 'stand-in decided a shadow message differently');
+      logger.debug(
+        { ...key, primaryResponseCode: item.answer.responseCode, standinResponseCode: verdict.responseCode, disagreement: verdict.disagreement },
+        'stand-in decided a shadow message differently',
+      );
     }
   }
 

@@ -24,6 +24,12 @@ export function httpFasterPaymentsScheme(options: { url: string; timeoutMs?: num
     if (!response.ok) throw new Error(`Faster Payments scheme answered HTTP ${response.status}`);
     return parseContract('Faster Payments scheme response', FasterPaymentResponse, await response.json());
   };
-  const breaker = new CircuitBreaker(call, { timeout: timeoutMs + 500, volumeThreshold: 5, errorThresholdPercentage: 50, resetTimeout: 5_000, name: 'faster-payments-scheme' });
+  const breaker = new CircuitBreaker(call, {
+    timeout: timeoutMs + 500,
+    volumeThreshold: 5,
+    errorThresholdPercentage: 50,
+    resetTimeout: 5_000,
+    name: 'faster-payments-scheme',
+  });
   return { submit: (payment) => breaker.fire(payment), breaker };
 }

@@ -13,7 +13,8 @@ export function createInboundFasterPayments(deps: { db: Db; clock: Clock; ledger
   const { db, clock, ledger, accounts, feed } = deps;
 
   const stored = async (db: Db | Tx, fpsId: string) =>
-    (await db.query<{ response: FasterPaymentResponse }>("select response from faster_payments where fps_id = $1 and direction = 'inbound'", [fpsId])).rows[0]?.response;
+    (await db.query<{ response: FasterPaymentResponse }>("select response from faster_payments where fps_id = $1 and direction = 'inbound'", [fpsId])).rows[0]
+      ?.response;
 
   // A payment id is credited once by the bank, whichever platform saw it first. The row in
   // `faster_payments` is the claim: whoever inserts it credits, whoever finds it does not. Both
@@ -31,7 +32,13 @@ export function createInboundFasterPayments(deps: { db: Db; clock: Clock; ledger
     const previous = await stored(db, instruction.fpsId);
     if (previous) return previous;
     return withTransaction(db, async (tx) => {
-      const reject = (rejectReason: FasterPaymentResponse['rejectReason'] & string, message: string): FasterPaymentResponse => ({ fpsId: instruction.fpsId, status: 'rejected', rejectReason, message, decidedBy: 'primary' });
+      const reject = (rejectReason: FasterPaymentResponse['rejectReason'] & string, message: string): FasterPaymentResponse => ({
+        fpsId: instruction.fpsId,
+        status: 'rejected',
+        rejectReason,
+        message,
+        decidedBy: 'primary',
+      });
       let account;
       try {
         account = await accounts.findByNumber(tx, instruction.creditor.sortCode, instruction.creditor.accountNumber);
@@ -80,9 +87,16 @@ export function createInboundFasterPayments(deps: { db: Db; clock: Clock; ledger
   async function claimForStandin(tx: Tx, credit: { fpsId: string; accountId: string; amountMinor: number }): Promise<'credit' | 'already_credited'> {
     const accepted: FasterPaymentResponse = { fpsId: credit.fpsId, status: 'accepted', decidedBy: 'standin' };
     if (await claim(tx, credit.fpsId, credit.accountId, credit.amountMinor, accepted)) return 'credit';
-    const { rows } = await tx.query<{ response: FasterPaymentResponse }>("select response from faster_payments where fps_id = $1 and direction = 'inbound' for update", [credit.fpsId]);
+    const { rows } = await tx.query<{ response: FasterPaymentResponse }>(
+      "select response from faster_payments where fps_id = $1 and direction = 'inbound' for update",
+      [credit.fpsId],
+    );
     if (rows[0]!.response.status === 'accepted') return 'already_credited';
-    await tx.query("update faster_payments set account_id = $2, response = $3 where fps_id = $1 and direction = 'inbound'", [credit.fpsId, credit.accountId, accepted]);
+    await tx.query("update faster_payments set account_id = $2, response = $3 where fps_id = $1 and direction = 'inbound'", [
+      credit.fpsId,
+      credit.accountId,
+      accepted,
+    ]);
     return 'credit';
   }
 

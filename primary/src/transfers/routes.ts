@@ -30,12 +30,23 @@ function forwardedAppHeaders(request: FastifyRequest): Record<string, string> {
 }
 
 export function schemeFasterPaymentRoutes(app: FastifyInstance, deps: { inbound: InboundFasterPayments; router: PaymentRouter }): void {
-  app.post('/scheme/faster-payments/inbound', { schema: { summary: 'An inbound Faster Payments credit (one answer per fpsId)', tags: [SCHEME_TAG], body: FasterPaymentInboundCredit, response: { 200: FasterPaymentResponse, ...ERROR_RESPONSES } } }, async (request, reply) => {
-    const credit = parseInput('Faster Payments inbound credit', FasterPaymentInboundCredit, request.body);
-    const routed = await deps.router.fasterPaymentInbound(credit, { path: request.url, body: request.body });
-    if (routed.destination === 'standin') return reply.code(routed.answer.statusCode).send(routed.answer.body);
-    return deps.inbound.credit(credit);
-  });
+  app.post(
+    '/scheme/faster-payments/inbound',
+    {
+      schema: {
+        summary: 'An inbound Faster Payments credit (one answer per fpsId)',
+        tags: [SCHEME_TAG],
+        body: FasterPaymentInboundCredit,
+        response: { 200: FasterPaymentResponse, ...ERROR_RESPONSES },
+      },
+    },
+    async (request, reply) => {
+      const credit = parseInput('Faster Payments inbound credit', FasterPaymentInboundCredit, request.body);
+      const routed = await deps.router.fasterPaymentInbound(credit, { path: request.url, body: request.body });
+      if (routed.destination === 'standin') return reply.code(routed.answer.statusCode).send(routed.answer.body);
+      return deps.inbound.credit(credit);
+    },
+  );
 }
 
 export function transferRoutes(
@@ -44,24 +55,41 @@ export function transferRoutes(
 ): void {
   const { db, transfers, accounts, customer, router } = deps;
 
-  app.post('/accounts/:accountId/transfers', { schema: { summary: 'Send money (Faster Payments, or between own accounts): 201 done, 202 submitted', tags: [APP_TAG], security: BEARER, params: AccountIdParams, headers: IdempotencyKeyHeader, body: TransferRequest, response: ERROR_RESPONSES } }, async (request, reply) => {
-    // Routing may need to know who is asking; the answer is reused, never looked up twice.
-    let authenticated: Promise<string> | undefined;
-    const caller = () => (authenticated ??= customer(request));
-    const routed = await router.appTransfer({ path: request.url, body: request.body, headers: forwardedAppHeaders(request) }, caller);
-    if (routed.destination === 'standin') return reply.code(routed.answer.statusCode).send(routed.answer.body);
-    const customerId = await caller();
-    const { accountId } = parseInput('account path', AccountIdParams, request.params);
-    const key = idempotencyKeyOf(request);
-    const body = parseInput('transfer request', TransferRequest, request.body);
-    const from = await accounts.findOwned(customerId, accountId);
-    const booked = await once<TransferOutcome>(db, customerId, key, { accountId, body }, async (tx) => ({ statusCode: 201, body: await transfers.book(tx, from, body) }));
-    let outcome = booked.body;
-    if (outcome.kind === 'faster_payment') {
-      // Ask the scheme now (bounded by its timeout); a retry of the request reports the latest state.
-      const payment = outcome.status === 'submitted' ? await transfers.submit(outcome.fpsId) : await transfers.findOutbound(outcome.fpsId);
-      outcome = { ...outcome, status: payment!.status, ...(payment!.reject_reason ? { rejectReason: payment!.reject_reason } : {}) };
-    }
-    return reply.code(outcome.kind === 'faster_payment' && outcome.status === 'submitted' ? 202 : 201).send(outcome);
-  });
+  app.post(
+    '/accounts/:accountId/transfers',
+    {
+      schema: {
+        summary: 'Send money (Faster Payments, or between own accounts): 201 done, 202 submitted',
+        tags: [APP_TAG],
+        security: BEARER,
+        params: AccountIdParams,
+        headers: IdempotencyKeyHeader,
+        body: TransferRequest,
+        response: ERROR_RESPONSES,
+      },
+    },
+    async (request, reply) => {
+      // Routing may need to know who is asking; the answer is reused, never looked up twice.
+      let authenticated: Promise<string> | undefined;
+      const caller = () => (authenticated ??= customer(request));
+      const routed = await router.appTransfer({ path: request.url, body: request.body, headers: forwardedAppHeaders(request) }, caller);
+      if (routed.destination === 'standin') return reply.code(routed.answer.statusCode).send(routed.answer.body);
+      const customerId = await caller();
+      const { accountId } = parseInput('account path', AccountIdParams, request.params);
+      const key = idempotencyKeyOf(request);
+      const body = parseInput('transfer request', TransferRequest, request.body);
+      const from = await accounts.findOwned(customerId, accountId);
+      const booked = await once<TransferOutcome>(db, customerId, key, { accountId, body }, async (tx) => ({
+        statusCode: 201,
+        body: await transfers.book(tx, from, body),
+      }));
+      let outcome = booked.body;
+      if (outcome.kind === 'faster_payment') {
+        // Ask the scheme now (bounded by its timeout); a retry of the request reports the latest state.
+        const payment = outcome.status === 'submitted' ? await transfers.submit(outcome.fpsId) : await transfers.findOutbound(outcome.fpsId);
+        outcome = { ...outcome, status: payment!.status, ...(payment!.reject_reason ? { rejectReason: payment!.reject_reason } : {}) };
+      }
+      return reply.code(outcome.kind === 'faster_payment' && outcome.status === 'submitted' ? 202 : 201).send(outcome);
+    },
+  );
 }

@@ -17,7 +17,14 @@ export interface TransferRequest {
 
 export type TransferOutcome =
   | { readonly kind: 'internal'; readonly status: 'completed'; readonly transactionId: string; readonly correlationId: string }
-  | { readonly kind: 'faster_payment'; readonly fpsId: string; readonly status: 'submitted' | 'accepted' | 'rejected'; readonly rejectReason?: string; readonly transactionId: string; readonly correlationId: string };
+  | {
+      readonly kind: 'faster_payment';
+      readonly fpsId: string;
+      readonly status: 'submitted' | 'accepted' | 'rejected';
+      readonly rejectReason?: string;
+      readonly transactionId: string;
+      readonly correlationId: string;
+    };
 
 export interface OutboundRow {
   fps_id: string;
@@ -38,10 +45,24 @@ export type TransfersService = ReturnType<typeof createTransfersService>;
  * Money leaving an account: to another account of this bank (one journal, both sides at once)
  * or out through Faster Payments (debit first, then the scheme; a rejection reverses the debit).
  */
-export function createTransfersService(deps: { db: Db; clock: Clock; ledger: Ledger; accounts: AccountsService; feed: FeedService; scheme: FasterPaymentsScheme }) {
+export function createTransfersService(deps: {
+  db: Db;
+  clock: Clock;
+  ledger: Ledger;
+  accounts: AccountsService;
+  feed: FeedService;
+  scheme: FasterPaymentsScheme;
+}) {
   const { db, clock, ledger, accounts, feed, scheme } = deps;
 
-  async function debitSide(tx: Tx, from: Account, request: TransferRequest, kind: 'internal_transfer' | 'faster_payment_out', correlationId: string, creditLedgerAccount: string) {
+  async function debitSide(
+    tx: Tx,
+    from: Account,
+    request: TransferRequest,
+    kind: 'internal_transfer' | 'faster_payment_out',
+    correlationId: string,
+    creditLedgerAccount: string,
+  ) {
     const posted = await ledger.post(tx, {
       kind: kind === 'internal_transfer' ? 'transfer.internal' : 'faster_payment.outbound',
       description: request.reference || request.creditor.name,
@@ -68,7 +89,8 @@ export function createTransfersService(deps: { db: Db; clock: Clock; ledger: Led
   /** Books the transfer in the caller's transaction. Faster Payments are submitted afterwards by `submit`. */
   async function book(tx: Tx, from: Account, request: TransferRequest): Promise<TransferOutcome> {
     const correlationId = randomUUID();
-    const onUs = request.creditor.sortCode === OUR_SORT_CODE ? await accounts.findByNumber(tx, request.creditor.sortCode, request.creditor.accountNumber) : undefined;
+    const onUs =
+      request.creditor.sortCode === OUR_SORT_CODE ? await accounts.findByNumber(tx, request.creditor.sortCode, request.creditor.accountNumber) : undefined;
     if (request.creditor.sortCode === OUR_SORT_CODE && !onUs) throw errors.notFound('payee account');
     if (onUs) {
       if (onUs.id === from.id) throw errors.invalidRequest('transfer request', [{ path: 'creditor', message: 'cannot pay an account into itself' }]);
@@ -117,7 +139,11 @@ export function createTransfersService(deps: { db: Db; clock: Clock; ledger: Led
         });
         await feed.update(tx, payment.transaction_id, { status: 'reversed' });
       }
-      const updated = await tx.query<OutboundRow>('update outbound_payments set status = $2, reject_reason = $3 where fps_id = $1 returning *', [fpsId, answer.status, answer.rejectReason ?? null]);
+      const updated = await tx.query<OutboundRow>('update outbound_payments set status = $2, reject_reason = $3 where fps_id = $1 returning *', [
+        fpsId,
+        answer.status,
+        answer.rejectReason ?? null,
+      ]);
       return updated.rows[0]!;
     });
   }
@@ -151,7 +177,9 @@ export function createTransfersService(deps: { db: Db; clock: Clock; ledger: Led
     submit,
     /** Payments whose scheme answer never came (timeouts, scheme down): ask again with the same FPS id. */
     async retryUnanswered(limit = 100): Promise<number> {
-      const { rows } = await db.query<{ fps_id: string }>("select fps_id from outbound_payments where status = 'submitted' order by created_at limit $1", [limit]);
+      const { rows } = await db.query<{ fps_id: string }>("select fps_id from outbound_payments where status = 'submitted' order by created_at limit $1", [
+        limit,
+      ]);
       for (const row of rows) await submit(row.fps_id);
       return rows.length;
     },

@@ -73,13 +73,15 @@ export function startAdviceRelay(deps: { database: Database; pubsub: PubSub; log
               throw error;
             }
           }),
-        ).catch(async (error: unknown) => {
-          // A failed publish pauses its ordering key in the client; resume so the next pass retries in order.
-          for (const key of failedKeys) topic.resumePublishing(key);
-          throw error;
-        }).finally(async () => {
-          if (published.length > 0) await session.query('update advices set published_at = now() where advice_id = any($1::uuid[])', [published]);
-        });
+        )
+          .catch(async (error: unknown) => {
+            // A failed publish pauses its ordering key in the client; resume so the next pass retries in order.
+            for (const key of failedKeys) topic.resumePublishing(key);
+            throw error;
+          })
+          .finally(async () => {
+            if (published.length > 0) await session.query('update advices set published_at = now() where advice_id = any($1::uuid[])', [published]);
+          });
         return rows.length;
       } finally {
         await session.query("select pg_advisory_unlock(hashtext('standin-advice-relay'))");

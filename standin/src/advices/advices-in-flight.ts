@@ -88,7 +88,12 @@ export async function advicesInFlightReport(database: Database, now: Date): Prom
   const rows = await inFlightRows(database);
   const byUser: UserAdvicesInFlight[] = rows
     .filter((row): row is Row & { user_id: string } => row.user_id !== null)
-    .map((row) => ({ userId: row.user_id, notPublished: Number(row.not_published), publishedNotApplied: Number(row.published), oldestAt: row.oldest.toISOString() }));
+    .map((row) => ({
+      userId: row.user_id,
+      notPublished: Number(row.not_published),
+      publishedNotApplied: Number(row.published),
+      oldestAt: row.oldest.toISOString(),
+    }));
   return { checkedAt: now.toISOString(), total: totals(rows, now), byUser };
 }
 

@@ -46,35 +46,70 @@ async function ownAccountOf(database: Database, parse: Parse, request: FastifyRe
   return account;
 }
 
-export function appRoutes(server: FastifyInstance, deps: { database: Database; keys: Pick<StandinCardKeys, 'lookupKey'>; now: () => Date; parse: Parse }): void {
+export function appRoutes(
+  server: FastifyInstance,
+  deps: { database: Database; keys: Pick<StandinCardKeys, 'lookupKey'>; now: () => Date; parse: Parse },
+): void {
   const { database, parse } = deps;
   const customer = (request: FastifyRequest) => customerOf(database, request);
   const ownAccount = (request: FastifyRequest) => ownAccountOf(database, parse, request);
 
-  server.get('/accounts/:accountId', { schema: { summary: 'An account and its balance as stand-in sees it', tags: [APP_TAG], security: BEARER, params: AccountPath, response: ERROR_RESPONSES } }, async (request) => {
-    const account = await ownAccount(request);
-    return { id: account.account_id, holderName: account.holder_name, sortCode: account.sort_code, accountNumber: account.account_number, balance: await standinBalance(database, account.account_id) };
-  });
+  server.get(
+    '/accounts/:accountId',
+    {
+      schema: { summary: 'An account and its balance as stand-in sees it', tags: [APP_TAG], security: BEARER, params: AccountPath, response: ERROR_RESPONSES },
+    },
+    async (request) => {
+      const account = await ownAccount(request);
+      return {
+        id: account.account_id,
+        holderName: account.holder_name,
+        sortCode: account.sort_code,
+        accountNumber: account.account_number,
+        balance: await standinBalance(database, account.account_id),
+      };
+    },
+  );
 
-  server.get('/accounts/:accountId/transactions', { schema: { summary: "An account's recent transactions (each payment once, from whichever side knows it)", tags: [APP_TAG], security: BEARER, params: AccountPath, response: ERROR_RESPONSES } }, async (request) => {
-    const account = await ownAccount(request);
-    return { transactions: await recentTransactions(database, account.account_id, 50) };
-  });
+  server.get(
+    '/accounts/:accountId/transactions',
+    {
+      schema: {
+        summary: "An account's recent transactions (each payment once, from whichever side knows it)",
+        tags: [APP_TAG],
+        security: BEARER,
+        params: AccountPath,
+        response: ERROR_RESPONSES,
+      },
+    },
+    async (request) => {
+      const account = await ownAccount(request);
+      return { transactions: await recentTransactions(database, account.account_id, 50) };
+    },
+  );
 
-  server.get('/accounts/:accountId/cards', { schema: { summary: "An account's cards", tags: [APP_TAG], security: BEARER, params: AccountPath, response: ERROR_RESPONSES } }, async (request) => {
-    const account = await ownAccount(request);
-    return { cards: await cardsOfAccount(database, account.account_id) };
-  });
+  server.get(
+    '/accounts/:accountId/cards',
+    { schema: { summary: "An account's cards", tags: [APP_TAG], security: BEARER, params: AccountPath, response: ERROR_RESPONSES } },
+    async (request) => {
+      const account = await ownAccount(request);
+      return { cards: await cardsOfAccount(database, account.account_id) };
+    },
+  );
 
-  server.post('/cards/:cardId/:action', { schema: { summary: 'Freeze or unfreeze a card', tags: [APP_TAG], security: BEARER, params: CardPath, response: ERROR_RESPONSES } }, async (request) => {
-    const customerId = await customer(request);
-    const { cardId, action } = parse('card path', CardPath, request.params);
-    const card = await findCard(database, deps.keys, { cardId });
-    if (!card || !(await accountOfCustomer(database, customerId, card.accountId))) throw new AppRefusal(404, 'STANDIN_NOT_FOUND', 'card not found');
-    const status = await setCardFrozen(deps, card, action === 'freeze');
-    if (status === 'cancelled') throw new AppRefusal(409, 'STANDIN_CARD_STATE', `a cancelled card cannot be ${action === 'freeze' ? 'frozen' : 'unfrozen'}`);
-    return { cardId, status };
-  });
+  server.post(
+    '/cards/:cardId/:action',
+    { schema: { summary: 'Freeze or unfreeze a card', tags: [APP_TAG], security: BEARER, params: CardPath, response: ERROR_RESPONSES } },
+    async (request) => {
+      const customerId = await customer(request);
+      const { cardId, action } = parse('card path', CardPath, request.params);
+      const card = await findCard(database, deps.keys, { cardId });
+      if (!card || !(await accountOfCustomer(database, customerId, card.accountId))) throw new AppRefusal(404, 'STANDIN_NOT_FOUND', 'card not found');
+      const status = await setCardFrozen(deps, card, action === 'freeze');
+      if (status === 'cancelled') throw new AppRefusal(409, 'STANDIN_CARD_STATE', `a cancelled card cannot be ${action === 'freeze' ? 'frozen' : 'unfrozen'}`);
+      return { cardId, status };
+    },
+  );
 }
 
 function parseOrRefuse<T>(what: string, schema: z.ZodType<T>, input: unknown): T {
@@ -96,7 +131,15 @@ export function transferRoutes(server: FastifyInstance, deps: { database: Databa
 }
 
 function transferRoute(server: FastifyInstance, deps: { database: Database; transfers: Pick<OutboundTransfers, 'send'> }): void {
-  const schema = { summary: 'Send a Faster Payment: 201 sent, 202 submitted, 422 refused', tags: [APP_TAG], security: BEARER, params: AccountPath, headers: TransferHeaders, body: TransferOrder, response: ERROR_RESPONSES };
+  const schema = {
+    summary: 'Send a Faster Payment: 201 sent, 202 submitted, 422 refused',
+    tags: [APP_TAG],
+    security: BEARER,
+    params: AccountPath,
+    headers: TransferHeaders,
+    body: TransferOrder,
+    response: ERROR_RESPONSES,
+  };
   server.post('/accounts/:accountId/transfers', { schema }, async (request, reply) => {
     const account = await ownAccountOf(deps.database, parseOrRefuse, request);
     const key = TransferHeaders.shape['idempotency-key'].safeParse(request.headers['idempotency-key']);

@@ -10,10 +10,14 @@ export async function customerOfToken(database: Database, token: string): Promis
 
 /** The account, if this customer holds it (newest synced version); otherwise nothing, as if it did not exist. */
 export async function accountOfCustomer(database: Database, customerId: string, accountId: string) {
-  const { rows } = await database.query<{ account_id: string; customer_id: string; holder_name: string; sort_code: string; account_number: string; status: string }>(
-    'select * from synced_accounts where account_id = $1 order by sequence desc limit 1',
-    [accountId],
-  );
+  const { rows } = await database.query<{
+    account_id: string;
+    customer_id: string;
+    holder_name: string;
+    sort_code: string;
+    account_number: string;
+    status: string;
+  }>('select * from synced_accounts where account_id = $1 order by sequence desc limit 1', [accountId]);
   const account = rows[0];
   return account && account.customer_id === customerId ? account : undefined;
 }

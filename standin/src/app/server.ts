@@ -96,7 +96,10 @@ const boundaryErrors: Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErro
           ? [408, refusal('STANDIN_REQUEST_TIMEOUT', 'the request did not arrive in time')]
           : [400, refusal('STANDIN_BAD_REQUEST', 'the request is not valid HTTP')];
     const text = JSON.stringify(body);
-    if (socket.writable) socket.write(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${text}`);
+    if (socket.writable)
+      socket.write(
+        `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Length: ${Buffer.byteLength(text)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${text}`,
+      );
     socket.destroy(failure);
   },
 };
@@ -104,7 +107,12 @@ const boundaryErrors: Pick<FastifyServerOptions, 'frameworkErrors' | 'clientErro
 export function createStandinServer(deps: StandinServerDependencies): FastifyInstance {
   const registry = deps.registry ?? new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'standin_' });
-  const decisions = new Counter({ name: 'standin_card_decisions_total', help: 'Stand-in card decisions by response code', labelNames: ['response_code'], registers: [registry] });
+  const decisions = new Counter({
+    name: 'standin_card_decisions_total',
+    help: 'Stand-in card decisions by response code',
+    labelNames: ['response_code'],
+    registers: [registry],
+  });
 
   const server: FastifyInstance = Fastify({
     loggerInstance: deps.logger as FastifyBaseLogger,
@@ -120,10 +128,13 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
     request.log.error({ err: failure }, 'stand-in failed a request');
     return reply.code(500).send(refusal('STANDIN_INTERNAL', 'stand-in could not handle this message; resend it'));
   });
-  server.setNotFoundHandler((request, reply) => reply.code(404).send(refusal('STANDIN_NO_ROUTE', `stand-in has no ${request.method} ${request.url.split('?')[0]}`)));
+  server.setNotFoundHandler((request, reply) =>
+    reply.code(404).send(refusal('STANDIN_NO_ROUTE', `stand-in has no ${request.method} ${request.url.split('?')[0]}`)),
+  );
   installApiDocs(server, {
     title: 'Stand-in platform',
-    description: "The independently written minimal bank that takes over when primary cannot: the scheme API (the same paths and messages as primary's), a limited app API (the customer's primary token), the configuration API, shadow decisioning and operations. Errors are `{\"error\":{\"code\",\"message\",\"issues\"?}}`, 4xx for the caller's mistakes.",
+    description:
+      'The independently written minimal bank that takes over when primary cannot: the scheme API (the same paths and messages as primary\'s), a limited app API (the customer\'s primary token), the configuration API, shadow decisioning and operations. Errors are `{"error":{"code","message","issues"?}}`, 4xx for the caller\'s mistakes.',
     version: '0.1.0',
     serve: deps.serveApiDocs ?? false,
   });
@@ -132,28 +143,55 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
 }
 
 function standinRoutes(server: FastifyInstance, deps: StandinServerDependencies, decisions: Counter, registry: Registry): void {
-
-  server.post('/scheme/card/authorisations', { schema: { summary: 'A card authorisation (0100): answered with an ISO 8583 response code', tags: [SCHEME_TAG], body: CardAuthorisationRequest, response: { 200: CardAuthorisationResponse, ...ERROR_RESPONSES } } }, async (request) => {
-    const parsed = safeParseContract('card authorisation request', CardAuthorisationRequest, request.body);
-    let answer: CardAuthorisationResponse | undefined;
-    if (!parsed.ok) {
-      const fields = unstorableFields(parsed.error.issues);
-      answer = fields.length ? formatErrorAnswer(request.body, `format error: ${fields.join(', ')}: ${UNSTORABLE_TEXT}`) : undefined;
-      if (!answer) throw new BadMessage(refusal('STANDIN_INVALID_MESSAGE', parsed.error.message, [...parsed.error.issues]));
-    } else {
-      try {
-        answer = await deps.cards.authorise(parsed.value);
-      } catch (failure) {
-        answer = isDataException(failure) ? formatErrorAnswer(parsed.value, 'format error: the message holds a value stand-in cannot store') : undefined;
-        if (!answer) throw failure;
-        request.log.warn({ err: failure }, 'card message holds a value the database refuses: answered 30 (format error)');
+  server.post(
+    '/scheme/card/authorisations',
+    {
+      schema: {
+        summary: 'A card authorisation (0100): answered with an ISO 8583 response code',
+        tags: [SCHEME_TAG],
+        body: CardAuthorisationRequest,
+        response: { 200: CardAuthorisationResponse, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const parsed = safeParseContract('card authorisation request', CardAuthorisationRequest, request.body);
+      let answer: CardAuthorisationResponse | undefined;
+      if (!parsed.ok) {
+        const fields = unstorableFields(parsed.error.issues);
+        answer = fields.length ? formatErrorAnswer(request.body, `format error: ${fields.join(', ')}: ${UNSTORABLE_TEXT}`) : undefined;
+        if (!answer) throw new BadMessage(refusal('STANDIN_INVALID_MESSAGE', parsed.error.message, [...parsed.error.issues]));
+      } else {
+        try {
+          answer = await deps.cards.authorise(parsed.value);
+        } catch (failure) {
+          answer = isDataException(failure) ? formatErrorAnswer(parsed.value, 'format error: the message holds a value stand-in cannot store') : undefined;
+          if (!answer) throw failure;
+          request.log.warn({ err: failure }, 'card message holds a value the database refuses: answered 30 (format error)');
+        }
       }
-    }
-    decisions.inc({ response_code: answer.responseCode });
-    return answer;
-  });
-  server.post('/scheme/card/reversals', { schema: { summary: 'A card reversal (0420)', tags: [SCHEME_TAG], body: CardReversalRequest, response: { 200: CardReversalResponse, ...ERROR_RESPONSES } } }, async (request) => deps.cards.reverse(read('card reversal request', CardReversalRequest, request.body)));
-  server.post('/scheme/faster-payments/inbound', { schema: { summary: 'An inbound Faster Payments credit (one answer per fpsId)', tags: [SCHEME_TAG], body: FasterPaymentInboundCredit, response: { 200: FasterPaymentResponse, ...ERROR_RESPONSES } } }, async (request) => deps.fasterPayments.receive(read('Faster Payments inbound credit', FasterPaymentInboundCredit, request.body)));
+      decisions.inc({ response_code: answer.responseCode });
+      return answer;
+    },
+  );
+  server.post(
+    '/scheme/card/reversals',
+    {
+      schema: { summary: 'A card reversal (0420)', tags: [SCHEME_TAG], body: CardReversalRequest, response: { 200: CardReversalResponse, ...ERROR_RESPONSES } },
+    },
+    async (request) => deps.cards.reverse(read('card reversal request', CardReversalRequest, request.body)),
+  );
+  server.post(
+    '/scheme/faster-payments/inbound',
+    {
+      schema: {
+        summary: 'An inbound Faster Payments credit (one answer per fpsId)',
+        tags: [SCHEME_TAG],
+        body: FasterPaymentInboundCredit,
+        response: { 200: FasterPaymentResponse, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => deps.fasterPayments.receive(read('Faster Payments inbound credit', FasterPaymentInboundCredit, request.body)),
+  );
 
   appRoutes(server, { database: deps.database, keys: deps.keys, now: deps.now, parse: read });
   configurationRoutes(server, {
@@ -164,61 +202,101 @@ function standinRoutes(server: FastifyInstance, deps: StandinServerDependencies,
     parse: read,
     ...(deps.onConfiguration ? { onCurrent: deps.onConfiguration } : {}),
   });
-  shadowRoutes(server, { database: deps.database, cards: deps.cards, internalToken: deps.internalToken, operators: deps.operators, now: deps.now, parse: read });
+  shadowRoutes(server, {
+    database: deps.database,
+    cards: deps.cards,
+    internalToken: deps.internalToken,
+    operators: deps.operators,
+    now: deps.now,
+    parse: read,
+  });
 
   // Stand-in's advice log, the truth that reconciliation compares primary with.
-  server.get('/internal/advices', { schema: { summary: "Stand-in's advice log (reconciliation; internal token)", tags: [INTERNAL_TAG], security: BEARER, response: ERROR_RESPONSES } }, async (request) => {
-    if (request.headers.authorization !== `Bearer ${deps.internalToken}`) throw new AppRefusal(401, 'STANDIN_UNAUTHENTICATED', 'the internal API needs the internal token');
-    const query = read('advice log query', AdviceLogQuery, request.query);
-    // The re-drive's candidates are the advices not yet seen applied (an index keeps them apart
-    // from every advice ever made), so its pass costs what is in flight, not the whole log.
-    const { rows } =
-      query.unseenAppliedBefore === undefined
-        ? await deps.database.query<{ advice: unknown }>('select advice from advices order by account_id, sequence')
-        : await deps.database.query<{ advice: unknown }>(
-            `select advice from advices where applied_seen_at is null and created_at <= $1
+  server.get(
+    '/internal/advices',
+    { schema: { summary: "Stand-in's advice log (reconciliation; internal token)", tags: [INTERNAL_TAG], security: BEARER, response: ERROR_RESPONSES } },
+    async (request) => {
+      if (request.headers.authorization !== `Bearer ${deps.internalToken}`)
+        throw new AppRefusal(401, 'STANDIN_UNAUTHENTICATED', 'the internal API needs the internal token');
+      const query = read('advice log query', AdviceLogQuery, request.query);
+      // The re-drive's candidates are the advices not yet seen applied (an index keeps them apart
+      // from every advice ever made), so its pass costs what is in flight, not the whole log.
+      const { rows } =
+        query.unseenAppliedBefore === undefined
+          ? await deps.database.query<{ advice: unknown }>('select advice from advices order by account_id, sequence')
+          : await deps.database.query<{ advice: unknown }>(
+              `select advice from advices where applied_seen_at is null and created_at <= $1
               order by account_id, sequence limit $2`,
-            [query.unseenAppliedBefore, query.limit],
-          );
-    return { advices: rows.map((row) => row.advice) };
-  });
+              [query.unseenAppliedBefore, query.limit],
+            );
+      return { advices: rows.map((row) => row.advice) };
+    },
+  );
 
   // Per user, which advices primary has not applied yet: what the CLI checks before it moves
   // users back to primary. Operators only: it names customers.
-  server.get(ADVICES_IN_FLIGHT_ROUTE, { schema: { summary: 'Per user, the advices primary has not applied yet (operator)', tags: [INTERNAL_TAG], security: BEARER, response: { 200: AdvicesInFlightReport, ...ERROR_RESPONSES } } }, async (request): Promise<AdvicesInFlightReport> => {
-    const token = request.headers.authorization?.startsWith('Bearer ') ? request.headers.authorization.slice(7).trim() : undefined;
-    if (!deps.operators.identify(token)) {
-      throw new AppRefusal(401, 'STANDIN_OPERATOR_TOKEN_REQUIRED', 'the advices in flight are for operators: Authorization: Bearer <operator token>');
-    }
-    return advicesInFlightReport(deps.database, deps.now());
-  });
+  server.get(
+    ADVICES_IN_FLIGHT_ROUTE,
+    {
+      schema: {
+        summary: 'Per user, the advices primary has not applied yet (operator)',
+        tags: [INTERNAL_TAG],
+        security: BEARER,
+        response: { 200: AdvicesInFlightReport, ...ERROR_RESPONSES },
+      },
+    },
+    async (request): Promise<AdvicesInFlightReport> => {
+      const token = request.headers.authorization?.startsWith('Bearer ') ? request.headers.authorization.slice(7).trim() : undefined;
+      if (!deps.operators.identify(token)) {
+        throw new AppRefusal(401, 'STANDIN_OPERATOR_TOKEN_REQUIRED', 'the advices in flight are for operators: Authorization: Bearer <operator token>');
+      }
+      return advicesInFlightReport(deps.database, deps.now());
+    },
+  );
   const inFlight = inFlightTotals(deps.database, deps.now);
 
-  server.get('/health', { schema: { summary: "Is stand-in up? (its database answers)", tags: [OPERATIONS_TAG], response: { 200: Health, '5xx': ErrorEnvelope } } }, async () => {
-    await deps.database.query('select 1');
-    return { status: 'ok' };
-  });
-  server.get('/metrics', { schema: { summary: 'Prometheus metrics (text exposition format)', tags: [OPERATIONS_TAG] } }, async (_request, reply) => reply.type(registry.contentType).send(await registry.metrics()));
+  server.get(
+    '/health',
+    { schema: { summary: 'Is stand-in up? (its database answers)', tags: [OPERATIONS_TAG], response: { 200: Health, '5xx': ErrorEnvelope } } },
+    async () => {
+      await deps.database.query('select 1');
+      return { status: 'ok' };
+    },
+  );
+  server.get('/metrics', { schema: { summary: 'Prometheus metrics (text exposition format)', tags: [OPERATIONS_TAG] } }, async (_request, reply) =>
+    reply.type(registry.contentType).send(await registry.metrics()),
+  );
   // What an app polls: which experience to show this user and which platform to call. The answer
   // comes from the configuration alone, so it matches primary's once the two agree.
-  server.get('/status', { schema: { summary: "Which experience and platform this user's app should use; sync lag, advice backlog, advices in flight", tags: [APP_TAG], querystring: StatusQuery, response: { 200: StatusResponse, ...ERROR_RESPONSES } } }, async (request): Promise<StatusResponse> => {
-    const raw = (request.query as { user?: unknown }).user;
-    const user = raw === undefined ? undefined : read('status query user', UserId, raw);
-    const configuration = await currentConfiguration(deps.database);
-    // The app's own targeting, or today's always-on cohort.
-    const standin = onStandin(configuration, 'app', user, deps.now());
-    const lag = (await deps.database.query<{ lag_ms: number; alerting: boolean }>('select lag_ms, alerting from sync_lag')).rows[0];
-    const backlog = (await deps.database.query<{ count: string }>('select count(*) from advices where published_at is null')).rows[0];
-    return {
-      platform: 'standin',
-      configurationVersion: configuration.version,
-      ...(user === undefined ? {} : { user }),
-      experience: standin ? 'standin' : 'full',
-      talkTo: standin ? 'standin' : 'primary',
-      checkedAt: deps.now().toISOString(),
-      ...(lag ? { sync: { lagMs: lag.lag_ms, alerting: lag.alerting } } : {}),
-      adviceBacklog: Number(backlog?.count ?? 0),
-      advicesInFlight: await inFlight(),
-    };
-  });
+  server.get(
+    '/status',
+    {
+      schema: {
+        summary: "Which experience and platform this user's app should use; sync lag, advice backlog, advices in flight",
+        tags: [APP_TAG],
+        querystring: StatusQuery,
+        response: { 200: StatusResponse, ...ERROR_RESPONSES },
+      },
+    },
+    async (request): Promise<StatusResponse> => {
+      const raw = (request.query as { user?: unknown }).user;
+      const user = raw === undefined ? undefined : read('status query user', UserId, raw);
+      const configuration = await currentConfiguration(deps.database);
+      // The app's own targeting, or today's always-on cohort.
+      const standin = onStandin(configuration, 'app', user, deps.now());
+      const lag = (await deps.database.query<{ lag_ms: number; alerting: boolean }>('select lag_ms, alerting from sync_lag')).rows[0];
+      const backlog = (await deps.database.query<{ count: string }>('select count(*) from advices where published_at is null')).rows[0];
+      return {
+        platform: 'standin',
+        configurationVersion: configuration.version,
+        ...(user === undefined ? {} : { user }),
+        experience: standin ? 'standin' : 'full',
+        talkTo: standin ? 'standin' : 'primary',
+        checkedAt: deps.now().toISOString(),
+        ...(lag ? { sync: { lagMs: lag.lag_ms, alerting: lag.alerting } } : {}),
+        adviceBacklog: Number(backlog?.count ?? 0),
+        advicesInFlight: await inFlight(),
+      };
+    },
+  );
 }

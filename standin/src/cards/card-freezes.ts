@@ -23,7 +23,13 @@ export async function setCardFrozen(
     if (current === 'cancelled' || current === wanted) return current ?? wanted;
     const at = deps.now();
     await session.query("insert into card_freezes (card_id, frozen, requested_by, created_at) values ($1, $2, 'customer', $3)", [card.cardId, frozen, at]);
-    await recordAdvice(session, { type: frozen ? 'card.frozen' : 'card.unfrozen', accountId: card.accountId, correlationId: randomUUID(), payload: { cardId: card.cardId, requestedBy: 'customer' }, at });
+    await recordAdvice(session, {
+      type: frozen ? 'card.frozen' : 'card.unfrozen',
+      accountId: card.accountId,
+      correlationId: randomUUID(),
+      payload: { cardId: card.cardId, requestedBy: 'customer' },
+      at,
+    });
     return wanted;
   });
 }

@@ -1,4 +1,14 @@
-import { constants, createCipheriv, createDecipheriv, createHash, createHmac, createPrivateKey, privateDecrypt, randomBytes, type KeyObject } from 'node:crypto';
+import {
+  constants,
+  createCipheriv,
+  createDecipheriv,
+  createHash,
+  createHmac,
+  createPrivateKey,
+  privateDecrypt,
+  randomBytes,
+  type KeyObject,
+} from 'node:crypto';
 import fs from 'node:fs';
 import type { PublicKeyEncryptedValue } from '@bank/shared-contracts';
 
@@ -44,7 +54,10 @@ export function takeCustodyOfPan(keys: StandinCardKeys, received: PublicKeyEncry
   if (received.keyset !== 'B' || received.keyId !== keys.exchangeKeyId) {
     throw new Error(`card number encrypted for ${received.keyset}/${received.keyId}, but stand-in holds B/${keys.exchangeKeyId}`);
   }
-  const pan = privateDecrypt({ key: keys.exchangePrivateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' }, Buffer.from(received.ciphertextBase64, 'base64')).toString('utf8');
+  const pan = privateDecrypt(
+    { key: keys.exchangePrivateKey, padding: constants.RSA_PKCS1_OAEP_PADDING, oaepHash: 'sha256' },
+    Buffer.from(received.ciphertextBase64, 'base64'),
+  ).toString('utf8');
   return { lookup: panLookup(keys, pan), sealed: sealPan(keys, pan) };
 }
 
@@ -54,8 +67,10 @@ export function takeCustodyOfPan(keys: StandinCardKeys, received: PublicKeyEncry
  * (`npm start` generates a local pair and passes its file).
  */
 export function cardKeysFromEnvironment(env: NodeJS.ProcessEnv): StandinCardKeys {
-  const privatePem = env.STANDIN_PAN_PRIVATE_KEY_B ?? (env.STANDIN_PAN_PRIVATE_KEY_B_FILE ? fs.readFileSync(env.STANDIN_PAN_PRIVATE_KEY_B_FILE, 'utf8') : undefined);
-  if (!privatePem) throw new Error('STANDIN_PAN_PRIVATE_KEY_B or STANDIN_PAN_PRIVATE_KEY_B_FILE must be set: it opens card numbers primary encrypted for stand-in');
+  const privatePem =
+    env.STANDIN_PAN_PRIVATE_KEY_B ?? (env.STANDIN_PAN_PRIVATE_KEY_B_FILE ? fs.readFileSync(env.STANDIN_PAN_PRIVATE_KEY_B_FILE, 'utf8') : undefined);
+  if (!privatePem)
+    throw new Error('STANDIN_PAN_PRIVATE_KEY_B or STANDIN_PAN_PRIVATE_KEY_B_FILE must be set: it opens card numbers primary encrypted for stand-in');
   const symmetric = (name: string): Buffer => {
     const given = env[name];
     if (given) {

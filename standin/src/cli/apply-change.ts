@@ -55,7 +55,10 @@ export async function applyChange(
   const readings = await readBoth(clients);
   const reachable = [readings.standin, readings.primary].filter((reading): reading is Reachable => reading.reachable);
   if (reachable.length === 0) {
-    throw new CliError('NO_PLATFORM', `neither platform answered, nothing changed:\n  stand-in: ${reason(readings.standin)}\n  primary:  ${reason(readings.primary)}`);
+    throw new CliError(
+      'NO_PLATFORM',
+      `neither platform answered, nothing changed:\n  stand-in: ${reason(readings.standin)}\n  primary:  ${reason(readings.primary)}`,
+    );
   }
   const notes: string[] = [];
   const base = reachable.map((reading) => reading.configuration).reduce((newest, next) => (next.version > newest.version ? next : newest));
@@ -69,11 +72,14 @@ export async function applyChange(
         () => true,
         (failure: unknown) => {
           if (failure instanceof CliError && failure.code === 'OPERATOR_TOKEN_REFUSED') throw failure;
-          notes.push(`${PLATFORM_LABEL[reading.platform]} is behind (version ${reading.configuration.version}) and could not take version ${base.version} now (${(failure as Error).message}); it catches up from its peer`);
+          notes.push(
+            `${PLATFORM_LABEL[reading.platform]} is behind (version ${reading.configuration.version}) and could not take version ${base.version} now (${(failure as Error).message}); it catches up from its peer`,
+          );
           return false;
         },
       );
-      if (brought) notes.push(`${PLATFORM_LABEL[reading.platform]} was behind (version ${reading.configuration.version}); brought up to version ${base.version} first`);
+      if (brought)
+        notes.push(`${PLATFORM_LABEL[reading.platform]} was behind (version ${reading.configuration.version}); brought up to version ${base.version} first`);
     } else if (!sameConfiguration(reading.configuration, base)) {
       notes.push(`the platforms disagreed at version ${base.version}; this change settles it`);
     }
@@ -82,7 +88,8 @@ export async function applyChange(
   const spec = request.plan(base);
   const found = differences(base, spec);
   if (found.length === 0) {
-    for (const reading of reachable) outcomes.set(reading.platform, { platform: reading.platform, reachable: true, outcome: `unchanged at version ${base.version}`, version: base.version });
+    for (const reading of reachable)
+      outcomes.set(reading.platform, { platform: reading.platform, reachable: true, outcome: `unchanged at version ${base.version}`, version: base.version });
     return { changed: false, before: base, after: base, differences: [], platforms: finish(readings, outcomes, base), notes, inFlight: { state: 'clear' } };
   }
   const inFlight = await inFlightFor(clients, readings.standin, base, prospectiveConfiguration(base, spec), (request.now ?? (() => new Date()))());
@@ -90,14 +97,15 @@ export async function applyChange(
 
   // Stand-in first: if primary is down this is the only write, and it is the one that counts.
   const [writer, ...others] = reachable;
-  const after = await clients[writer!.platform]
-    .change({ basedOnVersion: base.version, reason: request.reason, ...spec })
-    .catch((failure: unknown) => {
-      if (failure instanceof CliError && failure.code === 'STALE') {
-        throw new CliError('STALE', `${failure.message}\nSomeone changed the configuration while you were looking. Nothing of yours was applied: run \`standin status\` and decide again.`);
-      }
-      throw failure;
-    });
+  const after = await clients[writer!.platform].change({ basedOnVersion: base.version, reason: request.reason, ...spec }).catch((failure: unknown) => {
+    if (failure instanceof CliError && failure.code === 'STALE') {
+      throw new CliError(
+        'STALE',
+        `${failure.message}\nSomeone changed the configuration while you were looking. Nothing of yours was applied: run \`standin status\` and decide again.`,
+      );
+    }
+    throw failure;
+  });
   outcomes.set(writer!.platform, { platform: writer!.platform, reachable: true, outcome: `changed to version ${after.version}`, version: after.version });
   for (const other of others) {
     try {

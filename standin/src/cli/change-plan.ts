@@ -49,14 +49,33 @@ export function differences(base: ConfigurationDocument, spec: ChangeSpec): Diff
   for (const [component, targeting] of Object.entries(spec.components ?? {}) as [StandinComponent, Targeting][]) {
     const before = base.components[component];
     if (JSON.stringify(before) === JSON.stringify(targeting)) continue;
-    found.push({ what: COMPONENT_LABEL[component], from: describeTargeting(before), to: describeTargeting(targeting), wide: coversEveryone(before) || coversEveryone(targeting) });
+    found.push({
+      what: COMPONENT_LABEL[component],
+      from: describeTargeting(before),
+      to: describeTargeting(targeting),
+      wide: coversEveryone(before) || coversEveryone(targeting),
+    });
   }
-  if (spec.prescale !== undefined && spec.prescale !== base.prescale) found.push({ what: 'prescale', from: onOff(base.prescale), to: onOff(spec.prescale), wide: false });
+  if (spec.prescale !== undefined && spec.prescale !== base.prescale)
+    found.push({ what: 'prescale', from: onOff(base.prescale), to: onOff(spec.prescale), wide: false });
   // The gateway then sends every payment to stand-in, or every payment back: always everyone.
-  if (spec.directConnect !== undefined && spec.directConnect !== base.directConnect) found.push({ what: 'direct connection (gateway)', from: onOff(base.directConnect), to: onOff(spec.directConnect), wide: true });
-  if (spec.shadow !== undefined && spec.shadow.percent !== base.shadow.percent) found.push({ what: 'shadow decisioning', from: describeShare(base.shadow.percent, 'card messages'), to: describeShare(spec.shadow.percent, 'card messages'), wide: false });
+  if (spec.directConnect !== undefined && spec.directConnect !== base.directConnect)
+    found.push({ what: 'direct connection (gateway)', from: onOff(base.directConnect), to: onOff(spec.directConnect), wide: true });
+  if (spec.shadow !== undefined && spec.shadow.percent !== base.shadow.percent)
+    found.push({
+      what: 'shadow decisioning',
+      from: describeShare(base.shadow.percent, 'card messages'),
+      to: describeShare(spec.shadow.percent, 'card messages'),
+      wide: false,
+    });
   // Moves a share of everyone's card payments, every day: confirmed like any everyone-wide change.
-  if (spec.dailyCohort !== undefined && spec.dailyCohort.percent !== base.dailyCohort.percent) found.push({ what: 'daily cohort', from: describeShare(base.dailyCohort.percent, 'users, daily'), to: describeShare(spec.dailyCohort.percent, 'users, daily'), wide: spec.dailyCohort.percent > base.dailyCohort.percent });
+  if (spec.dailyCohort !== undefined && spec.dailyCohort.percent !== base.dailyCohort.percent)
+    found.push({
+      what: 'daily cohort',
+      from: describeShare(base.dailyCohort.percent, 'users, daily'),
+      to: describeShare(spec.dailyCohort.percent, 'users, daily'),
+      wide: spec.dailyCohort.percent > base.dailyCohort.percent,
+    });
   return found;
 }
 
@@ -76,8 +95,16 @@ const onOff = (value: boolean) => (value ? 'on' : 'off');
 
 /** `--all`, `--users a,b`, `--percent N` or `--none`: exactly one. */
 export function targetingFromOptions(options: { all?: boolean; users?: string; percent?: string; none?: boolean }): Targeting {
-  const given = [options.all && '--all', options.users !== undefined && '--users', options.percent !== undefined && '--percent', options.none && '--none'].filter(Boolean);
-  if (given.length !== 1) throw usageError(`say who, with exactly one of --all, --users <id,id,…>, --percent <0-100> or --none${given.length ? ` (got ${given.join(' and ')})` : ''}`);
+  const given = [
+    options.all && '--all',
+    options.users !== undefined && '--users',
+    options.percent !== undefined && '--percent',
+    options.none && '--none',
+  ].filter(Boolean);
+  if (given.length !== 1)
+    throw usageError(
+      `say who, with exactly one of --all, --users <id,id,…>, --percent <0-100> or --none${given.length ? ` (got ${given.join(' and ')})` : ''}`,
+    );
   if (options.all) return { mode: 'everyone' };
   if (options.none) return { mode: 'nobody' };
   if (options.percent !== undefined) {
@@ -85,7 +112,14 @@ export function targetingFromOptions(options: { all?: boolean; users?: string; p
     if (!/^\d{1,3}$/.test(options.percent) || percent > 100) throw usageError(`--percent ${options.percent}: expected a whole number from 0 to 100`);
     return percent === 0 ? { mode: 'nobody' } : { mode: 'percent', percent };
   }
-  const userIds = [...new Set((options.users ?? '').split(',').map((id) => id.trim()).filter(Boolean))];
+  const userIds = [
+    ...new Set(
+      (options.users ?? '')
+        .split(',')
+        .map((id) => id.trim())
+        .filter(Boolean),
+    ),
+  ];
   if (userIds.length === 0) throw usageError('--users needs at least one user id, comma-separated');
   for (const id of userIds) if (!UserId.safeParse(id).success) throw usageError(`--users: "${id}" is not a user id (1 to 64 letters, digits, _ or -)`);
   return { mode: 'users', userIds };
@@ -96,6 +130,8 @@ export function paymentComponents(options: { scheme?: string; direction?: string
   const schemes = options.scheme === undefined ? (['card', 'fps'] as const) : [options.scheme];
   const directions = options.direction === undefined ? (['inbound', 'outbound'] as const) : [options.direction];
   for (const scheme of schemes) if (scheme !== 'card' && scheme !== 'fps') throw usageError(`--scheme ${scheme}: expected card or fps`);
-  for (const direction of directions) if (direction !== 'inbound' && direction !== 'outbound') throw usageError(`--direction ${direction}: expected inbound (money in: refunds, credits) or outbound (money out: spending, sends)`);
+  for (const direction of directions)
+    if (direction !== 'inbound' && direction !== 'outbound')
+      throw usageError(`--direction ${direction}: expected inbound (money in: refunds, credits) or outbound (money out: spending, sends)`);
   return schemes.flatMap((scheme) => directions.map((direction) => PAYMENT_COMPONENTS[scheme as 'card' | 'fps'][direction as 'inbound' | 'outbound']));
 }

@@ -29,7 +29,10 @@ export function confirmWideChanges(options: { yes: boolean; interactive: boolean
       throw new CliError(code, `refused: ${reasons.join('\nand ')}\nNothing was changed. Re-run with --yes if you mean it.`, 3);
     }
     const lines: string[] = [];
-    if (wide.length > 0) lines.push(`This change touches EVERY user, on top of version ${base.version}:\n${wide.map((difference) => `  ${difference.what}: ${difference.from} -> ${difference.to}`).join('\n')}`);
+    if (wide.length > 0)
+      lines.push(
+        `This change touches EVERY user, on top of version ${base.version}:\n${wide.map((difference) => `  ${difference.what}: ${difference.from} -> ${difference.to}`).join('\n')}`,
+      );
     if (warning !== undefined) lines.push(warning);
     options.write(`${lines.join('\n')}\n`);
     const prompt = readline.createInterface({ input: process.stdin, output: process.stderr });

@@ -98,7 +98,12 @@ const EXAMPLES = 5;
  * The users a change moves back, against stand-in's advices in flight. `report` is what stand-in
  * answered, or why it could not be asked.
  */
-export function checkInFlight(before: ConfigurationDocument, after: ConfigurationDocument, report: AdvicesInFlightReport | { readonly unavailable: string }, now: Date): InFlightCheck {
+export function checkInFlight(
+  before: ConfigurationDocument,
+  after: ConfigurationDocument,
+  report: AdvicesInFlightReport | { readonly unavailable: string },
+  now: Date,
+): InFlightCheck {
   if (!mayMoveAnyoneBack(before, after)) return { state: 'clear' };
   if ('unavailable' in report) return { state: 'unknown', reason: report.unavailable };
   const moved = report.byUser
@@ -113,7 +118,10 @@ export function checkInFlight(before: ConfigurationDocument, after: Configuratio
     notPublished: moved.reduce((sum, entry) => sum + entry.user.notPublished, 0),
     publishedNotApplied: moved.reduce((sum, entry) => sum + entry.user.publishedNotApplied, 0),
     oldestAgeMs: Math.max(0, checkedAt - oldest),
-    examples: [...moved].sort((a, b) => Date.parse(a.user.oldestAt) - Date.parse(b.user.oldestAt)).slice(0, EXAMPLES).map((entry) => entry.user.userId),
+    examples: [...moved]
+      .sort((a, b) => Date.parse(a.user.oldestAt) - Date.parse(b.user.oldestAt))
+      .slice(0, EXAMPLES)
+      .map((entry) => entry.user.userId),
     components: StandinComponent.options.filter((component) => moved.some((entry) => entry.components.includes(component))),
     total: report.total,
   };
@@ -150,9 +158,9 @@ export function describeInFlight(check: InFlightCheck): string | undefined {
     `EFFECTS IN FLIGHT: ${plural(check.users, 'user')} this change moves back to primary (${check.components.map((component) => COMPONENT_LABEL[component]).join(', ')}) ${check.users === 1 ? 'has' : 'have'} effects from stand-in that primary has NOT applied yet:`,
     `  ${describeAdvices(check)}; the oldest recorded ${describeAge(check.oldestAgeMs)} ago.`,
     `  Users: ${check.examples.join(', ')}${more}.`,
-    '  Primary would decide for them without those effects: a card frozen in stand-in is still open on primary, a balance misses stand-in\'s payments.',
+    "  Primary would decide for them without those effects: a card frozen in stand-in is still open on primary, a balance misses stand-in's payments.",
     `  In all, ${plural(check.total.users, 'user')} ${check.total.users === 1 ? 'has' : 'have'} advices in flight (${describeAdvices(check.total)}).`,
-    '  Stand-in counts an advice applied once primary\'s event for it has synced back: if its sync is behind, some may be applied already.',
+    "  Stand-in counts an advice applied once primary's event for it has synced back: if its sync is behind, some may be applied already.",
     '  Better: wait until `standin status` shows none in flight (is the advice consumer running? Pub/Sub?), then run this again.',
   ].join('\n');
 }

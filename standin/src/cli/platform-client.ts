@@ -90,14 +90,16 @@ export function platformClient(platform: Platform, url: string, token: string, t
       const message = `${label}: ${error?.message ?? `answered ${response.status}`}`;
       if (response.status === 401) throw new CliError('OPERATOR_TOKEN_REFUSED', `${message} (set STANDIN_OPERATOR_TOKEN or pass --token)`);
       if (response.status === 409) throw new CliError('STALE', message);
-      if (response.status === 404) throw new CliError('NO_CONFIGURATION_SERVICE', `${label} at ${url} has no configuration service (${response.status}); is this the right URL?`);
+      if (response.status === 404)
+        throw new CliError('NO_CONFIGURATION_SERVICE', `${label} at ${url} has no configuration service (${response.status}); is this the right URL?`);
       // A platform that answers but cannot serve (its database down or hung) is, for a change, as
       // good as unreachable: the other platform carries the change, and this one catches up from it.
       if (response.status >= 500) throw new CliError('UNAVAILABLE', `${label} at ${url}: ${error?.message ?? `answered ${response.status}`}`);
       throw new CliError(error?.code ?? 'REFUSED', message);
     }
     const checked = schema.safeParse(parsed);
-    if (!checked.success) throw new CliError('BAD_ANSWER', `${label} answered with a document this CLI does not understand: ${checked.error.issues[0]?.message ?? 'invalid'}`);
+    if (!checked.success)
+      throw new CliError('BAD_ANSWER', `${label} answered with a document this CLI does not understand: ${checked.error.issues[0]?.message ?? 'invalid'}`);
     return checked.data;
   }
 
@@ -110,7 +112,8 @@ export function platformClient(platform: Platform, url: string, token: string, t
         // Status adds sync lag and the advices in flight; a platform that serves its configuration
         // but not its status is still reachable.
         const status = await call('GET', '/status', StatusResponse).catch(() => undefined);
-        const quarantined = platform === 'primary' ? await call('GET', `${QUARANTINED_ADVICES_ROUTE}?limit=1`, QuarantinedAdvicesReport).catch(() => undefined) : undefined;
+        const quarantined =
+          platform === 'primary' ? await call('GET', `${QUARANTINED_ADVICES_ROUTE}?limit=1`, QuarantinedAdvicesReport).catch(() => undefined) : undefined;
         return { platform, url, reachable: true, configuration, status, ...(quarantined ? { quarantinedAdvices: quarantined.count } : {}) };
       } catch (failure) {
         if (failure instanceof CliError && failure.code !== 'UNREACHABLE' && failure.code !== 'UNAVAILABLE' && failure.code !== 'BAD_ANSWER') throw failure;

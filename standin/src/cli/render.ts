@@ -1,4 +1,13 @@
-import { cohortDay, sameConfiguration, StandinComponent, type AdvicesInFlight, type ConfigurationAuditEntry, type ConfigurationDocument, type DailyCohortMembers, type ShadowReport } from '@bank/shared-contracts';
+import {
+  cohortDay,
+  sameConfiguration,
+  StandinComponent,
+  type AdvicesInFlight,
+  type ConfigurationAuditEntry,
+  type ConfigurationDocument,
+  type DailyCohortMembers,
+  type ShadowReport,
+} from '@bank/shared-contracts';
 import type { ChangeOutcome } from './apply-change';
 import { COMPONENT_LABEL, describeShare, describeTargeting } from './change-plan';
 import { describeAdvices, describeAge } from './in-flight';
@@ -35,31 +44,71 @@ export function renderStatus(report: StatusReport): string {
     ['configuration', (r) => (r.reachable ? `version ${r.configuration.version}` : '-')],
     ['last change', (r) => (r.reachable ? `${r.configuration.updatedBy}, ${r.configuration.updatedAt.slice(0, 19)}Z` : '-')],
     ['why', (r) => (r.reachable ? `"${r.configuration.reason}"` : '-')],
-    ...StandinComponent.options.map((component): [string, (reading: Reading) => string] => [COMPONENT_LABEL[component], (r) => (r.reachable ? describeTargeting(r.configuration.components[component]) : '-')]),
+    ...StandinComponent.options.map((component): [string, (reading: Reading) => string] => [
+      COMPONENT_LABEL[component],
+      (r) => (r.reachable ? describeTargeting(r.configuration.components[component]) : '-'),
+    ]),
     ['direct connection', (r) => (r.reachable ? (r.configuration.directConnect ? 'ON' : 'off') : '-')],
     ['prescale', (r) => (r.reachable ? (r.configuration.prescale ? 'on' : 'off') : '-')],
     ['shadow decisioning', (r) => (r.reachable ? describeShare(r.configuration.shadow.percent, 'card messages') : '-')],
-    ['daily cohort', (r) => (r.reachable ? (r.configuration.dailyCohort.percent === 0 ? 'off' : `${r.configuration.dailyCohort.percent}% of users, day ${cohortDay(new Date(report.checkedAt))}`) : '-')],
+    [
+      'daily cohort',
+      (r) =>
+        r.reachable
+          ? r.configuration.dailyCohort.percent === 0
+            ? 'off'
+            : `${r.configuration.dailyCohort.percent}% of users, day ${cohortDay(new Date(report.checkedAt))}`
+          : '-',
+    ],
     ['sync lag', (r) => (r.reachable && r.status?.sync ? `${r.status.sync.lagMs} ms${r.status.sync.alerting ? ' (PAST APPETITE)' : ''}` : '-')],
     // An older stand-in says only how many are not yet published.
-    ['advices not published', (r) => { const figures = inFlightOf(r); return figures ? String(figures.notPublished) : r.reachable && r.status?.adviceBacklog !== undefined ? String(r.status.adviceBacklog) : '-'; }],
-    ['published, not applied', (r) => { const figures = inFlightOf(r); return figures ? `${figures.publishedNotApplied}${figures.publishedNotApplied > 0 ? ' (NOT YET APPLIED BY PRIMARY)' : ''}` : '-'; }],
-    ['advices quarantined', (r) => (r.reachable && r.quarantinedAdvices !== undefined ? `${r.quarantinedAdvices}${r.quarantinedAdvices > 0 ? ' (PRIMARY COULD NOT APPLY THEM)' : ''}` : '-')],
-    ['oldest in flight', (r) => { const figures = inFlightOf(r); return !figures ? '-' : figures.oldestAgeMs === undefined ? 'none' : `${describeAge(figures.oldestAgeMs)} ago (${figures.oldestAt!.slice(0, 19)}Z)`; }],
+    [
+      'advices not published',
+      (r) => {
+        const figures = inFlightOf(r);
+        return figures ? String(figures.notPublished) : r.reachable && r.status?.adviceBacklog !== undefined ? String(r.status.adviceBacklog) : '-';
+      },
+    ],
+    [
+      'published, not applied',
+      (r) => {
+        const figures = inFlightOf(r);
+        return figures ? `${figures.publishedNotApplied}${figures.publishedNotApplied > 0 ? ' (NOT YET APPLIED BY PRIMARY)' : ''}` : '-';
+      },
+    ],
+    [
+      'advices quarantined',
+      (r) =>
+        r.reachable && r.quarantinedAdvices !== undefined ? `${r.quarantinedAdvices}${r.quarantinedAdvices > 0 ? ' (PRIMARY COULD NOT APPLY THEM)' : ''}` : '-',
+    ],
+    [
+      'oldest in flight',
+      (r) => {
+        const figures = inFlightOf(r);
+        return !figures ? '-' : figures.oldestAgeMs === undefined ? 'none' : `${describeAge(figures.oldestAgeMs)} ago (${figures.oldestAt!.slice(0, 19)}Z)`;
+      },
+    ],
   ];
   const width = 40;
   const labels = 24;
-  const lines = [`stand-in status at ${report.checkedAt.slice(0, 19)}Z`, '', `${pad('', labels)}${pad(`stand-in  ${standin.url}`, width)}primary  ${primary.url}`];
+  const lines = [
+    `stand-in status at ${report.checkedAt.slice(0, 19)}Z`,
+    '',
+    `${pad('', labels)}${pad(`stand-in  ${standin.url}`, width)}primary  ${primary.url}`,
+  ];
   for (const [label, cell] of rows) lines.push(`${pad(label, labels)}${pad(cell(columns[0]!), width)}${cell(columns[1]!)}`);
   lines.push('');
   if (report.agree === true) lines.push(`OK: both platforms agree (version ${(standin as { configuration: ConfigurationDocument }).configuration.version})`);
-  else if (report.agree === false) lines.push('WARNING: the platforms DISAGREE; they converge on the higher version within seconds, or a new change settles it');
-  else if (!primary.reachable && standin.reachable) lines.push('PRIMARY IS UNREACHABLE: working against stand-in alone; primary takes stand-in\'s configuration when it is back');
+  else if (report.agree === false)
+    lines.push('WARNING: the platforms DISAGREE; they converge on the higher version within seconds, or a new change settles it');
+  else if (!primary.reachable && standin.reachable)
+    lines.push("PRIMARY IS UNREACHABLE: working against stand-in alone; primary takes stand-in's configuration when it is back");
   else if (!standin.reachable && primary.reachable) lines.push('STAND-IN IS UNREACHABLE: changes go to primary alone; stand-in takes them when it is back');
   else lines.push('NEITHER PLATFORM ANSWERED');
   const inFlight = report.advicesInFlight;
   if (inFlight && inFlight.notPublished + inFlight.publishedNotApplied > 0) {
-    const lagging = standin.reachable && standin.status?.sync?.alerting ? ' Stand-in\'s sync is behind, so some may be applied already and not yet seen back.' : '';
+    const lagging =
+      standin.reachable && standin.status?.sync?.alerting ? " Stand-in's sync is behind, so some may be applied already and not yet seen back." : '';
     lines.push(
       `IN FLIGHT: ${inFlight.users} user${inFlight.users === 1 ? ' has' : 's have'} effects from stand-in primary has not applied yet: ${describeAdvices(inFlight)}; oldest ${describeAge(inFlight.oldestAgeMs ?? 0)} ago.${lagging}`,
       '  Moving those users back to primary now would let primary decide without them: commands that would are refused without --yes.',
@@ -83,7 +132,9 @@ export function renderChange(command: string, outcome: ChangeOutcome): string {
   }
   for (const note of outcome.notes) lines.push(`  note: ${note}`);
   if (outcome.changed && outcome.inFlight.state === 'in_flight') {
-    lines.push(`  WARNING: moved ${outcome.inFlight.users} user(s) back to primary with effects in flight (${describeAdvices(outcome.inFlight)}); primary applies them when the advices reach it`);
+    lines.push(
+      `  WARNING: moved ${outcome.inFlight.users} user(s) back to primary with effects in flight (${describeAdvices(outcome.inFlight)}); primary applies them when the advices reach it`,
+    );
   } else if (outcome.changed && outcome.inFlight.state === 'unknown') {
     lines.push(`  WARNING: moved users back to primary without knowing whether their effects in stand-in were applied (${outcome.inFlight.reason})`);
   }
@@ -96,13 +147,18 @@ export function renderChange(command: string, outcome: ChangeOutcome): string {
 export function renderAudit(entries: ConfigurationAuditEntry[]): string {
   if (entries.length === 0) return 'no changes recorded yet: the initial configuration (stand-in off for everyone) stands';
   return entries
-    .map((entry) => `version ${entry.version}  ${entry.document.updatedAt.slice(0, 19)}Z  ${pad(entry.document.updatedBy, 16)}${entry.source === 'adopted' ? `(adopted from ${entry.recordedBy}) ` : ''}"${entry.document.reason}"`)
+    .map(
+      (entry) =>
+        `version ${entry.version}  ${entry.document.updatedAt.slice(0, 19)}Z  ${pad(entry.document.updatedBy, 16)}${entry.source === 'adopted' ? `(adopted from ${entry.recordedBy}) ` : ''}"${entry.document.reason}"`,
+    )
     .join('\n');
 }
 
 export function renderCohort(cohort: DailyCohortMembers): string {
   if (cohort.percent === 0) return `daily cohort: off (${cohort.customersKnown} customers known to stand-in)`;
-  const lines = [`daily cohort ${cohort.day}: ${cohort.percent}% of users; ${cohort.members.length} of the ${cohort.customersKnown} customers stand-in knows are in it today`];
+  const lines = [
+    `daily cohort ${cohort.day}: ${cohort.percent}% of users; ${cohort.members.length} of the ${cohort.customersKnown} customers stand-in knows are in it today`,
+  ];
   for (const member of cohort.members) lines.push(`  ${member}`);
   return lines.join('\n');
 }
@@ -110,22 +166,31 @@ export function renderCohort(cohort: DailyCohortMembers): string {
 const percentText = (rate: number | undefined) => (rate === undefined ? '-' : `${(rate * 100).toFixed(1)}%`);
 
 export function renderShadowReport(report: ShadowReport): string {
-  if (report.decisions === 0) return `shadow report${report.since ? ` since ${report.since}` : ''}: no shadow decisions yet (turn it on with standin shadow --percent N)`;
+  if (report.decisions === 0)
+    return `shadow report${report.since ? ` since ${report.since}` : ''}: no shadow decisions yet (turn it on with standin shadow --percent N)`;
   const lines = [
     `shadow report${report.since ? ` since ${report.since}` : ''}: ${report.decisions} messages decided in the shadow, ${report.agreed} agreed (${percentText(report.agreementRate)})`,
     '',
     `${pad('message type', 26)}${pad('decisions', 12)}${pad('agreed', 10)}agreement`,
-    ...report.byMessageType.map((type) => `${pad(type.messageType, 26)}${pad(String(type.decisions), 12)}${pad(String(type.agreed), 10)}${percentText(type.agreementRate)}`),
+    ...report.byMessageType.map(
+      (type) => `${pad(type.messageType, 26)}${pad(String(type.decisions), 12)}${pad(String(type.agreed), 10)}${percentText(type.agreementRate)}`,
+    ),
     '',
   ];
   if (report.disagreements.length === 0) lines.push('no disagreements');
   for (const group of report.disagreements) {
     lines.push(`${group.explained ? 'explained  ' : 'DEFECT     '}${pad(group.reason, 22)}${group.count}`);
     for (const example of group.examples) {
-      lines.push(`    ${example.stan}/${example.rrn}/${example.terminalId}: primary ${example.primaryResponseCode}, stand-in ${example.standinResponseCode} "${example.standinReason}"${example.syncLagMs === undefined ? '' : ` (sync lag ${example.syncLagMs} ms)`}`);
+      lines.push(
+        `    ${example.stan}/${example.rrn}/${example.terminalId}: primary ${example.primaryResponseCode}, stand-in ${example.standinResponseCode} "${example.standinReason}"${example.syncLagMs === undefined ? '' : ` (sync lag ${example.syncLagMs} ms)`}`,
+      );
     }
   }
   lines.push('');
-  lines.push(report.defects === 0 ? 'OK: every disagreement is explained by sync lag or stand-in\'s deliberate limits' : `DEFECTS: ${report.defects} disagreements no lag or limit explains: investigate them`);
+  lines.push(
+    report.defects === 0
+      ? "OK: every disagreement is explained by sync lag or stand-in's deliberate limits"
+      : `DEFECTS: ${report.defects} disagreements no lag or limit explains: investigate them`,
+  );
   return lines.join('\n');
 }

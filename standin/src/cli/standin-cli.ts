@@ -109,7 +109,8 @@ const trimUrl = (url: string) => url.replace(/\/+$/, '');
 async function dispatch(command: string, rest: string[], options: Options, clients: Clients, io: CliIo): Promise<number> {
   const print = (value: unknown, text: string) => io.out(options.json ? JSON.stringify(value, null, 2) : text);
   const reason = () => {
-    if (!options.reason?.trim()) throw usageError('say why with --reason "<the incident, e.g. INC-123 card processor down>": it goes into both platforms\' audit logs');
+    if (!options.reason?.trim())
+      throw usageError('say why with --reason "<the incident, e.g. INC-123 card processor down>": it goes into both platforms\' audit logs');
     return options.reason.trim();
   };
   const expectArguments = (allowed: number) => {
@@ -160,7 +161,8 @@ async function dispatch(command: string, rest: string[], options: Options, clien
     case 'disable': {
       expectArguments(1);
       const what = rest[0];
-      if (what === 'payments') return change(() => ({ components: Object.fromEntries(paymentComponents({}).map((component) => [component, { mode: 'nobody' } as const])) }));
+      if (what === 'payments')
+        return change(() => ({ components: Object.fromEntries(paymentComponents({}).map((component) => [component, { mode: 'nobody' } as const])) }));
       if (what === 'apps') return change(() => ({ components: { app: { mode: 'nobody' } } }));
       throw usageError(`disable ${what ?? ''}: expected disable payments or disable apps`);
     }
@@ -170,7 +172,8 @@ async function dispatch(command: string, rest: string[], options: Options, clien
     case 'shadow': {
       expectArguments(1);
       if (rest[0] === 'report') {
-        if (options.since !== undefined && Number.isNaN(Date.parse(options.since))) throw usageError(`--since ${options.since}: expected a time such as 2026-11-22T00:00:00Z`);
+        if (options.since !== undefined && Number.isNaN(Date.parse(options.since)))
+          throw usageError(`--since ${options.since}: expected a time such as 2026-11-22T00:00:00Z`);
         const report = await clients.standin.shadowReport(options.since);
         print(report, renderShadowReport(report));
         return 0;
@@ -197,7 +200,9 @@ async function dispatch(command: string, rest: string[], options: Options, clien
       return 0;
     }
     default:
-      throw usageError(`no command "${command}"; one of status, route-payments, redirect-apps, prescale, disable, rollback-apps, direct-connect, audit, shadow, cohort`);
+      throw usageError(
+        `no command "${command}"; one of status, route-payments, redirect-apps, prescale, disable, rollback-apps, direct-connect, audit, shadow, cohort`,
+      );
   }
 }
 
@@ -220,17 +225,32 @@ async function rollbackApps(clients: Clients, options: Options, io: CliIo, reaso
       plan: (base) => {
         // Someone else changed the configuration mid-way: their decision stands, ours stops.
         if (previous && base.version !== previous.version) {
-          throw new CliError('STALE', `roll-back stopped after step ${steps.length}: version ${base.version} by ${base.updatedBy} ("${base.reason}") came in between; nothing more was changed`);
+          throw new CliError(
+            'STALE',
+            `roll-back stopped after step ${steps.length}: version ${base.version} by ${base.updatedBy} ("${base.reason}") came in between; nothing more was changed`,
+          );
         }
         return { components: { app: stepBack(base.components.app, step) } };
       },
       // Only the first step can touch everyone (from everyone); it is confirmed once. Every step
       // is checked for effects in flight: users who acted in stand-in since the last step count.
-      confirm: steps.length === 0 ? confirm : (found, base, inFlight) => confirm(found.map((difference) => ({ ...difference, wide: false })), base, inFlight),
+      confirm:
+        steps.length === 0
+          ? confirm
+          : (found, base, inFlight) =>
+              confirm(
+                found.map((difference) => ({ ...difference, wide: false })),
+                base,
+                inFlight,
+              ),
       now: io.now,
     }).catch((failure: unknown) => {
       if (steps.length > 0 && failure instanceof CliError && failure.exitCode === 3) {
-        throw new CliError(failure.code, `roll-back stopped after step ${steps.length} (app experience at ${describeTargeting(steps.at(-1)!.after.components.app)}): ${failure.message}`, 3);
+        throw new CliError(
+          failure.code,
+          `roll-back stopped after step ${steps.length} (app experience at ${describeTargeting(steps.at(-1)!.after.components.app)}): ${failure.message}`,
+          3,
+        );
       }
       throw failure;
     });
@@ -241,7 +261,12 @@ async function rollbackApps(clients: Clients, options: Options, io: CliIo, reaso
     await io.sleep(interval);
   }
   if (options.json) io.out(JSON.stringify({ steps }, null, 2));
-  else io.out(steps.length === 0 ? 'rollback-apps: every app user is already on primary' : `rollback-apps: done in ${steps.length} step(s); every app user is back on primary`);
+  else
+    io.out(
+      steps.length === 0
+        ? 'rollback-apps: every app user is already on primary'
+        : `rollback-apps: done in ${steps.length} step(s); every app user is back on primary`,
+    );
   return 0;
 }
 
@@ -249,6 +274,7 @@ async function rollbackApps(clients: Clients, options: Options, io: CliIo, reaso
 function cliTimeout(raw: string | undefined): number {
   if (raw === undefined || raw === '') return DEFAULT_TIMEOUT_MS;
   const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < 500 || value > 120_000) throw usageError(`STANDIN_CLI_TIMEOUT_MS=${raw}: expected milliseconds from 500 to 120000`);
+  if (!Number.isSafeInteger(value) || value < 500 || value > 120_000)
+    throw usageError(`STANDIN_CLI_TIMEOUT_MS=${raw}: expected milliseconds from 500 to 120000`);
   return value;
 }

@@ -1,7 +1,18 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { AdoptResult, CONFIGURATION_ERROR_CODES, CONFIGURATION_ROUTES, ConfigurationAudit, ConfigurationChange, ConfigurationDocument, cohortDay, DAILY_COHORT_ROUTE, DailyCohortMembers, inDailyCohort } from '@bank/shared-contracts';
+import {
+  AdoptResult,
+  CONFIGURATION_ERROR_CODES,
+  CONFIGURATION_ROUTES,
+  ConfigurationAudit,
+  ConfigurationChange,
+  ConfigurationDocument,
+  cohortDay,
+  DAILY_COHORT_ROUTE,
+  DailyCohortMembers,
+  inDailyCohort,
+} from '@bank/shared-contracts';
 import type { Database } from '../store/database';
 import { AppRefusal } from '../app/app-routes';
 import { adoptConfiguration, changeConfiguration, configurationAudit, currentConfiguration, StaleConfiguration } from './configuration-store';
@@ -32,7 +43,11 @@ const bearer = (request: FastifyRequest) => {
 const sameSecret = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 
 const operatorRequired = () =>
-  new AppRefusal(401, CONFIGURATION_ERROR_CODES.operatorTokenRequired, 'the configuration API needs an operator token (Authorization: Bearer <token>); a customer token is not one');
+  new AppRefusal(
+    401,
+    CONFIGURATION_ERROR_CODES.operatorTokenRequired,
+    'the configuration API needs an operator token (Authorization: Bearer <token>); a customer token is not one',
+  );
 
 export function configurationRoutes(server: FastifyInstance, deps: ConfigurationRouteDependencies): void {
   const { database, operators, parse } = deps;
@@ -54,45 +69,110 @@ export function configurationRoutes(server: FastifyInstance, deps: Configuration
     throw failure;
   };
 
-  server.get(CONFIGURATION_ROUTES.current, { schema: { summary: 'The current stand-in configuration (operator or internal token)', tags: [CONFIGURATION_TAG], security: BEARER, response: { 200: ConfigurationDocument, ...ERROR_RESPONSES } } }, async (request) => {
-    reader(request);
-    return currentConfiguration(database);
-  });
+  server.get(
+    CONFIGURATION_ROUTES.current,
+    {
+      schema: {
+        summary: 'The current stand-in configuration (operator or internal token)',
+        tags: [CONFIGURATION_TAG],
+        security: BEARER,
+        response: { 200: ConfigurationDocument, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      reader(request);
+      return currentConfiguration(database);
+    },
+  );
 
-  server.post(CONFIGURATION_ROUTES.changes, { schema: { summary: 'Change the configuration (operator; 409 CONFIGURATION_STALE unless based on the current version)', tags: [CONFIGURATION_TAG], security: BEARER, body: ConfigurationChange, response: { 200: ConfigurationDocument, ...ERROR_RESPONSES } } }, async (request) => {
-    const name = operator(request);
-    const change = parse('configuration change', ConfigurationChange, request.body);
-    const document = await changeConfiguration(database, { operator: name, change, now: deps.now() }).catch(stale);
-    request.log.warn({ operator: name, version: document.version, reason: document.reason }, 'stand-in configuration changed');
-    deps.onCurrent?.(document);
-    return document;
-  });
+  server.post(
+    CONFIGURATION_ROUTES.changes,
+    {
+      schema: {
+        summary: 'Change the configuration (operator; 409 CONFIGURATION_STALE unless based on the current version)',
+        tags: [CONFIGURATION_TAG],
+        security: BEARER,
+        body: ConfigurationChange,
+        response: { 200: ConfigurationDocument, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const name = operator(request);
+      const change = parse('configuration change', ConfigurationChange, request.body);
+      const document = await changeConfiguration(database, { operator: name, change, now: deps.now() }).catch(stale);
+      request.log.warn({ operator: name, version: document.version, reason: document.reason }, 'stand-in configuration changed');
+      deps.onCurrent?.(document);
+      return document;
+    },
+  );
 
-  server.post(CONFIGURATION_ROUTES.adopt, { schema: { summary: "Adopt the other platform's document if its version is higher", tags: [CONFIGURATION_TAG], security: BEARER, body: ConfigurationDocument, response: { 200: AdoptResult, ...ERROR_RESPONSES } } }, async (request) => {
-    const name = reader(request);
-    const offered = parse('configuration document', ConfigurationDocument, request.body);
-    const result = await adoptConfiguration(database, offered, name).catch(stale);
-    if (result.adopted) {
-      request.log.warn({ by: name, version: offered.version, reason: offered.reason }, 'stand-in adopted a newer configuration');
-      deps.onCurrent?.(result.current);
-    }
-    return result;
-  });
+  server.post(
+    CONFIGURATION_ROUTES.adopt,
+    {
+      schema: {
+        summary: "Adopt the other platform's document if its version is higher",
+        tags: [CONFIGURATION_TAG],
+        security: BEARER,
+        body: ConfigurationDocument,
+        response: { 200: AdoptResult, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const name = reader(request);
+      const offered = parse('configuration document', ConfigurationDocument, request.body);
+      const result = await adoptConfiguration(database, offered, name).catch(stale);
+      if (result.adopted) {
+        request.log.warn({ by: name, version: offered.version, reason: offered.reason }, 'stand-in adopted a newer configuration');
+        deps.onCurrent?.(result.current);
+      }
+      return result;
+    },
+  );
 
   // Who is on stand-in today because of the always-on cohort: what `standin status --cohort` shows.
-  server.get(DAILY_COHORT_ROUTE, { schema: { summary: "Today's always-on cohort: the day, the percentage, the customers stand-in knows in it (operator)", tags: [CONFIGURATION_TAG], security: BEARER, response: { 200: DailyCohortMembers, ...ERROR_RESPONSES } } }, async (request): Promise<DailyCohortMembers> => {
-    operator(request);
-    const now = deps.now();
-    const configuration = await currentConfiguration(database);
-    const { rows } = await database.query<{ customer_id: string }>('select distinct customer_id from synced_accounts');
-    const members = configuration.dailyCohort.percent === 0 ? [] : rows.map((row) => row.customer_id).filter((customer) => inDailyCohort(configuration, customer, now)).sort();
-    return { day: cohortDay(now), percent: configuration.dailyCohort.percent, customersKnown: rows.length, members };
-  });
+  server.get(
+    DAILY_COHORT_ROUTE,
+    {
+      schema: {
+        summary: "Today's always-on cohort: the day, the percentage, the customers stand-in knows in it (operator)",
+        tags: [CONFIGURATION_TAG],
+        security: BEARER,
+        response: { 200: DailyCohortMembers, ...ERROR_RESPONSES },
+      },
+    },
+    async (request): Promise<DailyCohortMembers> => {
+      operator(request);
+      const now = deps.now();
+      const configuration = await currentConfiguration(database);
+      const { rows } = await database.query<{ customer_id: string }>('select distinct customer_id from synced_accounts');
+      const members =
+        configuration.dailyCohort.percent === 0
+          ? []
+          : rows
+              .map((row) => row.customer_id)
+              .filter((customer) => inDailyCohort(configuration, customer, now))
+              .sort();
+      return { day: cohortDay(now), percent: configuration.dailyCohort.percent, customersKnown: rows.length, members };
+    },
+  );
 
-  server.get(CONFIGURATION_ROUTES.audit, { schema: { summary: 'Every configuration version, newest first (operator)', tags: [CONFIGURATION_TAG], security: BEARER, querystring: AuditQuery, response: { 200: ConfigurationAudit, ...ERROR_RESPONSES } } }, async (request) => {
-    operator(request);
-    const limit = Number((request.query as { limit?: string }).limit ?? 50);
-    if (!Number.isInteger(limit) || limit < 1 || limit > 1_000) throw new AppRefusal(400, CONFIGURATION_ERROR_CODES.invalid, 'limit must be a whole number from 1 to 1000');
-    return { entries: await configurationAudit(database, limit) };
-  });
+  server.get(
+    CONFIGURATION_ROUTES.audit,
+    {
+      schema: {
+        summary: 'Every configuration version, newest first (operator)',
+        tags: [CONFIGURATION_TAG],
+        security: BEARER,
+        querystring: AuditQuery,
+        response: { 200: ConfigurationAudit, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      operator(request);
+      const limit = Number((request.query as { limit?: string }).limit ?? 50);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 1_000)
+        throw new AppRefusal(400, CONFIGURATION_ERROR_CODES.invalid, 'limit must be a whole number from 1 to 1000');
+      return { entries: await configurationAudit(database, limit) };
+    },
+  );
 }

@@ -27,13 +27,18 @@ export async function currentConfiguration(database: Database | Session): Promis
 
 const describe = (document: ConfigurationDocument) => `version ${document.version} (${document.updatedBy} at ${document.updatedAt}: "${document.reason}")`;
 
-export async function changeConfiguration(database: Database, request: { operator: string; change: ConfigurationChange; now: Date }): Promise<ConfigurationDocument> {
+export async function changeConfiguration(
+  database: Database,
+  request: { operator: string; change: ConfigurationChange; now: Date },
+): Promise<ConfigurationDocument> {
   const { change } = request;
   return inTransaction(database, async (session) => {
     await session.query(WRITER_LOCK);
     const current = await currentConfiguration(session);
     if (change.basedOnVersion !== current.version) {
-      throw new StaleConfiguration(`this change was based on version ${change.basedOnVersion}, but stand-in now holds ${describe(current)}; read the configuration again and re-apply your change`);
+      throw new StaleConfiguration(
+        `this change was based on version ${change.basedOnVersion}, but stand-in now holds ${describe(current)}; read the configuration again and re-apply your change`,
+      );
     }
     const next = ConfigurationDocument.parse({
       version: current.version + 1,
@@ -73,9 +78,20 @@ export async function configurationAudit(database: Database, limit: number): Pro
     'select version, document, source, recorded_by, recorded_at from configuration_versions order by version desc limit $1',
     [limit],
   );
-  return rows.map((row) => ({ version: row.version, recordedAt: row.recorded_at.toISOString(), source: row.source, recordedBy: row.recorded_by, document: ConfigurationDocument.parse(row.document) }));
+  return rows.map((row) => ({
+    version: row.version,
+    recordedAt: row.recorded_at.toISOString(),
+    source: row.source,
+    recordedBy: row.recorded_by,
+    document: ConfigurationDocument.parse(row.document),
+  }));
 }
 
 async function record(session: Session, document: ConfigurationDocument, source: 'change' | 'adopted', by: string): Promise<void> {
-  await session.query('insert into configuration_versions (version, document, source, recorded_by) values ($1, $2, $3, $4)', [document.version, JSON.stringify(document), source, by]);
+  await session.query('insert into configuration_versions (version, document, source, recorded_by) values ($1, $2, $3, $4)', [
+    document.version,
+    JSON.stringify(document),
+    source,
+    by,
+  ]);
 }

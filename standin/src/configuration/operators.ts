@@ -18,7 +18,8 @@ export function operatorsFromEnvironment(env: NodeJS.ProcessEnv): Operators {
     const at = pair.indexOf(':');
     const name = pair.slice(0, at).trim();
     const token = pair.slice(at + 1).trim();
-    if (at <= 0 || !token) throw new Error(`OPERATOR_TOKENS has "${name || pair.slice(0, 20)}…" without a name and token: expected name:token pairs, comma-separated`);
+    if (at <= 0 || !token)
+      throw new Error(`OPERATOR_TOKENS has "${name || pair.slice(0, 20)}…" without a name and token: expected name:token pairs, comma-separated`);
     return { name, digest: digest(token) };
   });
   return {

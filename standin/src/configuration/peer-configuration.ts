@@ -31,7 +31,10 @@ export function startPeerConfiguration(deps: PeerConfigurationDependencies): Pee
   const pullOnce = async () => {
     let offered: ConfigurationDocument;
     try {
-      const response = await fetch(`${deps.primaryUrl}${CONFIGURATION_ROUTES.current}`, { headers: { authorization: `Bearer ${deps.primaryToken}` }, signal: AbortSignal.timeout(1_000) });
+      const response = await fetch(`${deps.primaryUrl}${CONFIGURATION_ROUTES.current}`, {
+        headers: { authorization: `Bearer ${deps.primaryToken}` },
+        signal: AbortSignal.timeout(1_000),
+      });
       if (!response.ok) throw new Error(`primary answered ${response.status}`);
       offered = ConfigurationDocument.parse(await response.json());
     } catch (failure) {
@@ -49,7 +52,10 @@ export function startPeerConfiguration(deps: PeerConfigurationDependencies): Pee
       deps.onCurrent?.(offered);
     } else if (offered.version === current.version && !sameConfiguration(offered, current) && reportedSplit !== current.version) {
       reportedSplit = current.version;
-      logger.error({ version: current.version }, 'primary and stand-in hold different documents at the same version; a new change through the standin CLI settles it');
+      logger.error(
+        { version: current.version },
+        'primary and stand-in hold different documents at the same version; a new change through the standin CLI settles it',
+      );
     }
   };
 

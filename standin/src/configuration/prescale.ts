@@ -28,7 +28,11 @@ export function startPrescaleKeeper(deps: { database: Database; logger: Logger; 
 
   const tick = async () => {
     const wanted = (await currentConfiguration(database)).prescale;
-    if (wanted !== prescaled) logger.warn({ prescale: wanted }, wanted ? 'prescale on: holding the whole database pool open' : 'prescale off: the database pool shrinks back on its own');
+    if (wanted !== prescaled)
+      logger.warn(
+        { prescale: wanted },
+        wanted ? 'prescale on: holding the whole database pool open' : 'prescale off: the database pool shrinks back on its own',
+      );
     prescaled = wanted;
     // Idle connections close after the pool's idle timeout; re-opening each tick keeps it full.
     if (prescaled) await openMissingConnections();

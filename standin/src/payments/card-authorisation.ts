@@ -60,7 +60,11 @@ const AUTHORISE = 'select standin_authorise($1, $2, $3, $4, $5, $6, $7, $8, $9, 
 const SETTLE = 'select standin_settle_authorisation($1, $2, $3, $4, $5, $6, $7) as response';
 const ANSWERED = 'select response from card_messages where stan = $1 and rrn = $2 and terminal_id = $3';
 
-const approvalCode = () => randomInt(0, 36 ** 6).toString(36).toUpperCase().padStart(6, '0');
+const approvalCode = () =>
+  randomInt(0, 36 ** 6)
+    .toString(36)
+    .toUpperCase()
+    .padStart(6, '0');
 
 /** A connection from the pool within `ms`, or undefined (and the late one goes straight back). */
 async function connectWithin(pool: Database, ms: number): Promise<Session | undefined> {
@@ -70,7 +74,11 @@ async function connectWithin(pool: Database, ms: number): Promise<Session | unde
   const late = new Promise<undefined>((resolve) => (timer = setTimeout(resolve, ms, undefined)));
   try {
     const session = await Promise.race([pending, late]);
-    if (!session) pending.then((client) => client.release(), () => undefined);
+    if (!session)
+      pending.then(
+        (client) => client.release(),
+        () => undefined,
+      );
     return session;
   } finally {
     clearTimeout(timer);
@@ -127,7 +135,11 @@ export function createCardAuthorisation(deps: CardAuthorisationDependencies) {
       if (!session) continue;
       const outcome = await callWithin(
         session,
-        { name: 'standin_settle_authorisation', text: SETTLE, values: [message.stan, message.rrn, message.terminalId, message.processingCode, message.amountMinor, JSON.stringify(stored), now()] },
+        {
+          name: 'standin_settle_authorisation',
+          text: SETTLE,
+          values: [message.stan, message.rrn, message.terminalId, message.processingCode, message.amountMinor, JSON.stringify(stored), now()],
+        },
         1_000,
         deps.onDatabaseCall,
       );
@@ -191,7 +203,11 @@ export function createCardAuthorisation(deps: CardAuthorisationDependencies) {
       if (state === '23505') {
         // The key was taken by another kind of message (a reversal with this key): its answer stands.
         deps.onDatabaseCall?.();
-        const { rows } = await pool.query<{ response: CardAuthorisationResponse }>({ name: 'standin_card_answered', text: ANSWERED, values: [message.stan, message.rrn, message.terminalId] });
+        const { rows } = await pool.query<{ response: CardAuthorisationResponse }>({
+          name: 'standin_card_answered',
+          text: ANSWERED,
+          values: [message.stan, message.rrn, message.terminalId],
+        });
         if (rows[0]) return rows[0].response;
       }
       // Refused by the database for its content or its logic: rolled back, the caller decides what to say.

@@ -19,7 +19,9 @@ export interface CardDeskDependencies {
   readonly limits: RiskLimits;
   readonly now: () => Date;
   /** Authorisations: their own pool (statement_timeout = budget) and budget; default the main pool and DEFAULT_CARD_BUDGET_MS. */
-  readonly authorisations?: Pick<CardAuthorisationDependencies, 'budgetMs' | 'settleLimitMs' | 'onBudgetExceeded' | 'onOutcomeUnknown' | 'onDatabaseCall'> & { readonly pool?: Database };
+  readonly authorisations?: Pick<CardAuthorisationDependencies, 'budgetMs' | 'settleLimitMs' | 'onBudgetExceeded' | 'onOutcomeUnknown' | 'onDatabaseCall'> & {
+    readonly pool?: Database;
+  };
 }
 
 /** Below what anyone waits for stand-in's answer: primary's proxy (1 000 ms) and the gateway (1 350 ms). */
@@ -30,7 +32,11 @@ export const DEFAULT_CARD_POOL_SIZE = 8;
 const midnightUtc = (at: Date) => new Date(Date.UTC(at.getUTCFullYear(), at.getUTCMonth(), at.getUTCDate()));
 
 async function answered<T>(db: Database | Session, key: { stan: string; rrn: string; terminalId: string }): Promise<T | undefined> {
-  const { rows } = await db.query<{ response: T }>('select response from card_messages where stan = $1 and rrn = $2 and terminal_id = $3', [key.stan, key.rrn, key.terminalId]);
+  const { rows } = await db.query<{ response: T }>('select response from card_messages where stan = $1 and rrn = $2 and terminal_id = $3', [
+    key.stan,
+    key.rrn,
+    key.terminalId,
+  ]);
   return rows[0]?.response;
 }
 
@@ -56,7 +62,12 @@ async function answerOnce<T>(db: Database, key: { stan: string; rrn: string; ter
  * id would be counted for ever. Stand-in keeps seeing primary's hold until primary has released it
  * and the synced balance says so: spendable errs low, never high.
  */
-async function adviseReversalToPrimary(session: Session, message: CardReversalRequest, to: { cardId: string; accountId: string; correlationId: string }, at: Date): Promise<void> {
+async function adviseReversalToPrimary(
+  session: Session,
+  message: CardReversalRequest,
+  to: { cardId: string; accountId: string; correlationId: string },
+  at: Date,
+): Promise<void> {
   const reversal = {
     stan: message.stan,
     rrn: message.rrn,
@@ -68,7 +79,13 @@ async function adviseReversalToPrimary(session: Session, message: CardReversalRe
     currency: message.currency,
     transmittedAt: message.transmittedAt,
   };
-  await recordAdvice(session, { type: 'card_payment.reversal_acknowledged', accountId: to.accountId, correlationId: to.correlationId, payload: { cardId: to.cardId, reversal }, at });
+  await recordAdvice(session, {
+    type: 'card_payment.reversal_acknowledged',
+    accountId: to.accountId,
+    correlationId: to.correlationId,
+    payload: { cardId: to.cardId, reversal },
+    at,
+  });
 }
 
 /** Everything stand-in knows when it judges an authorisation, and the rules' verdict on it. */
@@ -131,13 +148,28 @@ export async function assessAuthorisation(
 
 export function createCardDesk(deps: CardDeskDependencies) {
   const { database, keys, limits, now } = deps;
-  const authorise = createCardAuthorisation({ keys, limits, now, budgetMs: DEFAULT_CARD_BUDGET_MS, ...deps.authorisations, pool: deps.authorisations?.pool ?? database });
+  const authorise = createCardAuthorisation({
+    keys,
+    limits,
+    now,
+    budgetMs: DEFAULT_CARD_BUDGET_MS,
+    ...deps.authorisations,
+    pool: deps.authorisations?.pool ?? database,
+  });
 
   async function reverse(message: CardReversalRequest): Promise<CardReversalResponse> {
     return answerOnce(database, message, () =>
       inTransaction(database, async (session) => {
         const at = now();
-        const reply = (why: string): CardReversalResponse => ({ mti: message.mti === '0400' ? '0410' : '0430', stan: message.stan, rrn: message.rrn, terminalId: message.terminalId, responseCode: '00', decidedBy: 'standin', reason: why });
+        const reply = (why: string): CardReversalResponse => ({
+          mti: message.mti === '0400' ? '0410' : '0430',
+          stan: message.stan,
+          rrn: message.rrn,
+          terminalId: message.terminalId,
+          responseCode: '00',
+          decidedBy: 'standin',
+          reason: why,
+        });
         const found = await session.query<{ card_id: string; account_id: string; remaining_minor: string; correlation_id: string; approved: boolean }>(
           "select card_id, account_id, remaining_minor, correlation_id, approved from card_messages where stan = $1 and rrn = $2 and terminal_id = $3 and kind = 'authorisation' for update",
           [message.original.stan, message.original.rrn, message.original.terminalId],
@@ -174,17 +206,38 @@ export function createCardDesk(deps: CardDeskDependencies) {
               type: 'card_payment.reversed',
               accountId: original.account_id,
               correlationId,
-              payload: { cardId: original.card_id, original: message.original, originalCorrelationId: original.correlation_id, reversedAmountMinor: released, remainingAmountMinor: remaining },
+              payload: {
+                cardId: original.card_id,
+                original: message.original,
+                originalCorrelationId: original.correlation_id,
+                reversedAmountMinor: released,
+                remainingAmountMinor: remaining,
+              },
               at,
             });
-            await session.query('update card_messages set remaining_minor = $4 where stan = $1 and rrn = $2 and terminal_id = $3', [message.original.stan, message.original.rrn, message.original.terminalId, remaining]);
+            await session.query('update card_messages set remaining_minor = $4 where stan = $1 and rrn = $2 and terminal_id = $3', [
+              message.original.stan,
+              message.original.rrn,
+              message.original.terminalId,
+              remaining,
+            ]);
           }
           response = reply(released > 0 ? `released ${released}` : 'nothing left to release');
         }
         await session.query(
           `insert into card_messages (stan, rrn, terminal_id, kind, card_id, account_id, approved, amount_minor, remaining_minor, correlation_id, response, received_at)
            values ($1, $2, $3, 'reversal', $4, $5, true, $6, 0, $7, $8, $9)`,
-          [message.stan, message.rrn, message.terminalId, advised?.cardId ?? null, advised?.accountId ?? null, message.amountMinor, advised?.correlationId ?? null, JSON.stringify(response), at],
+          [
+            message.stan,
+            message.rrn,
+            message.terminalId,
+            advised?.cardId ?? null,
+            advised?.accountId ?? null,
+            message.amountMinor,
+            advised?.correlationId ?? null,
+            JSON.stringify(response),
+            at,
+          ],
         );
         return response;
       }),

@@ -8,7 +8,8 @@ export function createFasterPaymentsDesk(deps: { database: Database; now: () => 
   const { database, now } = deps;
 
   const earlier = async (fpsId: string) =>
-    (await database.query<{ response: FasterPaymentResponse }>("select response from fps_messages where fps_id = $1 and direction = 'inbound'", [fpsId])).rows[0]?.response;
+    (await database.query<{ response: FasterPaymentResponse }>("select response from fps_messages where fps_id = $1 and direction = 'inbound'", [fpsId]))
+      .rows[0]?.response;
 
   async function receive(credit: FasterPaymentInboundCredit): Promise<FasterPaymentResponse> {
     const seen = await earlier(credit.fpsId);
@@ -24,17 +25,28 @@ export function createFasterPaymentsDesk(deps: { database: Database; now: () => 
         const account = rows[0];
         // Primary accepted this very payment (its answer to the scheme was lost, and the scheme
         // re-presents it here): the bank has credited it once already; so say, and credit nothing.
-        const creditedByPrimary = await session.query("select 1 from synced_transactions where fps_id = $1 and kind = 'faster_payment_in' limit 1", [credit.fpsId]);
+        const creditedByPrimary = await session.query("select 1 from synced_transactions where fps_id = $1 and kind = 'faster_payment_in' limit 1", [
+          credit.fpsId,
+        ]);
         let response: FasterPaymentResponse;
         if (creditedByPrimary.rowCount) response = { fpsId: credit.fpsId, status: 'accepted', decidedBy: 'primary', message: 'already credited by primary' };
-        else if (!account) response = { fpsId: credit.fpsId, status: 'rejected', rejectReason: 'account_unknown', message: 'no such account', decidedBy: 'standin' };
-        else if (account.status === 'closed') response = { fpsId: credit.fpsId, status: 'rejected', rejectReason: 'account_closed', message: 'account closed', decidedBy: 'standin' };
+        else if (!account)
+          response = { fpsId: credit.fpsId, status: 'rejected', rejectReason: 'account_unknown', message: 'no such account', decidedBy: 'standin' };
+        else if (account.status === 'closed')
+          response = { fpsId: credit.fpsId, status: 'rejected', rejectReason: 'account_closed', message: 'account closed', decidedBy: 'standin' };
         else {
           const correlationId = randomUUID();
           await session.query(
             `insert into own_transactions (correlation_id, account_id, kind, status, amount_minor, description, counterparty, created_at)
              values ($1, $2, 'faster_payment_in', 'settled', $3, $4, $5, $6)`,
-            [correlationId, account.account_id, credit.amountMinor, credit.reference ? `${credit.debtor.name}: ${credit.reference}` : credit.debtor.name, credit.debtor, at],
+            [
+              correlationId,
+              account.account_id,
+              credit.amountMinor,
+              credit.reference ? `${credit.debtor.name}: ${credit.reference}` : credit.debtor.name,
+              credit.debtor,
+              at,
+            ],
           );
           await recordAdvice(session, {
             type: 'transfer.received',

@@ -30,7 +30,10 @@ export interface SchemeSettings {
 
 const DEFAULTS: Omit<SchemeSettings, 'url'> = { timeoutMs: 2_000, breakerResetMs: 5_000 };
 
-export function httpFasterPaymentsScheme(deps: { logger: Logger }, options: Partial<SchemeSettings> & { url: string }): FasterPaymentsScheme & { readonly breaker: CircuitBreaker<[FasterPaymentOutboundSend], FasterPaymentResponse> } {
+export function httpFasterPaymentsScheme(
+  deps: { logger: Logger },
+  options: Partial<SchemeSettings> & { url: string },
+): FasterPaymentsScheme & { readonly breaker: CircuitBreaker<[FasterPaymentOutboundSend], FasterPaymentResponse> } {
   const settings: SchemeSettings = { ...DEFAULTS, ...options, url: options.url.replace(/\/+$/, '') };
   const endpoint = `${settings.url}/payments`;
 

@@ -23,7 +23,8 @@ export function formatErrorAnswer(raw: unknown, reason: string): CardAuthorisati
 }
 
 /** Fields refused only because their text cannot be stored: those get a 30; any other fault stays a 400. */
-export const unstorableFields = (issues: readonly ContractIssue[]): string[] => issues.filter((issue) => issue.message === UNSTORABLE_TEXT).map((issue) => issue.path);
+export const unstorableFields = (issues: readonly ContractIssue[]): string[] =>
+  issues.filter((issue) => issue.message === UNSTORABLE_TEXT).map((issue) => issue.path);
 
 /** PostgreSQL's class 22 (data exception): the message's content is at fault, not stand-in. */
 export const isDataException = (failure: unknown): boolean => String((failure as { code?: unknown }).code ?? '').startsWith('22');

@@ -21,7 +21,10 @@ export function startOutboundRetries(deps: { transfers: Pick<OutboundTransfers, 
       if (result.tried === 0) return;
       // One line per pass, not per payment: a scheme outage must not flood the log.
       if (result.unknown.length > 0) {
-        logger.warn({ unanswered: result.unknown.length, settled: result.settled, first: result.unknown[0] }, 'outbound Faster Payments still without a scheme answer; asking again later');
+        logger.warn(
+          { unanswered: result.unknown.length, settled: result.settled, first: result.unknown[0] },
+          'outbound Faster Payments still without a scheme answer; asking again later',
+        );
       } else if (unansweredBefore > 0) {
         logger.info({ settled: result.settled }, 'the Faster Payments scheme answers again');
       }

@@ -79,7 +79,15 @@ function outcomeOf(payment: OutboundPayment): TransferOutcome {
 
 /** The message the scheme gets, identical on every attempt: only the fpsId makes it one payment. */
 function messageOf(payment: Pick<OutboundPayment, 'fps_id' | 'amount_minor' | 'debtor' | 'creditor' | 'reference' | 'created_at'>): FasterPaymentOutboundSend {
-  return { fpsId: payment.fps_id, amountMinor: Number(payment.amount_minor), currency: 'GBP', debtor: payment.debtor!, creditor: payment.creditor, reference: payment.reference, sentAt: payment.created_at.toISOString() };
+  return {
+    fpsId: payment.fps_id,
+    amountMinor: Number(payment.amount_minor),
+    currency: 'GBP',
+    debtor: payment.debtor!,
+    creditor: payment.creditor,
+    reference: payment.reference,
+    sentAt: payment.created_at.toISOString(),
+  };
 }
 
 function sameOrder(payment: OutboundPayment, order: TransferOrder): OutboundPayment {
@@ -90,7 +98,10 @@ function sameOrder(payment: OutboundPayment, order: TransferOrder): OutboundPaym
     payment.creditor.sortCode === order.creditor.sortCode &&
     payment.creditor.accountNumber === order.creditor.accountNumber &&
     payment.creditor.name === order.creditor.name;
-  if (!same) throw new IdempotencyKeyReused('this Idempotency-Key was already used for a different transfer: send a new UUID for a new transfer, and reuse a key only to retry the same one');
+  if (!same)
+    throw new IdempotencyKeyReused(
+      'this Idempotency-Key was already used for a different transfer: send a new UUID for a new transfer, and reuse a key only to retry the same one',
+    );
   return payment;
 }
 
@@ -117,7 +128,9 @@ export function createOutboundTransfers(deps: OutboundTransfersDependencies) {
         const earlier = await findPayment(session, fpsId);
         if (earlier) return { payment: sameOrder(earlier, order), fresh: false };
         // Answers given before outbound_payments existed live in fps_messages; their retries must still get them.
-        const legacy = await session.query<{ response: TransferOutcome }>("select response from fps_messages where fps_id = $1 and direction = 'outbound'", [fpsId]);
+        const legacy = await session.query<{ response: TransferOutcome }>("select response from fps_messages where fps_id = $1 and direction = 'outbound'", [
+          fpsId,
+        ]);
         if (legacy.rows[0]) return { legacy: legacy.rows[0].response };
 
         const at = now();
@@ -125,7 +138,20 @@ export function createOutboundTransfers(deps: OutboundTransfersDependencies) {
           const { rows } = await session.query<OutboundPayment>(
             `insert into outbound_payments (fps_id, account_id, amount_minor, creditor, reference, debtor, correlation_id, status, why, attempts, last_attempt_at, created_at)
              values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12) returning *`,
-            [fpsId, order.accountId, order.amountMinor, order.creditor, order.reference, details.debtor ?? null, details.correlationId ?? null, status, details.why ?? null, status === 'submitting' ? 1 : 0, status === 'submitting' ? at : null, at],
+            [
+              fpsId,
+              order.accountId,
+              order.amountMinor,
+              order.creditor,
+              order.reference,
+              details.debtor ?? null,
+              details.correlationId ?? null,
+              status,
+              details.why ?? null,
+              status === 'submitting' ? 1 : 0,
+              status === 'submitting' ? at : null,
+              at,
+            ],
           );
           return { payment: rows[0]!, fresh: true };
         };
@@ -135,14 +161,25 @@ export function createOutboundTransfers(deps: OutboundTransfersDependencies) {
         const debtor = await debtorOf(session, order.accountId);
         if (!debtor) return record('refused', { why: 'stand-in holds no sort code and account number for this account yet' });
         // Checked before any money is reserved: a message the scheme would refuse to read would otherwise stay unanswered for ever.
-        const message = safeParseContract('outbound Faster Payment', FasterPaymentOutboundSend, messageOf({ fps_id: fpsId, amount_minor: String(order.amountMinor), debtor, creditor: order.creditor, reference: order.reference, created_at: at }));
+        const message = safeParseContract(
+          'outbound Faster Payment',
+          FasterPaymentOutboundSend,
+          messageOf({ fps_id: fpsId, amount_minor: String(order.amountMinor), debtor, creditor: order.creditor, reference: order.reference, created_at: at }),
+        );
         if (!message.ok) return record('refused', { why: `stand-in cannot make a valid Faster Payment from this account: ${message.error.message}` });
 
         const correlationId = randomUUID();
         await session.query(
           `insert into own_transactions (correlation_id, account_id, kind, status, amount_minor, description, counterparty, created_at)
            values ($1, $2, 'faster_payment_out', 'pending', $3, $4, $5, $6)`,
-          [correlationId, order.accountId, -order.amountMinor, order.reference ? `${order.creditor.name}: ${order.reference}` : order.creditor.name, order.creditor, at],
+          [
+            correlationId,
+            order.accountId,
+            -order.amountMinor,
+            order.reference ? `${order.creditor.name}: ${order.reference}` : order.creditor.name,
+            order.creditor,
+            at,
+          ],
         );
         return record('submitting', { debtor, correlationId });
       });
@@ -170,20 +207,25 @@ export function createOutboundTransfers(deps: OutboundTransfersDependencies) {
           at,
         });
         await session.query("update own_transactions set status = 'settled' where correlation_id = $1", [payment.correlation_id]);
-        const { rows } = await session.query<OutboundPayment>("update outbound_payments set status = 'sent', decided_at = $2 where fps_id = $1 returning *", [fpsId, at]);
+        const { rows } = await session.query<OutboundPayment>("update outbound_payments set status = 'sent', decided_at = $2 where fps_id = $1 returning *", [
+          fpsId,
+          at,
+        ]);
         return { payment: rows[0]!, now: true };
       }
       const why = `the Faster Payments scheme rejected the payment: ${answer.rejectReason}${answer.message ? ` (${answer.message})` : ''}`;
       await session.query("update own_transactions set status = 'rejected' where correlation_id = $1", [payment.correlation_id]);
-      const { rows } = await session.query<OutboundPayment>("update outbound_payments set status = 'rejected', reject_reason = $2, why = $3, decided_at = $4 where fps_id = $1 returning *", [
-        fpsId,
-        answer.rejectReason,
-        why,
-        at,
-      ]);
+      const { rows } = await session.query<OutboundPayment>(
+        "update outbound_payments set status = 'rejected', reject_reason = $2, why = $3, decided_at = $4 where fps_id = $1 returning *",
+        [fpsId, answer.rejectReason, why, at],
+      );
       return { payment: rows[0]!, now: true };
     });
-    if (settled.now) logger.info({ fpsId, accountId: settled.payment.account_id, status: settled.payment.status, rejectReason: settled.payment.reject_reason ?? undefined }, 'outbound Faster Payment settled');
+    if (settled.now)
+      logger.info(
+        { fpsId, accountId: settled.payment.account_id, status: settled.payment.status, rejectReason: settled.payment.reject_reason ?? undefined },
+        'outbound Faster Payment settled',
+      );
     return settled.payment;
   }
 
@@ -206,7 +248,11 @@ export function createOutboundTransfers(deps: OutboundTransfersDependencies) {
       if ('legacy' in reserved) return reserved.legacy;
       if (!reserved.fresh || reserved.payment.status !== 'submitting') return outcomeOf(reserved.payment);
       const result = await submit(reserved.payment);
-      if (result.unknown) logger.warn({ fpsId, reason: result.unknown }, 'outbound Faster Payment outcome unknown: it stays submitted and is asked about again with the same fpsId');
+      if (result.unknown)
+        logger.warn(
+          { fpsId, reason: result.unknown },
+          'outbound Faster Payment outcome unknown: it stays submitted and is asked about again with the same fpsId',
+        );
       return outcomeOf(result.payment);
     },
 

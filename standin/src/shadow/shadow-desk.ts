@@ -60,7 +60,8 @@ export async function decideInShadow(deps: ShadowDeskDependencies, shadow: Shado
   const { at, assessment, alongside } = await cards.assessWithoutEffect(message, async (session, seen) => {
     const accountId = shadow.accountId ?? seen.card?.accountId;
     const synced = accountId
-      ? (await session.query<{ sequence: number | null }>('select max(sequence) as sequence from synced_events where account_id = $1', [accountId])).rows[0]?.sequence
+      ? (await session.query<{ sequence: number | null }>('select max(sequence) as sequence from synced_events where account_id = $1', [accountId])).rows[0]
+          ?.sequence
       : undefined;
     const lag = (await session.query<{ lag_ms: number }>('select lag_ms from sync_lag')).rows[0];
     return { accountId, standinAccountSequence: synced ?? undefined, syncLagMs: lag ? Math.max(0, lag.lag_ms) : undefined };

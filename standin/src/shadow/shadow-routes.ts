@@ -58,23 +58,63 @@ const sameSecret = (a: string, b: string) => timingSafeEqual(createHash('sha256'
 export function shadowRoutes(server: FastifyInstance, deps: ShadowRouteDependencies): void {
   const { database, parse } = deps;
 
-  server.post(SHADOW_ROUTES.cardAuthorisations, { schema: { summary: "Decide a copy of primary's card authorisation in shadow, read-only (primary; internal token)", tags: [INTERNAL_TAG], security: BEARER, body: ShadowedMessage, response: { 200: ShadowVerdict, ...ERROR_RESPONSES } } }, async (request): Promise<ShadowVerdict> => {
-    const token = bearer(request);
-    if (!token || !sameSecret(token, deps.internalToken)) throw new AppRefusal(401, SHADOW_ERROR_CODES.internalTokenRequired, 'shadow decisioning needs stand-in\'s internal token (Authorization: Bearer <token>)');
-    const shadow = parse('shadow card authorisation', ShadowedMessage, request.body);
-    const verdict = await decideInShadow({ database, cards: deps.cards }, shadow);
-    if (verdict.disagreement === 'unexplained') {
-      // The message key, never the PAN: enough to find the row in shadow_decisions.
-      const { stan, rrn, terminalId } = shadow.request;
-      request.log.warn({ stan, rrn, terminalId, primaryResponseCode: shadow.primaryAnswer.responseCode, standinResponseCode: verdict.responseCode, standinReason: verdict.reason }, 'shadow: stand-in and primary disagree with no explanation');
-    }
-    return verdict;
-  });
+  server.post(
+    SHADOW_ROUTES.cardAuthorisations,
+    {
+      schema: {
+        summary: "Decide a copy of primary's card authorisation in shadow, read-only (primary; internal token)",
+        tags: [INTERNAL_TAG],
+        security: BEARER,
+        body: ShadowedMessage,
+        response: { 200: ShadowVerdict, ...ERROR_RESPONSES },
+      },
+    },
+    async (request): Promise<ShadowVerdict> => {
+      const token = bearer(request);
+      if (!token || !sameSecret(token, deps.internalToken))
+        throw new AppRefusal(
+          401,
+          SHADOW_ERROR_CODES.internalTokenRequired,
+          "shadow decisioning needs stand-in's internal token (Authorization: Bearer <token>)",
+        );
+      const shadow = parse('shadow card authorisation', ShadowedMessage, request.body);
+      const verdict = await decideInShadow({ database, cards: deps.cards }, shadow);
+      if (verdict.disagreement === 'unexplained') {
+        // The message key, never the PAN: enough to find the row in shadow_decisions.
+        const { stan, rrn, terminalId } = shadow.request;
+        request.log.warn(
+          {
+            stan,
+            rrn,
+            terminalId,
+            primaryResponseCode: shadow.primaryAnswer.responseCode,
+            standinResponseCode: verdict.responseCode,
+            standinReason: verdict.reason,
+          },
+          'shadow: stand-in and primary disagree with no explanation',
+        );
+      }
+      return verdict;
+    },
+  );
 
-  server.get(SHADOW_ROUTES.report, { schema: { summary: 'The shadow agreement report (operator)', tags: [INTERNAL_TAG], security: BEARER, querystring: ReportQuery, response: { 200: ShadowReport, ...ERROR_RESPONSES } } }, async (request): Promise<ShadowReport> => {
-    if (!deps.operators.identify(bearer(request))) throw new AppRefusal(401, SHADOW_ERROR_CODES.operatorTokenRequired, 'the shadow report needs an operator token (Authorization: Bearer <token>)');
-    const raw = (request.query as { since?: unknown }).since;
-    const since = raw === undefined ? undefined : new Date(parse('shadow report since', ReportQuery.shape.since.unwrap(), raw));
-    return buildShadowReport(database, { ...(since ? { since } : {}), now: deps.now() });
-  });
+  server.get(
+    SHADOW_ROUTES.report,
+    {
+      schema: {
+        summary: 'The shadow agreement report (operator)',
+        tags: [INTERNAL_TAG],
+        security: BEARER,
+        querystring: ReportQuery,
+        response: { 200: ShadowReport, ...ERROR_RESPONSES },
+      },
+    },
+    async (request): Promise<ShadowReport> => {
+      if (!deps.operators.identify(bearer(request)))
+        throw new AppRefusal(401, SHADOW_ERROR_CODES.operatorTokenRequired, 'the shadow report needs an operator token (Authorization: Bearer <token>)');
+      const raw = (request.query as { since?: unknown }).since;
+      const since = raw === undefined ? undefined : new Date(parse('shadow report since', ReportQuery.shape.since.unwrap(), raw));
+      return buildShadowReport(database, { ...(since ? { since } : {}), now: deps.now() });
+    },
+  );
 }

@@ -10,7 +10,13 @@ export type Session = pg.PoolClient;
  */
 export function openDatabase(url: string, poolSize = 20, options: { readonly statementTimeoutMs?: number } = {}): Database {
   const statementTimeoutMs = options.statementTimeoutMs ?? 5_000;
-  const pool = new pg.Pool({ connectionString: url, max: poolSize, connectionTimeoutMillis: 2_000, statement_timeout: statementTimeoutMs, query_timeout: statementTimeoutMs + 1_000 });
+  const pool = new pg.Pool({
+    connectionString: url,
+    max: poolSize,
+    connectionTimeoutMillis: 2_000,
+    statement_timeout: statementTimeoutMs,
+    query_timeout: statementTimeoutMs + 1_000,
+  });
   pool.on('error', () => undefined);
   // A connection cut while a client is checked out but between queries (a failover, an operator's
   // pg_terminate_backend) emits 'error' on that client; with no listener it is an unhandled event

@@ -45,5 +45,11 @@ export async function standinBalance(db: Session | Database, accountId: string):
   const syncedMinor = Number(row.settled_minor) - Number(row.held_minor);
   const unreflectedMinor = Number(row.unreflected);
   const overdraftLimitMinor = Number(row.overdraft_limit_minor);
-  return { syncedMinor, syncedAsOfSequence: row.sequence, unreflectedMinor, overdraftLimitMinor, spendableMinor: syncedMinor + unreflectedMinor + overdraftLimitMinor };
+  return {
+    syncedMinor,
+    syncedAsOfSequence: row.sequence,
+    unreflectedMinor,
+    overdraftLimitMinor,
+    spendableMinor: syncedMinor + unreflectedMinor + overdraftLimitMinor,
+  };
 }

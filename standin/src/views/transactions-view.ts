@@ -18,7 +18,16 @@ export interface MergedTransaction {
  * payment is listed once, whichever side it is currently known from.
  */
 export async function recentTransactions(database: Database, accountId: string, limit: number): Promise<MergedTransaction[]> {
-  const { rows } = await database.query<{ id: string; kind: string; status: string; amount_minor: string; description: string; correlation_id: string | null; created_at: Date; source: 'primary' | 'standin' }>(
+  const { rows } = await database.query<{
+    id: string;
+    kind: string;
+    status: string;
+    amount_minor: string;
+    description: string;
+    correlation_id: string | null;
+    created_at: Date;
+    source: 'primary' | 'standin';
+  }>(
     `with synced as (
        select distinct on (transaction_id) transaction_id::text as id, kind, status, amount_minor, description, correlation_id, created_at
        from synced_transactions where account_id = $1 order by transaction_id, sequence desc

@@ -39,10 +39,19 @@ const NOTHING: Effect = { settledMinor: 0, heldMinor: 0 };
 const definite = (exchange: Exchange | undefined) => exchange !== undefined && exchange.timing === 'on-time';
 
 /** The model of every customer's account, from the funding and the exchanges the simulators recorded. */
-export function modelAccounts(customers: readonly Pick<SimulatedCustomer, 'accountId' | 'fundedMinor'>[], exchanges: readonly Exchange[]): Map<string, ModelAccount> {
+export function modelAccounts(
+  customers: readonly Pick<SimulatedCustomer, 'accountId' | 'fundedMinor'>[],
+  exchanges: readonly Exchange[],
+): Map<string, ModelAccount> {
   const accounts = new Map<string, ModelAccount>();
   for (const customer of customers) {
-    accounts.set(customer.accountId, { accountId: customer.accountId, settledMinor: customer.fundedMinor, heldMinor: 0, unknowns: [], history: [`funded ${customer.fundedMinor}`] });
+    accounts.set(customer.accountId, {
+      accountId: customer.accountId,
+      settledMinor: customer.fundedMinor,
+      heldMinor: 0,
+      unknowns: [],
+      history: [`funded ${customer.fundedMinor}`],
+    });
   }
   const account = (accountId: string) => accounts.get(accountId);
   const apply = (model: ModelAccount, effect: Effect, line: string) => {
@@ -52,12 +61,20 @@ export function modelAccounts(customers: readonly Pick<SimulatedCustomer, 'accou
   };
   const unknown = (model: ModelAccount, what: string, either: Effect, or: Effect) => {
     model.unknowns.push({ what, either, or });
-    model.history.push(`${what}: unknown (settled ${signed(either.settledMinor)}/${signed(or.settledMinor)}, held ${signed(either.heldMinor)}/${signed(or.heldMinor)})`);
+    model.history.push(
+      `${what}: unknown (settled ${signed(either.settledMinor)}/${signed(or.settledMinor)}, held ${signed(either.heldMinor)}/${signed(or.heldMinor)})`,
+    );
   };
 
   // Card authorisations with everything the network sent about each.
-  const reversalsOf = group(exchanges.filter((e) => e.kind === 'reversal' && e.original), (e) => keyOf(e.original!));
-  const clearingsOf = group(exchanges.filter((e) => e.kind === 'clearing' && e.original), (e) => keyOf(e.original!));
+  const reversalsOf = group(
+    exchanges.filter((e) => e.kind === 'reversal' && e.original),
+    (e) => keyOf(e.original!),
+  );
+  const clearingsOf = group(
+    exchanges.filter((e) => e.kind === 'clearing' && e.original),
+    (e) => keyOf(e.original!),
+  );
   const authorisations = exchanges.filter((e) => (e.kind === 'purchase' || e.kind === 'atm-withdrawal') && e.key && e.attempt === 1);
   for (const authorisation of authorisations) {
     const model = account(authorisation.accountId);
@@ -70,8 +87,11 @@ export function modelAccounts(customers: readonly Pick<SimulatedCustomer, 'accou
     const label = `${cash ? 'cash' : 'purchase'} ${key} ${amount}`;
     if (!definite(authorisation) || !(authorisation.verdict === 'approved' || authorisation.verdict === 'declined')) {
       // Failed for the network: its 0420 (amount: the whole authorisation) undoes whatever happened.
-      const timeoutReversalAcknowledged = reversals.some((r) => r.amountMinor === amount && definite(r) && (r.verdict === 'approved' || r.verdict === 'declined') && r.responseCode !== '91');
-      if (timeoutReversalAcknowledged) model.history.push(`${label}: heard ${authorisation.verdict} (${authorisation.timing}), reversed by the network's 0420: nothing`);
+      const timeoutReversalAcknowledged = reversals.some(
+        (r) => r.amountMinor === amount && definite(r) && (r.verdict === 'approved' || r.verdict === 'declined') && r.responseCode !== '91',
+      );
+      if (timeoutReversalAcknowledged)
+        model.history.push(`${label}: heard ${authorisation.verdict} (${authorisation.timing}), reversed by the network's 0420: nothing`);
       else unknown(model, `${label} heard ${authorisation.verdict} (${authorisation.timing}), 0420 never acknowledged`, NOTHING, approvedEffect);
       continue;
     }
@@ -93,7 +113,12 @@ export function modelAccounts(customers: readonly Pick<SimulatedCustomer, 'accou
       if (reversals.some((r) => definite(r) && r.verdict === 'approved')) {
         apply(model, { settledMinor: 0, heldMinor: -reversal.amountMinor }, `  reversal releasing ${reversal.amountMinor} acknowledged`);
         held -= reversal.amountMinor;
-      } else reversalUnknown = { what: `  reversal releasing ${reversal.amountMinor} of ${key} never acknowledged`, either: NOTHING, or: { settledMinor: 0, heldMinor: -reversal.amountMinor } };
+      } else
+        reversalUnknown = {
+          what: `  reversal releasing ${reversal.amountMinor} of ${key} never acknowledged`,
+          either: NOTHING,
+          or: { settledMinor: 0, heldMinor: -reversal.amountMinor },
+        };
     }
     const clearings = clearingsOf.get(key) ?? [];
     const settled = clearings.find((c) => c.verdict === 'settled');
@@ -101,12 +126,16 @@ export function modelAccounts(customers: readonly Pick<SimulatedCustomer, 'accou
     if (settled) apply(model, { settledMinor: -settled.amountMinor, heldMinor: -held }, `  cleared for ${settled.amountMinor} (${settled.clearingId})`);
     else {
       if (reversalUnknown) unknown(model, reversalUnknown.what, reversalUnknown.either, reversalUnknown.or);
-      if (clearings.length > 0 && !reversalUnknown) unknown(model, `  clearing of ${key} never heard settled`, NOTHING, { settledMinor: -clearings[0]!.amountMinor, heldMinor: -held });
+      if (clearings.length > 0 && !reversalUnknown)
+        unknown(model, `  clearing of ${key} never heard settled`, NOTHING, { settledMinor: -clearings[0]!.amountMinor, heldMinor: -held });
     }
   }
 
   // Faster Payments credits, by the scheme's payment id: credited once if heard accepted in time.
-  for (const [fpsId, presentations] of group(exchanges.filter((e) => e.kind === 'fps-credit' && e.fpsId), (e) => e.fpsId!)) {
+  for (const [fpsId, presentations] of group(
+    exchanges.filter((e) => e.kind === 'fps-credit' && e.fpsId),
+    (e) => e.fpsId!,
+  )) {
     const model = account(presentations[0]!.accountId);
     if (!model) continue;
     const amount = presentations[0]!.amountMinor;
@@ -138,11 +167,16 @@ const MAX_REACHABLE = 200_000;
 export function explain(model: ModelAccount, ledger: Effect): { matches: true; happened: string[] } | { matches: false; undecidable?: true } {
   const target = `${ledger.settledMinor}/${ledger.heldMinor}`;
   // Reachable (settled, held) after each unknown, with one way to get there.
-  let reachable = new Map<string, { s: number; h: number; happened: string[] }>([[`${model.settledMinor}/${model.heldMinor}`, { s: model.settledMinor, h: model.heldMinor, happened: [] }]]);
+  let reachable = new Map<string, { s: number; h: number; happened: string[] }>([
+    [`${model.settledMinor}/${model.heldMinor}`, { s: model.settledMinor, h: model.heldMinor, happened: [] }],
+  ]);
   for (const outcome of model.unknowns) {
     const next = new Map<string, { s: number; h: number; happened: string[] }>();
     for (const state of reachable.values()) {
-      for (const [effect, happened] of [[outcome.either, false], [outcome.or, true]] as const) {
+      for (const [effect, happened] of [
+        [outcome.either, false],
+        [outcome.or, true],
+      ] as const) {
         const s = state.s + effect.settledMinor;
         const h = state.h + effect.heldMinor;
         const id = `${s}/${h}`;

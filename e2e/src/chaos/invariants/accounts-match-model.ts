@@ -36,8 +36,12 @@ export async function checkAccountsMatchModel(context: Pick<InvariantContext, 'p
       continue;
     }
     differing.push({
-      accountId: model.accountId, model: { settledMinor: model.settledMinor, heldMinor: model.heldMinor }, ledger: actual, unknownOutcomes: model.unknowns.length,
-      ...(verdict.undecidable ? { undecidable: true as const } : {}), modelHistory: model.history,
+      accountId: model.accountId,
+      model: { settledMinor: model.settledMinor, heldMinor: model.heldMinor },
+      ledger: actual,
+      unknownOutcomes: model.unknowns.length,
+      ...(verdict.undecidable ? { undecidable: true as const } : {}),
+      modelHistory: model.history,
     });
   }
 
@@ -49,9 +53,14 @@ export async function checkAccountsMatchModel(context: Pick<InvariantContext, 'p
       `select j.kind, p.amount_minor, j.correlation_id, j.forced, j.created_at from postings p join journals j on j.id = p.journal_id where p.ledger_account_id = $1 order by p.id`,
       [account.accountId],
     );
-    const holds = await context.primaryDb.query<{ amount_minor: string; status: string; created_at: Date }>('select amount_minor, status, created_at from holds where ledger_account_id = $1 order by created_at', [account.accountId]);
+    const holds = await context.primaryDb.query<{ amount_minor: string; status: string; created_at: Date }>(
+      'select amount_minor, status, created_at from holds where ledger_account_id = $1 order by created_at',
+      [account.accountId],
+    );
     ledgerHistory.set(account.accountId, [
-      ...postings.rows.map((row) => `${row.created_at.toISOString()} ${row.kind} ${Number(row.amount_minor) >= 0 ? '+' : ''}${row.amount_minor}${row.forced ? ' (forced)' : ''} ${row.correlation_id ?? ''}`.trim()),
+      ...postings.rows.map((row) =>
+        `${row.created_at.toISOString()} ${row.kind} ${Number(row.amount_minor) >= 0 ? '+' : ''}${row.amount_minor}${row.forced ? ' (forced)' : ''} ${row.correlation_id ?? ''}`.trim(),
+      ),
       ...holds.rows.map((row) => `${row.created_at.toISOString()} hold ${row.amount_minor} ${row.status}`),
     ]);
   }

@@ -32,12 +32,22 @@ export async function checkBalancesAgree(context: Pick<InvariantContext, 'urls' 
       ...(typeof primary === 'string' ? {} : { primaryAvailableMinor: primary.balance.availableMinor }),
       ...(typeof standin === 'string' ? {} : { standinSpendableMinor: standin.balance.spendableMinor }),
     };
-    const unreadable = [typeof primary === 'string' ? `primary: ${primary}` : '', typeof standin === 'string' ? `stand-in: ${standin}` : ''].filter(Boolean).join('; ');
-    const correlated = typeof transactions === 'string' ? [] : transactions.transactions.map((transaction) => transaction.correlationId).filter((id): id is string => id !== undefined);
+    const unreadable = [typeof primary === 'string' ? `primary: ${primary}` : '', typeof standin === 'string' ? `stand-in: ${standin}` : '']
+      .filter(Boolean)
+      .join('; ');
+    const correlated =
+      typeof transactions === 'string'
+        ? []
+        : transactions.transactions.map((transaction) => transaction.correlationId).filter((id): id is string => id !== undefined);
     const repeated = correlated.filter((id, index) => correlated.indexOf(id) !== index);
-    return { comparison: unreadable ? { ...comparison, problem: `unreadable (${unreadable})` } : comparison, repeated: repeated.map((correlationId) => ({ accountId: customer.accountId, correlationId })) };
+    return {
+      comparison: unreadable ? { ...comparison, problem: `unreadable (${unreadable})` } : comparison,
+      repeated: repeated.map((correlationId) => ({ accountId: customer.accountId, correlationId })),
+    };
   });
-  const differing = compared.map((entry) => entry.comparison).filter((entry) => entry.problem !== undefined || entry.primaryAvailableMinor !== entry.standinSpendableMinor);
+  const differing = compared
+    .map((entry) => entry.comparison)
+    .filter((entry) => entry.problem !== undefined || entry.primaryAvailableMinor !== entry.standinSpendableMinor);
   const countedTwice = compared.flatMap((entry) => entry.repeated);
   const passed = differing.length === 0 && countedTwice.length === 0;
   return {

@@ -47,7 +47,13 @@ export interface CardApprovalFindings {
    * heard accepted while primary still holds the whole authorised amount, e.g. a reversal stand-in
    * answered for an authorisation only primary held.
    */
-  readonly reversalsNotReflectedInPrimary: { original: string; reversalAnsweredBy?: string; reason?: string; primaryState: string; primaryOutstandingMinor: number }[];
+  readonly reversalsNotReflectedInPrimary: {
+    original: string;
+    reversalAnsweredBy?: string;
+    reason?: string;
+    primaryState: string;
+    primaryOutstandingMinor: number;
+  }[];
 }
 
 const isAuthorisation = (exchange: Exchange) => exchange.kind === 'purchase' || exchange.kind === 'atm-withdrawal';
@@ -70,9 +76,15 @@ export async function checkCardApprovals(context: Pick<InvariantContext, 'primar
       [correlations],
     )
   ).rows;
-  const journalCount = (correlationId: string, kinds: readonly string[]) => journals.filter((j) => j.correlation_id === correlationId && kinds.includes(j.kind)).reduce((sum, j) => sum + Number(j.count), 0);
+  const journalCount = (correlationId: string, kinds: readonly string[]) =>
+    journals.filter((j) => j.correlation_id === correlationId && kinds.includes(j.kind)).reduce((sum, j) => sum + Number(j.count), 0);
   const holdIds = approvedRows.map((row) => row.hold_id).filter((id): id is string => id !== null);
-  const holdRows = (await context.primaryDb.query<{ id: string; status: string; amount_minor: string }>('select id, status, amount_minor from holds where id = any($1::uuid[])', [holdIds])).rows;
+  const holdRows = (
+    await context.primaryDb.query<{ id: string; status: string; amount_minor: string }>(
+      'select id, status, amount_minor from holds where id = any($1::uuid[])',
+      [holdIds],
+    )
+  ).rows;
   const holds = new Map(holdRows.map((hold) => [hold.id, hold.status]));
   const heldAmount = new Map(holdRows.map((hold) => [hold.id, Number(hold.amount_minor)]));
   // What each clearing journal took from the customer's account (the posting on the customer side).
@@ -112,30 +124,60 @@ export async function checkCardApprovals(context: Pick<InvariantContext, 'primar
     const key = keyOf(exchange.key!);
     const row = byKey.get(key);
     if (!row?.approved) {
-      findings.missingInPrimary.push({ key, ...(exchange.decidedBy ? { heardFrom: exchange.decidedBy } : {}), amountMinor: exchange.amountMinor, ...(row ? { primaryState: row.state } : {}) });
+      findings.missingInPrimary.push({
+        key,
+        ...(exchange.decidedBy ? { heardFrom: exchange.decidedBy } : {}),
+        amountMinor: exchange.amountMinor,
+        ...(row ? { primaryState: row.state } : {}),
+      });
       continue;
     }
     // A message the network repeated (same key) may have reached the other platform the second time,
     // after the routing changed: allowed when primary's record matches one of the answers it heard.
     const answeredBy = authorisations.filter((e) => keyOf(e.key!) === key && e.decidedBy).map((e) => e.decidedBy);
-    if (row.decided_by !== exchange.decidedBy && !answeredBy.includes(row.decided_by as typeof exchange.decidedBy)) findings.decidedByTheOtherPlatform.push({ key, ...(exchange.decidedBy ? { heardFrom: exchange.decidedBy } : {}), primaryRecordsDecisionBy: row.decided_by });
-    if (Number(row.amount_minor) !== exchange.amountMinor) findings.amountDiffers.push({ key, heardMinor: exchange.amountMinor, primaryMinor: Number(row.amount_minor) });
+    if (row.decided_by !== exchange.decidedBy && !answeredBy.includes(row.decided_by as typeof exchange.decidedBy))
+      findings.decidedByTheOtherPlatform.push({
+        key,
+        ...(exchange.decidedBy ? { heardFrom: exchange.decidedBy } : {}),
+        primaryRecordsDecisionBy: row.decided_by,
+      });
+    if (Number(row.amount_minor) !== exchange.amountMinor)
+      findings.amountDiffers.push({ key, heardMinor: exchange.amountMinor, primaryMinor: Number(row.amount_minor) });
   }
 
   for (const row of approvedRows) {
     const key = keyOf({ stan: row.stan, rrn: row.rrn, terminalId: row.terminal_id });
     const exchange = heard.get(key);
     if (!exchange) findings.approvedWithoutAnyRequest.push({ key, decidedBy: row.decided_by });
-    else if (exchange.verdict === 'declined' && row.state === 'reversed') findings.declinedToNetworkThenReversed.push({ key, ...(exchange.responseCode ? { heardResponseCode: exchange.responseCode } : {}), primaryDecidedBy: row.decided_by });
-    else if (exchange.verdict === 'declined') findings.declinedToNetworkButApprovedInPrimary.push({ key, ...(exchange.responseCode ? { heardResponseCode: exchange.responseCode } : {}), ...(exchange.decidedBy ? { heardFrom: exchange.decidedBy } : {}), primaryDecidedBy: row.decided_by });
-    else if (!(exchange.verdict === 'approved' && exchange.timing === 'on-time')) findings.approvedWithUnknownOutcome.push({ key, heard: `${exchange.verdict} (${exchange.timing})` });
+    else if (exchange.verdict === 'declined' && row.state === 'reversed')
+      findings.declinedToNetworkThenReversed.push({
+        key,
+        ...(exchange.responseCode ? { heardResponseCode: exchange.responseCode } : {}),
+        primaryDecidedBy: row.decided_by,
+      });
+    else if (exchange.verdict === 'declined')
+      findings.declinedToNetworkButApprovedInPrimary.push({
+        key,
+        ...(exchange.responseCode ? { heardResponseCode: exchange.responseCode } : {}),
+        ...(exchange.decidedBy ? { heardFrom: exchange.decidedBy } : {}),
+        primaryDecidedBy: row.decided_by,
+      });
+    else if (!(exchange.verdict === 'approved' && exchange.timing === 'on-time'))
+      findings.approvedWithUnknownOutcome.push({ key, heard: `${exchange.verdict} (${exchange.timing})` });
 
     // The money, once: a hold for a purchase (0100), one posting journal for cash (0200), one clearing journal once cleared.
-    if (row.mti === '0100' && (!row.hold_id || !holds.has(row.hold_id))) findings.ledgerEffectMissing.push({ key, mti: row.mti, state: row.state, what: 'no hold for the approved purchase' });
+    if (row.mti === '0100' && (!row.hold_id || !holds.has(row.hold_id)))
+      findings.ledgerEffectMissing.push({ key, mti: row.mti, state: row.state, what: 'no hold for the approved purchase' });
     if (row.mti === '0200' && journalCount(row.correlation_id, ['card.cash_withdrawal', 'card.financial']) !== 1) {
-      findings.ledgerEffectMissing.push({ key, mti: row.mti, state: row.state, what: `${journalCount(row.correlation_id, ['card.cash_withdrawal', 'card.financial'])} cash journals, expected 1` });
+      findings.ledgerEffectMissing.push({
+        key,
+        mti: row.mti,
+        state: row.state,
+        what: `${journalCount(row.correlation_id, ['card.cash_withdrawal', 'card.financial'])} cash journals, expected 1`,
+      });
     }
-    if (row.state === 'cleared' && journalCount(row.correlation_id, ['card.clearing']) === 0) findings.ledgerEffectMissing.push({ key, mti: row.mti, state: row.state, what: 'cleared, but no clearing journal' });
+    if (row.state === 'cleared' && journalCount(row.correlation_id, ['card.clearing']) === 0)
+      findings.ledgerEffectMissing.push({ key, mti: row.mti, state: row.state, what: 'cleared, but no clearing journal' });
   }
 
   for (const journal of journals) {
@@ -145,7 +187,8 @@ export async function checkCardApprovals(context: Pick<InvariantContext, 'primar
   }
   const sharedCorrelations = new Map<string, number>();
   for (const row of approvedRows) sharedCorrelations.set(row.correlation_id, (sharedCorrelations.get(row.correlation_id) ?? 0) + 1);
-  for (const [correlationId, count] of sharedCorrelations) if (count > 1) findings.ledgerEffectDoubled.push({ correlationId, kind: 'card authorisation', journals: count });
+  for (const [correlationId, count] of sharedCorrelations)
+    if (count > 1) findings.ledgerEffectDoubled.push({ correlationId, kind: 'card authorisation', journals: count });
 
   // A clearing the network saw settled must have settled its authorisation's hold: a hold still open
   // beside the clearing's posting takes the money twice.
@@ -175,7 +218,11 @@ export async function checkCardApprovals(context: Pick<InvariantContext, 'primar
   const sum = (amounts: Map<string, number> | undefined) => [...(amounts?.values() ?? [])].reduce((total, amount) => total + amount, 0);
   const releasedFor = (original: string) => sum(releases.get(original)?.acknowledged);
   const mayHaveReleased = (original: string) => sum(releases.get(original)?.unacknowledged);
-  const settledClearings = new Map(context.exchanges.filter((exchange) => exchange.kind === 'clearing' && exchange.verdict === 'settled' && exchange.original).map((exchange) => [keyOf(exchange.original!), exchange]));
+  const settledClearings = new Map(
+    context.exchanges
+      .filter((exchange) => exchange.kind === 'clearing' && exchange.verdict === 'settled' && exchange.original)
+      .map((exchange) => [keyOf(exchange.original!), exchange]),
+  );
   for (const exchange of heardApproved.filter((e) => e.kind === 'purchase' && e.attempt === 1)) {
     const key = keyOf(exchange.key!);
     const row = byKey.get(key);
@@ -183,13 +230,15 @@ export async function checkCardApprovals(context: Pick<InvariantContext, 'primar
     const clearing = settledClearings.get(key);
     if (clearing) {
       const posted = clearingPosted.get(row.correlation_id) ?? 0;
-      if (posted !== clearing.amountMinor) findings.clearingAmountDiffers.push({ key, clearingId: clearing.clearingId!, clearedMinor: clearing.amountMinor, postedMinor: posted });
+      if (posted !== clearing.amountMinor)
+        findings.clearingAmountDiffers.push({ key, clearingId: clearing.clearingId!, clearedMinor: clearing.amountMinor, postedMinor: posted });
       continue;
     }
     const expected = Math.max(0, exchange.amountMinor - releasedFor(key));
     const orIfUnacknowledgedApplied = Math.max(0, expected - mayHaveReleased(key));
     const actual = holds.get(row.hold_id) === 'open' ? (heldAmount.get(row.hold_id) ?? 0) : 0;
-    if (actual !== expected && actual !== orIfUnacknowledgedApplied && row.state !== 'cleared') findings.holdAmountDiffers.push({ key, expectedHeldMinor: expected, primaryHeldMinor: actual });
+    if (actual !== expected && actual !== orIfUnacknowledgedApplied && row.state !== 'cleared')
+      findings.holdAmountDiffers.push({ key, expectedHeldMinor: expected, primaryHeldMinor: actual });
   }
 
   // A reversal the network heard accepted, of an approval it heard, should have left primary holding
@@ -200,8 +249,11 @@ export async function checkCardApprovals(context: Pick<InvariantContext, 'primar
     if (!original || original.verdict !== 'approved' || !row?.approved || row.state === 'cleared' || row.state === 'reversed') continue;
     if (Number(row.outstanding_minor) >= Number(row.amount_minor)) {
       findings.reversalsNotReflectedInPrimary.push({
-        original: keyOf(reversal.original!), ...(reversal.decidedBy ? { reversalAnsweredBy: reversal.decidedBy } : {}), ...(reversal.detail ? { reason: reversal.detail } : {}),
-        primaryState: row.state, primaryOutstandingMinor: Number(row.outstanding_minor),
+        original: keyOf(reversal.original!),
+        ...(reversal.decidedBy ? { reversalAnsweredBy: reversal.decidedBy } : {}),
+        ...(reversal.detail ? { reason: reversal.detail } : {}),
+        primaryState: row.state,
+        primaryOutstandingMinor: Number(row.outstanding_minor),
       });
     }
   }

@@ -29,7 +29,13 @@ export async function checkInvariants(context: InvariantContext): Promise<Invari
     try {
       results.push(await check());
     } catch (error) {
-      results.push({ id, name, passed: false, summary: `the check could not run: ${(error as Error).message}`, evidence: { error: (error as Error).stack ?? String(error) } });
+      results.push({
+        id,
+        name,
+        passed: false,
+        summary: `the check could not run: ${(error as Error).message}`,
+        evidence: { error: (error as Error).stack ?? String(error) },
+      });
     }
   }
   return results.sort((a, b) => a.id - b.id);

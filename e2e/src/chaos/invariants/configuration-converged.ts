@@ -13,7 +13,10 @@ async function read<T>(url: string, token: string): Promise<T | string> {
 }
 
 export async function configurationsOf(urls: PlatformUrls, token: string) {
-  const [primary, standin] = await Promise.all([read<ConfigurationDocument>(`${urls.primary}/configuration`, token), read<ConfigurationDocument>(`${urls.standin}/configuration`, token)]);
+  const [primary, standin] = await Promise.all([
+    read<ConfigurationDocument>(`${urls.primary}/configuration`, token),
+    read<ConfigurationDocument>(`${urls.standin}/configuration`, token),
+  ]);
   return { primary, standin };
 }
 
@@ -38,6 +41,11 @@ export async function checkConfigurationConverged(context: Pick<InvariantContext
       : passed
         ? `both at version ${primary.version} (the highest either recorded), identical documents`
         : `primary at version ${primary.version}, stand-in at ${standin.version}; ${same ? 'identical' : 'different'} documents; highest version recorded anywhere ${highestRecorded}`,
-    evidence: { primary, standin, highestVersionRecorded: highestRecorded, auditHeads: { primary: newest(primaryAudit) ?? primaryAudit, standin: newest(standinAudit) ?? standinAudit } },
+    evidence: {
+      primary,
+      standin,
+      highestVersionRecorded: highestRecorded,
+      auditHeads: { primary: newest(primaryAudit) ?? primaryAudit, standin: newest(standinAudit) ?? standinAudit },
+    },
   };
 }

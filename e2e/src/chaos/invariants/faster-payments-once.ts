@@ -21,32 +21,51 @@ export interface FasterPaymentFindings {
   readonly rejectedButMovedMoney: { fpsId: string; netMinor: number }[];
 }
 
-export async function checkFasterPayments(context: Pick<InvariantContext, 'primaryDb' | 'standinDb' | 'exchanges' | 'schemeReceived'>): Promise<FasterPaymentFindings> {
+export async function checkFasterPayments(
+  context: Pick<InvariantContext, 'primaryDb' | 'standinDb' | 'exchanges' | 'schemeReceived'>,
+): Promise<FasterPaymentFindings> {
   const primaryCredits = new Map(
-    (await context.primaryDb.query<{ fps_id: string; status: string }>("select fps_id, response->>'status' as status from faster_payments where direction = 'inbound'")).rows.map((row) => [row.fps_id, row.status]),
+    (
+      await context.primaryDb.query<{ fps_id: string; status: string }>(
+        "select fps_id, response->>'status' as status from faster_payments where direction = 'inbound'",
+      )
+    ).rows.map((row) => [row.fps_id, row.status]),
   );
   // The credits themselves: one feed transaction each, carrying the scheme's payment id.
   const creditsInPrimary = new Map(
-    (await context.primaryDb.query<{ fps_id: string; count: string }>("select fps_id, count(*) as count from transactions where kind = 'faster_payment_in' and fps_id is not null group by fps_id")).rows.map((row) => [
+    (
+      await context.primaryDb.query<{ fps_id: string; count: string }>(
+        "select fps_id, count(*) as count from transactions where kind = 'faster_payment_in' and fps_id is not null group by fps_id",
+      )
+    ).rows.map((row) => [row.fps_id, Number(row.count)]),
+  );
+  const primaryOutbound = new Map(
+    (await context.primaryDb.query<{ fps_id: string; status: string }>('select fps_id, status from outbound_payments')).rows.map((row) => [
       row.fps_id,
-      Number(row.count),
+      row.status,
     ]),
   );
-  const primaryOutbound = new Map((await context.primaryDb.query<{ fps_id: string; status: string }>('select fps_id, status from outbound_payments')).rows.map((row) => [row.fps_id, row.status]));
   const standinAdvices = (
     await context.standinDb.query<{ advice_id: string; type: string; fps_id: string }>(
       "select advice_id, type, advice->'payload'->>'fpsId' as fps_id from advices where type in ('transfer.received', 'transfer.sent')",
     )
   ).rows;
   const applied = new Set(
-    (await context.primaryDb.query<{ advice_id: string }>('select advice_id from applied_advices where advice_id = any($1::uuid[])', [standinAdvices.map((advice) => advice.advice_id)])).rows.map((row) => row.advice_id),
+    (
+      await context.primaryDb.query<{ advice_id: string }>('select advice_id from applied_advices where advice_id = any($1::uuid[])', [
+        standinAdvices.map((advice) => advice.advice_id),
+      ])
+    ).rows.map((row) => row.advice_id),
   );
-  const appliedFromStandin = (type: string) => new Map(standinAdvices.filter((advice) => advice.type === type).map((advice) => [advice.fps_id, applied.has(advice.advice_id)]));
+  const appliedFromStandin = (type: string) =>
+    new Map(standinAdvices.filter((advice) => advice.type === type).map((advice) => [advice.fps_id, applied.has(advice.advice_id)]));
   const creditsFromStandin = appliedFromStandin('transfer.received');
   const sendsFromStandin = appliedFromStandin('transfer.sent');
 
   const credits = context.exchanges.filter((exchange) => exchange.kind === 'fps-credit' && exchange.fpsId);
-  const transfers = context.exchanges.filter((exchange) => exchange.kind === 'app-transfer' && exchange.fpsId && (exchange.verdict === 'accepted' || exchange.verdict === 'submitted'));
+  const transfers = context.exchanges.filter(
+    (exchange) => exchange.kind === 'app-transfer' && exchange.fpsId && (exchange.verdict === 'accepted' || exchange.verdict === 'submitted'),
+  );
   const findings: FasterPaymentFindings = {
     creditsHeardAccepted: credits.filter((exchange) => exchange.verdict === 'accepted').length,
     transfersHeardSent: transfers.length,
@@ -68,7 +87,8 @@ export async function checkFasterPayments(context: Pick<InvariantContext, 'prima
     const credited = creditsInPrimary.get(fpsId) ?? 0;
     const accepted = heard.find((exchange) => exchange.verdict === 'accepted' && exchange.timing === 'on-time');
     if (credited > 1) findings.creditedTwice.push({ fpsId, credits: credited, byPrimary, fromStandinAdvice });
-    if (accepted && credited === 0) findings.creditNotInPrimary.push({ fpsId, ...(accepted.decidedBy ? { heardFrom: accepted.decidedBy } : {}), amountMinor: accepted.amountMinor });
+    if (accepted && credited === 0)
+      findings.creditNotInPrimary.push({ fpsId, ...(accepted.decidedBy ? { heardFrom: accepted.decidedBy } : {}), amountMinor: accepted.amountMinor });
     const rejected = heard.find((exchange) => exchange.verdict === 'rejected');
     if (rejected && !accepted && credited > 0) findings.rejectedButCredited.push({ fpsId, ...(rejected.decidedBy ? { heardFrom: rejected.decidedBy } : {}) });
   }
@@ -91,7 +111,8 @@ export async function checkFasterPayments(context: Pick<InvariantContext, 'prima
   ).rows;
   for (const row of rejectedNet) if (Number(row.net) !== 0) findings.rejectedButMovedMoney.push({ fpsId: row.fps_id, netMinor: Number(row.net) });
   const seenByScheme = new Set(context.schemeReceived.map((payment) => payment.fpsId));
-  for (const [fpsId, status] of primaryOutbound) if (status === 'accepted' && !seenByScheme.has(fpsId)) findings.acceptedInPrimaryButSchemeNeverSaw.push({ fpsId });
+  for (const [fpsId, status] of primaryOutbound)
+    if (status === 'accepted' && !seenByScheme.has(fpsId)) findings.acceptedInPrimaryButSchemeNeverSaw.push({ fpsId });
   return findings;
 }
 

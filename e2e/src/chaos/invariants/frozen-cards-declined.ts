@@ -30,17 +30,33 @@ async function visibleInStandin(context: Pick<InvariantContext, 'standinDb'>, ca
 }
 
 async function visibleInPrimary(context: Pick<InvariantContext, 'standinDb' | 'primaryDb'>, cardId: string): Promise<number | undefined> {
-  const advices = (await context.standinDb.query<{ advice_id: string }>("select advice_id from advices where type = 'card.frozen' and advice->'payload'->>'cardId' = $1", [cardId])).rows.map((row) => row.advice_id);
+  const advices = (
+    await context.standinDb.query<{ advice_id: string }>("select advice_id from advices where type = 'card.frozen' and advice->'payload'->>'cardId' = $1", [
+      cardId,
+    ])
+  ).rows.map((row) => row.advice_id);
   if (advices.length === 0) return undefined;
-  const { rows } = await context.primaryDb.query<{ at: Date | null }>('select min(applied_at) as at from applied_advices where advice_id = any($1::uuid[])', [advices]);
+  const { rows } = await context.primaryDb.query<{ at: Date | null }>('select min(applied_at) as at from applied_advices where advice_id = any($1::uuid[])', [
+    advices,
+  ]);
   return rows[0]?.at ? rows[0].at.getTime() : undefined;
 }
 
 async function probe(url: string, card: { pan: string; expiry: string }): Promise<CardVerdict['probe'][Platform]> {
   const message: CardAuthorisationRequest = {
-    mti: '0100', pan: card.pan, expiry: card.expiry, processingCode: '000000', amountMinor: 100, currency: 'GBP', transmittedAt: new Date().toISOString(),
-    stan: String(randomInt(0, 1_000_000)).padStart(6, '0'), rrn: randomBytes(6).toString('hex').toUpperCase(), terminalId: PROBE_TERMINAL, acquirerId: '12345678',
-    merchant: { name: 'FREEZE PROBE', categoryCode: '5999', city: 'London', country: 'GB' }, posEntryMode: 'ecommerce',
+    mti: '0100',
+    pan: card.pan,
+    expiry: card.expiry,
+    processingCode: '000000',
+    amountMinor: 100,
+    currency: 'GBP',
+    transmittedAt: new Date().toISOString(),
+    stan: String(randomInt(0, 1_000_000)).padStart(6, '0'),
+    rrn: randomBytes(6).toString('hex').toUpperCase(),
+    terminalId: PROBE_TERMINAL,
+    acquirerId: '12345678',
+    merchant: { name: 'FREEZE PROBE', categoryCode: '5999', city: 'London', country: 'GB' },
+    posEntryMode: 'ecommerce',
   };
   const result = await timedRequest({ method: 'POST', url: `${url}/scheme/card/authorisations`, body: message, giveUpMs: 5_000 });
   if (result.kind === 'no-answer') return { problem: result.reason };
@@ -49,7 +65,9 @@ async function probe(url: string, card: { pan: string; expiry: string }): Promis
   return { responseCode: answer.responseCode, decidedBy: answer.decidedBy, ...(answer.reason ? { reason: answer.reason } : {}) };
 }
 
-export async function checkFrozenCardsDeclined(context: Pick<InvariantContext, 'frozenCards' | 'exchanges' | 'standinDb' | 'primaryDb' | 'urls'>): Promise<InvariantResult> {
+export async function checkFrozenCardsDeclined(
+  context: Pick<InvariantContext, 'frozenCards' | 'exchanges' | 'standinDb' | 'primaryDb' | 'urls'>,
+): Promise<InvariantResult> {
   const verdicts: CardVerdict[] = [];
   const approvedAfterFreeze: { cardId: string; key: string; decidedBy?: string; sentAt: string; freezeVisibleAt: string }[] = [];
   const neverVisible: { cardId: string; platform: Platform }[] = [];
@@ -66,10 +84,22 @@ export async function checkFrozenCardsDeclined(context: Pick<InvariantContext, '
     for (const platform of ['primary', 'standin'] as const) if (visible[platform] === undefined) neverVisible.push({ cardId, platform });
 
     for (const exchange of context.exchanges) {
-      if (exchange.cardId !== cardId || exchange.verdict !== 'approved' || (exchange.kind !== 'purchase' && exchange.kind !== 'atm-withdrawal') || !exchange.decidedBy) continue;
+      if (
+        exchange.cardId !== cardId ||
+        exchange.verdict !== 'approved' ||
+        (exchange.kind !== 'purchase' && exchange.kind !== 'atm-withdrawal') ||
+        !exchange.decidedBy
+      )
+        continue;
       const since = visible[exchange.decidedBy];
       if (since !== undefined && exchange.sentAtMs > since + VISIBILITY_TOLERANCE_MS) {
-        approvedAfterFreeze.push({ cardId, key: keyOf(exchange.key!), decidedBy: exchange.decidedBy, sentAt: exchange.sentAt, freezeVisibleAt: new Date(since).toISOString() });
+        approvedAfterFreeze.push({
+          cardId,
+          key: keyOf(exchange.key!),
+          decidedBy: exchange.decidedBy,
+          sentAt: exchange.sentAt,
+          freezeVisibleAt: new Date(since).toISOString(),
+        });
       }
     }
 
@@ -81,7 +111,9 @@ export async function checkFrozenCardsDeclined(context: Pick<InvariantContext, '
     verdicts.push({
       cardId,
       frozenThrough: through,
-      visibleAt: Object.fromEntries((['primary', 'standin'] as const).filter((p) => visible[p] !== undefined).map((p) => [p, new Date(visible[p]!).toISOString()])),
+      visibleAt: Object.fromEntries(
+        (['primary', 'standin'] as const).filter((p) => visible[p] !== undefined).map((p) => [p, new Date(visible[p]!).toISOString()]),
+      ),
       probe: answers,
     });
   }

@@ -13,8 +13,14 @@ export async function checkLedgerBalances(context: Pick<InvariantContext, 'prima
        group by p.journal_id, j.kind having sum(p.amount_minor) <> 0 or count(*) < 2`,
     )
   ).rows.map((row) => ({ journalId: row.journal_id, kind: row.kind, sumMinor: Number(row.total), postings: Number(row.postings) }));
-  const empty = (await db.query<{ id: string; kind: string }>('select id, kind from journals j where not exists (select 1 from postings p where p.journal_id = j.id)')).rows.map((row) => ({ journalId: row.id, kind: row.kind }));
-  const totals = (await db.query<{ total: string; postings: string; journals: string }>('select coalesce(sum(amount_minor), 0) as total, count(*) as postings, count(distinct journal_id) as journals from postings')).rows[0]!;
+  const empty = (
+    await db.query<{ id: string; kind: string }>('select id, kind from journals j where not exists (select 1 from postings p where p.journal_id = j.id)')
+  ).rows.map((row) => ({ journalId: row.id, kind: row.kind }));
+  const totals = (
+    await db.query<{ total: string; postings: string; journals: string }>(
+      'select coalesce(sum(amount_minor), 0) as total, count(*) as postings, count(distinct journal_id) as journals from postings',
+    )
+  ).rows[0]!;
   const settledDrift = (
     await db.query<{ id: string; settled_minor: string; from_postings: string }>(
       `select a.id, a.settled_minor, coalesce(sum(p.amount_minor), 0) as from_postings

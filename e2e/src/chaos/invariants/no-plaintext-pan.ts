@@ -10,15 +10,29 @@ import type { InvariantContext, InvariantResult } from './invariant-result';
 // in any answer the networks received (error bodies included), or in the stand-in database;
 // primary's database is searched too, where PANs may only be stored encrypted.
 
-export async function checkNoPlaintextPan(context: Pick<InvariantContext, 'customers' | 'logDirectory' | 'kafkaBrokers' | 'primaryEventsTopic' | 'runStartedAtMs' | 'standinDb' | 'primaryDb' | 'exchanges' | 'pubsub'>): Promise<InvariantResult> {
+export async function checkNoPlaintextPan(
+  context: Pick<
+    InvariantContext,
+    'customers' | 'logDirectory' | 'kafkaBrokers' | 'primaryEventsTopic' | 'runStartedAtMs' | 'standinDb' | 'primaryDb' | 'exchanges' | 'pubsub'
+  >,
+): Promise<InvariantResult> {
   const finder = panFinder(context.customers.map((customer) => customer.card.pan));
   const logs = panInLogs(context.logDirectory, finder);
-  const topic = await panInTopic({ brokers: context.kafkaBrokers, topic: context.primaryEventsTopic, sinceMs: context.runStartedAtMs, accounts: new Set(context.customers.map((customer) => customer.accountId)), finder, timeoutMs: 60_000 });
+  const topic = await panInTopic({
+    brokers: context.kafkaBrokers,
+    topic: context.primaryEventsTopic,
+    sinceMs: context.runStartedAtMs,
+    accounts: new Set(context.customers.map((customer) => customer.accountId)),
+    finder,
+    timeoutMs: 60_000,
+  });
   const advices = context.pubsub ? await panInAdviceTopics({ ...context.pubsub, finder, timeoutMs: 60_000 }) : undefined;
   const standin = await panInDatabase(context.standinDb, finder);
   const primary = await panInDatabase(context.primaryDb, finder);
   // Every answer the networks got, error bodies included (the simulator checked each as it came).
-  const answers = context.exchanges.filter((exchange) => exchange.panInAnswer).map((exchange) => ({ seq: exchange.seq, kind: exchange.kind, httpStatus: exchange.httpStatus, detail: exchange.detail }));
+  const answers = context.exchanges
+    .filter((exchange) => exchange.panInAnswer)
+    .map((exchange) => ({ seq: exchange.seq, kind: exchange.kind, httpStatus: exchange.httpStatus, detail: exchange.detail }));
   const found = logs.hits.length + topic.hits.length + standin.hits.length + primary.hits.length + answers.length + (advices?.hits.length ?? 0);
   const passed = found === 0 && topic.complete && (advices?.complete ?? true);
   return {

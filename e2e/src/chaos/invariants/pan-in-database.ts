@@ -16,7 +16,9 @@ export async function panInDatabase(db: Pool, finder: PanFinder): Promise<{ colu
   for (const column of columns) {
     const quoted = `"${column.column_name.replace(/"/g, '""')}"`;
     const value = column.data_type === 'bytea' ? `encode(${quoted}, 'escape')` : `${quoted}::text`;
-    const { rows } = await db.query<{ rows: string }>(`select count(*) as rows from "${column.table_name.replace(/"/g, '""')}" where ${value} ~ $1`, [finder.sqlPattern]);
+    const { rows } = await db.query<{ rows: string }>(`select count(*) as rows from "${column.table_name.replace(/"/g, '""')}" where ${value} ~ $1`, [
+      finder.sqlPattern,
+    ]);
     const count = Number(rows[0]?.rows ?? 0);
     if (count > 0) hits.push({ table: column.table_name, column: column.column_name, rows: count });
   }

@@ -13,9 +13,23 @@ export interface TopicScan {
   readonly hits: { partition: number; offset: string; pans: string[] }[];
 }
 
-export async function panInTopic(options: { brokers: readonly string[]; topic: string; sinceMs: number; accounts: ReadonlySet<string>; finder: PanFinder; timeoutMs: number }): Promise<TopicScan> {
+export async function panInTopic(options: {
+  brokers: readonly string[];
+  topic: string;
+  sinceMs: number;
+  accounts: ReadonlySet<string>;
+  finder: PanFinder;
+  timeoutMs: number;
+}): Promise<TopicScan> {
   const topic = options.topic;
-  const kafka = new Kafka({ clientId: 'chaos-pan-scan', brokers: [...options.brokers], logLevel: logLevel.NOTHING, connectionTimeout: 3_000, requestTimeout: 10_000, retry: { retries: 3 } });
+  const kafka = new Kafka({
+    clientId: 'chaos-pan-scan',
+    brokers: [...options.brokers],
+    logLevel: logLevel.NOTHING,
+    connectionTimeout: 3_000,
+    requestTimeout: 10_000,
+    retry: { retries: 3 },
+  });
   const admin = kafka.admin();
   await admin.connect();
   const groupId = `chaos-pan-scan-${randomUUID()}`;
@@ -26,7 +40,9 @@ export async function panInTopic(options: { brokers: readonly string[]; topic: s
   try {
     const starts = await admin.fetchTopicOffsetsByTimestamp(topic, options.sinceMs);
     const ends = new Map((await admin.fetchTopicOffsets(topic)).map((partition) => [partition.partition, Number(partition.high)]));
-    const remaining = new Map(starts.filter((start) => Number(start.offset) < (ends.get(start.partition) ?? 0)).map((start) => [start.partition, Number(start.offset)]));
+    const remaining = new Map(
+      starts.filter((start) => Number(start.offset) < (ends.get(start.partition) ?? 0)).map((start) => [start.partition, Number(start.offset)]),
+    );
     if (remaining.size === 0) return { messages: 0, ofRunAccounts: 0, complete: true, hits };
 
     let finished!: () => void;
@@ -50,7 +66,10 @@ export async function panInTopic(options: { brokers: readonly string[]; topic: s
       },
     });
     for (const [partition, offset] of remaining) consumer.seek({ topic, partition, offset: String(offset) });
-    const timedOut = await Promise.race([done.then(() => false), new Promise<boolean>((resolve) => setTimeout(() => resolve(true), options.timeoutMs).unref())]);
+    const timedOut = await Promise.race([
+      done.then(() => false),
+      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), options.timeoutMs).unref()),
+    ]);
     return { messages, ofRunAccounts, complete: !timedOut, hits };
   } finally {
     await consumer.disconnect().catch(() => undefined);
