@@ -325,7 +325,7 @@ describe('applying stand-in advices', () => {
       debtor: { sortCode: '200000', accountNumber: '12345678', name: 'X' },
       reference: '',
     });
-    expect(await apply(stranger)).toEqual({
+    expect(await apply(stranger)).toMatchObject({
       status: 200,
       body: { outcome: 'quarantined', reason: expect.stringContaining(`account ${stranger.accountId} is unknown to primary`) },
     });
@@ -472,7 +472,7 @@ describe('an advice primary cannot apply', () => {
     const applied = advise('card.frozen', { cardId: card.id, requestedBy: 'customer' });
     expect((await apply(applied)).body.outcome).toBe('applied');
     const reused = { ...advise('card.unfrozen', { cardId: card.id, requestedBy: 'customer' }), sequence: 1 };
-    expect(await apply(reused)).toEqual({ status: 409, body: { outcome: 'conflict', sequence: 1, heldBy: applied.adviceId } });
+    expect(await apply(reused)).toMatchObject({ status: 409, body: { outcome: 'conflict', sequence: 1, heldBy: applied.adviceId } });
     // The same advice again is still a duplicate.
     expect((await apply(applied)).body).toEqual({ outcome: 'duplicate' });
   });
