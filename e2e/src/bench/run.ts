@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { deleteKafkaTopics, infraEndpoints } from '@bank/infra';
 import { KAFKA_TOPIC_PREFIX_VARIABLE } from '@bank/shared-contracts';
 import { BENCHMARKS } from './benchmarks';
-import { printRunSummary, runBenchmark, writeRunSummary, type BenchmarkOutcome } from './run-summary';
+import { printRunSummary, runBenchmark, writeRunSummary, type BenchmarkOutcome } from './shared/run-summary';
 
 // `npm run bench -- [names...]`: runs the named benchmarks (all of them when none is named), one
 // after another, then writes and prints the run's summary. A missed target is reported, not an

@@ -1,5 +1,5 @@
-import { summariseLatencies, type LatencySummary } from './latency-stats';
-import type { TimelineEntry } from './load-protocol';
+import { summariseLatencies, type LatencySummary } from '../shared/latency-stats';
+import type { TimelineEntry } from '../shared/load-protocol';
 
 // What the payment network saw around primary's SIGKILL, from the load's per-request timeline:
 // pure functions of the timeline and the kill's time, so the figures follow from the data alone.

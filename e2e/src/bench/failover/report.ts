@@ -1,9 +1,9 @@
 import path from 'node:path';
 import { REPOSITORY_ROOT } from '@bank/infra';
-import type { FailoverResult } from './failover';
+import type { FailoverResult } from './benchmark';
 import type { AnswerCounts } from './failover-timeline';
-import { figure, type HeadlineFigure } from './headline';
-import { adviceDrainLine, cpuLine, fixed } from './report-format';
+import { figure, type HeadlineFigure } from '../shared/headline';
+import { adviceDrainLine, cpuLine, fixed } from '../shared/report-format';
 
 // The short human-readable summary; the JSON file holds everything (the timeline around each kill included).
 

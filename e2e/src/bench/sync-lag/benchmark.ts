@@ -1,16 +1,14 @@
 import { assertAllStarted, createInfra } from '@bank/infra';
-import { newRunTag } from './authorisation-messages';
-import { setUpBenchAccounts } from './bench-cards';
-import { startBenchStack, syncPathCpuMeter, type BenchStack } from './bench-stack';
-import type { CpuUsage } from './cpu-usage';
-import { disturbedComponents } from './infra-interference';
-import { forkLoadWorker } from './load-worker-client';
-import type { PhaseResult } from './load-protocol';
-import { machineInfo, sharedMachineNote, type MachineInfo } from './machine-info';
-import { PRIMARY_AUTH_PARAMETERS } from './primary-auth';
-import { writeBenchResult } from './results-file';
-import { openSyncProbe, type CatchUp, type WindowLag } from './sync-progress';
-import { printSyncLagReport } from './sync-lag-report';
+import { newRunTag } from '../shared/authorisation-messages';
+import { setUpBenchAccounts } from '../shared/bench-cards';
+import { startBenchStack, syncPathCpuMeter, type BenchStack } from '../shared/bench-stack';
+import type { CpuUsage } from '../shared/cpu-usage';
+import { disturbedComponents } from '../shared/infra-interference';
+import { forkLoadWorker } from '../shared/load-worker-client';
+import type { PhaseResult } from '../shared/load-protocol';
+import { machineInfo, sharedMachineNote, type MachineInfo } from '../shared/machine-info';
+import { PRIMARY_AUTH_PARAMETERS } from '../primary-auth/benchmark';
+import { openSyncProbe, type CatchUp, type WindowLag } from '../shared/sync-progress';
 import { histogramDelta, readSyncerLagHistogram, type HistogramDelta } from './syncer-lag-histogram';
 
 // Sync lag (primary's event time to visible in stand-in) while primary takes card
@@ -210,7 +208,5 @@ export async function runSyncLagBenchmark(): Promise<SyncLagResult> {
     await stack.stop();
     log('load generator, primary, stand-in and syncer stopped; the infrastructure is left running');
   }
-  const file = writeBenchResult('sync-lag', result);
-  printSyncLagReport(result, file);
   return result;
 }

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { REPOSITORY_ROOT } from '@bank/infra';
-import type { PrimaryAuthResult } from './primary-auth';
-import { figure, type HeadlineFigure } from './headline';
-import { cpuLine, fixed, phaseRow, phaseTableHeader, verdict } from './report-format';
+import type { PrimaryAuthResult } from './benchmark';
+import { figure, type HeadlineFigure } from '../shared/headline';
+import { cpuLine, fixed, phaseRow, phaseTableHeader, verdict } from '../shared/report-format';
 
 // The short human-readable summary; the JSON file holds everything.
 

@@ -1,19 +1,17 @@
 import { assertAllStarted, createInfra } from '@bank/infra';
-import { drainAdvices, type AdviceDrain } from './advice-drain-watch';
-import { authorisationMessages, newRunTag } from './authorisation-messages';
-import type { BenchAccount } from './bench-cards';
-import { startBenchStack, syncPathCpuMeter, type BenchStack } from './bench-stack';
-import type { CpuUsage } from './cpu-usage';
-import { disturbedComponents } from './infra-interference';
-import { forkLoadWorker, type LoadWorker } from './load-worker-client';
-import type { PhaseResult } from './load-protocol';
-import { machineInfo, sharedMachineNote, type MachineInfo } from './machine-info';
-import { ensurePgbenchDatabase, measurePgbenchTps, PGBENCH_DATABASE, settleAfterPgbench, type PgbenchResult } from './pgbench-reference';
-import { PRIMARY_AUTH_PARAMETERS } from './primary-auth';
-import { writeBenchResult } from './results-file';
-import { printStandinAuthReport } from './standin-auth-report';
-import type { CatchUp, SyncProbe } from './sync-progress';
-import { setUpSyncedAccounts, type SyncedAccountsSetup } from './synced-accounts';
+import { drainAdvices, type AdviceDrain } from '../shared/advice-drain-watch';
+import { authorisationMessages, newRunTag } from '../shared/authorisation-messages';
+import type { BenchAccount } from '../shared/bench-cards';
+import { startBenchStack, syncPathCpuMeter, type BenchStack } from '../shared/bench-stack';
+import type { CpuUsage } from '../shared/cpu-usage';
+import { disturbedComponents } from '../shared/infra-interference';
+import { forkLoadWorker, type LoadWorker } from '../shared/load-worker-client';
+import type { PhaseResult } from '../shared/load-protocol';
+import { machineInfo, sharedMachineNote, type MachineInfo } from '../shared/machine-info';
+import { ensurePgbenchDatabase, measurePgbenchTps, PGBENCH_DATABASE, settleAfterPgbench, type PgbenchResult } from '../shared/pgbench-reference';
+import { PRIMARY_AUTH_PARAMETERS } from '../primary-auth/benchmark';
+import type { CatchUp, SyncProbe } from '../shared/sync-progress';
+import { setUpSyncedAccounts, type SyncedAccountsSetup } from '../shared/synced-accounts';
 
 // Stand-in's card authorisation throughput and p99 at saturation, with primary's measured in the
 // same run, with the same load shape (closed loop, primary-auth's concurrency) and duration, on
@@ -314,7 +312,5 @@ export async function runStandinAuthBenchmark(): Promise<StandinAuthResult> {
     await stack.stop();
     log('load generator, primary, stand-in, syncer and advice consumer stopped; the infrastructure is left running');
   }
-  const file = writeBenchResult('standin-auth', result);
-  printStandinAuthReport(result, file);
   return result;
 }

@@ -1,15 +1,13 @@
 import { assertAllStarted, createInfra } from '@bank/infra';
 import { CONFIGURATION_ROUTES, ConfigurationDocument, SHADOW_ROUTES, ShadowReport } from '@bank/shared-contracts';
-import { newRunTag } from './authorisation-messages';
-import { pollUntil, startBenchStack } from './bench-stack';
-import { figure, type HeadlineFigure } from './headline';
-import { forkLoadWorker } from './load-worker-client';
-import type { PhaseResult } from './load-protocol';
-import { machineInfo, sharedMachineNote, type MachineInfo } from './machine-info';
-import { PRIMARY_AUTH_PARAMETERS } from './primary-auth';
-import { writeBenchResult } from './results-file';
-import { setUpSyncedAccounts } from './synced-accounts';
-import { OPERATOR } from '../stack/services';
+import { newRunTag } from '../shared/authorisation-messages';
+import { pollUntil, startBenchStack } from '../shared/bench-stack';
+import { forkLoadWorker } from '../shared/load-worker-client';
+import type { PhaseResult } from '../shared/load-protocol';
+import { machineInfo, sharedMachineNote, type MachineInfo } from '../shared/machine-info';
+import { PRIMARY_AUTH_PARAMETERS } from '../primary-auth/benchmark';
+import { setUpSyncedAccounts } from '../shared/synced-accounts';
+import { OPERATOR } from '../../stack/services';
 
 // Shadow decisioning's cost to primary, in one run: card authorisations through primary at the
 // same open-loop rate with shadow off and with every message copied to stand-in (100%), in
@@ -63,7 +61,7 @@ interface PhaseFigures {
   readonly errors: number;
 }
 
-const round = (value: number, places: number) => Math.round(value * 10 ** places) / 10 ** places;
+export const round = (value: number, places: number) => Math.round(value * 10 ** places) / 10 ** places;
 const log = (line: string) => console.log(`[shadow] ${line}`);
 const median = (values: readonly number[]) => {
   const sorted = [...values].sort((a, b) => a - b);
@@ -198,31 +196,5 @@ export async function runShadowBenchmark(): Promise<ShadowBenchResult> {
     await worker.stop();
     await stack.stop();
   }
-  const file = writeBenchResult('shadow', result);
-  console.log(
-    [
-      '',
-      `shadow decisioning: primary card authorisations at the same open-loop rate, medians of ${result.parameters.rounds} alternating rounds`,
-      `  shadow off    p50 ${result.figures.shadowOff.p50Ms} ms  p99 ${result.figures.shadowOff.p99Ms} ms  ${result.figures.shadowOff.throughputPerSecond}/s  errors ${result.figures.shadowOff.errors}`,
-      `  shadow 100%   p50 ${result.figures.shadowAll.p50Ms} ms  p99 ${result.figures.shadowAll.p99Ms} ms  ${result.figures.shadowAll.throughputPerSecond}/s  errors ${result.figures.shadowAll.errors}`,
-      `  p99 change ${(result.figures.p99Increase * 100).toFixed(1)}% (target at most +${SHADOW_TARGETS.maxP99IncreaseFraction * 100}%: ${result.target.p99WithinFractionOfShadowOff.met ? 'met' : 'NOT met'})`,
-      `  copies sent ${result.figures.shadowMessagesSent ?? '-'}, dropped ${result.figures.shadowMessagesDropped ?? '-'}; decided by stand-in ${result.figures.shadowDecisions}, agreement ${result.figures.agreementRate === null ? '-' : `${(result.figures.agreementRate * 100).toFixed(1)}%`}, defects ${result.figures.defects}`,
-      ...result.report.byMessageType.map((type) => `    ${type.messageType}: ${type.agreed}/${type.decisions} agree`),
-      ...result.report.disagreements.map((group) => `    ${group.explained ? 'explained' : 'DEFECT'} ${group.reason}: ${group.count}`),
-      `  written to ${file}`,
-    ].join('\n'),
-  );
   return result;
-}
-
-export function shadowHeadline(result: ShadowBenchResult): readonly HeadlineFigure[] {
-  return [
-    figure('primary p99, shadow off', result.figures.shadowOff.p99Ms, 'ms'),
-    figure('primary p99, shadow 100%', result.figures.shadowAll.p99Ms, 'ms', {
-      description: 'within 10% of shadow off',
-      met: result.target.p99WithinFractionOfShadowOff.met,
-    }),
-    figure('shadow agreement rate', result.figures.agreementRate === null ? null : round(result.figures.agreementRate * 100, 1), '%'),
-    figure('shadow defects', result.figures.defects, 'disagreements'),
-  ];
 }

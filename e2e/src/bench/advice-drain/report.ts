@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { REPOSITORY_ROOT } from '@bank/infra';
-import type { AdviceDrainResult } from './advice-drain';
-import { figure, type HeadlineFigure } from './headline';
-import { cpuLine, fixed } from './report-format';
+import type { AdviceDrainResult } from './benchmark';
+import { figure, type HeadlineFigure } from '../shared/headline';
+import { cpuLine, fixed } from '../shared/report-format';
 
 // The short human-readable summary; the JSON file holds everything.
 

@@ -1,19 +1,17 @@
 import path from 'node:path';
 import { assertAllStarted, createInfra, infraEndpoints } from '@bank/infra';
-import { newRunTag } from './authorisation-messages';
-import { setUpBenchCards } from './bench-cards';
-import { cpuMeter, type CpuUsage } from './cpu-usage';
-import { disturbedComponents } from './infra-interference';
-import { forkLoadWorker } from './load-worker-client';
-import type { LoadPhase, PhaseResult } from './load-protocol';
-import { machineInfo, sharedMachineNote, type MachineInfo } from './machine-info';
+import { newRunTag } from '../shared/authorisation-messages';
+import { setUpBenchCards } from '../shared/bench-cards';
+import { cpuMeter, type CpuUsage } from '../shared/cpu-usage';
+import { disturbedComponents } from '../shared/infra-interference';
+import { forkLoadWorker } from '../shared/load-worker-client';
+import type { LoadPhase, PhaseResult } from '../shared/load-protocol';
+import { machineInfo, sharedMachineNote, type MachineInfo } from '../shared/machine-info';
 import { waitForOutboxDrain, type BacklogDrain } from './outbox-backlog';
-import { ensurePgbenchDatabase, measurePgbenchTps, PGBENCH_DATABASE, settleAfterPgbench, type PgbenchResult } from './pgbench-reference';
+import { ensurePgbenchDatabase, measurePgbenchTps, PGBENCH_DATABASE, settleAfterPgbench, type PgbenchResult } from '../shared/pgbench-reference';
 import { migratePrimary, startPrimary } from './primary-process';
-import { printPrimaryAuthReport } from './primary-auth-report';
-import { measureFsyncFloor, type FsyncFloor } from './pg-test-fsync';
+import { measureFsyncFloor, type FsyncFloor } from '../shared/pg-test-fsync';
 import { readRoundTrips, roundTripsPerAuthorisation, type RoundTripsPerAuthorisation } from './primary-round-trips';
-import { writeBenchResult } from './results-file';
 
 // Card authorisations through primary's scheme API at saturation, then at half that rate, with
 // pgbench -N on the same PostgreSQL cluster, in the same run, as the yardstick.
@@ -220,7 +218,5 @@ export async function runPrimaryAuthBenchmark(): Promise<PrimaryAuthResult> {
     await primary.stop();
     log('load generator and primary stopped; the infrastructure is left running');
   }
-  const file = writeBenchResult('primary-auth', result);
-  printPrimaryAuthReport(result, file);
   return result;
 }

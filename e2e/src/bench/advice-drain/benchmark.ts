@@ -1,17 +1,15 @@
 import { assertAllStarted, createInfra } from '@bank/infra';
-import { drainAdvices, type AdviceDrain } from './advice-drain-watch';
-import { clearStaleAdvices, type ConsumerQuiet } from './advice-subscription';
-import { newRunTag } from './authorisation-messages';
-import { pollUntil, startBenchStack, type BenchStack } from './bench-stack';
-import { disturbedComponents, otherProcessesRunning } from './infra-interference';
-import { forkLoadWorker } from './load-worker-client';
-import type { PhaseResult } from './load-protocol';
-import { machineInfo, sharedMachineNote, type MachineInfo } from './machine-info';
-import { PRIMARY_AUTH_PARAMETERS } from './primary-auth';
-import { printAdviceDrainReport } from './advice-drain-report';
-import { writeBenchResult } from './results-file';
-import type { SyncProbe } from './sync-progress';
-import { setUpSyncedAccounts, type SyncedAccountsSetup } from './synced-accounts';
+import { drainAdvices, type AdviceDrain } from '../shared/advice-drain-watch';
+import { clearStaleAdvices, type ConsumerQuiet } from '../shared/advice-subscription';
+import { newRunTag } from '../shared/authorisation-messages';
+import { pollUntil, startBenchStack, type BenchStack } from '../shared/bench-stack';
+import { disturbedComponents, otherProcessesRunning } from '../shared/infra-interference';
+import { forkLoadWorker } from '../shared/load-worker-client';
+import type { PhaseResult } from '../shared/load-protocol';
+import { machineInfo, sharedMachineNote, type MachineInfo } from '../shared/machine-info';
+import { PRIMARY_AUTH_PARAMETERS } from '../primary-auth/benchmark';
+import type { SyncProbe } from '../shared/sync-progress';
+import { setUpSyncedAccounts, type SyncedAccountsSetup } from '../shared/synced-accounts';
 
 // A backlog of stand-in's advices reaching primary: stand-in approves card payments for synced
 // customers (its scheme API) while no advice consumer runs, so every approval's advice waits in
@@ -169,7 +167,5 @@ export async function runAdviceDrainBenchmark(): Promise<AdviceDrainResult> {
     await stack.stop();
     log("load generator, primary, stand-in, syncer and advice consumer stopped, the run's databases dropped; the infrastructure is left running");
   }
-  const file = writeBenchResult('advice-drain', result);
-  printAdviceDrainReport(result, file);
   return result;
 }

@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import { CONFIGURATION_ROUTES } from '@bank/shared-contracts';
-import { OPERATOR } from '../stack/services';
-import { pollUntil } from './bench-stack';
+import { OPERATOR } from '../../stack/services';
+import { pollUntil } from '../shared/bench-stack';
 
 // What the failover benchmark asks of the gateway and of stand-in's configuration service: where
 // the gateway sends traffic now, when it said it switched (its own log), and an operator's

@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { REPOSITORY_ROOT } from '@bank/infra';
-import { figure, type HeadlineFigure } from './headline';
-import { cpuLine, fixed, verdict } from './report-format';
-import type { SyncLagResult } from './sync-lag';
+import { figure, type HeadlineFigure } from '../shared/headline';
+import { cpuLine, fixed, verdict } from '../shared/report-format';
+import type { SyncLagResult } from './benchmark';
 
 // The short human-readable summary; the JSON file holds everything.
 

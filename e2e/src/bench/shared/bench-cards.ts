@@ -1,4 +1,4 @@
-import { INTERNAL_TOKENS } from '../stack/services';
+import { INTERNAL_TOKENS } from '../../stack/services';
 import { randomUUID } from 'node:crypto';
 import type { FasterPaymentInboundCredit } from '@bank/shared-contracts';
 import type { BenchCard } from './load-protocol';

@@ -1,4 +1,4 @@
-import type { ServiceProcess } from '../stack/service-process';
+import type { ServiceProcess } from '../../stack/service-process';
 import { pollUntil, type BenchStack } from './bench-stack';
 
 // Every advice consumer pulls the one shared Pub/Sub subscription (`primary.advice-consumer`; the

@@ -1,11 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { infraEndpoints, type ComponentStatus, type InfraConfig } from '@bank/infra';
-import { gatewayService } from '../stack/gateway-service';
-import { createRunDatabases, type RunDatabases } from '../stack/run-databases';
-import { startService, type ServiceDefinition, type ServiceProcess } from '../stack/service-process';
-import { adviceConsumerService, primaryService, reservePlatformPorts, standinService, syncerService } from '../stack/services';
-import { stopAll, waitForSyncerConsuming } from '../stack/run-stack';
+import { gatewayService } from '../../stack/gateway-service';
+import { createRunDatabases, type RunDatabases } from '../../stack/run-databases';
+import { startService, type ServiceDefinition, type ServiceProcess } from '../../stack/service-process';
+import { adviceConsumerService, primaryService, reservePlatformPorts, standinService, syncerService } from '../../stack/services';
+import { stopAll, waitForSyncerConsuming } from '../../stack/run-stack';
 import type { BenchAccount } from './bench-cards';
 import { cpuMeter, type CpuMeter } from './cpu-usage';
 

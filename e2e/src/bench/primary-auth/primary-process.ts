@@ -1,6 +1,6 @@
 import type { InfraConfig } from '@bank/infra';
-import { runMigration, startService } from '../stack/service-process';
-import { primaryService } from '../stack/services';
+import { runMigration, startService } from '../../stack/service-process';
+import { primaryService } from '../../stack/services';
 
 // Primary as the benchmark's own child process, on a free port, so a primary that someone else
 // is running (npm start) is neither measured nor disturbed.

@@ -1,4 +1,4 @@
-import type { ServiceProcess } from '../stack/service-process';
+import type { ServiceProcess } from '../../stack/service-process';
 import { pollUntil, type BenchStack } from './bench-stack';
 import { readConsumerCounters, waitForConsumerQuiet, type ConsumerQuiet } from './advice-subscription';
 import { cpuMeter, type CpuRoot, type CpuUsage } from './cpu-usage';

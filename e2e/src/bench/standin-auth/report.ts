@@ -1,8 +1,8 @@
 import path from 'node:path';
 import { REPOSITORY_ROOT } from '@bank/infra';
-import { figure, type HeadlineFigure } from './headline';
-import { adviceDrainLine, cpuLine, fixed, phaseRow, phaseTableHeader, verdict } from './report-format';
-import type { StandinAuthResult } from './standin-auth';
+import { figure, type HeadlineFigure } from '../shared/headline';
+import { adviceDrainLine, cpuLine, fixed, phaseRow, phaseTableHeader, verdict } from '../shared/report-format';
+import type { StandinAuthResult } from './benchmark';
 
 // The short human-readable summary; the JSON file holds everything.
 

@@ -1,20 +1,18 @@
 import { assertAllStarted, createInfra, type ComponentStatus } from '@bank/infra';
-import type { ServiceProcess } from '../stack/service-process';
-import { drainAdvices, type AdviceDrain } from './advice-drain-watch';
-import { newRunTag } from './authorisation-messages';
-import { startBenchStack, type BenchStack } from './bench-stack';
-import { cpuMeter, type CpuMeter, type CpuUsage } from './cpu-usage';
+import type { ServiceProcess } from '../../stack/service-process';
+import { drainAdvices, type AdviceDrain } from '../shared/advice-drain-watch';
+import { newRunTag } from '../shared/authorisation-messages';
+import { startBenchStack, type BenchStack } from '../shared/bench-stack';
+import { cpuMeter, type CpuMeter, type CpuUsage } from '../shared/cpu-usage';
 import { binTimeline, switchFigures, type SwitchFigures, type TimelineBin } from './failover-timeline';
 import { changeDirectConnect, gatewayRouting, gatewaySwitchesLogged, waitForGatewayOnPrimary, type LoggedSwitch } from './gateway-control';
-import { disturbedComponents } from './infra-interference';
-import { forkLoadWorker, type LoadWorker } from './load-worker-client';
-import { epochNowMs, type PhaseResult } from './load-protocol';
-import { machineInfo, sharedMachineNote, type MachineInfo } from './machine-info';
-import { PRIMARY_AUTH_PARAMETERS } from './primary-auth';
-import { printFailoverReport } from './failover-report';
-import { writeBenchResult } from './results-file';
-import type { SyncProbe } from './sync-progress';
-import { setUpSyncedAccounts, type SyncedAccounts, type SyncedAccountsSetup } from './synced-accounts';
+import { disturbedComponents } from '../shared/infra-interference';
+import { forkLoadWorker, type LoadWorker } from '../shared/load-worker-client';
+import { epochNowMs, type PhaseResult } from '../shared/load-protocol';
+import { machineInfo, sharedMachineNote, type MachineInfo } from '../shared/machine-info';
+import { PRIMARY_AUTH_PARAMETERS } from '../primary-auth/benchmark';
+import type { SyncProbe } from '../shared/sync-progress';
+import { setUpSyncedAccounts, type SyncedAccounts, type SyncedAccountsSetup } from '../shared/synced-accounts';
 
 // Primary SIGKILLed under steady card-authorisation load through the data-centre gateway: how long
 // until the payment network has stand-in's first approval, and what it heard meanwhile (504/91
@@ -272,7 +270,5 @@ export async function runFailoverBenchmark(): Promise<FailoverResult> {
     await stack.stop();
     log("load generator, gateways, primary, stand-in, syncer and advice consumer stopped, the run's databases dropped; the infrastructure is left running");
   }
-  const file = writeBenchResult('failover', result);
-  printFailoverReport(result, file);
   return result;
 }
