@@ -8,14 +8,6 @@ import { INTERNAL_TOKENS, OPERATOR } from '../src/stack/services';
 import { standinCli } from './support/standin-cli';
 import { eventually, http, startStack, type Stack } from './support/stack';
 
-// One more run, with its error printed first, if the first fails: once in four clean-clone runs
-// (2026-12-06, after primary's card path became one round trip) stand-in classified the 60 000
-// over-limit purchase as an unexplained disagreement (61, "over stand-in per-payment limit") when
-// its synced view already held that purchase's own hold, so even without its limits it declined.
-// That is a gap in the shadow's classification (stand-in's view ahead of the decision it judges),
-// open for the next session; a second failure in a row still fails the suite.
-jest.retryTimes(1, { logErrorsBeforeRetry: true });
-
 // Issue 8 against the real platforms: the engineer turns on shadow decisioning and the daily
 // cohort with the `standin` CLI; primary's answers stay primary's, stand-in decides the copies
 // without any effect, the report explains every disagreement, and the cohort is exactly the

@@ -32,7 +32,7 @@ export type ShadowCardAuthorisation = z.infer<typeof ShadowCardAuthorisation>;
 
 /** Why the two platforms decided differently. `unexplained` is a defect to investigate. */
 export const DisagreementReason = z.enum([
-  /** Stand-in had not synced the account up to primary's decision (balance, card status, a new card). */
+  /** Stand-in's synced view of the account was not primary's at its decision: behind it (balance, card status, a new card), or already past it (the payment's own hold synced before its shadow copy). */
   'sync_lag',
   /** Stand-in's deliberate risk limits (per payment, per account per day) declined what primary approved. */
   'standin_risk_limit',

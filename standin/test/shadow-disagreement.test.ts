@@ -23,6 +23,7 @@ const facts = fc.record({
   standinAccountSequence: fc.option(fc.nat({ max: 50 }), { nil: undefined }),
   standinApprovesWithoutRiskLimits: fc.boolean(),
   standinApprovesWithoutOwnEffects: fc.boolean(),
+  standinApprovesAtPrimarysSequence: fc.option(fc.boolean(), { nil: undefined }),
 });
 
 describe('classifying a disagreement between primary and stand-in', () => {
@@ -41,6 +42,21 @@ describe('classifying a disagreement between primary and stand-in', () => {
       'advices_in_flight',
     ],
     ['in sync and nothing explains it', {}, 'unexplained'],
+    [
+      "stand-in's view past primary's decision, and on primary's balance it would approve",
+      { standinAccountSequence: 8, standinApprovesAtPrimarysSequence: true },
+      'sync_lag',
+    ],
+    [
+      "stand-in's view past primary's decision, over its limit on primary's balance too",
+      { standinAccountSequence: 8, standinApprovesAtPrimarysSequence: false, standinApprovesWithoutRiskLimits: true },
+      'standin_risk_limit',
+    ],
+    [
+      "stand-in's view past primary's decision, declining on primary's balance for no known reason",
+      { standinAccountSequence: 8, standinApprovesAtPrimarysSequence: false },
+      'unexplained',
+    ],
     ['a refund, which stand-in declines by design', { standinHandlesKind: false, standinAccountSequence: 3 }, 'standin_does_not_handle'],
     [
       'stand-in approved what primary declined, in sync',

@@ -232,6 +232,29 @@ describe('why the platforms disagreed', () => {
     expect(verdict).toEqual({ responseCode: '61', reason: 'over stand-in per-payment limit', agrees: false, disagreement: 'standin_risk_limit' });
   });
 
+  // Found in the e2e shadow test (2026-12-06): primary's card path is fast enough that its hold
+  // for the purchase reaches stand-in before the shadow copy does. Judged on a view that already
+  // holds the payment's own money, stand-in would decline even without its limits.
+  test("when stand-in has already synced the payment's own hold, then a decline over its limit is still standin_risk_limit", async () => {
+    const account = await new SyncedAccount(database).open({ settledMinor: 150_000 });
+    const message = payment(account, 100_001);
+    const atDecision = await highestSequence(account);
+    await account.transaction(-100_001);
+    await account.balance(150_000, 100_001);
+    const verdict = await verdictOf(shadowOf(message, { code: '00', accountId: account.accountId, accountSequence: atDecision }));
+    expect(verdict).toMatchObject({ responseCode: '61', agrees: false, disagreement: 'standin_risk_limit' });
+  });
+
+  test("when stand-in's view is already past primary's decision and that alone explains the decline, then the disagreement is sync_lag", async () => {
+    const account = await new SyncedAccount(database).open({ settledMinor: 6_000 });
+    const message = payment(account, 5_000);
+    const atDecision = await highestSequence(account);
+    await account.transaction(-5_000);
+    await account.balance(6_000, 5_000);
+    const verdict = await verdictOf(shadowOf(message, { code: '00', accountId: account.accountId, accountSequence: atDecision }));
+    expect(verdict).toMatchObject({ responseCode: '51', agrees: false, disagreement: 'sync_lag' });
+  });
+
   test("when stand-in's own approvals primary has not applied yet leave too little, then the disagreement is advices_in_flight", async () => {
     const account = await new SyncedAccount(database).open({ settledMinor: 10_000 });
     expect((await desk.authorise(payment(account, 8_000))).responseCode).toBe('00');

@@ -17,8 +17,16 @@ export interface DisagreementFacts {
   readonly primaryAccountSequence?: number;
   /** The highest sequence stand-in has synced for the account; undefined when it has none. */
   readonly standinAccountSequence?: number;
-  /** Stand-in's own rules on the same facts, with its per-payment and per-day limits lifted. */
+  /**
+   * Stand-in's own rules with its per-payment and per-day limits lifted, on the balance as primary
+   * saw it when it decided (stand-in's view can be past that: the payment's own hold synced first).
+   */
   readonly standinApprovesWithoutRiskLimits: boolean;
+  /**
+   * Stand-in's own rules on the balance as primary saw it, when stand-in's synced view is already
+   * past primary's decision (undefined when it is not, or stand-in has no balance that old).
+   */
+  readonly standinApprovesAtPrimarysSequence?: boolean;
   /** Stand-in's own rules on the same facts, with its effects primary has not reflected yet taken out of the balance. */
   readonly standinApprovesWithoutOwnEffects: boolean;
 }
@@ -31,6 +39,10 @@ export interface DisagreementFacts {
 export function classifyDisagreement(facts: DisagreementFacts): DisagreementReason | undefined {
   if (facts.primaryApproved === facts.standinApproved) return undefined;
   if (!facts.standinHandlesKind) return 'standin_does_not_handle';
+  // Ahead rather than behind, first: when on primary's own balance stand-in would agree (limits
+  // and all), the view is the whole difference. Primary's fast card path got the payment's own hold
+  // (or later events) to stand-in before the shadow copy.
+  if (facts.standinApprovesAtPrimarysSequence === facts.primaryApproved) return 'sync_lag';
   if (facts.primaryApproved && facts.standinApprovesWithoutRiskLimits) return 'standin_risk_limit';
   if (facts.primaryKnewAccount && !facts.standinKnewCard) return 'sync_lag';
   if (facts.primaryAccountSequence !== undefined && (facts.standinAccountSequence ?? 0) < facts.primaryAccountSequence) return 'sync_lag';

@@ -64,10 +64,32 @@ export async function decideInShadow(deps: ShadowDeskDependencies, shadow: Shado
           ?.sequence
       : undefined;
     const lag = (await session.query<{ lag_ms: number }>('select lag_ms from sync_lag')).rows[0];
-    return { accountId, standinAccountSequence: synced ?? undefined, syncLagMs: lag ? Math.max(0, lag.lag_ms) : undefined };
+    // The synced balance as it stood at primary's decision, when stand-in has synced past it.
+    const atPrimary =
+      accountId && shadow.accountSequence !== undefined && synced != null && synced > shadow.accountSequence
+        ? (
+            await session.query<{ available_minor: string }>(
+              'select settled_minor - held_minor as available_minor from synced_balances where account_id = $1 and sequence <= $2 order by sequence desc limit 1',
+              [accountId, shadow.accountSequence],
+            )
+          ).rows[0]
+        : undefined;
+    return {
+      accountId,
+      standinAccountSequence: synced ?? undefined,
+      syncLagMs: lag ? Math.max(0, lag.lag_ms) : undefined,
+      availableAtPrimarysSequence: atPrimary ? Number(atPrimary.available_minor) : undefined,
+    };
   });
 
   const { verdict, judged, balance } = assessment;
+  // The same facts on the balance primary decided on: what stand-in's view has synced since
+  // (the payment's own hold, at least) taken back out.
+  const sincePrimary =
+    balance && alongside.availableAtPrimarysSequence !== undefined && balance.syncedAsOfSequence > (shadow.accountSequence ?? Infinity)
+      ? alongside.availableAtPrimarysSequence - balance.syncedMinor
+      : 0;
+  const onPrimarysBalance = { ...judged, spendableMinor: judged.spendableMinor + sincePrimary };
   const standinApproved = verdict.code === '00';
   const primaryApproved = shadow.primaryAnswer.responseCode === '00';
   const disagreement = classifyDisagreement({
@@ -79,7 +101,9 @@ export async function decideInShadow(deps: ShadowDeskDependencies, shadow: Shado
     ...(shadow.accountSequence === undefined ? {} : { primaryAccountSequence: shadow.accountSequence }),
     ...(alongside.standinAccountSequence === undefined ? {} : { standinAccountSequence: alongside.standinAccountSequence }),
     // The same rules asked about the same facts, one assumption changed each time.
-    standinApprovesWithoutRiskLimits: judgeAuthorisation({ ...judged, limits: { perPaymentMinor: NO_LIMIT, perAccountPerDayMinor: NO_LIMIT } }).code === '00',
+    standinApprovesWithoutRiskLimits:
+      judgeAuthorisation({ ...onPrimarysBalance, limits: { perPaymentMinor: NO_LIMIT, perAccountPerDayMinor: NO_LIMIT } }).code === '00',
+    ...(sincePrimary === 0 ? {} : { standinApprovesAtPrimarysSequence: judgeAuthorisation(onPrimarysBalance).code === '00' }),
     standinApprovesWithoutOwnEffects: judgeAuthorisation({ ...judged, spendableMinor: judged.spendableMinor - (balance?.unreflectedMinor ?? 0) }).code === '00',
   });
 
