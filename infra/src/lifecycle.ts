@@ -34,7 +34,7 @@ export function runningPid(component: Component): number | undefined {
  * connect that timed out was taken for "in use", and on a busy machine the refusal can come after
  * the timer: a free port then refused the start.
  */
-function portIsFree(port: number): Promise<boolean> {
+export function portIsFree(port: number): Promise<boolean> {
   return new Promise((resolve) => {
     const probe = net.createServer();
     probe.once('error', () => resolve(false));
