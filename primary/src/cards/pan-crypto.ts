@@ -1,4 +1,4 @@
-import { constants, createCipheriv, createDecipheriv, createHmac, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
+import { constants, createCipheriv, createDecipheriv, createHmac, createSecretKey, publicEncrypt, randomBytes, type KeyObject } from 'node:crypto';
 import type { PublicKeyEncryptedValue, SymmetricEncryptedValue } from '@bank/shared-contracts';
 
 /** Primary's own AES-256 key (keyset A), for PANs at rest. */
@@ -53,6 +53,11 @@ export function decryptPan(key: PanKey, value: SymmetricEncryptedValue): string 
   return Buffer.concat([decipher.update(Buffer.from(value.ciphertextBase64, 'base64')), decipher.final()]).toString('utf8');
 }
 
+/** The index key as a KeyObject, made once: createHmac with a Buffer key imports it on every call (about 16 µs against 3 µs on Node 24, once per card message). */
+const indexKeyObjects = new WeakMap<Buffer, KeyObject>();
+
 export function panIndex(indexKey: Buffer, pan: string): Buffer {
-  return createHmac('sha256', indexKey).update(pan).digest();
+  let key = indexKeyObjects.get(indexKey);
+  if (!key) indexKeyObjects.set(indexKey, (key = createSecretKey(indexKey)));
+  return createHmac('sha256', key).update(pan).digest();
 }
