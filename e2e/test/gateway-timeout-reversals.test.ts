@@ -1,10 +1,10 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Client } from 'pg';
 import { gatewayDataDirectory, gatewayService } from '../src/stack/gateway-service';
 import { startService, type ServiceDefinition, type ServiceProcess } from '../src/stack/service-process';
 import { OPERATOR } from '../src/stack/services';
+import { queryDatabase, standinAuthorisation as standinRecord, type Key } from './support/card-records';
 import { cardPayment, openCustomer, type Customer } from './support/customers';
 import { eventually, http, startStack, type Stack } from './support/stack';
 
@@ -79,28 +79,10 @@ const primaryBalance = async (customer: Customer) =>
   (await http<{ balance: { heldMinor: number; availableMinor: number } }>('GET', `${stack.primary.url}/accounts/${customer.id}`, { token: customer.token }))
     .body.balance;
 
-async function query<T>(url: string, text: string, values: unknown[]): Promise<T[]> {
-  const client = new Client({ connectionString: url, connectionTimeoutMillis: 5_000 });
-  await client.connect();
-  try {
-    return (await client.query(text, values)).rows as T[];
-  } finally {
-    await client.end();
-  }
-}
-
-type Key = { stan: string; rrn: string; terminalId: string };
-const standinAuthorisation = async (key: Key) =>
-  (
-    await query<{ approved: boolean; remaining_minor: string }>(
-      stack.databases.standin,
-      "select approved, remaining_minor from card_messages where stan = $1 and rrn = $2 and terminal_id = $3 and kind = 'authorisation'",
-      [key.stan, key.rrn, key.terminalId],
-    )
-  )[0];
+const standinAuthorisation = (key: Key) => standinRecord(stack, key);
 const primaryAuthorisation = async (key: Key) =>
   (
-    await query<{ approved: boolean; state: string; outstanding_minor: string }>(
+    await queryDatabase<{ approved: boolean; state: string; outstanding_minor: string }>(
       stack.databases.primary,
       'select approved, state, outstanding_minor from card_authorisations where stan = $1 and rrn = $2 and terminal_id = $3',
       [key.stan, key.rrn, key.terminalId],

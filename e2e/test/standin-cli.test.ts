@@ -61,10 +61,13 @@ test('when an engineer routes card spending for two users, then both platforms h
   expect(report.platforms.standin).toMatchObject({ reachable: true, configuration: { version: after.standin.version } });
   expect(report.platforms.primary).toMatchObject({ reachable: true, configuration: { version: after.standin.version } });
   expect(report.platforms.standin?.status?.adviceBacklog).toBe(0);
+  // Primary says what timeout reversals it owes stand-in (stand-in owes none of its own).
+  expect(report.platforms.primary).toMatchObject({ timeoutReversals: { owed: 0, flagged: 0 } });
 
   const human = await standin('status');
   expect(human.stdout).toMatch(/OK: both platforms agree/);
   expect(human.stdout).toMatch(/card spending \(out\)\s+2 users \(cust-1, cust-2\)/);
+  expect(human.stdout).toMatch(/timeout reversals owed\s+-\s+0\n/);
 });
 
 test('when a change would touch every user and --yes is missing, then it is refused and nothing changes; with --yes it lands on both', async () => {

@@ -149,6 +149,8 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
       configuration: services.configuration.cache,
       metrics: deps.metrics,
       quarantinedAdvices: () => services.advices.quarantinedCount(),
+      operatorOrInternal,
+      ...(deps.timeoutReversals ? { timeoutReversals: deps.timeoutReversals } : {}),
     });
   });
   return { app, services };

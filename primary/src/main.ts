@@ -43,7 +43,7 @@ async function main(): Promise<void> {
   const fasterPaymentsScheme = httpFasterPaymentsScheme({ url: config.fasterPaymentsSchemeUrl });
   const cache = createRedisCache({ url: config.redisUrl, logger });
   const standin = httpStandinProxy({ url: config.standin.url, timeoutMs: config.standin.proxyTimeoutMs });
-  const timeoutReversals = startTimeoutReversals({ standin, clock: systemClock, logger, metrics });
+  const timeoutReversals = startTimeoutReversals({ db, panKey: config.keys.primary, standin, clock: systemClock, logger, metrics });
   // Always running: whether anything is shadowed is the configuration's shadow percentage, changed at run time.
   const shadow = startShadowSender({
     standinUrl: config.standin.url,

@@ -12,6 +12,7 @@ import { idempotencyMigrations } from './platform/idempotency';
 import { notificationsMigrations } from './notifications/migrations';
 import { advicesMigrations } from './advices/migrations';
 import { configurationMigrations } from './configuration/migrations';
+import { routingMigrations } from './routing/migrations';
 
 /** Every module's schema, in the order they were added. Each module owns its own tables. */
 export const PRIMARY_MIGRATIONS: readonly Migration[] = [
@@ -28,4 +29,5 @@ export const PRIMARY_MIGRATIONS: readonly Migration[] = [
   ...notificationsMigrations,
   ...advicesMigrations,
   ...configurationMigrations,
+  ...routingMigrations,
 ];

@@ -121,7 +121,7 @@ function build(parts: {
     configuration: { current: (): ConfigurationDocument => INITIAL_CONFIGURATION },
     budgetMs: BUDGET_MS,
     lateApprovals: { reverseHere: (message) => void reversedHere.push(message) },
-    timeoutReversals: { reverseAtStandin: (message) => void reversedAtStandin.push(message) },
+    timeoutReversals: { reverseAtStandin: async (message) => void reversedAtStandin.push(message) },
     metrics: createMetrics(),
   });
   return { app, reversedHere, reversedAtStandin, deadlines };

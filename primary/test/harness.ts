@@ -12,7 +12,7 @@ import { createPool } from '../src/platform/db';
 import { createMetrics } from '../src/platform/metrics';
 import { migrate } from '../src/platform/migrations';
 import { httpStandinProxy } from '../src/routing/standin-proxy';
-import { startTimeoutReversals } from '../src/routing/timeout-reversals';
+import { startTimeoutReversals, type TimeoutReversalOptions } from '../src/routing/timeout-reversals';
 import { cardAccountLookup } from '../src/shadow/card-accounts';
 import { startShadowSender, type ShadowSenderOptions } from '../src/shadow/shadow-sender';
 import { httpFasterPaymentsScheme } from '../src/transfers/faster-payments-scheme';
@@ -37,6 +37,8 @@ export interface PrimaryTestOptions {
   /** Stand-in's URL: primary proxies what is routed there (with timeout reversals), and shadows to it when `shadow` is given. */
   readonly standin?: { readonly url: string; readonly proxyTimeoutMs: number };
   readonly shadow?: Partial<ShadowSenderOptions>;
+  /** With `standin`: the timeout reversals' options (short waits by default). */
+  readonly timeoutReversals?: Partial<TimeoutReversalOptions>;
   /** Every line primary logs (to debug) is kept here, for tests that look for what must never be logged. */
   readonly logs?: string[];
 }
@@ -79,7 +81,15 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
   const proxy = options.standin ? httpStandinProxy({ url: options.standin.url, timeoutMs: options.standin.proxyTimeoutMs }) : undefined;
   // Scheduling, not decision logic: on the real clock, with short waits for the test.
   const timeoutReversals = proxy
-    ? startTimeoutReversals({ standin: proxy, clock: systemClock, logger, metrics, options: { firstAttemptAfterMs: 200, retryEveryMs: 300 } })
+    ? startTimeoutReversals({
+        db,
+        panKey: keys.primary,
+        standin: proxy,
+        clock: systemClock,
+        logger,
+        metrics,
+        options: { firstAttemptAfterMs: 200, retryEveryMs: 300, pollEveryMs: 100, ...options.timeoutReversals },
+      })
     : undefined;
   const shadow =
     options.standin && options.shadow

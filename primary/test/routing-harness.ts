@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { ConfigurationDocument, FasterPaymentInboundCredit } from '@bank/shared-contracts';
+import type { TimeoutReversalOptions } from '../src/routing/timeout-reversals';
 import type { ShadowSenderOptions } from '../src/shadow/shadow-sender';
 import { INTERNAL_TOKEN, startPrimary } from './harness';
 
@@ -21,11 +22,13 @@ export interface Received {
   readonly body: unknown;
 }
 
-/** Stand-in as primary's proxy sees it: answers with `reply`, or never when `silent`. */
+/** Stand-in as primary's proxy sees it: answers with `reply`, never when `silent`, or breaks the connection when `reset`. */
 export async function startFakeStandin() {
   const received: Received[] = [];
   const state = {
     silent: false,
+    /** Reads the whole request, then destroys the connection without an answer. */
+    reset: false,
     reply: (_request: Received): { status: number; body: unknown } => ({ status: 200, body: { from: 'standin' } }),
   };
   const server = http.createServer((request, response) => {
@@ -35,6 +38,7 @@ export async function startFakeStandin() {
       const seen = { url: request.url ?? '', headers: request.headers, body: text ? JSON.parse(text) : undefined };
       received.push(seen);
       if (state.silent) return;
+      if (state.reset) return void request.socket.destroy();
       const { status, body } = state.reply(seen);
       response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     });
@@ -53,7 +57,9 @@ export async function startFakeStandin() {
 }
 
 /** `shadow`: with a shadow sender with these options (the share shadowed is the configuration's). */
-export async function startRoutingPrimary(options: { now?: string; shadow?: Partial<ShadowSenderOptions>; logs?: string[] } = {}) {
+export async function startRoutingPrimary(
+  options: { now?: string; shadow?: Partial<ShadowSenderOptions>; logs?: string[]; timeoutReversals?: Partial<TimeoutReversalOptions> } = {},
+) {
   const standin = await startFakeStandin();
   const primary = await startPrimary({
     ...options,

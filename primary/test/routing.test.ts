@@ -294,8 +294,8 @@ describe('payment routing in primary', () => {
     const reversalOfSingle = () =>
       primary.standin.received.filter((seen) => seen.url === '/scheme/card/reversals' && (seen.body as CardReversalRequest).original.rrn === single.rrn);
     const deadline = Date.now() + 15_000;
-    while (primary.timeoutReversals.pending() > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(primary.timeoutReversals.pending()).toBe(0);
+    while ((await primary.timeoutReversals.report(0)).owed > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    expect((await primary.timeoutReversals.report(0)).owed).toBe(0);
     expect(reversalOfSingle().at(-1)!.body).toMatchObject({
       mti: '0420',
       pan: alice.card.pan,

@@ -259,3 +259,53 @@ export const authorisationFunctionMigration: Migration = {
     end $$;
   `,
 };
+
+/** `base` with each `before` replaced by its `after`; each must stand in `base` exactly once (a 004 that changed would fail here, loudly). */
+function revised(base: string, changes: readonly { readonly before: string; readonly after: string }[]): string {
+  return changes.reduce((text, { before, after }) => {
+    const at = text.indexOf(before);
+    if (at < 0 || text.indexOf(before, at + 1) >= 0) throw new Error(`migration revision: expected exactly one ${JSON.stringify(before.slice(0, 60))}`);
+    return text.slice(0, at) + after + text.slice(at + before.length);
+  }, base);
+}
+
+/** The two functions of 004 that post to the card scheme or apply parked reversals, as 004 wrote them. */
+const releaseAndAuthoriseOf004 = authorisationFunctionMigration.sql.slice(
+  authorisationFunctionMigration.sql.indexOf('    -- releaseAuthorised (card-processor.ts)'),
+);
+
+// 006: card_release_authorised and card_authorise as in 004 with three changes. (1) Their card
+// postings go to the card scheme's shard for the account (ledger/003), not the one hot row every
+// card posting in the bank used to lock. (2) A reversal parked for a message key records the card
+// it names, and applies only to an authorisation of that card: a reversal naming another card (or
+// a mistyped key) must not release this customer's money; it stays parked until the hold expiry
+// removes it with a log line. Rows parked before this migration have no card and apply as before.
+export const schemeShardsAndParkedCardMigration: Migration = {
+  id: 'card-processor/006-scheme-shards-and-parked-reversal-card',
+  sql: `
+    alter table reversals_awaiting_authorisation add column card_id uuid;
+    ${revised(releaseAndAuthoriseOf004.replaceAll('    create function card_', '    create or replace function card_'), [
+      {
+        before: "where id in (original.account_id::text, 'internal:card-scheme') order by id for update;",
+        after: 'where id in (original.account_id::text, card_scheme_account(original.account_id::text)) order by id for update;',
+      },
+      {
+        before: "(journal_id, original.account_id::text, p_release_minor), (journal_id, 'internal:card-scheme', -p_release_minor);",
+        after: '(journal_id, original.account_id::text, p_release_minor), (journal_id, card_scheme_account(original.account_id::text), -p_release_minor);',
+      },
+      {
+        before: "perform 1 from ledger_accounts where id = 'internal:card-scheme' for update;",
+        after: 'perform 1 from ledger_accounts where id = card_scheme_account(account.id) for update;',
+      },
+      {
+        before: "(journal_id, account.id, -p_amount_minor), (journal_id, 'internal:card-scheme', p_amount_minor);",
+        after: '(journal_id, account.id, -p_amount_minor), (journal_id, card_scheme_account(account.id), p_amount_minor);',
+      },
+      {
+        before: 'where r.original_stan = p_stan and r.original_rrn = p_rrn and r.original_terminal_id = p_terminal_id',
+        after:
+          'where r.original_stan = p_stan and r.original_rrn = p_rrn and r.original_terminal_id = p_terminal_id and (r.card_id is null or r.card_id = card.id)',
+      },
+    ])}
+  `,
+};

@@ -5,7 +5,7 @@ import { isUniqueViolation, type Db, type Tx } from '../platform/db';
 import type { PrimaryMetrics } from '../platform/metrics';
 import type { CardsService } from '../cards/cards-service';
 import type { FeedService } from '../feed/feed-service';
-import { INTERNAL_ACCOUNTS, type Ledger, type OverdraftPolicy } from '../ledger/ledger';
+import { cardSchemeAccount, type Ledger, type OverdraftPolicy } from '../ledger/ledger';
 import { transactionTypeOf } from './authorisation-decision';
 
 // The card processor's one authorisation store: every card message is recorded under its (STAN,
@@ -94,7 +94,7 @@ export function createAuthorisationStore(deps: CardProcessorDeps) {
       overdraft: approval.overdraft,
       postings: [
         { ledgerAccountId: approval.accountId, amountMinor: -approval.amountMinor },
-        { ledgerAccountId: INTERNAL_ACCOUNTS.cardScheme, amountMinor: approval.amountMinor },
+        { ledgerAccountId: cardSchemeAccount(approval.accountId), amountMinor: approval.amountMinor },
       ],
     });
     if (!posted.ok) throw new Error('posting refused after an approval under the same lock');
@@ -194,7 +194,7 @@ export function createAuthorisationStore(deps: CardProcessorDeps) {
         overdraft: journal.overdraft,
         postings: [
           { ledgerAccountId: accountId, amountMinor: releaseMinor },
-          { ledgerAccountId: INTERNAL_ACCOUNTS.cardScheme, amountMinor: -releaseMinor },
+          { ledgerAccountId: cardSchemeAccount(accountId), amountMinor: -releaseMinor },
         ],
       });
       released = releaseMinor;

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CardClearingRecord, CardClearingResult } from '@bank/shared-contracts';
 import { withTransaction, type Tx } from '../platform/db';
 import { errors } from '../platform/errors';
-import { INTERNAL_ACCOUNTS, type OverdraftPolicy } from '../ledger/ledger';
+import { cardSchemeAccount, type OverdraftPolicy } from '../ledger/ledger';
 import { transactionTypeOf } from './authorisation-decision';
 import type { AuthorisationStore, CardProcessorDeps } from './authorisation-store';
 
@@ -72,7 +72,7 @@ export function createClearings(deps: CardProcessorDeps, store: AuthorisationSto
       overdraft,
       postings: [
         { ledgerAccountId: card.accountId, amountMinor: amount },
-        { ledgerAccountId: INTERNAL_ACCOUNTS.cardScheme, amountMinor: -amount },
+        { ledgerAccountId: cardSchemeAccount(card.accountId), amountMinor: -amount },
       ],
     });
     if (original) {

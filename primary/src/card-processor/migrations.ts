@@ -1,5 +1,5 @@
 import type { Migration } from '../platform/migrations';
-import { authorisationFunctionMigration } from './authorisation-function';
+import { authorisationFunctionMigration, schemeShardsAndParkedCardMigration } from './authorisation-function';
 
 export const cardProcessorMigrations: Migration[] = [
   {
@@ -89,4 +89,5 @@ export const cardProcessorMigrations: Migration[] = [
       create index reversals_awaiting_by_age on reversals_awaiting_authorisation (received_at);
     `,
   },
+  schemeShardsAndParkedCardMigration,
 ];

@@ -199,7 +199,7 @@ export function schemeCardRoutes(
           void work.then(
             (late) => {
               if (late.by === 'primary' && late.response.responseCode === '00') deps.lateApprovals?.reverseHere(message);
-              if (late.by === 'standin' && approvedBy(late.answer)) deps.timeoutReversals?.reverseAtStandin(message);
+              if (late.by === 'standin' && approvedBy(late.answer)) void deps.timeoutReversals?.reverseAtStandin(message, 'late_approval');
             },
             () => undefined,
           );

@@ -76,7 +76,7 @@ export function createStandinAdvised(deps: CardProcessorDeps, store: Authorisati
       state,
       at: new Date(auth.transmittedAt),
     });
-    await applyAwaitingReversals(tx, auth);
+    await applyAwaitingReversals(tx, auth, card.id);
     return { forced: before.availableMinor < auth.amountMinor };
   }
 
@@ -116,7 +116,7 @@ export function createStandinAdvised(deps: CardProcessorDeps, store: Authorisati
       // The advice is applied in its account's order: it must not move money on another card's account.
       return { releasedMinor: 0, nothingReleasedBecause: `the authorisation it reverses was made on card ${original.card_id}, not the advised card` };
     }
-    const { response, releasedMinor } = await reverseWithin(tx, reversal, 'standin');
+    const { response, releasedMinor } = await reverseWithin(tx, reversal, 'standin', { cardId: advice.cardId });
     return releasedMinor > 0 ? { releasedMinor } : { releasedMinor, nothingReleasedBecause: response.reason ?? 'nothing to release' };
   }
 

@@ -10,9 +10,24 @@ import { appendEvent } from '../outbox/outbox';
 // parallel and work on one account is serial. Nothing here uses a global lock.
 
 export const INTERNAL_ACCOUNTS = {
+  /** The card scheme's position before it was sharded (ledger/003): history only; new card postings go to `cardSchemeAccount`. */
   cardScheme: 'internal:card-scheme',
   fasterPayments: 'internal:faster-payments',
 } as const;
+
+/** How many rows the card scheme's side of the ledger is spread over (ledger/003 makes them). */
+export const CARD_SCHEME_SHARDS = 16;
+
+/**
+ * The card scheme's ledger account for card postings on `ledgerAccountId` (a customer account, a
+ * UUID): one of CARD_SCHEME_SHARDS, by the id's last hex digit, as card_scheme_account() in SQL.
+ * Postings of one customer account always meet the same shard; different accounts rarely do.
+ */
+export function cardSchemeAccount(ledgerAccountId: string): string {
+  const shard = ledgerAccountId.slice(-1).toLowerCase();
+  assert.match(shard, /^[0-9a-f]$/, `card postings need a customer account (a UUID), not ${ledgerAccountId}`);
+  return `${INTERNAL_ACCOUNTS.cardScheme}:${shard}`;
+}
 
 export type LedgerAccountKind = 'customer' | 'pot' | 'internal';
 

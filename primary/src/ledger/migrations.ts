@@ -81,3 +81,19 @@ ledgerMigrations.push({
       ('internal:faster-payments', 'internal');
   `,
 });
+
+ledgerMigrations.push({
+  id: 'ledger/003-card-scheme-shards',
+  sql: `
+    -- The card scheme's side of every cash withdrawal, card reversal and clearing was one row,
+    -- locked and updated by each of them: every card posting in the bank queued on it. Now
+    -- CARD_SCHEME_SHARDS rows, each customer account's postings on the one its id's last hex digit
+    -- names (cardSchemeAccount in ledger.ts). The scheme's position is the sum of all of them and of
+    -- the original row, which keeps the history posted before. Journals still balance: a shard is
+    -- an ordinary internal ledger account.
+    insert into ledger_accounts (id, kind) select 'internal:card-scheme:' || to_hex(shard), 'internal' from generate_series(0, 15) shard;
+    create function card_scheme_account(p_ledger_account_id text) returns text language sql immutable as $$
+      select 'internal:card-scheme:' || right(p_ledger_account_id, 1)
+    $$;
+  `,
+});

@@ -52,6 +52,32 @@ export function createNotificationsService(deps: { db: Db }) {
       return inserted.rowCount === 1;
     },
 
+    /**
+     * A batch of events' notifications in one statement (the consumer's whole Kafka batch): one
+     * round trip and one commit per batch, not per event, on the database the card path uses.
+     * Idempotent as `record`; returns how many were new.
+     */
+    async recordAll(events: readonly TransactionRecorded[]): Promise<number> {
+      const rows = events.flatMap((event) => {
+        const notification = notificationFor(event);
+        return notification ? [{ event, notification }] : [];
+      });
+      if (rows.length === 0) return 0;
+      const inserted = await db.query(
+        `insert into notifications (account_id, transaction_id, title, body, created_at)
+         select * from unnest($1::uuid[], $2::uuid[], $3::text[], $4::text[], $5::timestamptz[])
+         on conflict (transaction_id) do nothing`,
+        [
+          rows.map(({ event }) => event.accountId),
+          rows.map(({ event }) => event.payload.transactionId),
+          rows.map(({ notification }) => notification.title),
+          rows.map(({ notification }) => notification.body),
+          rows.map(({ event }) => event.occurredAt),
+        ],
+      );
+      return inserted.rowCount ?? 0;
+    },
+
     async list(accountId: string, options: { after?: string; limit: number }): Promise<Notification[]> {
       const { rows } = await db.query<{ id: string; account_id: string; title: string; body: string; created_at: Date }>(
         options.after === undefined

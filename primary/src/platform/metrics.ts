@@ -27,7 +27,7 @@ export function createMetrics() {
     }),
     timeoutReversals: new Counter({
       name: 'primary_standin_timeout_reversals_total',
-      help: 'Reversals sent to stand-in for authorisations it did not answer in time, by outcome (scheduled, acknowledged, gave_up, dropped)',
+      help: 'Timeout reversals owed to stand-in for authorisations it did not answer in time, by outcome (scheduled; recorded_late: kept in memory until the database answered; acknowledged; flagged: past the attempts after which operators are told; dropped: not recordable and too many waiting)',
       labelNames: ['outcome'],
       registers: [registry],
     }),
@@ -62,13 +62,23 @@ export function createMetrics() {
     }),
     standinProxyFailures: new Counter({
       name: 'primary_standin_proxy_failures_total',
-      help: 'Payment messages routed to stand-in that it did not answer, by component and reason (timeout, unreachable, circuit_open, bad_answer)',
+      help: 'Payment messages routed to stand-in that it did not answer, by component and reason (timeout, unreachable, circuit_open, bad_answer, reset)',
       labelNames: ['component', 'reason'],
       registers: [registry],
     }),
     advicesQuarantined: new Gauge({
       name: 'primary_advices_quarantined',
       help: "Stand-in advices primary could not apply, set aside with their reason and not re-driven yet (alert above 0: a customer's stand-in activity is missing from primary's ledger)",
+      registers: [registry],
+    }),
+    timeoutReversalsOwed: new Gauge({
+      name: 'primary_standin_timeout_reversals_owed',
+      help: 'Timeout reversals primary owes stand-in and stand-in has not acknowledged yet (read from the table at scrape time)',
+      registers: [registry],
+    }),
+    timeoutReversalsFlagged: new Gauge({
+      name: 'primary_standin_timeout_reversals_flagged',
+      help: 'Of the timeout reversals owed to stand-in, those unacknowledged after many attempts (alert above 0: money stand-in approved after a 91 may stay held; still retried)',
       registers: [registry],
     }),
     configurationVersion: new Gauge({

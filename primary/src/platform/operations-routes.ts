@@ -1,15 +1,20 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import type { ConfigurationDocument } from '@bank/shared-contracts';
+import { TIMEOUT_REVERSALS_ROUTE, TimeoutReversalsReport, type ConfigurationDocument } from '@bank/shared-contracts';
+import type { TimeoutReversals } from '../routing/timeout-reversals';
 import { withinMs } from './deadline';
 import type { Db } from './db';
 import { errors } from './errors';
+import { parseInput } from './http';
 import type { PrimaryMetrics } from './metrics';
-import { ErrorEnvelope, OPERATIONS_TAG } from './api-docs';
+import { BEARER, ERROR_RESPONSES, ErrorEnvelope, OPERATIONS_TAG } from './api-docs';
 
 /** How long /health waits for `select 1` before saying primary's database does not answer. */
 const HEALTH_DATABASE_BUDGET_MS = 1_000;
 const ROUTE_HEALTH_DATABASE_BUDGET_MS = 250;
+
+const TimeoutReversalsQuery = z.strictObject({ limit: z.coerce.number().int().min(0).max(1_000).default(20) });
+const NO_TIMEOUT_REVERSALS: TimeoutReversalsReport = { owed: 0, flagged: 0, oldestFlagged: [] };
 
 const Health = z.object({ status: z.literal('ok') });
 const RouteHealth = z.object({
@@ -27,8 +32,18 @@ const RouteHealth = z.object({
  */
 export function operationsRoutes(
   app: FastifyInstance,
-  deps: { db: Db; configuration: { current(): ConfigurationDocument }; metrics: PrimaryMetrics; quarantinedAdvices: () => Promise<number> },
+  deps: {
+    db: Db;
+    configuration: { current(): ConfigurationDocument };
+    metrics: PrimaryMetrics;
+    quarantinedAdvices: () => Promise<number>;
+    /** Refuses a caller with neither an operator's token nor the internal one. */
+    operatorOrInternal: (request: FastifyRequest) => void;
+    /** None (an app built without stand-in): nothing is ever owed. */
+    timeoutReversals?: Pick<TimeoutReversals, 'report'>;
+  },
 ): void {
+  const timeoutReversals = (limit: number) => deps.timeoutReversals?.report(limit) ?? Promise.resolve(NO_TIMEOUT_REVERSALS);
   const databaseAnswers = async (budgetMs = HEALTH_DATABASE_BUDGET_MS): Promise<boolean> =>
     withinMs(deps.db.query('select 1'), budgetMs, "primary's database").then(
       () => true,
@@ -63,6 +78,29 @@ export function operationsRoutes(
     await withinMs(deps.quarantinedAdvices(), 500, 'counting quarantined advices')
       .then((count) => deps.metrics.advicesQuarantined.set(count))
       .catch(() => undefined);
+    await withinMs(timeoutReversals(0), 500, 'counting timeout reversals owed')
+      .then((report) => {
+        deps.metrics.timeoutReversalsOwed.set(report.owed);
+        deps.metrics.timeoutReversalsFlagged.set(report.flagged);
+      })
+      .catch(() => undefined);
     return reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics());
   });
+  app.get(
+    TIMEOUT_REVERSALS_ROUTE,
+    {
+      schema: {
+        summary: 'Timeout reversals primary owes stand-in, and those flagged after many attempts (operator or internal token)',
+        tags: [OPERATIONS_TAG],
+        security: BEARER,
+        querystring: TimeoutReversalsQuery,
+        response: { 200: TimeoutReversalsReport, ...ERROR_RESPONSES },
+      },
+    },
+    async (request): Promise<TimeoutReversalsReport> => {
+      deps.operatorOrInternal(request);
+      const { limit } = parseInput('timeout reversals query', TimeoutReversalsQuery, request.query);
+      return timeoutReversals(limit);
+    },
+  );
 }

@@ -14,7 +14,7 @@ import type { PrimaryMetrics } from '../platform/metrics';
 import { cardAuthorisationComponent, destinationFor, nobodyOnStandin, userDecides, type Destination } from './routing-decision';
 import { authorisationUnavailable, reversalUnavailable } from '../card-processor/issuer-unavailable';
 import { routingErrors } from './routing-errors';
-import { StandinDidNotAnswer, type ForwardedMessage, type StandinAnswer, type StandinProxy } from './standin-proxy';
+import { StandinDidNotAnswer, type ForwardedMessage, type ProxyFailureReason, type StandinAnswer, type StandinProxy } from './standin-proxy';
 import type { TimeoutReversals } from './timeout-reversals';
 
 // Per message: process it here, or hand it to stand-in unchanged. Once a message is routed to
@@ -30,6 +30,10 @@ export interface PaymentOwners {
 export type Routed = { readonly destination: 'primary' } | { readonly destination: 'standin'; readonly answer: StandinAnswer };
 
 const PRIMARY: Routed = { destination: 'primary' };
+
+/** Failures after which stand-in may still act on the message (refused connections and an open breaker sent it nothing). */
+const outcomeUnknown = (reason: ProxyFailureReason): reason is 'timeout' | 'bad_answer' | 'reset' =>
+  reason === 'timeout' || reason === 'bad_answer' || reason === 'reset';
 
 /** How long a reversal waits to learn whether primary holds its authorisation (an indexed read: milliseconds, normally). */
 export const HOLDS_LOOKUP_BUDGET_MS = 300;
@@ -86,9 +90,9 @@ export function createPaymentRouter(deps: {
       try {
         return { destination: 'standin', answer: await forward(component, message, { stan: request.stan, rrn: request.rrn, terminalId: request.terminalId }) };
       } catch (error) {
-        // Stand-in got the message (it timed out or answered nonsense): it may still approve it.
-        if (error instanceof StandinDidNotAnswer && (error.reason === 'timeout' || error.reason === 'bad_answer'))
-          deps.timeoutReversals?.reverseAtStandin(request);
+        // Stand-in may have the message (it timed out, answered nonsense, or the connection broke
+        // after it was made): it may still approve it. The reversal is recorded before the 91 leaves.
+        if (error instanceof StandinDidNotAnswer && outcomeUnknown(error.reason)) await deps.timeoutReversals?.reverseAtStandin(request, error.reason);
         // The network needs an answer inside its deadline; "issuer unavailable" lets it retry or stand in.
         return {
           destination: 'standin',

@@ -16,7 +16,11 @@ export interface StandinAnswer {
   readonly body: unknown;
 }
 
-export type ProxyFailureReason = 'timeout' | 'unreachable' | 'circuit_open' | 'bad_answer';
+/** `reset`: the connection broke after it was made, so stand-in may have the message (an unknown outcome, like a timeout). */
+export type ProxyFailureReason = 'timeout' | 'unreachable' | 'circuit_open' | 'bad_answer' | 'reset';
+
+/** Socket errors after the connection was made: the request may have been sent and acted on. */
+const BROKEN_AFTER_CONNECT = new Set(['ECONNRESET', 'EPIPE', 'UND_ERR_SOCKET', 'UND_ERR_CLOSED']);
 
 /** Stand-in gave no usable answer: the outcome there is unknown, and primary must not process the message itself. */
 export class StandinDidNotAnswer extends Error {
@@ -37,9 +41,11 @@ export interface StandinProxy {
 
 function failureOf(error: unknown): StandinDidNotAnswer {
   if (error instanceof StandinDidNotAnswer) return error;
-  const { code, name, message } = error as { code?: string; name?: string; message?: string };
+  const { code, name, message, cause } = error as { code?: string; name?: string; message?: string; cause?: { code?: string } };
   if (code === 'EOPENBREAKER') return new StandinDidNotAnswer('circuit_open', 'stand-in failed recently; not waiting on it until the breaker half-opens');
   if (code === 'ETIMEDOUT' || name === 'TimeoutError') return new StandinDidNotAnswer('timeout', 'stand-in did not answer in time');
+  if (BROKEN_AFTER_CONNECT.has(cause?.code ?? code ?? ''))
+    return new StandinDidNotAnswer('reset', `the connection to stand-in broke after it was made: ${cause?.code ?? code}`);
   return new StandinDidNotAnswer('unreachable', `stand-in could not be reached: ${message ?? String(error)}`);
 }
 

@@ -1,8 +1,19 @@
 import type { Logger } from 'pino';
-import { timeoutReversalOf, type CardAuthorisationRequest, type CardReversalRequest, type CardReversalResponse } from '@bank/shared-contracts';
+import {
+  timeoutReversalOf,
+  type CardAuthorisationRequest,
+  type CardReversalRequest,
+  type CardReversalResponse,
+  type MessageKey,
+  type TimeoutReversalsReport,
+} from '@bank/shared-contracts';
+import type { PanKey } from '../cards/pan-crypto';
 import type { Clock } from '../platform/clock';
+import type { Db } from '../platform/db';
+import { withinMs } from '../platform/deadline';
 import type { PrimaryMetrics } from '../platform/metrics';
 import type { StandinProxy } from './standin-proxy';
+import { timeoutReversalStore, type OwedBecause, type OwedReversal, type TimeoutReversalStore } from './timeout-reversal-store';
 
 // When primary routed an authorisation to stand-in and the answer did not come in time, the
 // network was told 91 (declined) but stand-in may still approve it: stand-in would hold the
@@ -11,18 +22,185 @@ import type { StandinProxy } from './standin-proxy';
 // authorisation, until stand-in acknowledges it. Stand-in reverses its approval if it made one
 // (advised back like any reversal), and otherwise acknowledges a reversal of nothing.
 //
-// Held in memory, bounded, each with a budget of attempts: the card path never waits on it, and
-// what is dropped or given up on is counted and logged with its message key.
+// The debt is a row in primary's database (timeout-reversal-store.ts), written before the 91 is
+// answered: the insert runs inside the card budget (the proxy's timeout leaves it about 100 ms,
+// and the route answers 91 at the budget whatever the insert does), so a slow database never holds
+// the 91 back. An insert that fails or is slower than that is kept in memory and written by the
+// delivery loop once the database answers (logged, counted; only a crash before then loses it).
+// A PostgreSQL insert is primary's equivalent of the gateway's group-committed local store: primary
+// has a database, and one more single-row insert on it costs less than a second store would.
+// Delivered by a loop that any primary process may run (rows claimed with skip locked), retried
+// with backoff for as long as it takes: after `flagAfterAttempts` a row is flagged (a metric,
+// `standin status`, an error log) and retried more slowly, never dropped.
 
 export interface TimeoutReversalOptions {
   /** Before the first attempt: long enough for the slow authorisation at stand-in to have finished. */
+  readonly firstAttemptAfterMs: number;
+  /** The second attempt's wait; each later one doubles it, up to `maxRetryEveryMs`. */
+  readonly retryEveryMs: number;
+  readonly maxRetryEveryMs: number;
+  /** Attempts after which a reversal is flagged for operators; it is still retried, every `flaggedRetryEveryMs`. */
+  readonly flagAfterAttempts: number;
+  readonly flaggedRetryEveryMs: number;
+  /** How long a claimed reversal is left to its claimer before another process may attempt it (a killed claimer's lease runs out). */
+  readonly leaseMs: number;
+  readonly pollEveryMs: number;
+  /** Reversals attempted per poll at most, one at a time. */
+  readonly batch: number;
+  /** How long the card path waits for the insert before keeping the reversal in memory instead (the route's 91 does not wait on it). */
+  readonly recordWithinMs: number;
+  /** Reversals not yet written (the database away) kept in memory at most; past it each is logged and counted as dropped. */
+  readonly maxUnrecorded: number;
+}
+
+export const DEFAULT_TIMEOUT_REVERSAL_OPTIONS: TimeoutReversalOptions = {
+  firstAttemptAfterMs: 3_000,
+  retryEveryMs: 2_000,
+  maxRetryEveryMs: 60_000,
+  flagAfterAttempts: 10,
+  flaggedRetryEveryMs: 300_000,
+  leaseMs: 60_000,
+  pollEveryMs: 500,
+  batch: 20,
+  recordWithinMs: 1_000,
+  maxUnrecorded: 10_000,
+};
+
+export interface TimeoutReversals {
+  /** Records (before the 91 is answered) the reversal of an authorisation stand-in may have approved after primary answered 91. */
+  reverseAtStandin(authorisation: CardAuthorisationRequest, because?: OwedBecause): Promise<void>;
+  /** Owed and flagged, from the table; `oldestFlagged` up to `limit`. */
+  report(limit: number): Promise<TimeoutReversalsReport>;
+  /** Stops the delivery loop; what is owed stays in the table for the next process. */
+  stop(): Promise<void>;
+}
+
+/** The reversal's message key is the shared contract's, so primary's and the gateway's reversals of one authorisation are one message. */
+export { timeoutReversalOf } from '@bank/shared-contracts';
+
+const STANDIN_REVERSALS_PATH = '/scheme/card/reversals';
+
+export function startTimeoutReversals(deps: {
+  db: Db;
+  /** Primary's own PAN key: the owed reversal's card number is stored encrypted under it. */
+  panKey: PanKey;
+  standin: StandinProxy;
+  clock: Clock;
+  logger: Logger;
+  metrics: PrimaryMetrics;
+  options?: Partial<TimeoutReversalOptions>;
+}): TimeoutReversals {
+  const options = { ...DEFAULT_TIMEOUT_REVERSAL_OPTIONS, ...deps.options };
+  const { clock, logger, metrics } = deps;
+  const store = timeoutReversalStore(deps);
+  const forLogs = (key: MessageKey) => ({ stan: key.stan, rrn: key.rrn, terminalId: key.terminalId });
+  /** Owed but not yet in the table (its insert failed or was slow): written by the loop. */
+  const unrecorded = new Map<string, Parameters<TimeoutReversalStore['owe']>>();
+  let running: Promise<void> | undefined;
+
+  async function recordUnrecorded(): Promise<void> {
+    for (const [key, owed] of [...unrecorded]) {
+      await store.owe(...owed);
+      unrecorded.delete(key);
+      logger.info({ ...forLogs(owed[0].original), reason: owed[1] }, 'timeout reversal owed to stand-in recorded late (the database was slow or away)');
+    }
+  }
+
+  const retryWaitMs = (attempts: number) => Math.min(options.retryEveryMs * 2 ** Math.max(0, attempts - 1), options.maxRetryEveryMs);
+
+  async function attempt(owed: OwedReversal): Promise<void> {
+    let failure: string | undefined;
+    try {
+      const answer = await deps.standin.forward({ path: STANDIN_REVERSALS_PATH, body: owed.reversal });
+      const responseCode = (answer.body as { responseCode?: string } | undefined)?.responseCode;
+      if (answer.statusCode !== 200 || responseCode !== '00') failure = `stand-in answered HTTP ${answer.statusCode}, response code ${responseCode ?? 'none'}`;
+    } catch (error) {
+      failure = (error as Error).message;
+    }
+    const now = clock.now();
+    if (failure === undefined) {
+      await store.acknowledged(owed.original);
+      metrics.timeoutReversals.inc({ outcome: 'acknowledged' });
+      logger.info({ ...forLogs(owed.original), attempts: owed.attempts }, 'stand-in acknowledged the reversal of an authorisation it did not answer in time');
+      return;
+    }
+    const flag = owed.attempts >= options.flagAfterAttempts;
+    const retryAt = new Date(now.getTime() + (flag ? options.flaggedRetryEveryMs : retryWaitMs(owed.attempts)));
+    await store.notAcknowledged(owed.original, failure, retryAt, flag, now);
+    if (flag && !owed.flagged) {
+      metrics.timeoutReversals.inc({ outcome: 'flagged' });
+      logger.error(
+        { event: 'timeout_reversal_flagged', ...forLogs(owed.original), attempts: owed.attempts, failure },
+        'stand-in has not acknowledged a timeout reversal after many attempts: flagged, still retried; if stand-in approved the payment, the money stays held until it does',
+      );
+    }
+  }
+
+  async function deliverDue(): Promise<void> {
+    await recordUnrecorded();
+    const now = clock.now();
+    const claimed = await store.claimDue(now, new Date(now.getTime() + options.leaseMs), options.batch);
+    // One at a time: a platform that is struggling gets a trickle, not a burst.
+    for (const owed of claimed) await attempt(owed);
+  }
+
+  const timer = setInterval(() => {
+    running ??= deliverDue()
+      .catch((error: unknown) => logger.warn({ err: error }, 'delivering timeout reversals failed; trying again at the next poll'))
+      .finally(() => (running = undefined));
+  }, options.pollEveryMs);
+  timer.unref();
+
+  return {
+    async reverseAtStandin(authorisation, because = 'timeout') {
+      const now = clock.now();
+      const reversal = timeoutReversalOf(authorisation, now);
+      const owed: Parameters<TimeoutReversalStore['owe']> = [reversal, because, new Date(now.getTime() + options.firstAttemptAfterMs), now];
+      metrics.timeoutReversals.inc({ outcome: 'scheduled' });
+      try {
+        await withinMs(store.owe(...owed), options.recordWithinMs, 'recording a timeout reversal');
+      } catch (error) {
+        const key = `${reversal.original.stan}/${reversal.original.rrn}/${reversal.original.terminalId}`;
+        if (unrecorded.size >= options.maxUnrecorded && !unrecorded.has(key)) {
+          metrics.timeoutReversals.inc({ outcome: 'dropped' });
+          logger.error(
+            { event: 'timeout_reversal_dropped', ...forLogs(reversal.original), err: error },
+            'a timeout reversal owed to stand-in could not be recorded and too many are waiting to be: an operator must check this authorisation',
+          );
+          return;
+        }
+        unrecorded.set(key, owed);
+        metrics.timeoutReversals.inc({ outcome: 'recorded_late' });
+        logger.warn(
+          { ...forLogs(reversal.original), err: error },
+          'a timeout reversal owed to stand-in could not be recorded in time: kept in memory until the database answers',
+        );
+      }
+    },
+    report: (limit) => store.report(limit),
+    async stop() {
+      clearInterval(timer);
+      await running;
+      await recordUnrecorded().catch(() => undefined);
+      if (unrecorded.size > 0)
+        logger.error(
+          { event: 'timeout_reversals_lost', pending: [...unrecorded.values()].map((owed) => forLogs(owed[0].original)) },
+          'stopping with timeout reversals the database never recorded: an operator must check these authorisations',
+        );
+    },
+  };
+}
+
+// Primary's own late approvals (below) are still kept in memory: the queue they use.
+
+interface ReversalQueueOptions {
   readonly firstAttemptAfterMs: number;
   readonly retryEveryMs: number;
   readonly maxAttempts: number;
   readonly maxPending: number;
 }
 
-export const DEFAULT_TIMEOUT_REVERSAL_OPTIONS: TimeoutReversalOptions = {
+const DEFAULT_REVERSAL_QUEUE_OPTIONS: ReversalQueueOptions = {
   firstAttemptAfterMs: 3_000,
   retryEveryMs: 2_000,
   maxAttempts: 30,
@@ -35,17 +213,6 @@ interface Pending {
   dueAtMs: number;
 }
 
-export interface TimeoutReversals {
-  /** Schedules the reversal of an authorisation stand-in may have approved after primary answered 91. */
-  reverseAtStandin(authorisation: CardAuthorisationRequest): void;
-  pending(): number;
-  /** Stops the retry loop; what is still pending is logged. */
-  stop(): Promise<void>;
-}
-
-/** The reversal's message key is the shared contract's, so primary's and the gateway's reversals of one authorisation are one message. */
-export { timeoutReversalOf } from '@bank/shared-contracts';
-
 /** Who a queue of reversals goes to, and how it says so in the logs and metrics. */
 interface ReversalTarget {
   /** Sends one attempt; true when acknowledged (response code 00). Never throws for "not now". */
@@ -55,8 +222,8 @@ interface ReversalTarget {
 }
 
 /** The queue behind both kinds of timeout reversal: bounded, each with a budget of attempts, one attempt at a time. */
-function startReversalQueue(target: ReversalTarget, deps: { clock: Clock; logger: Logger; options?: Partial<TimeoutReversalOptions> }) {
-  const options = { ...DEFAULT_TIMEOUT_REVERSAL_OPTIONS, ...deps.options };
+function startReversalQueue(target: ReversalTarget, deps: { clock: Clock; logger: Logger; options?: Partial<ReversalQueueOptions> }) {
+  const options = { ...DEFAULT_REVERSAL_QUEUE_OPTIONS, ...deps.options };
   const queue = new Map<string, Pending>();
   const keyOf = (reversal: CardReversalRequest) => `${reversal.original.stan}/${reversal.original.rrn}/${reversal.original.terminalId}`;
   const forLogs = (reversal: CardReversalRequest) => ({ stan: reversal.original.stan, rrn: reversal.original.rrn, terminalId: reversal.original.terminalId });
@@ -114,32 +281,6 @@ function startReversalQueue(target: ReversalTarget, deps: { clock: Clock; logger
   };
 }
 
-export function startTimeoutReversals(deps: {
-  standin: StandinProxy;
-  clock: Clock;
-  logger: Logger;
-  metrics: PrimaryMetrics;
-  options?: Partial<TimeoutReversalOptions>;
-}): TimeoutReversals {
-  const queue = startReversalQueue(
-    {
-      async deliver(reversal) {
-        const answer = await deps.standin.forward({ path: '/scheme/card/reversals', body: reversal });
-        return answer.statusCode === 200 && (answer.body as { responseCode?: string }).responseCode === '00';
-      },
-      count: (outcome) => deps.metrics.timeoutReversals.inc({ outcome }),
-      messages: {
-        acknowledged: 'stand-in acknowledged the reversal of an authorisation it did not answer in time',
-        gaveUp: 'gave up reversing at stand-in an authorisation answered 91: if stand-in approved it, the money stays held until an operator reverses it',
-        dropped: 'too many reversals pending at stand-in: this one is dropped, and an operator must check the authorisation',
-        stopping: 'stopping with reversals not yet acknowledged by stand-in',
-      },
-    },
-    deps,
-  );
-  return { reverseAtStandin: queue.schedule, pending: queue.pending, stop: queue.stop };
-}
-
 // The same debt, owed by primary to itself: when primary could not answer an authorisation within
 // its card budget (its database slow or hung), the network heard 91, but the decision may still
 // commit an approval once the database answers. Primary then reverses its own approval, through
@@ -152,7 +293,7 @@ export interface LateApprovalReversals {
   stop(): Promise<void>;
 }
 
-export const DEFAULT_LATE_APPROVAL_REVERSAL_OPTIONS: Partial<TimeoutReversalOptions> = { firstAttemptAfterMs: 0 };
+export const DEFAULT_LATE_APPROVAL_REVERSAL_OPTIONS: Partial<ReversalQueueOptions> = { firstAttemptAfterMs: 0 };
 
 export function startLateApprovalReversals(deps: {
   /** Primary's own card processor: the reversal is applied as the network's would be. */
@@ -160,7 +301,7 @@ export function startLateApprovalReversals(deps: {
   clock: Clock;
   logger: Logger;
   metrics: PrimaryMetrics;
-  options?: Partial<TimeoutReversalOptions>;
+  options?: Partial<ReversalQueueOptions>;
 }): LateApprovalReversals {
   const queue = startReversalQueue(
     {

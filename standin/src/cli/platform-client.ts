@@ -12,6 +12,8 @@ import {
   SHADOW_ROUTES,
   ShadowReport,
   StatusResponse,
+  TIMEOUT_REVERSALS_ROUTE,
+  TimeoutReversalsReport,
   type ConfigurationAuditEntry,
   type ConfigurationChange,
   type Platform,
@@ -37,6 +39,8 @@ export type Reading =
       readonly status: StatusResponse | undefined;
       /** Primary only: advices it could not apply and set aside; undefined when it did not say. */
       readonly quarantinedAdvices?: number;
+      /** Primary only: timeout reversals it owes stand-in, and how many of them are flagged; undefined when it did not say. */
+      readonly timeoutReversals?: { readonly owed: number; readonly flagged: number };
     }
   | { readonly platform: Platform; readonly url: string; readonly reachable: false; readonly reason: string };
 
@@ -114,7 +118,17 @@ export function platformClient(platform: Platform, url: string, token: string, t
         const status = await call('GET', '/status', StatusResponse).catch(() => undefined);
         const quarantined =
           platform === 'primary' ? await call('GET', `${QUARANTINED_ADVICES_ROUTE}?limit=1`, QuarantinedAdvicesReport).catch(() => undefined) : undefined;
-        return { platform, url, reachable: true, configuration, status, ...(quarantined ? { quarantinedAdvices: quarantined.count } : {}) };
+        const reversals =
+          platform === 'primary' ? await call('GET', `${TIMEOUT_REVERSALS_ROUTE}?limit=0`, TimeoutReversalsReport).catch(() => undefined) : undefined;
+        return {
+          platform,
+          url,
+          reachable: true,
+          configuration,
+          status,
+          ...(quarantined ? { quarantinedAdvices: quarantined.count } : {}),
+          ...(reversals ? { timeoutReversals: { owed: reversals.owed, flagged: reversals.flagged } } : {}),
+        };
       } catch (failure) {
         if (failure instanceof CliError && failure.code !== 'UNREACHABLE' && failure.code !== 'UNAVAILABLE' && failure.code !== 'BAD_ANSWER') throw failure;
         return { platform, url, reachable: false, reason: (failure as Error).message.replace(`${label} at ${url}: `, '') };

@@ -2,6 +2,7 @@ import {
   cohortDay,
   sameConfiguration,
   StandinComponent,
+  TIMEOUT_REVERSALS_ROUTE,
   type AdvicesInFlight,
   type ConfigurationAuditEntry,
   type ConfigurationDocument,
@@ -82,6 +83,13 @@ export function renderStatus(report: StatusReport): string {
         r.reachable && r.quarantinedAdvices !== undefined ? `${r.quarantinedAdvices}${r.quarantinedAdvices > 0 ? ' (PRIMARY COULD NOT APPLY THEM)' : ''}` : '-',
     ],
     [
+      'timeout reversals owed',
+      (r) =>
+        r.reachable && r.timeoutReversals
+          ? `${r.timeoutReversals.owed}${r.timeoutReversals.flagged > 0 ? ` (${r.timeoutReversals.flagged} FLAGGED: NOT ACKNOWLEDGED BY STAND-IN)` : ''}`
+          : '-',
+    ],
+    [
       'oldest in flight',
       (r) => {
         const figures = inFlightOf(r);
@@ -119,6 +127,12 @@ export function renderStatus(report: StatusReport): string {
     lines.push(
       `QUARANTINED: primary could not apply ${primary.quarantinedAdvices} of stand-in's advice${primary.quarantinedAdvices === 1 ? '' : 's'} (the customers' later advices went on): their effects are missing from primary's ledger.`,
       '  See the reasons in the reconciliation report (npm run reconcile -w advice-consumer); once fixed, re-drive each: POST <primary>/advices/quarantined/<advice id>/redrive.',
+    );
+  const flagged = primary.reachable ? (primary.timeoutReversals?.flagged ?? 0) : 0;
+  if (flagged > 0)
+    lines.push(
+      `FLAGGED: ${flagged} timeout reversal${flagged === 1 ? '' : 's'} primary owes stand-in ${flagged === 1 ? 'is' : 'are'} still not acknowledged after many attempts (still retried): money stand-in approved after primary answered 91 may stay held.`,
+      `  See which: GET <primary>${TIMEOUT_REVERSALS_ROUTE}; check stand-in's card reversals route answers.`,
     );
   return lines.join('\n');
 }
