@@ -76,5 +76,5 @@ const scenario: ScenarioDefinition = {
     expect(report.messagesByPhase.fault?.sent ?? 0).toBeGreaterThan(0);
     expect(report.standinApprovalsDuringFault).toBeGreaterThan(0);
   },
-  300_000,
+  480_000,
 );
