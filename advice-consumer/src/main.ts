@@ -1,11 +1,13 @@
 import { PubSub } from '@google-cloud/pubsub';
 import pino from 'pino';
+import { listenHostFromEnvironment } from '@bank/shared-contracts';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { startAdviceConsumer } from './advice-consumer';
 import { createPrimaryClient } from './primary-client';
 import { redriveMissing } from './reconciliation';
 import { fetchPrimaryApplied, fetchPrimaryQuarantined, fetchStandinLog } from './reconciliation-sources';
 import { startRedriveLoop } from './redrive-loop';
+import { adviceConsumerReadiness } from './readiness';
 import { buildAdviceConsumerServer } from './server';
 
 /** How long a stop may take (npm start's runner SIGKILLs a service after 15 s). */
@@ -40,6 +42,7 @@ async function main(): Promise<void> {
 
   const server = buildAdviceConsumerServer({
     health: () => ({ status: primary.breaker.opened ? 'primary unreachable; advices wait in Pub/Sub' : 'ok' }),
+    ready: adviceConsumerReadiness({ pubsub, primaryBreakerOpen: () => primary.breaker.opened }),
     metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     standinLog: () => fetchStandinLog(standinApi),
     primaryApplied: () => fetchPrimaryApplied(primaryApi),
@@ -48,8 +51,9 @@ async function main(): Promise<void> {
     log: logger,
   });
   const port = Number(process.env.PORT ?? 8400);
-  await server.listen({ port, host: '127.0.0.1' });
-  logger.info({ port }, 'advice consumer running');
+  const host = listenHostFromEnvironment(process.env);
+  await server.listen({ port, host });
+  logger.info({ host, port }, 'advice consumer running');
 
   const stop = async () => {
     redrive.stop();

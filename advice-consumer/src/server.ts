@@ -1,5 +1,5 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
-import type { Advice, QuarantinedAdvice } from '@bank/shared-contracts';
+import type { Advice, QuarantinedAdvice, Readiness } from '@bank/shared-contracts';
 import { reconcile, type AppliedAdvice, type ReconciliationReport } from './reconciliation';
 
 // The advice consumer's HTTP API: health, metrics, and the reconciliation report (and re-drive)
@@ -66,6 +66,8 @@ export function parseAccountsQuery(query: unknown): Set<string> | undefined {
 
 export interface AdviceConsumerServerDeps {
   readonly health: () => { status: string };
+  /** /health/ready: its dependencies answer (always ready when not given). */
+  readonly ready?: () => Promise<Readiness>;
   readonly metrics: () => Promise<{ contentType: string; body: string }>;
   /** Stand-in's advice log (the truth) and what primary has applied. */
   readonly standinLog: () => Promise<Advice[]>;
@@ -127,6 +129,11 @@ export function buildAdviceConsumerServer(deps: AdviceConsumerServerDeps): Fasti
   });
 
   server.get('/health', async () => deps.health());
+  server.get('/health/live', async () => ({ status: 'live' }));
+  server.get('/health/ready', async (_request, reply) => {
+    const readiness = (await deps.ready?.()) ?? { status: 'ready', checks: {} };
+    return reply.code(readiness.status === 'ready' ? 200 : 503).send(readiness);
+  });
   server.get('/metrics', async (_request, reply) => {
     const metrics = await deps.metrics();
     return reply.type(metrics.contentType).send(metrics.body);

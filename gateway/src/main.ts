@@ -1,4 +1,4 @@
-// The data-centre gateway as a process. Environment (defaults in brackets): PORT [8500],
+// The data-centre gateway as a process. Environment (defaults in brackets): HOST [127.0.0.1], PORT [8500],
 // PRIMARY_URL [http://127.0.0.1:8100], STANDIN_URL [http://127.0.0.1:8200],
 // STANDIN_INTERNAL_TOKEN [local-standin-internal-token], GATEWAY_CONFIG_POLL_MS [1000],
 // GATEWAY_AUTO_FAILOVER [off], GATEWAY_CARD_DEADLINE_MS [1500], GATEWAY_FPS_DEADLINE_MS [5000],
@@ -6,6 +6,7 @@
 // production], GATEWAY_PAN_SEAL_KEY [derived outside production; required in production],
 // GATEWAY_REVERSAL_* (see config.ts), LOG_LEVEL [info]. Its only state on disk: the timeout
 // reversals it owes (GATEWAY_DATA_DIR/gateway.sqlite), resumed at start.
+import { listenHostFromEnvironment } from '@bank/shared-contracts';
 import { gatewayConfigFromEnvironment } from './config';
 import { createGateway } from './gateway';
 import { createLogger } from './logger';
@@ -23,9 +24,11 @@ async function main(): Promise<void> {
     );
   const gateway = createGateway(config, logger);
   await gateway.ready;
-  await gateway.server.listen({ port: config.port, host: '127.0.0.1' });
+  const host = listenHostFromEnvironment(process.env);
+  await gateway.server.listen({ port: config.port, host });
   logger.info(
     {
+      host,
       port: config.port,
       primaryUrl: config.primaryUrl,
       standinUrl: config.standinUrl,

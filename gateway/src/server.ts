@@ -2,7 +2,7 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { withoutCardNumbers } from '@bank/shared-contracts';
+import { Liveness, Readiness, withoutCardNumbers } from '@bank/shared-contracts';
 import { GATEWAY_ERROR_CODES, GatewayError, gatewayErrors } from './errors';
 import type { Dispatch } from './message-dispatch';
 import { messageKeyForLogs, readSchemeMessage } from './message-validation';
@@ -162,6 +162,33 @@ function gatewayRoutes(server: FastifyInstance, deps: GatewayServerDependencies)
     '/health',
     { schema: { summary: 'Is the gateway up? (a platform being down is what it exists to handle)', tags: [OPERATIONS_TAG], response: { 200: Health } } },
     async () => ({ status: 'ok', destination: deps.routing.route().destination, timeoutReversalsOwed: deps.reversals.pending() }),
+  );
+  server.get(
+    '/health/live',
+    { schema: { summary: 'Does the gateway process run?', tags: [OPERATIONS_TAG], response: { 200: Liveness } } },
+    async (): Promise<Liveness> => ({ status: 'live' }),
+  );
+  // Ready while it can record the timeout reversals it owes (its store on disk answers): without
+  // that it may not answer 91 for anyone. The platforms are not its dependencies but its job.
+  server.get(
+    '/health/ready',
+    {
+      schema: {
+        summary: 'Should this gateway take traffic? (its store of owed timeout reversals answers; else 503)',
+        tags: [OPERATIONS_TAG],
+        response: { 200: Readiness, 503: Readiness },
+      },
+    },
+    async (_request, reply): Promise<Readiness> => {
+      let store = 'ok';
+      try {
+        deps.reversals.pending();
+      } catch {
+        store = 'unreachable';
+      }
+      reply.code(store === 'ok' ? 200 : 503);
+      return { status: store === 'ok' ? 'ready' : 'unready', checks: { timeoutReversalStore: store } };
+    },
   );
   server.get('/metrics', { schema: { summary: 'Prometheus metrics (text exposition format)', tags: [OPERATIONS_TAG] } }, async (_request, reply) =>
     reply.type(deps.metrics.registry.contentType).send(await deps.metrics.registry.metrics()),

@@ -6,3 +6,11 @@ export { pubsubClient } from './components/pubsub';
 export type { ComponentStatus } from './lifecycle';
 export { ensureDevelopmentKeys, type DevelopmentKeyFiles } from './development-keys';
 export { ensureKafkaTopics, deleteKafkaTopics } from './kafka-topics';
+export {
+  haproxyConfiguration,
+  startLoadBalancer,
+  requireHaproxy,
+  LOAD_BALANCER_DEFAULTS,
+  type LoadBalancerOptions,
+  type RunningLoadBalancer,
+} from './load-balancer';

@@ -1,4 +1,5 @@
 import { Kafka, logLevel } from 'kafkajs';
+import { listenHostFromEnvironment } from '@bank/shared-contracts';
 import { buildPrimary } from './app';
 import { loadPrimaryConfig } from './config';
 import { systemClock } from './platform/clock';
@@ -123,8 +124,9 @@ async function main(): Promise<void> {
     services.transfers.retryUnanswered().catch((error: unknown) => logger.warn({ err: error }, 'retrying unanswered Faster Payments failed'));
   }, 5_000);
 
-  await app.listen({ port: config.port, host: '127.0.0.1' });
-  logger.info({ port: config.port, configurationVersion: configuration.current().version, standinUrl: config.standin.url }, 'primary listening');
+  const host = listenHostFromEnvironment(process.env);
+  await app.listen({ port: config.port, host });
+  logger.info({ host, port: config.port, configurationVersion: configuration.current().version, standinUrl: config.standin.url }, 'primary listening');
 
   const shutdown = async () => {
     clearInterval(retryTimer);

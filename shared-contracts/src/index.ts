@@ -9,3 +9,4 @@ export * from './status';
 export * from './topics';
 export * from './shadow';
 export * from './timeout-reversals';
+export * from './health';

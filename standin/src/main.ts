@@ -1,5 +1,6 @@
 import { PubSub } from '@google-cloud/pubsub';
 import pino from 'pino';
+import { listenHostFromEnvironment } from '@bank/shared-contracts';
 import { Registry } from 'prom-client';
 import { startAdviceRelay } from './advices/advice-relay';
 import { startAppliedAdviceSweep } from './advices/advices-in-flight';
@@ -98,9 +99,10 @@ async function start(): Promise<void> {
   const relay = startAdviceRelay({ database, pubsub, logger });
   const appliedSweep = startAppliedAdviceSweep({ database, logger });
   const port = Number(process.env.PORT ?? 8200);
-  await server.listen({ port, host: '127.0.0.1' });
+  const host = listenHostFromEnvironment(process.env);
+  await server.listen({ port, host });
   // Origin and path only: a URL may carry credentials.
-  logger.info({ port, limits, fasterPaymentsScheme: `${new URL(schemeUrl).origin}${new URL(schemeUrl).pathname}` }, 'stand-in listening');
+  logger.info({ host, port, limits, fasterPaymentsScheme: `${new URL(schemeUrl).origin}${new URL(schemeUrl).pathname}` }, 'stand-in listening');
   const stop = async () => {
     await server.close();
     await retries.stop();

@@ -1,8 +1,9 @@
 // The syncer as a process: primary.events → stand-in's synced tables, /health and /metrics on
-// SYNCER_PORT. Environment: STANDIN_DATABASE_URL, KAFKA_BROKERS, SYNCER_PORT (default 8300),
+// HOST (default 127.0.0.1) and SYNCER_PORT. Environment: STANDIN_DATABASE_URL, KAFKA_BROKERS, SYNCER_PORT (default 8300),
 // SYNC_LAG_APPETITE_MS (default 5000), STANDIN_PAN_PRIVATE_KEY_B(_FILE), LOG_LEVEL,
 // SYNCER_GROUP_ID (default standin-syncer), SYNCER_START_FROM (beginning | latest, for a new group).
 import { cardKeysFromEnvironment, openDatabase, upgradeSchema } from '@bank/standin';
+import { listenHostFromEnvironment } from '@bank/shared-contracts';
 import { syncerConfigFromEnvironment } from './config';
 import { createKafka } from './kafka-client';
 import { createLogger } from './logger';
@@ -39,6 +40,7 @@ async function main(): Promise<void> {
       fromBeginning: config.startFrom === 'beginning',
       lagAppetiteMs: config.lagAppetiteMs,
       port: config.port,
+      host: listenHostFromEnvironment(process.env),
     },
   );
   logger.info({ url: syncer.url, groupId: config.groupId, lagAppetiteMs: config.lagAppetiteMs }, 'syncer listening');

@@ -67,6 +67,20 @@ export function buildSyncerServer(deps: {
     const health = await deps.health();
     return reply.code(health.status === 'ok' ? 200 : 503).send(health);
   });
+  // /health/live is /health's question (only a crashed-for-good consumer fails it); /health/ready
+  // also wants both ends of the job to answer: stand-in's database and Kafka (the consumer is in
+  // its group, consuming). A second syncer replica waits in the group unready-but-live no more
+  // than a rebalance: Kafka gives it partitions, or none when there are fewer than replicas.
+  server.get('/health/live', async (_request, reply) => {
+    const health = await deps.health();
+    return reply.code(health.status === 'ok' ? 200 : 503).send({ status: health.status === 'ok' ? 'live' : 'crashed', consumer: health.consumer });
+  });
+  server.get('/health/ready', async (_request, reply) => {
+    const health = await deps.health();
+    const checks = { database: health.database, kafka: health.consumer === 'consuming' ? 'ok' : 'unreachable' };
+    const ready = health.status === 'ok' && checks.database === 'ok' && checks.kafka === 'ok';
+    return reply.code(ready ? 200 : 503).send({ status: ready ? 'ready' : 'unready', checks });
+  });
   server.get('/metrics', async (_request, reply) => reply.type(deps.registry.contentType).send(await deps.registry.metrics()));
   return server;
 }

@@ -9,6 +9,9 @@ import { createSyncerMetrics, type SyncerMetrics } from './metrics';
 import { buildSyncerServer, type SyncerHealth } from './server';
 import { countUnfilledGaps } from './sync-gaps';
 
+/** How long /health waits for stand-in's database to answer `select 1`. */
+const HEALTH_DATABASE_BUDGET_MS = 1_000;
+
 export interface SyncerDependencies {
   readonly database: Database;
   readonly kafka: Kafka;
@@ -58,10 +61,14 @@ export async function startSyncer(deps: SyncerDependencies, options: SyncerOptio
 
   const consumerState = (): ConsumerState => consumer?.state() ?? (stopping.signal.aborted ? 'stopped' : 'starting');
   const health = async (): Promise<SyncerHealth> => {
-    const database = await deps.database.query('select 1').then(
-      () => 'ok' as const,
-      () => 'unreachable' as const,
-    );
+    // Within a second: a paused database must not hold a health check past its own timeout.
+    const database = await Promise.race([
+      deps.database.query('select 1').then(
+        () => 'ok' as const,
+        () => 'unreachable' as const,
+      ),
+      sleep(HEALTH_DATABASE_BUDGET_MS, 'unreachable' as const, { ref: false }),
+    ]);
     const last = lag.last;
     const silentForMs = lag.silentForMs;
     return {

@@ -96,6 +96,9 @@ test('when events are applied, then their lag reaches sync_lag and /metrics; abo
   const health = await fetch(`${impatient.url}/health`);
   expect(health.status).toBe(200);
   expect(await health.json()).toMatchObject({ status: 'ok', consumer: 'consuming', database: 'ok', lag: { alerting: true } });
+  // Issue 18: lag is an alert, not a reason to leave rotation; both ends of the job answer.
+  const ready = await fetch(`${impatient.url}/health/ready`);
+  expect({ status: ready.status, body: await ready.json() }).toEqual({ status: 200, body: { status: 'ready', checks: { database: 'ok', kafka: 'ok' } } });
   await impatient.stop();
 
   const relaxed = await syncer({ lagAppetiteMs: 60_000 });
@@ -219,6 +222,13 @@ describe('when Kafka goes silent', () => {
     expect(health).toMatchObject({ consumer: 'starting', lag: { alerting: true } });
     expect(health.lag!.kafkaSilentForMs).toBeGreaterThan(MIN_SILENCE_ALERT_MS);
     expect(metricValue(await (await fetch(`${silent.url}/metrics`)).text(), 'syncer_lag_alerting')).toBe(1);
+    // Issue 18: unready (Kafka does not answer) but live: a new process would not bring Kafka back.
+    const ready = await fetch(`${silent.url}/health/ready`);
+    expect({ status: ready.status, body: await ready.json() }).toEqual({
+      status: 503,
+      body: { status: 'unready', checks: { database: 'ok', kafka: 'unreachable' } },
+    });
+    expect((await fetch(`${silent.url}/health/live`)).status).toBe(200);
     await silent.stop();
   });
 });

@@ -4,6 +4,8 @@ import { runFailoverBenchmark } from './failover/benchmark';
 import { failoverHeadline, printFailoverReport } from './failover/report';
 import { runPrimaryAuthBenchmark } from './primary-auth/benchmark';
 import { primaryAuthHeadline, printPrimaryAuthReport } from './primary-auth/report';
+import { runPrimaryReplicasBenchmark } from './primary-replicas/benchmark';
+import { primaryReplicasHeadline, printPrimaryReplicasReport } from './primary-replicas/report';
 import { runShadowBenchmark } from './shadow/benchmark';
 import { printShadowReport, shadowHeadline } from './shadow/report';
 import type { HeadlineFigure } from './shared/headline';
@@ -40,6 +42,7 @@ function reported<Result>(name: string, benchmark: Benchmark<Result>): () => Pro
  */
 export const BENCHMARKS: Readonly<Record<string, () => Promise<readonly HeadlineFigure[]>>> = {
   'primary-auth': reported('primary-auth', { run: runPrimaryAuthBenchmark, print: printPrimaryAuthReport, headline: primaryAuthHeadline }),
+  'primary-replicas': reported('primary-replicas', { run: runPrimaryReplicasBenchmark, print: printPrimaryReplicasReport, headline: primaryReplicasHeadline }),
   'sync-lag': reported('sync-lag', { run: runSyncLagBenchmark, print: printSyncLagReport, headline: syncLagHeadline }),
   'standin-auth': reported('standin-auth', { run: runStandinAuthBenchmark, print: printStandinAuthReport, headline: standinAuthHeadline }),
   'advice-drain': reported('advice-drain', { run: runAdviceDrainBenchmark, print: printAdviceDrainReport, headline: adviceDrainHeadline }),

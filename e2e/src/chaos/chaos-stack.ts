@@ -16,6 +16,8 @@ export interface ChaosStackOptions {
   readonly gatewayEnv?: NodeJS.ProcessEnv;
   readonly standinEnv?: NodeJS.ProcessEnv;
   readonly primaryEnv?: NodeJS.ProcessEnv;
+  /** Replicas of each platform behind its load balancer (default 1, none). */
+  readonly replicas?: number;
 }
 
 export interface ChaosStack {
@@ -54,6 +56,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       fasterPaymentsSchemeUrl: scheme.url,
       ...(options.primaryEnv ? { primaryEnv: options.primaryEnv } : {}),
       ...(options.standinEnv ? { standinEnv: options.standinEnv } : {}),
+      ...(options.replicas ? { replicas: options.replicas } : {}),
     });
     const gatewayDefinition = gatewayService(stack.infra.config, stack.run, stack.urls, {
       env: {

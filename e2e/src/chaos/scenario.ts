@@ -28,7 +28,7 @@ export interface ScenarioDefinition {
   /** How the gateway finds stand-in when primary is gone, in words for the report. */
   readonly gatewayMode: string;
   readonly autoFailover?: boolean;
-  readonly stack?: Pick<ChaosStackOptions, 'gatewayEnv' | 'standinEnv' | 'primaryEnv'>;
+  readonly stack?: Pick<ChaosStackOptions, 'gatewayEnv' | 'standinEnv' | 'primaryEnv' | 'replicas'>;
   readonly customers?: number;
   readonly appUsers?: number;
   /** Messages per second through the gateway and the apps (2 cores: 20–40). */
@@ -104,7 +104,8 @@ export async function runScenario(definition: ScenarioDefinition, log: (line: st
     step(`stack up: run ${chaos.stack.run} (primary ${chaos.stack.primary.url}, stand-in ${chaos.stack.standin.url}, gateway ${chaos.gateway.url})`);
 
     const customers = await openCustomers({
-      primaryUrl: chaos.stack.primary.url,
+      // The platform's address: its load balancer when it runs replicas.
+      primaryUrl: chaos.stack.urls.primary,
       primaryInternalToken: INTERNAL_TOKENS.primary,
       count: definition.customers ?? DEFAULTS.customers,
       fundedMinor: DEFAULTS.fundedMinor,

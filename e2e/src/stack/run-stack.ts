@@ -4,6 +4,7 @@ import { KAFKA_TOPICS, kafkaTopicName } from '@bank/shared-contracts';
 import { createInfra, deleteKafkaTopics, ensureKafkaTopics, infraEndpoints, type Infra } from '@bank/infra';
 import { createRunDatabases, type RunDatabases } from './run-databases';
 import { createRunPubSub, type RunPubSub } from './run-pubsub';
+import { startReplicatedPlatform, type ReplicatedPlatform } from './replicas';
 import { startService, type ServiceDefinition, type ServiceProcess } from './service-process';
 import { adviceConsumerService, primaryService, reservePlatformPorts, standinService, syncerService, type PlatformUrls } from './services';
 
@@ -28,6 +29,8 @@ export interface RunStack {
   readonly syncer: ServiceProcess;
   readonly standin: ServiceProcess;
   readonly adviceConsumer: ServiceProcess;
+  /** With `replicas` > 1: every replica of each platform (the first is `primary`/`standin` above) and the load balancers at `urls`. */
+  readonly replicated?: { readonly primary: ReplicatedPlatform; readonly standin: ReplicatedPlatform };
   /** Stops every service (even those killed or paused), then drops the run's databases. */
   stop(): Promise<void>;
 }
@@ -39,6 +42,8 @@ export interface RunStackOptions {
   readonly fasterPaymentsSchemeUrl?: string;
   readonly primaryEnv?: NodeJS.ProcessEnv;
   readonly standinEnv?: NodeJS.ProcessEnv;
+  /** Replicas of primary and of stand-in, each platform behind HAProxy at its URL (default 1: no load balancer). */
+  readonly replicas?: number;
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -102,9 +107,28 @@ export async function startRunStack(options: RunStackOptions = {}): Promise<RunS
     kafkaTopicPrefix,
     ...(options.fasterPaymentsSchemeUrl ? { fasterPaymentsSchemeUrl: options.fasterPaymentsSchemeUrl } : {}),
   };
+  const loadBalancers: ReplicatedPlatform['loadBalancer'][] = [];
+  const stopLoadBalancers = () => Promise.all(loadBalancers.map((balancer) => balancer.stop().catch(() => undefined)));
+  const replicated = async (definition: ServiceDefinition, port: number) => {
+    const platform = await startReplicatedPlatform({
+      definition,
+      count: options.replicas!,
+      port,
+      directory: path.join(infra.config.dataDir, 'e2e', run),
+      track: (service) => started.push(service),
+    });
+    loadBalancers.push(platform.loadBalancer);
+    return platform;
+  };
   try {
-    const primary = await start(primaryService(infra.config, run, { ...common, ...(options.primaryEnv ? { env: options.primaryEnv } : {}) }), ports.primary);
-    const standin = await start(standinService(infra.config, run, { ...common, ...(options.standinEnv ? { env: options.standinEnv } : {}) }), ports.standin);
+    const primaryDefinition = primaryService(infra.config, run, { ...common, ...(options.primaryEnv ? { env: options.primaryEnv } : {}) });
+    const standinDefinition = standinService(infra.config, run, { ...common, ...(options.standinEnv ? { env: options.standinEnv } : {}) });
+    const platforms =
+      (options.replicas ?? 1) > 1
+        ? { primary: await replicated(primaryDefinition, ports.primary), standin: await replicated(standinDefinition, ports.standin) }
+        : undefined;
+    const primary = platforms?.primary.replicas[0] ?? (await start(primaryDefinition, ports.primary));
+    const standin = platforms?.standin.replicas[0] ?? (await start(standinDefinition, ports.standin));
     const syncer = await start(syncerService(infra.config, run, { databases, kafkaTopicPrefix }));
     await waitForSyncerConsuming(syncer, 60_000);
     const adviceConsumer = await start(adviceConsumerService(infra.config, run, urls, { pubsubProjectId: pubsub.projectId }));
@@ -121,8 +145,10 @@ export async function startRunStack(options: RunStackOptions = {}): Promise<RunS
       syncer,
       standin,
       adviceConsumer,
+      ...(platforms ? { replicated: platforms } : {}),
       async stop() {
         const failures = await stopAll(started);
+        await stopLoadBalancers();
         await databases.drop();
         await pubsub.drop().catch(() => undefined);
         await dropTopics();
@@ -131,6 +157,7 @@ export async function startRunStack(options: RunStackOptions = {}): Promise<RunS
     };
   } catch (error) {
     await stopAll(started);
+    await stopLoadBalancers();
     await databases.drop().catch(() => undefined);
     await pubsub.drop().catch(() => undefined);
     await dropTopics();

@@ -1,6 +1,6 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { TIMEOUT_REVERSALS_ROUTE, TimeoutReversalsReport, type ConfigurationDocument } from '@bank/shared-contracts';
+import { Liveness, Readiness, TIMEOUT_REVERSALS_ROUTE, TimeoutReversalsReport, type ConfigurationDocument } from '@bank/shared-contracts';
 import type { TimeoutReversals } from '../routing/timeout-reversals';
 import { withinMs } from './deadline';
 import type { Db } from './db';
@@ -61,6 +61,30 @@ export function operationsRoutes(
     async () => {
       if (!(await databaseAnswers())) throw errors.dependencyUnavailable("primary's database");
       return { status: 'ok' };
+    },
+  );
+  // For a load balancer and an orchestrator: /health/live never touches a dependency (a database
+  // outage must not get every replica restarted); /health/ready takes this replica out of rotation
+  // while its database does not answer. Redis is a best-effort cache and Kafka is behind the
+  // outbox: neither keeps primary from deciding, so neither makes it unready.
+  app.get(
+    '/health/live',
+    { schema: { summary: 'Does the primary process run? (no dependency asked)', tags: [OPERATIONS_TAG], response: { 200: Liveness } } },
+    async (): Promise<Liveness> => ({ status: 'live' }),
+  );
+  app.get(
+    '/health/ready',
+    {
+      schema: {
+        summary: 'Should this replica take traffic? (its database answers within 1 s; else 503)',
+        tags: [OPERATIONS_TAG],
+        response: { 200: Readiness, 503: Readiness },
+      },
+    },
+    async (_request, reply): Promise<Readiness> => {
+      const database = (await databaseAnswers()) ? 'ok' : 'unreachable';
+      reply.code(database === 'ok' ? 200 : 503);
+      return { status: database === 'ok' ? 'ready' : 'unready', checks: { database } };
     },
   );
   app.get(

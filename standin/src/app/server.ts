@@ -33,6 +33,7 @@ import { currentConfiguration } from '../configuration/configuration-store';
 import type { Operators } from '../configuration/operators';
 import { shadowRoutes } from '../shadow/shadow-routes';
 import { advicesInFlightReport, inFlightTotals } from '../advices/advices-in-flight';
+import { healthRoutes } from './health-routes';
 import { afterApiDocs, BEARER, ERROR_RESPONSES, ErrorEnvelope, INTERNAL_TAG, installApiDocs, OPERATIONS_TAG, SCHEME_TAG, APP_TAG } from './api-docs';
 
 // Stand-in's HTTP face. The scheme routes have primary's paths and messages, so the gateway or
@@ -263,6 +264,7 @@ function standinRoutes(server: FastifyInstance, deps: StandinServerDependencies,
       return { status: 'ok' };
     },
   );
+  healthRoutes(server, { database: deps.database });
   server.get('/metrics', { schema: { summary: 'Prometheus metrics (text exposition format)', tags: [OPERATIONS_TAG] } }, async (_request, reply) =>
     reply.type(registry.contentType).send(await registry.metrics()),
   );
