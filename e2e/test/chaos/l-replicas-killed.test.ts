@@ -16,9 +16,10 @@ jest.retryTimes(1, { logErrorsBeforeRetry: true });
 // incident engineer acts, every network message is answered in time, and once both replicas are
 // restarted and back in rotation every invariant holds.
 //
-// Known to fail until primary's timeout reversals are durable (issue 15's work): a replica killed
-// while it owes stand-in a timeout reversal (it answered 91 for a routed payment stand-in was late
-// with) loses it, stand-in's late approval stands, and invariants 2 and 8 fail (README, Replicas).
+// Its first runs found a replica killed while it owed stand-in a timeout reversal (it answered 91
+// for a routed payment stand-in was late with) losing it, so stand-in's late approval stood
+// (invariants 2 and 8). Primary's owed timeout reversals are now rows in its database, delivered by
+// whichever replica is alive.
 
 const INCIDENT = 'CHAOS-L';
 const ROUTED_PERCENT = 33;
