@@ -8,3 +8,4 @@ export * from './configuration';
 export * from './status';
 export * from './topics';
 export * from './shadow';
+export * from './environment';
