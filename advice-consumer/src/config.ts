@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { operatorsFromTokens, type OperatorOf } from './operators';
 import { httpUrl, positiveWholeNumber, readServiceEnvironment, type ServiceEnvironment } from '@bank/shared-contracts';
 
 // The advice consumer's whole configuration, read and checked once at start. Outside local mode
@@ -15,6 +16,8 @@ export interface AdviceConsumerConfig {
   readonly redriveIntervalMs: number;
   /** An advice in stand-in's log this old and not applied by primary is re-driven. */
   readonly redriveAfterMs: number;
+  /** OPERATOR_TOKENS: who may read the reconciliation report and re-drive. */
+  readonly operatorOf: OperatorOf;
 }
 
 const ADVICE_CONSUMER_VARIABLES = {
@@ -28,12 +31,21 @@ const ADVICE_CONSUMER_VARIABLES = {
   STANDIN_INTERNAL_TOKEN: z.string(),
   ADVICE_REDRIVE_INTERVAL_MS: positiveWholeNumber.default(30_000),
   ADVICE_REDRIVE_AFTER_MS: positiveWholeNumber.default(120_000),
+  OPERATOR_TOKENS: z.string().transform((raw, context): OperatorOf => {
+    try {
+      return operatorsFromTokens(raw);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
 };
 
 /** Public values, for local mode only. */
 const ADVICE_CONSUMER_SECRETS = {
   PRIMARY_INTERNAL_TOKEN: 'local-internal-token',
   STANDIN_INTERNAL_TOKEN: 'local-standin-internal-token',
+  OPERATOR_TOKENS: 'local-operator:local-operator-token',
 };
 
 export function readAdviceConsumerEnvironment(env: NodeJS.ProcessEnv = process.env): ServiceEnvironment<AdviceConsumerConfig> {
@@ -49,6 +61,7 @@ export function readAdviceConsumerEnvironment(env: NodeJS.ProcessEnv = process.e
       standin: { url: values.STANDIN_URL, token: values.STANDIN_INTERNAL_TOKEN },
       redriveIntervalMs: values.ADVICE_REDRIVE_INTERVAL_MS,
       redriveAfterMs: values.ADVICE_REDRIVE_AFTER_MS,
+      operatorOf: values.OPERATOR_TOKENS,
     },
   };
 }

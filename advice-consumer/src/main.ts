@@ -51,6 +51,7 @@ async function main(): Promise<void> {
     primaryApplied: () => fetchPrimaryApplied(primaryApi),
     primaryQuarantined: () => fetchPrimaryQuarantined(primaryApi),
     redrive: (report, log) => redriveMissing(report, log, primary),
+    operatorOf: config.operatorOf,
     log: logger,
   });
   const port = config.port;
