@@ -42,7 +42,7 @@ const SERVICES: { definition: ServiceDefinition; secrets: string[] }[] = [
     secrets: ['STANDIN_PAN_SEAL_KEY', 'STANDIN_PAN_LOOKUP_KEY', 'STANDIN_INTERNAL_TOKEN', 'PRIMARY_INTERNAL_TOKEN', 'OPERATOR_TOKENS'],
   },
   { definition: syncerService(config, run), secrets: ['STANDIN_PAN_SEAL_KEY', 'STANDIN_PAN_LOOKUP_KEY'] },
-  { definition: adviceConsumerService(config, run, urls), secrets: ['PRIMARY_INTERNAL_TOKEN', 'STANDIN_INTERNAL_TOKEN'] },
+  { definition: adviceConsumerService(config, run, urls), secrets: ['PRIMARY_INTERNAL_TOKEN', 'STANDIN_INTERNAL_TOKEN', 'OPERATOR_TOKENS'] },
   { definition: gatewayService(config, run, urls), secrets: ['STANDIN_INTERNAL_TOKEN', 'GATEWAY_PAN_SEAL_KEY', 'GATEWAY_DATA_DIR'] },
 ];
 
