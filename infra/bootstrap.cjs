@@ -19,6 +19,9 @@ const buildStamp = path.join(root, 'node_modules', '.bank-build-stamp');
 const QUIET = '--disable-warning=TimeoutNegativeWarning';
 const env = {
   ...process.env,
+  // Everything started from here is the local development stack: services may run on public
+  // development secrets, and say so at start. Outside this mode they refuse to start without them.
+  BANK_MODE: 'local',
   PATH: `${binDirectory}${path.delimiter}${process.env.PATH ?? ''}`,
   NODE_OPTIONS: [process.env.NODE_OPTIONS, QUIET].filter(Boolean).join(' '),
 };

@@ -1,6 +1,5 @@
 import { PubSub } from '@google-cloud/pubsub';
 import pino from 'pino';
-import { listenHostFromEnvironment } from '@bank/shared-contracts';
 import { Counter, Registry, collectDefaultMetrics } from 'prom-client';
 import { startAdviceConsumer } from './advice-consumer';
 import { createPrimaryClient } from './primary-client';
@@ -9,21 +8,27 @@ import { fetchPrimaryApplied, fetchPrimaryQuarantined, fetchStandinLog } from '.
 import { startRedriveLoop } from './redrive-loop';
 import { adviceConsumerReadiness } from './readiness';
 import { buildAdviceConsumerServer } from './server';
+import { readAdviceConsumerEnvironment } from './config';
+import { describeEnvironment, listenHostFromEnvironment } from '@bank/shared-contracts';
 
 /** How long a stop may take (npm start's runner SIGKILLs a service after 15 s). */
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
 async function main(): Promise<void> {
-  const logger = pino({ name: 'advice-consumer', level: process.env.LOG_LEVEL ?? 'info' });
+  const environment = readAdviceConsumerEnvironment();
+  const config = environment.values;
+  const logger = pino({ name: 'advice-consumer', level: config.logLevel });
+  const startLine = describeEnvironment(environment);
+  logger[startLine.level](startLine.fields, startLine.message);
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'advice_consumer_' });
   const outcomes = new Counter({ name: 'advice_consumer_outcomes_total', help: 'Advices by outcome', labelNames: ['outcome'], registers: [registry] });
   const pubsub = new PubSub({
-    projectId: process.env.PUBSUB_PROJECT_ID ?? 'bank-local',
-    ...(process.env.PUBSUB_EMULATOR_HOST ? { apiEndpoint: process.env.PUBSUB_EMULATOR_HOST, emulatorMode: true } : {}),
+    projectId: config.pubsub.projectId,
+    ...(config.pubsub.emulatorHost ? { apiEndpoint: config.pubsub.emulatorHost, emulatorMode: true } : {}),
   });
-  const primaryApi = { url: process.env.PRIMARY_URL ?? 'http://127.0.0.1:8100', token: process.env.PRIMARY_INTERNAL_TOKEN ?? 'local-internal-token' };
-  const standinApi = { url: process.env.STANDIN_URL ?? 'http://127.0.0.1:8200', token: process.env.STANDIN_INTERNAL_TOKEN ?? 'local-standin-internal-token' };
+  const primaryApi = config.primary;
+  const standinApi = config.standin;
   const primary = createPrimaryClient(primaryApi);
   const consumer = startAdviceConsumer({ pubsub, primary, logger, counters: { outcomes } });
   const redrive = startRedriveLoop({
@@ -36,8 +41,8 @@ async function main(): Promise<void> {
       help: "Advices applied from stand-in's log because Pub/Sub did not deliver them",
       registers: [registry],
     }),
-    intervalMs: Number(process.env.ADVICE_REDRIVE_INTERVAL_MS ?? 30_000),
-    minimumAgeMs: Number(process.env.ADVICE_REDRIVE_AFTER_MS ?? 120_000),
+    intervalMs: config.redriveIntervalMs,
+    minimumAgeMs: config.redriveAfterMs,
   });
 
   const server = buildAdviceConsumerServer({
@@ -48,9 +53,10 @@ async function main(): Promise<void> {
     primaryApplied: () => fetchPrimaryApplied(primaryApi),
     primaryQuarantined: () => fetchPrimaryQuarantined(primaryApi),
     redrive: (report, log) => redriveMissing(report, log, primary),
+    operatorOf: config.operatorOf,
     log: logger,
   });
-  const port = Number(process.env.PORT ?? 8400);
+  const port = config.port;
   const host = listenHostFromEnvironment(process.env);
   await server.listen({ port, host });
   logger.info({ host, port }, 'advice consumer running');

@@ -1,3 +1,4 @@
+import { readAdviceConsumerEnvironment } from './config';
 import { createPrimaryClient } from './primary-client';
 import { reconcile, redriveMissing } from './reconciliation';
 import { fetchPrimaryApplied, fetchPrimaryQuarantined, fetchStandinLog } from './reconciliation-sources';
@@ -5,8 +6,8 @@ import { fetchPrimaryApplied, fetchPrimaryQuarantined, fetchStandinLog } from '.
 // `npm run reconcile -w advice-consumer [-- --redrive] [--json] [--accounts a,b]`: the report that closes an incident.
 
 async function main(argv: readonly string[]): Promise<number> {
-  const standin = { url: process.env.STANDIN_URL ?? 'http://127.0.0.1:8200', token: process.env.STANDIN_INTERNAL_TOKEN ?? 'local-standin-internal-token' };
-  const primary = { url: process.env.PRIMARY_URL ?? 'http://127.0.0.1:8100', token: process.env.PRIMARY_INTERNAL_TOKEN ?? 'local-internal-token' };
+  // The advice consumer's own settings and credentials: outside BANK_MODE=local they must be given.
+  const { standin, primary } = readAdviceConsumerEnvironment().values;
   // --accounts a,b narrows the report to an incident's customers.
   const listed = argv.includes('--accounts') ? argv[argv.indexOf('--accounts') + 1] : undefined;
   const accounts = listed ? new Set(listed.split(',')) : undefined;

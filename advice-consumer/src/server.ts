@@ -1,5 +1,6 @@
-import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply } from 'fastify';
+import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Advice, QuarantinedAdvice, Readiness } from '@bank/shared-contracts';
+import type { OperatorOf } from './operators';
 import { reconcile, type AppliedAdvice, type ReconciliationReport } from './reconciliation';
 
 // The advice consumer's HTTP API: health, metrics, and the reconciliation report (and re-drive)
@@ -75,6 +76,8 @@ export interface AdviceConsumerServerDeps {
   /** The advices primary quarantined; none when not given. */
   readonly primaryQuarantined?: () => Promise<QuarantinedAdvice[]>;
   readonly redrive: (report: ReconciliationReport, log: Advice[]) => Promise<unknown>;
+  /** The operator a bearer token belongs to: the report names customers' accounts and the re-drive moves money. */
+  readonly operatorOf: OperatorOf;
   readonly log?: { error: (details: object, message: string) => void };
 }
 
@@ -145,11 +148,22 @@ export function buildAdviceConsumerServer(deps: AdviceConsumerServerDeps): Fasti
   const standinLog = () => fromUpstream("stand-in's advice log", deps.standinLog, deps);
   const primaryApplied = () => fromUpstream("primary's applied advices", deps.primaryApplied, deps);
   const primaryQuarantined = () => fromUpstream("primary's quarantined advices", deps.primaryQuarantined ?? (async () => []), deps);
-  server.get('/internal/reconciliation', async (request) => {
+  // The call map of this service: /health and /metrics for anyone; the report and the re-drive for operators only.
+  const operatorOnly = async (request: FastifyRequest) => {
+    const header = request.headers.authorization;
+    const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
+    if (!deps.operatorOf(token))
+      throw new AdviceConsumerHttpError(
+        401,
+        'ADVICE_CONSUMER_UNAUTHENTICATED',
+        'the reconciliation is for operators: send Authorization: Bearer <operator token>',
+      );
+  };
+  server.get('/internal/reconciliation', { onRequest: operatorOnly }, async (request) => {
     const only = scoped(request.query);
     return reconcile(only(await standinLog()), only(await primaryApplied()), new Date(), only(await primaryQuarantined()));
   });
-  server.post('/internal/reconciliation/redrive', async (request) => {
+  server.post('/internal/reconciliation/redrive', { onRequest: operatorOnly }, async (request) => {
     const only = scoped(request.query);
     const log = only(await standinLog());
     const redrive = await deps.redrive(reconcile(log, only(await primaryApplied()), new Date(), only(await primaryQuarantined())), log);

@@ -2,7 +2,10 @@ import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Advice } from '@bank/shared-contracts';
+import { operatorsFromTokens } from '../src/operators';
 import { buildAdviceConsumerServer } from '../src/server';
+
+const OPERATOR_TOKEN = 'server-test-operator-token';
 
 // The advice consumer's HTTP API (issue 12, part 6): repeated `accounts` narrow the report, and
 // every refusal, fastify's and Node's own included, uses the envelope {"error":{"code","message"}}.
@@ -34,6 +37,7 @@ beforeAll(async () => {
     },
     primaryApplied: async () => [],
     redrive: async () => ({ applied: 0, failed: [] }),
+    operatorOf: operatorsFromTokens(`server-test-operator:${OPERATOR_TOKEN}`),
   });
   await server.listen({ port: 0, host: '127.0.0.1' });
   port = (server.server.address() as net.AddressInfo).port;
@@ -41,8 +45,8 @@ beforeAll(async () => {
 afterAll(() => server.close());
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read field by field in each test
-async function get(path: string): Promise<{ status: number; body: any }> {
-  const response = await fetch(`http://127.0.0.1:${port}${path}`);
+async function get(path: string, token: string | undefined = OPERATOR_TOKEN, method = 'GET'): Promise<{ status: number; body: any }> {
+  const response = await fetch(`http://127.0.0.1:${port}${path}`, { method, headers: token ? { authorization: `Bearer ${token}` } : {} });
   return { status: response.status, body: await response.json() };
 }
 
@@ -115,4 +119,15 @@ test('when the headers are too large, then 431 with the envelope', async () => {
 
 test('when the request is not HTTP at all, then 400 with the envelope', async () => {
   expect(await raw('NONSENSE\r\n\r\n')).toEqual({ status: 400, body: envelope('ADVICE_CONSUMER_MALFORMED_REQUEST') });
+});
+
+test('when the report or the re-drive is asked for without an operator token, then 401 and nothing is read or re-driven; /health needs none', async () => {
+  for (const token of ['', 'not-an-operator']) {
+    expect(await get(`/internal/reconciliation?accounts=${a}`, token)).toEqual({ status: 401, body: envelope('ADVICE_CONSUMER_UNAUTHENTICATED') });
+    expect(await get(`/internal/reconciliation/redrive?accounts=${a}`, token, 'POST')).toEqual({
+      status: 401,
+      body: envelope('ADVICE_CONSUMER_UNAUTHENTICATED'),
+    });
+  }
+  expect((await get('/health', '')).status).toBe(200);
 });

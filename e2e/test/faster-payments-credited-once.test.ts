@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { openCustomer, type Customer } from './support/customers';
 import { eventually, http, startStack, type Stack } from './support/stack';
+import { OPERATOR } from '../src/stack/services';
 
 // Issue 12, defect 1: the Faster Payments scheme re-presents a payment it got no answer for, with
 // the same fpsId, wherever the customer's inbound payments go by then. A payment id is credited
@@ -44,7 +45,7 @@ interface Report {
 const reconciled = (customer: Customer, advices: number) =>
   eventually(
     'reconciliation to come back clean',
-    async () => (await http<Report>('GET', `${stack.adviceConsumer.url}/internal/reconciliation?accounts=${customer.id}`)).body,
+    async () => (await http<Report>('GET', `${stack.adviceConsumer.url}/internal/reconciliation?accounts=${customer.id}`, { token: OPERATOR.token })).body,
     (report) => report.clean && report.primaryApplied === advices,
     90_000,
   );
@@ -123,7 +124,7 @@ test("primary's credit has reached stand-in, then the scheme re-presents it ther
   );
   expect(await present(stack.standin.url, customer, fpsId)).toMatchObject({ status: 'accepted', decidedBy: 'primary' });
   expect(await standinSpendable(customer)).toBe(FUNDED + CREDIT);
-  const report = (await http<Report>('GET', `${stack.adviceConsumer.url}/internal/reconciliation?accounts=${customer.id}`)).body;
+  const report = (await http<Report>('GET', `${stack.adviceConsumer.url}/internal/reconciliation?accounts=${customer.id}`, { token: OPERATOR.token })).body;
   expect(report).toMatchObject({ clean: true, standinAdvices: 0 });
   await creditedOnce(customer);
 }, 300_000);

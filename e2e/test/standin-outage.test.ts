@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { cardPayment, openCustomer, type Customer } from './support/customers';
 import { eventually, http, startStack, type Stack } from './support/stack';
+import { OPERATOR } from '../src/stack/services';
 
 // The whole loop with real processes: customers made in primary reach stand-in through the
 // syncer; primary goes down; stand-in takes payments and transfers; primary comes back, applies
@@ -61,6 +62,7 @@ test('when primary is down, stand-in takes payments and transfers; when it is ba
         await http<{ clean: boolean; standinAdvices: number }>(
           'GET',
           `${stack.adviceConsumer.url}/internal/reconciliation?accounts=${customers.map((c) => c.id).join(',')}`,
+          { token: OPERATOR.token },
         )
       ).body,
     (value) => value.clean,
@@ -118,7 +120,11 @@ test("when primary's database, cache, Kafka and service are all killed, stand-in
   await eventually(
     'reconciliation to come back clean',
     async () =>
-      (await http<{ clean: boolean; standinAdvices: number }>('GET', `${stack.adviceConsumer.url}/internal/reconciliation?accounts=${customer.id}`)).body,
+      (
+        await http<{ clean: boolean; standinAdvices: number }>('GET', `${stack.adviceConsumer.url}/internal/reconciliation?accounts=${customer.id}`, {
+          token: OPERATOR.token,
+        })
+      ).body,
     (report) => report.clean && report.standinAdvices === 3,
     120_000,
   );
@@ -200,6 +206,7 @@ test('when the advice consumer is SIGKILLed mid-stream and restarted, then nothi
       await http<{ clean: boolean; standinAdvices: number; primaryApplied: number }>(
         'GET',
         `${stack.adviceConsumer.url}/internal/reconciliation?accounts=${customer.id}`,
+        { token: OPERATOR.token },
       )
     ).body;
   await eventually('the advice consumer to apply the first advices', reconciliation, (report) => report.primaryApplied > 0, 120_000);

@@ -1,9 +1,19 @@
-import { createHash } from 'node:crypto';
 import path from 'node:path';
+import { z } from 'zod';
+import {
+  base64Key,
+  ConfigurationError,
+  developmentKey,
+  httpUrl,
+  positiveWholeNumber,
+  readServiceEnvironment,
+  type ServiceEnvironment,
+} from '@bank/shared-contracts';
 
 // The gateway's settings, all from the environment so `npm start`, the end-to-end tests and an
 // operator's shell configure it the same way. A value that cannot be used stops the start with a
-// message naming the variable, rather than running with a guess.
+// message naming the variable, rather than running with a guess; outside local mode (BANK_MODE=local)
+// a missing secret or data directory does too.
 
 export interface BreakerSettings {
   /** How long primary's breaker stays open before the gateway probes primary's /health. */
@@ -55,7 +65,7 @@ export interface GatewayConfig {
   readonly panSealKey: Buffer;
   readonly timeoutReversals: TimeoutReversalSettings;
   readonly logLevel: string;
-  /** The API reference's browser at /docs: local mode only (NODE_ENV is not production). */
+  /** The API reference's browser at /docs: local mode (BANK_MODE=local) only. */
   readonly serveApiDocs: boolean;
 }
 
@@ -63,13 +73,12 @@ export const GATEWAY_DEFAULTS = {
   port: 8500,
   primaryUrl: 'http://127.0.0.1:8100',
   standinUrl: 'http://127.0.0.1:8200',
-  standinInternalToken: 'local-standin-internal-token',
   configPollMs: 1_000,
   configTimeoutMs: 1_000,
   cardDeadlineMs: 1_500,
   fpsDeadlineMs: 5_000,
   breaker: { resetTimeoutMs: 5_000, volumeThreshold: 5, errorThresholdPercentage: 50, rollingWindowMs: 10_000 },
-  /** Outside production only: relative to the working directory (`npm start` sets it under the run's data directory). */
+  /** Local mode only: relative to the working directory (`npm start` sets it under the run's data directory). */
   dataDir: '.data/gateway',
   // About a day of attempts (the last ones a minute apart): an authorisation hold lasts days.
   timeoutReversals: { firstAttemptAfterMs: 3_000, retryBaseMs: 2_000, retryMaxMs: 60_000, maxAttempts: 1_500, maxPending: 10_000, attemptTimeoutMs: 2_000 },
@@ -78,98 +87,85 @@ export const GATEWAY_DEFAULTS = {
 /** The shortest deadline the gateway accepts: below it there is no time left to forward anything. */
 const MINIMUM_DEADLINE_MS = 100;
 
-function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, minimum = 1): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isSafeInteger(value) || value < minimum) throw new Error(`${name}=${raw} is not usable: expected a whole number of at least ${minimum}`);
-  return value;
-}
+const deadline = positiveWholeNumber.min(MINIMUM_DEADLINE_MS, `expected a whole number of at least ${MINIMUM_DEADLINE_MS}`);
+const reversals = GATEWAY_DEFAULTS.timeoutReversals;
 
-function httpUrl(env: NodeJS.ProcessEnv, name: string, fallback: string): string {
-  const raw = env[name] || fallback;
-  let parsed: URL;
-  try {
-    parsed = new URL(raw);
-  } catch {
-    throw new Error(`${name}=${raw} is not a URL: expected e.g. ${fallback}`);
-  }
-  if (parsed.protocol !== 'http:' && parsed.protocol !== 'https:') throw new Error(`${name}=${raw} is not usable: expected an http:// or https:// URL`);
-  // Paths are appended to it, so a trailing slash would double up.
-  return raw.replace(/\/+$/, '');
-}
-
-function timeoutReversalSettings(env: NodeJS.ProcessEnv): TimeoutReversalSettings {
-  const defaults = GATEWAY_DEFAULTS.timeoutReversals;
-  const settings = {
-    firstAttemptAfterMs: positiveInteger(env, 'GATEWAY_REVERSAL_FIRST_ATTEMPT_MS', defaults.firstAttemptAfterMs),
-    retryBaseMs: positiveInteger(env, 'GATEWAY_REVERSAL_RETRY_BASE_MS', defaults.retryBaseMs),
-    retryMaxMs: positiveInteger(env, 'GATEWAY_REVERSAL_RETRY_MAX_MS', defaults.retryMaxMs),
-    maxAttempts: positiveInteger(env, 'GATEWAY_REVERSAL_MAX_ATTEMPTS', defaults.maxAttempts),
-    maxPending: positiveInteger(env, 'GATEWAY_REVERSAL_MAX_PENDING', defaults.maxPending),
-    attemptTimeoutMs: positiveInteger(env, 'GATEWAY_REVERSAL_ATTEMPT_TIMEOUT_MS', defaults.attemptTimeoutMs),
-  };
-  if (settings.retryMaxMs < settings.retryBaseMs)
-    throw new Error(
-      `GATEWAY_REVERSAL_RETRY_MAX_MS=${settings.retryMaxMs} is not usable: expected at least GATEWAY_REVERSAL_RETRY_BASE_MS (${settings.retryBaseMs})`,
-    );
-  return settings;
-}
-
-function onOff(env: NodeJS.ProcessEnv, name: string): boolean {
-  const raw = (env[name] ?? '').trim().toLowerCase();
-  if (raw === '' || raw === 'off') return false;
-  if (raw === 'on') return true;
+const GATEWAY_VARIABLES = {
+  PORT: positiveWholeNumber.max(65_535, 'is not a port: expected at most 65535').default(GATEWAY_DEFAULTS.port),
+  PRIMARY_URL: httpUrl.default(GATEWAY_DEFAULTS.primaryUrl),
+  STANDIN_URL: httpUrl.default(GATEWAY_DEFAULTS.standinUrl),
+  // Read stand-in's configuration with it.
+  STANDIN_INTERNAL_TOKEN: z.string(),
+  GATEWAY_CONFIG_POLL_MS: positiveWholeNumber.default(GATEWAY_DEFAULTS.configPollMs),
   // A typo must not silently leave failover off (or on) during an incident.
-  throw new Error(`${name}=${env[name]} is not usable: expected on or off`);
-}
+  GATEWAY_AUTO_FAILOVER: z
+    .string()
+    .transform((value) => value.trim().toLowerCase())
+    .pipe(z.enum(['on', 'off'], 'expected on or off'))
+    .default('off'),
+  GATEWAY_CARD_DEADLINE_MS: deadline.default(GATEWAY_DEFAULTS.cardDeadlineMs),
+  GATEWAY_FPS_DEADLINE_MS: deadline.default(GATEWAY_DEFAULTS.fpsDeadlineMs),
+  GATEWAY_BREAKER_RESET_MS: positiveWholeNumber.default(GATEWAY_DEFAULTS.breaker.resetTimeoutMs),
+  // A default outside local mode would put the reversals the bank owes somewhere nobody backs up.
+  GATEWAY_DATA_DIR: z.string().default(GATEWAY_DEFAULTS.dataDir),
+  // Seals the card numbers of the timeout reversals the gateway owes.
+  GATEWAY_PAN_SEAL_KEY: base64Key,
+  GATEWAY_REVERSAL_FIRST_ATTEMPT_MS: positiveWholeNumber.default(reversals.firstAttemptAfterMs),
+  GATEWAY_REVERSAL_RETRY_BASE_MS: positiveWholeNumber.default(reversals.retryBaseMs),
+  GATEWAY_REVERSAL_RETRY_MAX_MS: positiveWholeNumber.default(reversals.retryMaxMs),
+  GATEWAY_REVERSAL_MAX_ATTEMPTS: positiveWholeNumber.default(reversals.maxAttempts),
+  GATEWAY_REVERSAL_MAX_PENDING: positiveWholeNumber.default(reversals.maxPending),
+  GATEWAY_REVERSAL_ATTEMPT_TIMEOUT_MS: positiveWholeNumber.default(reversals.attemptTimeoutMs),
+  LOG_LEVEL: z.string().default('info'),
+};
 
-/**
- * A 32-byte key (base64). Outside production a missing key is derived from its name, so a local
- * stack works without set-up; production refuses to start without it.
- */
-function sealKey(env: NodeJS.ProcessEnv, name: string): Buffer {
-  const raw = env[name];
-  if (raw) {
-    const decoded = Buffer.from(raw, 'base64');
-    if (decoded.length !== 32) throw new Error(`${name} is not usable: expected 32 bytes, base64-encoded`);
-    return decoded;
-  }
-  if (env.NODE_ENV === 'production')
-    throw new Error(`${name} must be set in production: the card numbers of the timeout reversals the gateway owes are sealed with it`);
-  return createHash('sha256').update(`local-development-only:${name}`).digest();
-}
+/** Public values, for local mode (BANK_MODE=local) only; outside it the gateway refuses to start without them. */
+const GATEWAY_SECRETS = {
+  STANDIN_INTERNAL_TOKEN: 'local-standin-internal-token',
+  GATEWAY_PAN_SEAL_KEY: developmentKey('GATEWAY_PAN_SEAL_KEY'),
+};
 
-function dataDirectory(env: NodeJS.ProcessEnv): string {
-  const raw = env.GATEWAY_DATA_DIR;
-  if (raw) return path.resolve(raw);
-  // A default in production would put the reversals the bank owes somewhere nobody backs up.
-  if (env.NODE_ENV === 'production')
-    throw new Error('GATEWAY_DATA_DIR must be set in production: the gateway keeps the timeout reversals it owes there, across restarts');
-  return path.resolve(GATEWAY_DEFAULTS.dataDir);
-}
-
-export function gatewayConfigFromEnvironment(env: NodeJS.ProcessEnv): GatewayConfig {
-  const port = positiveInteger(env, 'PORT', GATEWAY_DEFAULTS.port);
-  if (port > 65_535) throw new Error(`PORT=${port} is not a port: expected at most 65535`);
-  const token = env.STANDIN_INTERNAL_TOKEN;
-  if (!token && env.NODE_ENV === 'production')
-    throw new Error("STANDIN_INTERNAL_TOKEN must be set in production: the gateway reads stand-in's configuration with it");
+/** The gateway's whole configuration, read and checked once at start; throws a ConfigurationError naming every variable at fault. */
+export function readGatewayEnvironment(env: NodeJS.ProcessEnv): ServiceEnvironment<GatewayConfig> {
+  const read = readServiceEnvironment(
+    { service: 'gateway', variables: GATEWAY_VARIABLES, secrets: GATEWAY_SECRETS, requiredOutsideLocal: ['GATEWAY_DATA_DIR'] },
+    env,
+  );
+  const values = read.values;
+  if (values.GATEWAY_REVERSAL_RETRY_MAX_MS < values.GATEWAY_REVERSAL_RETRY_BASE_MS)
+    throw new ConfigurationError('gateway', [
+      `GATEWAY_REVERSAL_RETRY_MAX_MS=${values.GATEWAY_REVERSAL_RETRY_MAX_MS} is not usable: expected at least GATEWAY_REVERSAL_RETRY_BASE_MS (${values.GATEWAY_REVERSAL_RETRY_BASE_MS})`,
+    ]);
   return {
-    port,
-    primaryUrl: httpUrl(env, 'PRIMARY_URL', GATEWAY_DEFAULTS.primaryUrl),
-    standinUrl: httpUrl(env, 'STANDIN_URL', GATEWAY_DEFAULTS.standinUrl),
-    standinInternalToken: token || GATEWAY_DEFAULTS.standinInternalToken,
-    configPollMs: positiveInteger(env, 'GATEWAY_CONFIG_POLL_MS', GATEWAY_DEFAULTS.configPollMs),
-    configTimeoutMs: GATEWAY_DEFAULTS.configTimeoutMs,
-    autoFailover: onOff(env, 'GATEWAY_AUTO_FAILOVER'),
-    cardDeadlineMs: positiveInteger(env, 'GATEWAY_CARD_DEADLINE_MS', GATEWAY_DEFAULTS.cardDeadlineMs, MINIMUM_DEADLINE_MS),
-    fpsDeadlineMs: positiveInteger(env, 'GATEWAY_FPS_DEADLINE_MS', GATEWAY_DEFAULTS.fpsDeadlineMs, MINIMUM_DEADLINE_MS),
-    breaker: { ...GATEWAY_DEFAULTS.breaker, resetTimeoutMs: positiveInteger(env, 'GATEWAY_BREAKER_RESET_MS', GATEWAY_DEFAULTS.breaker.resetTimeoutMs) },
-    dataDir: dataDirectory(env),
-    panSealKey: sealKey(env, 'GATEWAY_PAN_SEAL_KEY'),
-    timeoutReversals: timeoutReversalSettings(env),
-    logLevel: env.LOG_LEVEL || 'info',
-    serveApiDocs: env.NODE_ENV !== 'production',
+    ...read,
+    values: {
+      port: values.PORT,
+      primaryUrl: values.PRIMARY_URL,
+      standinUrl: values.STANDIN_URL,
+      standinInternalToken: values.STANDIN_INTERNAL_TOKEN,
+      configPollMs: values.GATEWAY_CONFIG_POLL_MS,
+      configTimeoutMs: GATEWAY_DEFAULTS.configTimeoutMs,
+      autoFailover: values.GATEWAY_AUTO_FAILOVER === 'on',
+      cardDeadlineMs: values.GATEWAY_CARD_DEADLINE_MS,
+      fpsDeadlineMs: values.GATEWAY_FPS_DEADLINE_MS,
+      breaker: { ...GATEWAY_DEFAULTS.breaker, resetTimeoutMs: values.GATEWAY_BREAKER_RESET_MS },
+      dataDir: path.resolve(values.GATEWAY_DATA_DIR),
+      panSealKey: values.GATEWAY_PAN_SEAL_KEY,
+      timeoutReversals: {
+        firstAttemptAfterMs: values.GATEWAY_REVERSAL_FIRST_ATTEMPT_MS,
+        retryBaseMs: values.GATEWAY_REVERSAL_RETRY_BASE_MS,
+        retryMaxMs: values.GATEWAY_REVERSAL_RETRY_MAX_MS,
+        maxAttempts: values.GATEWAY_REVERSAL_MAX_ATTEMPTS,
+        maxPending: values.GATEWAY_REVERSAL_MAX_PENDING,
+        attemptTimeoutMs: values.GATEWAY_REVERSAL_ATTEMPT_TIMEOUT_MS,
+      },
+      logLevel: values.LOG_LEVEL,
+      serveApiDocs: read.local,
+    },
   };
+}
+
+/** The settings alone (tests). */
+export function gatewayConfigFromEnvironment(env: NodeJS.ProcessEnv): GatewayConfig {
+  return readGatewayEnvironment(env).values;
 }

@@ -1,13 +1,13 @@
 // The data-centre gateway as a process. Environment (defaults in brackets): HOST [127.0.0.1], PORT [8500],
 // PRIMARY_URL [http://127.0.0.1:8100], STANDIN_URL [http://127.0.0.1:8200],
-// STANDIN_INTERNAL_TOKEN [local-standin-internal-token], GATEWAY_CONFIG_POLL_MS [1000],
+// STANDIN_INTERNAL_TOKEN [required; a public one in BANK_MODE=local], GATEWAY_CONFIG_POLL_MS [1000],
 // GATEWAY_AUTO_FAILOVER [off], GATEWAY_CARD_DEADLINE_MS [1500], GATEWAY_FPS_DEADLINE_MS [5000],
-// GATEWAY_BREAKER_RESET_MS [5000], GATEWAY_DATA_DIR [.data/gateway outside production; required in
-// production], GATEWAY_PAN_SEAL_KEY [derived outside production; required in production],
+// GATEWAY_BREAKER_RESET_MS [5000], GATEWAY_DATA_DIR [.data/gateway in BANK_MODE=local; required
+// otherwise], GATEWAY_PAN_SEAL_KEY [required; a public one in BANK_MODE=local],
 // GATEWAY_REVERSAL_* (see config.ts), LOG_LEVEL [info]. Its only state on disk: the timeout
 // reversals it owes (GATEWAY_DATA_DIR/gateway.sqlite), resumed at start.
-import { listenHostFromEnvironment } from '@bank/shared-contracts';
-import { gatewayConfigFromEnvironment } from './config';
+import { describeEnvironment, listenHostFromEnvironment } from '@bank/shared-contracts';
+import { readGatewayEnvironment } from './config';
 import { createGateway } from './gateway';
 import { createLogger } from './logger';
 
@@ -15,13 +15,11 @@ import { createLogger } from './logger';
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
 async function main(): Promise<void> {
-  const config = gatewayConfigFromEnvironment(process.env);
+  const environment = readGatewayEnvironment(process.env);
+  const config = environment.values;
   const logger = createLogger({ level: config.logLevel });
-  if (!process.env.GATEWAY_PAN_SEAL_KEY)
-    logger.warn(
-      { event: 'development_secret' },
-      'GATEWAY_PAN_SEAL_KEY is not set: card numbers of owed reversals are sealed with a LOCAL DEVELOPMENT key (refused in production)',
-    );
+  const startLine = describeEnvironment(environment);
+  logger[startLine.level](startLine.fields, startLine.message);
   const gateway = createGateway(config, logger);
   await gateway.ready;
   const host = listenHostFromEnvironment(process.env);

@@ -130,7 +130,7 @@ export async function startTestGateway(env: NodeJS.ProcessEnv): Promise<TestGate
       done();
     },
   });
-  const config = gatewayConfigFromEnvironment({ GATEWAY_CONFIG_POLL_MS: '50', GATEWAY_DATA_DIR: temporaryDataDirectory(), ...env });
+  const config = gatewayConfigFromEnvironment({ BANK_MODE: 'local', GATEWAY_CONFIG_POLL_MS: '50', GATEWAY_DATA_DIR: temporaryDataDirectory(), ...env });
   const gateway = createGateway(config, createLogger({ level: 'info' }, sink));
   await gateway.ready;
   await gateway.server.listen({ port: 0, host: '127.0.0.1' });

@@ -6,8 +6,8 @@ import { selectedServices, serviceComponent, servicesDirectory, serviceSpecs } f
 import type { Component } from './component';
 
 /**
- * The environment `npm start`'s services run with: the infrastructure's endpoints and the local
- * keys. Computed alike by `npm start` and by `npm run infra -- start <service>` in another shell,
+ * The environment `npm start`'s services (and `npm test`'s jest) run with: local development mode,
+ * the infrastructure's endpoints and the local keys. Computed alike by `npm start` and by `npm run infra -- start <service>` in another shell,
  * so a service brought back by hand runs as the one `npm start` started.
  */
 export function serviceEnvironment(infra: Infra, env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
@@ -15,6 +15,9 @@ export function serviceEnvironment(infra: Infra, env: NodeJS.ProcessEnv = proces
   const keys = ensureDevelopmentKeys(infra.config.dataDir);
   return {
     ...env,
+    // The local development stack: services without a secret take a public development one (and
+    // say so loudly at start). Outside this mode a service refuses to start without its secrets.
+    BANK_MODE: 'local',
     PRIMARY_DATABASE_URL: endpoints.postgres.primary,
     STANDIN_DATABASE_URL: endpoints.postgres.standin,
     PRIMARY_REDIS_URL: endpoints.redis.primary,

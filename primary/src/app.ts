@@ -40,6 +40,7 @@ import type { ShadowSender } from './shadow/shadow-sender';
 import { primaryHoldsAuthorisation } from './card-processor/routes';
 import { afterApiDocs, installApiDocs } from './platform/api-docs';
 import { operationsRoutes } from './platform/operations-routes';
+import { installCallGuard } from './platform/call-guard';
 
 export interface PrimaryDependencies {
   readonly db: Db;
@@ -81,6 +82,11 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
     ...boundaryErrorOptions,
   });
   installErrorHandling(app);
+  // First, so every route (the API browser's too) is checked against the call map as it is added.
+  installCallGuard(app, {
+    identify: (token) => (operatorFor(deps.operators ?? [], token) ? 'operator' : tokensEqual(token, deps.internalToken) ? 'internal' : undefined),
+    isCustomer: async (token) => (await services.accounts.customerForToken(token)) !== undefined,
+  });
   installApiDocs(app, {
     title: 'Primary platform',
     description:

@@ -1,9 +1,17 @@
-import { createHash, createPublicKey, type KeyObject } from 'node:crypto';
-import fs from 'node:fs';
+import { createPublicKey, type KeyObject } from 'node:crypto';
+import { z } from 'zod';
 import type { PanKeys } from './cards/pan-crypto';
 import { DEFAULT_HOLD_EXPIRY_DAYS } from './card-processor/hold-expiry';
 import { DEFAULT_CARD_BUDGET_MS, DEFAULT_CARD_POOL_SIZE } from './card-processor/card-budget';
-import { kafkaTopicPrefixFromEnvironment } from '@bank/shared-contracts';
+import {
+  base64Key,
+  developmentKey,
+  httpUrl,
+  kafkaTopicPrefixFromEnvironment,
+  positiveWholeNumber,
+  readServiceEnvironment,
+  type ServiceEnvironment,
+} from '@bank/shared-contracts';
 import { parseOperatorTokens, type Operator } from './configuration/operators';
 
 /** Clearing files come hours after the authorisation; a stand-in advice is applied well within this. */
@@ -47,88 +55,97 @@ export interface PrimaryConfig {
   readonly cardPoolSize: number;
   /** HOLD_EXPIRY_DAYS: an authorisation hold not cleared within this many days is released (7, as schemes allow). */
   readonly holdExpiryDays: number;
+  /** The API reference's browser at /docs: local mode only. */
+  readonly serveApiDocs: boolean;
 }
 
-function required(env: NodeJS.ProcessEnv, name: string): string {
-  const value = env[name];
-  if (!value) throw new Error(`${name} is not set: \`npm start\` sets it; to run primary alone, export it (see \`npm run infra -- env\`)`);
-  return value;
-}
+/** Every variable primary reads, with its default; secrets are listed in PRIMARY_SECRETS. */
+const PRIMARY_VARIABLES = {
+  PORT: positiveWholeNumber.max(65_535).default(8100),
+  PRIMARY_DATABASE_URL: z.string(),
+  PRIMARY_REDIS_URL: z.string(),
+  KAFKA_BROKERS: z.string().transform((value) => value.split(',')),
+  KAFKA_TOPIC_PREFIX: z.string().default(''),
+  PRIMARY_INTERNAL_TOKEN: z.string(),
+  PRIMARY_PAN_KEY_A_ID: z.string().default('A-local'),
+  PRIMARY_PAN_KEY_A: base64Key,
+  PRIMARY_PAN_INDEX_KEY: base64Key,
+  STANDIN_PAN_KEY_B_ID: z.string().default('B-local'),
+  // Stand-in's public key B (PEM, or STANDIN_PAN_PUBLIC_KEY_B_FILE): what card numbers are encrypted for before they cross to stand-in.
+  STANDIN_PAN_PUBLIC_KEY_B: z.string().transform((pem, context): KeyObject => {
+    try {
+      return createPublicKey(pem);
+    } catch {
+      context.addIssue({ code: 'custom', message: 'is not a PEM public key' });
+      return z.NEVER;
+    }
+  }),
+  LOG_LEVEL: z.string().default('info'),
+  FASTER_PAYMENTS_SCHEME_URL: httpUrl.default('http://127.0.0.1:8600/faster-payments'),
+  OPERATOR_TOKENS: z.string().transform((value, context): Operator[] => {
+    try {
+      return parseOperatorTokens(value);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+  STANDIN_URL: httpUrl.default('http://127.0.0.1:8200'),
+  STANDIN_INTERNAL_TOKEN: z.string(),
+  STANDIN_PROXY_TIMEOUT_MS: positiveWholeNumber.default(1_000),
+  SHADOW_QUEUE_SIZE: positiveWholeNumber.default(1_000),
+  // Few on purpose: shadowing shares primary's database pool (the account lookup) with the card path.
+  SHADOW_CONCURRENCY: positiveWholeNumber.default(2),
+  SHADOW_TIMEOUT_MS: positiveWholeNumber.default(1_000),
+  CONFIGURATION_PEER_SYNC_MS: positiveWholeNumber.default(2_000),
+  CLEARING_MATCH_WAIT_MS: positiveWholeNumber.default(DEFAULT_CLEARING_MATCH_WAIT_MS),
+  PRIMARY_CARD_BUDGET_MS: positiveWholeNumber.default(DEFAULT_CARD_BUDGET_MS),
+  PRIMARY_CARD_POOL_SIZE: positiveWholeNumber.default(DEFAULT_CARD_POOL_SIZE),
+  HOLD_EXPIRY_DAYS: positiveWholeNumber.default(DEFAULT_HOLD_EXPIRY_DAYS),
+};
 
 /**
- * A 32-byte key from the environment (base64). Outside production a missing key is derived from
- * its name, so a local stack works without set-up; production refuses to start without it.
+ * The secrets primary refuses to start without outside local mode (BANK_MODE=local), with the
+ * public development value each takes in local mode only.
  */
-function key(env: NodeJS.ProcessEnv, name: string): Buffer {
-  const value = env[name];
-  if (value) {
-    const decoded = Buffer.from(value, 'base64');
-    if (decoded.length !== 32) throw new Error(`${name} must be 32 bytes, base64-encoded`);
-    return decoded;
-  }
-  if (env.NODE_ENV === 'production') throw new Error(`${name} must be set in production`);
-  return createHash('sha256').update(`local-development-only:${name}`).digest();
-}
+const PRIMARY_SECRETS = {
+  PRIMARY_PAN_KEY_A: developmentKey('PRIMARY_PAN_KEY_A'),
+  PRIMARY_PAN_INDEX_KEY: developmentKey('PRIMARY_PAN_INDEX_KEY'),
+  PRIMARY_INTERNAL_TOKEN: 'local-internal-token',
+  STANDIN_INTERNAL_TOKEN: 'local-standin-internal-token',
+  OPERATOR_TOKENS: 'local-operator:local-operator-token',
+};
 
-/** Stand-in's public key B, as PEM in the environment or in a file (`npm start` generates a local pair). */
-function standinPublicKey(env: NodeJS.ProcessEnv): KeyObject {
-  const pem = env.STANDIN_PAN_PUBLIC_KEY_B ?? (env.STANDIN_PAN_PUBLIC_KEY_B_FILE ? fs.readFileSync(env.STANDIN_PAN_PUBLIC_KEY_B_FILE, 'utf8') : undefined);
-  if (!pem)
-    throw new Error(
-      'STANDIN_PAN_PUBLIC_KEY_B (PEM) or STANDIN_PAN_PUBLIC_KEY_B_FILE must be set: it is what card numbers are encrypted for before they cross to stand-in',
-    );
-  return createPublicKey(pem);
-}
-
-function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number, unit = 'milliseconds'): number {
-  const value = env[name];
-  if (value === undefined || value === '') return fallback;
-  const parsed = Number(value);
-  if (!Number.isInteger(parsed) || parsed <= 0) throw new Error(`${name} must be a whole number of ${unit} above 0 (default ${fallback}), not "${value}"`);
-  return parsed;
-}
-
-/** Outside production a local operator exists by default, so a local stack can be driven without set-up. */
-function operators(env: NodeJS.ProcessEnv): Operator[] {
-  const value = env.OPERATOR_TOKENS ?? (env.NODE_ENV === 'production' ? undefined : 'local-operator:local-operator-token');
-  if (!value)
-    throw new Error(
-      'OPERATOR_TOKENS must be set in production: name:token pairs, comma-separated; these are the incident engineers who may change the stand-in configuration',
-    );
-  return parseOperatorTokens(value);
-}
-
-export function loadPrimaryConfig(env: NodeJS.ProcessEnv = process.env): PrimaryConfig {
+/** Primary's whole configuration, read and checked once at start; throws a ConfigurationError naming every variable at fault. */
+export function readPrimaryEnvironment(env: NodeJS.ProcessEnv = process.env): ServiceEnvironment<PrimaryConfig> {
+  const read = readServiceEnvironment({ service: 'primary', variables: PRIMARY_VARIABLES, secrets: PRIMARY_SECRETS }, env);
+  const values = read.values;
+  kafkaTopicPrefixFromEnvironment({ KAFKA_TOPIC_PREFIX: values.KAFKA_TOPIC_PREFIX });
   return {
-    port: Number(env.PORT ?? 8100),
-    databaseUrl: required(env, 'PRIMARY_DATABASE_URL'),
-    redisUrl: required(env, 'PRIMARY_REDIS_URL'),
-    kafkaBrokers: required(env, 'KAFKA_BROKERS').split(','),
-    kafkaTopicPrefix: kafkaTopicPrefixFromEnvironment(env),
-    internalToken: env.PRIMARY_INTERNAL_TOKEN ?? (env.NODE_ENV === 'production' ? required(env, 'PRIMARY_INTERNAL_TOKEN') : 'local-internal-token'),
-    keys: {
-      primary: { keyset: 'A', keyId: env.PRIMARY_PAN_KEY_A_ID ?? 'A-local', key: key(env, 'PRIMARY_PAN_KEY_A') },
-      standin: { keyset: 'B', keyId: env.STANDIN_PAN_KEY_B_ID ?? 'B-local', publicKey: standinPublicKey(env) },
-      indexKey: key(env, 'PRIMARY_PAN_INDEX_KEY'),
+    ...read,
+    values: {
+      port: values.PORT,
+      databaseUrl: values.PRIMARY_DATABASE_URL,
+      redisUrl: values.PRIMARY_REDIS_URL,
+      kafkaBrokers: values.KAFKA_BROKERS,
+      kafkaTopicPrefix: values.KAFKA_TOPIC_PREFIX,
+      internalToken: values.PRIMARY_INTERNAL_TOKEN,
+      keys: {
+        primary: { keyset: 'A', keyId: values.PRIMARY_PAN_KEY_A_ID, key: values.PRIMARY_PAN_KEY_A },
+        standin: { keyset: 'B', keyId: values.STANDIN_PAN_KEY_B_ID, publicKey: values.STANDIN_PAN_PUBLIC_KEY_B },
+        indexKey: values.PRIMARY_PAN_INDEX_KEY,
+      },
+      logLevel: values.LOG_LEVEL,
+      fasterPaymentsSchemeUrl: values.FASTER_PAYMENTS_SCHEME_URL,
+      operators: values.OPERATOR_TOKENS,
+      standin: { url: values.STANDIN_URL, internalToken: values.STANDIN_INTERNAL_TOKEN, proxyTimeoutMs: values.STANDIN_PROXY_TIMEOUT_MS },
+      shadow: { queueSize: values.SHADOW_QUEUE_SIZE, concurrency: values.SHADOW_CONCURRENCY, timeoutMs: values.SHADOW_TIMEOUT_MS },
+      configurationPeerSyncMs: values.CONFIGURATION_PEER_SYNC_MS,
+      clearingMatchWaitMs: values.CLEARING_MATCH_WAIT_MS,
+      cardBudgetMs: values.PRIMARY_CARD_BUDGET_MS,
+      cardPoolSize: values.PRIMARY_CARD_POOL_SIZE,
+      holdExpiryDays: values.HOLD_EXPIRY_DAYS,
+      serveApiDocs: read.local,
     },
-    logLevel: env.LOG_LEVEL ?? 'info',
-    fasterPaymentsSchemeUrl: env.FASTER_PAYMENTS_SCHEME_URL ?? 'http://127.0.0.1:8600/faster-payments',
-    operators: operators(env),
-    standin: {
-      url: (env.STANDIN_URL ?? 'http://127.0.0.1:8200').replace(/\/+$/, ''),
-      internalToken: env.STANDIN_INTERNAL_TOKEN ?? (env.NODE_ENV === 'production' ? required(env, 'STANDIN_INTERNAL_TOKEN') : 'local-standin-internal-token'),
-      proxyTimeoutMs: positiveInteger(env, 'STANDIN_PROXY_TIMEOUT_MS', 1_000),
-    },
-    shadow: {
-      queueSize: positiveInteger(env, 'SHADOW_QUEUE_SIZE', 1_000, 'messages'),
-      // Few on purpose: shadowing shares primary's database pool (the account lookup) with the card path.
-      concurrency: positiveInteger(env, 'SHADOW_CONCURRENCY', 2, 'concurrent sends'),
-      timeoutMs: positiveInteger(env, 'SHADOW_TIMEOUT_MS', 1_000),
-    },
-    configurationPeerSyncMs: positiveInteger(env, 'CONFIGURATION_PEER_SYNC_MS', 2_000),
-    clearingMatchWaitMs: positiveInteger(env, 'CLEARING_MATCH_WAIT_MS', DEFAULT_CLEARING_MATCH_WAIT_MS),
-    cardBudgetMs: positiveInteger(env, 'PRIMARY_CARD_BUDGET_MS', DEFAULT_CARD_BUDGET_MS),
-    cardPoolSize: positiveInteger(env, 'PRIMARY_CARD_POOL_SIZE', DEFAULT_CARD_POOL_SIZE, 'connections'),
-    holdExpiryDays: positiveInteger(env, 'HOLD_EXPIRY_DAYS', DEFAULT_HOLD_EXPIRY_DAYS, 'days'),
   };
 }

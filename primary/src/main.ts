@@ -1,7 +1,7 @@
 import { Kafka, logLevel } from 'kafkajs';
-import { listenHostFromEnvironment } from '@bank/shared-contracts';
 import { buildPrimary } from './app';
-import { loadPrimaryConfig } from './config';
+import { readPrimaryEnvironment } from './config';
+import { describeEnvironment, listenHostFromEnvironment } from '@bank/shared-contracts';
 import { systemClock } from './platform/clock';
 import { createRedisCache } from './platform/cache';
 import { createPool } from './platform/db';
@@ -28,8 +28,11 @@ const HOLD_EXPIRY_SWEEP_MS = 60_000;
 // Primary as one process: the HTTP APIs, the outbox relay, and the stand-in configuration kept
 // current in memory for payment routing.
 async function main(): Promise<void> {
-  const config = loadPrimaryConfig();
+  const environment = readPrimaryEnvironment();
+  const config = environment.values;
   const logger = createLogger({ name: 'primary', level: config.logLevel });
+  const startLine = describeEnvironment(environment);
+  logger[startLine.level](startLine.fields, startLine.message);
   const metrics = createMetrics();
   const db = createPool(config.databaseUrl, { onRoundTrip: () => metrics.databaseRoundTrips.inc({ pool: 'main' }) });
   // The card authorisation path's own pool: its connections are not taken by the outbox relay or
@@ -71,7 +74,7 @@ async function main(): Promise<void> {
     shadow,
     clearingMatchWaitMs: config.clearingMatchWaitMs,
     cardBudgetMs: config.cardBudgetMs,
-    serveApiDocs: process.env.NODE_ENV !== 'production',
+    serveApiDocs: config.serveApiDocs,
   });
 
   // Route the first message with the stored configuration, not the initial one.

@@ -337,7 +337,7 @@ describe('applying stand-in advices', () => {
   test('a customer token cannot apply advices; a malformed advice is a 400 naming the field', async () => {
     const account = await primary.openAccount();
     const advice = adviceFactory(account.id)('card.frozen', { cardId: randomUUID(), requestedBy: 'customer' });
-    expect((await apply(advice, account.token)).status).toBe(401);
+    expect((await apply(advice, account.token)).status).toBe(403);
     const broken = await apply({ ...advice, sequence: 0 });
     expect(broken.status).toBe(400);
     expect(broken.body.error.message).toContain('sequence');

@@ -34,12 +34,12 @@ describe('app API: a customer sees and moves only their own money', () => {
     expect(JSON.stringify(bobsCards.body)).not.toContain(bobsCard.pan);
   });
 
-  test('when the token is missing or unknown, then it is 401; a customer token does not open the internal API', async () => {
+  test('when the token is missing or unknown, then it is 401; a customer token does not open the internal API (403)', async () => {
     const alice = await primary.openAccount();
     expect((await primary.call('GET', `/accounts/${alice.id}`)).status).toBe(401);
     expect((await primary.call('GET', `/accounts/${alice.id}`, { token: 'not-a-token' })).status).toBe(401);
     const internal = await primary.call('POST', `/internal/accounts/${alice.id}/cards`, { token: alice.token, body: {} });
-    expect(internal.status).toBe(401);
+    expect(internal.status).toBe(403);
     expect((await primary.call('POST', `/internal/accounts/${alice.id}/cards`, { token: INTERNAL_TOKEN, body: {} })).status).toBe(201);
   });
 

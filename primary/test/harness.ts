@@ -118,6 +118,11 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
     ...(timeoutReversals ? { timeoutReversals } : {}),
     ...(shadow ? { shadow } : {}),
   });
+  // The route table as fastify built it, for the call-map test.
+  const routes: { method: string; url: string }[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) routes.push({ method, url: route.url });
+  });
   const address = await app.listen({ port: 0, host: '127.0.0.1' });
 
   /** `body` is the parsed JSON when the answer is JSON; `text` is the answer as it came. */
@@ -172,6 +177,7 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
 
   return {
     app,
+    routes,
     address,
     db,
     databaseUrl,

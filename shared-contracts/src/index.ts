@@ -10,3 +10,4 @@ export * from './topics';
 export * from './shadow';
 export * from './timeout-reversals';
 export * from './health';
+export * from './environment';

@@ -1,3 +1,12 @@
 export { STANDIN_SCHEMA } from './store/schema';
 export { openDatabase, upgradeSchema, inTransaction, type Database, type Session } from './store/database';
-export { takeCustodyOfPan, panLookup, cardKeysFromEnvironment, type StandinCardKeys, type SealedPan } from './cards/card-numbers';
+export {
+  takeCustodyOfPan,
+  panLookup,
+  cardKeysFromEnvironment,
+  cardKeysFrom,
+  CARD_KEY_VARIABLES,
+  CARD_KEY_SECRETS,
+  type StandinCardKeys,
+  type SealedPan,
+} from './cards/card-numbers';

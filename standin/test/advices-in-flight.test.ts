@@ -116,7 +116,7 @@ describe("stand-in's advices in flight", () => {
     const report = await get('/advices/in-flight', OPERATOR_TOKEN);
     expect(report.status).toBe(200);
     expect(AdvicesInFlightReport.parse(report.body).byUser.map((user) => user.userId)).toContain(carol.customerId);
-    expect((await get('/advices/in-flight', carol.token)).status).toBe(401);
+    expect((await get('/advices/in-flight', carol.token)).status).toBe(403);
     expect((await get('/advices/in-flight')).status).toBe(401);
 
     const status = StatusResponse.parse((await get('/status')).body);

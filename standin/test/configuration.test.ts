@@ -100,10 +100,12 @@ describe("stand-in's configuration service", () => {
     const before = await current();
     for (const token of [customer.token, 'not-a-token', '', INTERNAL]) {
       const answer = await change({ basedOnVersion: before.version, reason: 'should not land', directConnect: true }, token);
-      expect(answer.status).toBe(401);
-      expect(answer.body.error.code).toBe('CONFIGURATION_OPERATOR_TOKEN_REQUIRED');
+      // Known to stand-in (a customer, the internal token) but not allowed: 403; unknown: 401.
+      const known = token === customer.token || token === INTERNAL;
+      expect(answer.status).toBe(known ? 403 : 401);
+      expect(answer.body.error.code).toBe(known ? 'STANDIN_FORBIDDEN' : 'STANDIN_UNAUTHENTICATED');
     }
-    expect((await call('GET', '/configuration', { token: customer.token })).status).toBe(401);
+    expect((await call('GET', '/configuration', { token: customer.token })).status).toBe(403);
     // The gateway and primary read with the internal token; they may not write with it.
     expect((await call('GET', '/configuration', { token: INTERNAL })).body).toEqual(before);
     expect(await current()).toEqual(before);
@@ -148,7 +150,7 @@ describe("stand-in's configuration service", () => {
     expect(entries.map((entry) => entry.version)).toEqual([...entries.map((entry) => entry.version)].sort((a, b) => b - a));
     expect(entries[0]).toMatchObject({ source: 'adopted', recordedBy: 'peer:internal' });
     expect(entries.some((entry) => entry.source === 'change' && entry.recordedBy === 'dana')).toBe(true);
-    expect((await call('GET', '/configuration/audit', { token: INTERNAL })).status).toBe(401);
+    expect((await call('GET', '/configuration/audit', { token: INTERNAL })).status).toBe(403);
   });
 
   test('when an app asks for its status, then the answer follows the app targeting for that user', async () => {

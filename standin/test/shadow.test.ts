@@ -292,13 +292,13 @@ describe('why the platforms disagreed', () => {
 });
 
 describe('the shadow API refuses what it cannot take', () => {
-  test('without the internal token, or with an operator token, then 401 and nothing recorded', async () => {
+  test('without the internal token, then 401; with an operator token, then 403 (known, not allowed); nothing recorded', async () => {
     const account = await new SyncedAccount(database).open({ settledMinor: 1_000 });
     const message = payment(account, 100);
     for (const token of [null, 'not-the-token', OPERATOR]) {
       const reply = await shadow(shadowOf(message, { code: '00' }), token);
-      expect(reply.status).toBe(401);
-      expect(reply.body.error.code).toBe('STANDIN_UNAUTHENTICATED');
+      expect(reply.status).toBe(token === OPERATOR ? 403 : 401);
+      expect(reply.body.error.code).toBe(token === OPERATOR ? 'STANDIN_FORBIDDEN' : 'STANDIN_UNAUTHENTICATED');
     }
     expect(await recorded(message)).toEqual([]);
   });
@@ -402,8 +402,10 @@ describe('the shadow report', () => {
     const account = await new SyncedAccount(database).open({ settledMinor: 1 });
     for (const token of [null, INTERNAL, account.token, 'nobody']) {
       const reply = await report(undefined, token);
-      expect(reply.status).toBe(401);
-      expect(reply.body.error.code).toBe('STANDIN_SHADOW_OPERATOR_TOKEN_REQUIRED');
+      // The internal token and a customer's are known to stand-in: 403; the others 401.
+      const known = token === INTERNAL || token === account.token;
+      expect(reply.status).toBe(known ? 403 : 401);
+      expect(reply.body.error.code).toBe(known ? 'STANDIN_FORBIDDEN' : 'STANDIN_UNAUTHENTICATED');
     }
     const bad = await call('GET', `${SHADOW_ROUTES.report}?since=yesterday`, OPERATOR);
     expect(bad.status).toBe(400);

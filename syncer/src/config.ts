@@ -1,6 +1,10 @@
 // The syncer's settings, all from the environment so `npm start`, the chaos suite and an
-// operator's shell configure it the same way.
-import { kafkaTopicPrefixFromEnvironment } from '@bank/shared-contracts';
+// operator's shell configure it the same way; read and checked once at start. It holds stand-in's
+// card keys (it takes custody of the card numbers primary's events carry), so outside local mode
+// (BANK_MODE=local) it refuses to start without them.
+import { z } from 'zod';
+import { kafkaTopicPrefixFromEnvironment, positiveWholeNumber, readServiceEnvironment, type ServiceEnvironment } from '@bank/shared-contracts';
+import { CARD_KEY_SECRETS, CARD_KEY_VARIABLES, cardKeysFrom, type StandinCardKeys } from '@bank/standin';
 
 export interface SyncerConfig {
   readonly databaseUrl: string;
@@ -15,46 +19,58 @@ export interface SyncerConfig {
   readonly lagAppetiteMs: number;
   /** Where a group that never committed starts: all of history (stand-in needs it), or only what comes next. */
   readonly startFrom: 'beginning' | 'latest';
+  readonly keys: StandinCardKeys;
 }
 
 export const DEFAULT_SYNCER_PORT = 8300;
 export const DEFAULT_LAG_APPETITE_MS = 5_000;
 export const DEFAULT_GROUP_ID = 'standin-syncer';
 
-function positiveInteger(env: NodeJS.ProcessEnv, name: string, fallback: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value <= 0) throw new Error(`${name}=${raw} is not usable: expected a positive integer`);
-  return value;
-}
+const port = positiveWholeNumber.max(65_535, 'is not a port: expected at most 65535');
 
-function startFrom(raw: string | undefined): 'beginning' | 'latest' {
-  if (raw === undefined || raw === '' || raw === 'beginning') return 'beginning';
-  if (raw === 'latest') return 'latest';
-  throw new Error(`SYNCER_START_FROM=${raw} is not usable: expected beginning or latest`);
-}
-
-export function syncerConfigFromEnvironment(env: NodeJS.ProcessEnv): SyncerConfig {
-  const databaseUrl = env.STANDIN_DATABASE_URL;
-  if (!databaseUrl) throw new Error("STANDIN_DATABASE_URL must be set: the syncer writes stand-in's synced tables there");
-  const brokers = (env.KAFKA_BROKERS ?? '')
-    .split(',')
-    .map((broker) => broker.trim())
-    .filter((broker) => broker !== '');
-  if (brokers.length === 0) throw new Error('KAFKA_BROKERS must be set (comma-separated host:port): the syncer reads primary.events there');
+const SYNCER_VARIABLES = {
+  ...CARD_KEY_VARIABLES,
+  STANDIN_DATABASE_URL: z.string({ error: "must be set: the syncer writes stand-in's synced tables there" }),
+  KAFKA_BROKERS: z
+    .string({ error: 'must be set (comma-separated host:port): the syncer reads primary.events there' })
+    .transform((value) =>
+      value
+        .split(',')
+        .map((broker) => broker.trim())
+        .filter((broker) => broker !== ''),
+    )
+    .refine((brokers) => brokers.length > 0, 'must name at least one broker (comma-separated host:port)'),
   // PORT is what `npm start` gives each service it runs; SYNCER_PORT wins when both are set.
-  const port = positiveInteger(env, env.SYNCER_PORT ? 'SYNCER_PORT' : 'PORT', DEFAULT_SYNCER_PORT);
-  if (port > 65_535) throw new Error(`SYNCER_PORT=${port} is not a port: expected at most 65535`);
-  const topicPrefix = kafkaTopicPrefixFromEnvironment(env);
+  SYNCER_PORT: port.optional(),
+  PORT: port.default(DEFAULT_SYNCER_PORT),
+  LOG_LEVEL: z.string().default('info'),
+  SYNCER_GROUP_ID: z.string().optional(),
+  KAFKA_TOPIC_PREFIX: z.string().default(''),
+  SYNC_LAG_APPETITE_MS: positiveWholeNumber.default(DEFAULT_LAG_APPETITE_MS),
+  SYNCER_START_FROM: z.enum(['beginning', 'latest']).default('beginning'),
+};
+
+export function readSyncerEnvironment(env: NodeJS.ProcessEnv): ServiceEnvironment<SyncerConfig> {
+  const read = readServiceEnvironment({ service: 'syncer', variables: SYNCER_VARIABLES, secrets: CARD_KEY_SECRETS }, env);
+  const values = read.values;
+  const topicPrefix = kafkaTopicPrefixFromEnvironment({ KAFKA_TOPIC_PREFIX: values.KAFKA_TOPIC_PREFIX });
   return {
-    databaseUrl,
-    kafkaBrokers: brokers,
-    port,
-    logLevel: env.LOG_LEVEL || 'info',
-    groupId: env.SYNCER_GROUP_ID || `${topicPrefix}${DEFAULT_GROUP_ID}`,
-    topicPrefix,
-    lagAppetiteMs: positiveInteger(env, 'SYNC_LAG_APPETITE_MS', DEFAULT_LAG_APPETITE_MS),
-    startFrom: startFrom(env.SYNCER_START_FROM),
+    ...read,
+    values: {
+      databaseUrl: values.STANDIN_DATABASE_URL,
+      kafkaBrokers: values.KAFKA_BROKERS,
+      port: values.SYNCER_PORT ?? values.PORT,
+      logLevel: values.LOG_LEVEL,
+      groupId: values.SYNCER_GROUP_ID ?? `${topicPrefix}${DEFAULT_GROUP_ID}`,
+      topicPrefix,
+      lagAppetiteMs: values.SYNC_LAG_APPETITE_MS,
+      startFrom: values.SYNCER_START_FROM,
+      keys: cardKeysFrom(values),
+    },
   };
+}
+
+/** The settings alone (tests, the replay tool). */
+export function syncerConfigFromEnvironment(env: NodeJS.ProcessEnv): SyncerConfig {
+  return readSyncerEnvironment(env).values;
 }

@@ -1,10 +1,11 @@
 // The syncer as a process: primary.events → stand-in's synced tables, /health and /metrics on
 // HOST (default 127.0.0.1) and SYNCER_PORT. Environment: STANDIN_DATABASE_URL, KAFKA_BROKERS, SYNCER_PORT (default 8300),
-// SYNC_LAG_APPETITE_MS (default 5000), STANDIN_PAN_PRIVATE_KEY_B(_FILE), LOG_LEVEL,
+// SYNC_LAG_APPETITE_MS (default 5000), STANDIN_PAN_PRIVATE_KEY_B(_FILE), STANDIN_PAN_SEAL_KEY and
+// STANDIN_PAN_LOOKUP_KEY (required outside BANK_MODE=local), LOG_LEVEL,
 // SYNCER_GROUP_ID (default standin-syncer), SYNCER_START_FROM (beginning | latest, for a new group).
-import { cardKeysFromEnvironment, openDatabase, upgradeSchema } from '@bank/standin';
-import { listenHostFromEnvironment } from '@bank/shared-contracts';
-import { syncerConfigFromEnvironment } from './config';
+import { describeEnvironment, listenHostFromEnvironment } from '@bank/shared-contracts';
+import { openDatabase, upgradeSchema } from '@bank/standin';
+import { readSyncerEnvironment } from './config';
 import { createKafka } from './kafka-client';
 import { createLogger } from './logger';
 import { startSyncer } from './syncer';
@@ -13,8 +14,11 @@ import { startSyncer } from './syncer';
 const SHUTDOWN_DEADLINE_MS = 10_000;
 
 async function main(): Promise<void> {
-  const config = syncerConfigFromEnvironment(process.env);
+  const environment = readSyncerEnvironment(process.env);
+  const config = environment.values;
   const logger = createLogger({ level: config.logLevel });
+  const startLine = describeEnvironment(environment);
+  logger[startLine.level](startLine.fields, startLine.message);
   // Until it runs, a stop has nothing to finish: the start-up may be retrying an absent broker or
   // database for a long while, and a SIGTERM then must end the process at once, not after it.
   const started: { shutdown?: (signal: string) => Promise<void> } = {};
@@ -27,7 +31,7 @@ async function main(): Promise<void> {
   };
   process.on('SIGTERM', () => onSignal('SIGTERM'));
   process.on('SIGINT', () => onSignal('SIGINT'));
-  const keys = cardKeysFromEnvironment(process.env);
+  const keys = config.keys;
   const database = openDatabase(config.databaseUrl, 10);
   // Idempotent and serialised by stand-in's own lock: the syncer may start before stand-in.
   await upgradeSchema(database);

@@ -2,7 +2,7 @@ import { sameConfiguration, type ConfigurationDocument } from '@bank/shared-cont
 import type { Pool } from 'pg';
 import { sleep } from '../simulator/concurrency';
 import { timedRequest } from '../simulator/timed-request';
-import type { PlatformUrls } from '../stack/services';
+import { OPERATOR, type PlatformUrls } from '../stack/services';
 import { configurationsOf } from './invariants/configuration-converged';
 
 // After a scenario the system must come to rest before the invariants mean anything: primary's
@@ -55,6 +55,7 @@ export async function quiescenceState(deps: QuiescenceDependencies): Promise<Qui
   const advicesNotApplied = await timedRequest({
     method: 'GET',
     url: `${deps.adviceConsumerUrl}/internal/reconciliation?accounts=${deps.accounts.join(',')}`,
+    token: OPERATOR.token,
     giveUpMs: 10_000,
   }).then((result) => {
     if (result.kind === 'no-answer' || result.status !== 200) return `unknown (${result.kind === 'no-answer' ? result.reason : `HTTP ${result.status}`})`;

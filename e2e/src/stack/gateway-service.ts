@@ -27,6 +27,7 @@ export function gatewayService(
     logFile: path.join(config.dataDir, 'e2e', run, `${name}.log`),
     env: {
       ...process.env,
+      BANK_MODE: 'local',
       // Switches are logged at warn; the start line (and whether failover is on) at info.
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       PRIMARY_URL: urls.primary,

@@ -24,6 +24,8 @@ function common(config: InfraConfig): NodeJS.ProcessEnv {
   delete inherited.SYNCER_PORT;
   return {
     ...inherited,
+    // Test stacks are local development stacks (see infra's service environment).
+    BANK_MODE: 'local',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
     // kafkajs sets negative timers on Node 22+ (see infra/bootstrap.cjs); the warning is noise.
     NODE_OPTIONS: [process.env.NODE_OPTIONS, '--disable-warning=TimeoutNegativeWarning'].filter(Boolean).join(' '),

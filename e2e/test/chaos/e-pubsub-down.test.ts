@@ -9,6 +9,7 @@ import { runScenario, type ScenarioDefinition, type ScenarioRun } from '../../sr
 import { isScenarioSelected } from '../../src/chaos/scenario-selection';
 import { SURVIVED, survival } from '../../src/chaos/survival';
 import { timedRequest } from '../../src/simulator/timed-request';
+import { OPERATOR } from '../../src/stack/services';
 
 // One more run, with a fresh seed, if this one fails: a scenario runs under random faults on a shared
 // 2-core machine. The failed run's error and its seed are printed first (replay it with CHAOS_SEED),
@@ -34,7 +35,7 @@ const missingIn = (report: Reconciliation) => report.accounts.reduce((sum, accou
 async function reconciliation(run: ScenarioRun, redrive: boolean): Promise<{ report: Reconciliation; applied?: number }> {
   const accounts = run.customers.map((customer) => customer.accountId).join(',');
   const url = `${run.chaos.stack.adviceConsumer.url}/internal/reconciliation${redrive ? '/redrive' : ''}?accounts=${accounts}`;
-  const result = await timedRequest({ method: redrive ? 'POST' : 'GET', url, giveUpMs: 30_000 });
+  const result = await timedRequest({ method: redrive ? 'POST' : 'GET', url, token: OPERATOR.token, giveUpMs: 30_000 });
   if (result.kind === 'no-answer' || result.status !== 200)
     throw new Error(`reconciliation${redrive ? ' with re-drive' : ''} failed: ${result.kind === 'no-answer' ? result.reason : `HTTP ${result.status}`}`);
   const body = result.body as Reconciliation & { report?: Reconciliation; redrive?: { applied: number } };

@@ -24,6 +24,8 @@ export const errors = {
       { path: 'accountNumber', message: 'check digit does not match' },
     ]),
   unauthenticated: () => new PrimaryError('PRIMARY_UNAUTHENTICATED', 401, 'missing or unknown bearer token: send Authorization: Bearer <token>'),
+  forbidden: (caller: string) =>
+    new PrimaryError('PRIMARY_FORBIDDEN', 403, `this route is not for a ${caller} credential: see who may call what in primary's call map`),
   notFound: (what: string) => new PrimaryError('PRIMARY_NOT_FOUND', 404, `${what} not found`),
   idempotencyKeyReused: () =>
     new PrimaryError('PRIMARY_IDEMPOTENCY_KEY_REUSED', 409, 'this Idempotency-Key was already used for a different request: use a new key for a new request'),

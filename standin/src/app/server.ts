@@ -28,7 +28,9 @@ import type { FasterPaymentsDesk } from '../payments/faster-payments-desk';
 import type { StandinCardKeys } from '../cards/card-numbers';
 import { AppRefusal, appRoutes } from './app-routes';
 import { formatErrorAnswer, isDataException, unstorableFields } from '../payments/format-error';
-import { configurationRoutes } from '../configuration/configuration-routes';
+import { configurationRoutes, sameSecret } from '../configuration/configuration-routes';
+import { enforceCallMap } from './call-guard';
+import { customerOfToken } from './customers';
 import { currentConfiguration } from '../configuration/configuration-store';
 import type { Operators } from '../configuration/operators';
 import { shadowRoutes } from '../shadow/shadow-routes';
@@ -132,6 +134,11 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
   server.setNotFoundHandler((request, reply) =>
     reply.code(404).send(refusal('STANDIN_NO_ROUTE', `stand-in has no ${request.method} ${request.url.split('?')[0]}`)),
   );
+  // Before any route: each is checked against the call map as it is added, the API browser's too.
+  enforceCallMap(server, {
+    credentialOf: (token) => (deps.operators.identify(token) ? 'operator' : sameSecret(token, deps.internalToken) ? 'internal' : undefined),
+    customerHolds: async (token) => (await customerOfToken(deps.database, token)) !== undefined,
+  });
   installApiDocs(server, {
     title: 'Stand-in platform',
     description:

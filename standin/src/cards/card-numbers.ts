@@ -1,16 +1,6 @@
-import {
-  constants,
-  createCipheriv,
-  createDecipheriv,
-  createHash,
-  createHmac,
-  createPrivateKey,
-  privateDecrypt,
-  randomBytes,
-  type KeyObject,
-} from 'node:crypto';
-import fs from 'node:fs';
-import type { PublicKeyEncryptedValue } from '@bank/shared-contracts';
+import { constants, createCipheriv, createDecipheriv, createHmac, createPrivateKey, privateDecrypt, randomBytes, type KeyObject } from 'node:crypto';
+import { z } from 'zod';
+import { base64Key, developmentKey, readServiceEnvironment, type PublicKeyEncryptedValue } from '@bank/shared-contracts';
 
 // Stand-in's tokenization: a PAN arrives from primary encrypted with stand-in's public key B.
 // It is opened here only to be sealed again under stand-in's own at-rest key and indexed by a
@@ -62,29 +52,39 @@ export function takeCustodyOfPan(keys: StandinCardKeys, received: PublicKeyEncry
 }
 
 /**
- * Keys from the environment. Outside production, missing symmetric keys are derived from their
- * names so a local stack needs no set-up; keyset B's private key always comes from outside
- * (`npm start` generates a local pair and passes its file).
+ * The variables stand-in's card keys come from, for every process that holds them (stand-in, the
+ * syncer). Keyset B's private key always comes from outside (`npm start` generates a local pair and
+ * passes its file); the symmetric keys are secrets that only local mode may do without.
  */
-export function cardKeysFromEnvironment(env: NodeJS.ProcessEnv): StandinCardKeys {
-  const privatePem =
-    env.STANDIN_PAN_PRIVATE_KEY_B ?? (env.STANDIN_PAN_PRIVATE_KEY_B_FILE ? fs.readFileSync(env.STANDIN_PAN_PRIVATE_KEY_B_FILE, 'utf8') : undefined);
-  if (!privatePem)
-    throw new Error('STANDIN_PAN_PRIVATE_KEY_B or STANDIN_PAN_PRIVATE_KEY_B_FILE must be set: it opens card numbers primary encrypted for stand-in');
-  const symmetric = (name: string): Buffer => {
-    const given = env[name];
-    if (given) {
-      const key = Buffer.from(given, 'base64');
-      if (key.length !== 32) throw new Error(`${name} must be 32 bytes, base64`);
-      return key;
+export const CARD_KEY_VARIABLES = {
+  STANDIN_PAN_PRIVATE_KEY_B: z.string().transform((pem, context): KeyObject => {
+    try {
+      return createPrivateKey(pem);
+    } catch {
+      context.addIssue({ code: 'custom', message: 'is not a PEM private key' });
+      return z.NEVER;
     }
-    if (env.NODE_ENV === 'production') throw new Error(`${name} must be set in production`);
-    return createHash('sha256').update(`standin local key ${name}`).digest();
-  };
+  }),
+  STANDIN_PAN_KEY_B_ID: z.string().default('B-local'),
+  STANDIN_PAN_SEAL_KEY: base64Key,
+  STANDIN_PAN_LOOKUP_KEY: base64Key,
+};
+
+export const CARD_KEY_SECRETS = {
+  STANDIN_PAN_SEAL_KEY: developmentKey('STANDIN_PAN_SEAL_KEY'),
+  STANDIN_PAN_LOOKUP_KEY: developmentKey('STANDIN_PAN_LOOKUP_KEY'),
+};
+
+export function cardKeysFrom(values: z.output<z.ZodObject<typeof CARD_KEY_VARIABLES>>): StandinCardKeys {
   return {
-    exchangePrivateKey: createPrivateKey(privatePem),
-    exchangeKeyId: env.STANDIN_PAN_KEY_B_ID ?? 'B-local',
-    sealKey: symmetric('STANDIN_PAN_SEAL_KEY'),
-    lookupKey: symmetric('STANDIN_PAN_LOOKUP_KEY'),
+    exchangePrivateKey: values.STANDIN_PAN_PRIVATE_KEY_B,
+    exchangeKeyId: values.STANDIN_PAN_KEY_B_ID,
+    sealKey: values.STANDIN_PAN_SEAL_KEY,
+    lookupKey: values.STANDIN_PAN_LOOKUP_KEY,
   };
+}
+
+/** The card keys alone (tests, tools); a service reads them with the rest of its configuration. */
+export function cardKeysFromEnvironment(env: NodeJS.ProcessEnv): StandinCardKeys {
+  return cardKeysFrom(readServiceEnvironment({ service: 'stand-in card keys', variables: CARD_KEY_VARIABLES, secrets: CARD_KEY_SECRETS }, env).values);
 }

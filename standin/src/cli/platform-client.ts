@@ -92,7 +92,9 @@ export function platformClient(platform: Platform, url: string, token: string, t
     if (!response.ok) {
       const error = (parsed as { error?: { code?: string; message?: string } } | undefined)?.error;
       const message = `${label}: ${error?.message ?? `answered ${response.status}`}`;
-      if (response.status === 401) throw new CliError('OPERATOR_TOKEN_REFUSED', `${message} (set STANDIN_OPERATOR_TOKEN or pass --token)`);
+      // 401: a token the platform does not know; 403: one it knows that is not an operator's (a customer's, a service's).
+      if (response.status === 401 || response.status === 403)
+        throw new CliError('OPERATOR_TOKEN_REFUSED', `${message}: this needs an operator token (set STANDIN_OPERATOR_TOKEN or pass --token)`);
       if (response.status === 409) throw new CliError('STALE', message);
       if (response.status === 404)
         throw new CliError('NO_CONFIGURATION_SERVICE', `${label} at ${url} has no configuration service (${response.status}); is this the right URL?`);

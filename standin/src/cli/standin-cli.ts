@@ -6,6 +6,7 @@ import { confirmWideChanges, type Confirm } from './confirm';
 import { DEFAULT_TIMEOUT_MS, platformClient } from './platform-client';
 import { renderAudit, renderChange, renderCohort, renderShadowReport, renderStatus, statusReport } from './render';
 import { parseInterval, stepBack } from './rollback';
+import { operatorToken } from './operator-token';
 
 // `standin`: the incident engineer's tool for turning stand-in on, for whom, and back off. It
 // talks to both platforms' configuration services and keeps working when primary is down.
@@ -37,7 +38,9 @@ const HELP = `standin: turn the stand-in platform on, for whom, and back off
 
   --standin <url>  (env STANDIN_URL, default http://127.0.0.1:8200)
   --primary <url>  (env PRIMARY_URL, default http://127.0.0.1:8100)
-  --token <token>  (env STANDIN_OPERATOR_TOKEN; the local stack's operator by default)
+  --token <token>  (prefer env STANDIN_OPERATOR_TOKEN, or STANDIN_OPERATOR_TOKEN_FILE, a file only you
+                   can read; --token is seen by others and warns; the local stack's operator is
+                   the default in local mode, BANK_MODE=local)
 
   Exit codes: 0 done, 1 failed, 2 bad command line, 3 refused without confirmation.`;
 
@@ -89,7 +92,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       io.out(HELP);
       return command || options.help ? 0 : 2;
     }
-    const token = options.token ?? io.env.STANDIN_OPERATOR_TOKEN ?? 'local-operator-token';
+    const token = operatorToken(options.token, io.env, io.err);
     const timeoutMs = cliTimeout(io.env.STANDIN_CLI_TIMEOUT_MS);
     const clients: Clients = {
       primary: platformClient('primary', trimUrl(options.primary ?? io.env.PRIMARY_URL ?? 'http://127.0.0.1:8100'), token, timeoutMs),

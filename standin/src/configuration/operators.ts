@@ -10,10 +10,10 @@ export interface Operators {
 
 const digest = (value: string) => createHash('sha256').update(value).digest();
 
-/** `OPERATOR_TOKENS` is `name:token,name:token`. Outside production a local operator exists by default. */
+/** `OPERATOR_TOKENS` is `name:token,name:token`; stand-in's configuration supplies it (see config.ts). */
 export function operatorsFromEnvironment(env: NodeJS.ProcessEnv): Operators {
-  const raw = env.OPERATOR_TOKENS ?? (env.NODE_ENV === 'production' ? undefined : 'local-operator:local-operator-token');
-  if (!raw) throw new Error('OPERATOR_TOKENS must be set in production: name:token pairs, comma-separated');
+  const raw = env.OPERATOR_TOKENS;
+  if (!raw) throw new Error('OPERATOR_TOKENS is not set: name:token pairs, comma-separated');
   const operators = raw.split(',').map((pair) => {
     const at = pair.indexOf(':');
     const name = pair.slice(0, at).trim();

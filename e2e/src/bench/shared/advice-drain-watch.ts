@@ -3,6 +3,7 @@ import { pollUntil, type BenchStack } from './bench-stack';
 import { readConsumerCounters, waitForConsumerQuiet, type ConsumerQuiet } from './advice-subscription';
 import { cpuMeter, type CpuRoot, type CpuUsage } from './cpu-usage';
 import type { SyncProbe } from './sync-progress';
+import { OPERATOR } from '../../stack/services';
 
 // Stand-in's advices reaching primary once an advice consumer runs: started here, then watched
 // until primary has applied every advice stand-in made for the run's accounts (counted in both
@@ -99,7 +100,10 @@ async function reconcileUntilClean(
   let lastAt = Date.now();
   const { done } = await pollUntil(
     async () => {
-      const response = await fetch(`${consumer.url}/internal/reconciliation?accounts=${accountIds.join(',')}`, { signal: AbortSignal.timeout(30_000) });
+      const response = await fetch(`${consumer.url}/internal/reconciliation?accounts=${accountIds.join(',')}`, {
+        headers: { authorization: `Bearer ${OPERATOR.token}` },
+        signal: AbortSignal.timeout(30_000),
+      });
       if (!response.ok) throw new Error(`reconciliation answered ${response.status}`);
       last = (await response.json()) as ReconciliationReport;
       lastAt = Date.now();

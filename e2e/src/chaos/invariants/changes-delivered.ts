@@ -1,5 +1,6 @@
 import { timedRequest } from '../../simulator/timed-request';
 import { listed, type InvariantContext, type InvariantResult } from './invariant-result';
+import { OPERATOR } from '../../stack/services';
 
 // Invariant 4: every committed primary change reaches stand-in (each outbox event of the run's
 // accounts is published and recorded in stand-in's synced events, with no sequence gap), and
@@ -71,6 +72,7 @@ export async function checkChangesDelivered(
   const answer = await timedRequest({
     method: 'GET',
     url: `${context.adviceConsumerUrl}/internal/reconciliation?accounts=${accounts.join(',')}`,
+    token: OPERATOR.token,
     giveUpMs: 30_000,
   });
   const reconciliation = answer.kind === 'answer' && answer.status === 200 ? (answer.body as ReconciliationReport) : undefined;

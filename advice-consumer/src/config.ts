@@ -1,0 +1,67 @@
+import { z } from 'zod';
+import { operatorsFromTokens, type OperatorOf } from './operators';
+import { httpUrl, positiveWholeNumber, readServiceEnvironment, type ServiceEnvironment } from '@bank/shared-contracts';
+
+// The advice consumer's whole configuration, read and checked once at start. Outside local mode
+// (BANK_MODE=local) it refuses to start without its credentials.
+
+export interface AdviceConsumerConfig {
+  readonly port: number;
+  readonly logLevel: string;
+  readonly pubsub: { readonly projectId: string; readonly emulatorHost: string | undefined };
+  /** Primary's API, where advices are applied, and the token presented to it. */
+  readonly primary: { readonly url: string; readonly token: string };
+  /** Stand-in's API, whose advice log is re-driven from, and the token presented to it. */
+  readonly standin: { readonly url: string; readonly token: string };
+  readonly redriveIntervalMs: number;
+  /** An advice in stand-in's log this old and not applied by primary is re-driven. */
+  readonly redriveAfterMs: number;
+  /** OPERATOR_TOKENS: who may read the reconciliation report and re-drive. */
+  readonly operatorOf: OperatorOf;
+}
+
+const ADVICE_CONSUMER_VARIABLES = {
+  PORT: positiveWholeNumber.max(65_535).default(8400),
+  LOG_LEVEL: z.string().default('info'),
+  PUBSUB_PROJECT_ID: z.string().default('bank-local'),
+  PUBSUB_EMULATOR_HOST: z.string().optional(),
+  PRIMARY_URL: httpUrl.default('http://127.0.0.1:8100'),
+  PRIMARY_INTERNAL_TOKEN: z.string(),
+  STANDIN_URL: httpUrl.default('http://127.0.0.1:8200'),
+  STANDIN_INTERNAL_TOKEN: z.string(),
+  ADVICE_REDRIVE_INTERVAL_MS: positiveWholeNumber.default(30_000),
+  ADVICE_REDRIVE_AFTER_MS: positiveWholeNumber.default(120_000),
+  OPERATOR_TOKENS: z.string().transform((raw, context): OperatorOf => {
+    try {
+      return operatorsFromTokens(raw);
+    } catch (error) {
+      context.addIssue({ code: 'custom', message: (error as Error).message });
+      return z.NEVER;
+    }
+  }),
+};
+
+/** Public values, for local mode only. */
+const ADVICE_CONSUMER_SECRETS = {
+  PRIMARY_INTERNAL_TOKEN: 'local-internal-token',
+  STANDIN_INTERNAL_TOKEN: 'local-standin-internal-token',
+  OPERATOR_TOKENS: 'local-operator:local-operator-token',
+};
+
+export function readAdviceConsumerEnvironment(env: NodeJS.ProcessEnv = process.env): ServiceEnvironment<AdviceConsumerConfig> {
+  const read = readServiceEnvironment({ service: 'advice consumer', variables: ADVICE_CONSUMER_VARIABLES, secrets: ADVICE_CONSUMER_SECRETS }, env);
+  const values = read.values;
+  return {
+    ...read,
+    values: {
+      port: values.PORT,
+      logLevel: values.LOG_LEVEL,
+      pubsub: { projectId: values.PUBSUB_PROJECT_ID, emulatorHost: values.PUBSUB_EMULATOR_HOST },
+      primary: { url: values.PRIMARY_URL, token: values.PRIMARY_INTERNAL_TOKEN },
+      standin: { url: values.STANDIN_URL, token: values.STANDIN_INTERNAL_TOKEN },
+      redriveIntervalMs: values.ADVICE_REDRIVE_INTERVAL_MS,
+      redriveAfterMs: values.ADVICE_REDRIVE_AFTER_MS,
+      operatorOf: values.OPERATOR_TOKENS,
+    },
+  };
+}

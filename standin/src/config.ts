@@ -1,0 +1,91 @@
+import { z } from 'zod';
+import { httpUrl, positiveWholeNumber, readServiceEnvironment, type ServiceEnvironment } from '@bank/shared-contracts';
+import { CARD_KEY_SECRETS, CARD_KEY_VARIABLES, cardKeysFrom, type StandinCardKeys } from './cards/card-numbers';
+import { operatorsFromEnvironment, type Operators } from './configuration/operators';
+import { DEFAULT_CARD_BUDGET_MS, DEFAULT_CARD_POOL_SIZE } from './payments/card-desk';
+import { DEFAULT_RISK_LIMITS } from './payments/authorisation-rules';
+import { DEFAULT_FASTER_PAYMENTS_SCHEME_URL } from './payments/faster-payments-scheme';
+
+// Stand-in's whole configuration, read and checked once at start (main.ts); a missing secret
+// outside local mode (BANK_MODE=local) stops the start naming it.
+
+export interface StandinConfig {
+  readonly port: number;
+  readonly databaseUrl: string;
+  readonly logLevel: string;
+  readonly keys: StandinCardKeys;
+  readonly operators: Operators;
+  /** Presented by callers of stand-in's internal API. */
+  readonly internalToken: string;
+  /** Primary's API (its configuration, read for peer sync) and the token presented to it. */
+  readonly primary: { readonly url: string; readonly internalToken: string };
+  readonly configurationPeerSyncMs: number;
+  readonly cardBudgetMs: number;
+  readonly cardPoolSize: number;
+  readonly limits: { readonly perPaymentMinor: number; readonly perAccountPerDayMinor: number };
+  readonly fasterPayments: { readonly schemeUrl: string; readonly timeoutMs: number; readonly retryAfterMs: number; readonly retryMs: number };
+  readonly pubsub: { readonly projectId: string; readonly emulatorHost: string | undefined };
+  /** The API reference's browser at /docs: local mode only. */
+  readonly serveApiDocs: boolean;
+}
+
+const STANDIN_VARIABLES = {
+  ...CARD_KEY_VARIABLES,
+  PORT: positiveWholeNumber.max(65_535).default(8200),
+  STANDIN_DATABASE_URL: z.string(),
+  LOG_LEVEL: z.string().default('info'),
+  OPERATOR_TOKENS: z.string(),
+  STANDIN_INTERNAL_TOKEN: z.string(),
+  PRIMARY_URL: httpUrl.default('http://127.0.0.1:8100'),
+  PRIMARY_INTERNAL_TOKEN: z.string(),
+  CONFIGURATION_PEER_SYNC_MS: positiveWholeNumber.default(2_000),
+  // Card authorisations have a pool of their own: its size is what stand-in's database can run at
+  // once (measured with `npm run bench -- standin-auth`), and every statement on it has the budget.
+  STANDIN_CARD_BUDGET_MS: positiveWholeNumber.default(DEFAULT_CARD_BUDGET_MS),
+  STANDIN_CARD_POOL_SIZE: positiveWholeNumber.default(DEFAULT_CARD_POOL_SIZE),
+  STANDIN_LIMIT_PER_PAYMENT_MINOR: positiveWholeNumber.default(DEFAULT_RISK_LIMITS.perPaymentMinor),
+  STANDIN_LIMIT_PER_ACCOUNT_DAY_MINOR: positiveWholeNumber.default(DEFAULT_RISK_LIMITS.perAccountPerDayMinor),
+  FASTER_PAYMENTS_SCHEME_URL: httpUrl.default(DEFAULT_FASTER_PAYMENTS_SCHEME_URL),
+  STANDIN_FPS_TIMEOUT_MS: positiveWholeNumber.default(2_000),
+  STANDIN_FPS_RETRY_AFTER_MS: positiveWholeNumber.default(5_000),
+  STANDIN_FPS_RETRY_MS: positiveWholeNumber.default(5_000),
+  PUBSUB_PROJECT_ID: z.string().default('bank-local'),
+  PUBSUB_EMULATOR_HOST: z.string().optional(),
+};
+
+/** Outside local mode stand-in refuses to start without these; the values here are public and for local mode only. */
+const STANDIN_SECRETS = {
+  ...CARD_KEY_SECRETS,
+  OPERATOR_TOKENS: 'local-operator:local-operator-token',
+  STANDIN_INTERNAL_TOKEN: 'local-standin-internal-token',
+  PRIMARY_INTERNAL_TOKEN: 'local-internal-token',
+};
+
+export function readStandinEnvironment(env: NodeJS.ProcessEnv = process.env): ServiceEnvironment<StandinConfig> {
+  const read = readServiceEnvironment({ service: 'stand-in', variables: STANDIN_VARIABLES, secrets: STANDIN_SECRETS }, env);
+  const values = read.values;
+  return {
+    ...read,
+    values: {
+      port: values.PORT,
+      databaseUrl: values.STANDIN_DATABASE_URL,
+      logLevel: values.LOG_LEVEL,
+      keys: cardKeysFrom(values),
+      operators: operatorsFromEnvironment({ OPERATOR_TOKENS: values.OPERATOR_TOKENS }),
+      internalToken: values.STANDIN_INTERNAL_TOKEN,
+      primary: { url: values.PRIMARY_URL, internalToken: values.PRIMARY_INTERNAL_TOKEN },
+      configurationPeerSyncMs: values.CONFIGURATION_PEER_SYNC_MS,
+      cardBudgetMs: values.STANDIN_CARD_BUDGET_MS,
+      cardPoolSize: values.STANDIN_CARD_POOL_SIZE,
+      limits: { perPaymentMinor: values.STANDIN_LIMIT_PER_PAYMENT_MINOR, perAccountPerDayMinor: values.STANDIN_LIMIT_PER_ACCOUNT_DAY_MINOR },
+      fasterPayments: {
+        schemeUrl: values.FASTER_PAYMENTS_SCHEME_URL,
+        timeoutMs: values.STANDIN_FPS_TIMEOUT_MS,
+        retryAfterMs: values.STANDIN_FPS_RETRY_AFTER_MS,
+        retryMs: values.STANDIN_FPS_RETRY_MS,
+      },
+      pubsub: { projectId: values.PUBSUB_PROJECT_ID, emulatorHost: values.PUBSUB_EMULATOR_HOST },
+      serveApiDocs: read.local,
+    },
+  };
+}
