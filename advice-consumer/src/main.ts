@@ -23,7 +23,14 @@ async function main(): Promise<void> {
   const primaryApi = { url: process.env.PRIMARY_URL ?? 'http://127.0.0.1:8100', token: process.env.PRIMARY_INTERNAL_TOKEN ?? 'local-internal-token' };
   const standinApi = { url: process.env.STANDIN_URL ?? 'http://127.0.0.1:8200', token: process.env.STANDIN_INTERNAL_TOKEN ?? 'local-standin-internal-token' };
   const primary = createPrimaryClient(primaryApi);
-  const consumer = startAdviceConsumer({ pubsub, primary, logger, counters: { outcomes } });
+  const consumer = startAdviceConsumer({
+    pubsub,
+    primary,
+    logger,
+    counters: { outcomes },
+    ...(process.env.ADVICE_BATCH_SIZE ? { batchSize: Number(process.env.ADVICE_BATCH_SIZE) } : {}),
+    ...(process.env.ADVICE_BATCHES_IN_FLIGHT ? { maxBatchesInFlight: Number(process.env.ADVICE_BATCHES_IN_FLIGHT) } : {}),
+  });
   const redrive = startRedriveLoop({
     standin: standinApi,
     primaryApi,
@@ -39,7 +46,7 @@ async function main(): Promise<void> {
   });
 
   const server = buildAdviceConsumerServer({
-    health: () => ({ status: primary.breaker.opened ? 'primary unreachable; advices wait in Pub/Sub' : 'ok' }),
+    health: () => ({ status: primary.breaker.opened || primary.batchBreaker.opened ? 'primary unreachable; advices wait in Pub/Sub' : 'ok' }),
     metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     standinLog: () => fetchStandinLog(standinApi),
     primaryApplied: () => fetchPrimaryApplied(primaryApi),

@@ -175,6 +175,16 @@ describe('a batch of advices', () => {
     for (const { account } of customers) expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 50 });
   });
 
+  test("when a full batch is larger than primary's usual body limit, then it is taken all the same", async () => {
+    const { account, card, advise } = await customer(1_000_000);
+    const advices = Array.from({ length: 400 }, () => advise('card_payment.approved', approval(card.id, 1)));
+    expect(JSON.stringify({ advices }).length).toBeGreaterThan(64 * 1024);
+    const answer = await applyBatch(advices);
+    expect(answer.status).toBe(200);
+    expect(new Set(results(answer.body))).toEqual(new Set(['applied']));
+    expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 400 });
+  });
+
   test('when the batch is malformed or has no internal token, then it is refused whole', async () => {
     expect((await applyBatch([])).status).toBe(400);
     expect((await primary.call('POST', '/internal/advices/batch', { body: { advices: [] } })).status).toBe(401);

@@ -65,6 +65,8 @@ export function adviceRoutes(
   app.post(
     ADVICES_BATCH_ROUTE,
     {
+      // A full batch of card advices is a megabyte or two of JSON: above fastify's default limit (1 MiB).
+      bodyLimit: 16 * 1024 * 1024,
       schema: {
         summary: "Apply a batch of stand-in's advices in one transaction, each exactly once and in its account's order (the advice consumer)",
         tags: [INTERNAL_TAG],
