@@ -86,7 +86,7 @@ export function startAdviceConsumer(deps: {
   logger: Logger;
   counters: ConsumerCounters;
   subscriptionName?: string;
-  /** Advices per batch sent to primary; default 500 (measured: see the advice-drain benchmark). */
+  /** Advices per batch sent to primary; default 200 (measured: see the advice-drain benchmark). */
   batchSize?: number;
   /** How long the first advice of a batch waits for others to join it; default 5 ms. */
   batchWaitMs?: number;
@@ -97,7 +97,7 @@ export function startAdviceConsumer(deps: {
   hold?: HoldOptions;
   retry?: RetryOptions;
 }) {
-  const batchSize = deps.batchSize ?? 500;
+  const batchSize = deps.batchSize ?? 200;
   const batchWaitMs = deps.batchWaitMs ?? 5;
   const maxBatchesInFlight = deps.maxBatchesInFlight ?? 3;
   const maxLeased = deps.maxLeased ?? 10_000;

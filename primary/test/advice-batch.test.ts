@@ -177,12 +177,18 @@ describe('a batch of advices', () => {
 
   test("when a full batch is larger than primary's usual body limit, then it is taken all the same", async () => {
     const { account, card, advise } = await customer(1_000_000);
-    const advices = Array.from({ length: 400 }, () => advise('card_payment.approved', approval(card.id, 1)));
+    const advices = Array.from({ length: 250 }, () => advise('card_payment.approved', approval(card.id, 1)));
     expect(JSON.stringify({ advices }).length).toBeGreaterThan(64 * 1024);
     const answer = await applyBatch(advices);
     expect(answer.status).toBe(200);
     expect(new Set(results(answer.body))).toEqual(new Set(['applied']));
-    expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 400 });
+    expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 250 });
+  }, 60_000);
+
+  test('when the re-drive loop asks about a full page of advice ids, then primary answers (the page is above its usual body limit)', async () => {
+    const adviceIds = Array.from({ length: 10_000 }, () => randomUUID());
+    const answer = await primary.call('POST', '/internal/advices/known', { token: INTERNAL_TOKEN, body: { adviceIds } });
+    expect({ status: answer.status, body: answer.body }).toEqual({ status: 200, body: { applied: [], quarantined: [] } });
   });
 
   test('when the batch is malformed or has no internal token, then it is refused whole', async () => {

@@ -2,7 +2,7 @@ import type { AccountStatus, Advice, AdviceOutcome } from '@bank/shared-contract
 import type { Clock } from '../platform/clock';
 import { withTransaction, type Db, type Tx } from '../platform/db';
 import type { PrimaryError } from '../platform/errors';
-import { INTERNAL_ACCOUNTS, type Ledger } from '../ledger/ledger';
+import type { Ledger } from '../ledger/ledger';
 
 // A batch of stand-in's advices applied in one transaction: the backlog after an outage drains
 // at the speed of the database, not of one commit (one fsync) and ~26 round trips per advice.
@@ -15,8 +15,10 @@ import { INTERNAL_ACCOUNTS, type Ledger } from '../ledger/ledger';
 //
 // Locks, always in the same order so batches sharing accounts (or primary's own card and
 // transfer paths) never deadlock: the batch's accounts' advice_progress rows in account-id order,
-// then the ledger rows the effects can touch (the accounts' own and the internal ones) in
-// ledger-id order, which is the order ledger.ts locks them in. A second batch with one of these
+// then the accounts' own ledger rows in ledger-id order, which is the order ledger.ts locks them
+// in (an internal ledger row, the card scheme's or Faster Payments', only when an effect posts to
+// it: two batches taking both in opposite orders is a deadlock PostgreSQL breaks, and the batch is
+// tried again, as any transaction here). A second batch with one of these
 // accounts waits for the first to commit, then reads where the account's turn now is.
 //
 // A refused advice (a 4xx from its effect) must lose only its own effect. Savepoints give that,
@@ -92,16 +94,6 @@ export function createAdviceBatch(deps: {
 }) {
   const { db, clock, ledger, effect, announceForcedOverdraft, isRefusal } = deps;
 
-  /** Internal ledger accounts an advice's effect may post to (card reversals and cash post against the scheme, Faster Payments against theirs). */
-  function internalLedgerAccounts(advices: readonly Advice[]): string[] {
-    const internal = new Set<string>();
-    for (const advice of advices) {
-      if (advice.type === 'transfer.sent' || advice.type === 'transfer.received') internal.add(INTERNAL_ACCOUNTS.fasterPayments);
-      else if (advice.type !== 'card.frozen' && advice.type !== 'card.unfrozen') internal.add(INTERNAL_ACCOUNTS.cardScheme);
-    }
-    return [...internal];
-  }
-
   async function run(tx: Tx, advices: readonly Advice[], withSavepoints: boolean): Promise<BatchOutcome[]> {
     const accountIds = [...new Set(advices.map((advice) => advice.accountId))].sort();
     const adviceIds = advices.map((advice) => advice.adviceId);
@@ -111,10 +103,9 @@ export function createAdviceBatch(deps: {
     const known = await tx.query<{ advice_id: string; reason: string | null }>({ ...STATEMENTS.known, values: [adviceIds] });
     const accounts = await tx.query<{ id: string; status: AccountStatus }>({ ...STATEMENTS.accounts, values: [accountIds] });
     const cards = cardIds.length ? (await tx.query<{ id: string; account_id: string }>({ ...STATEMENTS.cards, values: [cardIds] })).rows : [];
-    const internal = internalLedgerAccounts(advices);
     const accountStatus = new Map(accounts.rows.map((row) => [row.id, row.status]));
     // Each known account's ledger row is its id; an unknown account has none (its advices are quarantined).
-    await tx.query({ ...STATEMENTS.lockLedger, values: [[...accountStatus.keys(), ...internal].sort()] });
+    await tx.query({ ...STATEMENTS.lockLedger, values: [[...accountStatus.keys()].sort()] });
     const lastEvent = (await tx.query<{ last: string }>(STATEMENTS.lastEvent)).rows[0]!.last;
 
     const last = new Map(progress.rows.map((row) => [row.account_id, row.last_sequence]));
@@ -128,15 +119,24 @@ export function createAdviceBatch(deps: {
     const blocked = new Map<string, number>();
     const seenHere = new Set<string>();
 
-    const outcomes: BatchOutcome[] = [];
     const appliedRows: { advice: Advice; forced: boolean; note?: string }[] = [];
     const quarantinedRows: { advice: Advice; reason: string }[] = [];
     const now = clock.now();
     let savepoints = 0;
 
-    for (const advice of advices) {
-      const result = await turnOf(advice);
-      outcomes.push({ adviceId: advice.adviceId, result });
+    // Accounts with Faster Payments last: a transfer locks the scheme's internal ledger row until
+    // the batch commits, and every other batch with a transfer waits for it; taken last, it is held
+    // for the batch's tail only. (An account's own advices keep their order.)
+    const withTransfers = new Set(
+      advices.filter((advice) => advice.type === 'transfer.sent' || advice.type === 'transfer.received').map((advice) => advice.accountId),
+    );
+    const order = advices
+      .map((_, index) => index)
+      .sort((a, b) => Number(withTransfers.has(advices[a]!.accountId)) - Number(withTransfers.has(advices[b]!.accountId)));
+    const outcomes: BatchOutcome[] = new Array<BatchOutcome>(advices.length);
+    for (const index of order) {
+      const advice = advices[index]!;
+      outcomes[index] = { adviceId: advice.adviceId, result: await turnOf(advice) };
     }
 
     async function turnOf(advice: Advice): Promise<AdviceOutcome> {

@@ -95,6 +95,8 @@ export function adviceRoutes(
   app.post(
     ADVICES_KNOWN_ROUTE,
     {
+      // Up to 10,000 ids (~400 KB): above fastify's usual limit here (64 KiB).
+      bodyLimit: 1024 * 1024,
       schema: {
         summary: 'Which of these advices primary has applied or quarantined (the re-drive loop)',
         tags: [INTERNAL_TAG],
