@@ -302,10 +302,21 @@ export function startAdviceConsumer(deps: {
     };
     for (const accountId of [...pending.keys(), ...recheckDue]) {
       if (batch.length >= batchSize) break;
-      if (!busy.has(accountId)) take(accountId);
+      if (busy.has(accountId)) continue;
+      if (transferBatches > 0 && (pending.get(accountId) ?? []).some(isTransfer)) continue;
+      take(accountId);
     }
     return batch;
   }
+
+  /**
+   * Faster Payments post to one internal ledger row in primary, locked until the batch commits: two
+   * batches with transfers at once only wait on each other (measured: past primary's statement
+   * timeout, and the whole batch rolled back and sent again). One such batch at a time; batches of
+   * card advices alone go beside it.
+   */
+  let transferBatches = 0;
+  const isTransfer = ({ advice }: Delivery) => advice.type === 'transfer.sent' || advice.type === 'transfer.received';
 
   /** Sends batches while there is room at primary: at once when a full one is waiting, else `batchWaitMs` after the first advice came. */
   function dispatch(): void {
@@ -315,10 +326,13 @@ export function startAdviceConsumer(deps: {
       const batch = nextBatch();
       if (batch.length === 0) return;
       batchesInFlight += 1;
+      const withTransfers = batch.some(isTransfer);
+      if (withTransfers) transferBatches += 1;
       void applyBatch(batch)
         .catch((error: unknown) => deps.logger.error({ err: error }, 'batch of advices failed unexpectedly; its advices are redelivered'))
         .finally(() => {
           batchesInFlight -= 1;
+          if (withTransfers) transferBatches -= 1;
           for (const accountId of new Set(batch.map((delivery) => delivery.advice.accountId))) busy.delete(accountId);
           schedule();
         });
