@@ -76,7 +76,7 @@ export function createPrimaryClient(options: { url: string; token: string; timeo
   });
   // A batch is one transaction in primary: it may take longer than one advice, and its timeout is as
   // unknown an outcome (every advice of it is retried, primary's records make that harmless).
-  const batchTimeoutMs = options.batchTimeoutMs ?? 15_000;
+  const batchTimeoutMs = options.batchTimeoutMs ?? 30_000;
   const postBatch = async (advices: readonly Advice[]): Promise<ApplyResult[]> => {
     let response: Response;
     try {
