@@ -135,6 +135,8 @@ export function startAdviceConsumer(deps: {
   const busy = new Set<string>();
   // Accounts whose held advices are due to be offered to primary again (no new advice of theirs came).
   const recheckDue = new Set<string>();
+  // Of those, accounts that just moved on: all their held advices go, not only the lowest.
+  const allHeldDue = new Set<string>();
   // Per account with held advices: when its held ones are offered again, and how often they have been.
   const rechecks = new Map<string, { timer?: NodeJS.Timeout; attempt: number }>();
   let batchesInFlight = 0;
@@ -268,7 +270,15 @@ export function startAdviceConsumer(deps: {
       batch.forEach((delivery, index) => {
         if (settle(delivery, results[index]!)) progressed.add(delivery.advice.accountId);
       });
-      for (const accountId of new Set(batch.map((delivery) => delivery.advice.accountId))) scheduleRecheck(accountId, progressed.has(accountId));
+      for (const accountId of new Set(batch.map((delivery) => delivery.advice.accountId))) {
+        // The account moved on: its held advices may be next now, and all of them go at once with
+        // its next batch (one at a time on the recheck's backoff drained a held run at ~1 a second).
+        if (progressed.has(accountId) && waiting.holds(accountId)) {
+          recheckDue.add(accountId);
+          allHeldDue.add(accountId);
+        }
+        scheduleRecheck(accountId, progressed.has(accountId));
+      }
       return;
     }
   }
@@ -285,10 +295,12 @@ export function startAdviceConsumer(deps: {
       pending.delete(accountId);
       pendingCount -= deliveries.length;
       recheckDue.delete(accountId);
-      // With new advices of the account (its missing one may be among them), every held one goes
-      // along; on a recheck alone, only its lowest (the one that can tell whether the gap is filled).
-      const lowest = deliveries.length === 0 ? waiting.lowest(accountId) : undefined;
-      const held = deliveries.length === 0 ? (lowest ? [lowest] : []) : waiting.takeAccount(accountId);
+      // With new advices of the account (its missing one may be among them), or right after it moved
+      // on, every held one goes along; on a recheck alone, only its lowest (the one that can tell
+      // whether the gap is filled).
+      const all = deliveries.length > 0 || allHeldDue.delete(accountId);
+      const lowest = all ? undefined : waiting.lowest(accountId);
+      const held = all ? waiting.takeAccount(accountId) : lowest ? [lowest] : [];
       // Sorted stably: copies of one sequence (a redelivery, a conflict) keep their delivery order.
       const ordered = [...held, ...deliveries].sort((a, b) => a.advice.sequence - b.advice.sequence);
       if (ordered.length === 0) return;
