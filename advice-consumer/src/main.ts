@@ -30,7 +30,14 @@ async function main(): Promise<void> {
   const primaryApi = config.primary;
   const standinApi = config.standin;
   const primary = createPrimaryClient(primaryApi);
-  const consumer = startAdviceConsumer({ pubsub, primary, logger, counters: { outcomes } });
+  const consumer = startAdviceConsumer({
+    pubsub,
+    primary,
+    logger,
+    counters: { outcomes },
+    ...(process.env.ADVICE_BATCH_SIZE ? { batchSize: Number(process.env.ADVICE_BATCH_SIZE) } : {}),
+    ...(process.env.ADVICE_BATCHES_IN_FLIGHT ? { maxBatchesInFlight: Number(process.env.ADVICE_BATCHES_IN_FLIGHT) } : {}),
+  });
   const redrive = startRedriveLoop({
     standin: standinApi,
     primaryApi,
@@ -46,8 +53,8 @@ async function main(): Promise<void> {
   });
 
   const server = buildAdviceConsumerServer({
-    health: () => ({ status: primary.breaker.opened ? 'primary unreachable; advices wait in Pub/Sub' : 'ok' }),
-    ready: adviceConsumerReadiness({ pubsub, primaryBreakerOpen: () => primary.breaker.opened }),
+    health: () => ({ status: primary.breaker.opened || primary.batchBreaker.opened ? 'primary unreachable; advices wait in Pub/Sub' : 'ok' }),
+    ready: adviceConsumerReadiness({ pubsub, primaryBreakerOpen: () => primary.breaker.opened || primary.batchBreaker.opened }),
     metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     standinLog: () => fetchStandinLog(standinApi),
     primaryApplied: () => fetchPrimaryApplied(primaryApi),

@@ -45,15 +45,18 @@ export function createWaitingAdvices<T>(options: { maxHeld: number; maxHoldMs: n
   };
 
   return {
-    /** Holds `item` (the advice `sequence` of `accountId`) until taken or `maxHoldMs` has passed; gives it back at once when full. */
-    hold(accountId: string, sequence: number, item: T): void {
+    /** Holds `item` (the advice `sequence` of `accountId`) until taken or `holdMs` (default `maxHoldMs`) has passed; gives it back at once when full. */
+    hold(accountId: string, sequence: number, item: T, holdMs = options.maxHoldMs): void {
       if (held >= options.maxHeld) return options.onGiveBack(item, 'full');
       const waiting: Waiting = {
         sequence,
         item,
-        timer: setTimeout(() => {
-          if (remove(accountId, waiting)) options.onGiveBack(item, 'held too long');
-        }, options.maxHoldMs),
+        timer: setTimeout(
+          () => {
+            if (remove(accountId, waiting)) options.onGiveBack(item, 'held too long');
+          },
+          Math.max(0, holdMs),
+        ),
       };
       byAccount.set(accountId, [...(byAccount.get(accountId) ?? []), waiting]);
       held += 1;
@@ -71,6 +74,13 @@ export function createWaitingAdvices<T>(options: { maxHeld: number; maxHoldMs: n
     /** The held advice of `accountId` with the lowest sequence, whatever it is, taken out (to offer primary again). */
     lowest(accountId: string): T | undefined {
       return takeLowest(accountId, () => true);
+    },
+
+    /** Every held advice of `accountId`, lowest sequence first, taken out (to go to primary with the account's next batch). */
+    takeAccount(accountId: string): T[] {
+      const list = [...(byAccount.get(accountId) ?? [])].sort((a, b) => a.sequence - b.sequence);
+      for (const waiting of list) remove(accountId, waiting);
+      return list.map((waiting) => waiting.item);
     },
 
     /** Whether anything of `accountId` is held. */

@@ -1,5 +1,4 @@
 import { backoffDelayMs, createAttemptMemory, sleep } from '../src/backoff';
-import { createConcurrencyLimit } from '../src/concurrency-limit';
 
 const OPTIONS = { baseMs: 250, capMs: 5_000 };
 
@@ -35,27 +34,4 @@ test('when the consumer stops, then a backoff sleep ends at once', async () => {
   stopping.abort();
   await sleeping;
   expect(Date.now() - began).toBeLessThan(1_000);
-});
-
-test('when more tasks come than the limit, then at most that many run at once and all of them run', async () => {
-  const limit = createConcurrencyLimit(3);
-  let running = 0;
-  let most = 0;
-  const results = await Promise.all(
-    Array.from({ length: 20 }, (_, index) =>
-      limit
-        .run(async () => {
-          running += 1;
-          most = Math.max(most, running);
-          await new Promise((resolve) => setTimeout(resolve, 5 + (index % 4)));
-          running -= 1;
-          if (index === 7) throw new Error('one fails');
-          return index;
-        })
-        .catch(() => -1),
-    ),
-  );
-  expect(most).toBe(3);
-  expect(results.filter((result) => result >= 0)).toHaveLength(19);
-  expect([limit.active, limit.waiting]).toEqual([0, 0]);
 });

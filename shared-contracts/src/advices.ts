@@ -171,3 +171,26 @@ export const AdvicesKnownRequest = z.strictObject({ adviceIds: z.array(Uuid).max
 export type AdvicesKnownRequest = z.infer<typeof AdvicesKnownRequest>;
 export const AdvicesKnown = z.strictObject({ applied: z.array(Uuid), quarantined: z.array(Uuid) });
 export type AdvicesKnown = z.infer<typeof AdvicesKnown>;
+
+/**
+ * Primary, internal token: a batch of advices applied in one transaction (the advice consumer).
+ * Each account's advices in the batch are in its delivery order; the answer has one outcome per
+ * advice, in the request's order. The single-advice route stays for re-drive.
+ */
+export const ADVICES_BATCH_ROUTE = '/internal/advices/batch';
+export const ADVICE_BATCH_MAX = 1_000;
+export const AdviceBatchRequest = z.strictObject({ advices: z.array(Advice).min(1).max(ADVICE_BATCH_MAX) });
+export type AdviceBatchRequest = z.infer<typeof AdviceBatchRequest>;
+/** What primary did with one advice; the same outcomes the single-advice route answers. */
+export const AdviceOutcome = z.discriminatedUnion('outcome', [
+  z.strictObject({ outcome: z.literal('applied'), forcedOverdraft: z.boolean(), note: z.string().optional() }),
+  z.strictObject({ outcome: z.literal('duplicate') }),
+  z.strictObject({ outcome: z.literal('out_of_order'), expectedSequence: z.int() }),
+  z.strictObject({ outcome: z.literal('quarantined'), reason: z.string() }),
+  /** Another advice (`heldBy`) already has this place in the account's sequence. */
+  z.strictObject({ outcome: z.literal('conflict'), sequence: z.int(), heldBy: z.string() }),
+]);
+export type AdviceOutcome = z.infer<typeof AdviceOutcome>;
+/** One outcome per advice of the request, in its order. */
+export const AdviceBatchOutcomes = z.strictObject({ outcomes: z.array(z.strictObject({ adviceId: Uuid, result: AdviceOutcome })) });
+export type AdviceBatchOutcomes = z.infer<typeof AdviceBatchOutcomes>;

@@ -1,4 +1,4 @@
-import type { Advice } from '@bank/shared-contracts';
+import type { AccountStatus, Advice, AdviceOutcome } from '@bank/shared-contracts';
 import type { Clock } from '../platform/clock';
 import { withTransaction, type Db, type Tx } from '../platform/db';
 import { errors, PrimaryError } from '../platform/errors';
@@ -9,6 +9,7 @@ import type { CardProcessor } from '../card-processor/card-processor';
 import type { FeedService } from '../feed/feed-service';
 import { INTERNAL_ACCOUNTS, type Ledger } from '../ledger/ledger';
 import type { InboundFasterPayments } from '../transfers/inbound-faster-payments';
+import { createAdviceBatch } from './advice-batch';
 
 // Applies stand-in's advices verbatim: stand-in's decision stands, even where primary would
 // have declined. Each advice is applied exactly once (its id is recorded in the same transaction
@@ -23,14 +24,8 @@ import type { InboundFasterPayments } from '../transfers/inbound-faster-payments
 // sequence already taken by another id (stand-in's database restored from a backup re-used its
 // sequences) is a conflict: refused and reported, never taken for a duplicate and lost.
 
-export type AdviceOutcome =
-  /** `note`: why an applied advice moved no money, for the log (it is applied all the same, so the account's later advices are not held back). */
-  | { readonly outcome: 'applied'; readonly forcedOverdraft: boolean; readonly note?: string }
-  | { readonly outcome: 'duplicate' }
-  | { readonly outcome: 'out_of_order'; readonly expectedSequence: number }
-  | { readonly outcome: 'quarantined'; readonly reason: string }
-  /** Another advice (`heldBy`) already has this place in the account's sequence. */
-  | { readonly outcome: 'conflict'; readonly sequence: number; readonly heldBy: string };
+/** `note` of an applied advice: why it moved no money, for the log (it is applied all the same, so the account's later advices are not held back). */
+export type { AdviceOutcome };
 
 export interface QuarantinedAdvice {
   readonly adviceId: string;
@@ -42,7 +37,7 @@ export interface QuarantinedAdvice {
 }
 
 /** What primary refuses to apply (the caller's or the data's problem, not primary's health): quarantined, not retried. */
-const isRefusal = (error: unknown): error is PrimaryError => error instanceof PrimaryError && error.statusCode >= 400 && error.statusCode < 500;
+export const isRefusal = (error: unknown): error is PrimaryError => error instanceof PrimaryError && error.statusCode >= 400 && error.statusCode < 500;
 
 export type AdviceApplier = ReturnType<typeof createAdviceApplier>;
 
@@ -159,6 +154,19 @@ export function createAdviceApplier(deps: {
     }
   }
 
+  /** The record (ledger flag, forced journal) is written by the ledger; the event tells everyone else. */
+  async function announceForcedOverdraft(tx: Tx, advice: Advice, accountStatus: AccountStatus): Promise<void> {
+    const balance = await ledger.lockedBalance(tx, advice.accountId);
+    await appendEvent(tx, clock, {
+      type: 'account.updated',
+      accountId: advice.accountId,
+      correlationId: advice.correlationId,
+      payload: { status: accountStatus, overdraftLimitMinor: balance.overdraftLimitMinor, unapprovedOverdraft: true },
+    });
+  }
+
+  const batch = createAdviceBatch({ db, clock, ledger, effect, announceForcedOverdraft, isRefusal });
+
   /** Takes the account's turn (row lock); an outcome when the advice must not be applied now. */
   async function takeTurn(tx: Tx, advice: Advice): Promise<AdviceOutcome | undefined> {
     await tx.query('insert into advice_progress (account_id, last_sequence) values ($1, 0) on conflict do nothing', [advice.accountId]);
@@ -204,17 +212,7 @@ export function createAdviceApplier(deps: {
       advice.correlationId,
     ]);
     if (!announced.rowCount) await ledger.announceBalance(tx, advice.accountId, advice.correlationId);
-    if (forced) {
-      // The record (ledger flag, forced journal) is written by the ledger; the event tells everyone else.
-      const account = await accounts.find(advice.accountId, tx);
-      const balance = await ledger.lockedBalance(tx, advice.accountId);
-      await appendEvent(tx, clock, {
-        type: 'account.updated',
-        accountId: advice.accountId,
-        correlationId: advice.correlationId,
-        payload: { status: account?.status ?? 'open', overdraftLimitMinor: balance.overdraftLimitMinor, unapprovedOverdraft: true },
-      });
-    }
+    if (forced) await announceForcedOverdraft(tx, advice, (await accounts.find(advice.accountId, tx))?.status ?? 'open');
     await tx.query(
       'insert into applied_advices (advice_id, account_id, sequence, type, correlation_id, forced_overdraft, applied_at, note) values ($1, $2, $3, $4, $5, $6, $7, $8)',
       [advice.adviceId, advice.accountId, advice.sequence, advice.type, advice.correlationId, forced, clock.now(), note ?? null],
@@ -226,6 +224,9 @@ export function createAdviceApplier(deps: {
     tx.query('update advice_progress set last_sequence = $2 where account_id = $1', [advice.accountId, advice.sequence]);
 
   return {
+    /** A batch of advices in one transaction (the advice consumer's path): see advice-batch.ts. */
+    applyBatch: batch.apply,
+
     async apply(advice: Advice): Promise<AdviceOutcome> {
       let refusal: PrimaryError;
       try {

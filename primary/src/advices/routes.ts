@@ -1,7 +1,11 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
+  ADVICES_BATCH_ROUTE,
   ADVICES_KNOWN_ROUTE,
   Advice,
+  AdviceBatchOutcomes,
+  AdviceBatchRequest,
+  type AdviceOutcome,
   AdvicesKnown,
   AdvicesKnownRequest,
   QUARANTINED_ADVICES_ROUTE,
@@ -15,6 +19,22 @@ import type { AdviceApplier } from './advice-applier';
 
 const QuarantinedAdviceParams = z.strictObject({ adviceId: Uuid });
 const QuarantinedQuery = z.strictObject({ limit: z.coerce.number().int().min(1).max(10_000).default(100) });
+
+/** What an operator must hear of an advice's outcome. */
+function logOutcome(request: FastifyRequest, advice: Advice, outcome: AdviceOutcome): void {
+  const context = { adviceId: advice.adviceId, type: advice.type, accountId: advice.accountId, sequence: advice.sequence };
+  if (outcome.outcome === 'applied' && outcome.note) request.log.warn(context, `advice applied without moving money: ${outcome.note}`);
+  if (outcome.outcome === 'quarantined')
+    request.log.error(
+      { ...context, event: 'advice_quarantined', reason: outcome.reason },
+      "advice quarantined: primary cannot apply it; the account's later advices go on; an operator must fix the cause and re-drive it",
+    );
+  if (outcome.outcome === 'conflict')
+    request.log.error(
+      { ...context, event: 'advice_conflict', heldBy: outcome.heldBy },
+      "advice refused: its place in the account's sequence is taken by another advice (stand-in's database restored from a backup?); an operator must reconcile it",
+    );
+}
 
 /** Internal API for the advice consumer and for operations (never reachable with a customer token). */
 export function adviceRoutes(
@@ -36,19 +56,31 @@ export function adviceRoutes(
       deps.internal(request);
       const advice = parseInput('advice', Advice, request.body);
       const outcome = await deps.applier.apply(advice);
-      const context = { adviceId: advice.adviceId, type: advice.type, accountId: advice.accountId, sequence: advice.sequence };
-      if (outcome.outcome === 'applied' && outcome.note) request.log.warn(context, `advice applied without moving money: ${outcome.note}`);
-      if (outcome.outcome === 'quarantined')
-        request.log.error(
-          { ...context, event: 'advice_quarantined', reason: outcome.reason },
-          "advice quarantined: primary cannot apply it; the account's later advices go on; an operator must fix the cause and re-drive it",
-        );
-      if (outcome.outcome === 'conflict')
-        request.log.error(
-          { ...context, event: 'advice_conflict', heldBy: outcome.heldBy },
-          "advice refused: its place in the account's sequence is taken by another advice (stand-in's database restored from a backup?); an operator must reconcile it",
-        );
+      logOutcome(request, advice, outcome);
       return reply.code(outcome.outcome === 'out_of_order' || outcome.outcome === 'conflict' ? 409 : 200).send(outcome);
+    },
+  );
+  // The advice consumer's path: a batch in one transaction, one outcome per advice (always 200:
+  // out of order and conflict are outcomes of single advices, not of the batch).
+  app.post(
+    ADVICES_BATCH_ROUTE,
+    {
+      // A full batch of card advices is a megabyte or two of JSON: above fastify's default limit (1 MiB).
+      bodyLimit: 16 * 1024 * 1024,
+      schema: {
+        summary: "Apply a batch of stand-in's advices in one transaction, each exactly once and in its account's order (the advice consumer)",
+        tags: [INTERNAL_TAG],
+        security: BEARER,
+        body: AdviceBatchRequest,
+        response: { 200: AdviceBatchOutcomes, ...ERROR_RESPONSES },
+      },
+    },
+    async (request): Promise<AdviceBatchOutcomes> => {
+      deps.internal(request);
+      const { advices } = parseInput('advice batch', AdviceBatchRequest, request.body);
+      const outcomes = await deps.applier.applyBatch(advices);
+      outcomes.forEach(({ result }, index) => logOutcome(request, advices[index]!, result));
+      return { outcomes };
     },
   );
   app.get(
@@ -63,6 +95,8 @@ export function adviceRoutes(
   app.post(
     ADVICES_KNOWN_ROUTE,
     {
+      // Up to 10,000 ids (~400 KB): above fastify's usual limit here (64 KiB).
+      bodyLimit: 1024 * 1024,
       schema: {
         summary: 'Which of these advices primary has applied or quarantined (the re-drive loop)',
         tags: [INTERNAL_TAG],

@@ -1,4 +1,4 @@
-import { ADVICES_KNOWN_ROUTE, CONFIGURATION_ROUTES, QUARANTINED_ADVICES_ROUTE } from '@bank/shared-contracts';
+import { ADVICES_KNOWN_ROUTE, CONFIGURATION_ROUTES, QUARANTINED_ADVICES_ROUTE, TIMEOUT_REVERSALS_ROUTE } from '@bank/shared-contracts';
 import { API_DOCS_PREFIX } from './api-docs';
 
 // Who may call which of primary's routes: declared here, once, and enforced on every route by
@@ -59,6 +59,10 @@ export const PRIMARY_CALL_MAP: Readonly<Record<string, readonly Caller[]>> = {
   'GET /status': ['anyone'],
   'GET /health': ['anyone'],
   'GET /health/route': ['anyone'],
+  'GET /health/live': ['anyone'],
+  'GET /health/ready': ['anyone'],
+  // Timeout reversals primary owes stand-in: operators (standin status) and the peer platform.
+  [`GET ${TIMEOUT_REVERSALS_ROUTE}`]: ['operator', 'internal'],
   'GET /metrics': ['anyone'],
 };
 

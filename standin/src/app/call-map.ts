@@ -39,6 +39,8 @@ export const STANDIN_CALL_MAP: Readonly<Record<string, readonly StandinCaller[]>
   [`GET ${ADVICES_IN_FLIGHT_ROUTE}`]: ['operator'],
   // Operations.
   'GET /health': ['anyone'],
+  'GET /health/live': ['anyone'],
+  'GET /health/ready': ['anyone'],
   'GET /metrics': ['anyone'],
   'GET /status': ['anyone'],
 };

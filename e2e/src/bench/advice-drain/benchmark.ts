@@ -8,6 +8,9 @@ import { forkLoadWorker } from '../shared/load-worker-client';
 import type { PhaseResult } from '../shared/load-protocol';
 import { machineInfo, sharedMachineNote, type MachineInfo } from '../shared/machine-info';
 import { PRIMARY_AUTH_PARAMETERS } from '../primary-auth/benchmark';
+import { readRoundTrips } from '../primary-auth/primary-round-trips';
+import { buildMixedBacklog, MIXED_ADVICES_PER_ACCOUNT, type MixedBacklog } from './mixed-backlog';
+import { appliedByType, type AppliedByType } from './applied-by-type';
 import type { SyncProbe } from '../shared/sync-progress';
 import { setUpSyncedAccounts, type SyncedAccountsSetup } from '../shared/synced-accounts';
 
@@ -18,13 +21,22 @@ import { setUpSyncedAccounts, type SyncedAccountsSetup } from '../shared/synced-
 // advices a second that is. The stack has databases of its own: stand-in's advice log (which
 // reconciliation reads whole) holds only this run's advices.
 
+/** The backlog's size (`ADVICE_DRAIN_ADVICES`, default 20,000) and accounts (`ADVICE_DRAIN_ACCOUNTS`, default 1,000): the drain time should grow linearly with it. */
+const ADVICES = Number(process.env.ADVICE_DRAIN_ADVICES ?? 20_000);
+const ACCOUNTS = Number(process.env.ADVICE_DRAIN_ACCOUNTS ?? 1_000);
+const APPROVALS_PER_SECOND = 500;
+const APPROVALS = Math.max(0, ADVICES - ACCOUNTS * MIXED_ADVICES_PER_ACCOUNT);
+
 export const ADVICE_DRAIN_PARAMETERS = {
-  accounts: PRIMARY_AUTH_PARAMETERS.accounts,
+  accounts: ACCOUNTS,
   fundingMinor: PRIMARY_AUTH_PARAMETERS.fundingMinor,
-  cardSyncTimeoutMs: 60_000,
-  catchUpTimeoutMs: 40_000,
-  /** The backlog: approvals at this rate (well within stand-in's capacity) for this long, one advice each. */
-  backlog: { ratePerSecond: 250, durationMs: 20_000 },
+  cardSyncTimeoutMs: 180_000,
+  catchUpTimeoutMs: 120_000,
+  /** The backlog asked for: card purchases approved by stand-in, then per account the mixed advices (mixed-backlog.ts). */
+  advices: ADVICES,
+  /** The purchases: at this rate (within stand-in's capacity) for as long as their number needs, one advice each. */
+  backlog: { ratePerSecond: APPROVALS_PER_SECOND, durationMs: Math.ceil((APPROVALS / APPROVALS_PER_SECOND) * 1000) },
+  mixedConcurrency: 32,
   maxSockets: PRIMARY_AUTH_PARAMETERS.concurrency,
   requestTimeoutMs: PRIMARY_AUTH_PARAMETERS.requestTimeoutMs,
   /** Before the backlog: what earlier runs left in the shared subscription is cleared, for at most this long. */
@@ -32,7 +44,7 @@ export const ADVICE_DRAIN_PARAMETERS = {
   /** Stand-in's relay publishes the backlog to Pub/Sub before the consumer starts: the drain is the consumer's and primary's. */
   relayTimeoutMs: 60_000,
   /** From the consumer's start until primary has applied every advice. */
-  drainTimeoutMs: 180_000,
+  drainTimeoutMs: Math.max(180_000, ADVICES * 10),
   reconciliationTimeoutMs: 60_000,
 } as const;
 
@@ -49,7 +61,18 @@ export interface AdviceDrainResult {
     readonly advicesPerSecondWhileApplying: number | null;
     readonly reconciliationCleanAfterSeconds: number | null;
     readonly redrivenFromStandinLog: number | null;
+    /** Advices primary refused as out of order (each account's must be published and applied in sequence: 0 expected). */
+    readonly outOfOrderRefusals: number;
+    /** Deliveries primary already had (acknowledged, nothing applied twice). */
+    readonly duplicateDeliveries: number;
+    /** Advices applied twice, by the reconciliation report (0 expected). */
+    readonly duplicatesApplied: number | null;
+    /** Every query primary sent during the drain (its relay's and refreshes included), per advice applied. */
+    readonly roundTripsPerAdvice: number | null;
   };
+  /** Per advice type: how many, and at what rate while that type was being applied. */
+  readonly byType: AppliedByType;
+  readonly mixed: MixedBacklog;
   readonly backlog: PhaseResult & { readonly relayedToPubSubAfterMs: number; readonly relayed: boolean };
   readonly drain: AdviceDrain;
   /** What earlier runs had left in the shared subscription, handled before the backlog was built. */
@@ -69,7 +92,7 @@ export async function runAdviceDrainBenchmark(): Promise<AdviceDrainResult> {
   const infra = createInfra();
   log('bringing the infrastructure up (already running components are left as they are)');
   assertAllStarted(await infra.up());
-  const stack = await startBenchStack(infra.config, 'advice-drain', log, { ownDatabases: true });
+  const stack = await startBenchStack(infra.config, 'advice-drain', log, { ownDatabases: true, fasterPaymentsScheme: true });
   const parameters = { ...ADVICE_DRAIN_PARAMETERS, runTag: newRunTag(), standinLimits: stack.standinLimits };
   const worker = forkLoadWorker();
   let probe: SyncProbe | undefined;
@@ -99,6 +122,16 @@ export async function runAdviceDrainBenchmark(): Promise<AdviceDrainResult> {
       throw new Error(
         `stand-in decided none of the backlog's authorisations (answered by ${JSON.stringify(load.decidedBy)}, errors ${JSON.stringify(load.errorKinds)})`,
       );
+    log(
+      `backlog: per account an ATM withdrawal, a purchase reversed in part, a Faster Payment in and out, a freeze and an unfreeze (${parameters.mixedConcurrency} at once)`,
+    );
+    const mixed = await buildMixedBacklog({
+      standinUrl: stack.standin.url,
+      accounts: synced.accounts,
+      runTag: parameters.runTag,
+      concurrency: parameters.mixedConcurrency,
+    });
+    log(`backlog: ${mixed.calls} calls in ${round(mixed.elapsedMs / 1000)} s; not as expected: ${JSON.stringify(mixed.failures)}`);
     let relayedProgress = await probe.adviceProgress();
     const relayed = await pollUntil(async () => {
       relayedProgress = await probe!.adviceProgress();
@@ -115,6 +148,7 @@ export async function runAdviceDrainBenchmark(): Promise<AdviceDrainResult> {
     log(
       `starting the advice consumer (production re-drive settings: only Pub/Sub delivers within ${parameters.drainTimeoutMs / 1000} s unless advices go missing)`,
     );
+    const roundTripsBefore = await readRoundTrips(stack.primary.url);
     const drain = await drainAdvices(stack, probe, {
       purpose: 'measure',
       timeoutMs: parameters.drainTimeoutMs,
@@ -130,6 +164,14 @@ export async function runAdviceDrainBenchmark(): Promise<AdviceDrainResult> {
         runner: process.pid,
       },
     });
+    const roundTripsAfter = await readRoundTrips(stack.primary.url);
+    const drained = drain.appliedAtEnd - drain.appliedAtStart;
+    const roundTripsPerAdvice =
+      drained > 0 ? round((roundTripsAfter.main + roundTripsAfter.card - roundTripsBefore.main - roundTripsBefore.card) / drained, 2) : null;
+    const byType = await appliedByType(
+      stack.databases.primary,
+      synced.accounts.map((account) => account.accountId),
+    );
     log(
       `drain: ${drain.appliedAtEnd} of ${drain.advices} applied, the last ${seconds(drain.lastAppliedAfterMs)} s after the consumer was started (${drain.advicesPerSecond}/s); reconciliation ${drain.reconciliation?.clean ? `clean after ${seconds(drain.reconciliation.afterMs)} s` : 'NOT clean'}`,
     );
@@ -153,7 +195,13 @@ export async function runAdviceDrainBenchmark(): Promise<AdviceDrainResult> {
         advicesPerSecondWhileApplying: drain.advicesPerSecondWhileApplying,
         reconciliationCleanAfterSeconds: drain.reconciliation?.clean ? seconds(drain.reconciliation.afterMs) : null,
         redrivenFromStandinLog: drain.redrivenFromStandinLog,
+        outOfOrderRefusals: drain.consumerOutcomes.out_of_order ?? 0,
+        duplicateDeliveries: drain.consumerOutcomes.duplicate ?? 0,
+        duplicatesApplied: drain.reconciliation?.duplicated ?? null,
+        roundTripsPerAdvice,
       },
+      byType,
+      mixed,
       backlog: { ...load, relayedToPubSubAfterMs: relayed.waitedMs, relayed: relayed.done },
       drain,
       staleAdvicesCleared: staleCleared,

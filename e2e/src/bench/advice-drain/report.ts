@@ -29,6 +29,12 @@ export function printAdviceDrainReport(result: AdviceDrainResult, file: string):
     `${'  reconciliation clean'.padEnd(44)} ${reconciliation?.clean ? seconds(reconciliation.afterMs) : `NOT clean (${reconciliation?.missing ?? '?'} missing, ${reconciliation?.duplicated ?? '?'} duplicated, ${reconciliation?.diverging ?? '?'} diverging)`}`,
     '',
     `drained: ${fixed(figures.advicesPerSecond ?? Number.NaN)} advices/s from the consumer's start, ${fixed(figures.advicesPerSecondWhileApplying ?? Number.NaN)}/s from the first applied to the last`,
+    `out-of-order refusals: ${figures.outOfOrderRefusals}; duplicates applied (reconciliation): ${figures.duplicatesApplied ?? 'unknown'}; duplicate deliveries (acknowledged, not applied): ${figures.duplicateDeliveries}`,
+    `round trips to PostgreSQL per advice (everything primary sent during the drain): ${fixed(figures.roundTripsPerAdvice ?? Number.NaN, 2)}`,
+    `per type: ${Object.entries(result.byType)
+      .map(([type, { advices, perSecond }]) => `${type} ${advices} (${fixed(perSecond ?? Number.NaN, 0)}/s)`)
+      .join(', ')}`,
+    `mixed part of the backlog: ${result.mixed.calls} calls to stand-in in ${fixed(result.mixed.elapsedMs / 1000)} s; not as expected: ${JSON.stringify(result.mixed.failures)}`,
     `consumer outcomes: ${outcomes}; re-driven from stand-in's log (not delivered by Pub/Sub): ${drain.redrivenFromStandinLog ?? 'unknown'}`,
     'CPU (cores busy) during the drain:',
     cpuLine('drain', drain.cpu),
@@ -49,13 +55,11 @@ export function adviceDrainHeadline(result: AdviceDrainResult): HeadlineFigure[]
     figure('backlog of advices', figures.advices, 'advices'),
     figure('all applied in primary after', figures.drainSeconds, 's'),
     figure('drain rate (from consumer start)', figures.advicesPerSecond, 'advices/s'),
+    figure('round trips per advice', figures.roundTripsPerAdvice, 'round trips'),
+    figure('out-of-order refusals / duplicates applied', `${figures.outOfOrderRefusals} / ${figures.duplicatesApplied ?? '?'}`, 'advices'),
     figure('reconciliation clean after', figures.reconciliationCleanAfterSeconds, 's'),
     figure("re-driven from stand-in's log", figures.redrivenFromStandinLog, 'advices'),
-    // Deliveries primary refused as out of order (nacked, redelivered) or already had: the drain's overhead.
-    figure(
-      'deliveries nacked out of order / duplicate',
-      `${result.drain.consumerOutcomes.out_of_order ?? 0} / ${result.drain.consumerOutcomes.duplicate ?? 0}`,
-      'messages',
-    ),
+    // Deliveries primary already had: the drain's overhead.
+    figure('duplicate deliveries', figures.duplicateDeliveries, 'messages'),
   ];
 }

@@ -31,6 +31,9 @@ export interface BenchAccount {
   readonly customerToken: string;
   readonly cardId: string;
   readonly card: BenchCard;
+  /** Where a Faster Payment to the account goes. */
+  readonly sortCode: string;
+  readonly accountNumber: string;
 }
 
 async function openFundedCard(baseUrl: string, fundingMinor: number): Promise<BenchAccount> {
@@ -54,7 +57,14 @@ async function openFundedCard(baseUrl: string, fundingMinor: number): Promise<Be
   const card = await postJson<{ id: string; pan: string; expiry: string }>(`${baseUrl}/internal/accounts/${account.id}/cards`, {}, 201, {
     authorization: `Bearer ${INTERNAL_TOKEN}`,
   });
-  return { accountId: account.id, customerToken: account.token, cardId: card.id, card: { pan: card.pan, expiry: card.expiry } };
+  return {
+    accountId: account.id,
+    customerToken: account.token,
+    cardId: card.id,
+    card: { pan: card.pan, expiry: card.expiry },
+    sortCode: account.sortCode,
+    accountNumber: account.accountNumber,
+  };
 }
 
 /** Opens `count` accounts, funds each with `fundingMinor` pence by an inbound Faster Payment, and issues one card on each (in that order). */

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { infraEndpoints, type ComponentStatus, type InfraConfig } from '@bank/infra';
 import { gatewayService } from '../../stack/gateway-service';
 import { createRunDatabases, type RunDatabases } from '../../stack/run-databases';
+import { startFasterPaymentsScheme } from '../../simulator/faster-payments-scheme';
 import { startService, type ServiceDefinition, type ServiceProcess } from '../../stack/service-process';
 import { adviceConsumerService, primaryService, reservePlatformPorts, standinService, syncerService } from '../../stack/services';
 import { stopAll, waitForSyncerConsuming } from '../../stack/run-stack';
@@ -29,6 +30,8 @@ export interface BenchStackOptions {
    * holds only this run's advices.
    */
   readonly ownDatabases?: boolean;
+  /** The payment-network simulator's Faster Payments scheme for the platforms' outbound payments (else they stay submitted, unanswered). */
+  readonly fasterPaymentsScheme?: boolean;
 }
 
 export interface BenchStack {
@@ -93,7 +96,8 @@ export async function startBenchStack(
   const shared = infraEndpoints(config).postgres;
   const databases = own ? { primary: own.primary, standin: own.standin } : { primary: shared.primary, standin: shared.standin };
   if (own) log(`databases of the run's own: ${new URL(own.primary).pathname.slice(1)} and ${new URL(own.standin).pathname.slice(1)}`);
-  const serviceOptions = { urls, ...(own ? { databases } : {}) };
+  const scheme = options.fasterPaymentsScheme ? await startFasterPaymentsScheme() : undefined;
+  const serviceOptions = { urls, ...(own ? { databases } : {}), ...(scheme ? { fasterPaymentsSchemeUrl: scheme.url } : {}) };
   try {
     const primary = await start(primaryService(config, run, serviceOptions), ports.primary);
     const standinDefinition = standinService(config, run, serviceOptions);
@@ -129,12 +133,14 @@ export async function startBenchStack(
       },
       async stop() {
         const failures = [...(await stopAll(started)), ...(await dropOwnDatabases(own, log))];
+        await scheme?.close();
         if (failures.length > 0) throw new Error(`could not stop every bench process: ${failures.join('; ')}`);
       },
     };
   } catch (error) {
     await stopAll(started);
     await dropOwnDatabases(own, log);
+    await scheme?.close();
     throw error;
   }
 }
