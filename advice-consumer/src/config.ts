@@ -18,6 +18,8 @@ export interface AdviceConsumerConfig {
   readonly redriveAfterMs: number;
   /** OPERATOR_TOKENS: who may read the reconciliation report and re-drive. */
   readonly operatorOf: OperatorOf;
+  /** ADVICE_BATCH_SIZE / ADVICE_BATCHES_IN_FLIGHT: the consumer's own defaults when unset. */
+  readonly batching: { readonly batchSize?: number; readonly maxBatchesInFlight?: number };
 }
 
 const ADVICE_CONSUMER_VARIABLES = {
@@ -31,6 +33,8 @@ const ADVICE_CONSUMER_VARIABLES = {
   STANDIN_INTERNAL_TOKEN: z.string(),
   ADVICE_REDRIVE_INTERVAL_MS: positiveWholeNumber.default(30_000),
   ADVICE_REDRIVE_AFTER_MS: positiveWholeNumber.default(120_000),
+  ADVICE_BATCH_SIZE: positiveWholeNumber.max(10_000).optional(),
+  ADVICE_BATCHES_IN_FLIGHT: positiveWholeNumber.max(100).optional(),
   OPERATOR_TOKENS: z.string().transform((raw, context): OperatorOf => {
     try {
       return operatorsFromTokens(raw);
@@ -62,6 +66,10 @@ export function readAdviceConsumerEnvironment(env: NodeJS.ProcessEnv = process.e
       redriveIntervalMs: values.ADVICE_REDRIVE_INTERVAL_MS,
       redriveAfterMs: values.ADVICE_REDRIVE_AFTER_MS,
       operatorOf: values.OPERATOR_TOKENS,
+      batching: {
+        ...(values.ADVICE_BATCH_SIZE === undefined ? {} : { batchSize: values.ADVICE_BATCH_SIZE }),
+        ...(values.ADVICE_BATCHES_IN_FLIGHT === undefined ? {} : { maxBatchesInFlight: values.ADVICE_BATCHES_IN_FLIGHT }),
+      },
     },
   };
 }

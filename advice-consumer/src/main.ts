@@ -35,8 +35,7 @@ async function main(): Promise<void> {
     primary,
     logger,
     counters: { outcomes },
-    ...(process.env.ADVICE_BATCH_SIZE ? { batchSize: Number(process.env.ADVICE_BATCH_SIZE) } : {}),
-    ...(process.env.ADVICE_BATCHES_IN_FLIGHT ? { maxBatchesInFlight: Number(process.env.ADVICE_BATCHES_IN_FLIGHT) } : {}),
+    ...config.batching,
   });
   const redrive = startRedriveLoop({
     standin: standinApi,
