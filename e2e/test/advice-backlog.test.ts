@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { countersOf } from '../src/chaos/service-metrics';
-import { INTERNAL_TOKENS } from '../src/stack/services';
+import { INTERNAL_TOKENS, OPERATOR } from '../src/stack/services';
 import { cardPayment, openCustomer, type Customer } from './support/customers';
 import { eventually, http, startStack, type Stack } from './support/stack';
 
@@ -45,6 +45,7 @@ const reconciliation = async (customers: readonly Customer[]) =>
     await http<{ clean: boolean; standinAdvices: number; primaryApplied: number }>(
       'GET',
       `${stack.adviceConsumer.url}/internal/reconciliation?accounts=${customers.map((customer) => customer.id).join(',')}`,
+      { token: OPERATOR.token },
     )
   ).body;
 
