@@ -40,18 +40,23 @@ const conflictReason = (sequence: number | string, heldBy: string) =>
  */
 export function createPrimaryClient(options: { url: string; token: string; timeoutMs?: number; batchTimeoutMs?: number }) {
   const timeoutMs = options.timeoutMs ?? 5_000;
-  const post = async (advice: Advice): Promise<ApplyResult> => {
-    let response: Response;
+  /** No answer (refused, reset, timed out) is an unknown outcome: PrimaryUnavailable, retried. */
+  const postJson = async (path: string, body: unknown, within: number): Promise<Response> => {
     try {
-      response = await fetch(`${options.url}/internal/advices`, {
+      return await fetch(`${options.url}${path}`, {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
-        body: JSON.stringify(advice),
-        signal: AbortSignal.timeout(timeoutMs),
+        body: JSON.stringify(body),
+        signal: AbortSignal.timeout(within),
       });
     } catch (error) {
       throw new PrimaryUnavailable(`primary did not answer: ${(error as Error).message}`);
     }
+  };
+  // Both breakers open on primary's failures alone, and try it again after 3 s.
+  const breakerOptions = (name: string, timeout: number) => ({ timeout, volumeThreshold: 5, errorThresholdPercentage: 50, resetTimeout: 3_000, name });
+  const post = async (advice: Advice): Promise<ApplyResult> => {
+    const response = await postJson('/internal/advices', advice, timeoutMs);
     const body = (await response.json().catch(() => ({}))) as {
       outcome?: string;
       expectedSequence?: number;
@@ -67,28 +72,12 @@ export function createPrimaryClient(options: { url: string; token: string; timeo
     if (response.status >= 400 && response.status < 500) return { kind: 'rejected', reason: body.error?.message ?? `HTTP ${response.status}` };
     throw new PrimaryUnavailable(`primary answered HTTP ${response.status}`);
   };
-  const breaker = new CircuitBreaker(post, {
-    timeout: timeoutMs + 1_000,
-    volumeThreshold: 5,
-    errorThresholdPercentage: 50,
-    resetTimeout: 3_000,
-    name: 'primary-internal-api',
-  });
+  const breaker = new CircuitBreaker(post, breakerOptions('primary-internal-api', timeoutMs + 1_000));
   // A batch is one transaction in primary: it may take longer than one advice, and its timeout is as
   // unknown an outcome (every advice of it is retried, primary's records make that harmless).
   const batchTimeoutMs = options.batchTimeoutMs ?? 30_000;
   const postBatch = async (advices: readonly Advice[]): Promise<ApplyResult[]> => {
-    let response: Response;
-    try {
-      response = await fetch(`${options.url}${ADVICES_BATCH_ROUTE}`, {
-        method: 'POST',
-        headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
-        body: JSON.stringify({ advices }),
-        signal: AbortSignal.timeout(batchTimeoutMs),
-      });
-    } catch (error) {
-      throw new PrimaryUnavailable(`primary did not answer: ${(error as Error).message}`);
-    }
+    const response = await postJson(ADVICES_BATCH_ROUTE, { advices }, batchTimeoutMs);
     const body: unknown = await response.json().catch(() => undefined);
     if (response.status === 200) {
       const parsed = safeParseContract('advice batch outcomes', AdviceBatchOutcomes, body);
@@ -101,11 +90,7 @@ export function createPrimaryClient(options: { url: string; token: string; timeo
     throw new PrimaryUnavailable(`primary answered HTTP ${response.status}`);
   };
   const batchBreaker = new CircuitBreaker(postBatch, {
-    timeout: batchTimeoutMs + 1_000,
-    volumeThreshold: 5,
-    errorThresholdPercentage: 50,
-    resetTimeout: 3_000,
-    name: 'primary-internal-api-batch',
+    ...breakerOptions('primary-internal-api-batch', batchTimeoutMs + 1_000),
     // Primary refusing the batch says nothing of its health.
     errorFilter: (error: unknown) => error instanceof BatchRefused,
   });
