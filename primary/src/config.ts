@@ -12,6 +12,7 @@ import {
   readServiceEnvironment,
   type ServiceEnvironment,
 } from '@bank/shared-contracts';
+import { DEFAULT_RELAY_LINGER_MS } from './outbox/relay';
 import { parseOperatorTokens, type Operator } from './configuration/operators';
 
 /** Clearing files come hours after the authorisation; a stand-in advice is applied well within this. */
@@ -53,6 +54,8 @@ export interface PrimaryConfig {
   readonly cardBudgetMs: number;
   /** PRIMARY_CARD_POOL_SIZE: connections of the card authorisation path's own pool (one round trip each authorisation; sized by `npm run bench -- primary-auth`). */
   readonly cardPoolSize: number;
+  /** OUTBOX_RELAY_LINGER_MS: how long the outbox relay waits after a part-full batch before the next (0: never). */
+  readonly outboxRelayLingerMs: number;
   /** HOLD_EXPIRY_DAYS: an authorisation hold not cleared within this many days is released (7, as schemes allow). */
   readonly holdExpiryDays: number;
   /** The API reference's browser at /docs: local mode only. */
@@ -102,6 +105,7 @@ const PRIMARY_VARIABLES = {
   PRIMARY_CARD_BUDGET_MS: positiveWholeNumber.default(DEFAULT_CARD_BUDGET_MS),
   PRIMARY_CARD_POOL_SIZE: positiveWholeNumber.default(DEFAULT_CARD_POOL_SIZE),
   HOLD_EXPIRY_DAYS: positiveWholeNumber.default(DEFAULT_HOLD_EXPIRY_DAYS),
+  OUTBOX_RELAY_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(DEFAULT_RELAY_LINGER_MS),
 };
 
 /**
@@ -145,6 +149,7 @@ export function readPrimaryEnvironment(env: NodeJS.ProcessEnv = process.env): Se
       cardBudgetMs: values.PRIMARY_CARD_BUDGET_MS,
       cardPoolSize: values.PRIMARY_CARD_POOL_SIZE,
       holdExpiryDays: values.HOLD_EXPIRY_DAYS,
+      outboxRelayLingerMs: values.OUTBOX_RELAY_LINGER_MS,
       serveApiDocs: read.local,
     },
   };

@@ -99,7 +99,7 @@ async function main(): Promise<void> {
     requestTimeout: 5_000,
     retry: { retries: 2 },
   });
-  const relay = startOutboxRelay({ db, kafka, logger, metrics }, { topicPrefix: config.kafkaTopicPrefix });
+  const relay = startOutboxRelay({ db, kafka, logger, metrics }, { topicPrefix: config.kafkaTopicPrefix, lingerMs: config.outboxRelayLingerMs });
   // Notifications must not keep primary from serving: if Kafka is down at start, keep trying.
   let notificationsConsumer: { stop(): Promise<void> } | undefined;
   const startNotifications = () =>
