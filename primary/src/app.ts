@@ -1,7 +1,7 @@
 import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import type { Cache } from './platform/cache';
-import type { Clock } from './platform/clock';
+import { systemClock, type Clock } from './platform/clock';
 import type { Db } from './platform/db';
 import { errors } from './platform/errors';
 import { bearerToken, boundaryErrorOptions, installErrorHandling, tokensEqual } from './platform/http';
@@ -103,9 +103,13 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
   });
 
   // Primary's own approvals that finish after the card budget (the network heard 91) are reversed here.
+  // Its clock schedules retries, it decides nothing: the real one, as every replica's loop must
+  // agree when a row is due (a test's fixed clock would never make one due).
   const lateApprovals = startLateApprovalReversals({
+    db: deps.db,
+    panKey: deps.keys.primary,
     reverse: (reversal) => services.cardProcessor.reverse(reversal),
-    clock: deps.clock,
+    clock: systemClock,
     logger: deps.logger,
     metrics: deps.metrics,
   });

@@ -33,7 +33,7 @@ export function createMetrics() {
     }),
     lateApprovalReversals: new Counter({
       name: 'primary_late_approval_reversals_total',
-      help: 'Reversals primary applies to its own approvals that finished after the card budget, when the network had been answered 91, by outcome (scheduled, acknowledged, gave_up, dropped)',
+      help: 'Reversals primary owes its own approvals that committed after the card budget, when the network had been answered 91 (rows in timeout_reversals_owed, owed_to primary), by outcome (scheduled, recorded_late, acknowledged, flagged, dropped)',
       labelNames: ['outcome'],
       registers: [registry],
     }),
@@ -73,12 +73,12 @@ export function createMetrics() {
     }),
     timeoutReversalsOwed: new Gauge({
       name: 'primary_standin_timeout_reversals_owed',
-      help: 'Timeout reversals primary owes stand-in and stand-in has not acknowledged yet (read from the table at scrape time)',
+      help: 'Timeout reversals primary owes and that are not acknowledged yet: to stand-in, and of its own approvals that committed after its card budget (read from the table at scrape time)',
       registers: [registry],
     }),
     timeoutReversalsFlagged: new Gauge({
       name: 'primary_standin_timeout_reversals_flagged',
-      help: 'Of the timeout reversals owed to stand-in, those unacknowledged after many attempts (alert above 0: money stand-in approved after a 91 may stay held; still retried)',
+      help: 'Of the timeout reversals owed, those unacknowledged after many attempts (alert above 0: money approved after a 91 may stay held; still retried)',
       registers: [registry],
     }),
     configurationVersion: new Gauge({

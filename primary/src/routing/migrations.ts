@@ -28,4 +28,15 @@ export const routingMigrations: Migration[] = [
       create index timeout_reversals_owed_flagged on timeout_reversals_owed (flagged_at) where flagged_at is not null;
     `,
   },
+  {
+    id: 'routing/002-late-approval-reversals-owed',
+    sql: `
+      -- Primary's reversals of its own approvals that committed after the card budget (the network
+      -- had heard 91) join the same table: before, they waited in one process's memory and a restart
+      -- lost them. Each delivery loop claims only the rows owed to the platform it delivers to.
+      alter table timeout_reversals_owed add column owed_to text not null default 'standin' check (owed_to in ('standin', 'primary'));
+      drop index timeout_reversals_owed_due;
+      create index timeout_reversals_owed_due on timeout_reversals_owed (owed_to, next_attempt_at);
+    `,
+  },
 ];

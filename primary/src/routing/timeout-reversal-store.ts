@@ -2,14 +2,17 @@ import type { CardReversalRequest, FlaggedTimeoutReversal, MessageKey, Symmetric
 import { decryptPan, encryptPan, type PanKey } from '../cards/pan-crypto';
 import type { Db } from '../platform/db';
 
-// The table behind primary's timeout reversals (routing/001): one row per authorisation primary
-// answered 91 for while stand-in may still approve it. Rows are claimed for an attempt with a lease
+// The table behind primary's timeout reversals (routing/001, 002): one row per authorisation primary
+// answered 91 for while stand-in may still approve it, or that primary itself approved after its
+// card budget had answered the network 91. Rows are claimed for an attempt with a lease
 // (`for update skip locked`, then the due time moved past the attempt), so several primary processes
 // share the work without a transaction held open across the HTTP call, and a process killed mid-
 // attempt leaves a row that is due again when its lease ends.
 
-/** Why the outcome at stand-in is unknown (what made primary owe the reversal). */
+/** Why the outcome is unknown (what made primary owe the reversal). */
 export type OwedBecause = 'timeout' | 'bad_answer' | 'reset' | 'late_approval';
+/** The platform whose approval the reversal undoes: stand-in's (a proxied message), or primary's own (its budget ran out). */
+export type OwedTo = 'standin' | 'primary';
 
 export interface OwedReversal {
   readonly original: MessageKey;
@@ -39,27 +42,37 @@ export function timeoutReversalStore(deps: { db: Db; panKey: PanKey }) {
 
   return {
     /** Records the debt once per authorisation (a second 91 for the same message owes nothing more). */
-    async owe(reversal: CardReversalRequest, because: OwedBecause, firstAttemptAt: Date, now: Date): Promise<void> {
+    async owe(owedTo: OwedTo, reversal: CardReversalRequest, because: OwedBecause, firstAttemptAt: Date, now: Date): Promise<void> {
       const { pan, ...withoutPan } = reversal;
       await db.query(
         `insert into timeout_reversals_owed
-           (original_stan, original_rrn, original_terminal_id, reversal_without_pan, pan_encrypted, reason, next_attempt_at, created_at)
-         values ($1, $2, $3, $4, $5, $6, $7, $8) on conflict do nothing`,
-        [reversal.original.stan, reversal.original.rrn, reversal.original.terminalId, withoutPan, encryptPan(panKey, pan), because, firstAttemptAt, now],
+           (original_stan, original_rrn, original_terminal_id, reversal_without_pan, pan_encrypted, reason, next_attempt_at, created_at, owed_to)
+         values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict do nothing`,
+        [
+          reversal.original.stan,
+          reversal.original.rrn,
+          reversal.original.terminalId,
+          withoutPan,
+          encryptPan(panKey, pan),
+          because,
+          firstAttemptAt,
+          now,
+          owedTo,
+        ],
       );
     },
 
-    /** Takes up to `limit` due reversals for one attempt each; nobody else takes them before `leaseUntil`. */
-    async claimDue(now: Date, leaseUntil: Date, limit: number): Promise<OwedReversal[]> {
+    /** Takes up to `limit` due reversals owed to `owedTo` for one attempt each; nobody else takes them before `leaseUntil`. */
+    async claimDue(owedTo: OwedTo, now: Date, leaseUntil: Date, limit: number): Promise<OwedReversal[]> {
       const { rows } = await db.query<OwedRow>(
         `with due as (
            select original_stan, original_rrn, original_terminal_id from timeout_reversals_owed
-            where next_attempt_at <= $1 order by next_attempt_at limit $3 for update skip locked)
+            where owed_to = $4 and next_attempt_at <= $1 order by next_attempt_at limit $3 for update skip locked)
          update timeout_reversals_owed owed set attempts = owed.attempts + 1, next_attempt_at = $2
            from due
           where owed.original_stan = due.original_stan and owed.original_rrn = due.original_rrn and owed.original_terminal_id = due.original_terminal_id
          returning owed.original_stan, owed.original_rrn, owed.original_terminal_id, owed.reversal_without_pan, owed.pan_encrypted, owed.attempts, owed.flagged_at`,
-        [now, leaseUntil, limit],
+        [now, leaseUntil, limit, owedTo],
       );
       return rows.map((row) => ({
         original: keyOf(row),

@@ -13,7 +13,7 @@ import type { Db } from '../platform/db';
 import { withinMs } from '../platform/deadline';
 import type { PrimaryMetrics } from '../platform/metrics';
 import type { StandinProxy } from './standin-proxy';
-import { timeoutReversalStore, type OwedBecause, type OwedReversal, type TimeoutReversalStore } from './timeout-reversal-store';
+import { timeoutReversalStore, type OwedBecause, type OwedReversal, type OwedTo, type TimeoutReversalStore } from './timeout-reversal-store';
 
 // When primary routed an authorisation to stand-in and the answer did not come in time, the
 // network was told 91 (declined) but stand-in may still approve it: stand-in would hold the
@@ -69,7 +69,7 @@ export const DEFAULT_TIMEOUT_REVERSAL_OPTIONS: TimeoutReversalOptions = {
 export interface TimeoutReversals {
   /** Records (before the 91 is answered) the reversal of an authorisation stand-in may have approved after primary answered 91. */
   reverseAtStandin(authorisation: CardAuthorisationRequest, because?: OwedBecause): Promise<void>;
-  /** Owed and flagged, from the table; `oldestFlagged` up to `limit`. */
+  /** Owed and flagged, from the table (stand-in's and primary's own); `oldestFlagged` up to `limit`. */
   report(limit: number): Promise<TimeoutReversalsReport>;
   /** Stops the delivery loop; what is owed stays in the table for the next process. */
   stop(): Promise<void>;
@@ -80,20 +80,39 @@ export { timeoutReversalOf } from '@bank/shared-contracts';
 
 const STANDIN_REVERSALS_PATH = '/scheme/card/reversals';
 
-export function startTimeoutReversals(deps: {
+type Outcome = 'scheduled' | 'recorded_late' | 'acknowledged' | 'flagged' | 'dropped';
+
+/** Whose approval a loop reverses, how one attempt is made, and how the loop says so in logs and metrics. */
+interface OwedReversalTarget {
+  readonly owedTo: OwedTo;
+  /** One attempt: undefined when acknowledged (response code 00), otherwise why not. Never throws for "not now". */
+  deliver(reversal: CardReversalRequest): Promise<string | undefined>;
+  count(outcome: Outcome): void;
+  readonly messages: {
+    readonly acknowledged: string;
+    readonly flagged: string;
+    readonly recordedLate: string;
+    readonly notRecordedInTime: string;
+    readonly dropped: string;
+    readonly lost: string;
+  };
+}
+
+interface OwedReversalDeps {
   db: Db;
   /** Primary's own PAN key: the owed reversal's card number is stored encrypted under it. */
   panKey: PanKey;
-  standin: StandinProxy;
   clock: Clock;
   logger: Logger;
-  metrics: PrimaryMetrics;
   options?: Partial<TimeoutReversalOptions>;
-}): TimeoutReversals {
+}
+
+/** The table's delivery loop for one target, and how a debt is recorded (before the 91, or once a late approval is seen). */
+function startOwedReversals(target: OwedReversalTarget, deps: OwedReversalDeps) {
   const options = { ...DEFAULT_TIMEOUT_REVERSAL_OPTIONS, ...deps.options };
-  const { clock, logger, metrics } = deps;
+  const { clock, logger } = deps;
   const store = timeoutReversalStore(deps);
-  const forLogs = (key: MessageKey) => ({ stan: key.stan, rrn: key.rrn, terminalId: key.terminalId });
+  const forLogs = (key: MessageKey) => ({ stan: key.stan, rrn: key.rrn, terminalId: key.terminalId, owedTo: target.owedTo });
   /** Owed but not yet in the table (its insert failed or was slow): written by the loop. */
   const unrecorded = new Map<string, Parameters<TimeoutReversalStore['owe']>>();
   let running: Promise<void> | undefined;
@@ -102,7 +121,7 @@ export function startTimeoutReversals(deps: {
     for (const [key, owed] of [...unrecorded]) {
       await store.owe(...owed);
       unrecorded.delete(key);
-      logger.info({ ...forLogs(owed[0].original), reason: owed[1] }, 'timeout reversal owed to stand-in recorded late (the database was slow or away)');
+      logger.info({ ...forLogs(owed[1].original), reason: owed[2] }, target.messages.recordedLate);
     }
   }
 
@@ -111,210 +130,150 @@ export function startTimeoutReversals(deps: {
   async function attempt(owed: OwedReversal): Promise<void> {
     let failure: string | undefined;
     try {
-      const answer = await deps.standin.forward({ path: STANDIN_REVERSALS_PATH, body: owed.reversal });
-      const responseCode = (answer.body as { responseCode?: string } | undefined)?.responseCode;
-      if (answer.statusCode !== 200 || responseCode !== '00') failure = `stand-in answered HTTP ${answer.statusCode}, response code ${responseCode ?? 'none'}`;
+      failure = await target.deliver(owed.reversal);
     } catch (error) {
       failure = (error as Error).message;
     }
     const now = clock.now();
     if (failure === undefined) {
       await store.acknowledged(owed.original);
-      metrics.timeoutReversals.inc({ outcome: 'acknowledged' });
-      logger.info({ ...forLogs(owed.original), attempts: owed.attempts }, 'stand-in acknowledged the reversal of an authorisation it did not answer in time');
+      target.count('acknowledged');
+      logger.info({ ...forLogs(owed.original), attempts: owed.attempts }, target.messages.acknowledged);
       return;
     }
     const flag = owed.attempts >= options.flagAfterAttempts;
     const retryAt = new Date(now.getTime() + (flag ? options.flaggedRetryEveryMs : retryWaitMs(owed.attempts)));
     await store.notAcknowledged(owed.original, failure, retryAt, flag, now);
     if (flag && !owed.flagged) {
-      metrics.timeoutReversals.inc({ outcome: 'flagged' });
-      logger.error(
-        { event: 'timeout_reversal_flagged', ...forLogs(owed.original), attempts: owed.attempts, failure },
-        'stand-in has not acknowledged a timeout reversal after many attempts: flagged, still retried; if stand-in approved the payment, the money stays held until it does',
-      );
+      target.count('flagged');
+      logger.error({ event: 'timeout_reversal_flagged', ...forLogs(owed.original), attempts: owed.attempts, failure }, target.messages.flagged);
     }
   }
 
   async function deliverDue(): Promise<void> {
     await recordUnrecorded();
     const now = clock.now();
-    const claimed = await store.claimDue(now, new Date(now.getTime() + options.leaseMs), options.batch);
+    const claimed = await store.claimDue(target.owedTo, now, new Date(now.getTime() + options.leaseMs), options.batch);
     // One at a time: a platform that is struggling gets a trickle, not a burst.
     for (const owed of claimed) await attempt(owed);
   }
 
   const timer = setInterval(() => {
     running ??= deliverDue()
-      .catch((error: unknown) => logger.warn({ err: error }, 'delivering timeout reversals failed; trying again at the next poll'))
+      .catch((error: unknown) => logger.warn({ err: error, owedTo: target.owedTo }, 'delivering owed reversals failed; trying again at the next poll'))
       .finally(() => (running = undefined));
   }, options.pollEveryMs);
   timer.unref();
 
   return {
-    async reverseAtStandin(authorisation, because = 'timeout') {
+    async owe(authorisation: CardAuthorisationRequest, because: OwedBecause): Promise<void> {
       const now = clock.now();
       const reversal = timeoutReversalOf(authorisation, now);
-      const owed: Parameters<TimeoutReversalStore['owe']> = [reversal, because, new Date(now.getTime() + options.firstAttemptAfterMs), now];
-      metrics.timeoutReversals.inc({ outcome: 'scheduled' });
+      const owed: Parameters<TimeoutReversalStore['owe']> = [target.owedTo, reversal, because, new Date(now.getTime() + options.firstAttemptAfterMs), now];
+      target.count('scheduled');
       try {
-        await withinMs(store.owe(...owed), options.recordWithinMs, 'recording a timeout reversal');
+        await withinMs(store.owe(...owed), options.recordWithinMs, 'recording an owed reversal');
       } catch (error) {
         const key = `${reversal.original.stan}/${reversal.original.rrn}/${reversal.original.terminalId}`;
         if (unrecorded.size >= options.maxUnrecorded && !unrecorded.has(key)) {
-          metrics.timeoutReversals.inc({ outcome: 'dropped' });
-          logger.error(
-            { event: 'timeout_reversal_dropped', ...forLogs(reversal.original), err: error },
-            'a timeout reversal owed to stand-in could not be recorded and too many are waiting to be: an operator must check this authorisation',
-          );
+          target.count('dropped');
+          logger.error({ event: 'timeout_reversal_dropped', ...forLogs(reversal.original), err: error }, target.messages.dropped);
           return;
         }
         unrecorded.set(key, owed);
-        metrics.timeoutReversals.inc({ outcome: 'recorded_late' });
-        logger.warn(
-          { ...forLogs(reversal.original), err: error },
-          'a timeout reversal owed to stand-in could not be recorded in time: kept in memory until the database answers',
-        );
+        target.count('recorded_late');
+        logger.warn({ ...forLogs(reversal.original), err: error }, target.messages.notRecordedInTime);
       }
     },
-    report: (limit) => store.report(limit),
+    report: (limit: number) => store.report(limit),
     async stop() {
       clearInterval(timer);
       await running;
       await recordUnrecorded().catch(() => undefined);
       if (unrecorded.size > 0)
-        logger.error(
-          { event: 'timeout_reversals_lost', pending: [...unrecorded.values()].map((owed) => forLogs(owed[0].original)) },
-          'stopping with timeout reversals the database never recorded: an operator must check these authorisations',
-        );
+        logger.error({ event: 'timeout_reversals_lost', pending: [...unrecorded.values()].map((owed) => forLogs(owed[1].original)) }, target.messages.lost);
     },
   };
 }
 
-// Primary's own late approvals (below) are still kept in memory: the queue they use.
-
-interface ReversalQueueOptions {
-  readonly firstAttemptAfterMs: number;
-  readonly retryEveryMs: number;
-  readonly maxAttempts: number;
-  readonly maxPending: number;
-}
-
-const DEFAULT_REVERSAL_QUEUE_OPTIONS: ReversalQueueOptions = {
-  firstAttemptAfterMs: 3_000,
-  retryEveryMs: 2_000,
-  maxAttempts: 30,
-  maxPending: 10_000,
-};
-
-interface Pending {
-  readonly reversal: CardReversalRequest;
-  attempts: number;
-  dueAtMs: number;
-}
-
-/** Who a queue of reversals goes to, and how it says so in the logs and metrics. */
-interface ReversalTarget {
-  /** Sends one attempt; true when acknowledged (response code 00). Never throws for "not now". */
-  deliver(reversal: CardReversalRequest): Promise<boolean>;
-  count(outcome: 'scheduled' | 'acknowledged' | 'gave_up' | 'dropped'): void;
-  readonly messages: { readonly acknowledged: string; readonly gaveUp: string; readonly dropped: string; readonly stopping: string };
-}
-
-/** The queue behind both kinds of timeout reversal: bounded, each with a budget of attempts, one attempt at a time. */
-function startReversalQueue(target: ReversalTarget, deps: { clock: Clock; logger: Logger; options?: Partial<ReversalQueueOptions> }) {
-  const options = { ...DEFAULT_REVERSAL_QUEUE_OPTIONS, ...deps.options };
-  const queue = new Map<string, Pending>();
-  const keyOf = (reversal: CardReversalRequest) => `${reversal.original.stan}/${reversal.original.rrn}/${reversal.original.terminalId}`;
-  const forLogs = (reversal: CardReversalRequest) => ({ stan: reversal.original.stan, rrn: reversal.original.rrn, terminalId: reversal.original.terminalId });
-  let running: Promise<void> | undefined;
-
-  async function attempt(key: string, pending: Pending): Promise<void> {
-    pending.attempts++;
-    let acknowledged = false;
-    try {
-      acknowledged = await target.deliver(pending.reversal);
-    } catch {
-      // Still slow or away: the next attempt decides.
-    }
-    if (acknowledged) {
-      queue.delete(key);
-      target.count('acknowledged');
-      deps.logger.info({ ...forLogs(pending.reversal), attempts: pending.attempts }, target.messages.acknowledged);
-    } else if (pending.attempts >= options.maxAttempts) {
-      queue.delete(key);
-      target.count('gave_up');
-      deps.logger.error({ ...forLogs(pending.reversal), attempts: pending.attempts }, target.messages.gaveUp);
-    } else {
-      pending.dueAtMs = deps.clock.now().getTime() + options.retryEveryMs;
-    }
-  }
-
-  async function due(): Promise<void> {
-    const now = deps.clock.now().getTime();
-    // One at a time: a platform that is struggling gets a trickle, not a burst.
-    for (const [key, pending] of [...queue]) if (pending.dueAtMs <= now) await attempt(key, pending);
-  }
-
-  const timer = setInterval(() => void (running ??= due().finally(() => (running = undefined))), Math.min(500, options.retryEveryMs));
-  timer.unref();
-
-  return {
-    schedule(authorisation: CardAuthorisationRequest): void {
-      const reversal = timeoutReversalOf(authorisation, deps.clock.now());
-      const key = keyOf(reversal);
-      if (queue.has(key)) return;
-      if (queue.size >= options.maxPending) {
-        target.count('dropped');
-        deps.logger.error(forLogs(reversal), target.messages.dropped);
-        return;
-      }
-      queue.set(key, { reversal, attempts: 0, dueAtMs: deps.clock.now().getTime() + options.firstAttemptAfterMs });
-      target.count('scheduled');
+export function startTimeoutReversals(
+  deps: OwedReversalDeps & {
+    standin: StandinProxy;
+    metrics: PrimaryMetrics;
+  },
+): TimeoutReversals {
+  const owed = startOwedReversals(
+    {
+      owedTo: 'standin',
+      async deliver(reversal) {
+        const answer = await deps.standin.forward({ path: STANDIN_REVERSALS_PATH, body: reversal });
+        const responseCode = (answer.body as { responseCode?: string } | undefined)?.responseCode;
+        return answer.statusCode === 200 && responseCode === '00'
+          ? undefined
+          : `stand-in answered HTTP ${answer.statusCode}, response code ${responseCode ?? 'none'}`;
+      },
+      count: (outcome) => deps.metrics.timeoutReversals.inc({ outcome }),
+      messages: {
+        acknowledged: 'stand-in acknowledged the reversal of an authorisation it did not answer in time',
+        flagged:
+          'stand-in has not acknowledged a timeout reversal after many attempts: flagged, still retried; if stand-in approved the payment, the money stays held until it does',
+        recordedLate: 'timeout reversal owed to stand-in recorded late (the database was slow or away)',
+        notRecordedInTime: 'a timeout reversal owed to stand-in could not be recorded in time: kept in memory until the database answers',
+        dropped: 'a timeout reversal owed to stand-in could not be recorded and too many are waiting to be: an operator must check this authorisation',
+        lost: 'stopping with timeout reversals the database never recorded: an operator must check these authorisations',
+      },
     },
-    pending: () => queue.size,
-    async stop() {
-      clearInterval(timer);
-      await running;
-      if (queue.size > 0) deps.logger.error({ pending: [...queue.values()].map((pending) => forLogs(pending.reversal)) }, target.messages.stopping);
-    },
-  };
+    deps,
+  );
+  return { reverseAtStandin: (authorisation, because = 'timeout') => owed.owe(authorisation, because), report: owed.report, stop: owed.stop };
 }
 
 // The same debt, owed by primary to itself: when primary could not answer an authorisation within
 // its card budget (its database slow or hung), the network heard 91, but the decision may still
-// commit an approval once the database answers. Primary then reverses its own approval, through
-// its own reversal logic, as soon as it sees it (no delay: the approval is already committed).
+// commit an approval once the database answers (the function checks its deadline before commit,
+// so only a commit slower than what was left of the budget). Primary then reverses its own
+// approval, through its own reversal logic, as soon as it sees it (no delay: the approval is
+// already committed). The debt is a row in the same table, owed to 'primary', so a restart before
+// the reversal is applied no longer loses it; only a crash before the late outcome is seen does.
 
 export interface LateApprovalReversals {
   /** Reverses, here, an approval primary made after answering the network 91. */
   reverseHere(authorisation: CardAuthorisationRequest): void;
-  pending(): number;
   stop(): Promise<void>;
 }
 
-export const DEFAULT_LATE_APPROVAL_REVERSAL_OPTIONS: Partial<ReversalQueueOptions> = { firstAttemptAfterMs: 0 };
+export const DEFAULT_LATE_APPROVAL_REVERSAL_OPTIONS: Partial<TimeoutReversalOptions> = { firstAttemptAfterMs: 0 };
 
-export function startLateApprovalReversals(deps: {
-  /** Primary's own card processor: the reversal is applied as the network's would be. */
-  reverse(reversal: CardReversalRequest): Promise<CardReversalResponse>;
-  clock: Clock;
-  logger: Logger;
-  metrics: PrimaryMetrics;
-  options?: Partial<ReversalQueueOptions>;
-}): LateApprovalReversals {
-  const queue = startReversalQueue(
+export function startLateApprovalReversals(
+  deps: OwedReversalDeps & {
+    /** Primary's own card processor: the reversal is applied as the network's would be. */
+    reverse(reversal: CardReversalRequest): Promise<CardReversalResponse>;
+    metrics: PrimaryMetrics;
+  },
+): LateApprovalReversals {
+  const owed = startOwedReversals(
     {
-      deliver: async (reversal) => (await deps.reverse(reversal)).responseCode === '00',
+      owedTo: 'primary',
+      async deliver(reversal) {
+        const answer = await deps.reverse(reversal);
+        return answer.responseCode === '00' ? undefined : `primary's own reversal answered ${answer.responseCode}`;
+      },
       count: (outcome) => deps.metrics.lateApprovalReversals.inc({ outcome }),
       messages: {
         acknowledged: 'reversed an approval primary made after its card budget, when the network had been answered 91',
-        gaveUp: 'gave up reversing an approval primary made after answering the network 91: the money stays held until an operator reverses it',
-        dropped: 'too many late approvals waiting to be reversed: this one is dropped, and an operator must check the authorisation',
-        stopping: 'stopping with late approvals not yet reversed',
+        flagged:
+          'primary could not reverse its own approval made after answering the network 91, after many attempts: flagged, still retried; the money stays held until it does',
+        recordedLate: 'late approval reversal recorded late (the database was slow or away)',
+        notRecordedInTime: 'a late approval reversal could not be recorded in time: kept in memory until the database answers',
+        dropped: 'a late approval reversal could not be recorded and too many are waiting to be: an operator must check this authorisation',
+        lost: 'stopping with late approval reversals the database never recorded: an operator must check these authorisations',
       },
     },
     { ...deps, options: { ...DEFAULT_LATE_APPROVAL_REVERSAL_OPTIONS, ...deps.options } },
   );
-  return { reverseHere: queue.schedule, pending: queue.pending, stop: queue.stop };
+  return {
+    reverseHere: (authorisation) =>
+      void owed.owe(authorisation, 'late_approval').catch((error: unknown) => deps.logger.error({ err: error }, 'recording a late approval reversal failed')),
+    stop: owed.stop,
+  };
 }
