@@ -1,13 +1,14 @@
 import path from 'node:path';
 import { assertAllStarted, createInfra, infraEndpoints } from '@bank/infra';
 import { newRunTag } from '../shared/authorisation-messages';
-import { setUpBenchCards } from '../shared/bench-cards';
+import { setUpBenchAccounts } from '../shared/bench-cards';
 import { cpuMeter, type CpuUsage } from '../shared/cpu-usage';
 import { disturbedComponents } from '../shared/infra-interference';
 import { forkLoadWorker } from '../shared/load-worker-client';
 import type { LoadPhase, PhaseResult } from '../shared/load-protocol';
 import { machineInfo, sharedMachineNote, type MachineInfo } from '../shared/machine-info';
 import { waitForOutboxDrain, type BacklogDrain } from './outbox-backlog';
+import { measureFunctionAlone, type FunctionAloneResult } from './function-alone';
 import { ensurePgbenchDatabase, measurePgbenchTps, PGBENCH_DATABASE, settleAfterPgbench, type PgbenchResult } from '../shared/pgbench-reference';
 import { migratePrimary, startPrimary } from './primary-process';
 import { measureFsyncFloor, type FsyncFloor } from '../shared/pg-test-fsync';
@@ -54,6 +55,9 @@ export interface PrimaryAuthResult {
     readonly saturationErrors: number;
     readonly pgbenchTps: number;
     readonly throughputToPgbenchRatio: number;
+    /** card_authorise driven by pgbench (no HTTP, no Node) over pgbench -N: the database's own ceiling for this work. */
+    readonly functionAloneTps: number;
+    readonly functionAloneToPgbenchRatio: number;
     readonly halfRateTargetPerSecond: number;
     readonly halfRateAchievedPerSecond: number;
     readonly halfRateP50Ms: number;
@@ -83,6 +87,7 @@ export interface PrimaryAuthResult {
     readonly cpu: CpuUsage;
     readonly settledAfterwards: Awaited<ReturnType<typeof settleAfterPgbench>>;
   };
+  readonly functionAlone: FunctionAloneResult & { readonly cpu: CpuUsage };
   readonly outbox: { readonly afterSaturation: BacklogDrain; readonly afterPgbench: BacklogDrain };
   readonly setup: { readonly cards: number; readonly seconds: number; readonly primaryLog: string };
   /** Components restarted, killed or paused during the run by someone else: the figures are then suspect. */
@@ -111,7 +116,8 @@ export async function runPrimaryAuthBenchmark(): Promise<PrimaryAuthResult> {
   try {
     const setupBegan = Date.now();
     log(`opening, funding and issuing ${parameters.accounts} cards`);
-    const cards = await setUpBenchCards(primary.baseUrl, parameters.accounts, parameters.fundingMinor);
+    const accounts = await setUpBenchAccounts(primary.baseUrl, parameters.accounts, parameters.fundingMinor);
+    const cards = accounts.map((account) => account.card);
     const setupSeconds = round((Date.now() - setupBegan) / 1000, 1);
     await worker.configure({
       baseUrl: primary.baseUrl,
@@ -159,6 +165,16 @@ export async function runPrimaryAuthBenchmark(): Promise<PrimaryAuthResult> {
     const halfRateWarmUp = await run({ kind: 'open-loop', name: 'half-rate warm-up', durationMs: parameters.halfRateWarmUpMs, ratePerSecond: halfRate });
     const halfRatePhase = await run({ kind: 'open-loop', name: 'half rate', durationMs: parameters.halfRateMs, ratePerSecond: halfRate });
 
+    // After the half-rate phase, so that its dead rows and dirty pages do not land in primary's measurement.
+    log(`card_authorise alone through pgbench: ${parameters.pgbench.durationSeconds} s, ${parameters.pgbench.clients} clients (no HTTP, no Node)`);
+    const { value: functionAlone, cpu: functionAloneCpu } = await meter.measure(() =>
+      measureFunctionAlone(
+        databaseUrl,
+        accounts.map((account) => account.cardId),
+        parameters.pgbench,
+      ),
+    );
+    log(`card_authorise alone: ${functionAlone.tps} TPS`);
     log("pg_test_fsync: the disk's floor for one commit at a time");
     const fsyncFloor = await measureFsyncFloor(path.join(infra.config.dataDir, 'bench'));
 
@@ -180,6 +196,8 @@ export async function runPrimaryAuthBenchmark(): Promise<PrimaryAuthResult> {
         saturationErrors: saturation.errors,
         pgbenchTps: round(pgbench.tps, 1),
         throughputToPgbenchRatio: ratio,
+        functionAloneTps: round(functionAlone.tps, 1),
+        functionAloneToPgbenchRatio: round(functionAlone.tps / pgbench.tps, 3),
         halfRateTargetPerSecond: halfRate,
         halfRateAchievedPerSecond: halfRatePhase.throughputPerSecond,
         halfRateP50Ms: halfRatePhase.latencyMs.p50Ms,
@@ -209,6 +227,7 @@ export async function runPrimaryAuthBenchmark(): Promise<PrimaryAuthResult> {
       fsyncFloor,
       phases: { warmUp, saturation, halfRateWarmUp, halfRate: halfRatePhase },
       pgbench: { ...pgbench, database: PGBENCH_DATABASE, preparation, cpu: pgbenchCpu, settledAfterwards },
+      functionAlone: { ...functionAlone, cpu: functionAloneCpu },
       outbox: { afterSaturation, afterPgbench },
       setup: { cards: cards.length, seconds: setupSeconds, primaryLog: primary.logFile },
       disturbedInfrastructure: disturbed,

@@ -17,11 +17,13 @@ export function printPrimaryAuthReport(result: PrimaryAuthResult, file: string):
     phaseRow(`saturation (closed, ${parameters.concurrency} in flight)`, phases.saturation),
     phaseRow(`half rate (open, ${fixed(figures.halfRateTargetPerSecond)}/s)`, phases.halfRate),
     `${`pgbench -N (${pgbench.clients} clients, ${pgbench.durationSeconds} s)`.padEnd(34)} ${fixed(pgbench.tps).padStart(9)} TPS`,
+    `${`card_authorise alone via pgbench`.padEnd(34)} ${fixed(figures.functionAloneTps).padStart(9)} TPS  (${fixed(figures.functionAloneToPgbenchRatio, 3)} x pgbench -N: the database's own ceiling for this work, no HTTP or Node)`,
     '',
     'CPU (cores busy):',
     cpuLine('saturation', phases.saturation.cpu),
     cpuLine('half rate', phases.halfRate.cpu),
     cpuLine('pgbench', pgbench.cpu),
+    cpuLine('function', result.functionAlone.cpu),
     `CPU per authorisation at saturation: primary (Node) ${fixed(figures.cpuMsPerAuthorisation.primaryNode, 3)} ms, PostgreSQL ${fixed(figures.cpuMsPerAuthorisation.postgres, 3)} ms`,
     `round trips to PostgreSQL per authorisation (counted by primary, saturation): ${fixed(figures.roundTripsPerAuthorisation.cardPath, 2)} on the card path, ${fixed(figures.roundTripsPerAuthorisation.allOfPrimary, 2)} with everything else primary sent meanwhile (outbox relay, configuration refresh)`,
     result.fsyncFloor
@@ -45,6 +47,7 @@ export function primaryAuthHeadline(result: PrimaryAuthResult): HeadlineFigure[]
     figure('saturation throughput', figures.saturationThroughputPerSecond, 'auth/s'),
     figure('saturation p99', figures.saturationP99Ms, 'ms'),
     figure('pgbench -N (reference)', figures.pgbenchTps, 'TPS'),
+    figure('card_authorise alone / pgbench TPS', figures.functionAloneToPgbenchRatio, 'ratio'),
     figure('throughput / pgbench TPS', figures.throughputToPgbenchRatio, 'ratio', {
       description: `>= ${targets.throughputAtLeastRatioOfPgbench.required}`,
       met: targets.throughputAtLeastRatioOfPgbench.met,

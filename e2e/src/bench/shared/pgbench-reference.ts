@@ -29,7 +29,7 @@ function pgbenchBinary(): string {
   return fs.existsSync(packaged) ? packaged : 'pgbench';
 }
 
-function connectionArguments(clusterUrl: string): string[] {
+export function pgbenchConnectionArguments(clusterUrl: string): string[] {
   const url = new URL(clusterUrl);
   return ['-h', url.hostname, '-p', url.port || '5432', '-U', decodeURIComponent(url.username)];
 }
@@ -40,7 +40,7 @@ function withDatabase(clusterUrl: string, database: string): string {
   return url.toString();
 }
 
-function runPgbench(args: string[]): Promise<string> {
+export function runPgbench(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(pgbenchBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
     let output = '';
@@ -73,7 +73,7 @@ export async function ensurePgbenchDatabase(clusterUrl: string, scale: number): 
     await reference.end();
   }
   if (currentScale === scale) return 'reused';
-  await runPgbench(['-i', '-q', '-s', String(scale), ...connectionArguments(clusterUrl), PGBENCH_DATABASE]);
+  await runPgbench(['-i', '-q', '-s', String(scale), ...pgbenchConnectionArguments(clusterUrl), PGBENCH_DATABASE]);
   return 'initialised';
 }
 
@@ -99,7 +99,7 @@ export async function measurePgbenchTps(clusterUrl: string, parameters: PgbenchP
     String(parameters.threads),
     '-T',
     String(parameters.durationSeconds),
-    ...connectionArguments(clusterUrl),
+    ...pgbenchConnectionArguments(clusterUrl),
     PGBENCH_DATABASE,
   ];
   const output = await runPgbench(args);
