@@ -29,6 +29,9 @@ export const PRIMARY_AUTH_PARAMETERS = {
   halfRateWarmUpMs: 3_000,
   halfRateMs: 20_000,
   halfRateFraction: 0.5,
+  /** A trickle after the half rate: one authorisation's own latency with nothing queued before it (the floor under the half-rate p50). */
+  lowRatePerSecond: 20,
+  lowRateMs: 10_000,
   outboxDrainTimeoutMs: 60_000,
   pgbench: { scale: 10, clients: 16, threads: 2, durationSeconds: 20 },
 } as const;
@@ -80,6 +83,7 @@ export interface PrimaryAuthResult {
     readonly saturation: MeasuredPhase;
     readonly halfRateWarmUp: MeasuredPhase;
     readonly halfRate: MeasuredPhase;
+    readonly lowRate: MeasuredPhase;
   };
   readonly pgbench: PgbenchResult & {
     readonly database: string;
@@ -164,6 +168,8 @@ export async function runPrimaryAuthBenchmark(): Promise<PrimaryAuthResult> {
     log(`half rate: ${halfRate}/s open loop (${parameters.halfRateWarmUpMs / 1000} s unmeasured, then ${parameters.halfRateMs / 1000} s)`);
     const halfRateWarmUp = await run({ kind: 'open-loop', name: 'half-rate warm-up', durationMs: parameters.halfRateWarmUpMs, ratePerSecond: halfRate });
     const halfRatePhase = await run({ kind: 'open-loop', name: 'half rate', durationMs: parameters.halfRateMs, ratePerSecond: halfRate });
+    log(`low rate: ${parameters.lowRatePerSecond}/s open loop for ${parameters.lowRateMs / 1000} s (the latency floor)`);
+    const lowRate = await run({ kind: 'open-loop', name: 'low rate', durationMs: parameters.lowRateMs, ratePerSecond: parameters.lowRatePerSecond });
 
     // After the half-rate phase, so that its dead rows and dirty pages do not land in primary's measurement.
     log(`card_authorise alone through pgbench: ${parameters.pgbench.durationSeconds} s, ${parameters.pgbench.clients} clients (no HTTP, no Node)`);
@@ -225,7 +231,7 @@ export async function runPrimaryAuthBenchmark(): Promise<PrimaryAuthResult> {
         },
       },
       fsyncFloor,
-      phases: { warmUp, saturation, halfRateWarmUp, halfRate: halfRatePhase },
+      phases: { warmUp, saturation, halfRateWarmUp, halfRate: halfRatePhase, lowRate },
       pgbench: { ...pgbench, database: PGBENCH_DATABASE, preparation, cpu: pgbenchCpu, settledAfterwards },
       functionAlone: { ...functionAlone, cpu: functionAloneCpu },
       outbox: { afterSaturation, afterPgbench },

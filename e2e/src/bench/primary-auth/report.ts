@@ -16,6 +16,7 @@ export function printPrimaryAuthReport(result: PrimaryAuthResult, file: string):
     phaseTableHeader(),
     phaseRow(`saturation (closed, ${parameters.concurrency} in flight)`, phases.saturation),
     phaseRow(`half rate (open, ${fixed(figures.halfRateTargetPerSecond)}/s)`, phases.halfRate),
+    phaseRow(`low rate (open, ${fixed(parameters.lowRatePerSecond)}/s: the floor)`, phases.lowRate),
     `${`pgbench -N (${pgbench.clients} clients, ${pgbench.durationSeconds} s)`.padEnd(34)} ${fixed(pgbench.tps).padStart(9)} TPS`,
     `${`card_authorise alone via pgbench`.padEnd(34)} ${fixed(figures.functionAloneTps).padStart(9)} TPS  (${fixed(figures.functionAloneToPgbenchRatio, 3)} x pgbench -N: the database's own ceiling for this work, no HTTP or Node)`,
     '',
