@@ -2,12 +2,14 @@ import { COMPONENT_NAMES, isComponentName } from './component';
 import { infraEndpoints, INFRA_ENVIRONMENT } from './config';
 import { printStartReport } from './cli-output';
 import { assertAllStarted, createInfra } from './infra';
+import { PLACES, type Place } from './hosts/hosts-topology';
+import { cutLink, cutLinks, restoreLink } from './hosts/partition';
 import { InfraError } from './infra-error';
 import * as lifecycle from './lifecycle';
 import { serviceComponents } from './service-environment';
 import { SERVICE_NAMES } from './services';
 
-const USAGE = `usage: npm run infra -- <command>
+const USAGE = `usage: npm run infra -- <command> [--topology hosts]
 
   up                      start every component that is not running, wait until all are healthy
   down                    stop npm start's services, then every server (SIGTERM, then SIGKILL after 20 s)
@@ -16,14 +18,38 @@ const USAGE = `usage: npm run infra -- <command>
   start|stop <name>       start (and provision) or gracefully stop one server or service
   kill <name>             SIGKILL it, as a crash
   pause|resume <name>     SIGSTOP / SIGCONT it, as a hang and its end
+  cut|restore <a> <b>     (hosts topology) partition two places, or heal the partition; places: ${PLACES.join(', ')}
+  links                   (hosts topology) the links cut now
+
+--topology hosts          the three-host topology (root): primary's cloud, stand-in's cloud and the data
+                          centre as network namespaces (BANK_TOPOLOGY=hosts; BANK_HOSTS_PREFIX, BANK_HOSTS_NETWORK)
 
 servers:  ${COMPONENT_NAMES.join(', ')}
 services: ${SERVICE_NAMES.join(', ')} (as \`npm start\` runs them; its Ctrl-C stops them too)
 ports and the data directory come from: ${Object.keys(INFRA_ENVIRONMENT).join(', ')}`;
 
+/** Takes `--topology <name>` out of the arguments and hands it to the configuration as BANK_TOPOLOGY. */
+function takeTopologyFlag(argv: readonly string[]): string[] {
+  const at = argv.indexOf('--topology');
+  if (at === -1) return [...argv];
+  const name = argv[at + 1];
+  if (name !== 'hosts') throw new InfraError('INFRA_USAGE', 'infra', `--topology takes hosts (got ${name ?? 'nothing'})`);
+  process.env.BANK_TOPOLOGY = name;
+  return [...argv.slice(0, at), ...argv.slice(at + 2)];
+}
+
+function place(name: string | undefined): Place {
+  if (name !== undefined && (PLACES as readonly string[]).includes(name)) return name as Place;
+  throw new InfraError('INFRA_USAGE', 'infra', `a place is one of ${PLACES.join(', ')} (got ${name ?? 'nothing'})`);
+}
+
 async function main(argv: readonly string[]): Promise<number> {
-  const [command, target, ...rest] = argv;
+  const [command, target, ...rest] = takeTopologyFlag(argv);
   const infra = createInfra();
+  const topology = () => {
+    if (!infra.config.topology) throw new InfraError('INFRA_USAGE', 'infra', `${command} works on the hosts topology: add --topology hosts`);
+    return infra.config.topology;
+  };
   // A server, or one of npm start's services (which run with the environment npm start gives them).
   const component = () => {
     if (target !== undefined && isComponentName(target)) return infra.components[target];
@@ -38,9 +64,35 @@ async function main(argv: readonly string[]): Promise<number> {
   };
   switch (command) {
     case 'up': {
-      console.log(`starting infrastructure (data in ${infra.config.dataDir})`);
+      const began = Date.now();
+      const hosts = infra.config.topology;
+      console.log(`starting infrastructure${hosts ? ` on the hosts topology (namespaces ${hosts.prefix}-*)` : ''} (data in ${infra.config.dataDir})`);
+      // A Ctrl-C half-way through building the hosts topology leaves nothing behind.
+      const interrupted = async () => {
+        console.log('\ninterrupted: removing what was started');
+        await infra.down().catch(() => undefined);
+        process.exit(130);
+      };
+      if (hosts) for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void interrupted());
       const reports = await infra.up(printStartReport);
       assertAllStarted(reports);
+      if (hosts) {
+        for (const [name, host] of Object.entries(hosts.hosts)) console.log(`  ${name.padEnd(14)} ${host.address.padEnd(12)} netns ${host.netns}`);
+        console.log(`hosts topology up in ${((Date.now() - began) / 1000).toFixed(1)} s (network and servers; the services run per stack)`);
+      }
+      return 0;
+    }
+    case 'cut':
+      cutLink(topology(), place(target), place(rest[0]));
+      console.log(`cut: ${target} <-/-> ${rest[0]} (packets dropped both ways)`);
+      return 0;
+    case 'restore':
+      restoreLink(topology(), place(target), place(rest[0]));
+      console.log(`restored: ${target} <-> ${rest[0]}`);
+      return 0;
+    case 'links': {
+      const cut = cutLinks(topology());
+      console.log(cut.length === 0 ? 'every link is up' : cut.map((link) => `cut: ${link.a} <-/-> ${link.b}`).join('\n'));
       return 0;
     }
     case 'down': {

@@ -17,6 +17,8 @@ export interface Component {
   /** Where clients connect, for `status` and `npm start`'s summary. */
   readonly endpoint: string;
   readonly ports: readonly number[];
+  /** The network namespace it runs in (the hosts topology); undefined: this machine's own. */
+  readonly netns?: string;
   /** Its own folder under .data/: data, pid file, log. */
   readonly directory: string;
   readonly logFile: string;

@@ -1,4 +1,6 @@
 import path from 'node:path';
+import type { ComponentName } from './component';
+import { hostsTopologyFromEnvironment, type HostAddress, type HostName, type HostsTopology } from './hosts/hosts-topology';
 
 // Where every piece of local infrastructure lives and listens. Defaults stay clear of the
 // machine's own services (PostgreSQL 5432, Redis 6379, ...); each port can be overridden.
@@ -18,6 +20,12 @@ export interface InfraConfig {
   readonly pubsubProjectId: string;
   /** Maven local repository used to fetch Kafka's jars; undefined = Maven's own default (~/.m2). */
   readonly mavenRepository: string | undefined;
+  /**
+   * Set by `--topology hosts` (BANK_TOPOLOGY=hosts): the servers run on the hosts topology's
+   * namespaces and addresses, with their data under `<BANK_DATA_DIR>/hosts`, apart from the
+   * single-host start's (both may run at once: their addresses differ).
+   */
+  readonly topology?: HostsTopology;
 }
 
 /** Every environment variable the infra reads, with its default: the README's port table comes from here. */
@@ -33,6 +41,8 @@ export const INFRA_ENVIRONMENT = {
   BANK_PUBSUB_PORT: '18085',
   BANK_PUBSUB_PROJECT: 'bank-local',
   BANK_MAVEN_REPOSITORY: '',
+  /** `hosts`: the three-host topology (see infra/src/hosts/); empty: everything on this machine's loopback. */
+  BANK_TOPOLOGY: '',
 } as const;
 
 type InfraVariable = keyof typeof INFRA_ENVIRONMENT;
@@ -50,8 +60,13 @@ export function loadInfraConfig(env: NodeJS.ProcessEnv = process.env): InfraConf
   const text = (name: InfraVariable) => env[name] || INFRA_ENVIRONMENT[name];
   const kafkaVersion = text('BANK_KAFKA_VERSION');
   if (!/^\d+\.\d+\.\d+$/.test(kafkaVersion)) throw new Error(`BANK_KAFKA_VERSION=${kafkaVersion} is not a Kafka version such as 3.9.1`);
+  const topologyName = text('BANK_TOPOLOGY');
+  if (topologyName !== '' && topologyName !== 'hosts')
+    throw new Error(`BANK_TOPOLOGY=${topologyName} is not a topology: expected hosts, or nothing for the single-host start`);
+  const topology = topologyName === 'hosts' ? hostsTopologyFromEnvironment(env) : undefined;
+  const dataDir = path.resolve(text('BANK_DATA_DIR'));
   return {
-    dataDir: path.resolve(text('BANK_DATA_DIR')),
+    dataDir: topology ? path.join(dataDir, 'hosts') : dataDir,
     pgPrimaryPort: port(env, 'BANK_PG_PRIMARY_PORT'),
     pgStandinPort: port(env, 'BANK_PG_STANDIN_PORT'),
     redisPrimaryPort: port(env, 'BANK_REDIS_PRIMARY_PORT'),
@@ -62,6 +77,7 @@ export function loadInfraConfig(env: NodeJS.ProcessEnv = process.env): InfraConf
     pubsubPort: port(env, 'BANK_PUBSUB_PORT'),
     pubsubProjectId: text('BANK_PUBSUB_PROJECT'),
     mavenRepository: text('BANK_MAVEN_REPOSITORY') || undefined,
+    ...(topology ? { topology } : {}),
   };
 }
 
@@ -76,17 +92,40 @@ export interface InfraEndpoints {
 export const POSTGRES_USER = 'bank';
 export const POSTGRES_DATABASES = { primary: 'primary', standin: 'standin' } as const;
 
+/** Which host each server runs on in the hosts topology: Kafka on primary's side, Pub/Sub on stand-in's. */
+export const COMPONENT_HOSTS: Record<ComponentName, HostName> = {
+  'pg-primary': 'primary-cloud',
+  'redis-primary': 'primary-cloud',
+  kafka: 'primary-cloud',
+  'pg-standin': 'standin-cloud',
+  'redis-standin': 'standin-cloud',
+  pubsub: 'standin-cloud',
+};
+
+const LOOPBACK: HostAddress = { address: '127.0.0.1' };
+
+/** Where a host's processes run and bind: its namespace and address, or this machine's loopback. */
+export function hostAddress(config: Pick<InfraConfig, 'topology'>, host: HostName): HostAddress {
+  return config.topology ? config.topology.hosts[host] : LOOPBACK;
+}
+
+/** Where a server runs and listens. */
+export function componentHost(config: Pick<InfraConfig, 'topology'>, name: ComponentName): HostAddress {
+  return hostAddress(config, COMPONENT_HOSTS[name]);
+}
+
 export function infraEndpoints(config: InfraConfig = loadInfraConfig()): InfraEndpoints {
+  const at = (name: ComponentName) => componentHost(config, name).address;
   return {
     postgres: {
-      primary: `postgres://${POSTGRES_USER}@127.0.0.1:${config.pgPrimaryPort}/${POSTGRES_DATABASES.primary}`,
-      standin: `postgres://${POSTGRES_USER}@127.0.0.1:${config.pgStandinPort}/${POSTGRES_DATABASES.standin}`,
+      primary: `postgres://${POSTGRES_USER}@${at('pg-primary')}:${config.pgPrimaryPort}/${POSTGRES_DATABASES.primary}`,
+      standin: `postgres://${POSTGRES_USER}@${at('pg-standin')}:${config.pgStandinPort}/${POSTGRES_DATABASES.standin}`,
     },
     redis: {
-      primary: `redis://127.0.0.1:${config.redisPrimaryPort}`,
-      standin: `redis://127.0.0.1:${config.redisStandinPort}`,
+      primary: `redis://${at('redis-primary')}:${config.redisPrimaryPort}`,
+      standin: `redis://${at('redis-standin')}:${config.redisStandinPort}`,
     },
-    kafkaBrokers: [`127.0.0.1:${config.kafkaPort}`],
-    pubsub: { apiEndpoint: `127.0.0.1:${config.pubsubPort}`, projectId: config.pubsubProjectId },
+    kafkaBrokers: [`${at('kafka')}:${config.kafkaPort}`],
+    pubsub: { apiEndpoint: `${at('pubsub')}:${config.pubsubPort}`, projectId: config.pubsubProjectId },
   };
 }

@@ -14,3 +14,7 @@ export {
   type LoadBalancerOptions,
   type RunningLoadBalancer,
 } from './load-balancer';
+export * from './hosts/hosts-topology';
+export { assertHostsAvailable, createHostNetwork, hostNetworkExists, removeHostNetwork, processesInNamespaces } from './hosts/host-network';
+export { cutLink, restoreLink, restoreAllLinks, cutLinks, isCut, type Link } from './hosts/partition';
+export { inNamespace } from './hosts/in-namespace';

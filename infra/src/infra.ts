@@ -1,6 +1,8 @@
 import { COMPONENT_NAMES, type Component, type ComponentName } from './component';
 import { createComponents } from './components';
 import { loadInfraConfig, type InfraConfig } from './config';
+import { assertHostsAvailable, createHostNetwork, hostNetworkExists, removeHostNetwork } from './hosts/host-network';
+import { restoreAllLinks } from './hosts/partition';
 import { InfraError } from './infra-error';
 import * as lifecycle from './lifecycle';
 
@@ -33,6 +35,14 @@ export function createInfra(config: InfraConfig = loadInfraConfig()): Infra {
     config,
     components,
     async up(onReady) {
+      if (config.topology) {
+        // The hosts topology: the network first. One left whole is kept (its servers may be up, and
+        // `up` is idempotent) with every link restored; a partial one (a run that crashed half-way
+        // through building or removing it) is removed with whatever still runs in it, and rebuilt.
+        assertHostsAvailable();
+        if (hostNetworkExists(config.topology)) restoreAllLinks(config.topology);
+        else await createHostNetwork(config.topology);
+      }
       // Binaries first, one at a time: a missing one may mean a (blocking) apt-get install.
       const notInstalled = new Map<ComponentName, Error>();
       for (const name of COMPONENT_NAMES) {
@@ -62,7 +72,10 @@ export function createInfra(config: InfraConfig = loadInfraConfig()): Infra {
     },
     async down() {
       const stopped = await Promise.all(COMPONENT_NAMES.map(async (name) => ((await lifecycle.stop(components[name])) ? name : undefined)));
-      return stopped.filter((name): name is ComponentName => name !== undefined);
+      const names = stopped.filter((name): name is ComponentName => name !== undefined);
+      // Then the network, and anything still running inside it (a crashed chaos run's services).
+      if (config.topology) await removeHostNetwork(config.topology);
+      return names;
     },
     start: (name) => lifecycle.start(components[name]),
     stop: (name) => lifecycle.stop(components[name]),

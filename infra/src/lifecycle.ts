@@ -2,6 +2,7 @@ import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import type { Component, Probe } from './component';
+import { inNamespace } from './hosts/in-namespace';
 import { InfraError } from './infra-error';
 import {
   anyExists,
@@ -89,7 +90,9 @@ export async function start(component: Component): Promise<void> {
     await component.provision();
     return;
   }
-  for (const port of component.ports) {
+  // A server in a namespace of the hosts topology listens on that host's address, which a bind
+  // here (this machine's namespace) says nothing about; the namespace is the project's own.
+  for (const port of component.netns === undefined ? component.ports : []) {
     if (!(await portIsFree(port))) {
       throw new InfraError(
         'INFRA_PORT_IN_USE',
@@ -105,7 +108,7 @@ export async function start(component: Component): Promise<void> {
     if (error instanceof InfraError) throw error;
     throw new InfraError('INFRA_PREPARE_FAILED', component.name, `preparation failed: ${(error as Error).message}`, component.logFile);
   }
-  const pid = launchDetached(component.launchSpec());
+  const pid = launchDetached(inNamespace(component.launchSpec(), component.netns));
   fs.writeFileSync(pidFileOf(component), `${pid}\n`);
   const health = await waitHealthy(component, pid);
   if (!health.healthy) {
@@ -117,7 +120,8 @@ export async function start(component: Component): Promise<void> {
 
 /** Waits until the processes are gone and the component's ports are free again. */
 async function waitForExit(component: Component, pids: readonly number[], timeoutMs: number): Promise<boolean> {
-  return waitUntil(async () => !anyExists(pids) && (await Promise.all(component.ports.map(portIsFree))).every(Boolean), timeoutMs, 100);
+  const ports = component.netns === undefined ? component.ports : [];
+  return waitUntil(async () => !anyExists(pids) && (await Promise.all(ports.map(portIsFree))).every(Boolean), timeoutMs, 100);
 }
 
 /** Graceful stop (SIGTERM, then SIGKILL after a grace period). Leaves no process behind. */

@@ -27,6 +27,8 @@ export interface LoadBalancerOptions {
   readonly healthPath?: string;
   /** Between checks of each replica; `fall` failed checks in a row take it out, `rise` good ones put it back. */
   readonly checkIntervalMs?: number;
+  /** The network namespace it runs in (the hosts topology): its statistics are then served on `host`. */
+  readonly netns?: string;
 }
 
 /**
@@ -96,7 +98,7 @@ export function haproxyConfiguration(options: LoadBalancerOptions): string {
     ...servers,
     '',
     `frontend ${options.name}-stats`,
-    `  bind 127.0.0.1:${options.statsPort}`,
+    `  bind ${options.host ?? '127.0.0.1'}:${options.statsPort}`,
     '  stats enable',
     '  stats uri /stats',
     '',
@@ -121,7 +123,7 @@ export function requireHaproxy(component: string): string {
 
 /** Reads HAProxy's CSV statistics: one row per server of the backend. */
 async function replicaStates(options: LoadBalancerOptions) {
-  const response = await fetch(`http://127.0.0.1:${options.statsPort}/stats;csv`, { signal: AbortSignal.timeout(2_000) });
+  const response = await fetch(`http://${options.host ?? '127.0.0.1'}:${options.statsPort}/stats;csv`, { signal: AbortSignal.timeout(2_000) });
   const [header, ...rows] = (await response.text()).split('\n').filter((line) => line.trim() !== '');
   const columns = header!.replace(/^# /, '').split(',');
   const column = (name: string) => columns.indexOf(name);
@@ -150,7 +152,12 @@ export async function startLoadBalancer(options: LoadBalancerOptions): Promise<R
   if (check) throw new Error(`${options.name}: HAProxy refused its configuration ${configurationFile}: ${check}`);
   const log = fs.openSync(path.join(options.directory, `${options.name}.log`), 'a');
   // -db: foreground, no daemon, so the child is HAProxy itself and dies with a SIGKILL to it.
-  const child: ChildProcess = spawn(haproxy, ['-db', '-f', configurationFile], { stdio: ['ignore', log, log] });
+  const arguments_ = ['-db', '-f', configurationFile];
+  // In a namespace, `ip netns exec` execs HAProxy itself: the child is still HAProxy.
+  const child: ChildProcess =
+    options.netns === undefined
+      ? spawn(haproxy, arguments_, { stdio: ['ignore', log, log] })
+      : spawn('ip', ['netns', 'exec', options.netns, haproxy, ...arguments_], { stdio: ['ignore', log, log] });
   fs.closeSync(log);
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const deadline = Date.now() + 10_000;

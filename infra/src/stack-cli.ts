@@ -4,7 +4,8 @@ import path from 'node:path';
 import { printStartReport } from './cli-output';
 import type { Component } from './component';
 import { KAFKA_TOPIC_PREFIX_VARIABLE, kafkaTopicPrefixFromEnvironment } from '@bank/shared-contracts';
-import { infraEndpoints, REPOSITORY_ROOT } from './config';
+import { infraEndpoints, loadInfraConfig, REPOSITORY_ROOT } from './config';
+import { hostNetworkExists } from './hosts/host-network';
 import { deleteKafkaTopics } from './kafka-topics';
 import { assertAllStarted, createInfra, type Infra } from './infra';
 import * as lifecycle from './lifecycle';
@@ -114,8 +115,22 @@ async function watch(components: readonly Component[]): Promise<never> {
   }
 }
 
+/**
+ * The hosts topology as the chaos scenarios on it (i, j, k) bring it up: undefined where it cannot
+ * exist (not root, no `ip`), so the run neither creates nor removes it.
+ */
+function hostsTopologyInfra(): { infra: Infra; existed: boolean } | undefined {
+  try {
+    const infra = createInfra(loadInfraConfig({ ...process.env, BANK_TOPOLOGY: 'hosts' }));
+    return { infra, existed: process.getuid?.() === 0 && hostNetworkExists(infra.config.topology!) };
+  } catch {
+    return undefined;
+  }
+}
+
 async function test(infra: Infra, jestArguments: readonly string[]): Promise<number> {
   const alreadyRunning = runningComponents(infra);
+  const hosts = hostsTopologyInfra();
   // The run's own Kafka topics, as it has its own databases and Pub/Sub project: every service a
   // test starts inherits the prefix, so nothing of the tests reaches `npm start`'s syncer.
   const ownPrefix = process.env[KAFKA_TOPIC_PREFIX_VARIABLE] === undefined;
@@ -145,6 +160,8 @@ async function test(infra: Infra, jestArguments: readonly string[]): Promise<num
     for (const component of Object.values(infra.components)) {
       if (!alreadyRunning.has(component.name)) await lifecycle.stop(component);
     }
+    // So does the hosts topology a scenario brought up: its servers, namespaces and links.
+    if (hosts && !hosts.existed && hostNetworkExists(hosts.infra.config.topology!)) await hosts.infra.down();
   }
   return code;
 }

@@ -1,4 +1,5 @@
-import { assertAllStarted, infraEndpoints, type ComponentName, type Infra } from '@bank/infra';
+import { assertAllStarted, infraEndpoints, loadInfraConfig, type ComponentName, type HostsTopology, type Infra } from '@bank/infra';
+import { stackHosts } from '../stack/hosts';
 import { Pool } from 'pg';
 import { startFasterPaymentsScheme, type FasterPaymentsSchemeSimulator } from '../simulator/faster-payments-scheme';
 import { gatewayService } from '../stack/gateway-service';
@@ -18,6 +19,8 @@ export interface ChaosStackOptions {
   readonly primaryEnv?: NodeJS.ProcessEnv;
   /** Replicas of each platform behind its load balancer (default 1, none). */
   readonly replicas?: number;
+  /** `hosts`: on the three-host topology (see RunStackOptions.topology). */
+  readonly topology?: 'hosts';
 }
 
 export interface ChaosStack {
@@ -28,6 +31,8 @@ export interface ChaosStack {
   readonly primaryDb: Pool;
   readonly standinDb: Pool;
   readonly kafkaBrokers: readonly string[];
+  /** The hosts topology the run is on, for scenarios that cut links between hosts. */
+  readonly topology?: HostsTopology;
   stop(): Promise<void>;
 }
 
@@ -48,7 +53,11 @@ async function restoreInfrastructure(infra: Infra): Promise<void> {
 }
 
 export async function startChaosStack(options: ChaosStackOptions): Promise<ChaosStack> {
-  const scheme = await startFasterPaymentsScheme();
+  // The scheme endpoint is outside, with the payment networks: on the hosts topology the platforms
+  // reach it at the machine's address on the router's link.
+  const scheme = await startFasterPaymentsScheme(
+    options.topology ? { host: stackHosts(loadInfraConfig({ ...process.env, BANK_TOPOLOGY: options.topology })).outside } : {},
+  );
   let stack: RunStack | undefined;
   try {
     stack = await startRunStack({
@@ -57,6 +66,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       ...(options.primaryEnv ? { primaryEnv: options.primaryEnv } : {}),
       ...(options.standinEnv ? { standinEnv: options.standinEnv } : {}),
       ...(options.replicas ? { replicas: options.replicas } : {}),
+      ...(options.topology ? { topology: options.topology } : {}),
     });
     const gatewayDefinition = gatewayService(stack.infra.config, stack.run, stack.urls, {
       env: {
@@ -67,7 +77,8 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
         ...options.gatewayEnv,
       },
     });
-    const gateway = await startService(gatewayDefinition);
+    const gatewayHost = stackHosts(stack.infra.config).gateway;
+    const gateway = await startService(gatewayDefinition, stack.infra.config.topology ? { host: gatewayHost } : {});
     const primaryDb = evidencePool(stack.databases.primary);
     const standinDb = evidencePool(stack.databases.standin);
     const running = stack;
@@ -79,6 +90,7 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       primaryDb,
       standinDb,
       kafkaBrokers: infraEndpoints(running.infra.config).kafkaBrokers,
+      ...(running.infra.config.topology ? { topology: running.infra.config.topology } : {}),
       async stop() {
         await Promise.all([primaryDb.end().catch(() => undefined), standinDb.end().catch(() => undefined)]);
         try {

@@ -30,7 +30,8 @@ export const CLOSED_ACCOUNT_NAME = 'Closed Account';
 
 const MAX_BODY_BYTES = 64 * 1024;
 
-export async function startFasterPaymentsScheme(options: { port?: number } = {}): Promise<FasterPaymentsSchemeSimulator> {
+export async function startFasterPaymentsScheme(options: { port?: number; host?: string } = {}): Promise<FasterPaymentsSchemeSimulator> {
+  const host = options.host ?? '127.0.0.1';
   const payments = new Map<string, { record: OutboundPaymentReceived }>();
 
   const server = http.createServer((request, response) => {
@@ -80,11 +81,11 @@ export async function startFasterPaymentsScheme(options: { port?: number } = {})
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
-    server.listen(options.port ?? 0, '127.0.0.1', () => resolve());
+    server.listen(options.port ?? 0, host, () => resolve());
   });
   const port = (server.address() as AddressInfo).port;
   return {
-    url: `http://127.0.0.1:${port}/faster-payments`,
+    url: `http://${host}:${port}/faster-payments`,
     received: () => [...payments.values()].map((entry) => entry.record),
     close: () =>
       new Promise<void>((resolve) => {

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { startLoadBalancer, type RunningLoadBalancer } from '@bank/infra';
+import { startLoadBalancer, type HostAddress, type RunningLoadBalancer } from '@bank/infra';
 import { freePort, startService, type ServiceDefinition, type ServiceProcess } from './service-process';
 
 // A platform as several replicas behind HAProxy, on one address: the port the other services were
@@ -28,6 +28,8 @@ export async function startReplicatedPlatform(options: {
   readonly port: number;
   readonly directory: string;
   readonly track: (service: ServiceProcess) => void;
+  /** The host the load balancer and the replicas run on (hosts topology); default this machine's loopback. */
+  readonly host?: HostAddress;
 }): Promise<ReplicatedPlatform> {
   const ports = await Promise.all(Array.from({ length: options.count }, () => freePort()));
   const loadBalancer = await startLoadBalancer({
@@ -35,12 +37,17 @@ export async function startReplicatedPlatform(options: {
     port: options.port,
     statsPort: await freePort(),
     directory: options.directory,
-    backends: ports.map((port, index) => ({ name: `${options.definition.name}-${index + 1}`, port })),
+    ...(options.host ? { host: options.host.address, ...(options.host.netns ? { netns: options.host.netns } : {}) } : {}),
+    backends: ports.map((port, index) => ({
+      name: `${options.definition.name}-${index + 1}`,
+      port,
+      ...(options.host ? { host: options.host.address } : {}),
+    })),
   });
   const replicas: ServiceProcess[] = [];
   try {
     for (const [index, port] of ports.entries()) {
-      const replica = await startService(replicaDefinition(options.definition, index + 1), { port });
+      const replica = await startService(replicaDefinition(options.definition, index + 1), { port, ...(options.host ? { host: options.host } : {}) });
       options.track(replica);
       replicas.push(replica);
     }

@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { KAFKA_TOPICS, kafkaTopicName } from '@bank/shared-contracts';
-import { createInfra, deleteKafkaTopics, ensureKafkaTopics, infraEndpoints, type Infra } from '@bank/infra';
+import { createInfra, deleteKafkaTopics, ensureKafkaTopics, infraEndpoints, loadInfraConfig, type HostAddress, type Infra } from '@bank/infra';
+import { stackHosts } from './hosts';
 import { createRunDatabases, type RunDatabases } from './run-databases';
 import { createRunPubSub, type RunPubSub } from './run-pubsub';
 import { startReplicatedPlatform, type ReplicatedPlatform } from './replicas';
@@ -44,6 +45,11 @@ export interface RunStackOptions {
   readonly standinEnv?: NodeJS.ProcessEnv;
   /** Replicas of primary and of stand-in, each platform behind HAProxy at its URL (default 1: no load balancer). */
   readonly replicas?: number;
+  /**
+   * `hosts`: on the three-host topology (infra/src/hosts/, needs root): each service in its host's
+   * namespace, on its address (see ./hosts.ts). Default: everything on this machine's loopback.
+   */
+  readonly topology?: 'hosts';
 }
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
@@ -83,11 +89,14 @@ export async function stopAll(services: readonly ServiceProcess[]): Promise<stri
 }
 
 export async function startRunStack(options: RunStackOptions = {}): Promise<RunStack> {
-  const infra = createInfra();
+  const infra = createInfra(options.topology ? loadInfraConfig({ ...process.env, BANK_TOPOLOGY: options.topology }) : undefined);
   await infra.up();
+  // Where each service runs: given only on the hosts topology, so the default start is unchanged.
+  const hosts = stackHosts(infra.config);
+  const on = (host: HostAddress) => (infra.config.topology ? { host } : {});
   const run = `${options.name ? `${options.name}-` : ''}${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`;
   // Each platform's configuration service reads the other's, so both ports are known up front.
-  const { urls, ...ports } = await reservePlatformPorts();
+  const { urls, ...ports } = await reservePlatformPorts({ primary: hosts.primary.address, standin: hosts.standin.address });
   const databases = await createRunDatabases(infra.config);
   const pubsub = await createRunPubSub(infra.config);
   const kafkaTopicPrefix = `${run}.`;
@@ -95,8 +104,8 @@ export async function startRunStack(options: RunStackOptions = {}): Promise<RunS
   const dropTopics = () => deleteKafkaTopics(brokers, kafkaTopicPrefix).catch(() => undefined);
   await ensureKafkaTopics(brokers, kafkaTopicPrefix);
   const started: ServiceProcess[] = [];
-  const start = async (definition: ServiceDefinition, port?: number) => {
-    const service = await startService(definition, port === undefined ? {} : { port });
+  const start = async (definition: ServiceDefinition, host: HostAddress, port?: number) => {
+    const service = await startService(definition, { ...(port === undefined ? {} : { port }), ...on(host) });
     started.push(service);
     return service;
   };
@@ -109,9 +118,10 @@ export async function startRunStack(options: RunStackOptions = {}): Promise<RunS
   };
   const loadBalancers: ReplicatedPlatform['loadBalancer'][] = [];
   const stopLoadBalancers = () => Promise.all(loadBalancers.map((balancer) => balancer.stop().catch(() => undefined)));
-  const replicated = async (definition: ServiceDefinition, port: number) => {
+  const replicated = async (definition: ServiceDefinition, host: HostAddress, port: number) => {
     const platform = await startReplicatedPlatform({
       definition,
+      ...on(host),
       count: options.replicas!,
       port,
       directory: path.join(infra.config.dataDir, 'e2e', run),
@@ -125,13 +135,16 @@ export async function startRunStack(options: RunStackOptions = {}): Promise<RunS
     const standinDefinition = standinService(infra.config, run, { ...common, ...(options.standinEnv ? { env: options.standinEnv } : {}) });
     const platforms =
       (options.replicas ?? 1) > 1
-        ? { primary: await replicated(primaryDefinition, ports.primary), standin: await replicated(standinDefinition, ports.standin) }
+        ? {
+            primary: await replicated(primaryDefinition, hosts.primary, ports.primary),
+            standin: await replicated(standinDefinition, hosts.standin, ports.standin),
+          }
         : undefined;
-    const primary = platforms?.primary.replicas[0] ?? (await start(primaryDefinition, ports.primary));
-    const standin = platforms?.standin.replicas[0] ?? (await start(standinDefinition, ports.standin));
-    const syncer = await start(syncerService(infra.config, run, { databases, kafkaTopicPrefix }));
+    const primary = platforms?.primary.replicas[0] ?? (await start(primaryDefinition, hosts.primary, ports.primary));
+    const standin = platforms?.standin.replicas[0] ?? (await start(standinDefinition, hosts.standin, ports.standin));
+    const syncer = await start(syncerService(infra.config, run, { databases, kafkaTopicPrefix }), hosts.syncer);
     await waitForSyncerConsuming(syncer, 60_000);
-    const adviceConsumer = await start(adviceConsumerService(infra.config, run, urls, { pubsubProjectId: pubsub.projectId }));
+    const adviceConsumer = await start(adviceConsumerService(infra.config, run, urls, { pubsubProjectId: pubsub.projectId }), hosts.adviceConsumer);
     return {
       infra,
       run,

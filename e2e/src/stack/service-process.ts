@@ -2,7 +2,7 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
-import { REPOSITORY_ROOT } from '@bank/infra';
+import { REPOSITORY_ROOT, type HostAddress } from '@bank/infra';
 
 // One of the project's services as a child process of the test or benchmark, on a free port, so
 // it can be killed, paused and restarted like the chaos suite needs, without touching whatever
@@ -52,19 +52,28 @@ export function runMigration(definition: Pick<ServiceDefinition, 'name' | 'migra
   if (result.status !== 0) throw new Error(`${definition.name} migrations failed (exit ${result.status}): ${result.stderr || result.stdout}`);
 }
 
-export async function startService(definition: ServiceDefinition, options: { port?: number; healthTimeoutMs?: number } = {}): Promise<ServiceProcess> {
+export async function startService(
+  definition: ServiceDefinition,
+  options: { port?: number; healthTimeoutMs?: number; host?: HostAddress } = {},
+): Promise<ServiceProcess> {
   const entry = path.join(REPOSITORY_ROOT, definition.entry);
   if (!fs.existsSync(entry)) throw new Error(`${entry} is missing: build first (npx tsc -b)`);
   runMigration(definition);
   const port = options.port ?? (await freePort());
-  const url = `http://127.0.0.1:${port}`;
+  const host = options.host?.address ?? '127.0.0.1';
+  const url = `http://${host}:${port}`;
+  // On the hosts topology: inside the host's namespace (`ip netns exec` execs node itself, so the
+  // child is the service and its signals reach it), bound to the host's address.
+  const netns = options.host?.netns;
+  const [command, args] = netns === undefined ? [process.execPath, [entry]] : ['ip', ['netns', 'exec', netns, process.execPath, entry]];
+  const env = { ...definition.env, PORT: String(port), ...(options.host ? { HOST: host } : {}) };
   fs.mkdirSync(path.dirname(definition.logFile), { recursive: true });
   let child: ChildProcess | undefined;
   let exited: Promise<void> = Promise.resolve();
 
   const launch = async () => {
     const log = fs.openSync(definition.logFile, 'a');
-    child = spawn(process.execPath, [entry], { cwd: REPOSITORY_ROOT, env: { ...definition.env, PORT: String(port) }, stdio: ['ignore', log, log] });
+    child = spawn(command, args, { cwd: REPOSITORY_ROOT, env, stdio: ['ignore', log, log] });
     fs.closeSync(log);
     const running = child;
     exited = new Promise<void>((resolve) => running.once('exit', () => resolve()));

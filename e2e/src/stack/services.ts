@@ -150,8 +150,10 @@ export function adviceConsumerService(
 }
 
 /** Free ports for both platforms, picked before either starts so each can be told where the other is. */
-export async function reservePlatformPorts(): Promise<{ primary: number; standin: number; urls: PlatformUrls }> {
+export async function reservePlatformPorts(
+  addresses: { primary: string; standin: string } = { primary: '127.0.0.1', standin: '127.0.0.1' },
+): Promise<{ primary: number; standin: number; urls: PlatformUrls }> {
   const primary = await freePort();
   const standin = await freePort();
-  return { primary, standin, urls: { primary: `http://127.0.0.1:${primary}`, standin: `http://127.0.0.1:${standin}` } };
+  return { primary, standin, urls: { primary: `http://${addresses.primary}:${primary}`, standin: `http://${addresses.standin}:${standin}` } };
 }

@@ -4,8 +4,7 @@ import path from 'node:path';
 import { Kafka, logLevel } from 'kafkajs';
 import { kafkaTopicPrefixFromEnvironment } from '@bank/shared-contracts';
 import type { Component, Probe } from '../component';
-import type { InfraConfig } from '../config';
-import { REPOSITORY_ROOT } from '../config';
+import { componentHost, REPOSITORY_ROOT, type InfraConfig } from '../config';
 import { InfraError } from '../infra-error';
 import { ensureKafkaTopics } from '../kafka-topics';
 import { requireBinary } from '../prerequisites';
@@ -15,7 +14,9 @@ const HEAP = ['-Xms256m', '-Xmx512m'];
 
 /** The broker's jars, fetched once from Maven Central and reused. */
 export function kafkaJarsDirectory(config: InfraConfig): string {
-  return path.join(config.dataDir, 'kafka-jars', config.kafkaVersion);
+  // The hosts topology keeps its servers' data in <BANK_DATA_DIR>/hosts; the jars are the same ones.
+  const root = config.topology ? path.dirname(config.dataDir) : config.dataDir;
+  return path.join(root, 'kafka-jars', config.kafkaVersion);
 }
 
 /** A single-node Apache Kafka broker in KRaft mode (broker and controller in one JVM). */
@@ -28,7 +29,8 @@ export function kafkaComponent(config: InfraConfig): Component {
   const logFile = path.join(directory, 'kafka.log');
   const jars = kafkaJarsDirectory(config);
   const completeMarker = path.join(jars, '.complete');
-  const brokers = [`127.0.0.1:${config.kafkaPort}`];
+  const host = componentHost(config, 'kafka');
+  const brokers = [`${host.address}:${config.kafkaPort}`];
   let java = '';
 
   const classPath = () => `${jars}/*`;
@@ -68,9 +70,9 @@ export function kafkaComponent(config: InfraConfig): Component {
     const properties = [
       'process.roles=broker,controller',
       'node.id=1',
-      `controller.quorum.voters=1@127.0.0.1:${config.kafkaControllerPort}`,
-      `listeners=PLAINTEXT://127.0.0.1:${config.kafkaPort},CONTROLLER://127.0.0.1:${config.kafkaControllerPort}`,
-      `advertised.listeners=PLAINTEXT://127.0.0.1:${config.kafkaPort}`,
+      `controller.quorum.voters=1@${host.address}:${config.kafkaControllerPort}`,
+      `listeners=PLAINTEXT://${host.address}:${config.kafkaPort},CONTROLLER://${host.address}:${config.kafkaControllerPort}`,
+      `advertised.listeners=PLAINTEXT://${host.address}:${config.kafkaPort}`,
       'controller.listener.names=CONTROLLER',
       'inter.broker.listener.name=PLAINTEXT',
       'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
@@ -111,6 +113,7 @@ export function kafkaComponent(config: InfraConfig): Component {
     description: `Apache Kafka ${config.kafkaVersion} broker (KRaft, single node)`,
     endpoint: brokers.join(','),
     ports: [config.kafkaPort, config.kafkaControllerPort],
+    ...(host.netns ? { netns: host.netns } : {}),
     directory,
     logFile,
     startTimeoutMs: 90_000,

@@ -3,6 +3,7 @@ import path from 'node:path';
 import { Client } from 'pg';
 import type { Component, ComponentName, Probe } from '../component';
 import { POSTGRES_USER } from '../config';
+import type { HostAddress } from '../hosts/hosts-topology';
 import { InfraError } from '../infra-error';
 import { postgresBinDirectories, postgresRunAs, requireBinary } from '../prerequisites';
 import { isAlive, readPidFile, runCommand } from '../process-control';
@@ -10,6 +11,9 @@ import { isAlive, readPidFile, runCommand } from '../process-control';
 interface PostgresOptions {
   readonly name: Extract<ComponentName, 'pg-primary' | 'pg-standin'>;
   readonly port: number;
+  readonly host: HostAddress;
+  /** Another network whose clients it trusts (the hosts topology's 10.x.0.0/16); initdb trusts loopback only. */
+  readonly trustedNetwork?: string;
   readonly database: string;
   readonly directory: string;
 }
@@ -23,7 +27,7 @@ export function postgresComponent(options: PostgresOptions): Component {
 
   const connect = (database: string, timeoutMs: number) =>
     new Client({
-      host: '127.0.0.1',
+      host: options.host.address,
       port: options.port,
       user: POSTGRES_USER,
       database,
@@ -40,11 +44,20 @@ export function postgresComponent(options: PostgresOptions): Component {
     if (pid !== undefined && !isAlive(pid)) fs.rmSync(lockFile, { force: true });
   };
 
+  // The hosts topology's clients come from the other hosts' addresses, through the project's router.
+  const trustNetwork = () => {
+    if (!options.trustedNetwork) return;
+    const hba = path.join(clusterDirectory, 'pg_hba.conf');
+    const line = `host all all ${options.trustedNetwork} trust`;
+    if (!fs.readFileSync(hba, 'utf8').includes(line)) fs.appendFileSync(hba, `${line}\n`);
+  };
+
   return {
     name: options.name,
     description: `PostgreSQL cluster, database "${options.database}"`,
-    endpoint: `postgres://${POSTGRES_USER}@127.0.0.1:${options.port}/${options.database}`,
+    endpoint: `postgres://${POSTGRES_USER}@${options.host.address}:${options.port}/${options.database}`,
     ports: [options.port],
+    ...(options.host.netns ? { netns: options.host.netns } : {}),
     directory: options.directory,
     logFile,
     startTimeoutMs: 60_000,
@@ -60,10 +73,11 @@ export function postgresComponent(options: PostgresOptions): Component {
       fs.mkdirSync(socketDirectory, { recursive: true });
       if (runAs) fs.chownSync(socketDirectory, runAs.uid, runAs.gid);
       removeStaleLockFile();
-      if (fs.existsSync(path.join(clusterDirectory, 'PG_VERSION'))) return;
+      if (fs.existsSync(path.join(clusterDirectory, 'PG_VERSION'))) return trustNetwork();
       fs.mkdirSync(clusterDirectory, { recursive: true, mode: 0o700 });
       if (runAs) fs.chownSync(clusterDirectory, runAs.uid, runAs.gid);
-      // Trust on loopback only: this is the developer's and the test suite's own cluster.
+      // Trust: the developer's and the test suite's own cluster, on loopback (or on a hosts-topology
+      // namespace's address, reachable only through the project's own router).
       const result = await runCommand(
         binaries.initdb,
         ['-D', clusterDirectory, '-U', POSTGRES_USER, '--auth=trust', '--encoding=UTF8', '--locale=C', '--no-instructions'],
@@ -78,6 +92,7 @@ export function postgresComponent(options: PostgresOptions): Component {
           logFile,
         );
       }
+      trustNetwork();
     },
 
     launchSpec() {
@@ -92,7 +107,7 @@ export function postgresComponent(options: PostgresOptions): Component {
           '-k',
           socketDirectory,
           '-c',
-          'listen_addresses=127.0.0.1',
+          `listen_addresses=${options.host.address}`,
           '-c',
           'max_connections=200',
           '-c',

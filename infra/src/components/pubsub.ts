@@ -3,7 +3,7 @@ import path from 'node:path';
 import { PubSub } from '@google-cloud/pubsub';
 import { PUBSUB_TOPICS, pubsubSubscriptionSettings } from '@bank/shared-contracts';
 import type { Component, Probe } from '../component';
-import type { InfraConfig } from '../config';
+import { componentHost, type InfraConfig } from '../config';
 import { InfraError } from '../infra-error';
 import { findExecutable, requireBinary } from '../prerequisites';
 
@@ -28,7 +28,7 @@ export function pubsubClient(config: InfraConfig): PubSub {
   // The client otherwise probes Google's metadata server for credentials it never uses with the
   // emulator, and warns when that (unreachable) server does not answer.
   process.env.METADATA_SERVER_DETECTION ??= 'none';
-  return new PubSub({ projectId: config.pubsubProjectId, apiEndpoint: `127.0.0.1:${config.pubsubPort}`, emulatorMode: true });
+  return new PubSub({ projectId: config.pubsubProjectId, apiEndpoint: `${componentHost(config, 'pubsub').address}:${config.pubsubPort}`, emulatorMode: true });
 }
 
 /**
@@ -41,11 +41,13 @@ export function pubsubComponent(config: InfraConfig): Component {
   const logFile = path.join(directory, 'pubsub.log');
   let java = '';
   let jar = '';
+  const host = componentHost(config, 'pubsub');
   return {
     name: 'pubsub',
     description: `Google Cloud Pub/Sub emulator, project "${config.pubsubProjectId}"`,
-    endpoint: `PUBSUB_EMULATOR_HOST=127.0.0.1:${config.pubsubPort}`,
+    endpoint: `PUBSUB_EMULATOR_HOST=${host.address}:${config.pubsubPort}`,
     ports: [config.pubsubPort],
+    ...(host.netns ? { netns: host.netns } : {}),
     directory,
     logFile,
     startTimeoutMs: 60_000,
@@ -64,7 +66,7 @@ export function pubsubComponent(config: InfraConfig): Component {
     launchSpec() {
       return {
         command: java,
-        args: ['-Xms64m', '-Xmx256m', '-jar', jar, '--host=127.0.0.1', `--port=${config.pubsubPort}`],
+        args: ['-Xms64m', '-Xmx256m', '-jar', jar, `--host=${host.address}`, `--port=${config.pubsubPort}`],
         cwd: directory,
         logFile,
       };
@@ -72,7 +74,7 @@ export function pubsubComponent(config: InfraConfig): Component {
 
     async probe(timeoutMs: number): Promise<Probe> {
       try {
-        const response = await fetch(`http://127.0.0.1:${config.pubsubPort}/`, { signal: AbortSignal.timeout(timeoutMs) });
+        const response = await fetch(`http://${host.address}:${config.pubsubPort}/`, { signal: AbortSignal.timeout(timeoutMs) });
         const body = (await response.text()).trim();
         return response.ok && body === 'Ok' ? { healthy: true } : { healthy: false, reason: `unexpected answer ${response.status} ${body.slice(0, 80)}` };
       } catch (error) {

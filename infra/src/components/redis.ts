@@ -1,18 +1,20 @@
 import net from 'node:net';
 import path from 'node:path';
 import type { Component, ComponentName, Probe } from '../component';
+import type { HostAddress } from '../hosts/hosts-topology';
 import { requireBinary } from '../prerequisites';
 
 interface RedisOptions {
   readonly name: Extract<ComponentName, 'redis-primary' | 'redis-standin'>;
   readonly port: number;
+  readonly host: HostAddress;
   readonly directory: string;
 }
 
 /** Sends PING over a raw socket: no client library state to get stuck when the server is paused. */
-export function pingRedis(port: number, timeoutMs: number): Promise<Probe> {
+export function pingRedis(port: number, timeoutMs: number, host = '127.0.0.1'): Promise<Probe> {
   return new Promise((resolve) => {
-    const socket = net.connect({ host: '127.0.0.1', port });
+    const socket = net.connect({ host, port });
     let answer = '';
     const finish = (probe: Probe) => {
       socket.destroy();
@@ -35,8 +37,9 @@ export function redisComponent(options: RedisOptions): Component {
   return {
     name: options.name,
     description: 'Redis',
-    endpoint: `redis://127.0.0.1:${options.port}`,
+    endpoint: `redis://${options.host.address}:${options.port}`,
     ports: [options.port],
+    ...(options.host.netns ? { netns: options.host.netns } : {}),
     directory: options.directory,
     logFile,
     startTimeoutMs: 15_000,
@@ -53,7 +56,10 @@ export function redisComponent(options: RedisOptions): Component {
           '--port',
           String(options.port),
           '--bind',
-          '127.0.0.1',
+          options.host.address,
+          // Off the loopback (the hosts topology), Redis refuses clients unless told it is protected otherwise: the namespace is.
+          '--protected-mode',
+          'no',
           '--dir',
           options.directory,
           '--daemonize',
@@ -73,7 +79,7 @@ export function redisComponent(options: RedisOptions): Component {
         logFile,
       };
     },
-    probe: (timeoutMs) => pingRedis(options.port, timeoutMs),
+    probe: (timeoutMs) => pingRedis(options.port, timeoutMs, options.host.address),
     async provision() {
       // Redis needs no schema.
     },
