@@ -34,7 +34,7 @@ afterEach(async () => {
 const env = (primaryUrl: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
   PRIMARY_URL: primaryUrl,
   STANDIN_URL: standin.url,
-  STANDIN_INTERNAL_TOKEN: 'gateway-test-token',
+  GATEWAY_TOKEN: 'gateway-test-token',
   GATEWAY_CARD_DEADLINE_MS: String(CARD_DEADLINE_MS),
   ...extra,
 });

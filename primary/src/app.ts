@@ -4,7 +4,10 @@ import type { Cache } from './platform/cache';
 import type { Clock } from './platform/clock';
 import type { Db } from './platform/db';
 import { errors } from './platform/errors';
-import { bearerToken, boundaryErrorOptions, installErrorHandling, tokensEqual } from './platform/http';
+import { bearerToken, boundaryErrorOptions, installErrorHandling } from './platform/http';
+import type { ServiceIdentity } from '@bank/shared-contracts';
+import { callerOf, primaryCredentials } from './platform/credentials';
+import { allowedCallers } from './platform/call-map';
 import type { PrimaryMetrics } from './platform/metrics';
 import { createLedger } from './ledger/ledger';
 import { createAccountsService } from './accounts/accounts-service';
@@ -30,7 +33,7 @@ import { createAdviceApplier } from './advices/advice-applier';
 import { adviceRoutes } from './advices/routes';
 import { createConfigurationStore } from './configuration/configuration-store';
 import { createConfigurationCache } from './configuration/configuration-cache';
-import { operatorFor, type Operator } from './configuration/operators';
+import type { Operator } from './configuration/operators';
 import { configurationRoutes, statusRoutes } from './configuration/routes';
 import { createPaymentRouter } from './routing/payment-router';
 import { paymentOwners } from './routing/payment-owners';
@@ -48,14 +51,14 @@ export interface PrimaryDependencies {
   readonly cardDb?: Db;
   readonly clock: Clock;
   readonly keys: PanKeys;
-  /** Service token other primary components present on the internal API. */
-  readonly internalToken: string;
+  /** Each service identity's credentials primary accepts (two during a rotation): the gateway, stand-in, the advice consumer, the card manufacturer, onboarding. */
+  readonly services: Readonly<Partial<Record<ServiceIdentity, readonly string[]>>>;
   readonly logger: Logger;
   readonly metrics: PrimaryMetrics;
   readonly fasterPaymentsScheme: FasterPaymentsScheme;
   /** Best effort only: see platform/cache.ts. */
   readonly cache: Cache;
-  /** Incident engineers who may change the stand-in configuration (OPERATOR_TOKENS). None: it can only be read, with the internal token. */
+  /** Incident engineers who may change the stand-in configuration (OPERATOR_TOKENS). None: nobody can change it. */
   readonly operators?: readonly Operator[];
   /** Where payments routed to stand-in go. None (tests that never route): a routed payment gets the not-answered fallback. */
   readonly standin?: StandinProxy;
@@ -83,8 +86,13 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
   });
   installErrorHandling(app);
   // First, so every route (the API browser's too) is checked against the call map as it is added.
+  const credentials = primaryCredentials({ operators: deps.operators ?? [], services: deps.services });
+  const identify = (token: string) => {
+    const credential = credentials.identify(token);
+    return credential && callerOf(credential);
+  };
   installCallGuard(app, {
-    identify: (token) => (operatorFor(deps.operators ?? [], token) ? 'operator' : tokensEqual(token, deps.internalToken) ? 'internal' : undefined),
+    identify,
     isCustomer: async (token) => (await services.accounts.customerForToken(token)) !== undefined,
   });
   installApiDocs(app, {
@@ -113,16 +121,14 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
 
   afterApiDocs(app, (app) => {
     const customer = customerAuthentication(services.accounts);
+    // The call guard has already admitted only the identities the call map names for the route;
+    // routes that check again in their handler (internal and operations routes) check the same map.
     const internal = (request: FastifyRequest) => {
       const token = bearerToken(request);
-      // A customer token is never an internal token: 401, as for no token at all.
-      if (!token || !tokensEqual(token, deps.internalToken)) throw errors.unauthenticated();
+      const caller = token === undefined ? undefined : identify(token);
+      if (!caller || !allowedCallers(request.method, request.routeOptions.url ?? '')?.includes(caller)) throw errors.unauthenticated();
     };
-    /** Operations' reads and repairs: an incident engineer's operator token, or a component's internal one. */
-    const operatorOrInternal = (request: FastifyRequest) => {
-      if (operatorFor(deps.operators ?? [], bearerToken(request))) return;
-      internal(request);
-    };
+    const operatorOrInternal = internal;
 
     accountsRoutes(app, { accounts: services.accounts, customer });
     cardsRoutes(app, { cards: services.cards, accounts: services.accounts, customer, internal });
@@ -146,8 +152,7 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
     configurationRoutes(app, {
       store: services.configuration.store,
       cache: services.configuration.cache,
-      operators: deps.operators ?? [],
-      internalToken: deps.internalToken,
+      credentials,
     });
     statusRoutes(app, { cache: services.configuration.cache, clock: deps.clock });
     operationsRoutes(app, {

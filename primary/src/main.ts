@@ -46,12 +46,12 @@ async function main(): Promise<void> {
   });
   const fasterPaymentsScheme = httpFasterPaymentsScheme({ url: config.fasterPaymentsSchemeUrl });
   const cache = createRedisCache({ url: config.redisUrl, logger });
-  const standin = httpStandinProxy({ url: config.standin.url, timeoutMs: config.standin.proxyTimeoutMs });
+  const standin = httpStandinProxy({ url: config.standin.url, timeoutMs: config.standin.proxyTimeoutMs, credential: config.credentials.own ?? '' });
   const timeoutReversals = startTimeoutReversals({ db, panKey: config.keys.primary, standin, clock: systemClock, logger, metrics });
   // Always running: whether anything is shadowed is the configuration's shadow percentage, changed at run time.
   const shadow = startShadowSender({
     standinUrl: config.standin.url,
-    standinToken: config.standin.internalToken,
+    primaryCredential: config.credentials.own ?? '',
     accountOf: cardAccountLookup({ db, indexKey: config.keys.indexKey }),
     clock: systemClock,
     logger,
@@ -63,7 +63,7 @@ async function main(): Promise<void> {
     cardDb,
     clock: systemClock,
     keys: config.keys,
-    internalToken: config.internalToken,
+    services: config.credentials.accepted,
     logger,
     metrics,
     fasterPaymentsScheme,
@@ -83,7 +83,7 @@ async function main(): Promise<void> {
   const configurationRefresh = configuration.startRefreshing(CONFIGURATION_REFRESH_MS);
   const peerSync = createConfigurationPeerSync({
     standinUrl: config.standin.url,
-    standinToken: config.standin.internalToken,
+    primaryCredential: config.credentials.own ?? '',
     timeoutMs: 1_000,
     store: configurationStore,
     cache: configuration,

@@ -2,7 +2,7 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import pino from 'pino';
 import { infraEndpoints } from '@bank/infra';
-import type { CardAuthorisationRequest, FasterPaymentInboundCredit } from '@bank/shared-contracts';
+import { SERVICE_IDENTITIES, type CardAuthorisationRequest, type FasterPaymentInboundCredit, type ServiceIdentity } from '@bank/shared-contracts';
 import { buildPrimary } from '../src/app';
 import type { Operator } from '../src/configuration/operators';
 import { PRIMARY_MIGRATIONS } from '../src/migrations';
@@ -22,8 +22,21 @@ import { startFasterPaymentsSchemeSimulator } from './faster-payments-scheme-sim
 // `npm test` starts, served on an ephemeral port and called over HTTP like any client would.
 // Options add what a test needs: a database of its own, operators, stand-in beside it.
 
-export const INTERNAL_TOKEN = 'test-internal-token';
-export const STANDIN_INTERNAL_TOKEN = 'test-standin-internal-token';
+/** Each service identity's credential in primary's tests (what primary accepts from them, and presents as itself). */
+export const CREDENTIALS: Readonly<Record<ServiceIdentity, string>> = Object.fromEntries(
+  SERVICE_IDENTITIES.map((identity) => [identity, `test-${identity}-credential`]),
+) as Record<ServiceIdentity, string>;
+
+/**
+ * The credential a call presents when the test names none (`token: null`: none at all): a test
+ * sending a scheme message stands where the gateway does, one opening an account where the
+ * onboarding back end does.
+ */
+function defaultToken(method: string, url: string): string | undefined {
+  if (method === 'POST' && url.startsWith('/scheme/')) return CREDENTIALS.gateway;
+  if (method === 'POST' && url === '/accounts') return CREDENTIALS.onboarding;
+  return undefined;
+}
 
 export interface PrimaryTestOptions {
   readonly now?: string;
@@ -41,6 +54,8 @@ export interface PrimaryTestOptions {
   readonly timeoutReversals?: Partial<TimeoutReversalOptions>;
   /** Every line primary logs (to debug) is kept here, for tests that look for what must never be logged. */
   readonly logs?: string[];
+  /** The credentials primary accepts per identity (default: CREDENTIALS' one each), e.g. two during a rotation. */
+  readonly services?: Readonly<Partial<Record<ServiceIdentity, readonly string[]>>>;
 }
 
 /** A database of one test file's own on the shared cluster, dropped by `drop`. */
@@ -78,7 +93,9 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
   const scheme = await startFasterPaymentsSchemeSimulator();
   const fasterPaymentsScheme = httpFasterPaymentsScheme({ url: scheme.url, timeoutMs: 500 });
   const cache = createRedisCache({ url: infraEndpoints().redis.primary, logger: pino({ level: 'silent' }) });
-  const proxy = options.standin ? httpStandinProxy({ url: options.standin.url, timeoutMs: options.standin.proxyTimeoutMs }) : undefined;
+  const proxy = options.standin
+    ? httpStandinProxy({ url: options.standin.url, timeoutMs: options.standin.proxyTimeoutMs, credential: CREDENTIALS.primary })
+    : undefined;
   // Scheduling, not decision logic: on the real clock, with short waits for the test.
   const timeoutReversals = proxy
     ? startTimeoutReversals({
@@ -95,7 +112,7 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
     options.standin && options.shadow
       ? startShadowSender({
           standinUrl: options.standin.url,
-          standinToken: STANDIN_INTERNAL_TOKEN,
+          primaryCredential: CREDENTIALS.primary,
           accountOf: cardAccountLookup({ db, indexKey: keys.indexKey }),
           clock,
           logger,
@@ -107,7 +124,7 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
     db,
     clock,
     keys,
-    internalToken: INTERNAL_TOKEN,
+    services: options.services ?? Object.fromEntries(SERVICE_IDENTITIES.map((identity) => [identity, [CREDENTIALS[identity]]])),
     logger,
     metrics,
     fasterPaymentsScheme,
@@ -129,10 +146,11 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
   async function call(
     method: 'GET' | 'POST' | 'DELETE',
     url: string,
-    options: { token?: string; body?: unknown; rawBody?: string; idempotencyKey?: string } = {},
+    options: { token?: string | null; body?: unknown; rawBody?: string; idempotencyKey?: string } = {},
   ) {
     const headers: Record<string, string> = {};
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const token = options.token === null ? undefined : (options.token ?? defaultToken(method, url));
+    if (token) headers.authorization = `Bearer ${token}`;
     if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
     const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -150,7 +168,7 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
 
   async function issueCard(accountId: string, dailyCashLimitMinor?: number) {
     const issued = await call('POST', `/internal/accounts/${accountId}/cards`, {
-      token: INTERNAL_TOKEN,
+      token: CREDENTIALS['card-manufacturer'],
       body: dailyCashLimitMinor === undefined ? {} : { dailyCashLimitMinor },
     });
     if (issued.status !== 201) throw new Error(`issue card: ${JSON.stringify(issued.body)}`);

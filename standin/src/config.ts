@@ -1,5 +1,12 @@
 import { z } from 'zod';
-import { httpUrl, positiveWholeNumber, readServiceEnvironment, type ServiceEnvironment } from '@bank/shared-contracts';
+import {
+  httpUrl,
+  positiveWholeNumber,
+  readServiceEnvironment,
+  type IdentityCredentials,
+  type ServiceEnvironment,
+  type ServiceIdentity,
+} from '@bank/shared-contracts';
 import { CARD_KEY_SECRETS, CARD_KEY_VARIABLES, cardKeysFrom, type StandinCardKeys } from './cards/card-numbers';
 import { operatorsFromEnvironment, type Operators } from './configuration/operators';
 import { DEFAULT_CARD_BUDGET_MS, DEFAULT_CARD_POOL_SIZE } from './payments/card-desk';
@@ -16,9 +23,10 @@ export interface StandinConfig {
   readonly keys: StandinCardKeys;
   readonly operators: Operators;
   /** Presented by callers of stand-in's internal API. */
-  readonly internalToken: string;
-  /** Primary's API (its configuration, read for peer sync) and the token presented to it. */
-  readonly primary: { readonly url: string; readonly internalToken: string };
+  /** The service identities stand-in accepts, and its own credential (STANDIN_TOKEN) presented to primary. */
+  readonly credentials: IdentityCredentials;
+  /** Primary's API (its configuration, read for peer sync with stand-in's own credential). */
+  readonly primary: { readonly url: string };
   readonly configurationPeerSyncMs: number;
   readonly cardBudgetMs: number;
   readonly cardPoolSize: number;
@@ -35,9 +43,7 @@ const STANDIN_VARIABLES = {
   STANDIN_DATABASE_URL: z.string(),
   LOG_LEVEL: z.string().default('info'),
   OPERATOR_TOKENS: z.string(),
-  STANDIN_INTERNAL_TOKEN: z.string(),
   PRIMARY_URL: httpUrl.default('http://127.0.0.1:8100'),
-  PRIMARY_INTERNAL_TOKEN: z.string(),
   CONFIGURATION_PEER_SYNC_MS: positiveWholeNumber.default(2_000),
   // Card authorisations have a pool of their own: its size is what stand-in's database can run at
   // once (measured with `npm run bench -- standin-auth`), and every statement on it has the budget.
@@ -57,12 +63,16 @@ const STANDIN_VARIABLES = {
 const STANDIN_SECRETS = {
   ...CARD_KEY_SECRETS,
   OPERATOR_TOKENS: 'local-operator:local-operator-token',
-  STANDIN_INTERNAL_TOKEN: 'local-standin-internal-token',
-  PRIMARY_INTERNAL_TOKEN: 'local-internal-token',
 };
 
+/** The services that call stand-in, each with its own credential (`<NAME>_TOKEN`, and `<NAME>_TOKEN_NEXT` during a rotation). */
+const STANDIN_CALLER_IDENTITIES: readonly ServiceIdentity[] = ['primary', 'gateway', 'advice-consumer'];
+
 export function readStandinEnvironment(env: NodeJS.ProcessEnv = process.env): ServiceEnvironment<StandinConfig> {
-  const read = readServiceEnvironment({ service: 'stand-in', variables: STANDIN_VARIABLES, secrets: STANDIN_SECRETS }, env);
+  const read = readServiceEnvironment(
+    { service: 'stand-in', variables: STANDIN_VARIABLES, secrets: STANDIN_SECRETS, identities: { accepts: STANDIN_CALLER_IDENTITIES, presents: 'standin' } },
+    env,
+  );
   const values = read.values;
   return {
     ...read,
@@ -72,8 +82,8 @@ export function readStandinEnvironment(env: NodeJS.ProcessEnv = process.env): Se
       logLevel: values.LOG_LEVEL,
       keys: cardKeysFrom(values),
       operators: operatorsFromEnvironment({ OPERATOR_TOKENS: values.OPERATOR_TOKENS }),
-      internalToken: values.STANDIN_INTERNAL_TOKEN,
-      primary: { url: values.PRIMARY_URL, internalToken: values.PRIMARY_INTERNAL_TOKEN },
+      credentials: read.credentials,
+      primary: { url: values.PRIMARY_URL },
       configurationPeerSyncMs: values.CONFIGURATION_PEER_SYNC_MS,
       cardBudgetMs: values.STANDIN_CARD_BUDGET_MS,
       cardPoolSize: values.STANDIN_CARD_POOL_SIZE,

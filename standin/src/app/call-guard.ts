@@ -3,13 +3,13 @@ import { AppRefusal } from './app-routes';
 import { standinCallersOf, type StandinCaller } from './call-map';
 
 export interface StandinCallGuard {
-  /** Stand-in's own credentials (operators, the internal token): which one a token is, if any. */
-  readonly credentialOf: (token: string) => 'operator' | 'internal' | undefined;
+  /** The credentials stand-in knows (operators, service identities): which caller a token is, if any. */
+  readonly credentialOf: (token: string) => Exclude<StandinCaller, 'anyone' | 'customer'> | undefined;
   /** Whether a token is a customer's: asked only to answer 403 rather than 401 where customers may not go. */
   readonly customerHolds: (token: string) => Promise<boolean>;
 }
 
-const tokenOf = (request: FastifyRequest) => {
+export const tokenOf = (request: FastifyRequest) => {
   const header = request.headers.authorization;
   return header?.startsWith('Bearer ') ? header.slice(7).trim() || undefined : undefined;
 };
