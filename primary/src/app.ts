@@ -12,6 +12,7 @@ import type { PrimaryMetrics } from './platform/metrics';
 import { createLedger } from './ledger/ledger';
 import { createAccountsService } from './accounts/accounts-service';
 import { accountsRoutes, customerAuthentication } from './accounts/routes';
+import { arrangedOverdraftRoutes, createArrangedOverdrafts } from './accounts/arranged-overdraft';
 import { createCardsService } from './cards/cards-service';
 import type { PanKeys } from './cards/pan-crypto';
 import { cardsRoutes } from './cards/routes';
@@ -131,6 +132,7 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
     const operatorOrInternal = internal;
 
     accountsRoutes(app, { accounts: services.accounts, customer });
+    arrangedOverdraftRoutes(app, { overdrafts: services.arrangedOverdrafts, credentials });
     cardsRoutes(app, { cards: services.cards, accounts: services.accounts, customer, internal });
     feedRoutes(app, { feed: services.feed, accounts: services.accounts, customer });
     schemeCardRoutes(app, {
@@ -171,6 +173,7 @@ function createServices(deps: PrimaryDependencies) {
   const { db, clock, keys, metrics } = deps;
   const ledger = createLedger({ clock });
   const accounts = createAccountsService({ db, clock, ledger, cache: deps.cache });
+  const arrangedOverdrafts = createArrangedOverdrafts({ db, clock, ledger });
   const cards = createCardsService({ db, clock, keys });
   const feed = createFeedService({ db, clock });
   const cardProcessor = createCardProcessor({
@@ -202,5 +205,20 @@ function createServices(deps: PrimaryDependencies) {
     metrics,
     logger: deps.logger,
   });
-  return { ledger, accounts, cards, feed, cardProcessor, inboundFasterPayments, transfers, pots, payees, notifications, advices, configuration, router };
+  return {
+    ledger,
+    accounts,
+    arrangedOverdrafts,
+    cards,
+    feed,
+    cardProcessor,
+    inboundFasterPayments,
+    transfers,
+    pots,
+    payees,
+    notifications,
+    advices,
+    configuration,
+    router,
+  };
 }

@@ -27,6 +27,9 @@ export const CREDENTIALS: Readonly<Record<ServiceIdentity, string>> = Object.fro
   SERVICE_IDENTITIES.map((identity) => [identity, `test-${identity}-credential`]),
 ) as Record<ServiceIdentity, string>;
 
+/** The operator the harness arranges overdrafts as (always among primary's operators, beside a test's own). */
+export const HARNESS_OPERATOR = { name: 'harness-operator', token: 'harness-operator-token' } as const;
+
 /**
  * The credential a call presents when the test names none (`token: null`: none at all): a test
  * sending a scheme message stands where the gateway does, one opening an account where the
@@ -130,7 +133,7 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
     fasterPaymentsScheme,
     cache,
     ...(options.clearingMatchWaitMs === undefined ? {} : { clearingMatchWaitMs: options.clearingMatchWaitMs }),
-    ...(options.operators ? { operators: options.operators } : {}),
+    operators: [...(options.operators ?? []), HARNESS_OPERATOR],
     ...(proxy ? { standin: proxy } : {}),
     ...(timeoutReversals ? { timeoutReversals } : {}),
     ...(shadow ? { shadow } : {}),
@@ -160,10 +163,19 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
     return { status: response.status, body: text && json ? JSON.parse(text) : undefined, text };
   }
 
+  /** Opens an account; an overdraft above 0 is then arranged by an operator, as the bank does it. */
   async function openAccount(overdraftLimitMinor = 0) {
-    const opened = await call('POST', '/accounts', { body: { holderName: 'Test Customer', overdraftLimitMinor } });
+    const opened = await call('POST', '/accounts', { body: { holderName: 'Test Customer' } });
     if (opened.status !== 201) throw new Error(`open account: ${JSON.stringify(opened.body)}`);
-    return opened.body as { id: string; customerId: string; sortCode: string; accountNumber: string; token: string };
+    const account = opened.body as { id: string; customerId: string; sortCode: string; accountNumber: string; token: string };
+    if (overdraftLimitMinor > 0) {
+      const arranged = await call('POST', `/internal/accounts/${account.id}/arranged-overdraft`, {
+        token: HARNESS_OPERATOR.token,
+        body: { limitMinor: overdraftLimitMinor, reason: 'test customer' },
+      });
+      if (arranged.status !== 200) throw new Error(`arrange overdraft: ${JSON.stringify(arranged.body)}`);
+    }
+    return account;
   }
 
   async function issueCard(accountId: string, dailyCashLimitMinor?: number) {

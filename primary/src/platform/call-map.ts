@@ -37,6 +37,9 @@ export const PRIMARY_CALL_MAP: Readonly<Record<string, readonly Caller[]>> = {
   'GET /accounts/:accountId/notifications/stream': ['customer'],
   // Opening an account: the app's back end, once it has onboarded the customer.
   'POST /accounts': ['onboarding'],
+  // An arranged overdraft is lent money: an operator's approved change, audited, never opening's.
+  'POST /internal/accounts/:accountId/arranged-overdraft': ['operator'],
+  'GET /internal/accounts/:accountId/arranged-overdraft': ['operator'],
   // The card manufacturer: the only answer with a plaintext card number.
   'POST /internal/accounts/:accountId/cards': ['card-manufacturer'],
   // The payment network's messages: only through the gateway, which checks the network's credential.
