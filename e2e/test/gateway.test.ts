@@ -115,7 +115,8 @@ interface GatewayReply {
 }
 
 async function throughGateway(via: ServiceProcess, path: string, message: unknown): Promise<GatewayReply> {
-  const answer = await http<GatewayReply['body']>('POST', `${via.url}${path}`, { body: message });
+  // As the payment network: the gateway's scheme routes are its only.
+  const answer = await http<GatewayReply['body']>('POST', `${via.url}${path}`, { body: message, token: CREDENTIALS.network });
   return { status: answer.status, body: answer.body };
 }
 

@@ -23,6 +23,7 @@ const SECRET_VALUES: Record<string, () => string> = {
   GATEWAY_PAN_SEAL_KEY: key,
   // Each service identity's own credential.
   GATEWAY_TOKEN: token,
+  NETWORK_TOKEN: token,
   PRIMARY_TOKEN: token,
   STANDIN_TOKEN: token,
   ADVICE_CONSUMER_TOKEN: token,
@@ -58,7 +59,7 @@ const SERVICES: { definition: ServiceDefinition; secrets: string[] }[] = [
   },
   { definition: syncerService(config, run), secrets: ['STANDIN_PAN_SEAL_KEY', 'STANDIN_PAN_LOOKUP_KEY'] },
   { definition: adviceConsumerService(config, run, urls), secrets: ['ADVICE_CONSUMER_TOKEN', 'OPERATOR_TOKENS'] },
-  { definition: gatewayService(config, run, urls), secrets: ['GATEWAY_TOKEN', 'GATEWAY_PAN_SEAL_KEY', 'GATEWAY_DATA_DIR'] },
+  { definition: gatewayService(config, run, urls), secrets: ['GATEWAY_TOKEN', 'NETWORK_TOKEN', 'GATEWAY_PAN_SEAL_KEY', 'GATEWAY_DATA_DIR'] },
 ];
 
 /** Runs the service until it exits (or 20 s pass: it started, which is the failure this test looks for). */

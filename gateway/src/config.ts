@@ -46,6 +46,8 @@ export interface GatewayConfig {
   readonly standinUrl: string;
   /** The gateway's own credential (GATEWAY_TOKEN): presented with every message it forwards and to read stand-in's configuration. */
   readonly credential: string;
+  /** The payment network's credentials (NETWORK_TOKEN, and NETWORK_TOKEN_NEXT during a rotation), checked on every scheme message. */
+  readonly networkCredentials: readonly string[];
   readonly configPollMs: number;
   /** A configuration read that takes longer than this counts as stand-in being unreachable. */
   readonly configTimeoutMs: number;
@@ -130,7 +132,7 @@ export function readGatewayEnvironment(env: NodeJS.ProcessEnv): ServiceEnvironme
       variables: GATEWAY_VARIABLES,
       secrets: GATEWAY_SECRETS,
       requiredOutsideLocal: ['GATEWAY_DATA_DIR'],
-      identities: { presents: 'gateway' },
+      identities: { accepts: ['network'], presents: 'gateway' },
     },
     env,
   );
@@ -146,6 +148,7 @@ export function readGatewayEnvironment(env: NodeJS.ProcessEnv): ServiceEnvironme
       primaryUrl: values.PRIMARY_URL,
       standinUrl: values.STANDIN_URL,
       credential: read.credentials.own ?? '',
+      networkCredentials: read.credentials.accepted.network ?? [],
       configPollMs: values.GATEWAY_CONFIG_POLL_MS,
       configTimeoutMs: GATEWAY_DEFAULTS.configTimeoutMs,
       autoFailover: values.GATEWAY_AUTO_FAILOVER === 'on',

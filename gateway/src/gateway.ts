@@ -80,7 +80,15 @@ export function createGateway(config: GatewayConfig, logger: Logger, now: () => 
     logger,
     reversals,
   });
-  const server = createGatewayServer({ dispatch, routing, metrics, logger, reversals, serveApiDocs: config.serveApiDocs });
+  const server = createGatewayServer({
+    dispatch,
+    routing,
+    metrics,
+    logger,
+    reversals,
+    networkCredentials: config.networkCredentials,
+    serveApiDocs: config.serveApiDocs,
+  });
   const poller = startConfigurationPoller({
     url: config.standinUrl,
     token: config.credential,

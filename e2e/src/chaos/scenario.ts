@@ -115,7 +115,7 @@ export async function runScenario(definition: ScenarioDefinition, log: (line: st
     step(`${customers.length} customers opened in primary and known to stand-in (sync waited ${(known.waitedMs / 1000).toFixed(1)} s)`);
 
     truth = createGroundTruth(resultsDirectory(chaos.stack.run));
-    const network = createPaymentNetwork({ gatewayUrl: chaos.gateway.url, truth, deadlineMs: DEFAULT_DEADLINE_MS });
+    const network = createPaymentNetwork({ gatewayUrl: chaos.gateway.url, networkToken: CREDENTIALS.network, truth, deadlineMs: DEFAULT_DEADLINE_MS });
     const ratePerSecond = definition.ratePerSecond ?? DEFAULTS.ratePerSecond;
     load = startLoad({
       prng,

@@ -106,7 +106,7 @@ async function main(): Promise<void> {
   );
   const truth = createGroundTruth(path.join(config.dataDir, 'simulate', new Date().toISOString().replace(/[:.]/g, '-')));
   console.log(`every exchange is written to ${path.relative(process.cwd(), truth.file)}`);
-  const network = createPaymentNetwork({ gatewayUrl, truth, deadlineMs: DEFAULT_DEADLINE_MS });
+  const network = createPaymentNetwork({ gatewayUrl, networkToken: process.env.NETWORK_TOKEN ?? CREDENTIALS.network, truth, deadlineMs: DEFAULT_DEADLINE_MS });
   const load = startLoad({ prng, ratePerSecond: options.rate, customers, network, messages: createSchemeMessages(prng), truth, urls });
 
   let reported = 0;
