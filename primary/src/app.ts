@@ -45,6 +45,7 @@ import { primaryHoldsAuthorisation } from './card-processor/routes';
 import { afterApiDocs, installApiDocs } from './platform/api-docs';
 import { operationsRoutes } from './platform/operations-routes';
 import { installCallGuard } from './platform/call-guard';
+import { DEFAULT_RATE_LIMITS, installRateLimits, type RateLimits } from './platform/rate-limits';
 
 export interface PrimaryDependencies {
   readonly db: Db;
@@ -71,6 +72,8 @@ export interface PrimaryDependencies {
   readonly clearingMatchWaitMs?: number;
   /** PRIMARY_CARD_BUDGET_MS: the longest primary takes over a card message; none: DEFAULT_CARD_BUDGET_MS. */
   readonly cardBudgetMs?: number;
+  /** Limits on the app API per customer and on account opening (Redis-shared in main.ts); none: DEFAULT_RATE_LIMITS, in memory. */
+  readonly rateLimits?: RateLimits;
   /** Serve the API reference's browser at /docs (local mode only, never production). The OpenAPI document (`app.swagger()`) is always built. */
   readonly serveApiDocs?: boolean;
 }
@@ -96,6 +99,8 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
     identify,
     isCustomer: async (token) => (await services.accounts.customerForToken(token)) !== undefined,
   });
+  // After the guard (an unknown caller is refused without counting), before every route.
+  installRateLimits(app, deps.rateLimits ?? DEFAULT_RATE_LIMITS);
   installApiDocs(app, {
     title: 'Primary platform',
     description:

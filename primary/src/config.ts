@@ -15,6 +15,7 @@ import {
   type ServiceIdentity,
 } from '@bank/shared-contracts';
 import { parseOperatorTokens, type Operator } from './configuration/operators';
+import { DEFAULT_RATE_LIMITS } from './platform/rate-limits';
 
 /** Clearing files come hours after the authorisation; a stand-in advice is applied well within this. */
 export const DEFAULT_CLEARING_MATCH_WAIT_MS = 15 * 60_000;
@@ -58,6 +59,8 @@ export interface PrimaryConfig {
   readonly holdExpiryDays: number;
   /** The API reference's browser at /docs: local mode only. */
   readonly serveApiDocs: boolean;
+  /** PRIMARY_RATE_LIMIT_CUSTOMER_PER_MINUTE, PRIMARY_RATE_LIMIT_ACCOUNT_OPENINGS_PER_MINUTE (counted in Redis). */
+  readonly rateLimits: { readonly customerPerWindow: number; readonly accountOpeningsPerWindow: number; readonly windowMs: number };
 }
 
 /** Every variable primary reads, with its default; secrets are listed in PRIMARY_SECRETS. */
@@ -101,6 +104,8 @@ const PRIMARY_VARIABLES = {
   PRIMARY_CARD_BUDGET_MS: positiveWholeNumber.default(DEFAULT_CARD_BUDGET_MS),
   PRIMARY_CARD_POOL_SIZE: positiveWholeNumber.default(DEFAULT_CARD_POOL_SIZE),
   HOLD_EXPIRY_DAYS: positiveWholeNumber.default(DEFAULT_HOLD_EXPIRY_DAYS),
+  PRIMARY_RATE_LIMIT_CUSTOMER_PER_MINUTE: positiveWholeNumber.default(DEFAULT_RATE_LIMITS.customerPerWindow),
+  PRIMARY_RATE_LIMIT_ACCOUNT_OPENINGS_PER_MINUTE: positiveWholeNumber.default(DEFAULT_RATE_LIMITS.accountOpeningsPerWindow),
 };
 
 /**
@@ -149,6 +154,11 @@ export function readPrimaryEnvironment(env: NodeJS.ProcessEnv = process.env): Se
       cardPoolSize: values.PRIMARY_CARD_POOL_SIZE,
       holdExpiryDays: values.HOLD_EXPIRY_DAYS,
       serveApiDocs: read.local,
+      rateLimits: {
+        customerPerWindow: values.PRIMARY_RATE_LIMIT_CUSTOMER_PER_MINUTE,
+        accountOpeningsPerWindow: values.PRIMARY_RATE_LIMIT_ACCOUNT_OPENINGS_PER_MINUTE,
+        windowMs: 60_000,
+      },
     },
   };
 }

@@ -16,6 +16,7 @@ import { startTimeoutReversals } from './routing/timeout-reversals';
 import { cardAccountLookup } from './shadow/card-accounts';
 import { startShadowSender } from './shadow/shadow-sender';
 import { startHoldExpiry } from './card-processor/hold-expiry';
+import { rateLimitRedis } from './platform/rate-limits';
 
 /** How long a stop may take (npm start's runner SIGKILLs a service after 15 s). */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -58,6 +59,8 @@ async function main(): Promise<void> {
     metrics,
     options: config.shadow,
   });
+  // Counted in Redis so every replica limits together.
+  const rateLimits = { ...config.rateLimits, redis: rateLimitRedis(config.redisUrl) };
   const { app, services } = buildPrimary({
     db,
     cardDb,
@@ -75,6 +78,7 @@ async function main(): Promise<void> {
     clearingMatchWaitMs: config.clearingMatchWaitMs,
     cardBudgetMs: config.cardBudgetMs,
     serveApiDocs: config.serveApiDocs,
+    rateLimits,
   });
 
   // Route the first message with the stored configuration, not the initial one.
@@ -143,6 +147,7 @@ async function main(): Promise<void> {
     await relay.stop();
     await notificationsConsumer?.stop().catch(() => undefined);
     await cache.close();
+    rateLimits.redis.disconnect();
     await cardDb.end();
     await db.end();
     process.exit(0);

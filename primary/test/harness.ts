@@ -9,6 +9,7 @@ import { PRIMARY_MIGRATIONS } from '../src/migrations';
 import { fixedClock, systemClock } from '../src/platform/clock';
 import { createRedisCache } from '../src/platform/cache';
 import { createPool } from '../src/platform/db';
+import type { RateLimits } from '../src/platform/rate-limits';
 import { createMetrics } from '../src/platform/metrics';
 import { migrate } from '../src/platform/migrations';
 import { httpStandinProxy } from '../src/routing/standin-proxy';
@@ -59,6 +60,8 @@ export interface PrimaryTestOptions {
   readonly logs?: string[];
   /** The credentials primary accepts per identity (default: CREDENTIALS' one each), e.g. two during a rotation. */
   readonly services?: Readonly<Partial<Record<ServiceIdentity, readonly string[]>>>;
+  /** The rate limits (default: too high to be met, so only the rate-limit tests meet them). */
+  readonly rateLimits?: RateLimits;
 }
 
 /** A database of one test file's own on the shared cluster, dropped by `drop`. */
@@ -134,6 +137,7 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
     cache,
     ...(options.clearingMatchWaitMs === undefined ? {} : { clearingMatchWaitMs: options.clearingMatchWaitMs }),
     operators: [...(options.operators ?? []), HARNESS_OPERATOR],
+    rateLimits: options.rateLimits ?? { customerPerWindow: 1_000_000, accountOpeningsPerWindow: 1_000_000, windowMs: 60_000 },
     ...(proxy ? { standin: proxy } : {}),
     ...(timeoutReversals ? { timeoutReversals } : {}),
     ...(shadow ? { shadow } : {}),
