@@ -10,6 +10,7 @@ import {
 import { CARD_KEY_SECRETS, CARD_KEY_VARIABLES, cardKeysFrom, type StandinCardKeys } from './cards/card-numbers';
 import { operatorsFromEnvironment, type Operators } from './configuration/operators';
 import { DEFAULT_CARD_BUDGET_MS, DEFAULT_CARD_POOL_SIZE } from './payments/card-desk';
+import { DEFAULT_STANDIN_RATE_LIMITS, type StandinRateLimits } from './app/rate-limits';
 import { DEFAULT_RISK_LIMITS } from './payments/authorisation-rules';
 import { DEFAULT_FASTER_PAYMENTS_SCHEME_URL } from './payments/faster-payments-scheme';
 
@@ -35,6 +36,8 @@ export interface StandinConfig {
   readonly pubsub: { readonly projectId: string; readonly emulatorHost: string | undefined };
   /** The API reference's browser at /docs: local mode only. */
   readonly serveApiDocs: boolean;
+  /** STANDIN_RATE_LIMIT_CUSTOMER_PER_MINUTE: the app API's limit per customer, per replica. */
+  readonly rateLimits: StandinRateLimits;
 }
 
 const STANDIN_VARIABLES = {
@@ -57,6 +60,7 @@ const STANDIN_VARIABLES = {
   STANDIN_FPS_RETRY_MS: positiveWholeNumber.default(5_000),
   PUBSUB_PROJECT_ID: z.string().default('bank-local'),
   PUBSUB_EMULATOR_HOST: z.string().optional(),
+  STANDIN_RATE_LIMIT_CUSTOMER_PER_MINUTE: positiveWholeNumber.default(DEFAULT_STANDIN_RATE_LIMITS.customerPerWindow),
 };
 
 /** Outside local mode stand-in refuses to start without these; the values here are public and for local mode only. */
@@ -96,6 +100,7 @@ export function readStandinEnvironment(env: NodeJS.ProcessEnv = process.env): Se
       },
       pubsub: { projectId: values.PUBSUB_PROJECT_ID, emulatorHost: values.PUBSUB_EMULATOR_HOST },
       serveApiDocs: read.local,
+      rateLimits: { customerPerWindow: values.STANDIN_RATE_LIMIT_CUSTOMER_PER_MINUTE, windowMs: 60_000 },
     },
   };
 }

@@ -67,6 +67,7 @@ async function start(): Promise<void> {
     registry,
     fasterPayments: createFasterPaymentsDesk({ database, now }),
     serveApiDocs: config.serveApiDocs,
+    rateLimits: config.rateLimits,
   });
   // The one app route that needs the scheme; createStandinServer is not given it.
   transferRoutes(server, { database, transfers });

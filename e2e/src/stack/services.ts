@@ -35,9 +35,10 @@ function common(config: InfraConfig): NodeJS.ProcessEnv {
     // Each service identity's credential is its local-mode development one (see credentials.ts).
     OPERATOR_TOKENS: `${OPERATOR.name}:${OPERATOR.token}`,
     // Test stacks, benchmarks and chaos runs open accounts and call the app API far faster than one
-    // customer would: the limits are primary's own tests' (primary/test/rate-limits.test.ts).
+    // customer would: the limits are the platforms' own tests' (rate-limits.test.ts in each).
     PRIMARY_RATE_LIMIT_CUSTOMER_PER_MINUTE: '1000000',
     PRIMARY_RATE_LIMIT_ACCOUNT_OPENINGS_PER_MINUTE: '1000000',
+    STANDIN_RATE_LIMIT_CUSTOMER_PER_MINUTE: '1000000',
     // Tests cannot wait long for a platform back from an outage to catch up.
     CONFIGURATION_PEER_SYNC_MS: '500',
   };

@@ -31,6 +31,7 @@ import { AppRefusal, appRoutes } from './app-routes';
 import { formatErrorAnswer, isDataException, unstorableFields } from '../payments/format-error';
 import { configurationRoutes } from '../configuration/configuration-routes';
 import { standinCallerOf, standinCredentials, type StandinCredentials } from './credentials';
+import { customerRateLimit, DEFAULT_STANDIN_RATE_LIMITS, type StandinRateLimits } from './rate-limits';
 import { tokenOf } from './call-guard';
 import { enforceCallMap } from './call-guard';
 import { customerOfToken } from './customers';
@@ -59,6 +60,8 @@ export interface StandinServerDependencies {
   readonly onConfiguration?: (document: ConfigurationDocument) => void;
   /** Serve the API reference's browser at /docs (local mode only, never production). The OpenAPI document (`server.swagger()`) is always built. */
   readonly serveApiDocs?: boolean;
+  /** The app API's limit per customer (STANDIN_RATE_LIMIT_CUSTOMER_PER_MINUTE); none: DEFAULT_STANDIN_RATE_LIMITS. */
+  readonly rateLimits?: StandinRateLimits;
   /** Where /metrics reads from; main.ts passes the one its card desk's metrics are registered in. */
   readonly registry?: Registry;
 }
@@ -145,6 +148,7 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
       return credential && standinCallerOf(credential);
     },
     customerHolds: async (token) => (await customerOfToken(deps.database, token)) !== undefined,
+    customerLimit: customerRateLimit(server, deps.rateLimits ?? DEFAULT_STANDIN_RATE_LIMITS),
   });
   installApiDocs(server, {
     title: 'Stand-in platform',
