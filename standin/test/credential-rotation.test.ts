@@ -1,12 +1,7 @@
-import pino from 'pino';
 import { infraEndpoints } from '@bank/infra';
-import { createStandinServer } from '../src/app/server';
 import { sameSecret } from '../src/app/credentials';
-import { operatorsFromEnvironment } from '../src/configuration/operators';
-import { createCardDesk } from '../src/payments/card-desk';
-import { createFasterPaymentsDesk } from '../src/payments/faster-payments-desk';
 import { openDatabase, upgradeSchema } from '../src/store/database';
-import { testKeys } from './synced-state';
+import { testStandinServer } from './test-server';
 
 // Rotating a credential on stand-in: two accepted for one identity during a rotation (`<NAME>` and
 // `<NAME>_NEXT`; an operator's name twice), and the old one refused once it has been removed.
@@ -14,23 +9,8 @@ import { testKeys } from './synced-state';
 const OLD = 'standin-gateway-credential-being-retired';
 const NEW = 'standin-gateway-credential-taking-over';
 const database = openDatabase(infraEndpoints().postgres.standin);
-const now = () => new Date();
-
-function server(gateway: readonly string[], operatorTokens: string) {
-  return createStandinServer({
-    database,
-    logger: pino({ level: 'silent' }),
-    now,
-    keys: testKeys,
-    services: { gateway },
-    operators: operatorsFromEnvironment({ OPERATOR_TOKENS: operatorTokens }),
-    cards: createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now }),
-    fasterPayments: createFasterPaymentsDesk({ database, now }),
-  });
-}
-
-const rotating = server([OLD, NEW], 'ops-bob:bob-old,ops-bob:bob-new');
-const rotated = server([NEW], 'ops-bob:bob-new');
+const rotating = testStandinServer(database, { services: { gateway: [OLD, NEW] }, operatorTokens: 'ops-bob:bob-old,ops-bob:bob-new' });
+const rotated = testStandinServer(database, { services: { gateway: [NEW] }, operatorTokens: 'ops-bob:bob-new' });
 const addresses = { rotating: '', rotated: '' };
 
 beforeAll(async () => {

@@ -1,28 +1,15 @@
-import pino from 'pino';
 import { infraEndpoints } from '@bank/infra';
-import { createStandinServer } from '../src/app/server';
-import { operatorsFromEnvironment } from '../src/configuration/operators';
-import { createCardDesk } from '../src/payments/card-desk';
-import { createFasterPaymentsDesk } from '../src/payments/faster-payments-desk';
 import { openDatabase, upgradeSchema } from '../src/store/database';
-import { SyncedAccount, testKeys } from './synced-state';
-import { TEST_SERVICES } from './test-credentials';
+import { SyncedAccount } from './synced-state';
+import { testStandinServer } from './test-server';
 
 // Stand-in's limit on its app API per customer: 429 with Retry-After once met, for that customer
 // only; the scheme routes and the platforms' own calls are never limited.
 
 const LIMIT = 4;
 const database = openDatabase(infraEndpoints().postgres.standin);
-const now = () => new Date();
-const server = createStandinServer({
-  database,
-  logger: pino({ level: 'silent' }),
-  now,
-  keys: testKeys,
-  services: TEST_SERVICES,
-  operators: operatorsFromEnvironment({ OPERATOR_TOKENS: 'limits-operator:limits-operator-token' }),
-  cards: createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now }),
-  fasterPayments: createFasterPaymentsDesk({ database, now }),
+const server = testStandinServer(database, {
+  operatorTokens: 'limits-operator:limits-operator-token',
   rateLimits: { customerPerWindow: LIMIT, windowMs: 60_000 },
 });
 let address = '';
