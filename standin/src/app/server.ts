@@ -241,7 +241,7 @@ function standinRoutes(
     '/internal/advices',
     {
       schema: {
-        summary: "Stand-in's advice log (reconciliation; the advice consumer's credential)",
+        summary: "Stand-in's advice log, in pages (?limit, ?after: the previous page's next; the advice consumer's credential)",
         tags: [INTERNAL_TAG],
         security: BEARER,
         response: ERROR_RESPONSES,
@@ -255,15 +255,28 @@ function standinRoutes(
       const query = read('advice log query', AdviceLogQuery, request.query);
       // The re-drive's candidates are the advices not yet seen applied (an index keeps them apart
       // from every advice ever made), so its pass costs what is in flight, not the whole log.
-      const { rows } =
-        query.unseenAppliedBefore === undefined
-          ? await deps.database.query<{ advice: unknown }>('select advice from advices order by account_id, sequence')
-          : await deps.database.query<{ advice: unknown }>(
-              `select advice from advices where applied_seen_at is null and created_at <= $1
-              order by account_id, sequence limit $2`,
-              [query.unseenAppliedBefore, query.limit],
-            );
-      return { advices: rows.map((row) => row.advice) };
+      if (query.unseenAppliedBefore !== undefined) {
+        const { rows } = await deps.database.query<{ advice: unknown }>(
+          `select advice from advices where applied_seen_at is null and created_at <= $1
+          order by account_id, sequence limit $2`,
+          [query.unseenAppliedBefore, query.limit],
+        );
+        return { advices: rows.map((row) => row.advice) };
+      }
+      // The whole log, a page at a time (keyset on the unique (account_id, sequence)): no answer
+      // grows with the log, and a page costs the same however far into it.
+      const [afterAccount, afterSequence] = query.after === undefined ? [null, null] : query.after.split(':');
+      const { rows } = await deps.database.query<{ advice: unknown; account_id: string; sequence: number }>(
+        `select advice, account_id, sequence from advices
+        where $1::uuid is null or (account_id, sequence) > ($1::uuid, $2::int)
+        order by account_id, sequence limit $3`,
+        [afterAccount, afterSequence === null ? null : Number(afterSequence), query.limit],
+      );
+      const last = rows.at(-1);
+      return {
+        advices: rows.map((row) => row.advice),
+        ...(rows.length === query.limit && last ? { next: `${last.account_id}:${last.sequence}` } : {}),
+      };
     },
   );
 
