@@ -9,9 +9,9 @@ export interface AdviceConsumerConfig {
   readonly port: number;
   readonly logLevel: string;
   readonly pubsub: { readonly projectId: string; readonly emulatorHost: string | undefined };
-  /** Primary's API, where advices are applied, and the token presented to it. */
+  /** Primary's API, where advices are applied, and the advice consumer's own credential (ADVICE_CONSUMER_TOKEN) presented to it. */
   readonly primary: { readonly url: string; readonly token: string };
-  /** Stand-in's API, whose advice log is re-driven from, and the token presented to it. */
+  /** Stand-in's API, whose advice log is re-driven from, and the same own credential. */
   readonly standin: { readonly url: string; readonly token: string };
   readonly redriveIntervalMs: number;
   /** An advice in stand-in's log this old and not applied by primary is re-driven. */
@@ -28,9 +28,7 @@ const ADVICE_CONSUMER_VARIABLES = {
   PUBSUB_PROJECT_ID: z.string().default('bank-local'),
   PUBSUB_EMULATOR_HOST: z.string().optional(),
   PRIMARY_URL: httpUrl.default('http://127.0.0.1:8100'),
-  PRIMARY_INTERNAL_TOKEN: z.string(),
   STANDIN_URL: httpUrl.default('http://127.0.0.1:8200'),
-  STANDIN_INTERNAL_TOKEN: z.string(),
   ADVICE_REDRIVE_INTERVAL_MS: positiveWholeNumber.default(30_000),
   ADVICE_REDRIVE_AFTER_MS: positiveWholeNumber.default(120_000),
   ADVICE_BATCH_SIZE: positiveWholeNumber.max(10_000).optional(),
@@ -47,22 +45,25 @@ const ADVICE_CONSUMER_VARIABLES = {
 
 /** Public values, for local mode only. */
 const ADVICE_CONSUMER_SECRETS = {
-  PRIMARY_INTERNAL_TOKEN: 'local-internal-token',
-  STANDIN_INTERNAL_TOKEN: 'local-standin-internal-token',
   OPERATOR_TOKENS: 'local-operator:local-operator-token',
 };
 
 export function readAdviceConsumerEnvironment(env: NodeJS.ProcessEnv = process.env): ServiceEnvironment<AdviceConsumerConfig> {
-  const read = readServiceEnvironment({ service: 'advice consumer', variables: ADVICE_CONSUMER_VARIABLES, secrets: ADVICE_CONSUMER_SECRETS }, env);
+  const read = readServiceEnvironment(
+    { service: 'advice consumer', variables: ADVICE_CONSUMER_VARIABLES, secrets: ADVICE_CONSUMER_SECRETS, identities: { presents: 'advice-consumer' } },
+    env,
+  );
   const values = read.values;
+  // One identity, presented to both platforms: each knows the advice consumer by it.
+  const token = read.credentials.own ?? '';
   return {
     ...read,
     values: {
       port: values.PORT,
       logLevel: values.LOG_LEVEL,
       pubsub: { projectId: values.PUBSUB_PROJECT_ID, emulatorHost: values.PUBSUB_EMULATOR_HOST },
-      primary: { url: values.PRIMARY_URL, token: values.PRIMARY_INTERNAL_TOKEN },
-      standin: { url: values.STANDIN_URL, token: values.STANDIN_INTERNAL_TOKEN },
+      primary: { url: values.PRIMARY_URL, token },
+      standin: { url: values.STANDIN_URL, token },
       redriveIntervalMs: values.ADVICE_REDRIVE_INTERVAL_MS,
       redriveAfterMs: values.ADVICE_REDRIVE_AFTER_MS,
       operatorOf: values.OPERATOR_TOKENS,

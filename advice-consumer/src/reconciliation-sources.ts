@@ -1,6 +1,7 @@
 import {
   ADVICES_KNOWN_ROUTE,
   Advice,
+  AdviceLogPage,
   AdvicesKnown,
   QUARANTINED_ADVICES_ROUTE,
   QuarantinedAdvicesReport,
@@ -24,9 +25,22 @@ export async function fetchStandinRedriveCandidates(standin: { url: string; toke
   return parseContract('stand-in advice log', z.object({ advices: z.array(Advice) }), await getJson(url, standin.token)).advices;
 }
 
-/** Stand-in's advice log, the truth, from its internal API. */
-export async function fetchStandinLog(standin: { url: string; token: string }): Promise<Advice[]> {
-  return parseContract('stand-in advice log', z.object({ advices: z.array(Advice) }), await getJson(`${standin.url}/internal/advices`, standin.token)).advices;
+/** Advices per page of stand-in's log, and the most pages one reading takes (10 million advices): every loop has its limit. */
+const STANDIN_LOG_PAGE = 10_000;
+const STANDIN_LOG_MAX_PAGES = 1_000;
+
+/** Stand-in's advice log, the truth, from its internal API, page after page. */
+export async function fetchStandinLog(standin: { url: string; token: string }, pageSize = STANDIN_LOG_PAGE): Promise<Advice[]> {
+  const log: Advice[] = [];
+  let after: string | undefined;
+  for (let page = 0; page < STANDIN_LOG_MAX_PAGES; page++) {
+    const url = `${standin.url}/internal/advices?limit=${pageSize}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`;
+    const read = parseContract('stand-in advice log', AdviceLogPage, await getJson(url, standin.token));
+    log.push(...read.advices);
+    if (read.next === undefined) return log;
+    after = read.next;
+  }
+  throw new Error(`stand-in's advice log is longer than ${STANDIN_LOG_MAX_PAGES} pages of ${pageSize}: not read whole`);
 }
 
 const Applied = z.object({

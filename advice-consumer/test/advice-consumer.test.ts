@@ -6,7 +6,7 @@ import { createInfra, pubsubClient } from '@bank/infra';
 import { DeadLetteredAdvice, PUBSUB_TOPICS } from '@bank/shared-contracts';
 import { startAdviceConsumer, type HoldOptions } from '../src/advice-consumer';
 import { createPrimaryClient } from '../src/primary-client';
-import { INTERNAL_TOKEN, startPrimaryProcess } from './primary-process';
+import { CREDENTIALS, credentialFor, startPrimaryProcess } from './primary-process';
 
 const infra = createInfra();
 let pubsub: PubSub;
@@ -18,7 +18,10 @@ const deadLetters: DeadLetteredAdvice[] = [];
 async function api(method: string, path: string, body?: unknown, token?: string) {
   const response = await fetch(`${primary.url}${path}`, {
     method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...((token ?? credentialFor(path)) ? { authorization: `Bearer ${token ?? credentialFor(path)}` } : {}),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return (await response.json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -29,7 +32,7 @@ function consumer(options: { subscription?: string; hold?: HoldOptions } = {}) {
   const outcomes = new Counter({ name: 'outcomes', help: 'test', labelNames: ['outcome'], registers: [registry] });
   const running = startAdviceConsumer({
     pubsub,
-    primary: createPrimaryClient({ url: primary.url, token: INTERNAL_TOKEN }),
+    primary: createPrimaryClient({ url: primary.url, token: CREDENTIALS['advice-consumer'] }),
     logger: pino({ level: 'silent' }),
     counters: { outcomes },
     subscriptionName: options.subscription ?? subscriptionName,
@@ -97,7 +100,7 @@ async function customer(fundedMinor: number) {
     reference: 'PAY',
     sentAt: new Date().toISOString(),
   });
-  const card = await api('POST', `/internal/accounts/${account.id}/cards`, {}, INTERNAL_TOKEN);
+  const card = await api('POST', `/internal/accounts/${account.id}/cards`, {});
   return { account, card };
 }
 
@@ -205,8 +208,8 @@ test("when many advices of a few accounts arrive at once, then each account's ar
   const running = consumer({ subscription });
   const mine = new Set(customers.map(({ account }) => account.id as string));
   const appliedRows = async () =>
-    ((await api('GET', '/internal/advices/applied', undefined, INTERNAL_TOKEN)).applied as { adviceId: string; accountId: string; sequence: number }[]).filter(
-      (row) => mine.has(row.accountId),
+    ((await api('GET', '/internal/advices/applied', undefined)).applied as { adviceId: string; accountId: string; sequence: number }[]).filter((row) =>
+      mine.has(row.accountId),
     );
   try {
     await waitFor(async () => (await appliedRows()).length >= published.length, 90_000);
@@ -273,7 +276,7 @@ test('when the advice before it reaches primary another way (the re-drive loop),
     await publish(second!);
     await waitFor(async () => ((await running.outcomes()).out_of_order ?? 0) >= 1, 15_000);
     // As the re-drive loop does: straight from stand-in's log to primary, not through Pub/Sub.
-    expect(await createPrimaryClient({ url: primary.url, token: INTERNAL_TOKEN }).apply(first as never)).toEqual({ kind: 'applied' });
+    expect(await createPrimaryClient({ url: primary.url, token: CREDENTIALS['advice-consumer'] }).apply(first as never)).toEqual({ kind: 'applied' });
     const redriven = Date.now();
     expect(await heldOf(account.id, account.token, 800, 15_000)).toBe(800);
     expect(Date.now() - redriven).toBeLessThan(5_000);

@@ -6,7 +6,22 @@ import { ensureDevelopmentKeys, infraEndpoints, loadInfraConfig, REPOSITORY_ROOT
 // The real primary, as its own process (built by `npm test`'s build step), for tests of
 // components that talk to it over HTTP.
 
-export const INTERNAL_TOKEN = 'advice-consumer-test-token';
+/** The credentials this primary accepts from each identity the tests play. */
+export const CREDENTIALS = {
+  'advice-consumer': 'advice-consumer-test-credential',
+  'card-manufacturer': 'card-manufacturer-test-credential',
+  onboarding: 'onboarding-test-credential',
+  gateway: 'gateway-test-credential',
+} as const;
+
+/** Who a test is when it calls a primary route without naming a token: whoever the call map lets call it. */
+export function credentialFor(path: string): string | undefined {
+  if (path === '/accounts') return CREDENTIALS.onboarding;
+  if (path.startsWith('/scheme/')) return CREDENTIALS.gateway;
+  if (path.startsWith('/internal/accounts/')) return CREDENTIALS['card-manufacturer'];
+  if (path.startsWith('/internal/advices')) return CREDENTIALS['advice-consumer'];
+  return undefined;
+}
 
 async function freePort(): Promise<number> {
   return new Promise((resolve) => {
@@ -35,7 +50,10 @@ export async function startPrimaryProcess(): Promise<PrimaryProcess> {
     PRIMARY_DATABASE_URL: endpoints.postgres.primary,
     PRIMARY_REDIS_URL: endpoints.redis.primary,
     KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
-    PRIMARY_INTERNAL_TOKEN: INTERNAL_TOKEN,
+    ADVICE_CONSUMER_TOKEN: CREDENTIALS['advice-consumer'],
+    CARD_MANUFACTURER_TOKEN: CREDENTIALS['card-manufacturer'],
+    ONBOARDING_TOKEN: CREDENTIALS.onboarding,
+    GATEWAY_TOKEN: CREDENTIALS.gateway,
     STANDIN_PAN_PUBLIC_KEY_B_FILE: keys.standinPanPublicKeyFile,
     LOG_LEVEL: 'warn',
   };

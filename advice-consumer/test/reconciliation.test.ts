@@ -8,7 +8,7 @@ import { Counter, Registry } from 'prom-client';
 import { reconcile, redriveMissing } from '../src/reconciliation';
 import { startRedriveLoop } from '../src/redrive-loop';
 import { fetchPrimaryApplied } from '../src/reconciliation-sources';
-import { INTERNAL_TOKEN, startPrimaryProcess } from './primary-process';
+import { CREDENTIALS, credentialFor, startPrimaryProcess } from './primary-process';
 
 const freeze = (accountId: string, sequence: number): Advice => ({
   adviceId: randomUUID(),
@@ -79,12 +79,15 @@ describe('re-drive against the real primary', () => {
       (await (
         await fetch(`${primary.url}${path}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          headers: {
+            'content-type': 'application/json',
+            ...((token ?? credentialFor(path)) ? { authorization: `Bearer ${token ?? credentialFor(path)}` } : {}),
+          },
           body: JSON.stringify(body),
         })
       ).json()) as Record<string, string>;
     const account = await call('/accounts', { holderName: 'Reconciled' });
-    const card = await call(`/internal/accounts/${account.id}/cards`, {}, INTERNAL_TOKEN);
+    const card = await call(`/internal/accounts/${account.id}/cards`, {});
     const log: Advice[] = [1, 2, 3].map((sequence) => ({
       adviceId: randomUUID(),
       type: 'card_payment.approved',
@@ -109,9 +112,9 @@ describe('re-drive against the real primary', () => {
         },
       },
     }));
-    const client = createPrimaryClient({ url: primary.url, token: INTERNAL_TOKEN });
+    const client = createPrimaryClient({ url: primary.url, token: CREDENTIALS['advice-consumer'] });
     await client.apply(log[0]!);
-    const api = { url: primary.url, token: INTERNAL_TOKEN };
+    const api = { url: primary.url, token: CREDENTIALS['advice-consumer'] };
     const mine = (applied: Awaited<ReturnType<typeof fetchPrimaryApplied>>) => applied.filter((row) => row.accountId === account.id);
     const before = reconcile(log, mine(await fetchPrimaryApplied(api)), new Date());
     expect(before.accounts).toEqual([{ accountId: account.id, missing: [2, 3], duplicated: [], diverging: [] }]);
@@ -138,18 +141,21 @@ describe('the re-drive loop', () => {
       (await (
         await fetch(`${primary.url}${path}`, {
           method: 'POST',
-          headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+          headers: {
+            'content-type': 'application/json',
+            ...((token ?? credentialFor(path)) ? { authorization: `Bearer ${token ?? credentialFor(path)}` } : {}),
+          },
           body: JSON.stringify(body),
         })
       ).json()) as Record<string, string>;
     const account = await call('/accounts', { holderName: 'Re-driven' });
-    const card = await call(`/internal/accounts/${account.id}/cards`, {}, INTERNAL_TOKEN);
+    const card = await call(`/internal/accounts/${account.id}/cards`, {});
     const log: Advice[] = [1, 2, 3].map((sequence) => ({
       ...freeze(account.id!, sequence),
       type: 'card.frozen',
       payload: { cardId: card.id!, requestedBy: 'customer' },
     }));
-    const client = createPrimaryClient({ url: primary.url, token: INTERNAL_TOKEN });
+    const client = createPrimaryClient({ url: primary.url, token: CREDENTIALS['advice-consumer'] });
     expect((await client.apply(log[0]!)).kind).toBe('applied');
 
     // Stand-in's internal API as the loop uses it: the advices it has not seen applied, by a time.
@@ -165,7 +171,7 @@ describe('the re-drive loop', () => {
     const redriven = new Counter({ name: 'redriven', help: 'test', registers: [registry] });
     const loop = startRedriveLoop({
       standin: { url: `http://127.0.0.1:${(standin.address() as AddressInfo).port}`, token: 'standin-token' },
-      primaryApi: { url: primary.url, token: INTERNAL_TOKEN },
+      primaryApi: { url: primary.url, token: CREDENTIALS['advice-consumer'] },
       primary: client,
       logger: pino({ level: 'silent' }),
       redriven,
@@ -174,7 +180,9 @@ describe('the re-drive loop', () => {
     });
     try {
       const mine = async () =>
-        (await fetchPrimaryApplied({ url: primary.url, token: INTERNAL_TOKEN })).filter((row) => row.accountId === account.id).map((row) => row.sequence);
+        (await fetchPrimaryApplied({ url: primary.url, token: CREDENTIALS['advice-consumer'] }))
+          .filter((row) => row.accountId === account.id)
+          .map((row) => row.sequence);
       const deadline = Date.now() + 20_000;
       while ((await mine()).length < 3 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
       expect(await mine()).toEqual([1, 2, 3]);

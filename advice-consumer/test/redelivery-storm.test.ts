@@ -6,7 +6,7 @@ import { createInfra, pubsubClient } from '@bank/infra';
 import { PUBSUB_TOPICS, pubsubSubscriptionSettings } from '@bank/shared-contracts';
 import { startAdviceConsumer } from '../src/advice-consumer';
 import { createPrimaryClient } from '../src/primary-client';
-import { INTERNAL_TOKEN, startPrimaryProcess, type PrimaryProcess } from './primary-process';
+import { CREDENTIALS, credentialFor, startPrimaryProcess, type PrimaryProcess } from './primary-process';
 
 // Issue 12, part 4: after faults the advice path degraded into a redelivery storm. Every nack was
 // redelivered at once, forever (the emulator ignores a subscription's retry policy); the
@@ -43,7 +43,10 @@ afterAll(async () => {
 async function api(method: string, path: string, body?: unknown, token?: string) {
   const response = await fetch(`${primary.url}${path}`, {
     method,
-    headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    headers: {
+      ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+      ...((token ?? credentialFor(path)) ? { authorization: `Bearer ${token ?? credentialFor(path)}` } : {}),
+    },
     ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   });
   return (await response.json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
@@ -52,7 +55,7 @@ async function api(method: string, path: string, body?: unknown, token?: string)
 /** An account with a card, and its advices (card freezes: they move no money), numbered from 1. */
 async function adviser() {
   const account = await api('POST', '/accounts', { holderName: 'Advised Customer' });
-  const card = await api('POST', `/internal/accounts/${account.id}/cards`, {}, INTERNAL_TOKEN);
+  const card = await api('POST', `/internal/accounts/${account.id}/cards`, {});
   const advices = Array.from({ length: 40 }, (_, index) => ({
     adviceId: randomUUID(),
     type: 'card.frozen',
@@ -69,7 +72,7 @@ async function adviser() {
 const publish = (advice: { accountId: string }) => topic.publishMessage({ data: Buffer.from(JSON.stringify(advice)), orderingKey: advice.accountId });
 
 async function appliedIds(): Promise<Set<string>> {
-  return new Set(((await api('GET', '/internal/advices/applied', undefined, INTERNAL_TOKEN)).applied as { adviceId: string }[]).map((row) => row.adviceId));
+  return new Set(((await api('GET', '/internal/advices/applied', undefined)).applied as { adviceId: string }[]).map((row) => row.adviceId));
 }
 
 /** Polls until `condition` holds or `timeoutMs` passes; returns how long it took (or undefined). */
@@ -93,7 +96,7 @@ test('when primary was down and an account lost an advice, then redelivery backs
   const calls = (c: Record<string, number>) => sum(c, 'applied', 'duplicate', 'out_of_order', 'rejected', 'retry');
   const consumer = startAdviceConsumer({
     pubsub,
-    primary: createPrimaryClient({ url: primary.url, token: INTERNAL_TOKEN }),
+    primary: createPrimaryClient({ url: primary.url, token: CREDENTIALS['advice-consumer'] }),
     logger: pino({ level: 'silent' }),
     counters: { outcomes },
     subscriptionName,

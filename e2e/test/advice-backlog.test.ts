@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { countersOf } from '../src/chaos/service-metrics';
-import { INTERNAL_TOKENS, OPERATOR } from '../src/stack/services';
+import { OPERATOR } from '../src/stack/services';
+import { CREDENTIALS } from '../src/stack/credentials';
 import { cardPayment, openCustomer, type Customer } from './support/customers';
 import { eventually, http, startStack, type Stack } from './support/stack';
 
@@ -134,7 +135,7 @@ test("when an advice in the middle of an account's backlog cannot be applied, th
   const customer = await openCustomer(stack, funded, 'Poison Customer');
   const second = (
     await http<{ id: string; pan: string; expiry: string }>('POST', `${stack.primary.url}/internal/accounts/${customer.id}/cards`, {
-      token: INTERNAL_TOKENS.primary,
+      token: CREDENTIALS['card-manufacturer'],
       body: {},
     })
   ).body;
@@ -155,7 +156,7 @@ test("when an advice in the middle of an account's backlog cannot be applied, th
         await http<{ advices: { adviceId: string; accountId: string; sequence: number; reason: string }[] }>(
           'GET',
           `${stack.primary.url}/advices/quarantined?limit=1000`,
-          { token: INTERNAL_TOKENS.primary },
+          { token: OPERATOR.token },
         )
       ).body.advices.filter((advice) => advice.accountId === customer.id),
     (advices) => advices.length === 1,
@@ -171,7 +172,7 @@ test("when an advice in the middle of an account's backlog cannot be applied, th
 
   await onDatabase(stack.databases.primary, (client) => client.query('update cards set account_id = $1 where id = $2', [customer.id, second.id]));
   const redriven = await http<{ outcome: string }>('POST', `${stack.primary.url}/advices/quarantined/${quarantined[0]!.adviceId}/redrive`, {
-    token: INTERNAL_TOKENS.primary,
+    token: OPERATOR.token,
   });
   expect(redriven.body.outcome).toBe('applied');
   expect(await primaryBalance(customer)).toMatchObject({ heldMinor: 6_000, availableMinor: funded - 6_000 });

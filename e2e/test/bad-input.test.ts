@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { request as httpRequest } from 'node:http';
-import { INTERNAL_TOKENS } from '../src/stack/services';
+import { CREDENTIALS } from '../src/stack/credentials';
 import { cardPayment, openCustomer, type Customer } from './support/customers';
 import { eventually, http, startStack, type Stack } from './support/stack';
 
@@ -181,7 +181,7 @@ test('every 4xx that fails before a route runs uses the envelope: bad URL encodi
 test('freezing an already frozen card in stand-in is a no-op: one advice, not one per request', async () => {
   const adviceCount = async () =>
     (
-      await http<{ advices: { accountId: string; type: string }[] }>('GET', `${stack.standin.url}/internal/advices`, { token: INTERNAL_TOKENS.standin })
+      await http<{ advices: { accountId: string; type: string }[] }>('GET', `${stack.standin.url}/internal/advices`, { token: CREDENTIALS['advice-consumer'] })
     ).body.advices.filter((advice) => advice.accountId === customer.id && advice.type.startsWith('card.')).length;
   const before = await adviceCount();
   for (let index = 0; index < 5; index++) {

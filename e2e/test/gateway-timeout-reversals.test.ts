@@ -7,6 +7,7 @@ import { OPERATOR } from '../src/stack/services';
 import { queryDatabase, standinAuthorisation as standinRecord, type Key } from './support/card-records';
 import { cardPayment, openCustomer, type Customer } from './support/customers';
 import { eventually, http, startStack, type Stack } from './support/stack';
+import { CREDENTIALS } from '../src/stack/credentials';
 
 // Issue 12, defect 2: with direct connect on, a stand-in that stalls past the card deadline is
 // answered for by the gateway (504, response code 91), and the network takes the payment as
@@ -96,7 +97,7 @@ async function authoriseWhileStandinStalls(customer: Customer, afterAnswer: () =
   const stalledAt = performance.now();
   let answer: { status: number; body: { responseCode?: string; error?: { code: string; message: string } } };
   try {
-    answer = await http('POST', `${gateway.url}/scheme/card/authorisations`, { body: message });
+    answer = await http('POST', `${gateway.url}/scheme/card/authorisations`, { body: message, token: CREDENTIALS.network });
     await afterAnswer();
     await sleep(Math.max(0, STALL_MS - (performance.now() - stalledAt)));
   } finally {

@@ -2,7 +2,8 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import fs from 'node:fs';
 import { gatewayService } from '../src/stack/gateway-service';
 import { startService, type ServiceDefinition, type ServiceProcess } from '../src/stack/service-process';
-import { INTERNAL_TOKENS, OPERATOR } from '../src/stack/services';
+import { OPERATOR } from '../src/stack/services';
+import { CREDENTIALS } from '../src/stack/credentials';
 import { eventually, http, startStack, type Stack } from './support/stack';
 
 // The data-centre gateway in front of the real platforms: normally primary decides; with direct
@@ -48,7 +49,7 @@ async function openCustomer(fundedMinor: number): Promise<Customer> {
   ).body;
   const card = (
     await http<{ id: string; pan: string; expiry: string }>('POST', `${stack.primary.url}/internal/accounts/${account.id}/cards`, {
-      token: INTERNAL_TOKENS.primary,
+      token: CREDENTIALS['card-manufacturer'],
       body: {},
     })
   ).body;
@@ -114,7 +115,8 @@ interface GatewayReply {
 }
 
 async function throughGateway(via: ServiceProcess, path: string, message: unknown): Promise<GatewayReply> {
-  const answer = await http<GatewayReply['body']>('POST', `${via.url}${path}`, { body: message });
+  // As the payment network: the gateway's scheme routes are its only.
+  const answer = await http<GatewayReply['body']>('POST', `${via.url}${path}`, { body: message, token: CREDENTIALS.network });
   return { status: answer.status, body: answer.body };
 }
 

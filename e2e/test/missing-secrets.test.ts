@@ -21,8 +21,14 @@ const SECRET_VALUES: Record<string, () => string> = {
   STANDIN_PAN_SEAL_KEY: key,
   STANDIN_PAN_LOOKUP_KEY: key,
   GATEWAY_PAN_SEAL_KEY: key,
-  PRIMARY_INTERNAL_TOKEN: token,
-  STANDIN_INTERNAL_TOKEN: token,
+  // Each service identity's own credential.
+  GATEWAY_TOKEN: token,
+  NETWORK_TOKEN: token,
+  PRIMARY_TOKEN: token,
+  STANDIN_TOKEN: token,
+  ADVICE_CONSUMER_TOKEN: token,
+  CARD_MANUFACTURER_TOKEN: token,
+  ONBOARDING_TOKEN: token,
   OPERATOR_TOKENS: () => `operator-one:${token()}`,
   GATEWAY_DATA_DIR: () => path.join(loadInfraConfig().dataDir, 'e2e', 'missing-secrets', 'gateway'),
 };
@@ -35,15 +41,25 @@ const urls = { primary: 'http://127.0.0.1:1', standin: 'http://127.0.0.1:1' };
 const SERVICES: { definition: ServiceDefinition; secrets: string[] }[] = [
   {
     definition: primaryService(config, run),
-    secrets: ['PRIMARY_PAN_KEY_A', 'PRIMARY_PAN_INDEX_KEY', 'PRIMARY_INTERNAL_TOKEN', 'STANDIN_INTERNAL_TOKEN', 'OPERATOR_TOKENS'],
+    secrets: [
+      'PRIMARY_PAN_KEY_A',
+      'PRIMARY_PAN_INDEX_KEY',
+      'PRIMARY_TOKEN',
+      'GATEWAY_TOKEN',
+      'STANDIN_TOKEN',
+      'ADVICE_CONSUMER_TOKEN',
+      'CARD_MANUFACTURER_TOKEN',
+      'ONBOARDING_TOKEN',
+      'OPERATOR_TOKENS',
+    ],
   },
   {
     definition: standinService(config, run),
-    secrets: ['STANDIN_PAN_SEAL_KEY', 'STANDIN_PAN_LOOKUP_KEY', 'STANDIN_INTERNAL_TOKEN', 'PRIMARY_INTERNAL_TOKEN', 'OPERATOR_TOKENS'],
+    secrets: ['STANDIN_PAN_SEAL_KEY', 'STANDIN_PAN_LOOKUP_KEY', 'STANDIN_TOKEN', 'PRIMARY_TOKEN', 'GATEWAY_TOKEN', 'ADVICE_CONSUMER_TOKEN', 'OPERATOR_TOKENS'],
   },
   { definition: syncerService(config, run), secrets: ['STANDIN_PAN_SEAL_KEY', 'STANDIN_PAN_LOOKUP_KEY'] },
-  { definition: adviceConsumerService(config, run, urls), secrets: ['PRIMARY_INTERNAL_TOKEN', 'STANDIN_INTERNAL_TOKEN', 'OPERATOR_TOKENS'] },
-  { definition: gatewayService(config, run, urls), secrets: ['STANDIN_INTERNAL_TOKEN', 'GATEWAY_PAN_SEAL_KEY', 'GATEWAY_DATA_DIR'] },
+  { definition: adviceConsumerService(config, run, urls), secrets: ['ADVICE_CONSUMER_TOKEN', 'OPERATOR_TOKENS'] },
+  { definition: gatewayService(config, run, urls), secrets: ['GATEWAY_TOKEN', 'NETWORK_TOKEN', 'GATEWAY_PAN_SEAL_KEY', 'GATEWAY_DATA_DIR'] },
 ];
 
 /** Runs the service until it exits (or 20 s pass: it started, which is the failure this test looks for). */

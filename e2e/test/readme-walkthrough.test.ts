@@ -4,7 +4,7 @@ import path from 'node:path';
 import { REPOSITORY_ROOT } from '@bank/infra';
 import { gatewayService } from '../src/stack/gateway-service';
 import { startService, type ServiceProcess } from '../src/stack/service-process';
-import { INTERNAL_TOKENS, OPERATOR } from '../src/stack/services';
+import { OPERATOR } from '../src/stack/services';
 import { startStack, type Stack } from './support/stack';
 
 // Issue 14: the README's "Try it in five minutes" block, exactly as a newcomer pastes it, against a
@@ -54,7 +54,6 @@ test('the README walkthrough runs as written and every answer its comments promi
       PRIMARY_PORT: port(stack.urls.primary),
       STANDIN_PORT: port(stack.urls.standin),
       GATEWAY_PORT: port(gateway.url),
-      PRIMARY_INTERNAL_TOKEN: INTERNAL_TOKENS.primary,
       STANDIN_OPERATOR_TOKEN: OPERATOR.token,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

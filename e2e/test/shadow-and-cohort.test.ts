@@ -4,7 +4,8 @@ import { openCustomers, waitUntilKnownToStandin } from '../src/simulator/custome
 import { mulberry32 } from '../src/simulator/prng';
 import { createSchemeMessages } from '../src/simulator/scheme-messages';
 import type { SimulatedCustomer } from '../src/simulator/simulated-customer';
-import { INTERNAL_TOKENS, OPERATOR } from '../src/stack/services';
+import { OPERATOR } from '../src/stack/services';
+import { CREDENTIALS } from '../src/stack/credentials';
 import { standinCli } from './support/standin-cli';
 import { eventually, http, startStack, type Stack } from './support/stack';
 
@@ -21,7 +22,12 @@ const messages = createSchemeMessages(mulberry32(8));
 beforeAll(async () => {
   stack = await startStack();
   standinDb = new Pool({ connectionString: stack.databases.standin, max: 2 });
-  customers = await openCustomers({ primaryUrl: stack.primary.url, primaryInternalToken: INTERNAL_TOKENS.primary, count: 100, fundedMinor: 100_000 });
+  customers = await openCustomers({
+    primaryUrl: stack.primary.url,
+    credentials: { onboarding: CREDENTIALS.onboarding, cardManufacturer: CREDENTIALS['card-manufacturer'], gateway: CREDENTIALS.gateway },
+    count: 100,
+    fundedMinor: 100_000,
+  });
   await waitUntilKnownToStandin(stack.databases.standin, customers, 60_000);
 }, 240_000);
 afterAll(async () => {

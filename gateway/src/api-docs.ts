@@ -34,6 +34,9 @@ export const ERROR_RESPONSES = { '4xx': ErrorEnvelope, '5xx': ErrorEnvelope };
 /** Routes for humans and machines (health, metrics, the reference itself): reachable, not part of the API contract. */
 export const OPERATIONS_TAG = 'operations';
 
+/** A route that needs a bearer credential (the scheme routes: the payment network's). */
+export const BEARER = [{ bearer: [] }];
+
 /**
  * Why a route would be missing from the reference, or undefined when it is documented: a summary,
  * and a schema for each path parameter. Checked as each route is added, so a route without a
@@ -68,6 +71,7 @@ export function installApiDocs(app: FastifyInstance, options: { title: string; d
     openapi: {
       openapi: '3.1.0',
       info: { title: options.title, description: options.description, version: options.version },
+      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
     },
     transform: jsonSchemaTransform,
   });

@@ -12,7 +12,7 @@ export const GATEWAY_API_REFERENCE_PATH = 'docs/api/gateway.openapi.json';
 export const referenceText = (document: unknown): string => `${JSON.stringify(document, null, 2)}\n`;
 
 /** The gateway's routes with nothing behind them: it forwards no message (the reference sends none; a test serves only /docs). */
-export function gatewayWithoutPlatforms(options: { serveApiDocs: boolean }): FastifyInstance {
+export function gatewayWithoutPlatforms(options: { serveApiDocs: boolean; networkCredentials?: readonly string[] }): FastifyInstance {
   const logger = pino({ level: 'silent' });
   const metrics = createGatewayMetrics();
   return createGatewayServer({
@@ -21,6 +21,8 @@ export function gatewayWithoutPlatforms(options: { serveApiDocs: boolean }): Fas
     metrics,
     logger,
     reversals: { pending: () => ({ primary: 0, standin: 0 }) },
+    // None by default: nothing reaches the scheme routes (and nothing would be forwarded).
+    networkCredentials: options.networkCredentials ?? [],
     serveApiDocs: options.serveApiDocs,
   });
 }

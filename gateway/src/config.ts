@@ -44,8 +44,10 @@ export interface GatewayConfig {
   readonly port: number;
   readonly primaryUrl: string;
   readonly standinUrl: string;
-  /** Bearer token for stand-in's configuration API. */
-  readonly standinInternalToken: string;
+  /** The gateway's own credential (GATEWAY_TOKEN): presented with every message it forwards and to read stand-in's configuration. */
+  readonly credential: string;
+  /** The payment network's credentials (NETWORK_TOKEN, and NETWORK_TOKEN_NEXT during a rotation), checked on every scheme message. */
+  readonly networkCredentials: readonly string[];
   readonly configPollMs: number;
   /** A configuration read that takes longer than this counts as stand-in being unreachable. */
   readonly configTimeoutMs: number;
@@ -94,8 +96,6 @@ const GATEWAY_VARIABLES = {
   PORT: positiveWholeNumber.max(65_535, 'is not a port: expected at most 65535').default(GATEWAY_DEFAULTS.port),
   PRIMARY_URL: httpUrl.default(GATEWAY_DEFAULTS.primaryUrl),
   STANDIN_URL: httpUrl.default(GATEWAY_DEFAULTS.standinUrl),
-  // Read stand-in's configuration with it.
-  STANDIN_INTERNAL_TOKEN: z.string(),
   GATEWAY_CONFIG_POLL_MS: positiveWholeNumber.default(GATEWAY_DEFAULTS.configPollMs),
   // A typo must not silently leave failover off (or on) during an incident.
   GATEWAY_AUTO_FAILOVER: z
@@ -121,14 +121,19 @@ const GATEWAY_VARIABLES = {
 
 /** Public values, for local mode (BANK_MODE=local) only; outside it the gateway refuses to start without them. */
 const GATEWAY_SECRETS = {
-  STANDIN_INTERNAL_TOKEN: 'local-standin-internal-token',
   GATEWAY_PAN_SEAL_KEY: developmentKey('GATEWAY_PAN_SEAL_KEY'),
 };
 
 /** The gateway's whole configuration, read and checked once at start; throws a ConfigurationError naming every variable at fault. */
 export function readGatewayEnvironment(env: NodeJS.ProcessEnv): ServiceEnvironment<GatewayConfig> {
   const read = readServiceEnvironment(
-    { service: 'gateway', variables: GATEWAY_VARIABLES, secrets: GATEWAY_SECRETS, requiredOutsideLocal: ['GATEWAY_DATA_DIR'] },
+    {
+      service: 'gateway',
+      variables: GATEWAY_VARIABLES,
+      secrets: GATEWAY_SECRETS,
+      requiredOutsideLocal: ['GATEWAY_DATA_DIR'],
+      identities: { accepts: ['network'], presents: 'gateway' },
+    },
     env,
   );
   const values = read.values;
@@ -142,7 +147,8 @@ export function readGatewayEnvironment(env: NodeJS.ProcessEnv): ServiceEnvironme
       port: values.PORT,
       primaryUrl: values.PRIMARY_URL,
       standinUrl: values.STANDIN_URL,
-      standinInternalToken: values.STANDIN_INTERNAL_TOKEN,
+      credential: read.credentials.own ?? '',
+      networkCredentials: read.credentials.accepted.network ?? [],
       configPollMs: values.GATEWAY_CONFIG_POLL_MS,
       configTimeoutMs: GATEWAY_DEFAULTS.configTimeoutMs,
       autoFailover: values.GATEWAY_AUTO_FAILOVER === 'on',

@@ -36,12 +36,22 @@ export const GATEWAY_ERROR_CODES = {
   headersTooLarge: 'GATEWAY_HEADERS_TOO_LARGE',
   requestTimeout: 'GATEWAY_REQUEST_TIMEOUT',
   internal: 'GATEWAY_INTERNAL',
+  unauthenticated: 'GATEWAY_UNAUTHENTICATED',
+  forbidden: 'GATEWAY_FORBIDDEN',
 } as const;
 
 /** '91': issuer or switch inoperative. The network then applies its own stand-in rules. */
 export const NO_ANSWER_RESPONSE_CODE = '91';
 
 export const gatewayErrors = {
+  unauthenticated: () =>
+    new GatewayError(
+      GATEWAY_ERROR_CODES.unauthenticated,
+      401,
+      'missing or unknown credential: the payment network sends Authorization: Bearer <its NETWORK_TOKEN>; nothing was forwarded',
+    ),
+  forbidden: (caller: string) =>
+    new GatewayError(GATEWAY_ERROR_CODES.forbidden, 403, `this route is not for a ${caller} credential: see the gateway's call map (call-map.ts)`),
   invalidMessage: (what: string, issues: readonly ContractIssue[]) =>
     new GatewayError(
       GATEWAY_ERROR_CODES.invalidMessage,

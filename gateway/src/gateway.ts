@@ -50,6 +50,7 @@ export function createGateway(config: GatewayConfig, logger: Logger, now: () => 
   const reversals = startTimeoutReversals({
     store: openReversalStore(config.dataDir),
     urls: { primary: config.primaryUrl, standin: config.standinUrl },
+    credential: config.credential,
     panSealKey: config.panSealKey,
     settings: config.timeoutReversals,
     metrics,
@@ -70,6 +71,7 @@ export function createGateway(config: GatewayConfig, logger: Logger, now: () => 
   const dispatch = createDispatch({
     primaryUrl: config.primaryUrl,
     standinUrl: config.standinUrl,
+    credential: config.credential,
     autoFailover: config.autoFailover,
     deadlinesMs: { card: config.cardDeadlineMs, fps: config.fpsDeadlineMs },
     routing,
@@ -78,10 +80,18 @@ export function createGateway(config: GatewayConfig, logger: Logger, now: () => 
     logger,
     reversals,
   });
-  const server = createGatewayServer({ dispatch, routing, metrics, logger, reversals, serveApiDocs: config.serveApiDocs });
+  const server = createGatewayServer({
+    dispatch,
+    routing,
+    metrics,
+    logger,
+    reversals,
+    networkCredentials: config.networkCredentials,
+    serveApiDocs: config.serveApiDocs,
+  });
   const poller = startConfigurationPoller({
     url: config.standinUrl,
-    token: config.standinInternalToken,
+    token: config.credential,
     intervalMs: config.configPollMs,
     timeoutMs: config.configTimeoutMs,
     routing,

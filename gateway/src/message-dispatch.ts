@@ -15,6 +15,8 @@ export type GatewayAnswer = { readonly kind: 'platform'; readonly answer: Platfo
 export interface DispatchDependencies {
   readonly primaryUrl: string;
   readonly standinUrl: string;
+  /** The gateway's own credential (GATEWAY_TOKEN), presented to both platforms with every message. */
+  readonly credential: string;
   readonly autoFailover: boolean;
   readonly deadlinesMs: { readonly card: number; readonly fps: number };
   readonly routing: Routing;
@@ -56,7 +58,10 @@ export type Dispatch = (kind: SchemeMessageKind, body: Buffer, message: unknown,
  * primary provably never received it.
  */
 export function createDispatch(deps: DispatchDependencies): Dispatch {
-  const targets = { primary: { platform: 'primary', url: deps.primaryUrl }, standin: { platform: 'standin', url: deps.standinUrl } } as const;
+  const targets = {
+    primary: { platform: 'primary', url: deps.primaryUrl, credential: deps.credential },
+    standin: { platform: 'standin', url: deps.standinUrl, credential: deps.credential },
+  } as const;
 
   return async (kind, body, message, keyForLogs) => {
     const deadlineMs = kind.scheme === 'card' ? deps.deadlinesMs.card : deps.deadlinesMs.fps;

@@ -51,7 +51,7 @@ const PLATFORM_NAMES: Record<Platform, string> = { primary: 'primary', standin: 
  * platform ends in a ForwardFailure in time for the gateway to answer.
  */
 export async function forwardToPlatform(
-  target: { readonly platform: Platform; readonly url: string },
+  target: { readonly platform: Platform; readonly url: string; readonly credential: string },
   path: string,
   body: Buffer,
   signal: AbortSignal,
@@ -60,7 +60,13 @@ export async function forwardToPlatform(
   const started = Date.now();
   const name = PLATFORM_NAMES[target.platform];
   try {
-    const response = await fetch(`${target.url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body, signal, redirect: 'manual' });
+    const response = await fetch(`${target.url}${path}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${target.credential}` },
+      body,
+      signal,
+      redirect: 'manual',
+    });
     const answer = Buffer.from(await response.arrayBuffer());
     const retryAfter = response.headers.get('retry-after');
     return {

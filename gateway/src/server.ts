@@ -10,7 +10,8 @@ import type { GatewayMetrics } from './metrics';
 import type { Routing } from './routing';
 import { SCHEME_MESSAGES } from './scheme-messages';
 import type { TimeoutReversals } from './timeout-reversals';
-import { afterApiDocs, ERROR_RESPONSES, installApiDocs, OPERATIONS_TAG, SCHEME_TAG } from './api-docs';
+import { afterApiDocs, BEARER, ERROR_RESPONSES, installApiDocs, OPERATIONS_TAG, SCHEME_TAG } from './api-docs';
+import { enforceGatewayCallMap } from './call-guard';
 
 /** Scheme messages are a few hundred bytes; anything near this is not one. */
 const BODY_LIMIT_BYTES = 64 * 1024;
@@ -72,6 +73,8 @@ export interface GatewayServerDependencies {
   readonly metrics: GatewayMetrics;
   readonly logger: Logger;
   readonly reversals: Pick<TimeoutReversals, 'pending'>;
+  /** The payment network's credentials (NETWORK_TOKEN, and NETWORK_TOKEN_NEXT during a rotation): the scheme routes are its only. */
+  readonly networkCredentials: readonly string[];
   /** Serve the API reference's browser at /docs (local mode only, never production). The OpenAPI document (`server.swagger()`) is always built. */
   readonly serveApiDocs?: boolean;
 }
@@ -115,6 +118,8 @@ export function createGatewayServer(deps: GatewayServerDependencies): FastifyIns
     });
   });
 
+  // Before any route: each is checked against the call map as it is added, the API browser's too.
+  enforceGatewayCallMap(server, { networkCredentials: deps.networkCredentials });
   installApiDocs(server, {
     title: 'Data-centre gateway',
     description:
@@ -129,8 +134,9 @@ export function createGatewayServer(deps: GatewayServerDependencies): FastifyIns
 function gatewayRoutes(server: FastifyInstance, deps: GatewayServerDependencies): void {
   for (const kind of SCHEME_MESSAGES) {
     const schema = {
-      summary: `A ${kind.description}, forwarded unchanged to the platform that takes it now`,
+      summary: `A ${kind.description}, forwarded unchanged to the platform that takes it now (the payment network's credential)`,
       tags: [SCHEME_TAG],
+      security: BEARER,
       body: kind.schema,
       response: { 200: kind.answer, ...ERROR_RESPONSES },
     };

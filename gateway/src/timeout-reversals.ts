@@ -48,6 +48,8 @@ export function retryDelayMs(settings: Pick<TimeoutReversalSettings, 'retryBaseM
 export function startTimeoutReversals(deps: {
   store: ReversalStore;
   urls: Record<Platform, string>;
+  /** The gateway's own credential (GATEWAY_TOKEN): the platforms' scheme routes are the gateway's. */
+  credential: string;
   panSealKey: Buffer;
   settings: TimeoutReversalSettings;
   metrics: GatewayMetrics;
@@ -85,7 +87,7 @@ export function startTimeoutReversals(deps: {
     try {
       const response = await fetch(`${deps.urls[row.target]}/scheme/card/reversals`, {
         method: 'POST',
-        headers: { 'content-type': 'application/json' },
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${deps.credential}` },
         body: JSON.stringify(checked.value),
         signal: AbortSignal.timeout(settings.attemptTimeoutMs),
         redirect: 'manual',

@@ -4,7 +4,12 @@ import { GATEWAY_DEFAULTS, gatewayConfigFromEnvironment as readConfig } from '..
 const LOCAL = { BANK_MODE: 'local' };
 const gatewayConfigFromEnvironment = (env: NodeJS.ProcessEnv) => readConfig({ ...LOCAL, ...env });
 /** Outside local mode: every secret and the data directory given. */
-const PRODUCTION = { STANDIN_INTERNAL_TOKEN: 't', GATEWAY_DATA_DIR: '/var/lib/gateway', GATEWAY_PAN_SEAL_KEY: Buffer.alloc(32, 7).toString('base64') };
+const PRODUCTION = {
+  GATEWAY_TOKEN: 't',
+  NETWORK_TOKEN: 'n',
+  GATEWAY_DATA_DIR: '/var/lib/gateway',
+  GATEWAY_PAN_SEAL_KEY: Buffer.alloc(32, 7).toString('base64'),
+};
 
 test('with nothing set in local mode, then the documented defaults apply and automatic failover is off', () => {
   const config = gatewayConfigFromEnvironment({});
@@ -12,7 +17,7 @@ test('with nothing set in local mode, then the documented defaults apply and aut
     port: 8500,
     primaryUrl: 'http://127.0.0.1:8100',
     standinUrl: 'http://127.0.0.1:8200',
-    standinInternalToken: 'local-standin-internal-token',
+    credential: 'local-gateway-token',
     configPollMs: 1_000,
     autoFailover: false,
     cardDeadlineMs: 1_500,
@@ -58,7 +63,7 @@ test.each([
   expect(() => gatewayConfigFromEnvironment(env)).toThrow(message);
 });
 
-test.each(['STANDIN_INTERNAL_TOKEN', 'GATEWAY_PAN_SEAL_KEY', 'GATEWAY_DATA_DIR'])(
+test.each(['GATEWAY_TOKEN', 'NETWORK_TOKEN', 'GATEWAY_PAN_SEAL_KEY', 'GATEWAY_DATA_DIR'])(
   'when outside local mode %s is missing, then the start is refused naming it (secrets fail closed)',
   (name) => {
     const env: NodeJS.ProcessEnv = { ...PRODUCTION };

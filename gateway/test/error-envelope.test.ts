@@ -1,6 +1,6 @@
 import http from 'node:http';
 import { TEST_PAN } from './scheme-fixtures';
-import { startTestGateway, startTestPlatform, type TestGateway, type TestPlatform } from './test-platforms';
+import { startTestGateway, startTestPlatform, TEST_NETWORK_TOKEN, type TestGateway, type TestPlatform } from './test-platforms';
 
 // Every 4xx the gateway answers itself is in the documented envelope {"error":{"code","message"}},
 // including the refusals that happen before a route is found (a URL that is not valid
@@ -69,11 +69,17 @@ test('a card number in an unknown path is not echoed', async () => {
 });
 
 test('a wrong content type is 415 and a body that is not JSON is 400, both in the envelope', async () => {
-  const wrongType = await fetch(`${gateway.url}/scheme/card/authorisations`, { method: 'POST', headers: { 'content-type': 'text/plain' }, body: 'x' });
+  // As the network: without its credential the answer is 401 before the body is looked at.
+  const network = { authorization: `Bearer ${TEST_NETWORK_TOKEN}` };
+  const wrongType = await fetch(`${gateway.url}/scheme/card/authorisations`, {
+    method: 'POST',
+    headers: { 'content-type': 'text/plain', ...network },
+    body: 'x',
+  });
   expect([wrongType.status, await wrongType.json()]).toEqual([415, envelope('GATEWAY_BAD_REQUEST')]);
   const tooLarge = await fetch(`${gateway.url}/scheme/card/authorisations`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...network },
     body: `{"x":"${'a'.repeat(70_000)}"}`,
   });
   expect([tooLarge.status, await tooLarge.json()]).toEqual([413, envelope('GATEWAY_BAD_REQUEST')]);

@@ -34,7 +34,7 @@ afterEach(async () => {
 const env = (primaryUrl: string, extra: NodeJS.ProcessEnv = {}): NodeJS.ProcessEnv => ({
   PRIMARY_URL: primaryUrl,
   STANDIN_URL: standin.url,
-  STANDIN_INTERNAL_TOKEN: 'gateway-test-token',
+  GATEWAY_TOKEN: 'gateway-test-token',
   GATEWAY_CARD_DEADLINE_MS: String(CARD_DEADLINE_MS),
   ...extra,
 });
@@ -57,7 +57,23 @@ describe('normally', () => {
     expect(primary.schemeMessages()).toHaveLength(1);
     expect(primary.schemeMessages()[0]!.path).toBe(AUTHORISATIONS);
     expect(primary.schemeMessages()[0]!.body.toString('utf8')).toBe(sent);
+    // Presented as the gateway, with its own credential: the network's never travels on.
+    expect(primary.schemeMessages()[0]!.authorization).toBe('Bearer gateway-test-token');
     expect(standin.schemeMessages()).toEqual([]);
+  });
+
+  test("a message without the network's credential is refused (401) and never forwarded", async () => {
+    primary = await startTestPlatform('primary');
+    gateway = await startTestGateway(env(primary.url));
+    for (const authorization of [undefined, 'Bearer gateway-test-token', 'Bearer not-the-network']) {
+      const response = await fetch(`${gateway.url}${AUTHORISATIONS}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', ...(authorization ? { authorization } : {}) },
+        body: JSON.stringify(authorisation()),
+      });
+      expect([response.status, ((await response.json()) as { error: { code: string } }).error.code]).toEqual([401, 'GATEWAY_UNAUTHENTICATED']);
+    }
+    expect(primary.schemeMessages()).toEqual([]);
   });
 
   test("primary's 4xx and 5xx answers are passed on with their status and body", async () => {

@@ -13,13 +13,16 @@ import { TEST_PAN, authorisation, clearing, fasterPayment } from './scheme-fixtu
 
 const bytes = (value: unknown) => Buffer.from(JSON.stringify(value));
 
+/** The payment network's credential: these tests are the network. */
+const NETWORK_TOKEN = 'message-validation-network-token';
+
 /** fastify's inject does not load under jest (an ESM dependency), so each test listens on a free port. */
 async function send(app: FastifyInstance, method: string, path: string, options: { contentType?: string; body?: string } = {}) {
   if (!app.server.listening) await app.listen({ port: 0, host: '127.0.0.1' });
   const { port } = app.server.address() as AddressInfo;
   const response = await fetch(`http://127.0.0.1:${port}${path}`, {
     method,
-    headers: options.contentType ? { 'content-type': options.contentType } : {},
+    headers: { ...(options.contentType ? { 'content-type': options.contentType } : {}), authorization: `Bearer ${NETWORK_TOKEN}` },
     ...(options.body === undefined ? {} : { body: options.body }),
   });
   const body = await response.text();
@@ -45,6 +48,7 @@ function server() {
     metrics,
     logger,
     reversals: { pending: () => ({ primary: 0, standin: 0 }) },
+    networkCredentials: [NETWORK_TOKEN],
   });
   servers.push(app);
   return { dispatched, app };

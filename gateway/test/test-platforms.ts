@@ -102,6 +102,9 @@ export async function startTestPlatform(name: 'primary' | 'standin', port = 0): 
   };
 }
 
+/** The payment network's credential for gateways started here (NETWORK_TOKEN). */
+export const TEST_NETWORK_TOKEN = 'gateway-test-network-token';
+
 export interface TestGateway {
   readonly url: string;
   readonly gateway: Gateway;
@@ -130,7 +133,13 @@ export async function startTestGateway(env: NodeJS.ProcessEnv): Promise<TestGate
       done();
     },
   });
-  const config = gatewayConfigFromEnvironment({ BANK_MODE: 'local', GATEWAY_CONFIG_POLL_MS: '50', GATEWAY_DATA_DIR: temporaryDataDirectory(), ...env });
+  const config = gatewayConfigFromEnvironment({
+    BANK_MODE: 'local',
+    GATEWAY_CONFIG_POLL_MS: '50',
+    GATEWAY_DATA_DIR: temporaryDataDirectory(),
+    NETWORK_TOKEN: TEST_NETWORK_TOKEN,
+    ...env,
+  });
   const gateway = createGateway(config, createLogger({ level: 'info' }, sink));
   await gateway.ready;
   await gateway.server.listen({ port: 0, host: '127.0.0.1' });
@@ -140,7 +149,12 @@ export async function startTestGateway(env: NodeJS.ProcessEnv): Promise<TestGate
     gateway,
     logs,
     async post(path, body) {
-      const response = await fetch(`${url}${path}`, { method: 'POST', headers: { 'content-type': 'application/json' }, body });
+      // As the payment network: the scheme routes are its only.
+      const response = await fetch(`${url}${path}`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${TEST_NETWORK_TOKEN}` },
+        body,
+      });
       const text = await response.text();
       let json: Record<string, unknown> = {};
       try {

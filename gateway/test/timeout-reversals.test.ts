@@ -13,6 +13,7 @@ import {
   type TestGateway,
   type TestPlatform,
 } from './test-platforms';
+import { developmentCredential } from '@bank/shared-contracts';
 
 // The timeout reversals the gateway owes after answering a card authorisation 91 in a platform's
 // place: recorded on disk before the 91, sent until acknowledged, resumed after a restart. Small
@@ -114,6 +115,8 @@ describe('with direct connect on, when stand-in does not answer an authorisation
       terminalId: 'TERM0001',
     });
     expect(primary.schemeMessages()).toEqual([]);
+    // Sent as the gateway, with its own credential (local mode: its development one).
+    for (const request of standin.schemeMessages()) expect(request.authorization).toBe(`Bearer ${developmentCredential('gateway')}`);
     const metrics = await metricsOf(gateway);
     expect(metrics).toContain('gateway_timeout_reversals_total{target="standin",outcome="recorded"} 1');
     expect(metrics).toContain('gateway_timeout_reversals_total{target="standin",outcome="acknowledged"} 1');

@@ -28,7 +28,7 @@ export function primaryWithoutServers(options: { serveApiDocs: boolean }): { app
       standin: { keyset: 'B', keyId: 'B-reference', publicKey: generateKeyPairSync('rsa', { modulusLength: 2048 }).publicKey },
       indexKey: randomBytes(32),
     },
-    internalToken: 'unused',
+    services: {},
     logger: pino({ level: 'silent' }),
     metrics: createMetrics(),
     fasterPaymentsScheme: httpFasterPaymentsScheme({ url: 'http://127.0.0.1:1/unused' }),

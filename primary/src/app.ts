@@ -4,11 +4,15 @@ import type { Cache } from './platform/cache';
 import { systemClock, type Clock } from './platform/clock';
 import type { Db } from './platform/db';
 import { errors } from './platform/errors';
-import { bearerToken, boundaryErrorOptions, installErrorHandling, tokensEqual } from './platform/http';
+import { bearerToken, boundaryErrorOptions, installErrorHandling } from './platform/http';
+import type { ServiceIdentity } from '@bank/shared-contracts';
+import { callerOf, primaryCredentials } from './platform/credentials';
+import { allowedCallers } from './platform/call-map';
 import type { PrimaryMetrics } from './platform/metrics';
 import { createLedger } from './ledger/ledger';
 import { createAccountsService } from './accounts/accounts-service';
 import { accountsRoutes, customerAuthentication } from './accounts/routes';
+import { arrangedOverdraftRoutes, createArrangedOverdrafts } from './accounts/arranged-overdraft';
 import { createCardsService } from './cards/cards-service';
 import type { PanKeys } from './cards/pan-crypto';
 import { cardsRoutes } from './cards/routes';
@@ -30,7 +34,7 @@ import { createAdviceApplier } from './advices/advice-applier';
 import { adviceRoutes } from './advices/routes';
 import { createConfigurationStore } from './configuration/configuration-store';
 import { createConfigurationCache } from './configuration/configuration-cache';
-import { operatorFor, type Operator } from './configuration/operators';
+import type { Operator } from './configuration/operators';
 import { configurationRoutes, statusRoutes } from './configuration/routes';
 import { createPaymentRouter } from './routing/payment-router';
 import { paymentOwners } from './routing/payment-owners';
@@ -41,6 +45,7 @@ import { primaryHoldsAuthorisation } from './card-processor/routes';
 import { afterApiDocs, installApiDocs } from './platform/api-docs';
 import { operationsRoutes } from './platform/operations-routes';
 import { installCallGuard } from './platform/call-guard';
+import { DEFAULT_RATE_LIMITS, installRateLimits, type RateLimits } from './platform/rate-limits';
 
 export interface PrimaryDependencies {
   readonly db: Db;
@@ -48,14 +53,14 @@ export interface PrimaryDependencies {
   readonly cardDb?: Db;
   readonly clock: Clock;
   readonly keys: PanKeys;
-  /** Service token other primary components present on the internal API. */
-  readonly internalToken: string;
+  /** Each service identity's credentials primary accepts (two during a rotation): the gateway, stand-in, the advice consumer, the card manufacturer, onboarding. */
+  readonly services: Readonly<Partial<Record<ServiceIdentity, readonly string[]>>>;
   readonly logger: Logger;
   readonly metrics: PrimaryMetrics;
   readonly fasterPaymentsScheme: FasterPaymentsScheme;
   /** Best effort only: see platform/cache.ts. */
   readonly cache: Cache;
-  /** Incident engineers who may change the stand-in configuration (OPERATOR_TOKENS). None: it can only be read, with the internal token. */
+  /** Incident engineers who may change the stand-in configuration (OPERATOR_TOKENS). None: nobody can change it. */
   readonly operators?: readonly Operator[];
   /** Where payments routed to stand-in go. None (tests that never route): a routed payment gets the not-answered fallback. */
   readonly standin?: StandinProxy;
@@ -67,6 +72,8 @@ export interface PrimaryDependencies {
   readonly clearingMatchWaitMs?: number;
   /** PRIMARY_CARD_BUDGET_MS: the longest primary takes over a card message; none: DEFAULT_CARD_BUDGET_MS. */
   readonly cardBudgetMs?: number;
+  /** Limits on the app API per customer and on account opening (Redis-shared in main.ts); none: DEFAULT_RATE_LIMITS, in memory. */
+  readonly rateLimits?: RateLimits;
   /** Serve the API reference's browser at /docs (local mode only, never production). The OpenAPI document (`app.swagger()`) is always built. */
   readonly serveApiDocs?: boolean;
 }
@@ -83,10 +90,17 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
   });
   installErrorHandling(app);
   // First, so every route (the API browser's too) is checked against the call map as it is added.
+  const credentials = primaryCredentials({ operators: deps.operators ?? [], services: deps.services });
+  const identify = (token: string) => {
+    const credential = credentials.identify(token);
+    return credential && callerOf(credential);
+  };
   installCallGuard(app, {
-    identify: (token) => (operatorFor(deps.operators ?? [], token) ? 'operator' : tokensEqual(token, deps.internalToken) ? 'internal' : undefined),
+    identify,
     isCustomer: async (token) => (await services.accounts.customerForToken(token)) !== undefined,
   });
+  // After the guard (an unknown caller is refused without counting), before every route.
+  installRateLimits(app, deps.rateLimits ?? DEFAULT_RATE_LIMITS);
   installApiDocs(app, {
     title: 'Primary platform',
     description:
@@ -117,18 +131,17 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
 
   afterApiDocs(app, (app) => {
     const customer = customerAuthentication(services.accounts);
+    // The call guard has already admitted only the identities the call map names for the route;
+    // routes that check again in their handler (internal and operations routes) check the same map.
     const internal = (request: FastifyRequest) => {
       const token = bearerToken(request);
-      // A customer token is never an internal token: 401, as for no token at all.
-      if (!token || !tokensEqual(token, deps.internalToken)) throw errors.unauthenticated();
+      const caller = token === undefined ? undefined : identify(token);
+      if (!caller || !allowedCallers(request.method, request.routeOptions.url ?? '')?.includes(caller)) throw errors.unauthenticated();
     };
-    /** Operations' reads and repairs: an incident engineer's operator token, or a component's internal one. */
-    const operatorOrInternal = (request: FastifyRequest) => {
-      if (operatorFor(deps.operators ?? [], bearerToken(request))) return;
-      internal(request);
-    };
+    const operatorOrInternal = internal;
 
     accountsRoutes(app, { accounts: services.accounts, customer });
+    arrangedOverdraftRoutes(app, { overdrafts: services.arrangedOverdrafts, credentials });
     cardsRoutes(app, { cards: services.cards, accounts: services.accounts, customer, internal });
     feedRoutes(app, { feed: services.feed, accounts: services.accounts, customer });
     schemeCardRoutes(app, {
@@ -150,8 +163,7 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
     configurationRoutes(app, {
       store: services.configuration.store,
       cache: services.configuration.cache,
-      operators: deps.operators ?? [],
-      internalToken: deps.internalToken,
+      credentials,
     });
     statusRoutes(app, { cache: services.configuration.cache, clock: deps.clock });
     operationsRoutes(app, {
@@ -170,6 +182,7 @@ function createServices(deps: PrimaryDependencies) {
   const { db, clock, keys, metrics } = deps;
   const ledger = createLedger({ clock });
   const accounts = createAccountsService({ db, clock, ledger, cache: deps.cache });
+  const arrangedOverdrafts = createArrangedOverdrafts({ db, clock, ledger });
   const cards = createCardsService({ db, clock, keys });
   const feed = createFeedService({ db, clock });
   const cardProcessor = createCardProcessor({
@@ -201,5 +214,20 @@ function createServices(deps: PrimaryDependencies) {
     metrics,
     logger: deps.logger,
   });
-  return { ledger, accounts, cards, feed, cardProcessor, inboundFasterPayments, transfers, pots, payees, notifications, advices, configuration, router };
+  return {
+    ledger,
+    accounts,
+    arrangedOverdrafts,
+    cards,
+    feed,
+    cardProcessor,
+    inboundFasterPayments,
+    transfers,
+    pots,
+    payees,
+    notifications,
+    advices,
+    configuration,
+    router,
+  };
 }

@@ -10,10 +10,13 @@ import {
   kafkaTopicPrefixFromEnvironment,
   positiveWholeNumber,
   readServiceEnvironment,
+  type IdentityCredentials,
   type ServiceEnvironment,
+  type ServiceIdentity,
 } from '@bank/shared-contracts';
 import { DEFAULT_RELAY_LINGER_MS } from './outbox/relay';
 import { parseOperatorTokens, type Operator } from './configuration/operators';
+import { DEFAULT_RATE_LIMITS } from './platform/rate-limits';
 
 /** Clearing files come hours after the authorisation; a stand-in advice is applied well within this. */
 export const DEFAULT_CLEARING_MATCH_WAIT_MS = 15 * 60_000;
@@ -25,7 +28,8 @@ export interface PrimaryConfig {
   readonly kafkaBrokers: string[];
   /** KAFKA_TOPIC_PREFIX: a test run's own topics and consumer groups ('' for `npm start`). */
   readonly kafkaTopicPrefix: string;
-  readonly internalToken: string;
+  /** The service identities primary accepts (and its own credential, PRIMARY_TOKEN, presented to stand-in). */
+  readonly credentials: IdentityCredentials;
   readonly keys: PanKeys;
   readonly logLevel: string;
   /** Where outbound Faster Payments are submitted (the payment-network simulator locally). */
@@ -35,8 +39,6 @@ export interface PrimaryConfig {
   readonly standin: {
     /** Stand-in's API: payments routed to it, and its configuration (peer sync). */
     readonly url: string;
-    /** Stand-in's internal token, presented to read its configuration. */
-    readonly internalToken: string;
     /** How long a routed payment waits for stand-in: well inside the card network's deadline. */
     readonly proxyTimeoutMs: number;
   };
@@ -60,6 +62,8 @@ export interface PrimaryConfig {
   readonly holdExpiryDays: number;
   /** The API reference's browser at /docs: local mode only. */
   readonly serveApiDocs: boolean;
+  /** PRIMARY_RATE_LIMIT_CUSTOMER_PER_MINUTE, PRIMARY_RATE_LIMIT_ACCOUNT_OPENINGS_PER_MINUTE (counted in Redis). */
+  readonly rateLimits: { readonly customerPerWindow: number; readonly accountOpeningsPerWindow: number; readonly windowMs: number };
 }
 
 /** Every variable primary reads, with its default; secrets are listed in PRIMARY_SECRETS. */
@@ -69,7 +73,6 @@ const PRIMARY_VARIABLES = {
   PRIMARY_REDIS_URL: z.string(),
   KAFKA_BROKERS: z.string().transform((value) => value.split(',')),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
-  PRIMARY_INTERNAL_TOKEN: z.string(),
   PRIMARY_PAN_KEY_A_ID: z.string().default('A-local'),
   PRIMARY_PAN_KEY_A: base64Key,
   PRIMARY_PAN_INDEX_KEY: base64Key,
@@ -94,7 +97,6 @@ const PRIMARY_VARIABLES = {
     }
   }),
   STANDIN_URL: httpUrl.default('http://127.0.0.1:8200'),
-  STANDIN_INTERNAL_TOKEN: z.string(),
   STANDIN_PROXY_TIMEOUT_MS: positiveWholeNumber.default(1_000),
   SHADOW_QUEUE_SIZE: positiveWholeNumber.default(1_000),
   // Few on purpose: shadowing shares primary's database pool (the account lookup) with the card path.
@@ -106,6 +108,8 @@ const PRIMARY_VARIABLES = {
   PRIMARY_CARD_POOL_SIZE: positiveWholeNumber.default(DEFAULT_CARD_POOL_SIZE),
   HOLD_EXPIRY_DAYS: positiveWholeNumber.default(DEFAULT_HOLD_EXPIRY_DAYS),
   OUTBOX_RELAY_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(DEFAULT_RELAY_LINGER_MS),
+  PRIMARY_RATE_LIMIT_CUSTOMER_PER_MINUTE: positiveWholeNumber.default(DEFAULT_RATE_LIMITS.customerPerWindow),
+  PRIMARY_RATE_LIMIT_ACCOUNT_OPENINGS_PER_MINUTE: positiveWholeNumber.default(DEFAULT_RATE_LIMITS.accountOpeningsPerWindow),
 };
 
 /**
@@ -115,14 +119,18 @@ const PRIMARY_VARIABLES = {
 const PRIMARY_SECRETS = {
   PRIMARY_PAN_KEY_A: developmentKey('PRIMARY_PAN_KEY_A'),
   PRIMARY_PAN_INDEX_KEY: developmentKey('PRIMARY_PAN_INDEX_KEY'),
-  PRIMARY_INTERNAL_TOKEN: 'local-internal-token',
-  STANDIN_INTERNAL_TOKEN: 'local-standin-internal-token',
   OPERATOR_TOKENS: 'local-operator:local-operator-token',
 };
 
+/** The services that call primary, each with its own credential (`<NAME>_TOKEN`, and `<NAME>_TOKEN_NEXT` during a rotation). */
+const PRIMARY_CALLER_IDENTITIES: readonly ServiceIdentity[] = ['gateway', 'standin', 'advice-consumer', 'card-manufacturer', 'onboarding'];
+
 /** Primary's whole configuration, read and checked once at start; throws a ConfigurationError naming every variable at fault. */
 export function readPrimaryEnvironment(env: NodeJS.ProcessEnv = process.env): ServiceEnvironment<PrimaryConfig> {
-  const read = readServiceEnvironment({ service: 'primary', variables: PRIMARY_VARIABLES, secrets: PRIMARY_SECRETS }, env);
+  const read = readServiceEnvironment(
+    { service: 'primary', variables: PRIMARY_VARIABLES, secrets: PRIMARY_SECRETS, identities: { accepts: PRIMARY_CALLER_IDENTITIES, presents: 'primary' } },
+    env,
+  );
   const values = read.values;
   kafkaTopicPrefixFromEnvironment({ KAFKA_TOPIC_PREFIX: values.KAFKA_TOPIC_PREFIX });
   return {
@@ -133,7 +141,7 @@ export function readPrimaryEnvironment(env: NodeJS.ProcessEnv = process.env): Se
       redisUrl: values.PRIMARY_REDIS_URL,
       kafkaBrokers: values.KAFKA_BROKERS,
       kafkaTopicPrefix: values.KAFKA_TOPIC_PREFIX,
-      internalToken: values.PRIMARY_INTERNAL_TOKEN,
+      credentials: read.credentials,
       keys: {
         primary: { keyset: 'A', keyId: values.PRIMARY_PAN_KEY_A_ID, key: values.PRIMARY_PAN_KEY_A },
         standin: { keyset: 'B', keyId: values.STANDIN_PAN_KEY_B_ID, publicKey: values.STANDIN_PAN_PUBLIC_KEY_B },
@@ -142,7 +150,7 @@ export function readPrimaryEnvironment(env: NodeJS.ProcessEnv = process.env): Se
       logLevel: values.LOG_LEVEL,
       fasterPaymentsSchemeUrl: values.FASTER_PAYMENTS_SCHEME_URL,
       operators: values.OPERATOR_TOKENS,
-      standin: { url: values.STANDIN_URL, internalToken: values.STANDIN_INTERNAL_TOKEN, proxyTimeoutMs: values.STANDIN_PROXY_TIMEOUT_MS },
+      standin: { url: values.STANDIN_URL, proxyTimeoutMs: values.STANDIN_PROXY_TIMEOUT_MS },
       shadow: { queueSize: values.SHADOW_QUEUE_SIZE, concurrency: values.SHADOW_CONCURRENCY, timeoutMs: values.SHADOW_TIMEOUT_MS },
       configurationPeerSyncMs: values.CONFIGURATION_PEER_SYNC_MS,
       clearingMatchWaitMs: values.CLEARING_MATCH_WAIT_MS,
@@ -151,6 +159,11 @@ export function readPrimaryEnvironment(env: NodeJS.ProcessEnv = process.env): Se
       holdExpiryDays: values.HOLD_EXPIRY_DAYS,
       outboxRelayLingerMs: values.OUTBOX_RELAY_LINGER_MS,
       serveApiDocs: read.local,
+      rateLimits: {
+        customerPerWindow: values.PRIMARY_RATE_LIMIT_CUSTOMER_PER_MINUTE,
+        accountOpeningsPerWindow: values.PRIMARY_RATE_LIMIT_ACCOUNT_OPENINGS_PER_MINUTE,
+        windowMs: 60_000,
+      },
     },
   };
 }

@@ -16,6 +16,7 @@ import { startTimeoutReversals } from './routing/timeout-reversals';
 import { cardAccountLookup } from './shadow/card-accounts';
 import { startShadowSender } from './shadow/shadow-sender';
 import { startHoldExpiry } from './card-processor/hold-expiry';
+import { rateLimitRedis } from './platform/rate-limits';
 
 /** How long a stop may take (npm start's runner SIGKILLs a service after 15 s). */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -46,24 +47,26 @@ async function main(): Promise<void> {
   });
   const fasterPaymentsScheme = httpFasterPaymentsScheme({ url: config.fasterPaymentsSchemeUrl });
   const cache = createRedisCache({ url: config.redisUrl, logger });
-  const standin = httpStandinProxy({ url: config.standin.url, timeoutMs: config.standin.proxyTimeoutMs });
+  const standin = httpStandinProxy({ url: config.standin.url, timeoutMs: config.standin.proxyTimeoutMs, credential: config.credentials.own ?? '' });
   const timeoutReversals = startTimeoutReversals({ db, panKey: config.keys.primary, standin, clock: systemClock, logger, metrics });
   // Always running: whether anything is shadowed is the configuration's shadow percentage, changed at run time.
   const shadow = startShadowSender({
     standinUrl: config.standin.url,
-    standinToken: config.standin.internalToken,
+    primaryCredential: config.credentials.own ?? '',
     accountOf: cardAccountLookup({ db, indexKey: config.keys.indexKey }),
     clock: systemClock,
     logger,
     metrics,
     options: config.shadow,
   });
+  // Counted in Redis so every replica limits together.
+  const rateLimits = { ...config.rateLimits, redis: rateLimitRedis(config.redisUrl) };
   const { app, services } = buildPrimary({
     db,
     cardDb,
     clock: systemClock,
     keys: config.keys,
-    internalToken: config.internalToken,
+    services: config.credentials.accepted,
     logger,
     metrics,
     fasterPaymentsScheme,
@@ -75,6 +78,7 @@ async function main(): Promise<void> {
     clearingMatchWaitMs: config.clearingMatchWaitMs,
     cardBudgetMs: config.cardBudgetMs,
     serveApiDocs: config.serveApiDocs,
+    rateLimits,
   });
 
   // Route the first message with the stored configuration, not the initial one.
@@ -83,7 +87,7 @@ async function main(): Promise<void> {
   const configurationRefresh = configuration.startRefreshing(CONFIGURATION_REFRESH_MS);
   const peerSync = createConfigurationPeerSync({
     standinUrl: config.standin.url,
-    standinToken: config.standin.internalToken,
+    primaryCredential: config.credentials.own ?? '',
     timeoutMs: 1_000,
     store: configurationStore,
     cache: configuration,
@@ -143,6 +147,7 @@ async function main(): Promise<void> {
     await relay.stop();
     await notificationsConsumer?.stop().catch(() => undefined);
     await cache.close();
+    rateLimits.redis.disconnect();
     await cardDb.end();
     await db.end();
     process.exit(0);

@@ -4,7 +4,7 @@ import { createAdviceBatch } from '../src/advices/advice-batch';
 import { isRefusal } from '../src/advices/advice-applier';
 import { createLedger } from '../src/ledger/ledger';
 import { errors } from '../src/platform/errors';
-import { INTERNAL_TOKEN, messageKey, startPrimary, type TestPrimary } from './harness';
+import { CREDENTIALS, messageKey, startPrimary, type TestPrimary } from './harness';
 
 // POST /internal/advices/batch: the advice consumer's path, many advices in one transaction.
 
@@ -45,7 +45,7 @@ const approval = (cardId: string, amountMinor: number) => ({
   },
 });
 
-const applyBatch = (advices: object[]) => primary.call('POST', '/internal/advices/batch', { token: INTERNAL_TOKEN, body: { advices } });
+const applyBatch = (advices: object[]) => primary.call('POST', '/internal/advices/batch', { token: CREDENTIALS['advice-consumer'], body: { advices } });
 const results = (body: { outcomes: { adviceId: string; result: { outcome: string } }[] }) => body.outcomes.map((outcome) => outcome.result.outcome);
 
 async function customer(fundingMinor = 10_000) {
@@ -97,8 +97,8 @@ describe('a batch of advices', () => {
     ]);
     expect(updated.rowCount).toBe(1);
     // The single route agrees with what the batch recorded.
-    expect((await primary.call('POST', '/internal/advices', { token: INTERNAL_TOKEN, body: second })).body).toEqual({ outcome: 'duplicate' });
-    expect((await primary.call('POST', '/internal/advices', { token: INTERNAL_TOKEN, body: bGap })).body).toEqual({
+    expect((await primary.call('POST', '/internal/advices', { token: CREDENTIALS['advice-consumer'], body: second })).body).toEqual({ outcome: 'duplicate' });
+    expect((await primary.call('POST', '/internal/advices', { token: CREDENTIALS['advice-consumer'], body: bGap })).body).toEqual({
       outcome: 'out_of_order',
       expectedSequence: 2,
     });
@@ -114,7 +114,7 @@ describe('a batch of advices', () => {
     expect(results(answer.body)).toEqual(['applied', 'quarantined', 'applied']);
     expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 4_000 });
     expect(await primary.balance(other.account.id)).toMatchObject({ heldMinor: 0 });
-    const listed = await primary.call('GET', '/advices/quarantined', { token: INTERNAL_TOKEN });
+    const listed = await primary.call('GET', '/advices/quarantined', { token: CREDENTIALS['advice-consumer'] });
     expect(listed.body.advices.map((held: { adviceId: string }) => held.adviceId)).toContain(poison.adviceId);
     // Delivered again in a later batch: still quarantined, never applied or taken for a duplicate.
     expect(results((await applyBatch([poison, third])).body)).toEqual(['quarantined', 'duplicate']);
@@ -187,7 +187,7 @@ describe('a batch of advices', () => {
 
   test('when the re-drive loop asks about a full page of advice ids, then primary answers (the page is above its usual body limit)', async () => {
     const adviceIds = Array.from({ length: 10_000 }, () => randomUUID());
-    const answer = await primary.call('POST', '/internal/advices/known', { token: INTERNAL_TOKEN, body: { adviceIds } });
+    const answer = await primary.call('POST', '/internal/advices/known', { token: CREDENTIALS['advice-consumer'], body: { adviceIds } });
     expect({ status: answer.status, body: answer.body }).toEqual({ status: 200, body: { applied: [], quarantined: [] } });
   });
 

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { INTERNAL_TOKEN, authorisation, messageKey, startPrimary, type TestPrimary } from './harness';
+import { CREDENTIALS, authorisation, messageKey, startPrimary, type TestPrimary } from './harness';
+
+/** Reads the unapproved overdrafts report (operators only). */
+const INCIDENT_ENGINEER = { name: 'advices-operator', token: 'advices-operator-token' };
 
 let primary: TestPrimary;
 beforeAll(async () => {
-  primary = await startPrimary();
+  primary = await startPrimary({ operators: [INCIDENT_ENGINEER] });
 });
 afterAll(() => primary.close());
 
@@ -23,7 +26,7 @@ function adviceFactory(accountId: string) {
   });
 }
 
-const apply = (advice: object, token = INTERNAL_TOKEN) => primary.call('POST', '/internal/advices', { token, body: advice });
+const apply = (advice: object, token = CREDENTIALS['advice-consumer']) => primary.call('POST', '/internal/advices', { token, body: advice });
 const approval = (cardId: string, amountMinor: number, key = messageKey()) => ({
   cardId,
   authorisation: {
@@ -48,7 +51,7 @@ describe('applying stand-in advices', () => {
     expect((await apply(advice)).body).toEqual({ outcome: 'applied', forcedOverdraft: true });
     expect((await apply(advice)).body).toEqual({ outcome: 'duplicate' });
     expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 1_000, heldMinor: 2_500, unapprovedOverdraft: true });
-    const flagged = await primary.call('GET', '/internal/unapproved-overdrafts', { token: INTERNAL_TOKEN });
+    const flagged = await primary.call('GET', '/internal/unapproved-overdrafts', { token: INCIDENT_ENGINEER.token });
     expect(flagged.body.accounts.map((a: { accountId: string }) => a.accountId)).toContain(account.id);
     const event = await primary.db.query("select event from outbox_events where account_id = $1 and event->>'type' = 'account.updated'", [account.id]);
     expect(event.rows[0]?.event.payload).toMatchObject({ unapprovedOverdraft: true });
@@ -369,7 +372,7 @@ describe("a clearing that arrives before stand-in's advice of its authorisation"
 
     const early = await fetch(`${waiting.address}/scheme/card/clearings`, {
       method: 'POST',
-      headers: { 'content-type': 'application/json' },
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${CREDENTIALS.gateway}` },
       body: JSON.stringify(clearing),
     });
     expect(early.status).toBe(503);
@@ -382,8 +385,12 @@ describe("a clearing that arrives before stand-in's advice of its authorisation"
 
     const advise = adviceFactory(account.id);
     expect(
-      (await waiting.call('POST', '/internal/advices', { token: INTERNAL_TOKEN, body: advise('card_payment.approved', approval(card.id, 2_500, key)) })).body
-        .outcome,
+      (
+        await waiting.call('POST', '/internal/advices', {
+          token: CREDENTIALS['advice-consumer'],
+          body: advise('card_payment.approved', approval(card.id, 2_500, key)),
+        })
+      ).body.outcome,
     ).toBe('applied');
     expect((await waiting.call('POST', '/scheme/card/clearings', { body: clearing })).body).toEqual({ clearingId: clearing.clearingId, status: 'settled' });
     expect(await waiting.balance(account.id)).toMatchObject({ settledMinor: 7_500, heldMinor: 0 });
@@ -411,7 +418,7 @@ describe("a clearing that arrives before stand-in's advice of its authorisation"
     // Stand-in's approval advised even later (its advices were stuck longer than the wait): the
     // money is already taken by the clearing, and is not held a second time.
     const late = adviceFactory(account.id)('card_payment.approved', approval(card.id, 1_200, key));
-    expect((await waiting.call('POST', '/internal/advices', { token: INTERNAL_TOKEN, body: late })).body.outcome).toBe('applied');
+    expect((await waiting.call('POST', '/internal/advices', { token: CREDENTIALS['advice-consumer'], body: late })).body.outcome).toBe('applied');
     expect(await waiting.balance(account.id)).toMatchObject({ settledMinor: 8_800, heldMinor: 0 });
   });
 });
@@ -439,7 +446,7 @@ describe('an advice primary cannot apply', () => {
     // Delivered again, it is still quarantined: neither a duplicate (acknowledged and forgotten) nor applied.
     expect((await apply(poison)).body).toEqual({ outcome: 'quarantined', reason: expect.any(String) });
 
-    const listed = await primary.call('GET', '/advices/quarantined', { token: INTERNAL_TOKEN });
+    const listed = await primary.call('GET', '/advices/quarantined', { token: CREDENTIALS['advice-consumer'] });
     expect(listed.body.advices).toContainEqual({
       adviceId: poison.adviceId,
       accountId: account.id,
@@ -454,14 +461,18 @@ describe('an advice primary cannot apply', () => {
     expect((await primary.call('GET', '/advices/quarantined')).status).toBe(401);
 
     // Re-driven before the fix: still quarantined, nothing moved.
-    expect((await primary.call('POST', `/advices/quarantined/${poison.adviceId}/redrive`, { token: INTERNAL_TOKEN })).body.outcome).toBe('quarantined');
+    expect((await primary.call('POST', `/advices/quarantined/${poison.adviceId}/redrive`, { token: CREDENTIALS['advice-consumer'] })).body.outcome).toBe(
+      'quarantined',
+    );
     // The operator corrects primary's card record, then re-drives it: applied, once.
     await primary.db.query('update cards set account_id = $1 where id = $2', [account.id, othersCard.id]);
-    expect((await primary.call('POST', `/advices/quarantined/${poison.adviceId}/redrive`, { token: INTERNAL_TOKEN })).body.outcome).toBe('applied');
+    expect((await primary.call('POST', `/advices/quarantined/${poison.adviceId}/redrive`, { token: CREDENTIALS['advice-consumer'] })).body.outcome).toBe(
+      'applied',
+    );
     expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 6_000 });
-    expect((await primary.call('POST', `/advices/quarantined/${poison.adviceId}/redrive`, { token: INTERNAL_TOKEN })).status).toBe(404);
+    expect((await primary.call('POST', `/advices/quarantined/${poison.adviceId}/redrive`, { token: CREDENTIALS['advice-consumer'] })).status).toBe(404);
     expect((await apply(poison)).body).toEqual({ outcome: 'duplicate' });
-    const after = await primary.call('GET', '/advices/quarantined', { token: INTERNAL_TOKEN });
+    const after = await primary.call('GET', '/advices/quarantined', { token: CREDENTIALS['advice-consumer'] });
     expect(after.body.advices.map((held: { adviceId: string }) => held.adviceId)).not.toContain(poison.adviceId);
   });
 

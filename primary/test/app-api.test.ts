@@ -1,4 +1,4 @@
-import { INTERNAL_TOKEN, authorisation, startPrimary, type TestPrimary } from './harness';
+import { CREDENTIALS, authorisation, startPrimary, type TestPrimary } from './harness';
 
 let primary: TestPrimary;
 beforeAll(async () => {
@@ -40,7 +40,7 @@ describe('app API: a customer sees and moves only their own money', () => {
     expect((await primary.call('GET', `/accounts/${alice.id}`, { token: 'not-a-token' })).status).toBe(401);
     const internal = await primary.call('POST', `/internal/accounts/${alice.id}/cards`, { token: alice.token, body: {} });
     expect(internal.status).toBe(403);
-    expect((await primary.call('POST', `/internal/accounts/${alice.id}/cards`, { token: INTERNAL_TOKEN, body: {} })).status).toBe(201);
+    expect((await primary.call('POST', `/internal/accounts/${alice.id}/cards`, { token: CREDENTIALS['card-manufacturer'], body: {} })).status).toBe(201);
   });
 
   test('unknown routes are 404 with a JSON body', async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { CALLERS, PRIMARY_CALL_MAP, type Caller } from '../src/platform/call-map';
-import { INTERNAL_TOKEN, startPrimary, type TestPrimary } from './harness';
+import { CREDENTIALS, startPrimary, type TestPrimary } from './harness';
 
 // The call map on every route of primary, from the route table itself (fastify's onRoute): each
 // route has an entry, and each caller is let through or refused as the entry says: 401 for a
@@ -19,9 +19,14 @@ beforeAll(async () => {
 });
 afterAll(() => primary?.close());
 
-/** Each caller's credential (undefined: none). */
-const credential = (caller: Caller | 'stranger'): string | undefined =>
-  ({ anyone: undefined, customer: customerToken, operator: OPERATOR.token, internal: INTERNAL_TOKEN, stranger: `unknown-${randomUUID()}` })[caller];
+/** Each caller's credential (null: none). */
+const credential = (caller: Caller | 'stranger'): string | null => {
+  if (caller === 'anyone') return null;
+  if (caller === 'customer') return customerToken;
+  if (caller === 'operator') return OPERATOR.token;
+  if (caller === 'stranger') return `unknown-${randomUUID()}`;
+  return CREDENTIALS[caller];
+};
 
 /** A path for the route: every parameter a fresh UUID (or a direction), so nothing found changes anything. */
 const pathOf = (url: string) => url.replace(/:direction/, 'deposit').replace(/:[A-Za-z]+/g, () => randomUUID());
@@ -42,7 +47,7 @@ test('when each caller calls each route, then it is let through exactly where th
     for (const caller of [...CALLERS, 'stranger'] as const) {
       const token = credential(caller);
       const answer = await primary.call(route.method as 'GET' | 'POST' | 'DELETE', pathOf(route.url), {
-        ...(token ? { token } : {}),
+        token,
         ...(route.method === 'GET' ? {} : { rawBody: '{}' }),
         idempotencyKey: randomUUID(),
       });

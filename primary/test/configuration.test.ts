@@ -7,7 +7,7 @@ import { createConfigurationStore } from '../src/configuration/configuration-sto
 import { createConfigurationPeerSync } from '../src/configuration/peer-sync';
 import { createPool } from '../src/platform/db';
 import { createMetrics } from '../src/platform/metrics';
-import { INTERNAL_TOKEN, startPrimary } from './harness';
+import { CREDENTIALS, startPrimary } from './harness';
 
 // Primary's configuration service over HTTP, against the real PostgreSQL, in a database of its
 // own: the configuration is platform-wide, and every primary on the shared database (other
@@ -52,7 +52,7 @@ function userInBucket(below: boolean, percent: number): string {
 describe('configuration changes', () => {
   test('when nothing was ever changed, then the configuration is the initial one: stand-in off for everyone', async () => {
     expect(await current()).toEqual(INITIAL_CONFIGURATION);
-    expect((await primary.call('GET', '/configuration', { token: INTERNAL_TOKEN })).body).toEqual(INITIAL_CONFIGURATION);
+    expect((await primary.call('GET', '/configuration', { token: CREDENTIALS.standin })).body).toEqual(INITIAL_CONFIGURATION);
     expect(await audit()).toEqual([]);
   });
 
@@ -185,11 +185,18 @@ describe('who may read and change the configuration', () => {
     expect(await current()).toEqual(before);
   });
 
-  test("primary's internal token reads the configuration and offers documents, but cannot make changes", async () => {
-    expect((await primary.call('GET', '/configuration', { token: INTERNAL_TOKEN })).status).toBe(200);
+  test("stand-in's credential reads the configuration and offers documents, but cannot make changes; other services cannot read it", async () => {
+    for (const identity of ['gateway', 'advice-consumer', 'card-manufacturer', 'onboarding'] as const) {
+      expect((await primary.call('GET', '/configuration', { token: CREDENTIALS[identity] })).status).toBe(403);
+      const { version } = await current();
+      expect(
+        (await primary.call('POST', '/configuration/adopt', { token: CREDENTIALS[identity], body: { ...(await current()), version: version + 1 } })).status,
+      ).toBe(403);
+    }
+    expect((await primary.call('GET', '/configuration', { token: CREDENTIALS.standin })).status).toBe(200);
     const { version } = await current();
     const response = await primary.call('POST', '/configuration/changes', {
-      token: INTERNAL_TOKEN,
+      token: CREDENTIALS.standin,
       body: { basedOnVersion: version, reason: 'a service is not an operator' },
     });
     expect(response.status).toBe(403);
@@ -212,11 +219,11 @@ describe('adopting a whole document from the other platform', () => {
       version: before.version + 3,
       components: { ...before.components, fasterPaymentsInbound: { mode: 'percent', percent: 10 } },
     });
-    const response = await primary.call('POST', '/configuration/adopt', { token: INTERNAL_TOKEN, body: document });
+    const response = await primary.call('POST', '/configuration/adopt', { token: CREDENTIALS.standin, body: document });
     expect(response.status).toBe(200);
     expect(response.body).toEqual({ adopted: true, current: document });
     expect(await current()).toEqual(document);
-    expect((await audit(1))[0]).toMatchObject({ version: document.version, source: 'adopted', recordedBy: 'internal', document });
+    expect((await audit(1))[0]).toMatchObject({ version: document.version, source: 'adopted', recordedBy: 'peer:standin', document });
   });
 
   test('when the offered document is the one primary holds, then nothing is recorded and the answer says why', async () => {
@@ -328,7 +335,15 @@ describe("peer sync: primary takes stand-in's newer configuration", () => {
     const logger = pino({ level: 'debug' }, { write: (line: string) => void lines.push(JSON.parse(line)) });
     const { store, cache } = primary.services.configuration;
     return {
-      sync: createConfigurationPeerSync({ standinUrl: url, standinToken: 'standin-internal', timeoutMs: 500, store, cache, logger, metrics: primary.metrics }),
+      sync: createConfigurationPeerSync({
+        standinUrl: url,
+        primaryCredential: 'standin-internal',
+        timeoutMs: 500,
+        store,
+        cache,
+        logger,
+        metrics: primary.metrics,
+      }),
       lines,
     };
   }
@@ -380,7 +395,7 @@ describe("peer sync: primary takes stand-in's newer configuration", () => {
     try {
       const sync = createConfigurationPeerSync({
         standinUrl: peer.url,
-        standinToken: 'standin-internal',
+        primaryCredential: 'standin-internal',
         timeoutMs: 500,
         store: failingStore,
         cache,

@@ -2,13 +2,14 @@ import { generateKeyPairSync, randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import pino from 'pino';
 import { infraEndpoints } from '@bank/infra';
-import type { CardAuthorisationRequest, FasterPaymentInboundCredit } from '@bank/shared-contracts';
+import { SERVICE_IDENTITIES, type CardAuthorisationRequest, type FasterPaymentInboundCredit, type ServiceIdentity } from '@bank/shared-contracts';
 import { buildPrimary } from '../src/app';
 import type { Operator } from '../src/configuration/operators';
 import { PRIMARY_MIGRATIONS } from '../src/migrations';
 import { fixedClock, systemClock } from '../src/platform/clock';
 import { createRedisCache } from '../src/platform/cache';
 import { createPool } from '../src/platform/db';
+import type { RateLimits } from '../src/platform/rate-limits';
 import { createMetrics } from '../src/platform/metrics';
 import { migrate } from '../src/platform/migrations';
 import { httpStandinProxy } from '../src/routing/standin-proxy';
@@ -22,8 +23,24 @@ import { startFasterPaymentsSchemeSimulator } from './faster-payments-scheme-sim
 // `npm test` starts, served on an ephemeral port and called over HTTP like any client would.
 // Options add what a test needs: a database of its own, operators, stand-in beside it.
 
-export const INTERNAL_TOKEN = 'test-internal-token';
-export const STANDIN_INTERNAL_TOKEN = 'test-standin-internal-token';
+/** Each service identity's credential in primary's tests (what primary accepts from them, and presents as itself). */
+export const CREDENTIALS: Readonly<Record<ServiceIdentity, string>> = Object.fromEntries(
+  SERVICE_IDENTITIES.map((identity) => [identity, `test-${identity}-credential`]),
+) as Record<ServiceIdentity, string>;
+
+/** The operator the harness arranges overdrafts as (always among primary's operators, beside a test's own). */
+export const HARNESS_OPERATOR = { name: 'harness-operator', token: 'harness-operator-token' } as const;
+
+/**
+ * The credential a call presents when the test names none (`token: null`: none at all): a test
+ * sending a scheme message stands where the gateway does, one opening an account where the
+ * onboarding back end does.
+ */
+function defaultToken(method: string, url: string): string | undefined {
+  if (method === 'POST' && url.startsWith('/scheme/')) return CREDENTIALS.gateway;
+  if (method === 'POST' && url === '/accounts') return CREDENTIALS.onboarding;
+  return undefined;
+}
 
 export interface PrimaryTestOptions {
   readonly now?: string;
@@ -41,6 +58,10 @@ export interface PrimaryTestOptions {
   readonly timeoutReversals?: Partial<TimeoutReversalOptions>;
   /** Every line primary logs (to debug) is kept here, for tests that look for what must never be logged. */
   readonly logs?: string[];
+  /** The credentials primary accepts per identity (default: CREDENTIALS' one each), e.g. two during a rotation. */
+  readonly services?: Readonly<Partial<Record<ServiceIdentity, readonly string[]>>>;
+  /** The rate limits (default: too high to be met, so only the rate-limit tests meet them). */
+  readonly rateLimits?: RateLimits;
 }
 
 /** A database of one test file's own on the shared cluster, dropped by `drop`. */
@@ -78,7 +99,9 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
   const scheme = await startFasterPaymentsSchemeSimulator();
   const fasterPaymentsScheme = httpFasterPaymentsScheme({ url: scheme.url, timeoutMs: 500 });
   const cache = createRedisCache({ url: infraEndpoints().redis.primary, logger: pino({ level: 'silent' }) });
-  const proxy = options.standin ? httpStandinProxy({ url: options.standin.url, timeoutMs: options.standin.proxyTimeoutMs }) : undefined;
+  const proxy = options.standin
+    ? httpStandinProxy({ url: options.standin.url, timeoutMs: options.standin.proxyTimeoutMs, credential: CREDENTIALS.primary })
+    : undefined;
   // Scheduling, not decision logic: on the real clock, with short waits for the test.
   const timeoutReversals = proxy
     ? startTimeoutReversals({
@@ -95,7 +118,7 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
     options.standin && options.shadow
       ? startShadowSender({
           standinUrl: options.standin.url,
-          standinToken: STANDIN_INTERNAL_TOKEN,
+          primaryCredential: CREDENTIALS.primary,
           accountOf: cardAccountLookup({ db, indexKey: keys.indexKey }),
           clock,
           logger,
@@ -107,13 +130,14 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
     db,
     clock,
     keys,
-    internalToken: INTERNAL_TOKEN,
+    services: options.services ?? Object.fromEntries(SERVICE_IDENTITIES.map((identity) => [identity, [CREDENTIALS[identity]]])),
     logger,
     metrics,
     fasterPaymentsScheme,
     cache,
     ...(options.clearingMatchWaitMs === undefined ? {} : { clearingMatchWaitMs: options.clearingMatchWaitMs }),
-    ...(options.operators ? { operators: options.operators } : {}),
+    operators: [...(options.operators ?? []), HARNESS_OPERATOR],
+    rateLimits: options.rateLimits ?? { customerPerWindow: 1_000_000, accountOpeningsPerWindow: 1_000_000, windowMs: 60_000 },
     ...(proxy ? { standin: proxy } : {}),
     ...(timeoutReversals ? { timeoutReversals } : {}),
     ...(shadow ? { shadow } : {}),
@@ -129,10 +153,11 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
   async function call(
     method: 'GET' | 'POST' | 'DELETE',
     url: string,
-    options: { token?: string; body?: unknown; rawBody?: string; idempotencyKey?: string } = {},
+    options: { token?: string | null; body?: unknown; rawBody?: string; idempotencyKey?: string } = {},
   ) {
     const headers: Record<string, string> = {};
-    if (options.token) headers.authorization = `Bearer ${options.token}`;
+    const token = options.token === null ? undefined : (options.token ?? defaultToken(method, url));
+    if (token) headers.authorization = `Bearer ${token}`;
     if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
     const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
     if (body !== undefined) headers['content-type'] = 'application/json';
@@ -142,15 +167,24 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
     return { status: response.status, body: text && json ? JSON.parse(text) : undefined, text };
   }
 
+  /** Opens an account; an overdraft above 0 is then arranged by an operator, as the bank does it. */
   async function openAccount(overdraftLimitMinor = 0) {
-    const opened = await call('POST', '/accounts', { body: { holderName: 'Test Customer', overdraftLimitMinor } });
+    const opened = await call('POST', '/accounts', { body: { holderName: 'Test Customer' } });
     if (opened.status !== 201) throw new Error(`open account: ${JSON.stringify(opened.body)}`);
-    return opened.body as { id: string; customerId: string; sortCode: string; accountNumber: string; token: string };
+    const account = opened.body as { id: string; customerId: string; sortCode: string; accountNumber: string; token: string };
+    if (overdraftLimitMinor > 0) {
+      const arranged = await call('POST', `/internal/accounts/${account.id}/arranged-overdraft`, {
+        token: HARNESS_OPERATOR.token,
+        body: { limitMinor: overdraftLimitMinor, reason: 'test customer' },
+      });
+      if (arranged.status !== 200) throw new Error(`arrange overdraft: ${JSON.stringify(arranged.body)}`);
+    }
+    return account;
   }
 
   async function issueCard(accountId: string, dailyCashLimitMinor?: number) {
     const issued = await call('POST', `/internal/accounts/${accountId}/cards`, {
-      token: INTERNAL_TOKEN,
+      token: CREDENTIALS['card-manufacturer'],
       body: dailyCashLimitMinor === undefined ? {} : { dailyCashLimitMinor },
     });
     if (issued.status !== 201) throw new Error(`issue card: ${JSON.stringify(issued.body)}`);

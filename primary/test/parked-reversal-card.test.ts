@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { INTERNAL_TOKEN, authorisation, messageKey, startPrimary, type TestPrimary } from './harness';
+import { CREDENTIALS, authorisation, messageKey, startPrimary, type TestPrimary } from './harness';
 
 // Issue 15: a reversal that reaches primary before its authorisation is parked, and applied the
 // moment the authorisation is recorded, but only to an authorisation of the card it names. A
@@ -85,7 +85,7 @@ test('when a parked reversal names another card than the approval stand-in advis
       },
     },
   };
-  expect((await primary.call('POST', '/internal/advices', { token: INTERNAL_TOKEN, body: advice })).body).toMatchObject({ outcome: 'applied' });
+  expect((await primary.call('POST', '/internal/advices', { token: CREDENTIALS['advice-consumer'], body: advice })).body).toMatchObject({ outcome: 'applied' });
   // Bob's own partial reversal applied (1,000 stays authorised); Alice's, naming her card, did not release the rest.
   expect(await primary.balance(bob.account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 1_000 });
   expect(await parked(rightCard)).toBeUndefined();

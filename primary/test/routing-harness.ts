@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import type { ConfigurationDocument, FasterPaymentInboundCredit } from '@bank/shared-contracts';
 import type { TimeoutReversalOptions } from '../src/routing/timeout-reversals';
 import type { ShadowSenderOptions } from '../src/shadow/shadow-sender';
-import { INTERNAL_TOKEN, startPrimary } from './harness';
+import { CREDENTIALS, startPrimary } from './harness';
 
 // Primary (started by the harness, the one way) with stand-in beside it, for the routing and
 // shadow tests: in a database of each primary's own (a routing configuration written to the
@@ -12,7 +12,7 @@ import { INTERNAL_TOKEN, startPrimary } from './harness';
 // that records what reaches it and answers as told, or not at all; the whole stack with the real
 // stand-in is e2e/test/payment-routing.
 
-export { INTERNAL_TOKEN, STANDIN_INTERNAL_TOKEN } from './harness';
+export { CREDENTIALS } from './harness';
 export const OPERATOR = { name: 'incident-engineer', token: 'operator-token' };
 export const PROXY_TIMEOUT_MS = 300;
 
@@ -97,7 +97,7 @@ export async function startRoutingPrimary(
     };
     const funded = await call('POST', '/scheme/faster-payments/inbound', { body: credit(account, fundedMinor) });
     if (funded.body?.status !== 'accepted') throw new Error(`fund: ${funded.text}`);
-    const card = (await call('POST', `/internal/accounts/${account.id}/cards`, { token: INTERNAL_TOKEN, body: {} })).body as {
+    const card = (await call('POST', `/internal/accounts/${account.id}/cards`, { token: CREDENTIALS['card-manufacturer'], body: {} })).body as {
       id: string;
       pan: string;
       expiry: string;

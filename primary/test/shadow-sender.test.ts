@@ -77,7 +77,7 @@ describe('shadow sender', () => {
     let lookups = 0;
     const sender = startShadowSender({
       standinUrl: standin.url,
-      standinToken: 't',
+      primaryCredential: 't',
       accountOf: async () => (lookups++, { accountId: '00000000-0000-4000-8000-000000000001', accountSequence: 3 }),
       clock: fixedClock('2026-11-21T12:00:00Z'),
       logger: pino({ level: 'silent' }),
@@ -104,7 +104,7 @@ describe('shadow sender', () => {
     const metrics = createMetrics();
     const sender = startShadowSender({
       standinUrl: standin.url,
-      standinToken: 't',
+      primaryCredential: 't',
       accountOf: async () => undefined,
       clock: fixedClock('2026-11-21T12:00:00Z'),
       logger: pino({ level: 'silent' }),

@@ -1,6 +1,6 @@
 import { SHADOW_ROUTES, ShadowCardAuthorisation, type CardAuthorisationRequest, type ShadowVerdict } from '@bank/shared-contracts';
 import { authorisation } from './harness';
-import { STANDIN_INTERNAL_TOKEN, startRoutingPrimary, type Customer, type RoutingPrimary } from './routing-harness';
+import { CREDENTIALS, startRoutingPrimary, type Customer, type RoutingPrimary } from './routing-harness';
 
 // Shadow decisioning, primary's side, over HTTP: copies of what primary decided reach a fake
 // stand-in after the network has its answer, and nothing about that answer changes. One send at a
@@ -92,7 +92,7 @@ describe('shadow decisioning in primary', () => {
         answers.push(answer.body as Record<string, unknown>);
         if (percent === 0) continue;
         const seen = await shadowOf(request);
-        expect(seen.headers.authorization).toBe(`Bearer ${STANDIN_INTERNAL_TOKEN}`);
+        expect(seen.headers.authorization).toBe(`Bearer ${CREDENTIALS.primary}`);
         const copy = ShadowCardAuthorisation.parse(seen.body);
         expect(copy.request).toEqual(request);
         expect(copy.primaryAnswer).toEqual(answer.body);

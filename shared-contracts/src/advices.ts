@@ -154,16 +154,27 @@ export const QuarantinedAdvicesReport = z.strictObject({
 });
 export type QuarantinedAdvicesReport = z.infer<typeof QuarantinedAdvicesReport>;
 
+/** Where a page of stand-in's advice log ended, `accountId:sequence`: the next page starts after it. */
+export const AdviceLogCursor = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}:\d{1,9}$/, {
+  error: 'expected the `next` of the previous page (accountId:sequence)',
+});
+
 /**
- * Stand-in, internal token: its advice log. With `unseenAppliedBefore` (and `limit`), only the
- * advices created by then that stand-in has not yet seen primary apply (its re-drive candidates),
- * each account's in sequence order; without, the whole log (reconciliation).
+ * Stand-in, the advice consumer's credential: its advice log, in pages of at most `limit`, each
+ * account's advices in sequence order. With `unseenAppliedBefore`, only the advices created by then
+ * that stand-in has not yet seen primary apply (the re-drive's candidates, one page); without, the
+ * whole log (reconciliation), page after page: `after` is the previous page's `next`.
  */
 export const AdviceLogQuery = z.strictObject({
   unseenAppliedBefore: Timestamp.optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
+  after: AdviceLogCursor.optional(),
 });
 export type AdviceLogQuery = z.infer<typeof AdviceLogQuery>;
+
+/** A page of the advice log; `next` only when there may be more (the page is full). */
+export const AdviceLogPage = z.object({ advices: z.array(Advice), next: AdviceLogCursor.optional() });
+export type AdviceLogPage = z.infer<typeof AdviceLogPage>;
 
 /** Primary, internal token: which of these advices primary has applied, or set aside (quarantined). */
 export const ADVICES_KNOWN_ROUTE = '/internal/advices/known';

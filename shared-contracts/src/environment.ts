@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import { z } from 'zod';
+import { developmentCredential, IDENTITY_TOKEN_VARIABLES, NEXT_CREDENTIAL_SUFFIX, type IdentityCredentials, type ServiceIdentity } from './identities';
 
 // How every service reads its settings: once, at start, all of them, with zod. Secrets fail
 // closed: outside the explicit local development mode (BANK_MODE=local, which `npm start`,
@@ -59,6 +60,11 @@ export interface EnvironmentSpec<Shape extends z.ZodRawShape> {
   readonly secrets: Partial<Record<keyof Shape & string, string>>;
   /** Required settings without a default: outside local mode these must be given too (e.g. a data directory). */
   readonly requiredOutsideLocal?: readonly (keyof Shape & string)[];
+  /**
+   * The service identities whose credentials it accepts (each `<NAME>`, and `<NAME>_NEXT` during a
+   * rotation) and the one it presents as itself: secrets like the others, and read the same way.
+   */
+  readonly identities?: { readonly accepts?: readonly ServiceIdentity[]; readonly presents?: ServiceIdentity };
 }
 
 export interface ServiceEnvironment<Values> {
@@ -68,6 +74,21 @@ export interface ServiceEnvironment<Values> {
   readonly defaulted: readonly string[];
   /** Secrets that took their local development value (local mode only). */
   readonly developmentSecrets: readonly string[];
+  /** The credentials of the identities in the spec (none without `identities`). */
+  readonly credentials: IdentityCredentials;
+}
+
+/** A variable's value, or its `<NAME>_FILE`'s content; undefined when neither is given. */
+function givenValue(name: string, env: NodeJS.ProcessEnv, problems: string[]): string | undefined {
+  const value = env[name] === '' ? undefined : env[name];
+  const file = env[`${name}_FILE`];
+  if (value !== undefined || !file) return value;
+  try {
+    return fs.readFileSync(file, 'utf8').trim() || undefined;
+  } catch (error) {
+    problems.push(`${name}_FILE=${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
+    return undefined;
+  }
 }
 
 /** Reads and checks a service's whole environment; throws one ConfigurationError naming everything missing or wrong. */
@@ -81,15 +102,7 @@ export function readServiceEnvironment<Shape extends z.ZodRawShape>(
   const defaulted: string[] = [];
   const developmentSecrets: string[] = [];
   for (const name of Object.keys(spec.variables)) {
-    let value = env[name] === '' ? undefined : env[name];
-    const file = env[`${name}_FILE`];
-    if (value === undefined && file) {
-      try {
-        value = fs.readFileSync(file, 'utf8').trim();
-      } catch (error) {
-        problems.push(`${name}_FILE=${file} cannot be read (${(error as NodeJS.ErrnoException).code ?? 'error'})`);
-      }
-    }
+    let value = givenValue(name, env, problems);
     const development = spec.secrets[name as keyof Shape & string];
     if (value === undefined && development !== undefined) {
       if (local) {
@@ -109,9 +122,37 @@ export function readServiceEnvironment<Shape extends z.ZodRawShape>(
       // Never quote a value: it may be a secret.
       problems.push(input[name] === undefined ? `${name} is required and is not set` : `${name} is not usable: ${issue.message}`);
     }
+  const credentials = readIdentityCredentials(spec.identities ?? {}, env, local, problems, developmentSecrets);
   if (problems.length > 0) throw new ConfigurationError(spec.service, [...new Set(problems)]);
   if (!parsed.success) throw new ConfigurationError(spec.service, ['the environment is not usable']);
-  return { values: parsed.data, local, defaulted, developmentSecrets };
+  return { values: parsed.data, local, defaulted, developmentSecrets, credentials };
+}
+
+/** Each identity's `<NAME>` (a required secret: its development credential in local mode only) and optional `<NAME>_NEXT`. */
+function readIdentityCredentials(
+  identities: NonNullable<EnvironmentSpec<z.ZodRawShape>['identities']>,
+  env: NodeJS.ProcessEnv,
+  local: boolean,
+  problems: string[],
+  developmentSecrets: string[],
+): IdentityCredentials {
+  const current = (identity: ServiceIdentity): string => {
+    const name = IDENTITY_TOKEN_VARIABLES[identity];
+    const value = givenValue(name, env, problems);
+    if (value !== undefined) return value;
+    if (!local) {
+      problems.push(`${name} is a required secret and is not set (nor ${name}_FILE)`);
+      return '';
+    }
+    if (!developmentSecrets.includes(name)) developmentSecrets.push(name);
+    return developmentCredential(identity);
+  };
+  const accepted: Partial<Record<ServiceIdentity, readonly string[]>> = {};
+  for (const identity of identities.accepts ?? []) {
+    const next = givenValue(`${IDENTITY_TOKEN_VARIABLES[identity]}${NEXT_CREDENTIAL_SUFFIX}`, env, problems);
+    accepted[identity] = [current(identity), ...(next === undefined ? [] : [next])].filter((token) => token.length > 0);
+  }
+  return identities.presents === undefined ? { accepted } : { accepted, own: current(identities.presents) };
 }
 
 /** The start lines every service writes: which settings are defaults, and (loudly) whether it runs on development secrets. */

@@ -11,3 +11,4 @@ export * from './shadow';
 export * from './timeout-reversals';
 export * from './health';
 export * from './environment';
+export * from './identities';

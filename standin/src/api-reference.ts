@@ -28,7 +28,7 @@ export function standinWithoutServers(options: { serveApiDocs: boolean }): { ser
     logger: pino({ level: 'silent' }),
     now,
     keys,
-    internalToken: 'unused',
+    services: {},
     operators: operatorsFromEnvironment({ OPERATOR_TOKENS: 'reference:unused' }),
     cards: createCardDesk({ database, keys, limits: { perPaymentMinor: 1, perAccountPerDayMinor: 1 }, now }),
     fasterPayments: createFasterPaymentsDesk({ database, now }),

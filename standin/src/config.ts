@@ -1,8 +1,16 @@
 import { z } from 'zod';
-import { httpUrl, positiveWholeNumber, readServiceEnvironment, type ServiceEnvironment } from '@bank/shared-contracts';
+import {
+  httpUrl,
+  positiveWholeNumber,
+  readServiceEnvironment,
+  type IdentityCredentials,
+  type ServiceEnvironment,
+  type ServiceIdentity,
+} from '@bank/shared-contracts';
 import { CARD_KEY_SECRETS, CARD_KEY_VARIABLES, cardKeysFrom, type StandinCardKeys } from './cards/card-numbers';
 import { operatorsFromEnvironment, type Operators } from './configuration/operators';
 import { DEFAULT_CARD_BUDGET_MS, DEFAULT_CARD_POOL_SIZE } from './payments/card-desk';
+import { DEFAULT_STANDIN_RATE_LIMITS, type StandinRateLimits } from './app/rate-limits';
 import { DEFAULT_RISK_LIMITS } from './payments/authorisation-rules';
 import { DEFAULT_FASTER_PAYMENTS_SCHEME_URL } from './payments/faster-payments-scheme';
 
@@ -16,9 +24,10 @@ export interface StandinConfig {
   readonly keys: StandinCardKeys;
   readonly operators: Operators;
   /** Presented by callers of stand-in's internal API. */
-  readonly internalToken: string;
-  /** Primary's API (its configuration, read for peer sync) and the token presented to it. */
-  readonly primary: { readonly url: string; readonly internalToken: string };
+  /** The service identities stand-in accepts, and its own credential (STANDIN_TOKEN) presented to primary. */
+  readonly credentials: IdentityCredentials;
+  /** Primary's API (its configuration, read for peer sync with stand-in's own credential). */
+  readonly primary: { readonly url: string };
   readonly configurationPeerSyncMs: number;
   readonly cardBudgetMs: number;
   readonly cardPoolSize: number;
@@ -27,6 +36,8 @@ export interface StandinConfig {
   readonly pubsub: { readonly projectId: string; readonly emulatorHost: string | undefined };
   /** The API reference's browser at /docs: local mode only. */
   readonly serveApiDocs: boolean;
+  /** STANDIN_RATE_LIMIT_CUSTOMER_PER_MINUTE: the app API's limit per customer, per replica. */
+  readonly rateLimits: StandinRateLimits;
 }
 
 const STANDIN_VARIABLES = {
@@ -35,9 +46,7 @@ const STANDIN_VARIABLES = {
   STANDIN_DATABASE_URL: z.string(),
   LOG_LEVEL: z.string().default('info'),
   OPERATOR_TOKENS: z.string(),
-  STANDIN_INTERNAL_TOKEN: z.string(),
   PRIMARY_URL: httpUrl.default('http://127.0.0.1:8100'),
-  PRIMARY_INTERNAL_TOKEN: z.string(),
   CONFIGURATION_PEER_SYNC_MS: positiveWholeNumber.default(2_000),
   // Card authorisations have a pool of their own: its size is what stand-in's database can run at
   // once (measured with `npm run bench -- standin-auth`), and every statement on it has the budget.
@@ -51,18 +60,23 @@ const STANDIN_VARIABLES = {
   STANDIN_FPS_RETRY_MS: positiveWholeNumber.default(5_000),
   PUBSUB_PROJECT_ID: z.string().default('bank-local'),
   PUBSUB_EMULATOR_HOST: z.string().optional(),
+  STANDIN_RATE_LIMIT_CUSTOMER_PER_MINUTE: positiveWholeNumber.default(DEFAULT_STANDIN_RATE_LIMITS.customerPerWindow),
 };
 
 /** Outside local mode stand-in refuses to start without these; the values here are public and for local mode only. */
 const STANDIN_SECRETS = {
   ...CARD_KEY_SECRETS,
   OPERATOR_TOKENS: 'local-operator:local-operator-token',
-  STANDIN_INTERNAL_TOKEN: 'local-standin-internal-token',
-  PRIMARY_INTERNAL_TOKEN: 'local-internal-token',
 };
 
+/** The services that call stand-in, each with its own credential (`<NAME>_TOKEN`, and `<NAME>_TOKEN_NEXT` during a rotation). */
+const STANDIN_CALLER_IDENTITIES: readonly ServiceIdentity[] = ['primary', 'gateway', 'advice-consumer'];
+
 export function readStandinEnvironment(env: NodeJS.ProcessEnv = process.env): ServiceEnvironment<StandinConfig> {
-  const read = readServiceEnvironment({ service: 'stand-in', variables: STANDIN_VARIABLES, secrets: STANDIN_SECRETS }, env);
+  const read = readServiceEnvironment(
+    { service: 'stand-in', variables: STANDIN_VARIABLES, secrets: STANDIN_SECRETS, identities: { accepts: STANDIN_CALLER_IDENTITIES, presents: 'standin' } },
+    env,
+  );
   const values = read.values;
   return {
     ...read,
@@ -72,8 +86,8 @@ export function readStandinEnvironment(env: NodeJS.ProcessEnv = process.env): Se
       logLevel: values.LOG_LEVEL,
       keys: cardKeysFrom(values),
       operators: operatorsFromEnvironment({ OPERATOR_TOKENS: values.OPERATOR_TOKENS }),
-      internalToken: values.STANDIN_INTERNAL_TOKEN,
-      primary: { url: values.PRIMARY_URL, internalToken: values.PRIMARY_INTERNAL_TOKEN },
+      credentials: read.credentials,
+      primary: { url: values.PRIMARY_URL },
       configurationPeerSyncMs: values.CONFIGURATION_PEER_SYNC_MS,
       cardBudgetMs: values.STANDIN_CARD_BUDGET_MS,
       cardPoolSize: values.STANDIN_CARD_POOL_SIZE,
@@ -86,6 +100,7 @@ export function readStandinEnvironment(env: NodeJS.ProcessEnv = process.env): Se
       },
       pubsub: { projectId: values.PUBSUB_PROJECT_ID, emulatorHost: values.PUBSUB_EMULATOR_HOST },
       serveApiDocs: read.local,
+      rateLimits: { customerPerWindow: values.STANDIN_RATE_LIMIT_CUSTOMER_PER_MINUTE, windowMs: 60_000 },
     },
   };
 }

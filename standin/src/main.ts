@@ -41,7 +41,7 @@ async function start(): Promise<void> {
     database,
     logger,
     primaryUrl: config.primary.url,
-    primaryToken: config.primary.internalToken,
+    standinCredential: config.credentials.own ?? '',
     intervalMs: config.configurationPeerSyncMs,
     onCurrent: prescale.check,
   });
@@ -54,7 +54,7 @@ async function start(): Promise<void> {
     keys,
     operators: config.operators,
     onConfiguration: prescale.check,
-    internalToken: config.internalToken,
+    services: config.credentials.accepted,
     logger,
     now,
     cards: createCardDesk({
@@ -67,6 +67,7 @@ async function start(): Promise<void> {
     registry,
     fasterPayments: createFasterPaymentsDesk({ database, now }),
     serveApiDocs: config.serveApiDocs,
+    rateLimits: config.rateLimits,
   });
   // The one app route that needs the scheme; createStandinServer is not given it.
   transferRoutes(server, { database, transfers });

@@ -9,6 +9,7 @@ import { createFasterPaymentsDesk } from '../src/payments/faster-payments-desk';
 import type { Database } from '../src/store/database';
 import { SyncedAccount, testKeys } from './synced-state';
 import { temporaryStandinDatabase } from './temporary-database';
+import { TEST_SERVICES } from './test-credentials';
 
 // Stand-in's advices primary has not applied yet, against a real PostgreSQL: not yet published,
 // published, and applied (primary's event with the advice's correlation id synced back). A
@@ -28,7 +29,7 @@ beforeAll(async () => {
     logger: pino({ level: 'silent' }),
     now,
     keys: testKeys,
-    internalToken: 'in-flight-test-internal',
+    services: TEST_SERVICES,
     operators: operatorsFromEnvironment({ OPERATOR_TOKENS: `in-flight-operator:${OPERATOR_TOKEN}` }),
     cards: createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now }),
     fasterPayments: createFasterPaymentsDesk({ database, now }),

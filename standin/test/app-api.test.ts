@@ -11,6 +11,7 @@ import { openDatabase, upgradeSchema } from '../src/store/database';
 import { operatorsFromEnvironment } from '../src/configuration/operators';
 import { startSchemeSimulator, type SchemeSimulator } from './faster-payments-scheme-simulator';
 import { SyncedAccount, testKeys } from './synced-state';
+import { CREDENTIALS, TEST_SERVICES } from './test-credentials';
 
 const database = openDatabase(infraEndpoints().postgres.standin);
 const now = () => new Date();
@@ -19,7 +20,7 @@ const server = createStandinServer({
   logger: pino({ level: 'silent' }),
   now,
   keys: testKeys,
-  internalToken: 'standin-test-internal',
+  services: TEST_SERVICES,
   operators: operatorsFromEnvironment({ OPERATOR_TOKENS: 'app-test-operator:app-test-operator-token' }),
   cards: createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now }),
   fasterPayments: createFasterPaymentsDesk({ database, now }),
@@ -47,7 +48,9 @@ afterAll(async () => {
 
 async function call(method: string, path: string, options: { token?: string; body?: unknown; key?: string } = {}) {
   const headers: Record<string, string> = {};
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  // Scheme messages come from the gateway (or primary): the test stands where the gateway does.
+  const token = options.token ?? (path.startsWith('/scheme/') ? CREDENTIALS.gateway : undefined);
+  if (token) headers.authorization = `Bearer ${token}`;
   if (options.key) headers['idempotency-key'] = options.key;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(`${address}${path}`, { method, headers, ...(options.body === undefined ? {} : { body: JSON.stringify(options.body) }) });

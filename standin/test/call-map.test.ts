@@ -10,12 +10,12 @@ import { createFasterPaymentsDesk } from '../src/payments/faster-payments-desk';
 import type { OutboundTransfers } from '../src/payments/outbound-transfers';
 import { openDatabase, upgradeSchema } from '../src/store/database';
 import { SyncedAccount, testKeys } from './synced-state';
+import { CREDENTIALS, TEST_SERVICES } from './test-credentials';
 
 // Stand-in's call map on every route it serves, read from its route table (onRoute): each route has
 // an entry, and each caller gets through exactly where its entry says (401 unknown, 403 known but
 // not allowed).
 
-const INTERNAL = 'call-map-internal-token';
 const OPERATOR = 'call-map-operator-token';
 const database = openDatabase(infraEndpoints().postgres.standin);
 const now = () => new Date();
@@ -24,7 +24,7 @@ const server = createStandinServer({
   logger: pino({ level: 'silent' }),
   now,
   keys: testKeys,
-  internalToken: INTERNAL,
+  services: TEST_SERVICES,
   operators: operatorsFromEnvironment({ OPERATOR_TOKENS: `call-map-operator:${OPERATOR}` }),
   cards: createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now }),
   fasterPayments: createFasterPaymentsDesk({ database, now }),
@@ -49,8 +49,13 @@ afterAll(async () => {
   await database.end();
 });
 
-const credential = (caller: StandinCaller | 'stranger'): string | undefined =>
-  ({ anyone: undefined, customer: customer.token, operator: OPERATOR, internal: INTERNAL, stranger: `unknown-${randomUUID()}` })[caller];
+const credential = (caller: StandinCaller | 'stranger'): string | undefined => {
+  if (caller === 'anyone') return undefined;
+  if (caller === 'customer') return customer.token;
+  if (caller === 'operator') return OPERATOR;
+  if (caller === 'stranger') return `unknown-${randomUUID()}`;
+  return CREDENTIALS[caller];
+};
 
 const pathOf = (url: string) => url.replace(':action', 'freeze').replace(/:[A-Za-z]+/g, () => randomUUID());
 

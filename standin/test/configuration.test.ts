@@ -7,6 +7,7 @@ import type { Database } from '../src/store/database';
 import { operatorsFromEnvironment } from '../src/configuration/operators';
 import { SyncedAccount, testKeys } from './synced-state';
 import { temporaryStandinDatabase } from './temporary-database';
+import { CREDENTIALS, TEST_SERVICES } from './test-credentials';
 
 // Stand-in's configuration service through its HTTP API, on a database of the test's own: the
 // configuration is global state, and the shared database belongs to whatever stack is running.
@@ -16,7 +17,8 @@ let database: Database;
 let address = '';
 let server: ReturnType<typeof createStandinServer>;
 const OPERATOR = 'night-shift-token';
-const INTERNAL = 'configuration-test-internal';
+/** Primary's credential: the peer platform reads and adopts with it. */
+const INTERNAL = CREDENTIALS.primary;
 
 beforeAll(async () => {
   temporary = await temporaryStandinDatabase('configuration');
@@ -27,7 +29,7 @@ beforeAll(async () => {
     logger: pino({ level: 'silent' }),
     now,
     keys: testKeys,
-    internalToken: INTERNAL,
+    services: TEST_SERVICES,
     operators: operatorsFromEnvironment({ OPERATOR_TOKENS: `dana:${OPERATOR},eli:other-operator-token` }),
     cards: createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now }),
     fasterPayments: createFasterPaymentsDesk({ database, now }),
@@ -148,7 +150,7 @@ describe("stand-in's configuration service", () => {
       entries: { version: number; source: string; recordedBy: string }[];
     };
     expect(entries.map((entry) => entry.version)).toEqual([...entries.map((entry) => entry.version)].sort((a, b) => b - a));
-    expect(entries[0]).toMatchObject({ source: 'adopted', recordedBy: 'peer:internal' });
+    expect(entries[0]).toMatchObject({ source: 'adopted', recordedBy: 'peer:primary' });
     expect(entries.some((entry) => entry.source === 'change' && entry.recordedBy === 'dana')).toBe(true);
     expect((await call('GET', '/configuration/audit', { token: INTERNAL })).status).toBe(403);
   });

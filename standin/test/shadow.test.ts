@@ -16,13 +16,15 @@ import type { Database } from '../src/store/database';
 import { standinBalance } from '../src/views/balance-view';
 import { SyncedAccount, testKeys } from './synced-state';
 import { temporaryStandinDatabase } from './temporary-database';
+import { CREDENTIALS, TEST_SERVICES } from './test-credentials';
 
 // A database of the test's own: the shadow report is global, and the shared database's report
 // belongs to the stack `npm start` runs (this test plants defects on purpose).
 let temporary: Awaited<ReturnType<typeof temporaryStandinDatabase>>;
 let database: Database;
 const now = () => new Date();
-const INTERNAL = 'standin-shadow-test-internal';
+/** Primary's credential: shadow copies are primary's only. */
+const INTERNAL = CREDENTIALS.primary;
 const OPERATOR = 'shadow-test-operator-token';
 let desk: ReturnType<typeof createCardDesk>;
 let server: ReturnType<typeof createStandinServer>;
@@ -38,7 +40,7 @@ beforeAll(async () => {
     logger: pino({ level: 'silent' }),
     now,
     keys: testKeys,
-    internalToken: INTERNAL,
+    services: TEST_SERVICES,
     operators: operatorsFromEnvironment({ OPERATOR_TOKENS: `shadow-tester:${OPERATOR}` }),
     cards: desk,
     fasterPayments: createFasterPaymentsDesk({ database, now }),

@@ -8,7 +8,8 @@ import { createPaymentNetwork, DEFAULT_DEADLINE_MS } from '../simulator/payment-
 import { freshSeed, mulberry32 } from '../simulator/prng';
 import { createSchemeMessages } from '../simulator/scheme-messages';
 import type { SimulatedCustomer } from '../simulator/simulated-customer';
-import { INTERNAL_TOKENS, OPERATOR } from '../stack/services';
+import { OPERATOR } from '../stack/services';
+import { CREDENTIALS } from '../stack/credentials';
 import { startChaosStack, type ChaosStack, type ChaosStackOptions } from './chaos-stack';
 import { incidentEngineer, type IncidentEngineer } from './incident-engineer';
 import { checkInvariants } from './invariants/check-invariants';
@@ -106,7 +107,7 @@ export async function runScenario(definition: ScenarioDefinition, log: (line: st
     const customers = await openCustomers({
       // The platform's address: its load balancer when it runs replicas.
       primaryUrl: chaos.stack.urls.primary,
-      primaryInternalToken: INTERNAL_TOKENS.primary,
+      credentials: { onboarding: CREDENTIALS.onboarding, cardManufacturer: CREDENTIALS['card-manufacturer'], gateway: CREDENTIALS.gateway },
       count: definition.customers ?? DEFAULTS.customers,
       fundedMinor: DEFAULTS.fundedMinor,
     });
@@ -114,7 +115,7 @@ export async function runScenario(definition: ScenarioDefinition, log: (line: st
     step(`${customers.length} customers opened in primary and known to stand-in (sync waited ${(known.waitedMs / 1000).toFixed(1)} s)`);
 
     truth = createGroundTruth(resultsDirectory(chaos.stack.run));
-    const network = createPaymentNetwork({ gatewayUrl: chaos.gateway.url, truth, deadlineMs: DEFAULT_DEADLINE_MS });
+    const network = createPaymentNetwork({ gatewayUrl: chaos.gateway.url, networkToken: CREDENTIALS.network, truth, deadlineMs: DEFAULT_DEADLINE_MS });
     const ratePerSecond = definition.ratePerSecond ?? DEFAULTS.ratePerSecond;
     load = startLoad({
       prng,

@@ -11,7 +11,8 @@ import type { SimulatedCustomer } from './simulated-customer';
 
 export interface OnboardingOptions {
   readonly primaryUrl: string;
-  readonly primaryInternalToken: string;
+  /** The onboarding back end's (opens the account), the card manufacturer's (issues the card) and the gateway's (brings the salary in). */
+  readonly credentials: { readonly onboarding: string; readonly cardManufacturer: string; readonly gateway: string };
   readonly count: number;
   readonly fundedMinor: number;
   /** Requests in flight at once while opening customers. */
@@ -35,25 +36,33 @@ async function postJson<T>(url: string, body: unknown, token?: string): Promise<
 }
 
 export async function openCustomer(options: Omit<OnboardingOptions, 'count'>, holderName: string): Promise<SimulatedCustomer> {
-  const account = await postJson<{ id: string; customerId: string; token: string; sortCode: string; accountNumber: string }>(`${options.primaryUrl}/accounts`, {
-    holderName,
-    overdraftLimitMinor: 0,
-  });
+  const account = await postJson<{ id: string; customerId: string; token: string; sortCode: string; accountNumber: string }>(
+    `${options.primaryUrl}/accounts`,
+    {
+      holderName,
+      overdraftLimitMinor: 0,
+    },
+    options.credentials.onboarding,
+  );
   // The card before the money: once the funding is visible in stand-in, the card is too.
   const card = await postJson<{ id: string; pan: string; expiry: string }>(
     `${options.primaryUrl}/internal/accounts/${account.id}/cards`,
     {},
-    options.primaryInternalToken,
+    options.credentials.cardManufacturer,
   );
-  const credit = await postJson<{ status: string }>(`${options.primaryUrl}/scheme/faster-payments/inbound`, {
-    fpsId: `FUND${randomUUID().replace(/-/g, '')}`,
-    amountMinor: options.fundedMinor,
-    currency: 'GBP',
-    debtor: { sortCode: '200000', accountNumber: '55779911', name: 'Employer' },
-    creditor: { sortCode: account.sortCode, accountNumber: account.accountNumber, name: holderName },
-    reference: 'SALARY',
-    sentAt: new Date().toISOString(),
-  });
+  const credit = await postJson<{ status: string }>(
+    `${options.primaryUrl}/scheme/faster-payments/inbound`,
+    {
+      fpsId: `FUND${randomUUID().replace(/-/g, '')}`,
+      amountMinor: options.fundedMinor,
+      currency: 'GBP',
+      debtor: { sortCode: '200000', accountNumber: '55779911', name: 'Employer' },
+      creditor: { sortCode: account.sortCode, accountNumber: account.accountNumber, name: holderName },
+      reference: 'SALARY',
+      sentAt: new Date().toISOString(),
+    },
+    options.credentials.gateway,
+  );
   if (credit.status !== 'accepted') throw new Error(`funding ${account.id} was not accepted: ${credit.status}`);
   return {
     accountId: account.id,

@@ -11,6 +11,8 @@ export const DEFAULT_DEADLINE_MS = 2_000;
 
 export interface PaymentNetworkOptions {
   readonly gatewayUrl: string;
+  /** The network's credential (NETWORK_TOKEN), presented to the gateway with every message. */
+  readonly networkToken: string;
   readonly truth: GroundTruth;
   /** The network's deadline for an answer, per message (default 2 000 ms). */
   readonly deadlineMs?: number;
@@ -67,7 +69,7 @@ export function createPaymentNetwork(options: PaymentNetworkOptions) {
     const phase = options.truth.phase();
     const sentAtMs = Date.now();
     const exchange = (async () => {
-      const result = await timedRequest({ method: 'POST', url: `${options.gatewayUrl}${path}`, body, giveUpMs });
+      const result = await timedRequest({ method: 'POST', url: `${options.gatewayUrl}${path}`, body, token: options.networkToken, giveUpMs });
       // Whatever the answer says (an error especially), it must not say the card's number back.
       const panInAnswer = pan !== undefined && result.kind === 'answer' && result.text.includes(pan);
       return options.truth.record({

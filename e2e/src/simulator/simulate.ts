@@ -6,6 +6,7 @@ import { startLoad } from './load-generator';
 import { createPaymentNetwork, DEFAULT_DEADLINE_MS } from './payment-network';
 import { freshSeed, mulberry32 } from './prng';
 import { createSchemeMessages } from './scheme-messages';
+import { CREDENTIALS } from '../stack/credentials';
 
 // `npm run simulate [-- --rate 20 --customers 50 --seed N]`: the load generator the chaos suite uses,
 // against the stack `npm start` runs (card messages through the gateway, Faster Payments credits
@@ -90,7 +91,12 @@ async function main(): Promise<void> {
   console.log(`opening ${options.customers} customers in primary (seed ${options.seed}) ...`);
   const customers = await openCustomers({
     primaryUrl: urls.primary,
-    primaryInternalToken: process.env.PRIMARY_INTERNAL_TOKEN ?? 'local-internal-token',
+    // npm start's stack runs in local mode: the development credentials (or the variables, when set).
+    credentials: {
+      onboarding: process.env.ONBOARDING_TOKEN ?? CREDENTIALS.onboarding,
+      cardManufacturer: process.env.CARD_MANUFACTURER_TOKEN ?? CREDENTIALS['card-manufacturer'],
+      gateway: process.env.GATEWAY_TOKEN ?? CREDENTIALS.gateway,
+    },
     count: options.customers,
     fundedMinor: 100_000,
   });
@@ -100,7 +106,7 @@ async function main(): Promise<void> {
   );
   const truth = createGroundTruth(path.join(config.dataDir, 'simulate', new Date().toISOString().replace(/[:.]/g, '-')));
   console.log(`every exchange is written to ${path.relative(process.cwd(), truth.file)}`);
-  const network = createPaymentNetwork({ gatewayUrl, truth, deadlineMs: DEFAULT_DEADLINE_MS });
+  const network = createPaymentNetwork({ gatewayUrl, networkToken: process.env.NETWORK_TOKEN ?? CREDENTIALS.network, truth, deadlineMs: DEFAULT_DEADLINE_MS });
   const load = startLoad({ prng, ratePerSecond: options.rate, customers, network, messages: createSchemeMessages(prng), truth, urls });
 
   let reported = 0;

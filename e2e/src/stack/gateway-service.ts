@@ -1,7 +1,7 @@
 import path from 'node:path';
 import type { InfraConfig } from '@bank/infra';
 import type { ServiceDefinition } from './service-process';
-import { INTERNAL_TOKENS, type PlatformUrls } from './services';
+import type { PlatformUrls } from './services';
 
 /**
  * The data-centre gateway in front of a stack's platforms. Several can run side by side (one with
@@ -32,7 +32,6 @@ export function gatewayService(
       LOG_LEVEL: process.env.LOG_LEVEL ?? 'info',
       PRIMARY_URL: urls.primary,
       STANDIN_URL: urls.standin,
-      STANDIN_INTERNAL_TOKEN: INTERNAL_TOKENS.standin,
       // Tests cannot wait long: the gateway sees a configuration change within a quarter second.
       GATEWAY_CONFIG_POLL_MS: '250',
       GATEWAY_DATA_DIR: gatewayDataDirectory(config, run, name),

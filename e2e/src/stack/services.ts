@@ -5,8 +5,6 @@ import { freePort, type ServiceDefinition } from './service-process';
 // How each of the project's services is started for tests, chaos runs and benchmarks: the same
 // environment `npm start` gives them, pointed at the infrastructure `infra/` runs.
 
-export const INTERNAL_TOKENS = { primary: 'e2e-primary-internal-token', standin: 'e2e-standin-internal-token' } as const;
-
 /** The incident engineer's token for both configuration services (`OPERATOR_TOKENS` is `name:token,...`). */
 export const OPERATOR = { name: 'e2e-operator', token: 'e2e-operator-token' } as const;
 
@@ -34,9 +32,13 @@ function common(config: InfraConfig): NodeJS.ProcessEnv {
     KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
     PUBSUB_EMULATOR_HOST: endpoints.pubsub.apiEndpoint,
     PUBSUB_PROJECT_ID: endpoints.pubsub.projectId,
-    PRIMARY_INTERNAL_TOKEN: INTERNAL_TOKENS.primary,
-    STANDIN_INTERNAL_TOKEN: INTERNAL_TOKENS.standin,
+    // Each service identity's credential is its local-mode development one (see credentials.ts).
     OPERATOR_TOKENS: `${OPERATOR.name}:${OPERATOR.token}`,
+    // Test stacks, benchmarks and chaos runs open accounts and call the app API far faster than one
+    // customer would: the limits are the platforms' own tests' (rate-limits.test.ts in each).
+    PRIMARY_RATE_LIMIT_CUSTOMER_PER_MINUTE: '1000000',
+    PRIMARY_RATE_LIMIT_ACCOUNT_OPENINGS_PER_MINUTE: '1000000',
+    STANDIN_RATE_LIMIT_CUSTOMER_PER_MINUTE: '1000000',
     // Tests cannot wait long for a platform back from an outage to catch up.
     CONFIGURATION_PEER_SYNC_MS: '500',
   };

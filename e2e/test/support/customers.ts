@@ -1,5 +1,5 @@
 import { randomBytes, randomUUID } from 'node:crypto';
-import { INTERNAL_TOKENS } from '../../src/stack/services';
+import { CREDENTIALS } from '../../src/stack/credentials';
 import { http, type Stack } from './stack';
 
 // Customers made the way the bank makes them (in primary), and the card messages a payment
@@ -21,7 +21,7 @@ export async function openCustomer(stack: Pick<Stack, 'primary'>, fundedMinor: n
   // The card first: once the funding is visible in stand-in, everything before it is too.
   const card = (
     await http<{ id: string; pan: string; expiry: string }>('POST', `${stack.primary.url}/internal/accounts/${account.id}/cards`, {
-      token: INTERNAL_TOKENS.primary,
+      token: CREDENTIALS['card-manufacturer'],
       body: {},
     })
   ).body;

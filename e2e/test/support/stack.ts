@@ -1,5 +1,6 @@
 import { startRunStack, type RunStack } from '../../src/stack/run-stack';
 import { startFasterPaymentsScheme } from '../../src/simulator/faster-payments-scheme';
+import { CREDENTIALS } from '../../src/stack/credentials';
 
 /**
  * The whole system as child processes of the test: infra, primary, syncer, stand-in, advice
@@ -42,13 +43,28 @@ export async function eventually<T>(what: string, probe: () => Promise<T>, done:
   }
 }
 
+/**
+ * Who a test is when it names no token (`token: null`: nobody): whoever the call maps let call the
+ * route. A scheme message sent straight to a platform comes as the gateway's, an account opened
+ * as the onboarding back end, a card issued as the card manufacturer.
+ */
+function credentialFor(method: string, url: string): string | undefined {
+  const path = new URL(url).pathname;
+  if (method !== 'POST') return undefined;
+  if (path.startsWith('/scheme/')) return CREDENTIALS.gateway;
+  if (path === '/accounts') return CREDENTIALS.onboarding;
+  if (/^\/internal\/accounts\/[^/]+\/cards$/.test(path)) return CREDENTIALS['card-manufacturer'];
+  return undefined;
+}
+
 export async function http<T = Record<string, unknown>>(
   method: string,
   url: string,
-  options: { token?: string; body?: unknown; idempotencyKey?: string } = {},
+  options: { token?: string | null; body?: unknown; idempotencyKey?: string } = {},
 ): Promise<{ status: number; body: T }> {
   const headers: Record<string, string> = {};
-  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const token = options.token === null ? undefined : (options.token ?? credentialFor(method, url));
+  if (token) headers.authorization = `Bearer ${token}`;
   if (options.idempotencyKey) headers['idempotency-key'] = options.idempotencyKey;
   if (options.body !== undefined) headers['content-type'] = 'application/json';
   const response = await fetch(url, {

@@ -27,4 +27,21 @@ export const accountsMigrations: Migration[] = [
       create index accounts_by_customer on accounts (customer_id);
     `,
   },
+  {
+    // Who arranged which overdraft, when and why: an overdraft is lent money, so each change is an
+    // operator's approved decision, recorded in the same transaction as the new limit.
+    id: 'accounts/002-arranged-overdraft-changes',
+    sql: `
+      create table arranged_overdraft_changes (
+        id uuid primary key,
+        account_id uuid not null references accounts (id),
+        previous_limit_minor bigint not null check (previous_limit_minor >= 0),
+        limit_minor bigint not null check (limit_minor >= 0),
+        approved_by text not null,
+        reason text not null,
+        approved_at timestamptz not null
+      );
+      create index arranged_overdraft_changes_by_account on arranged_overdraft_changes (account_id, approved_at desc);
+    `,
+  },
 ];

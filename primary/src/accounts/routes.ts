@@ -6,13 +6,15 @@ import { bearerToken, idParam, parseInput } from '../platform/http';
 import { APP_TAG, BEARER, ERROR_RESPONSES } from '../platform/api-docs';
 import type { AccountsService } from './accounts-service';
 
-/** Arranged overdraft a customer can ask for at opening; more needs a credit decision. */
-const MAX_OPENING_OVERDRAFT_MINOR = 100_000;
-
+/**
+ * Opening an account lends nothing: an arranged overdraft is a separate change an operator
+ * approves (POST /internal/accounts/:accountId/arranged-overdraft, audited). The field stays, for
+ * clients that send 0, and anything else is refused, not silently dropped.
+ */
 export const OpenAccountRequest = z.strictObject({
   holderName: PartyName,
-  overdraftLimitMinor: NonNegativeAmountMinor.refine((value) => value <= MAX_OPENING_OVERDRAFT_MINOR, {
-    error: `expected an arranged overdraft of at most ${MAX_OPENING_OVERDRAFT_MINOR} minor units`,
+  overdraftLimitMinor: NonNegativeAmountMinor.refine((value) => value === 0, {
+    error: 'expected 0: opening an account grants no overdraft; an operator arranges one afterwards (POST /internal/accounts/:accountId/arranged-overdraft)',
   }).default(0),
 });
 

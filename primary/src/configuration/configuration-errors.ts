@@ -14,11 +14,11 @@ export const configurationErrors = {
     configurationErrors.stale(
       `this change was based on version ${basedOnVersion}, but primary now holds ${describeVersion(current)}; nothing was changed: read the configuration again and re-apply your change on top of version ${current.version}`,
     ),
-  operatorTokenRequired: (internalTokenAccepted: boolean) =>
+  operatorTokenRequired: (peerAccepted: boolean) =>
     new PrimaryError(
       CONFIGURATION_ERROR_CODES.operatorTokenRequired,
       401,
-      `the configuration API needs an operator token${internalTokenAccepted ? " (or primary's internal token)" : ''}: send Authorization: Bearer <token> for an operator listed in OPERATOR_TOKENS; a customer's app token is not one`,
+      `the configuration API needs an operator token${peerAccepted ? " (or stand-in's STANDIN_TOKEN)" : ''}: send Authorization: Bearer <token> for an operator listed in OPERATOR_TOKENS; a customer's app token is not one`,
     ),
   invalid: (what: string, issues: readonly ContractIssue[]) =>
     new PrimaryError(

@@ -27,8 +27,11 @@ export function parseOperatorTokens(value: string): Operator[] {
       return { name, token };
     });
   if (operators.length === 0) throw new Error('OPERATOR_TOKENS names no operator: expected name:token,name2:token2');
-  const names = new Set(operators.map((operator) => operator.name));
-  if (names.size !== operators.length) throw new Error('OPERATOR_TOKENS names an operator twice: each name needs one token');
+  // Two tokens for one name is a rotation (the old and the new, both valid until the old is removed); three is a mistake.
+  const counts = new Map<string, number>();
+  for (const { name } of operators) counts.set(name, (counts.get(name) ?? 0) + 1);
+  if ([...counts.values()].some((count) => count > 2))
+    throw new Error('OPERATOR_TOKENS names an operator more than twice: each name has one token, or two during a rotation');
   return operators;
 }
 

@@ -31,8 +31,8 @@ export interface ConfigurationPeerSync {
 
 export function createConfigurationPeerSync(deps: {
   standinUrl: string;
-  /** Stand-in's internal token: primary reads stand-in's configuration as a platform component, not as an operator. */
-  standinToken: string;
+  /** Primary's own credential (PRIMARY_TOKEN): primary reads stand-in's configuration as itself, not as an operator. */
+  primaryCredential: string;
   timeoutMs: number;
   store: ConfigurationStore;
   cache: ConfigurationCache;
@@ -42,7 +42,7 @@ export function createConfigurationPeerSync(deps: {
   const { store, cache, logger, metrics } = deps;
   const url = `${deps.standinUrl}${CONFIGURATION_ROUTES.current}`;
   const read = async (): Promise<PeerAnswer> => {
-    const response = await fetch(url, { headers: { authorization: `Bearer ${deps.standinToken}` }, signal: AbortSignal.timeout(deps.timeoutMs) });
+    const response = await fetch(url, { headers: { authorization: `Bearer ${deps.primaryCredential}` }, signal: AbortSignal.timeout(deps.timeoutMs) });
     const text = await response.text();
     let body: unknown;
     try {
@@ -108,7 +108,7 @@ export function createConfigurationPeerSync(deps: {
     }
     if (answer.status === 404) return problem('no_service', 'stand-in has no configuration API (404); primary keeps its own');
     if (answer.status === 401 || answer.status === 403)
-      return problem('refused', "stand-in refused primary's token for its configuration: check STANDIN_INTERNAL_TOKEN", { status: answer.status });
+      return problem('refused', "stand-in refused primary's token for its configuration: check that stand-in accepts PRIMARY_TOKEN", { status: answer.status });
     if (answer.status !== 200) return problem('unavailable', 'stand-in did not serve its configuration; primary keeps its own', { status: answer.status });
     const parsed = safeParseContract("stand-in's configuration document", ConfigurationDocument, answer.body);
     if (!parsed.ok) return problem('invalid', "stand-in's configuration document is invalid; ignored", { issues: parsed.error.issues });

@@ -13,19 +13,19 @@ import {
 import type { Clock } from '../platform/clock';
 import { withinMs } from '../platform/deadline';
 import { PrimaryError } from '../platform/errors';
-import { bearerToken, parseInput, tokensEqual } from '../platform/http';
+import { bearerToken, parseInput } from '../platform/http';
+import type { PrimaryCredentials } from '../platform/credentials';
 import { APP_TAG, BEARER, CONFIGURATION_TAG, ERROR_RESPONSES } from '../platform/api-docs';
 import type { ConfigurationCache } from './configuration-cache';
 import { configurationErrors, describeVersion } from './configuration-errors';
 import type { ConfigurationStore } from './configuration-store';
-import { operatorFor, type Operator } from './operators';
 
 /** A hung database must not hold the configuration API (the CLI waits 3 s per call): reads and writes wait this long at most. */
 export const CONFIGURATION_READ_BUDGET_MS = 500;
 export const CONFIGURATION_WRITE_BUDGET_MS = 1_000;
 
-/** How a platform component presenting primary's internal token is recorded in the audit. */
-export const INTERNAL_CALLER = 'internal';
+/** How the peer platform adopting with its own credential is recorded in the audit: `peer:standin`. */
+export const PEER_CALLER_PREFIX = 'peer:';
 
 const AuditQuery = z.object({
   limit: z.coerce
@@ -51,21 +51,21 @@ function parseConfigurationInput<S extends z.ZodType>(what: string, schema: S, i
 /** The configuration API, as CONFIGURATION_ROUTES describes it; the same on stand-in. */
 export function configurationRoutes(
   app: FastifyInstance,
-  deps: { store: ConfigurationStore; cache: ConfigurationCache; operators: readonly Operator[]; internalToken: string },
+  deps: { store: ConfigurationStore; cache: ConfigurationCache; credentials: PrimaryCredentials },
 ): void {
-  const { store, cache, operators } = deps;
+  const { store, cache } = deps;
 
+  /** The operator's name, from the credential (never from the body): what the audit records. */
   const operator = (request: FastifyRequest): string => {
-    const name = operatorFor(operators, bearerToken(request));
-    if (!name) throw configurationErrors.operatorTokenRequired(false);
-    return name;
+    const credential = deps.credentials.identify(bearerToken(request));
+    if (credential?.kind !== 'operator') throw configurationErrors.operatorTokenRequired(false);
+    return credential.name;
   };
-  /** An operator, or one of the platform's own components (the gateway, stand-in reading primary). */
-  const operatorOrInternal = (request: FastifyRequest): string => {
-    const token = bearerToken(request);
-    const name = operatorFor(operators, token);
-    if (name) return name;
-    if (token && tokensEqual(token, deps.internalToken)) return INTERNAL_CALLER;
+  /** An operator, or the peer platform (stand-in) with its own credential; the call map has already refused anyone else. */
+  const operatorOrPeer = (request: FastifyRequest): string => {
+    const credential = deps.credentials.identify(bearerToken(request));
+    if (credential?.kind === 'operator') return credential.name;
+    if (credential?.kind === 'service' && credential.identity === 'standin') return `${PEER_CALLER_PREFIX}${credential.identity}`;
     throw configurationErrors.operatorTokenRequired(true);
   };
 
@@ -73,14 +73,14 @@ export function configurationRoutes(
     CONFIGURATION_ROUTES.current,
     {
       schema: {
-        summary: 'The current stand-in configuration (operator or internal token)',
+        summary: 'The current stand-in configuration (operator, or stand-in with its own credential)',
         tags: [CONFIGURATION_TAG],
         security: BEARER,
         response: { 200: ConfigurationDocument, ...ERROR_RESPONSES },
       },
     },
     async (request): Promise<ConfigurationDocument> => {
-      operatorOrInternal(request);
+      operatorOrPeer(request);
       // Through the cache: with the database down, or hung (the refresh waits a moment at most),
       // the answer is still what routing uses.
       await withinMs(cache.refresh(), CONFIGURATION_READ_BUDGET_MS, 'reading the configuration').catch(() => undefined);
@@ -121,7 +121,7 @@ export function configurationRoutes(
       },
     },
     async (request): Promise<AdoptResult> => {
-      const name = operatorOrInternal(request);
+      const name = operatorOrPeer(request);
       const offered = parseConfigurationInput('configuration document', ConfigurationDocument, request.body);
       // A hung database answers 503 in time (the caller, the CLI, moves on); primary's peer sync
       // then takes the document from stand-in and routes by it from memory.

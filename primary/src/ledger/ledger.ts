@@ -136,6 +136,19 @@ export function createLedger(deps: { clock: Clock }) {
     /** Announces a customer account's balance as it is, under this correlation id (nothing moves). */
     announceBalance: (tx: Tx, ledgerAccountId: string, correlationId: string): Promise<void> => announceBalances(tx, [ledgerAccountId], correlationId),
 
+    /**
+     * Sets a customer account's arranged overdraft (an operator's approved change, never opening's)
+     * and announces the new balance: what stand-in may let the customer spend follows. Returns the limit before.
+     */
+    async setOverdraftLimit(tx: Tx, ledgerAccountId: string, limitMinor: number): Promise<{ previousMinor: number }> {
+      assert.ok(Number.isSafeInteger(limitMinor) && limitMinor >= 0, 'an overdraft limit is whole, non-negative pence');
+      const row = (await lock(tx, [ledgerAccountId])).get(ledgerAccountId)!;
+      assert.equal(row.kind, 'customer', 'only a customer account has an arranged overdraft');
+      await tx.query('update ledger_accounts set overdraft_limit_minor = $2 where id = $1', [ledgerAccountId, limitMinor]);
+      await announceBalances(tx, [ledgerAccountId]);
+      return { previousMinor: Number(row.overdraft_limit_minor) };
+    },
+
     /** Locks the account for the rest of the transaction and returns its balance. */
     async lockedBalance(tx: Tx, ledgerAccountId: string): Promise<Balance> {
       return toBalance((await lock(tx, [ledgerAccountId])).get(ledgerAccountId)!);

@@ -3,7 +3,7 @@ import { allowedCallers, type Caller } from './call-map';
 import { errors } from './errors';
 import { bearerToken } from './http';
 
-/** Which credential a bearer token is: one of primary's own (operator, internal), or undefined (a customer's, or nobody's). */
+/** Which credential a bearer token is: an operator, a service identity, or undefined (a customer's, or nobody's). */
 export type IdentifyCredential = (token: string) => Exclude<Caller, 'anyone' | 'customer'> | undefined;
 
 export interface CallGuardDependencies {

@@ -1,4 +1,5 @@
 import { ADVICES_KNOWN_ROUTE, CONFIGURATION_ROUTES, QUARANTINED_ADVICES_ROUTE, TIMEOUT_REVERSALS_ROUTE } from '@bank/shared-contracts';
+import { SERVICE_IDENTITIES, type ServiceIdentity } from '@bank/shared-contracts';
 import { API_DOCS_PREFIX } from './api-docs';
 
 // Who may call which of primary's routes: declared here, once, and enforced on every route by
@@ -6,13 +7,14 @@ import { API_DOCS_PREFIX } from './api-docs';
 // allow). A route without an entry here fails the build of the app, so none is added unguarded.
 
 /**
- * The callers primary tells apart today. `internal` is whoever holds PRIMARY_INTERNAL_TOKEN (the
- * advice consumer, the card manufacturer, stand-in reading primary's configuration): one credential
- * still, to be split into one identity per caller. `anyone` needs no credential.
+ * The callers primary tells apart: a customer (their app token), a named operator (OPERATOR_TOKENS),
+ * and each service identity by its own credential (GATEWAY_TOKEN, STANDIN_TOKEN,
+ * ADVICE_CONSUMER_TOKEN, CARD_MANUFACTURER_TOKEN, ONBOARDING_TOKEN: shared-contracts/identities.ts).
+ * `anyone` needs no credential.
  */
-export type Caller = 'anyone' | 'customer' | 'operator' | 'internal';
+export type Caller = 'anyone' | 'customer' | 'operator' | ServiceIdentity;
 
-export const CALLERS: readonly Caller[] = ['anyone', 'customer', 'operator', 'internal'];
+export const CALLERS: readonly Caller[] = ['anyone', 'customer', 'operator', ...SERVICE_IDENTITIES];
 
 /** `METHOD /path` as fastify registers it (`:param` segments), to the callers allowed. */
 export const PRIMARY_CALL_MAP: Readonly<Record<string, readonly Caller[]>> = {
@@ -33,27 +35,30 @@ export const PRIMARY_CALL_MAP: Readonly<Record<string, readonly Caller[]>> = {
   'DELETE /accounts/:accountId/payees/:payeeId': ['customer'],
   'GET /accounts/:accountId/notifications': ['customer'],
   'GET /accounts/:accountId/notifications/stream': ['customer'],
-  // Opening an account: still open to anyone (an onboarding identity is yet to come).
-  'POST /accounts': ['anyone'],
+  // Opening an account: the app's back end, once it has onboarded the customer.
+  'POST /accounts': ['onboarding'],
+  // An arranged overdraft is lent money: an operator's approved change, audited, never opening's.
+  'POST /internal/accounts/:accountId/arranged-overdraft': ['operator'],
+  'GET /internal/accounts/:accountId/arranged-overdraft': ['operator'],
   // The card manufacturer: the only answer with a plaintext card number.
-  'POST /internal/accounts/:accountId/cards': ['internal'],
-  // The payment network's messages, through the gateway: not yet authenticated (a gateway identity is yet to come).
-  'POST /scheme/card/authorisations': ['anyone'],
-  'POST /scheme/card/reversals': ['anyone'],
-  'POST /scheme/card/clearings': ['anyone'],
-  'POST /scheme/faster-payments/inbound': ['anyone'],
-  // The advice consumer: advices move money, so never an operator or a customer.
-  'POST /internal/advices': ['internal'],
-  'POST /internal/advices/batch': ['internal'],
-  'GET /internal/advices/applied': ['internal'],
-  [`POST ${ADVICES_KNOWN_ROUTE}`]: ['internal'],
-  'GET /internal/unapproved-overdrafts': ['internal'],
-  [`GET ${QUARANTINED_ADVICES_ROUTE}`]: ['operator', 'internal'],
-  [`POST ${QUARANTINED_ADVICES_ROUTE}/:adviceId/redrive`]: ['operator', 'internal'],
-  // Configuration: only an operator changes it or reads its audit; the peer platform reads and adopts.
-  [`GET ${CONFIGURATION_ROUTES.current}`]: ['operator', 'internal'],
+  'POST /internal/accounts/:accountId/cards': ['card-manufacturer'],
+  // The payment network's messages: only through the gateway, which checks the network's credential.
+  'POST /scheme/card/authorisations': ['gateway'],
+  'POST /scheme/card/reversals': ['gateway'],
+  'POST /scheme/card/clearings': ['gateway'],
+  'POST /scheme/faster-payments/inbound': ['gateway'],
+  // The advice consumer: advices move money, so never an operator, a customer or another service.
+  'POST /internal/advices': ['advice-consumer'],
+  'POST /internal/advices/batch': ['advice-consumer'],
+  'GET /internal/advices/applied': ['advice-consumer'],
+  [`POST ${ADVICES_KNOWN_ROUTE}`]: ['advice-consumer'],
+  'GET /internal/unapproved-overdrafts': ['operator'],
+  [`GET ${QUARANTINED_ADVICES_ROUTE}`]: ['operator', 'advice-consumer'],
+  [`POST ${QUARANTINED_ADVICES_ROUTE}/:adviceId/redrive`]: ['operator', 'advice-consumer'],
+  // Configuration: only an operator changes it or reads its audit; of the services, only stand-in (the peer) reads it and pushes a whole document.
+  [`GET ${CONFIGURATION_ROUTES.current}`]: ['operator', 'standin'],
   [`POST ${CONFIGURATION_ROUTES.changes}`]: ['operator'],
-  [`POST ${CONFIGURATION_ROUTES.adopt}`]: ['operator', 'internal'],
+  [`POST ${CONFIGURATION_ROUTES.adopt}`]: ['operator', 'standin'],
   [`GET ${CONFIGURATION_ROUTES.audit}`]: ['operator'],
   // Operations: for load balancers and monitoring, nothing private.
   'GET /status': ['anyone'],
@@ -62,7 +67,7 @@ export const PRIMARY_CALL_MAP: Readonly<Record<string, readonly Caller[]>> = {
   'GET /health/live': ['anyone'],
   'GET /health/ready': ['anyone'],
   // Timeout reversals primary owes stand-in: operators (standin status) and the peer platform.
-  [`GET ${TIMEOUT_REVERSALS_ROUTE}`]: ['operator', 'internal'],
+  [`GET ${TIMEOUT_REVERSALS_ROUTE}`]: ['operator', 'standin'],
   'GET /metrics': ['anyone'],
 };
 

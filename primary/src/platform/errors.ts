@@ -27,6 +27,8 @@ export const errors = {
   forbidden: (caller: string) =>
     new PrimaryError('PRIMARY_FORBIDDEN', 403, `this route is not for a ${caller} credential: see who may call what in primary's call map`),
   notFound: (what: string) => new PrimaryError('PRIMARY_NOT_FOUND', 404, `${what} not found`),
+  rateLimited: (what: string, max: number, windowSeconds: number, after: string) =>
+    new PrimaryError('PRIMARY_RATE_LIMITED', 429, `${what}: at most ${max} per ${windowSeconds} s; try again after ${after} (Retry-After)`),
   idempotencyKeyReused: () =>
     new PrimaryError('PRIMARY_IDEMPOTENCY_KEY_REUSED', 409, 'this Idempotency-Key was already used for a different request: use a new key for a new request'),
   cardNotChangeable: (status: string, wanted: string) => new PrimaryError('PRIMARY_CARD_STATE', 409, `a ${status} card cannot be ${wanted}`),

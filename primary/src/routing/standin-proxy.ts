@@ -49,11 +49,12 @@ function failureOf(error: unknown): StandinDidNotAnswer {
   return new StandinDidNotAnswer('unreachable', `stand-in could not be reached: ${message ?? String(error)}`);
 }
 
-export function httpStandinProxy(options: { url: string; timeoutMs: number }): StandinProxy & { breaker: CircuitBreaker } {
+/** `credential`: primary's own (PRIMARY_TOKEN), presented with scheme messages; an app request forwarded keeps its customer's. */
+export function httpStandinProxy(options: { url: string; timeoutMs: number; credential: string }): StandinProxy & { breaker: CircuitBreaker } {
   const call = async (message: ForwardedMessage): Promise<StandinAnswer> => {
     const response = await fetch(`${options.url}${message.path}`, {
       method: 'POST',
-      headers: { ...message.headers, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${options.credential}`, ...message.headers, 'content-type': 'application/json' },
       body: JSON.stringify(message.body),
       signal: AbortSignal.timeout(options.timeoutMs),
     });

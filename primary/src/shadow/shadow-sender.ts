@@ -60,8 +60,8 @@ class ShadowSendFailed extends Error {
 
 export function startShadowSender(deps: {
   standinUrl: string;
-  /** Stand-in's internal token: the shadow route is for platform components only. */
-  standinToken: string;
+  /** Primary's own credential (PRIMARY_TOKEN): stand-in's shadow route is primary's only. */
+  primaryCredential: string;
   accountOf: AccountOfCard;
   clock: Clock;
   logger: Logger;
@@ -75,7 +75,7 @@ export function startShadowSender(deps: {
   const post = async (message: ShadowCardAuthorisation): Promise<ShadowVerdict> => {
     const response = await fetch(url, {
       method: 'POST',
-      headers: { authorization: `Bearer ${deps.standinToken}`, 'content-type': 'application/json' },
+      headers: { authorization: `Bearer ${deps.primaryCredential}`, 'content-type': 'application/json' },
       body: JSON.stringify(message),
       signal: AbortSignal.timeout(options.timeoutMs),
     });

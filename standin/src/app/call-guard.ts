@@ -1,15 +1,17 @@
-import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import type { FastifyInstance, FastifyReply, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
 import { AppRefusal } from './app-routes';
 import { standinCallersOf, type StandinCaller } from './call-map';
 
 export interface StandinCallGuard {
-  /** Stand-in's own credentials (operators, the internal token): which one a token is, if any. */
-  readonly credentialOf: (token: string) => 'operator' | 'internal' | undefined;
+  /** The credentials stand-in knows (operators, service identities): which caller a token is, if any. */
+  readonly credentialOf: (token: string) => Exclude<StandinCaller, 'anyone' | 'customer'> | undefined;
   /** Whether a token is a customer's: asked only to answer 403 rather than 401 where customers may not go. */
   readonly customerHolds: (token: string) => Promise<boolean>;
+  /** Run after the check on routes only customers may call: the per-customer rate limit. */
+  readonly customerLimit?: (request: FastifyRequest, reply: FastifyReply) => Promise<void>;
 }
 
-const tokenOf = (request: FastifyRequest) => {
+export const tokenOf = (request: FastifyRequest) => {
   const header = request.headers.authorization;
   return header?.startsWith('Bearer ') ? header.slice(7).trim() || undefined : undefined;
 };
@@ -42,6 +44,8 @@ export function enforceCallMap(server: FastifyInstance, guard: StandinCallGuard)
       if (!standinCallersOf(method, route.url))
         throw new Error(`${method} ${route.url} is not in stand-in's call map (app/call-map.ts): declare who may call it`);
     const check: onRequestAsyncHookHandler = async (request) => admit(request, standinCallersOf(request.method, route.url) ?? [], guard);
-    route.onRequest = [check, ...[route.onRequest ?? []].flat()];
+    const callers = standinCallersOf([route.method].flat()[0] ?? '', route.url) ?? [];
+    const limit = guard.customerLimit && callers.length === 1 && callers[0] === 'customer' ? [guard.customerLimit] : [];
+    route.onRequest = [check, ...limit, ...[route.onRequest ?? []].flat()];
   });
 }

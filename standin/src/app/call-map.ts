@@ -1,4 +1,5 @@
 import { ADVICES_IN_FLIGHT_ROUTE, CONFIGURATION_ROUTES, DAILY_COHORT_ROUTE, SHADOW_ROUTES } from '@bank/shared-contracts';
+import { SERVICE_IDENTITIES, type ServiceIdentity } from '@bank/shared-contracts';
 import { API_DOCS_PREFIX } from './api-docs';
 
 // Stand-in's call map: which caller may call which route. call-guard.ts enforces it on every route
@@ -6,36 +7,37 @@ import { API_DOCS_PREFIX } from './api-docs';
 // route added without an entry here stops the server from being built.
 
 /**
- * The callers stand-in tells apart. `internal` is whoever holds STANDIN_INTERNAL_TOKEN (primary,
- * the gateway reading the configuration, the advice consumer): still one credential, to be split
- * into one identity per caller. `anyone` needs no credential.
+ * The callers stand-in tells apart: a customer (their primary app token, synced), a named operator
+ * (OPERATOR_TOKENS), and each service identity by its own credential (PRIMARY_TOKEN, GATEWAY_TOKEN,
+ * ADVICE_CONSUMER_TOKEN: shared-contracts/identities.ts). `anyone` needs no credential.
  */
-export type StandinCaller = 'anyone' | 'customer' | 'operator' | 'internal';
+export type StandinCaller = 'anyone' | 'customer' | 'operator' | ServiceIdentity;
 
-export const STANDIN_CALLERS: readonly StandinCaller[] = ['anyone', 'customer', 'operator', 'internal'];
+export const STANDIN_CALLERS: readonly StandinCaller[] = ['anyone', 'customer', 'operator', ...SERVICE_IDENTITIES];
 
 export const STANDIN_CALL_MAP: Readonly<Record<string, readonly StandinCaller[]>> = {
-  // The payment network's messages (through the gateway, or routed by primary): not yet authenticated.
-  'POST /scheme/card/authorisations': ['anyone'],
-  'POST /scheme/card/reversals': ['anyone'],
-  'POST /scheme/faster-payments/inbound': ['anyone'],
+  // The payment network's messages: through the gateway (direct connect), or routed by primary.
+  'POST /scheme/card/authorisations': ['gateway', 'primary'],
+  'POST /scheme/card/reversals': ['gateway', 'primary'],
+  'POST /scheme/faster-payments/inbound': ['gateway', 'primary'],
   // The app API: a customer, and only their own accounts (404 for anyone else's).
   'GET /accounts/:accountId': ['customer'],
   'GET /accounts/:accountId/transactions': ['customer'],
   'GET /accounts/:accountId/cards': ['customer'],
   'POST /cards/:cardId/:action': ['customer'],
   'POST /accounts/:accountId/transfers': ['customer'],
-  // Configuration: only an operator changes it, sees the audit or the cohort; the peer reads and adopts.
-  [`GET ${CONFIGURATION_ROUTES.current}`]: ['operator', 'internal'],
+  // Configuration: only an operator changes it, sees the audit or the cohort; primary (the peer) and
+  // the gateway read it; of the services only primary pushes a whole document.
+  [`GET ${CONFIGURATION_ROUTES.current}`]: ['operator', 'primary', 'gateway'],
   [`POST ${CONFIGURATION_ROUTES.changes}`]: ['operator'],
-  [`POST ${CONFIGURATION_ROUTES.adopt}`]: ['operator', 'internal'],
+  [`POST ${CONFIGURATION_ROUTES.adopt}`]: ['operator', 'primary'],
   [`GET ${DAILY_COHORT_ROUTE}`]: ['operator'],
   [`GET ${CONFIGURATION_ROUTES.audit}`]: ['operator'],
   // Primary's copies of its card decisions, and the report on them for operators.
-  [`POST ${SHADOW_ROUTES.cardAuthorisations}`]: ['internal'],
+  [`POST ${SHADOW_ROUTES.cardAuthorisations}`]: ['primary'],
   [`GET ${SHADOW_ROUTES.report}`]: ['operator'],
   // The advice log, for the advice consumer's reconciliation; who is still waiting, for operators.
-  'GET /internal/advices': ['internal'],
+  'GET /internal/advices': ['advice-consumer'],
   [`GET ${ADVICES_IN_FLIGHT_ROUTE}`]: ['operator'],
   // Operations.
   'GET /health': ['anyone'],

@@ -21,6 +21,7 @@ import {
   StatusResponse,
   withoutCardNumbers,
   type ConfigurationDocument,
+  type ServiceIdentity,
 } from '@bank/shared-contracts';
 import type { Database } from '../store/database';
 import type { CardDesk } from '../payments/card-desk';
@@ -28,7 +29,10 @@ import type { FasterPaymentsDesk } from '../payments/faster-payments-desk';
 import type { StandinCardKeys } from '../cards/card-numbers';
 import { AppRefusal, appRoutes } from './app-routes';
 import { formatErrorAnswer, isDataException, unstorableFields } from '../payments/format-error';
-import { configurationRoutes, sameSecret } from '../configuration/configuration-routes';
+import { configurationRoutes } from '../configuration/configuration-routes';
+import { standinCallerOf, standinCredentials, type StandinCredentials } from './credentials';
+import { customerRateLimit, DEFAULT_STANDIN_RATE_LIMITS, type StandinRateLimits } from './rate-limits';
+import { tokenOf } from './call-guard';
 import { enforceCallMap } from './call-guard';
 import { customerOfToken } from './customers';
 import { currentConfiguration } from '../configuration/configuration-store';
@@ -48,14 +52,16 @@ export interface StandinServerDependencies {
   readonly fasterPayments: FasterPaymentsDesk;
   readonly now: () => Date;
   readonly keys: Pick<StandinCardKeys, 'lookupKey'>;
-  /** Operators' and reconciliation's token for stand-in's internal API. */
-  readonly internalToken: string;
+  /** Each service identity's credentials stand-in accepts (two during a rotation): primary, the gateway, the advice consumer. */
+  readonly services: Readonly<Partial<Record<ServiceIdentity, readonly string[]>>>;
   /** Incident engineers allowed to change the configuration. */
   readonly operators: Operators;
   /** Told of every configuration document that becomes current through this API. */
   readonly onConfiguration?: (document: ConfigurationDocument) => void;
   /** Serve the API reference's browser at /docs (local mode only, never production). The OpenAPI document (`server.swagger()`) is always built. */
   readonly serveApiDocs?: boolean;
+  /** The app API's limit per customer (STANDIN_RATE_LIMIT_CUSTOMER_PER_MINUTE); none: DEFAULT_STANDIN_RATE_LIMITS. */
+  readonly rateLimits?: StandinRateLimits;
   /** Where /metrics reads from; main.ts passes the one its card desk's metrics are registered in. */
   readonly registry?: Registry;
 }
@@ -135,9 +141,14 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
     reply.code(404).send(refusal('STANDIN_NO_ROUTE', `stand-in has no ${request.method} ${request.url.split('?')[0]}`)),
   );
   // Before any route: each is checked against the call map as it is added, the API browser's too.
+  const credentials = standinCredentials({ operators: deps.operators, services: deps.services });
   enforceCallMap(server, {
-    credentialOf: (token) => (deps.operators.identify(token) ? 'operator' : sameSecret(token, deps.internalToken) ? 'internal' : undefined),
+    credentialOf: (token) => {
+      const credential = credentials.whoIs(token);
+      return credential && standinCallerOf(credential);
+    },
     customerHolds: async (token) => (await customerOfToken(deps.database, token)) !== undefined,
+    customerLimit: customerRateLimit(server, deps.rateLimits ?? DEFAULT_STANDIN_RATE_LIMITS),
   });
   installApiDocs(server, {
     title: 'Stand-in platform',
@@ -146,11 +157,17 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
     version: '0.1.0',
     serve: deps.serveApiDocs ?? false,
   });
-  afterApiDocs(server, (server) => standinRoutes(server, deps, decisions, registry));
+  afterApiDocs(server, (server) => standinRoutes(server, deps, credentials, decisions, registry));
   return server;
 }
 
-function standinRoutes(server: FastifyInstance, deps: StandinServerDependencies, decisions: Counter, registry: Registry): void {
+function standinRoutes(
+  server: FastifyInstance,
+  deps: StandinServerDependencies,
+  credentials: StandinCredentials,
+  decisions: Counter,
+  registry: Registry,
+): void {
   server.post(
     '/scheme/card/authorisations',
     {
@@ -205,7 +222,7 @@ function standinRoutes(server: FastifyInstance, deps: StandinServerDependencies,
   configurationRoutes(server, {
     database: deps.database,
     operators: deps.operators,
-    internalToken: deps.internalToken,
+    credentials,
     now: deps.now,
     parse: read,
     ...(deps.onConfiguration ? { onCurrent: deps.onConfiguration } : {}),
@@ -213,7 +230,7 @@ function standinRoutes(server: FastifyInstance, deps: StandinServerDependencies,
   shadowRoutes(server, {
     database: deps.database,
     cards: deps.cards,
-    internalToken: deps.internalToken,
+    credentials,
     operators: deps.operators,
     now: deps.now,
     parse: read,
@@ -222,22 +239,44 @@ function standinRoutes(server: FastifyInstance, deps: StandinServerDependencies,
   // Stand-in's advice log, the truth that reconciliation compares primary with.
   server.get(
     '/internal/advices',
-    { schema: { summary: "Stand-in's advice log (reconciliation; internal token)", tags: [INTERNAL_TAG], security: BEARER, response: ERROR_RESPONSES } },
+    {
+      schema: {
+        summary: "Stand-in's advice log, in pages (?limit, ?after: the previous page's next; the advice consumer's credential)",
+        tags: [INTERNAL_TAG],
+        security: BEARER,
+        response: ERROR_RESPONSES,
+      },
+    },
     async (request) => {
-      if (request.headers.authorization !== `Bearer ${deps.internalToken}`)
-        throw new AppRefusal(401, 'STANDIN_UNAUTHENTICATED', 'the internal API needs the internal token');
+      // Compared in constant time like every credential (the call guard has checked it too).
+      const credential = credentials.whoIs(tokenOf(request));
+      if (!credential || !('service' in credential) || credential.service !== 'advice-consumer')
+        throw new AppRefusal(401, 'STANDIN_UNAUTHENTICATED', "the advice log is the advice consumer's: Authorization: Bearer <ADVICE_CONSUMER_TOKEN>");
       const query = read('advice log query', AdviceLogQuery, request.query);
       // The re-drive's candidates are the advices not yet seen applied (an index keeps them apart
       // from every advice ever made), so its pass costs what is in flight, not the whole log.
-      const { rows } =
-        query.unseenAppliedBefore === undefined
-          ? await deps.database.query<{ advice: unknown }>('select advice from advices order by account_id, sequence')
-          : await deps.database.query<{ advice: unknown }>(
-              `select advice from advices where applied_seen_at is null and created_at <= $1
-              order by account_id, sequence limit $2`,
-              [query.unseenAppliedBefore, query.limit],
-            );
-      return { advices: rows.map((row) => row.advice) };
+      if (query.unseenAppliedBefore !== undefined) {
+        const { rows } = await deps.database.query<{ advice: unknown }>(
+          `select advice from advices where applied_seen_at is null and created_at <= $1
+          order by account_id, sequence limit $2`,
+          [query.unseenAppliedBefore, query.limit],
+        );
+        return { advices: rows.map((row) => row.advice) };
+      }
+      // The whole log, a page at a time (keyset on the unique (account_id, sequence)): no answer
+      // grows with the log, and a page costs the same however far into it.
+      const [afterAccount, afterSequence] = query.after === undefined ? [null, null] : query.after.split(':');
+      const { rows } = await deps.database.query<{ advice: unknown; account_id: string; sequence: number }>(
+        `select advice, account_id, sequence from advices
+        where $1::uuid is null or (account_id, sequence) > ($1::uuid, $2::int)
+        order by account_id, sequence limit $3`,
+        [afterAccount, afterSequence === null ? null : Number(afterSequence), query.limit],
+      );
+      const last = rows.at(-1);
+      return {
+        advices: rows.map((row) => row.advice),
+        ...(rows.length === query.limit && last ? { next: `${last.account_id}:${last.sequence}` } : {}),
+      };
     },
   );
 

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import {
@@ -17,15 +16,17 @@ import type { Database } from '../store/database';
 import { AppRefusal } from '../app/app-routes';
 import { adoptConfiguration, changeConfiguration, configurationAudit, currentConfiguration, StaleConfiguration } from './configuration-store';
 import type { Operators } from './operators';
+import type { StandinCredentials } from '../app/credentials';
 import { BEARER, CONFIGURATION_TAG, ERROR_RESPONSES } from '../app/api-docs';
 
 // The configuration API, the same routes and documents as primary's (shared-contracts). Reads are
-// for operators and for the gateway and primary (internal token); changes are for operators only.
+// for operators and for the gateway and primary (each with its own credential); changes are for
+// operators only; a whole document is adopted from an operator or primary (the peer).
 
 export interface ConfigurationRouteDependencies {
   readonly database: Database;
   readonly operators: Operators;
-  readonly internalToken: string;
+  readonly credentials: StandinCredentials;
   readonly now: () => Date;
   readonly parse: <T>(what: string, schema: z.ZodType<T>, input: unknown) => T;
   /** Told of every document that became current here, so effects (prescale) follow at once. */
@@ -39,8 +40,6 @@ const bearer = (request: FastifyRequest) => {
   const header = request.headers.authorization;
   return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
 };
-
-export const sameSecret = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
 
 const operatorRequired = () =>
   new AppRefusal(
@@ -56,12 +55,11 @@ export function configurationRoutes(server: FastifyInstance, deps: Configuration
     if (!name) throw operatorRequired();
     return name;
   };
-  /** An operator, or a platform component presenting stand-in's internal token. */
+  /** An operator (by name, from the credential), or a service the call map admitted here (`peer:primary`, `peer:gateway`). */
   const reader = (request: FastifyRequest) => {
-    const token = bearer(request);
-    const name = operators.identify(token);
-    if (name) return name;
-    if (token && sameSecret(token, deps.internalToken)) return 'peer:internal';
+    const credential = deps.credentials.whoIs(bearer(request));
+    if (credential && 'operator' in credential) return credential.operator;
+    if (credential) return `peer:${credential.service}`;
     throw operatorRequired();
   };
   const stale = (failure: unknown) => {
@@ -73,7 +71,7 @@ export function configurationRoutes(server: FastifyInstance, deps: Configuration
     CONFIGURATION_ROUTES.current,
     {
       schema: {
-        summary: 'The current stand-in configuration (operator or internal token)',
+        summary: 'The current stand-in configuration (operator, or the peer platform or gateway with its own credential)',
         tags: [CONFIGURATION_TAG],
         security: BEARER,
         response: { 200: ConfigurationDocument, ...ERROR_RESPONSES },

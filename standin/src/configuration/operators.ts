@@ -1,4 +1,4 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
+import { sameSecret } from '../app/credentials';
 
 // Incident engineers' tokens for the configuration API. A customer's app token is never one of
 // these: configuration moves every customer's payments, so only named operators may change it.
@@ -7,8 +7,6 @@ export interface Operators {
   /** The operator a bearer token belongs to, or undefined. */
   identify(token: string | undefined): string | undefined;
 }
-
-const digest = (value: string) => createHash('sha256').update(value).digest();
 
 /** `OPERATOR_TOKENS` is `name:token,name:token`; stand-in's configuration supplies it (see config.ts). */
 export function operatorsFromEnvironment(env: NodeJS.ProcessEnv): Operators {
@@ -20,15 +18,15 @@ export function operatorsFromEnvironment(env: NodeJS.ProcessEnv): Operators {
     const token = pair.slice(at + 1).trim();
     if (at <= 0 || !token)
       throw new Error(`OPERATOR_TOKENS has "${name || pair.slice(0, 20)}…" without a name and token: expected name:token pairs, comma-separated`);
-    return { name, digest: digest(token) };
+    return { name, token };
   });
   return {
     identify(token) {
       if (!token) return undefined;
-      const offered = digest(token);
       // Compare with every operator so the time taken says nothing about which one nearly matched.
+      // One name may hold two tokens during a rotation (name:old,name:new).
       let found: string | undefined;
-      for (const operator of operators) if (timingSafeEqual(operator.digest, offered)) found ??= operator.name;
+      for (const operator of operators) if (sameSecret(token, operator.token)) found ??= operator.name;
       return found;
     },
   };

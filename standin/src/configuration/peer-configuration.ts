@@ -11,7 +11,8 @@ export interface PeerConfigurationDependencies {
   readonly database: Database;
   readonly logger: Logger;
   readonly primaryUrl: string;
-  readonly primaryToken: string;
+  /** Stand-in's own credential (STANDIN_TOKEN), presented to read primary's configuration. */
+  readonly standinCredential: string;
   readonly intervalMs: number;
   readonly onCurrent?: (document: ConfigurationDocument) => void;
 }
@@ -32,7 +33,7 @@ export function startPeerConfiguration(deps: PeerConfigurationDependencies): Pee
     let offered: ConfigurationDocument;
     try {
       const response = await fetch(`${deps.primaryUrl}${CONFIGURATION_ROUTES.current}`, {
-        headers: { authorization: `Bearer ${deps.primaryToken}` },
+        headers: { authorization: `Bearer ${deps.standinCredential}` },
         signal: AbortSignal.timeout(1_000),
       });
       if (!response.ok) throw new Error(`primary answered ${response.status}`);

@@ -1,22 +1,22 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { SHADOW_ROUTES, ShadowCardAuthorisation, ShadowReport, ShadowVerdict, Timestamp } from '@bank/shared-contracts';
 import { AppRefusal } from '../app/app-routes';
 import { BEARER, ERROR_RESPONSES, INTERNAL_TAG } from '../app/api-docs';
 import type { Operators } from '../configuration/operators';
+import type { StandinCredentials } from '../app/credentials';
 import type { CardDesk } from '../payments/card-desk';
 import type { Database } from '../store/database';
 import { shadowMessageType } from './disagreement';
 import { buildShadowReport, decideInShadow } from './shadow-desk';
 
-// The shadow API: primary posts copies of the card messages it decided (internal token), and
+// The shadow API: primary posts copies of the card messages it decided (its own credential), and
 // operators read how often the two platforms agree (operator token).
 
 export interface ShadowRouteDependencies {
   readonly database: Database;
   readonly cards: Pick<CardDesk, 'assessWithoutEffect'>;
-  readonly internalToken: string;
+  readonly credentials: StandinCredentials;
   readonly operators: Operators;
   readonly now: () => Date;
   readonly parse: <T>(what: string, schema: z.ZodType<T>, input: unknown) => T;
@@ -52,9 +52,6 @@ const bearer = (request: FastifyRequest) => {
   return header?.startsWith('Bearer ') ? header.slice(7).trim() : undefined;
 };
 
-// Hashing first gives equal lengths, so the comparison's time says nothing about the token.
-const sameSecret = (a: string, b: string) => timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
-
 export function shadowRoutes(server: FastifyInstance, deps: ShadowRouteDependencies): void {
   const { database, parse } = deps;
 
@@ -62,7 +59,7 @@ export function shadowRoutes(server: FastifyInstance, deps: ShadowRouteDependenc
     SHADOW_ROUTES.cardAuthorisations,
     {
       schema: {
-        summary: "Decide a copy of primary's card authorisation in shadow, read-only (primary; internal token)",
+        summary: "Decide a copy of primary's card authorisation in shadow, read-only (primary's credential)",
         tags: [INTERNAL_TAG],
         security: BEARER,
         body: ShadowedMessage,
@@ -70,13 +67,9 @@ export function shadowRoutes(server: FastifyInstance, deps: ShadowRouteDependenc
       },
     },
     async (request): Promise<ShadowVerdict> => {
-      const token = bearer(request);
-      if (!token || !sameSecret(token, deps.internalToken))
-        throw new AppRefusal(
-          401,
-          SHADOW_ERROR_CODES.internalTokenRequired,
-          "shadow decisioning needs stand-in's internal token (Authorization: Bearer <token>)",
-        );
+      const credential = deps.credentials.whoIs(bearer(request));
+      if (!credential || !('service' in credential) || credential.service !== 'primary')
+        throw new AppRefusal(401, SHADOW_ERROR_CODES.internalTokenRequired, "shadow decisioning is primary's: Authorization: Bearer <PRIMARY_TOKEN>");
       const shadow = parse('shadow card authorisation', ShadowedMessage, request.body);
       const verdict = await decideInShadow({ database, cards: deps.cards }, shadow);
       if (verdict.disagreement === 'unexplained') {

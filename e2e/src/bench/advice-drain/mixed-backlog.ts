@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { CardAuthorisationRequest, CardReversalRequest, FasterPaymentInboundCredit } from '@bank/shared-contracts';
 import type { BenchAccount } from '../shared/bench-cards';
+import { bearerOf } from '../../stack/credentials';
 
 // The part of the advice backlog that is not card purchases, made through stand-in's real APIs
 // while no advice consumer runs, as a customer and the networks would: per account an ATM cash
@@ -47,7 +48,8 @@ export async function buildMixedBacklog(options: {
     try {
       const response = await fetch(`${options.standinUrl}${path}`, {
         method: 'POST',
-        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...headers },
+        // As the gateway (scheme routes), unless the call says otherwise (a customer's transfer).
+        headers: { ...(body === undefined ? {} : { 'content-type': 'application/json' }), ...bearerOf('gateway'), ...headers },
         body: body === undefined ? undefined : JSON.stringify(body),
         signal: AbortSignal.timeout(15_000),
       });

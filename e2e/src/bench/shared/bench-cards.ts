@@ -1,4 +1,4 @@
-import { INTERNAL_TOKENS } from '../../stack/services';
+import { bearerOf } from '../../stack/credentials';
 import { randomUUID } from 'node:crypto';
 import type { FasterPaymentInboundCredit } from '@bank/shared-contracts';
 import type { BenchCard } from './load-protocol';
@@ -7,7 +7,6 @@ import type { BenchCard } from './load-protocol';
 // lock, so many accounts (one card each) keep the benchmark about primary's throughput rather
 // than about one lock. Each run opens fresh accounts, so earlier runs' holds do not matter.
 
-const INTERNAL_TOKEN = INTERNAL_TOKENS.primary;
 /** At most this many accounts are being set up at once: set-up is not what is measured. */
 const SETUP_PARALLELISM = 8;
 
@@ -41,6 +40,7 @@ async function openFundedCard(baseUrl: string, fundingMinor: number): Promise<Be
     `${baseUrl}/accounts`,
     { holderName: 'Bench User', overdraftLimitMinor: 0 },
     201,
+    bearerOf('onboarding'),
   );
   const credit: FasterPaymentInboundCredit = {
     fpsId: `FPS-${randomUUID()}`,
@@ -51,12 +51,15 @@ async function openFundedCard(baseUrl: string, fundingMinor: number): Promise<Be
     reference: 'FUND',
     sentAt: new Date().toISOString(),
   };
-  const funded = await postJson<{ status: string; rejectReason?: string }>(`${baseUrl}/scheme/faster-payments/inbound`, credit, 200);
+  const funded = await postJson<{ status: string; rejectReason?: string }>(`${baseUrl}/scheme/faster-payments/inbound`, credit, 200, bearerOf('gateway'));
   if (funded.status !== 'accepted') throw new Error(`funding a bench account was rejected: ${funded.rejectReason ?? 'no reason given'}`);
   // Issued last: once stand-in sees the card, the account's earlier events (its funding) are synced too.
-  const card = await postJson<{ id: string; pan: string; expiry: string }>(`${baseUrl}/internal/accounts/${account.id}/cards`, {}, 201, {
-    authorization: `Bearer ${INTERNAL_TOKEN}`,
-  });
+  const card = await postJson<{ id: string; pan: string; expiry: string }>(
+    `${baseUrl}/internal/accounts/${account.id}/cards`,
+    {},
+    201,
+    bearerOf('card-manufacturer'),
+  );
   return {
     accountId: account.id,
     customerToken: account.token,

@@ -1,4 +1,5 @@
 import http from 'node:http';
+import { bearerOf } from '../../stack/credentials';
 
 // Node's own http module with a keep-alive agent: the cheapest client available without new
 // dependencies, so that on a shared 2-core machine the load generator takes as little CPU from
@@ -30,7 +31,8 @@ export function schemeHttpClient(options: { baseUrl: string; maxSockets: number;
             port: url.port,
             path: url.pathname,
             method: 'POST',
-            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+            // The bench stands where the gateway does: the platforms' scheme routes are the gateway's.
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...bearerOf('gateway') },
           },
           (response) => {
             const chunks: Buffer[] = [];

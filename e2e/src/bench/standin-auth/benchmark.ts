@@ -12,6 +12,7 @@ import { ensurePgbenchDatabase, measurePgbenchTps, PGBENCH_DATABASE, settleAfter
 import { PRIMARY_AUTH_PARAMETERS } from '../primary-auth/benchmark';
 import type { CatchUp, SyncProbe } from '../shared/sync-progress';
 import { setUpSyncedAccounts, type SyncedAccountsSetup } from '../shared/synced-accounts';
+import { bearerOf } from '../../stack/credentials';
 
 // Stand-in's card authorisation throughput and p99 at saturation, with primary's measured in the
 // same run, with the same load shape (closed loop, primary-auth's concurrency) and duration, on
@@ -131,7 +132,7 @@ function platformFigures(phase: PhaseResult): PlatformFigures {
 async function standinSanityCheck(standinUrl: string, account: BenchAccount): Promise<StandinAuthResult['standinSanityCheck']> {
   const response = await fetch(`${standinUrl}/scheme/card/authorisations`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json' },
+    headers: { 'content-type': 'application/json', ...bearerOf('gateway') },
     body: authorisationMessages(newRunTag(), [account.card]).next(),
     signal: AbortSignal.timeout(10_000),
   });

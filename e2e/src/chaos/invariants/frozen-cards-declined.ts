@@ -2,6 +2,7 @@ import { randomBytes, randomInt } from 'node:crypto';
 import type { CardAuthorisationRequest, CardAuthorisationResponse, Platform } from '@bank/shared-contracts';
 import { timedRequest } from '../../simulator/timed-request';
 import { listed, keyOf, type InvariantContext, type InvariantResult } from './invariant-result';
+import { CREDENTIALS } from '../../stack/credentials';
 
 // Invariant 6: a frozen card is declined on both platforms once the freeze is synced or advised.
 // From the ground truth: no approval of a frozen card's authorisation sent after the freeze became
@@ -58,7 +59,8 @@ async function probe(url: string, card: { pan: string; expiry: string }): Promis
     merchant: { name: 'FREEZE PROBE', categoryCode: '5999', city: 'London', country: 'GB' },
     posEntryMode: 'ecommerce',
   };
-  const result = await timedRequest({ method: 'POST', url: `${url}/scheme/card/authorisations`, body: message, giveUpMs: 5_000 });
+  // Straight to the platform, as the gateway would send it.
+  const result = await timedRequest({ method: 'POST', url: `${url}/scheme/card/authorisations`, body: message, token: CREDENTIALS.gateway, giveUpMs: 5_000 });
   if (result.kind === 'no-answer') return { problem: result.reason };
   if (result.status !== 200) return { problem: `HTTP ${result.status}` };
   const answer = result.body as CardAuthorisationResponse;

@@ -1,0 +1,47 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { FastifyInstance, FastifyRequest, onRequestAsyncHookHandler } from 'fastify';
+import { gatewayCallersOf, type GatewayCaller } from './call-map';
+import { gatewayErrors } from './errors';
+
+const digest = (value: string) => createHash('sha256').update(value).digest();
+
+/**
+ * Every credential comparison in the gateway goes through here: both sides hashed first, so the
+ * time taken says nothing about the length of the credential or how much of a guess was right.
+ */
+export const sameCredential = (given: string, expected: string): boolean => timingSafeEqual(digest(given), digest(expected));
+
+const bearerOf = (request: FastifyRequest): string | undefined => {
+  const header = request.headers.authorization;
+  return header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() || undefined : undefined;
+};
+
+/** The caller a token is: the network (one of its credentials, two during a rotation), or nobody the gateway knows. */
+export function callerOfToken(token: string, networkCredentials: readonly string[]): Exclude<GatewayCaller, 'anyone'> | undefined {
+  // Every credential compared: the time taken does not say which one nearly matched.
+  let network = false;
+  for (const expected of networkCredentials) if (sameCredential(token, expected)) network = true;
+  return network ? 'network' : undefined;
+}
+
+/**
+ * Enforces the call map (call-map.ts) on every route, before the body is even read: 401 for no
+ * credential or one the gateway does not know, 403 for one it knows that the map does not allow. A
+ * route without an entry fails the build, naming it. Install before any route is added.
+ */
+export function enforceGatewayCallMap(server: FastifyInstance, deps: { readonly networkCredentials: readonly string[] }): void {
+  server.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat())
+      if (!gatewayCallersOf(method, route.url))
+        throw new Error(`${method} ${route.url} is not in the gateway's call map (call-map.ts): declare who may call it`);
+    const check: onRequestAsyncHookHandler = async (request) => {
+      const allowed = gatewayCallersOf(request.method, route.url) ?? [];
+      if (allowed.includes('anyone')) return;
+      const token = bearerOf(request);
+      const caller = token === undefined ? undefined : callerOfToken(token, deps.networkCredentials);
+      if (!caller) throw gatewayErrors.unauthenticated();
+      if (!allowed.includes(caller)) throw gatewayErrors.forbidden(caller);
+    };
+    route.onRequest = [check, ...[route.onRequest ?? []].flat()];
+  });
+}
