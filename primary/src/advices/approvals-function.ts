@@ -1,0 +1,128 @@
+import type { Migration } from '../platform/migrations';
+
+// Stand-in's card approvals (card_payment.approved, cash.withdrawn: most of a backlog after an
+// outage) applied in the database, a whole batch's in one round trip. In TypeScript each one is
+// about a dozen round trips (its message key's lock, the lookup, the account's lock, the hold or
+// the posting, the feed entry, the stored answer, the parked reversals, three events), so a batch
+// of 200 spent seconds waiting on the network between Node and PostgreSQL, not working.
+//
+// `recordStandinApproval` (card-processor/standin-advised.ts) stays the specification, and the
+// single-advice route still runs it; primary/test/advice-approvals-function.test.ts holds the two
+// to the same ledger on random advice sequences. What the ledger guarantees stays in the database:
+// journals balance (the deferred trigger), postings are append-only and move balances (their
+// triggers), every event goes to the outbox in this transaction under the account's sequence.
+//
+// It applies only the effect: whose turn it is, and the records of what was applied, stay with
+// the batch (advice-batch.ts), which has already locked the accounts' advice_progress and ledger
+// rows in id order. The card scheme's shards that single-message approvals post to are locked
+// here, all at once in id order, so two batches never take them in opposite orders.
+//
+// An approval whose message key has a parked reversal (the network reversed it before primary
+// heard of it) is not applied here: that path (reverseWithin) lives in TypeScript only. The
+// function answers `deferred` for it and for every later approval of its account in the call, and
+// the batch applies those in TypeScript, in their order, in the same transaction.
+export const standinApprovalsFunctionMigration: Migration = {
+  id: 'advices/004-standin-approvals-in-one-round-trip',
+  sql: `
+    -- p_advices: card_payment.approved and cash.withdrawn advices, each account's in its order.
+    -- One row per advice: its 1-based place in p_advices, whether it took the account past its
+    -- limit, and whether it was left for the TypeScript path.
+    create function advice_record_standin_approvals(p_advices jsonb, p_now timestamptz)
+      returns table (ord integer, forced boolean, deferred boolean) language plpgsql as $$
+    declare
+      item record;
+      auth jsonb;
+      v_card_id uuid;
+      v_correlation_id uuid;
+      v_amount bigint;
+      v_transaction_type text;
+      v_card_account_id uuid;
+      account ledger_accounts%rowtype;
+      v_available bigint;
+      v_hold_id uuid;
+      v_journal_id uuid;
+      v_state text;
+      recorded transactions%rowtype;
+      deferred_accounts uuid[] := '{}';
+    begin
+      perform 1 from ledger_accounts where id in (
+        select card_scheme_account(a.value->>'accountId') from jsonb_array_elements(p_advices) a
+         where a.value->'payload'->'authorisation'->>'mti' <> '0100')
+        order by id for update;
+      for item in select a.value as advice, a.ordinality::integer as place from jsonb_array_elements(p_advices) with ordinality a loop
+        ord := item.place;
+        forced := false;
+        deferred := false;
+        if (item.advice->>'accountId')::uuid = any(deferred_accounts) then
+          deferred := true;
+          return next;
+          continue;
+        end if;
+        auth := item.advice->'payload'->'authorisation';
+        v_card_id := (item.advice->'payload'->>'cardId')::uuid;
+        v_correlation_id := (item.advice->>'correlationId')::uuid;
+        v_amount := (auth->>'amountMinor')::bigint;
+        -- lockOriginal: the message key's lock, before the account's (card_authorise's order)
+        perform pg_advisory_xact_lock(hashtextextended((auth->>'stan') || '/' || (auth->>'rrn') || '/' || (auth->>'terminalId'), 7420));
+        perform 1 from card_authorisations a
+          where a.stan = (auth->>'stan')::char(6) and a.rrn = (auth->>'rrn')::char(12) and a.terminal_id = auth->>'terminalId' for update;
+        if found then
+          -- already recorded (primary approved it itself, or an earlier copy): nothing moves
+          return next;
+          continue;
+        end if;
+        if exists (select 1 from reversals_awaiting_authorisation r
+                    where r.original_stan = (auth->>'stan')::char(6) and r.original_rrn = (auth->>'rrn')::char(12)
+                      and r.original_terminal_id = auth->>'terminalId' and (r.card_id is null or r.card_id = v_card_id)) then
+          deferred_accounts := deferred_accounts || (item.advice->>'accountId')::uuid;
+          deferred := true;
+          return next;
+          continue;
+        end if;
+
+        select c.account_id into v_card_account_id from cards c where c.id = v_card_id;
+        if not found then raise exception 'stand-in advised a payment on card %, which primary does not know', v_card_id; end if;
+        select * into account from ledger_accounts where id = v_card_account_id::text for update;
+        v_available := account.settled_minor - account.held_minor + account.overdraft_limit_minor;
+        forced := v_available < v_amount;
+        v_transaction_type := case left(auth->>'processingCode', 2) when '00' then 'purchase' when '01' then 'cash' when '20' then 'refund' else 'unsupported' end;
+        v_hold_id := null;
+        if auth->>'mti' = '0100' then
+          -- placeHold, forced: a dual message is held until its clearing
+          if forced then update ledger_accounts set unapproved_overdraft = true where id = account.id; end if;
+          v_hold_id := gen_random_uuid();
+          insert into holds (id, ledger_account_id, amount_minor, status, created_at) values (v_hold_id, account.id, v_amount, 'open', p_now);
+          update ledger_accounts set held_minor = held_minor + v_amount where id = account.id;
+          v_state := 'held';
+        else
+          -- ledger.post, forced: a single message is posted against the card scheme's shard
+          if forced then update ledger_accounts set unapproved_overdraft = true where id = account.id; end if;
+          v_journal_id := gen_random_uuid();
+          insert into journals (id, kind, description, correlation_id, forced, created_at)
+            values (v_journal_id, case when v_transaction_type = 'cash' then 'card.cash_withdrawal' else 'card.financial' end,
+                    auth->'merchant'->>'name', v_correlation_id, forced, p_now);
+          insert into postings (journal_id, ledger_account_id, amount_minor) values
+            (v_journal_id, account.id, -v_amount), (v_journal_id, card_scheme_account(account.id), v_amount);
+          v_state := 'posted';
+        end if;
+        perform ledger_announce_balance(account.id, v_correlation_id, p_now);
+
+        insert into transactions (id, account_id, kind, status, amount_minor, currency, description, merchant, counterparty, card_id, correlation_id, fps_id, created_at)
+          values (gen_random_uuid(), v_card_account_id, case when v_transaction_type = 'cash' then 'cash_withdrawal' else 'card_payment' end,
+                  case when v_state = 'posted' then 'settled' else 'pending' end, -v_amount, auth->>'currency', auth->'merchant'->>'name',
+                  auth->'merchant', null, v_card_id, v_correlation_id, null, p_now)
+          returning * into recorded;
+        perform feed_announce(recorded, p_now);
+
+        insert into card_authorisations
+          (id, stan, rrn, terminal_id, card_id, account_id, mti, processing_code, amount_minor, outstanding_minor, response, approved, hold_id, transaction_id, correlation_id, state, created_at)
+          values (gen_random_uuid(), auth->>'stan', auth->>'rrn', auth->>'terminalId', v_card_id, v_card_account_id, auth->>'mti', auth->>'processingCode', v_amount, v_amount,
+            json_build_object('mti', case when auth->>'mti' = '0100' then '0110' else '0210' end, 'stan', auth->>'stan', 'rrn', auth->>'rrn',
+              'terminalId', auth->>'terminalId', 'responseCode', '00', 'authorisationCode', auth->>'authorisationCode', 'approvedAmountMinor', v_amount,
+              'decidedBy', 'standin', 'reason', 'approved by stand-in; applied from its advice'),
+            true, v_hold_id, recorded.id, v_correlation_id, v_state, (auth->>'transmittedAt')::timestamptz);
+        return next;
+      end loop;
+    end $$;
+  `,
+};
