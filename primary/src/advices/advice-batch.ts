@@ -35,8 +35,8 @@ type Effect = (tx: Tx, advice: Advice) => Promise<{ forced: boolean; note?: stri
 const IN_TURN = Symbol('in turn');
 /** A conflict with a sequence taken before this batch: who holds it is read after the turns. */
 const HELD_BEFORE_THIS_BATCH = '';
-/** Advice types whose effect the database applies for a whole batch at once (approvals-function.ts). */
-const IN_DATABASE: ReadonlySet<Advice['type']> = new Set(['card_payment.approved', 'cash.withdrawn']);
+/** Advice types whose effect the database applies for a whole batch at once (card-advices-function.ts). */
+const IN_DATABASE: ReadonlySet<Advice['type']> = new Set(['card_payment.approved', 'cash.withdrawn', 'card_payment.reversed', 'card.frozen', 'card.unfrozen']);
 
 /** The leading items of `items` that satisfy `test`. */
 function takeWhile<T>(items: readonly T[], test: (item: T) => boolean): T[] {
@@ -87,7 +87,7 @@ const STATEMENTS = {
     name: 'advice_batch_move_turns_v1',
     text: 'update advice_progress p set last_sequence = t.last from unnest($1::uuid[], $2::int[]) as t(account_id, last) where p.account_id = t.account_id',
   },
-  approvals: { name: 'advice_batch_approvals_v1', text: 'select ord, forced, deferred from advice_record_standin_approvals($1::jsonb, $2)' },
+  inDatabase: { name: 'advice_batch_in_database_v1', text: 'select ord, forced, deferred from advice_apply_in_database($1::jsonb, $2)' },
   holder: {
     name: 'advice_batch_holder_v1',
     text: 'select advice_id from applied_advices where account_id = $1 and sequence = $2 union all select advice_id from quarantined_advices where account_id = $1 and sequence = $2',
@@ -162,9 +162,9 @@ export function createAdviceBatch(deps: {
     for (const group of [accountsInTurn.filter((indexes) => !withTransfers(indexes)), accountsInTurn.filter(withTransfers)]) await applyInOrder(group);
 
     /**
-     * Each account's advices in order, in rounds: in each, every account's next run of approvals
-     * goes to the database in one call (approvals-function.ts), then every account's next run of
-     * other advices (or approvals the function left) through the TypeScript effects. Accounts are
+     * Each account's advices in order, in rounds: in each, every account's next run of card advices
+     * goes to the database in one call (card-advices-function.ts), then every account's next run of
+     * other advices (or those the function left) through the TypeScript effects. Accounts are
      * independent of one another, so only each one's own order matters.
      */
     async function applyInOrder(accountsInTurn: number[][]): Promise<void> {
@@ -172,7 +172,7 @@ export function createAdviceBatch(deps: {
       for (let round = 0; pending.length > 0; round++) {
         assert.ok(round <= advices.length, 'each round applies at least one advice of every pending account');
         const inDatabase = pending.map((indexes) => takeWhile(indexes, (index) => IN_DATABASE.has(advices[index]!.type)));
-        const leftToTypeScript = await approvalsInDatabase(inDatabase.flat());
+        const leftToTypeScript = await cardAdvicesInDatabase(inDatabase.flat());
         pending = pending.map((indexes, at) => indexes.slice(inDatabase[at]!.length));
         const inTypeScript = pending.map((indexes) => takeWhile(indexes, (index) => !IN_DATABASE.has(advices[index]!.type)));
         for (const index of [...leftToTypeScript, ...inTypeScript.flat()])
@@ -181,14 +181,14 @@ export function createAdviceBatch(deps: {
       }
     }
 
-    /** Applies these approvals (each account's in order) in one round trip; returns those it left to TypeScript, in order. */
-    async function approvalsInDatabase(indexes: number[]): Promise<number[]> {
+    /** Applies these card advices (each account's in order) in one round trip; returns those it left to TypeScript, in order. */
+    async function cardAdvicesInDatabase(indexes: number[]): Promise<number[]> {
       if (!indexes.length) return [];
       const { rows } = await tx.query<{ ord: number; forced: boolean; deferred: boolean }>({
-        ...STATEMENTS.approvals,
+        ...STATEMENTS.inDatabase,
         values: [JSON.stringify(indexes.map((index) => advices[index])), now],
       });
-      assert.equal(rows.length, indexes.length, 'one row per approval');
+      assert.equal(rows.length, indexes.length, 'one row per advice');
       const deferred: number[] = [];
       for (const row of rows) {
         const index = indexes[row.ord - 1]!;

@@ -1,5 +1,5 @@
 import type { Migration } from '../platform/migrations';
-import { standinApprovalsFunctionMigration } from './approvals-function';
+import { cardAdvicesFunctionMigration } from './card-advices-function';
 
 export const advicesMigrations: Migration[] = [
   {
@@ -56,4 +56,4 @@ advicesMigrations.push({
   `,
 });
 
-advicesMigrations.push(standinApprovalsFunctionMigration);
+advicesMigrations.push(cardAdvicesFunctionMigration);

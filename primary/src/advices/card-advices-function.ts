@@ -1,33 +1,38 @@
 import type { Migration } from '../platform/migrations';
 
-// Stand-in's card approvals (card_payment.approved, cash.withdrawn: most of a backlog after an
-// outage) applied in the database, a whole batch's in one round trip. In TypeScript each one is
-// about a dozen round trips (its message key's lock, the lookup, the account's lock, the hold or
-// the posting, the feed entry, the stored answer, the parked reversals, three events), so a batch
-// of 200 spent seconds waiting on the network between Node and PostgreSQL, not working.
+// Stand-in's card advices (approvals, cash withdrawals, its reversals of them, freezes and
+// unfreezes: all but a few of a backlog after an outage) applied in the database, a whole batch's
+// in one round trip. In TypeScript each one is up to a dozen round trips (an approval: its message
+// key's lock, the lookup, the account's lock, the hold or the posting, the feed entry, the stored
+// answer, the parked reversals, the events), so a batch of 200 spent most of its time waiting on
+// the network between Node and PostgreSQL, not working.
 //
-// `recordStandinApproval` (card-processor/standin-advised.ts) stays the specification, and the
-// single-advice route still runs it; primary/test/advice-approvals-function.test.ts holds the two
-// to the same ledger on random advice sequences. What the ledger guarantees stays in the database:
-// journals balance (the deferred trigger), postings are append-only and move balances (their
-// triggers), every event goes to the outbox in this transaction under the account's sequence.
+// The TypeScript effects (recordStandinApproval and recordStandinReversal in
+// card-processor/standin-advised.ts, the freeze in advice-applier.ts and cards.change) stay the
+// specification, and the single-advice route still runs them; primary/test/advice-approvals-function.test.ts
+// holds the two paths to the same ledger on random advice sequences. What the ledger guarantees
+// stays in the database: journals balance (the deferred trigger), postings are append-only and move
+// balances (their triggers), every event goes to the outbox in this transaction under the
+// account's sequence (outbox_append, card_release_authorised: card-processor/004 and 006).
 //
-// It applies only the effect: whose turn it is, and the records of what was applied, stay with
+// It applies only the effects: whose turn it is, and the records of what was applied, stay with
 // the batch (advice-batch.ts), which has already locked the accounts' advice_progress and ledger
-// rows in id order. The card scheme's shards that single-message approvals post to are locked
-// here, all at once in id order, so two batches never take them in opposite orders.
+// rows in id order. The card scheme's shards that single-message approvals post to (and that
+// reversals of posted payments credit back from) are locked here, all at once in id order, so two
+// batches never take them in opposite orders.
 //
 // An approval whose message key has a parked reversal (the network reversed it before primary
 // heard of it) is not applied here: that path (reverseWithin) lives in TypeScript only. The
-// function answers `deferred` for it and for every later approval of its account in the call, and
+// function answers `deferred` for it and for every later advice of its account in the call, and
 // the batch applies those in TypeScript, in their order, in the same transaction.
-export const standinApprovalsFunctionMigration: Migration = {
-  id: 'advices/004-standin-approvals-in-one-round-trip',
+export const cardAdvicesFunctionMigration: Migration = {
+  id: 'advices/004-card-advices-in-one-round-trip',
   sql: `
-    -- p_advices: card_payment.approved and cash.withdrawn advices, each account's in its order.
+    -- p_advices: card_payment.approved, cash.withdrawn, card_payment.reversed, card.frozen and
+    -- card.unfrozen advices, each account's in its order.
     -- One row per advice: its 1-based place in p_advices, whether it took the account past its
     -- limit, and whether it was left for the TypeScript path.
-    create function advice_record_standin_approvals(p_advices jsonb, p_now timestamptz)
+    create function advice_apply_in_database(p_advices jsonb, p_now timestamptz)
       returns table (ord integer, forced boolean, deferred boolean) language plpgsql as $$
     declare
       item record;
@@ -42,12 +47,17 @@ export const standinApprovalsFunctionMigration: Migration = {
       v_hold_id uuid;
       v_journal_id uuid;
       v_state text;
+      v_card_status text;
+      v_original card_authorisations%rowtype;
       recorded transactions%rowtype;
       deferred_accounts uuid[] := '{}';
     begin
       perform 1 from ledger_accounts where id in (
         select card_scheme_account(a.value->>'accountId') from jsonb_array_elements(p_advices) a
-         where a.value->'payload'->'authorisation'->>'mti' <> '0100')
+         where a.value->'payload'->'authorisation'->>'mti' = '0200'
+            or (a.value->>'type' = 'card_payment.reversed' and exists (select 1 from card_authorisations o
+                 where o.stan = (a.value->'payload'->'original'->>'stan')::char(6) and o.rrn = (a.value->'payload'->'original'->>'rrn')::char(12)
+                   and o.terminal_id = a.value->'payload'->'original'->>'terminalId' and o.state = 'posted')))
         order by id for update;
       for item in select a.value as advice, a.ordinality::integer as place from jsonb_array_elements(p_advices) with ordinality a loop
         ord := item.place;
@@ -58,9 +68,37 @@ export const standinApprovalsFunctionMigration: Migration = {
           return next;
           continue;
         end if;
-        auth := item.advice->'payload'->'authorisation';
         v_card_id := (item.advice->'payload'->>'cardId')::uuid;
         v_correlation_id := (item.advice->>'correlationId')::uuid;
+
+        if item.advice->>'type' in ('card.frozen', 'card.unfrozen') then
+          -- the effect in advice-applier.ts and cards.change: cancelled is final; no change, no event
+          v_state := case when item.advice->>'type' = 'card.frozen' then 'frozen' else 'active' end;
+          select c.status, c.account_id into v_card_status, v_card_account_id from cards c where c.id = v_card_id for update;
+          if found and v_card_status <> 'cancelled' and v_card_status <> v_state then
+            update cards set status = v_state where id = v_card_id;
+            perform outbox_append(v_card_account_id, 'card.status_changed', null,
+              jsonb_build_object('cardId', v_card_id, 'status', v_state, 'reason', 'applied from stand-in'), p_now);
+          end if;
+          return next;
+          continue;
+        end if;
+
+        if item.advice->>'type' = 'card_payment.reversed' then
+          -- recordStandinReversal (standin-advised.ts): down to what stand-in says remains, never further
+          select * into v_original from card_authorisations o
+           where o.stan = (item.advice->'payload'->'original'->>'stan')::char(6) and o.rrn = (item.advice->'payload'->'original'->>'rrn')::char(12)
+             and o.terminal_id = item.advice->'payload'->'original'->>'terminalId' for update;
+          if found and v_original.account_id is not null and v_original.state in ('held', 'posted') then
+            v_amount := least((item.advice->'payload'->>'reversedAmountMinor')::bigint,
+                              v_original.outstanding_minor - (item.advice->'payload'->>'remainingAmountMinor')::bigint);
+            if v_amount > 0 then perform card_release_authorised(v_original.id, v_amount, v_correlation_id, 'reversal (stand-in)', p_now); end if;
+          end if;
+          return next;
+          continue;
+        end if;
+
+        auth := item.advice->'payload'->'authorisation';
         v_amount := (auth->>'amountMinor')::bigint;
         -- lockOriginal: the message key's lock, before the account's (card_authorise's order)
         perform pg_advisory_xact_lock(hashtextextended((auth->>'stan') || '/' || (auth->>'rrn') || '/' || (auth->>'terminalId'), 7420));
