@@ -123,14 +123,16 @@ describe('a batch of advices', () => {
   test('when an effect is refused mid-batch, then only its own writes roll back (savepoint) and the rest of the batch is applied', async () => {
     const { account, card, advise } = await customer();
     const other = await customer();
-    // Faster Payments: a type whose effect runs in TypeScript (card advices go to the database in one call, card-advices-function.ts).
-    const sent = (amountMinor: number) => ({
-      fpsId: `FPS-${randomUUID()}`,
-      amountMinor,
-      creditor: { sortCode: '200000', accountNumber: '12345678', name: 'A Friend' },
-      reference: 'TEST',
+    // Acknowledged reversals: the one type whose effect runs in TypeScript (the rest go to the database in one call, advices-function.ts).
+    const acknowledged = (cardId: string, amountMinor: number) => ({
+      cardId,
+      reversal: { ...messageKey(), mti: '0400', original: messageKey(), amountMinor, currency: 'GBP', transmittedAt: '2026-11-21T12:00:00Z' },
     });
-    const advices = [advise('transfer.sent', sent(1)), advise('transfer.sent', sent(2)), other.advise('transfer.sent', sent(3))];
+    const advices = [
+      advise('card_payment.reversal_acknowledged', acknowledged(card.id, 1)),
+      advise('card_payment.reversal_acknowledged', acknowledged(card.id, 2)),
+      other.advise('card_payment.reversal_acknowledged', acknowledged(other.card.id, 3)),
+    ];
     const cardOf = new Map([
       [account.id, card.id],
       [other.account.id, other.card.id],

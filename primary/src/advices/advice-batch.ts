@@ -12,15 +12,17 @@ import type { Ledger } from '../ledger/ledger';
 // a conflict. What changes is the cost: everything an advice's turn needs (the account's place
 // in its sequence, whether the advice is known, its account and card) is read for the whole batch
 // in one statement each, the records (applied, quarantined, the accounts' places) written in one
-// statement each at the end, and only the effect itself is per advice.
+// statement each at the end, and the effects of all but a rare type applied by one call to a
+// PL/pgSQL function (advices-function.ts), whose TypeScript twins stay the specification.
 //
 // Locks, always in the same order so batches sharing accounts (or primary's own card and
 // transfer paths) never deadlock: the batch's accounts' advice_progress rows in account-id order,
 // then the accounts' own ledger rows in ledger-id order, which is the order ledger.ts locks them
-// in (an internal ledger row, the card scheme's or Faster Payments', only when an effect posts to
-// it: two batches taking both in opposite orders is a deadlock PostgreSQL breaks, and the batch is
-// tried again, as any transaction here). A second batch with one of these
-// accounts waits for the first to commit, then reads where the account's turn now is.
+// in, then the internal rows (the card scheme's and Faster Payments' shards) the function posts to,
+// in id order. (An effect left to TypeScript may lock another internal row later: two batches
+// taking two in opposite orders is a deadlock PostgreSQL breaks, and the batch is tried again, as
+// any transaction here.) A second batch with one of these accounts waits for the first to commit,
+// then reads where the account's turn now is.
 //
 // A refused advice (a 4xx from its effect) must lose only its own effect. Savepoints give that,
 // but each costs a round trip and a subtransaction per advice, for a refusal that almost never
@@ -35,8 +37,16 @@ type Effect = (tx: Tx, advice: Advice) => Promise<{ forced: boolean; note?: stri
 const IN_TURN = Symbol('in turn');
 /** A conflict with a sequence taken before this batch: who holds it is read after the turns. */
 const HELD_BEFORE_THIS_BATCH = '';
-/** Advice types whose effect the database applies for a whole batch at once (card-advices-function.ts). */
-const IN_DATABASE: ReadonlySet<Advice['type']> = new Set(['card_payment.approved', 'cash.withdrawn', 'card_payment.reversed', 'card.frozen', 'card.unfrozen']);
+/** Advice types whose effect the database applies for a whole batch at once (advices-function.ts). */
+const IN_DATABASE: ReadonlySet<Advice['type']> = new Set([
+  'card_payment.approved',
+  'cash.withdrawn',
+  'card_payment.reversed',
+  'card.frozen',
+  'card.unfrozen',
+  'transfer.sent',
+  'transfer.received',
+]);
 
 /** The leading items of `items` that satisfy `test`. */
 function takeWhile<T>(items: readonly T[], test: (item: T) => boolean): T[] {
@@ -87,7 +97,7 @@ const STATEMENTS = {
     name: 'advice_batch_move_turns_v1',
     text: 'update advice_progress p set last_sequence = t.last from unnest($1::uuid[], $2::int[]) as t(account_id, last) where p.account_id = t.account_id',
   },
-  inDatabase: { name: 'advice_batch_in_database_v1', text: 'select ord, forced, deferred from advice_apply_in_database($1::jsonb, $2)' },
+  inDatabase: { name: 'advice_batch_in_database_v1', text: 'select ord, forced, deferred, note from advice_apply_in_database($1::jsonb, $2)' },
   holder: {
     name: 'advice_batch_holder_v1',
     text: 'select advice_id from applied_advices where account_id = $1 and sequence = $2 union all select advice_id from quarantined_advices where account_id = $1 and sequence = $2',
@@ -153,17 +163,11 @@ export function createAdviceBatch(deps: {
       } else outcomes[index] = { adviceId, result: turn };
     }
 
-    // Accounts with Faster Payments last: a transfer locks the scheme's internal ledger row until
-    // the batch commits, and every other batch with a transfer waits for it; taken last, it is held
-    // for the batch's tail only. (An account's own advices keep their order.)
-    const withTransfers = (indexes: number[]) =>
-      indexes.some((index) => advices[index]!.type === 'transfer.sent' || advices[index]!.type === 'transfer.received');
-    const accountsInTurn = [...inTurn.values()];
-    for (const group of [accountsInTurn.filter((indexes) => !withTransfers(indexes)), accountsInTurn.filter(withTransfers)]) await applyInOrder(group);
+    await applyInOrder([...inTurn.values()]);
 
     /**
-     * Each account's advices in order, in rounds: in each, every account's next run of card advices
-     * goes to the database in one call (card-advices-function.ts), then every account's next run of
+     * Each account's advices in order, in rounds: in each, every account's next run of advices the database applies
+     * goes to it in one call (advices-function.ts), then every account's next run of
      * other advices (or those the function left) through the TypeScript effects. Accounts are
      * independent of one another, so only each one's own order matters.
      */
@@ -172,7 +176,7 @@ export function createAdviceBatch(deps: {
       for (let round = 0; pending.length > 0; round++) {
         assert.ok(round <= advices.length, 'each round applies at least one advice of every pending account');
         const inDatabase = pending.map((indexes) => takeWhile(indexes, (index) => IN_DATABASE.has(advices[index]!.type)));
-        const leftToTypeScript = await cardAdvicesInDatabase(inDatabase.flat());
+        const leftToTypeScript = await advicesInDatabase(inDatabase.flat());
         pending = pending.map((indexes, at) => indexes.slice(inDatabase[at]!.length));
         const inTypeScript = pending.map((indexes) => takeWhile(indexes, (index) => !IN_DATABASE.has(advices[index]!.type)));
         for (const index of [...leftToTypeScript, ...inTypeScript.flat()])
@@ -181,10 +185,10 @@ export function createAdviceBatch(deps: {
       }
     }
 
-    /** Applies these card advices (each account's in order) in one round trip; returns those it left to TypeScript, in order. */
-    async function cardAdvicesInDatabase(indexes: number[]): Promise<number[]> {
+    /** Applies these advices (each account's in order) in one round trip; returns those it left to TypeScript, in order. */
+    async function advicesInDatabase(indexes: number[]): Promise<number[]> {
       if (!indexes.length) return [];
-      const { rows } = await tx.query<{ ord: number; forced: boolean; deferred: boolean }>({
+      const { rows } = await tx.query<{ ord: number; forced: boolean; deferred: boolean; note: string | null }>({
         ...STATEMENTS.inDatabase,
         values: [JSON.stringify(indexes.map((index) => advices[index])), now],
       });
@@ -193,7 +197,11 @@ export function createAdviceBatch(deps: {
       for (const row of rows) {
         const index = indexes[row.ord - 1]!;
         if (row.deferred) deferred.push(index);
-        else outcomes[index] = { adviceId: advices[index]!.adviceId, result: recorded(advices[index]!, { forced: row.forced }) };
+        else
+          outcomes[index] = {
+            adviceId: advices[index]!.adviceId,
+            result: recorded(advices[index]!, row.note === null ? { forced: row.forced } : { forced: row.forced, note: row.note }),
+          };
       }
       return deferred;
     }

@@ -1,5 +1,5 @@
 import type { Migration } from '../platform/migrations';
-import { cardAdvicesFunctionMigration } from './card-advices-function';
+import { advicesFunctionMigration } from './advices-function';
 
 export const advicesMigrations: Migration[] = [
   {
@@ -56,4 +56,4 @@ advicesMigrations.push({
   `,
 });
 
-advicesMigrations.push(cardAdvicesFunctionMigration);
+advicesMigrations.push(advicesFunctionMigration);

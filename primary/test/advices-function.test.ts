@@ -3,10 +3,10 @@ import fc from 'fast-check';
 import type { Advice } from '@bank/shared-contracts';
 import { messageKey, startPrimary, type TestPrimary } from './harness';
 
-// Issue 16: a batch's card advices (approvals, cash, stand-in's reversals, freezes) are applied by
-// a PL/pgSQL function (card-advices-function.ts); the single-advice route still applies each one
-// in TypeScript (recordStandinApproval, recordStandinReversal, cards.change), which is the
-// specification. On random advice sequences (approvals held and posted, cash, refunds, repeats
+// Issue 16: a batch's advices (approvals, cash, stand-in's reversals, Faster Payments, freezes) are
+// applied by a PL/pgSQL function (advices-function.ts); the single-advice route still applies each
+// one in TypeScript (recordStandinApproval, recordStandinReversal, moveMoney, claimForStandin,
+// cards.change), which is the specification. On random advice sequences (approvals held and posted, cash, refunds, repeats
 // of a message primary already recorded, reversals parked before their approval, reversals,
 // freezes, Faster Payments in and out, past the overdraft limit), twin accounts, one fed advice by
 // advice through the single path and one in random batches through the batch path, must end with
@@ -193,7 +193,7 @@ function batches<T>(items: readonly T[], cuts: readonly number[]): T[][] {
   return [...at, items.length].map((end, index) => items.slice(index === 0 ? 0 : at[index - 1], end)).filter((batch) => batch.length > 0);
 }
 
-test('the batch path (card advices in SQL) and the single-advice path (TypeScript) leave the same ledger on random advice sequences', async () => {
+test('the batch path (advices in SQL) and the single-advice path (TypeScript) leave the same ledger on random advice sequences', async () => {
   await fc.assert(
     fc.asyncProperty(
       fc.array(step, { minLength: 1, maxLength: 14 }),

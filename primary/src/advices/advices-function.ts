@@ -1,39 +1,42 @@
 import type { Migration } from '../platform/migrations';
 
-// Stand-in's card advices (approvals, cash withdrawals, its reversals of them, freezes and
-// unfreezes: all but a few of a backlog after an outage) applied in the database, a whole batch's
-// in one round trip. In TypeScript each one is up to a dozen round trips (an approval: its message
-// key's lock, the lookup, the account's lock, the hold or the posting, the feed entry, the stored
-// answer, the parked reversals, the events), so a batch of 200 spent most of its time waiting on
-// the network between Node and PostgreSQL, not working.
+// Stand-in's advices applied in the database, a whole batch's in one round trip: approvals, cash
+// withdrawals, its reversals of them, Faster Payments in and out, freezes and unfreezes (all but
+// its acknowledgements of primary's own reversals, rare, which stay in TypeScript). In TypeScript
+// each one is up to a dozen round trips (an approval: its message key's lock, the lookup, the
+// account's lock, the hold or the posting, the feed entry, the stored answer, the parked
+// reversals, the events), so a batch of 200 spent most of its time waiting on the network between
+// Node and PostgreSQL, not working.
 //
 // The TypeScript effects (recordStandinApproval and recordStandinReversal in
-// card-processor/standin-advised.ts, the freeze in advice-applier.ts and cards.change) stay the
-// specification, and the single-advice route still runs them; primary/test/advice-approvals-function.test.ts
-// holds the two paths to the same ledger on random advice sequences. What the ledger guarantees
-// stays in the database: journals balance (the deferred trigger), postings are append-only and move
-// balances (their triggers), every event goes to the outbox in this transaction under the
-// account's sequence (outbox_append, card_release_authorised: card-processor/004 and 006).
+// card-processor/standin-advised.ts, moveMoney and the freeze in advice-applier.ts,
+// claimForStandin in transfers/inbound-faster-payments.ts, cards.change) stay the specification,
+// and the single-advice route still runs them; primary/test/advices-function.test.ts holds the two
+// paths to the same ledger on random advice sequences. What the ledger guarantees stays in the
+// database: journals balance (the deferred trigger), postings are append-only and move balances
+// (their triggers), every event goes to the outbox in this transaction under the account's
+// sequence (outbox_append, card_release_authorised: card-processor/004 and 006).
 //
 // It applies only the effects: whose turn it is, and the records of what was applied, stay with
 // the batch (advice-batch.ts), which has already locked the accounts' advice_progress and ledger
-// rows in id order. The card scheme's shards that single-message approvals post to (and that
-// reversals of posted payments credit back from) are locked here, all at once in id order, so two
-// batches never take them in opposite orders.
+// rows in id order. The internal rows the effects post to (the card scheme's and the Faster
+// Payments scheme's shards, ledger/003 and 004) are locked here, all at once in id order, after
+// the customers' (the ledger's order: a customer id sorts before 'internal:'), so two batches never
+// take them in opposite orders, and the Faster Payments shards are held for this call and the
+// batch's last few statements only.
 //
 // An approval whose message key has a parked reversal (the network reversed it before primary
 // heard of it) is not applied here: that path (reverseWithin) lives in TypeScript only. The
 // function answers `deferred` for it and for every later advice of its account in the call, and
 // the batch applies those in TypeScript, in their order, in the same transaction.
-export const cardAdvicesFunctionMigration: Migration = {
-  id: 'advices/004-card-advices-in-one-round-trip',
+export const advicesFunctionMigration: Migration = {
+  id: 'advices/004-advices-in-one-round-trip',
   sql: `
-    -- p_advices: card_payment.approved, cash.withdrawn, card_payment.reversed, card.frozen and
-    -- card.unfrozen advices, each account's in its order.
+    -- p_advices: advices of every type but card_payment.reversal_acknowledged, each account's in its order.
     -- One row per advice: its 1-based place in p_advices, whether it took the account past its
-    -- limit, and whether it was left for the TypeScript path.
+    -- limit, whether it was left for the TypeScript path, and why it moved nothing where it should have.
     create function advice_apply_in_database(p_advices jsonb, p_now timestamptz)
-      returns table (ord integer, forced boolean, deferred boolean) language plpgsql as $$
+      returns table (ord integer, forced boolean, deferred boolean, note text) language plpgsql as $$
     declare
       item record;
       auth jsonb;
@@ -48,21 +51,30 @@ export const cardAdvicesFunctionMigration: Migration = {
       v_journal_id uuid;
       v_state text;
       v_card_status text;
+      v_payload jsonb;
+      v_received boolean;
+      v_party jsonb;
+      v_claimed text;
       v_original card_authorisations%rowtype;
       recorded transactions%rowtype;
       deferred_accounts uuid[] := '{}';
     begin
+      -- every internal row the call posts to, in id order, once: card scheme shards then Faster Payments shards
       perform 1 from ledger_accounts where id in (
         select card_scheme_account(a.value->>'accountId') from jsonb_array_elements(p_advices) a
          where a.value->'payload'->'authorisation'->>'mti' = '0200'
             or (a.value->>'type' = 'card_payment.reversed' and exists (select 1 from card_authorisations o
                  where o.stan = (a.value->'payload'->'original'->>'stan')::char(6) and o.rrn = (a.value->'payload'->'original'->>'rrn')::char(12)
-                   and o.terminal_id = a.value->'payload'->'original'->>'terminalId' and o.state = 'posted')))
+                   and o.terminal_id = a.value->'payload'->'original'->>'terminalId' and o.state = 'posted'))
+        union
+        select faster_payments_account(a.value->>'accountId') from jsonb_array_elements(p_advices) a
+         where a.value->>'type' in ('transfer.sent', 'transfer.received'))
         order by id for update;
       for item in select a.value as advice, a.ordinality::integer as place from jsonb_array_elements(p_advices) with ordinality a loop
         ord := item.place;
         forced := false;
         deferred := false;
+        note := null;
         if (item.advice->>'accountId')::uuid = any(deferred_accounts) then
           deferred := true;
           return next;
@@ -80,6 +92,54 @@ export const cardAdvicesFunctionMigration: Migration = {
             perform outbox_append(v_card_account_id, 'card.status_changed', null,
               jsonb_build_object('cardId', v_card_id, 'status', v_state, 'reason', 'applied from stand-in'), p_now);
           end if;
+          return next;
+          continue;
+        end if;
+
+        if item.advice->>'type' in ('transfer.sent', 'transfer.received') then
+          -- the effect in advice-applier.ts (moveMoney) and inboundFasterPayments.claimForStandin
+          v_payload := item.advice->'payload';
+          v_received := item.advice->>'type' = 'transfer.received';
+          v_amount := case when v_received then 1 else -1 end * (v_payload->>'amountMinor')::bigint;
+          v_party := v_payload->case when v_received then 'debtor' else 'creditor' end;
+          if v_received then
+            -- the payment id is credited once by the bank: claimed here, or already claimed
+            insert into faster_payments (fps_id, direction, account_id, amount_minor, response, created_at)
+              values (v_payload->>'fpsId', 'inbound', (item.advice->>'accountId')::uuid, v_amount,
+                      json_build_object('fpsId', v_payload->>'fpsId', 'status', 'accepted', 'decidedBy', 'standin'), p_now)
+              on conflict (fps_id, direction) do nothing;
+            if not found then
+              select (f.response->>'status') into v_claimed from faster_payments f where f.fps_id = v_payload->>'fpsId' and f.direction = 'inbound' for update;
+              if v_claimed = 'accepted' then
+                note := 'Faster Payment ' || (v_payload->>'fpsId') || ' was already credited by primary';
+                return next;
+                continue;
+              end if;
+              update faster_payments set account_id = (item.advice->>'accountId')::uuid,
+                     response = json_build_object('fpsId', v_payload->>'fpsId', 'status', 'accepted', 'decidedBy', 'standin')
+               where fps_id = v_payload->>'fpsId' and direction = 'inbound';
+            end if;
+          end if;
+          select * into account from ledger_accounts where id = item.advice->>'accountId' for update;
+          v_available := account.settled_minor - account.held_minor + account.overdraft_limit_minor;
+          forced := v_available + least(v_amount, 0) < 0;
+          -- ledger.post, forced: only a debit past the limit marks the journal and flags the account
+          if v_amount < 0 and forced then update ledger_accounts set unapproved_overdraft = true where id = account.id; end if;
+          v_journal_id := gen_random_uuid();
+          insert into journals (id, kind, description, correlation_id, forced, created_at)
+            values (v_journal_id, case when v_received then 'faster_payment.inbound' else 'faster_payment.outbound' end,
+                    case when coalesce(v_payload->>'reference', '') <> '' then (v_party->>'name') || ': ' || (v_payload->>'reference') else v_party->>'name' end,
+                    v_correlation_id, v_amount < 0 and forced, p_now);
+          insert into postings (journal_id, ledger_account_id, amount_minor) values
+            (v_journal_id, account.id, v_amount), (v_journal_id, faster_payments_account(account.id), -v_amount);
+          perform ledger_announce_balance(account.id, v_correlation_id, p_now);
+          insert into transactions (id, account_id, kind, status, amount_minor, currency, description, merchant, counterparty, card_id, correlation_id, fps_id, created_at)
+            values (gen_random_uuid(), (item.advice->>'accountId')::uuid, case when v_received then 'faster_payment_in' else 'faster_payment_out' end,
+                    'settled', v_amount, 'GBP',
+                    case when coalesce(v_payload->>'reference', '') <> '' then (v_party->>'name') || ': ' || (v_payload->>'reference') else v_party->>'name' end,
+                    null, v_party, null, v_correlation_id, v_payload->>'fpsId', p_now)
+            returning * into recorded;
+          perform feed_announce(recorded, p_now);
           return next;
           continue;
         end if;
