@@ -209,3 +209,38 @@ test("when stand-in's database is restored from a backup and a new advice takes 
   // Not applied: primary still holds the two payments it applied, not the new 500.
   expect(await primaryBalance(customer)).toMatchObject({ heldMinor: 3_000 });
 }, 300_000);
+
+test('when the advice consumer is SIGKILLed in the middle of a backlog, with a batch at primary, then after its restart every advice is applied exactly once', async () => {
+  const funded = 100_000;
+  const customer = await openCustomer(stack, funded, 'Killed Consumer Customer');
+  await inStandin(customer, funded);
+  await stack.adviceConsumer.stop();
+  // More than a batch (200) of one account's advices: the consumer sends them in parts, each after
+  // the previous one's answer, so the kill below lands with the drain half done and a batch at primary.
+  const advices = 450;
+  for (let index = 0; index < advices; index++) await approvedByStandin(cardPayment(customer, 100));
+  const applied = () =>
+    onDatabase(stack.databases.primary, async (client) =>
+      Number((await client.query<{ count: string }>('select count(*) from applied_advices where account_id = $1', [customer.id])).rows[0]!.count),
+    );
+
+  await stack.adviceConsumer.restart();
+  // Watched closely (not `eventually`'s 250 ms): the kill must come right after primary's first commit.
+  const killAfter = Date.now() + 60_000;
+  let appliedAtKill = 0;
+  while (appliedAtKill === 0 && Date.now() < killAfter) appliedAtKill = await applied();
+  await stack.adviceConsumer.kill();
+  expect(appliedAtKill).toBeGreaterThan(0);
+  expect(appliedAtKill).toBeLessThan(advices);
+
+  await stack.adviceConsumer.restart();
+  const report = await eventually(
+    'reconciliation to come back clean after the restart',
+    () => reconciliation([customer]),
+    (value) => value.clean,
+    120_000,
+  );
+  expect(report).toMatchObject({ standinAdvices: advices, primaryApplied: advices });
+  expect(await applied()).toBe(advices);
+  expect(await primaryBalance(customer)).toMatchObject({ heldMinor: advices * 100, availableMinor: funded - advices * 100 });
+}, 300_000);

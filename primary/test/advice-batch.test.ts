@@ -123,11 +123,20 @@ describe('a batch of advices', () => {
   test('when an effect is refused mid-batch, then only its own writes roll back (savepoint) and the rest of the batch is applied', async () => {
     const { account, card, advise } = await customer();
     const other = await customer();
+    // Acknowledged reversals: the one type whose effect runs in TypeScript (the rest go to the database in one call, advices-function.ts).
+    const acknowledged = (cardId: string, amountMinor: number) => ({
+      cardId,
+      reversal: { ...messageKey(), mti: '0400', original: messageKey(), amountMinor, currency: 'GBP', transmittedAt: '2026-11-21T12:00:00Z' },
+    });
     const advices = [
-      advise('card.frozen', { cardId: card.id, requestedBy: 'customer' }),
-      advise('card.unfrozen', { cardId: card.id, requestedBy: 'customer' }),
-      other.advise('card.frozen', { cardId: other.card.id, requestedBy: 'customer' }),
+      advise('card_payment.reversal_acknowledged', acknowledged(card.id, 1)),
+      advise('card_payment.reversal_acknowledged', acknowledged(card.id, 2)),
+      other.advise('card_payment.reversal_acknowledged', acknowledged(other.card.id, 3)),
     ];
+    const cardOf = new Map([
+      [account.id, card.id],
+      [other.account.id, other.card.id],
+    ]);
     const poison = advices[1]!;
     let effects = 0;
     // An effect that writes, then is refused, for the second advice only: the batch's real machinery with a stand-in effect.
@@ -137,8 +146,8 @@ describe('a batch of advices', () => {
       ledger: createLedger({ clock: primary.clock }),
       effect: async (tx, advice) => {
         effects++;
-        const status = advice.type === 'card.frozen' ? 'frozen' : 'active';
-        await tx.query('update cards set status = $2 where id = $1', ['cardId' in advice.payload ? advice.payload.cardId : '', status]);
+        const status = advice.adviceId === poison.adviceId ? 'active' : 'frozen';
+        await tx.query('update cards set status = $2 where id = $1', [cardOf.get(advice.accountId), status]);
         if (advice.adviceId === poison.adviceId) throw errors.adviceNotApplicable('refused by the test');
         return { forced: false };
       },

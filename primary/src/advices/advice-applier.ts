@@ -7,7 +7,7 @@ import type { AccountsService } from '../accounts/accounts-service';
 import type { CardsService } from '../cards/cards-service';
 import type { CardProcessor } from '../card-processor/card-processor';
 import type { FeedService } from '../feed/feed-service';
-import { INTERNAL_ACCOUNTS, type Ledger } from '../ledger/ledger';
+import { fasterPaymentsAccount, type Ledger } from '../ledger/ledger';
 import type { InboundFasterPayments } from '../transfers/inbound-faster-payments';
 import { createAdviceBatch } from './advice-batch';
 
@@ -69,7 +69,7 @@ export function createAdviceApplier(deps: {
       overdraft: 'force',
       postings: [
         { ledgerAccountId: advice.accountId, amountMinor },
-        { ledgerAccountId: INTERNAL_ACCOUNTS.fasterPayments, amountMinor: -amountMinor },
+        { ledgerAccountId: fasterPaymentsAccount(advice.accountId), amountMinor: -amountMinor },
       ],
     });
     await feed.record(tx, {

@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import type { AccountStatus, Advice, AdviceOutcome } from '@bank/shared-contracts';
 import type { Clock } from '../platform/clock';
 import { withTransaction, type Db, type Tx } from '../platform/db';
@@ -11,15 +12,17 @@ import type { Ledger } from '../ledger/ledger';
 // a conflict. What changes is the cost: everything an advice's turn needs (the account's place
 // in its sequence, whether the advice is known, its account and card) is read for the whole batch
 // in one statement each, the records (applied, quarantined, the accounts' places) written in one
-// statement each at the end, and only the effect itself is per advice.
+// statement each at the end, and the effects of all but a rare type applied by one call to a
+// PL/pgSQL function (advices-function.ts), whose TypeScript twins stay the specification.
 //
 // Locks, always in the same order so batches sharing accounts (or primary's own card and
 // transfer paths) never deadlock: the batch's accounts' advice_progress rows in account-id order,
 // then the accounts' own ledger rows in ledger-id order, which is the order ledger.ts locks them
-// in (an internal ledger row, the card scheme's or Faster Payments', only when an effect posts to
-// it: two batches taking both in opposite orders is a deadlock PostgreSQL breaks, and the batch is
-// tried again, as any transaction here). A second batch with one of these
-// accounts waits for the first to commit, then reads where the account's turn now is.
+// in, then the internal rows (the card scheme's and Faster Payments' shards) the function posts to,
+// in id order. (An effect left to TypeScript may lock another internal row later: two batches
+// taking two in opposite orders is a deadlock PostgreSQL breaks, and the batch is tried again, as
+// any transaction here.) A second batch with one of these accounts waits for the first to commit,
+// then reads where the account's turn now is.
 //
 // A refused advice (a 4xx from its effect) must lose only its own effect. Savepoints give that,
 // but each costs a round trip and a subtransaction per advice, for a refusal that almost never
@@ -29,6 +32,27 @@ import type { Ledger } from '../ledger/ledger';
 // found from the batch's reads before any effect runs, and needs neither.)
 
 type Effect = (tx: Tx, advice: Advice) => Promise<{ forced: boolean; note?: string }>;
+
+/** A turn taken: its effect is applied after every advice's turn is known. */
+const IN_TURN = Symbol('in turn');
+/** A conflict with a sequence taken before this batch: who holds it is read after the turns. */
+const HELD_BEFORE_THIS_BATCH = '';
+/** Advice types whose effect the database applies for a whole batch at once (advices-function.ts). */
+const IN_DATABASE: ReadonlySet<Advice['type']> = new Set([
+  'card_payment.approved',
+  'cash.withdrawn',
+  'card_payment.reversed',
+  'card.frozen',
+  'card.unfrozen',
+  'transfer.sent',
+  'transfer.received',
+]);
+
+/** The leading items of `items` that satisfy `test`. */
+function takeWhile<T>(items: readonly T[], test: (item: T) => boolean): T[] {
+  const end = items.findIndex((item) => !test(item));
+  return items.slice(0, end < 0 ? items.length : end);
+}
 
 /** A refusal in the fast pass: the transaction rolls back and the batch runs again with savepoints. */
 class RefusedWithoutSavepoint extends Error {}
@@ -73,6 +97,7 @@ const STATEMENTS = {
     name: 'advice_batch_move_turns_v1',
     text: 'update advice_progress p set last_sequence = t.last from unnest($1::uuid[], $2::int[]) as t(account_id, last) where p.account_id = t.account_id',
   },
+  inDatabase: { name: 'advice_batch_in_database_v1', text: 'select ord, forced, deferred, note from advice_apply_in_database($1::jsonb, $2)' },
   holder: {
     name: 'advice_batch_holder_v1',
     text: 'select advice_id from applied_advices where account_id = $1 and sequence = $2 union all select advice_id from quarantined_advices where account_id = $1 and sequence = $2',
@@ -124,22 +149,74 @@ export function createAdviceBatch(deps: {
     const now = clock.now();
     let savepoints = 0;
 
-    // Accounts with Faster Payments last: a transfer locks the scheme's internal ledger row until
-    // the batch commits, and every other batch with a transfer waits for it; taken last, it is held
-    // for the batch's tail only. (An account's own advices keep their order.)
-    const withTransfers = new Set(
-      advices.filter((advice) => advice.type === 'transfer.sent' || advice.type === 'transfer.received').map((advice) => advice.accountId),
-    );
-    const order = advices
-      .map((_, index) => index)
-      .sort((a, b) => Number(withTransfers.has(advices[a]!.accountId)) - Number(withTransfers.has(advices[b]!.accountId)));
+    // Whose turn first, for the whole batch (reads only); then the effects of the advices in their
+    // turn. An unknown account or card is found from the batch's reads and quarantined at its turn.
+    const turns = advices.map(turnOf);
     const outcomes: BatchOutcome[] = new Array<BatchOutcome>(advices.length);
-    for (const index of order) {
-      const advice = advices[index]!;
-      outcomes[index] = { adviceId: advice.adviceId, result: await turnOf(advice) };
+    const inTurn = new Map<string, number[]>();
+    for (const [index, turn] of turns.entries()) {
+      const { adviceId, accountId, sequence } = advices[index]!;
+      if (turn === IN_TURN) inTurn.set(accountId, [...(inTurn.get(accountId) ?? []), index]);
+      else if (turn.outcome === 'conflict' && turn.heldBy === HELD_BEFORE_THIS_BATCH) {
+        const holder = (await tx.query<{ advice_id: string }>({ ...STATEMENTS.holder, values: [accountId, sequence] })).rows[0]?.advice_id;
+        outcomes[index] = { adviceId, result: { ...turn, heldBy: holder ?? 'unknown' } };
+      } else outcomes[index] = { adviceId, result: turn };
     }
 
-    async function turnOf(advice: Advice): Promise<AdviceOutcome> {
+    await applyInOrder([...inTurn.values()]);
+
+    /**
+     * Each account's advices in order, in rounds: in each, every account's next run of advices the database applies
+     * goes to it in one call (advices-function.ts), then every account's next run of
+     * other advices (or those the function left) through the TypeScript effects. Accounts are
+     * independent of one another, so only each one's own order matters.
+     */
+    async function applyInOrder(accountsInTurn: number[][]): Promise<void> {
+      let pending = accountsInTurn.filter((indexes) => indexes.length > 0);
+      for (let round = 0; pending.length > 0; round++) {
+        assert.ok(round <= advices.length, 'each round applies at least one advice of every pending account');
+        const inDatabase = pending.map((indexes) => takeWhile(indexes, (index) => IN_DATABASE.has(advices[index]!.type)));
+        const leftToTypeScript = await advicesInDatabase(inDatabase.flat());
+        pending = pending.map((indexes, at) => indexes.slice(inDatabase[at]!.length));
+        const inTypeScript = pending.map((indexes) => takeWhile(indexes, (index) => !IN_DATABASE.has(advices[index]!.type)));
+        for (const index of [...leftToTypeScript, ...inTypeScript.flat()])
+          outcomes[index] = { adviceId: advices[index]!.adviceId, result: recorded(advices[index]!, await effectOf(advices[index]!)) };
+        pending = pending.map((indexes, at) => indexes.slice(inTypeScript[at]!.length)).filter((indexes) => indexes.length > 0);
+      }
+    }
+
+    /** Applies these advices (each account's in order) in one round trip; returns those it left to TypeScript, in order. */
+    async function advicesInDatabase(indexes: number[]): Promise<number[]> {
+      if (!indexes.length) return [];
+      const { rows } = await tx.query<{ ord: number; forced: boolean; deferred: boolean; note: string | null }>({
+        ...STATEMENTS.inDatabase,
+        values: [JSON.stringify(indexes.map((index) => advices[index])), now],
+      });
+      assert.equal(rows.length, indexes.length, 'one row per advice');
+      const deferred: number[] = [];
+      for (const row of rows) {
+        const index = indexes[row.ord - 1]!;
+        if (row.deferred) deferred.push(index);
+        else
+          outcomes[index] = {
+            adviceId: advices[index]!.adviceId,
+            result: recorded(advices[index]!, row.note === null ? { forced: row.forced } : { forced: row.forced, note: row.note }),
+          };
+      }
+      return deferred;
+    }
+
+    /** The outcome of an advice whose effect ran (or was refused), and its record to write. */
+    function recorded(advice: Advice, done: { forced: boolean; note?: string } | { refused: string }): AdviceOutcome {
+      if ('refused' in done) {
+        quarantinedRows.push({ advice, reason: done.refused });
+        return { outcome: 'quarantined', reason: done.refused };
+      }
+      appliedRows.push({ advice, ...done });
+      return done.note ? { outcome: 'applied', forcedOverdraft: done.forced, note: done.note } : { outcome: 'applied', forcedOverdraft: done.forced };
+    }
+
+    function turnOf(advice: Advice): AdviceOutcome | typeof IN_TURN {
       const { adviceId, accountId, sequence } = advice;
       if (applied.has(adviceId) || seenHere.has(adviceId)) return { outcome: 'duplicate' };
       seenHere.add(adviceId);
@@ -150,8 +227,7 @@ export function createAdviceBatch(deps: {
       const lastSequence = last.get(accountId)!;
       if (sequence <= lastSequence) {
         const heldHere = sequence > startedAt.get(accountId)! ? takenHere.get(`${accountId}/${sequence}`) : undefined;
-        const holder = heldHere ?? (await tx.query<{ advice_id: string }>({ ...STATEMENTS.holder, values: [accountId, sequence] })).rows[0]?.advice_id;
-        return { outcome: 'conflict', sequence, heldBy: holder ?? 'unknown' };
+        return { outcome: 'conflict', sequence, heldBy: heldHere ?? HELD_BEFORE_THIS_BATCH };
       }
       if (sequence > lastSequence + 1) {
         blocked.set(accountId, lastSequence + 1);
@@ -161,13 +237,9 @@ export function createAdviceBatch(deps: {
       last.set(accountId, sequence);
       takenHere.set(`${accountId}/${sequence}`, adviceId);
       const refused = notApplicable(advice);
-      const done = refused === undefined ? await effectOf(advice) : { refused };
-      if ('refused' in done) {
-        quarantinedRows.push({ advice, reason: done.refused });
-        return { outcome: 'quarantined', reason: done.refused };
-      }
-      appliedRows.push({ advice, ...done });
-      return done.note ? { outcome: 'applied', forcedOverdraft: done.forced, note: done.note } : { outcome: 'applied', forcedOverdraft: done.forced };
+      if (refused === undefined) return IN_TURN;
+      quarantinedRows.push({ advice, reason: refused });
+      return { outcome: 'quarantined', reason: refused };
     }
 
     /** Why primary cannot apply it, from the batch's reads; undefined when it can. */

@@ -1,4 +1,5 @@
 import type { Migration } from '../platform/migrations';
+import { advicesFunctionMigration } from './advices-function';
 
 export const advicesMigrations: Migration[] = [
   {
@@ -54,3 +55,5 @@ advicesMigrations.push({
     create index quarantined_advices_open on quarantined_advices (quarantined_at) where redriven_at is null;
   `,
 });
+
+advicesMigrations.push(advicesFunctionMigration);

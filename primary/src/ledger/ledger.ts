@@ -12,22 +12,36 @@ import { appendEvent } from '../outbox/outbox';
 export const INTERNAL_ACCOUNTS = {
   /** The card scheme's position before it was sharded (ledger/003): history only; new card postings go to `cardSchemeAccount`. */
   cardScheme: 'internal:card-scheme',
+  /** The Faster Payments scheme's position before it was sharded (ledger/004): history only; new postings go to `fasterPaymentsAccount`. */
   fasterPayments: 'internal:faster-payments',
 } as const;
 
 /** How many rows the card scheme's side of the ledger is spread over (ledger/003 makes them). */
 export const CARD_SCHEME_SHARDS = 16;
+/** How many rows the Faster Payments scheme's side of the ledger is spread over (ledger/004 makes them). */
+export const FASTER_PAYMENTS_SHARDS = 16;
+
+/** The shard of an internal account for postings on `ledgerAccountId` (a customer account, a UUID): by the id's last hex digit. */
+function shardOf(internalAccount: string, ledgerAccountId: string): string {
+  const shard = ledgerAccountId.slice(-1).toLowerCase();
+  assert.match(shard, /^[0-9a-f]$/, `postings against ${internalAccount} need a customer account (a UUID), not ${ledgerAccountId}`);
+  return `${internalAccount}:${shard}`;
+}
 
 /**
  * The card scheme's ledger account for card postings on `ledgerAccountId` (a customer account, a
  * UUID): one of CARD_SCHEME_SHARDS, by the id's last hex digit, as card_scheme_account() in SQL.
  * Postings of one customer account always meet the same shard; different accounts rarely do.
  */
-export function cardSchemeAccount(ledgerAccountId: string): string {
-  const shard = ledgerAccountId.slice(-1).toLowerCase();
-  assert.match(shard, /^[0-9a-f]$/, `card postings need a customer account (a UUID), not ${ledgerAccountId}`);
-  return `${INTERNAL_ACCOUNTS.cardScheme}:${shard}`;
-}
+export const cardSchemeAccount = (ledgerAccountId: string): string => shardOf(INTERNAL_ACCOUNTS.cardScheme, ledgerAccountId);
+
+/**
+ * The Faster Payments scheme's ledger account for payments in and out of `ledgerAccountId`: one of
+ * FASTER_PAYMENTS_SHARDS, as faster_payments_account() in SQL. Every Faster Payment used to lock
+ * one row until its transaction committed: every transfer in the bank, and every batch of advices
+ * with one, queued on it.
+ */
+export const fasterPaymentsAccount = (ledgerAccountId: string): string => shardOf(INTERNAL_ACCOUNTS.fasterPayments, ledgerAccountId);
 
 export type LedgerAccountKind = 'customer' | 'pot' | 'internal';
 

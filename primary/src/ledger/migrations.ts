@@ -97,3 +97,17 @@ ledgerMigrations.push({
     $$;
   `,
 });
+
+ledgerMigrations.push({
+  id: 'ledger/004-faster-payments-shards',
+  sql: `
+    -- The Faster Payments scheme's side of every payment in and out was one row, locked until each
+    -- transaction committed: customers' transfers and batches of stand-in's advices queued on it.
+    -- Now FASTER_PAYMENTS_SHARDS rows, as the card scheme's (ledger/003); the scheme's position is
+    -- the sum of them and of the original row, which keeps the history posted before.
+    insert into ledger_accounts (id, kind) select 'internal:faster-payments:' || to_hex(shard), 'internal' from generate_series(0, 15) shard;
+    create function faster_payments_account(p_ledger_account_id text) returns text language sql immutable as $$
+      select 'internal:faster-payments:' || right(p_ledger_account_id, 1)
+    $$;
+  `,
+});

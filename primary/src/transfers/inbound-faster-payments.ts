@@ -4,7 +4,7 @@ import { withTransaction, type Db, type Tx } from '../platform/db';
 import { PrimaryError } from '../platform/errors';
 import type { AccountsService } from '../accounts/accounts-service';
 import type { FeedService } from '../feed/feed-service';
-import { INTERNAL_ACCOUNTS, type Ledger } from '../ledger/ledger';
+import { fasterPaymentsAccount, type Ledger } from '../ledger/ledger';
 
 export type InboundFasterPayments = ReturnType<typeof createInboundFasterPayments>;
 
@@ -59,7 +59,7 @@ export function createInboundFasterPayments(deps: { db: Db; clock: Clock; ledger
           overdraft: 'enforce',
           postings: [
             { ledgerAccountId: account.id, amountMinor: instruction.amountMinor },
-            { ledgerAccountId: INTERNAL_ACCOUNTS.fasterPayments, amountMinor: -instruction.amountMinor },
+            { ledgerAccountId: fasterPaymentsAccount(account.id), amountMinor: -instruction.amountMinor },
           ],
         });
         await feed.record(tx, {

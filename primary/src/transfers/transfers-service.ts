@@ -6,7 +6,7 @@ import { errors } from '../platform/errors';
 import type { Account, AccountsService } from '../accounts/accounts-service';
 import { OUR_SORT_CODE } from '../accounts/account-number';
 import type { FeedService } from '../feed/feed-service';
-import { INTERNAL_ACCOUNTS, type Ledger } from '../ledger/ledger';
+import { fasterPaymentsAccount, type Ledger } from '../ledger/ledger';
 import type { FasterPaymentsScheme } from './faster-payments-scheme';
 
 export interface TransferRequest {
@@ -108,7 +108,7 @@ export function createTransfersService(deps: {
       return { kind: 'internal', status: 'completed', transactionId: debit.id, correlationId };
     }
     const fpsId = `FPS-${randomUUID()}`;
-    const debit = await debitSide(tx, from, request, 'faster_payment_out', correlationId, INTERNAL_ACCOUNTS.fasterPayments);
+    const debit = await debitSide(tx, from, request, 'faster_payment_out', correlationId, fasterPaymentsAccount(from.id));
     await tx.query(
       `insert into outbound_payments (fps_id, account_id, amount_minor, creditor, reference, transaction_id, correlation_id, status, created_at)
        values ($1, $2, $3, $4, $5, $6, $7, 'submitted', $8)`,
@@ -134,7 +134,7 @@ export function createTransfersService(deps: {
           overdraft: 'enforce',
           postings: [
             { ledgerAccountId: payment.account_id, amountMinor: amount },
-            { ledgerAccountId: INTERNAL_ACCOUNTS.fasterPayments, amountMinor: -amount },
+            { ledgerAccountId: fasterPaymentsAccount(payment.account_id), amountMinor: -amount },
           ],
         });
         await feed.update(tx, payment.transaction_id, { status: 'reversed' });

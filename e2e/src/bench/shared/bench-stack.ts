@@ -3,6 +3,7 @@ import path from 'node:path';
 import { infraEndpoints, type ComponentStatus, type InfraConfig } from '@bank/infra';
 import { gatewayService } from '../../stack/gateway-service';
 import { createRunDatabases, type RunDatabases } from '../../stack/run-databases';
+import { createRunPubSub } from '../../stack/run-pubsub';
 import { startFasterPaymentsScheme } from '../../simulator/faster-payments-scheme';
 import { startService, type ServiceDefinition, type ServiceProcess } from '../../stack/service-process';
 import { adviceConsumerService, primaryService, reservePlatformPorts, standinService, syncerService } from '../../stack/services';
@@ -32,6 +33,12 @@ export interface BenchStackOptions {
   readonly ownDatabases?: boolean;
   /** The payment-network simulator's Faster Payments scheme for the platforms' outbound payments (else they stay submitted, unanswered). */
   readonly fasterPaymentsScheme?: boolean;
+  /**
+   * A Pub/Sub emulator project of the run's own (dropped by `stop()`): its advice consumers pull
+   * only what its stand-in published, never what earlier runs or tests left in the shared
+   * subscription, so what the consumer counts (out of order, duplicates) is this run's alone.
+   */
+  readonly ownPubSub?: boolean;
 }
 
 export interface BenchStack {
@@ -97,7 +104,14 @@ export async function startBenchStack(
   const databases = own ? { primary: own.primary, standin: own.standin } : { primary: shared.primary, standin: shared.standin };
   if (own) log(`databases of the run's own: ${new URL(own.primary).pathname.slice(1)} and ${new URL(own.standin).pathname.slice(1)}`);
   const scheme = options.fasterPaymentsScheme ? await startFasterPaymentsScheme() : undefined;
-  const serviceOptions = { urls, ...(own ? { databases } : {}), ...(scheme ? { fasterPaymentsSchemeUrl: scheme.url } : {}) };
+  const pubsub = options.ownPubSub ? await createRunPubSub(config) : undefined;
+  if (pubsub) log(`Pub/Sub project of the run's own: ${pubsub.projectId}`);
+  const serviceOptions = {
+    urls,
+    ...(own ? { databases } : {}),
+    ...(scheme ? { fasterPaymentsSchemeUrl: scheme.url } : {}),
+    ...(pubsub ? { pubsubProjectId: pubsub.projectId } : {}),
+  };
   try {
     const primary = await start(primaryService(config, run, serviceOptions), ports.primary);
     const standinDefinition = standinService(config, run, serviceOptions);
@@ -124,7 +138,7 @@ export async function startBenchStack(
       logDirectory,
       standinLimits,
       async startAdviceConsumer(env = {}) {
-        const definition = adviceConsumerService(config, run, urls);
+        const definition = adviceConsumerService(config, run, urls, pubsub ? { pubsubProjectId: pubsub.projectId } : {});
         return start({ ...definition, env: { ...definition.env, ...env } });
       },
       async startGateway({ name, env }) {
@@ -134,6 +148,7 @@ export async function startBenchStack(
       async stop() {
         const failures = [...(await stopAll(started)), ...(await dropOwnDatabases(own, log))];
         await scheme?.close();
+        await pubsub?.drop();
         if (failures.length > 0) throw new Error(`could not stop every bench process: ${failures.join('; ')}`);
       },
     };
@@ -141,6 +156,7 @@ export async function startBenchStack(
     await stopAll(started);
     await dropOwnDatabases(own, log);
     await scheme?.close();
+    await pubsub?.drop();
     throw error;
   }
 }
