@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { Advice } from '@bank/shared-contracts';
 import { FASTER_PAYMENTS_SHARDS, fasterPaymentsAccount, INTERNAL_ACCOUNTS } from '../src/ledger/ledger';
-import { INTERNAL_TOKEN, startPrimary, type TestPrimary } from './harness';
+import { CREDENTIALS, startPrimary, type TestPrimary } from './harness';
 
 // Issue 16: the Faster Payments scheme's side of the ledger is FASTER_PAYMENTS_SHARDS rows, not the
 // one row every payment in and out (and every batch of advices with one) locked until commit. Each
@@ -51,11 +51,11 @@ test("when money comes in and goes out by Faster Payment on every path, then eac
       schemaVersion: 1,
       payload: { fpsId: `FPS-${randomUUID()}`, amountMinor, ...(type === 'transfer.sent' ? { creditor: party } : { debtor: party }), reference: 'ADVICE' },
     }) as Advice;
-  expect((await primary.call('POST', '/internal/advices', { token: INTERNAL_TOKEN, body: advice('transfer.sent', 200) })).body).toMatchObject({
+  expect((await primary.call('POST', '/internal/advices', { token: CREDENTIALS['advice-consumer'], body: advice('transfer.sent', 200) })).body).toMatchObject({
     outcome: 'applied',
   });
   const batch = await primary.call('POST', '/internal/advices/batch', {
-    token: INTERNAL_TOKEN,
+    token: CREDENTIALS['advice-consumer'],
     body: { advices: [advice('transfer.received', 300), advice('transfer.sent', 400)] },
   });
   expect(batch.body.outcomes.map((outcome: { result: { outcome: string } }) => outcome.result.outcome)).toEqual(['applied', 'applied']);
