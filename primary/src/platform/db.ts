@@ -108,6 +108,17 @@ export function isDatabaseUnavailable(error: unknown): boolean {
   );
 }
 
+/**
+ * The database answered but could not do the work in time: a statement past statement_timeout
+ * (57014, query_canceled) or a lock not had within lock_timeout (55P03). Under load a customer's
+ * account row can stay locked longer than a statement may wait; the request is sound and may be
+ * retried, so it is a 503, not the 500 of a defect.
+ */
+export function isDatabaseBusy(error: unknown): boolean {
+  const code = (error as { code?: unknown }).code;
+  return code === '57014' || code === '55P03';
+}
+
 /** PostgreSQL's unique_violation, for idempotency races. */
 export function isUniqueViolation(error: unknown): boolean {
   return (error as { code?: string }).code === '23505';

@@ -4,8 +4,11 @@ import type { Socket } from 'node:net';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest, FastifyServerOptions } from 'fastify';
 import { ContractError, safeParseContract, withoutCardNumbers } from '@bank/shared-contracts';
 import { z } from 'zod';
-import { isDatabaseUnavailable } from './db';
+import { isDatabaseBusy, isDatabaseUnavailable } from './db';
 import { PrimaryError, errors } from './errors';
+
+/** What a 503 for primary's database tells the caller to wait before trying again. */
+const DATABASE_RETRY_AFTER_SECONDS = 1;
 
 /** Validates input against its schema: a 400 naming every bad field, and nothing written. */
 export function parseInput<S extends z.ZodType>(what: string, schema: S, input: unknown): z.output<S> {
@@ -85,10 +88,13 @@ export function installErrorHandling(app: FastifyInstance): void {
       // fastify's own 4xx: malformed JSON, body too large, unsupported media type
       return reply.code(error.statusCode).send(envelope(error.code ?? 'PRIMARY_BAD_REQUEST', error.message));
     }
-    if (isDatabaseUnavailable(error)) {
+    if (isDatabaseUnavailable(error) || isDatabaseBusy(error)) {
       const unavailable = errors.dependencyUnavailable("primary's database");
-      request.log.warn({ err: error }, 'database unavailable: answered 503');
-      return reply.code(unavailable.statusCode).send({ error: { code: unavailable.code, message: unavailable.message } });
+      request.log.warn({ err: error }, isDatabaseBusy(error) ? 'database too busy to answer in time: answered 503' : 'database unavailable: answered 503');
+      return reply
+        .code(unavailable.statusCode)
+        .header('retry-after', String(DATABASE_RETRY_AFTER_SECONDS))
+        .send({ error: { code: unavailable.code, message: unavailable.message } });
     }
     request.log.error({ err: error }, 'unhandled error');
     return reply.code(500).send({ error: { code: 'PRIMARY_INTERNAL', message: 'internal error; the request may be retried with the same Idempotency-Key' } });
