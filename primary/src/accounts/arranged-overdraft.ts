@@ -82,10 +82,10 @@ export function createArrangedOverdrafts(deps: { db: Db; clock: Clock; ledger: L
 
     /** The account's changes, newest first. */
     async history(accountId: string, limit: number): Promise<ArrangedOverdraftChange[]> {
-      const { rows } = await db.query<ChangeRow>('select * from arranged_overdraft_changes where account_id = $1 order by approved_at desc, id limit $2', [
-        accountId,
-        limit,
-      ]);
+      const { rows } = await db.query<ChangeRow>(
+        'select * from arranged_overdraft_changes where account_id = $1 order by approved_at desc, position desc limit $2',
+        [accountId, limit],
+      );
       return rows.map(toChange);
     },
   };

@@ -44,4 +44,12 @@ export const accountsMigrations: Migration[] = [
       create index arranged_overdraft_changes_by_account on arranged_overdraft_changes (account_id, approved_at desc);
     `,
   },
+  {
+    id: 'accounts/003-arranged-overdraft-change-order',
+    sql: `
+      -- Two changes with the same approved_at (one clock tick, or a test's fixed clock) came back
+      -- in the order of their random ids: the order they were made in is kept here.
+      alter table arranged_overdraft_changes add column position bigint generated always as identity;
+    `,
+  },
 ];
