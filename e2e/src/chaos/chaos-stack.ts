@@ -1,4 +1,4 @@
-import { assertAllStarted, infraEndpoints, loadInfraConfig, type ComponentName, type HostsTopology, type Infra } from '@bank/infra';
+import { assertAllStarted, createInfra, infraEndpoints, loadInfraConfig, type ComponentName, type HostsTopology, type Infra } from '@bank/infra';
 import { stackHosts } from '../stack/hosts';
 import { Pool } from 'pg';
 import { startFasterPaymentsScheme, type FasterPaymentsSchemeSimulator } from '../simulator/faster-payments-scheme';
@@ -54,10 +54,16 @@ async function restoreInfrastructure(infra: Infra): Promise<void> {
 
 export async function startChaosStack(options: ChaosStackOptions): Promise<ChaosStack> {
   // The scheme endpoint is outside, with the payment networks: on the hosts topology the platforms
-  // reach it at the machine's address on the router's link.
-  const scheme = await startFasterPaymentsScheme(
-    options.topology ? { host: stackHosts(loadInfraConfig({ ...process.env, BANK_TOPOLOGY: options.topology })).outside } : {},
-  );
+  // reach it at the machine's address on the router's link, which exists only once the topology is
+  // up. Brought up here, before the scheme listens (the run stack's own `up` then finds it running):
+  // a clean machine whose first scenario on the topology was j failed with EADDRNOTAVAIL.
+  let schemeHost: string | undefined;
+  if (options.topology) {
+    const hostsInfra = createInfra(loadInfraConfig({ ...process.env, BANK_TOPOLOGY: options.topology }));
+    assertAllStarted(await hostsInfra.up());
+    schemeHost = stackHosts(hostsInfra.config).outside;
+  }
+  const scheme = await startFasterPaymentsScheme(schemeHost === undefined ? {} : { host: schemeHost });
   let stack: RunStack | undefined;
   try {
     stack = await startRunStack({
