@@ -2,6 +2,7 @@ import pino from 'pino';
 import { systemClock } from '../src/platform/clock';
 import { startLateApprovalReversals } from '../src/routing/timeout-reversals';
 import { authorisation, startPrimary, type TestPrimary } from './harness';
+import { owedReversalRow, until } from './owed-reversals';
 
 // Issue 15: when primary's own approval commits after its card budget answered the network 91,
 // the reversal it owes itself is a row in timeout_reversals_owed (owed_to 'primary'), not an entry
@@ -19,21 +20,7 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => primary?.close());
 
-const owedRow = async (key: { stan: string; rrn: string; terminalId: string }) =>
-  (
-    await primary.db.query<{ owed_to: string; reason: string; reversal_without_pan: object; pan_encrypted: object }>(
-      'select owed_to, reason, reversal_without_pan, pan_encrypted from timeout_reversals_owed where original_stan = $1 and original_rrn = $2 and original_terminal_id = $3',
-      [key.stan, key.rrn, key.terminalId],
-    )
-  ).rows[0];
-
-async function until(what: string, done: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const owedRow = (key: { stan: string; rrn: string; terminalId: string }) => owedReversalRow(primary.db, key);
 
 test('when a replica records the reversal of its own late approval and stops before applying it, then another replica applies it: the hold is released and the authorisation reversed', async () => {
   const account = await primary.openAccount();

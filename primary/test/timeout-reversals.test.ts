@@ -1,6 +1,7 @@
 import { TIMEOUT_REVERSALS_ROUTE, type CardReversalRequest, type TimeoutReversalsReport } from '@bank/shared-contracts';
 import { authorisation } from './harness';
 import { OPERATOR, startRoutingPrimary } from './routing-harness';
+import { owedReversalRow, until } from './owed-reversals';
 
 // Issue 15: the timeout reversals primary owes stand-in are rows in primary's database, written
 // before the 91 is answered, delivered until acknowledged, flagged (never dropped) when stand-in
@@ -18,20 +19,7 @@ beforeAll(async () => {
 afterAll(() => primary?.close());
 
 const report = async () => (await primary.call('GET', `${TIMEOUT_REVERSALS_ROUTE}?limit=5`, { token: OPERATOR.token })).body as TimeoutReversalsReport;
-const owedRow = async (key: { stan: string; rrn: string; terminalId: string }) =>
-  (
-    await primary.db.query<{ reason: string; reversal_without_pan: object; pan_encrypted: object; attempts: number }>(
-      'select reason, reversal_without_pan, pan_encrypted, attempts from timeout_reversals_owed where original_stan = $1 and original_rrn = $2 and original_terminal_id = $3',
-      [key.stan, key.rrn, key.terminalId],
-    )
-  ).rows[0];
-async function until(what: string, done: () => Promise<boolean>, timeoutMs = 15_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await done())) {
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+const owedRow = (key: { stan: string; rrn: string; terminalId: string }) => owedReversalRow(primary.db, key);
 const reversalsOf = (rrn: string) =>
   primary.standin.received.filter((seen) => seen.url === '/scheme/card/reversals' && (seen.body as CardReversalRequest).original.rrn === rrn);
 

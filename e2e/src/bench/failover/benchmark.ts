@@ -23,13 +23,24 @@ import { setUpSyncedAccounts, type SyncedAccounts, type SyncedAccountsSetup } fr
 //    right after the kill, and the gateway's next poll of it moves the traffic.
 // The stack has databases of its own, so turning direct connect on reaches no one else's gateway.
 
+function failoverRatePerSecond(env: NodeJS.ProcessEnv = process.env): number {
+  const rate = Number(env.FAILOVER_RATE_PER_SECOND ?? 200);
+  if (!Number.isInteger(rate) || rate < 1 || rate > 5_000)
+    throw new Error(`FAILOVER_RATE_PER_SECOND must be a whole number from 1 to 5000, not ${env.FAILOVER_RATE_PER_SECOND}`);
+  return rate;
+}
+
 export const FAILOVER_PARAMETERS = {
   accounts: PRIMARY_AUTH_PARAMETERS.accounts,
   fundingMinor: PRIMARY_AUTH_PARAMETERS.fundingMinor,
   cardSyncTimeoutMs: 60_000,
   catchUpTimeoutMs: 40_000,
-  /** Steady load, open loop (a network does not slow down because a bank did). Well below either platform's saturation. */
-  ratePerSecond: 200,
+  /**
+   * Steady load, open loop (a network does not slow down because a bank did). Well below either
+   * platform's saturation. FAILOVER_RATE_PER_SECOND sets another (issue 15's second target is half
+   * of stand-in's own saturation rate, from `npm run bench -- standin-auth`).
+   */
+  ratePerSecond: failoverRatePerSecond(),
   /** Load before the kill (steady state), and after it. */
   beforeKillMs: 10_000,
   afterKillMs: 15_000,

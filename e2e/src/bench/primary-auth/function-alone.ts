@@ -2,7 +2,7 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { Client } from 'pg';
-import { parsePgbenchOutput, runPgbench, pgbenchConnectionArguments, type PgbenchParameters } from '../shared/pgbench-reference';
+import { parsePgbenchOutput, runPgbench, pgbenchConnectionArguments, pgbenchLoadArguments, type PgbenchParameters } from '../shared/pgbench-reference';
 
 // Primary's card authorisation function (card_authorise, card-processor/004 and 006) driven by
 // pgbench itself: the same decision and writes per authorisation, committed one by one, with no
@@ -50,12 +50,7 @@ export async function measureFunctionAlone(databaseUrl: string, cardIds: readonl
       `cards=${cardIds.length}`,
       '-f',
       scriptFile,
-      '-c',
-      String(parameters.clients),
-      '-j',
-      String(parameters.threads),
-      '-T',
-      String(parameters.durationSeconds),
+      ...pgbenchLoadArguments(parameters),
       ...pgbenchConnectionArguments(databaseUrl),
       database,
     ];

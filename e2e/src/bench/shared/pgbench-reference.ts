@@ -40,6 +40,11 @@ function withDatabase(clusterUrl: string, database: string): string {
   return url.toString();
 }
 
+/** Clients, threads and duration: how hard and how long any pgbench run here pushes. */
+export function pgbenchLoadArguments(parameters: PgbenchParameters): string[] {
+  return ['-c', String(parameters.clients), '-j', String(parameters.threads), '-T', String(parameters.durationSeconds)];
+}
+
 export function runPgbench(args: string[]): Promise<string> {
   return new Promise((resolve, reject) => {
     const child = spawn(pgbenchBinary(), args, { stdio: ['ignore', 'pipe', 'pipe'] });
@@ -91,17 +96,7 @@ export function parsePgbenchOutput(output: string): { tps: number; latencyAverag
 
 /** `pgbench -N` (simple update: no contention on the branch and teller rows) for `durationSeconds`. */
 export async function measurePgbenchTps(clusterUrl: string, parameters: PgbenchParameters): Promise<PgbenchResult> {
-  const args = [
-    '-N',
-    '-c',
-    String(parameters.clients),
-    '-j',
-    String(parameters.threads),
-    '-T',
-    String(parameters.durationSeconds),
-    ...pgbenchConnectionArguments(clusterUrl),
-    PGBENCH_DATABASE,
-  ];
+  const args = ['-N', ...pgbenchLoadArguments(parameters), ...pgbenchConnectionArguments(clusterUrl), PGBENCH_DATABASE];
   const output = await runPgbench(args);
   return { ...parameters, ...parsePgbenchOutput(output), command: `pgbench ${args.join(' ')}` };
 }
