@@ -154,6 +154,8 @@ async function measurePath(
     maxSockets: parameters.maxSockets,
     requestTimeoutMs: parameters.requestTimeoutMs,
     runTag: newRunTag(),
+    // Through the gateway, as the payment network: the gateway refuses anyone else (401).
+    presentAs: 'network',
   });
   log(
     `${path}: ${parameters.ratePerSecond}/s open loop through ${gateway.name} for ${(parameters.beforeKillMs + parameters.afterKillMs) / 1000} s; primary SIGKILLed after ${parameters.beforeKillMs / 1000} s`,
@@ -188,6 +190,12 @@ async function measurePath(
   const { primaryGoneAfterMs, directConnectChange } = afterKill;
   const { timeline = [], ...load } = afterKill.load;
 
+  // A run in which the gateway answered nothing (it refused the load's credential, say) has no
+  // failover to measure: "0 past the deadline" would be a figure about nothing.
+  if (!timeline.some((entry) => entry.outcome === 'answered'))
+    throw new Error(
+      `${path}: not one authorisation was answered through ${gateway.name} (errors: ${JSON.stringify(load.errorKinds)}); log: ${gateway.logFile}`,
+    );
   const figures = switchFigures(timeline, killedAtMs, parameters.networkDeadlineMs);
   const switched = gatewaySwitchesLogged(gateway.logFile, killedAtMs).find((line) => line.to === 'standin');
   log(

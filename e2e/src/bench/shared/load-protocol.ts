@@ -18,6 +18,11 @@ export interface LoadTarget {
   readonly requestTimeoutMs: number;
   /** Random per run: keeps every (stan, rrn, terminalId) unique across runs against the same database. */
   readonly runTag: string;
+  /**
+   * Who the load stands in for: the gateway when it calls a platform's scheme routes (the default),
+   * the payment network when it calls the gateway itself.
+   */
+  readonly presentAs?: 'gateway' | 'network';
 }
 
 interface PhaseCommon {

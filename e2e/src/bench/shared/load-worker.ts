@@ -22,7 +22,12 @@ async function handle(message: ToLoadWorker): Promise<void> {
   switch (message.type) {
     case 'configure':
       client?.close();
-      client = schemeHttpClient({ baseUrl: message.target.baseUrl, maxSockets: message.target.maxSockets, requestTimeoutMs: message.target.requestTimeoutMs });
+      client = schemeHttpClient({
+        baseUrl: message.target.baseUrl,
+        maxSockets: message.target.maxSockets,
+        requestTimeoutMs: message.target.requestTimeoutMs,
+        presentAs: message.target.presentAs ?? 'gateway',
+      });
       messages = authorisationMessages(message.target.runTag, message.target.cards);
       reply({ type: 'ready' });
       return;

@@ -18,7 +18,12 @@ export interface SchemeHttpClient {
   close(): void;
 }
 
-export function schemeHttpClient(options: { baseUrl: string; maxSockets: number; requestTimeoutMs: number }): SchemeHttpClient {
+export function schemeHttpClient(options: {
+  baseUrl: string;
+  maxSockets: number;
+  requestTimeoutMs: number;
+  presentAs: 'gateway' | 'network';
+}): SchemeHttpClient {
   const url = new URL('/scheme/card/authorisations', options.baseUrl);
   const agent = new http.Agent({ keepAlive: true, maxSockets: options.maxSockets, maxFreeSockets: options.maxSockets });
   return {
@@ -31,8 +36,9 @@ export function schemeHttpClient(options: { baseUrl: string; maxSockets: number;
             port: url.port,
             path: url.pathname,
             method: 'POST',
-            // The bench stands where the gateway does: the platforms' scheme routes are the gateway's.
-            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...bearerOf('gateway') },
+            // The bench stands where the gateway does (the platforms' scheme routes are the gateway's),
+            // or where the payment network does when it calls the gateway.
+            headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body), ...bearerOf(options.presentAs) },
           },
           (response) => {
             const chunks: Buffer[] = [];
