@@ -1,6 +1,7 @@
 import type { ServiceIdentity } from '@bank/shared-contracts';
-import { operatorFor, type Operator } from '../configuration/operators';
-import { tokensEqual } from './http';
+import { timingSafeEqual } from 'node:crypto';
+import type { Operator } from '../configuration/operators';
+import { credentialDigest } from './http';
 
 // Who a bearer token is, among the callers primary knows by credential: a named operator
 // (OPERATOR_TOKENS) or a service identity (GATEWAY_TOKEN, ADVICE_CONSUMER_TOKEN, ...; each may
@@ -16,16 +17,22 @@ export function primaryCredentials(deps: {
   readonly operators: readonly Operator[];
   readonly services: Readonly<Partial<Record<ServiceIdentity, readonly string[]>>>;
 }): PrimaryCredentials {
-  const services = Object.entries(deps.services) as [ServiceIdentity, readonly string[]][];
+  // Every accepted credential's digest, made once: the card path identifies its caller on every
+  // message, and hashing each expected credential again per call was a dozen SHA-256s a message.
+  const known: { readonly digest: Buffer; readonly credential: KnownCredential }[] = [
+    ...deps.operators.map((operator) => ({ digest: credentialDigest(operator.token), credential: { kind: 'operator', name: operator.name } as const })),
+    ...(Object.entries(deps.services) as [ServiceIdentity, readonly string[]][]).flatMap(([identity, tokens]) =>
+      tokens.map((token) => ({ digest: credentialDigest(token), credential: { kind: 'service', identity } as const })),
+    ),
+  ];
   return {
     identify(token) {
       if (!token) return undefined;
-      const operator = operatorFor(deps.operators, token);
-      if (operator) return { kind: 'operator', name: operator };
-      // Every credential is compared, so the time taken does not say which identity nearly matched.
-      let found: ServiceIdentity | undefined;
-      for (const [identity, tokens] of services) for (const expected of tokens) if (tokensEqual(token, expected) && found === undefined) found = identity;
-      return found === undefined ? undefined : { kind: 'service', identity: found };
+      const given = credentialDigest(token);
+      // Every credential is compared (operators first), so the time taken does not say which nearly matched.
+      let found: KnownCredential | undefined;
+      for (const { digest, credential } of known) if (timingSafeEqual(given, digest) && found === undefined) found = credential;
+      return found;
     },
   };
 }

@@ -29,7 +29,8 @@ export function bearerToken(request: FastifyRequest): string | undefined {
   return header.slice('Bearer '.length).trim() || undefined;
 }
 
-const sha256 = (value: string) => createHash('sha256').update(value).digest();
+/** A credential's SHA-256: compared with timingSafeEqual, equal lengths whatever was presented. */
+export const credentialDigest = (value: string) => createHash('sha256').update(value).digest();
 
 /**
  * Every credential comparison in primary goes through here. Both sides are hashed first, so the
@@ -37,7 +38,7 @@ const sha256 = (value: string) => createHash('sha256').update(value).digest();
  * much of a guess was right.
  */
 export function tokensEqual(given: string, expected: string): boolean {
-  return timingSafeEqual(sha256(given), sha256(expected));
+  return timingSafeEqual(credentialDigest(given), credentialDigest(expected));
 }
 
 /** The documented error envelope. Whatever of the caller's text it echoes (a URL, a key) loses its card numbers first. */

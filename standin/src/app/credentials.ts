@@ -24,15 +24,19 @@ export function standinCredentials(deps: {
   readonly operators: Operators;
   readonly services: Readonly<Partial<Record<ServiceIdentity, readonly string[]>>>;
 }): StandinCredentials {
-  const services = Object.entries(deps.services) as [ServiceIdentity, readonly string[]][];
+  // Each service credential's digest, made once: every card message identifies its caller here.
+  const services = (Object.entries(deps.services) as [ServiceIdentity, readonly string[]][]).flatMap(([identity, tokens]) =>
+    tokens.map((token) => ({ identity, expected: digest(token) })),
+  );
   return {
     whoIs(token) {
       if (!token) return undefined;
       const operator = deps.operators.identify(token);
       if (operator) return { operator };
       // All compared: the time taken does not say which identity nearly matched.
+      const given = digest(token);
       let found: ServiceIdentity | undefined;
-      for (const [identity, tokens] of services) for (const expected of tokens) if (sameSecret(token, expected)) found ??= identity;
+      for (const { identity, expected } of services) if (timingSafeEqual(given, expected)) found ??= identity;
       return found === undefined ? undefined : { service: found };
     },
   };
