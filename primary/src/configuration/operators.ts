@@ -1,5 +1,3 @@
-import { tokensEqual } from '../platform/http';
-
 // Incident engineers' tokens. Configuration moves every customer's payments, so only a named
 // operator may change it, and the name recorded is the one the token belongs to, never one the
 // client claims.
@@ -33,12 +31,4 @@ export function parseOperatorTokens(value: string): Operator[] {
   if ([...counts.values()].some((count) => count > 2))
     throw new Error('OPERATOR_TOKENS names an operator more than twice: each name has one token, or two during a rotation');
   return operators;
-}
-
-/** The operator a bearer token belongs to. Every token is compared, so timing does not say which one nearly matched. */
-export function operatorFor(operators: readonly Operator[], token: string | undefined): string | undefined {
-  if (!token) return undefined;
-  let found: string | undefined;
-  for (const operator of operators) if (tokensEqual(token, operator.token) && found === undefined) found = operator.name;
-  return found;
 }
