@@ -1,4 +1,4 @@
-import { Duration, type Message, type PubSub, type Subscription } from '@google-cloud/pubsub';
+import { Duration, type Message, type PubSub, type Subscription, type SubscriberOptions } from '@google-cloud/pubsub';
 import type { Logger } from 'pino';
 import type { Counter } from 'prom-client';
 import { Advice, PUBSUB_TOPICS, safeParseContract, type DeadLetteredAdvice } from '@bank/shared-contracts';
@@ -46,6 +46,21 @@ import { createWaitingAdvices } from './waiting-advices';
 
 export interface ConsumerCounters {
   readonly outcomes: Counter<'outcome'>;
+  /** Times the subscription was opened again, by why (the client gave it up, or it went silent). */
+  readonly reopened?: Counter<'why'>;
+}
+
+/** How the consumer gets its subscription back when the Pub/Sub client gives it up or it goes silent. */
+export interface ReopenOptions {
+  /** First wait before the subscription is opened again; default 1 s, doubling per failed try to `capMs`. */
+  readonly baseMs?: number;
+  /** Default 30 s. */
+  readonly capMs?: number;
+  /**
+   * A new Pub/Sub client for a subscription found silent: the known cure for a gRPC channel that
+   * stays on a dead connection after a network fault. Without it, the same client is reused.
+   */
+  readonly newClient?: () => PubSub;
 }
 
 export interface HoldOptions {
@@ -77,6 +92,15 @@ interface Delivery {
   readonly heldSince?: number;
 }
 
+/** Longest wait for a subscription or client to close (on a dead connection its final nacks cannot go). */
+const CLOSE_DEADLINE_MS = 5_000;
+
+/** The work, or nothing once `ms` have passed. */
+async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
+  let timer: NodeJS.Timeout | undefined;
+  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
+}
+
 /** How many advice ids the retry memory keeps (each a few dozen bytes). */
 const ATTEMPT_MEMORY = 10_000;
 
@@ -96,6 +120,7 @@ export function startAdviceConsumer(deps: {
   maxLeased?: number;
   hold?: HoldOptions;
   retry?: RetryOptions;
+  reopen?: ReopenOptions;
 }) {
   const batchSize = deps.batchSize ?? 200;
   const batchWaitMs = deps.batchWaitMs ?? 5;
@@ -107,8 +132,9 @@ export function startAdviceConsumer(deps: {
     recheck: deps.hold?.recheck ?? { baseMs: 1_000, capMs: 10_000 },
   };
   const retry = { baseMs: deps.retry?.baseMs ?? 250, capMs: deps.retry?.capMs ?? 2_000, maxHoldMs: deps.retry?.maxHoldMs ?? 60_000 };
-  const deadLetters = deps.pubsub.topic(PUBSUB_TOPICS.adviceDeadLetter.topic);
-  const subscription: Subscription = deps.pubsub.subscription(deps.subscriptionName ?? PUBSUB_TOPICS.advices.subscription, {
+  const reopen = { baseMs: deps.reopen?.baseMs ?? 1_000, capMs: deps.reopen?.capMs ?? 30_000 };
+  const subscriptionName = deps.subscriptionName ?? PUBSUB_TOPICS.advices.subscription;
+  const subscriptionOptions: SubscriberOptions = {
     flowControl: { maxMessages: maxLeased, maxBytes: 64 * 1024 * 1024, allowExcessMessages: false },
     // One streaming pull, not the client's default five: with five, the emulator filled flow control
     // with a few accounts at a time and redelivered advices already acknowledged.
@@ -116,7 +142,10 @@ export function startAdviceConsumer(deps: {
     // The client sets each lease from how long acknowledgements take (its 99th percentile); held
     // advices are slow to acknowledge, and a long lease would delay redelivery after a crash.
     maxAckDeadline: Duration.from({ seconds: 60 }),
-  });
+  };
+  let pubsub = deps.pubsub;
+  // Only a client the consumer made itself (on a reopen) is the consumer's to close; the first is its caller's.
+  let madeClient = false;
   // Per advice id: failed tries, so a redelivered copy carries on from the longest delay.
   const failures = createAttemptMemory(ATTEMPT_MEMORY);
   const waiting = createWaitingAdvices<Delivery>({
@@ -150,7 +179,8 @@ export function startAdviceConsumer(deps: {
 
   async function deadLetter(message: Message, reason: string): Promise<void> {
     const record: DeadLetteredAdvice = { messageId: message.id, receivedAt: new Date().toISOString(), reason, bodyBase64: message.data.toString('base64') };
-    await deadLetters.publishMessage({ json: record });
+    // The current client's topic: after a reopen with a new client, the old one is closed.
+    await pubsub.topic(PUBSUB_TOPICS.adviceDeadLetter.topic).publishMessage({ json: record });
     deps.logger.error({ messageId: message.id, reason }, 'poison advice sent to the dead-letter topic: an operator must look at it');
     deps.counters.outcomes.inc({ outcome: 'dead_lettered' });
   }
@@ -389,7 +419,9 @@ export function startAdviceConsumer(deps: {
   deps.primary.batchBreaker.on('halfOpen', wake);
   deps.primary.batchBreaker.on('close', wake);
 
-  subscription.on('message', (message: Message) => {
+  function onMessage(message: Message): void {
+    lastDeliveryAt = Date.now();
+    reopenAttempt = 0;
     const parsed = parse(message);
     if (parsed.ok) {
       // Synchronously, so the account's advices join its queue in the order Pub/Sub delivered them.
@@ -402,13 +434,91 @@ export function startAdviceConsumer(deps: {
       return;
     }
     deadLetterThenAck(message, parsed.reason, message.id);
-  });
-  subscription.on('error', (error) => deps.logger.error({ err: error }, 'advice subscription error; the client reconnects'));
+  }
+
+  // The subscription, and getting it back. The Node client gives a subscription up for good when
+  // its stream ends with a status it does not retry (the subscription deleted and made again, the
+  // emulator restarted and its subscriptions re-created, a permission refused): it emits 'close',
+  // and nothing would be delivered again until the process restarted. And after a network fault
+  // its gRPC channel can stay on a dead connection, delivering nothing without a word (a known
+  // client problem: googleapis/nodejs-pubsub#1764, #770); the re-drive loop notices that (advices
+  // older than its age missing from delivery) and calls `reopenIfSilent`.
+  let subscription: Subscription | undefined;
+  let lastDeliveryAt = Date.now();
+  let openedAt = Date.now();
+  let reopenAttempt = 0;
+  let reopenTimer: NodeJS.Timeout | undefined;
+
+  function open(): void {
+    const opened = pubsub.subscription(subscriptionName, subscriptionOptions);
+    opened.on('message', onMessage);
+    opened.on('error', (error) =>
+      deps.logger.error({ err: error }, 'advice subscription error; the client retries, and the consumer reopens it if the client gives up'),
+    );
+    opened.on('close', () => {
+      if (opened === subscription) reopenLater('the Pub/Sub client closed the subscription', false);
+    });
+    subscription = opened;
+    openedAt = Date.now();
+  }
+
+  /**
+   * Lets the current subscription go and opens it again after a backoff. What it had delivered and
+   * not yet sent to primary is dropped: closing nacks it (or, on a dead channel, its lease lapses)
+   * and Pub/Sub delivers it again; a batch at primary now finishes, its acks then a no-op, and its
+   * advices come back as duplicates that primary recognises.
+   */
+  function reopenLater(why: string, newClient: boolean): void {
+    if (stopped || !subscription) return;
+    const old = subscription;
+    subscription = undefined;
+    old.removeListener('message', onMessage);
+    void withDeadline(old.close(), CLOSE_DEADLINE_MS).catch(() => undefined);
+    for (const state of rechecks.values()) if (state.timer) clearTimeout(state.timer);
+    rechecks.clear();
+    recheckDue.clear();
+    allHeldDue.clear();
+    pending.clear();
+    pendingCount = 0;
+    waiting.takeAll();
+    const delayMs = backoffDelayMs(reopenAttempt, reopen);
+    reopenAttempt += 1;
+    deps.counters.reopened?.inc({ why: newClient ? 'silent' : 'closed_by_client' });
+    deps.logger.warn({ why, delayMs, newClient: newClient && Boolean(deps.reopen?.newClient) }, 'advice subscription reopened after a wait');
+    reopenTimer = setTimeout(() => {
+      reopenTimer = undefined;
+      if (stopped) return;
+      if (newClient && deps.reopen?.newClient) {
+        const previous = pubsub;
+        pubsub = deps.reopen.newClient();
+        if (madeClient) void withDeadline(previous.close(), CLOSE_DEADLINE_MS).catch(() => undefined);
+        madeClient = true;
+      }
+      open();
+    }, delayMs);
+  }
+
+  open();
 
   return {
     /** Advices held for an earlier one of their account. */
     get held(): number {
       return waiting.held;
+    },
+    /** The Pub/Sub client in use now (a silent subscription is reopened on a new one, which the consumer closes on stop). */
+    get pubsub(): PubSub {
+      return pubsub;
+    },
+    /**
+     * Called when advices older than `silentMs` were found missing from delivery: when the
+     * subscription has delivered nothing for that long either (and was opened before), its stream
+     * is taken for dead and it is opened again, on a new client where one can be made. Whether it did.
+     */
+    reopenIfSilent(silentMs: number): boolean {
+      const now = Date.now();
+      if (!subscription || now - lastDeliveryAt < silentMs || now - openedAt < silentMs) return false;
+      reopenLater(`Pub/Sub delivered nothing for ${Math.round((now - lastDeliveryAt) / 1000)} s while advices were missing from delivery`, true);
+      return true;
     },
     stop: async () => {
       stopped = true;
@@ -422,7 +532,11 @@ export function startAdviceConsumer(deps: {
       for (const { message } of waiting.takeAll()) message.nack();
       deps.primary.batchBreaker.removeListener('halfOpen', wake);
       deps.primary.batchBreaker.removeListener('close', wake);
-      await subscription.close();
+      if (reopenTimer) clearTimeout(reopenTimer);
+      const current = subscription;
+      subscription = undefined;
+      if (current) await withDeadline(current.close(), CLOSE_DEADLINE_MS);
+      if (madeClient) await withDeadline(pubsub.close(), CLOSE_DEADLINE_MS).catch(() => undefined);
     },
   };
 }

@@ -23,18 +23,29 @@ async function main(): Promise<void> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'advice_consumer_' });
   const outcomes = new Counter({ name: 'advice_consumer_outcomes_total', help: 'Advices by outcome', labelNames: ['outcome'], registers: [registry] });
-  const pubsub = new PubSub({
-    projectId: config.pubsub.projectId,
-    ...(config.pubsub.emulatorHost ? { apiEndpoint: config.pubsub.emulatorHost, emulatorMode: true } : {}),
-  });
+  const newPubSub = () =>
+    new PubSub({
+      projectId: config.pubsub.projectId,
+      ...(config.pubsub.emulatorHost ? { apiEndpoint: config.pubsub.emulatorHost, emulatorMode: true } : {}),
+    });
   const primaryApi = config.primary;
   const standinApi = config.standin;
   const primary = createPrimaryClient(primaryApi);
+  const firstPubSub = newPubSub();
   const consumer = startAdviceConsumer({
-    pubsub,
+    pubsub: firstPubSub,
     primary,
     logger,
-    counters: { outcomes },
+    counters: {
+      outcomes,
+      reopened: new Counter({
+        name: 'advice_consumer_subscription_reopened_total',
+        help: 'Times the advice subscription was opened again: closed_by_client (the Pub/Sub client gave it up) or silent (nothing delivered while advices were missing)',
+        labelNames: ['why'],
+        registers: [registry],
+      }),
+    },
+    reopen: { newClient: newPubSub },
     ...config.batching,
   });
   const redrive = startRedriveLoop({
@@ -49,11 +60,13 @@ async function main(): Promise<void> {
     }),
     intervalMs: config.redriveIntervalMs,
     minimumAgeMs: config.redriveAfterMs,
+    // Advices that old were missing from Pub/Sub's delivery: if the stream has been silent as long, it is dead.
+    onMissing: () => consumer.reopenIfSilent(config.redriveAfterMs),
   });
 
   const server = buildAdviceConsumerServer({
     health: () => ({ status: primary.breaker.opened || primary.batchBreaker.opened ? 'primary unreachable; advices wait in Pub/Sub' : 'ok' }),
-    ready: adviceConsumerReadiness({ pubsub, primaryBreakerOpen: () => primary.breaker.opened || primary.batchBreaker.opened }),
+    ready: adviceConsumerReadiness({ pubsub: () => consumer.pubsub, primaryBreakerOpen: () => primary.breaker.opened || primary.batchBreaker.opened }),
     metrics: async () => ({ contentType: registry.contentType, body: await registry.metrics() }),
     standinLog: () => fetchStandinLog(standinApi),
     primaryApplied: () => fetchPrimaryApplied(primaryApi),
@@ -71,7 +84,7 @@ async function main(): Promise<void> {
     redrive.stop();
     await consumer.stop();
     await server.close();
-    await pubsub.close();
+    await firstPubSub.close();
     process.exit(0);
   };
   // Every step of a stop has its own limit, but a client retrying an absent server (Kafka,

@@ -25,9 +25,9 @@ async function answersWithin(work: Promise<unknown>, budgetMs: number): Promise<
  * and primary (its breaker is not open). Unready takes it out of an orchestrator's rotation; it
  * does not restart it (that is /health/live), and advices wait in Pub/Sub meanwhile.
  */
-export function adviceConsumerReadiness(deps: { pubsub: PubSub; primaryBreakerOpen: () => boolean }): () => Promise<Readiness> {
+export function adviceConsumerReadiness(deps: { pubsub: () => PubSub; primaryBreakerOpen: () => boolean }): () => Promise<Readiness> {
   return async () => {
-    const pubsub = (await answersWithin(deps.pubsub.getTopics({ pageSize: 1, autoPaginate: false }), PUBSUB_BUDGET_MS)) ? 'ok' : 'unreachable';
+    const pubsub = (await answersWithin(deps.pubsub().getTopics({ pageSize: 1, autoPaginate: false }), PUBSUB_BUDGET_MS)) ? 'ok' : 'unreachable';
     const primary = deps.primaryBreakerOpen() ? 'unreachable' : 'ok';
     return { status: pubsub === 'ok' && primary === 'ok' ? 'ready' : 'unready', checks: { pubsub, primary } };
   };

@@ -27,6 +27,8 @@ export function startRedriveLoop(deps: {
   redriven: Counter;
   intervalMs: number;
   minimumAgeMs: number;
+  /** Told when a pass applied advices older than `minimumAgeMs`: Pub/Sub had not delivered them. */
+  onMissing?: () => void;
 }) {
   let running = true;
   let timer: NodeJS.Timeout | undefined;
@@ -55,6 +57,8 @@ export function startRedriveLoop(deps: {
       }
     }
     deps.redriven.inc(applied);
+    // Primary took them at once, so Pub/Sub had not delivered them (not primary holding them up).
+    if (applied > 0) deps.onMissing?.();
     if (applied + failed > 0)
       deps.logger.warn(
         { candidates: candidates.length, applied, accountsNotApplying: failed },

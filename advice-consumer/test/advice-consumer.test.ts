@@ -4,7 +4,7 @@ import { Counter, Registry } from 'prom-client';
 import type { Message, PubSub, Subscription, Topic } from '@google-cloud/pubsub';
 import { createInfra, pubsubClient } from '@bank/infra';
 import { DeadLetteredAdvice, PUBSUB_TOPICS } from '@bank/shared-contracts';
-import { startAdviceConsumer, type HoldOptions } from '../src/advice-consumer';
+import { startAdviceConsumer, type HoldOptions, type ReopenOptions } from '../src/advice-consumer';
 import { createPrimaryClient } from '../src/primary-client';
 import { CREDENTIALS, credentialFor, startPrimaryProcess } from './primary-process';
 
@@ -27,19 +27,25 @@ async function api(method: string, path: string, body?: unknown, token?: string)
   return (await response.json()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
 }
 
-function consumer(options: { subscription?: string; hold?: HoldOptions } = {}) {
+function consumer(options: { subscription?: string; hold?: HoldOptions; reopen?: ReopenOptions } = {}) {
   const registry = new Registry();
   const outcomes = new Counter({ name: 'outcomes', help: 'test', labelNames: ['outcome'], registers: [registry] });
+  const reopened = new Counter({ name: 'reopened', help: 'test', labelNames: ['why'], registers: [registry] });
   const running = startAdviceConsumer({
     pubsub,
     primary: createPrimaryClient({ url: primary.url, token: CREDENTIALS['advice-consumer'] }),
     logger: pino({ level: 'silent' }),
-    counters: { outcomes },
+    counters: { outcomes, reopened },
     subscriptionName: options.subscription ?? subscriptionName,
     hold: options.hold,
+    reopen: options.reopen,
   });
   return {
     stop: () => running.stop(),
+    reopenIfSilent: (silentMs: number) => running.reopenIfSilent(silentMs),
+    /** The consumer's `reopened` counter, by why. */
+    reopened: async (): Promise<Record<string, number>> =>
+      Object.fromEntries((await reopened.get()).values.map((value) => [String(value.labels.why), value.value])),
     /** The consumer's `outcomes` counter, by outcome. */
     outcomes: async (): Promise<Record<string, number>> =>
       Object.fromEntries((await outcomes.get()).values.map((value) => [String(value.labels.outcome), value.value])),
@@ -160,6 +166,59 @@ test('when advices are delivered, some twice, then each is applied exactly once'
     await new Promise((resolve) => setTimeout(resolve, 1_000));
     expect((await api('GET', `/accounts/${account.id}`, undefined, account.token)).balance.heldMinor).toBe(6_000);
   } finally {
+    await running.stop();
+  }
+}, 60_000);
+
+test('when the subscription is deleted and made again (as when the emulator restarts and its subscriptions are re-created), then the consumer opens it again and applies what arrives after', async () => {
+  const subscription = await ownSubscription();
+  const { account, card } = await customer(10_000);
+  const [first, second] = approvals(account.id, card.id, 2, 300);
+  const running = consumer({ subscription, reopen: { baseMs: 200, capMs: 1_000 } });
+  try {
+    await publish(first!);
+    expect(await heldOf(account.id, account.token, 300)).toBe(300);
+    // The stream ends with NOT_FOUND, which the client does not retry: it gives the subscription up.
+    await pubsub.subscription(subscription).delete();
+    await waitFor(async () => ((await running.reopened()).closed_by_client ?? 0) >= 1, 30_000);
+    expect((await running.reopened()).closed_by_client).toBeGreaterThanOrEqual(1);
+    await pubsub.topic(PUBSUB_TOPICS.advices.topic).createSubscription(subscription, { enableMessageOrdering: true, ackDeadlineSeconds: 10 });
+    await publish(second!);
+    expect(await heldOf(account.id, account.token, 600)).toBe(600);
+  } finally {
+    await running.stop();
+  }
+}, 60_000);
+
+test('when the subscription has delivered nothing while advices were found missing, then it is opened again on a new client, and not while it delivers', async () => {
+  const subscription = await ownSubscription();
+  const { account, card } = await customer(10_000);
+  const [first, second] = approvals(account.id, card.id, 2, 400);
+  let clientsMade = 0;
+  const running = consumer({
+    subscription,
+    reopen: {
+      baseMs: 100,
+      capMs: 100,
+      newClient: () => {
+        clientsMade += 1;
+        return pubsubClient(infra.config);
+      },
+    },
+  });
+  try {
+    await publish(first!);
+    expect(await heldOf(account.id, account.token, 400)).toBe(400);
+    // Just delivered: not silent.
+    expect(running.reopenIfSilent(5_000)).toBe(false);
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    expect(running.reopenIfSilent(200)).toBe(true);
+    expect(await running.reopened()).toEqual({ silent: 1 });
+    await waitFor(async () => clientsMade === 1, 10_000);
+    await publish(second!);
+    expect(await heldOf(account.id, account.token, 800)).toBe(800);
+  } finally {
+    // Closes the client it made too.
     await running.stop();
   }
 }, 60_000);

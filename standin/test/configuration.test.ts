@@ -1,3 +1,5 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import pino from 'pino';
 import { INITIAL_CONFIGURATION, userBucket, type ConfigurationDocument } from '@bank/shared-contracts';
 import { createStandinServer } from '../src/app/server';
@@ -5,6 +7,7 @@ import { createCardDesk } from '../src/payments/card-desk';
 import { createFasterPaymentsDesk } from '../src/payments/faster-payments-desk';
 import type { Database } from '../src/store/database';
 import { operatorsFromEnvironment } from '../src/configuration/operators';
+import { startPeerConfiguration } from '../src/configuration/peer-configuration';
 import { SyncedAccount, testKeys } from './synced-state';
 import { temporaryStandinDatabase } from './temporary-database';
 import { CREDENTIALS, TEST_SERVICES } from './test-credentials';
@@ -169,5 +172,45 @@ describe("stand-in's configuration service", () => {
       });
     }
     expect((await call('GET', '/status?user=bad%20user')).status).toBe(400);
+  });
+
+  test("when primary holds a different document at stand-in's version (a change on each side of a partition), then stand-in records its own again as the next version, saying what it dropped, once", async () => {
+    const ours = await current();
+    const theirs: ConfigurationDocument = { ...ours, updatedBy: 'gil', reason: 'prescale on primary while cut off', prescale: !ours.prescale };
+    const primary = createServer((request, response) => {
+      response.writeHead(request.headers.authorization === `Bearer ${CREDENTIALS.standin}` ? 200 : 401, { 'content-type': 'application/json' });
+      response.end(JSON.stringify(theirs));
+    });
+    await new Promise<void>((resolve) => primary.listen(0, '127.0.0.1', resolve));
+    const peer = startPeerConfiguration({
+      database,
+      logger: pino({ level: 'silent' }),
+      primaryUrl: `http://127.0.0.1:${(primary.address() as AddressInfo).port}`,
+      standinCredential: CREDENTIALS.standin,
+      intervalMs: 60_000,
+      now: () => new Date('2026-12-06T03:00:00.000Z'),
+    });
+    try {
+      await peer.pullOnce();
+      const settled = await current();
+      expect(settled).toEqual({
+        ...ours,
+        version: ours.version + 1,
+        updatedAt: '2026-12-06T03:00:00.000Z',
+        updatedBy: 'standin:split-settlement',
+        reason: `settles a split at version ${ours.version}: stand-in's "${ours.reason}" by ${ours.updatedBy} stands; primary's "prescale on primary while cut off" by gil is dropped`,
+      });
+      // Primary is now behind, not split: a second pass (or another replica's) records nothing more.
+      await peer.pullOnce();
+      expect(await current()).toEqual(settled);
+      const { entries } = (await call('GET', '/configuration/audit?limit=2', { token: OPERATOR })).body as {
+        entries: { version: number; source: string; recordedBy: string }[];
+      };
+      expect(entries[0]).toMatchObject({ version: ours.version + 1, source: 'change', recordedBy: 'standin:split-settlement' });
+      expect(entries[1]).toMatchObject({ version: ours.version });
+    } finally {
+      await peer.stop();
+      primary.close();
+    }
   });
 });

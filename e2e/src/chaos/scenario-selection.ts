@@ -22,13 +22,3 @@ export function seedFromEnvironment(env: NodeJS.ProcessEnv = process.env): numbe
   if (!Number.isSafeInteger(seed) || seed < 0) throw new Error(`CHAOS_SEED=${raw}: expected a whole number from the report of the run to replay`);
   return seed;
 }
-
-/**
- * Only when named (`--scenarios k`), not in a run of them all: for a scenario that documents a
- * known failure still to be fixed (its file says which), so the whole suite stays a verdict on
- * what is expected to work.
- */
-export function isScenarioNamed(id: string, env: NodeJS.ProcessEnv = process.env): boolean {
-  const selected = selectedScenarios(env);
-  return selected !== 'all' && selected.has(id.toLowerCase());
-}

@@ -108,29 +108,49 @@ test("when an advice in stand-in's log was never applied by primary, then invari
   expect(JSON.stringify(result.evidence)).toContain(customer.accountId);
 });
 
-test('when the two configuration services hold different documents at the same version, then invariant 5 fails showing both', async () => {
+test('when the two configuration services hold different documents at the same version, then invariant 5 fails showing both, until stand-in settles the split with a new version', async () => {
   expect((await checkConfigurationConverged(context())).passed).toBe(true);
   const current = (await http<{ version: number }>('GET', `${stack.primary.url}/configuration`, { token: OPERATOR.token })).body;
   const version = current.version + 1;
   const document = (reason: string) => ({ ...INITIAL_CONFIGURATION, version, updatedAt: new Date().toISOString(), updatedBy: 'planted', reason });
-  // The same version with different content on each side: neither adopts the other's (only a higher version is adopted).
-  await primaryDb.query(
-    "insert into configuration_versions (version, document, source, recorded_by, recorded_at) values ($1, $2, 'change', 'planted', now())",
-    [version, document('planted in primary')],
-  );
-  await standinDb.query("insert into configuration_versions (version, document, source, recorded_by) values ($1, $2, 'change', 'planted')", [
-    version,
-    document('planted in stand-in'),
-  ]);
+  // Stand-in settles a split within a peer-sync tick (a new version with its own document); its
+  // configuration writers' lock, held here, keeps the split in place while the checker looks.
+  const writersLock = await standinDb.connect();
+  try {
+    await writersLock.query("select pg_advisory_lock(hashtext('standin-configuration'))");
+    // The same version with different content on each side: a change on each side of a partition.
+    await primaryDb.query(
+      "insert into configuration_versions (version, document, source, recorded_by, recorded_at) values ($1, $2, 'change', 'planted', now())",
+      [version, document('planted in primary')],
+    );
+    await standinDb.query("insert into configuration_versions (version, document, source, recorded_by) values ($1, $2, 'change', 'planted')", [
+      version,
+      document('planted in stand-in'),
+    ]);
 
-  const result = await eventually(
-    'both platforms to serve the planted version',
+    const result = await eventually(
+      'both platforms to serve the planted version',
+      () => checkConfigurationConverged(context()),
+      (found) => (found.evidence.primary as { version?: number }).version === version && (found.evidence.standin as { version?: number }).version === version,
+      30_000,
+    );
+    expect(result.passed).toBe(false);
+    expect(result.summary).toContain('different documents');
+  } finally {
+    await writersLock.query("select pg_advisory_unlock(hashtext('standin-configuration'))");
+    writersLock.release();
+  }
+  // Released: stand-in's document stands, as the next version, and primary adopts it.
+  const settled = await eventually(
+    'the split settled',
     () => checkConfigurationConverged(context()),
-    (found) => (found.evidence.primary as { version?: number }).version === version && (found.evidence.standin as { version?: number }).version === version,
+    (found) => found.passed,
     30_000,
   );
-  expect(result.passed).toBe(false);
-  expect(result.summary).toContain('different documents');
+  expect(settled.evidence.primary).toMatchObject({ version: version + 1, updatedBy: 'standin:split-settlement' });
+  expect((settled.evidence.primary as { reason: string }).reason).toContain(
+    `stand-in's "planted in stand-in" by planted stands; primary's "planted in primary" by planted is dropped`,
+  );
 });
 
 test('when a card the customer froze is still approved, then invariant 6 fails naming the card and who approved it', async () => {

@@ -89,7 +89,7 @@ export function createConfigurationPeerSync(deps: {
         ours: { updatedBy: ours.updatedBy, updatedAt: ours.updatedAt, reason: ours.reason },
         standin: { updatedBy: theirs.updatedBy, updatedAt: theirs.updatedAt, reason: theirs.reason },
       },
-      'primary and stand-in hold different configurations at the same version; primary keeps its own: an operator must make a new change to settle which one stands',
+      "primary and stand-in hold different configurations at the same version; primary keeps its own until stand-in settles the split with a newer version (stand-in's stands), which primary then adopts",
     );
   }
 

@@ -108,7 +108,9 @@ export function renderStatus(report: StatusReport): string {
   lines.push('');
   if (report.agree === true) lines.push(`OK: both platforms agree (version ${(standin as { configuration: ConfigurationDocument }).configuration.version})`);
   else if (report.agree === false)
-    lines.push('WARNING: the platforms DISAGREE; they converge on the higher version within seconds, or a new change settles it');
+    lines.push(
+      "WARNING: the platforms DISAGREE; they converge on the higher version within seconds (two documents at one version: stand-in's stands, as a new version), or a new change settles it",
+    );
   else if (!primary.reachable && standin.reachable)
     lines.push("PRIMARY IS UNREACHABLE: working against stand-in alone; primary takes stand-in's configuration when it is back");
   else if (!standin.reachable && primary.reachable) lines.push('STAND-IN IS UNREACHABLE: changes go to primary alone; stand-in takes them when it is back');

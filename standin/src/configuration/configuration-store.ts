@@ -56,6 +56,41 @@ export async function changeConfiguration(
   });
 }
 
+/** Who a version that settles a split is recorded as made by. */
+export const SPLIT_SETTLED_BY = 'standin:split-settlement';
+
+/**
+ * Settles a split: primary holds `theirs`, a different document at stand-in's own current version
+ * (two changes, one on each side, made while the platforms could not reach each other). Neither
+ * side may rewrite a version it holds (the audit is append-only), and waiting for an engineer
+ * leaves the gateway, the apps and the two platforms routing by two documents at 3 a.m. So stand-in,
+ * and only stand-in (no loop of each side re-asserting its own), records its own document again as
+ * the next version, saying in the reason which change it keeps and which it drops; primary adopts
+ * it as any newer version. Stand-in's stands because stand-in is where the CLI writes first and the
+ * platform an incident depends on. Does nothing (undefined) when the split is no longer as found:
+ * another replica settled it, or a change moved on.
+ */
+export async function settleSplit(database: Database, theirs: ConfigurationDocument, now: Date): Promise<ConfigurationDocument | undefined> {
+  return inTransaction(database, async (session) => {
+    await session.query(WRITER_LOCK);
+    const current = await currentConfiguration(session);
+    if (current.version !== theirs.version || sameConfiguration(current, theirs)) return undefined;
+    const next = ConfigurationDocument.parse({
+      ...current,
+      version: current.version + 1,
+      updatedAt: now.toISOString(),
+      updatedBy: SPLIT_SETTLED_BY,
+      reason:
+        `settles a split at version ${current.version}: stand-in's "${current.reason}" by ${current.updatedBy} stands; primary's "${theirs.reason}" by ${theirs.updatedBy} is dropped`.slice(
+          0,
+          500,
+        ),
+    });
+    await record(session, next, 'change', SPLIT_SETTLED_BY);
+    return next;
+  });
+}
+
 export async function adoptConfiguration(database: Database, offered: ConfigurationDocument, by: string): Promise<AdoptResult> {
   return inTransaction(database, async (session) => {
     await session.query(WRITER_LOCK);
@@ -67,7 +102,7 @@ export async function adoptConfiguration(database: Database, offered: Configurat
     if (sameConfiguration(offered, current)) return { adopted: false, reason: `already at version ${current.version}`, current };
     throw new StaleConfiguration(
       offered.version === current.version
-        ? `stand-in holds a different document at version ${current.version} (${describe(current)}); make a new change to settle which one stands`
+        ? `stand-in holds a different document at version ${current.version} (${describe(current)}); stand-in settles the split with a new version within seconds of reading primary's, or a new change does`
         : `stand-in already holds ${describe(current)}, newer than the offered version ${offered.version}`,
     );
   });

@@ -1,11 +1,13 @@
 import type { Logger } from 'pino';
 import { CONFIGURATION_ROUTES, ConfigurationDocument, sameConfiguration } from '@bank/shared-contracts';
 import type { Database } from '../store/database';
-import { adoptConfiguration, currentConfiguration } from './configuration-store';
+import { adoptConfiguration, currentConfiguration, settleSplit } from './configuration-store';
 
 // Convergence: stand-in reads primary's configuration every few seconds and takes it if it is
 // newer. A change made on primary while stand-in was down (or cut off) arrives here when stand-in
 // is back; primary does the same the other way round. Only ever the higher version: never merged.
+// Two different documents at one version (a change on each side of a partition) are settled here,
+// by stand-in's own, as a new version (settleSplit).
 
 export interface PeerConfigurationDependencies {
   readonly database: Database;
@@ -15,6 +17,8 @@ export interface PeerConfigurationDependencies {
   readonly standinCredential: string;
   readonly intervalMs: number;
   readonly onCurrent?: (document: ConfigurationDocument) => void;
+  /** When a split is settled; default the system clock. */
+  readonly now?: () => Date;
 }
 
 export interface PeerConfiguration {
@@ -26,7 +30,6 @@ export interface PeerConfiguration {
 export function startPeerConfiguration(deps: PeerConfigurationDependencies): PeerConfiguration {
   const { logger } = deps;
   let unreachableSince: Date | undefined;
-  let reportedSplit: number | undefined;
   let running: Promise<void> = Promise.resolve();
 
   const pullOnce = async () => {
@@ -51,17 +54,30 @@ export function startPeerConfiguration(deps: PeerConfigurationDependencies): Pee
       await adoptConfiguration(deps.database, offered, 'peer:primary');
       logger.warn({ version: offered.version, updatedBy: offered.updatedBy, reason: offered.reason }, "adopted primary's newer configuration");
       deps.onCurrent?.(offered);
-    } else if (offered.version === current.version && !sameConfiguration(offered, current) && reportedSplit !== current.version) {
-      reportedSplit = current.version;
+    } else if (offered.version === current.version && !sameConfiguration(offered, current)) {
+      const settled = await settleSplit(deps.database, offered, (deps.now ?? (() => new Date()))());
+      if (!settled) return;
       logger.error(
-        { version: current.version },
-        'primary and stand-in hold different documents at the same version; a new change through the standin CLI settles it',
+        {
+          version: current.version,
+          settledBy: settled.version,
+          standin: { updatedBy: current.updatedBy, updatedAt: current.updatedAt, reason: current.reason },
+          primary: { updatedBy: offered.updatedBy, updatedAt: offered.updatedAt, reason: offered.reason },
+        },
+        "primary and stand-in held different documents at the same version (a change on each side while they could not reach each other): stand-in's stands, as a new version primary adopts; primary's change is dropped, and an engineer should check it is not needed",
       );
+      deps.onCurrent?.(settled);
     }
   };
 
+  // A tick that finds the previous pass still going (a slow primary, stand-in's database busy) skips it: passes never queue up.
+  let passGoing = false;
   const timer = setInterval(() => {
-    running = running.then(pullOnce).catch((failure: unknown) => logger.error({ err: failure }, 'configuration peer sync failed'));
+    if (passGoing) return;
+    passGoing = true;
+    running = pullOnce()
+      .catch((failure: unknown) => logger.error({ err: failure }, 'configuration peer sync failed'))
+      .finally(() => (passGoing = false));
   }, deps.intervalMs);
   return {
     pullOnce,
