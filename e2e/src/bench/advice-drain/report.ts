@@ -54,9 +54,33 @@ function runLines(run: AdviceDrainRun): string[] {
     `consumer outcomes: ${outcomes}; re-driven from stand-in's log (not delivered by Pub/Sub): ${drain.redrivenFromStandinLog ?? 'unknown'}`,
     'CPU (cores busy) during the drain:',
     cpuLine('drain', drain.cpu),
+    ...cpuPerAdviceLines(run),
     ...(run.disturbedInfrastructure.length > 0
       ? [`WARNING: infrastructure disturbed during the run (figures suspect): ${run.disturbedInfrastructure.join(', ')}`]
       : []),
+  ];
+}
+
+/** What primary and its database do for an advice; the rest is the transport and the sync back to stand-in. */
+const PRIMARY_SIDE = new Set(['primary', 'postgres (primary)', 'runner', 'everything else']);
+
+/**
+ * CPU per advice, from the cores each process kept busy over the drain: what bounds the rate on
+ * this machine. Everything that is not primary's apply (the Pub/Sub emulator delivering and taking
+ * acknowledgements, the consumer, and primary's resulting events syncing back into stand-in through
+ * Kafka) shares the same two cores here; in production each runs on machines of its own.
+ */
+function cpuPerAdviceLines(run: AdviceDrainRun): string[] {
+  const { drain } = run;
+  const drained = drain.appliedAtEnd - drain.appliedAtStart;
+  if (drain.allAppliedSeenAfterMs === null || drained <= 0) return [];
+  const msPerAdvice = (cores: number) => (cores * drain.allAppliedSeenAfterMs!) / drained;
+  const entries = Object.entries(drain.cpu.coresByProcess).map(([name, cores]) => [name, msPerAdvice(cores)] as const);
+  const outsidePrimary = entries.filter(([name]) => !PRIMARY_SIDE.has(name)).reduce((sum, [, ms]) => sum + ms, 0);
+  const total = entries.reduce((sum, [, ms]) => sum + ms, 0);
+  return [
+    `CPU per advice (ms): ${entries.map(([name, ms]) => `${name} ${fixed(ms, 2)}`).join(', ')}; ${fixed(total, 2)} in all`,
+    `  of which transport and sync back (not primary's apply): ${fixed(outsidePrimary, 2)} ms, which alone caps the drain on ${drain.cpu.machineCores} cores at ${fixed((drain.cpu.machineCores * 1000) / outsidePrimary, 0)}/s`,
   ];
 }
 
@@ -66,7 +90,8 @@ const TARGET = { advicesPerSecond: 2_000, advices: 20_000, accounts: 1_000 };
 export function adviceDrainHeadline(result: AdviceDrainResult): HeadlineFigure[] {
   return result.runs.flatMap(({ figures, parameters }) => {
     const size = `${figures.advices} advices`;
-    const judged = figures.advices >= TARGET.advices && parameters.accounts >= TARGET.accounts;
+    // Judged on the backlog asked for: stand-in declines a few of its purchases (its own limits), so one of 20,000 holds a few dozen fewer.
+    const judged = parameters.advices >= TARGET.advices && parameters.accounts >= TARGET.accounts;
     return [
       figure(`all applied in primary after (${size})`, figures.drainSeconds, 's'),
       figure(
