@@ -139,8 +139,14 @@ export function startAdviceConsumer(deps: {
     // One streaming pull, not the client's default five: with five, the emulator filled flow control
     // with a few accounts at a time and redelivered advices already acknowledged.
     streamingOptions: { maxStreams: 1 },
-    // The client sets each lease from how long acknowledgements take (its 99th percentile); held
-    // advices are slow to acknowledge, and a long lease would delay redelivery after a crash.
+    // Every lease 60 s, from the first delivery: the emulator ignores the stream's flow control and
+    // keeps sending while the client's window is full, and what waits unread past its lease is sent
+    // again with every later message of its account (above). The client's default starts leases at
+    // 10 s and lengthens them from how long acknowledgements take: through a 100,000-advice backlog
+    // that meant 782,070 duplicate deliveries and 612 s; with 60 s from the start, 67,882 and 248 s
+    // (advice-drain, 2026-12-06, under other load). 60 s is also the most a crashed consumer's
+    // advices wait to be redelivered (the re-drive loop covers longer).
+    minAckDeadline: Duration.from({ seconds: 60 }),
     maxAckDeadline: Duration.from({ seconds: 60 }),
   };
   let pubsub = deps.pubsub;

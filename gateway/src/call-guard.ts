@@ -8,19 +8,22 @@ const digest = (value: string) => createHash('sha256').update(value).digest();
 /**
  * Every credential comparison in the gateway goes through here: both sides hashed first, so the
  * time taken says nothing about the length of the credential or how much of a guess was right.
+ * The gateway's own credentials are hashed once, at start: only the caller's is hashed per call
+ * (every card message carries one).
  */
-export const sameCredential = (given: string, expected: string): boolean => timingSafeEqual(digest(given), digest(expected));
+const sameDigest = (given: Buffer, expected: Buffer): boolean => timingSafeEqual(given, expected);
 
 const bearerOf = (request: FastifyRequest): string | undefined => {
   const header = request.headers.authorization;
   return header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() || undefined : undefined;
 };
 
-/** The caller a token is: the network (one of its credentials, two during a rotation), or nobody the gateway knows. */
-export function callerOfToken(token: string, networkCredentials: readonly string[]): Exclude<GatewayCaller, 'anyone'> | undefined {
+/** The caller a token is: the network (one of its credentials, two during a rotation, as digests), or nobody the gateway knows. */
+function callerOfToken(token: string, networkDigests: readonly Buffer[]): Exclude<GatewayCaller, 'anyone'> | undefined {
+  const given = digest(token);
   // Every credential compared: the time taken does not say which one nearly matched.
   let network = false;
-  for (const expected of networkCredentials) if (sameCredential(token, expected)) network = true;
+  for (const expected of networkDigests) if (sameDigest(given, expected)) network = true;
   return network ? 'network' : undefined;
 }
 
@@ -30,6 +33,7 @@ export function callerOfToken(token: string, networkCredentials: readonly string
  * route without an entry fails the build, naming it. Install before any route is added.
  */
 export function enforceGatewayCallMap(server: FastifyInstance, deps: { readonly networkCredentials: readonly string[] }): void {
+  const networkDigests = deps.networkCredentials.map(digest);
   server.addHook('onRoute', (route) => {
     for (const method of [route.method].flat())
       if (!gatewayCallersOf(method, route.url))
@@ -38,7 +42,7 @@ export function enforceGatewayCallMap(server: FastifyInstance, deps: { readonly 
       const allowed = gatewayCallersOf(request.method, route.url) ?? [];
       if (allowed.includes('anyone')) return;
       const token = bearerOf(request);
-      const caller = token === undefined ? undefined : callerOfToken(token, deps.networkCredentials);
+      const caller = token === undefined ? undefined : callerOfToken(token, networkDigests);
       if (!caller) throw gatewayErrors.unauthenticated();
       if (!allowed.includes(caller)) throw gatewayErrors.forbidden(caller);
     };
