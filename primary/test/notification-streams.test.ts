@@ -1,4 +1,4 @@
-import { startPrimary, type TestPrimary } from './harness';
+import { HARNESS_OPERATOR, startPrimary, type TestPrimary } from './harness';
 
 // Issue 17: a notifications stream holds a connection and polls the database for as long as it is
 // open, so a customer may hold only a few at once (PRIMARY_NOTIFICATION_STREAMS_PER_CUSTOMER); the
@@ -57,3 +57,23 @@ test('when a stream is closed, then its place is free again', async () => {
   }
   expect(status).toBe(200);
 });
+
+test("when the customer's tokens are revoked, then their open stream ends (within the 15 s recheck)", async () => {
+  const account = await primary.openAccount();
+  const stream = await openStream(account);
+  expect(stream.response.status).toBe(200);
+  const revoked = await primary.call('POST', `/internal/customers/${account.customerId}/tokens/revoke`, {
+    token: HARNESS_OPERATOR.token,
+    body: { reason: 'stream test' },
+  });
+  expect(revoked.status).toBe(200);
+  // Read until the server ends the stream; bounded.
+  const reader = stream.response.body!.getReader();
+  const ended = await Promise.race([
+    (async () => {
+      for (;;) if ((await reader.read()).done) return true;
+    })(),
+    new Promise<false>((resolve) => setTimeout(() => resolve(false), 25_000)),
+  ]);
+  expect(ended).toBe(true);
+}, 30_000);
