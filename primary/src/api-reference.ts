@@ -33,7 +33,7 @@ export function primaryWithoutServers(options: { serveApiDocs: boolean }): { app
     metrics: createMetrics(),
     fasterPaymentsScheme: httpFasterPaymentsScheme({ url: 'http://127.0.0.1:1/unused' }),
     // Best effort by contract (see platform/cache.ts): a cache that always misses is a valid one.
-    cache: { get: async () => undefined, set: async () => undefined, close: async () => undefined },
+    cache: { get: async () => undefined, set: async () => undefined, delete: async () => true, close: async () => undefined },
     serveApiDocs: options.serveApiDocs,
   });
   return {

@@ -12,6 +12,8 @@ import type { PrimaryMetrics } from './platform/metrics';
 import { createLedger } from './ledger/ledger';
 import { createAccountsService } from './accounts/accounts-service';
 import { accountsRoutes, customerAuthentication } from './accounts/routes';
+import { tokenRoutes } from './accounts/token-routes';
+import { DEFAULT_NOTIFICATION_STREAMS_PER_CUSTOMER, streamSlots } from './notifications/stream-limit';
 import { arrangedOverdraftRoutes, createArrangedOverdrafts } from './accounts/arranged-overdraft';
 import { createCardsService } from './cards/cards-service';
 import type { PanKeys } from './cards/pan-crypto';
@@ -74,6 +76,10 @@ export interface PrimaryDependencies {
   readonly cardBudgetMs?: number;
   /** Limits on the app API per customer and on account opening (Redis-shared in main.ts); none: DEFAULT_RATE_LIMITS, in memory. */
   readonly rateLimits?: RateLimits;
+  /** PRIMARY_CUSTOMER_TOKEN_TTL_DAYS: how long an app token is accepted; none: DEFAULT_CUSTOMER_TOKEN_TTL_DAYS. */
+  readonly customerTokenTtlDays?: number;
+  /** PRIMARY_NOTIFICATION_STREAMS_PER_CUSTOMER: open notification streams a customer may hold at once; none: DEFAULT_NOTIFICATION_STREAMS_PER_CUSTOMER. */
+  readonly notificationStreamsPerCustomer?: number;
   /** Serve the API reference's browser at /docs (local mode only, never production). The OpenAPI document (`app.swagger()`) is always built. */
   readonly serveApiDocs?: boolean;
 }
@@ -141,6 +147,7 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
     const operatorOrInternal = internal;
 
     accountsRoutes(app, { accounts: services.accounts, customer });
+    tokenRoutes(app, { accounts: services.accounts, credentials, customer });
     arrangedOverdraftRoutes(app, { overdrafts: services.arrangedOverdrafts, credentials });
     cardsRoutes(app, { cards: services.cards, accounts: services.accounts, customer, internal });
     feedRoutes(app, { feed: services.feed, accounts: services.accounts, customer });
@@ -158,7 +165,12 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
     transferRoutes(app, { db: deps.db, transfers: services.transfers, accounts: services.accounts, customer, router: services.router });
     potsRoutes(app, { db: deps.db, pots: services.pots, accounts: services.accounts, customer });
     payeesRoutes(app, { payees: services.payees, accounts: services.accounts, customer });
-    notificationsRoutes(app, { notifications: services.notifications, accounts: services.accounts, customer });
+    notificationsRoutes(app, {
+      notifications: services.notifications,
+      accounts: services.accounts,
+      customer,
+      streams: streamSlots(deps.notificationStreamsPerCustomer ?? DEFAULT_NOTIFICATION_STREAMS_PER_CUSTOMER),
+    });
     adviceRoutes(app, { applier: services.advices, internal, operatorOrInternal });
     configurationRoutes(app, {
       store: services.configuration.store,
@@ -181,7 +193,14 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
 function createServices(deps: PrimaryDependencies) {
   const { db, clock, keys, metrics } = deps;
   const ledger = createLedger({ clock });
-  const accounts = createAccountsService({ db, clock, ledger, cache: deps.cache });
+  const accounts = createAccountsService({
+    db,
+    clock,
+    ledger,
+    cache: deps.cache,
+    logger: deps.logger,
+    ...(deps.customerTokenTtlDays === undefined ? {} : { customerTokenTtlDays: deps.customerTokenTtlDays }),
+  });
   const arrangedOverdrafts = createArrangedOverdrafts({ db, clock, ledger });
   const cards = createCardsService({ db, clock, keys });
   const feed = createFeedService({ db, clock });

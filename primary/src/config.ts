@@ -17,6 +17,8 @@ import {
 import { DEFAULT_RELAY_LINGER_MS } from './outbox/relay';
 import { parseOperatorTokens, type Operator } from './configuration/operators';
 import { DEFAULT_RATE_LIMITS } from './platform/rate-limits';
+import { DEFAULT_CUSTOMER_TOKEN_TTL_DAYS } from './accounts/accounts-service';
+import { DEFAULT_NOTIFICATION_STREAMS_PER_CUSTOMER } from './notifications/stream-limit';
 
 /** Clearing files come hours after the authorisation; a stand-in advice is applied well within this. */
 export const DEFAULT_CLEARING_MATCH_WAIT_MS = 15 * 60_000;
@@ -60,6 +62,10 @@ export interface PrimaryConfig {
   readonly outboxRelayLingerMs: number;
   /** HOLD_EXPIRY_DAYS: an authorisation hold not cleared within this many days is released (7, as schemes allow). */
   readonly holdExpiryDays: number;
+  /** PRIMARY_CUSTOMER_TOKEN_TTL_DAYS: how long an app token is accepted after it is issued (30). */
+  readonly customerTokenTtlDays: number;
+  /** PRIMARY_NOTIFICATION_STREAMS_PER_CUSTOMER: notification streams one customer may hold open at once (3). */
+  readonly notificationStreamsPerCustomer: number;
   /** The API reference's browser at /docs: local mode only. */
   readonly serveApiDocs: boolean;
   /** PRIMARY_RATE_LIMIT_CUSTOMER_PER_MINUTE, PRIMARY_RATE_LIMIT_ACCOUNT_OPENINGS_PER_MINUTE (counted in Redis). */
@@ -110,6 +116,8 @@ const PRIMARY_VARIABLES = {
   OUTBOX_RELAY_LINGER_MS: z.coerce.number().int().min(0).max(1_000).default(DEFAULT_RELAY_LINGER_MS),
   PRIMARY_RATE_LIMIT_CUSTOMER_PER_MINUTE: positiveWholeNumber.default(DEFAULT_RATE_LIMITS.customerPerWindow),
   PRIMARY_RATE_LIMIT_ACCOUNT_OPENINGS_PER_MINUTE: positiveWholeNumber.default(DEFAULT_RATE_LIMITS.accountOpeningsPerWindow),
+  PRIMARY_CUSTOMER_TOKEN_TTL_DAYS: positiveWholeNumber.max(366).default(DEFAULT_CUSTOMER_TOKEN_TTL_DAYS),
+  PRIMARY_NOTIFICATION_STREAMS_PER_CUSTOMER: positiveWholeNumber.max(100).default(DEFAULT_NOTIFICATION_STREAMS_PER_CUSTOMER),
 };
 
 /**
@@ -158,6 +166,8 @@ export function readPrimaryEnvironment(env: NodeJS.ProcessEnv = process.env): Se
       cardPoolSize: values.PRIMARY_CARD_POOL_SIZE,
       holdExpiryDays: values.HOLD_EXPIRY_DAYS,
       outboxRelayLingerMs: values.OUTBOX_RELAY_LINGER_MS,
+      customerTokenTtlDays: values.PRIMARY_CUSTOMER_TOKEN_TTL_DAYS,
+      notificationStreamsPerCustomer: values.PRIMARY_NOTIFICATION_STREAMS_PER_CUSTOMER,
       serveApiDocs: read.local,
       rateLimits: {
         customerPerWindow: values.PRIMARY_RATE_LIMIT_CUSTOMER_PER_MINUTE,

@@ -78,6 +78,8 @@ async function main(): Promise<void> {
     clearingMatchWaitMs: config.clearingMatchWaitMs,
     cardBudgetMs: config.cardBudgetMs,
     serveApiDocs: config.serveApiDocs,
+    customerTokenTtlDays: config.customerTokenTtlDays,
+    notificationStreamsPerCustomer: config.notificationStreamsPerCustomer,
     rateLimits,
   });
 

@@ -62,6 +62,10 @@ export interface PrimaryTestOptions {
   readonly services?: Readonly<Partial<Record<ServiceIdentity, readonly string[]>>>;
   /** The rate limits (default: too high to be met, so only the rate-limit tests meet them). */
   readonly rateLimits?: RateLimits;
+  /** PRIMARY_CUSTOMER_TOKEN_TTL_DAYS (default: primary's). */
+  readonly customerTokenTtlDays?: number;
+  /** PRIMARY_NOTIFICATION_STREAMS_PER_CUSTOMER (default: primary's). */
+  readonly notificationStreamsPerCustomer?: number;
 }
 
 /** A database of one test file's own on the shared cluster, dropped by `drop`. */
@@ -138,6 +142,8 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
     ...(options.clearingMatchWaitMs === undefined ? {} : { clearingMatchWaitMs: options.clearingMatchWaitMs }),
     operators: [...(options.operators ?? []), HARNESS_OPERATOR],
     rateLimits: options.rateLimits ?? { customerPerWindow: 1_000_000, accountOpeningsPerWindow: 1_000_000, windowMs: 60_000 },
+    ...(options.customerTokenTtlDays === undefined ? {} : { customerTokenTtlDays: options.customerTokenTtlDays }),
+    ...(options.notificationStreamsPerCustomer === undefined ? {} : { notificationStreamsPerCustomer: options.notificationStreamsPerCustomer }),
     ...(proxy ? { standin: proxy } : {}),
     ...(timeoutReversals ? { timeoutReversals } : {}),
     ...(shadow ? { shadow } : {}),
@@ -171,7 +177,7 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
   async function openAccount(overdraftLimitMinor = 0) {
     const opened = await call('POST', '/accounts', { body: { holderName: 'Test Customer' } });
     if (opened.status !== 201) throw new Error(`open account: ${JSON.stringify(opened.body)}`);
-    const account = opened.body as { id: string; customerId: string; sortCode: string; accountNumber: string; token: string };
+    const account = opened.body as { id: string; customerId: string; sortCode: string; accountNumber: string; token: string; tokenExpiresAt: string };
     if (overdraftLimitMinor > 0) {
       const arranged = await call('POST', `/internal/accounts/${account.id}/arranged-overdraft`, {
         token: HARNESS_OPERATOR.token,

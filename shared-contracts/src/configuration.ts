@@ -1,6 +1,6 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
-import { storableText, Timestamp } from './primitives';
+import { storableText, Timestamp, Uuid } from './primitives';
 
 // The stand-in configuration document: the same in primary's and stand-in's configuration
 // services. Every change produces a new, higher version; a write based on a stale version is
@@ -166,14 +166,38 @@ export function inDailyCohort(document: Pick<ConfigurationDocument, 'dailyCohort
 /** Stand-in's view of today's cohort (operator token): the customers it knows who are in it. */
 export const DAILY_COHORT_ROUTE = '/configuration/cohort';
 
+/** The most members one page of the cohort list holds. */
+export const DAILY_COHORT_PAGE_MAX = 1_000;
+
+/**
+ * The cohort list in pages (no answer is unbounded): at most `limit` members, in customer id
+ * order, after `after` (the previous page's `next`).
+ */
+export const DailyCohortQuery = z.strictObject({
+  limit: z.coerce
+    .number({ error: 'expected a number' })
+    .int()
+    .min(1, { error: 'expected at least 1' })
+    .max(DAILY_COHORT_PAGE_MAX, { error: `expected at most ${DAILY_COHORT_PAGE_MAX}` })
+    .default(DAILY_COHORT_PAGE_MAX),
+  after: Uuid.optional(),
+});
+export type DailyCohortQuery = z.infer<typeof DailyCohortQuery>;
+
 export const DailyCohortMembers = z.strictObject({
   /** The cohort's day (Europe/London) and the percentage in force. */
   day: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
   percent: z.int().min(0).max(100),
   /** Customers stand-in knows (synced from primary). */
   customersKnown: z.int().min(0),
-  /** Those of them in today's cohort, by customer id. */
+  /** Those of them in today's cohort, by customer id: this page's. */
   members: z.array(z.string()),
+  /**
+   * Where the next page starts (pass it as `after`); absent on the last page. A page can hold
+   * fewer than `limit` members and still have a `next`: each page looks through a bounded number
+   * of customers.
+   */
+  next: Uuid.optional(),
 });
 export type DailyCohortMembers = z.infer<typeof DailyCohortMembers>;
 

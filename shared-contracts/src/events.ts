@@ -137,6 +137,28 @@ export const PayeeRemovedPayload = z.strictObject({ payeeId: Uuid });
 export const CustomerCredentialIssuedPayload = z.strictObject({
   customerId: CustomerId,
   tokenSha256Base64: z.base64({ error: 'expected the token hash, base64' }),
+  /**
+   * When the token stops being accepted (primary's PRIMARY_CUSTOMER_TOKEN_TTL_DAYS after issue).
+   * Optional only because events published before tokens expired carry none: those tokens are
+   * ended by a revocation, as every token can be.
+   */
+  expiresAt: Timestamp.optional(),
+  /**
+   * When it was issued: a revocation ends the customer's tokens issued at or before its
+   * `revokedAt` (primary keeps a customer's issues and revocations in that order). Absent in
+   * events from before revocation existed: the event's `occurredAt` stands in.
+   */
+  issuedAt: Timestamp.optional(),
+});
+
+/**
+ * Every app token of this customer issued at or before `revokedAt` is no longer accepted (an
+ * operator revoked them: a lost phone, a suspected compromise). Announced on each of the
+ * customer's accounts, so it reaches stand-in in the same per-account order as the credentials.
+ */
+export const CustomerCredentialsRevokedPayload = z.strictObject({
+  customerId: CustomerId,
+  revokedAt: Timestamp,
 });
 
 function event<T extends string, P extends z.ZodType>(type: T, payload: P) {
@@ -153,6 +175,7 @@ export const PotChanged = event('pot.changed', PotChangedPayload);
 export const PayeeAdded = event('payee.added', PayeeAddedPayload);
 export const PayeeRemoved = event('payee.removed', PayeeRemovedPayload);
 export const CustomerCredentialIssued = event('customer.credential_issued', CustomerCredentialIssuedPayload);
+export const CustomerCredentialsRevoked = event('customer.credentials_revoked', CustomerCredentialsRevokedPayload);
 
 /** Every event type stand-in needs, discriminated by `type`. */
 export const PrimaryEvent = z.discriminatedUnion('type', [
@@ -166,6 +189,7 @@ export const PrimaryEvent = z.discriminatedUnion('type', [
   PayeeAdded,
   PayeeRemoved,
   CustomerCredentialIssued,
+  CustomerCredentialsRevoked,
 ]);
 export type PrimaryEvent = z.infer<typeof PrimaryEvent>;
 export type PrimaryEventType = PrimaryEvent['type'];

@@ -143,6 +143,20 @@ const rawCases: Record<string, Case> = {
     path: 'payload.tokenSha256Base64',
     expected: /token hash, base64/,
   },
+  CustomerCredentialIssuedExpiry: {
+    schema: contracts.PrimaryEvent,
+    example: examples.customerCredentialIssued,
+    breakIt: (m) => void (payloadOf(m).expiresAt = 'in thirty days'),
+    path: 'payload.expiresAt',
+    expected: /ISO 8601 timestamp/,
+  },
+  CustomerCredentialsRevoked: {
+    schema: contracts.PrimaryEvent,
+    example: examples.customerCredentialsRevoked,
+    breakIt: (m) => void delete payloadOf(m).revokedAt,
+    path: 'payload.revokedAt',
+    expected: /ISO 8601 timestamp/,
+  },
   CardPaymentApprovedAdvice: {
     schema: contracts.Advice,
     example: examples.cardPaymentApprovedAdvice,

@@ -139,7 +139,16 @@ export const examples = {
   payeeRemoved: () => ({ ...header('payee.removed', 9), payload: { payeeId: '3c4d5e6f-7a8b-4c9d-8e0f-1a2b3c4d5e6f' } }),
   customerCredentialIssued: () => ({
     ...header('customer.credential_issued', 10),
-    payload: { customerId: '1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d', tokenSha256Base64: 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=' },
+    payload: {
+      customerId: '1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d',
+      tokenSha256Base64: 'n4bQgYhMfWWaL+qgxVrQFaO/TxsrC4Is0V1sFbDwCgg=',
+      issuedAt: '2026-11-21T09:30:00.000Z',
+      expiresAt: '2026-12-21T09:30:00.000Z',
+    },
+  }),
+  customerCredentialsRevoked: () => ({
+    ...header('customer.credentials_revoked', 11),
+    payload: { customerId: '1a2b3c4d-5e6f-4a1b-8c2d-3e4f5a6b7c8d', revokedAt: '2026-11-21T10:00:00.000Z' },
   }),
   cardPaymentApprovedAdvice: () => ({ ...adviceHeader('card_payment.approved'), payload: { cardId, authorisation: approved } }),
   cashWithdrawnAdvice: () => ({

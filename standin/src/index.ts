@@ -1,4 +1,5 @@
 export { STANDIN_SCHEMA } from './store/schema';
+export { checkCustomerToken, type CustomerTokenCheck } from './app/customers';
 export { openDatabase, upgradeSchema, inTransaction, type Database, type Session } from './store/database';
 export {
   takeCustodyOfPan,

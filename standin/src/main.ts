@@ -70,7 +70,7 @@ async function start(): Promise<void> {
     rateLimits: config.rateLimits,
   });
   // The one app route that needs the scheme; createStandinServer is not given it.
-  transferRoutes(server, { database, transfers });
+  transferRoutes(server, { database, transfers, now });
   const retries = startOutboundRetries({ transfers, logger, intervalMs: config.fasterPayments.retryMs });
   const pubsub = new PubSub({
     projectId: config.pubsub.projectId,

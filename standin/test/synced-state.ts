@@ -61,6 +61,28 @@ export class SyncedAccount {
     return this;
   }
 
+  /** Another app token of the customer, as customer.credential_issued syncs it (issued and expiring when primary said). */
+  async credential(token: string, times: { issuedAt: Date; expiresAt?: Date }): Promise<number> {
+    const sequence = await this.event('customer.credential_issued');
+    await this.database.query(
+      'insert into synced_credentials (account_id, sequence, customer_id, token_sha256, issued_at, expires_at) values ($1, $2, $3, $4, $5, $6)',
+      [this.accountId, sequence, this.customerId, createHash('sha256').update(token).digest(), times.issuedAt, times.expiresAt ?? null],
+    );
+    return sequence;
+  }
+
+  /** An operator's revocation of the customer's tokens, as customer.credentials_revoked syncs it. */
+  async revokeCredentials(revokedAt: Date): Promise<number> {
+    const sequence = await this.event('customer.credentials_revoked');
+    await this.database.query('insert into synced_credential_revocations (account_id, sequence, customer_id, revoked_at) values ($1, $2, $3, $4)', [
+      this.accountId,
+      sequence,
+      this.customerId,
+      revokedAt,
+    ]);
+    return sequence;
+  }
+
   /** A balance.changed from primary, optionally caused by applying one of stand-in's advices. */
   async balance(settledMinor: number, heldMinor: number, overdraftLimitMinor = 0, correlationId?: string): Promise<number> {
     const sequence = await this.event('balance.changed', correlationId);

@@ -98,6 +98,8 @@ async function prepareWrite(session: Session, keys: StandinCardKeys, event: Prim
       return payeeRemoved(session, event);
     case 'customer.credential_issued':
       return ready(credentialIssued(event));
+    case 'customer.credentials_revoked':
+      return ready(credentialsRevoked(event));
     default: {
       const unhandled: never = event;
       return { ok: false, problem: `no synced table for ${(unhandled as PrimaryEvent).type}` };
@@ -286,12 +288,30 @@ async function payeeRemoved(session: Session, event: EventOf<'payee.removed'>): 
 }
 
 function credentialIssued(event: EventOf<'customer.credential_issued'>): Write {
+  const { payload } = event;
   return async (session) => {
-    await session.query('insert into synced_credentials (account_id, sequence, customer_id, token_sha256) values ($1, $2, $3, $4) on conflict do nothing', [
-      event.accountId,
-      event.sequence,
-      event.payload.customerId,
-      Buffer.from(event.payload.tokenSha256Base64, 'base64'),
-    ]);
+    await session.query(
+      `insert into synced_credentials (account_id, sequence, customer_id, token_sha256, issued_at, expires_at)
+       values ($1, $2, $3, $4, $5, $6) on conflict do nothing`,
+      [
+        event.accountId,
+        event.sequence,
+        payload.customerId,
+        Buffer.from(payload.tokenSha256Base64, 'base64'),
+        // Events from before revocation existed carry no issue time: the event's time is it.
+        payload.issuedAt ?? event.occurredAt,
+        payload.expiresAt ?? null,
+      ],
+    );
+  };
+}
+
+/** Stand-in refuses the customer's tokens issued at or before this revocation from the moment it commits. */
+function credentialsRevoked(event: EventOf<'customer.credentials_revoked'>): Write {
+  return async (session) => {
+    await session.query(
+      'insert into synced_credential_revocations (account_id, sequence, customer_id, revoked_at) values ($1, $2, $3, $4) on conflict do nothing',
+      [event.accountId, event.sequence, event.payload.customerId, event.payload.revokedAt],
+    );
   };
 }

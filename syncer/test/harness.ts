@@ -209,8 +209,17 @@ export class PrimaryAccount {
     return this.event('payee.removed', { payeeId });
   }
 
-  credential(token: string) {
-    return this.event('customer.credential_issued', { customerId: this.customerId, tokenSha256Base64: createHash('sha256').update(token).digest('base64') });
+  credential(token: string, times: { issuedAt?: Date; expiresAt?: Date } = {}) {
+    return this.event('customer.credential_issued', {
+      customerId: this.customerId,
+      tokenSha256Base64: createHash('sha256').update(token).digest('base64'),
+      ...(times.issuedAt ? { issuedAt: times.issuedAt.toISOString() } : {}),
+      ...(times.expiresAt ? { expiresAt: times.expiresAt.toISOString() } : {}),
+    });
+  }
+
+  credentialsRevoked(revokedAt: Date) {
+    return this.event('customer.credentials_revoked', { customerId: this.customerId, revokedAt: revokedAt.toISOString() });
   }
 
   /** One of primary's event types stand-in does not need. */
@@ -334,6 +343,7 @@ export const SYNCED_TABLES = [
   'synced_pots',
   'synced_payees',
   'synced_credentials',
+  'synced_credential_revocations',
 ] as const;
 
 /** Every synced row of these accounts, as JSON text, in a stable order (synced_at left out: it says when, not what). */

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { Producer } from 'kafkajs';
-import { panLookup, type Database } from '@bank/standin';
+import { checkCustomerToken, panLookup, type Database } from '@bank/standin';
 import type { RunningSyncer } from '../src/syncer';
 import {
   PrimaryAccount,
@@ -148,6 +148,36 @@ test('when an account lives through every kind of event, then the synced tables 
   }
   expect(lines.join('')).not.toContain(pan);
   expect(await countRows(database, [id])).toMatchObject({ sync_gaps: 0 });
+});
+
+test("when primary revokes a customer's tokens, then the revocation syncs in the account's order and stand-in refuses the tokens it ends, not one issued after", async () => {
+  const account = new PrimaryAccount(card);
+  const issuedAt = new Date('2026-11-21T09:00:00.000Z');
+  const expiresAt = new Date('2026-12-21T09:00:00.000Z');
+  const revokedAt = new Date('2026-11-21T10:00:00.000Z');
+  // Tokens of this run's own: stand-in's database outlives a run.
+  const before = `token-before-${randomUUID()}`;
+  const after = `token-after-${randomUUID()}`;
+  const events = [
+    account.opened(),
+    account.credential(before, { issuedAt, expiresAt }),
+    account.credentialsRevoked(revokedAt),
+    account.credential(after, { issuedAt: new Date(revokedAt.getTime() + 1), expiresAt }),
+  ];
+  await publish(producer, events);
+  expect(await untilSynced(database, account.accountId, events.length)).toEqual(events.map((event) => event.sequence));
+
+  const { rows } = await database.query('select customer_id, revoked_at from synced_credential_revocations where account_id = $1', [account.accountId]);
+  expect(rows).toEqual([{ customer_id: account.customerId, revoked_at: revokedAt }]);
+  const credentials = await database.query('select issued_at, expires_at from synced_credentials where account_id = $1 order by sequence', [account.accountId]);
+  expect(credentials.rows).toEqual([
+    { issued_at: issuedAt, expires_at: expiresAt },
+    { issued_at: new Date(revokedAt.getTime() + 1), expires_at: expiresAt },
+  ]);
+  const at = new Date('2026-11-22T00:00:00.000Z');
+  expect(await checkCustomerToken(database, before, at)).toEqual({ ok: false, why: 'revoked' });
+  expect(await checkCustomerToken(database, after, at)).toEqual({ ok: true, customerId: account.customerId });
+  expect(await checkCustomerToken(database, after, expiresAt)).toEqual({ ok: false, why: 'expired' });
 });
 
 test('when the same events are delivered twice, then the second delivery changes nothing', async () => {

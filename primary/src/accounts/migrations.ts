@@ -52,4 +52,29 @@ export const accountsMigrations: Migration[] = [
       alter table arranged_overdraft_changes add column position bigint generated always as identity;
     `,
   },
+  {
+    // Issue 17: an app token ends, by its expiry or an operator's revocation, and each revocation is
+    // audited. Tokens issued before expiry existed are given the default lifetime from now: none is
+    // left valid for ever.
+    id: 'accounts/004-customer-token-expiry-revocation',
+    sql: `
+      alter table customer_tokens
+        add column issued_at timestamptz,
+        add column expires_at timestamptz,
+        add column revoked_at timestamptz;
+      update customer_tokens set issued_at = now(), expires_at = now() + interval '30 days';
+      alter table customer_tokens alter column issued_at set not null, alter column expires_at set not null;
+      create index customer_tokens_by_customer on customer_tokens (customer_id);
+      create table customer_token_revocations (
+        id uuid primary key,
+        customer_id uuid not null references customers (id),
+        revoked_by text not null,
+        reason text not null,
+        tokens_revoked integer not null check (tokens_revoked >= 0),
+        revoked_at timestamptz not null,
+        position bigint generated always as identity
+      );
+      create index customer_token_revocations_by_customer on customer_token_revocations (customer_id, position desc);
+    `,
+  },
 ];

@@ -20,13 +20,16 @@ export const OpenAccountRequest = z.strictObject({
 
 export const AccountIdParams = z.strictObject({ accountId: idParam('an account id') });
 
-/** Resolves the customer behind a bearer token, or 401s. */
+/** Resolves the customer behind a bearer token, or 401s (saying so when the token expired or was revoked, so the app asks the customer to sign in). */
 export function customerAuthentication(accounts: AccountsService) {
   return async (request: FastifyRequest): Promise<string> => {
     const token = bearerToken(request);
-    const customerId = token ? await accounts.customerForToken(token) : undefined;
-    if (!customerId) throw errors.unauthenticated();
-    return customerId;
+    if (!token) throw errors.unauthenticated();
+    const check = await accounts.checkToken(token);
+    if (check.ok) return check.customerId;
+    if (check.why === 'expired') throw errors.customerTokenExpired();
+    if (check.why === 'revoked') throw errors.customerTokenRevoked();
+    throw errors.unauthenticated();
   };
 }
 

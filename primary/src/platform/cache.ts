@@ -10,6 +10,8 @@ import type { Logger } from 'pino';
 export interface Cache {
   get(key: string): Promise<string | undefined>;
   set(key: string, value: string, ttlSeconds: number): Promise<void>;
+  /** Whether the keys are gone (false: Redis did not answer; what was cached may be read until its TTL). */
+  delete(keys: readonly string[]): Promise<boolean>;
   close(): Promise<void>;
 }
 
@@ -48,6 +50,15 @@ export function createRedisCache(options: { url: string; logger: Logger; timeout
         await breaker.fire(() => redis.set(key, value, 'EX', ttlSeconds));
       } catch {
         // A cache write that fails only costs a later miss.
+      }
+    },
+    async delete(keys) {
+      if (keys.length === 0) return true;
+      try {
+        await breaker.fire(() => redis.del(...keys));
+        return true;
+      } catch {
+        return false;
       }
     },
     async close() {

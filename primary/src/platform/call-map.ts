@@ -37,6 +37,10 @@ export const PRIMARY_CALL_MAP: Readonly<Record<string, readonly Caller[]>> = {
   'GET /accounts/:accountId/notifications/stream': ['customer'],
   // Opening an account: the app's back end, once it has onboarded the customer.
   'POST /accounts': ['onboarding'],
+  // A signed-in customer's fresh token, before theirs expires.
+  'POST /customer/token': ['customer'],
+  // Ending a customer's tokens is an operator's audited decision.
+  'POST /internal/customers/:customerId/tokens/revoke': ['operator'],
   // An arranged overdraft is lent money: an operator's approved change, audited, never opening's.
   'POST /internal/accounts/:accountId/arranged-overdraft': ['operator'],
   'GET /internal/accounts/:accountId/arranged-overdraft': ['operator'],

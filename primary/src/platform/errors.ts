@@ -24,11 +24,24 @@ export const errors = {
       { path: 'accountNumber', message: 'check digit does not match' },
     ]),
   unauthenticated: () => new PrimaryError('PRIMARY_UNAUTHENTICATED', 401, 'missing or unknown bearer token: send Authorization: Bearer <token>'),
+  customerTokenExpired: () =>
+    new PrimaryError(
+      'PRIMARY_CUSTOMER_TOKEN_EXPIRED',
+      401,
+      'this app token has expired: sign in again (refresh a token before it expires with POST /customer/token)',
+    ),
+  customerTokenRevoked: () => new PrimaryError('PRIMARY_CUSTOMER_TOKEN_REVOKED', 401, 'this app token was revoked by the bank: sign in again'),
   forbidden: (caller: string) =>
     new PrimaryError('PRIMARY_FORBIDDEN', 403, `this route is not for a ${caller} credential: see who may call what in primary's call map`),
   notFound: (what: string) => new PrimaryError('PRIMARY_NOT_FOUND', 404, `${what} not found`),
   rateLimited: (what: string, max: number, windowSeconds: number, after: string) =>
     new PrimaryError('PRIMARY_RATE_LIMITED', 429, `${what}: at most ${max} per ${windowSeconds} s; try again after ${after} (Retry-After)`),
+  tooManyStreams: (max: number, retryAfterSeconds: number) =>
+    new PrimaryError(
+      'PRIMARY_TOO_MANY_STREAMS',
+      429,
+      `this customer already holds ${max} open notification streams, the most allowed: close one, or try again after ${retryAfterSeconds} s (Retry-After)`,
+    ),
   idempotencyKeyReused: () =>
     new PrimaryError('PRIMARY_IDEMPOTENCY_KEY_REUSED', 409, 'this Idempotency-Key was already used for a different request: use a new key for a new request'),
   cardNotChangeable: (status: string, wanted: string) => new PrimaryError('PRIMARY_CARD_STATE', 409, `a ${status} card cannot be ${wanted}`),

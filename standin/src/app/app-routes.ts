@@ -8,7 +8,7 @@ import type { StandinCardKeys } from '../cards/card-numbers';
 import { IdempotencyKeyReused, type OutboundTransfers } from '../payments/outbound-transfers';
 import { standinBalance } from '../views/balance-view';
 import { recentTransactions } from '../views/transactions-view';
-import { accountOfCustomer, customerOfToken } from './customers';
+import { accountOfCustomer, checkCustomerToken } from './customers';
 import { afterApiDocs, APP_TAG, BEARER, ERROR_RESPONSES } from './api-docs';
 
 // Stand-in's limited app API: what a customer needs while primary is away.
@@ -32,16 +32,19 @@ const TransferOrder = z.strictObject({ amountMinor: PositiveAmountMinor, credito
 
 type Parse = <T>(what: string, schema: z.ZodType<T>, input: unknown) => T;
 
-async function customerOf(database: Database, request: FastifyRequest): Promise<string> {
+/** The customer, or 401: with its own code when primary's token expired or was revoked, so the app asks the customer to sign in. */
+async function customerOf(database: Database, request: FastifyRequest, now: Date): Promise<string> {
   const header = request.headers.authorization;
-  const found = header?.startsWith('Bearer ') ? await customerOfToken(database, header.slice(7).trim()) : undefined;
-  if (!found) throw new AppRefusal(401, 'STANDIN_UNAUTHENTICATED', 'missing or unknown bearer token');
-  return found;
+  const check = header?.startsWith('Bearer ') ? await checkCustomerToken(database, header.slice(7).trim(), now) : undefined;
+  if (check?.ok) return check.customerId;
+  if (check?.why === 'expired') throw new AppRefusal(401, 'STANDIN_CUSTOMER_TOKEN_EXPIRED', 'this app token has expired: sign in again');
+  if (check?.why === 'revoked') throw new AppRefusal(401, 'STANDIN_CUSTOMER_TOKEN_REVOKED', 'this app token was revoked by the bank: sign in again');
+  throw new AppRefusal(401, 'STANDIN_UNAUTHENTICATED', 'missing or unknown bearer token');
 }
 
-async function ownAccountOf(database: Database, parse: Parse, request: FastifyRequest) {
+async function ownAccountOf(database: Database, parse: Parse, request: FastifyRequest, now: Date) {
   const { accountId } = parse('account path', AccountPath, request.params);
-  const account = await accountOfCustomer(database, await customerOf(database, request), accountId);
+  const account = await accountOfCustomer(database, await customerOf(database, request, now), accountId);
   if (!account) throw new AppRefusal(404, 'STANDIN_NOT_FOUND', 'account not found');
   return account;
 }
@@ -51,8 +54,8 @@ export function appRoutes(
   deps: { database: Database; keys: Pick<StandinCardKeys, 'lookupKey'>; now: () => Date; parse: Parse },
 ): void {
   const { database, parse } = deps;
-  const customer = (request: FastifyRequest) => customerOf(database, request);
-  const ownAccount = (request: FastifyRequest) => ownAccountOf(database, parse, request);
+  const customer = (request: FastifyRequest) => customerOf(database, request, deps.now());
+  const ownAccount = (request: FastifyRequest) => ownAccountOf(database, parse, request, deps.now());
 
   server.get(
     '/accounts/:accountId',
@@ -126,11 +129,18 @@ const TRANSFER_STATUS_CODES = { sent: 201, submitted: 202, refused: 422 } as con
  * (not enough money, or the scheme rejected it). Registered apart from appRoutes because it needs
  * the Faster Payments scheme, which createStandinServer is not given: main.ts adds it.
  */
-export function transferRoutes(server: FastifyInstance, deps: { database: Database; transfers: Pick<OutboundTransfers, 'send'> }): void {
-  afterApiDocs(server, (server) => transferRoute(server, deps));
+export function transferRoutes(
+  server: FastifyInstance,
+  deps: {
+    database: Database;
+    transfers: Pick<OutboundTransfers, 'send'>;
+    /** Whose time a token's expiry is judged by; none: the system's. */ now?: () => Date;
+  },
+): void {
+  afterApiDocs(server, (server) => transferRoute(server, { ...deps, now: deps.now ?? (() => new Date()) }));
 }
 
-function transferRoute(server: FastifyInstance, deps: { database: Database; transfers: Pick<OutboundTransfers, 'send'> }): void {
+function transferRoute(server: FastifyInstance, deps: { database: Database; transfers: Pick<OutboundTransfers, 'send'>; now: () => Date }): void {
   const schema = {
     summary: 'Send a Faster Payment: 201 sent, 202 submitted, 422 refused',
     tags: [APP_TAG],
@@ -141,7 +151,7 @@ function transferRoute(server: FastifyInstance, deps: { database: Database; tran
     response: ERROR_RESPONSES,
   };
   server.post('/accounts/:accountId/transfers', { schema }, async (request, reply) => {
-    const account = await ownAccountOf(deps.database, parseOrRefuse, request);
+    const account = await ownAccountOf(deps.database, parseOrRefuse, request, deps.now());
     const key = TransferHeaders.shape['idempotency-key'].safeParse(request.headers['idempotency-key']);
     if (!key.success) throw new AppRefusal(400, 'STANDIN_IDEMPOTENCY_KEY_REQUIRED', 'send an Idempotency-Key header (a UUID) with every transfer');
     const order = parseOrRefuse('transfer order', TransferOrder, request.body);

@@ -147,7 +147,7 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
       const credential = credentials.whoIs(token);
       return credential && standinCallerOf(credential);
     },
-    customerHolds: async (token) => (await customerOfToken(deps.database, token)) !== undefined,
+    customerHolds: async (token) => (await customerOfToken(deps.database, token, deps.now())) !== undefined,
     customerLimit: customerRateLimit(server, deps.rateLimits ?? DEFAULT_STANDIN_RATE_LIMITS),
   });
   installApiDocs(server, {

@@ -21,6 +21,9 @@ import {
 import type { z } from 'zod';
 import { CliError } from './cli-error';
 
+/** The most pages of the cohort list `standin status --cohort` reads (1,000 members each). */
+const COHORT_PAGES_READ = 1_000;
+
 // The CLI talks to each platform's configuration service over HTTP only: it must work with either
 // platform gone, so every call has a timeout and "unreachable" is an answer, not a crash. The
 // timeout is for a platform that is gone or hung, not for one that is merely busy: in an incident
@@ -140,7 +143,19 @@ export function platformClient(platform: Platform, url: string, token: string, t
     adopt: (document) => call('POST', CONFIGURATION_ROUTES.adopt, AdoptResult, document),
     audit: async (limit) => (await call('GET', `${CONFIGURATION_ROUTES.audit}?limit=${limit}`, ConfigurationAudit)).entries,
     shadowReport: (since) => call('GET', `${SHADOW_ROUTES.report}${since ? `?since=${encodeURIComponent(since)}` : ''}`, ShadowReport),
-    cohort: () => call('GET', DAILY_COHORT_ROUTE, DailyCohortMembers),
+    // Stand-in answers the cohort in pages; the CLI lists them all, up to COHORT_PAGES_READ pages
+    // (a `next` left in the answer says the list stops there).
+    cohort: async () => {
+      const first = await call('GET', DAILY_COHORT_ROUTE, DailyCohortMembers);
+      const members = [...first.members];
+      let next = first.next;
+      for (let page = 1; next !== undefined && page < COHORT_PAGES_READ; page++) {
+        const more = await call('GET', `${DAILY_COHORT_ROUTE}?after=${encodeURIComponent(next)}`, DailyCohortMembers);
+        members.push(...more.members);
+        next = more.next;
+      }
+      return { day: first.day, percent: first.percent, customersKnown: first.customersKnown, members, ...(next === undefined ? {} : { next }) };
+    },
     advicesInFlight: () => call('GET', ADVICES_IN_FLIGHT_ROUTE, AdvicesInFlightReport),
   };
 }

@@ -176,6 +176,7 @@ export function renderCohort(cohort: DailyCohortMembers): string {
     `daily cohort ${cohort.day}: ${cohort.percent}% of users; ${cohort.members.length} of the ${cohort.customersKnown} customers stand-in knows are in it today`,
   ];
   for (const member of cohort.members) lines.push(`  ${member}`);
+  if (cohort.next !== undefined) lines.push(`  ... the list stops here: more members follow ${cohort.next}`);
   return lines.join('\n');
 }
 

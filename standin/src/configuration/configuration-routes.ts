@@ -9,6 +9,7 @@ import {
   ConfigurationDocument,
   cohortDay,
   DAILY_COHORT_ROUTE,
+  DailyCohortQuery,
   DailyCohortMembers,
   inDailyCohort,
 } from '@bank/shared-contracts';
@@ -128,29 +129,29 @@ export function configurationRoutes(server: FastifyInstance, deps: Configuration
   );
 
   // Who is on stand-in today because of the always-on cohort: what `standin status --cohort` shows.
+  // In pages: the bank's customers are too many for one answer (or one read of them).
   server.get(
     DAILY_COHORT_ROUTE,
     {
       schema: {
-        summary: "Today's always-on cohort: the day, the percentage, the customers stand-in knows in it (operator)",
+        summary:
+          "Today's always-on cohort: the day, the percentage, the customers stand-in knows in it, in pages (?limit, at most 1,000; ?after: the previous page's next) (operator)",
         tags: [CONFIGURATION_TAG],
         security: BEARER,
+        querystring: DailyCohortQuery,
         response: { 200: DailyCohortMembers, ...ERROR_RESPONSES },
       },
     },
     async (request): Promise<DailyCohortMembers> => {
       operator(request);
+      const query = parse('cohort query', DailyCohortQuery, request.query ?? {});
       const now = deps.now();
       const configuration = await currentConfiguration(database);
-      const { rows } = await database.query<{ customer_id: string }>('select distinct customer_id from synced_accounts');
-      const members =
-        configuration.dailyCohort.percent === 0
-          ? []
-          : rows
-              .map((row) => row.customer_id)
-              .filter((customer) => inDailyCohort(configuration, customer, now))
-              .sort();
-      return { day: cohortDay(now), percent: configuration.dailyCohort.percent, customersKnown: rows.length, members };
+      const { rows: known } = await database.query<{ n: string }>('select count(distinct customer_id) as n from synced_accounts');
+      const header = { day: cohortDay(now), percent: configuration.dailyCohort.percent, customersKnown: Number(known[0]?.n ?? 0) };
+      if (configuration.dailyCohort.percent === 0) return { ...header, members: [] };
+      const page = await cohortPage(database, (customer) => inDailyCohort(configuration, customer, now), query);
+      return { ...header, ...page };
     },
   );
 
@@ -173,4 +174,37 @@ export function configurationRoutes(server: FastifyInstance, deps: Configuration
       return { entries: await configurationAudit(database, limit) };
     },
   );
+}
+
+/** Customers read from the database at a time while a page of the cohort is gathered. */
+const COHORT_SCAN_BATCH = 5_000;
+/** The most customers one page looks through: a small cohort's page ends here, with a `next`, rather than reading every customer. */
+const COHORT_SCAN_MAX = 50_000;
+
+/** One page of today's cohort: customers in id order after `after`, at most `limit` of them in it. */
+async function cohortPage(
+  database: Database,
+  inCohort: (customerId: string) => boolean,
+  query: DailyCohortQuery,
+): Promise<{ members: string[]; next?: string }> {
+  const members: string[] = [];
+  let after = query.after ?? null;
+  let scanned = 0;
+  for (;;) {
+    const { rows } = await database.query<{ customer_id: string }>(
+      `select distinct customer_id from synced_accounts where ($1::uuid is null or customer_id > $1::uuid) order by customer_id limit $2`,
+      [after, COHORT_SCAN_BATCH],
+    );
+    for (const { customer_id: customer } of rows) {
+      if (!inCohort(customer)) continue;
+      members.push(customer);
+      // Full: the next page starts after this member (the rest of this batch is read again then).
+      if (members.length === query.limit) return { members, next: customer };
+    }
+    scanned += rows.length;
+    const last = rows.at(-1)?.customer_id;
+    if (rows.length < COHORT_SCAN_BATCH || last === undefined) return { members };
+    after = last;
+    if (scanned >= COHORT_SCAN_MAX) return { members, next: last };
+  }
 }

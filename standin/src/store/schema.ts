@@ -521,4 +521,23 @@ export const STANDIN_SCHEMA: readonly SchemaStep[] = [
       end $fn$;
     `,
   },
+  {
+    name: '0011 credential expiry and revocation',
+    ddl: `
+      -- Primary's app tokens end (issue 17): each credential carries when it was issued and when
+      -- it expires (null: synced before tokens expired), and a revocation ends every token of the
+      -- customer issued at or before its time. Both synced from primary's events, append-only.
+      alter table synced_credentials add column issued_at timestamptz, add column expires_at timestamptz;
+      create table synced_credential_revocations (
+        account_id uuid not null,
+        sequence integer not null,
+        customer_id uuid not null,
+        revoked_at timestamptz not null,
+        primary key (account_id, sequence)
+      );
+      create index synced_credential_revocations_by_customer on synced_credential_revocations (customer_id, revoked_at desc);
+      create trigger synced_credential_revocations_immutable before update or delete on synced_credential_revocations
+        for each row execute function synced_rows_are_immutable();
+    `,
+  },
 ];
