@@ -11,14 +11,15 @@ async function main(argv: readonly string[]): Promise<number> {
   // --accounts a,b narrows the report to an incident's customers.
   const listed = argv.includes('--accounts') ? argv[argv.indexOf('--accounts') + 1] : undefined;
   const accounts = listed ? new Set(listed.split(',')) : undefined;
+  const ids = accounts ? [...accounts] : undefined;
   const only = <T extends { accountId: string }>(rows: T[]) => (accounts ? rows.filter((row) => accounts.has(row.accountId)) : rows);
-  const log = only(await fetchStandinLog(standin));
+  const log = only(await fetchStandinLog(standin, ids));
   const quarantined = async () => only(await fetchPrimaryQuarantined(primary));
-  let report = reconcile(log, only(await fetchPrimaryApplied(primary)), new Date(), await quarantined());
+  let report = reconcile(log, only(await fetchPrimaryApplied(primary, ids)), new Date(), await quarantined());
   let redrive;
   if (argv.includes('--redrive') && !report.clean) {
     redrive = await redriveMissing(report, log, createPrimaryClient(primary));
-    report = reconcile(log, only(await fetchPrimaryApplied(primary)), new Date(), await quarantined());
+    report = reconcile(log, only(await fetchPrimaryApplied(primary, ids)), new Date(), await quarantined());
   }
   if (argv.includes('--json')) console.log(JSON.stringify({ ...report, ...(redrive ? { redrive } : {}) }, null, 2));
   else {

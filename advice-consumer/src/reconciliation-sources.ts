@@ -1,8 +1,10 @@
 import {
   ADVICES_KNOWN_ROUTE,
+  APPLIED_ADVICES_ROUTE,
   Advice,
   AdviceLogPage,
   AdvicesKnown,
+  AppliedAdvicesPage,
   QUARANTINED_ADVICES_ROUTE,
   QuarantinedAdvicesReport,
   parseContract,
@@ -25,16 +27,38 @@ export async function fetchStandinRedriveCandidates(standin: { url: string; toke
   return parseContract('stand-in advice log', z.object({ advices: z.array(Advice) }), await getJson(url, standin.token)).advices;
 }
 
-/** Advices per page of stand-in's log, and the most pages one reading takes (10 million advices): every loop has its limit. */
+/** Advices per page of stand-in's log (and of primary's applied ones), and the most pages one reading takes (10 million advices): every loop has its limit. */
 const STANDIN_LOG_PAGE = 10_000;
 const STANDIN_LOG_MAX_PAGES = 1_000;
 
-/** Stand-in's advice log, the truth, from its internal API, page after page. */
-export async function fetchStandinLog(standin: { url: string; token: string }, pageSize = STANDIN_LOG_PAGE): Promise<Advice[]> {
+/** The query-string part that narrows a reading to some accounts. */
+const accountsParameter = (accounts: readonly string[] | undefined) => (accounts === undefined ? '' : `&accounts=${accounts.join(',')}`);
+
+/** Accounts per reading: 200 ids are 7.4 KB of query string, well inside a request head's 16 KiB. */
+const ACCOUNTS_PER_READING = 200;
+
+/** Reads every page for all accounts, or, given accounts, for each group of them in turn. */
+async function forAccounts<T>(accounts: readonly string[] | undefined, read: (group: readonly string[] | undefined) => Promise<T[]>): Promise<T[]> {
+  if (accounts === undefined) return read(undefined);
+  const all: T[] = [];
+  for (let index = 0; index < accounts.length; index += ACCOUNTS_PER_READING) all.push(...(await read(accounts.slice(index, index + ACCOUNTS_PER_READING))));
+  return all;
+}
+
+/** Stand-in's advice log, the truth, from its internal API, page after page; only these accounts' when given. */
+export async function fetchStandinLog(
+  standin: { url: string; token: string },
+  accounts?: readonly string[],
+  pageSize = STANDIN_LOG_PAGE,
+): Promise<Advice[]> {
+  return forAccounts(accounts, (group) => readStandinLog(standin, group, pageSize));
+}
+
+async function readStandinLog(standin: { url: string; token: string }, accounts: readonly string[] | undefined, pageSize: number): Promise<Advice[]> {
   const log: Advice[] = [];
   let after: string | undefined;
   for (let page = 0; page < STANDIN_LOG_MAX_PAGES; page++) {
-    const url = `${standin.url}/internal/advices?limit=${pageSize}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`;
+    const url = `${standin.url}/internal/advices?limit=${pageSize}${accountsParameter(accounts)}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`;
     const read = parseContract('stand-in advice log', AdviceLogPage, await getJson(url, standin.token));
     log.push(...read.advices);
     if (read.next === undefined) return log;
@@ -43,15 +67,26 @@ export async function fetchStandinLog(standin: { url: string; token: string }, p
   throw new Error(`stand-in's advice log is longer than ${STANDIN_LOG_MAX_PAGES} pages of ${pageSize}: not read whole`);
 }
 
-const Applied = z.object({
-  applied: z.array(
-    z.object({ adviceId: z.string(), accountId: z.string(), sequence: z.number(), type: z.string(), correlationId: z.string(), note: z.string().optional() }),
-  ),
-});
+/** What primary has applied, from its internal API, page after page; only these accounts' when given. */
+export async function fetchPrimaryApplied(
+  primary: { url: string; token: string },
+  accounts?: readonly string[],
+  pageSize = STANDIN_LOG_PAGE,
+): Promise<AppliedAdvice[]> {
+  return forAccounts(accounts, (group) => readPrimaryApplied(primary, group, pageSize));
+}
 
-/** What primary has applied, from its internal API. */
-export async function fetchPrimaryApplied(primary: { url: string; token: string }): Promise<AppliedAdvice[]> {
-  return parseContract('primary applied advices', Applied, await getJson(`${primary.url}/internal/advices/applied`, primary.token)).applied;
+async function readPrimaryApplied(primary: { url: string; token: string }, accounts: readonly string[] | undefined, pageSize: number): Promise<AppliedAdvice[]> {
+  const applied: AppliedAdvice[] = [];
+  let after: string | undefined;
+  for (let page = 0; page < STANDIN_LOG_MAX_PAGES; page++) {
+    const url = `${primary.url}${APPLIED_ADVICES_ROUTE}?limit=${pageSize}${accountsParameter(accounts)}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`;
+    const read = parseContract('primary applied advices', AppliedAdvicesPage, await getJson(url, primary.token));
+    applied.push(...read.applied);
+    if (read.next === undefined) return applied;
+    after = read.next;
+  }
+  throw new Error(`primary's applied advices are more than ${STANDIN_LOG_MAX_PAGES} pages of ${pageSize}: not read whole`);
 }
 
 /** Most quarantined advices one reconciliation lists; beyond this the count still says how many there are. */

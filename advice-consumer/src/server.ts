@@ -8,7 +8,8 @@ import { reconcile, type AppliedAdvice, type ReconciliationReport } from './reco
 // with the documented envelope {"error":{"code","message"}} and never with internals.
 
 export const ACCOUNT_ID_MAX_LENGTH = 200;
-export const ACCOUNTS_MAX = 10_000;
+export const ACCOUNT_ID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const ACCOUNTS_MAX = 10_000;
 
 export class AdviceConsumerHttpError extends Error {
   constructor(
@@ -53,6 +54,10 @@ export function parseAccountsQuery(query: unknown): Set<string> | undefined {
     .map((id) => id.trim())
     .filter((id) => id.length > 0);
   if (ids.length === 0) throw new AdviceConsumerHttpError(400, 'ADVICE_CONSUMER_INVALID_QUERY', 'accounts: expected at least one account id');
+  // Checked here, so a typo is the caller's 400 and not an upstream's refusal reported as a 502.
+  const malformed = ids.find((id) => !ACCOUNT_ID.test(id));
+  if (malformed !== undefined)
+    throw new AdviceConsumerHttpError(400, 'ADVICE_CONSUMER_INVALID_QUERY', `accounts: "${malformed.slice(0, 40)}" is not an account id (a UUID)`);
   if (ids.length > ACCOUNTS_MAX)
     throw new AdviceConsumerHttpError(400, 'ADVICE_CONSUMER_INVALID_QUERY', `accounts: at most ${ACCOUNTS_MAX} account ids, got ${ids.length}`);
   const tooLong = ids.find((id) => id.length > ACCOUNT_ID_MAX_LENGTH);
@@ -70,9 +75,9 @@ export interface AdviceConsumerServerDeps {
   /** /health/ready: its dependencies answer (always ready when not given). */
   readonly ready?: () => Promise<Readiness>;
   readonly metrics: () => Promise<{ contentType: string; body: string }>;
-  /** Stand-in's advice log (the truth) and what primary has applied. */
-  readonly standinLog: () => Promise<Advice[]>;
-  readonly primaryApplied: () => Promise<AppliedAdvice[]>;
+  /** Stand-in's advice log (the truth) and what primary has applied: only these accounts' when given. */
+  readonly standinLog: (accounts?: readonly string[]) => Promise<Advice[]>;
+  readonly primaryApplied: (accounts?: readonly string[]) => Promise<AppliedAdvice[]>;
   /** The advices primary quarantined; none when not given. */
   readonly primaryQuarantined?: () => Promise<QuarantinedAdvice[]>;
   readonly redrive: (report: ReconciliationReport, log: Advice[]) => Promise<unknown>;
@@ -141,12 +146,17 @@ export function buildAdviceConsumerServer(deps: AdviceConsumerServerDeps): Fasti
     const metrics = await deps.metrics();
     return reply.type(metrics.contentType).send(metrics.body);
   });
+  // A report for some accounts reads only theirs from both platforms (with 100,000 advices in the
+  // log, reading all of it for each request of 200 accounts took past the 30 s a request may).
   const scoped = (query: unknown) => {
     const accounts = parseAccountsQuery(query);
-    return <T extends { accountId: string }>(rows: T[]) => (accounts ? rows.filter((row) => accounts.has(row.accountId)) : rows);
+    const ids = accounts ? [...accounts] : undefined;
+    return {
+      only: <T extends { accountId: string }>(rows: T[]) => (accounts ? rows.filter((row) => accounts.has(row.accountId)) : rows),
+      standinLog: () => fromUpstream("stand-in's advice log", () => deps.standinLog(ids), deps),
+      primaryApplied: () => fromUpstream("primary's applied advices", () => deps.primaryApplied(ids), deps),
+    };
   };
-  const standinLog = () => fromUpstream("stand-in's advice log", deps.standinLog, deps);
-  const primaryApplied = () => fromUpstream("primary's applied advices", deps.primaryApplied, deps);
   const primaryQuarantined = () => fromUpstream("primary's quarantined advices", deps.primaryQuarantined ?? (async () => []), deps);
   // The call map of this service: /health and /metrics for anyone; the report and the re-drive for operators only.
   const operatorOnly = async (request: FastifyRequest) => {
@@ -160,11 +170,11 @@ export function buildAdviceConsumerServer(deps: AdviceConsumerServerDeps): Fasti
       );
   };
   server.get('/internal/reconciliation', { onRequest: operatorOnly }, async (request) => {
-    const only = scoped(request.query);
+    const { only, standinLog, primaryApplied } = scoped(request.query);
     return reconcile(only(await standinLog()), only(await primaryApplied()), new Date(), only(await primaryQuarantined()));
   });
   server.post('/internal/reconciliation/redrive', { onRequest: operatorOnly }, async (request) => {
-    const only = scoped(request.query);
+    const { only, standinLog, primaryApplied } = scoped(request.query);
     const log = only(await standinLog());
     const redrive = await deps.redrive(reconcile(log, only(await primaryApplied()), new Date(), only(await primaryQuarantined())), log);
     return { redrive, report: reconcile(log, only(await primaryApplied()), new Date(), only(await primaryQuarantined())) };

@@ -24,6 +24,8 @@ const freeze = (accountId: string, sequence: number): Advice => ({
 const [a, b, c] = [randomUUID(), randomUUID(), randomUUID()];
 const log = [freeze(a, 1), freeze(b, 1), freeze(c, 1)];
 let standinFails = false;
+/** The accounts each read of the two sources was narrowed to (undefined: the whole log). */
+const asked: { standin: (readonly string[] | undefined)[]; primary: (readonly string[] | undefined)[] } = { standin: [], primary: [] };
 
 let server: FastifyInstance;
 let port: number;
@@ -31,11 +33,15 @@ beforeAll(async () => {
   server = buildAdviceConsumerServer({
     health: () => ({ status: 'ok' }),
     metrics: async () => ({ contentType: 'text/plain', body: '' }),
-    standinLog: async () => {
+    standinLog: async (accounts) => {
+      asked.standin.push(accounts);
       if (standinFails) throw new Error('connect ECONNREFUSED 127.0.0.1:8200 (internal detail)');
       return log;
     },
-    primaryApplied: async () => [],
+    primaryApplied: async (accounts) => {
+      asked.primary.push(accounts);
+      return [];
+    },
     redrive: async () => ({ applied: 0, failed: [] }),
     operatorOf: operatorsFromTokens(`server-test-operator:${OPERATOR_TOKEN}`),
   });
@@ -77,6 +83,18 @@ test('when accounts are repeated in the query, then the report covers exactly th
   const mixed = await get(`/internal/reconciliation?accounts=${a},${b}&accounts=${c}`);
   expect(mixed.body.standinAdvices).toBe(3);
   expect((await get(`/internal/reconciliation?accounts=${c}`)).body.standinAdvices).toBe(1);
+});
+
+test('when the report is for some accounts, then both platforms are asked for theirs only (not the whole log); a malformed account id is the caller\'s 400', async () => {
+  asked.standin.length = 0;
+  asked.primary.length = 0;
+  await get(`/internal/reconciliation?accounts=${a},${b}`);
+  await get('/internal/reconciliation');
+  expect(asked.standin.map((accounts) => accounts && [...accounts].sort())).toEqual([[a, b].sort(), undefined]);
+  expect(asked.primary.map((accounts) => accounts && [...accounts].sort())).toEqual([[a, b].sort(), undefined]);
+  const malformed = await get(`/internal/reconciliation?accounts=${a},not-an-account`);
+  expect(malformed).toEqual({ status: 400, body: envelope('ADVICE_CONSUMER_INVALID_QUERY') });
+  expect(malformed.body.error.message).toContain('not-an-account');
 });
 
 test('when the query is not a list of accounts, then 400 with the envelope and nothing else', async () => {

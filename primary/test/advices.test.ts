@@ -321,6 +321,38 @@ describe('applying stand-in advices', () => {
     expect(journal.rows[0].n).toBe(1);
   });
 
+  test("when the applied advices are read a page at a time, some accounts' only, then the pages are theirs, in order, each once", async () => {
+    const accounts = (await Promise.all([1, 2].map(() => primary.openAccount()))).sort((a, b) => (a.id < b.id ? -1 : 1));
+    const applied: string[] = [];
+    for (const account of accounts) {
+      await primary.fund(account, 5_000);
+      const advise = adviceFactory(account.id);
+      for (let index = 0; index < 3; index++) {
+        const advice = advise('card.frozen', { cardId: (await primary.issueCard(account.id)).id, requestedBy: 'customer' });
+        expect((await apply(advice)).body).toMatchObject({ outcome: 'applied' });
+        applied.push(`${account.id}:${advice.sequence}:${advice.adviceId}`);
+      }
+    }
+    const read = (query: string) => primary.call('GET', `/internal/advices/applied${query}`, { token: CREDENTIALS['advice-consumer'] });
+    const seen: string[] = [];
+    const pages: number[] = [];
+    let after = '';
+    for (let page = 0; page < 10; page++) {
+      const { status, body } = await read(`?limit=2&accounts=${accounts.map((account) => account.id).join(',')}${after}`);
+      expect(status).toBe(200);
+      seen.push(...body.applied.map((row: { accountId: string; sequence: number; adviceId: string }) => `${row.accountId}:${row.sequence}:${row.adviceId}`));
+      pages.push(body.applied.length);
+      if (!body.next) break;
+      after = `&after=${encodeURIComponent(body.next)}`;
+    }
+    expect(seen).toEqual(applied);
+    expect(pages).toEqual([2, 2, 2, 0]);
+    expect((await read(`?accounts=${accounts[1]!.id}`)).body.applied).toHaveLength(3);
+    expect((await read('?accounts=nobody')).status).toBe(400);
+    expect((await read(`?accounts=${accounts[1]!.id}`)).body.next).toBeUndefined();
+    expect((await primary.call('GET', '/internal/advices/applied', { token: INCIDENT_ENGINEER.token })).status).toBe(403);
+  });
+
   test('when an advice names an account or card primary does not know, then it is quarantined with that reason, not retried', async () => {
     const stranger = adviceFactory(randomUUID())('transfer.received', {
       fpsId: `FPS-${randomUUID()}`,

@@ -165,16 +165,52 @@ export const AdviceLogCursor = z.string().regex(/^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-
  * that stand-in has not yet seen primary apply (the re-drive's candidates, one page); without, the
  * whole log (reconciliation), page after page: `after` is the previous page's `next`.
  */
+/**
+ * Accounts to narrow a reading of the log to (reconciliation of a few accounts reads theirs, not
+ * the whole log): comma-separated ids, at most 1,000 (their ids fit in a request's head).
+ */
+export const AccountsFilter = z
+  .string()
+  .transform((raw) => raw.split(',').map((id) => id.trim()))
+  .pipe(z.array(Uuid).min(1).max(1_000, { error: 'at most 1,000 accounts at once' }));
+
 export const AdviceLogQuery = z.strictObject({
   unseenAppliedBefore: Timestamp.optional(),
   limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
   after: AdviceLogCursor.optional(),
+  /** Only these accounts' advices (the whole log otherwise). */
+  accounts: AccountsFilter.optional(),
 });
 export type AdviceLogQuery = z.infer<typeof AdviceLogQuery>;
 
 /** A page of the advice log; `next` only when there may be more (the page is full). */
 export const AdviceLogPage = z.object({ advices: z.array(Advice), next: AdviceLogCursor.optional() });
 export type AdviceLogPage = z.infer<typeof AdviceLogPage>;
+
+/**
+ * Primary, the advice consumer's credential: what primary has applied, in pages of at most
+ * `limit` (keyset on account and sequence, like stand-in's log: `after` is the previous page's
+ * `next`), optionally only some accounts'. For reconciliation.
+ */
+export const APPLIED_ADVICES_ROUTE = '/internal/advices/applied';
+export const AppliedAdvicesQuery = z.strictObject({
+  limit: z.coerce.number().int().min(1).max(10_000).default(10_000),
+  after: AdviceLogCursor.optional(),
+  accounts: AccountsFilter.optional(),
+});
+export type AppliedAdvicesQuery = z.infer<typeof AppliedAdvicesQuery>;
+export const AppliedAdviceRecord = z.object({
+  adviceId: Uuid,
+  accountId: Uuid,
+  sequence: z.int().min(1),
+  type: z.string(),
+  correlationId: CorrelationId,
+  /** Why it moved no money, when it did not. */
+  note: z.string().optional(),
+});
+export type AppliedAdviceRecord = z.infer<typeof AppliedAdviceRecord>;
+export const AppliedAdvicesPage = z.object({ applied: z.array(AppliedAdviceRecord), next: AdviceLogCursor.optional() });
+export type AppliedAdvicesPage = z.infer<typeof AppliedAdvicesPage>;
 
 /** Primary, internal token: which of these advices primary has applied, or set aside (quarantined). */
 export const ADVICES_KNOWN_ROUTE = '/internal/advices/known';

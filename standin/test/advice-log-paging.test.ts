@@ -63,3 +63,18 @@ test('when a page holds the rest of the log, then it has no next; a cursor that 
   expect((await page('?after=not-a-cursor')).status).toBe(400);
   expect((await page('?limit=10001')).status).toBe(400);
 });
+
+test("when the log is read for some accounts, then only theirs come, a page at a time; an account list that is not one is 400", async () => {
+  const [first, second] = await Promise.all([page(`?limit=2&accounts=${accounts[1]}`), page(`?accounts=${accounts[0]},${accounts[1]}`)]);
+  expect(first.body).toEqual({
+    advices: [
+      { accountId: accounts[1], sequence: 1 },
+      { accountId: accounts[1], sequence: 2 },
+    ],
+    next: `${accounts[1]}:2`,
+  });
+  expect((await page(`?limit=2&accounts=${accounts[1]}&after=${encodeURIComponent(first.body.next!)}`)).body).toEqual({ advices: [] });
+  expect(second.body.advices).toHaveLength(5);
+  expect((await page(`?accounts=${randomUUID()}`)).body).toEqual({ advices: [] });
+  expect((await page('?accounts=not-an-account')).status).toBe(400);
+});

@@ -1,4 +1,4 @@
-import type { AccountStatus, Advice, AdviceOutcome } from '@bank/shared-contracts';
+import type { AccountStatus, Advice, AdviceOutcome, AppliedAdvicesPage, AppliedAdvicesQuery } from '@bank/shared-contracts';
 import type { Clock } from '../platform/clock';
 import { withTransaction, type Db, type Tx } from '../platform/db';
 import { errors, PrimaryError } from '../platform/errors';
@@ -325,22 +325,31 @@ export function createAdviceApplier(deps: {
       }));
     },
 
-    /** What primary has applied, per account, for reconciliation against stand-in's advice log. */
-    async applied(
-      accountId?: string,
-    ): Promise<{ adviceId: string; accountId: string; sequence: number; type: string; correlationId: string; note?: string }[]> {
+    /**
+     * What primary has applied, a page at a time (keyset on the unique (account, sequence), so a
+     * page costs the same however far in), optionally only some accounts': for reconciliation
+     * against stand-in's advice log.
+     */
+    async applied(query: AppliedAdvicesQuery): Promise<AppliedAdvicesPage> {
+      const [afterAccount, afterSequence] = query.after === undefined ? [null, null] : query.after.split(':');
       const { rows } = await db.query<{ advice_id: string; account_id: string; sequence: number; type: string; correlation_id: string; note: string | null }>(
-        `select advice_id, account_id, sequence, type, correlation_id, note from applied_advices ${accountId ? 'where account_id = $1' : ''} order by account_id, sequence`,
-        accountId ? [accountId] : [],
+        `select advice_id, account_id, sequence, type, correlation_id, note from applied_advices
+        where ($1::uuid is null or (account_id, sequence) > ($1::uuid, $2::int)) and ($3::uuid[] is null or account_id = any($3::uuid[]))
+        order by account_id, sequence limit $4`,
+        [afterAccount, afterSequence === null ? null : Number(afterSequence), query.accounts ?? null, query.limit],
       );
-      return rows.map((row) => ({
-        adviceId: row.advice_id,
-        accountId: row.account_id,
-        sequence: row.sequence,
-        type: row.type,
-        correlationId: row.correlation_id,
-        ...(row.note ? { note: row.note } : {}),
-      }));
+      const last = rows.at(-1);
+      return {
+        applied: rows.map((row) => ({
+          adviceId: row.advice_id,
+          accountId: row.account_id,
+          sequence: row.sequence,
+          type: row.type,
+          correlationId: row.correlation_id,
+          ...(row.note ? { note: row.note } : {}),
+        })),
+        ...(rows.length === query.limit && last ? { next: `${last.account_id}:${last.sequence}` } : {}),
+      };
     },
   };
 }

@@ -2,6 +2,9 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import {
   ADVICES_BATCH_ROUTE,
   ADVICES_KNOWN_ROUTE,
+  APPLIED_ADVICES_ROUTE,
+  AppliedAdvicesPage,
+  AppliedAdvicesQuery,
   Advice,
   AdviceBatchOutcomes,
   AdviceBatchRequest,
@@ -84,11 +87,19 @@ export function adviceRoutes(
     },
   );
   app.get(
-    '/internal/advices/applied',
-    { schema: { summary: 'Every advice primary applied (reconciliation)', tags: [INTERNAL_TAG], security: BEARER, response: ERROR_RESPONSES } },
-    async (request) => {
+    APPLIED_ADVICES_ROUTE,
+    {
+      schema: {
+        summary: "The advices primary applied, a page at a time, optionally only some accounts' (reconciliation)",
+        tags: [INTERNAL_TAG],
+        security: BEARER,
+        querystring: AppliedAdvicesQuery,
+        response: { 200: AppliedAdvicesPage, ...ERROR_RESPONSES },
+      },
+    },
+    async (request): Promise<AppliedAdvicesPage> => {
       deps.internal(request);
-      return { applied: await deps.applier.applied() };
+      return deps.applier.applied(parseInput('applied advices query', AppliedAdvicesQuery, request.query));
     },
   );
   // The re-drive loop's question: which of its candidates primary has already, in one call.

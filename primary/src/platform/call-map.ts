@@ -1,4 +1,4 @@
-import { ADVICES_KNOWN_ROUTE, CONFIGURATION_ROUTES, QUARANTINED_ADVICES_ROUTE, TIMEOUT_REVERSALS_ROUTE } from '@bank/shared-contracts';
+import { ADVICES_KNOWN_ROUTE, APPLIED_ADVICES_ROUTE, CONFIGURATION_ROUTES, QUARANTINED_ADVICES_ROUTE, TIMEOUT_REVERSALS_ROUTE } from '@bank/shared-contracts';
 import { SERVICE_IDENTITIES, type ServiceIdentity } from '@bank/shared-contracts';
 import { API_DOCS_PREFIX } from './api-docs';
 
@@ -54,7 +54,7 @@ export const PRIMARY_CALL_MAP: Readonly<Record<string, readonly Caller[]>> = {
   // The advice consumer: advices move money, so never an operator, a customer or another service.
   'POST /internal/advices': ['advice-consumer'],
   'POST /internal/advices/batch': ['advice-consumer'],
-  'GET /internal/advices/applied': ['advice-consumer'],
+  [`GET ${APPLIED_ADVICES_ROUTE}`]: ['advice-consumer'],
   [`POST ${ADVICES_KNOWN_ROUTE}`]: ['advice-consumer'],
   'GET /internal/unapproved-overdrafts': ['operator'],
   [`GET ${QUARANTINED_ADVICES_ROUTE}`]: ['operator', 'advice-consumer'],

@@ -265,12 +265,13 @@ function standinRoutes(
       }
       // The whole log, a page at a time (keyset on the unique (account_id, sequence)): no answer
       // grows with the log, and a page costs the same however far into it.
+      // Narrowed to some accounts when asked (reconciling a few accounts reads theirs only).
       const [afterAccount, afterSequence] = query.after === undefined ? [null, null] : query.after.split(':');
       const { rows } = await deps.database.query<{ advice: unknown; account_id: string; sequence: number }>(
         `select advice, account_id, sequence from advices
-        where $1::uuid is null or (account_id, sequence) > ($1::uuid, $2::int)
+        where ($1::uuid is null or (account_id, sequence) > ($1::uuid, $2::int)) and ($4::uuid[] is null or account_id = any($4::uuid[]))
         order by account_id, sequence limit $3`,
-        [afterAccount, afterSequence === null ? null : Number(afterSequence), query.limit],
+        [afterAccount, afterSequence === null ? null : Number(afterSequence), query.limit, query.accounts ?? null],
       );
       const last = rows.at(-1);
       return {
