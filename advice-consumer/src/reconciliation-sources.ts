@@ -46,11 +46,7 @@ async function forAccounts<T>(accounts: readonly string[] | undefined, read: (gr
 }
 
 /** Stand-in's advice log, the truth, from its internal API, page after page; only these accounts' when given. */
-export async function fetchStandinLog(
-  standin: { url: string; token: string },
-  accounts?: readonly string[],
-  pageSize = STANDIN_LOG_PAGE,
-): Promise<Advice[]> {
+export async function fetchStandinLog(standin: { url: string; token: string }, accounts?: readonly string[], pageSize = STANDIN_LOG_PAGE): Promise<Advice[]> {
   return forAccounts(accounts, (group) => readStandinLog(standin, group, pageSize));
 }
 
@@ -76,7 +72,11 @@ export async function fetchPrimaryApplied(
   return forAccounts(accounts, (group) => readPrimaryApplied(primary, group, pageSize));
 }
 
-async function readPrimaryApplied(primary: { url: string; token: string }, accounts: readonly string[] | undefined, pageSize: number): Promise<AppliedAdvice[]> {
+async function readPrimaryApplied(
+  primary: { url: string; token: string },
+  accounts: readonly string[] | undefined,
+  pageSize: number,
+): Promise<AppliedAdvice[]> {
   const applied: AppliedAdvice[] = [];
   let after: string | undefined;
   for (let page = 0; page < STANDIN_LOG_MAX_PAGES; page++) {

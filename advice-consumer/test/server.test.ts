@@ -85,7 +85,7 @@ test('when accounts are repeated in the query, then the report covers exactly th
   expect((await get(`/internal/reconciliation?accounts=${c}`)).body.standinAdvices).toBe(1);
 });
 
-test('when the report is for some accounts, then both platforms are asked for theirs only (not the whole log); a malformed account id is the caller\'s 400', async () => {
+test("when the report is for some accounts, then both platforms are asked for theirs only (not the whole log); a malformed account id is the caller's 400", async () => {
   asked.standin.length = 0;
   asked.primary.length = 0;
   await get(`/internal/reconciliation?accounts=${a},${b}`);

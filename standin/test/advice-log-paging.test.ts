@@ -64,7 +64,7 @@ test('when a page holds the rest of the log, then it has no next; a cursor that 
   expect((await page('?limit=10001')).status).toBe(400);
 });
 
-test("when the log is read for some accounts, then only theirs come, a page at a time; an account list that is not one is 400", async () => {
+test('when the log is read for some accounts, then only theirs come, a page at a time; an account list that is not one is 400', async () => {
   const [first, second] = await Promise.all([page(`?limit=2&accounts=${accounts[1]}`), page(`?accounts=${accounts[0]},${accounts[1]}`)]);
   expect(first.body).toEqual({
     advices: [
