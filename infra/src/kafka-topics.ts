@@ -6,8 +6,17 @@ import { KAFKA_TOPICS, kafkaTopicName } from '@bank/shared-contracts';
 // does not create topics on first use, so whoever owns a prefix creates its topics, and deletes
 // them when done.
 
+// A broker just started, on a busy machine, may answer metadata for a topic it has just created
+// with "This server does not host this topic-partition" for several seconds (a clean CI clone
+// failed its start so, 2026-12-06, with three retries of about 2 s in all). kafkajs retries that
+// error: 8 tries capped at 5 s each wait up to about 25 s before giving up.
 function admin(brokers: readonly string[]) {
-  return new Kafka({ clientId: 'bank-infra-topics', brokers: [...brokers], logLevel: logLevel.ERROR, retry: { retries: 3 } }).admin();
+  return new Kafka({
+    clientId: 'bank-infra-topics',
+    brokers: [...brokers],
+    logLevel: logLevel.ERROR,
+    retry: { retries: 8, initialRetryTime: 300, maxRetryTime: 5_000 },
+  }).admin();
 }
 
 /** Creates what is missing (and partitions that are missing); idempotent. Returns the topics' names. */
