@@ -143,9 +143,9 @@ export function startAdviceConsumer(deps: {
     // keeps sending while the client's window is full, and what waits unread past its lease is sent
     // again with every later message of its account (above). The client's default starts leases at
     // 10 s and lengthens them from how long acknowledgements take: through a 100,000-advice backlog
-    // that meant 782,070 duplicate deliveries and 612 s; with 60 s from the start, 67,882 and 248 s
-    // (advice-drain, 2026-12-06, under other load). 60 s is also the most a crashed consumer's
-    // advices wait to be redelivered (the re-drive loop covers longer).
+    // that meant 782,070 duplicate deliveries and 612 s (under other load); with 60 s from the start,
+    // 83 and 117 s alone on the machine (advice-drain, 2026-12-06). 60 s is also the most a crashed
+    // consumer's advices wait to be redelivered (the re-drive loop covers longer).
     minAckDeadline: Duration.from({ seconds: 60 }),
     maxAckDeadline: Duration.from({ seconds: 60 }),
   };
