@@ -5,6 +5,7 @@ import { Advice, PUBSUB_TOPICS, safeParseContract, type DeadLetteredAdvice } fro
 import { BatchRefused, type ApplyResult, type PrimaryClient } from './primary-client';
 import { backoffDelayMs, createAttemptMemory, sleep, type BackoffOptions } from './backoff';
 import { createWaitingAdvices } from './waiting-advices';
+import { answersWithin } from './answers-within';
 
 // Pulls stand-in's advices and has primary apply them, in batches. Acknowledged only after primary
 // has committed the batch that applied it (or already had it: a duplicate is acknowledged too, and
@@ -94,12 +95,6 @@ interface Delivery {
 
 /** Longest wait for a subscription or client to close (on a dead connection its final nacks cannot go). */
 const CLOSE_DEADLINE_MS = 5_000;
-
-/** The work, or nothing once `ms` have passed. */
-async function withDeadline(work: Promise<unknown>, ms: number): Promise<void> {
-  let timer: NodeJS.Timeout | undefined;
-  await Promise.race([work, new Promise<void>((resolve) => (timer = setTimeout(resolve, ms)))]).finally(() => clearTimeout(timer));
-}
 
 /** How many advice ids the retry memory keeps (each a few dozen bytes). */
 const ATTEMPT_MEMORY = 10_000;
@@ -479,7 +474,7 @@ export function startAdviceConsumer(deps: {
     const old = subscription;
     subscription = undefined;
     old.removeListener('message', onMessage);
-    void withDeadline(old.close(), CLOSE_DEADLINE_MS).catch(() => undefined);
+    void answersWithin(old.close(), CLOSE_DEADLINE_MS);
     for (const state of rechecks.values()) if (state.timer) clearTimeout(state.timer);
     rechecks.clear();
     recheckDue.clear();
@@ -497,7 +492,7 @@ export function startAdviceConsumer(deps: {
       if (newClient && deps.reopen?.newClient) {
         const previous = pubsub;
         pubsub = deps.reopen.newClient();
-        if (madeClient) void withDeadline(previous.close(), CLOSE_DEADLINE_MS).catch(() => undefined);
+        if (madeClient) void answersWithin(previous.close(), CLOSE_DEADLINE_MS);
         madeClient = true;
       }
       open();
@@ -541,8 +536,8 @@ export function startAdviceConsumer(deps: {
       if (reopenTimer) clearTimeout(reopenTimer);
       const current = subscription;
       subscription = undefined;
-      if (current) await withDeadline(current.close(), CLOSE_DEADLINE_MS);
-      if (madeClient) await withDeadline(pubsub.close(), CLOSE_DEADLINE_MS).catch(() => undefined);
+      if (current) await answersWithin(current.close(), CLOSE_DEADLINE_MS);
+      if (madeClient) await answersWithin(pubsub.close(), CLOSE_DEADLINE_MS);
     },
   };
 }

@@ -1,24 +1,9 @@
 import type { PubSub } from '@google-cloud/pubsub';
 import type { Readiness } from '@bank/shared-contracts';
+import { answersWithin } from './answers-within';
 
 /** A hung Pub/Sub must not hold an orchestrator's check past its own timeout. */
 const PUBSUB_BUDGET_MS = 1_000;
-
-async function answersWithin(work: Promise<unknown>, budgetMs: number): Promise<boolean> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<false>((resolve) => (timer = setTimeout(() => resolve(false), budgetMs)));
-  try {
-    return await Promise.race([
-      work.then(
-        () => true,
-        () => false,
-      ),
-      late,
-    ]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /**
  * The advice consumer is ready when both ends of its one job answer: Pub/Sub (it lists a topic)

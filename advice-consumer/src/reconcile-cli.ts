@@ -12,14 +12,14 @@ async function main(argv: readonly string[]): Promise<number> {
   const listed = argv.includes('--accounts') ? argv[argv.indexOf('--accounts') + 1] : undefined;
   const accounts = listed ? new Set(listed.split(',')) : undefined;
   const ids = accounts ? [...accounts] : undefined;
-  const only = <T extends { accountId: string }>(rows: T[]) => (accounts ? rows.filter((row) => accounts.has(row.accountId)) : rows);
-  const log = only(await fetchStandinLog(standin, ids));
-  const quarantined = async () => only(await fetchPrimaryQuarantined(primary));
-  let report = reconcile(log, only(await fetchPrimaryApplied(primary, ids)), new Date(), await quarantined());
+  // The log and the applied advices come narrowed by the platforms; the quarantined list whole.
+  const log = await fetchStandinLog(standin, ids);
+  const quarantined = async () => (await fetchPrimaryQuarantined(primary)).filter((row) => !accounts || accounts.has(row.accountId));
+  let report = reconcile(log, await fetchPrimaryApplied(primary, ids), new Date(), await quarantined());
   let redrive;
   if (argv.includes('--redrive') && !report.clean) {
     redrive = await redriveMissing(report, log, createPrimaryClient(primary));
-    report = reconcile(log, only(await fetchPrimaryApplied(primary, ids)), new Date(), await quarantined());
+    report = reconcile(log, await fetchPrimaryApplied(primary, ids), new Date(), await quarantined());
   }
   if (argv.includes('--json')) console.log(JSON.stringify({ ...report, ...(redrive ? { redrive } : {}) }, null, 2));
   else {

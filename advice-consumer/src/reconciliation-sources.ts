@@ -27,66 +27,69 @@ export async function fetchStandinRedriveCandidates(standin: { url: string; toke
   return parseContract('stand-in advice log', z.object({ advices: z.array(Advice) }), await getJson(url, standin.token)).advices;
 }
 
-/** Advices per page of stand-in's log (and of primary's applied ones), and the most pages one reading takes (10 million advices): every loop has its limit. */
-const STANDIN_LOG_PAGE = 10_000;
-const STANDIN_LOG_MAX_PAGES = 1_000;
-
-/** The query-string part that narrows a reading to some accounts. */
-const accountsParameter = (accounts: readonly string[] | undefined) => (accounts === undefined ? '' : `&accounts=${accounts.join(',')}`);
+/** Advices per page of stand-in's log and of primary's applied ones, and the most pages one reading takes (10 million advices): every loop has its limit. */
+const PAGE_SIZE = 10_000;
+const MAX_PAGES = 1_000;
 
 /** Accounts per reading: 200 ids are 7.4 KB of query string, well inside a request head's 16 KiB. */
 const ACCOUNTS_PER_READING = 200;
 
-/** Reads every page for all accounts, or, given accounts, for each group of them in turn. */
-async function forAccounts<T>(accounts: readonly string[] | undefined, read: (group: readonly string[] | undefined) => Promise<T[]>): Promise<T[]> {
-  if (accounts === undefined) return read(undefined);
-  const all: T[] = [];
-  for (let index = 0; index < accounts.length; index += ACCOUNTS_PER_READING) all.push(...(await read(accounts.slice(index, index + ACCOUNTS_PER_READING))));
-  return all;
+/**
+ * Every page of a keyset-paged list (stand-in's advice log, primary's applied advices: `?limit`,
+ * `&after=` the previous page's `next`); given accounts, only theirs, read for each group of them in turn.
+ */
+async function readAllPages<T>(
+  source: { url: string; token: string; what: string },
+  accounts: readonly string[] | undefined,
+  pageSize: number,
+  readPage: (body: unknown) => { rows: T[]; next?: string },
+): Promise<T[]> {
+  const rows: T[] = [];
+  const groups =
+    accounts === undefined
+      ? [undefined]
+      : Array.from({ length: Math.ceil(accounts.length / ACCOUNTS_PER_READING) }, (_, index) =>
+          accounts.slice(index * ACCOUNTS_PER_READING, (index + 1) * ACCOUNTS_PER_READING),
+        );
+  for (const group of groups) {
+    const narrowed = group === undefined ? '' : `&accounts=${group.join(',')}`;
+    let after: string | undefined;
+    for (let page = 0; ; page++) {
+      if (page === MAX_PAGES) throw new Error(`${source.what}: more than ${MAX_PAGES} pages of ${pageSize}, not read whole`);
+      const read = readPage(
+        await getJson(`${source.url}?limit=${pageSize}${narrowed}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`, source.token),
+      );
+      rows.push(...read.rows);
+      if (read.next === undefined) break;
+      after = read.next;
+    }
+  }
+  return rows;
 }
 
 /** Stand-in's advice log, the truth, from its internal API, page after page; only these accounts' when given. */
-export async function fetchStandinLog(standin: { url: string; token: string }, accounts?: readonly string[], pageSize = STANDIN_LOG_PAGE): Promise<Advice[]> {
-  return forAccounts(accounts, (group) => readStandinLog(standin, group, pageSize));
-}
-
-async function readStandinLog(standin: { url: string; token: string }, accounts: readonly string[] | undefined, pageSize: number): Promise<Advice[]> {
-  const log: Advice[] = [];
-  let after: string | undefined;
-  for (let page = 0; page < STANDIN_LOG_MAX_PAGES; page++) {
-    const url = `${standin.url}/internal/advices?limit=${pageSize}${accountsParameter(accounts)}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`;
-    const read = parseContract('stand-in advice log', AdviceLogPage, await getJson(url, standin.token));
-    log.push(...read.advices);
-    if (read.next === undefined) return log;
-    after = read.next;
-  }
-  throw new Error(`stand-in's advice log is longer than ${STANDIN_LOG_MAX_PAGES} pages of ${pageSize}: not read whole`);
+export async function fetchStandinLog(standin: { url: string; token: string }, accounts?: readonly string[], pageSize = PAGE_SIZE): Promise<Advice[]> {
+  return readAllPages({ url: `${standin.url}/internal/advices`, token: standin.token, what: "stand-in's advice log" }, accounts, pageSize, (body) => {
+    const page = parseContract('stand-in advice log', AdviceLogPage, body);
+    return { rows: page.advices, next: page.next };
+  });
 }
 
 /** What primary has applied, from its internal API, page after page; only these accounts' when given. */
 export async function fetchPrimaryApplied(
   primary: { url: string; token: string },
   accounts?: readonly string[],
-  pageSize = STANDIN_LOG_PAGE,
+  pageSize = PAGE_SIZE,
 ): Promise<AppliedAdvice[]> {
-  return forAccounts(accounts, (group) => readPrimaryApplied(primary, group, pageSize));
-}
-
-async function readPrimaryApplied(
-  primary: { url: string; token: string },
-  accounts: readonly string[] | undefined,
-  pageSize: number,
-): Promise<AppliedAdvice[]> {
-  const applied: AppliedAdvice[] = [];
-  let after: string | undefined;
-  for (let page = 0; page < STANDIN_LOG_MAX_PAGES; page++) {
-    const url = `${primary.url}${APPLIED_ADVICES_ROUTE}?limit=${pageSize}${accountsParameter(accounts)}${after === undefined ? '' : `&after=${encodeURIComponent(after)}`}`;
-    const read = parseContract('primary applied advices', AppliedAdvicesPage, await getJson(url, primary.token));
-    applied.push(...read.applied);
-    if (read.next === undefined) return applied;
-    after = read.next;
-  }
-  throw new Error(`primary's applied advices are more than ${STANDIN_LOG_MAX_PAGES} pages of ${pageSize}: not read whole`);
+  return readAllPages(
+    { url: `${primary.url}${APPLIED_ADVICES_ROUTE}`, token: primary.token, what: "primary's applied advices" },
+    accounts,
+    pageSize,
+    (body) => {
+      const page = parseContract('primary applied advices', AppliedAdvicesPage, body);
+      return { rows: page.applied, next: page.next };
+    },
+  );
 }
 
 /** Most quarantined advices one reconciliation lists; beyond this the count still says how many there are. */

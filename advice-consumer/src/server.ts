@@ -152,12 +152,15 @@ export function buildAdviceConsumerServer(deps: AdviceConsumerServerDeps): Fasti
     const accounts = parseAccountsQuery(query);
     const ids = accounts ? [...accounts] : undefined;
     return {
-      only: <T extends { accountId: string }>(rows: T[]) => (accounts ? rows.filter((row) => accounts.has(row.accountId)) : rows),
       standinLog: () => fromUpstream("stand-in's advice log", () => deps.standinLog(ids), deps),
       primaryApplied: () => fromUpstream("primary's applied advices", () => deps.primaryApplied(ids), deps),
+      // Primary lists its quarantined advices whole (at most 10,000): narrowed here.
+      primaryQuarantined: async () => {
+        const all = await fromUpstream("primary's quarantined advices", deps.primaryQuarantined ?? (async () => []), deps);
+        return accounts ? all.filter((row) => accounts.has(row.accountId)) : all;
+      },
     };
   };
-  const primaryQuarantined = () => fromUpstream("primary's quarantined advices", deps.primaryQuarantined ?? (async () => []), deps);
   // The call map of this service: /health and /metrics for anyone; the report and the re-drive for operators only.
   const operatorOnly = async (request: FastifyRequest) => {
     const header = request.headers.authorization;
@@ -170,14 +173,14 @@ export function buildAdviceConsumerServer(deps: AdviceConsumerServerDeps): Fasti
       );
   };
   server.get('/internal/reconciliation', { onRequest: operatorOnly }, async (request) => {
-    const { only, standinLog, primaryApplied } = scoped(request.query);
-    return reconcile(only(await standinLog()), only(await primaryApplied()), new Date(), only(await primaryQuarantined()));
+    const { standinLog, primaryApplied, primaryQuarantined } = scoped(request.query);
+    return reconcile(await standinLog(), await primaryApplied(), new Date(), await primaryQuarantined());
   });
   server.post('/internal/reconciliation/redrive', { onRequest: operatorOnly }, async (request) => {
-    const { only, standinLog, primaryApplied } = scoped(request.query);
-    const log = only(await standinLog());
-    const redrive = await deps.redrive(reconcile(log, only(await primaryApplied()), new Date(), only(await primaryQuarantined())), log);
-    return { redrive, report: reconcile(log, only(await primaryApplied()), new Date(), only(await primaryQuarantined())) };
+    const { standinLog, primaryApplied, primaryQuarantined } = scoped(request.query);
+    const log = await standinLog();
+    const redrive = await deps.redrive(reconcile(log, await primaryApplied(), new Date(), await primaryQuarantined()), log);
+    return { redrive, report: reconcile(log, await primaryApplied(), new Date(), await primaryQuarantined()) };
   });
   return server;
 }

@@ -36,7 +36,8 @@ beforeAll(async () => {
     standinLog: async (accounts) => {
       asked.standin.push(accounts);
       if (standinFails) throw new Error('connect ECONNREFUSED 127.0.0.1:8200 (internal detail)');
-      return log;
+      // As stand-in answers: only the accounts asked for.
+      return accounts ? log.filter((advice) => accounts.includes(advice.accountId)) : log;
     },
     primaryApplied: async (accounts) => {
       asked.primary.push(accounts);

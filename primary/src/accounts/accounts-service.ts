@@ -89,8 +89,9 @@ export function createAccountsService(deps: { db: Db; clock: Clock; ledger: Ledg
     const lastRevocation = rows[0]?.last?.getTime() ?? 0;
     const issuedAt = new Date(Math.max(clock.now().getTime(), lastRevocation + 1));
     const expiresAt = new Date(issuedAt.getTime() + tokenLifetimeMs);
+    const hash = tokenHash(token);
     await tx.query('insert into customer_tokens (token_sha256, customer_id, issued_at, expires_at) values ($1, $2, $3, $4)', [
-      tokenHash(token),
+      hash,
       customerId,
       issuedAt,
       expiresAt,
@@ -98,7 +99,7 @@ export function createAccountsService(deps: { db: Db; clock: Clock; ledger: Ledg
     await appendEvent(tx, clock, {
       type: 'customer.credential_issued',
       accountId,
-      payload: { customerId, tokenSha256Base64: tokenHash(token).toString('base64'), issuedAt: issuedAt.toISOString(), expiresAt: expiresAt.toISOString() },
+      payload: { customerId, tokenSha256Base64: hash.toString('base64'), issuedAt: issuedAt.toISOString(), expiresAt: expiresAt.toISOString() },
     });
     return { token, expiresAt: expiresAt.toISOString() };
   }
