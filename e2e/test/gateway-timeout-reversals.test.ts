@@ -153,14 +153,15 @@ test('when direct connect is on and stand-in stalls past the deadline, then the 
   // its wait is the deadline less an eighth (message-dispatch.ts), and it says so. No stopwatch.
   expect(answer.status).toBe(504);
   expect(answer.body).toMatchObject({
-    error: {
-      code: 'GATEWAY_NO_ANSWER',
-      message: expect.stringContaining(
-        `did not answer within ${CARD_DEADLINE_MS - Math.min(150, Math.floor(CARD_DEADLINE_MS / 8))} ms (card deadline ${CARD_DEADLINE_MS} ms)`,
-      ),
-    },
+    error: { code: 'GATEWAY_NO_ANSWER', message: expect.stringContaining(`(card deadline ${CARD_DEADLINE_MS} ms)`) },
     responseCode: '91',
   });
+  // The wait named is what was left of the budget when the message left for stand-in: the budget
+  // less the routing decision's millisecond or two (a clean CI clone once saw 1349 of 1350).
+  const budgetMs = CARD_DEADLINE_MS - Math.min(150, Math.floor(CARD_DEADLINE_MS / 8));
+  const waitedMs = Number(/did not answer within (\d+) ms/.exec(answer.body.error?.message ?? '')?.[1]);
+  expect(waitedMs).toBeLessThanOrEqual(budgetMs);
+  expect(waitedMs).toBeGreaterThan(budgetMs - 100);
   await standinApprovedLate(message);
   await moneyReleasedOnBothPlatforms(customer, message);
   const metrics = await (await fetch(`${gateway.url}/metrics`)).text();
