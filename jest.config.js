@@ -11,11 +11,12 @@ module.exports = {
     testMatch: ['<rootDir>/test/**/*.test.ts'],
     transform: {
       '^.+\\.ts$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }],
-      // ESM-only packages that CommonJS dependencies require (content-disposition, under
-      // @fastify/static, under the API reference's /docs): compiled to CommonJS for jest's runtime.
-      '/node_modules/content-disposition/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }],
+      // ESM-only packages, compiled to CommonJS for jest's runtime (Node itself requires them as
+      // they are): content-disposition (under @fastify/static, under the API reference's /docs) and
+      // the Kafka client, @platformatic/kafka, with its own @platformatic dependencies.
+      '/node_modules/(content-disposition|@platformatic)/.+\\.js$': ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }],
     },
-    transformIgnorePatterns: ['/node_modules/(?!content-disposition/)'],
+    transformIgnorePatterns: ['/node_modules/(?!(content-disposition|@platformatic)/)'],
     // Tests run against the TypeScript sources of other workspaces, not their build output.
     moduleNameMapper: { '^@bank/([a-z-]+)$': '<rootDir>/../$1/src/index.ts' },
   })),

@@ -14,8 +14,8 @@ const binDirectory = path.join(root, 'node_modules', '.bin');
 const node24 = path.join(binDirectory, 'node');
 const stamp = path.join(root, 'node_modules', '.bank-install-stamp');
 const buildStamp = path.join(root, 'node_modules', '.bank-build-stamp');
-// kafkajs 2.2.4 sets a timer with a negative delay on Node 22+ (its request queue mixes seconds
-// and milliseconds); the timer fires at once as intended, so the warning on every Kafka call is noise.
+// kafkajs 2.2.4 (the Kafka client until issue 19) set a timer with a negative delay on Node 22+; such
+// a timer fires at once as intended, so the warning is noise from any library that still does it.
 const QUIET = '--disable-warning=TimeoutNegativeWarning';
 const env = {
   ...process.env,

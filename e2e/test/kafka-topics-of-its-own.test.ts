@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import { Admin, Consumer, ListOffsetTimestamps, type Message } from '@platformatic/kafka';
 import { infraEndpoints } from '@bank/infra';
-import { KAFKA_TOPICS } from '@bank/shared-contracts';
+import { streamBatches, KAFKA_TOPICS } from '@bank/shared-contracts';
 import { openCustomer } from './support/customers';
 import { eventually, http, startStack, type Stack } from './support/stack';
 
@@ -16,50 +16,54 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(() => stack?.stop());
 
-const kafka = new Kafka({ clientId: 'topics-of-its-own-test', brokers: [...infraEndpoints().kafkaBrokers], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+const kafka = { clientId: 'topics-of-its-own-test', bootstrapBrokers: [...infraEndpoints().kafkaBrokers], retries: 3 };
 
 /** The keys (account ids) of every message on the topic from the given offsets to its current end. */
-async function keysSince(topic: string, from: ReadonlyMap<number, string>): Promise<string[]> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = new Map((await admin.fetchTopicOffsets(topic)).map((partition) => [partition.partition, BigInt(partition.high)]));
-  await admin.disconnect();
-  const pending = new Set([...ends].filter(([partition, end]) => end > BigInt(from.get(partition) ?? '0')).map(([partition]) => partition));
+async function keysSince(topic: string, from: ReadonlyMap<number, bigint>): Promise<string[]> {
+  const ends = await offsets(topic);
+  const pending = new Set([...ends].filter(([partition, end]) => end > (from.get(partition) ?? 0n)).map(([partition]) => partition));
   const keys: string[] = [];
   if (pending.size === 0) return keys;
   const groupId = `topics-of-its-own-${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
-  await consumer.connect();
+  const consumer = new Consumer({ ...kafka, groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
   try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    const done = new Promise<void>((resolve) => {
-      void consumer.run({
-        eachMessage: async ({ partition, message }) => {
-          keys.push(message.key?.toString() ?? '');
-          if (BigInt(message.offset) + 1n >= (ends.get(partition) ?? 0n)) pending.delete(partition);
-          if (pending.size === 0) resolve();
-        },
-      });
+    const stream = await consumer.consume({
+      topics: [topic],
+      mode: 'manual',
+      offsets: [...pending].map((partition) => ({ topic, partition, offset: from.get(partition) ?? 0n })),
+      autocommit: false,
     });
-    for (const [partition, offset] of from) consumer.seek({ topic, partition, offset });
-    await done;
+    for await (const batch of streamBatches<Message<Buffer, Buffer, Buffer, Buffer>>(stream, 500)) {
+      for (const message of batch) {
+        if (!pending.has(message.partition)) continue;
+        keys.push(message.key?.toString() ?? '');
+        if (message.offset + 1n >= (ends.get(message.partition) ?? 0n)) pending.delete(message.partition);
+      }
+      if (pending.size === 0) break;
+    }
+    await stream.close();
   } finally {
-    await consumer.disconnect();
-    const admin = kafka.admin();
-    await admin.connect();
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.disconnect();
+    await consumer.close(true);
+    const admin = new Admin(kafka);
+    await admin.deleteGroups({ groups: [groupId] }).catch(() => undefined);
+    await admin.close();
   }
   return keys;
 }
 
-async function offsets(topic: string): Promise<Map<number, string>> {
-  const admin = kafka.admin();
-  await admin.connect();
+/** Each partition's end (high-water mark) now. */
+async function offsets(topic: string): Promise<Map<number, bigint>> {
+  const admin = new Admin(kafka);
   try {
-    return new Map((await admin.fetchTopicOffsets(topic)).map((partition) => [partition.partition, partition.high]));
+    const partitions = (await admin.metadata({ topics: [topic] })).topics.get(topic)?.partitionsCount ?? 0;
+    const [listed] = await admin.listOffsets({
+      topics: [
+        { name: topic, partitions: Array.from({ length: partitions }, (_, partitionIndex) => ({ partitionIndex, timestamp: ListOffsetTimestamps.LATEST })) },
+      ],
+    });
+    return new Map((listed?.partitions ?? []).map((entry) => [entry.partitionIndex, entry.offset]));
   } finally {
-    await admin.disconnect();
+    await admin.close();
   }
 }
 

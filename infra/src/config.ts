@@ -37,7 +37,7 @@ export const INFRA_ENVIRONMENT = {
   BANK_REDIS_STANDIN_PORT: '16380',
   BANK_KAFKA_PORT: '19092',
   BANK_KAFKA_CONTROLLER_PORT: '19093',
-  BANK_KAFKA_VERSION: '3.9.1',
+  BANK_KAFKA_VERSION: '4.2.0',
   BANK_PUBSUB_PORT: '18085',
   BANK_PUBSUB_PROJECT: 'bank-local',
   BANK_MAVEN_REPOSITORY: '',
@@ -59,7 +59,7 @@ function port(env: NodeJS.ProcessEnv, name: InfraVariable): number {
 export function loadInfraConfig(env: NodeJS.ProcessEnv = process.env): InfraConfig {
   const text = (name: InfraVariable) => env[name] || INFRA_ENVIRONMENT[name];
   const kafkaVersion = text('BANK_KAFKA_VERSION');
-  if (!/^\d+\.\d+\.\d+$/.test(kafkaVersion)) throw new Error(`BANK_KAFKA_VERSION=${kafkaVersion} is not a Kafka version such as 3.9.1`);
+  if (!/^\d+\.\d+\.\d+$/.test(kafkaVersion)) throw new Error(`BANK_KAFKA_VERSION=${kafkaVersion} is not a Kafka version such as 4.2.0`);
   const topologyName = text('BANK_TOPOLOGY');
   if (topologyName !== '' && topologyName !== 'hosts')
     throw new Error(`BANK_TOPOLOGY=${topologyName} is not a topology: expected hosts, or nothing for the single-host start`);

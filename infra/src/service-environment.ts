@@ -26,7 +26,6 @@ export function serviceEnvironment(infra: Infra, env: NodeJS.ProcessEnv = proces
     PUBSUB_EMULATOR_HOST: endpoints.pubsub.apiEndpoint,
     PUBSUB_PROJECT_ID: endpoints.pubsub.projectId,
     METADATA_SERVER_DETECTION: 'none',
-    KAFKAJS_NO_PARTITIONER_WARNING: '1',
     STANDIN_PAN_PUBLIC_KEY_B_FILE: keys.standinPanPublicKeyFile,
     STANDIN_PAN_PRIVATE_KEY_B_FILE: keys.standinPanPrivateKeyFile,
     // The gateway's own disk: the timeout reversals it owes, kept across its restarts.

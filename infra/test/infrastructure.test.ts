@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import { Admin, Consumer, Producer, stringDeserializers, stringSerializers } from '@platformatic/kafka';
 import Redis from 'ioredis';
 import { Client } from 'pg';
 import { createInfra, infraEndpoints, pubsubClient } from '../src';
@@ -34,28 +34,24 @@ async function withRedis<T>(url: string, use: (redis: Redis) => Promise<T>): Pro
 }
 
 async function kafkaRoundTrip(topic: string, value: string): Promise<string> {
-  const kafka = new Kafka({ clientId: 'infra-test', brokers: [...endpoints.kafkaBrokers], logLevel: logLevel.NOTHING, retry: { retries: 5 } });
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1, replicationFactor: 1 }], waitForLeaders: true });
-  await admin.disconnect();
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
-  await producer.connect();
-  await producer.send({ topic, acks: -1, messages: [{ key: 'account-1', value }] });
-  await producer.disconnect();
-  const consumer = kafka.consumer({ groupId: `infra-test-${randomUUID()}` });
-  await consumer.connect();
-  await consumer.subscribe({ topic, fromBeginning: true });
-  const received = new Promise<string>((resolve) => {
-    void consumer.run({ eachMessage: async ({ message }) => resolve(message.value?.toString() ?? '') });
-  });
+  const client = { clientId: 'infra-test', bootstrapBrokers: [...endpoints.kafkaBrokers], retries: 5 };
+  const admin = new Admin(client);
+  await admin.createTopics({ topics: [topic], partitions: 1, replicas: 1 });
+  await admin.close();
+  const producer = new Producer({ ...client, idempotent: true, serializers: stringSerializers });
+  await producer.send({ acks: -1, messages: [{ topic, key: 'account-1', value }] });
+  await producer.close();
+  const consumer = new Consumer({ ...client, groupId: `infra-test-${randomUUID()}`, deserializers: stringDeserializers });
+  const stream = await consumer.consume({ topics: [topic], mode: 'earliest', autocommit: false });
+  const received = new Promise<string>((resolve) => stream.once('data', (message) => resolve(message.value)));
   try {
     return await Promise.race([
       received,
       new Promise<string>((_, reject) => setTimeout(() => reject(new Error('no Kafka message within 30 s')), 30_000).unref()),
     ]);
   } finally {
-    await consumer.disconnect();
+    await stream.close();
+    await consumer.close();
   }
 }
 
@@ -108,12 +104,10 @@ describe('local infrastructure', () => {
   });
 
   test("the project's topics and subscriptions exist", async () => {
-    const kafka = new Kafka({ clientId: 'infra-test', brokers: [...endpoints.kafkaBrokers], logLevel: logLevel.NOTHING });
-    const admin = kafka.admin();
-    await admin.connect();
-    const metadata = await admin.fetchTopicMetadata({ topics: ['primary.events'] });
-    await admin.disconnect();
-    expect(metadata.topics[0]?.partitions).toHaveLength(6);
+    const admin = new Admin({ clientId: 'infra-test', bootstrapBrokers: [...endpoints.kafkaBrokers] });
+    const metadata = await admin.metadata({ topics: ['primary.events'] });
+    await admin.close();
+    expect(metadata.topics.get('primary.events')?.partitionsCount).toBe(6);
     const client = pubsubClient(infra.config);
     const [subscriptions] = await client.getSubscriptions();
     await client.close();

@@ -1,10 +1,10 @@
-import { Kafka, logLevel } from 'kafkajs';
 import { buildPrimary } from './app';
 import { readPrimaryEnvironment } from './config';
 import { describeEnvironment, listenHostFromEnvironment } from '@bank/shared-contracts';
 import { systemClock } from './platform/clock';
 import { createRedisCache } from './platform/cache';
 import { createPool } from './platform/db';
+import { kafkaConnection } from './platform/kafka';
 import { createLogger } from './platform/logger';
 import { createMetrics } from './platform/metrics';
 import { startOutboxRelay } from './outbox/relay';
@@ -97,14 +97,7 @@ async function main(): Promise<void> {
     metrics,
   }).start(config.configurationPeerSyncMs);
 
-  const kafka = new Kafka({
-    clientId: 'primary-outbox-relay',
-    brokers: config.kafkaBrokers,
-    logLevel: logLevel.ERROR,
-    connectionTimeout: 2_000,
-    requestTimeout: 5_000,
-    retry: { retries: 2 },
-  });
+  const kafka = kafkaConnection(config.kafkaBrokers);
   const relay = startOutboxRelay({ db, kafka, logger, metrics }, { topicPrefix: config.kafkaTopicPrefix, lingerMs: config.outboxRelayLingerMs });
   // Notifications must not keep primary from serving: if Kafka is down at start, keep trying.
   let notificationsConsumer: { stop(): Promise<void> } | undefined;

@@ -1,9 +1,10 @@
 import { constants, privateDecrypt, randomUUID } from 'node:crypto';
-import { Kafka, logLevel, type Consumer } from 'kafkajs';
+import { Consumer, stringDeserializers } from '@platformatic/kafka';
 import pino from 'pino';
 import { createInfra, infraEndpoints } from '@bank/infra';
 import { KAFKA_TOPICS, kafkaTopicName, kafkaTopicPrefixFromEnvironment, PrimaryEvent, type PrimaryEvent as Event } from '@bank/shared-contracts';
 import { createMetrics } from '../src/platform/metrics';
+import { kafkaConnection } from '../src/platform/kafka';
 import { startOutboxRelay } from '../src/outbox/relay';
 import { startNotificationsConsumer } from '../src/notifications/notifications-consumer';
 import { authorisation, startPrimary, type TestPrimary } from './harness';
@@ -11,11 +12,11 @@ import { authorisation, startPrimary, type TestPrimary } from './harness';
 // The outbox against the real Kafka: every committed change reaches the topic, keyed by
 // account, in per-account sequence; with Kafka killed the backlog waits and then drains.
 
-const kafka = new Kafka({ clientId: 'outbox-relay-test', brokers: [...infraEndpoints().kafkaBrokers], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
+const kafka = kafkaConnection(infraEndpoints().kafkaBrokers);
 // The test run's own topic (`npm test` sets KAFKA_TOPIC_PREFIX), never `npm start`'s.
 const TOPIC_PREFIX = kafkaTopicPrefixFromEnvironment(process.env);
 let primary: TestPrimary;
-let consumer: Consumer;
+let following: { stop(): Promise<void> };
 let relay: ReturnType<typeof startOutboxRelay>;
 const received = new Map<string, Event[]>();
 const rawMessages: string[] = [];
@@ -23,26 +24,12 @@ const rawMessages: string[] = [];
 beforeAll(async () => {
   primary = await startPrimary();
   // This test kills the broker under the consumer: it must come back by itself, as the syncer does.
-  consumer = kafka.consumer({
-    groupId: `outbox-relay-test-${randomUUID()}`,
-    sessionTimeout: 10_000,
-    heartbeatInterval: 1_000,
-    retry: { retries: 20, restartOnFailure: async () => true },
+  following = await followTopic((key, text) => {
+    rawMessages.push(text);
+    const event = PrimaryEvent.parse(JSON.parse(text));
+    expect(key).toBe(event.accountId);
+    received.set(event.accountId, [...(received.get(event.accountId) ?? []), event]);
   });
-  await consumer.connect();
-  // Latest offsets: only what this test makes. Wait until the group has joined before producing.
-  const joined = new Promise<void>((resolve) => consumer.on(consumer.events.GROUP_JOIN, () => resolve()));
-  await consumer.subscribe({ topic: kafkaTopicName(KAFKA_TOPICS.primaryEvents, TOPIC_PREFIX), fromBeginning: false });
-  await consumer.run({
-    eachMessage: async ({ message }) => {
-      const text = message.value!.toString();
-      rawMessages.push(text);
-      const event = PrimaryEvent.parse(JSON.parse(text));
-      expect(message.key?.toString()).toBe(event.accountId);
-      received.set(event.accountId, [...(received.get(event.accountId) ?? []), event]);
-    },
-  });
-  await joined;
   relay = startOutboxRelay(
     { db: primary.db, kafka, logger: pino({ level: 'silent' }), metrics: createMetrics() },
     { sendTimeoutMs: 2_000, topicPrefix: TOPIC_PREFIX },
@@ -51,9 +38,68 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await relay.stop();
-  await consumer.disconnect();
+  await following.stop();
   await primary.close();
 });
+
+/**
+ * Reads the test run's topic from its end (what this test makes), in a group of its own; when the
+ * stream fails (the broker killed) a new consumer carries on from the committed offsets.
+ * Resolves once the group has partitions, so nothing produced after is missed.
+ */
+async function followTopic(onMessage: (key: string, value: string) => void): Promise<{ stop(): Promise<void> }> {
+  const groupId = `outbox-relay-test-${randomUUID()}`;
+  let running = true;
+  let consumer: Consumer<string, string, string, string> | undefined;
+  // The first consumer starts at the end; a replacement where its group committed, or at the
+  // beginning of a partition it never committed in (the relay may have drained into it meanwhile).
+  const start = async (fallbackMode: 'latest' | 'earliest') => {
+    consumer = new Consumer({
+      ...kafka,
+      clientId: 'outbox-relay-test',
+      groupId,
+      sessionTimeout: 10_000,
+      heartbeatInterval: 1_000,
+      deserializers: stringDeserializers,
+    });
+    const joined = new Promise<void>((resolve) => consumer!.once('consumer:group:join', () => resolve()));
+    const stream = await consumer.consume({
+      topics: [kafkaTopicName(KAFKA_TOPICS.primaryEvents, TOPIC_PREFIX)],
+      mode: 'committed',
+      fallbackMode,
+      autocommit: 200,
+    });
+    stream.on('data', (message) => onMessage(message.key, message.value));
+    const ended = new Promise<void>((resolve) => stream.once('close', () => resolve()));
+    stream.on('error', () => undefined);
+    return { joined, ended };
+  };
+  const first = await start('latest');
+  const supervised = (async () => {
+    let current = first;
+    while (running) {
+      await current.ended;
+      await consumer?.close(true).catch(() => undefined);
+      while (running) {
+        try {
+          current = await start('earliest');
+          break;
+        } catch {
+          await consumer?.close(true).catch(() => undefined);
+          await new Promise((resolve) => setTimeout(resolve, 500));
+        }
+      }
+    }
+  })();
+  await first.joined;
+  return {
+    async stop() {
+      running = false;
+      await consumer?.close(true).catch(() => undefined);
+      await supervised;
+    },
+  };
+}
 
 async function eventsFor(accountId: string, count: number, timeoutMs = 60_000): Promise<Event[]> {
   const deadline = Date.now() + timeoutMs;

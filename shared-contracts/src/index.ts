@@ -12,3 +12,4 @@ export * from './timeout-reversals';
 export * from './health';
 export * from './environment';
 export * from './identities';
+export * from './stream-batches';

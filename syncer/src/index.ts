@@ -7,7 +7,7 @@ export { decodeEvent, type DecodedEvent } from './decode-event';
 export { createLagRecorder, type LagRecorder, type LagMeasurement } from './lag';
 export { createSyncerMetrics, type SyncerMetrics, type EventOutcome } from './metrics';
 export { countUnfilledGaps } from './sync-gaps';
-export { createKafka } from './kafka-client';
+export { kafkaConnection, type KafkaConnection } from './kafka-client';
 export { createLogger } from './logger';
 export { syncerConfigFromEnvironment, DEFAULT_SYNCER_PORT, DEFAULT_LAG_APPETITE_MS, type SyncerConfig } from './config';
 export { systemClock, type Clock } from './clock';

@@ -1,25 +1,19 @@
-import { Kafka, logLevel, type LogEntry } from 'kafkajs';
-import type { Logger } from 'pino';
+import type { BaseOptions } from '@platformatic/kafka';
 
-/** kafkajs's own log lines, through pino, at warn and above (its info level narrates every rejoin). */
-export function createKafka(options: { brokers: readonly string[]; clientId: string; logger: Logger }): Kafka {
-  const kafkaLogger = options.logger.child({ component: 'kafkajs' });
-  return new Kafka({
+/** Where Kafka is and how patiently to talk to it: what every Kafka client the syncer makes shares. */
+export type KafkaConnection = Pick<BaseOptions, 'bootstrapBrokers' | 'clientId' | 'connectTimeout' | 'timeout' | 'retries' | 'retryDelay'>;
+
+/**
+ * A client call retries for about 20 s (8 tries, 300 ms doubling to 5 s) before it fails; then the
+ * consumer's own restart takes over, so a Kafka restart is ridden out either way.
+ */
+export function kafkaConnection(options: { brokers: readonly string[]; clientId: string }): KafkaConnection {
+  return {
+    bootstrapBrokers: [...options.brokers],
     clientId: options.clientId,
-    brokers: [...options.brokers],
-    connectionTimeout: 3_000,
-    requestTimeout: 10_000,
-    retry: { initialRetryTime: 300, retries: 8 },
-    logLevel: logLevel.WARN,
-    logCreator:
-      () =>
-      ({ level, log, namespace }: LogEntry) => {
-        // pino stamps its own time; kafkajs's would only repeat it.
-        const { message, ...fields } = log;
-        const line = { namespace, ...fields, timestamp: undefined };
-        if (level === logLevel.ERROR) kafkaLogger.error(line, message);
-        else if (level === logLevel.WARN) kafkaLogger.warn(line, message);
-        else kafkaLogger.debug(line, message);
-      },
-  });
+    connectTimeout: 3_000,
+    timeout: 10_000,
+    retries: 8,
+    retryDelay: (_client, _operation, attempt) => Math.min(5_000, 300 * 2 ** Math.max(0, attempt - 1)),
+  };
 }

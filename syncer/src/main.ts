@@ -6,7 +6,7 @@
 import { describeEnvironment, listenHostFromEnvironment } from '@bank/shared-contracts';
 import { openDatabase, upgradeSchema } from '@bank/standin';
 import { readSyncerEnvironment } from './config';
-import { createKafka } from './kafka-client';
+import { kafkaConnection } from './kafka-client';
 import { createLogger } from './logger';
 import { startSyncer } from './syncer';
 
@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const database = openDatabase(config.databaseUrl, 10);
   // Idempotent and serialised by stand-in's own lock: the syncer may start before stand-in.
   await upgradeSchema(database);
-  const kafka = createKafka({ brokers: config.kafkaBrokers, clientId: 'standin-syncer', logger });
+  const kafka = kafkaConnection({ brokers: config.kafkaBrokers, clientId: 'standin-syncer' });
   const syncer = await startSyncer(
     { database, kafka, keys, logger },
     {

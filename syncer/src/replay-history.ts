@@ -1,11 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import type { Admin, Consumer, Kafka } from 'kafkajs';
+import { Admin, Consumer, ListOffsetTimestamps, type Message } from '@platformatic/kafka';
 import type { Logger } from 'pino';
-import { KAFKA_TOPICS, kafkaTopicName } from '@bank/shared-contracts';
+import { KAFKA_TOPICS, kafkaTopicName, streamBatches } from '@bank/shared-contracts';
 import type { Database, StandinCardKeys } from '@bank/standin';
 import { applyEventBatch } from './apply-batch';
 import { addCounts, emptyCounts, reportAppliedBatch, type OutcomeCounts } from './batch-report';
 import { systemClock, type Clock } from './clock';
+import type { KafkaConnection } from './kafka-client';
 
 // Replay rebuilds stand-in's synced state from Kafka's history. Synced rows are immutable and
 // keyed by (entity, sequence), and every event goes through the same apply function as live
@@ -50,7 +51,7 @@ export interface ReplayReport {
 }
 
 export interface ReplayDependencies {
-  readonly kafka: Kafka;
+  readonly kafka: KafkaConnection;
   readonly database: Database;
   readonly keys: StandinCardKeys;
   readonly logger: Logger;
@@ -63,9 +64,8 @@ export async function replayHistory(deps: ReplayDependencies, options: ReplayOpt
   const topic = kafkaTopicName(KAFKA_TOPICS.primaryEvents, options.topicPrefix ?? '');
   const groupId = options.groupId ?? `standin-syncer-replay-${randomUUID()}`;
   const logger = deps.logger.child({ replay: groupId });
-  const admin = deps.kafka.admin();
+  const admin = new Admin(deps.kafka);
   let consumer: Consumer | undefined;
-  await admin.connect();
   try {
     const partitions = await replayRange(admin, topic, options.start);
     const remaining = new Set(partitions.filter((range) => BigInt(range.from) < BigInt(range.to)).map((range) => range.partition));
@@ -75,76 +75,55 @@ export async function replayHistory(deps: ReplayDependencies, options: ReplayOpt
     logger.info({ start: describeStart(options.start), partitions }, 'replay starting');
 
     if (remaining.size > 0) {
-      // The fresh group starts exactly where the replay begins, on every partition.
-      await admin.setOffsets({ groupId, topic, partitions: partitions.map((range) => ({ partition: range.partition, offset: range.from })) });
-      const replayConsumer = deps.kafka.consumer({
-        groupId,
-        sessionTimeout: 30_000,
-        heartbeatInterval: 3_000,
-        maxWaitTimeInMs: 1_000,
-        retry: { retries: 8, restartOnFailure: async () => true },
+      // The fresh group reads exactly from where the replay begins, on every partition; it commits
+      // nothing (replay is idempotent) and is deleted at the end.
+      consumer = new Consumer({ ...deps.kafka, groupId, sessionTimeout: 30_000, heartbeatInterval: 3_000, maxWaitTime: 1_000 });
+      const stream = await consumer.consume({
+        topics: [topic],
+        mode: 'manual',
+        offsets: partitions.map((range) => ({ topic, partition: range.partition, offset: BigInt(range.from) })),
+        autocommit: false,
       });
-      consumer = replayConsumer;
-
       let lastProgressAt = clock.now().getTime();
-      const finished = new Promise<void>((resolve, reject) => {
-        replayConsumer.on(replayConsumer.events.CRASH, ({ payload }) => {
-          logger.error({ err: payload.error, restart: payload.restart }, 'replay consumer crashed');
-          if (!payload.restart) reject(new Error(`the replay's Kafka consumer crashed: ${payload.error.message}`));
-        });
-        const watchdog = setInterval(() => {
-          const idleMs = clock.now().getTime() - lastProgressAt;
-          if (idleMs > (options.idleTimeoutMs ?? 60_000))
-            reject(new Error(`replay made no progress for ${Math.round(idleMs / 1000)} s; partitions not caught up: ${[...remaining].join(', ')}`));
-        }, 1_000);
-        watchdog.unref();
-        const done = () => {
-          clearInterval(watchdog);
-          resolve();
-        };
-
-        replayConsumer
-          .connect()
-          .then(() => replayConsumer.subscribe({ topic, fromBeginning: true }))
-          .then(() =>
-            replayConsumer.run({
-              eachBatchAutoResolve: false,
-              autoCommitThreshold: 1,
-              partitionsConsumedConcurrently: 3,
-              eachBatch: async ({ batch, resolveOffset, commitOffsetsIfNecessary, heartbeat, isRunning }) => {
-                const end = ends.get(batch.partition) ?? 0n;
-                if (!remaining.has(batch.partition)) return;
-                // What arrived after the replay started is the live syncer's business.
-                const history = batch.messages.filter((message) => BigInt(message.offset) < end);
-                const size = options.subBatchSize ?? 500;
-                for (let start = 0; start < history.length; start += size) {
-                  if (!isRunning()) return;
-                  const messages = history.slice(start, start + size);
-                  const applied = await applyEventBatch(
-                    { database: deps.database, keys: deps.keys, clock },
-                    messages.map((message) => ({ partition: batch.partition, offset: message.offset, value: message.value })),
-                  );
-                  counts = addCounts(counts, reportAppliedBatch(logger, undefined, applied));
-                  read += messages.length;
-                  lastProgressAt = clock.now().getTime();
-                  resolveOffset(messages[messages.length - 1]!.offset);
-                  await commitOffsetsIfNecessary();
-                  await heartbeat();
-                }
-                if (BigInt(batch.lastOffset()) + 1n >= end) {
-                  remaining.delete(batch.partition);
-                  logger.info({ partition: batch.partition }, 'partition replayed up to its high-water mark');
-                  if (remaining.size === 0) done();
-                }
-              },
-            }),
-          )
-          .catch((error: unknown) => {
-            clearInterval(watchdog);
-            reject(error as Error);
+      const idleTimeoutMs = options.idleTimeoutMs ?? 60_000;
+      const watchdog = setInterval(() => {
+        if (clock.now().getTime() - lastProgressAt > idleTimeoutMs) stream.destroy(new Error('no progress'));
+      }, 1_000);
+      watchdog.unref();
+      const size = options.subBatchSize ?? 500;
+      try {
+        for await (const batch of streamBatches<Message<Buffer, Buffer, Buffer, Buffer>>(stream, size)) {
+          // What arrived after the replay started is the live syncer's business.
+          const history = batch.filter((message) => remaining.has(message.partition) && message.offset < (ends.get(message.partition) ?? 0n));
+          if (history.length > 0) {
+            const applied = await applyEventBatch(
+              { database: deps.database, keys: deps.keys, clock },
+              history.map((message) => ({ partition: message.partition, offset: String(message.offset), value: message.value ?? null })),
+            );
+            counts = addCounts(counts, reportAppliedBatch(logger, undefined, applied));
+            read += history.length;
+            lastProgressAt = clock.now().getTime();
+          }
+          for (const message of batch) {
+            if (remaining.has(message.partition) && message.offset + 1n >= (ends.get(message.partition) ?? 0n)) {
+              remaining.delete(message.partition);
+              logger.info({ partition: message.partition }, 'partition replayed up to its high-water mark');
+            }
+          }
+          if (remaining.size === 0) break;
+        }
+      } catch (error) {
+        const idleMs = clock.now().getTime() - lastProgressAt;
+        if (idleMs > idleTimeoutMs)
+          throw new Error(`replay made no progress for ${Math.round(idleMs / 1000)} s; partitions not caught up: ${[...remaining].join(', ')}`, {
+            cause: error,
           });
-      });
-      await finished;
+        throw new Error(`the replay's Kafka consumer failed: ${(error as Error).message}`, { cause: error });
+      } finally {
+        clearInterval(watchdog);
+        await stream.close().catch(() => undefined);
+      }
+      if (remaining.size > 0) throw new Error(`the replay's stream ended early; partitions not caught up: ${[...remaining].join(', ')}`);
     }
 
     const report: ReplayReport = {
@@ -161,23 +140,31 @@ export async function replayHistory(deps: ReplayDependencies, options: ReplayOpt
     logger.info({ ...report, partitions: undefined }, 'replay finished');
     return report;
   } finally {
-    await consumer?.disconnect().catch(() => undefined);
+    await consumer?.close(true).catch(() => undefined);
     // The group existed only for this replay; leave nothing behind for operators to wonder about.
-    if (consumer) await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.disconnect().catch(() => undefined);
+    if (consumer) await admin.deleteGroups({ groups: [groupId] }).catch(() => undefined);
+    await admin.close().catch(() => undefined);
   }
 }
 
 /** From the start offset to the high-water mark (captured now) of every partition. */
 async function replayRange(admin: Admin, topic: string, start: ReplayStart): Promise<ReplayPartition[]> {
-  const ends = await admin.fetchTopicOffsets(topic);
-  // For a timestamp Kafka answers the first offset at or after it (the high-water mark if none).
-  const starts =
-    'fromTimestamp' in start
-      ? new Map((await admin.fetchTopicOffsetsByTimestamp(topic, start.fromTimestamp.getTime())).map((entry) => [entry.partition, entry.offset]))
-      : new Map(ends.map((entry) => [entry.partition, entry.low]));
-  return ends
-    .map((entry) => ({ partition: entry.partition, from: starts.get(entry.partition) ?? entry.high, to: entry.high }))
+  const metadata = await admin.metadata({ topics: [topic] });
+  const count = metadata.topics.get(topic)?.partitionsCount ?? 0;
+  const offsetsAt = async (timestamp: bigint) => {
+    const [listed] = await admin.listOffsets({
+      topics: [{ name: topic, partitions: Array.from({ length: count }, (_, partitionIndex) => ({ partitionIndex, timestamp })) }],
+    });
+    return new Map((listed?.partitions ?? []).map((entry) => [entry.partitionIndex, entry.offset]));
+  };
+  const ends = await offsetsAt(ListOffsetTimestamps.LATEST);
+  // For a timestamp Kafka answers the first offset at or after it (-1 if none: then the high-water mark).
+  const starts = await offsetsAt('fromTimestamp' in start ? BigInt(start.fromTimestamp.getTime()) : ListOffsetTimestamps.EARLIEST);
+  return [...ends.entries()]
+    .map(([partition, high]) => {
+      const from = starts.get(partition);
+      return { partition, from: String(from === undefined || from < 0n ? high : from), to: String(high) };
+    })
     .sort((a, b) => a.partition - b.partition);
 }
 

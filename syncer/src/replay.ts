@@ -9,7 +9,7 @@
 import pino from 'pino';
 import { kafkaTopicPrefixFromEnvironment } from '@bank/shared-contracts';
 import { cardKeysFromEnvironment, openDatabase, upgradeSchema } from '@bank/standin';
-import { createKafka } from './kafka-client';
+import { kafkaConnection } from './kafka-client';
 import { REDACTED_PATHS } from './logger';
 import { replayHistory, type ReplayReport, type ReplayStart } from './replay-history';
 
@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   const database = openDatabase(databaseUrl, 5);
   try {
     await upgradeSchema(database);
-    const kafka = createKafka({ brokers, clientId: 'standin-syncer-replay', logger });
+    const kafka = kafkaConnection({ brokers, clientId: 'standin-syncer-replay' });
     const report = await replayHistory({ kafka, database, keys, logger }, { start, topicPrefix: kafkaTopicPrefixFromEnvironment(process.env) });
     console.log(describeReplay(report));
     console.log(JSON.stringify(report));

@@ -1,8 +1,8 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import type { Kafka } from 'kafkajs';
 import type { Logger } from 'pino';
 import type { Database, StandinCardKeys } from '@bank/standin';
 import { systemClock, type Clock } from './clock';
+import type { KafkaConnection } from './kafka-client';
 import { startEventConsumer, type ConsumerState, type EventConsumer, type EventConsumerOptions } from './consume-events';
 import { createLagRecorder, type LagRecorder } from './lag';
 import { createSyncerMetrics, type SyncerMetrics } from './metrics';
@@ -14,7 +14,7 @@ const HEALTH_DATABASE_BUDGET_MS = 1_000;
 
 export interface SyncerDependencies {
   readonly database: Database;
-  readonly kafka: Kafka;
+  readonly kafka: KafkaConnection;
   readonly keys: StandinCardKeys;
   readonly logger: Logger;
   readonly clock?: Clock;

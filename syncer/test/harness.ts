@@ -1,12 +1,13 @@
 import { constants, createDecipheriv, createHash, generateKeyPairSync, publicEncrypt, randomBytes, randomUUID, type KeyObject } from 'node:crypto';
 import fs from 'node:fs';
 import { Writable } from 'node:stream';
-import { Kafka, logLevel, type Producer } from 'kafkajs';
+import { Admin, compatibilityPartitioner, ProduceAcks, Producer, stringSerializers } from '@platformatic/kafka';
 import pino, { type Logger } from 'pino';
 import { assertAllStarted, createInfra, infraEndpoints } from '@bank/infra';
 import { EVENT_SCHEMA_VERSION, KAFKA_TOPICS, kafkaTopicName, kafkaTopicPrefixFromEnvironment, PrimaryEvent } from '@bank/shared-contracts';
 import { openDatabase, upgradeSchema, type Database, type StandinCardKeys } from '@bank/standin';
 import { startNewGroupAtEnd } from '../src/group-start';
+import { kafkaConnection, type KafkaConnection } from '../src/kafka-client';
 import { startSyncer, type RunningSyncer, type SyncerOptions } from '../src/syncer';
 import { REDACTED_PATHS } from '../src/logger';
 import type { AppliedBatch } from '../src/apply-batch';
@@ -59,14 +60,22 @@ export async function temporaryStandinDatabase(): Promise<TemporaryDatabase> {
   };
 }
 
-export function testKafka(clientId: string): Kafka {
-  return new Kafka({ clientId, brokers: [...infraEndpoints().kafkaBrokers], logLevel: logLevel.NOTHING, retry: { retries: 5 } });
+export function testKafka(clientId: string): KafkaConnection {
+  return kafkaConnection({ brokers: infraEndpoints().kafkaBrokers, clientId });
 }
 
-export async function connectedProducer(kafka: Kafka): Promise<Producer> {
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
-  await producer.connect();
-  return producer;
+/** The test's stand-in for primary's outbox relay: keyed by account, partitioned as the relay does. */
+export type TestProducer = Producer<string, string, string, string>;
+
+export async function connectedProducer(kafka: KafkaConnection): Promise<TestProducer> {
+  return new Producer({
+    ...kafka,
+    idempotent: true,
+    acks: ProduceAcks.ALL,
+    partitioner: compatibilityPartitioner,
+    autocreateTopics: false,
+    serializers: stringSerializers,
+  });
 }
 
 /** Stand-in's card keys, with the public half of B for the test to encrypt PANs as primary does. */
@@ -237,20 +246,19 @@ export class PrimaryAccount {
   }
 }
 
-export async function publish(producer: Producer, events: readonly PublishedEvent[]): Promise<void> {
-  await producer.send({ topic: TOPIC, acks: -1, messages: events.map((event) => ({ key: event.accountId, value: JSON.stringify(event) })) });
+export async function publish(producer: TestProducer, events: readonly PublishedEvent[]): Promise<void> {
+  await producer.send({ messages: events.map((event) => ({ topic: TOPIC, key: event.accountId, value: JSON.stringify(event) })) });
 }
 
 /** Commits a new group's offsets at the topic's current end: it sees exactly what is published from now on. */
-export async function positionGroupAtEnd(kafka: Kafka, groupId: string): Promise<void> {
+export async function positionGroupAtEnd(kafka: KafkaConnection, groupId: string): Promise<void> {
   if (!(await startNewGroupAtEnd(kafka, groupId, TOPIC))) throw new Error(`consumer group ${groupId} is not new`);
 }
 
-export async function deleteGroup(kafka: Kafka, groupId: string): Promise<void> {
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.deleteGroups([groupId]).catch(() => undefined);
-  await admin.disconnect();
+export async function deleteGroup(kafka: KafkaConnection, groupId: string): Promise<void> {
+  const admin = new Admin(kafka);
+  await admin.deleteGroups({ groups: [groupId] }).catch(() => undefined);
+  await admin.close();
 }
 
 /** A pino logger whose lines the test can read. */
@@ -273,7 +281,7 @@ export function capturedLogger(): { logger: Logger; lines: string[] } {
  * positioned or used before carries on from its committed offsets.
  */
 export async function startTestSyncer(
-  deps: { database: Database; kafka: Kafka; keys: StandinCardKeys; logger: Logger },
+  deps: { database: Database; kafka: KafkaConnection; keys: StandinCardKeys; logger: Logger },
   options: Partial<SyncerOptions> & { groupId: string },
 ): Promise<RunningSyncer> {
   const syncer = await startSyncer(deps, {
@@ -377,8 +385,8 @@ export function syncerBench(name: string, card: TestCardKeys) {
   const databases: TemporaryDatabase[] = [];
   const syncers: RunningSyncer[] = [];
   const groups: string[] = [];
-  let kafka: Kafka | undefined;
-  let producer: Producer | undefined;
+  let kafka: KafkaConnection | undefined;
+  let producer: TestProducer | undefined;
 
   /** Another database of the file's own (the first is `start`'s), dropped by `stop`. */
   async function database(): Promise<Database> {
@@ -389,7 +397,7 @@ export function syncerBench(name: string, card: TestCardKeys) {
 
   return {
     /** `url`: the first database's, for a connection of the test's own. */
-    async start(): Promise<{ database: Database; url: string; kafka: Kafka; producer: Producer }> {
+    async start(): Promise<{ database: Database; url: string; kafka: KafkaConnection; producer: TestProducer }> {
       await upInfrastructure();
       const first = await database();
       kafka = testKafka(`syncer-test-${name}`);
@@ -422,7 +430,7 @@ export function syncerBench(name: string, card: TestCardKeys) {
     },
     async stop(): Promise<void> {
       for (const syncer of syncers) await syncer.stop().catch(() => undefined);
-      await producer?.disconnect();
+      await producer?.close();
       if (kafka) for (const group of groups) await deleteGroup(kafka, group);
       for (const temporary of databases.reverse()) await temporary.drop();
     },

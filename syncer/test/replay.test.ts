@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka, Producer } from 'kafkajs';
 import type { Database, StandinCardKeys } from '@bank/standin';
 import { replayHistory } from '../src/replay-history';
 import { describeReplay, parseReplayArguments } from '../src/replay';
@@ -15,7 +14,9 @@ import {
   type PublishedEvent,
   syncerBench,
   TOPIC_PREFIX,
+  type TestProducer,
 } from './harness';
+import type { KafkaConnection } from '../src/kafka-client';
 
 // Replay rebuilds stand-in's synced state from Kafka's history through the same apply
 // function as live sync: onto an empty database it gives exactly what live sync gave, and
@@ -27,8 +28,8 @@ const groupId = `syncer-test-replay-${randomUUID()}`;
 const bench = syncerBench('replay', card);
 let database: Database;
 let replayDatabase: Database;
-let kafka: Kafka;
-let producer: Producer;
+let kafka: KafkaConnection;
+let producer: TestProducer;
 
 beforeAll(async () => {
   ({ database, kafka, producer } = await bench.start());

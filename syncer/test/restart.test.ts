@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Kafka, Producer } from 'kafkajs';
 import type { Database } from '@bank/standin';
 import type { AppliedBatch } from '../src/apply-batch';
 import type { RunningSyncer } from '../src/syncer';
@@ -15,7 +14,9 @@ import {
   testCardKeys,
   type PublishedEvent,
   syncerBench,
+  type TestProducer,
 } from './harness';
+import type { KafkaConnection } from '../src/kafka-client';
 
 // At-least-once from Kafka, exactly-once in stand-in: a syncer stopped mid-stream and started
 // again, or one whose database connections are cut while it writes, ends with every event
@@ -25,8 +26,8 @@ const card = testCardKeys();
 const bench = syncerBench('restart', card);
 let database: Database;
 let databaseUrl: string;
-let kafka: Kafka;
-let producer: Producer;
+let kafka: KafkaConnection;
+let producer: TestProducer;
 
 beforeAll(async () => {
   ({ database, url: databaseUrl, kafka, producer } = await bench.start());

@@ -42,12 +42,12 @@ test('when the syncer is sent SIGTERM while its broker refuses every connection,
   child.stdout?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   child.stderr?.on('data', (chunk: Buffer) => (output += chunk.toString()));
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
-  // Listening, and its consumer is inside kafkajs's connection retries (what the stop used to wait out).
+  // Listening, and its consumer is inside the Kafka client's connection retries (what the stop used to wait out).
   const deadline = Date.now() + 60_000;
-  while (!(output.includes('syncer listening') && output.includes('Failed to connect to seed broker')) && Date.now() < deadline && child.exitCode === null)
+  while (!(output.includes('syncer listening') && output.includes('could not connect to the Kafka broker')) && Date.now() < deadline && child.exitCode === null)
     await new Promise((resolve) => setTimeout(resolve, 100));
   expect(output).toContain('syncer listening');
-  expect(output).toContain('Failed to connect to seed broker');
+  expect(output).toContain('could not connect to the Kafka broker');
 
   const signalled = Date.now();
   child.kill('SIGTERM');

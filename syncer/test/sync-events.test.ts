@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Producer } from 'kafkajs';
 import { checkCustomerToken, panLookup, type Database } from '@bank/standin';
 import type { RunningSyncer } from '../src/syncer';
 import {
@@ -16,6 +15,7 @@ import {
   untilSynced,
   unsealPan,
   syncerBench,
+  type TestProducer,
 } from './harness';
 
 // Primary's events into stand-in's synced tables: the newest version of everything is right,
@@ -27,7 +27,7 @@ const { logger, lines } = capturedLogger();
 const groupId = `syncer-test-sync-${randomUUID()}`;
 const bench = syncerBench('sync', card);
 let database: Database;
-let producer: Producer;
+let producer: TestProducer;
 let syncer: RunningSyncer;
 const outcomes = outcomeRecorder();
 

@@ -1,4 +1,4 @@
-import { Kafka, logLevel } from 'kafkajs';
+import { Producer, stringSerializers } from '@platformatic/kafka';
 import { pubsubClient } from '@bank/infra';
 import { KAFKA_TOPICS, PUBSUB_TOPICS } from '@bank/shared-contracts';
 import type { ScenarioRun } from './scenario';
@@ -26,18 +26,26 @@ export async function redeliverEvents(run: ScenarioRun, afterOutboxId: number, a
     [Math.max(0, afterOutboxId - alreadyApplied), run.customers.map((customer) => customer.accountId)],
   );
   if (rows.length === 0) return 0;
-  const kafka = new Kafka({ clientId: 'chaos-redelivery', brokers: [...run.chaos.kafkaBrokers], logLevel: logLevel.NOTHING, retry: { retries: 3 } });
-  const producer = kafka.producer({ allowAutoTopicCreation: false });
-  await producer.connect();
+  const producer = new Producer({
+    clientId: 'chaos-redelivery',
+    bootstrapBrokers: [...run.chaos.kafkaBrokers],
+    retries: 3,
+    autocreateTopics: false,
+    serializers: stringSerializers,
+  });
   try {
     const partitions = KAFKA_TOPICS.primaryEvents.partitions;
     await producer.send({
-      topic: run.chaos.stack.primaryEventsTopic,
       // Spread over the partitions in turn: most copies land away from their originals.
-      messages: rows.map((row, index) => ({ key: row.account_id, value: JSON.stringify(row.event), partition: index % partitions })),
+      messages: rows.map((row, index) => ({
+        topic: run.chaos.stack.primaryEventsTopic,
+        key: row.account_id,
+        value: JSON.stringify(row.event),
+        partition: index % partitions,
+      })),
     });
   } finally {
-    await producer.disconnect();
+    await producer.close();
   }
   return rows.length;
 }

@@ -25,9 +25,7 @@ function common(config: InfraConfig): NodeJS.ProcessEnv {
     // Test stacks are local development stacks (see infra's service environment).
     BANK_MODE: 'local',
     LOG_LEVEL: process.env.LOG_LEVEL ?? 'warn',
-    // kafkajs sets negative timers on Node 22+ (see infra/bootstrap.cjs); the warning is noise.
     NODE_OPTIONS: [process.env.NODE_OPTIONS, '--disable-warning=TimeoutNegativeWarning'].filter(Boolean).join(' '),
-    KAFKAJS_NO_PARTITIONER_WARNING: '1',
     METADATA_SERVER_DETECTION: 'none',
     KAFKA_BROKERS: endpoints.kafkaBrokers.join(','),
     PUBSUB_EMULATOR_HOST: endpoints.pubsub.apiEndpoint,

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import fs from 'node:fs';
 import path from 'node:path';
-import { Kafka, logLevel } from 'kafkajs';
+import { Admin } from '@platformatic/kafka';
 import { kafkaTopicPrefixFromEnvironment } from '@bank/shared-contracts';
 import type { Component, Probe } from '../component';
 import { componentHost, REPOSITORY_ROOT, type InfraConfig } from '../config';
@@ -105,8 +105,8 @@ export function kafkaComponent(config: InfraConfig): Component {
     );
   };
 
-  const admin = (level: logLevel) =>
-    new Kafka({ clientId: 'bank-infra', brokers, connectionTimeout: 1_000, requestTimeout: 5_000, retry: { retries: 0 }, logLevel: level }).admin();
+  // No retries: a probe is itself retried by the lifecycle until the start timeout.
+  const admin = () => new Admin({ clientId: 'bank-infra', bootstrapBrokers: brokers, connectTimeout: 1_000, timeout: 5_000, retries: 0 });
 
   return {
     name: 'kafka',
@@ -159,19 +159,18 @@ export function kafkaComponent(config: InfraConfig): Component {
     },
 
     async probe(timeoutMs: number): Promise<Probe> {
-      const client = admin(logLevel.NOTHING);
+      const client = admin();
       const timer = new Promise<Probe>((resolve) =>
         setTimeout(() => resolve({ healthy: false, reason: `no metadata within ${timeoutMs} ms` }), timeoutMs).unref(),
       );
       const check = (async (): Promise<Probe> => {
-        await client.connect();
-        const cluster = await client.describeCluster();
-        return cluster.brokers.length > 0 && cluster.controller !== null ? { healthy: true } : { healthy: false, reason: 'no active controller yet' };
+        const cluster = await client.metadata({ topics: [], forceUpdate: true });
+        return cluster.brokers.size > 0 && cluster.controllerId >= 0 ? { healthy: true } : { healthy: false, reason: 'no active controller yet' };
       })().catch((error: Error): Probe => ({ healthy: false, reason: error.message }));
       try {
         return await Promise.race([check, timer]);
       } finally {
-        void client.disconnect().catch(() => undefined);
+        void client.close().catch(() => undefined);
       }
     },
 

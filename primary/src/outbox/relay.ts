@@ -1,9 +1,10 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import CircuitBreaker from 'opossum';
-import type { Kafka, Producer } from 'kafkajs';
+import { compatibilityPartitioner, ProduceAcks, Producer, stringSerializers } from '@platformatic/kafka';
 import type { Logger } from 'pino';
 import { KAFKA_TOPICS, kafkaTopicName } from '@bank/shared-contracts';
 import { withConnection, type Db } from '../platform/db';
+import type { KafkaConnection } from '../platform/kafka';
 import type { PrimaryMetrics } from '../platform/metrics';
 
 export interface OutboxRelayOptions {
@@ -38,32 +39,38 @@ const RELAY_LOCK = 7_310_002;
 // broker was killed can be left with sequence numbers the restarted broker rejects for ever.
 const FAILURES_BEFORE_NEW_PRODUCER = 3;
 
-export function startOutboxRelay(deps: { db: Db; kafka: Kafka; logger: Logger; metrics: PrimaryMetrics }, options: Partial<OutboxRelayOptions> = {}) {
+export function startOutboxRelay(deps: { db: Db; kafka: KafkaConnection; logger: Logger; metrics: PrimaryMetrics }, options: Partial<OutboxRelayOptions> = {}) {
   const settings = { ...DEFAULTS, ...options };
   const topic = kafkaTopicName(KAFKA_TOPICS.primaryEvents, settings.topicPrefix);
   let running = true;
-  // Idempotent with one request in flight: kafkajs's own retries cannot duplicate or reorder a batch.
-  const newProducer = (): Producer => deps.kafka.producer({ idempotent: true, maxInFlightRequests: 1, allowAutoTopicCreation: false });
+  // Idempotent, and one send at a time (each awaited): the client's own retries cannot duplicate
+  // or reorder a batch. Partitioned as Java clients (and kafkajs before) do, murmur2 of the account
+  // id, so an account's events stay in the partition they were always in.
+  const newProducer = () =>
+    new Producer({
+      ...deps.kafka,
+      clientId: 'primary-outbox-relay',
+      timeout: settings.sendTimeoutMs,
+      idempotent: true,
+      acks: ProduceAcks.ALL,
+      partitioner: compatibilityPartitioner,
+      autocreateTopics: false,
+      serializers: stringSerializers,
+    });
   let producer = newProducer();
-  let connected = false;
   let failuresInARow = 0;
 
   const send = new CircuitBreaker(
     async (messages: { key: string; value: string }[]) => {
       try {
-        if (!connected) {
-          await producer.connect();
-          connected = true;
-        }
-        await producer.send({ topic, acks: -1, timeout: settings.sendTimeoutMs, messages });
+        await producer.send({ messages: messages.map((message) => ({ topic, key: message.key, value: message.value })) });
         failuresInARow = 0;
       } catch (error) {
         if (++failuresInARow >= FAILURES_BEFORE_NEW_PRODUCER) {
           const broken = producer;
           producer = newProducer();
-          connected = false;
           failuresInARow = 0;
-          void broken.disconnect().catch(() => undefined);
+          void broken.close(true).catch(() => undefined);
         }
         throw error;
       }
@@ -117,7 +124,7 @@ export function startOutboxRelay(deps: { db: Db; kafka: Kafka; logger: Logger; m
       running = false;
       await stopped;
       send.shutdown();
-      await producer.disconnect().catch(() => undefined);
+      await producer.close().catch(() => undefined);
     },
   };
 }

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { Kafka, logLevel } from 'kafkajs';
+import { Admin, Consumer, ListOffsetTimestamps, type Message } from '@platformatic/kafka';
+import { streamBatches } from '@bank/shared-contracts';
 import type { PanFinder } from './pan-finder';
 
 // Every message on `primary.events` since the run began (found by timestamp, so other runs'
@@ -22,58 +23,56 @@ export async function panInTopic(options: {
   timeoutMs: number;
 }): Promise<TopicScan> {
   const topic = options.topic;
-  const kafka = new Kafka({
-    clientId: 'chaos-pan-scan',
-    brokers: [...options.brokers],
-    logLevel: logLevel.NOTHING,
-    connectionTimeout: 3_000,
-    requestTimeout: 10_000,
-    retry: { retries: 3 },
-  });
-  const admin = kafka.admin();
-  await admin.connect();
+  const connection = { clientId: 'chaos-pan-scan', bootstrapBrokers: [...options.brokers], connectTimeout: 3_000, timeout: 10_000, retries: 3 };
+  const admin = new Admin(connection);
   const groupId = `chaos-pan-scan-${randomUUID()}`;
-  const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000, retry: { retries: 3 } });
+  let consumer: Consumer | undefined;
   const hits: TopicScan['hits'] = [];
   let messages = 0;
   let ofRunAccounts = 0;
   try {
-    const starts = await admin.fetchTopicOffsetsByTimestamp(topic, options.sinceMs);
-    const ends = new Map((await admin.fetchTopicOffsets(topic)).map((partition) => [partition.partition, Number(partition.high)]));
-    const remaining = new Map(
-      starts.filter((start) => Number(start.offset) < (ends.get(start.partition) ?? 0)).map((start) => [start.partition, Number(start.offset)]),
-    );
+    const partitions = (await admin.metadata({ topics: [topic] })).topics.get(topic)?.partitionsCount ?? 0;
+    const offsetsAt = async (timestamp: bigint) => {
+      const [listed] = await admin.listOffsets({
+        topics: [{ name: topic, partitions: Array.from({ length: partitions }, (_, partitionIndex) => ({ partitionIndex, timestamp })) }],
+      });
+      return new Map((listed?.partitions ?? []).map((entry) => [entry.partitionIndex, entry.offset]));
+    };
+    const ends = await offsetsAt(ListOffsetTimestamps.LATEST);
+    // The first offset at or after the run's start (-1: nothing since, so nothing to read there).
+    const starts = await offsetsAt(BigInt(options.sinceMs));
+    const remaining = new Map([...starts].filter(([partition, offset]) => offset >= 0n && offset < (ends.get(partition) ?? 0n)));
     if (remaining.size === 0) return { messages: 0, ofRunAccounts: 0, complete: true, hits };
 
-    let finished!: () => void;
-    const done = new Promise<void>((resolve) => (finished = resolve));
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: false });
-    await consumer.run({
-      autoCommit: false,
-      eachMessage: async ({ partition, message }) => {
-        const end = ends.get(partition) ?? 0;
-        if (!remaining.has(partition) || Number(message.offset) >= end) return;
-        messages++;
-        const key = message.key?.toString('utf8') ?? '';
-        if (options.accounts.has(key)) ofRunAccounts++;
-        const pans = options.finder.find(`${key} ${message.value?.toString('utf8') ?? ''}`);
-        if (pans.length > 0) hits.push({ partition, offset: message.offset, pans });
-        if (Number(message.offset) + 1 >= end) {
-          remaining.delete(partition);
-          if (remaining.size === 0) finished();
-        }
-      },
+    consumer = new Consumer({ ...connection, groupId, sessionTimeout: 10_000, heartbeatInterval: 1_000 });
+    const stream = await consumer.consume({
+      topics: [topic],
+      mode: 'manual',
+      offsets: [...remaining].map(([partition, offset]) => ({ topic, partition, offset })),
+      autocommit: false,
     });
-    for (const [partition, offset] of remaining) consumer.seek({ topic, partition, offset: String(offset) });
-    const timedOut = await Promise.race([
-      done.then(() => false),
-      new Promise<boolean>((resolve) => setTimeout(() => resolve(true), options.timeoutMs).unref()),
-    ]);
+    const scan = (async () => {
+      for await (const batch of streamBatches<Message<Buffer, Buffer, Buffer, Buffer>>(stream, 500)) {
+        for (const message of batch) {
+          const end = ends.get(message.partition) ?? 0n;
+          if (!remaining.has(message.partition) || message.offset >= end) continue;
+          messages++;
+          const key = message.key?.toString('utf8') ?? '';
+          if (options.accounts.has(key)) ofRunAccounts++;
+          const pans = options.finder.find(`${key} ${message.value?.toString('utf8') ?? ''}`);
+          if (pans.length > 0) hits.push({ partition: message.partition, offset: String(message.offset), pans });
+          if (message.offset + 1n >= end) remaining.delete(message.partition);
+        }
+        if (remaining.size === 0) return false;
+      }
+      return true;
+    })();
+    const timedOut = await Promise.race([scan, new Promise<boolean>((resolve) => setTimeout(() => resolve(true), options.timeoutMs).unref())]);
+    await stream.close().catch(() => undefined);
     return { messages, ofRunAccounts, complete: !timedOut, hits };
   } finally {
-    await consumer.disconnect().catch(() => undefined);
-    await admin.deleteGroups([groupId]).catch(() => undefined);
-    await admin.disconnect().catch(() => undefined);
+    await consumer?.close(true).catch(() => undefined);
+    if (consumer) await admin.deleteGroups({ groups: [groupId] }).catch(() => undefined);
+    await admin.close().catch(() => undefined);
   }
 }
