@@ -1,4 +1,5 @@
 import fs from 'node:fs';
+import { isIP } from 'node:net';
 
 // What differs from one bank's installation to another's: where the images are, the addresses the
 // clouds and outside parties use, and the managed services' endpoints. Nothing secret lives here
@@ -82,7 +83,32 @@ export const DEFAULT_SITE_SETTINGS: SiteSettings = {
 export function siteSettingsFrom(file: string | undefined): SiteSettings {
   if (file === undefined) return DEFAULT_SITE_SETTINGS;
   const given = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<SiteSettings>;
-  return mergeSettings(DEFAULT_SITE_SETTINGS, given);
+  const site = mergeSettings(DEFAULT_SITE_SETTINGS, given);
+  checkAddresses(site);
+  return site;
+}
+
+/** An IPv4 or IPv6 CIDR block: the Kubernetes schema takes any text in an ipBlock, the network plugin would not. */
+export function isCidr(value: string): boolean {
+  const [address = '', prefix, ...rest] = value.split('/');
+  const family = isIP(address);
+  return family !== 0 && rest.length === 0 && prefix !== undefined && /^\d{1,3}$/.test(prefix) && Number(prefix) <= (family === 4 ? 32 : 128);
+}
+
+/** Every address range in the settings, named by where it is, so a typo stops the synthesis rather than a policy admitting nothing. */
+function checkAddresses(site: SiteSettings): void {
+  const ranges: [string, readonly string[]][] = [
+    ...Object.entries(site.clusters).flatMap(([cluster, places]): [string, readonly string[]][] => [
+      [`clusters.${cluster}.egressCidrs`, places.egressCidrs],
+      [`clusters.${cluster}.serviceCidrs`, places.serviceCidrs],
+    ]),
+    ...Object.entries(site.outsideParties).map(([party, cidrs]): [string, readonly string[]] => [`outsideParties.${party}`, cidrs]),
+    ...Object.entries(site.managed).map(([service, endpoint]): [string, readonly string[]] => [`managed.${service}.cidrs`, endpoint.cidrs]),
+  ];
+  const wrong = ranges.flatMap(([where, cidrs]) =>
+    cidrs.length === 0 ? [`${where} is empty`] : cidrs.filter((cidr) => !isCidr(cidr)).map((cidr) => `${where}: ${cidr} is not a CIDR block`),
+  );
+  if (wrong.length > 0) throw new Error(`the site settings are not usable: ${wrong.join('; ')}`);
 }
 
 function mergeSettings<T>(base: T, over: unknown): T {

@@ -54,6 +54,13 @@ describe('the synthesised manifests', () => {
     for (const object of objects) expect(() => validateAgainstSchema(object)).not.toThrow();
   });
 
+  test('every name is a DNS label Kubernetes accepts for its kind (the schema does not check names)', () => {
+    for (const object of allObjects(synthesised)) {
+      expect(object.metadata.name).toMatch(/^[a-z]([-a-z0-9]*[a-z0-9])?$/);
+      expect(object.metadata.name.length).toBeLessThanOrEqual(63);
+    }
+  });
+
   test('the schema check is a real one: a Deployment with replicas as text or a malformed CPU quantity is refused', () => {
     const deployment = structuredClone(synthesised.clusters['primary-cloud'].objects.find((object) => object.kind === 'Deployment')!);
     expect(() => validateAgainstSchema({ ...deployment, spec: { ...deployment.spec, replicas: 'two' } })).toThrow(/replicas must be integer/);
