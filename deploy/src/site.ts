@@ -38,6 +38,11 @@ export interface SiteSettings {
   readonly kafkaBrokers: string;
   /** The Google Cloud project holding the Pub/Sub topic `standin.advices` and its subscriptions. */
   readonly pubsubProjectId: string;
+  /**
+   * The card keys' identifiers: primary encrypts for keyset B under `standinB`, and stand-in and the
+   * syncer refuse a card number encrypted for any other, so all three must be given the same one.
+   */
+  readonly panKeyIds: { readonly primaryA: string; readonly standinB: string };
   readonly managed: Readonly<Record<ManagedService, ManagedEndpoint>>;
 }
 
@@ -68,6 +73,7 @@ export const DEFAULT_SITE_SETTINGS: SiteSettings = {
   },
   kafkaBrokers: 'kafka-0.primary-cloud.bank.internal:9092,kafka-1.primary-cloud.bank.internal:9092,kafka-2.primary-cloud.bank.internal:9092',
   pubsubProjectId: 'bank-standin-advices',
+  panKeyIds: { primaryA: 'A-1', standinB: 'B-1' },
   managed: {
     'primary-postgres': { cidrs: ['10.12.0.0/24'], port: 5432 },
     'primary-redis': { cidrs: ['10.12.1.0/24'], port: 6379 },

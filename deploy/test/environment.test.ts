@@ -108,6 +108,12 @@ describe('the manifests give each service what its own configuration code requir
     }
   });
 
+  test('primary encrypts card numbers for the keyset B that stand-in and the syncer hold (else stand-in refuses every card)', () => {
+    const ids = (['primary', 'standin', 'syncer'] as const).map((service) => environmentFromManifest(service).env.STANDIN_PAN_KEY_B_ID);
+    expect(ids[0]).toBeTruthy();
+    expect(new Set(ids).size).toBe(1);
+  });
+
   test('the services that accept an identity are given its rotation key as optional, so a rotation needs no new manifest', () => {
     const { env } = environmentFromManifest('primary');
     const workload = synthesised.clusters['primary-cloud'].objects.find((object) => object.kind === 'Deployment' && object.metadata.name === 'primary')!;
