@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { operatorsFromTokens, type OperatorOf } from './operators';
-import { httpUrl, positiveWholeNumber, readServiceEnvironment, type ServiceEnvironment } from '@bank/shared-contracts';
+import { ConfigurationError, httpUrl, positiveWholeNumber, readServiceEnvironment, type ServiceEnvironment } from '@bank/shared-contracts';
 
 // The advice consumer's whole configuration, read and checked once at start. Outside local mode
 // (BANK_MODE=local) it refuses to start without its credentials.
@@ -25,7 +25,8 @@ export interface AdviceConsumerConfig {
 const ADVICE_CONSUMER_VARIABLES = {
   PORT: positiveWholeNumber.max(65_535).default(8400),
   LOG_LEVEL: z.string().default('info'),
-  PUBSUB_PROJECT_ID: z.string().default('bank-local'),
+  // The emulator's project in local mode; outside it the real project must be named (requiredOutsideLocal).
+  PUBSUB_PROJECT_ID: z.string().min(1).default('bank-local'),
   PUBSUB_EMULATOR_HOST: z.string().optional(),
   PRIMARY_URL: httpUrl.default('http://127.0.0.1:8100'),
   STANDIN_URL: httpUrl.default('http://127.0.0.1:8200'),
@@ -50,10 +51,22 @@ const ADVICE_CONSUMER_SECRETS = {
 
 export function readAdviceConsumerEnvironment(env: NodeJS.ProcessEnv = process.env): ServiceEnvironment<AdviceConsumerConfig> {
   const read = readServiceEnvironment(
-    { service: 'advice consumer', variables: ADVICE_CONSUMER_VARIABLES, secrets: ADVICE_CONSUMER_SECRETS, identities: { presents: 'advice-consumer' } },
+    {
+      service: 'advice consumer',
+      variables: ADVICE_CONSUMER_VARIABLES,
+      secrets: ADVICE_CONSUMER_SECRETS,
+      requiredOutsideLocal: ['PUBSUB_PROJECT_ID'],
+      identities: { presents: 'advice-consumer' },
+    },
     env,
   );
   const values = read.values;
+  // The emulator keeps nothing across a restart and asks for no credential: outside local mode the
+  // advices must come from Google Cloud Pub/Sub itself.
+  if (!read.local && values.PUBSUB_EMULATOR_HOST)
+    throw new ConfigurationError('advice consumer', [
+      'PUBSUB_EMULATOR_HOST is set outside local mode: advices come from Google Cloud Pub/Sub (PUBSUB_PROJECT_ID) there, never an emulator',
+    ]);
   // One identity, presented to both platforms: each knows the advice consumer by it.
   const token = read.credentials.own ?? '';
   return {

@@ -9,6 +9,7 @@ import { startRedriveLoop } from './redrive-loop';
 import { adviceConsumerReadiness } from './readiness';
 import { buildAdviceConsumerServer } from './server';
 import { readAdviceConsumerEnvironment } from './config';
+import { pubsubClientOptions } from './pubsub-client';
 import { describeEnvironment, listenHostFromEnvironment } from '@bank/shared-contracts';
 
 /** How long a stop may take (npm start's runner SIGKILLs a service after 15 s). */
@@ -23,11 +24,7 @@ async function main(): Promise<void> {
   const registry = new Registry();
   collectDefaultMetrics({ register: registry, prefix: 'advice_consumer_' });
   const outcomes = new Counter({ name: 'advice_consumer_outcomes_total', help: 'Advices by outcome', labelNames: ['outcome'], registers: [registry] });
-  const newPubSub = () =>
-    new PubSub({
-      projectId: config.pubsub.projectId,
-      ...(config.pubsub.emulatorHost ? { apiEndpoint: config.pubsub.emulatorHost, emulatorMode: true } : {}),
-    });
+  const newPubSub = () => new PubSub(pubsubClientOptions(config.pubsub));
   const primaryApi = config.primary;
   const standinApi = config.standin;
   const primary = createPrimaryClient(primaryApi);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import {
+  ConfigurationError,
   httpUrl,
   positiveWholeNumber,
   readServiceEnvironment,
@@ -58,7 +59,8 @@ const STANDIN_VARIABLES = {
   STANDIN_FPS_TIMEOUT_MS: positiveWholeNumber.default(2_000),
   STANDIN_FPS_RETRY_AFTER_MS: positiveWholeNumber.default(5_000),
   STANDIN_FPS_RETRY_MS: positiveWholeNumber.default(5_000),
-  PUBSUB_PROJECT_ID: z.string().default('bank-local'),
+  // The emulator's project in local mode; outside it the real project must be named (requiredOutsideLocal).
+  PUBSUB_PROJECT_ID: z.string().min(1).default('bank-local'),
   PUBSUB_EMULATOR_HOST: z.string().optional(),
   STANDIN_RATE_LIMIT_CUSTOMER_PER_MINUTE: positiveWholeNumber.default(DEFAULT_STANDIN_RATE_LIMITS.customerPerWindow),
 };
@@ -74,10 +76,22 @@ const STANDIN_CALLER_IDENTITIES: readonly ServiceIdentity[] = ['primary', 'gatew
 
 export function readStandinEnvironment(env: NodeJS.ProcessEnv = process.env): ServiceEnvironment<StandinConfig> {
   const read = readServiceEnvironment(
-    { service: 'stand-in', variables: STANDIN_VARIABLES, secrets: STANDIN_SECRETS, identities: { accepts: STANDIN_CALLER_IDENTITIES, presents: 'standin' } },
+    {
+      service: 'stand-in',
+      variables: STANDIN_VARIABLES,
+      secrets: STANDIN_SECRETS,
+      requiredOutsideLocal: ['PUBSUB_PROJECT_ID'],
+      identities: { accepts: STANDIN_CALLER_IDENTITIES, presents: 'standin' },
+    },
     env,
   );
   const values = read.values;
+  // The emulator keeps nothing across a restart and asks for no credential: advices published
+  // there outside local mode would be acknowledged and then lost.
+  if (!read.local && values.PUBSUB_EMULATOR_HOST)
+    throw new ConfigurationError('stand-in', [
+      'PUBSUB_EMULATOR_HOST is set outside local mode: advices go to Google Cloud Pub/Sub (PUBSUB_PROJECT_ID) there, never an emulator',
+    ]);
   return {
     ...read,
     values: {

@@ -2,6 +2,7 @@ import { PubSub } from '@google-cloud/pubsub';
 import pino from 'pino';
 import { Registry } from 'prom-client';
 import { startAdviceRelay } from './advices/advice-relay';
+import { pubsubClientOptions } from './advices/pubsub-client';
 import { startAppliedAdviceSweep } from './advices/advices-in-flight';
 import { createStandinServer } from './app/server';
 import { transferRoutes } from './app/app-routes';
@@ -72,10 +73,7 @@ async function start(): Promise<void> {
   // The one app route that needs the scheme; createStandinServer is not given it.
   transferRoutes(server, { database, transfers, now });
   const retries = startOutboundRetries({ transfers, logger, intervalMs: config.fasterPayments.retryMs });
-  const pubsub = new PubSub({
-    projectId: config.pubsub.projectId,
-    ...(config.pubsub.emulatorHost ? { apiEndpoint: config.pubsub.emulatorHost, emulatorMode: true } : {}),
-  });
+  const pubsub = new PubSub(pubsubClientOptions(config.pubsub));
   const relay = startAdviceRelay({ database, pubsub, logger });
   const appliedSweep = startAppliedAdviceSweep({ database, logger });
   const port = config.port;
