@@ -15,6 +15,8 @@ export interface InfraConfig {
   readonly redisStandinPort: number;
   readonly kafkaPort: number;
   readonly kafkaControllerPort: number;
+  /** The broker's SASL/PLAIN listener (BANK_KAFKA_SASL_PORT; the Kafka port + 2 by default): where clients prove their SASL settings. */
+  readonly kafkaSaslPort: number;
   readonly kafkaVersion: string;
   readonly pubsubPort: number;
   readonly pubsubProjectId: string;
@@ -37,6 +39,8 @@ export const INFRA_ENVIRONMENT = {
   BANK_REDIS_STANDIN_PORT: '16380',
   BANK_KAFKA_PORT: '19092',
   BANK_KAFKA_CONTROLLER_PORT: '19093',
+  /** Empty: the Kafka port + 2. */
+  BANK_KAFKA_SASL_PORT: '',
   BANK_KAFKA_VERSION: '4.2.0',
   BANK_PUBSUB_PORT: '18085',
   BANK_PUBSUB_PROJECT: 'bank-local',
@@ -73,6 +77,7 @@ export function loadInfraConfig(env: NodeJS.ProcessEnv = process.env): InfraConf
     redisStandinPort: port(env, 'BANK_REDIS_STANDIN_PORT'),
     kafkaPort: port(env, 'BANK_KAFKA_PORT'),
     kafkaControllerPort: port(env, 'BANK_KAFKA_CONTROLLER_PORT'),
+    kafkaSaslPort: text('BANK_KAFKA_SASL_PORT') === '' ? port(env, 'BANK_KAFKA_PORT') + 2 : port(env, 'BANK_KAFKA_SASL_PORT'),
     kafkaVersion,
     pubsubPort: port(env, 'BANK_PUBSUB_PORT'),
     pubsubProjectId: text('BANK_PUBSUB_PROJECT'),
@@ -86,10 +91,14 @@ export interface InfraEndpoints {
   readonly postgres: { readonly primary: string; readonly standin: string };
   readonly redis: { readonly primary: string; readonly standin: string };
   readonly kafkaBrokers: readonly string[];
+  /** The same broker's SASL/PLAIN listener, with its development credentials (public: local only). */
+  readonly kafkaSasl: { readonly brokers: readonly string[]; readonly mechanism: 'PLAIN'; readonly username: string; readonly password: string };
   readonly pubsub: { readonly apiEndpoint: string; readonly projectId: string };
 }
 
 export const POSTGRES_USER = 'bank';
+/** The one user the local broker's SASL/PLAIN listener knows: a public development credential, like every local-mode secret. */
+export const KAFKA_SASL_DEVELOPMENT_USER = { username: 'banklocal', password: 'local-kafka-password' } as const;
 export const POSTGRES_DATABASES = { primary: 'primary', standin: 'standin' } as const;
 
 /** Which host each server runs on in the hosts topology: Kafka on primary's side, Pub/Sub on stand-in's. */
@@ -126,6 +135,7 @@ export function infraEndpoints(config: InfraConfig = loadInfraConfig()): InfraEn
       standin: `redis://${at('redis-standin')}:${config.redisStandinPort}`,
     },
     kafkaBrokers: [`${at('kafka')}:${config.kafkaPort}`],
+    kafkaSasl: { brokers: [`${at('kafka')}:${config.kafkaSaslPort}`], mechanism: 'PLAIN', ...KAFKA_SASL_DEVELOPMENT_USER },
     pubsub: { apiEndpoint: `${at('pubsub')}:${config.pubsubPort}`, projectId: config.pubsubProjectId },
   };
 }

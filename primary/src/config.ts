@@ -4,6 +4,9 @@ import type { PanKeys } from './cards/pan-crypto';
 import { DEFAULT_HOLD_EXPIRY_DAYS } from './card-processor/hold-expiry';
 import { DEFAULT_CARD_BUDGET_MS, DEFAULT_CARD_POOL_SIZE } from './card-processor/card-budget';
 import {
+  KAFKA_SECURITY_VARIABLES,
+  kafkaSecurity,
+  type KafkaSecurity,
   base64Key,
   developmentKey,
   httpUrl,
@@ -30,6 +33,8 @@ export interface PrimaryConfig {
   readonly kafkaBrokers: string[];
   /** KAFKA_TOPIC_PREFIX: a test run's own topics and consumer groups ('' for `npm start`). */
   readonly kafkaTopicPrefix: string;
+  /** KAFKA_TLS, KAFKA_SASL_*: how to reach a managed cluster (none for a local plaintext broker). */
+  readonly kafkaSecurity: KafkaSecurity;
   /** The service identities primary accepts (and its own credential, PRIMARY_TOKEN, presented to stand-in). */
   readonly credentials: IdentityCredentials;
   readonly keys: PanKeys;
@@ -79,6 +84,7 @@ const PRIMARY_VARIABLES = {
   PRIMARY_REDIS_URL: z.string(),
   KAFKA_BROKERS: z.string().transform((value) => value.split(',')),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
+  ...KAFKA_SECURITY_VARIABLES,
   PRIMARY_PAN_KEY_A_ID: z.string().default('A-local'),
   PRIMARY_PAN_KEY_A: base64Key,
   PRIMARY_PAN_INDEX_KEY: base64Key,
@@ -149,6 +155,7 @@ export function readPrimaryEnvironment(env: NodeJS.ProcessEnv = process.env): Se
       redisUrl: values.PRIMARY_REDIS_URL,
       kafkaBrokers: values.KAFKA_BROKERS,
       kafkaTopicPrefix: values.KAFKA_TOPIC_PREFIX,
+      kafkaSecurity: kafkaSecurity('primary', values, read.local),
       credentials: read.credentials,
       keys: {
         primary: { keyset: 'A', keyId: values.PRIMARY_PAN_KEY_A_ID, key: values.PRIMARY_PAN_KEY_A },

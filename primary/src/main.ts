@@ -97,7 +97,7 @@ async function main(): Promise<void> {
     metrics,
   }).start(config.configurationPeerSyncMs);
 
-  const kafka = kafkaConnection(config.kafkaBrokers);
+  const kafka = kafkaConnection(config.kafkaBrokers, config.kafkaSecurity);
   const relay = startOutboxRelay({ db, kafka, logger, metrics }, { topicPrefix: config.kafkaTopicPrefix, lingerMs: config.outboxRelayLingerMs });
   // Notifications must not keep primary from serving: if Kafka is down at start, keep trying.
   let notificationsConsumer: { stop(): Promise<void> } | undefined;

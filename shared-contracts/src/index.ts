@@ -13,3 +13,4 @@ export * from './health';
 export * from './environment';
 export * from './identities';
 export * from './stream-batches';
+export * from './kafka-security';

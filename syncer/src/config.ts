@@ -3,12 +3,22 @@
 // card keys (it takes custody of the card numbers primary's events carry), so outside local mode
 // (BANK_MODE=local) it refuses to start without them.
 import { z } from 'zod';
-import { kafkaTopicPrefixFromEnvironment, positiveWholeNumber, readServiceEnvironment, type ServiceEnvironment } from '@bank/shared-contracts';
+import {
+  KAFKA_SECURITY_VARIABLES,
+  kafkaSecurity,
+  kafkaTopicPrefixFromEnvironment,
+  positiveWholeNumber,
+  readServiceEnvironment,
+  type KafkaSecurity,
+  type ServiceEnvironment,
+} from '@bank/shared-contracts';
 import { CARD_KEY_SECRETS, CARD_KEY_VARIABLES, cardKeysFrom, type StandinCardKeys } from '@bank/standin';
 
 export interface SyncerConfig {
   readonly databaseUrl: string;
   readonly kafkaBrokers: string[];
+  /** KAFKA_TLS, KAFKA_SASL_*: how to reach a managed cluster (none for a local plaintext broker). */
+  readonly kafkaSecurity: KafkaSecurity;
   readonly port: number;
   readonly logLevel: string;
   /** The consumer group: every syncer instance shares it, so each partition has one writer. */
@@ -46,6 +56,7 @@ const SYNCER_VARIABLES = {
   LOG_LEVEL: z.string().default('info'),
   SYNCER_GROUP_ID: z.string().optional(),
   KAFKA_TOPIC_PREFIX: z.string().default(''),
+  ...KAFKA_SECURITY_VARIABLES,
   SYNC_LAG_APPETITE_MS: positiveWholeNumber.default(DEFAULT_LAG_APPETITE_MS),
   SYNCER_START_FROM: z.enum(['beginning', 'latest']).default('beginning'),
 };
@@ -59,6 +70,7 @@ export function readSyncerEnvironment(env: NodeJS.ProcessEnv): ServiceEnvironmen
     values: {
       databaseUrl: values.STANDIN_DATABASE_URL,
       kafkaBrokers: values.KAFKA_BROKERS,
+      kafkaSecurity: kafkaSecurity('syncer', values, read.local),
       port: values.SYNCER_PORT ?? values.PORT,
       logLevel: values.LOG_LEVEL,
       groupId: values.SYNCER_GROUP_ID ?? `${topicPrefix}${DEFAULT_GROUP_ID}`,

@@ -35,7 +35,7 @@ async function main(): Promise<void> {
   const database = openDatabase(config.databaseUrl, 10);
   // Idempotent and serialised by stand-in's own lock: the syncer may start before stand-in.
   await upgradeSchema(database);
-  const kafka = kafkaConnection({ brokers: config.kafkaBrokers, clientId: 'standin-syncer' });
+  const kafka = kafkaConnection({ brokers: config.kafkaBrokers, clientId: 'standin-syncer', security: config.kafkaSecurity });
   const syncer = await startSyncer(
     { database, kafka, keys, logger },
     {

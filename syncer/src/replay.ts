@@ -3,11 +3,11 @@
 //   node syncer/dist/replay.js --from-beginning
 //   node syncer/dist/replay.js --from-timestamp 2026-11-21T09:00:00Z
 //
-// Environment: STANDIN_DATABASE_URL, KAFKA_BROKERS, STANDIN_PAN_PRIVATE_KEY_B(_FILE) (and the
-// seal and lookup keys stand-in uses), LOG_LEVEL. A full rebuild: point STANDIN_DATABASE_URL at
+// Environment: STANDIN_DATABASE_URL, KAFKA_BROKERS (and KAFKA_TLS, KAFKA_SASL_* as the syncer),
+// STANDIN_PAN_PRIVATE_KEY_B(_FILE) (and the seal and lookup keys stand-in uses), LOG_LEVEL. A full rebuild: point STANDIN_DATABASE_URL at
 // an empty database and replay from the beginning. Safe beside the running syncer.
 import pino from 'pino';
-import { kafkaTopicPrefixFromEnvironment } from '@bank/shared-contracts';
+import { isLocalMode, KAFKA_SECURITY_VARIABLES, kafkaSecurity, kafkaTopicPrefixFromEnvironment, readServiceEnvironment } from '@bank/shared-contracts';
 import { cardKeysFromEnvironment, openDatabase, upgradeSchema } from '@bank/standin';
 import { kafkaConnection } from './kafka-client';
 import { REDACTED_PATHS } from './logger';
@@ -46,7 +46,8 @@ async function main(): Promise<void> {
   const database = openDatabase(databaseUrl, 5);
   try {
     await upgradeSchema(database);
-    const kafka = kafkaConnection({ brokers, clientId: 'standin-syncer-replay' });
+    const security = readServiceEnvironment({ service: 'syncer-replay', variables: KAFKA_SECURITY_VARIABLES, secrets: {} }, process.env).values;
+    const kafka = kafkaConnection({ brokers, clientId: 'standin-syncer-replay', security: kafkaSecurity('syncer-replay', security, isLocalMode(process.env)) });
     const report = await replayHistory({ kafka, database, keys, logger }, { start, topicPrefix: kafkaTopicPrefixFromEnvironment(process.env) });
     console.log(describeReplay(report));
     console.log(JSON.stringify(report));

@@ -107,6 +107,8 @@ test('when events are applied, then their lag reaches sync_lag and /metrics; abo
   await untilSynced(database, account.accountId, 3);
   await eventually(async () => !(await syncLagAfter(later)).alerting, 'sync_lag to stop alerting');
   expect(metricValue(await (await fetch(`${relaxed.url}/metrics`)).text(), 'syncer_lag_alerting')).toBe(0);
+  // It writes the same database: left running, it would apply the next test's events for it.
+  await relaxed.stop();
 });
 
 test('when the consumer keeps failing, then it crashes, restarts by itself and carries on, and /health stays ok throughout', async () => {

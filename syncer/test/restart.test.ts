@@ -149,3 +149,24 @@ test("when the syncer's database connections are cut while it writes, then it re
     await syncerDatabase.end();
   }
 }, 120_000);
+
+test('when two syncer replicas share the group, then the partitions are split between them, both settle on consuming, and every event is applied once', async () => {
+  const groupId = `syncer-test-replicas-${randomUUID()}`;
+  const accounts = await publishBacklog(groupId);
+  const crashes = async (syncer: RunningSyncer) => (await syncer.metrics.consumerCrashes.get()).values.reduce((sum, value) => sum + value.value, 0);
+  const one = await bench.syncer({ groupId, subBatchSize: 5 });
+  // The second joins while the first works through the backlog: a rebalance under load.
+  const two = await bench.syncer({ groupId, subBatchSize: 5 });
+  await expectEverythingOnce(accounts);
+  await eventually(async () => one.consumerState() === 'consuming' && two.consumerState() === 'consuming', 'both replicas consuming');
+  // A rebalance may cost a replica one restart (a commit the rebalance refused), never a cycle of them.
+  expect(await crashes(one)).toBeLessThanOrEqual(1);
+  expect(await crashes(two)).toBeLessThanOrEqual(1);
+  // Still two members sharing the work: the next events of every account are applied too.
+  const more = accounts.map((account) => account.balance(99_999));
+  await publish(producer, more);
+  for (const account of accounts)
+    await eventually(async () => (await syncedSequences(database, account.accountId)).length === EVENTS_PER_ACCOUNT + 1, 'the next event of each account');
+  await one.stop();
+  await two.stop();
+}, 120_000);

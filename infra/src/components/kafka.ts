@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Admin } from '@platformatic/kafka';
 import { kafkaTopicPrefixFromEnvironment } from '@bank/shared-contracts';
 import type { Component, Probe } from '../component';
-import { componentHost, REPOSITORY_ROOT, type InfraConfig } from '../config';
+import { componentHost, KAFKA_SASL_DEVELOPMENT_USER, REPOSITORY_ROOT, type InfraConfig } from '../config';
 import { InfraError } from '../infra-error';
 import { ensureKafkaTopics } from '../kafka-topics';
 import { requireBinary } from '../prerequisites';
@@ -71,11 +71,15 @@ export function kafkaComponent(config: InfraConfig): Component {
       'process.roles=broker,controller',
       'node.id=1',
       `controller.quorum.voters=1@${host.address}:${config.kafkaControllerPort}`,
-      `listeners=PLAINTEXT://${host.address}:${config.kafkaPort},CONTROLLER://${host.address}:${config.kafkaControllerPort}`,
-      `advertised.listeners=PLAINTEXT://${host.address}:${config.kafkaPort}`,
+      `listeners=PLAINTEXT://${host.address}:${config.kafkaPort},CONTROLLER://${host.address}:${config.kafkaControllerPort},SASL_PLAINTEXT://${host.address}:${config.kafkaSaslPort}`,
+      `advertised.listeners=PLAINTEXT://${host.address}:${config.kafkaPort},SASL_PLAINTEXT://${host.address}:${config.kafkaSaslPort}`,
       'controller.listener.names=CONTROLLER',
       'inter.broker.listener.name=PLAINTEXT',
-      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT',
+      'listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT,SASL_PLAINTEXT:SASL_PLAINTEXT',
+      // A SASL/PLAIN listener beside the plaintext one, so the clients' SASL settings (KAFKA_SASL_*,
+      // what a managed Kafka needs) are exercised against a real broker: one development user.
+      'sasl.enabled.mechanisms=PLAIN',
+      `listener.name.sasl_plaintext.plain.sasl.jaas.config=org.apache.kafka.common.security.plain.PlainLoginModule required user_${KAFKA_SASL_DEVELOPMENT_USER.username}="${KAFKA_SASL_DEVELOPMENT_USER.password}";`,
       `log.dirs=${storageDirectory}`,
       // Topics are created explicitly with their partition counts; a typo must not create one.
       'auto.create.topics.enable=false',
@@ -112,7 +116,7 @@ export function kafkaComponent(config: InfraConfig): Component {
     name: 'kafka',
     description: `Apache Kafka ${config.kafkaVersion} broker (KRaft, single node)`,
     endpoint: brokers.join(','),
-    ports: [config.kafkaPort, config.kafkaControllerPort],
+    ports: [config.kafkaPort, config.kafkaControllerPort, config.kafkaSaslPort],
     ...(host.netns ? { netns: host.netns } : {}),
     directory,
     logFile,
