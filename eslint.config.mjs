@@ -21,6 +21,17 @@ export default tseslint.config(
     },
   },
   {
+    // The browser's code: its own program (DOM, JSX), the same rules.
+    files: ['app/src/web/**/*.ts', 'app/src/web/**/*.tsx'],
+    languageOptions: { parserOptions: { project: ['./app/tsconfig.web.json'], tsconfigRootDir: import.meta.dirname } },
+    rules: {
+      '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_' }],
+      '@typescript-eslint/no-floating-promises': 'error',
+      '@typescript-eslint/no-misused-promises': 'error',
+      '@typescript-eslint/await-thenable': 'error',
+    },
+  },
+  {
     files: ['**/*.cjs', '**/*.js'],
     languageOptions: {
       sourceType: 'commonjs',

@@ -18,3 +18,4 @@ export * from './hosts/hosts-topology';
 export { assertHostsAvailable, createHostNetwork, hostNetworkExists, removeHostNetwork, processesInNamespaces } from './hosts/host-network';
 export { cutLink, restoreLink, restoreAllLinks, cutLinks, isCut, type Link } from './hosts/partition';
 export { inNamespace } from './hosts/in-namespace';
+export { CHROMIUM_VARIABLE, requireChromium } from './browser';

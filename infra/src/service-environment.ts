@@ -30,6 +30,8 @@ export function serviceEnvironment(infra: Infra, env: NodeJS.ProcessEnv = proces
     STANDIN_PAN_PRIVATE_KEY_B_FILE: keys.standinPanPrivateKeyFile,
     // The gateway's own disk: the timeout reversals it owes, kept across its restarts.
     GATEWAY_DATA_DIR: path.join(infra.config.dataDir, 'gateway'),
+    // The app server's demo customers (their tokens), kept with the databases they live in.
+    APP_DATA_DIR: path.join(infra.config.dataDir, 'app'),
   };
 }
 

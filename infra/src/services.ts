@@ -43,8 +43,21 @@ export function serviceSpecs(env: NodeJS.ProcessEnv = process.env): ServiceSpec[
     },
     { name: 'syncer', entry: 'syncer/dist/main.js', port: port('SYNCER_PORT', 8300), healthPath: '/health' },
     { name: 'advice-consumer', entry: 'advice-consumer/dist/main.js', port: port('ADVICE_CONSUMER_PORT', 8400), healthPath: '/health', env: { PRIMARY_URL } },
-    // Last: the payment networks' way in, once both platforms answer.
+    // The payment networks' way in, once both platforms answer.
     { name: 'gateway', entry: 'gateway/dist/main.js', port: port('GATEWAY_PORT', 8500), healthPath: '/health', env: { PRIMARY_URL, STANDIN_URL } },
+    // Last: the customer's app and the incident console (in local mode it makes demo customers through the gateway).
+    {
+      name: 'app',
+      entry: 'app/dist/server/main.js',
+      port: port('APP_PORT', 8700),
+      healthPath: '/health',
+      env: {
+        PRIMARY_URL,
+        STANDIN_URL,
+        GATEWAY_URL: `http://127.0.0.1:${port('GATEWAY_PORT', 8500)}`,
+        ADVICE_CONSUMER_URL: `http://127.0.0.1:${port('ADVICE_CONSUMER_PORT', 8400)}`,
+      },
+    },
   ];
 }
 

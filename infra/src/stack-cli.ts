@@ -1,6 +1,7 @@
 import { spawn, spawnSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
+import { CHROMIUM_VARIABLE, requireChromium } from './browser';
 import { printStartReport } from './cli-output';
 import type { Component } from './component';
 import { KAFKA_TOPIC_PREFIX_VARIABLE, kafkaTopicPrefixFromEnvironment } from '@bank/shared-contracts';
@@ -90,6 +91,8 @@ async function start(infra: Infra): Promise<number> {
   console.log(services.length > 0 ? 'services:' : 'services: none');
   for (const service of services)
     console.log(`  ${service.name.padEnd(22)} ${service.endpoint.padEnd(48)} log: ${path.relative(REPOSITORY_ROOT, service.logFile)}`);
+  const app = services.find((service) => service.name === 'app');
+  if (app) console.log(`\nthe customer's app: ${app.endpoint}/   the incident console: ${app.endpoint}/console`);
   console.log('\ncontrol one server or service: npm run infra -- status | kill <name> | pause <name> | resume <name> | stop <name> | start <name>');
   console.log('press Ctrl-C to stop everything');
   await watch([...Object.values(infra.components), ...serviceComponents(infra)]);
@@ -138,6 +141,8 @@ async function test(infra: Infra, jestArguments: readonly string[]): Promise<num
   const prefix = kafkaTopicPrefixFromEnvironment(process.env);
   let code = 1;
   try {
+    // The app's browser tests need Chromium: installed here, before any test runs, when missing.
+    process.env[CHROMIUM_VARIABLE] ??= requireChromium();
     // Kafka's provisioning (in bringUp) creates the prefixed topics too.
     const env = await bringUp(infra);
     console.log(`Kafka topics of this run: ${prefix}*`);

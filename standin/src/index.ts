@@ -11,3 +11,6 @@ export {
   type StandinCardKeys,
   type SealedPan,
 } from './cards/card-numbers';
+// The incident console (app/) shows exactly what `standin status` does, read the same way.
+export { platformClient, type PlatformClient, type Reading } from './cli/platform-client';
+export { renderStatus, statusReport, statusRows, type StatusReport } from './cli/render';

@@ -37,9 +37,9 @@ const pad = (text: string, width: number) => (text.length >= width ? `${text} ` 
 /** The advices rows: stand-in's figures; primary has none. */
 const inFlightOf = (r: Reading) => (r.reachable ? r.status?.advicesInFlight : undefined);
 
-export function renderStatus(report: StatusReport): string {
+/** The status table's rows: a label, then stand-in's cell, then primary's (also what the incident console shows). */
+export function statusRows(report: StatusReport): [label: string, standin: string, primary: string][] {
   const { primary, standin } = report.platforms;
-  const columns = [standin, primary];
   const rows: [string, (reading: Reading) => string][] = [
     ['reachable', (r) => (r.reachable ? 'yes' : `NO: ${r.reason}`)],
     ['configuration', (r) => (r.reachable ? `version ${r.configuration.version}` : '-')],
@@ -97,6 +97,11 @@ export function renderStatus(report: StatusReport): string {
       },
     ],
   ];
+  return rows.map(([label, cell]) => [label, cell(standin), cell(primary)]);
+}
+
+export function renderStatus(report: StatusReport): string {
+  const { primary, standin } = report.platforms;
   const width = 40;
   const labels = 24;
   const lines = [
@@ -104,7 +109,7 @@ export function renderStatus(report: StatusReport): string {
     '',
     `${pad('', labels)}${pad(`stand-in  ${standin.url}`, width)}primary  ${primary.url}`,
   ];
-  for (const [label, cell] of rows) lines.push(`${pad(label, labels)}${pad(cell(columns[0]!), width)}${cell(columns[1]!)}`);
+  for (const [label, standinCell, primaryCell] of statusRows(report)) lines.push(`${pad(label, labels)}${pad(standinCell, width)}${primaryCell}`);
   lines.push('');
   if (report.agree === true) lines.push(`OK: both platforms agree (version ${(standin as { configuration: ConfigurationDocument }).configuration.version})`);
   else if (report.agree === false)

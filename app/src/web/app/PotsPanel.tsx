@@ -1,0 +1,110 @@
+import { useState } from 'preact/hooks';
+import { callPlatform, describeFailure, newIdempotencyKey } from '../shared/api';
+import { formatMinor, parseAmountToMinor } from '../shared/money';
+import { useLoad, valueOf } from '../shared/use-load';
+
+interface Pot {
+  readonly id: string;
+  readonly name: string;
+  readonly status: string;
+  readonly balanceMinor: number;
+}
+
+/** Pots: money set aside from the account (primary only). Each move is one attempt with its own Idempotency-Key. */
+export function PotsPanel(props: { baseUrl: string; token: string; accountId: string; onMoved: () => void }) {
+  const [pots, reload] = useLoad(
+    () => callPlatform<{ pots: Pot[] }>(props.baseUrl, `/accounts/${props.accountId}/pots`, { token: props.token }),
+    `${props.baseUrl}|${props.accountId}`,
+  );
+  const [amounts, setAmounts] = useState<Record<string, string>>({});
+  const [newPot, setNewPot] = useState('');
+  const [message, setMessage] = useState<string | undefined>();
+  const [busy, setBusy] = useState(false);
+
+  const move = async (pot: Pot, direction: 'deposit' | 'withdraw') => {
+    const amountMinor = parseAmountToMinor(amounts[pot.id] ?? '');
+    if (amountMinor === undefined) return setMessage('Enter an amount, such as 5.00.');
+    setBusy(true);
+    const outcome = await callPlatform(props.baseUrl, `/accounts/${props.accountId}/pots/${pot.id}/${direction}`, {
+      method: 'POST',
+      token: props.token,
+      idempotencyKey: newIdempotencyKey(),
+      body: { amountMinor },
+    });
+    setBusy(false);
+    setMessage(
+      outcome.ok
+        ? `${direction === 'deposit' ? 'Added' : 'Took'} ${formatMinor(amountMinor)} ${direction === 'deposit' ? 'to' : 'from'} ${pot.name}.`
+        : describeFailure(outcome),
+    );
+    if (outcome.ok) setAmounts({ ...amounts, [pot.id]: '' });
+    reload();
+    props.onMoved();
+  };
+
+  const create = async () => {
+    if (!newPot.trim()) return;
+    setBusy(true);
+    const outcome = await callPlatform(props.baseUrl, `/accounts/${props.accountId}/pots`, {
+      method: 'POST',
+      token: props.token,
+      idempotencyKey: newIdempotencyKey(),
+      body: { name: newPot.trim() },
+    });
+    setBusy(false);
+    setMessage(outcome.ok ? `Pot ${newPot.trim()} created.` : describeFailure(outcome));
+    if (outcome.ok) setNewPot('');
+    reload();
+  };
+
+  const list = valueOf(pots)?.pots;
+  return (
+    <section class="panel" aria-labelledby="pots-title">
+      <h2 id="pots-title">Pots</h2>
+      {pots.state === 'failed' && <p class="error">{describeFailure(pots.failure)}</p>}
+      {list?.length === 0 && <p class="muted">No pots yet.</p>}
+      <ul class="pots">
+        {list?.map((pot) => (
+          <li key={pot.id}>
+            <span>
+              {pot.name}: <strong>{formatMinor(pot.balanceMinor)}</strong>
+            </span>
+            <label for={`pot-amount-${pot.id}`} class="visually-hidden">
+              Amount for {pot.name} (£)
+            </label>
+            <input
+              id={`pot-amount-${pot.id}`}
+              class="small"
+              inputMode="decimal"
+              placeholder="£"
+              value={amounts[pot.id] ?? ''}
+              onInput={(event) => setAmounts({ ...amounts, [pot.id]: event.currentTarget.value })}
+            />
+            <button type="button" disabled={busy} onClick={() => void move(pot, 'deposit')}>
+              Add
+            </button>
+            <button type="button" class="secondary" disabled={busy} onClick={() => void move(pot, 'withdraw')}>
+              Take out
+            </button>
+          </li>
+        ))}
+      </ul>
+      <form
+        class="inline"
+        onSubmit={(event) => {
+          event.preventDefault();
+          void create();
+        }}
+      >
+        <label for="new-pot">New pot</label>
+        <input id="new-pot" maxLength={60} value={newPot} onInput={(event) => setNewPot(event.currentTarget.value)} />
+        <button type="submit" disabled={busy || !newPot.trim()}>
+          Create
+        </button>
+      </form>
+      <p aria-live="polite" class="status-line">
+        {message}
+      </p>
+    </section>
+  );
+}
