@@ -24,6 +24,7 @@ COPY standin/bin standin/bin
 COPY syncer/package.json syncer/
 COPY advice-consumer/package.json advice-consumer/
 COPY gateway/package.json gateway/
+COPY app/package.json app/
 COPY deploy/package.json deploy/
 COPY e2e/package.json e2e/
 # No install scripts: no production dependency needs one (none is native), and none runs unreviewed.
@@ -32,7 +33,8 @@ COPY . .
 # The independence check (primary and stand-in never import each other), then only the services'
 # projects and what they reference (infra is referenced by the syncer's and the consumer's tests).
 RUN node infra/scripts/check-independence.cjs \
- && npx tsc -b shared-contracts primary standin syncer advice-consumer gateway
+ && npx tsc -b shared-contracts primary standin syncer advice-consumer gateway app \
+ && npm run build:web -w app
 
 # ---- runtime: production dependencies only, the build output, a user that is not root ----
 FROM ${NODE_IMAGE} AS runtime
@@ -48,6 +50,7 @@ COPY --from=build /app/standin/bin standin/bin
 COPY --from=build /app/syncer/package.json syncer/
 COPY --from=build /app/advice-consumer/package.json advice-consumer/
 COPY --from=build /app/gateway/package.json gateway/
+COPY --from=build /app/app/package.json app/
 COPY --from=build /app/deploy/package.json deploy/
 COPY --from=build /app/e2e/package.json e2e/
 RUN npm ci --omit=dev --ignore-scripts --no-audit --no-fund \
@@ -59,6 +62,8 @@ COPY --from=build /app/standin/dist standin/dist
 COPY --from=build /app/syncer/dist syncer/dist
 COPY --from=build /app/advice-consumer/dist advice-consumer/dist
 COPY --from=build /app/gateway/dist gateway/dist
+# The app server and the pages it serves (dist/web, built by Vite above).
+COPY --from=build /app/app/dist app/dist
 # The gateway's owed timeout reversals live under GATEWAY_DATA_DIR: a volume the orchestrator mounts there.
 RUN mkdir -p /var/lib/bank/gateway && chown 1000:1000 /var/lib/bank/gateway
 # Numeric, so Kubernetes' runAsNonRoot can verify it (the node image's own `node` user, uid 1000).
@@ -91,3 +96,8 @@ FROM runtime AS gateway
 EXPOSE 8500
 ENV GATEWAY_DATA_DIR=/var/lib/bank/gateway
 CMD ["node", "gateway/dist/main.js"]
+
+FROM runtime AS app
+EXPOSE 8700
+# The customer's app and the incident console; set PRIMARY_PUBLIC_URL and STANDIN_PUBLIC_URL (https).
+CMD ["node", "app/dist/server/main.js"]

@@ -1,6 +1,6 @@
 // One jest configuration for the whole repository: a project per workspace, so
 // `npm test` runs them all and `npx jest --selectProjects infra` runs one.
-const workspaces = ['shared-contracts', 'infra', 'primary', 'standin', 'syncer', 'advice-consumer', 'gateway', 'deploy', 'e2e'];
+const workspaces = ['shared-contracts', 'infra', 'primary', 'standin', 'syncer', 'advice-consumer', 'gateway', 'app', 'deploy', 'e2e'];
 
 const swc = ['@swc/jest', { jsc: { target: 'es2023' }, module: { type: 'commonjs' } }];
 
