@@ -7,12 +7,12 @@ import type { Database } from '../src/store/database';
 import { testKeys } from './synced-state';
 import { TEST_SERVICES } from './test-credentials';
 
-/** Stand-in's server on `database` as main.ts builds it (desks, keys), with what a test changes: its credentials, operators, limits. */
+/** Stand-in's server on `database` as main.ts builds it (desks, keys), with what a test changes: its credentials, operators, limits, clock. */
 export function testStandinServer(
   database: Database,
-  options: Partial<Pick<StandinServerDependencies, 'services' | 'rateLimits'>> & { readonly operatorTokens?: string } = {},
+  options: Partial<Pick<StandinServerDependencies, 'services' | 'rateLimits' | 'now'>> & { readonly operatorTokens?: string } = {},
 ) {
-  const now = () => new Date();
+  const now = options.now ?? (() => new Date());
   return createStandinServer({
     database,
     logger: pino({ level: 'silent' }),

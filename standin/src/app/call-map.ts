@@ -21,7 +21,9 @@ export const STANDIN_CALL_MAP: Readonly<Record<string, readonly StandinCaller[]>
   'POST /scheme/card/reversals': ['gateway', 'primary'],
   'POST /scheme/faster-payments/inbound': ['gateway', 'primary'],
   // The app API: a customer, and only their own accounts (404 for anyone else's).
+  'GET /accounts': ['customer'],
   'GET /accounts/:accountId': ['customer'],
+  'GET /accounts/:accountId/payees': ['customer'],
   'GET /accounts/:accountId/transactions': ['customer'],
   'GET /accounts/:accountId/cards': ['customer'],
   'POST /cards/:cardId/:action': ['customer'],
