@@ -47,6 +47,8 @@ export const STANDIN_CALL_MAP: Readonly<Record<string, readonly StandinCaller[]>
   'GET /health/ready': ['anyone'],
   'GET /metrics': ['anyone'],
   'GET /status': ['anyone'],
+  // CORS preflights from the browser app (app/cors.ts): sent without credentials, answered before any route runs.
+  'OPTIONS *': ['anyone'],
 };
 
 /** Who may call a route, or undefined without an entry. HEAD is its GET; the local-only API browser is open. */
