@@ -70,6 +70,10 @@ const common = (port: number): Record<string, SettingSource> => ({
   BANK_MODE: { value: 'production' },
 });
 
+/** APP_ORIGINS for the two platforms the browser app calls, when the site names its origins (unset: no CORS). */
+const appOrigins = (site: SiteSettings): Record<string, SettingSource> =>
+  site.appOrigins.length > 0 ? { APP_ORIGINS: { value: site.appOrigins.join(',') } } : {};
+
 export const SERVICE_SPECS: Readonly<Record<ServiceName, ServiceSpec>> = {
   primary: {
     name: 'primary',
@@ -109,6 +113,7 @@ export const SERVICE_SPECS: Readonly<Record<ServiceName, ServiceSpec>> = {
       PRIMARY_PAN_INDEX_KEY: { secret: 'primary-card-keys', key: 'PRIMARY_PAN_INDEX_KEY' },
       STANDIN_PAN_PUBLIC_KEY_B: { secret: 'primary-card-keys', key: 'STANDIN_PAN_PUBLIC_KEY_B' },
       OPERATOR_TOKENS: { secret: 'primary-credentials', key: 'OPERATOR_TOKENS' },
+      ...appOrigins(site),
     }),
   },
   'advice-consumer': {
@@ -173,6 +178,7 @@ export const SERVICE_SPECS: Readonly<Record<ServiceName, ServiceSpec>> = {
       STANDIN_PAN_SEAL_KEY: { secret: 'standin-card-keys', key: 'STANDIN_PAN_SEAL_KEY' },
       STANDIN_PAN_LOOKUP_KEY: { secret: 'standin-card-keys', key: 'STANDIN_PAN_LOOKUP_KEY' },
       OPERATOR_TOKENS: { secret: 'standin-credentials', key: 'OPERATOR_TOKENS' },
+      ...appOrigins(site),
     }),
   },
   syncer: {

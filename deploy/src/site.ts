@@ -44,6 +44,12 @@ export interface SiteSettings {
    */
   readonly panKeyIds: { readonly primaryA: string; readonly standinB: string };
   readonly managed: Readonly<Record<ManagedService, ManagedEndpoint>>;
+  /**
+   * The browser app's origins (scheme://host[:port]), given to primary and stand-in as APP_ORIGINS:
+   * the app calls both platforms' customer APIs from the page, and each answers it with CORS
+   * headers. None by default: then neither platform gives any CORS header.
+   */
+  readonly appOrigins: readonly string[];
 }
 
 /** The managed services the platforms use, one PostgreSQL cluster per platform. */
@@ -83,6 +89,7 @@ export const DEFAULT_SITE_SETTINGS: SiteSettings = {
     'google-pubsub': { cidrs: ['199.36.153.8/30'], port: 443 },
     'faster-payments-scheme': { cidrs: ['192.0.2.128/25'], port: 443 },
   },
+  appOrigins: [],
 };
 
 /** The defaults with a site's own settings over them (a JSON file of the same shape; any part may be left out). */
@@ -91,6 +98,7 @@ export function siteSettingsFrom(file: string | undefined): SiteSettings {
   const given = JSON.parse(fs.readFileSync(file, 'utf8')) as Partial<SiteSettings>;
   const site = mergeSettings(DEFAULT_SITE_SETTINGS, given);
   checkAddresses(site);
+  checkAppOrigins(site);
   return site;
 }
 
@@ -115,6 +123,20 @@ function checkAddresses(site: SiteSettings): void {
     cidrs.length === 0 ? [`${where} is empty`] : cidrs.filter((cidr) => !isCidr(cidr)).map((cidr) => `${where}: ${cidr} is not a CIDR block`),
   );
   if (wrong.length > 0) throw new Error(`the site settings are not usable: ${wrong.join('; ')}`);
+}
+
+/** Each app origin exactly as a browser sends it: the platforms refuse to start on anything else, so synthesis refuses it first. */
+function checkAppOrigins(site: SiteSettings): void {
+  const wrong = site.appOrigins.filter((origin) => {
+    try {
+      const url = new URL(origin);
+      return (url.protocol !== 'https:' && url.protocol !== 'http:') || url.origin !== origin;
+    } catch {
+      return true;
+    }
+  });
+  if (wrong.length > 0)
+    throw new Error(`the site settings are not usable: appOrigins: ${wrong.join(', ')} is not an origin (scheme://host[:port], no path, no wildcard)`);
 }
 
 function mergeSettings<T>(base: T, over: unknown): T {

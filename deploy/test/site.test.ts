@@ -3,6 +3,7 @@ import os from 'node:os';
 import path from 'node:path';
 import { clusterObjects } from '../src/manifests.js';
 import { DEFAULT_SITE_SETTINGS, siteSettingsFrom } from '../src/site.js';
+import { SERVICE_SPECS } from '../src/services.js';
 
 // A site's own settings (`--settings site.json`) over the defaults: only what the file names changes,
 // and a value the Kubernetes schema refuses stops the synthesis naming the object.
@@ -56,5 +57,21 @@ test('the default settings pass the same checks (an empty settings file gives th
     expect(siteSettingsFrom(given.file)).toEqual(DEFAULT_SITE_SETTINGS);
   } finally {
     given.remove();
+  }
+});
+
+test("the browser app's origins reach primary's and stand-in's environment only when the site names them, and a bad one stops the synthesis", () => {
+  const appOriginsOf = (site: ReturnType<typeof siteSettingsFrom>) =>
+    Object.fromEntries((['primary', 'standin', 'syncer', 'gateway'] as const).map((name) => [name, SERVICE_SPECS[name].settings(site).APP_ORIGINS]));
+  expect(appOriginsOf(DEFAULT_SITE_SETTINGS)).toEqual({ primary: undefined, standin: undefined, syncer: undefined, gateway: undefined });
+  const given = settingsFile({ appOrigins: ['https://app.bank.example', 'https://console.bank.example'] });
+  const bad = settingsFile({ appOrigins: ['https://app.bank.example/', '*'] });
+  try {
+    const value = { value: 'https://app.bank.example,https://console.bank.example' };
+    expect(appOriginsOf(siteSettingsFrom(given.file))).toEqual({ primary: value, standin: value, syncer: undefined, gateway: undefined });
+    expect(() => siteSettingsFrom(bad.file)).toThrow('appOrigins: https://app.bank.example/, * is not an origin');
+  } finally {
+    given.remove();
+    bad.remove();
   }
 });

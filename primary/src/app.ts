@@ -47,6 +47,7 @@ import { primaryHoldsAuthorisation } from './card-processor/routes';
 import { afterApiDocs, installApiDocs } from './platform/api-docs';
 import { operationsRoutes } from './platform/operations-routes';
 import { installCallGuard } from './platform/call-guard';
+import { installCors } from './platform/cors';
 import { DEFAULT_RATE_LIMITS, installRateLimits, type RateLimits } from './platform/rate-limits';
 
 export interface PrimaryDependencies {
@@ -80,6 +81,8 @@ export interface PrimaryDependencies {
   readonly customerTokenTtlDays?: number;
   /** PRIMARY_NOTIFICATION_STREAMS_PER_CUSTOMER: open notification streams a customer may hold at once; none: DEFAULT_NOTIFICATION_STREAMS_PER_CUSTOMER. */
   readonly notificationStreamsPerCustomer?: number;
+  /** APP_ORIGINS: the browser app's origins, answered with CORS headers; none: no CORS at all. */
+  readonly appOrigins?: readonly string[];
   /** Serve the API reference's browser at /docs (local mode only, never production). The OpenAPI document (`app.swagger()`) is always built. */
   readonly serveApiDocs?: boolean;
 }
@@ -105,6 +108,9 @@ export function buildPrimary(deps: PrimaryDependencies): { app: FastifyInstance;
     identify,
     isCustomer: async (token) => (await services.accounts.customerForToken(token)) !== undefined,
   });
+  // After the guard (its onRoute hook checks the preflight route), before every route: an instance
+  // hook, so CORS answers preflights and sets its headers before the guard and the limits run.
+  installCors(app, deps.appOrigins ?? []);
   // After the guard (an unknown caller is refused without counting), before every route.
   installRateLimits(app, deps.rateLimits ?? DEFAULT_RATE_LIMITS);
   installApiDocs(app, {

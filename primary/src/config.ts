@@ -22,6 +22,7 @@ import { parseOperatorTokens, type Operator } from './configuration/operators';
 import { DEFAULT_RATE_LIMITS } from './platform/rate-limits';
 import { DEFAULT_CUSTOMER_TOKEN_TTL_DAYS } from './accounts/accounts-service';
 import { DEFAULT_NOTIFICATION_STREAMS_PER_CUSTOMER } from './notifications/stream-limit';
+import { LOCAL_APP_ORIGINS, parseAppOrigins } from './platform/cors';
 
 /** Clearing files come hours after the authorisation; a stand-in advice is applied well within this. */
 export const DEFAULT_CLEARING_MATCH_WAIT_MS = 15 * 60_000;
@@ -73,6 +74,11 @@ export interface PrimaryConfig {
   readonly notificationStreamsPerCustomer: number;
   /** The API reference's browser at /docs: local mode only. */
   readonly serveApiDocs: boolean;
+  /**
+   * APP_ORIGINS: the browser app's origins, answered with CORS headers (platform/cors.ts). Default:
+   * the local app server's in local mode, none otherwise (no CORS header at all).
+   */
+  readonly appOrigins: readonly string[];
   /** PRIMARY_RATE_LIMIT_CUSTOMER_PER_MINUTE, PRIMARY_RATE_LIMIT_ACCOUNT_OPENINGS_PER_MINUTE (counted in Redis). */
   readonly rateLimits: { readonly customerPerWindow: number; readonly accountOpeningsPerWindow: number; readonly windowMs: number };
 }
@@ -124,6 +130,16 @@ const PRIMARY_VARIABLES = {
   PRIMARY_RATE_LIMIT_ACCOUNT_OPENINGS_PER_MINUTE: positiveWholeNumber.default(DEFAULT_RATE_LIMITS.accountOpeningsPerWindow),
   PRIMARY_CUSTOMER_TOKEN_TTL_DAYS: positiveWholeNumber.max(366).default(DEFAULT_CUSTOMER_TOKEN_TTL_DAYS),
   PRIMARY_NOTIFICATION_STREAMS_PER_CUSTOMER: positiveWholeNumber.max(100).default(DEFAULT_NOTIFICATION_STREAMS_PER_CUSTOMER),
+  // Comma-separated exact origins; its default depends on the mode (see appOrigins below).
+  APP_ORIGINS: z
+    .string()
+    .transform((value, context): string[] => {
+      const parsed = parseAppOrigins(value);
+      if (parsed.ok) return parsed.origins;
+      context.addIssue({ code: 'custom', message: parsed.message });
+      return z.NEVER;
+    })
+    .optional(),
 };
 
 /**
@@ -176,6 +192,8 @@ export function readPrimaryEnvironment(env: NodeJS.ProcessEnv = process.env): Se
       customerTokenTtlDays: values.PRIMARY_CUSTOMER_TOKEN_TTL_DAYS,
       notificationStreamsPerCustomer: values.PRIMARY_NOTIFICATION_STREAMS_PER_CUSTOMER,
       serveApiDocs: read.local,
+      // Outside local mode no origin unless named: a browser page elsewhere must not read answers.
+      appOrigins: values.APP_ORIGINS ?? (read.local ? LOCAL_APP_ORIGINS : []),
       rateLimits: {
         customerPerWindow: values.PRIMARY_RATE_LIMIT_CUSTOMER_PER_MINUTE,
         accountOpeningsPerWindow: values.PRIMARY_RATE_LIMIT_ACCOUNT_OPENINGS_PER_MINUTE,

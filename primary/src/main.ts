@@ -78,6 +78,7 @@ async function main(): Promise<void> {
     clearingMatchWaitMs: config.clearingMatchWaitMs,
     cardBudgetMs: config.cardBudgetMs,
     serveApiDocs: config.serveApiDocs,
+    appOrigins: config.appOrigins,
     customerTokenTtlDays: config.customerTokenTtlDays,
     notificationStreamsPerCustomer: config.notificationStreamsPerCustomer,
     rateLimits,

@@ -66,6 +66,8 @@ export interface PrimaryTestOptions {
   readonly customerTokenTtlDays?: number;
   /** PRIMARY_NOTIFICATION_STREAMS_PER_CUSTOMER (default: primary's). */
   readonly notificationStreamsPerCustomer?: number;
+  /** APP_ORIGINS (default: none, as outside local mode). */
+  readonly appOrigins?: readonly string[];
 }
 
 /** A database of one test file's own on the shared cluster, dropped by `drop`. */
@@ -144,6 +146,7 @@ export async function startPrimary(options: PrimaryTestOptions = {}) {
     rateLimits: options.rateLimits ?? { customerPerWindow: 1_000_000, accountOpeningsPerWindow: 1_000_000, windowMs: 60_000 },
     ...(options.customerTokenTtlDays === undefined ? {} : { customerTokenTtlDays: options.customerTokenTtlDays }),
     ...(options.notificationStreamsPerCustomer === undefined ? {} : { notificationStreamsPerCustomer: options.notificationStreamsPerCustomer }),
+    ...(options.appOrigins === undefined ? {} : { appOrigins: options.appOrigins }),
     ...(proxy ? { standin: proxy } : {}),
     ...(timeoutReversals ? { timeoutReversals } : {}),
     ...(shadow ? { shadow } : {}),

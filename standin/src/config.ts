@@ -14,6 +14,7 @@ import { DEFAULT_CARD_BUDGET_MS, DEFAULT_CARD_POOL_SIZE } from './payments/card-
 import { DEFAULT_STANDIN_RATE_LIMITS, type StandinRateLimits } from './app/rate-limits';
 import { DEFAULT_RISK_LIMITS } from './payments/authorisation-rules';
 import { DEFAULT_FASTER_PAYMENTS_SCHEME_URL } from './payments/faster-payments-scheme';
+import { readAppOrigins, STANDIN_LOCAL_APP_ORIGINS } from './app/cors';
 
 // Stand-in's whole configuration, read and checked once at start (main.ts); a missing secret
 // outside local mode (BANK_MODE=local) stops the start naming it.
@@ -39,6 +40,8 @@ export interface StandinConfig {
   readonly serveApiDocs: boolean;
   /** STANDIN_RATE_LIMIT_CUSTOMER_PER_MINUTE: the app API's limit per customer, per replica. */
   readonly rateLimits: StandinRateLimits;
+  /** APP_ORIGINS: origins of the browser app allowed to read stand-in's answers (CORS); in local mode the local app's by default, otherwise none. */
+  readonly appOrigins: readonly string[];
 }
 
 const STANDIN_VARIABLES = {
@@ -63,6 +66,8 @@ const STANDIN_VARIABLES = {
   PUBSUB_PROJECT_ID: z.string().min(1).default('bank-local'),
   PUBSUB_EMULATOR_HOST: z.string().optional(),
   STANDIN_RATE_LIMIT_CUSTOMER_PER_MINUTE: positiveWholeNumber.default(DEFAULT_STANDIN_RATE_LIMITS.customerPerWindow),
+  // Comma-separated exact origins; the default depends on the mode, so it is applied below.
+  APP_ORIGINS: z.string().optional(),
 };
 
 /** Outside local mode stand-in refuses to start without these; the values here are public and for local mode only. */
@@ -92,6 +97,12 @@ export function readStandinEnvironment(env: NodeJS.ProcessEnv = process.env): Se
     throw new ConfigurationError('stand-in', [
       'PUBSUB_EMULATOR_HOST is set outside local mode: advices go to Google Cloud Pub/Sub (PUBSUB_PROJECT_ID) there, never an emulator',
     ]);
+  let appOrigins: readonly string[];
+  try {
+    appOrigins = values.APP_ORIGINS === undefined ? (read.local ? STANDIN_LOCAL_APP_ORIGINS : []) : readAppOrigins(values.APP_ORIGINS);
+  } catch (failure) {
+    throw new ConfigurationError('stand-in', [`APP_ORIGINS is not usable: ${(failure as Error).message}`]);
+  }
   return {
     ...read,
     values: {
@@ -115,6 +126,7 @@ export function readStandinEnvironment(env: NodeJS.ProcessEnv = process.env): Se
       pubsub: { projectId: values.PUBSUB_PROJECT_ID, emulatorHost: values.PUBSUB_EMULATOR_HOST },
       serveApiDocs: read.local,
       rateLimits: { customerPerWindow: values.STANDIN_RATE_LIMIT_CUSTOMER_PER_MINUTE, windowMs: 60_000 },
+      appOrigins,
     },
   };
 }

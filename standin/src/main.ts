@@ -69,6 +69,7 @@ async function start(): Promise<void> {
     fasterPayments: createFasterPaymentsDesk({ database, now }),
     serveApiDocs: config.serveApiDocs,
     rateLimits: config.rateLimits,
+    appOrigins: config.appOrigins,
   });
   // The one app route that needs the scheme; createStandinServer is not given it.
   transferRoutes(server, { database, transfers, now });

@@ -11,12 +11,15 @@ export class SyncedAccount {
   private sequence = 0;
   readonly accountId = randomUUID();
   readonly cardId = randomUUID();
-  readonly customerId = randomUUID();
   readonly token = randomBytes(24).toString('base64url');
   readonly accountNumber = String(10_000_000 + Math.floor(Math.random() * 89_999_999));
   readonly pan = `459876${String(Math.floor(Math.random() * 1e10)).padStart(10, '0')}`;
 
-  constructor(private readonly database: Database) {}
+  /** `customerId`: another account of a customer already synced (by default a customer of its own). */
+  constructor(
+    private readonly database: Database,
+    readonly customerId: string = randomUUID(),
+  ) {}
 
   private async event(type: string, correlationId?: string): Promise<number> {
     this.sequence += 1;
@@ -101,6 +104,40 @@ export class SyncedAccount {
       [randomUUID(), sequence, this.accountId, amountMinor, correlationId ?? null],
     );
     return sequence;
+  }
+
+  /** A payee.added from primary; returns the payee's id. */
+  async payee(payee: { name: string; sortCode: string; accountNumber: string }, payeeId: string = randomUUID()): Promise<string> {
+    const sequence = await this.event('payee.added');
+    await this.database.query(
+      'insert into synced_payees (payee_id, sequence, account_id, name, sort_code, account_number, removed) values ($1, $2, $3, $4, $5, $6, false)',
+      [payeeId, sequence, this.accountId, payee.name, payee.sortCode, payee.accountNumber],
+    );
+    return payeeId;
+  }
+
+  /** A payee.removed from primary, keeping the details as the syncer does. */
+  async removePayee(payeeId: string): Promise<void> {
+    const sequence = await this.event('payee.removed');
+    await this.database.query(
+      `insert into synced_payees (payee_id, sequence, account_id, name, sort_code, account_number, removed)
+       select payee_id, $2, account_id, name, sort_code, account_number, true from synced_payees where payee_id = $1 order by sequence desc limit 1`,
+      [payeeId, sequence],
+    );
+  }
+
+  /** Primary's newest event of this account, with when it happened there and when stand-in received it. */
+  async lastEvent(occurredAt: Date, syncedAt: Date): Promise<number> {
+    this.sequence += 1;
+    await this.database.query('insert into synced_events (account_id, sequence, event_id, type, occurred_at, synced_at) values ($1, $2, $3, $4, $5, $6)', [
+      this.accountId,
+      this.sequence,
+      randomUUID(),
+      'account.updated',
+      occurredAt,
+      syncedAt,
+    ]);
+    return this.sequence;
   }
 
   async cardStatus(status: 'active' | 'frozen' | 'cancelled', at: Date) {

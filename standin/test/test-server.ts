@@ -7,12 +7,12 @@ import type { Database } from '../src/store/database';
 import { testKeys } from './synced-state';
 import { TEST_SERVICES } from './test-credentials';
 
-/** Stand-in's server on `database` as main.ts builds it (desks, keys), with what a test changes: its credentials, operators, limits. */
+/** Stand-in's server on `database` as main.ts builds it (desks, keys), with what a test changes: its credentials, operators, limits, app origins, clock. */
 export function testStandinServer(
   database: Database,
-  options: Partial<Pick<StandinServerDependencies, 'services' | 'rateLimits'>> & { readonly operatorTokens?: string } = {},
+  options: Partial<Pick<StandinServerDependencies, 'services' | 'rateLimits' | 'appOrigins' | 'now'>> & { readonly operatorTokens?: string } = {},
 ) {
-  const now = () => new Date();
+  const now = options.now ?? (() => new Date());
   return createStandinServer({
     database,
     logger: pino({ level: 'silent' }),
@@ -23,5 +23,6 @@ export function testStandinServer(
     cards: createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now }),
     fasterPayments: createFasterPaymentsDesk({ database, now }),
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
+    ...(options.appOrigins ? { appOrigins: options.appOrigins } : {}),
   });
 }

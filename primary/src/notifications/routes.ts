@@ -88,7 +88,10 @@ export function notificationsRoutes(
         let after =
           typeof lastEventId === 'string' && /^\d+$/.test(lastEventId) ? lastEventId : ((await notifications.list(account.id, { limit: 1 }))[0]?.id ?? '0');
         reply.hijack();
-        reply.raw.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
+        // A hijacked reply is written raw: the headers the hooks put on the reply (CORS, for the
+        // browser app reading the stream with fetch) go out only if copied here.
+        const hooked = Object.entries(reply.getHeaders()).filter((header): header is [string, string | number | string[]] => header[1] !== undefined);
+        reply.raw.writeHead(200, { ...Object.fromEntries(hooked), 'content-type': 'text/event-stream', 'cache-control': 'no-cache', connection: 'keep-alive' });
         // The status line and headers go at once, not with the first notification (which may be
         // hours away): the app knows it is connected, and proxies see traffic. A comment line (":")
         // every HEARTBEAT_MS keeps idle connections from being cut, and tells the app the stream lives.

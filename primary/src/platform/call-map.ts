@@ -73,6 +73,9 @@ export const PRIMARY_CALL_MAP: Readonly<Record<string, readonly Caller[]>> = {
   // Timeout reversals primary owes stand-in: operators (standin status) and the peer platform.
   [`GET ${TIMEOUT_REVERSALS_ROUTE}`]: ['operator', 'standin'],
   'GET /metrics': ['anyone'],
+  // CORS preflights from the bank's browser app (platform/cors.ts, APP_ORIGINS): a browser sends
+  // them without credentials, and they are answered (or refused) before any route runs.
+  'OPTIONS *': ['anyone'],
 };
 
 /** The callers allowed on a route, or undefined when the map has no entry (HEAD is its GET; the local-only API browser is open). */

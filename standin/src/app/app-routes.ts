@@ -6,7 +6,9 @@ import { cardsOfAccount, findCard } from '../cards/card-directory';
 import { setCardFrozen } from '../cards/card-freezes';
 import type { StandinCardKeys } from '../cards/card-numbers';
 import { IdempotencyKeyReused, type OutboundTransfers } from '../payments/outbound-transfers';
-import { standinBalance } from '../views/balance-view';
+import { standinBalance, syncFreshness } from '../views/balance-view';
+import { accountsOfCustomer, type SyncedAccountRow } from '../views/accounts-view';
+import { payeesOfAccount } from '../views/payees-view';
 import { recentTransactions } from '../views/transactions-view';
 import { accountOfCustomer, checkCustomerToken } from './customers';
 import { afterApiDocs, APP_TAG, BEARER, ERROR_RESPONSES } from './api-docs';
@@ -31,6 +33,32 @@ const TransferHeaders = z.object({ 'idempotency-key': z.uuid().describe('a UUID,
 const TransferOrder = z.strictObject({ amountMinor: PositiveAmountMinor, creditor: BankAccountParty, reference: PaymentReference.default('') });
 
 type Parse = <T>(what: string, schema: z.ZodType<T>, input: unknown) => T;
+
+/** The balance stand-in answers, for the reference (the handlers build it; nothing is validated against it). */
+const BalanceAnswer = z
+  .object({
+    syncedMinor: z.number().int().describe("primary's last synced balance (settled − held)"),
+    syncedAsOfSequence: z.number().int().describe("the account's event sequence that balance is as of"),
+    unreflectedMinor: z.number().int().describe("stand-in's own effects not yet in it (debits negative)"),
+    overdraftLimitMinor: z.number().int(),
+    spendableMinor: z.number().int().describe('what stand-in lets the customer spend: synced + unreflected + overdraft limit'),
+    asOf: z.iso.datetime().optional().describe("how current stand-in's copy of primary's data is: now − the sync lag"),
+    syncLagMs: z.number().int().optional().describe("the syncer's current lag (ms)"),
+    alerting: z.boolean().optional().describe('the lag is past its appetite (an incident)'),
+    lastSyncedChangeAt: z.iso.datetime().optional().describe("when primary made this account's newest change stand-in has synced"),
+  })
+  .describe('balance as stand-in sees it');
+const AccountAnswer = z.object({
+  id: z.uuid(),
+  holderName: z.string(),
+  sortCode: z.string(),
+  accountNumber: z.string(),
+  status: z.string(),
+  balance: BalanceAnswer.optional(),
+});
+const PayeesAnswer = z.object({
+  payees: z.array(z.object({ id: z.uuid(), name: z.string(), sortCode: z.string(), accountNumber: z.string() })),
+});
 
 /** The customer, or 401: with its own code when primary's token expired or was revoked, so the app asks the customer to sign in. */
 async function customerOf(database: Database, request: FastifyRequest, now: Date): Promise<string> {
@@ -57,20 +85,67 @@ export function appRoutes(
   const customer = (request: FastifyRequest) => customerOf(database, request, deps.now());
   const ownAccount = (request: FastifyRequest) => ownAccountOf(database, parse, request, deps.now());
 
+  /**
+   * An account as the app shows it: the balance with how current it is (see syncFreshness), by the
+   * routes' clock, so the app can say "as of" whenever stand-in's copy of primary's data lags.
+   */
+  const accountAnswer = async (account: SyncedAccountRow, now: Date) => {
+    const [balance, freshness] = await Promise.all([standinBalance(database, account.account_id), syncFreshness(database, account.account_id, now)]);
+    return {
+      id: account.account_id,
+      holderName: account.holder_name,
+      sortCode: account.sort_code,
+      accountNumber: account.account_number,
+      status: account.status,
+      balance: balance && { ...balance, ...freshness },
+    };
+  };
+
+  server.get(
+    '/accounts',
+    {
+      schema: {
+        summary: "The customer's accounts, each with its balance as stand-in sees it and how current that is",
+        tags: [APP_TAG],
+        security: BEARER,
+        response: { 200: z.object({ accounts: z.array(AccountAnswer) }), ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => {
+      const customerId = await customer(request);
+      const now = deps.now();
+      return { accounts: await Promise.all((await accountsOfCustomer(database, customerId)).map((account) => accountAnswer(account, now))) };
+    },
+  );
+
   server.get(
     '/accounts/:accountId',
     {
-      schema: { summary: 'An account and its balance as stand-in sees it', tags: [APP_TAG], security: BEARER, params: AccountPath, response: ERROR_RESPONSES },
+      schema: {
+        summary: 'An account and its balance as stand-in sees it, with how current that is (asOf, syncLagMs, alerting, lastSyncedChangeAt)',
+        tags: [APP_TAG],
+        security: BEARER,
+        params: AccountPath,
+        response: { 200: AccountAnswer, ...ERROR_RESPONSES },
+      },
+    },
+    async (request) => accountAnswer(await ownAccount(request), deps.now()),
+  );
+
+  server.get(
+    '/accounts/:accountId/payees',
+    {
+      schema: {
+        summary: "An account's payees as synced from primary (removed ones left out; primary's fields)",
+        tags: [APP_TAG],
+        security: BEARER,
+        params: AccountPath,
+        response: { 200: PayeesAnswer, ...ERROR_RESPONSES },
+      },
     },
     async (request) => {
       const account = await ownAccount(request);
-      return {
-        id: account.account_id,
-        holderName: account.holder_name,
-        sortCode: account.sort_code,
-        accountNumber: account.account_number,
-        balance: await standinBalance(database, account.account_id),
-      };
+      return { payees: await payeesOfAccount(database, account.account_id) };
     },
   );
 

@@ -21,7 +21,9 @@ export const STANDIN_CALL_MAP: Readonly<Record<string, readonly StandinCaller[]>
   'POST /scheme/card/reversals': ['gateway', 'primary'],
   'POST /scheme/faster-payments/inbound': ['gateway', 'primary'],
   // The app API: a customer, and only their own accounts (404 for anyone else's).
+  'GET /accounts': ['customer'],
   'GET /accounts/:accountId': ['customer'],
+  'GET /accounts/:accountId/payees': ['customer'],
   'GET /accounts/:accountId/transactions': ['customer'],
   'GET /accounts/:accountId/cards': ['customer'],
   'POST /cards/:cardId/:action': ['customer'],
@@ -45,6 +47,8 @@ export const STANDIN_CALL_MAP: Readonly<Record<string, readonly StandinCaller[]>
   'GET /health/ready': ['anyone'],
   'GET /metrics': ['anyone'],
   'GET /status': ['anyone'],
+  // CORS preflights from the browser app (app/cors.ts): sent without credentials, answered before any route runs.
+  'OPTIONS *': ['anyone'],
 };
 
 /** Who may call a route, or undefined without an entry. HEAD is its GET; the local-only API browser is open. */

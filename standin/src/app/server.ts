@@ -40,6 +40,7 @@ import type { Operators } from '../configuration/operators';
 import { shadowRoutes } from '../shadow/shadow-routes';
 import { advicesInFlightReport, inFlightTotals } from '../advices/advices-in-flight';
 import { healthRoutes } from './health-routes';
+import { allowAppOrigins } from './cors';
 import { afterApiDocs, BEARER, ERROR_RESPONSES, ErrorEnvelope, INTERNAL_TAG, installApiDocs, OPERATIONS_TAG, SCHEME_TAG, APP_TAG } from './api-docs';
 
 // Stand-in's HTTP face. The scheme routes have primary's paths and messages, so the gateway or
@@ -62,6 +63,8 @@ export interface StandinServerDependencies {
   readonly serveApiDocs?: boolean;
   /** The app API's limit per customer (STANDIN_RATE_LIMIT_CUSTOMER_PER_MINUTE); none: DEFAULT_STANDIN_RATE_LIMITS. */
   readonly rateLimits?: StandinRateLimits;
+  /** APP_ORIGINS: the browser app's origins, given CORS answers; none: no CORS header at all. */
+  readonly appOrigins?: readonly string[];
   /** Where /metrics reads from; main.ts passes the one its card desk's metrics are registered in. */
   readonly registry?: Registry;
 }
@@ -150,6 +153,8 @@ export function createStandinServer(deps: StandinServerDependencies): FastifyIns
     customerHolds: async (token) => (await customerOfToken(deps.database, token, deps.now())) !== undefined,
     customerLimit: customerRateLimit(server, deps.rateLimits ?? DEFAULT_STANDIN_RATE_LIMITS),
   });
+  // After the call map's hook (which checks the preflight route too), before the routes.
+  allowAppOrigins(server, deps.appOrigins ?? []);
   installApiDocs(server, {
     title: 'Stand-in platform',
     description:

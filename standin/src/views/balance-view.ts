@@ -53,3 +53,52 @@ export async function standinBalance(db: Session | Database, accountId: string):
     spendableMinor: syncedMinor + unreflectedMinor + overdraftLimitMinor,
   };
 }
+
+/**
+ * How current stand-in's copy of primary's data is, for the app to show next to a balance ("as of
+ * 10:42"): stand-in's balance is primary's last synced one plus stand-in's own effects, so when the
+ * sync lags the customer should know how old it may be.
+ */
+export interface SyncFreshness {
+  /** Primary's state this copy reflects: now − the syncer's current lag (what stand-in has caught up to). */
+  readonly asOf: string;
+  /** That lag, in whole milliseconds. */
+  readonly syncLagMs: number;
+  /** Whether the syncer says the lag is past its appetite (an incident); false before it has said anything. */
+  readonly alerting: boolean;
+  /** When primary made the newest change of this account stand-in has synced (its event's occurred_at). */
+  readonly lastSyncedChangeAt?: string;
+}
+
+/**
+ * The syncer's lag is the bank-wide one (sync_lag, one row, written by the syncer as it applies
+ * events and while Kafka is silent), so `asOf` is now − that lag, by the caller's clock (the app
+ * routes' injectable one). Before the syncer has written a row there is no lag to go by, and the
+ * best stand-in can say is when it last received anything for this account (its newest synced_at):
+ * `asOf` is that, and `syncLagMs` its age, so `asOf` + `syncLagMs` is now either way. An account
+ * with nothing synced and no lag row has no `asOf` (undefined).
+ */
+export async function syncFreshness(db: Session | Database, accountId: string, now: Date): Promise<SyncFreshness | undefined> {
+  const { rows } = await db.query<{ lag_ms: number | null; alerting: boolean | null; last_change_at: Date | null }>(
+    `select lag.lag_ms, lag.alerting,
+            (select occurred_at from synced_events where account_id = $1 order by sequence desc limit 1) as last_change_at
+     from (select 1) one left join sync_lag lag on true`,
+    [accountId],
+  );
+  const row = rows[0];
+  const lastChange = row?.last_change_at ? { lastSyncedChangeAt: row.last_change_at.toISOString() } : {};
+  if (row && row.lag_ms !== null) {
+    const syncLagMs = Math.max(0, Math.round(row.lag_ms));
+    return { asOf: new Date(now.getTime() - syncLagMs).toISOString(), syncLagMs, alerting: row.alerting ?? false, ...lastChange };
+  }
+  // Only before the syncer's first lag row: every event of the account is read once, to find its newest arrival.
+  const newest = (await db.query<{ synced_at: Date | null }>('select max(synced_at) as synced_at from synced_events where account_id = $1', [accountId]))
+    .rows[0];
+  if (!newest?.synced_at) return undefined;
+  return {
+    asOf: newest.synced_at.toISOString(),
+    syncLagMs: Math.max(0, now.getTime() - newest.synced_at.getTime()),
+    alerting: false,
+    ...lastChange,
+  };
+}
