@@ -24,6 +24,9 @@ export function serviceSpecs(env: NodeJS.ProcessEnv = process.env): ServiceSpec[
   const schemePort = port('FASTER_PAYMENTS_SCHEME_PORT', 8600);
   // Both platforms submit outbound Faster Payments here; first, so their first submission is answered.
   const FASTER_PAYMENTS_SCHEME_URL = `http://127.0.0.1:${schemePort}/faster-payments`;
+  // The browser app calls both platforms from the app server's origin: allowed wherever APP_PORT puts it.
+  const appPort = port('APP_PORT', 8700);
+  const APP_ORIGINS = env.APP_ORIGINS ?? `http://127.0.0.1:${appPort},http://localhost:${appPort}`;
   return [
     { name: 'faster-payments-scheme', entry: 'e2e/dist/simulator/faster-payments-scheme-main.js', port: schemePort, healthPath: '/health' },
     // Each platform's configuration service reads the other's (convergence); primary proxies to stand-in.
@@ -32,14 +35,14 @@ export function serviceSpecs(env: NodeJS.ProcessEnv = process.env): ServiceSpec[
       entry: 'primary/dist/main.js',
       port: port('PRIMARY_PORT', 8100),
       healthPath: '/health',
-      env: { STANDIN_URL, FASTER_PAYMENTS_SCHEME_URL },
+      env: { STANDIN_URL, FASTER_PAYMENTS_SCHEME_URL, APP_ORIGINS },
     },
     {
       name: 'standin',
       entry: 'standin/dist/main.js',
       port: port('STANDIN_PORT', 8200),
       healthPath: '/health',
-      env: { PRIMARY_URL, FASTER_PAYMENTS_SCHEME_URL },
+      env: { PRIMARY_URL, FASTER_PAYMENTS_SCHEME_URL, APP_ORIGINS },
     },
     { name: 'syncer', entry: 'syncer/dist/main.js', port: port('SYNCER_PORT', 8300), healthPath: '/health' },
     { name: 'advice-consumer', entry: 'advice-consumer/dist/main.js', port: port('ADVICE_CONSUMER_PORT', 8400), healthPath: '/health', env: { PRIMARY_URL } },
@@ -49,7 +52,7 @@ export function serviceSpecs(env: NodeJS.ProcessEnv = process.env): ServiceSpec[
     {
       name: 'app',
       entry: 'app/dist/server/main.js',
-      port: port('APP_PORT', 8700),
+      port: appPort,
       healthPath: '/health',
       env: {
         PRIMARY_URL,

@@ -41,6 +41,8 @@ describe('GET /accounts', () => {
     expect(mine.body.accounts.map((account: { id: string }) => account.id)).toEqual([alice.accountId, aliceSavings.accountId]);
     expect(mine.body.accounts[0]).toEqual({
       id: alice.accountId,
+      // What the app polls /status?user= with, when it signs in while primary is down.
+      customerId: alice.customerId,
       holderName: 'Test Customer',
       sortCode: '608371',
       accountNumber: alice.accountNumber,

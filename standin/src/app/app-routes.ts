@@ -50,6 +50,8 @@ const BalanceAnswer = z
   .describe('balance as stand-in sees it');
 const AccountAnswer = z.object({
   id: z.uuid(),
+  /** Primary's customer id: what the app polls GET /status?user= with (as primary's GET /accounts says it). */
+  customerId: z.uuid(),
   holderName: z.string(),
   sortCode: z.string(),
   accountNumber: z.string(),
@@ -93,6 +95,7 @@ export function appRoutes(
     const [balance, freshness] = await Promise.all([standinBalance(database, account.account_id), syncFreshness(database, account.account_id, now)]);
     return {
       id: account.account_id,
+      customerId: account.customer_id,
       holderName: account.holder_name,
       sortCode: account.sort_code,
       accountNumber: account.account_number,
