@@ -1,7 +1,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import fastifyStatic from '@fastify/static';
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { collectDefaultMetrics, Counter, Registry } from 'prom-client';
 import type { AppServerConfig } from './config';
@@ -40,7 +40,11 @@ function contentSecurityPolicy(config: AppServerConfig): string {
 
 export function createAppServer(deps: AppServerDeps): FastifyInstance {
   const { config } = deps;
-  const server = Fastify({ loggerInstance: deps.logger as FastifyBaseLogger, disableRequestLogging: true, bodyLimit: 16 * 1024 });
+  const server = Fastify({
+    loggerInstance: deps.logger as FastifyBaseLogger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: 16 * 1024,
+  });
   const registry = new Registry();
   collectDefaultMetrics({ register: registry });
   const snapshots = new Counter({
@@ -53,7 +57,7 @@ export function createAppServer(deps: AppServerDeps): FastifyInstance {
   server.setErrorHandler((error, _request, reply) => {
     if (error instanceof AppServerError) return reply.code(error.statusCode).send(envelope(error.code, error.message));
     const status = (error as { statusCode?: number }).statusCode;
-    if (status !== undefined && status >= 400 && status < 500) return reply.code(status).send(envelope('APP_BAD_REQUEST', (error as Error).message));
+    if (status !== undefined && status >= 400 && status < 500) return reply.code(status).send(envelope(APP_ERROR_CODES.BAD_REQUEST, (error as Error).message));
     deps.logger.error({ err: error }, 'request failed');
     return reply.code(500).send(envelope(APP_ERROR_CODES.INTERNAL, 'the app server failed; see its log'));
   });
