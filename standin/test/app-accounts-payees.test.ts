@@ -140,4 +140,20 @@ describe('how current the balance is', () => {
     const listed = (await get('/accounts', alice.token)).body.accounts[0].balance;
     expect(listed).toEqual(expect.objectContaining({ asOf: new Date(clock.getTime() - 40).toISOString(), syncLagMs: 40, alerting: false }));
   });
+
+  test('when the syncer stops saying it hears Kafka (it died, or lost Kafka), then its last small lag no longer passes for current data: the silence is the lag', async () => {
+    const bob = await new SyncedAccount(database).open({ settledMinor: 900 });
+    // The syncer's heartbeat: it heard Kafka a moment ago, with 40 ms of lag and a 5 s appetite.
+    await database.query('update sync_lag set lag_ms = 40, alerting = false, heard_at = $1, appetite_ms = 5000', [new Date(clock.getTime() - 1_000)]);
+    const fresh = (await get(`/accounts/${bob.accountId}`, bob.token)).body.balance;
+    expect(fresh).toEqual(expect.objectContaining({ asOf: new Date(clock.getTime() - 40).toISOString(), syncLagMs: 40, alerting: false }));
+
+    // Then nothing for a minute: the syncer is gone, its row still says 40 ms.
+    clock = new Date(clock.getTime() + 60_000);
+    const stale = (await get(`/accounts/${bob.accountId}`, bob.token)).body.balance;
+    expect(stale).toEqual(expect.objectContaining({ asOf: new Date(clock.getTime() - 61_000).toISOString(), syncLagMs: 61_000, alerting: true }));
+    // What apps and the CLI read says the same.
+    const status = await fetch(`${address}/status`).then((response) => response.json() as Promise<{ sync?: { lagMs: number; alerting: boolean } }>);
+    expect(status.sync).toEqual({ lagMs: 61_000, alerting: true });
+  });
 });

@@ -43,6 +43,8 @@ export const MIN_SILENCE_ALERT_MS = 3_000;
 
 /** While lag stays above the appetite, repeat the error at most this often: it is an incident, not a log flood. */
 const REPEAT_ALERT_EVERY_MS = 30_000;
+/** How often the syncer tells stand-in it still hears Kafka (sync_lag.heard_at). */
+export const HEARTBEAT_EVERY_MS = 1_000;
 /** sync_lag.lag_ms is an integer column. */
 const MAX_LAG_MS = 2_147_483_647;
 
@@ -55,6 +57,7 @@ export function createLagRecorder(deps: { database: Database; metrics: SyncerMet
   let lastHeardAt = (deps.startedAt ?? new Date()).getTime();
   let silentForMs: number | undefined;
   let lastSilenceLoggedAt = 0;
+  let lastHeartbeatAt = 0;
   /** Whether this process has told stand-in what it knows since it last heard Kafka. */
   let statusCurrent = false;
   // One sync_lag write at a time, in the order decided: a clear must not land before the alert it clears.
@@ -94,6 +97,19 @@ export function createLagRecorder(deps: { database: Database; metrics: SyncerMet
     async heard(at) {
       const silence = at.getTime() - lastHeardAt;
       lastHeardAt = Math.max(lastHeardAt, at.getTime());
+      // Stand-in's proof that this syncer is alive and hearing Kafka: at most once a second.
+      if (at.getTime() - lastHeartbeatAt >= HEARTBEAT_EVERY_MS) {
+        lastHeartbeatAt = at.getTime();
+        await serially(
+          () =>
+            deps.database.query(
+              `insert into sync_lag (singleton, last_event_at, last_applied_at, lag_ms, alerting, heard_at, appetite_ms) values (true, $1, $1, 0, false, $1, $2)
+               on conflict (singleton) do update set heard_at = greatest(sync_lag.heard_at, excluded.heard_at), appetite_ms = excluded.appetite_ms`,
+              [at, silenceAlertMs],
+            ),
+          'the heartbeat',
+        );
+      }
       const wasSilent = silentForMs !== undefined;
       if (!wasSilent && statusCurrent) return;
       if (wasSilent) deps.logger.info({ silentForMs: silence }, 'hearing from Kafka again; the lag of what arrives now says how far behind stand-in is');

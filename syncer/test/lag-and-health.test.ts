@@ -195,6 +195,26 @@ describe('when Kafka goes silent', () => {
     expect(lag.alerting).toBe(false);
   });
 
+  test('then stand-in can tell: while the syncer hears Kafka it says so at most once a second (heard_at), with its appetite, and the last word stays when it stops', async () => {
+    const t0 = new Date('2026-11-22T04:00:00.000Z');
+    const at = (ms: number) => new Date(t0.getTime() + ms);
+    const lag = createLagRecorder({ database, metrics: createSyncerMetrics(), logger: capturedLogger().logger, appetiteMs: 5_000, startedAt: t0 });
+    await database.query('delete from sync_lag');
+    const heartbeat = async () =>
+      (await database.query<{ heard_at: Date | null; appetite_ms: number | null }>('select heard_at, appetite_ms from sync_lag')).rows[0];
+
+    await lag.heard(at(100));
+    expect(await heartbeat()).toEqual({ heard_at: at(100), appetite_ms: 5_000 });
+    // Fetches answered many times a second write once a second.
+    await lag.heard(at(600));
+    expect((await heartbeat())?.heard_at).toEqual(at(100));
+    await lag.heard(at(1_200));
+    expect((await heartbeat())?.heard_at).toEqual(at(1_200));
+    // Silence (a dead syncer writes nothing): the row keeps the last time it heard Kafka, which stand-in counts from.
+    await lag.checkSilence(at(20_000));
+    expect((await heartbeat())?.heard_at).toEqual(at(1_200));
+  });
+
   test('then a syncer that starts where an earlier one left an alert says, the first time it hears Kafka, what it knows itself', async () => {
     await database.query(`insert into sync_lag (singleton, last_event_at, last_applied_at, lag_ms, alerting) values (true, now(), now(), 52000000, true)
                           on conflict (singleton) do update set lag_ms = 52000000, alerting = true`);

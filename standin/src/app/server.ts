@@ -28,6 +28,7 @@ import type { CardDesk } from '../payments/card-desk';
 import type { FasterPaymentsDesk } from '../payments/faster-payments-desk';
 import type { StandinCardKeys } from '../cards/card-numbers';
 import { AppRefusal, appRoutes } from './app-routes';
+import { currentSyncState } from '../views/sync-state';
 import { formatErrorAnswer, isDataException, unstorableFields } from '../payments/format-error';
 import { configurationRoutes } from '../configuration/configuration-routes';
 import { standinCallerOf, standinCredentials, type StandinCredentials } from './credentials';
@@ -338,7 +339,7 @@ function standinRoutes(
       const configuration = await currentConfiguration(deps.database);
       // The app's own targeting, or today's always-on cohort.
       const standin = onStandin(configuration, 'app', user, deps.now());
-      const lag = (await deps.database.query<{ lag_ms: number; alerting: boolean }>('select lag_ms, alerting from sync_lag')).rows[0];
+      const lag = await currentSyncState(deps.database, deps.now());
       const backlog = (await deps.database.query<{ count: string }>('select count(*) from advices where published_at is null')).rows[0];
       return {
         platform: 'standin',
@@ -347,7 +348,7 @@ function standinRoutes(
         experience: standin ? 'standin' : 'full',
         talkTo: standin ? 'standin' : 'primary',
         checkedAt: deps.now().toISOString(),
-        ...(lag ? { sync: { lagMs: lag.lag_ms, alerting: lag.alerting } } : {}),
+        ...(lag ? { sync: { lagMs: lag.lagMs, alerting: lag.alerting } } : {}),
         adviceBacklog: Number(backlog?.count ?? 0),
         advicesInFlight: await inFlight(),
       };

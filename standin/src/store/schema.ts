@@ -540,4 +540,14 @@ export const STANDIN_SCHEMA: readonly SchemaStep[] = [
         for each row execute function synced_rows_are_immutable();
     `,
   },
+  {
+    name: '0012 syncer heartbeat',
+    ddl: `
+      -- The syncer's last word is not proof it is still there: a dead syncer leaves its last lag in
+      -- place, and stand-in would go on calling its data current. The syncer now writes when it last
+      -- heard from Kafka (about once a second) and its appetite; stand-in counts the silence since
+      -- then as lag, so a dead syncer, a dead Kafka or a partition all show as stale data.
+      alter table sync_lag add column heard_at timestamptz, add column appetite_ms integer;
+    `,
+  },
 ];
