@@ -24,12 +24,14 @@ async function call(app: FastifyInstance, url: string, headers: Record<string, s
   const { port } = app.server.address() as net.AddressInfo;
   const response = await fetch(`http://127.0.0.1:${port}${url}`, { headers });
   const text = await response.text();
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- the tests read answers of many shapes
   return { statusCode: response.status, headers: Object.fromEntries(response.headers), json: () => JSON.parse(text) as Record<string, any> };
 }
 const servers: FastifyInstance[] = [];
 afterAll(() => Promise.all(servers.map((server) => server.close())));
 
 const local = (env: NodeJS.ProcessEnv = {}) => readAppEnvironment({ BANK_MODE: 'local', ...env }).values;
+const OPERATORS = { OPERATOR_TOKENS: 'night-shift:night-token' };
 
 describe('configuration', () => {
   test('local mode: the local stack, demo customers and the public operator token; the browser uses the same URLs', () => {
@@ -39,11 +41,17 @@ describe('configuration', () => {
   });
 
   test('outside local mode: the public URLs are required, over https, and no demo or token is offered', () => {
-    expect(() => readAppEnvironment({})).toThrow(/PRIMARY_PUBLIC_URL is required[\s\S]*STANDIN_PUBLIC_URL is required/);
-    expect(() => readAppEnvironment({ PRIMARY_PUBLIC_URL: 'http://primary.bank.example', STANDIN_PUBLIC_URL: 'https://standin.bank.example' })).toThrow(
-      /PRIMARY_PUBLIC_URL must be an https:\/\/ URL/,
+    expect(() => readAppEnvironment({})).toThrow(
+      /PRIMARY_PUBLIC_URL is required[\s\S]*STANDIN_PUBLIC_URL is required[\s\S]*OPERATOR_TOKENS is a required secret/,
     );
-    const config = readAppEnvironment({ PRIMARY_PUBLIC_URL: 'https://primary.bank.example', STANDIN_PUBLIC_URL: 'https://standin.bank.example' }).values;
+    expect(() =>
+      readAppEnvironment({ ...OPERATORS, PRIMARY_PUBLIC_URL: 'http://primary.bank.example', STANDIN_PUBLIC_URL: 'https://standin.bank.example' }),
+    ).toThrow(/PRIMARY_PUBLIC_URL must be an https:\/\/ URL/);
+    const config = readAppEnvironment({
+      ...OPERATORS,
+      PRIMARY_PUBLIC_URL: 'https://primary.bank.example',
+      STANDIN_PUBLIC_URL: 'https://standin.bank.example',
+    }).values;
     expect(config.demo).toBeUndefined();
     expect(config.local).toBe(false);
   });
@@ -78,7 +86,9 @@ describe('the server', () => {
       local: true,
       localOperatorToken: 'local-operator-token',
     });
-    const production = await server(readAppEnvironment({ PRIMARY_PUBLIC_URL: 'https://p.bank.example', STANDIN_PUBLIC_URL: 'https://s.bank.example' }).values);
+    const production = await server(
+      readAppEnvironment({ ...OPERATORS, PRIMARY_PUBLIC_URL: 'https://p.bank.example', STANDIN_PUBLIC_URL: 'https://s.bank.example' }).values,
+    );
     expect((await call(production, '/config.json')).json()).not.toHaveProperty('localOperatorToken');
     expect((await call(production, '/demo-customers')).json()).toEqual({
       error: { code: 'APP_NOT_LOCAL_MODE', message: expect.any(String) },
@@ -98,6 +108,9 @@ describe('the server', () => {
   test("the console's snapshot needs an operator's token, and with every source down it still answers, naming what is missing", async () => {
     const app = await server(local());
     expect((await call(app, '/console/snapshot')).json()).toMatchObject({ error: { code: 'APP_OPERATOR_TOKEN_REQUIRED' } });
+    // A made-up token reads nothing, even with both platforms down (they cannot refuse it then).
+    const madeUp = await call(app, '/console/snapshot', { authorization: 'Bearer made-up' });
+    expect([madeUp.statusCode, madeUp.json().error.code]).toEqual([401, 'APP_OPERATOR_TOKEN_REFUSED']);
     const answer = await call(app, '/console/snapshot', { authorization: 'Bearer local-operator-token' });
     expect(answer.statusCode).toBe(200);
     const snapshot = answer.json();

@@ -50,6 +50,7 @@ beforeAll(async () => {
     appService(stack.infra.config, stack.run, stack.urls, {
       gatewayUrl: gateway.url,
       adviceConsumerUrl: stack.adviceConsumer.url,
+      operatorName: OPERATOR.name,
       operatorToken: OPERATOR.token,
     }),
     { port: appPort },
@@ -68,6 +69,19 @@ afterAll(async () => {
   await stack?.stop();
   await scheme?.close();
 }, 120_000);
+
+/** Form controls a screen reader could not name: every field needs a label, every button a name. */
+const unnamedControls = (page: Page) =>
+  page.$$eval('input, select, textarea, button', (elements) =>
+    elements
+      .filter((element) => {
+        if (element.tagName === 'BUTTON') return !(element.textContent ?? '').trim() && !element.getAttribute('aria-label');
+        // (The tests' TypeScript has no DOM library: a field's labels, typed by hand.)
+        const labels = (element as unknown as { labels?: { length: number } }).labels;
+        return (labels?.length ?? 0) === 0 && !element.getAttribute('aria-label');
+      })
+      .map((element) => element.outerHTML.slice(0, 120)),
+  );
 
 const cli = async (...args: string[]) => {
   const run = await standinCli(stack.urls, ...args);
@@ -96,10 +110,13 @@ test('a customer rides an incident in the browser: the app flips to stand-in and
   const errors: string[] = [];
   page.on('pageerror', (error) => errors.push(error.message));
   await page.goto(`${app.url}/`);
-  await page.getByRole('button', { name: 'Sign in as Ada Lovelace' }).click();
+  // By keyboard, as someone who does not use a mouse would.
+  await page.getByRole('button', { name: 'Sign in as Ada Lovelace' }).focus();
+  await page.keyboard.press('Enter');
   const available = await primaryAvailable(ada);
   await page.getByTestId('available-balance').getByText(pounds(available)).waitFor();
   await page.getByText('BABBAGE COFFEE').waitFor();
+  expect(await unnamedControls(page)).toEqual([]);
   await screenshot(page, 'app-normal');
 
   // Freeze the card: primary records it.
@@ -144,6 +161,7 @@ test('a customer rides an incident in the browser: the app flips to stand-in and
   await page.getByTestId('balance-as-of').waitFor();
   expect(await page.getByTestId('talking-to').getAttribute('data-platform')).toBe('standin');
   await page.getByText('Pots').first().waitFor();
+  expect(await unnamedControls(page)).toEqual([]);
   await screenshot(page, 'app-standin');
 
   await console.getByTestId('alert-primary-unreachable').waitFor({ timeout: 30_000 });

@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { z } from 'zod';
+import { firstOperatorToken, operatorsFromTokens, type OperatorOf } from './operators';
 import {
   ConfigurationError,
   developmentCredential,
@@ -30,6 +31,8 @@ export interface AppServerConfig {
   /** Local mode only: demo customers are created and listed, and the console offers the local operator's public token. */
   readonly local: boolean;
   readonly dataDir: string;
+  /** OPERATOR_TOKENS: who may open the console. */
+  readonly operatorOf: OperatorOf;
   /** Local mode only: the development credentials demo customers are created with. */
   readonly demo?: { readonly onboardingToken: string; readonly cardManufacturerToken: string; readonly networkToken: string; readonly operatorToken: string };
 }
@@ -48,11 +51,25 @@ const APP_VARIABLES = {
   APP_CONSOLE_TIMEOUT_MS: positiveWholeNumber.max(30_000).default(2_000),
   APP_STATUS_POLL_MS: positiveWholeNumber.min(250).max(60_000).default(2_000),
   APP_DATA_DIR: z.string().default('.data/app'),
+  OPERATOR_TOKENS: z.string().refine(
+    (raw) => {
+      try {
+        operatorsFromTokens(raw);
+        return true;
+      } catch {
+        return false;
+      }
+    },
+    { error: 'expected name:token pairs, comma-separated' },
+  ),
 };
+
+/** Public values, for local mode only (the platforms' own local operator). */
+const APP_SECRETS = { OPERATOR_TOKENS: 'local-operator:local-operator-token' };
 
 export function readAppEnvironment(env: NodeJS.ProcessEnv = process.env): ServiceEnvironment<AppServerConfig> {
   const read = readServiceEnvironment(
-    { service: 'app server', variables: APP_VARIABLES, secrets: {}, requiredOutsideLocal: ['PRIMARY_PUBLIC_URL', 'STANDIN_PUBLIC_URL'] },
+    { service: 'app server', variables: APP_VARIABLES, secrets: APP_SECRETS, requiredOutsideLocal: ['PRIMARY_PUBLIC_URL', 'STANDIN_PUBLIC_URL'] },
     env,
   );
   const values = read.values;
@@ -74,6 +91,7 @@ export function readAppEnvironment(env: NodeJS.ProcessEnv = process.env): Servic
       statusPollMs: values.APP_STATUS_POLL_MS,
       local: read.local,
       dataDir: path.resolve(values.APP_DATA_DIR),
+      operatorOf: operatorsFromTokens(values.OPERATOR_TOKENS),
       // The public development credentials (the README's walkthrough types them); never outside local mode.
       ...(read.local
         ? {
@@ -81,7 +99,7 @@ export function readAppEnvironment(env: NodeJS.ProcessEnv = process.env): Servic
               onboardingToken: env.ONBOARDING_TOKEN || developmentCredential('onboarding'),
               cardManufacturerToken: env.CARD_MANUFACTURER_TOKEN || developmentCredential('card-manufacturer'),
               networkToken: env.NETWORK_TOKEN || developmentCredential('network'),
-              operatorToken: env.STANDIN_OPERATOR_TOKEN || 'local-operator-token',
+              operatorToken: firstOperatorToken(values.OPERATOR_TOKENS) ?? 'local-operator-token',
             },
           }
         : {}),

@@ -119,10 +119,40 @@ export interface ConsoleReader {
   read(operatorToken: string): Promise<ConsoleSnapshot>;
 }
 
+/** However many engineers (or browser tabs) watch, the platforms are read at most this often per token. */
+const SNAPSHOT_REUSE_MS = 1_000;
+
+/** A read that has not settled by `ms` gives way to `fallback` (each source has one overall deadline, however many calls it makes). */
+function withDeadline<T>(work: Promise<T>, ms: number, fallback: () => T): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const late = new Promise<T>((resolve) => {
+    timer = setTimeout(() => resolve(fallback()), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 export function createConsoleReader(sources: ConsoleSources): ConsoleReader {
+  const recent = new Map<string, { atMs: number; snapshot: Promise<ConsoleSnapshot> }>();
+  const reader = createUncachedConsoleReader(sources);
+  return {
+    read(operatorToken) {
+      const nowMs = sources.now().getTime();
+      for (const [token, entry] of recent) if (nowMs - entry.atMs > SNAPSHOT_REUSE_MS) recent.delete(token);
+      const reused = recent.get(operatorToken);
+      if (reused) return reused.snapshot;
+      const snapshot = reader.read(operatorToken);
+      recent.set(operatorToken, { atMs: nowMs, snapshot });
+      // A failed read is not kept: the next request tries again.
+      snapshot.catch(() => recent.delete(operatorToken));
+      return snapshot;
+    },
+  };
+}
+
+function createUncachedConsoleReader(sources: ConsoleSources): ConsoleReader {
   // The drain rate needs the counter over time: the last samples, newest last (bounded).
   const taken: { atMs: number; total: number }[] = [];
-  let cohortCount: { atMs: number; value: { day: string; percent: number; members: number; customersKnown: number; countedAt: string } } | undefined;
+  let cohortCount: { atMs: number; value: Part<{ day: string; percent: number; members: number; customersKnown: number; countedAt: string }> } | undefined;
 
   const drainRate = (): number | null => {
     const newest = taken.at(-1);
@@ -137,21 +167,33 @@ export function createConsoleReader(sources: ConsoleSources): ConsoleReader {
       const primary = platformClient('primary', sources.primaryUrl, operatorToken, timeoutMs);
       const standin = platformClient('standin', sources.standinUrl, operatorToken, timeoutMs);
       const now = sources.now();
+      // Counting pages through every customer stand-in knows: kept a minute, a failure too (it is not retried on every poll).
       const countCohort = async () => {
         if (cohortCount && now.getTime() - cohortCount.atMs < COHORT_RECOUNT_MS) return cohortCount.value;
-        const members = await standin.cohort();
-        const value = {
-          day: members.day,
-          percent: members.percent,
-          members: members.members.length,
-          customersKnown: members.customersKnown,
-          countedAt: now.toISOString(),
-        };
+        const value = await part(async () => {
+          const members = await standin.cohort();
+          return {
+            day: members.day,
+            percent: members.percent,
+            members: members.members.length,
+            customersKnown: members.customersKnown,
+            countedAt: now.toISOString(),
+          };
+        });
         cohortCount = { atMs: now.getTime(), value };
         return value;
       };
+      const deadline = timeoutMs * 2 + 500;
+      const late = (what: string) => () => ({ ok: false as const, why: `${what}: no answer within ${deadline / 1000} s` });
+      const readingOf = (client: typeof primary) =>
+        withDeadline(client.read(), deadline, () => ({
+          platform: client.platform,
+          url: client.url,
+          reachable: false as const,
+          reason: `no answer within ${deadline / 1000} s`,
+        }));
       const [readings, gateway, consumer, shadow, cohort, audit, quarantined] = await Promise.all([
-        Promise.all([primary.read(), standin.read()]),
+        Promise.all([readingOf(primary), readingOf(standin)]),
         part(() => getJson<GatewayRouting>(`${sources.gatewayUrl}/routing`, undefined, timeoutMs)),
         part(async () => {
           const response = await fetch(`${sources.adviceConsumerUrl}/metrics`, { signal: AbortSignal.timeout(timeoutMs) });
@@ -159,20 +201,26 @@ export function createConsoleReader(sources: ConsoleSources): ConsoleReader {
           return { taken: counterTotal(await response.text(), 'advice_consumer_outcomes_total', 'outcome', TAKEN_OUTCOMES) ?? 0 };
         }),
         part(() => standin.shadowReport()),
-        part(countCohort),
-        part(async () => {
-          // Stand-in's log first: it is the one that is there during an outage (as `standin audit`).
-          try {
-            return { from: 'standin' as const, entries: await standin.audit(AUDIT_ENTRIES) };
-          } catch {
-            return { from: 'primary' as const, entries: await primary.audit(AUDIT_ENTRIES) };
-          }
-        }),
+        withDeadline(countCohort(), deadline, late('the cohort count')),
+        withDeadline(
+          part(async () => {
+            // Stand-in's log first: it is the one that is there during an outage (as `standin audit`).
+            try {
+              return { from: 'standin' as const, entries: await standin.audit(AUDIT_ENTRIES) };
+            } catch {
+              return { from: 'primary' as const, entries: await primary.audit(AUDIT_ENTRIES) };
+            }
+          }),
+          deadline,
+          late('the audit log'),
+        ),
         part(() => getJson(`${sources.primaryUrl}${QUARANTINED_ADVICES_ROUTE}?limit=10`, operatorToken, timeoutMs, QuarantinedAdvicesReport)),
       ]);
       if (consumer.ok) {
-        taken.push({ atMs: now.getTime(), total: consumer.value.taken });
-        while (taken.length > 0 && now.getTime() - taken[0]!.atMs > DRAIN_WINDOW_MS * 2) taken.shift();
+        // Timed when the answers are in, not when the read began (it may have waited on a slow source).
+        const sampledAt = sources.now().getTime();
+        if (taken.length === 0 || sampledAt > taken.at(-1)!.atMs) taken.push({ atMs: sampledAt, total: consumer.value.taken });
+        while (taken.length > 0 && sampledAt - taken[0]!.atMs > DRAIN_WINDOW_MS * 2) taken.shift();
         if (taken.length > 600) taken.splice(0, taken.length - 600);
       }
       const report = statusReport({ primary: readings[0], standin: readings[1] }, now);

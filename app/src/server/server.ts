@@ -102,6 +102,10 @@ export function createAppServer(deps: AppServerDeps): FastifyInstance {
     const header = request.headers.authorization;
     const token = header?.startsWith('Bearer ') ? header.slice(7).trim() : '';
     if (!token) throw new AppServerError(401, APP_ERROR_CODES.OPERATOR_TOKEN_REQUIRED, "the console needs an operator's token: Authorization: Bearer <token>");
+    if (!config.operatorOf(token)) {
+      snapshots.inc({ outcome: 'token_refused' });
+      throw new AppServerError(401, APP_ERROR_CODES.OPERATOR_TOKEN_REFUSED, 'this token is not an operator token (OPERATOR_TOKENS)');
+    }
     try {
       const snapshot = await deps.console.read(token);
       snapshots.inc({ outcome: 'served' });

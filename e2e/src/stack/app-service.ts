@@ -12,7 +12,7 @@ export function appService(
   config: InfraConfig,
   run: string,
   urls: PlatformUrls,
-  options: { gatewayUrl: string; adviceConsumerUrl: string; operatorToken: string; env?: NodeJS.ProcessEnv },
+  options: { gatewayUrl: string; adviceConsumerUrl: string; operatorName: string; operatorToken: string; env?: NodeJS.ProcessEnv },
 ): ServiceDefinition {
   return {
     name: 'app',
@@ -26,8 +26,8 @@ export function appService(
       STANDIN_URL: urls.standin,
       GATEWAY_URL: options.gatewayUrl,
       ADVICE_CONSUMER_URL: options.adviceConsumerUrl,
-      // The console offers this operator's token in local mode (the run's operator, not npm start's).
-      STANDIN_OPERATOR_TOKEN: options.operatorToken,
+      // The run's operator (not npm start's): the console admits it, and offers its token in local mode.
+      OPERATOR_TOKENS: `${options.operatorName}:${options.operatorToken}`,
       APP_DATA_DIR: path.join(config.dataDir, 'e2e', run, 'app-data'),
       // Tests cannot wait long for a flip: the app polls both platforms twice a second.
       APP_STATUS_POLL_MS: '500',

@@ -1,8 +1,8 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import type { PageConfig } from '../shared/config';
 import type { Following } from '../shared/status-follower';
 import { FullExperience } from './FullExperience';
-import { EMPTY_DRAFT, type SendAttempt, type SendDraft } from './send-money';
+import { EMPTY_DRAFT, loadSendState, saveSendState, type SendAttempt, type SendDraft } from './send-money';
 import { saveSession, savedSession, type Session } from './session';
 import { SignIn } from './SignIn';
 import { StandinExperience } from './StandinExperience';
@@ -36,8 +36,29 @@ function StatusBanner(props: { following: Following }) {
 export function App(props: { config: PageConfig }) {
   const [session, setSession] = useState<Session | undefined>(savedSession);
   const following = useFollowing(props.config, session?.customerId);
-  const [draft, setDraft] = useState<SendDraft>(EMPTY_DRAFT);
-  const [attempt, setAttempt] = useState<SendAttempt | undefined>();
+  const [send, setSend] = useState(loadSendState);
+  // Which customer's screen is showing: a payment's answer that arrives after they signed out is not the next customer's.
+  const current = useRef(session);
+  current.current = session;
+  // Bumped when a payment is over, so whichever experience shows now reads the balance again.
+  const [refreshSignal, setRefreshSignal] = useState(0);
+  // Updates chain on the newest state, not on the render's copy: an answer arrives renders later,
+  // and a payment's end sets the attempt and clears the draft in one go.
+  const latest = useRef(send);
+  latest.current = send;
+  const updateSend = (next: { draft: SendDraft; attempt: SendAttempt | undefined }) => {
+    latest.current = next;
+    saveSendState(next);
+    setSend(next);
+  };
+  const owner = session;
+  const setDraft = (draft: SendDraft) => {
+    if (current.current === owner) updateSend({ ...latest.current, draft });
+  };
+  const setAttempt = (attempt: SendAttempt | undefined) => {
+    if (current.current === owner) updateSend({ ...latest.current, attempt });
+  };
+  const { draft, attempt } = send;
 
   if (!session)
     return (
@@ -51,7 +72,17 @@ export function App(props: { config: PageConfig }) {
     );
 
   const baseUrl = following.talkTo === 'standin' ? props.config.standinUrl : props.config.primaryUrl;
-  const experienceProps = { baseUrl, session, draft, setDraft, attempt, setAttempt };
+  const experienceProps = {
+    baseUrl,
+    session,
+    draft,
+    setDraft,
+    attempt,
+    setAttempt,
+    target: { platform: following.talkTo, configurationVersion: following.configurationVersion },
+    refreshSignal,
+    onPaymentFinished: () => setRefreshSignal((value) => value + 1),
+  };
   return (
     <>
       <header class="top">
@@ -65,9 +96,9 @@ export function App(props: { config: PageConfig }) {
           class="secondary"
           onClick={() => {
             saveSession(undefined);
+            saveSendState(undefined);
+            setSend({ draft: EMPTY_DRAFT, attempt: undefined });
             setSession(undefined);
-            setDraft(EMPTY_DRAFT);
-            setAttempt(undefined);
           }}
         >
           Sign out

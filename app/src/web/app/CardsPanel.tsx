@@ -40,7 +40,11 @@ export function CardsPanel(props: { baseUrl: string; token: string; accountId: s
   return (
     <section class="panel" aria-labelledby="cards-title">
       <h2 id="cards-title">Cards</h2>
-      {cards.state === 'failed' && <p class="error">{describeFailure(cards.failure)}</p>}
+      {cards.state === 'failed' && (
+        <p class="error" role="alert">
+          {describeFailure(cards.failure)}
+        </p>
+      )}
       {!list ? (
         <p class="muted">Loading…</p>
       ) : list.length === 0 ? (

@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useEffect, useState } from 'preact/hooks';
 import { callPlatform, describeFailure } from '../shared/api';
 import { formatMinor } from '../shared/money';
 import { useLoad, valueOf } from '../shared/use-load';
@@ -7,7 +7,7 @@ import { NotificationsPanel } from './NotificationsPanel';
 import { PayeesPanel } from './PayeesPanel';
 import { PotsPanel } from './PotsPanel';
 import { SendMoney, type Payee } from './SendMoney';
-import type { SendAttempt, SendDraft } from './send-money';
+import type { SendAttempt, SendDraft, SendTarget } from './send-money';
 import type { Session } from './session';
 import { TransactionsList, type TransactionRow } from './TransactionsList';
 
@@ -28,6 +28,10 @@ export interface ExperienceProps {
   readonly setDraft: (draft: SendDraft) => void;
   readonly attempt: SendAttempt | undefined;
   readonly setAttempt: (attempt: SendAttempt | undefined) => void;
+  readonly target: SendTarget;
+  /** Changes when a payment is over: the balance and transactions are read again. */
+  readonly refreshSignal: number;
+  readonly onPaymentFinished: () => void;
 }
 
 /** The full app, from primary: balance, the feed, cards, pots, payees, sending money, notifications. */
@@ -47,23 +51,36 @@ export function FullExperience(props: ExperienceProps) {
     () => callPlatform<{ payees: Payee[] }>(baseUrl, `/accounts/${session.accountId}/payees`, { token: session.token }),
     key,
   );
-  const [older, setOlder] = useState<{ rows: TransactionRow[]; next?: string; error?: string }>({ rows: [] });
+  const [older, setOlder] = useState<{ rows: TransactionRow[]; next?: string; error?: string; loading?: boolean }>({ rows: [] });
   const refresh = () => {
     reloadAccount();
     reloadFeed();
   };
+  // A payment is over (here, or on the other platform before a flip): read the balance and feed again.
+  useEffect(() => {
+    if (props.refreshSignal === 0) return;
+    reloadAccount();
+    reloadFeed();
+  }, [props.refreshSignal, reloadAccount, reloadFeed]);
 
   const firstPage = valueOf(feed);
   const next = older.rows.length > 0 ? older.next : firstPage?.nextCursor;
   const loadOlder = async () => {
-    if (!next) return;
+    if (!next || older.loading) return;
+    setOlder((current) => ({ ...current, loading: true }));
     const outcome = await callPlatform<{ transactions: TransactionRow[]; nextCursor?: string }>(
       baseUrl,
       `/accounts/${session.accountId}/transactions?limit=${PAGE}&before=${encodeURIComponent(next)}`,
       { token: session.token },
     );
-    if (outcome.ok) setOlder({ rows: [...older.rows, ...outcome.body.transactions], ...(outcome.body.nextCursor ? { next: outcome.body.nextCursor } : {}) });
-    else setOlder({ ...older, error: describeFailure(outcome) });
+    setOlder((current) =>
+      outcome.ok
+        ? {
+            rows: [...current.rows, ...outcome.body.transactions.filter((row) => !current.rows.some((seen) => seen.id === row.id))],
+            ...(outcome.body.nextCursor ? { next: outcome.body.nextCursor } : {}),
+          }
+        : { ...current, loading: false, error: describeFailure(outcome) },
+    );
   };
   const balance = valueOf(account)?.balance;
   // The first page refreshes; older pages stay as loaded, without any line the first page now shows.
@@ -73,7 +90,11 @@ export function FullExperience(props: ExperienceProps) {
     <div class="experience full">
       <section class="panel balance" aria-labelledby="balance-title">
         <h2 id="balance-title">Balance</h2>
-        {account.state === 'failed' && <p class="error">{describeFailure(account.failure)}</p>}
+        {account.state === 'failed' && (
+          <p class="error" role="alert">
+            {describeFailure(account.failure)}
+          </p>
+        )}
         {balance ? (
           <>
             <p class="big" data-testid="available-balance">
@@ -97,7 +118,7 @@ export function FullExperience(props: ExperienceProps) {
         )}
       </section>
       <SendMoney
-        platform="primary"
+        target={props.target}
         baseUrl={baseUrl}
         token={session.token}
         accountId={session.accountId}
@@ -106,16 +127,24 @@ export function FullExperience(props: ExperienceProps) {
         setDraft={props.setDraft}
         attempt={props.attempt}
         setAttempt={props.setAttempt}
-        onFinished={refresh}
+        onFinished={props.onPaymentFinished}
       />
       <CardsPanel baseUrl={baseUrl} token={session.token} accountId={session.accountId} />
       <section class="panel wide" aria-labelledby="feed-title">
         <h2 id="feed-title">Transactions</h2>
-        {feed.state === 'failed' && <p class="error">{describeFailure(feed.failure)}</p>}
+        {feed.state === 'failed' && (
+          <p class="error" role="alert">
+            {describeFailure(feed.failure)}
+          </p>
+        )}
         {firstPage ? <TransactionsList rows={shown} label="Transactions" /> : <p class="muted">Loading…</p>}
-        {older.error && <p class="error">{older.error}</p>}
+        {older.error && (
+          <p class="error" role="alert">
+            {older.error}
+          </p>
+        )}
         {next && (
-          <button type="button" class="secondary" onClick={() => void loadOlder()}>
+          <button type="button" class="secondary" disabled={older.loading} onClick={() => void loadOlder()}>
             Show older transactions
           </button>
         )}

@@ -12,7 +12,7 @@ interface Notification {
 /** Live notifications from primary's server-sent events (resumed with Last-Event-ID after a drop). */
 export function NotificationsPanel(props: { baseUrl: string; token: string; accountId: string; onNotification: () => void }) {
   const [items, setItems] = useState<Notification[]>([]);
-  const [state, setState] = useState<'connecting' | 'open' | 'reconnecting'>('connecting');
+  const [state, setState] = useState<'connecting' | 'open' | 'reconnecting' | 'ended'>('connecting');
   // The stream follows the account, not the callback (a new one on every render).
   const onNotification = useRef(props.onNotification);
   onNotification.current = props.onNotification;
@@ -37,7 +37,9 @@ export function NotificationsPanel(props: { baseUrl: string; token: string; acco
   return (
     <section class="panel" aria-labelledby="notifications-title">
       <h2 id="notifications-title">Notifications</h2>
-      <p class="muted">{state === 'open' ? 'Live' : state === 'connecting' ? 'Connecting…' : 'Reconnecting…'}</p>
+      <p class="muted">
+        {state === 'open' ? 'Live' : state === 'connecting' ? 'Connecting…' : state === 'ended' ? 'Not available: please sign in again' : 'Reconnecting…'}
+      </p>
       <ul class="notifications" aria-live="polite">
         {items.map((item) => (
           <li key={item.id}>

@@ -35,7 +35,11 @@ export function PayeesPanel(props: { baseUrl: string; token: string; accountId: 
   return (
     <section class="panel" aria-labelledby="payees-title">
       <h2 id="payees-title">Payees</h2>
-      {props.payees.state === 'failed' && <p class="error">{describeFailure(props.payees.failure)}</p>}
+      {props.payees.state === 'failed' && (
+        <p class="error" role="alert">
+          {describeFailure(props.payees.failure)}
+        </p>
+      )}
       <ul class="payees">
         {list?.map((payee) => (
           <li key={payee.id}>

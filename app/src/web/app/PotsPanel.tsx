@@ -1,4 +1,4 @@
-import { useState } from 'preact/hooks';
+import { useRef, useState } from 'preact/hooks';
 import { callPlatform, describeFailure, newIdempotencyKey } from '../shared/api';
 import { formatMinor, parseAmountToMinor } from '../shared/money';
 import { useLoad, valueOf } from '../shared/use-load';
@@ -21,23 +21,32 @@ export function PotsPanel(props: { baseUrl: string; token: string; accountId: st
   const [message, setMessage] = useState<string | undefined>();
   const [busy, setBusy] = useState(false);
 
+  // A move whose outcome is unknown keeps its key: trying the same move again moves the money once.
+  const unknownMove = useRef<{ move: string; key: string } | undefined>(undefined);
+
   const move = async (pot: Pot, direction: 'deposit' | 'withdraw') => {
     const amountMinor = parseAmountToMinor(amounts[pot.id] ?? '');
-    if (amountMinor === undefined) return setMessage('Enter an amount, such as 5.00.');
+    if (amountMinor === undefined) return setMessage('Enter an amount in pounds and pence, such as 5.00.');
+    const which = `${pot.id}|${direction}|${amountMinor}`;
+    const key = unknownMove.current?.move === which ? unknownMove.current.key : newIdempotencyKey();
     setBusy(true);
     const outcome = await callPlatform(props.baseUrl, `/accounts/${props.accountId}/pots/${pot.id}/${direction}`, {
       method: 'POST',
       token: props.token,
-      idempotencyKey: newIdempotencyKey(),
+      idempotencyKey: key,
       body: { amountMinor },
     });
     setBusy(false);
+    const unknown = !outcome.ok && (outcome.kind === 'unreachable' || outcome.kind === 'failed');
+    unknownMove.current = unknown ? { move: which, key } : undefined;
     setMessage(
       outcome.ok
         ? `${direction === 'deposit' ? 'Added' : 'Took'} ${formatMinor(amountMinor)} ${direction === 'deposit' ? 'to' : 'from'} ${pot.name}.`
-        : describeFailure(outcome),
+        : unknown
+          ? `We could not confirm moving ${formatMinor(amountMinor)}. Trying the same again is safe: the money moves once.`
+          : describeFailure(outcome),
     );
-    if (outcome.ok) setAmounts({ ...amounts, [pot.id]: '' });
+    if (outcome.ok) setAmounts((current) => ({ ...current, [pot.id]: '' }));
     reload();
     props.onMoved();
   };
@@ -61,7 +70,11 @@ export function PotsPanel(props: { baseUrl: string; token: string; accountId: st
   return (
     <section class="panel" aria-labelledby="pots-title">
       <h2 id="pots-title">Pots</h2>
-      {pots.state === 'failed' && <p class="error">{describeFailure(pots.failure)}</p>}
+      {pots.state === 'failed' && (
+        <p class="error" role="alert">
+          {describeFailure(pots.failure)}
+        </p>
+      )}
       {list?.length === 0 && <p class="muted">No pots yet.</p>}
       <ul class="pots">
         {list?.map((pot) => (
@@ -78,7 +91,10 @@ export function PotsPanel(props: { baseUrl: string; token: string; accountId: st
               inputMode="decimal"
               placeholder="£"
               value={amounts[pot.id] ?? ''}
-              onInput={(event) => setAmounts({ ...amounts, [pot.id]: event.currentTarget.value })}
+              onInput={(event) => {
+                const value = event.currentTarget.value;
+                setAmounts((current) => ({ ...current, [pot.id]: value }));
+              }}
             />
             <button type="button" disabled={busy} onClick={() => void move(pot, 'deposit')}>
               Add

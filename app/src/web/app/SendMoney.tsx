@@ -1,7 +1,7 @@
+import { useRef } from 'preact/hooks';
 import { callPlatform, newIdempotencyKey } from '../shared/api';
-import { parseAmountToMinor } from '../shared/money';
-import type { Platform } from '../shared/status-follower';
-import { EMPTY_DRAFT, keyFor, needsCheckBeforeResend, resultOf, type SendAttempt, type SendDraft } from './send-money';
+import { formatMinor } from '../shared/money';
+import { EMPTY_DRAFT, requestOf, resultOf, sendAction, type SendAttempt, type SendDraft, type SendTarget } from './send-money';
 
 export interface Payee {
   readonly id: string;
@@ -11,7 +11,8 @@ export interface Payee {
 }
 
 export interface SendMoneyProps {
-  readonly platform: Platform;
+  /** Where a payment goes now: the platform the app follows, under the configuration it follows. */
+  readonly target: SendTarget;
   readonly baseUrl: string;
   readonly token: string;
   readonly accountId: string;
@@ -20,57 +21,51 @@ export interface SendMoneyProps {
   readonly setDraft: (draft: SendDraft) => void;
   readonly attempt: SendAttempt | undefined;
   readonly setAttempt: (attempt: SendAttempt | undefined) => void;
+  /** The payment is over (made, pending or refused): the balance and transactions are read again. */
   readonly onFinished: () => void;
 }
 
-function problemsOf(draft: SendDraft): string[] {
-  const problems: string[] = [];
-  if (!draft.name.trim()) problems.push('Enter the name on the account you are paying.');
-  if (!/^\d{6}$/.test(draft.sortCode.replace(/[-\s]/g, ''))) problems.push('A sort code is 6 digits.');
-  if (!/^\d{8}$/.test(draft.accountNumber.replace(/\s/g, ''))) problems.push('An account number is 8 digits.');
-  if (parseAmountToMinor(draft.amount) === undefined) problems.push('Enter an amount, such as 12.50.');
-  return problems;
-}
+const RESULT_ROLE = { sent: 'status', pending: 'status', refused: 'alert', not_taken: 'alert', unknown: 'alert' } as const;
 
 /** Send money to a payee or to account details: a transfer to another customer of ours, or a Faster Payment. */
 export function SendMoney(props: SendMoneyProps) {
   const { draft, setDraft, attempt } = props;
   const update = (change: Partial<SendDraft>) => setDraft({ ...draft, ...change });
-  const problems = problemsOf(draft);
-  const checkFirst = needsCheckBeforeResend(attempt, props.platform);
+  const parsed = requestOf(draft);
+  const action = parsed.ok ? sendAction(attempt, parsed.request, props.target) : undefined;
+  // A second press while a request is out does nothing (the button is disabled too, one render later).
+  const inFlight = useRef(false);
 
   const send = async (forceNew: boolean) => {
-    const amountMinor = parseAmountToMinor(draft.amount);
-    if (problems.length > 0 || amountMinor === undefined) return;
-    const key = forceNew ? newIdempotencyKey() : keyFor(attempt, draft, props.platform, newIdempotencyKey);
-    const sending: SendAttempt = { key, platform: props.platform, draft, sending: true };
+    if (!parsed.ok || inFlight.current || attempt?.sending) return;
+    const chosen = forceNew ? { kind: 'send' as const, key: 'new' } : sendAction(attempt, parsed.request, props.target);
+    if (chosen.kind === 'check_first') return;
+    const key = chosen.key === 'new' ? newIdempotencyKey() : chosen.key;
+    const sending: SendAttempt = { key, target: props.target, request: parsed.request, sending: true };
+    inFlight.current = true;
+    // Recorded (and saved in the tab) before the request leaves: a reload cannot lose the key.
     props.setAttempt(sending);
     const outcome = await callPlatform<{ status?: string }>(props.baseUrl, `/accounts/${props.accountId}/transfers`, {
       method: 'POST',
       token: props.token,
       idempotencyKey: key,
-      body: {
-        amountMinor,
-        creditor: { name: draft.name.trim(), sortCode: draft.sortCode.replace(/[-\s]/g, ''), accountNumber: draft.accountNumber.replace(/\s/g, '') },
-        reference: draft.reference.trim(),
-      },
+      body: parsed.request,
     });
-    const result = resultOf(outcome, amountMinor, draft.name.trim());
+    inFlight.current = false;
+    const result = resultOf(outcome, parsed.request);
     props.setAttempt({ ...sending, sending: false, result });
-    // A payment made (or refused) is finished: the form is cleared for the next one.
-    if (result.kind !== 'unknown') {
-      if (result.kind !== 'refused') setDraft(EMPTY_DRAFT);
-      props.onFinished();
-    }
+    if (result.kind === 'sent' || result.kind === 'pending') setDraft(EMPTY_DRAFT);
+    if (result.kind !== 'unknown' && result.kind !== 'not_taken') props.onFinished();
   };
 
+  const invalid = draft.amount !== '' && !parsed.ok;
   return (
     <section class="panel" aria-labelledby="send-title">
       <h2 id="send-title">Send money</h2>
       <form
         onSubmit={(event) => {
           event.preventDefault();
-          if (!checkFirst) void send(false);
+          void send(false);
         }}
       >
         {props.payees && props.payees.length > 0 && (
@@ -122,47 +117,72 @@ export function SendMoney(props: SendMoneyProps) {
         <div class="row">
           <div>
             <label for="send-amount">Amount (£)</label>
-            <input id="send-amount" inputMode="decimal" value={draft.amount} onInput={(event) => update({ amount: event.currentTarget.value })} />
+            <input
+              id="send-amount"
+              inputMode="decimal"
+              value={draft.amount}
+              aria-invalid={invalid ? 'true' : 'false'}
+              aria-describedby="send-check"
+              onInput={(event) => update({ amount: event.currentTarget.value })}
+            />
           </div>
           <div>
             <label for="send-reference">Reference (optional)</label>
             <input id="send-reference" maxLength={18} value={draft.reference} onInput={(event) => update({ reference: event.currentTarget.value })} />
           </div>
         </div>
-        {draft.amount && problems.length > 0 && (
-          <ul class="hint" aria-live="polite">
-            {problems.map((problem) => (
-              <li key={problem}>{problem}</li>
-            ))}
-          </ul>
-        )}
-        {!checkFirst && (
-          <button type="submit" disabled={problems.length > 0 || attempt?.sending}>
-            {attempt?.sending ? 'Sending…' : attempt?.result?.kind === 'unknown' && keyFor(attempt, draft, props.platform, () => '') ? 'Try again' : 'Send'}
+        {/* Always present, so screen readers announce what appears in it. */}
+        <div id="send-check" class="hint" aria-live="polite">
+          {invalid && !parsed.ok && (
+            <ul>
+              {parsed.problems.map((problem) => (
+                <li key={problem}>{problem}</li>
+              ))}
+            </ul>
+          )}
+          {parsed.ok && action?.kind !== 'check_first' && (
+            <p class="muted" data-testid="send-summary">
+              You are sending {formatMinor(parsed.request.amountMinor)} to {parsed.request.creditor.name}.
+            </p>
+          )}
+        </div>
+        {action?.kind !== 'check_first' && (
+          <button type="submit" disabled={!parsed.ok || attempt?.sending}>
+            {attempt?.sending ? 'Sending…' : action?.kind === 'retry' ? 'Try again' : 'Send'}
           </button>
         )}
       </form>
-      <div aria-live="polite">
-        {attempt?.result && (
-          <p class={`outcome ${attempt.result.kind}`} role={attempt.result.kind === 'refused' || attempt.result.kind === 'unknown' ? 'alert' : 'status'}>
-            {attempt.result.text}
+      {attempt?.result && (
+        <p class={`outcome ${attempt.result.kind}`} role={RESULT_ROLE[attempt.result.kind]} data-testid="send-outcome">
+          {attempt.result.text}
+        </p>
+      )}
+      {action?.kind === 'check_first' && (
+        <div class="outcome unknown" role="alert" data-testid="send-check-first">
+          <p>
+            We cannot tell whether your last payment ({formatMinor(attempt!.request.amountMinor)} to {attempt!.request.creditor.name}) went through, and this
+            would send {sameAsBefore(attempt!, parsed) ? 'it again through a different part of the bank' : 'a different payment'}. Please check your recent
+            transactions first.
           </p>
-        )}
-        {checkFirst && (
-          <div class="outcome unknown" role="alert">
-            <p>
-              We switched to a different part of the bank since you tried to send this payment, and we cannot tell here whether it went through. Please check
-              your recent transactions before sending it again.
-            </p>
-            <button type="button" onClick={() => void send(true)} disabled={problems.length > 0}>
-              I have checked: send it as a new payment
-            </button>{' '}
-            <button type="button" class="secondary" onClick={() => props.setAttempt(undefined)}>
-              It went through: clear this
-            </button>
-          </div>
-        )}
-      </div>
+          <button type="button" onClick={() => void send(true)}>
+            I have checked: send it as a new payment
+          </button>{' '}
+          <button
+            type="button"
+            class="secondary"
+            onClick={() => {
+              props.setAttempt(undefined);
+              setDraft(EMPTY_DRAFT);
+            }}
+          >
+            It went through: clear this
+          </button>
+        </div>
+      )}
     </section>
   );
+}
+
+function sameAsBefore(attempt: SendAttempt, parsed: ReturnType<typeof requestOf>): boolean {
+  return parsed.ok && JSON.stringify(parsed.request) === JSON.stringify(attempt.request);
 }

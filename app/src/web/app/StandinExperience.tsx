@@ -1,3 +1,4 @@
+import { useEffect } from 'preact/hooks';
 import { callPlatform, describeFailure } from '../shared/api';
 import { formatAge, formatMinor } from '../shared/money';
 import { useLoad, valueOf } from '../shared/use-load';
@@ -34,6 +35,12 @@ export function StandinExperience(props: ExperienceProps & { readonly syncLagMs:
     key,
     5_000,
   );
+  // A payment is over (here, or on the other platform before a flip): read the balance and transactions again.
+  useEffect(() => {
+    if (props.refreshSignal === 0) return;
+    reloadAccount();
+    reloadRecent();
+  }, [props.refreshSignal, reloadAccount, reloadRecent]);
   const [payees] = useLoad(() => callPlatform<{ payees: Payee[] }>(baseUrl, `/accounts/${session.accountId}/payees`, { token: session.token }), key);
   const balance = valueOf(account)?.balance;
   const loadedAt = account.state === 'ready' ? account.at : Date.now();
@@ -44,7 +51,11 @@ export function StandinExperience(props: ExperienceProps & { readonly syncLagMs:
     <div class="experience standin">
       <section class="panel balance" aria-labelledby="balance-title">
         <h2 id="balance-title">Balance</h2>
-        {account.state === 'failed' && <p class="error">{describeFailure(account.failure)}</p>}
+        {account.state === 'failed' && (
+          <p class="error" role="alert">
+            {describeFailure(account.failure)}
+          </p>
+        )}
         {balance ? (
           <>
             <p class="big" data-testid="available-balance">
@@ -65,7 +76,7 @@ export function StandinExperience(props: ExperienceProps & { readonly syncLagMs:
         )}
       </section>
       <SendMoney
-        platform="standin"
+        target={props.target}
         baseUrl={baseUrl}
         token={session.token}
         accountId={session.accountId}
@@ -74,15 +85,16 @@ export function StandinExperience(props: ExperienceProps & { readonly syncLagMs:
         setDraft={props.setDraft}
         attempt={props.attempt}
         setAttempt={props.setAttempt}
-        onFinished={() => {
-          reloadAccount();
-          reloadRecent();
-        }}
+        onFinished={props.onPaymentFinished}
       />
       <CardsPanel baseUrl={baseUrl} token={session.token} accountId={session.accountId} />
       <section class="panel wide" aria-labelledby="recent-title">
         <h2 id="recent-title">Recent transactions</h2>
-        {recent.state === 'failed' && <p class="error">{describeFailure(recent.failure)}</p>}
+        {recent.state === 'failed' && (
+          <p class="error" role="alert">
+            {describeFailure(recent.failure)}
+          </p>
+        )}
         {valueOf(recent) ? <TransactionsList rows={valueOf(recent)!.transactions} label="Recent transactions" /> : <p class="muted">Loading…</p>}
       </section>
       <section class="panel" aria-labelledby="unavailable-title">

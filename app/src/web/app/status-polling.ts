@@ -18,15 +18,22 @@ export function useFollowing(config: PageConfig, customerId: string | undefined)
   const [following, setFollowing] = useState<Following>(NOT_YET_DECIDED);
   const current = useRef(following);
   useEffect(() => {
+    // Another customer starts from nothing, not from the last one's platform.
+    current.current = NOT_YET_DECIDED;
+    setFollowing(NOT_YET_DECIDED);
     if (!customerId) return;
     let stopped = false;
     let timer: ReturnType<typeof setTimeout> | undefined;
+    // One poll at a time; the next is always scheduled, whatever this one met.
     const poll = async () => {
-      const [primary, standin] = await Promise.all([statusOf(config.primaryUrl, customerId), statusOf(config.standinUrl, customerId)]);
-      if (stopped) return;
-      current.current = follow(current.current, { primary, standin });
-      setFollowing(current.current);
-      timer = setTimeout(() => void poll(), config.statusPollMs);
+      try {
+        const [primary, standin] = await Promise.all([statusOf(config.primaryUrl, customerId), statusOf(config.standinUrl, customerId)]);
+        if (stopped) return;
+        current.current = follow(current.current, { primary, standin });
+        setFollowing(current.current);
+      } finally {
+        if (!stopped) timer = setTimeout(() => void poll(), config.statusPollMs);
+      }
     };
     void poll();
     return () => {

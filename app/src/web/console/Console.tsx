@@ -41,6 +41,16 @@ function alertsOf(snapshot: ConsoleSnapshot): { id: string; text: string }[] {
       id: 'quarantined',
       text: `QUARANTINED: primary could not apply ${snapshot.quarantined.value.count} advice(s): their effects are missing from primary's ledger`,
     });
+  // A source the console cannot read hides its own alarms: say so rather than show "no alerts".
+  if (!snapshot.gateway.ok) alerts.push({ id: 'gateway-unreadable', text: `GATEWAY UNREADABLE: ${snapshot.gateway.why}: where card traffic goes is unknown` });
+  if (!snapshot.advices.consumer.ok)
+    alerts.push({
+      id: 'consumer-unreachable',
+      text: `ADVICE CONSUMER UNREACHABLE: ${snapshot.advices.consumer.why}: stand-in's advices may not be reaching primary`,
+    });
+  if (primary.reachable && !snapshot.quarantined.ok)
+    alerts.push({ id: 'quarantine-unreadable', text: `QUARANTINED ADVICES UNREADABLE: ${snapshot.quarantined.why}` });
+  if (standin.reachable && !snapshot.shadow.ok) alerts.push({ id: 'shadow-unreadable', text: `SHADOW REPORT UNREADABLE: ${snapshot.shadow.why}` });
   const defects = snapshot.shadow.ok ? snapshot.shadow.value.disagreements.filter((row) => !row.explained).reduce((sum, row) => sum + row.count, 0) : 0;
   if (defects > 0) alerts.push({ id: 'shadow-defects', text: `SHADOW: ${defects} disagreement(s) nothing explains (a defect in one platform)` });
   return alerts;
@@ -120,7 +130,18 @@ export function Console(props: { config: PageConfig }) {
     );
 
   const snapshot = fetched.kind === 'none' ? undefined : fetched.snapshot;
-  if (!snapshot) return <main aria-live="polite">{fetched.kind === 'failed' ? <p class="error">{fetched.message}</p> : <p>Reading both platforms…</p>}</main>;
+  if (!snapshot)
+    return (
+      <main aria-live="polite">
+        {fetched.kind === 'failed' ? (
+          <p class="error" role="alert">
+            {fetched.message}
+          </p>
+        ) : (
+          <p>Reading both platforms…</p>
+        )}
+      </main>
+    );
   const alerts = alertsOf(snapshot);
   const { primary, standin } = snapshot.status.platforms;
   const inFlight = snapshot.status.advicesInFlight;
@@ -141,7 +162,7 @@ export function Console(props: { config: PageConfig }) {
         <section class="alerts" aria-label="Alerts" aria-live="polite">
           {alerts.length === 0 ? (
             <p class="ok" data-testid="no-alerts">
-              No alerts: both platforms answer and agree, sync within appetite, nothing in flight.
+              No alerts: every source answers, the platforms agree, sync within appetite, nothing in flight.
             </p>
           ) : (
             <ul>

@@ -68,9 +68,23 @@ export async function callPlatform<T>(baseUrl: string, path: string, options: Ca
 }
 
 /** What to tell the customer about a failed call, in plain words. */
+/** Refusals whose platform message is not for customers: said in words instead. */
+const PLAIN_WORDS: Record<string, string> = {
+  PRIMARY_CUSTOMER_TOKEN_EXPIRED: 'Your sign-in has expired. Please sign out and sign in again.',
+  STANDIN_CUSTOMER_TOKEN_EXPIRED: 'Your sign-in has expired. Please sign out and sign in again.',
+  PRIMARY_CUSTOMER_TOKEN_REVOKED: 'The bank has ended your sign-in. Please sign out and sign in again.',
+  STANDIN_CUSTOMER_TOKEN_REVOKED: 'The bank has ended your sign-in. Please sign out and sign in again.',
+  // A sign-in made moments ago may not have reached the backup part of the bank yet.
+  STANDIN_UNAUTHENTICATED: 'This part of the bank does not recognise your sign-in yet. Please try again in a minute.',
+  PRIMARY_INSUFFICIENT_FUNDS: 'There is not enough money in your account for this.',
+};
+
 export function describeFailure(outcome: Exclude<ApiOutcome<unknown>, { ok: true }>): string {
   if (outcome.kind === 'unreachable') return `We could not reach the bank (${outcome.message}). Check your connection and try again.`;
-  if (outcome.status === 401) return 'Your session has ended. Please sign in again.';
+  const words = PLAIN_WORDS[outcome.code];
+  if (words) return words;
+  if (outcome.status === 401) return 'Your sign-in was not accepted. Please sign out and sign in again.';
+  if (outcome.status === 429) return `Too many requests just now. Please try again${outcome.retryAfterS ? ` in ${outcome.retryAfterS} s` : ' shortly'}.`;
   if (outcome.kind === 'failed')
     return `Something went wrong on our side${outcome.retryAfterS ? `; please try again in ${outcome.retryAfterS} s` : '; please try again shortly'}.`;
   return outcome.message.charAt(0).toUpperCase() + outcome.message.slice(1);

@@ -7,12 +7,15 @@ export function formatMinor(minor: number): string {
   return formatter.format(minor / 100);
 }
 
-/** "12.5", "£12.50", "1,200" → pence; undefined when it is not an amount of money. */
+/**
+ * "12.5", "£12.50", "1,200" → pence; undefined when it is not plainly an amount of money. A comma
+ * only separates thousands: "12,50" (a decimal comma) is refused, not read as £1,250.
+ */
 export function parseAmountToMinor(text: string): number | undefined {
-  const cleaned = text.trim().replace(/^£/, '').replace(/,/g, '');
-  const match = /^(\d{1,9})(?:\.(\d{1,2}))?$/.exec(cleaned);
+  const cleaned = text.trim().replace(/^£\s*/, '');
+  const match = /^(\d{1,3}(?:,\d{3}){1,2}|\d{1,9})(?:\.(\d{1,2}))?$/.exec(cleaned);
   if (!match) return undefined;
-  const pounds = Number(match[1]);
+  const pounds = Number(match[1]!.replace(/,/g, ''));
   const pence = Number((match[2] ?? '').padEnd(2, '0'));
   const minor = pounds * 100 + pence;
   return minor > 0 ? minor : undefined;

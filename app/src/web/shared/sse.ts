@@ -12,7 +12,7 @@ export interface SseOptions {
   readonly url: string;
   readonly token: string;
   readonly onEvent: (event: SseEvent) => void;
-  readonly onState?: (state: 'open' | 'reconnecting') => void;
+  readonly onState?: (state: 'open' | 'reconnecting' | 'ended') => void;
 }
 
 const MAX_BACKOFF_MS = 30_000;
@@ -56,6 +56,11 @@ export function followSse(options: SseOptions): () => void {
         if (response.status === 429) {
           await sleep(Math.min(MAX_BACKOFF_MS, Number(response.headers.get('retry-after') ?? 5) * 1000));
           continue;
+        }
+        // Signed out, or no such account: retrying cannot help (the app asks the customer to sign in again).
+        if (response.status === 401 || response.status === 403 || response.status === 404) {
+          options.onState?.('ended');
+          return;
         }
         if (!response.ok || !response.body) throw new Error(`stream answered ${response.status}`);
         options.onState?.('open');

@@ -4,10 +4,11 @@
 //
 // - Both answer: the answer from the newer configuration wins (equal versions say the same).
 // - One answers: that one, unless it is older than the newest configuration this app has already
-//   seen and the platform that told it so was heard from recently: one lost poll of the platform
-//   that moved the customer must not move them back on stale information. After
-//   `staleAfterPolls` polls in a row without it, the app goes by the platform that does answer
-//   (it cannot call a platform it cannot reach anyway).
+//   seen. Configurations only move forward, so an older one is stale information: a platform slow
+//   under an incident's load, or one poll lost, must not move the customer back (perhaps onto a
+//   platform that has not yet applied what they did on the other). The app stays, and after
+//   `staleAfterPolls` such polls in a row says it cannot reach the bank. Engineers stay in control:
+//   a change they make reaches the app as a newer configuration from whichever platform answers.
 // - Neither answers: nothing changes; after `offlineAfterPolls` such polls the app says it is offline.
 //
 // Pure: no clock, no network. The app feeds it one poll at a time.
@@ -44,10 +45,11 @@ export interface Following {
   readonly experience: Experience;
   /** The configuration version the current decision came from. */
   readonly configurationVersion: number;
-  /** Polls in a row in which only an older configuration was heard. */
+  /** Polls in a row in which only an older configuration was heard (the platform the app follows did not answer). */
   readonly stalePolls: number;
   /** Polls in a row in which neither platform answered. */
   readonly silentPolls: number;
+  /** The platform the app follows has not answered for a while (or neither has): say so, change nothing. */
   readonly offline: boolean;
   readonly reachable: { readonly primary: boolean; readonly standin: boolean };
   /** Stand-in's sync lag as it last said (it is what "as of" means in the stand-in experience). */
@@ -88,7 +90,7 @@ export function follow(previous: Following, poll: Poll, rules: FollowRules = DEF
   const heard = { ...base, silentPolls: 0, offline: false };
   if (previous.decided && answer.configurationVersion < previous.configurationVersion) {
     const stalePolls = previous.stalePolls + 1;
-    if (stalePolls < rules.staleAfterPolls) return { ...heard, stalePolls };
+    return { ...heard, stalePolls, offline: stalePolls >= rules.staleAfterPolls };
   }
   const changed = previous.decided && (answer.talkTo !== previous.talkTo || answer.experience !== previous.experience);
   return {
@@ -99,5 +101,24 @@ export function follow(previous: Following, poll: Poll, rules: FollowRules = DEF
     configurationVersion: answer.configurationVersion,
     stalePolls: 0,
     flips: previous.flips + (changed ? 1 : 0),
+  };
+}
+
+/** A /status answer as the app needs it, or undefined for anything else (an HTML error page, a proxy's answer). */
+export function statusFromBody(body: unknown): PlatformStatus | undefined {
+  const candidate = body as Partial<PlatformStatus> | null | undefined;
+  const platform = (value: unknown): value is Platform => value === 'primary' || value === 'standin';
+  if (!candidate || typeof candidate !== 'object') return undefined;
+  if (!platform(candidate.platform) || !platform(candidate.talkTo)) return undefined;
+  if (candidate.experience !== 'full' && candidate.experience !== 'standin') return undefined;
+  if (!Number.isInteger(candidate.configurationVersion) || (candidate.configurationVersion as number) < 0) return undefined;
+  const sync = candidate.sync;
+  const validSync = sync && Number.isFinite(sync.lagMs) && typeof sync.alerting === 'boolean' ? { sync: { lagMs: sync.lagMs, alerting: sync.alerting } } : {};
+  return {
+    platform: candidate.platform,
+    configurationVersion: candidate.configurationVersion as number,
+    experience: candidate.experience,
+    talkTo: candidate.talkTo,
+    ...validSync,
   };
 }
