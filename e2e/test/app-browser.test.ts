@@ -23,6 +23,8 @@ interface DemoCustomer {
   readonly name: string;
   readonly customerId: string;
   readonly accountId: string;
+  readonly sortCode: string;
+  readonly accountNumber: string;
   readonly token: string;
   readonly cardLast4: string;
 }
@@ -99,12 +101,14 @@ const pounds = (minor: number) => new Intl.NumberFormat('en-GB', { style: 'curre
 
 test('a customer rides an incident in the browser: the app flips to stand-in and back, and the console follows it', async () => {
   // The demo customers `npm start` makes (local mode), as a newcomer finds them on the sign-in page.
-  const ada = await eventually(
+  const demo = await eventually(
     'the demo customers',
     async () => (await http<{ customers?: DemoCustomer[] }>('GET', `${app.url}/demo-customers`, { token: null })).body.customers,
     (customers) => customers !== undefined && customers.length === 3,
     120_000,
-  ).then((customers) => customers!.find((customer) => customer.name === 'Ada Lovelace')!);
+  );
+  const ada = demo!.find((customer) => customer.name === 'Ada Lovelace')!;
+  const charles = demo!.find((customer) => customer.name === 'Charles Babbage')!;
 
   const page = await browser.newPage({ viewport: { width: 1280, height: 1000 } });
   const errors: string[] = [];
@@ -180,12 +184,38 @@ test('a customer rides an incident in the browser: the app flips to stand-in and
     .waitFor({ timeout: 30_000 });
   await screenshot(page, 'app-standin-paid');
 
+  // A payment that gets no answer (stand-in paused mid-request), the page reloaded, then "Try
+  // again": the same Idempotency-Key, so stand-in pays it once.
+  await page.getByLabel('Pay', { exact: true }).selectOption({ label: `Charles Babbage (${charles.sortCode} ${charles.accountNumber})` });
+  await page.getByLabel('Amount (£)').fill('5.00');
+  await page.getByLabel('Reference (optional)').fill('RETRY');
+  stack.standin.pause();
+  await page.getByRole('button', { name: 'Send', exact: true }).click();
+  await page.getByTestId('send-outcome').getByText('we do not know whether £5.00 to Charles Babbage was sent').waitFor({ timeout: 30_000 });
+  await screenshot(page, 'app-standin-no-answer');
+  stack.standin.resume();
+  const retryPayments = async () =>
+    (
+      await http<{ transactions: { description: string }[] }>('GET', `${stack.urls.standin}/accounts/${ada.accountId}/transactions`, { token: ada.token })
+    ).body.transactions.filter((transaction) => transaction.description.includes('RETRY')).length;
+  // The request the app gave up on was made all the same once stand-in resumed: a new key would now pay twice.
+  await eventually('stand-in to have made the payment nobody heard the answer to', retryPayments, (count) => count === 1, 30_000);
+  await page.reload();
+  await page.getByTestId('standin-banner').waitFor({ timeout: 30_000 });
+  await page.getByRole('button', { name: 'Try again', exact: true }).click();
+  await page.getByText('Sent £5.00 to Charles Babbage.').waitFor({ timeout: 30_000 });
+  expect(await retryPayments()).toBe(1);
+  await page
+    .getByTestId('available-balance')
+    .getByText(pounds(available - 15_00))
+    .waitFor({ timeout: 30_000 });
+
   // Primary comes back and applies stand-in's advices; the engineer turns direct connect off and rolls the apps back.
   await stack.primary.restart();
   await eventually(
     "primary to apply stand-in's payment",
     () => primaryAvailable(ada),
-    (value) => value === available - 10_00,
+    (value) => value === available - 15_00,
     120_000,
   );
   await eventually(
@@ -208,6 +238,7 @@ test('a customer rides an incident in the browser: the app flips to stand-in and
     token: ada.token,
   });
   expect(feed.body.transactions.filter((transaction) => transaction.description.includes('INCIDENT'))).toHaveLength(1);
+  expect(feed.body.transactions.filter((transaction) => transaction.description.includes('RETRY'))).toHaveLength(1);
   await screenshot(page, 'app-back-on-primary');
 
   // Kafka is killed: stand-in stops hearing primary, and the console says so.
