@@ -1,0 +1,35 @@
+/** The first wait and the longest one, in ms. */
+export interface RestartWaitLimits {
+  readonly first: number;
+  readonly cap: number;
+}
+
+/**
+ * How long the notifications consumer's supervisor waits before a new consumer replaces one whose
+ * stream failed. Doubled per failure in a row (Kafka away: replacing at once only adds load to
+ * a broker that is coming back), never above the cap, so every wait is bounded. Kept apart from
+ * Kafka so the decision is tested on its own (primary/test/notifications-restart-wait.test.ts).
+ */
+export class RestartWait {
+  private nextMs: number;
+  private progressed = false;
+
+  constructor(private readonly limits: RestartWaitLimits) {
+    if (!(limits.first > 0 && Number.isFinite(limits.cap) && limits.cap >= limits.first)) {
+      throw new RangeError(`restart wait limits need 0 < first <= cap, finite: ${JSON.stringify(limits)}`);
+    }
+    this.nextMs = limits.first;
+  }
+
+  /** The consumer in place recorded a batch. */
+  progress(): void {
+    this.progressed = true;
+  }
+
+  /** The wait before the next replacement, asked once per failure. */
+  afterFailure(): number {
+    const waitMs = this.nextMs;
+    this.nextMs = Math.min(this.limits.cap, this.nextMs * 2);
+    return waitMs;
+  }
+}
