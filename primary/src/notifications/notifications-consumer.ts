@@ -15,14 +15,18 @@ const NOTIFICATIONS_FETCH_MAX_WAIT_MS = 50;
  * harmless (the unique key), so once a second is enough.
  */
 const COMMIT_EVERY_MS = 1_000;
-/** Wait before a new consumer replaces one whose stream failed (Kafka away): doubled up to the cap (RestartWait). */
+/**
+ * Wait before a new consumer replaces one whose stream failed (Kafka away): doubled per failure in a
+ * row up to the cap, back to the first once a consumer recorded a batch (RestartWait).
+ */
 const RESTART_AFTER_MS = { first: 500, cap: 10_000 };
 
 /**
  * Reads primary's own events and records a notification per card payment and transfer.
  * At-least-once from Kafka; the notification table's unique key makes it exactly-once.
  * Offsets are committed only after the batch is recorded. When its stream fails (Kafka away, a
- * rebalance the commit lost) a new consumer takes over from the committed offsets.
+ * rebalance the commit lost) a new consumer takes over from the committed offsets, after a wait
+ * that grows while failures repeat and starts again from the first once a consumer made progress.
  */
 export async function startNotificationsConsumer(deps: {
   kafka: KafkaConnection;
@@ -93,6 +97,7 @@ export async function startNotificationsConsumer(deps: {
       for await (const batch of streamBatches<Message<string, string, string, string>>(stream, NOTIFICATIONS_PER_INSERT * 4)) {
         await record(batch);
         for (const message of batch) recorded.set(message.partition, message);
+        // Progress: the next failure is a new one, replaced after the first wait, not the cap.
         if (batch.length > 0) restartWait.progress();
       }
     })();
