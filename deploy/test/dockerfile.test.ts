@@ -81,7 +81,8 @@ describe('the Dockerfile', () => {
     expect(stage('build').from).toBe('${NODE_IMAGE}');
     expect(stage('runtime').from).toBe('${NODE_IMAGE}');
     const targets = dockerfile.stages.filter((candidate) => candidate.from === 'runtime').map((candidate) => candidate.name);
-    expect(targets.sort()).toEqual([...SERVICE_NAMES.map((name) => SERVICE_SPECS[name].imageTarget), 'standin-cli'].sort());
+    // Beside the deployed services: the CLI, and the app server (its image is built; these manifests do not deploy it yet).
+    expect(targets.sort()).toEqual([...SERVICE_NAMES.map((name) => SERVICE_SPECS[name].imageTarget), 'standin-cli', 'app'].sort());
   });
 
   test('builds with npm ci and tsc -b, and the runtime has production dependencies only and no sources', () => {
