@@ -85,8 +85,10 @@ function buildFingerprint() {
   const workspaces = JSON.parse(fs.readFileSync(path.join(root, 'package.json'), 'utf8')).workspaces;
   for (const file of ['package.json', 'package-lock.json', 'tsconfig.json', 'tsconfig.base.json', 'infra/scripts']) visit(path.join(root, file));
   for (const workspace of workspaces) {
-    for (const file of ['src', 'package.json', 'tsconfig.json']) visit(path.join(root, workspace, file));
+    // app/ also builds its pages with Vite, from its own settings, into dist/web.
+    for (const file of ['src', 'package.json', 'tsconfig.json', 'tsconfig.web.json', 'vite.config.mjs']) visit(path.join(root, workspace, file));
     hash.update(`${workspace}/dist:${fs.existsSync(path.join(root, workspace, 'dist', '.tsbuildinfo'))}\n`);
+    hash.update(`${workspace}/dist/web:${fs.existsSync(path.join(root, workspace, 'dist', 'web', 'index.html'))}\n`);
   }
   return hash.digest('hex');
 }
