@@ -3,7 +3,6 @@ import type { Logger } from 'pino';
 import { KAFKA_TOPICS, kafkaTopicName, PrimaryEvent, PrimaryEventHeader, streamBatches } from '@bank/shared-contracts';
 import type { KafkaConnection } from '../platform/kafka';
 import type { NotificationsService } from './notifications-service';
-import { RestartWait } from './restart-wait';
 
 type TransactionRecorded = Extract<PrimaryEvent, { type: 'transaction.recorded' }>;
 /** Notifications written per statement at most. */
@@ -15,18 +14,14 @@ const NOTIFICATIONS_FETCH_MAX_WAIT_MS = 50;
  * harmless (the unique key), so once a second is enough.
  */
 const COMMIT_EVERY_MS = 1_000;
-/**
- * Wait before a new consumer replaces one whose stream failed (Kafka away): doubled per failure in a
- * row up to the cap, back to the first once a consumer recorded a batch (RestartWait).
- */
+/** Wait before a new consumer replaces one whose stream failed (Kafka away): doubled up to the cap. */
 const RESTART_AFTER_MS = { first: 500, cap: 10_000 };
 
 /**
  * Reads primary's own events and records a notification per card payment and transfer.
  * At-least-once from Kafka; the notification table's unique key makes it exactly-once.
  * Offsets are committed only after the batch is recorded. When its stream fails (Kafka away, a
- * rebalance the commit lost) a new consumer takes over from the committed offsets, after a wait
- * that grows while failures repeat and starts again from the first once a consumer made progress.
+ * rebalance the commit lost) a new consumer takes over from the committed offsets.
  */
 export async function startNotificationsConsumer(deps: {
   kafka: KafkaConnection;
@@ -39,7 +34,6 @@ export async function startNotificationsConsumer(deps: {
   const topic = kafkaTopicName(KAFKA_TOPICS.primaryEvents, prefix);
   let running = true;
   let current: { consumer: Consumer<string, string, string, string>; close(): Promise<void> } | undefined;
-  const restartWait = new RestartWait(RESTART_AFTER_MS);
 
   const newConsumer = () =>
     new Consumer({
@@ -97,8 +91,6 @@ export async function startNotificationsConsumer(deps: {
       for await (const batch of streamBatches<Message<string, string, string, string>>(stream, NOTIFICATIONS_PER_INSERT * 4)) {
         await record(batch);
         for (const message of batch) recorded.set(message.partition, message);
-        // Progress: the next failure is a new one, replaced after the first wait, not the cap.
-        if (batch.length > 0) restartWait.progress();
       }
     })();
     return { joined, run };
@@ -106,22 +98,21 @@ export async function startNotificationsConsumer(deps: {
 
   const supervise = async (first: { joined: Promise<void>; run: Promise<void> }) => {
     let next: { joined: Promise<void>; run: Promise<void> } | undefined = first;
+    let waitMs = RESTART_AFTER_MS.first;
     while (running) {
-      let waitMs: number;
       try {
         next ??= await consumeUntilFailure();
         await next.run;
         if (!running) return;
-        waitMs = restartWait.afterFailure();
-        deps.logger.warn({ retryInMs: waitMs }, 'notifications stream ended; starting a new consumer');
+        deps.logger.warn('notifications stream ended; starting a new consumer');
       } catch (error) {
         if (!running) return;
-        waitMs = restartWait.afterFailure();
         deps.logger.warn({ err: error, retryInMs: waitMs }, 'notifications consumer failed; a new one takes over from the committed offsets');
       }
       next = undefined;
       await current?.close();
       await new Promise((resolve) => setTimeout(resolve, waitMs).unref());
+      waitMs = Math.min(RESTART_AFTER_MS.cap, waitMs * 2);
     }
   };
 
