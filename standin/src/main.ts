@@ -4,7 +4,6 @@ import { Registry } from 'prom-client';
 import { startAdviceRelay } from './advices/advice-relay';
 import { pubsubClientOptions } from './advices/pubsub-client';
 import { startAppliedAdviceSweep } from './advices/advices-in-flight';
-import { startIncidentTracker } from './incidents/incident-tracker';
 import { createStandinServer } from './app/server';
 import { transferRoutes } from './app/app-routes';
 import { cardStatementTimeoutMs } from './payments/card-authorisation';
@@ -78,7 +77,6 @@ async function start(): Promise<void> {
   const pubsub = new PubSub(pubsubClientOptions(config.pubsub));
   const relay = startAdviceRelay({ database, pubsub, logger });
   const appliedSweep = startAppliedAdviceSweep({ database, logger });
-  const incidents = startIncidentTracker({ database, logger, now });
   const port = config.port;
   const host = listenHostFromEnvironment(process.env);
   await server.listen({ port, host });
@@ -92,7 +90,6 @@ async function start(): Promise<void> {
     await prescale.stop();
     await relay.stop();
     await appliedSweep.stop();
-    await incidents.stop();
     await pubsub.close();
     await cardPool.end();
     await database.end();
