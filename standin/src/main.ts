@@ -4,6 +4,7 @@ import { Registry } from 'prom-client';
 import { startAdviceRelay } from './advices/advice-relay';
 import { pubsubClientOptions } from './advices/pubsub-client';
 import { startAppliedAdviceSweep } from './advices/advices-in-flight';
+import { startIncidentTracker } from './incidents/incident-tracker';
 import { createStandinServer } from './app/server';
 import { transferRoutes } from './app/app-routes';
 import { cardStatementTimeoutMs } from './payments/card-authorisation';
@@ -77,6 +78,7 @@ async function start(): Promise<void> {
   const pubsub = new PubSub(pubsubClientOptions(config.pubsub));
   const relay = startAdviceRelay({ database, pubsub, logger });
   const appliedSweep = startAppliedAdviceSweep({ database, logger });
+  const incidents = startIncidentTracker({ database, logger, now });
   const port = config.port;
   const host = listenHostFromEnvironment(process.env);
   await server.listen({ port, host });
@@ -90,6 +92,7 @@ async function start(): Promise<void> {
     await prescale.stop();
     await relay.stop();
     await appliedSweep.stop();
+    await incidents.stop();
     await pubsub.close();
     await cardPool.end();
     await database.end();

@@ -41,6 +41,9 @@ export const STANDIN_CALL_MAP: Readonly<Record<string, readonly StandinCaller[]>
   // The advice log, for the advice consumer's reconciliation; who is still waiting, for operators.
   'GET /internal/advices': ['advice-consumer'],
   [`GET ${ADVICES_IN_FLIGHT_ROUTE}`]: ['operator'],
+  // The incident records, for the engineer's reports.
+  'GET /incidents': ['operator'],
+  'GET /incidents/:incidentId': ['operator'],
   // Operations.
   'GET /health': ['anyone'],
   'GET /health/live': ['anyone'],

@@ -29,6 +29,7 @@ import type { FasterPaymentsDesk } from '../payments/faster-payments-desk';
 import type { StandinCardKeys } from '../cards/card-numbers';
 import { AppRefusal, appRoutes } from './app-routes';
 import { currentSyncState } from '../views/sync-state';
+import { incidentRoutes } from '../incidents/incident-routes';
 import { formatErrorAnswer, isDataException, unstorableFields } from '../payments/format-error';
 import { configurationRoutes } from '../configuration/configuration-routes';
 import { standinCallerOf, standinCredentials, type StandinCredentials } from './credentials';
@@ -233,6 +234,7 @@ function standinRoutes(
     parse: read,
     ...(deps.onConfiguration ? { onCurrent: deps.onConfiguration } : {}),
   });
+  incidentRoutes(server, { database: deps.database, now: deps.now, parse: read });
   shadowRoutes(server, {
     database: deps.database,
     cards: deps.cards,

@@ -18,8 +18,11 @@ import {
   type ConfigurationChange,
   type Platform,
 } from '@bank/shared-contracts';
-import type { z } from 'zod';
+import { z } from 'zod';
 import { CliError } from './cli-error';
+import { INCIDENT_ROUTES, IncidentReport, IncidentSummary } from '../incidents/incident-report';
+
+const IncidentList = z.object({ incidents: z.array(IncidentSummary) });
 
 /** The most pages of the cohort list `standin status --cohort` reads (1,000 members each). */
 const COHORT_PAGES_READ = 1_000;
@@ -60,6 +63,9 @@ export interface PlatformClient {
   cohort(): Promise<DailyCohortMembers>;
   /** Stand-in only: its advices primary has not applied yet, per user. */
   advicesInFlight(): Promise<AdvicesInFlightReport>;
+  /** Stand-in only: the incidents, newest first, and one's report. */
+  incidents(limit: number): Promise<IncidentSummary[]>;
+  incidentReport(incidentId: string): Promise<IncidentReport>;
 }
 
 /** Network failures, told in words an engineer recognises. */
@@ -157,5 +163,7 @@ export function platformClient(platform: Platform, url: string, token: string, t
       return { day: first.day, percent: first.percent, customersKnown: first.customersKnown, members, ...(next === undefined ? {} : { next }) };
     },
     advicesInFlight: () => call('GET', ADVICES_IN_FLIGHT_ROUTE, AdvicesInFlightReport),
+    incidents: async (limit) => (await call('GET', `${INCIDENT_ROUTES.list}?limit=${limit}`, IncidentList)).incidents,
+    incidentReport: (incidentId) => call('GET', INCIDENT_ROUTES.report.replace(':incidentId', encodeURIComponent(incidentId)), IncidentReport),
   };
 }

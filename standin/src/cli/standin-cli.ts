@@ -5,6 +5,7 @@ import { CliError, usageError } from './cli-error';
 import { confirmWideChanges, type Confirm } from './confirm';
 import { DEFAULT_TIMEOUT_MS, platformClient } from './platform-client';
 import { renderAudit, renderChange, renderCohort, renderShadowReport, renderStatus, statusReport } from './render';
+import { renderIncidentList, renderIncidentMarkdown, renderIncidentReport } from './incident-render';
 import { parseInterval, stepBack } from './rollback';
 import { operatorToken } from './operator-token';
 
@@ -28,6 +29,8 @@ const HELP = `standin: turn the stand-in platform on, for whom, and back off
   standin shadow report [--since <ISO>]       how often stand-in's shadow decisions agree with primary's, and why not
   standin cohort --percent N | off            keep N% of users (chosen afresh each day) on stand-in for card spending and the app
   standin status --cohort                     also list today's cohort members stand-in knows
+  standin incident list [--limit 20]          every time stand-in served anyone: opened, closed
+  standin incident report <id> [--markdown]   an incident's timeline and impact (--markdown for a regulator's notification)
 
   <who> is exactly one of: --all | --users <id,id,...> | --percent <0-100> | --none
   Every change needs --reason "<why, e.g. the incident>". A change that touches every user asks
@@ -68,6 +71,7 @@ const OPTIONS = {
   limit: { type: 'string' },
   since: { type: 'string' },
   cohort: { type: 'boolean' },
+  markdown: { type: 'boolean' },
   primary: { type: 'string' },
   standin: { type: 'string' },
   token: { type: 'string' },
@@ -189,10 +193,25 @@ async function dispatch(command: string, rest: string[], options: Options, clien
       const percent = shareFromOptions('cohort', rest[0], options);
       return change(() => ({ dailyCohort: { percent } }));
     }
+    case 'incident': {
+      const [what, id, ...extra] = rest;
+      if (extra.length > 0) throw usageError(`unexpected ${extra.join(' ')}; see standin --help`);
+      if (what === 'list' && id === undefined) {
+        const incidents = await clients.standin.incidents(limitOption(options.limit));
+        print({ incidents }, renderIncidentList(incidents));
+        return 0;
+      }
+      if (what === 'report' && id !== undefined) {
+        if (!/^[0-9a-f-]{36}$/i.test(id)) throw usageError(`incident report ${id}: expected an incident id from standin incident list`);
+        const report = await clients.standin.incidentReport(id);
+        io.out(options.json ? JSON.stringify(report, null, 2) : options.markdown ? renderIncidentMarkdown(report) : renderIncidentReport(report));
+        return 0;
+      }
+      throw usageError('expected standin incident list, or standin incident report <id> [--json|--markdown]');
+    }
     case 'audit': {
       expectArguments(0);
-      const limit = Number(options.limit ?? 20);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 1_000) throw usageError('--limit: expected a whole number from 1 to 1000');
+      const limit = limitOption(options.limit, 1_000);
       // Stand-in's log first: it is the one that is there during an outage.
       const entries = await clients.standin.audit(limit).catch(async (failure: unknown) => {
         if (!(failure instanceof CliError) || (failure.code !== 'UNREACHABLE' && failure.code !== 'UNAVAILABLE')) throw failure;
@@ -204,9 +223,15 @@ async function dispatch(command: string, rest: string[], options: Options, clien
     }
     default:
       throw usageError(
-        `no command "${command}"; one of status, route-payments, redirect-apps, prescale, disable, rollback-apps, direct-connect, audit, shadow, cohort`,
+        `no command "${command}"; one of status, route-payments, redirect-apps, prescale, disable, rollback-apps, direct-connect, audit, shadow, cohort, incident`,
       );
   }
+}
+
+function limitOption(raw: string | undefined, most = 100): number {
+  const limit = Number(raw ?? 20);
+  if (!Number.isInteger(limit) || limit < 1 || limit > most) throw usageError(`--limit: expected a whole number from 1 to ${most}`);
+  return limit;
 }
 
 function onOrOff(command: string, value: string): boolean {

@@ -550,4 +550,23 @@ export const STANDIN_SCHEMA: readonly SchemaStep[] = [
       alter table sync_lag add column heard_at timestamptz, add column appetite_ms integer;
     `,
   },
+  {
+    name: '0013 incidents',
+    ddl: `
+      -- An incident opens when stand-in is switched on for anyone (a component for some users, or
+      -- direct connect) and closes when everything is back on primary and primary has applied
+      -- every advice (incidents/incident-tracker.ts). One open at a time. The report is composed
+      -- from stand-in's own records of the window; only the peaks seen while it was open are kept here.
+      create table incidents (
+        incident_id uuid primary key,
+        opened_at timestamptz not null,
+        opened_version integer not null,
+        closed_at timestamptz,
+        closed_version integer,
+        peak_sync_lag_ms integer not null default 0,
+        peak_advices_in_flight integer not null default 0
+      );
+      create unique index incidents_one_open on incidents ((true)) where closed_at is null;
+    `,
+  },
 ];
