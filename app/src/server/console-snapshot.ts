@@ -49,6 +49,8 @@ export interface ConsoleSnapshot {
   }>;
   readonly audit: Part<{ readonly from: 'standin' | 'primary'; readonly entries: readonly ConfigurationAuditEntry[] }>;
   readonly quarantined: Part<QuarantinedAdvicesReport>;
+  /** Stand-in's newest incident record (null: there has been none). */
+  readonly incident: Part<{ readonly incidentId: string; readonly stage: 'open' | 'closed'; readonly openedAt: string; readonly closedAt?: string } | null>;
 }
 
 export interface ConsoleSources {
@@ -192,7 +194,7 @@ function createUncachedConsoleReader(sources: ConsoleSources): ConsoleReader {
           reachable: false as const,
           reason: `no answer within ${deadline / 1000} s`,
         }));
-      const [readings, gateway, consumer, shadow, cohort, audit, quarantined] = await Promise.all([
+      const [readings, gateway, consumer, shadow, cohort, audit, quarantined, incident] = await Promise.all([
         Promise.all([readingOf(primary), readingOf(standin)]),
         part(() => getJson<GatewayRouting>(`${sources.gatewayUrl}/routing`, undefined, timeoutMs)),
         part(async () => {
@@ -215,6 +217,7 @@ function createUncachedConsoleReader(sources: ConsoleSources): ConsoleReader {
           late('the audit log'),
         ),
         part(() => getJson(`${sources.primaryUrl}${QUARANTINED_ADVICES_ROUTE}?limit=10`, operatorToken, timeoutMs, QuarantinedAdvicesReport)),
+        part(async () => (await standin.incidents(1))[0] ?? null),
       ]);
       if (consumer.ok) {
         // Timed when the answers are in, not when the read began (it may have waited on a slow source).
@@ -237,6 +240,7 @@ function createUncachedConsoleReader(sources: ConsoleSources): ConsoleReader {
         cohort,
         audit,
         quarantined,
+        incident,
       };
     },
   };

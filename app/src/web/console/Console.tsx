@@ -174,6 +174,23 @@ export function Console(props: { config: PageConfig }) {
             </ul>
           )}
         </section>
+        <section class="panel" aria-labelledby="incident-title">
+          <h2 id="incident-title">Incident record</h2>
+          {snapshot.incident.ok ? (
+            snapshot.incident.value === null ? (
+              <p class="muted">No incident recorded: stand-in has not served anyone.</p>
+            ) : (
+              <p data-testid="incident">
+                {snapshot.incident.value.stage === 'open' ? 'OPEN' : 'Last one closed'} since{' '}
+                {new Date(snapshot.incident.value.openedAt).toLocaleString('en-GB')}
+                {snapshot.incident.value.closedAt ? `, closed ${new Date(snapshot.incident.value.closedAt).toLocaleString('en-GB')}` : ''}. Report:{' '}
+                <code>standin incident report {snapshot.incident.value.incidentId}</code>
+              </p>
+            )
+          ) : (
+            <Unavailable part={snapshot.incident} what="The incident record" />
+          )}
+        </section>
         <section class="panel reach" aria-labelledby="reach-title">
           <h2 id="reach-title">Reachability</h2>
           <ul class="reach-list">

@@ -60,6 +60,7 @@ export interface ConsoleSnapshot {
       readonly document: { readonly reason: string; readonly updatedBy: string };
     }[];
   }>;
+  readonly incident: Part<{ readonly incidentId: string; readonly stage: 'open' | 'closed'; readonly openedAt: string; readonly closedAt?: string } | null>;
   readonly quarantined: Part<{
     readonly count: number;
     readonly advices: readonly { readonly adviceId?: string; readonly reason?: string; readonly type?: string }[];
