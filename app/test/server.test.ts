@@ -117,7 +117,8 @@ describe('the server', () => {
     expect(snapshot.status.platforms.primary).toMatchObject({ reachable: false, reason: expect.stringContaining('connection refused') });
     expect(snapshot.status.platforms.standin).toMatchObject({ reachable: false });
     expect(snapshot.statusText).toContain('NEITHER PLATFORM ANSWERED');
-    for (const part of ['gateway', 'shadow', 'cohort', 'audit', 'quarantined', 'incident']) expect(snapshot[part]).toMatchObject({ ok: false, why: expect.any(String) });
+    for (const part of ['gateway', 'shadow', 'cohort', 'audit', 'quarantined', 'incident'])
+      expect(snapshot[part]).toMatchObject({ ok: false, why: expect.any(String) });
     expect(snapshot.advices).toEqual({ drainPerSecond: null, consumer: { ok: false, why: expect.stringContaining('connection refused') } });
     expect(snapshot.syncLag).toBeNull();
   });
