@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { operatorsFromTokens, type OperatorOf } from './operators';
+import { operatorsFromTokens, type OperatorOf } from '@bank/shared-contracts';
 import { ConfigurationError, httpUrl, positiveWholeNumber, readServiceEnvironment, type ServiceEnvironment } from '@bank/shared-contracts';
 
 // The advice consumer's whole configuration, read and checked once at start. Outside local mode

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyError, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Advice, QuarantinedAdvice, Readiness } from '@bank/shared-contracts';
-import type { OperatorOf } from './operators';
+import type { OperatorOf } from '@bank/shared-contracts';
 import { reconcile, type AppliedAdvice, type ReconciliationReport } from './reconciliation';
 
 // The advice consumer's HTTP API: health, metrics, and the reconciliation report (and re-drive)

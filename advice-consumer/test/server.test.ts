@@ -2,7 +2,7 @@ import net from 'node:net';
 import { randomUUID } from 'node:crypto';
 import type { FastifyInstance } from 'fastify';
 import type { Advice } from '@bank/shared-contracts';
-import { operatorsFromTokens } from '../src/operators';
+import { operatorsFromTokens } from '@bank/shared-contracts';
 import { buildAdviceConsumerServer } from '../src/server';
 
 const OPERATOR_TOKEN = 'server-test-operator-token';

@@ -14,3 +14,4 @@ export * from './environment';
 export * from './identities';
 export * from './stream-batches';
 export * from './kafka-security';
+export * from './operator-tokens';

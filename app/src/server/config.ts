@@ -1,8 +1,10 @@
 import path from 'node:path';
 import { z } from 'zod';
-import { firstOperatorToken, operatorsFromTokens, type OperatorOf } from './operators';
+import { firstOperatorToken } from './operators';
 import {
   ConfigurationError,
+  operatorsFromTokens,
+  type OperatorOf,
   developmentCredential,
   httpUrl,
   positiveWholeNumber,

@@ -1,5 +1,5 @@
 import type { Session, Database } from '../store/database';
-import { syncStateOf } from './sync-state';
+import { currentSyncState } from './sync-state';
 
 // How much money stand-in believes an account has. It starts from the newest balance primary
 // told us about and adjusts it by what stand-in itself did that primary has not yet reflected.
@@ -80,25 +80,13 @@ export interface SyncFreshness {
  * with nothing synced and no lag row has no `asOf` (undefined).
  */
 export async function syncFreshness(db: Session | Database, accountId: string, now: Date): Promise<SyncFreshness | undefined> {
-  const { rows } = await db.query<{
-    lag_ms: number | null;
-    alerting: boolean | null;
-    heard_at: Date | null;
-    appetite_ms: number | null;
-    last_change_at: Date | null;
-  }>(
-    `select lag.lag_ms, lag.alerting, lag.heard_at, lag.appetite_ms,
-            (select occurred_at from synced_events where account_id = $1 order by sequence desc limit 1) as last_change_at
-     from (select 1) one left join sync_lag lag on true`,
-    [accountId],
-  );
-  const row = rows[0];
-  const lastChange = row?.last_change_at ? { lastSyncedChangeAt: row.last_change_at.toISOString() } : {};
-  if (row && row.lag_ms !== null) {
-    // The syncer's silence counts (see sync-state.ts): a dead syncer must not make old data look current.
-    const state = syncStateOf({ lag_ms: row.lag_ms, alerting: row.alerting ?? false, heard_at: row.heard_at, appetite_ms: row.appetite_ms }, now);
-    return { asOf: state.asOf.toISOString(), syncLagMs: state.lagMs, alerting: state.alerting, ...lastChange };
-  }
+  // The bank-wide state, read one way everywhere (sync-state.ts: the syncer's silence counts as lag).
+  const [state, last] = await Promise.all([
+    currentSyncState(db, now),
+    db.query<{ occurred_at: Date }>('select occurred_at from synced_events where account_id = $1 order by sequence desc limit 1', [accountId]),
+  ]);
+  const lastChange = last.rows[0] ? { lastSyncedChangeAt: last.rows[0].occurred_at.toISOString() } : {};
+  if (state) return { asOf: state.asOf.toISOString(), syncLagMs: state.lagMs, alerting: state.alerting, ...lastChange };
   // Only before the syncer's first lag row: every event of the account is read once, to find its newest arrival.
   const newest = (await db.query<{ synced_at: Date | null }>('select max(synced_at) as synced_at from synced_events where account_id = $1', [accountId]))
     .rows[0];

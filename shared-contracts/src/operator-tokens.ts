@@ -1,8 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 
-// The incident engineers who may read the reconciliation report and re-drive advices
-// (OPERATOR_TOKENS, name:token pairs, comma-separated; the same operators as the platforms').
-// Tokens are kept as digests and compared in constant time, against every operator.
+// The incident engineers, named by their tokens (OPERATOR_TOKENS): for the services that admit
+// operators beside the platforms (the advice consumer, the app server's console). name:token pairs,
+// comma-separated, the same operators as the platforms'. Tokens are kept as digests and compared in constant time, against every operator.
 
 export type OperatorOf = (token: string | undefined) => string | undefined;
 
