@@ -70,12 +70,17 @@ test('when shadow decisioning is on at 100%, then primary still decides and answ
   expect(report.defects).toBe(0);
   expect(report.disagreements.every((group) => group.explained)).toBe(true);
   expect(report.disagreements.find((group) => group.reason === 'standin_risk_limit')?.count).toBeGreaterThanOrEqual(1);
+  // The cost of each stand-in rule, visible before any incident: the per-payment limit declined primary's £600 approval.
+  expect(report.costByRule).toContainEqual(
+    expect.objectContaining({ rule: 'per-payment', label: 'stand-in risk limit: per payment', primaryApprovalsDeclined: 1, amountMinor: 60_000 }),
+  );
   expect(report.byMessageType.map((type) => type.messageType).sort()).toEqual(['cash', 'purchase']);
   expect(await standinEffects(accounts)).toEqual(before);
 
   const human = await standin('shadow', 'report', '--since', since);
   expect(human.stdout).toMatch(/messages decided in the shadow/);
   expect(human.stdout).toMatch(/OK: every disagreement is explained/);
+  expect(human.stdout).toMatch(/the cost of stand-in's rules[\s\S]*1 +£600\.00 +stand-in risk limit: per payment \[per-payment\]/);
   expect((await standin('shadow', 'off', '--reason', 'ISSUE-8 shadow test over')).code).toBe(0);
 }, 120_000);
 

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { z } from 'zod';
 import { storableText, Timestamp, Uuid } from './primitives';
+import { DEFAULT_STANDIN_RULES, StandinRules } from './standin-rules';
 
 // The stand-in configuration document: the same in primary's and stand-in's configuration
 // services. Every change produces a new, higher version; a write based on a stale version is
@@ -68,6 +69,8 @@ export const ConfigurationDocument = z.strictObject({
    * components' own targeting. 0 for documents written before it existed.
    */
   dailyCohort: DailyCohortSetting.default({ percent: 0 }),
+  /** Stand-in's card rules (standin-rules.ts); the defaults for documents written before they existed. */
+  standinRules: StandinRules.default(DEFAULT_STANDIN_RULES),
 });
 export type ConfigurationDocument = z.infer<typeof ConfigurationDocument>;
 
@@ -80,6 +83,8 @@ export const ConfigurationChange = z.strictObject({
   directConnect: z.boolean().optional(),
   shadow: ShadowSetting.optional(),
   dailyCohort: DailyCohortSetting.optional(),
+  /** The whole new rule set: the CLI edits the current one and sends it all, so nothing is merged. */
+  standinRules: StandinRules.optional(),
 });
 export type ConfigurationChange = z.infer<typeof ConfigurationChange>;
 
@@ -116,6 +121,7 @@ export const INITIAL_CONFIGURATION: Readonly<ConfigurationDocument> = {
   directConnect: false,
   shadow: { percent: 0 },
   dailyCohort: { percent: 0 },
+  standinRules: DEFAULT_STANDIN_RULES,
 };
 
 /**

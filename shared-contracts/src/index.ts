@@ -5,6 +5,7 @@ export * from './faster-payments';
 export * from './events';
 export * from './advices';
 export * from './configuration';
+export * from './standin-rules';
 export * from './status';
 export * from './topics';
 export * from './shadow';

@@ -90,5 +90,13 @@ export const ShadowReport = z.strictObject({
   ),
   /** Disagreements no lag or deliberate limit explains. */
   defects: z.int().min(0),
+  /**
+   * The cost of each of stand-in's rules (the configuration's standinRules), visible before an
+   * incident: how many of primary's approvals, and how much money, stand-in would have declined
+   * by that rule. Most costly first. Absent from reports of a stand-in before the rules existed.
+   */
+  costByRule: z
+    .array(z.strictObject({ rule: z.string(), label: z.string(), primaryApprovalsDeclined: z.int().min(1), amountMinor: z.int().min(0) }))
+    .default([]),
 });
 export type ShadowReport = z.infer<typeof ShadowReport>;

@@ -8,6 +8,7 @@ import { operatorsFromEnvironment } from './configuration/operators';
 import { createCardDesk } from './payments/card-desk';
 import { createFasterPaymentsDesk } from './payments/faster-payments-desk';
 import { openDatabase } from './store/database';
+import { fixedRules } from './payments/standin-rules';
 
 /** Where `npm run docs:api` writes stand-in's reference, relative to the repository root. */
 export const STANDIN_API_REFERENCE_PATH = 'docs/api/standin.openapi.json';
@@ -30,7 +31,7 @@ export function standinWithoutServers(options: { serveApiDocs: boolean }): { ser
     keys,
     services: {},
     operators: operatorsFromEnvironment({ OPERATOR_TOKENS: 'reference:unused' }),
-    cards: createCardDesk({ database, keys, limits: { perPaymentMinor: 1, perAccountPerDayMinor: 1 }, now }),
+    cards: createCardDesk({ database, keys, rules: fixedRules({ maxPerPaymentMinor: 1, maxPerAccountPerDayMinor: 1 }), now }),
     fasterPayments: createFasterPaymentsDesk({ database, now }),
     serveApiDocs: options.serveApiDocs,
   });

@@ -12,7 +12,6 @@ import { CARD_KEY_SECRETS, CARD_KEY_VARIABLES, cardKeysFrom, type StandinCardKey
 import { operatorsFromEnvironment, type Operators } from './configuration/operators';
 import { DEFAULT_CARD_BUDGET_MS, DEFAULT_CARD_POOL_SIZE } from './payments/card-desk';
 import { DEFAULT_STANDIN_RATE_LIMITS, type StandinRateLimits } from './app/rate-limits';
-import { DEFAULT_RISK_LIMITS } from './payments/authorisation-rules';
 import { DEFAULT_FASTER_PAYMENTS_SCHEME_URL } from './payments/faster-payments-scheme';
 import { readAppOrigins, STANDIN_LOCAL_APP_ORIGINS } from './app/cors';
 
@@ -33,7 +32,6 @@ export interface StandinConfig {
   readonly configurationPeerSyncMs: number;
   readonly cardBudgetMs: number;
   readonly cardPoolSize: number;
-  readonly limits: { readonly perPaymentMinor: number; readonly perAccountPerDayMinor: number };
   readonly fasterPayments: { readonly schemeUrl: string; readonly timeoutMs: number; readonly retryAfterMs: number; readonly retryMs: number };
   readonly pubsub: { readonly projectId: string; readonly emulatorHost: string | undefined };
   /** The API reference's browser at /docs: local mode only. */
@@ -56,8 +54,6 @@ const STANDIN_VARIABLES = {
   // once (measured with `npm run bench -- standin-auth`), and every statement on it has the budget.
   STANDIN_CARD_BUDGET_MS: positiveWholeNumber.default(DEFAULT_CARD_BUDGET_MS),
   STANDIN_CARD_POOL_SIZE: positiveWholeNumber.default(DEFAULT_CARD_POOL_SIZE),
-  STANDIN_LIMIT_PER_PAYMENT_MINOR: positiveWholeNumber.default(DEFAULT_RISK_LIMITS.perPaymentMinor),
-  STANDIN_LIMIT_PER_ACCOUNT_DAY_MINOR: positiveWholeNumber.default(DEFAULT_RISK_LIMITS.perAccountPerDayMinor),
   FASTER_PAYMENTS_SCHEME_URL: httpUrl.default(DEFAULT_FASTER_PAYMENTS_SCHEME_URL),
   STANDIN_FPS_TIMEOUT_MS: positiveWholeNumber.default(2_000),
   STANDIN_FPS_RETRY_AFTER_MS: positiveWholeNumber.default(5_000),
@@ -116,7 +112,6 @@ export function readStandinEnvironment(env: NodeJS.ProcessEnv = process.env): Se
       configurationPeerSyncMs: values.CONFIGURATION_PEER_SYNC_MS,
       cardBudgetMs: values.STANDIN_CARD_BUDGET_MS,
       cardPoolSize: values.STANDIN_CARD_POOL_SIZE,
-      limits: { perPaymentMinor: values.STANDIN_LIMIT_PER_PAYMENT_MINOR, perAccountPerDayMinor: values.STANDIN_LIMIT_PER_ACCOUNT_DAY_MINOR },
       fasterPayments: {
         schemeUrl: values.FASTER_PAYMENTS_SCHEME_URL,
         timeoutMs: values.STANDIN_FPS_TIMEOUT_MS,

@@ -10,12 +10,13 @@ import { transferRoutes } from './app/app-routes';
 import { cardStatementTimeoutMs } from './payments/card-authorisation';
 import { cardAuthorisationObservers } from './payments/card-authorisation-metrics';
 import { createCardDesk } from './payments/card-desk';
+import { configurationRules } from './payments/standin-rules';
 import { createFasterPaymentsDesk } from './payments/faster-payments-desk';
 import { httpFasterPaymentsScheme } from './payments/faster-payments-scheme';
 import { createOutboundTransfers } from './payments/outbound-transfers';
 import { startOutboundRetries } from './payments/outbound-retries';
 import { openDatabase } from './store/database';
-import { describeEnvironment, listenHostFromEnvironment } from '@bank/shared-contracts';
+import { describeEnvironment, listenHostFromEnvironment, type ConfigurationDocument } from '@bank/shared-contracts';
 import { readStandinEnvironment } from './config';
 import { startPeerConfiguration } from './configuration/peer-configuration';
 import { startPrescaleKeeper } from './configuration/prescale';
@@ -36,16 +37,23 @@ async function start(): Promise<void> {
     statementTimeoutMs: cardStatementTimeoutMs(cardBudgetMs),
   });
   const now = () => new Date();
-  const limits = config.limits;
   const keys = config.keys;
   const prescale = startPrescaleKeeper({ database, logger });
+  // The card rules are the configuration's: read before the first authorisation, then every second
+  // (a change made on another replica, or adopted from primary), and at once for one made here.
+  const rules = configurationRules({ database, refreshMs: 1_000, logger });
+  await rules.start();
+  const onCurrent = (document: ConfigurationDocument) => {
+    prescale.check();
+    rules.adopt(document.standinRules);
+  };
   const peer = startPeerConfiguration({
     database,
     logger,
     primaryUrl: config.primary.url,
     standinCredential: config.credentials.own ?? '',
     intervalMs: config.configurationPeerSyncMs,
-    onCurrent: prescale.check,
+    onCurrent,
   });
   const schemeUrl = config.fasterPayments.schemeUrl;
   const scheme = httpFasterPaymentsScheme({ logger }, { url: schemeUrl, timeoutMs: config.fasterPayments.timeoutMs });
@@ -55,14 +63,14 @@ async function start(): Promise<void> {
     database,
     keys,
     operators: config.operators,
-    onConfiguration: prescale.check,
+    onConfiguration: onCurrent,
     services: config.credentials.accepted,
     logger,
     now,
     cards: createCardDesk({
       database,
       keys,
-      limits,
+      rules,
       now,
       authorisations: { pool: cardPool, budgetMs: cardBudgetMs, ...cardAuthorisationObservers(registry, logger, cardBudgetMs) },
     }),
@@ -83,7 +91,7 @@ async function start(): Promise<void> {
   const host = listenHostFromEnvironment(process.env);
   await server.listen({ port, host });
   // Origin and path only: a URL may carry credentials.
-  logger.info({ host, port, limits, fasterPaymentsScheme: `${new URL(schemeUrl).origin}${new URL(schemeUrl).pathname}` }, 'stand-in listening');
+  logger.info({ host, port, fasterPaymentsScheme: `${new URL(schemeUrl).origin}${new URL(schemeUrl).pathname}` }, 'stand-in listening');
   const stop = async () => {
     await server.close();
     await retries.stop();
@@ -93,6 +101,7 @@ async function start(): Promise<void> {
     await relay.stop();
     await appliedSweep.stop();
     await incidents.stop();
+    rules.stop();
     await pubsub.close();
     await cardPool.end();
     await database.end();

@@ -7,13 +7,19 @@ import { startAdviceRelay } from '../src/advices/advice-relay';
 import { createCardDesk } from '../src/payments/card-desk';
 import { openDatabase, upgradeSchema } from '../src/store/database';
 import { SyncedAccount, testKeys } from './synced-state';
+import { fixedRules } from '../src/payments/standin-rules';
 
 // Stand-in's advices through the real Pub/Sub emulator: every advice arrives, each account's in
 // sequence; with the emulator down they wait in the log and go when it is back.
 
 const infra = createInfra();
 const database = openDatabase(infraEndpoints().postgres.standin);
-const desk = createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 10_000_000 }, now: () => new Date() });
+const desk = createCardDesk({
+  database,
+  keys: testKeys,
+  rules: fixedRules({ maxPerPaymentMinor: 100_000, maxPerAccountPerDayMinor: 10_000_000 }),
+  now: () => new Date(),
+});
 const received = new Map<string, Advice[]>();
 let subscription: Subscription;
 // The relay's own client (as in stand-in's process), apart from this test's listening client.

@@ -10,6 +10,7 @@ import type { Database } from '../src/store/database';
 import { SyncedAccount, testKeys } from './synced-state';
 import { temporaryStandinDatabase } from './temporary-database';
 import { TEST_SERVICES } from './test-credentials';
+import { fixedRules } from '../src/payments/standin-rules';
 
 // Stand-in's advices primary has not applied yet, against a real PostgreSQL: not yet published,
 // published, and applied (primary's event with the advice's correlation id synced back). A
@@ -31,7 +32,7 @@ beforeAll(async () => {
     keys: testKeys,
     services: TEST_SERVICES,
     operators: operatorsFromEnvironment({ OPERATOR_TOKENS: `in-flight-operator:${OPERATOR_TOKEN}` }),
-    cards: createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now }),
+    cards: createCardDesk({ database, keys: testKeys, rules: fixedRules({ maxPerPaymentMinor: 100_000, maxPerAccountPerDayMinor: 1_000_000 }), now }),
     fasterPayments: createFasterPaymentsDesk({ database, now }),
   });
   address = await server.listen({ port: 0, host: '127.0.0.1' });

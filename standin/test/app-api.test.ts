@@ -12,6 +12,7 @@ import { operatorsFromEnvironment } from '../src/configuration/operators';
 import { startSchemeSimulator, type SchemeSimulator } from './faster-payments-scheme-simulator';
 import { SyncedAccount, testKeys } from './synced-state';
 import { CREDENTIALS, TEST_SERVICES } from './test-credentials';
+import { fixedRules } from '../src/payments/standin-rules';
 
 const database = openDatabase(infraEndpoints().postgres.standin);
 const now = () => new Date();
@@ -22,7 +23,7 @@ const server = createStandinServer({
   keys: testKeys,
   services: TEST_SERVICES,
   operators: operatorsFromEnvironment({ OPERATOR_TOKENS: 'app-test-operator:app-test-operator-token' }),
-  cards: createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now }),
+  cards: createCardDesk({ database, keys: testKeys, rules: fixedRules({ maxPerPaymentMinor: 100_000, maxPerAccountPerDayMinor: 1_000_000 }), now }),
   fasterPayments: createFasterPaymentsDesk({ database, now }),
 });
 let address = '';

@@ -11,6 +11,7 @@ import type { OutboundTransfers } from '../src/payments/outbound-transfers';
 import { openDatabase, upgradeSchema } from '../src/store/database';
 import { SyncedAccount, testKeys } from './synced-state';
 import { CREDENTIALS, TEST_SERVICES } from './test-credentials';
+import { fixedRules } from '../src/payments/standin-rules';
 
 // Stand-in's call map on every route it serves, read from its route table (onRoute): each route has
 // an entry, and each caller gets through exactly where its entry says (401 unknown, 403 known but
@@ -26,7 +27,7 @@ const server = createStandinServer({
   keys: testKeys,
   services: TEST_SERVICES,
   operators: operatorsFromEnvironment({ OPERATOR_TOKENS: `call-map-operator:${OPERATOR}` }),
-  cards: createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now }),
+  cards: createCardDesk({ database, keys: testKeys, rules: fixedRules({ maxPerPaymentMinor: 100_000, maxPerAccountPerDayMinor: 1_000_000 }), now }),
   fasterPayments: createFasterPaymentsDesk({ database, now }),
 });
 const routes: { method: string; url: string }[] = [];

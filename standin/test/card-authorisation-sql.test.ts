@@ -1,14 +1,16 @@
 import { randomBytes } from 'node:crypto';
 import fc from 'fast-check';
 import { infraEndpoints } from '@bank/infra';
-import { Advice, type CardAuthorisationRequest } from '@bank/shared-contracts';
+import { Advice, DEFAULT_STANDIN_RULES, type CardAuthorisationRequest, type StandinRules } from '@bank/shared-contracts';
 import { judgeAuthorisation, type AuthorisationCase } from '../src/payments/authorisation-rules';
+import type { ResolvedRules } from '../src/payments/standin-rules';
 import { cardStatementTimeoutMs } from '../src/payments/card-authorisation';
 import { createCardDesk } from '../src/payments/card-desk';
 import { openDatabase, upgradeSchema } from '../src/store/database';
 import { SyncedAccount, testKeys } from './synced-state';
+import { fixedRules } from '../src/payments/standin-rules';
 
-// Stand-in's authorisation runs as one SQL call (standin_authorise, schema step 0010); its
+// Stand-in's authorisation runs as one SQL call (standin_authorise_by_rules, schema step 0014); its
 // TypeScript rules (authorisation-rules.ts) and assessment (card-desk.ts assessAuthorisation, the
 // shadow path's) stay the specification. These hold the SQL to the same answers on random cases,
 // first the rules alone, then the whole path against random database states.
@@ -26,6 +28,46 @@ const round = fc.constantFrom(0, 1_000, 2_000, 3_000, 5_000, 8_000);
 const minor = fc.oneof(round, fc.integer({ min: 0, max: 400_000 }));
 const signedMinor = fc.oneof(round, fc.integer({ min: -200_000, max: 400_000 }));
 
+/** The object without its undefined properties, as JSON would carry it to the database. */
+const defined = <T extends object>(value: T): T => Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as T;
+
+const limit = fc.oneof(fc.constant(10_000_000), minor);
+const resolvedRules: fc.Arbitrary<ResolvedRules> = fc
+  .record({
+    kindBlocked: fc.option(
+      fc.constantFrom(
+        { rule: 'channel:ecommerce:blocked', label: 'stand-in rule: no e-commerce payments' },
+        { rule: 'mcc:7995:blocked', label: 'stand-in rule: no payments at MCC 7995 (gambling)' },
+      ),
+      { nil: undefined, freq: 5 },
+    ),
+    perPayment: fc.record({
+      limitMinor: limit,
+      rule: fc.constantFrom('per-payment', 'channel:atm:per-payment'),
+      label: fc.constantFrom('stand-in risk limit: per payment', 'stand-in risk limit: ATM cash per payment'),
+    }),
+    sinceLastHeard: fc
+      .record({
+        maxCount: fc.option(fc.integer({ min: 0, max: 6 }), { nil: undefined }),
+        maxAmountMinor: fc.option(minor, { nil: undefined }),
+        rule: fc.constantFrom('purchases-since-heard', 'cash-since-heard'),
+        label: fc.constantFrom('stand-in risk limit: purchases since primary last heard', 'stand-in risk limit: cash since primary last heard'),
+      })
+      .map(defined),
+    perAccountDayMinor: limit,
+    blockedCards: fc.constant([]),
+    staleness: fc.constantFrom(
+      [],
+      DEFAULT_STANDIN_RULES.staleness,
+      [
+        { olderThanMinutes: 1, limitPercent: 100 },
+        { olderThanMinutes: 60, limitPercent: 0 },
+      ],
+      [{ olderThanMinutes: 30, limitPercent: 33 }],
+    ),
+  })
+  .map(defined);
+
 const ruleCase: fc.Arbitrary<AuthorisationCase> = fc
   .record({
     card: fc.option(
@@ -36,6 +78,7 @@ const ruleCase: fc.Arbitrary<AuthorisationCase> = fc
       }),
       { nil: undefined, freq: 6 },
     ),
+    cardBlocked: fc.constantFrom(false, false, false, false, true),
     // Usually the card's own expiry, so the rules after it are reached.
     presentedExpiry: fc.option(plausibleExpiry, { nil: undefined, freq: 4 }),
     transactionType: fc.constantFrom('00', '01', '01', '20', '09'),
@@ -44,6 +87,16 @@ const ruleCase: fc.Arbitrary<AuthorisationCase> = fc
     spendableMinor: signedMinor,
     approvedTodayMinor: minor,
     cashTodayMinor: minor,
+    sinceLastHeardCount: fc.integer({ min: 0, max: 8 }),
+    sinceLastHeardMinor: minor,
+    // Often exactly on a staleness step's age, or a millisecond past it.
+    dataAgeMs: fc.option(
+      fc.oneof(
+        fc.constantFrom(0, 60_000, 1_800_000, 1_800_001, 3_600_000, 3_600_001, 86_400_000, 86_400_001, 604_800_001),
+        fc.integer({ min: 0, max: 10 * 86_400_000 }),
+      ),
+      { nil: undefined, freq: 6 },
+    ),
     // Often exactly the first instant of a month (or the one before): the day an expiry month ends.
     today: fc.oneof(
       fc.date({ min: new Date('2025-01-01T00:00:00Z'), max: new Date('2031-12-31T23:59:59Z'), noInvalidDate: true }),
@@ -51,31 +104,35 @@ const ruleCase: fc.Arbitrary<AuthorisationCase> = fc
         .tuple(fc.integer({ min: 2025, max: 2031 }), fc.integer({ min: 0, max: 11 }), fc.constantFrom(0, -1))
         .map(([year, month, offset]) => new Date(Date.UTC(year, month, 1) + offset)),
     ),
-    limits: fc.record({ perPaymentMinor: fc.oneof(fc.constant(10_000_000), minor), perAccountPerDayMinor: fc.oneof(fc.constant(10_000_000), minor) }),
+    rules: resolvedRules,
     // Sometimes a sum lands exactly on one limit, the boundary a > / >= slip would move.
-    exactly: fc.constantFrom('none', 'cash', 'day', 'funds', 'payment'),
+    exactly: fc.constantFrom('none', 'cash', 'day', 'funds', 'payment', 'count', 'since'),
   })
   .map(({ presentedExpiry, exactly, ...c }) => {
-    const nudged = { ...c, presentedExpiry: presentedExpiry ?? c.card?.expiry ?? '3011' };
+    const nudged = defined({ ...c, presentedExpiry: presentedExpiry ?? c.card?.expiry ?? '3011' });
     const limit = Math.max(c.amountMinor, c.card?.dailyCashLimitMinor ?? 0);
+    const since = c.rules.sinceLastHeard;
     if (exactly === 'cash' && nudged.card) return { ...nudged, card: { ...nudged.card, dailyCashLimitMinor: limit }, cashTodayMinor: limit - c.amountMinor };
-    if (exactly === 'day') return { ...nudged, approvedTodayMinor: Math.max(0, c.limits.perAccountPerDayMinor - c.amountMinor) };
+    if (exactly === 'day') return { ...nudged, approvedTodayMinor: Math.max(0, c.rules.perAccountDayMinor - c.amountMinor) };
     if (exactly === 'funds') return { ...nudged, spendableMinor: c.amountMinor };
-    if (exactly === 'payment') return { ...nudged, limits: { ...c.limits, perPaymentMinor: c.amountMinor } };
+    if (exactly === 'payment') return { ...nudged, rules: { ...c.rules, perPayment: { ...c.rules.perPayment, limitMinor: c.amountMinor } } };
+    if (exactly === 'count' && since.maxCount !== undefined) return { ...nudged, sinceLastHeardCount: Math.max(0, since.maxCount - 1) };
+    if (exactly === 'since' && since.maxAmountMinor !== undefined) return { ...nudged, sinceLastHeardMinor: Math.max(0, since.maxAmountMinor - c.amountMinor) };
     return nudged;
   });
 
 describe("stand-in's SQL authorisation against its TypeScript specification", () => {
-  test('the SQL rules give the TypeScript rules’ verdict, code and reason, on random cases', async () => {
+  test('the SQL rules give the TypeScript rules’ verdict, code, reason and rule, on random cases', async () => {
     await fc.assert(
       fc.asyncProperty(ruleCase, async (c) => {
-        const { rows } = await database.query<{ code: string; why: string }>(
-          'select code, why from standin_card_verdict($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14)',
+        const { rows } = await database.query<{ code: string; why: string; rule: string | null }>(
+          'select code, why, rule from standin_card_rules_verdict($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)',
           [
             c.card !== undefined,
             c.card?.status ?? null,
             c.card?.expiry ?? null,
             c.card?.dailyCashLimitMinor ?? null,
+            c.cardBlocked,
             c.presentedExpiry,
             c.transactionType,
             c.currency,
@@ -83,15 +140,21 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
             c.spendableMinor,
             c.approvedTodayMinor,
             c.cashTodayMinor,
+            c.sinceLastHeardCount,
+            c.sinceLastHeardMinor,
+            c.dataAgeMs ?? null,
             c.today,
-            c.limits.perPaymentMinor,
-            c.limits.perAccountPerDayMinor,
+            JSON.stringify(c.rules),
           ],
         );
         const expected = judgeAuthorisation(c);
-        expect({ code: rows[0]!.code, why: rows[0]!.why }).toEqual({ code: expected.code, why: expected.why });
+        expect({ code: rows[0]!.code, why: rows[0]!.why, rule: rows[0]!.rule ?? undefined }).toEqual({
+          code: expected.code,
+          why: expected.why,
+          rule: expected.rule,
+        });
       }),
-      { numRuns: 1_000 },
+      { numRuns: 2_000 },
     );
   });
 
@@ -107,6 +170,8 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
         mti: '0100' | '0200';
         wrongExpiry: boolean;
         unknownCard: boolean;
+        posEntryMode: 'chip' | 'contactless' | 'ecommerce';
+        categoryCode: string;
       }
     | { kind: 'balance'; account: number; settledMinor: number; heldMinor: number; overdraftMinor: number; reflectLast: boolean }
     | { kind: 'card'; account: number; status: 'active' | 'frozen' | 'cancelled' }
@@ -124,6 +189,8 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
         mti: fc.constantFrom('0100' as const, '0200' as const),
         wrongExpiry: fc.constantFrom(false, false, false, false, true),
         unknownCard: fc.constantFrom(false, false, false, false, true),
+        posEntryMode: fc.constantFrom('chip' as const, 'contactless' as const, 'ecommerce' as const),
+        categoryCode: fc.constantFrom('5411', '5411', '7995'),
       }),
     },
     {
@@ -149,15 +216,40 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
     { weight: 1, arbitrary: fc.constant({ kind: 'day' as const }) },
   );
 
-  test('on random database states, the one-call authorisation answers what the TypeScript assessment says, and advises every approval in per-account order', async () => {
+  // The configuration's rules, every kind of them sometimes in force.
+  const standinRules = fc.record({
+    maxPerPaymentMinor: fc.constantFrom(50_000, 20_000),
+    maxPerAccountPerDayMinor: fc.constantFrom(90_000, 40_000),
+    sinceLastHeard: fc.record({
+      purchases: fc.constantFrom({}, { maxCount: 3 }, { maxAmountMinor: 30_000 }, { maxCount: 4, maxAmountMinor: 50_000 }),
+      cash: fc.constantFrom({}, { maxCount: 1 }, { maxAmountMinor: 10_000 }),
+    }),
+    channels: fc.constantFrom<StandinRules['channels']>(
+      {},
+      { ecommerce: { blocked: true } },
+      { contactless: { blocked: false, maxPerPaymentMinor: 10_000 } },
+      { atm: { blocked: false, maxPerPaymentMinor: 5_000 } },
+    ),
+    merchantCategories: fc.constantFrom<StandinRules['merchantCategories']>(
+      {},
+      { '7995': { blocked: true, description: 'gambling' } },
+      { '5411': { blocked: false, maxPerPaymentMinor: 15_000 } },
+    ),
+    staleness: fc.constantFrom<StandinRules['staleness']>([], DEFAULT_STANDIN_RULES.staleness, [{ olderThanMinutes: 600, limitPercent: 50 }]),
+    blockSecondCard: fc.boolean(),
+  });
+
+  test('on random database states and rules, the one-call authorisation answers what the TypeScript assessment says, names the same rule, and advises every approval in per-account order', async () => {
     await fc.assert(
-      fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 25 }), async (steps) => {
-        let today = new Date('2026-11-21T08:00:00Z');
-        const desk = createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 50_000, perAccountPerDayMinor: 90_000 }, now: () => today });
+      fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 25 }), standinRules, async (steps, { blockSecondCard, ...chosen }) => {
+        // From an hour ahead of the synced events' own time, so the days passing age the data through the staleness steps.
+        let today = new Date(Date.now() + 3_600_000);
         const accounts = [
           await new SyncedAccount(database).open({ settledMinor: 40_000 }),
           await new SyncedAccount(database).open({ settledMinor: 5_000, overdraftLimitMinor: 1_000 }),
         ];
+        const rules: StandinRules = { ...chosen, blockedCards: blockSecondCard ? [accounts[1]!.cardId] : [] };
+        const desk = createCardDesk({ database, keys: testKeys, rules: { current: () => rules }, now: () => today });
         const approvals: string[][] = [[], []];
         for (const s of steps) {
           if (s.kind === 'day') today = new Date(today.getTime() + 9 * 3_600_000);
@@ -184,12 +276,18 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
               rrn: randomBytes(6).toString('hex').toUpperCase(),
               terminalId: 'PROP0001',
               acquirerId: '12345678',
-              merchant: { name: 'PROPERTY SHOP', categoryCode: '5411', city: 'London', country: 'GB' },
-              posEntryMode: 'chip',
+              merchant: { name: 'PROPERTY SHOP', categoryCode: s.categoryCode, city: 'London', country: 'GB' },
+              posEntryMode: s.posEntryMode,
             };
             const { assessment } = await desk.assessWithoutEffect(message, async () => undefined);
             const answer = await desk.authorise(message);
             expect({ code: answer.responseCode, reason: answer.reason }).toEqual({ code: assessment.verdict.code, reason: assessment.verdict.why });
+            const recorded = await database.query<{ rule: string | null }>('select rule from card_messages where stan = $1 and rrn = $2 and terminal_id = $3', [
+              message.stan,
+              message.rrn,
+              message.terminalId,
+            ]);
+            expect(recorded.rows[0]?.rule ?? undefined).toBe(assessment.verdict.rule);
             expect(await desk.authorise(message)).toEqual(answer);
             if (answer.responseCode === '00') {
               const { rows } = await database.query<{ correlation_id: string }>(
@@ -216,7 +314,12 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
 
   test('an approval’s advice is exactly the contract’s, as the TypeScript advice log wrote it', async () => {
     const at = new Date('2026-11-21T10:15:30.123Z');
-    const desk = createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 50_000, perAccountPerDayMinor: 90_000 }, now: () => at });
+    const desk = createCardDesk({
+      database,
+      keys: testKeys,
+      rules: fixedRules({ maxPerPaymentMinor: 50_000, maxPerAccountPerDayMinor: 90_000 }),
+      now: () => at,
+    });
     const account = await new SyncedAccount(database).open({ settledMinor: 40_000 });
     const message: CardAuthorisationRequest = {
       mti: '0100',
@@ -278,7 +381,12 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
   });
 
   test('concurrent repeats of one message key are decided once: one answer, one own transaction, one advice', async () => {
-    const desk = createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 50_000, perAccountPerDayMinor: 900_000 }, now: () => new Date() });
+    const desk = createCardDesk({
+      database,
+      keys: testKeys,
+      rules: fixedRules({ maxPerPaymentMinor: 50_000, maxPerAccountPerDayMinor: 900_000 }),
+      now: () => new Date(),
+    });
     const account = await new SyncedAccount(database).open({ settledMinor: 40_000 });
     const message: CardAuthorisationRequest = {
       mti: '0100',
@@ -310,7 +418,7 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
     const desk = createCardDesk({
       database,
       keys: testKeys,
-      limits: { perPaymentMinor: 50_000, perAccountPerDayMinor: 900_000 },
+      rules: fixedRules({ maxPerPaymentMinor: 50_000, maxPerAccountPerDayMinor: 900_000 }),
       now: () => new Date(),
       authorisations: { pool, budgetMs: 400 },
     });
@@ -358,7 +466,7 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
     const desk = createCardDesk({
       database,
       keys: testKeys,
-      limits: { perPaymentMinor: 50_000, perAccountPerDayMinor: 900_000 },
+      rules: fixedRules({ maxPerPaymentMinor: 50_000, maxPerAccountPerDayMinor: 900_000 }),
       now: () => new Date(),
       authorisations: { pool, budgetMs: 400 },
     });

@@ -6,10 +6,16 @@ import { createCardDesk } from '../src/payments/card-desk';
 import { openDatabase, upgradeSchema } from '../src/store/database';
 import { standinBalance } from '../src/views/balance-view';
 import { SyncedAccount, testKeys } from './synced-state';
+import { fixedRules } from '../src/payments/standin-rules';
 
 const database = openDatabase(infraEndpoints().postgres.standin);
 let today = new Date('2026-11-21T12:00:00Z');
-const desk = createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now: () => today });
+const desk = createCardDesk({
+  database,
+  keys: testKeys,
+  rules: fixedRules({ maxPerPaymentMinor: 100_000, maxPerAccountPerDayMinor: 1_000_000 }),
+  now: () => today,
+});
 
 beforeAll(() => upgradeSchema(database));
 afterAll(() => database.end());

@@ -9,6 +9,7 @@ import { platformClient } from '../src/cli/platform-client';
 import { testKeys } from './synced-state';
 import { temporaryStandinDatabase } from './temporary-database';
 import { TEST_SERVICES } from './test-credentials';
+import { fixedRules } from '../src/payments/standin-rules';
 
 // Issue 17: no answer is unbounded. The cohort list (GET /configuration/cohort) comes in pages of
 // at most `limit` members (1,000 at most), in customer id order, `next` leading to the following
@@ -32,7 +33,7 @@ beforeAll(async () => {
     keys: testKeys,
     services: TEST_SERVICES,
     operators: operatorsFromEnvironment({ OPERATOR_TOKENS: `cohort-desk:${OPERATOR}` }),
-    cards: createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now }),
+    cards: createCardDesk({ database, keys: testKeys, rules: fixedRules({ maxPerPaymentMinor: 100_000, maxPerAccountPerDayMinor: 1_000_000 }), now }),
     fasterPayments: createFasterPaymentsDesk({ database, now }),
   });
   address = await server.listen({ port: 0, host: '127.0.0.1' });

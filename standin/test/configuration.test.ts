@@ -11,6 +11,7 @@ import { startPeerConfiguration } from '../src/configuration/peer-configuration'
 import { SyncedAccount, testKeys } from './synced-state';
 import { temporaryStandinDatabase } from './temporary-database';
 import { CREDENTIALS, TEST_SERVICES } from './test-credentials';
+import { fixedRules } from '../src/payments/standin-rules';
 
 // Stand-in's configuration service through its HTTP API, on a database of the test's own: the
 // configuration is global state, and the shared database belongs to whatever stack is running.
@@ -34,7 +35,7 @@ beforeAll(async () => {
     keys: testKeys,
     services: TEST_SERVICES,
     operators: operatorsFromEnvironment({ OPERATOR_TOKENS: `dana:${OPERATOR},eli:other-operator-token` }),
-    cards: createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now }),
+    cards: createCardDesk({ database, keys: testKeys, rules: fixedRules({ maxPerPaymentMinor: 100_000, maxPerAccountPerDayMinor: 1_000_000 }), now }),
     fasterPayments: createFasterPaymentsDesk({ database, now }),
   });
   address = await server.listen({ port: 0, host: '127.0.0.1' });

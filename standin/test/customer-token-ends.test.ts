@@ -8,6 +8,7 @@ import { openDatabase, upgradeSchema } from '../src/store/database';
 import { operatorsFromEnvironment } from '../src/configuration/operators';
 import { SyncedAccount, testKeys } from './synced-state';
 import { TEST_SERVICES } from './test-credentials';
+import { fixedRules } from '../src/payments/standin-rules';
 
 // Issue 17: primary's app tokens expire and can be revoked, and stand-in, which recognises
 // customers by the credentials primary synced, refuses them the same way once the expiry passes
@@ -23,7 +24,7 @@ const server = createStandinServer({
   keys: testKeys,
   services: TEST_SERVICES,
   operators: operatorsFromEnvironment({ OPERATOR_TOKENS: 'token-test-operator:token-test-operator-token' }),
-  cards: createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now }),
+  cards: createCardDesk({ database, keys: testKeys, rules: fixedRules({ maxPerPaymentMinor: 100_000, maxPerAccountPerDayMinor: 1_000_000 }), now }),
   fasterPayments: createFasterPaymentsDesk({ database, now }),
 });
 let address = '';

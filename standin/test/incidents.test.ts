@@ -93,9 +93,9 @@ test('an incident opens when stand-in serves anyone, records what it decided, an
   expect(report.customersAffected).toBe(2);
   expect(report.money.cardSpendingApproved).toEqual({ count: 2, amountMinor: 3_250 });
   expect(report.money.cardSpendingDeclined).toEqual({ count: 2, amountMinor: 150_500 });
-  expect(report.declinesByReason).toEqual([
+  expect(report.declinesByRule).toEqual([
     { reason: 'card frozen', count: 1, amountMinor: 500 },
-    { reason: 'over stand-in per-payment limit', count: 1, amountMinor: 150_000 },
+    { rule: 'per-payment', reason: 'stand-in risk limit: per payment', count: 1, amountMinor: 150_000 },
   ]);
   expect(report.timeToFirstDecisionMs).toBeGreaterThanOrEqual(0);
   expect(report.timeline).toEqual([
@@ -109,7 +109,7 @@ test('an incident opens when stand-in serves anyone, records what it decided, an
   ]);
   expect(report.advices).toEqual({ recorded: 2, appliedByPrimary: 0, notYetApplied: 2 });
   expect(renderIncidentReport(report)).toMatch(/card spending approved\s+2 \(£32\.50\)/);
-  expect(renderIncidentMarkdown(report)).toContain('| over stand-in per-payment limit | 1 (£1,500.00) |');
+  expect(renderIncidentMarkdown(report)).toContain('| stand-in risk limit: per payment [per-payment] | 1 (£1,500.00) |');
 
   // Everyone back on primary, but primary has not applied the two approvals yet: still open.
   await change({ cardPaymentsOutbound: { mode: 'nobody' } }, 'INC-42 resolved', false);

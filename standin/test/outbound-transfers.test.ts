@@ -17,6 +17,7 @@ import { recentTransactions } from '../src/views/transactions-view';
 import { startSchemeSimulator, type SchemeSimulator } from './faster-payments-scheme-simulator';
 import { SyncedAccount, testKeys } from './synced-state';
 import { TEST_SERVICES } from './test-credentials';
+import { fixedRules } from '../src/payments/standin-rules';
 
 // Stand-in's outbound Faster Payments against real PostgreSQL and a real (simulated) scheme over
 // HTTP: reserve, submit, settle; unknown outcomes retried with the same fpsId; one payment per
@@ -51,7 +52,7 @@ async function standin(options: { timeoutMs?: number; retryAfterMs?: number; sch
     keys: testKeys,
     services: TEST_SERVICES,
     operators: operatorsFromEnvironment({ OPERATOR_TOKENS: 'transfers-test-operator:transfers-test-operator-token' }),
-    cards: createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now }),
+    cards: createCardDesk({ database, keys: testKeys, rules: fixedRules({ maxPerPaymentMinor: 100_000, maxPerAccountPerDayMinor: 1_000_000 }), now }),
     fasterPayments: createFasterPaymentsDesk({ database, now }),
   });
   transferRoutes(server, { database, transfers });

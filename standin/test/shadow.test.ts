@@ -17,6 +17,7 @@ import { standinBalance } from '../src/views/balance-view';
 import { SyncedAccount, testKeys } from './synced-state';
 import { temporaryStandinDatabase } from './temporary-database';
 import { CREDENTIALS, TEST_SERVICES } from './test-credentials';
+import { fixedRules } from '../src/payments/standin-rules';
 
 // A database of the test's own: the shadow report is global, and the shared database's report
 // belongs to the stack `npm start` runs (this test plants defects on purpose).
@@ -34,7 +35,7 @@ let address = '';
 beforeAll(async () => {
   temporary = await temporaryStandinDatabase('shadow');
   database = temporary.database;
-  desk = createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now });
+  desk = createCardDesk({ database, keys: testKeys, rules: fixedRules({ maxPerPaymentMinor: 100_000, maxPerAccountPerDayMinor: 1_000_000 }), now });
   server = createStandinServer({
     database,
     logger: pino({ level: 'silent' }),
@@ -231,7 +232,7 @@ describe('why the platforms disagreed', () => {
     const verdict = await verdictOf(
       shadowOf(payment(account, 100_001), { code: '00', accountId: account.accountId, accountSequence: await highestSequence(account) }),
     );
-    expect(verdict).toEqual({ responseCode: '61', reason: 'over stand-in per-payment limit', agrees: false, disagreement: 'standin_risk_limit' });
+    expect(verdict).toEqual({ responseCode: '61', reason: 'stand-in risk limit: per payment', agrees: false, disagreement: 'standin_risk_limit' });
   });
 
   // Found in the e2e shadow test (2026-12-06): primary's card path is fast enough that its hold

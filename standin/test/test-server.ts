@@ -6,6 +6,7 @@ import { createFasterPaymentsDesk } from '../src/payments/faster-payments-desk';
 import type { Database } from '../src/store/database';
 import { testKeys } from './synced-state';
 import { TEST_SERVICES } from './test-credentials';
+import { fixedRules } from '../src/payments/standin-rules';
 
 /** Stand-in's server on `database` as main.ts builds it (desks, keys), with what a test changes: its credentials, operators, limits, app origins, clock. */
 export function testStandinServer(
@@ -20,7 +21,7 @@ export function testStandinServer(
     keys: testKeys,
     services: options.services ?? TEST_SERVICES,
     operators: operatorsFromEnvironment({ OPERATOR_TOKENS: options.operatorTokens ?? 'test-operator:test-operator-token' }),
-    cards: createCardDesk({ database, keys: testKeys, limits: { perPaymentMinor: 100_000, perAccountPerDayMinor: 1_000_000 }, now }),
+    cards: createCardDesk({ database, keys: testKeys, rules: fixedRules({ maxPerPaymentMinor: 100_000, maxPerAccountPerDayMinor: 1_000_000 }), now }),
     fasterPayments: createFasterPaymentsDesk({ database, now }),
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     ...(options.appOrigins ? { appOrigins: options.appOrigins } : {}),

@@ -68,6 +68,7 @@ export function createConfigurationStore(deps: { db: Db; clock: Clock }) {
           directConnect: change.directConnect ?? now.directConnect,
           shadow: change.shadow ?? now.shadow,
           dailyCohort: change.dailyCohort ?? now.dailyCohort,
+          standinRules: change.standinRules ?? now.standinRules,
         });
         await record(tx, next, 'change', operator);
         return next;

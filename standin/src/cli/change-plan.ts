@@ -1,4 +1,5 @@
-import { PAYMENT_COMPONENTS, UserId, type ConfigurationDocument, type StandinComponent, type Targeting } from '@bank/shared-contracts';
+import { PAYMENT_COMPONENTS, UserId, type ConfigurationDocument, type StandinComponent, type StandinRules, type Targeting } from '@bank/shared-contracts';
+import { ruleDifferences } from './rules-command';
 import { usageError } from './cli-error';
 
 // What a command wants to change, and how that reads to the engineer confirming it.
@@ -9,6 +10,8 @@ export interface ChangeSpec {
   readonly directConnect?: boolean;
   readonly shadow?: { readonly percent: number };
   readonly dailyCohort?: { readonly percent: number };
+  /** The whole new rule set (rules-command.ts edits the one in force). */
+  readonly standinRules?: StandinRules;
 }
 
 export const COMPONENT_LABEL: Record<StandinComponent, string> = {
@@ -76,6 +79,9 @@ export function differences(base: ConfigurationDocument, spec: ChangeSpec): Diff
       to: describeShare(spec.dailyCohort.percent, 'users, daily'),
       wide: spec.dailyCohort.percent > base.dailyCohort.percent,
     });
+  // Stand-in's rules decide only what stand-in approves; they move nobody: no confirmation, a reason as always.
+  if (spec.standinRules !== undefined)
+    for (const difference of ruleDifferences(base.standinRules, spec.standinRules)) found.push({ ...difference, wide: false });
   return found;
 }
 

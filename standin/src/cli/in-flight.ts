@@ -29,6 +29,7 @@ export function prospectiveConfiguration(base: ConfigurationDocument, spec: Chan
     directConnect: spec.directConnect ?? base.directConnect,
     shadow: spec.shadow ?? base.shadow,
     dailyCohort: spec.dailyCohort ?? base.dailyCohort,
+    standinRules: spec.standinRules ?? base.standinRules,
   };
 }
 

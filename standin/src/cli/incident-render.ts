@@ -1,10 +1,10 @@
 import type { IncidentReport, IncidentSummary } from '../incidents/incident-report';
 import { describeAge } from './in-flight';
+import { pounds } from './money-text';
 
 // The incident as the engineer reads it in a terminal, and as Markdown to paste into a
 // regulator's major-incident notification (initial, intermediate, final).
 
-const pounds = (minor: number) => `£${(minor / 100).toLocaleString('en-GB', { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const counted = (money: { count: number; amountMinor: number }) => `${money.count} (${pounds(money.amountMinor)})`;
 
 export function renderIncidentList(incidents: readonly IncidentSummary[]): string {
@@ -52,7 +52,10 @@ function sections(report: IncidentReport): { title: string; rows: [string, strin
     },
     {
       title: 'Declines by reason',
-      rows: report.declinesByReason.length === 0 ? [['none', '']] : report.declinesByReason.map((row): [string, string] => [row.reason, counted(row)]),
+      rows:
+        report.declinesByRule.length === 0
+          ? [['none', '']]
+          : report.declinesByRule.map((row): [string, string] => [row.rule ? `${row.reason} [${row.rule}]` : row.reason, counted(row)]),
     },
     {
       title: 'Peaks and reconciliation',

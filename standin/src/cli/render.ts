@@ -12,6 +12,7 @@ import {
 import type { ChangeOutcome } from './apply-change';
 import { COMPONENT_LABEL, describeShare, describeTargeting } from './change-plan';
 import { describeAdvices, describeAge } from './in-flight';
+import { pounds } from './money-text';
 import { PLATFORM_LABEL, type Reading } from './platform-client';
 
 // What the engineer reads. Plain text, aligned columns, the important word first; --json prints
@@ -209,6 +210,12 @@ export function renderShadowReport(report: ShadowReport): string {
     }
   }
   lines.push('');
+  if (report.costByRule.length > 0) {
+    lines.push("the cost of stand-in's rules: primary's approvals each would have declined");
+    for (const cost of report.costByRule)
+      lines.push(`    ${pad(String(cost.primaryApprovalsDeclined), 8)}${pad(pounds(cost.amountMinor), 14)}${cost.label} [${cost.rule}]`);
+    lines.push('');
+  }
   lines.push(
     report.defects === 0
       ? "OK: every disagreement is explained by sync lag or stand-in's deliberate limits"

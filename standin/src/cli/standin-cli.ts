@@ -8,6 +8,7 @@ import { renderAudit, renderChange, renderCohort, renderShadowReport, renderStat
 import { renderIncidentList, renderIncidentMarkdown, renderIncidentReport } from './incident-render';
 import { parseInterval, stepBack } from './rollback';
 import { operatorToken } from './operator-token';
+import { blockCard, defaultRules, renderRules, RULES_HELP, setRules, stalenessSchedule } from './rules-command';
 
 // `standin`: the incident engineer's tool for turning stand-in on, for whom, and back off. It
 // talks to both platforms' configuration services and keeps working when primary is down.
@@ -31,6 +32,7 @@ const HELP = `standin: turn the stand-in platform on, for whom, and back off
   standin status --cohort                     also list today's cohort members stand-in knows
   standin incident list [--limit 20]          every time stand-in served anyone: opened, closed
   standin incident report <id> [--markdown]   an incident's timeline and impact (--markdown for a regulator's notification)
+${RULES_HELP}
 
   <who> is exactly one of: --all | --users <id,id,...> | --percent <0-100> | --none
   Every change needs --reason "<why, e.g. the incident>". A change that touches every user asks
@@ -72,6 +74,18 @@ const OPTIONS = {
   since: { type: 'string' },
   cohort: { type: 'boolean' },
   markdown: { type: 'boolean' },
+  channel: { type: 'string' },
+  mcc: { type: 'string' },
+  description: { type: 'string' },
+  'max-per-payment': { type: 'string' },
+  'max-per-day': { type: 'string' },
+  'since-heard': { type: 'string' },
+  'max-count': { type: 'string' },
+  'max-amount': { type: 'string' },
+  block: { type: 'boolean' },
+  allow: { type: 'boolean' },
+  clear: { type: 'boolean' },
+  schedule: { type: 'string' },
   primary: { type: 'string' },
   standin: { type: 'string' },
   token: { type: 'string' },
@@ -209,6 +223,34 @@ async function dispatch(command: string, rest: string[], options: Options, clien
       }
       throw usageError('expected standin incident list, or standin incident report <id> [--json|--markdown]');
     }
+    case 'rules': {
+      const [what, cardId, ...extra] = rest;
+      if (extra.length > 0 || (cardId !== undefined && what !== 'block-card' && what !== 'unblock-card'))
+        throw usageError(`unexpected ${[cardId, ...extra].filter(Boolean).join(' ')}; see standin --help`);
+      switch (what) {
+        case 'show': {
+          const readings = await readBoth(clients);
+          const reachable = [readings.standin, readings.primary].flatMap((reading) => (reading.reachable ? [reading.configuration] : []));
+          if (reachable.length === 0) throw new CliError('NO_PLATFORM', 'neither platform answered: the rules cannot be read');
+          const newest = reachable.reduce((a, b) => (b.version > a.version ? b : a));
+          print({ version: newest.version, standinRules: newest.standinRules }, renderRules(newest.standinRules, newest.version));
+          return 0;
+        }
+        case 'set':
+          return change((base) => ({ standinRules: setRules(base.standinRules, options) }));
+        case 'staleness': {
+          const staleness = stalenessSchedule(options.schedule);
+          return change((base) => ({ standinRules: { ...base.standinRules, staleness } }));
+        }
+        case 'block-card':
+        case 'unblock-card':
+          return change((base) => ({ standinRules: blockCard(base.standinRules, cardId, what === 'block-card') }));
+        case 'reset':
+          return change(() => ({ standinRules: defaultRules() }));
+        default:
+          throw usageError('expected standin rules show|set|staleness|block-card|unblock-card|reset; see standin --help');
+      }
+    }
     case 'audit': {
       expectArguments(0);
       const limit = limitOption(options.limit, 1_000);
@@ -223,7 +265,7 @@ async function dispatch(command: string, rest: string[], options: Options, clien
     }
     default:
       throw usageError(
-        `no command "${command}"; one of status, route-payments, redirect-apps, prescale, disable, rollback-apps, direct-connect, audit, shadow, cohort, incident`,
+        `no command "${command}"; one of status, route-payments, redirect-apps, prescale, disable, rollback-apps, direct-connect, audit, shadow, cohort, incident, rules`,
       );
   }
 }

@@ -50,6 +50,7 @@ export async function changeConfiguration(
       directConnect: change.directConnect ?? current.directConnect,
       shadow: change.shadow ?? current.shadow,
       dailyCohort: change.dailyCohort ?? current.dailyCohort,
+      standinRules: change.standinRules ?? current.standinRules,
     });
     await record(session, next, 'change', request.operator);
     return next;

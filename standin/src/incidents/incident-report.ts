@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { withoutStalenessNote } from '../payments/standin-rules';
 import { ConfigurationDocument, StandinComponent } from '@bank/shared-contracts';
 import type { Database } from '../store/database';
 
@@ -43,7 +44,8 @@ export const IncidentReport = z.strictObject({
     fasterPaymentsOutRefused: Money,
     cardFreezes: z.int(),
   }),
-  declinesByReason: z.array(z.strictObject({ reason: z.string(), count: z.int(), amountMinor: z.int() })),
+  /** Card declines by the stand-in rule that made them (its stable name in `rule`), or by reason where no rule did. */
+  declinesByRule: z.array(z.strictObject({ rule: z.string().optional(), reason: z.string(), count: z.int(), amountMinor: z.int() })),
   peaks: z.strictObject({ syncLagMs: z.int(), advicesInFlight: z.int() }),
   advices: z.strictObject({ recorded: z.int(), appliedByPrimary: z.int(), notYetApplied: z.int() }),
   /** Accounts stand-in served that primary now shows in an unapproved overdraft. */
@@ -95,6 +97,24 @@ function describeOn(document: ConfigurationDocument): string {
   return on.length === 0 ? 'off' : on.join(', ');
 }
 
+/** One line per rule (its declines at every staleness step together), or per reason where no rule declined. */
+function declinesByRule(rows: readonly { rule: string | null; reason: string; count: string; amount: string }[]): IncidentReport['declinesByRule'] {
+  const lines = new Map<string, { rule?: string; reason: string; count: number; amountMinor: number }>();
+  for (const row of rows) {
+    const key = row.rule ?? `reason:${row.reason}`;
+    const line = lines.get(key) ?? {
+      ...(row.rule ? { rule: row.rule } : {}),
+      reason: row.rule ? withoutStalenessNote(row.reason) : row.reason,
+      count: 0,
+      amountMinor: 0,
+    };
+    line.count += Number(row.count);
+    line.amountMinor += Number(row.amount);
+    lines.set(key, line);
+  }
+  return [...lines.values()].sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
+}
+
 const money = (row: { count: string | null; amount: string | null } | undefined) => ({ count: Number(row?.count ?? 0), amountMinor: Number(row?.amount ?? 0) });
 
 export async function incidentReport(database: Database, incidentId: string, now: Date): Promise<IncidentReport | undefined> {
@@ -116,9 +136,9 @@ export async function incidentReport(database: Database, incidentId: string, now
       `select processing_code like '20%' as refund, kind, approved, count(*) as count, sum(amount_minor) as amount
        from card_messages where received_at >= $1 and received_at <= $2 group by 1, 2, 3`,
     ),
-    q<{ reason: string; count: string; amount: string }>(
-      `select coalesce(response->>'reason', 'no reason recorded') as reason, count(*) as count, sum(amount_minor) as amount
-       from card_messages where kind = 'authorisation' and not approved and received_at >= $1 and received_at <= $2 group by 1 order by 2 desc, 1`,
+    q<{ rule: string | null; reason: string; count: string; amount: string }>(
+      `select rule, coalesce(response->>'reason', 'no reason recorded') as reason, count(*) as count, sum(amount_minor) as amount
+       from card_messages where kind = 'authorisation' and not approved and received_at >= $1 and received_at <= $2 group by 1, 2`,
     ),
     q<{ count: string; amount: string }>(
       `select count(*) as count, sum(amount_minor) as amount from own_transactions where kind = 'faster_payment_in' and created_at >= $1 and created_at <= $2`,
@@ -184,7 +204,7 @@ export async function incidentReport(database: Database, incidentId: string, now
       fasterPaymentsOutRefused: { count: out('refused').count + out('rejected').count, amountMinor: out('refused').amountMinor + out('rejected').amountMinor },
       cardFreezes: Number(freezes[0]?.count ?? 0),
     },
-    declinesByReason: declines.map((d) => ({ reason: d.reason, count: Number(d.count), amountMinor: Number(d.amount) })),
+    declinesByRule: declinesByRule(declines),
     peaks: { syncLagMs: row.peak_sync_lag_ms, advicesInFlight: row.peak_advices_in_flight },
     advices: { recorded, appliedByPrimary: applied, notYetApplied: recorded - applied },
     unapprovedOverdrafts: Number(overdrafts[0]?.count ?? 0),

@@ -3,11 +3,11 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ADVICE_SCHEMA_VERSION, type CardAuthorisationRequest, type CardAuthorisationResponse } from '@bank/shared-contracts';
 import { panLookup, type StandinCardKeys } from '../cards/card-numbers';
 import type { Database, Session } from '../store/database';
-import type { RiskLimits } from './authorisation-rules';
+import { resolveRules, type StandinRulesSource } from './standin-rules';
 
 // Stand-in's card authorisation in one database round trip: one prepared call of
-// standin_authorise (store/schema.ts, step 0010), which decides by the same rules as
-// authorisation-rules.ts and writes the own transaction, the advice and the card message in the
+// standin_authorise_by_rules (store/schema.ts, step 0014), which decides by the same rules as
+// authorisation-rules.ts (the configuration's stand-in rules, resolved for the payment here) and writes the own transaction, the advice and the card message in the
 // single statement's own transaction. No BEGIN, no COMMIT: the statement commits by itself.
 //
 // Budget: the whole authorisation, pool wait included, gets `budgetMs` (below what anyone waits
@@ -24,7 +24,8 @@ export interface CardAuthorisationDependencies {
   /** The pool card authorisations use; its statement_timeout should be cardStatementTimeoutMs(budgetMs). */
   readonly pool: Database;
   readonly keys: Pick<StandinCardKeys, 'lookupKey'>;
-  readonly limits: RiskLimits;
+  /** The configuration's stand-in rules in force. */
+  readonly rules: StandinRulesSource;
   readonly now: () => Date;
   /** The longest an authorisation takes, pool wait included, before it is answered 91 (if nothing was approved). */
   readonly budgetMs: number;
@@ -56,7 +57,7 @@ export const cardStatementTimeoutMs = (budgetMs: number): number => Math.max(1, 
 /** PostgreSQL answers for the call it cancelled or refused: the statement rolled back. */
 const ROLLED_BACK = new Set(['57014', '55P03', 'SI901']);
 
-const AUTHORISE = 'select standin_authorise($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18) as response';
+const AUTHORISE = 'select standin_authorise_by_rules($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17) as response';
 const SETTLE = 'select standin_settle_authorisation($1, $2, $3, $4, $5, $6, $7) as response';
 const ANSWERED = 'select response from card_messages where stan = $1 and rrn = $2 and terminal_id = $3';
 
@@ -109,7 +110,7 @@ async function callWithin(session: Session, query: { name: string; text: string;
 const sqlStateOf = (failure: unknown) => String((failure as { code?: unknown }).code ?? '');
 
 export function createCardAuthorisation(deps: CardAuthorisationDependencies) {
-  const { pool, keys, limits, now, budgetMs } = deps;
+  const { pool, keys, rules, now, budgetMs } = deps;
   const settleLimitMs = deps.settleLimitMs ?? 30_000;
 
   const decline = (message: CardAuthorisationRequest, why: string): CardAuthorisationResponse => ({
@@ -166,7 +167,7 @@ export function createCardAuthorisation(deps: CardAuthorisationDependencies) {
     const outcome = await callWithin(
       session,
       {
-        name: 'standin_authorise',
+        name: 'standin_authorise_by_rules',
         text: AUTHORISE,
         values: [
           message.stan,
@@ -181,8 +182,7 @@ export function createCardAuthorisation(deps: CardAuthorisationDependencies) {
           JSON.stringify(message.merchant),
           message.transmittedAt,
           now(),
-          limits.perPaymentMinor,
-          limits.perAccountPerDayMinor,
+          JSON.stringify(resolveRules(rules.current(), message)),
           randomUUID(),
           approvalCodeIfApproved,
           ADVICE_SCHEMA_VERSION,

@@ -6,7 +6,8 @@ import type { StandinCardKeys } from '../cards/card-numbers';
 import { inTransaction, type Database, type Session } from '../store/database';
 import { standinBalance, type StandinBalance } from '../views/balance-view';
 import { createCardAuthorisation, type CardAuthorisationDependencies } from './card-authorisation';
-import { judgeAuthorisation, type AuthorisationCase, type RiskLimits, type Verdict } from './authorisation-rules';
+import { judgeAuthorisation, type AuthorisationCase, type Verdict } from './authorisation-rules';
+import { resolveRules, type StandinRulesSource } from './standin-rules';
 
 // Stand-in's scheme desk for cards: authorisations and reversals, each answered once per
 // (STAN, RRN, terminal). An approval is an own transaction plus an advice, in one commit, made
@@ -16,7 +17,8 @@ import { judgeAuthorisation, type AuthorisationCase, type RiskLimits, type Verdi
 export interface CardDeskDependencies {
   readonly database: Database;
   readonly keys: Pick<StandinCardKeys, 'lookupKey'>;
-  readonly limits: RiskLimits;
+  /** The configuration's stand-in rules in force. */
+  readonly rules: StandinRulesSource;
   readonly now: () => Date;
   /** Authorisations: their own pool (statement_timeout = budget) and budget; default the main pool and DEFAULT_CARD_BUDGET_MS. */
   readonly authorisations?: Pick<CardAuthorisationDependencies, 'budgetMs' | 'settleLimitMs' | 'onBudgetExceeded' | 'onOutcomeUnknown' | 'onDatabaseCall'> & {
@@ -102,22 +104,28 @@ export interface AuthorisationAssessment {
 
 /**
  * The read-only half of an authorisation: the card by PAN, the balance as stand-in sees it, the
- * day's approvals so far, the freeze state, and the rules' verdict. The real path and the shadow
- * path both decide through this, so a shadow verdict is the verdict stand-in would have given.
- * `lockAccount` serialises decisions on one account; only a caller about to write needs it.
+ * day's approvals so far, the card's approvals since primary was last heard from about the account,
+ * the freeze state, and the rules' verdict: the same facts standin_authorise_by_rules gathers. The
+ * real path and the shadow path both decide through the same rules, so a shadow verdict is the
+ * verdict stand-in would have given. `lockAccount` serialises decisions on one account; only a
+ * caller about to write needs it.
  */
 export async function assessAuthorisation(
   session: Session,
-  deps: Pick<CardDeskDependencies, 'keys' | 'limits'>,
+  deps: Pick<CardDeskDependencies, 'keys' | 'rules'>,
   message: CardAuthorisationRequest,
   at: Date,
   options: { readonly lockAccount: boolean },
 ): Promise<AuthorisationAssessment> {
   const card = await findCard(session, deps.keys, { pan: message.pan });
   const transactionType = message.processingCode.slice(0, 2);
+  const rules = resolveRules(deps.rules.current(), message);
   let balance: StandinBalance | undefined;
   let approvedTodayMinor = 0;
   let cashTodayMinor = 0;
+  let sinceLastHeardCount = 0;
+  let sinceLastHeardMinor = 0;
+  let dataAgeMs: number | undefined;
   if (card) {
     // One decision per account at a time: stand-in has no balance row to lock, so it locks the account id.
     if (options.lockAccount) await session.query('select pg_advisory_xact_lock(hashtextextended($1, 7))', [card.accountId]);
@@ -130,9 +138,23 @@ export async function assessAuthorisation(
     );
     approvedTodayMinor = Number(today.rows[0]!.all_minor);
     cashTodayMinor = Number(today.rows[0]!.cash_minor);
+    const heard = await session.query<{ occurred_at: Date }>('select occurred_at from synced_events where account_id = $1 order by sequence desc limit 1', [
+      card.accountId,
+    ]);
+    const lastHeardAt = heard.rows[0]?.occurred_at;
+    if (lastHeardAt) dataAgeMs = Math.floor(at.getTime() - lastHeardAt.getTime());
+    const since = await session.query<{ count: string; minor: string }>(
+      `select count(*) as count, coalesce(sum(remaining_minor), 0) as minor from card_messages
+       where account_id = $1 and kind = 'authorisation' and approved and card_id = $2 and substr(processing_code, 1, 2) = $3
+         and ($4::timestamptz is null or received_at > $4)`,
+      [card.accountId, card.cardId, transactionType === '01' ? '01' : '00', lastHeardAt ?? null],
+    );
+    sinceLastHeardCount = Number(since.rows[0]!.count);
+    sinceLastHeardMinor = Number(since.rows[0]!.minor);
   }
   const judged: AuthorisationCase = {
     ...(card ? { card } : {}),
+    cardBlocked: card !== undefined && rules.blockedCards.includes(card.cardId),
     presentedExpiry: message.expiry,
     transactionType,
     currency: message.currency,
@@ -140,17 +162,20 @@ export async function assessAuthorisation(
     spendableMinor: balance?.spendableMinor ?? 0,
     approvedTodayMinor,
     cashTodayMinor,
+    sinceLastHeardCount,
+    sinceLastHeardMinor,
+    ...(dataAgeMs === undefined ? {} : { dataAgeMs }),
     today: at,
-    limits: deps.limits,
+    rules,
   };
   return { ...(card ? { card } : {}), transactionType, ...(balance ? { balance } : {}), judged, verdict: judgeAuthorisation(judged) };
 }
 
 export function createCardDesk(deps: CardDeskDependencies) {
-  const { database, keys, limits, now } = deps;
+  const { database, keys, rules, now } = deps;
   const authorise = createCardAuthorisation({
     keys,
-    limits,
+    rules,
     now,
     budgetMs: DEFAULT_CARD_BUDGET_MS,
     ...deps.authorisations,
@@ -257,7 +282,7 @@ export function createCardDesk(deps: CardDeskDependencies) {
     return inTransaction(database, async (session) => {
       await session.query('set transaction isolation level repeatable read, read only');
       const at = now();
-      const assessment = await assessAuthorisation(session, { keys, limits }, message, at, { lockAccount: false });
+      const assessment = await assessAuthorisation(session, { keys, rules }, message, at, { lockAccount: false });
       return { at, assessment, alongside: await alongside(session, assessment) };
     });
   }

@@ -9,6 +9,7 @@ import {
 } from '@bank/shared-contracts';
 import type { CardDesk } from '../payments/card-desk';
 import { judgeAuthorisation } from '../payments/authorisation-rules';
+import { NO_RULES, resolveRules, withoutStalenessNote } from '../payments/standin-rules';
 import type { Database } from '../store/database';
 import { classifyDisagreement, shadowMessageType } from './disagreement';
 
@@ -20,9 +21,6 @@ export interface ShadowDeskDependencies {
   readonly database: Database;
   readonly cards: Pick<CardDesk, 'assessWithoutEffect'>;
 }
-
-/** Large enough that no payment or day reaches it: the limits, lifted, for "what if". */
-const NO_LIMIT = Number.MAX_SAFE_INTEGER;
 
 interface RecordedVerdict {
   standin_response_code: ResponseCode;
@@ -101,8 +99,7 @@ export async function decideInShadow(deps: ShadowDeskDependencies, shadow: Shado
     ...(shadow.accountSequence === undefined ? {} : { primaryAccountSequence: shadow.accountSequence }),
     ...(alongside.standinAccountSequence === undefined ? {} : { standinAccountSequence: alongside.standinAccountSequence }),
     // The same rules asked about the same facts, one assumption changed each time.
-    standinApprovesWithoutRiskLimits:
-      judgeAuthorisation({ ...onPrimarysBalance, limits: { perPaymentMinor: NO_LIMIT, perAccountPerDayMinor: NO_LIMIT } }).code === '00',
+    standinApprovesWithoutRiskLimits: judgeAuthorisation({ ...onPrimarysBalance, cardBlocked: false, rules: resolveRules(NO_RULES, message) }).code === '00',
     ...(sincePrimary === 0 ? {} : { standinApprovesAtPrimarysSequence: judgeAuthorisation(onPrimarysBalance).code === '00' }),
     standinApprovesWithoutOwnEffects: judgeAuthorisation({ ...judged, spendableMinor: judged.spendableMinor - (balance?.unreflectedMinor ?? 0) }).code === '00',
   });
@@ -110,8 +107,8 @@ export async function decideInShadow(deps: ShadowDeskDependencies, shadow: Shado
   const inserted = await database.query<RecordedVerdict>(
     `insert into shadow_decisions (stan, rrn, terminal_id, message_type, amount_minor, account_id, primary_response_code, primary_reason,
                                    standin_response_code, standin_reason, agrees, disagreement, sync_lag_ms, primary_account_sequence,
-                                   standin_account_sequence, primary_answered_at, decided_at)
-     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)
+                                   standin_account_sequence, primary_answered_at, decided_at, standin_rule)
+     values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18)
      on conflict (stan, rrn, terminal_id) do nothing
      returning standin_response_code, standin_reason, agrees, disagreement`,
     [
@@ -132,6 +129,7 @@ export async function decideInShadow(deps: ShadowDeskDependencies, shadow: Shado
       alongside.standinAccountSequence ?? null,
       shadow.primaryAnsweredAt,
       at,
+      verdict.rule ?? null,
     ],
   );
   if (inserted.rows[0]) return verdictOf(inserted.rows[0]);
@@ -168,6 +166,14 @@ export async function buildShadowReport(database: Database, options: { since?: D
               stan, rrn, terminal_id, primary_response_code, standin_response_code, standin_reason, sync_lag_ms
        from shadow_decisions where not agrees and ($1::timestamptz is null or decided_at >= $1)
      ) ranked where nth <= 5 order by disagreement, nth`,
+    [since],
+  );
+
+  const costs = await database.query<{ standin_rule: string; reason: string; declined: number; amount_minor: string }>(
+    `select standin_rule, min(standin_reason) as reason, count(*)::int as declined, sum(amount_minor) as amount_minor
+     from shadow_decisions
+     where standin_rule is not null and primary_response_code = '00' and ($1::timestamptz is null or decided_at >= $1)
+     group by standin_rule order by count(*) desc, standin_rule`,
     [since],
   );
 
@@ -211,5 +217,11 @@ export async function buildShadowReport(database: Database, options: { since?: D
     byMessageType,
     disagreements,
     defects: disagreements.find((group) => group.reason === 'unexplained')?.count ?? 0,
+    costByRule: costs.rows.map((row) => ({
+      rule: row.standin_rule,
+      label: withoutStalenessNote(row.reason),
+      primaryApprovalsDeclined: row.declined,
+      amountMinor: Number(row.amount_minor),
+    })),
   };
 }

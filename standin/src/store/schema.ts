@@ -569,4 +569,194 @@ export const STANDIN_SCHEMA: readonly SchemaStep[] = [
       create unique index incidents_one_open on incidents ((true)) where closed_at is null;
     `,
   },
+  {
+    name: '0014 stand-in rules from the configuration',
+    ddl: `
+      -- Stand-in's card rules come from the configuration document (issue 21; the rules resolved
+      -- for the payment by payments/standin-rules.ts arrive as one jsonb), and every decline by a
+      -- rule names it. New functions beside the old ones, so replicas of the previous release keep
+      -- calling theirs until they are replaced; a later step drops those.
+      alter table card_messages add column rule text;
+      alter table shadow_decisions add column standin_rule text;
+      create index shadow_decisions_rule_cost on shadow_decisions (decided_at) where standin_rule is not null and primary_response_code = '00';
+
+      -- The rules, in their order: the first that applies gives the answer. Amount limits are
+      -- scaled by the staleness step the account's data age falls in (the last one it is older
+      -- than; data of unknown age, the last step).
+      create function standin_card_rules_verdict(
+        card_known boolean, card_status text, card_expiry text, card_daily_cash_limit_minor bigint, card_blocked boolean,
+        presented_expiry text, transaction_type text, currency text, amount_minor bigint,
+        spendable_minor bigint, approved_today_minor bigint, cash_today_minor bigint,
+        since_heard_count bigint, since_heard_minor bigint, data_age_ms bigint, today timestamptz, rules jsonb,
+        out code text, out why text, out rule text
+      ) language plpgsql stable as $fn$
+      declare
+        step jsonb;
+        percent integer;
+        note text := '';
+        since jsonb := rules -> 'sinceLastHeard';
+        per_payment jsonb := rules -> 'perPayment';
+      begin
+        if data_age_ms is null then
+          step := rules -> 'staleness' -> -1;
+        else
+          select t.s into step from jsonb_array_elements(rules -> 'staleness') with ordinality as t(s, n)
+          where data_age_ms > (t.s ->> 'olderThanMinutes')::bigint * 60000 order by t.n desc limit 1;
+        end if;
+        percent := coalesce((step ->> 'limitPercent')::integer, 100);
+        if step is not null and percent < 100 then
+          note := format(' (limits at %s%% for synced data over %s min old)', percent, step ->> 'olderThanMinutes');
+        end if;
+        rule := null;
+        if not card_known then code := '14'; why := 'card not known to stand-in';
+        elsif card_status = 'cancelled' then code := '05'; why := 'card cancelled';
+        elsif card_status = 'frozen' then code := '62'; why := 'card frozen';
+        elsif card_blocked then code := '62'; why := 'stand-in rule: card blocked in stand-in'; rule := 'blocked-card';
+        -- Valid until the first day of the month after the expiry month (YYMM), UTC.
+        elsif today >= make_timestamptz(2000 + substr(card_expiry, 1, 2)::int, 1, 1, 0, 0, 0, 'UTC') + make_interval(months => substr(card_expiry, 3)::int) then
+          code := '54'; why := 'card expired';
+        elsif presented_expiry is distinct from card_expiry then code := '54'; why := 'presented expiry does not match';
+        elsif transaction_type not in ('00', '01') then code := '12'; why := format('transaction type %s not handled in stand-in', transaction_type);
+        elsif currency <> 'GBP' then code := '57'; why := 'stand-in takes GBP only';
+        elsif rules ? 'kindBlocked' then code := '57'; why := rules -> 'kindBlocked' ->> 'label'; rule := rules -> 'kindBlocked' ->> 'rule';
+        elsif amount_minor > (per_payment ->> 'limitMinor')::bigint * percent / 100 then
+          code := '61'; why := (per_payment ->> 'label') || note; rule := per_payment ->> 'rule';
+        elsif since ? 'maxCount' and since_heard_count + 1 > (since ->> 'maxCount')::bigint then
+          code := '61'; why := (since ->> 'label') || ' (count)'; rule := (since ->> 'rule') || ':count';
+        elsif since ? 'maxAmountMinor' and since_heard_minor + amount_minor > (since ->> 'maxAmountMinor')::bigint * percent / 100 then
+          code := '61'; why := (since ->> 'label') || ' (amount)' || note; rule := (since ->> 'rule') || ':amount';
+        elsif approved_today_minor + amount_minor > (rules ->> 'perAccountDayMinor')::bigint * percent / 100 then
+          code := '61'; why := 'stand-in risk limit: per account per day' || note; rule := 'per-account-day';
+        elsif transaction_type = '01' and cash_today_minor + amount_minor > coalesce(card_daily_cash_limit_minor, 0) then code := '61'; why := 'over the card daily cash limit';
+        elsif amount_minor > spendable_minor then code := '51'; why := 'insufficient funds as stand-in sees them';
+        else code := '00'; why := 'approved by stand-in';
+        end if;
+      end $fn$;
+
+      create function standin_authorise_by_rules(
+        p_stan bpchar, p_rrn bpchar, p_terminal_id text, p_mti text, p_pan_lookup bytea, p_expiry text,
+        p_processing_code text, p_currency text, p_amount_minor bigint, p_merchant jsonb, p_transmitted_at text,
+        p_at timestamptz, p_rules jsonb,
+        p_correlation_id uuid, p_authorisation_code text, p_advice_schema_version integer, p_deadline timestamptz
+      ) returns json language plpgsql as $fn$
+      declare
+        earlier json;
+        card record;
+        card_status text;
+        spendable bigint := 0;
+        approved_today bigint := 0;
+        cash_today bigint := 0;
+        last_heard_at timestamptz;
+        data_age_ms bigint;
+        since_heard_count bigint := 0;
+        since_heard_minor bigint := 0;
+        transaction_type text := substr(p_processing_code, 1, 2);
+        verdict record;
+        approved boolean;
+        response json;
+        advice_sequence integer;
+        advice_type text;
+        advice jsonb;
+      begin
+        perform standin_card_budget(p_deadline);
+        perform pg_advisory_xact_lock(standin_card_message_lock(p_stan, p_rrn, p_terminal_id));
+        select m.response into earlier from card_messages m where m.stan = p_stan and m.rrn = p_rrn and m.terminal_id = p_terminal_id;
+        if found then
+          return earlier;
+        end if;
+
+        -- The newest synced version of the card, with a freeze made in stand-in on top when it is
+        -- newer than primary's last word (cancelled is final).
+        select c.card_id, c.account_id, c.status, c.expiry::text as expiry, c.daily_cash_limit_minor, c.changed_at, f.frozen as own_frozen, f.created_at as own_at
+        into card
+        from (select * from synced_cards s where s.pan_lookup = p_pan_lookup order by s.sequence desc limit 1) c
+        left join lateral (select z.frozen, z.created_at from card_freezes z where z.card_id = c.card_id order by z.id desc limit 1) f on true;
+        if found then
+          card_status := case
+            when card.status = 'cancelled' or card.own_at is null or card.own_at <= card.changed_at then card.status
+            when card.own_frozen then 'frozen'
+            else 'active' end;
+          -- One decision per account at a time: the same lock stand-in's other writers take.
+          perform standin_card_budget(p_deadline);
+          perform pg_advisory_xact_lock(hashtextextended(card.account_id::text, 7));
+          -- The balance as stand-in sees it (views/balance-view.ts): newest synced balance plus own
+          -- effects primary has not reflected yet, plus the overdraft limit.
+          select b.settled_minor - b.held_minor + b.overdraft_limit_minor + coalesce((
+                   select sum(own.amount_minor) from own_transactions own
+                   where own.account_id = card.account_id and own.status not in ('reversed', 'rejected')
+                     and not exists (
+                       select 1 from synced_events seen
+                       where seen.account_id = card.account_id and seen.correlation_id = own.correlation_id and seen.sequence <= b.sequence
+                     )
+                 ), 0)
+          into spendable
+          from (select * from synced_balances sb where sb.account_id = card.account_id order by sb.sequence desc limit 1) b;
+          spendable := coalesce(spendable, 0);
+          select coalesce(sum(m.remaining_minor), 0),
+                 coalesce(sum(m.remaining_minor) filter (where m.card_id = card.card_id and m.processing_code like '01%'), 0)
+          into approved_today, cash_today
+          from card_messages m
+          where m.account_id = card.account_id and m.kind = 'authorisation' and m.approved and m.received_at >= date_trunc('day', p_at, 'UTC');
+          -- When primary was last heard from about the account (its newest synced event): the age of
+          -- stand-in's data, and the start of the card's approvals "since last heard".
+          select e.occurred_at into last_heard_at from synced_events e where e.account_id = card.account_id order by e.sequence desc limit 1;
+          data_age_ms := floor(extract(epoch from p_at - last_heard_at) * 1000);
+          select count(*), coalesce(sum(m.remaining_minor), 0)
+          into since_heard_count, since_heard_minor
+          from card_messages m
+          where m.account_id = card.account_id and m.kind = 'authorisation' and m.approved and m.card_id = card.card_id
+            and substr(m.processing_code, 1, 2) = case when transaction_type = '01' then '01' else '00' end
+            and (last_heard_at is null or m.received_at > last_heard_at);
+        end if;
+
+        select v.code, v.why, v.rule into verdict from standin_card_rules_verdict(
+          card.card_id is not null, card_status, card.expiry, card.daily_cash_limit_minor,
+          coalesce(p_rules -> 'blockedCards' ? card.card_id::text, false),
+          p_expiry, transaction_type, p_currency, p_amount_minor, spendable, approved_today, cash_today,
+          since_heard_count, since_heard_minor, data_age_ms, p_at, p_rules) v;
+        approved := verdict.code = '00';
+
+        if approved then
+          response := json_build_object(
+            'mti', case when p_mti = '0100' then '0110' else '0210' end, 'stan', p_stan::text, 'rrn', p_rrn::text, 'terminalId', p_terminal_id,
+            'responseCode', verdict.code, 'authorisationCode', p_authorisation_code, 'approvedAmountMinor', p_amount_minor,
+            'decidedBy', 'standin', 'reason', verdict.why);
+          insert into own_transactions (correlation_id, account_id, kind, status, amount_minor, description, merchant, card_id, created_at)
+          values (p_correlation_id, card.account_id, case when transaction_type = '01' then 'cash_withdrawal' else 'card_payment' end,
+                  case when p_mti = '0200' then 'settled' else 'pending' end, -p_amount_minor, p_merchant ->> 'name', p_merchant, card.card_id, p_at);
+          -- The per-account advice sequence from a row held locked until commit (advices/advice-log.ts).
+          perform standin_card_budget(p_deadline);
+          insert into advice_sequences as s (account_id, last_sequence) values (card.account_id, 1)
+          on conflict (account_id) do update set last_sequence = s.last_sequence + 1
+          returning last_sequence into advice_sequence;
+          advice_type := case when transaction_type = '01' then 'cash.withdrawn' else 'card_payment.approved' end;
+          advice := jsonb_build_object(
+            'adviceId', gen_random_uuid(), 'type', advice_type, 'accountId', card.account_id, 'sequence', advice_sequence,
+            'correlationId', p_correlation_id, 'createdAt', to_char(p_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+            'schemaVersion', p_advice_schema_version,
+            'payload', jsonb_build_object('cardId', card.card_id, 'authorisation', jsonb_build_object(
+              'stan', p_stan::text, 'rrn', p_rrn::text, 'terminalId', p_terminal_id, 'mti', p_mti, 'processingCode', p_processing_code,
+              'amountMinor', p_amount_minor, 'currency', p_currency, 'merchant', p_merchant, 'authorisationCode', p_authorisation_code,
+              'transmittedAt', p_transmitted_at)));
+          insert into advices (advice_id, account_id, sequence, correlation_id, type, advice, created_at)
+          values ((advice ->> 'adviceId')::uuid, card.account_id, advice_sequence, p_correlation_id, advice_type, advice, p_at);
+        else
+          response := json_build_object(
+            'mti', case when p_mti = '0100' then '0110' else '0210' end, 'stan', p_stan::text, 'rrn', p_rrn::text, 'terminalId', p_terminal_id,
+            'responseCode', verdict.code, 'approvedAmountMinor', 0, 'decidedBy', 'standin', 'reason', verdict.why);
+        end if;
+
+        insert into card_messages (stan, rrn, terminal_id, kind, card_id, account_id, processing_code, approved, amount_minor, remaining_minor, correlation_id, response, received_at, rule)
+        values (p_stan, p_rrn, p_terminal_id, 'authorisation', card.card_id, card.account_id, p_processing_code, approved, p_amount_minor,
+                case when approved then p_amount_minor else 0 end, case when approved then p_correlation_id end, response, p_at, verdict.rule);
+
+        -- Past the deadline the caller has stopped waiting (and may have answered 91): roll back
+        -- rather than commit an approval nobody heard.
+        if clock_timestamp() > p_deadline then
+          raise exception 'stand-in card budget exceeded before commit' using errcode = 'SI901';
+        end if;
+        return response;
+      end $fn$;
+    `,
+  },
 ];

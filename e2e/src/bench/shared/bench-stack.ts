@@ -10,6 +10,7 @@ import { adviceConsumerService, primaryService, reservePlatformPorts, standinSer
 import { stopAll, waitForSyncerConsuming } from '../../stack/run-stack';
 import type { BenchAccount } from './bench-cards';
 import { cpuMeter, type CpuMeter } from './cpu-usage';
+import { raiseStandinLimits } from './bench-rules';
 
 // Primary, stand-in and the syncer as the benchmark's own child processes (free ports, a consumer
 // group of their own), so that whatever `npm start` or a test is running is neither measured nor
@@ -20,7 +21,8 @@ import { cpuMeter, type CpuMeter } from './cpu-usage';
 /**
  * Stand-in's risk limits for benchmarks, per payment and per account per day, in pence: high
  * enough never to decline, so that what is measured is stand-in's work, not its limits.
- * The defaults (50,000 and 150,000) would decline a bench account within seconds.
+ * The defaults (50,000 and 150,000) would decline a bench account within seconds. Set as a
+ * configuration change (bench-rules.ts), as an engineer would.
  */
 export const BENCH_STANDIN_LIMIT_MINOR = 1_000_000_000_000;
 
@@ -92,6 +94,7 @@ export async function startBenchStack(
   const inBench = (definition: ServiceDefinition): ServiceDefinition => ({ ...definition, logFile: path.join(logDirectory, `${definition.name}.log`) });
   const standinLimits = { perPaymentMinor: BENCH_STANDIN_LIMIT_MINOR, perAccountPerDayMinor: BENCH_STANDIN_LIMIT_MINOR };
   const started: ServiceProcess[] = [];
+  const stopSteps: (() => Promise<void>)[] = [];
   const { urls, ...ports } = await reservePlatformPorts();
   const start = async (definition: ServiceDefinition, port?: number) => {
     const service = await startService(inBench(definition), port === undefined ? {} : { port });
@@ -115,17 +118,10 @@ export async function startBenchStack(
   try {
     const primary = await start(primaryService(config, run, serviceOptions), ports.primary);
     const standinDefinition = standinService(config, run, serviceOptions);
-    const standin = await start(
-      {
-        ...standinDefinition,
-        env: {
-          ...standinDefinition.env,
-          STANDIN_LIMIT_PER_PAYMENT_MINOR: String(standinLimits.perPaymentMinor),
-          STANDIN_LIMIT_PER_ACCOUNT_DAY_MINOR: String(standinLimits.perAccountPerDayMinor),
-        },
-      },
-      ports.standin,
-    );
+    const standin = await start(standinDefinition, ports.standin);
+    const restoreRules = await raiseStandinLimits(standin.url, run, BENCH_STANDIN_LIMIT_MINOR);
+    // Databases of the run's own are dropped at the end; the shared ones get their rules back.
+    if (!own) stopSteps.push(restoreRules);
     const syncer = await start(syncerService(config, run, serviceOptions));
     await waitForSyncerConsuming(syncer, 60_000);
     log(`syncer consuming in its own group syncer-${run}; logs in ${logDirectory}`);
@@ -146,13 +142,26 @@ export async function startBenchStack(
         return { service: await start(definition), logFile: definition.logFile };
       },
       async stop() {
-        const failures = [...(await stopAll(started)), ...(await dropOwnDatabases(own, log))];
+        const restored = await Promise.all(
+          stopSteps.map((step) =>
+            step().then(
+              () => undefined,
+              (error: unknown) => `restoring stand-in's rules: ${(error as Error).message}`,
+            ),
+          ),
+        );
+        const failures = [
+          ...restored.filter((failure): failure is string => failure !== undefined),
+          ...(await stopAll(started)),
+          ...(await dropOwnDatabases(own, log)),
+        ];
         await scheme?.close();
         await pubsub?.drop();
         if (failures.length > 0) throw new Error(`could not stop every bench process: ${failures.join('; ')}`);
       },
     };
   } catch (error) {
+    for (const step of stopSteps) await step().catch(() => undefined);
     await stopAll(started);
     await dropOwnDatabases(own, log);
     await scheme?.close();
