@@ -1,7 +1,7 @@
 import { readAdviceConsumerEnvironment } from './config';
 import { createPrimaryClient } from './primary-client';
 import { reconcile, redriveMissing } from './reconciliation';
-import { fetchPrimaryApplied, fetchPrimaryQuarantined, fetchStandinLog } from './reconciliation-sources';
+import { fetchPrimaryApplied, fetchPrimaryQuarantined, fetchStandinLog, recordInStandin } from './reconciliation-sources';
 
 // `npm run reconcile -w advice-consumer [-- --redrive] [--json] [--accounts a,b]`: the report that closes an incident.
 
@@ -21,6 +21,12 @@ async function main(argv: readonly string[]): Promise<number> {
     redrive = await redriveMissing(report, log, createPrimaryClient(primary));
     report = reconcile(log, await fetchPrimaryApplied(primary, ids), new Date(), await quarantined());
   }
+  // Recorded in stand-in for the incident report; a refusal is said, but the report stands as printed.
+  const recorded = await recordInStandin(standin, report, accounts ? 'accounts' : 'all', redrive?.applied).then(
+    () => undefined,
+    (error: unknown) => `the result was not recorded in stand-in (${(error as Error).message}); the incident report will not show it`,
+  );
+  if (recorded) console.error(`reconciliation: ${recorded}`);
   if (argv.includes('--json')) console.log(JSON.stringify({ ...report, ...(redrive ? { redrive } : {}) }, null, 2));
   else {
     console.log(`stand-in advices: ${report.standinAdvices}   applied by primary: ${report.primaryApplied}`);

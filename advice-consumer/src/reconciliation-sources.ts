@@ -7,11 +7,13 @@ import {
   AppliedAdvicesPage,
   QUARANTINED_ADVICES_ROUTE,
   QuarantinedAdvicesReport,
+  RECONCILIATIONS_ROUTE,
   parseContract,
   type QuarantinedAdvice,
+  type ReconciliationResult,
 } from '@bank/shared-contracts';
 import { z } from 'zod';
-import type { AppliedAdvice } from './reconciliation';
+import type { AppliedAdvice, ReconciliationReport } from './reconciliation';
 
 const TIMEOUT_MS = 30_000;
 
@@ -115,4 +117,35 @@ export async function fetchPrimaryKnown(primary: { url: string; token: string },
   if (!response.ok) throw new Error(`${primary.url}${ADVICES_KNOWN_ROUTE} answered HTTP ${response.status}`);
   const known = parseContract('advices primary knows', AdvicesKnown, await response.json());
   return new Set([...known.applied, ...known.quarantined]);
+}
+
+/** The result, summed up, recorded in stand-in for the incident report (RECONCILIATIONS_ROUTE). */
+export async function recordInStandin(
+  standin: { url: string; token: string },
+  report: ReconciliationReport,
+  scope: 'all' | 'accounts',
+  redriven: number | undefined,
+): Promise<void> {
+  const sum = (count: (account: ReconciliationReport['accounts'][number]) => number) => report.accounts.reduce((total, account) => total + count(account), 0);
+  const result: ReconciliationResult = {
+    checkedAt: report.checkedAt,
+    clean: report.clean,
+    scope,
+    standinAdvices: report.standinAdvices,
+    primaryApplied: report.primaryApplied,
+    accountsNotClean: report.accounts.length,
+    missing: sum((account) => account.missing.length),
+    duplicated: sum((account) => account.duplicated.length),
+    diverging: sum((account) => account.diverging.length),
+    quarantined: report.quarantined.length,
+    appliedWithoutEffect: report.appliedWithoutEffect.length,
+    ...(redriven === undefined ? {} : { redriven }),
+  };
+  const response = await fetch(`${standin.url}${RECONCILIATIONS_ROUTE}`, {
+    method: 'POST',
+    headers: { authorization: `Bearer ${standin.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(result),
+    signal: AbortSignal.timeout(TIMEOUT_MS),
+  });
+  if (!response.ok) throw new Error(`stand-in answered HTTP ${response.status}`);
 }

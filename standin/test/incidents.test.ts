@@ -124,6 +124,31 @@ test('an incident opens when stand-in serves anyone, records what it decided, an
   const final = IncidentReport.parse((await call('GET', `/incidents/${incidentId}`, 'night-token')).body);
   expect(final.timeline.map((entry) => entry.reason)).toEqual(['INC-42 card processor down', 'INC-42 resolved']);
   expect(final.advices).toEqual({ recorded: 2, appliedByPrimary: 2, notYetApplied: 0 });
+  // Not reconciled yet: the report says what to run.
+  expect(final.reconciliation).toBeUndefined();
+  expect(renderIncidentReport(final)).toMatch(/reconciliation\s+not run since the incident opened: npm run reconcile -w advice-consumer/);
+  // The advice consumer's reconcile command records its result; the final report carries it.
+  const result = {
+    checkedAt: new Date(Date.now() + 1_000).toISOString(),
+    clean: true,
+    scope: 'all',
+    standinAdvices: 2,
+    primaryApplied: 2,
+    accountsNotClean: 0,
+    missing: 0,
+    duplicated: 0,
+    diverging: 0,
+    quarantined: 0,
+    appliedWithoutEffect: 0,
+  };
+  expect((await call('POST', '/internal/reconciliations', 'night-token', result)).status).toBe(403);
+  expect((await call('POST', '/internal/reconciliations', CREDENTIALS['advice-consumer'], { ...result, clean: 'yes' })).status).toBe(400);
+  expect((await call('POST', '/internal/reconciliations', CREDENTIALS['advice-consumer'], result)).body).toEqual({ recorded: true });
+  const reconciled = IncidentReport.parse((await call('GET', `/incidents/${incidentId}`, 'night-token')).body);
+  expect(reconciled.reconciliation).toEqual({ ...result, afterClose: true });
+  expect(renderIncidentMarkdown(reconciled)).toMatch(
+    /\| reconciliation \| CLEAN \(final, .*\): 2 stand-in advices, each applied once in primary \(the whole advice log\) \|/,
+  );
   // Only operators read incidents.
   expect((await call('GET', '/incidents', alice.token)).status).toBe(403);
   expect((await call('GET', `/incidents/${randomUUID()}`, 'night-token')).status).toBe(404);

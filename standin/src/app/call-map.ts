@@ -1,4 +1,4 @@
-import { ADVICES_IN_FLIGHT_ROUTE, CONFIGURATION_ROUTES, DAILY_COHORT_ROUTE, SHADOW_ROUTES } from '@bank/shared-contracts';
+import { ADVICES_IN_FLIGHT_ROUTE, CONFIGURATION_ROUTES, DAILY_COHORT_ROUTE, RECONCILIATIONS_ROUTE, SHADOW_ROUTES } from '@bank/shared-contracts';
 import { SERVICE_IDENTITIES, type ServiceIdentity } from '@bank/shared-contracts';
 import { API_DOCS_PREFIX } from './api-docs';
 
@@ -40,6 +40,7 @@ export const STANDIN_CALL_MAP: Readonly<Record<string, readonly StandinCaller[]>
   [`GET ${SHADOW_ROUTES.report}`]: ['operator'],
   // The advice log, for the advice consumer's reconciliation; who is still waiting, for operators.
   'GET /internal/advices': ['advice-consumer'],
+  [`POST ${RECONCILIATIONS_ROUTE}`]: ['advice-consumer'],
   [`GET ${ADVICES_IN_FLIGHT_ROUTE}`]: ['operator'],
   // The incident records, for the engineer's reports.
   'GET /incidents': ['operator'],

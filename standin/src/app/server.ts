@@ -30,6 +30,7 @@ import type { StandinCardKeys } from '../cards/card-numbers';
 import { AppRefusal, appRoutes } from './app-routes';
 import { currentSyncState } from '../views/sync-state';
 import { incidentRoutes } from '../incidents/incident-routes';
+import { reconciliationRoutes } from '../advices/reconciliation-results';
 import { formatErrorAnswer, isDataException, unstorableFields } from '../payments/format-error';
 import { configurationRoutes } from '../configuration/configuration-routes';
 import { standinCallerOf, standinCredentials, type StandinCredentials } from './credentials';
@@ -235,6 +236,7 @@ function standinRoutes(
     ...(deps.onConfiguration ? { onCurrent: deps.onConfiguration } : {}),
   });
   incidentRoutes(server, { database: deps.database, now: deps.now, parse: read });
+  reconciliationRoutes(server, { database: deps.database, now: deps.now, parse: read });
   shadowRoutes(server, {
     database: deps.database,
     cards: deps.cards,

@@ -5,6 +5,14 @@ import { pounds } from './money-text';
 // The incident as the engineer reads it in a terminal, and as Markdown to paste into a
 // regulator's major-incident notification (initial, intermediate, final).
 
+function describeReconciliation(result: IncidentReport['reconciliation']): string {
+  if (!result) return 'not run since the incident opened: npm run reconcile -w advice-consumer';
+  const when = `${result.afterClose ? 'final, ' : 'before the close, '}${result.checkedAt}`;
+  const scope = result.scope === 'all' ? 'the whole advice log' : 'some accounts';
+  if (result.clean) return `CLEAN (${when}): ${result.standinAdvices} stand-in advices, each applied once in primary (${scope})`;
+  return `NOT CLEAN (${when}): ${result.missing} missing, ${result.duplicated} duplicated, ${result.diverging} diverging, ${result.quarantined} quarantined in ${result.accountsNotClean} account(s) (${scope})`;
+}
+
 const counted = (money: { count: number; amountMinor: number }) => `${money.count} (${pounds(money.amountMinor)})`;
 
 export function renderIncidentList(incidents: readonly IncidentSummary[]): string {
@@ -51,7 +59,7 @@ function sections(report: IncidentReport): { title: string; rows: [string, strin
       ],
     },
     {
-      title: 'Declines by reason',
+      title: 'Declines by rule',
       rows:
         report.declinesByRule.length === 0
           ? [['none', '']]
@@ -68,6 +76,7 @@ function sections(report: IncidentReport): { title: string; rows: [string, strin
           'not yet applied by primary',
           `${report.advices.notYetApplied}${report.advices.notYetApplied > 0 ? ' (PRIMARY IS MISSING THESE EFFECTS SO FAR)' : ''}`,
         ],
+        ['reconciliation', describeReconciliation(report.reconciliation)],
       ],
     },
   ];

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { withoutStalenessNote } from '../payments/standin-rules';
-import { ConfigurationDocument, StandinComponent } from '@bank/shared-contracts';
+import { ConfigurationDocument, ReconciliationResult, StandinComponent } from '@bank/shared-contracts';
+import { latestReconciliation } from '../advices/reconciliation-results';
 import type { Database } from '../store/database';
 
 // The incident report an engineer attaches to a regulator's major-incident notification (initial
@@ -50,6 +51,11 @@ export const IncidentReport = z.strictObject({
   advices: z.strictObject({ recorded: z.int(), appliedByPrimary: z.int(), notYetApplied: z.int() }),
   /** Accounts stand-in served that primary now shows in an unapproved overdraft. */
   unapprovedOverdrafts: z.int(),
+  /**
+   * The newest reconciliation (the advice consumer's reconcile command) checked since the incident
+   * opened; `afterClose` when it ran after the incident closed: the final word. Absent: not run yet.
+   */
+  reconciliation: ReconciliationResult.extend({ afterClose: z.boolean() }).optional(),
 });
 export type IncidentReport = z.infer<typeof IncidentReport>;
 
@@ -183,6 +189,7 @@ export async function incidentReport(database: Database, incidentId: string, now
   const applied = Number(advices[0]?.applied ?? 0);
   const reversals = cards.filter((c) => c.kind === 'reversal').reduce((sum, c) => sum + Number(c.count), 0);
   const firstAt = first[0]?.at;
+  const reconciliation = await latestReconciliation(database, from);
   return IncidentReport.parse({
     incident: summaryOf(row),
     generatedAt: now.toISOString(),
@@ -208,5 +215,8 @@ export async function incidentReport(database: Database, incidentId: string, now
     peaks: { syncLagMs: row.peak_sync_lag_ms, advicesInFlight: row.peak_advices_in_flight },
     advices: { recorded, appliedByPrimary: applied, notYetApplied: recorded - applied },
     unapprovedOverdrafts: Number(overdrafts[0]?.count ?? 0),
+    ...(reconciliation
+      ? { reconciliation: { ...reconciliation, afterClose: row.closed_at !== null && new Date(reconciliation.checkedAt) >= row.closed_at } }
+      : {}),
   });
 }

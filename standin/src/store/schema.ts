@@ -759,4 +759,18 @@ export const STANDIN_SCHEMA: readonly SchemaStep[] = [
       end $fn$;
     `,
   },
+  {
+    name: '0016 reconciliation results',
+    ddl: `
+      -- The advice consumer's reconciliation results (advices/reconciliation-results.ts), append-only:
+      -- the incident report gives the newest one since the incident opened.
+      create table reconciliations (
+        id bigint generated always as identity primary key,
+        checked_at timestamptz not null,
+        result jsonb not null,
+        recorded_at timestamptz not null
+      );
+      create index reconciliations_by_time on reconciliations (checked_at);
+    `,
+  },
 ];
