@@ -15,3 +15,4 @@ export * from './identities';
 export * from './stream-batches';
 export * from './kafka-security';
 export * from './operator-tokens';
+export * from './autopilot';

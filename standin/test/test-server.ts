@@ -10,7 +10,7 @@ import { TEST_SERVICES } from './test-credentials';
 /** Stand-in's server on `database` as main.ts builds it (desks, keys), with what a test changes: its credentials, operators, limits, app origins, clock. */
 export function testStandinServer(
   database: Database,
-  options: Partial<Pick<StandinServerDependencies, 'services' | 'rateLimits' | 'appOrigins' | 'now'>> & { readonly operatorTokens?: string } = {},
+  options: Partial<Pick<StandinServerDependencies, 'services' | 'rateLimits' | 'appOrigins' | 'now' | 'autopilot'>> & { readonly operatorTokens?: string } = {},
 ) {
   const now = options.now ?? (() => new Date());
   return createStandinServer({
@@ -24,5 +24,6 @@ export function testStandinServer(
     fasterPayments: createFasterPaymentsDesk({ database, now }),
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     ...(options.appOrigins ? { appOrigins: options.appOrigins } : {}),
+    ...(options.autopilot ? { autopilot: options.autopilot } : {}),
   });
 }
