@@ -8,6 +8,9 @@ import { AUTOPILOT_OPERATOR, changeFor, startAutopilot, type Autopilot } from '.
 import { createSampler } from '../src/autopilot/autopilot-sampler';
 import { changeAutopilotSettings, recentActions, recordAction } from '../src/autopilot/autopilot-store';
 import { AUTOPILOT_COMPONENTS } from '../src/autopilot/autopilot-decision';
+import { trackIncident } from '../src/incidents/incident-tracker';
+import { incidentReport } from '../src/incidents/incident-report';
+import { renderIncidentReport } from '../src/cli/incident-render';
 import type { Database } from '../src/store/database';
 import { temporaryStandinDatabase } from './temporary-database';
 import { testStandinServer } from './test-server';
@@ -152,6 +155,12 @@ test('when primary is dead for the hold, then exactly one configuration change b
   const metrics = await registry.metrics();
   expect(metrics).toMatch(/standin_autopilot_decisions_total\{outcome="switched"\} 1/);
   expect(metrics).toMatch(/standin_autopilot_evidence_holding\{component="apps"\} 1/);
+  // The incident its change opens names it, with the evidence.
+  const opened = await trackIncident(database, new Date());
+  expect(opened.kind).toBe('opened');
+  const report = (await incidentReport(database, (opened as { incidentId: string }).incidentId, new Date()))!;
+  expect(report.openedBy).toEqual({ by: 'autopilot', reason: document.reason });
+  expect(renderIncidentReport(report)).toContain(`the autopilot (no operator), on this evidence: "${document.reason}"`);
 });
 
 test('when in dry-run, then it records what it would have done and changes nothing', async () => {
