@@ -4,10 +4,10 @@ import pino from 'pino';
 import { Registry } from 'prom-client';
 import type { AutopilotSettingsChange, GatewayPrimaryView } from '@bank/shared-contracts';
 import { changeConfiguration, configurationAudit, currentConfiguration } from '../src/configuration/configuration-store';
-import { AUTOPILOT_OPERATOR, changeFor, startAutopilot, type Autopilot } from '../src/autopilot/autopilot-loop';
+import { AUTOPILOT_OPERATOR, changeFor, decideAndAct, GATHER_MS, startAutopilot, type Autopilot } from '../src/autopilot/autopilot-loop';
 import { createSampler } from '../src/autopilot/autopilot-sampler';
 import { changeAutopilotSettings, recentActions, recordAction } from '../src/autopilot/autopilot-store';
-import { AUTOPILOT_COMPONENTS } from '../src/autopilot/autopilot-decision';
+import { AUTOPILOT_COMPONENTS, type AutopilotSample } from '../src/autopilot/autopilot-decision';
 import { trackIncident } from '../src/incidents/incident-tracker';
 import { incidentReport } from '../src/incidents/incident-report';
 import { renderIncidentReport } from '../src/cli/incident-render';
@@ -305,4 +305,57 @@ test('GET and PUT /autopilot: operators only, a reason required, audited with th
   } finally {
     await withLoop.close();
   }
+});
+
+test("when one component is due and another's evidence has just begun, then it waits for it and switches both in one change; never longer than GATHER_MS", async () => {
+  await settings({ mode: 'on', optIn: allIn });
+  const t0 = Date.now();
+  // Primary unreachable from stand-in from t0 (the app's evidence); the gateway's messages fail from t0 + 500 ms; its probe answers.
+  const sample = (atMs: number): AutopilotSample => ({
+    atMs,
+    standinHealthy: true,
+    primaryFromStandin: 'unreachable',
+    gateway: {
+      toPrimary: { total: 10, timedOut: atMs >= t0 + 500 ? 10 : 0, connectionFailed: 0, serverErrors: 0, issuerUnavailable: 0 },
+      primaryBreakerOpen: false,
+      primaryAnswersProbe: true,
+    },
+  });
+  const history = (untilMs: number) => Array.from({ length: untilMs / 250 + 1 }, (_, index) => sample(t0 + index * 250));
+  const logger = pino({ level: 'silent' });
+  const gathering = {};
+  const waiting = await decideAndAct(database, history(2_000), new Date(t0 + 2_000), logger, gathering);
+  expect(waiting).toMatchObject({ outcome: 'gathering', waitingFor: ['cardPayments', 'fasterPayments'] });
+  expect(waiting.decision!.switchOn).toEqual(['apps']);
+  expect((await currentConfiguration(database)).version).toBe(0);
+  const together = await decideAndAct(database, history(2_500), new Date(t0 + 2_500), logger, gathering);
+  expect(together.outcome).toBe('switched');
+  const changes = await autopilotChanges();
+  expect(changes).toHaveLength(1);
+  expect(changes[0]!.document.components).toMatchObject({
+    app: { mode: 'everyone' },
+    cardPaymentsInbound: { mode: 'everyone' },
+    fasterPaymentsOutbound: { mode: 'everyone' },
+  });
+});
+
+test('when the evidence it waits for does not hold within GATHER_MS, then what is due is switched without it', async () => {
+  await settings({ mode: 'on', optIn: allIn });
+  const t0 = Date.now();
+  const sample = (atMs: number): AutopilotSample => ({
+    atMs,
+    standinHealthy: true,
+    primaryFromStandin: 'unreachable',
+    gateway: {
+      toPrimary: { total: 10, timedOut: atMs >= t0 + 500 ? 10 : 0, connectionFailed: 0, serverErrors: 0, issuerUnavailable: 0 },
+      primaryBreakerOpen: false,
+      primaryAnswersProbe: true,
+    },
+  });
+  const history = Array.from({ length: 9 }, (_, index) => sample(t0 + index * 250));
+  const result = await decideAndAct(database, history, new Date(t0 + 2_000), pino({ level: 'silent' }), { sinceMs: t0 + 2_000 - GATHER_MS });
+  expect(result.outcome).toBe('switched');
+  const [change] = await autopilotChanges();
+  expect(change!.document.components.app).toEqual({ mode: 'everyone' });
+  expect(change!.document.components.cardPaymentsInbound).toEqual({ mode: 'nobody' });
 });

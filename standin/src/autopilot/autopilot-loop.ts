@@ -3,7 +3,14 @@ import { Counter, Gauge, type Registry } from 'prom-client';
 import type { AutopilotStatus, ConfigurationChange, ConfigurationDocument } from '@bank/shared-contracts';
 import { changeConfiguration, currentConfiguration, StaleConfiguration } from '../configuration/configuration-store';
 import { inTransaction, type Database, type Session } from '../store/database';
-import { AUTOPILOT_COMPONENTS, decideAutopilot, type AutopilotComponent, type AutopilotDecision, type AutopilotSample } from './autopilot-decision';
+import {
+  AUTOPILOT_COMPONENTS,
+  decideAutopilot,
+  type AutopilotComponent,
+  type AutopilotDecision,
+  type AutopilotSample,
+  type AutopilotSettings,
+} from './autopilot-decision';
 import { componentsOn, currentAutopilotSettings, recentlyRecorded, recordAction, switchesWithinHour } from './autopilot-store';
 import type { TakenSample } from './autopilot-sampler';
 
@@ -94,7 +101,39 @@ const noEvidence = (why: string) =>
     { holds: boolean; why: string }
   >;
 
-export type TickOutcome = 'nothing' | 'switched' | 'dry-run' | 'withheld' | 'not_my_turn';
+export type TickOutcome = 'nothing' | 'switched' | 'dry-run' | 'withheld' | 'gathering' | 'not_my_turn';
+
+/**
+ * Each kind of evidence matures at its own pace after primary fails (the app's at once, payments'
+ * as messages time out at the card deadline, direct connect's as the gateway's probe times out), so
+ * a dead primary would be switched away from in a trickle of changes, one per component, that uses
+ * up the hourly cap. When a component is due and another opted-in one's evidence has already begun
+ * (it holds over the last EARLY_WINDOW_MS), the switch waits for it, at most GATHER_MS, and the two
+ * go in one change.
+ */
+export const GATHER_MS = 5_000;
+const EARLY_WINDOW_MS = 1_000;
+
+/** Where a replica keeps when it began waiting for evidence about to hold (see GATHER_MS). */
+export interface Gathering {
+  sinceMs?: number;
+}
+
+function maturing(
+  history: readonly AutopilotSample[],
+  settings: AutopilotSettings,
+  on: Record<AutopilotComponent, boolean>,
+  due: readonly AutopilotComponent[],
+  nowMs: number,
+): AutopilotComponent[] {
+  const early = decideAutopilot(
+    history,
+    { ...settings, mode: 'on', holdMs: EARLY_WINDOW_MS, minMessages: 1, maxChangesPerHour: Number.MAX_SAFE_INTEGER },
+    { on, changesAtMs: [] },
+    nowMs,
+  );
+  return AUTOPILOT_COMPONENTS.filter((component) => settings.optIn[component] && !on[component] && !due.includes(component) && early.evidence[component].holds);
+}
 
 /**
  * Decides over `history` and acts, one replica at a time. Exported for tests, which drive it with
@@ -105,7 +144,8 @@ export async function decideAndAct(
   history: readonly AutopilotSample[],
   now: Date,
   logger: Logger,
-): Promise<{ outcome: TickOutcome; decision?: AutopilotDecision; alreadyOn: AutopilotComponent[] }> {
+  gathering: Gathering = {},
+): Promise<{ outcome: TickOutcome; decision?: AutopilotDecision; alreadyOn: AutopilotComponent[]; waitingFor?: AutopilotComponent[] }> {
   return inTransaction(database, async (session: Session) => {
     const turn = await session.query<{ got: boolean }>("select pg_try_advisory_xact_lock(hashtext('standin-autopilot')) as got");
     const configuration = await currentConfiguration(session);
@@ -118,7 +158,14 @@ export async function decideAndAct(
     // Off: the evidence is still worth showing (GET /autopilot), but nothing is done or written down.
     if (settings.mode === 'off') return { outcome: 'nothing', decision, alreadyOn };
     const base = { at: now, mode: settings.mode, evidence: decision.evidence, settingsVersion } as const;
-    if (decision.switchOn.length > 0) {
+    if (decision.switchOn.length === 0) gathering.sinceMs = undefined;
+    else {
+      const waitingFor = maturing(history, settings, on, decision.switchOn, now.getTime());
+      if (waitingFor.length > 0) {
+        gathering.sinceMs ??= now.getTime();
+        if (now.getTime() - gathering.sinceMs < GATHER_MS) return { outcome: 'gathering', decision, alreadyOn, waitingFor };
+      }
+      gathering.sinceMs = undefined;
       // On another connection: the configuration's own writer lock. This replica keeps the
       // autopilot's turn until the action is recorded, so no other replica decides in between.
       const { document, switched } = await switchOn(database, decision.switchOn, decision.reason, now);
@@ -157,6 +204,7 @@ export function startAutopilot(deps: AutopilotLoopDependencies) {
   const metrics = autopilotMetrics(deps.registry);
   let history: AutopilotSample[] = [];
   let latest: Latest | undefined;
+  const gathering: Gathering = {};
   let running = true;
   let wake: (() => void) | undefined;
   let failing = false;
@@ -178,12 +226,22 @@ export function startAutopilot(deps: AutopilotLoopDependencies) {
       ...(taken.gatewayProblem ? { gatewayProblem: taken.gatewayProblem } : {}),
     };
     try {
-      const result = await decideAndAct(deps.database, history, now, deps.logger);
+      const result = await decideAndAct(deps.database, history, now, deps.logger, gathering);
       metrics.decisions.inc({ outcome: result.outcome });
       const decision = result.decision;
       if (decision) for (const component of AUTOPILOT_COMPONENTS) metrics.evidence.set({ component }, decision.evidence[component].holds ? 1 : 0);
       latest = decision
-        ? { sample: sampleView, evidence: decision.evidence, switchOn: [...decision.switchOn], withheld: [...decision.withheld] }
+        ? {
+            sample: sampleView,
+            evidence: decision.evidence,
+            switchOn: [...decision.switchOn],
+            withheld: [...decision.withheld],
+            ...(result.waitingFor
+              ? {
+                  note: `waiting up to ${GATHER_MS / 1000} s for ${result.waitingFor.join(', ')}, whose evidence has begun, to switch everything in one change`,
+                }
+              : {}),
+          }
         : {
             sample: sampleView,
             evidence: latest?.evidence ?? noEvidence('not decided here yet'),
