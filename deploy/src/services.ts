@@ -170,6 +170,7 @@ export const SERVICE_SPECS: Readonly<Record<ServiceName, ServiceSpec>> = {
     settings: (site) => ({
       ...common(8200),
       PRIMARY_URL: { value: site.urls.primary },
+      GATEWAY_URL: { value: site.urls.gateway },
       FASTER_PAYMENTS_SCHEME_URL: { value: site.urls.fasterPaymentsScheme },
       PUBSUB_PROJECT_ID: { value: site.pubsubProjectId },
       STANDIN_PAN_KEY_B_ID: { value: site.panKeyIds.standinB },

@@ -33,7 +33,7 @@ export interface SiteSettings {
   readonly clusters: Readonly<Record<Cluster, { readonly egressCidrs: readonly string[]; readonly serviceCidrs: readonly string[] }>>;
   readonly outsideParties: Readonly<Record<OutsideParty, readonly string[]>>;
   /** Each platform's API as the other clouds reach it (its internal load balancer). */
-  readonly urls: { readonly primary: string; readonly standin: string; readonly fasterPaymentsScheme: string };
+  readonly urls: { readonly primary: string; readonly standin: string; readonly gateway: string; readonly fasterPaymentsScheme: string };
   /** Kafka's bootstrap servers (comma-separated host:port): any Kafka-compatible managed cluster, in primary's cloud. */
   readonly kafkaBrokers: string;
   /** The Google Cloud project holding the Pub/Sub topic `standin.advices` and its subscriptions. */
@@ -75,6 +75,8 @@ export const DEFAULT_SITE_SETTINGS: SiteSettings = {
   urls: {
     primary: 'http://primary.primary-cloud.bank.internal:8100',
     standin: 'http://standin.standin-cloud.bank.internal:8200',
+    // The data centre's gateway as stand-in's autopilot reaches it (GET /primary-view).
+    gateway: 'http://gateway.data-centre.bank.internal:8500',
     fasterPaymentsScheme: 'https://fps.scheme.example/faster-payments',
   },
   kafkaBrokers: 'kafka-0.primary-cloud.bank.internal:9092,kafka-1.primary-cloud.bank.internal:9092,kafka-2.primary-cloud.bank.internal:9092',

@@ -98,6 +98,8 @@ describe('network policies from the call maps', () => {
     // The gateway reaches both platforms' load balancers, in their clouds.
     expect(reaches('gateway', { ipBlock: { cidr: '10.11.0.0/24' } }, 8100)).toBe(true);
     expect(reaches('gateway', { ipBlock: { cidr: '10.21.0.0/24' } }, 8200)).toBe(true);
+    // Stand-in's autopilot reaches the gateway's load balancer in the data centre.
+    expect(reaches('standin', { ipBlock: { cidr: '10.31.0.0/24' } }, 8500)).toBe(true);
     // The advice consumer reaches primary's pods beside it and stand-in across clouds, and Pub/Sub.
     expect(reaches('advice-consumer', { podSelector: { matchLabels: labelsOf({ name: 'primary' }) } }, 8100)).toBe(true);
     expect(reaches('advice-consumer', { ipBlock: { cidr: '10.21.0.0/24' } }, 8200)).toBe(true);
@@ -114,7 +116,8 @@ describe('network policies from the call maps', () => {
     for (const [cluster, name, expected] of [
       ['primary-cloud', 'primary-internal', ['10.20.0.0/16', '10.30.0.0/16', ...site.outsideParties['card-manufacturer'], ...site.outsideParties.onboarding]],
       ['standin-cloud', 'standin-internal', ['10.10.0.0/16', '10.30.0.0/16']],
-      ['data-centre', 'gateway-internal', [...site.outsideParties['payment-networks']]],
+      // Stand-in's cloud too: its autopilot reads what the gateway sees of primary.
+      ['data-centre', 'gateway-internal', ['10.20.0.0/16', ...site.outsideParties['payment-networks']]],
     ] as const) {
       const service = synthesised.clusters[cluster].objects.find((object) => object.kind === 'Service' && object.metadata.name === name)!;
       expect(service.spec.type).toBe('LoadBalancer');

@@ -12,7 +12,11 @@ export const GATEWAY_API_REFERENCE_PATH = 'docs/api/gateway.openapi.json';
 export const referenceText = (document: unknown): string => `${JSON.stringify(document, null, 2)}\n`;
 
 /** The gateway's routes with nothing behind them: it forwards no message (the reference sends none; a test serves only /docs). */
-export function gatewayWithoutPlatforms(options: { serveApiDocs: boolean; networkCredentials?: readonly string[] }): FastifyInstance {
+export function gatewayWithoutPlatforms(options: {
+  serveApiDocs: boolean;
+  networkCredentials?: readonly string[];
+  standinCredentials?: readonly string[];
+}): FastifyInstance {
   const logger = pino({ level: 'silent' });
   const metrics = createGatewayMetrics();
   return createGatewayServer({
@@ -23,6 +27,7 @@ export function gatewayWithoutPlatforms(options: { serveApiDocs: boolean; networ
     reversals: { pending: () => ({ primary: 0, standin: 0 }) },
     // None by default: nothing reaches the scheme routes (and nothing would be forwarded).
     networkCredentials: options.networkCredentials ?? [],
+    standinCredentials: options.standinCredentials ?? [],
     serveApiDocs: options.serveApiDocs,
   });
 }

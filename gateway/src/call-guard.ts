@@ -18,13 +18,15 @@ const bearerOf = (request: FastifyRequest): string | undefined => {
   return header?.startsWith('Bearer ') ? header.slice('Bearer '.length).trim() || undefined : undefined;
 };
 
-/** The caller a token is: the network (one of its credentials, two during a rotation, as digests), or nobody the gateway knows. */
-function callerOfToken(token: string, networkDigests: readonly Buffer[]): Exclude<GatewayCaller, 'anyone'> | undefined {
+type KnownCaller = Exclude<GatewayCaller, 'anyone'>;
+
+/** The caller a token is: the network or stand-in (one of its credentials, two during a rotation, as digests), or nobody the gateway knows. */
+function callerOfToken(token: string, digests: readonly (readonly [KnownCaller, Buffer])[]): KnownCaller | undefined {
   const given = digest(token);
   // Every credential compared: the time taken does not say which one nearly matched.
-  let network = false;
-  for (const expected of networkDigests) if (sameDigest(given, expected)) network = true;
-  return network ? 'network' : undefined;
+  let caller: KnownCaller | undefined;
+  for (const [who, expected] of digests) if (sameDigest(given, expected)) caller ??= who;
+  return caller;
 }
 
 /**
@@ -32,8 +34,14 @@ function callerOfToken(token: string, networkDigests: readonly Buffer[]): Exclud
  * credential or one the gateway does not know, 403 for one it knows that the map does not allow. A
  * route without an entry fails the build, naming it. Install before any route is added.
  */
-export function enforceGatewayCallMap(server: FastifyInstance, deps: { readonly networkCredentials: readonly string[] }): void {
-  const networkDigests = deps.networkCredentials.map(digest);
+export function enforceGatewayCallMap(
+  server: FastifyInstance,
+  deps: { readonly networkCredentials: readonly string[]; readonly standinCredentials?: readonly string[] },
+): void {
+  const digests = [
+    ...deps.networkCredentials.map((credential) => ['network', digest(credential)] as const),
+    ...(deps.standinCredentials ?? []).map((credential) => ['standin', digest(credential)] as const),
+  ];
   server.addHook('onRoute', (route) => {
     for (const method of [route.method].flat())
       if (!gatewayCallersOf(method, route.url))
@@ -42,7 +50,7 @@ export function enforceGatewayCallMap(server: FastifyInstance, deps: { readonly 
       const allowed = gatewayCallersOf(request.method, route.url) ?? [];
       if (allowed.includes('anyone')) return;
       const token = bearerOf(request);
-      const caller = token === undefined ? undefined : callerOfToken(token, networkDigests);
+      const caller = token === undefined ? undefined : callerOfToken(token, digests);
       if (!caller) throw gatewayErrors.unauthenticated();
       if (!allowed.includes(caller)) throw gatewayErrors.forbidden(caller);
     };

@@ -6,10 +6,10 @@ import { API_DOCS_PREFIX } from './api-docs';
 // network must not get one of its messages presented as the gateway's. A route without an entry
 // stops the server from being built.
 
-/** The callers the gateway tells apart: the payment network by its credential; `anyone` needs none. */
-export type GatewayCaller = 'anyone' | 'network';
+/** The callers the gateway tells apart: the payment network and stand-in, each by its credential; `anyone` needs none. */
+export type GatewayCaller = 'anyone' | 'network' | 'standin';
 
-export const GATEWAY_CALLERS: readonly GatewayCaller[] = ['anyone', 'network'];
+export const GATEWAY_CALLERS: readonly GatewayCaller[] = ['anyone', 'network', 'standin'];
 
 export const GATEWAY_CALL_MAP: Readonly<Record<string, readonly GatewayCaller[]>> = {
   // The payment network's messages.
@@ -19,6 +19,8 @@ export const GATEWAY_CALL_MAP: Readonly<Record<string, readonly GatewayCaller[]>
   'POST /scheme/faster-payments/inbound': ['network'],
   // Operations: where traffic goes and whether the gateway is up, for load balancers, monitoring and engineers; nothing private.
   'GET /routing': ['anyone'],
+  // What the gateway sees of primary, for stand-in's autopilot (STANDIN_TOKEN): not for the network.
+  'GET /primary-view': ['standin'],
   'GET /health': ['anyone'],
   'GET /health/live': ['anyone'],
   'GET /health/ready': ['anyone'],

@@ -48,6 +48,8 @@ export interface GatewayConfig {
   readonly credential: string;
   /** The payment network's credentials (NETWORK_TOKEN, and NETWORK_TOKEN_NEXT during a rotation), checked on every scheme message. */
   readonly networkCredentials: readonly string[];
+  /** Stand-in's credentials (STANDIN_TOKEN, and STANDIN_TOKEN_NEXT during a rotation): its autopilot reads GET /primary-view. */
+  readonly standinCredentials: readonly string[];
   readonly configPollMs: number;
   /** A configuration read that takes longer than this counts as stand-in being unreachable. */
   readonly configTimeoutMs: number;
@@ -132,7 +134,7 @@ export function readGatewayEnvironment(env: NodeJS.ProcessEnv): ServiceEnvironme
       variables: GATEWAY_VARIABLES,
       secrets: GATEWAY_SECRETS,
       requiredOutsideLocal: ['GATEWAY_DATA_DIR'],
-      identities: { accepts: ['network'], presents: 'gateway' },
+      identities: { accepts: ['network', 'standin'], presents: 'gateway' },
     },
     env,
   );
@@ -149,6 +151,7 @@ export function readGatewayEnvironment(env: NodeJS.ProcessEnv): ServiceEnvironme
       standinUrl: values.STANDIN_URL,
       credential: read.credentials.own ?? '',
       networkCredentials: read.credentials.accepted.network ?? [],
+      standinCredentials: read.credentials.accepted.standin ?? [],
       configPollMs: values.GATEWAY_CONFIG_POLL_MS,
       configTimeoutMs: GATEWAY_DEFAULTS.configTimeoutMs,
       autoFailover: values.GATEWAY_AUTO_FAILOVER === 'on',

@@ -38,6 +38,7 @@ export const GATEWAY_ERROR_CODES = {
   internal: 'GATEWAY_INTERNAL',
   unauthenticated: 'GATEWAY_UNAUTHENTICATED',
   forbidden: 'GATEWAY_FORBIDDEN',
+  primaryViewUnavailable: 'GATEWAY_PRIMARY_VIEW_UNAVAILABLE',
 } as const;
 
 /** '91': issuer or switch inoperative. The network then applies its own stand-in rules. */
@@ -50,6 +51,7 @@ export const gatewayErrors = {
       401,
       'missing or unknown credential: the payment network sends Authorization: Bearer <its NETWORK_TOKEN>; nothing was forwarded',
     ),
+  primaryViewUnavailable: () => new GatewayError(GATEWAY_ERROR_CODES.primaryViewUnavailable, 503, 'this gateway keeps no view of primary'),
   forbidden: (caller: string) =>
     new GatewayError(GATEWAY_ERROR_CODES.forbidden, 403, `this route is not for a ${caller} credential: see the gateway's call map (call-map.ts)`),
   invalidMessage: (what: string, issues: readonly ContractIssue[]) =>

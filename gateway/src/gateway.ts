@@ -10,12 +10,15 @@ import { createGatewayServer } from './server';
 import { openReversalStore } from './reversal-store';
 import { startConfigurationPoller } from './standin-configuration';
 import { startTimeoutReversals, type TimeoutReversals } from './timeout-reversals';
+import { startPrimaryView, type PrimaryView } from './primary-view';
 
 export interface Gateway {
   readonly server: FastifyInstance;
   readonly routing: Routing;
   readonly metrics: GatewayMetrics;
   readonly reversals: TimeoutReversals;
+  /** What the gateway sees of primary (GET /primary-view, for stand-in's autopilot). */
+  readonly primaryView: PrimaryView;
   /** Resolves once stand-in's configuration has been read once (or could not be). */
   readonly ready: Promise<void>;
   stop(): Promise<void>;
@@ -68,6 +71,7 @@ export function createGateway(config: GatewayConfig, logger: Logger, now: () => 
     breakerWas = state;
     routing.primaryBreakerChanged(state);
   });
+  const primaryView = startPrimaryView({ primaryUrl: config.primaryUrl, breakerOpen: () => breaker.state() !== 'closed', logger, now });
   const dispatch = createDispatch({
     primaryUrl: config.primaryUrl,
     standinUrl: config.standinUrl,
@@ -79,6 +83,7 @@ export function createGateway(config: GatewayConfig, logger: Logger, now: () => 
     metrics,
     logger,
     reversals,
+    primaryView,
   });
   const server = createGatewayServer({
     dispatch,
@@ -87,6 +92,8 @@ export function createGateway(config: GatewayConfig, logger: Logger, now: () => 
     logger,
     reversals,
     networkCredentials: config.networkCredentials,
+    standinCredentials: config.standinCredentials,
+    primaryView,
     serveApiDocs: config.serveApiDocs,
   });
   const poller = startConfigurationPoller({
@@ -103,12 +110,14 @@ export function createGateway(config: GatewayConfig, logger: Logger, now: () => 
     routing,
     metrics,
     reversals,
+    primaryView,
     ready: poller.firstRead,
     async stop() {
       await poller.stop();
       // Messages in flight are answered first: a 91 among them may still record a reversal.
       await server.close();
       await reversals.stop();
+      await primaryView.stop();
       breaker.shutdown();
     },
   };

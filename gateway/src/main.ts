@@ -1,6 +1,7 @@
 // The data-centre gateway as a process. Environment (defaults in brackets): HOST [127.0.0.1], PORT [8500],
 // PRIMARY_URL [http://127.0.0.1:8100], STANDIN_URL [http://127.0.0.1:8200],
-// GATEWAY_TOKEN [required; a public one in BANK_MODE=local], GATEWAY_CONFIG_POLL_MS [1000],
+// GATEWAY_TOKEN [required; a public one in BANK_MODE=local], STANDIN_TOKEN [stand-in's, which
+// GET /primary-view admits; required; a public one in BANK_MODE=local], GATEWAY_CONFIG_POLL_MS [1000],
 // GATEWAY_AUTO_FAILOVER [off], GATEWAY_CARD_DEADLINE_MS [1500], GATEWAY_FPS_DEADLINE_MS [5000],
 // GATEWAY_BREAKER_RESET_MS [5000], GATEWAY_DATA_DIR [.data/gateway in BANK_MODE=local; required
 // otherwise], GATEWAY_PAN_SEAL_KEY [required; a public one in BANK_MODE=local],

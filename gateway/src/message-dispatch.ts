@@ -8,6 +8,7 @@ import { PrimaryServerError, isBreakerRejection, type PrimaryBreaker } from './p
 import type { Routing } from './routing';
 import type { SchemeMessageKind } from './scheme-messages';
 import type { TimeoutReversals } from './timeout-reversals';
+import { answeredIssuerUnavailable, type PrimaryView } from './primary-view';
 
 /** What the gateway sends back to the network for one message. */
 export type GatewayAnswer = { readonly kind: 'platform'; readonly answer: PlatformAnswer } | { readonly kind: 'gateway'; readonly error: GatewayError };
@@ -25,6 +26,8 @@ export interface DispatchDependencies {
   readonly logger: Logger;
   /** Where the reversals owed for card authorisations answered 91 are recorded. */
   readonly reversals: Pick<TimeoutReversals, 'owe'>;
+  /** Told how each message sent to primary ended (stand-in's autopilot reads the counts). */
+  readonly primaryView?: Pick<PrimaryView, 'record'>;
 }
 
 /**
@@ -143,9 +146,16 @@ export function createDispatch(deps: DispatchDependencies): Dispatch {
         if (answered.status >= 500 && !(answered.status === 503 && answered.retryAfter !== undefined)) throw new PrimaryServerError(answered);
         return answered;
       });
+      deps.primaryView?.record(kind.name === 'card_authorisation' && answeredIssuerUnavailable(answer.body) ? 'issuerUnavailable' : 'answered');
       return finish({ kind: 'platform', answer }, 'primary', 'answered');
     } catch (error) {
-      if (error instanceof PrimaryServerError) return finish({ kind: 'platform', answer: error.answer as PlatformAnswer }, 'primary', 'answered');
+      if (error instanceof PrimaryServerError) {
+        deps.primaryView?.record('serverError');
+        return finish({ kind: 'platform', answer: error.answer as PlatformAnswer }, 'primary', 'answered');
+      }
+      // Nothing was sent when the breaker refused: the breaker's state says that part.
+      if (error instanceof ForwardFailure) deps.primaryView?.record(error.failure === 'not_sent' ? 'connectionFailed' : 'timedOut');
+      else if (!isBreakerRejection(error)) deps.primaryView?.record('timedOut');
       if (isBreakerRejection(error)) {
         failure = 'not_sent';
         description = 'primary was not tried: its circuit breaker is open after repeated failures';

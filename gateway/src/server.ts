@@ -2,7 +2,8 @@ import type { Duplex } from 'node:stream';
 import Fastify, { type FastifyInstance, type FastifyReply } from 'fastify';
 import { z } from 'zod';
 import type { Logger } from 'pino';
-import { Liveness, Readiness, withoutCardNumbers } from '@bank/shared-contracts';
+import { GATEWAY_PRIMARY_VIEW_ROUTE, GatewayPrimaryView, Liveness, Readiness, withoutCardNumbers } from '@bank/shared-contracts';
+import type { PrimaryView } from './primary-view';
 import { GATEWAY_ERROR_CODES, GatewayError, gatewayErrors } from './errors';
 import type { Dispatch } from './message-dispatch';
 import { messageKeyForLogs, readSchemeMessage } from './message-validation';
@@ -75,6 +76,10 @@ export interface GatewayServerDependencies {
   readonly reversals: Pick<TimeoutReversals, 'pending'>;
   /** The payment network's credentials (NETWORK_TOKEN, and NETWORK_TOKEN_NEXT during a rotation): the scheme routes are its only. */
   readonly networkCredentials: readonly string[];
+  /** Stand-in's credentials: its autopilot reads GET /primary-view. */
+  readonly standinCredentials?: readonly string[];
+  /** What the gateway sees of primary; none (the reference, tests of other routes): GET /primary-view answers 503. */
+  readonly primaryView?: Pick<PrimaryView, 'snapshot'>;
   /** Serve the API reference's browser at /docs (local mode only, never production). The OpenAPI document (`server.swagger()`) is always built. */
   readonly serveApiDocs?: boolean;
 }
@@ -119,7 +124,7 @@ export function createGatewayServer(deps: GatewayServerDependencies): FastifyIns
   });
 
   // Before any route: each is checked against the call map as it is added, the API browser's too.
-  enforceGatewayCallMap(server, { networkCredentials: deps.networkCredentials });
+  enforceGatewayCallMap(server, { networkCredentials: deps.networkCredentials, standinCredentials: deps.standinCredentials ?? [] });
   installApiDocs(server, {
     title: 'Data-centre gateway',
     description:
@@ -162,6 +167,22 @@ function gatewayRoutes(server: FastifyInstance, deps: GatewayServerDependencies)
     });
   }
 
+  server.get(
+    GATEWAY_PRIMARY_VIEW_ROUTE,
+    {
+      schema: {
+        summary:
+          "What the gateway has seen of primary since it started (counters that only go up: difference two reads), whether primary's breaker is open, whether primary answers its probe (stand-in's credential)",
+        tags: [OPERATIONS_TAG],
+        security: BEARER,
+        response: { 200: GatewayPrimaryView, ...ERROR_RESPONSES },
+      },
+    },
+    async () => {
+      if (!deps.primaryView) throw gatewayErrors.primaryViewUnavailable();
+      return deps.primaryView.snapshot();
+    },
+  );
   server.get('/routing', { schema: { summary: 'Where traffic goes now, why, and since when', tags: [OPERATIONS_TAG] } }, async () => deps.routing.snapshot());
   // Liveness of the gateway itself: a platform being down is what the gateway exists to handle.
   server.get(

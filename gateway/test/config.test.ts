@@ -6,6 +6,7 @@ const gatewayConfigFromEnvironment = (env: NodeJS.ProcessEnv) => readConfig({ ..
 /** Outside local mode: every secret and the data directory given. */
 const PRODUCTION = {
   GATEWAY_TOKEN: 't',
+  STANDIN_TOKEN: 's',
   NETWORK_TOKEN: 'n',
   GATEWAY_DATA_DIR: '/var/lib/gateway',
   GATEWAY_PAN_SEAL_KEY: Buffer.alloc(32, 7).toString('base64'),

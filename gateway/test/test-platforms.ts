@@ -62,6 +62,9 @@ export async function startTestPlatform(name: 'primary' | 'standin', port = 0): 
         body: Buffer.concat(chunks),
         authorization: request.headers.authorization,
       };
+      // The gateway's probe of primary (primary-view.ts), every second: answered, not recorded.
+      if (seen.method === 'GET' && seen.path === '/health/live')
+        return void response.writeHead(200, { 'content-type': 'application/json' }).end('{"status":"live"}');
       received.push(seen);
       if (seen.method === 'GET' && seen.path === '/health')
         return void response

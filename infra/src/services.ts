@@ -42,7 +42,8 @@ export function serviceSpecs(env: NodeJS.ProcessEnv = process.env): ServiceSpec[
       entry: 'standin/dist/main.js',
       port: port('STANDIN_PORT', 8200),
       healthPath: '/health',
-      env: { PRIMARY_URL, FASTER_PAYMENTS_SCHEME_URL, APP_ORIGINS },
+      // The gateway: the autopilot reads what the data centre sees of primary.
+      env: { PRIMARY_URL, FASTER_PAYMENTS_SCHEME_URL, APP_ORIGINS, GATEWAY_URL: `http://127.0.0.1:${port('GATEWAY_PORT', 8500)}` },
     },
     { name: 'syncer', entry: 'syncer/dist/main.js', port: port('SYNCER_PORT', 8300), healthPath: '/health' },
     { name: 'advice-consumer', entry: 'advice-consumer/dist/main.js', port: port('ADVICE_CONSUMER_PORT', 8400), healthPath: '/health', env: { PRIMARY_URL } },

@@ -17,3 +17,4 @@ export * from './stream-batches';
 export * from './kafka-security';
 export * from './operator-tokens';
 export * from './reconciliation';
+export * from './autopilot';

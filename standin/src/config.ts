@@ -29,6 +29,10 @@ export interface StandinConfig {
   readonly credentials: IdentityCredentials;
   /** Primary's API (its configuration, read for peer sync with stand-in's own credential). */
   readonly primary: { readonly url: string };
+  /** The data-centre gateway (GATEWAY_URL), whose view of primary the autopilot reads with stand-in's own credential. */
+  readonly gateway: { readonly url: string };
+  /** STANDIN_AUTOPILOT_SAMPLE_MS: how often the autopilot samples (it acts only as its settings allow; off by default). */
+  readonly autopilotSampleMs: number;
   readonly configurationPeerSyncMs: number;
   readonly cardBudgetMs: number;
   readonly cardPoolSize: number;
@@ -50,6 +54,8 @@ const STANDIN_VARIABLES = {
   OPERATOR_TOKENS: z.string(),
   PRIMARY_URL: httpUrl.default('http://127.0.0.1:8100'),
   CONFIGURATION_PEER_SYNC_MS: positiveWholeNumber.default(2_000),
+  GATEWAY_URL: httpUrl.default('http://127.0.0.1:8500'),
+  STANDIN_AUTOPILOT_SAMPLE_MS: positiveWholeNumber.min(100).max(60_000).default(2_000),
   // Card authorisations have a pool of their own: its size is what stand-in's database can run at
   // once (measured with `npm run bench -- standin-auth`), and every statement on it has the budget.
   STANDIN_CARD_BUDGET_MS: positiveWholeNumber.default(DEFAULT_CARD_BUDGET_MS),
@@ -109,6 +115,8 @@ export function readStandinEnvironment(env: NodeJS.ProcessEnv = process.env): Se
       operators: operatorsFromEnvironment({ OPERATOR_TOKENS: values.OPERATOR_TOKENS }),
       credentials: read.credentials,
       primary: { url: values.PRIMARY_URL },
+      gateway: { url: values.GATEWAY_URL },
+      autopilotSampleMs: values.STANDIN_AUTOPILOT_SAMPLE_MS,
       configurationPeerSyncMs: values.CONFIGURATION_PEER_SYNC_MS,
       cardBudgetMs: values.STANDIN_CARD_BUDGET_MS,
       cardPoolSize: values.STANDIN_CARD_POOL_SIZE,

@@ -20,6 +20,8 @@ import { describeEnvironment, listenHostFromEnvironment, type ConfigurationDocum
 import { readStandinEnvironment } from './config';
 import { startPeerConfiguration } from './configuration/peer-configuration';
 import { startPrescaleKeeper } from './configuration/prescale';
+import { startAutopilot } from './autopilot/autopilot-loop';
+import { createSampler } from './autopilot/autopilot-sampler';
 
 /** How long a stop may take (npm start's runner SIGKILLs a service after 15 s). */
 const SHUTDOWN_DEADLINE_MS = 10_000;
@@ -59,6 +61,9 @@ async function start(): Promise<void> {
   const scheme = httpFasterPaymentsScheme({ logger }, { url: schemeUrl, timeoutMs: config.fasterPayments.timeoutMs });
   const transfers = createOutboundTransfers({ database, scheme, logger, now, retryAfterMs: config.fasterPayments.retryAfterMs });
   const registry = new Registry();
+  // Samples every replica; acts only as its settings (off until an operator says otherwise) allow.
+  const sampler = createSampler({ database, primaryUrl: config.primary.url, gatewayUrl: config.gateway.url, credential: config.credentials.own ?? '' });
+  const autopilot = startAutopilot({ database, logger, sample: sampler.sample, now, intervalMs: config.autopilotSampleMs, registry });
   const server = createStandinServer({
     database,
     keys,
@@ -75,6 +80,7 @@ async function start(): Promise<void> {
       authorisations: { pool: cardPool, budgetMs: cardBudgetMs, ...cardAuthorisationObservers(registry, logger, cardBudgetMs) },
     }),
     registry,
+    autopilot,
     fasterPayments: createFasterPaymentsDesk({ database, now }),
     serveApiDocs: config.serveApiDocs,
     rateLimits: config.rateLimits,
@@ -102,6 +108,7 @@ async function start(): Promise<void> {
     await appliedSweep.stop();
     await incidents.stop();
     rules.stop();
+    await autopilot.stop();
     await pubsub.close();
     await cardPool.end();
     await database.end();

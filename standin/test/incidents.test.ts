@@ -108,6 +108,8 @@ test('an incident opens when stand-in serves anyone, records what it decided, an
     },
   ]);
   expect(report.advices).toEqual({ recorded: 2, appliedByPrimary: 0, notYetApplied: 2 });
+  expect(report.openedBy).toEqual({ by: 'night-shift', reason: 'INC-42 card processor down' });
+  expect(renderIncidentReport(report)).toMatch(/opened by\s+night-shift: "INC-42 card processor down"/);
   expect(renderIncidentReport(report)).toMatch(/card spending approved\s+2 \(£32\.50\)/);
   expect(renderIncidentMarkdown(report)).toContain('| stand-in risk limit: per payment [per-payment] | 1 (£1,500.00) |');
 

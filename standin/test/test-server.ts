@@ -11,7 +11,7 @@ import { fixedRules } from '../src/payments/standin-rules';
 /** Stand-in's server on `database` as main.ts builds it (desks, keys), with what a test changes: its credentials, operators, limits, app origins, clock. */
 export function testStandinServer(
   database: Database,
-  options: Partial<Pick<StandinServerDependencies, 'services' | 'rateLimits' | 'appOrigins' | 'now'>> & { readonly operatorTokens?: string } = {},
+  options: Partial<Pick<StandinServerDependencies, 'services' | 'rateLimits' | 'appOrigins' | 'now' | 'autopilot'>> & { readonly operatorTokens?: string } = {},
 ) {
   const now = options.now ?? (() => new Date());
   return createStandinServer({
@@ -25,5 +25,6 @@ export function testStandinServer(
     fasterPayments: createFasterPaymentsDesk({ database, now }),
     ...(options.rateLimits ? { rateLimits: options.rateLimits } : {}),
     ...(options.appOrigins ? { appOrigins: options.appOrigins } : {}),
+    ...(options.autopilot ? { autopilot: options.autopilot } : {}),
   });
 }

@@ -21,6 +21,8 @@ export interface ChaosStackOptions {
   readonly replicas?: number;
   /** `hosts`: on the three-host topology (see RunStackOptions.topology). */
   readonly topology?: 'hosts';
+  /** The gateway's port, chosen beforehand when stand-in must know it at start (its autopilot reads GATEWAY_URL); a free one otherwise. */
+  readonly gatewayPort?: number;
 }
 
 export interface ChaosStack {
@@ -84,7 +86,10 @@ export async function startChaosStack(options: ChaosStackOptions): Promise<Chaos
       },
     });
     const gatewayHost = stackHosts(stack.infra.config).gateway;
-    const gateway = await startService(gatewayDefinition, stack.infra.config.topology ? { host: gatewayHost } : {});
+    const gateway = await startService(gatewayDefinition, {
+      ...(stack.infra.config.topology ? { host: gatewayHost } : {}),
+      ...(options.gatewayPort ? { port: options.gatewayPort } : {}),
+    });
     const primaryDb = evidencePool(stack.databases.primary);
     const standinDb = evidencePool(stack.databases.standin);
     const running = stack;

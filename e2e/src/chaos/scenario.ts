@@ -29,7 +29,7 @@ export interface ScenarioDefinition {
   /** How the gateway finds stand-in when primary is gone, in words for the report. */
   readonly gatewayMode: string;
   readonly autoFailover?: boolean;
-  readonly stack?: Pick<ChaosStackOptions, 'gatewayEnv' | 'standinEnv' | 'primaryEnv' | 'replicas' | 'topology'>;
+  readonly stack?: Pick<ChaosStackOptions, 'gatewayEnv' | 'standinEnv' | 'primaryEnv' | 'replicas' | 'topology' | 'gatewayPort'>;
   readonly customers?: number;
   readonly appUsers?: number;
   /** Messages per second through the gateway and the apps (2 cores: 20–40). */

@@ -1,4 +1,11 @@
-import { ADVICES_IN_FLIGHT_ROUTE, CONFIGURATION_ROUTES, DAILY_COHORT_ROUTE, RECONCILIATIONS_ROUTE, SHADOW_ROUTES } from '@bank/shared-contracts';
+import {
+  ADVICES_IN_FLIGHT_ROUTE,
+  AUTOPILOT_ROUTE,
+  CONFIGURATION_ROUTES,
+  DAILY_COHORT_ROUTE,
+  RECONCILIATIONS_ROUTE,
+  SHADOW_ROUTES,
+} from '@bank/shared-contracts';
 import { SERVICE_IDENTITIES, type ServiceIdentity } from '@bank/shared-contracts';
 import { API_DOCS_PREFIX } from './api-docs';
 
@@ -35,6 +42,9 @@ export const STANDIN_CALL_MAP: Readonly<Record<string, readonly StandinCaller[]>
   [`POST ${CONFIGURATION_ROUTES.adopt}`]: ['operator', 'primary'],
   [`GET ${DAILY_COHORT_ROUTE}`]: ['operator'],
   [`GET ${CONFIGURATION_ROUTES.audit}`]: ['operator'],
+  // The autopilot: only an operator reads or changes its settings (it may move every customer).
+  [`GET ${AUTOPILOT_ROUTE}`]: ['operator'],
+  [`PUT ${AUTOPILOT_ROUTE}`]: ['operator'],
   // Primary's copies of its card decisions, and the report on them for operators.
   [`POST ${SHADOW_ROUTES.cardAuthorisations}`]: ['primary'],
   [`GET ${SHADOW_ROUTES.report}`]: ['operator'],

@@ -41,6 +41,8 @@ import { customerOfToken } from './customers';
 import { currentConfiguration } from '../configuration/configuration-store';
 import type { Operators } from '../configuration/operators';
 import { shadowRoutes } from '../shadow/shadow-routes';
+import { autopilotRoutes } from '../autopilot/autopilot-routes';
+import type { Latest } from '../autopilot/autopilot-loop';
 import { advicesInFlightReport, inFlightTotals } from '../advices/advices-in-flight';
 import { healthRoutes } from './health-routes';
 import { allowAppOrigins } from './cors';
@@ -70,6 +72,8 @@ export interface StandinServerDependencies {
   readonly appOrigins?: readonly string[];
   /** Where /metrics reads from; main.ts passes the one its card desk's metrics are registered in. */
   readonly registry?: Registry;
+  /** This replica's autopilot (its newest sample and decision, for GET /autopilot); none: the route shows settings and actions only. */
+  readonly autopilot?: { latest(): Latest | undefined };
 }
 
 const StatusQuery = z.object({ user: UserId.optional() });
@@ -237,6 +241,13 @@ function standinRoutes(
   });
   incidentRoutes(server, { database: deps.database, now: deps.now, parse: read });
   reconciliationRoutes(server, { database: deps.database, now: deps.now, parse: read });
+  autopilotRoutes(server, {
+    database: deps.database,
+    operators: deps.operators,
+    now: deps.now,
+    parse: read,
+    ...(deps.autopilot ? { latest: () => deps.autopilot?.latest() } : {}),
+  });
   shadowRoutes(server, {
     database: deps.database,
     cards: deps.cards,

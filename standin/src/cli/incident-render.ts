@@ -26,6 +26,10 @@ export function renderIncidentList(incidents: readonly IncidentSummary[]): strin
     .join('\n');
 }
 
+/** The autopilot is named as such, with its evidence: nobody at the keyboard made this call. */
+const openedBy = (by: NonNullable<IncidentReport['openedBy']>) =>
+  by.by === 'autopilot' ? `the autopilot (no operator), on this evidence: "${by.reason}"` : `${by.by}: "${by.reason}"`;
+
 function sections(report: IncidentReport): { title: string; rows: [string, string][] }[] {
   const { money } = report;
   return [
@@ -34,6 +38,7 @@ function sections(report: IncidentReport): { title: string; rows: [string, strin
       rows: [
         ['report', report.incident.stage === 'open' ? 'initial or intermediate: the incident is still open' : 'final: the incident is closed'],
         ['started', `${report.incident.openedAt} (configuration version ${report.incident.openedVersion})`],
+        ...(report.openedBy ? [['opened by', openedBy(report.openedBy)] as [string, string]] : []),
         ['ended', report.incident.closedAt ? `${report.incident.closedAt} (configuration version ${report.incident.closedVersion})` : 'not yet'],
         ['duration', describeAge(report.durationMs)],
         [

@@ -1,5 +1,8 @@
 import {
   ADVICES_IN_FLIGHT_ROUTE,
+  AUTOPILOT_ROUTE,
+  AutopilotStatus,
+  type AutopilotSettingsChange,
   AdoptResult,
   AdvicesInFlightReport,
   CONFIGURATION_ROUTES,
@@ -66,6 +69,9 @@ export interface PlatformClient {
   /** Stand-in only: the incidents, newest first, and one's report. */
   incidents(limit: number): Promise<IncidentSummary[]>;
   incidentReport(incidentId: string): Promise<IncidentReport>;
+  /** Stand-in only: the autopilot's settings, evidence and actions; and a change to its settings. */
+  autopilot(): Promise<AutopilotStatus>;
+  changeAutopilot(change: AutopilotSettingsChange): Promise<AutopilotStatus>;
 }
 
 /** Network failures, told in words an engineer recognises. */
@@ -165,5 +171,7 @@ export function platformClient(platform: Platform, url: string, token: string, t
     advicesInFlight: () => call('GET', ADVICES_IN_FLIGHT_ROUTE, AdvicesInFlightReport),
     incidents: async (limit) => (await call('GET', `${INCIDENT_ROUTES.list}?limit=${limit}`, IncidentList)).incidents,
     incidentReport: (incidentId) => call('GET', INCIDENT_ROUTES.report.replace(':incidentId', encodeURIComponent(incidentId)), IncidentReport),
+    autopilot: () => call('GET', AUTOPILOT_ROUTE, AutopilotStatus),
+    changeAutopilot: (change) => call('PUT', AUTOPILOT_ROUTE, AutopilotStatus, change),
   };
 }

@@ -9,6 +9,8 @@ import { renderIncidentList, renderIncidentMarkdown, renderIncidentReport } from
 import { parseInterval, stepBack } from './rollback';
 import { operatorToken } from './operator-token';
 import { blockCard, defaultRules, renderRules, RULES_HELP, setRules, stalenessSchedule } from './rules-command';
+import { autopilotChange, autopilotCommand } from './autopilot-options';
+import { renderAutopilotChange, renderAutopilotStatus } from './autopilot-render';
 
 // `standin`: the incident engineer's tool for turning stand-in on, for whom, and back off. It
 // talks to both platforms' configuration services and keeps working when primary is down.
@@ -33,6 +35,13 @@ const HELP = `standin: turn the stand-in platform on, for whom, and back off
   standin incident list [--limit 20]          every time stand-in served anyone: opened, closed
   standin incident report <id> [--markdown]   an incident's timeline and impact (--markdown for a regulator's notification)
 ${RULES_HELP}
+  standin autopilot status                    what the autopilot is set to do, the evidence it sees now, what it did
+  standin autopilot on [--components cardPayments,fasterPayments,apps,directConnect] [--hold <seconds>]
+                       [--max-changes-per-hour N]
+                                              let stand-in switch these on by itself once primary has failed them
+                                              for the hold (it never switches anything off)
+  standin autopilot dry-run [--components ...]  only record what it would switch on
+  standin autopilot off                       it does nothing (the default)
 
   <who> is exactly one of: --all | --users <id,id,...> | --percent <0-100> | --none
   Every change needs --reason "<why, e.g. the incident>". A change that touches every user asks
@@ -86,6 +95,9 @@ const OPTIONS = {
   allow: { type: 'boolean' },
   clear: { type: 'boolean' },
   schedule: { type: 'string' },
+  components: { type: 'string' },
+  hold: { type: 'string' },
+  'max-changes-per-hour': { type: 'string' },
   primary: { type: 'string' },
   standin: { type: 'string' },
   token: { type: 'string' },
@@ -251,6 +263,21 @@ async function dispatch(command: string, rest: string[], options: Options, clien
           throw usageError('expected standin rules show|set|staleness|block-card|unblock-card|reset; see standin --help');
       }
     }
+    case 'autopilot': {
+      expectArguments(1);
+      const which = autopilotCommand(rest[0]);
+      // Stand-in's own: the autopilot runs there, and must be set when primary is gone.
+      if (which === 'status') {
+        const status = await clients.standin.autopilot();
+        print(status, renderAutopilotStatus(status));
+        return 0;
+      }
+      const why = reason();
+      const change = autopilotChange(which, options, why, (await clients.standin.autopilot()).current);
+      const status = await clients.standin.changeAutopilot(change);
+      print(status, renderAutopilotChange(status));
+      return 0;
+    }
     case 'audit': {
       expectArguments(0);
       const limit = limitOption(options.limit, 1_000);
@@ -265,7 +292,7 @@ async function dispatch(command: string, rest: string[], options: Options, clien
     }
     default:
       throw usageError(
-        `no command "${command}"; one of status, route-payments, redirect-apps, prescale, disable, rollback-apps, direct-connect, audit, shadow, cohort, incident, rules`,
+        `no command "${command}"; one of status, route-payments, redirect-apps, prescale, disable, rollback-apps, direct-connect, audit, shadow, cohort, incident, rules, autopilot`,
       );
   }
 }

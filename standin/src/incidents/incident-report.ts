@@ -32,6 +32,8 @@ export const IncidentReport = z.strictObject({
   durationMs: z.int(),
   /** From the change that switched stand-in on to the first payment stand-in decided; absent if it decided none. */
   timeToFirstDecisionMs: z.int().optional(),
+  /** Who switched stand-in on (an operator, or `autopilot` with its evidence as the reason): the change at the opening version. */
+  openedBy: z.strictObject({ by: z.string(), reason: z.string() }).optional(),
   timeline: z.array(z.strictObject({ version: z.int(), decidedAt: z.string(), by: z.string(), reason: z.string(), standin: z.string() })),
   customersAffected: z.int(),
   money: z.strictObject({
@@ -190,11 +192,14 @@ export async function incidentReport(database: Database, incidentId: string, now
   const reversals = cards.filter((c) => c.kind === 'reversal').reduce((sum, c) => sum + Number(c.count), 0);
   const firstAt = first[0]?.at;
   const reconciliation = await latestReconciliation(database, from);
+  const opening = versions.find((version) => version.version === row.opened_version);
+  const openedBy = opening ? ConfigurationDocument.parse(opening.document) : undefined;
   return IncidentReport.parse({
     incident: summaryOf(row),
     generatedAt: now.toISOString(),
     durationMs: Math.max(0, to.getTime() - from.getTime()),
     ...(firstAt ? { timeToFirstDecisionMs: Math.max(0, firstAt.getTime() - from.getTime()) } : {}),
+    ...(openedBy ? { openedBy: { by: openedBy.updatedBy, reason: openedBy.reason } } : {}),
     timeline: versions.map((version) => {
       const document = ConfigurationDocument.parse(version.document);
       return { version: version.version, decidedAt: document.updatedAt, by: document.updatedBy, reason: document.reason, standin: describeOn(document) };

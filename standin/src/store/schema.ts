@@ -760,6 +760,40 @@ export const STANDIN_SCHEMA: readonly SchemaStep[] = [
     `,
   },
   {
+    name: '0015 autopilot',
+    ddl: `
+      -- The autopilot (issue 21): its settings, one row per version (append-only: who changed what
+      -- and why stays readable), and what it did or would have done. The hourly cap counts the
+      -- switched rows here, so it survives a restart and holds across replicas.
+      create table autopilot_settings_versions (
+        version integer primary key,
+        settings jsonb not null,
+        changed_by text not null,
+        reason text not null,
+        changed_at timestamptz not null default now()
+      );
+      create function autopilot_settings_are_append_only() returns trigger language plpgsql as $$
+      begin
+        raise exception 'autopilot settings versions are append-only: % refused', tg_op;
+      end $$;
+      create trigger autopilot_settings_versions_append_only before update or delete on autopilot_settings_versions
+        for each row execute function autopilot_settings_are_append_only();
+      create table autopilot_actions (
+        action_id bigserial primary key,
+        at timestamptz not null,
+        kind text not null check (kind in ('switched', 'dry-run', 'withheld')),
+        mode text not null,
+        components text[] not null,
+        reason text not null,
+        withheld jsonb not null,
+        evidence jsonb not null,
+        settings_version integer not null,
+        configuration_version integer
+      );
+      create index autopilot_actions_by_time on autopilot_actions (at desc);
+    `,
+  },
+  {
     name: '0016 reconciliation results',
     ddl: `
       -- The advice consumer's reconciliation results (advices/reconciliation-results.ts), append-only:
