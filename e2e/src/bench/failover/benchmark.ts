@@ -5,7 +5,17 @@ import { newRunTag } from '../shared/authorisation-messages';
 import { startBenchStack, type BenchStack } from '../shared/bench-stack';
 import { cpuMeter, type CpuMeter, type CpuUsage } from '../shared/cpu-usage';
 import { binTimeline, switchFigures, type SwitchFigures, type TimelineBin } from './failover-timeline';
-import { changeDirectConnect, gatewayRouting, gatewaySwitchesLogged, waitForGatewayOnPrimary, type LoggedSwitch } from './gateway-control';
+import {
+  autopilotChangeSince,
+  changeDirectConnect,
+  engineerTurnsDirectConnectOn,
+  everyoneBackOnPrimary,
+  gatewayRouting,
+  gatewaySwitchesLogged,
+  setAutopilot,
+  waitForGatewayOnPrimary,
+  type LoggedSwitch,
+} from './gateway-control';
 import { disturbedComponents } from '../shared/infra-interference';
 import { forkLoadWorker, type LoadWorker } from '../shared/load-worker-client';
 import { epochNowMs, type PhaseResult } from '../shared/load-protocol';
@@ -16,11 +26,15 @@ import { setUpSyncedAccounts, type SyncedAccounts, type SyncedAccountsSetup } fr
 
 // Primary SIGKILLed under steady card-authorisation load through the data-centre gateway: how long
 // until the payment network has stand-in's first approval, and what it heard meanwhile (504/91
-// from the gateway, answers past its deadline). Two paths, each with a gateway of its own:
+// from the gateway, answers past its deadline). Three paths, each with a gateway of its own:
 //  - automatic failover (GATEWAY_AUTO_FAILOVER=on): the gateway sends stand-in what primary
 //    refuses, and everything once primary's breaker opens;
-//  - direct connect: failover off, an operator turns direct connect on in stand-in's configuration
-//    right after the kill, and the gateway's next poll of it moves the traffic.
+//  - direct connect: failover off, the incident engineer runs `standin direct-connect on` (the real
+//    CLI) at the moment of the kill, and the gateway's next poll of stand-in's configuration moves
+//    the traffic;
+//  - autopilot (issue 21): failover off, nobody at the keyboard; stand-in's autopilot, armed for
+//    card payments and direct connect with a short hold, sees primary fail through this gateway's
+//    view and switches stand-in on by itself.
 // The stack has databases of its own, so turning direct connect on reaches no one else's gateway.
 
 function failoverRatePerSecond(env: NodeJS.ProcessEnv = process.env): number {
@@ -28,6 +42,13 @@ function failoverRatePerSecond(env: NodeJS.ProcessEnv = process.env): number {
   if (!Number.isInteger(rate) || rate < 1 || rate > 5_000)
     throw new Error(`FAILOVER_RATE_PER_SECOND must be a whole number from 1 to 5000, not ${env.FAILOVER_RATE_PER_SECOND}`);
   return rate;
+}
+
+function autopilotHoldMs(env: NodeJS.ProcessEnv = process.env): number {
+  const hold = Number(env.FAILOVER_AUTOPILOT_HOLD_MS ?? 5_000);
+  if (!Number.isInteger(hold) || hold < 2_000 || hold > 60_000)
+    throw new Error(`FAILOVER_AUTOPILOT_HOLD_MS must be whole milliseconds from 2000 to 60000, not ${env.FAILOVER_AUTOPILOT_HOLD_MS}`);
+  return hold;
 }
 
 export const FAILOVER_PARAMETERS = {
@@ -57,7 +78,14 @@ export const FAILOVER_PARAMETERS = {
   gateways: {
     autoFailover: { name: 'gateway-auto-failover', env: { GATEWAY_AUTO_FAILOVER: 'on', GATEWAY_CONFIG_POLL_MS: '1000' } },
     directConnect: { name: 'gateway-direct-connect', env: { GATEWAY_AUTO_FAILOVER: 'off', GATEWAY_CONFIG_POLL_MS: '1000' } },
+    autopilot: { name: 'gateway-autopilot', env: { GATEWAY_AUTO_FAILOVER: 'off', GATEWAY_CONFIG_POLL_MS: '1000' } },
   },
+  /**
+   * The autopilot's settings for its path: card payments and direct connect opted in, and a hold of
+   * FAILOVER_AUTOPILOT_HOLD_MS (default 5 s; the autopilot's own default is 30 s, which would add
+   * 25 s to its figure). Sampling at stand-in's default, every 2 s.
+   */
+  autopilot: { holdMs: autopilotHoldMs(), optIn: { cardPayments: true, directConnect: true } },
   /** After each path: primary restarted, and the gateway back on it, within this. */
   recoveryTimeoutMs: 60_000,
   /** The timeline around the kill, in the JSON: fine bins close to it, per second over the whole load. */
@@ -67,7 +95,7 @@ export const FAILOVER_PARAMETERS = {
   reconciliationTimeoutMs: 60_000,
 } as const;
 
-export type FailoverPathName = 'automatic failover' | 'direct connect';
+export type FailoverPathName = 'automatic failover' | 'direct connect' | 'autopilot';
 
 export interface FailoverPath {
   readonly path: FailoverPathName;
@@ -77,8 +105,10 @@ export interface FailoverPath {
   readonly primaryGoneAfterMs: number;
   /** Events primary had produced for the accounts and stand-in held, just before the kill. */
   readonly syncAtKill: { readonly primaryEvents: number; readonly syncedEvents: number };
-  /** Direct connect only: the operator's change, accepted by stand-in this long after the kill. */
+  /** Direct connect only: the engineer's CLI command, done (stand-in took the change) this long after the kill. */
   readonly directConnectChange: { readonly acceptedAfterKillMs: number; readonly version: number } | null;
+  /** Autopilot only: its configuration change (stand-in's audit), this long after the kill, and its reason (the evidence). */
+  readonly autopilotChange: { readonly afterKillMs: number; readonly version: number; readonly reason: string } | null;
   /** The gateway's own log: its first switch to stand-in after the kill. */
   readonly switchLogged: (LoggedSwitch & { readonly afterKillMs: number }) | null;
   readonly figures: SwitchFigures;
@@ -139,6 +169,13 @@ async function measurePath(
   const { stack, worker, synced, probe } = context;
   const meter = failoverCpuMeter(context, gateway.service);
   const parameters = FAILOVER_PARAMETERS;
+  if (path === 'autopilot')
+    await setAutopilot(stack.standin.url, {
+      mode: 'on',
+      optIn: parameters.autopilot.optIn,
+      holdMs: parameters.autopilot.holdMs,
+      reason: 'bench failover: the autopilot armed, nobody at the keyboard',
+    });
   const catchUp = await probe.waitForCatchUp(parameters.catchUpTimeoutMs);
   if (!catchUp.caughtUp)
     throw new Error(`${path}: stand-in is ${catchUp.primaryEvents - catchUp.syncedEvents} events behind before the load; logs: ${stack.logDirectory}`);
@@ -179,7 +216,10 @@ async function measurePath(
     const primaryGoneAfterMs = round(epochNowMs() - killedAtMs);
     let directConnectChange: FailoverPath['directConnectChange'] = null;
     if (path === 'direct connect') {
-      const { version } = await changeDirectConnect(stack.standin.url, true, 'bench failover: primary is down, connect the gateway directly');
+      const { version } = await engineerTurnsDirectConnectOn(
+        { primary: stack.primary.url, standin: stack.standin.url },
+        'bench failover: primary is down, connect the gateway directly',
+      );
       directConnectChange = { acceptedAfterKillMs: round(epochNowMs() - killedAtMs), version };
     }
     log(
@@ -197,6 +237,10 @@ async function measurePath(
       `${path}: not one authorisation was answered through ${gateway.name} (errors: ${JSON.stringify(load.errorKinds)}); log: ${gateway.logFile}`,
     );
   const figures = switchFigures(timeline, killedAtMs, parameters.networkDeadlineMs);
+  const byAutopilot = path === 'autopilot' ? await autopilotChangeSince(stack.standin.url, killedAtMs) : undefined;
+  const autopilotChange = byAutopilot ? { afterKillMs: round(byAutopilot.atMs - killedAtMs), version: byAutopilot.version, reason: byAutopilot.reason } : null;
+  if (path === 'autopilot')
+    log(`autopilot: ${autopilotChange ? `switched ${autopilotChange.afterKillMs} ms after the kill: "${autopilotChange.reason}"` : 'made no change'}`);
   const switched = gatewaySwitchesLogged(gateway.logFile, killedAtMs).find((line) => line.to === 'standin');
   log(
     `${path}: first stand-in approval ${figures.firstStandinApprovalAfterKillMs ?? 'never'} ms after the kill; during the switch ${figures.duringSwitch.noAnswer504} × 504/91, ${figures.duringSwitch.pastDeadline} past the deadline; after the kill ${figures.afterKill.noAnswer504} × 504/91, ${figures.afterKill.pastDeadline} past the deadline, ${figures.afterKill.otherErrors} other errors`,
@@ -207,6 +251,11 @@ async function measurePath(
   await stack.primary.restart();
   const primaryRestartMs = Date.now() - restartBegan;
   if (path === 'direct connect') await changeDirectConnect(stack.standin.url, false, 'bench failover: primary is back');
+  if (path === 'autopilot') {
+    // Going back stays a human decision: the engineer disarms it and moves everyone back.
+    await setAutopilot(stack.standin.url, { mode: 'off', reason: 'bench failover: primary is back' });
+    await everyoneBackOnPrimary(stack.standin.url, 'bench failover: primary is back, everyone back on it');
+  }
   const gatewayBackOnPrimaryAfterMs = await waitForGatewayOnPrimary(gateway.service.url, parameters.recoveryTimeoutMs);
   log(`${path}: primary restarted in ${round(primaryRestartMs / 1000)} s, ${gateway.name} back on it ${round(gatewayBackOnPrimaryAfterMs / 1000)} s later`);
 
@@ -217,6 +266,7 @@ async function measurePath(
     primaryGoneAfterMs,
     syncAtKill: { primaryEvents: syncAtKill.primary, syncedEvents: syncAtKill.standin },
     directConnectChange,
+    autopilotChange,
     switchLogged: switched ? { ...switched, afterKillMs: round(switched.atMs - killedAtMs) } : null,
     figures,
     load,
@@ -238,7 +288,7 @@ export async function runFailoverBenchmark(): Promise<FailoverResult> {
   const infra = createInfra();
   log('bringing the infrastructure up (already running components are left as they are)');
   assertAllStarted(await infra.up());
-  const stack = await startBenchStack(infra.config, 'failover', log, { ownDatabases: true });
+  const stack = await startBenchStack(infra.config, 'failover', log, { ownDatabases: true, gatewayForStandin: true });
   const parameters = { ...FAILOVER_PARAMETERS, standinLimits: stack.standinLimits };
   const worker = forkLoadWorker();
   let probe: SyncProbe | undefined;
@@ -247,6 +297,14 @@ export async function runFailoverBenchmark(): Promise<FailoverResult> {
     const gateways = {
       autoFailover: { ...parameters.gateways.autoFailover, ...(await stack.startGateway(parameters.gateways.autoFailover)) },
       directConnect: { ...parameters.gateways.directConnect, ...(await stack.startGateway(parameters.gateways.directConnect)) },
+      // The gateway stand-in's autopilot watches (its GATEWAY_URL).
+      autopilot: {
+        ...parameters.gateways.autopilot,
+        ...(await stack.startGateway({
+          ...parameters.gateways.autopilot,
+          ...(stack.standinGatewayPort === undefined ? {} : { port: stack.standinGatewayPort }),
+        })),
+      },
     };
     const synced = await setUpSyncedAccounts(stack, parameters, log);
     probe = synced.probe;
@@ -255,6 +313,7 @@ export async function runFailoverBenchmark(): Promise<FailoverResult> {
     const paths = [
       await measurePath(context, 'automatic failover', gateways.autoFailover),
       await measurePath(context, 'direct connect', gateways.directConnect),
+      await measurePath(context, 'autopilot', gateways.autopilot),
     ];
     const disturbed = disturbedComponents(statuses, await infra.status());
     if (disturbed.length > 0) log(`warning: infrastructure disturbed during the run: ${disturbed.join(', ')}`);

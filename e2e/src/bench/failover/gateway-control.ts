@@ -1,5 +1,8 @@
+import { execFile } from 'node:child_process';
 import fs from 'node:fs';
-import { CONFIGURATION_ROUTES } from '@bank/shared-contracts';
+import path from 'node:path';
+import { REPOSITORY_ROOT } from '@bank/infra';
+import { AUTOPILOT_ROUTE, CONFIGURATION_ROUTES } from '@bank/shared-contracts';
 import { OPERATOR } from '../../stack/services';
 import { pollUntil } from '../shared/bench-stack';
 
@@ -89,5 +92,72 @@ export async function changeDirectConnect(standinUrl: string, directConnect: boo
       throw new Error(
         `stand-in refused the direct-connect change: HTTP ${changed.status} ${changed.body.error?.code ?? ''} ${changed.body.error?.message ?? ''}`.trimEnd(),
       );
+  }
+}
+
+/**
+ * The incident engineer's own command at the moment of the kill: `standin direct-connect on --yes`,
+ * the real CLI in a process of its own (its start, its reading of both platforms, primary refusing
+ * the connection, its change to stand-in). Returns the version the CLI reports, or fails with its words.
+ */
+export async function engineerTurnsDirectConnectOn(urls: { primary: string; standin: string }, reason: string): Promise<{ version: number }> {
+  const { stdout, stderr, code } = await new Promise<{ stdout: string; stderr: string; code: number }>((resolve) => {
+    execFile(
+      process.execPath,
+      [path.join(REPOSITORY_ROOT, 'standin/bin/standin.cjs'), 'direct-connect', 'on', '--yes', '--json', '--reason', reason],
+      { env: { ...process.env, PRIMARY_URL: urls.primary, STANDIN_URL: urls.standin, STANDIN_OPERATOR_TOKEN: OPERATOR.token }, timeout: 30_000 },
+      (error, out, err) => resolve({ stdout: out, stderr: err, code: error ? Number((error as { code?: number }).code ?? 1) : 0 }),
+    );
+  });
+  const outcome = JSON.parse(stdout || '{}') as { after?: { version?: number } };
+  if (code !== 0 || typeof outcome.after?.version !== 'number') throw new Error(`standin direct-connect on failed (exit ${code}): ${stderr || stdout}`);
+  return { version: outcome.after.version };
+}
+
+/** Arms the autopilot in stand-in (PUT /autopilot) for these components with this hold, or turns it off. */
+export async function setAutopilot(
+  standinUrl: string,
+  change: {
+    mode: 'on' | 'off';
+    optIn?: Partial<Record<'cardPayments' | 'fasterPayments' | 'apps' | 'directConnect', boolean>>;
+    holdMs?: number;
+    reason: string;
+  },
+): Promise<void> {
+  const response = await fetch(`${standinUrl}${AUTOPILOT_ROUTE}`, {
+    method: 'PUT',
+    headers: { authorization: `Bearer ${OPERATOR.token}`, 'content-type': 'application/json' },
+    body: JSON.stringify(change),
+    signal: AbortSignal.timeout(5_000),
+  });
+  if (!response.ok) throw new Error(`stand-in refused the autopilot change: HTTP ${response.status} ${await response.text()}`);
+}
+
+/** The autopilot's configuration change after `sinceMs` (stand-in's audit), if it made one. */
+export async function autopilotChangeSince(standinUrl: string, sinceMs: number): Promise<{ version: number; atMs: number; reason: string } | undefined> {
+  const audit = await operatorRequest<{ entries?: { version: number; document: { updatedBy: string; updatedAt: string; reason: string } }[] }>(
+    'GET',
+    `${standinUrl}${CONFIGURATION_ROUTES.audit}?limit=20`,
+  );
+  const entry = (audit.body.entries ?? [])
+    .filter((row) => row.document.updatedBy === 'autopilot' && Date.parse(row.document.updatedAt) >= sinceMs)
+    .sort((a, b) => a.version - b.version)[0];
+  return entry ? { version: entry.version, atMs: Date.parse(entry.document.updatedAt), reason: entry.document.reason } : undefined;
+}
+
+/** Everyone back on primary and direct connect off, as the engineer decides after the autopilot's incident. */
+export async function everyoneBackOnPrimary(standinUrl: string, reason: string): Promise<void> {
+  const nobody = { mode: 'nobody' };
+  for (let attempt = 1; ; attempt++) {
+    const current = await operatorRequest<{ version?: number }>('GET', `${standinUrl}${CONFIGURATION_ROUTES.current}`);
+    const changed = await operatorRequest<{ error?: { message?: string } }>('POST', `${standinUrl}${CONFIGURATION_ROUTES.changes}`, {
+      basedOnVersion: current.body.version,
+      reason,
+      directConnect: false,
+      components: { cardPaymentsInbound: nobody, cardPaymentsOutbound: nobody, fasterPaymentsInbound: nobody, fasterPaymentsOutbound: nobody, app: nobody },
+    });
+    if (changed.status === 200) return;
+    if (changed.status !== 409 || attempt >= 3)
+      throw new Error(`stand-in refused to move everyone back: HTTP ${changed.status} ${changed.body.error?.message ?? ''}`);
   }
 }

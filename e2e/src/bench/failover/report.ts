@@ -45,7 +45,14 @@ export function printFailoverReport(result: FailoverResult, file: string): void 
           : ''),
       ...(run.directConnectChange
         ? [
-            `  direct connect on: accepted by stand-in ${fixed(run.directConnectChange.acceptedAfterKillMs, 0)} ms after the kill (version ${run.directConnectChange.version})`,
+            `  the engineer's \`standin direct-connect on\`, issued at the kill: done ${fixed(run.directConnectChange.acceptedAfterKillMs, 0)} ms after it (version ${run.directConnectChange.version})`,
+          ]
+        : []),
+      ...(run.path === 'autopilot'
+        ? [
+            run.autopilotChange
+              ? `  the autopilot (hold ${parameters.autopilot.holdMs / 1000} s) switched ${fixed(run.autopilotChange.afterKillMs, 0)} ms after the kill (version ${run.autopilotChange.version}): "${run.autopilotChange.reason}"`
+              : '  the autopilot made NO change',
           ]
         : []),
       `  gateway's route switched to stand-in (its log): ${run.switchLogged ? `${fixed(run.switchLogged.afterKillMs, 0)} ms after the kill (${run.switchLogged.cause})` : 'not after the kill'}` +

@@ -5,7 +5,7 @@ import { gatewayService } from '../../stack/gateway-service';
 import { createRunDatabases, type RunDatabases } from '../../stack/run-databases';
 import { createRunPubSub } from '../../stack/run-pubsub';
 import { startFasterPaymentsScheme } from '../../simulator/faster-payments-scheme';
-import { startService, type ServiceDefinition, type ServiceProcess } from '../../stack/service-process';
+import { freePort, startService, type ServiceDefinition, type ServiceProcess } from '../../stack/service-process';
 import { adviceConsumerService, primaryService, reservePlatformPorts, standinService, syncerService } from '../../stack/services';
 import { stopAll, waitForSyncerConsuming } from '../../stack/run-stack';
 import type { BenchAccount } from './bench-cards';
@@ -41,6 +41,11 @@ export interface BenchStackOptions {
    * subscription, so what the consumer counts (out of order, duplicates) is this run's alone.
    */
   readonly ownPubSub?: boolean;
+  /**
+   * A port reserved for a gateway stand-in's autopilot reads (GATEWAY_URL): stand-in starts before
+   * any gateway, so the one it watches is started later on this port (`startGateway({ port })`).
+   */
+  readonly gatewayForStandin?: boolean;
 }
 
 export interface BenchStack {
@@ -55,7 +60,13 @@ export interface BenchStack {
   /** Starts an advice consumer between this stack's primary and stand-in (`env` overrides its settings); `stop()` stops it too. */
   startAdviceConsumer(env?: NodeJS.ProcessEnv): Promise<ServiceProcess>;
   /** Starts a data-centre gateway in front of this stack's platforms; `stop()` stops it too. Its log is `<logDirectory>/<name>.log`. */
-  startGateway(options: { readonly name: string; readonly env: NodeJS.ProcessEnv }): Promise<{ service: ServiceProcess; logFile: string }>;
+  startGateway(options: {
+    readonly name: string;
+    readonly env: NodeJS.ProcessEnv;
+    readonly port?: number;
+  }): Promise<{ service: ServiceProcess; logFile: string }>;
+  /** The port reserved for the gateway stand-in's autopilot watches (gatewayForStandin). */
+  readonly standinGatewayPort?: number;
   /** Stops every process this stack started (gateways, advice consumer, syncer, stand-in, primary), whatever fails, then drops its own databases. */
   stop(): Promise<void>;
 }
@@ -96,6 +107,7 @@ export async function startBenchStack(
   const started: ServiceProcess[] = [];
   const stopSteps: (() => Promise<void>)[] = [];
   const { urls, ...ports } = await reservePlatformPorts();
+  const standinGatewayPort = options.gatewayForStandin ? await freePort() : undefined;
   const start = async (definition: ServiceDefinition, port?: number) => {
     const service = await startService(inBench(definition), port === undefined ? {} : { port });
     started.push(service);
@@ -118,7 +130,12 @@ export async function startBenchStack(
   try {
     const primary = await start(primaryService(config, run, serviceOptions), ports.primary);
     const standinDefinition = standinService(config, run, serviceOptions);
-    const standin = await start(standinDefinition, ports.standin);
+    const standin = await start(
+      standinGatewayPort === undefined
+        ? standinDefinition
+        : { ...standinDefinition, env: { ...standinDefinition.env, GATEWAY_URL: `http://127.0.0.1:${standinGatewayPort}` } },
+      ports.standin,
+    );
     const restoreRules = await raiseStandinLimits(standin.url, run, BENCH_STANDIN_LIMIT_MINOR);
     // Databases of the run's own are dropped at the end; the shared ones get their rules back.
     if (!own) stopSteps.push(restoreRules);
@@ -137,10 +154,11 @@ export async function startBenchStack(
         const definition = adviceConsumerService(config, run, urls, pubsub ? { pubsubProjectId: pubsub.projectId } : {});
         return start({ ...definition, env: { ...definition.env, ...env } });
       },
-      async startGateway({ name, env }) {
+      async startGateway({ name, env, port }) {
         const definition = inBench(gatewayService(config, run, urls, { name, env }));
-        return { service: await start(definition), logFile: definition.logFile };
+        return { service: await start(definition, port), logFile: definition.logFile };
       },
+      ...(standinGatewayPort === undefined ? {} : { standinGatewayPort }),
       async stop() {
         const restored = await Promise.all(
           stopSteps.map((step) =>
