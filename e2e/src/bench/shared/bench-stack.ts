@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { infraEndpoints, type ComponentStatus, type InfraConfig } from '@bank/infra';
+import { MAX_AMOUNT_MINOR } from '@bank/shared-contracts';
 import { gatewayService } from '../../stack/gateway-service';
 import { createRunDatabases, type RunDatabases } from '../../stack/run-databases';
 import { createRunPubSub } from '../../stack/run-pubsub';
@@ -24,7 +25,7 @@ import { raiseStandinLimits } from './bench-rules';
  * The defaults (50,000 and 150,000) would decline a bench account within seconds. Set as a
  * configuration change (bench-rules.ts), as an engineer would.
  */
-export const BENCH_STANDIN_LIMIT_MINOR = 1_000_000_000_000;
+export const BENCH_STANDIN_LIMIT_MINOR = MAX_AMOUNT_MINOR;
 
 export interface BenchStackOptions {
   /**
