@@ -114,6 +114,10 @@ test("when an engineer tightens stand-in's rules with the CLI, then both platfor
     ]),
   );
 
-  expect((await standin('rules', 'reset', '--reason', 'INC-2101 over')).code).toBe(0);
+  // Loosening (here a reset lifting both rules) is confirmed like a change that touches everyone.
+  const unconfirmed = await standin('rules', 'reset', '--reason', 'INC-2101 over');
+  expect(unconfirmed.code).toBe(3);
+  expect(unconfirmed.stderr).toMatch(/rule: e-commerce: £100\.00 per payment -> no rule/);
+  expect((await standin('rules', 'reset', '--reason', 'INC-2101 over', '--yes')).code).toBe(0);
   expect((await authorise(15_000, ecommerce)).body).toMatchObject({ responseCode: '00', decidedBy: 'standin' });
 }, 300_000);

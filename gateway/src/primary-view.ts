@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import type { Logger } from 'pino';
 import type { GatewayPrimaryView } from '@bank/shared-contracts';
 
@@ -34,6 +35,8 @@ export function startPrimaryView(deps: {
   const intervalMs = deps.probeIntervalMs ?? PRIMARY_PROBE_INTERVAL_MS;
   const timeoutMs = deps.probeTimeoutMs ?? PRIMARY_PROBE_TIMEOUT_MS;
   const startedAt = now().toISOString();
+  // Which gateway process this is: behind a load balancer successive reads land on different replicas.
+  const instance = randomUUID();
   const counts = { total: 0, timedOut: 0, connectionFailed: 0, serverErrors: 0, issuerUnavailable: 0 };
   const probe = { answered: false, answeredTotal: 0, unansweredTotal: 0, lastAnsweredAt: undefined as string | undefined };
   let running = true;
@@ -45,7 +48,9 @@ export function startPrimaryView(deps: {
     try {
       const response = await fetch(`${deps.primaryUrl}${PRIMARY_PROBE_PATH}`, { signal: AbortSignal.timeout(timeoutMs) });
       await response.body?.cancel();
-      answered = true;
+      // Any answer of primary's own counts (slow or failing is not unreachable); a proxy's or load
+      // balancer's 502, 503 or 504 in front of a dead primary is not primary answering.
+      answered = response.status !== 502 && response.status !== 503 && response.status !== 504;
     } catch {
       answered = false;
     }
@@ -85,6 +90,7 @@ export function startPrimaryView(deps: {
     },
     snapshot: () => ({
       startedAt,
+      instance,
       readAt: now().toISOString(),
       toPrimary: { ...counts },
       primaryBreakerOpen: deps.breakerOpen(),

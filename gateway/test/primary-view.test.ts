@@ -59,10 +59,12 @@ test('when messages to primary end each way, then the view counts each, only wha
 });
 
 test("when primary answers its probe slowly or with an error, then it answers; only when it does not answer in the probe's time does it not", async () => {
-  let mode: 'ok' | 'slow-error' | 'hang' = 'ok';
+  let mode: 'ok' | 'slow-error' | 'proxy-error' | 'hang' = 'ok';
   const primary = http.createServer((_request, response) => {
     if (mode === 'ok') return void response.end('{"status":"live"}');
-    if (mode === 'slow-error') return void setTimeout(() => response.writeHead(503).end(), 100);
+    if (mode === 'slow-error') return void setTimeout(() => response.writeHead(500).end(), 100);
+    // A load balancer or proxy in front of a dead primary: not primary answering (found in review).
+    if (mode === 'proxy-error') return void response.writeHead(502).end();
     // hang: never answers
   });
   await new Promise<void>((resolve) => primary.listen(0, '127.0.0.1', resolve));
@@ -88,11 +90,25 @@ test("when primary answers its probe slowly or with an error, then it answers; o
       (probe) => probe.answeredTotal >= slow + 3,
     );
     expect(view.snapshot().probe.answered).toBe(true);
+    mode = 'proxy-error';
+    const proxied = view.snapshot().probe.unansweredTotal;
+    await eventually(
+      "a proxy's 502 counted as no answer",
+      () => view.snapshot().probe,
+      (probe) => probe.unansweredTotal > proxied && !probe.answered,
+    );
+    mode = 'ok';
+    await eventually(
+      'answering again',
+      () => view.snapshot().probe,
+      (probe) => probe.answered,
+    );
     mode = 'hang';
+    const unansweredBefore = view.snapshot().probe.unansweredTotal;
     const hung = await eventually(
       'an unanswered probe',
       () => view.snapshot().probe,
-      (probe) => probe.unansweredTotal > 0,
+      (probe) => probe.unansweredTotal > unansweredBefore,
     );
     expect(hung.answered).toBe(false);
     expect(hung.timeoutMs).toBe(300);

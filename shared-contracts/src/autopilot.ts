@@ -116,6 +116,8 @@ export type AutopilotStatus = z.infer<typeof AutopilotStatus>;
  */
 export const GatewayPrimaryView = z.strictObject({
   startedAt: z.string(),
+  /** This gateway process (random at its start): replicas behind one address are differenced each against its own previous read. */
+  instance: z.string().min(1).max(64),
   readAt: z.string(),
   toPrimary: Traffic.describe('payment messages sent to primary since the gateway started, and how they ended'),
   primaryBreakerOpen: z.boolean().describe("primary's circuit breaker is open or half open"),

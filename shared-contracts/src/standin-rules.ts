@@ -10,8 +10,8 @@ import { NonNegativeAmountMinor, storableText, Uuid } from './primitives';
 // applies them (payments/standin-rules.ts there); primary keeps and passes them on.
 
 /**
- * The channel a card payment came through: the POS entry mode, or `atm` for cash (transaction
- * type 01), whatever the entry mode: cash is the riskiest thing stand-in approves.
+ * The channel a card payment came through: the POS entry mode; cash (transaction type 01) is also
+ * `atm`, whatever the entry mode, and both channels' rules apply to it.
  */
 export const StandinChannel = z.enum(['chip', 'contactless', 'magstripe', 'ecommerce', 'manual', 'atm'], {
   error: 'expected a channel: chip, contactless, magstripe, ecommerce, manual or atm',
@@ -73,12 +73,18 @@ export const StandinRules = z.strictObject({
   }),
   /** Cards (by card id, never a PAN) stand-in approves nothing on. */
   blockedCards: z.array(Uuid).max(MAX_BLOCKED_CARDS, { error: `expected at most ${MAX_BLOCKED_CARDS} blocked cards` }),
-  /** Ascending ages; the last step the data is older than applies (none: 100%). */
+  /**
+   * Ascending ages, never a larger share for older data; the last step the data is older than
+   * applies (none: 100%), and data of unknown age gets the last (the smallest) share.
+   */
   staleness: z
     .array(StalenessStep)
     .max(10)
     .refine((steps) => steps.every((step, index) => index === 0 || step.olderThanMinutes > steps[index - 1]!.olderThanMinutes), {
       error: 'expected the staleness steps in ascending order of age, each age once',
+    })
+    .refine((steps) => steps.every((step, index) => index === 0 || step.limitPercent <= steps[index - 1]!.limitPercent), {
+      error: 'expected each older staleness step to allow no more than the one before it (older data is less certain)',
     }),
 });
 export type StandinRules = z.infer<typeof StandinRules>;

@@ -95,6 +95,17 @@ export function readStandinEnvironment(env: NodeJS.ProcessEnv = process.env): Se
   const values = read.values;
   // The emulator keeps nothing across a restart and asks for no credential: advices published
   // there outside local mode would be acknowledged and then lost.
+  // The risk limits moved into the configuration document (standin rules …): a site still setting
+  // them must not start believing it is protected by limits that no longer apply.
+  const retired = ['STANDIN_LIMIT_PER_PAYMENT_MINOR', 'STANDIN_LIMIT_PER_ACCOUNT_DAY_MINOR'].filter((name) => env[name] !== undefined && env[name] !== '');
+  if (retired.length > 0)
+    throw new ConfigurationError(
+      'stand-in',
+      retired.map(
+        (name) =>
+          `${name} is no longer read: stand-in's limits are the configuration's rules now; set them with \`standin rules set --max-per-payment|--max-per-day <pence> --reason …\` and remove ${name}`,
+      ),
+    );
   if (!read.local && values.PUBSUB_EMULATOR_HOST)
     throw new ConfigurationError('stand-in', [
       'PUBSUB_EMULATOR_HOST is set outside local mode: advices go to Google Cloud Pub/Sub (PUBSUB_PROJECT_ID) there, never an emulator',

@@ -47,7 +47,7 @@ async function start(): Promise<void> {
   await rules.start();
   const onCurrent = (document: ConfigurationDocument) => {
     prescale.check();
-    rules.adopt(document.standinRules);
+    rules.adopt(document);
   };
   const peer = startPeerConfiguration({
     database,

@@ -1,5 +1,5 @@
 import fc from 'fast-check';
-import { DEFAULT_STANDIN_RULES, type CardAuthorisationRequest, type StandinRules } from '@bank/shared-contracts';
+import { DEFAULT_STANDIN_RULES, StandinRules, type CardAuthorisationRequest } from '@bank/shared-contracts';
 import { judgeAuthorisation, type AuthorisationCase } from '../src/payments/authorisation-rules';
 import { resolveRules } from '../src/payments/standin-rules';
 
@@ -72,16 +72,17 @@ describe('rules per channel, merchant category and since primary was last heard 
       '6051': { blocked: false, maxPerPaymentMinor: 10_000, description: 'crypto exchanges' },
     },
   };
-  const judge = (message: Partial<typeof purchase>, facts: Partial<AuthorisationCase>) => {
+  const setRules = (with_: StandinRules) => (message: Partial<typeof purchase>, facts: Partial<AuthorisationCase>) => {
     const payment = { ...purchase, ...message };
     return judgeAuthorisation({
       ...base,
       spendableMinor: 1_000_000,
       transactionType: payment.processingCode.slice(0, 2),
       ...facts,
-      rules: resolveRules(rules, payment),
+      rules: resolveRules(with_, payment),
     });
   };
+  const judge = setRules(rules);
 
   test('an e-commerce payment over its channel limit is declined naming the channel rule', () => {
     expect(judge({ posEntryMode: 'ecommerce' }, { amountMinor: 10_001 })).toEqual({
@@ -116,6 +117,18 @@ describe('rules per channel, merchant category and since primary was last heard 
       rule: 'cash-since-heard:count',
     });
     expect(judge(cash, { amountMinor: 1_000, sinceLastHeardCount: 0 }).code).toBe('00');
+  });
+
+  test("cash answers to its entry mode's rules too: a block on magnetic stripe stops a skimmed card at a cash machine", () => {
+    // Found in review: cash was judged by the ATM rule alone, so a magnetic-stripe block let skimmed cards draw cash.
+    const skimmed = setRules({ ...rules, channels: { ...rules.channels, magstripe: { blocked: true } } });
+    expect(skimmed({ processingCode: '010000', posEntryMode: 'magstripe' }, { amountMinor: 1_000 })).toEqual({
+      code: '57',
+      why: 'stand-in rule: no magnetic stripe payments',
+      rule: 'channel:magstripe:blocked',
+    });
+    const tap = setRules({ ...rules, channels: { contactless: { blocked: false, maxPerPaymentMinor: 3_000 } } });
+    expect(tap({ processingCode: '010000', posEntryMode: 'contactless' }, { amountMinor: 3_001 }).rule).toBe('channel:contactless:per-payment');
   });
 
   test('purchases since last heard: the count and the amount, on the edge', () => {
@@ -154,7 +167,13 @@ describe('properties', () => {
     channels: fc.dictionary(fc.constantFrom('chip', 'contactless', 'ecommerce', 'manual', 'atm'), kindRule),
     merchantCategories: fc.dictionary(fc.constantFrom('5411', '7995', '6051'), kindRule),
     blockedCards: fc.constant([]),
-    staleness: fc.constantFrom([], DEFAULT_STANDIN_RULES.staleness),
+    // Any schedule the contract accepts: ascending ages, shares never larger for older data.
+    staleness: fc.uniqueArray(fc.integer({ min: 1, max: 20_000 }), { maxLength: 4 }).chain((ages) =>
+      fc.array(fc.integer({ min: 0, max: 100 }), { minLength: ages.length, maxLength: ages.length }).map((shares) => {
+        const sortedShares = [...shares].sort((a, b) => b - a);
+        return [...ages].sort((a, b) => a - b).map((olderThanMinutes, index) => ({ olderThanMinutes, limitPercent: sortedShares[index]! }));
+      }),
+    ),
   });
   const facts = fc.record({
     amountMinor: fc.integer({ min: 1, max: 250_000 }),
@@ -197,12 +216,14 @@ describe('properties', () => {
     );
   });
 
-  test('older synced data never approves a payment fresher data declined, all else equal', () => {
+  test('older synced data never approves a payment fresher data declined, all else equal; data of unknown age is judged as the oldest', () => {
     fc.assert(
       fc.property(kinds, rulesArbitrary, facts, fc.integer({ min: 0, max: 30 * 24 * HOUR }), (kind, rules, f, older) => {
-        const judged = (dataAgeMs: number) =>
+        expect(StandinRules.safeParse(rules).success).toBe(true);
+        const judged = (dataAgeMs: number | undefined) =>
           judgeAuthorisation({ ...base, ...f, dataAgeMs, transactionType: kind.processingCode.slice(0, 2), rules: resolveRules(rules, kind) }).code === '00';
         if (judged(f.dataAgeMs + older)) expect(judged(f.dataAgeMs)).toBe(true);
+        if (judged(undefined)) expect(judged(f.dataAgeMs)).toBe(true);
       }),
       { numRuns: 2_000 },
     );

@@ -6,7 +6,7 @@ import type { AutopilotSettingsChange, GatewayPrimaryView } from '@bank/shared-c
 import { changeConfiguration, configurationAudit, currentConfiguration } from '../src/configuration/configuration-store';
 import { AUTOPILOT_OPERATOR, changeFor, decideAndAct, GATHER_MS, startAutopilot, type Autopilot } from '../src/autopilot/autopilot-loop';
 import { createSampler } from '../src/autopilot/autopilot-sampler';
-import { changeAutopilotSettings, recentActions, recordAction } from '../src/autopilot/autopilot-store';
+import { changeAutopilotSettings, recentActions } from '../src/autopilot/autopilot-store';
 import { AUTOPILOT_COMPONENTS, type AutopilotSample } from '../src/autopilot/autopilot-decision';
 import { trackIncident } from '../src/incidents/incident-tracker';
 import { incidentReport } from '../src/incidents/incident-report';
@@ -33,10 +33,16 @@ async function startWorld() {
     perRead: { total: 10, failing: 10 },
     breakerOpen: false,
     probeAnswered: false,
+    /** Gateway replicas behind the one address, read in turn (as a load balancer spreads reads). */
+    replicas: 1,
   };
-  const counts = { total: 0, timedOut: 0, connectionFailed: 0, serverErrors: 0, issuerUnavailable: 0 };
-  const probe = { answeredTotal: 0, unansweredTotal: 0 };
   const startedAt = new Date().toISOString();
+  const replicas = Array.from({ length: 4 }, (_, index) => ({
+    instance: `gateway-${index}`,
+    counts: { total: 0, timedOut: 0, connectionFailed: 0, serverErrors: 0, issuerUnavailable: 0 },
+    probe: { answeredTotal: 0, unansweredTotal: 0 },
+  }));
+  let reads = 0;
   const server = http.createServer((request, response) => {
     const json = (status: number, body: unknown) => response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     if (request.url === '/health/route') {
@@ -45,12 +51,14 @@ async function startWorld() {
     }
     if (request.url === '/primary-view') {
       if (request.headers.authorization !== `Bearer ${STANDIN_CREDENTIAL}`) return json(401, { error: { code: 'GATEWAY_UNAUTHENTICATED', message: 'no' } });
+      const { instance, counts, probe } = replicas[reads++ % state.replicas]!;
       counts.total += state.perRead.total;
       counts.timedOut += state.perRead.failing;
       if (state.probeAnswered) probe.answeredTotal++;
       else probe.unansweredTotal++;
       const view: GatewayPrimaryView = {
         startedAt,
+        instance,
         readAt: new Date().toISOString(),
         toPrimary: { ...counts },
         primaryBreakerOpen: state.breakerOpen,
@@ -163,6 +171,47 @@ test('when primary is dead for the hold, then exactly one configuration change b
   expect(renderIncidentReport(report)).toContain(`the autopilot (no operator), on this evidence: "${document.reason}"`);
 });
 
+test('when the gateway is three replicas behind one address (each read lands on another), then the evidence still holds and one change is made', async () => {
+  // Found in review: differencing each read against the previous one, whichever replica answered,
+  // dropped the gateway from most samples, so payments and direct connect could never be switched.
+  world.state.replicas = 3;
+  await settings({ mode: 'on', optIn: { cardPayments: true, fasterPayments: false, apps: false, directConnect: true } });
+  startLoop(new Registry());
+  const [change] = await until('the autopilot switches', autopilotChanges, (changes) => changes.length > 0);
+  expect(change!.document.reason).toContain("primary did not answer the data centre's probe for 2 s");
+  expect(change!.document).toMatchObject({ directConnect: true, components: { cardPaymentsOutbound: { mode: 'everyone' } } });
+});
+
+test('when a person moves a component back while primary still fails, then the autopilot does not switch it on again until it is re-armed', async () => {
+  // Found in review: going back is a human decision, but the autopilot switched it on again after the hold.
+  world.state.breakerOpen = true;
+  await settings({ mode: 'on', optIn: { cardPayments: true, fasterPayments: false, apps: false, directConnect: false } });
+  const registry = new Registry();
+  startLoop(registry);
+  await until('the autopilot switches', autopilotChanges, (changes) => changes.length === 1);
+  const switched = await currentConfiguration(database);
+  await changeConfiguration(database, {
+    operator: 'night-shift',
+    now: new Date(),
+    change: {
+      basedOnVersion: switched.version,
+      reason: 'INC-21 card payments back on primary',
+      components: { cardPaymentsInbound: { mode: 'nobody' }, cardPaymentsOutbound: { mode: 'nobody' } },
+    },
+  });
+  const [withheld] = await until(
+    'the autopilot to withhold it',
+    () => recentActions(database, 10),
+    (actions) => actions[0]?.kind === 'withheld',
+  );
+  expect(withheld!.withheld).toContainEqual({ component: 'cardPayments', why: expect.stringContaining('a person moved it back to primary') });
+  await samplesLater(registry, 2 * Math.ceil(HOLD_MS / 100));
+  expect(await autopilotChanges()).toHaveLength(1);
+  // Re-armed: it may act again.
+  await settings({ mode: 'on' });
+  await until('the autopilot switches again', autopilotChanges, (changes) => changes.length === 2);
+});
+
 test('when in dry-run, then it records what it would have done and changes nothing', async () => {
   await settings({ mode: 'dry-run', optIn: allIn });
   const registry = new Registry();
@@ -204,17 +253,12 @@ test('when a component whose evidence holds is not opted in, then it is withheld
 
 test('when the hourly cap is used up (as recorded in the database), then it withholds and changes nothing', async () => {
   await settings({ mode: 'on', optIn: allIn, maxChangesPerHour: 1 });
-  // An earlier change this hour, by an earlier run (a restart does not reset the cap).
-  await recordAction(database, {
-    at: new Date(Date.now() - 20 * 60_000),
-    kind: 'switched',
-    mode: 'on',
-    components: ['apps'],
-    reason: 'an earlier run',
-    withheld: [],
-    evidence: {},
-    settingsVersion: 1,
-    configurationVersion: 99,
+  // An earlier change this hour, by an earlier run (a restart does not reset the cap). Counted from
+  // the configuration's own versions: a run that crashed before recording its action still counts.
+  await changeConfiguration(database, {
+    operator: AUTOPILOT_OPERATOR,
+    now: new Date(Date.now() - 20 * 60_000),
+    change: { basedOnVersion: 0, reason: 'autopilot: an earlier run', prescale: true },
   });
   const registry = new Registry();
   startLoop(registry);
@@ -225,7 +269,7 @@ test('when the hourly cap is used up (as recorded in the database), then it with
   );
   expect(withheld!.withheld).toEqual(expect.arrayContaining([{ component: 'apps', why: '1 changes in the last hour: the cap is 1' }]));
   await samplesLater(registry, 5);
-  expect((await currentConfiguration(database)).version).toBe(0);
+  expect((await currentConfiguration(database)).version).toBe(1);
 });
 
 test('when primary is healthy, then components already on stay on and nothing is ever switched off', async () => {

@@ -1,6 +1,6 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { AutopilotStatus } from '@bank/shared-contracts';
+import { INITIAL_CONFIGURATION, type AutopilotStatus } from '@bank/shared-contracts';
 import { autopilotChange, autopilotCommand, componentsOption, holdOption } from '../src/cli/autopilot-options';
 import { renderAutopilotStatus } from '../src/cli/autopilot-render';
 import { runCli, type CliIo } from '../src/cli/standin-cli';
@@ -122,7 +122,9 @@ describe('standin autopilot against a stand-in', () => {
       request.on('end', () => {
         if (request.headers.authorization !== 'Bearer night-token') return void response.writeHead(401).end('{"error":{"code":"X","message":"no"}}');
         if (request.method === 'PUT') puts.push(JSON.parse(body));
-        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(status));
+        // The CLI reads stand-in's configuration for the confirmation of `autopilot on`.
+        const answer = request.url === '/configuration' ? INITIAL_CONFIGURATION : status;
+        response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
       });
     });
     await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -155,7 +157,12 @@ describe('standin autopilot against a stand-in', () => {
     expect(refused.code).toBe(2);
     expect(refused.err).toContain('--reason');
     expect(puts).toHaveLength(0);
-    const done = await run('autopilot', 'on', '--components', 'apps,cardPayments', '--hold', '20', '--reason', 'INC-21 nights');
+    // Arming it may move every user by itself: without a terminal it needs --yes.
+    const unconfirmed = await run('autopilot', 'on', '--components', 'apps,cardPayments', '--hold', '20', '--reason', 'INC-21 nights');
+    expect(unconfirmed.code).toBe(3);
+    expect(unconfirmed.err).toMatch(/EVERY user's cardPayments, apps to stand-in after 20 s/);
+    expect(puts).toHaveLength(0);
+    const done = await run('autopilot', 'on', '--components', 'apps,cardPayments', '--hold', '20', '--reason', 'INC-21 nights', '--yes');
     expect(done.code).toBe(0);
     expect(puts).toEqual([
       { mode: 'on', reason: 'INC-21 nights', optIn: { cardPayments: true, fasterPayments: false, apps: true, directConnect: false }, holdMs: 20_000 },

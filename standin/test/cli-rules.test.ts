@@ -34,6 +34,13 @@ test.each<[string, Parameters<typeof setRules>[1], RegExp]>([
   ['nothing to change', {}, /say what to change/],
   ['a count without --since-heard', { 'max-count': '3' }, /go with --since-heard/],
   ['"none" for the general limit', { 'max-per-payment': 'none' }, /whole number of pence/],
+  // Flags of another scope are refused, not dropped (found in review).
+  ['a count with a channel', { channel: 'atm', 'max-per-payment': '5000', 'max-count': '3' }, /--max-count cannot go with --channel/],
+  [
+    'a per-payment limit with --since-heard',
+    { 'since-heard': 'cash', 'max-per-payment': '100', 'max-amount': '1' },
+    /--max-per-payment cannot go with --since-heard/,
+  ],
 ])('refuses %s', (_case, options, message) => {
   expect(() => setRules(rules, options)).toThrow(message);
 });
@@ -46,6 +53,8 @@ test('the staleness schedule and blocked cards', () => {
   expect(stalenessSchedule('none')).toEqual([]);
   expect(() => stalenessSchedule('1440:50,60:10')).toThrow(/ascending order/);
   expect(() => stalenessSchedule('1440:150')).toThrow(/percentage from 0 to 100/);
+  // A schedule that allows more for older data would loosen with age (found in review).
+  expect(() => stalenessSchedule('60:10,1440:50')).toThrow(/no more than the one before it/);
   expect(() => stalenessSchedule('a day')).toThrow(/not <minutes>:<percent>/);
   const withCard = blockCard(rules, CARD.toUpperCase(), true);
   expect(withCard.blockedCards).toEqual([CARD]);
@@ -57,10 +66,16 @@ test('the staleness schedule and blocked cards', () => {
 test('what changed reads as the engineer would say it, and the rules read back the same', () => {
   const after = setRules(setRules(rules, { channel: 'ecommerce', 'max-per-payment': '10000' }), { mcc: '7995', block: true, description: 'gambling' });
   expect(ruleDifferences(rules, after)).toEqual([
-    { what: 'rule: e-commerce', from: 'no rule', to: '£100.00 per payment' },
-    { what: 'rule: MCC 7995', from: 'no rule', to: 'BLOCKED: nothing approved (gambling)' },
+    { what: 'rule: e-commerce', from: 'no rule', to: '£100.00 per payment', loosens: false },
+    { what: 'rule: MCC 7995', from: 'no rule', to: 'BLOCKED: nothing approved (gambling)', loosens: false },
   ]);
   expect(ruleDifferences(after, after)).toEqual([]);
+  // Going back (a reset, a lifted block, a raised limit, a later staleness step) loosens: it is confirmed.
+  expect(ruleDifferences(after, rules).map((difference) => difference.loosens)).toEqual([true, true]);
+  expect(ruleDifferences(rules, setRules(rules, { 'max-per-payment': '60000' }))[0]).toMatchObject({ loosens: true });
+  expect(ruleDifferences(rules, { ...rules, staleness: stalenessSchedule('2880:50,10080:25') })[0]).toMatchObject({ loosens: true });
+  expect(ruleDifferences(rules, { ...rules, staleness: stalenessSchedule('1440:40,10080:25') })[0]).toMatchObject({ loosens: false });
+  expect(ruleDifferences(blockCard(rules, CARD, true), rules)[0]).toMatchObject({ what: 'rule: blocked cards', loosens: true });
   const shown = renderRules(after, 7);
   expect(shown).toMatch(/configuration version 7/);
   expect(shown).toMatch(/per payment +£500\.00/);

@@ -57,6 +57,7 @@ async function scenario(): Promise<ScenarioDefinition> {
         String(HOLD_SECONDS),
         '--reason',
         'CHAOS-N autopilot armed for the night',
+        '--yes',
       );
       run.step(`autopilot armed: every component, ${HOLD_SECONDS} s hold; nobody at the keyboard from here`);
       run.chaos.stack.primary.pause();

@@ -11,8 +11,9 @@ import {
   type AutopilotSample,
   type AutopilotSettings,
 } from './autopilot-decision';
-import { componentsOn, currentAutopilotSettings, recentlyRecorded, recordAction, switchesWithinHour } from './autopilot-store';
+import { componentsOn, currentAutopilotSettings, recentlyRecorded, recordAction, switchesWithinHour, takenBackByPeople } from './autopilot-store';
 import type { TakenSample } from './autopilot-sampler';
+import { RESERVED_OPERATOR_NAME } from '../configuration/operators';
 
 // The autopilot running: every few seconds a sample, the decision over the recent samples, and
 // when it says so ONE configuration change, made as the operator `autopilot` with the evidence as
@@ -21,7 +22,7 @@ import type { TakenSample } from './autopilot-sampler';
 // time, so replicas and restarts never add up to more than the settings allow.
 
 /** Who the autopilot's configuration changes are recorded as made by. */
-export const AUTOPILOT_OPERATOR = 'autopilot';
+export const AUTOPILOT_OPERATOR = RESERVED_OPERATOR_NAME;
 
 /** The same finding (dry-run, withheld) is written down once in this long, not every sample. */
 const RECORD_AGAIN_AFTER_MS = 10 * 60_000;
@@ -152,9 +153,28 @@ export async function decideAndAct(
     const on = componentsOn(configuration);
     const alreadyOn = AUTOPILOT_COMPONENTS.filter((component) => on[component]);
     if (!turn.rows[0]?.got) return { outcome: 'not_my_turn', alreadyOn };
-    const { version: settingsVersion, settings } = await currentAutopilotSettings(session);
+    const { version: settingsVersion, settings, changedAt } = await currentAutopilotSettings(session);
     const changesAtMs = await switchesWithinHour(session, now);
-    const decision = decideAutopilot(history, settings, { on, changesAtMs }, now.getTime());
+    // What a person moved back since it was armed stays back: the autopilot never undoes that.
+    const takenBack = await takenBackByPeople(session, changedAt);
+    const decided = decideAutopilot(
+      history,
+      settings,
+      { on: { ...on, ...Object.fromEntries([...takenBack].map((component) => [component, true])) }, changesAtMs },
+      now.getTime(),
+    );
+    const decision = {
+      ...decided,
+      withheld: [
+        ...decided.withheld,
+        ...[...takenBack]
+          .filter((component) => decided.evidence[component].holds && settings.optIn[component])
+          .map((component) => ({
+            component,
+            why: 'a person moved it back to primary since the autopilot was armed: re-arm it (standin autopilot on) to let it act again',
+          })),
+      ],
+    };
     // Off: the evidence is still worth showing (GET /autopilot), but nothing is done or written down.
     if (settings.mode === 'off') return { outcome: 'nothing', decision, alreadyOn };
     const base = { at: now, mode: settings.mode, evidence: decision.evidence, settingsVersion } as const;

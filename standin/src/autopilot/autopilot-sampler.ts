@@ -15,9 +15,16 @@ export interface SamplerTargets {
   readonly gatewayUrl: string;
   readonly credential: string;
   readonly timeoutMs?: number;
+  /** How long primary's health answer may take (PRIMARY_HEALTH_TIMEOUT_MS). */
+  readonly primaryTimeoutMs?: number;
 }
 
 export const SAMPLE_TIMEOUT_MS = 1_000;
+/**
+ * Primary's own health answer may take longer than the other questions: a loaded primary that
+ * answers in 1.5 s is slow, not gone, and must not move the apps (found in review).
+ */
+export const PRIMARY_HEALTH_TIMEOUT_MS = 3_000;
 
 /** A sample, and why the gateway is not in it when it is not. */
 export interface TakenSample {
@@ -62,10 +69,19 @@ const difference = (now: GatewayPrimaryView['toPrimary'], before: GatewayPrimary
   return Object.values(traffic).some((value) => value < 0) ? undefined : traffic;
 };
 
-/** Takes samples; keeps the gateway's previous read to difference its counters against. */
+/** Gateway processes remembered at once (behind one address there are a handful of replicas). */
+const MAX_GATEWAY_INSTANCES = 32;
+
+/**
+ * Takes samples; keeps each gateway process's previous read to difference its counters against.
+ * Behind a load balancer successive reads land on different replicas: each is differenced against
+ * its own previous read (its first read is its baseline), so a sample says what that replica saw
+ * since it was last read. The failure share is a ratio, so a replica's share of traffic judges it.
+ */
 export function createSampler(targets: SamplerTargets) {
   const timeoutMs = targets.timeoutMs ?? SAMPLE_TIMEOUT_MS;
-  let previous: GatewayPrimaryView | undefined;
+  const previousByInstance = new Map<string, GatewayPrimaryView>();
+  let anyRead = false;
 
   const readGateway = async (): Promise<{ gateway?: NonNullable<AutopilotSample['gateway']>; problem?: string; baseline?: true }> => {
     let view: GatewayPrimaryView;
@@ -86,9 +102,17 @@ export function createSampler(targets: SamplerTargets) {
         problem: `the gateway could not be read (${(failure as Error).name === 'TimeoutError' ? `no answer within ${timeoutMs} ms` : (failure as Error).message})`,
       };
     }
-    const before = previous;
-    previous = view;
-    if (!before) return { problem: "first read of the gateway's counters: the next sample differences them", baseline: true };
+    const before = previousByInstance.get(view.instance);
+    previousByInstance.delete(view.instance);
+    previousByInstance.set(view.instance, view);
+    // Bounded: the replica read longest ago is forgotten first (a Map keeps insertion order).
+    if (previousByInstance.size > MAX_GATEWAY_INSTANCES) previousByInstance.delete(previousByInstance.keys().next().value!);
+    const first = !anyRead;
+    anyRead = true;
+    if (!before)
+      return first
+        ? { problem: "first read of the gateway's counters: the next sample differences them", baseline: true }
+        : { problem: "first read of this gateway replica's counters: its next read is differenced against it" };
     if (before.startedAt !== view.startedAt) return { problem: 'the gateway restarted: its counters start again' };
     const toPrimary = difference(view.toPrimary, before.toPrimary);
     if (!toPrimary) return { problem: "the gateway's counters went back: another gateway answered, or it restarted" };
@@ -102,7 +126,7 @@ export function createSampler(targets: SamplerTargets) {
           () => true,
           () => false,
         ),
-        primaryFromStandin(targets.primaryUrl, timeoutMs),
+        primaryFromStandin(targets.primaryUrl, Math.max(timeoutMs, targets.primaryTimeoutMs ?? PRIMARY_HEALTH_TIMEOUT_MS)),
         readGateway(),
       ]);
       return {

@@ -1,9 +1,10 @@
+import { RESERVED_OPERATOR_NAME } from '../configuration/operators';
 import {
   AutopilotAction,
   AutopilotSettingsDocument,
   type AutopilotSettingsChange,
   type AutopilotSettingsVersion,
-  type ConfigurationDocument,
+  ConfigurationDocument,
 } from '@bank/shared-contracts';
 import { inTransaction, type Database, type Session } from '../store/database';
 import { AUTOPILOT_COMPONENTS, DEFAULT_AUTOPILOT_SETTINGS, type AutopilotComponent, type AutopilotSettings } from './autopilot-decision';
@@ -90,6 +91,29 @@ export function componentsOn(document: ConfigurationDocument): Record<AutopilotC
   };
 }
 
+/**
+ * Components a person (not the autopilot) moved back to primary since `since` (when the autopilot's
+ * settings were last set): going back is a human decision, and the autopilot does not undo it by
+ * switching them on again while the evidence still holds. Re-arming it (new settings) lets it act.
+ */
+export async function takenBackByPeople(session: Session | Database, since: string): Promise<Set<AutopilotComponent>> {
+  const { rows } = await session.query<{ document: unknown }>(
+    `select document from configuration_versions
+     where version >= coalesce((select max(version) from configuration_versions where (document->>'updatedAt')::timestamptz < $1::timestamptz), 0)
+     order by version desc limit 1000`,
+    [since],
+  );
+  const taken = new Set<AutopilotComponent>();
+  const documents = rows.map((row) => ConfigurationDocument.parse(row.document)).reverse();
+  for (let index = 1; index < documents.length; index++) {
+    const [before, after] = [documents[index - 1]!, documents[index]!];
+    if (after.updatedBy === RESERVED_OPERATOR_NAME) continue;
+    const [was, is] = [componentsOn(before), componentsOn(after)];
+    for (const component of AUTOPILOT_COMPONENTS) if (was[component] && !is[component]) taken.add(component);
+  }
+  return taken;
+}
+
 export interface ActionRecord {
   readonly at: Date;
   readonly kind: AutopilotAction['kind'];
@@ -120,11 +144,17 @@ export async function recordAction(session: Session | Database, action: ActionRe
   );
 }
 
-/** When the autopilot changed the configuration in the hour before `now` (the cap). */
+/**
+ * When the autopilot changed the configuration in the hour before `now` (the cap), read from the
+ * configuration's own versions, not from the autopilot's record of its actions: a crash between
+ * the change and that record must not leave a change the cap does not count. No upper bound: a
+ * replica whose clock is behind still counts another replica's change made a moment "later".
+ */
 export async function switchesWithinHour(session: Session | Database, now: Date): Promise<number[]> {
   const { rows } = await session.query<{ at: Date }>(
-    `select at from autopilot_actions where kind = 'switched' and at > $1::timestamptz - interval '1 hour' and at <= $1::timestamptz order by at`,
-    [now.toISOString()],
+    `select (document->>'updatedAt')::timestamptz as at from configuration_versions
+     where document->>'updatedBy' = $2 and (document->>'updatedAt')::timestamptz > $1::timestamptz - interval '1 hour' order by version`,
+    [now.toISOString(), RESERVED_OPERATOR_NAME],
   );
   return rows.map((row) => row.at.getTime());
 }

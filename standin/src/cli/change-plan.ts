@@ -79,9 +79,10 @@ export function differences(base: ConfigurationDocument, spec: ChangeSpec): Diff
       to: describeShare(spec.dailyCohort.percent, 'users, daily'),
       wide: spec.dailyCohort.percent > base.dailyCohort.percent,
     });
-  // Stand-in's rules decide only what stand-in approves; they move nobody: no confirmation, a reason as always.
+  // Stand-in's rules move nobody, but loosening one lets stand-in approve, for everyone it serves,
+  // what it declined before: that is confirmed like a change that touches every user; tightening is not.
   if (spec.standinRules !== undefined)
-    for (const difference of ruleDifferences(base.standinRules, spec.standinRules)) found.push({ ...difference, wide: false });
+    for (const { loosens, ...difference } of ruleDifferences(base.standinRules, spec.standinRules)) found.push({ ...difference, wide: loosens });
   return found;
 }
 

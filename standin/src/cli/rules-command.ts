@@ -86,6 +86,16 @@ export function setRules(current: StandinRules, options: RulesOptions): StandinR
     options['since-heard'] !== undefined && '--since-heard',
   ].filter(Boolean);
   if (scopes.length > 1) throw usageError(`say one of --channel, --mcc or --since-heard (got ${scopes.join(' and ')})`);
+  // A flag that does not belong to the scope is refused, never silently dropped.
+  const given = (names: readonly (keyof RulesOptions)[]) =>
+    names.filter((name) => options[name] !== undefined && options[name] !== false).map((name) => `--${name}`);
+  const foreign =
+    options.channel !== undefined || options.mcc !== undefined
+      ? given(['max-count', 'max-amount', 'schedule'])
+      : options['since-heard'] !== undefined
+        ? given(['max-per-payment', 'max-per-day', 'block', 'allow', 'clear', 'description', 'schedule'])
+        : given(['schedule']);
+  if (foreign.length > 0) throw usageError(`${foreign.join(', ')} cannot go with ${scopes[0] ?? 'the general limits'}: see standin --help`);
   if (options.channel !== undefined) {
     const channel = StandinChannel.safeParse(options.channel);
     if (!channel.success) throw usageError(`--channel ${options.channel}: expected chip, contactless, magstripe, ecommerce, manual or atm`);
@@ -187,28 +197,64 @@ export function renderRules(rules: StandinRules, version: number): string {
   return lines.join('\n');
 }
 
-/** What changed between two rule sets, one line each, for the change's confirmation and output. */
-export function ruleDifferences(before: StandinRules, after: StandinRules): { what: string; from: string; to: string }[] {
-  const found: { what: string; from: string; to: string }[] = [];
-  const add = (what: string, from: string, to: string) => {
-    if (from !== to) found.push({ what, from, to });
+/** A limit that may be absent (no limit): whether `after` allows more than `before`. */
+const raises = (before: number | undefined, after: number | undefined) => (after === undefined ? before !== undefined : before !== undefined && after > before);
+
+/** The share a schedule gives data of this age (undefined: unknown age, the last step). */
+function shareAt(steps: readonly StalenessStep[], ageMinutes: number | undefined): number {
+  if (ageMinutes === undefined) return steps.at(-1)?.limitPercent ?? 100;
+  let share = 100;
+  for (const step of steps) if (ageMinutes > step.olderThanMinutes) share = step.limitPercent;
+  return share;
+}
+
+/** Whether a schedule allows more than another at any age (each step's edge, just past it, and unknown). */
+function stalenessLoosens(before: readonly StalenessStep[], after: readonly StalenessStep[]): boolean {
+  const ages = [0, ...[...before, ...after].flatMap((step) => [step.olderThanMinutes, step.olderThanMinutes + 1]), undefined];
+  return ages.some((age) => shareAt(after, age) > shareAt(before, age));
+}
+
+const kindLoosens = (before: StandinKindRule | undefined, after: StandinKindRule | undefined) =>
+  (before?.blocked === true && after?.blocked !== true) || raises(before?.maxPerPaymentMinor, after?.maxPerPaymentMinor);
+
+/**
+ * What changed between two rule sets, one line each, for the change's confirmation and output.
+ * `loosens`: it lets stand-in approve something it declined before, for every customer it serves:
+ * confirmed like any change that touches everyone (a lifted block at 3 a.m. in the wrong terminal).
+ */
+export function ruleDifferences(before: StandinRules, after: StandinRules): { what: string; from: string; to: string; loosens: boolean }[] {
+  const found: { what: string; from: string; to: string; loosens: boolean }[] = [];
+  const add = (what: string, from: string, to: string, loosens: boolean) => {
+    if (from !== to || loosens) found.push({ what, from, to, loosens });
   };
-  add('rule: per payment', pounds(before.maxPerPaymentMinor), pounds(after.maxPerPaymentMinor));
-  add('rule: per account per day', pounds(before.maxPerAccountPerDayMinor), pounds(after.maxPerAccountPerDayMinor));
-  for (const kind of ['purchases', 'cash'] as const)
-    add(`rule: ${kind} since last heard`, sinceText(before.sinceLastHeard[kind]), sinceText(after.sinceLastHeard[kind]));
-  add('rule: staleness', stalenessText(before.staleness), stalenessText(after.staleness));
+  add('rule: per payment', pounds(before.maxPerPaymentMinor), pounds(after.maxPerPaymentMinor), after.maxPerPaymentMinor > before.maxPerPaymentMinor);
+  add(
+    'rule: per account per day',
+    pounds(before.maxPerAccountPerDayMinor),
+    pounds(after.maxPerAccountPerDayMinor),
+    after.maxPerAccountPerDayMinor > before.maxPerAccountPerDayMinor,
+  );
+  for (const kind of ['purchases', 'cash'] as const) {
+    const [from, to] = [before.sinceLastHeard[kind], after.sinceLastHeard[kind]];
+    add(`rule: ${kind} since last heard`, sinceText(from), sinceText(to), raises(from.maxCount, to.maxCount) || raises(from.maxAmountMinor, to.maxAmountMinor));
+  }
+  add('rule: staleness', stalenessText(before.staleness), stalenessText(after.staleness), stalenessLoosens(before.staleness, after.staleness));
   for (const channel of StandinChannel.options) {
     const [from, to] = [before.channels[channel], after.channels[channel]];
-    add(`rule: ${STANDIN_CHANNEL_NAMES[channel]}`, from ? kindText(from) : 'no rule', to ? kindText(to) : 'no rule');
+    add(`rule: ${STANDIN_CHANNEL_NAMES[channel]}`, from ? kindText(from) : 'no rule', to ? kindText(to) : 'no rule', kindLoosens(from, to));
   }
   for (const mcc of [...new Set([...Object.keys(before.merchantCategories), ...Object.keys(after.merchantCategories)])].sort()) {
     const [from, to] = [before.merchantCategories[mcc], after.merchantCategories[mcc]];
     const text = (rule: StandinKindRule | undefined) => (rule ? `${kindText(rule)}${rule.description ? ` (${rule.description})` : ''}` : 'no rule');
-    add(`rule: MCC ${mcc}`, text(from), text(to));
+    add(`rule: MCC ${mcc}`, text(from), text(to), kindLoosens(from, to));
   }
   const blocked = (cards: readonly string[]) => (cards.length === 0 ? 'no cards blocked' : `${cards.length} card(s) blocked`);
   if (JSON.stringify(before.blockedCards) !== JSON.stringify(after.blockedCards))
-    found.push({ what: 'rule: blocked cards', from: blocked(before.blockedCards), to: blocked(after.blockedCards) });
+    found.push({
+      what: 'rule: blocked cards',
+      from: blocked(before.blockedCards),
+      to: blocked(after.blockedCards),
+      loosens: before.blockedCards.some((card) => !after.blockedCards.includes(card)),
+    });
   return found;
 }

@@ -37,7 +37,7 @@ const HELP = `standin: turn the stand-in platform on, for whom, and back off
 ${RULES_HELP}
   standin autopilot status                    what the autopilot is set to do, the evidence it sees now, what it did
   standin autopilot on [--components cardPayments,fasterPayments,apps,directConnect] [--hold <seconds>]
-                       [--max-changes-per-hour N]
+                       [--max-changes-per-hour N] [--yes]
                                               let stand-in switch these on by itself once primary has failed them
                                               for the hold (it never switches anything off)
   standin autopilot dry-run [--components ...]  only record what it would switch on
@@ -273,7 +273,28 @@ async function dispatch(command: string, rest: string[], options: Options, clien
         return 0;
       }
       const why = reason();
-      const change = autopilotChange(which, options, why, (await clients.standin.autopilot()).current);
+      const current = (await clients.standin.autopilot()).current;
+      const change = autopilotChange(which, options, why, current);
+      if (change.mode === 'on') {
+        // Arming it lets stand-in move every user of these components by itself: asked like any change that touches everyone.
+        const reading = await clients.standin.read();
+        if (!reading.reachable) throw new CliError('UNREACHABLE', `stand-in is unreachable: ${reading.reason}`);
+        const optIn = { ...current.settings.optIn, ...change.optIn };
+        const components = Object.entries(optIn).flatMap(([component, on]) => (on ? [component] : []));
+        const hold = (change.holdMs ?? current.settings.holdMs) / 1000;
+        await confirm(
+          [
+            {
+              what: 'autopilot',
+              from: current.settings.mode,
+              to: `on: may move EVERY user's ${components.join(', ')} to stand-in after ${hold} s of evidence`,
+              wide: true,
+            },
+          ],
+          reading.configuration,
+          { state: 'clear' },
+        );
+      }
       const status = await clients.standin.changeAutopilot(change);
       print(status, renderAutopilotChange(status));
       return 0;

@@ -8,6 +8,9 @@ export interface Operators {
   identify(token: string | undefined): string | undefined;
 }
 
+/** The operator name stand-in's autopilot makes its changes as (autopilot/autopilot-store.ts). */
+export const RESERVED_OPERATOR_NAME = 'autopilot';
+
 /** `OPERATOR_TOKENS` is `name:token,name:token`; stand-in's configuration supplies it (see config.ts). */
 export function operatorsFromEnvironment(env: NodeJS.ProcessEnv): Operators {
   const raw = env.OPERATOR_TOKENS;
@@ -18,6 +21,11 @@ export function operatorsFromEnvironment(env: NodeJS.ProcessEnv): Operators {
     const token = pair.slice(at + 1).trim();
     if (at <= 0 || !token)
       throw new Error(`OPERATOR_TOKENS has "${name || pair.slice(0, 20)}…" without a name and token: expected name:token pairs, comma-separated`);
+    // The autopilot's changes are audited under its name: no person may act as it.
+    if (name === RESERVED_OPERATOR_NAME)
+      throw new Error(
+        `OPERATOR_TOKENS names an operator "${RESERVED_OPERATOR_NAME}": that name is the autopilot's, reserved so the audit tells it from people`,
+      );
     return { name, token };
   });
   return {

@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { ADVICE_SCHEMA_VERSION, type CardAuthorisationRequest, type CardAuthorisationResponse } from '@bank/shared-contracts';
 import { panLookup, type StandinCardKeys } from '../cards/card-numbers';
 import type { Database, Session } from '../store/database';
-import { resolveRules, type StandinRulesSource } from './standin-rules';
+import { resolvedRulesJson, type StandinRulesSource } from './standin-rules';
 
 // Stand-in's card authorisation in one database round trip: one prepared call of
 // standin_authorise_by_rules (store/schema.ts, step 0014), which decides by the same rules as
@@ -182,7 +182,7 @@ export function createCardAuthorisation(deps: CardAuthorisationDependencies) {
           JSON.stringify(message.merchant),
           message.transmittedAt,
           now(),
-          JSON.stringify(resolveRules(rules.current(), message)),
+          resolvedRulesJson(rules.current(), message),
           randomUUID(),
           approvalCodeIfApproved,
           ADVICE_SCHEMA_VERSION,

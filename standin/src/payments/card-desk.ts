@@ -138,17 +138,19 @@ export async function assessAuthorisation(
     );
     approvedTodayMinor = Number(today.rows[0]!.all_minor);
     cashTodayMinor = Number(today.rows[0]!.cash_minor);
-    const heard = await session.query<{ occurred_at: Date }>('select occurred_at from synced_events where account_id = $1 order by sequence desc limit 1', [
-      card.accountId,
-    ]);
-    const lastHeardAt = heard.rows[0]?.occurred_at;
-    if (lastHeardAt) dataAgeMs = Math.floor(at.getTime() - lastHeardAt.getTime());
-    const since = await session.query<{ count: string; minor: string }>(
-      `select count(*) as count, coalesce(sum(remaining_minor), 0) as minor from card_messages
+    // Last heard, its age and the approvals since, all reckoned in the database as the SQL path
+    // reckons them (microseconds, which a JavaScript Date would cut to milliseconds).
+    const since = await session.query<{ age_ms: string | null; count: string; minor: string }>(
+      `with heard as (select occurred_at from synced_events where account_id = $1 order by sequence desc limit 1)
+       select (select floor(extract(epoch from $4::timestamptz - occurred_at) * 1000)::bigint from heard) as age_ms,
+              count(*) as count, coalesce(sum(remaining_minor), 0) as minor
+       from card_messages
        where account_id = $1 and kind = 'authorisation' and approved and card_id = $2 and substr(processing_code, 1, 2) = $3
-         and ($4::timestamptz is null or received_at > $4)`,
-      [card.accountId, card.cardId, transactionType === '01' ? '01' : '00', lastHeardAt ?? null],
+         and received_at > coalesce((select occurred_at from heard), '-infinity')`,
+      [card.accountId, card.cardId, transactionType === '01' ? '01' : '00', at],
     );
+    const age = since.rows[0]!.age_ms;
+    if (age !== null) dataAgeMs = Number(age);
     sinceLastHeardCount = Number(since.rows[0]!.count);
     sinceLastHeardMinor = Number(since.rows[0]!.minor);
   }

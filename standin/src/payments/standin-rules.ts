@@ -4,6 +4,7 @@ import {
   MAX_AMOUNT_MINOR,
   STANDIN_CHANNEL_NAMES,
   type CardAuthorisationRequest,
+  type ConfigurationDocument,
   type StalenessStep,
   type StandinChannel,
   type StandinRules,
@@ -33,21 +34,24 @@ export interface ResolvedRules {
   readonly staleness: readonly StalenessStep[];
 }
 
-/** Cash is judged as ATM cash whatever the entry mode; otherwise the POS entry mode is the channel. */
-export function channelOf(message: Pick<CardAuthorisationRequest, 'processingCode' | 'posEntryMode'>): StandinChannel {
-  return message.processingCode.startsWith('01') ? 'atm' : message.posEntryMode;
+/**
+ * The channels whose rules apply: the POS entry mode, and for cash also `atm` (cash is the
+ * riskiest thing stand-in approves, whatever the entry mode). Both apply to cash: a block on
+ * magnetic stripe stops a skimmed card at a cash machine too.
+ */
+export function channelsOf(message: Pick<CardAuthorisationRequest, 'processingCode' | 'posEntryMode'>): StandinChannel[] {
+  return message.processingCode.startsWith('01') ? ['atm', message.posEntryMode] : [message.posEntryMode];
 }
 
 export function resolveRules(rules: StandinRules, message: Pick<CardAuthorisationRequest, 'processingCode' | 'posEntryMode' | 'merchant'>): ResolvedRules {
-  const channel = channelOf(message);
-  const channelName = STANDIN_CHANNEL_NAMES[channel];
-  const channelRule = rules.channels[channel];
+  const channels = channelsOf(message).map((channel) => ({ channel, name: STANDIN_CHANNEL_NAMES[channel], rule: rules.channels[channel] }));
   const mcc = message.merchant.categoryCode;
   const categoryRule = rules.merchantCategories[mcc];
   const categoryName = `MCC ${mcc}${categoryRule?.description ? ` (${categoryRule.description})` : ''}`;
 
-  const kindBlocked = channelRule?.blocked
-    ? { rule: `channel:${channel}:blocked`, label: `stand-in rule: no ${channelName} payments` }
+  const blockedChannel = channels.find((channel) => channel.rule?.blocked);
+  const kindBlocked = blockedChannel
+    ? { rule: `channel:${blockedChannel.channel}:blocked`, label: `stand-in rule: no ${blockedChannel.name} payments` }
     : categoryRule?.blocked
       ? { rule: `mcc:${mcc}:blocked`, label: `stand-in rule: no payments at ${categoryName}` }
       : undefined;
@@ -57,14 +61,16 @@ export function resolveRules(rules: StandinRules, message: Pick<CardAuthorisatio
     ...(categoryRule?.maxPerPaymentMinor === undefined
       ? []
       : [{ limitMinor: categoryRule.maxPerPaymentMinor, rule: `mcc:${mcc}:per-payment`, label: `stand-in risk limit: ${categoryName} per payment` }]),
-    ...(channelRule?.maxPerPaymentMinor === undefined
-      ? []
-      : [{ limitMinor: channelRule.maxPerPaymentMinor, rule: `channel:${channel}:per-payment`, label: `stand-in risk limit: ${channelName} per payment` }]),
+    ...channels.flatMap(({ channel, name, rule }) =>
+      rule?.maxPerPaymentMinor === undefined
+        ? []
+        : [{ limitMinor: rule.maxPerPaymentMinor, rule: `channel:${channel}:per-payment`, label: `stand-in risk limit: ${name} per payment` }],
+    ),
     { limitMinor: rules.maxPerPaymentMinor, rule: 'per-payment', label: 'stand-in risk limit: per payment' },
   ];
   const perPayment = candidates.reduce((tightest, candidate) => (candidate.limitMinor < tightest.limitMinor ? candidate : tightest));
 
-  const cash = channel === 'atm';
+  const cash = message.processingCode.startsWith('01');
   const since = cash ? rules.sinceLastHeard.cash : rules.sinceLastHeard.purchases;
   return {
     ...(kindBlocked ? { kindBlocked } : {}),
@@ -83,6 +89,28 @@ export function resolveRules(rules: StandinRules, message: Pick<CardAuthorisatio
 
 /** A decline's words without the staleness note the amount limits may add: the rule's own label, for counting by rule. */
 export const withoutStalenessNote = (reason: string): string => reason.replace(/ \(limits at \d+% for synced data over \d+ min old\)$/, '');
+
+const resolvedJson = new WeakMap<StandinRules, Map<string, string>>();
+/** Kinds of payment remembered per rule set: channels × merchant categories seen; beyond it, start again. */
+const RESOLVED_JSON_KINDS = 2_000;
+
+/**
+ * resolveRules as the JSON the card path sends the database, made once per rule set and kind of
+ * payment (cash or not, entry mode, category), not per authorisation: a rule set can carry a
+ * thousand blocked cards.
+ */
+export function resolvedRulesJson(rules: StandinRules, message: Pick<CardAuthorisationRequest, 'processingCode' | 'posEntryMode' | 'merchant'>): string {
+  let kinds = resolvedJson.get(rules);
+  if (!kinds) resolvedJson.set(rules, (kinds = new Map()));
+  const key = `${message.processingCode.startsWith('01') ? 'cash' : 'purchase'}/${message.posEntryMode}/${message.merchant.categoryCode}`;
+  let json = kinds.get(key);
+  if (json === undefined) {
+    if (kinds.size >= RESOLVED_JSON_KINDS) kinds.clear();
+    json = JSON.stringify(resolveRules(rules, message));
+    kinds.set(key, json);
+  }
+  return json;
+}
 
 /** Every rule lifted: the shadow report's "would stand-in have approved without its rules?". */
 export const NO_RULES: StandinRules = {
@@ -106,40 +134,56 @@ export function fixedRules(changes: Partial<StandinRules> = {}): StandinRulesSou
   return { current: () => rules };
 }
 
+/** How long a starting stand-in keeps trying to read its rules before it gives up (and does not start). */
+const FIRST_READ_LIMIT_MS = 30_000;
+
 /**
  * The rules of the configuration stand-in holds, read from its database every `refreshMs` (and at
  * once when told of a change made through this replica), so an engineer's change applies on every
- * replica within about a second and no card authorisation waits for a read. Until the first read
- * the card path is not started (main.ts awaits `ready`); a failed read keeps the rules last read.
+ * replica within about a second and no card authorisation waits for a read. Only a higher (or the
+ * same) configuration version replaces the rules in force, so a slow read cannot undo a newer change.
+ * The card path does not start before the first read (main.ts awaits `start`): a stand-in that
+ * cannot read its rules does not start on the defaults; a failed later read keeps the rules in force.
  */
-export function configurationRules(deps: { database: Database; refreshMs: number; logger: Logger }) {
-  let rules: StandinRules | undefined;
+export function configurationRules(deps: { database: Database; refreshMs: number; logger: Logger; sleep?: (ms: number) => Promise<void> }) {
+  let held: { version: number; rules: StandinRules } | undefined;
   let timer: NodeJS.Timeout | undefined;
   let reading: Promise<void> | undefined;
+  const sleep = deps.sleep ?? ((ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms)));
 
+  const take = (document: Pick<ConfigurationDocument, 'version' | 'standinRules'>) => {
+    if (!held || document.version >= held.version) held = { version: document.version, rules: document.standinRules };
+  };
   const read = (): Promise<void> =>
     (reading ??= currentConfiguration(deps.database)
-      .then(
-        (document) => void (rules = document.standinRules),
-        (failure: unknown) => deps.logger.warn({ err: failure }, 'stand-in could not read its card rules; the rules last read stay in force'),
-      )
+      .then(take)
       .finally(() => (reading = undefined)));
 
   return {
-    /** Resolves once the rules have been read (or the read failed and the defaults apply). */
     async start(): Promise<void> {
-      await read();
-      rules ??= DEFAULT_STANDIN_RULES;
-      timer = setInterval(() => void read(), deps.refreshMs);
+      const began = Date.now();
+      for (;;) {
+        try {
+          await read();
+          break;
+        } catch (failure) {
+          if (Date.now() - began >= FIRST_READ_LIMIT_MS)
+            throw new Error(`stand-in could not read its card rules for ${FIRST_READ_LIMIT_MS / 1000} s: ${(failure as Error).message}`);
+          deps.logger.warn({ err: failure }, 'stand-in could not read its card rules yet; trying again before taking card payments');
+          await sleep(1_000);
+        }
+      }
+      timer = setInterval(
+        () => void read().catch((failure: unknown) => deps.logger.warn({ err: failure }, 'stand-in could not read its card rules; the rules in force stay')),
+        deps.refreshMs,
+      );
       timer.unref();
     },
     stop(): void {
       clearInterval(timer);
     },
-    /** A change made through this replica: in force here at once. */
-    adopt(next: StandinRules): void {
-      rules = next;
-    },
-    current: (): StandinRules => rules ?? DEFAULT_STANDIN_RULES,
+    /** A document made or adopted through this replica: in force here at once, if it is not older than what is. */
+    adopt: take,
+    current: (): StandinRules => held?.rules ?? DEFAULT_STANDIN_RULES,
   };
 }
