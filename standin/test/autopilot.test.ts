@@ -145,6 +145,8 @@ test('when primary is dead for the hold, then exactly one configuration change b
   expect(document.reason).toContain("the gateway's breaker for primary open for 2 s (primary unreachable from stand-in too)");
   expect(document.reason).toContain("primary unreachable from stand-in's cloud for 2 s");
   expect(document.reason).toContain("primary did not answer the data centre's probe for 2 s");
+  // Beside the evidence, how current stand-in's data is (sync silence included).
+  expect(document.reason).toMatch(/; stand-in's (synced data \d+ s behind|sync state unknown)/);
   expect(document.components).toMatchObject({
     cardPaymentsInbound: { mode: 'everyone' },
     cardPaymentsOutbound: { mode: 'everyone' },

@@ -14,6 +14,7 @@ import {
 import { componentsOn, currentAutopilotSettings, recentlyRecorded, recordAction, switchesWithinHour, takenBackByPeople } from './autopilot-store';
 import type { TakenSample } from './autopilot-sampler';
 import { RESERVED_OPERATOR_NAME } from '../configuration/operators';
+import { currentSyncState } from '../views/sync-state';
 
 // The autopilot running: every few seconds a sample, the decision over the recent samples, and
 // when it says so ONE configuration change, made as the operator `autopilot` with the evidence as
@@ -188,7 +189,10 @@ export async function decideAndAct(
       gathering.sinceMs = undefined;
       // On another connection: the configuration's own writer lock. This replica keeps the
       // autopilot's turn until the action is recorded, so no other replica decides in between.
-      const { document, switched } = await switchOn(database, decision.switchOn, decision.reason, now);
+      // What an engineer would say beside the evidence: how current stand-in's data is (sync silence counts).
+      const sync = await currentSyncState(session, now);
+      const freshness = sync ? `; stand-in's synced data ${Math.round(sync.lagMs / 1000)} s behind${sync.alerting ? ' (SYNC LAG ALERTING)' : ''}` : "; stand-in's sync state unknown";
+      const { document, switched } = await switchOn(database, decision.switchOn, `${decision.reason}${freshness}`, now);
       if (switched.length === 0) return { outcome: 'nothing', decision, alreadyOn };
       await recordAction(session, {
         ...base,

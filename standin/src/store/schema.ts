@@ -701,12 +701,15 @@ export const STANDIN_SCHEMA: readonly SchemaStep[] = [
           -- stand-in's data, and the start of the card's approvals "since last heard".
           select e.occurred_at into last_heard_at from synced_events e where e.account_id = card.account_id order by e.sequence desc limit 1;
           data_age_ms := floor(extract(epoch from p_at - last_heard_at) * 1000);
-          select count(*), coalesce(sum(m.remaining_minor), 0)
-          into since_heard_count, since_heard_minor
-          from card_messages m
-          where m.account_id = card.account_id and m.kind = 'authorisation' and m.approved and m.card_id = card.card_id
-            and substr(m.processing_code, 1, 2) = case when transaction_type = '01' then '01' else '00' end
-            and (last_heard_at is null or m.received_at > last_heard_at);
+          -- Counted only when a limit asks for it: with none set (the default) it decides nothing.
+          if (p_rules -> 'sinceLastHeard') ?| array['maxCount', 'maxAmountMinor'] then
+            select count(*), coalesce(sum(m.remaining_minor), 0)
+            into since_heard_count, since_heard_minor
+            from card_messages m
+            where m.account_id = card.account_id and m.kind = 'authorisation' and m.approved and m.card_id = card.card_id
+              and substr(m.processing_code, 1, 2) = case when transaction_type = '01' then '01' else '00' end
+              and (last_heard_at is null or m.received_at > last_heard_at);
+          end if;
         end if;
 
         select v.code, v.why, v.rule into verdict from standin_card_rules_verdict(
