@@ -191,7 +191,9 @@ export async function decideAndAct(
       // autopilot's turn until the action is recorded, so no other replica decides in between.
       // What an engineer would say beside the evidence: how current stand-in's data is (sync silence counts).
       const sync = await currentSyncState(session, now);
-      const freshness = sync ? `; stand-in's synced data ${Math.round(sync.lagMs / 1000)} s behind${sync.alerting ? ' (SYNC LAG ALERTING)' : ''}` : "; stand-in's sync state unknown";
+      const freshness = sync
+        ? `; stand-in's synced data ${Math.round(sync.lagMs / 1000)} s behind${sync.alerting ? ' (SYNC LAG ALERTING)' : ''}`
+        : "; stand-in's sync state unknown";
       const { document, switched } = await switchOn(database, decision.switchOn, `${decision.reason}${freshness}`, now);
       if (switched.length === 0) return { outcome: 'nothing', decision, alreadyOn };
       await recordAction(session, {
