@@ -179,6 +179,9 @@ async function measurePath(
   const catchUp = await probe.waitForCatchUp(parameters.catchUpTimeoutMs);
   if (!catchUp.caughtUp)
     throw new Error(`${path}: stand-in is ${catchUp.primaryEvents - catchUp.syncedEvents} events behind before the load; logs: ${stack.logDirectory}`);
+  // The gateways all follow stand-in's configuration: the previous path's direct connect, turned
+  // off, reaches this one at its next poll (1 s), not at once.
+  await waitForGatewayOnPrimary(gateway.service.url, parameters.recoveryTimeoutMs);
   const routing = await gatewayRouting(gateway.service.url);
   if (routing.destination !== 'primary' || routing.primaryBreaker !== 'closed')
     throw new Error(
