@@ -322,3 +322,42 @@ describe('shared contracts', () => {
     expect([...adviceTypes].sort()).toEqual([...contracts.ADVICE_TYPES].sort());
   });
 });
+
+describe("stand-in's rules in the configuration document (issue 21)", () => {
+  test('when a document was written before the rules existed, then it reads with the default rules, the same on both platforms', () => {
+    const { standinRules, ...older } = examples.configurationDocument();
+    expect(standinRules).toBeDefined();
+    expect(contracts.ConfigurationDocument.parse(older).standinRules).toEqual(contracts.DEFAULT_STANDIN_RULES);
+    expect(contracts.INITIAL_CONFIGURATION.standinRules).toEqual(contracts.DEFAULT_STANDIN_RULES);
+  });
+
+  test('when a staleness schedule would allow older data more, or steps are out of order, then it is refused', () => {
+    const withSchedule = (staleness: unknown) => contracts.StandinRules.safeParse({ ...contracts.DEFAULT_STANDIN_RULES, staleness }).success;
+    expect(
+      withSchedule([
+        { olderThanMinutes: 60, limitPercent: 50 },
+        { olderThanMinutes: 1_440, limitPercent: 50 },
+      ]),
+    ).toBe(true);
+    expect(
+      withSchedule([
+        { olderThanMinutes: 60, limitPercent: 10 },
+        { olderThanMinutes: 1_440, limitPercent: 50 },
+      ]),
+    ).toBe(false);
+    expect(
+      withSchedule([
+        { olderThanMinutes: 1_440, limitPercent: 50 },
+        { olderThanMinutes: 60, limitPercent: 25 },
+      ]),
+    ).toBe(false);
+  });
+
+  test('when a rule names an unknown channel, a category that is not four digits, or a card by anything but its id, then it is refused', () => {
+    const rules = (change: Record<string, unknown>) => contracts.StandinRules.safeParse({ ...contracts.DEFAULT_STANDIN_RULES, ...change }).success;
+    expect(rules({ channels: { teleport: { blocked: true } } })).toBe(false);
+    expect(rules({ merchantCategories: { '79': { blocked: true } } })).toBe(false);
+    expect(rules({ blockedCards: ['4000123412341234'] })).toBe(false);
+    expect(rules({ maxPerPaymentMinor: -1 })).toBe(false);
+  });
+});

@@ -203,6 +203,18 @@ export const examples = {
     directConnect: false,
     shadow: { percent: 10 },
     dailyCohort: { percent: 5 },
+    standinRules: {
+      maxPerPaymentMinor: 20_000,
+      maxPerAccountPerDayMinor: 60_000,
+      sinceLastHeard: { purchases: { maxCount: 5, maxAmountMinor: 20_000 }, cash: { maxCount: 1 } },
+      channels: { ecommerce: { blocked: false, maxPerPaymentMinor: 10_000 }, manual: { blocked: true } },
+      merchantCategories: { '7995': { blocked: true, description: 'gambling' } },
+      blockedCards: [cardId],
+      staleness: [
+        { olderThanMinutes: 60, limitPercent: 75 },
+        { olderThanMinutes: 1_440, limitPercent: 50 },
+      ],
+    },
   }),
   configurationChange: () => ({ basedOnVersion: 3, reason: 'roll back apps', components: { app: { mode: 'percent', percent: 50 } } }),
   statusResponse: () => ({
