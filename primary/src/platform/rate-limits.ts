@@ -42,9 +42,9 @@ function limitOf(request: FastifyRequest): 'customer' | 'opening' | undefined {
 }
 
 /** A Redis connection of the limits' own: commands fail fast, so a Redis outage costs the app API a moment, not a hang. */
-export function rateLimitRedis(url: string): Redis {
+export function rateLimitRedis(url: string, options: { readonly commandTimeoutMs?: number } = {}): Redis {
   const redis = new Redis(url, {
-    commandTimeout: 100,
+    commandTimeout: options.commandTimeoutMs ?? 100,
     connectTimeout: 1_000,
     maxRetriesPerRequest: 0,
     enableOfflineQueue: false,
