@@ -353,21 +353,30 @@ test('GET and PUT /autopilot: operators only, a reason required, audited with th
   }
 });
 
+/**
+ * Samples every 250 ms from t0 to t0 + untilMs: primary unreachable from stand-in from t0 (the app's
+ * evidence), the gateway's messages failing from t0 + 500 ms, its probe answered.
+ */
+function paymentsFailingFrom(t0: number, untilMs: number): AutopilotSample[] {
+  return Array.from({ length: untilMs / 250 + 1 }, (_, index) => {
+    const atMs = t0 + index * 250;
+    return {
+      atMs,
+      standinHealthy: true,
+      primaryFromStandin: 'unreachable',
+      gateway: {
+        toPrimary: { total: 10, timedOut: atMs >= t0 + 500 ? 10 : 0, connectionFailed: 0, serverErrors: 0, issuerUnavailable: 0 },
+        primaryBreakerOpen: false,
+        primaryAnswersProbe: true,
+      },
+    };
+  });
+}
+
 test("when one component is due and another's evidence has just begun, then it waits for it and switches both in one change; never longer than GATHER_MS", async () => {
   await settings({ mode: 'on', optIn: allIn });
   const t0 = Date.now();
-  // Primary unreachable from stand-in from t0 (the app's evidence); the gateway's messages fail from t0 + 500 ms; its probe answers.
-  const sample = (atMs: number): AutopilotSample => ({
-    atMs,
-    standinHealthy: true,
-    primaryFromStandin: 'unreachable',
-    gateway: {
-      toPrimary: { total: 10, timedOut: atMs >= t0 + 500 ? 10 : 0, connectionFailed: 0, serverErrors: 0, issuerUnavailable: 0 },
-      primaryBreakerOpen: false,
-      primaryAnswersProbe: true,
-    },
-  });
-  const history = (untilMs: number) => Array.from({ length: untilMs / 250 + 1 }, (_, index) => sample(t0 + index * 250));
+  const history = (untilMs: number) => paymentsFailingFrom(t0, untilMs);
   const logger = pino({ level: 'silent' });
   const gathering = {};
   const waiting = await decideAndAct(database, history(2_000), new Date(t0 + 2_000), logger, gathering);
@@ -388,17 +397,7 @@ test("when one component is due and another's evidence has just begun, then it w
 test('when the evidence it waits for does not hold within GATHER_MS, then what is due is switched without it', async () => {
   await settings({ mode: 'on', optIn: allIn });
   const t0 = Date.now();
-  const sample = (atMs: number): AutopilotSample => ({
-    atMs,
-    standinHealthy: true,
-    primaryFromStandin: 'unreachable',
-    gateway: {
-      toPrimary: { total: 10, timedOut: atMs >= t0 + 500 ? 10 : 0, connectionFailed: 0, serverErrors: 0, issuerUnavailable: 0 },
-      primaryBreakerOpen: false,
-      primaryAnswersProbe: true,
-    },
-  });
-  const history = Array.from({ length: 9 }, (_, index) => sample(t0 + index * 250));
+  const history = paymentsFailingFrom(t0, 2_000);
   const result = await decideAndAct(database, history, new Date(t0 + 2_000), pino({ level: 'silent' }), { sinceMs: t0 + 2_000 - GATHER_MS });
   expect(result.outcome).toBe('switched');
   const [change] = await autopilotChanges();
