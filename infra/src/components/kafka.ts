@@ -133,9 +133,21 @@ export function kafkaComponent(config: InfraConfig): Component {
       if (fs.existsSync(path.join(storageDirectory, 'meta.properties'))) return;
       if (!fs.existsSync(clusterIdFile)) fs.writeFileSync(clusterIdFile, randomBytes(16).toString('base64url'));
       const clusterId = fs.readFileSync(clusterIdFile, 'utf8').trim();
+      // `--cluster-id=<id>`, one argument: an id is base64url, and one in 64 begins with '-', which
+      // the tool's parser would take for an option after a separate `-t`.
       const result = await runCommand(
         java,
-        [...HEAP, '-cp', classPath(), `-Dlog4j.configuration=file:${log4jFile}`, 'kafka.tools.StorageTool', 'format', '-t', clusterId, '-c', propertiesFile],
+        [
+          ...HEAP,
+          '-cp',
+          classPath(),
+          `-Dlog4j.configuration=file:${log4jFile}`,
+          'kafka.tools.StorageTool',
+          'format',
+          `--cluster-id=${clusterId}`,
+          '-c',
+          propertiesFile,
+        ],
         { logFile },
       );
       if (result.status !== 0) throw new InfraError('INFRA_PREPARE_FAILED', 'kafka', `formatting KRaft storage failed (exit ${result.status})`, logFile);
