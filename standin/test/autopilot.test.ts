@@ -297,16 +297,48 @@ test('when primary is healthy, then components already on stay on and nothing is
   expect(change.directConnect).toBe(true);
 });
 
-test('when two autopilot loops (two replicas) run on one database, then they act once', async () => {
-  world.state.breakerOpen = true;
-  await settings({ mode: 'on', optIn: allIn });
-  const first = new Registry();
-  const second = new Registry();
-  startLoop(first);
-  startLoop(second);
-  await until('the autopilot switches', autopilotChanges, (changes) => changes.length > 0);
-  await samplesLater(first, 10);
-  await samplesLater(second, 10);
+test('when two replicas decide at the same moment on different evidence, then one acts and the hourly cap holds across them', async () => {
+  // Each replica samples for itself, so their histories differ: here one sees only the app's
+  // evidence, the other only the card payments'. With a cap of one change an hour, two replicas
+  // reading the cap at once would each make one change; the autopilot's turn (an advisory lock
+  // held from reading the cap to recording the action) lets only one of them decide.
+  await settings({ mode: 'on', optIn: { cardPayments: true, fasterPayments: false, apps: true, directConnect: false }, maxChangesPerHour: 1 });
+  const t0 = Date.now();
+  const appOnly = paymentsFailingFrom(t0, 3_000).map((sample) => ({
+    ...sample,
+    gateway: { ...sample.gateway!, toPrimary: { ...sample.gateway!.toPrimary, timedOut: 0 } },
+  }));
+  const cardsOnly = paymentsFailingFrom(t0 - 1_000, 4_000).map((sample) => ({ ...sample, primaryFromStandin: 'ready' as const }));
+  const logger = pino({ level: 'silent' });
+  const now = new Date(t0 + 3_000);
+
+  // Both reach the configuration's writer lock while it is held, so neither can finish before the
+  // other has read the cap: the moment they race on.
+  const holder = await database.connect();
+  await holder.query('begin');
+  await holder.query("select pg_advisory_xact_lock(hashtext('standin-configuration'))");
+  let settled = 0;
+  const decisions = [decideAndAct(database, appOnly, now, logger), decideAndAct(database, cardsOnly, now, logger)].map((decision) =>
+    decision.finally(() => settled++),
+  );
+  const waitingOnWriter = async () =>
+    Number(
+      (
+        await holder.query<{ count: string }>(
+          "select count(*) as count from pg_locks where locktype = 'advisory' and not granted and database = (select oid from pg_database where datname = current_database())",
+        )
+      ).rows[0]!.count,
+    );
+  await until(
+    'both replicas to have decided or to wait on the writer lock',
+    async () => settled + (await waitingOnWriter()),
+    (count) => count >= 2,
+  );
+  await holder.query('commit');
+  holder.release();
+  const outcomes = (await Promise.all(decisions)).map((result) => result.outcome).sort();
+
+  expect(outcomes).toEqual(['not_my_turn', 'switched']);
   expect(await autopilotChanges()).toHaveLength(1);
   expect((await recentActions(database, 10)).filter((action) => action.kind === 'switched')).toHaveLength(1);
 });
