@@ -1,4 +1,5 @@
-import type { ConfigurationDocument, StandinRules } from '@bank/shared-contracts';
+import type { Advice, ConfigurationDocument, StandinRules } from '@bank/shared-contracts';
+import { CREDENTIALS } from '../src/stack/credentials';
 import { OPERATOR } from '../src/stack/services';
 import { cardPayment, openCustomer, type Customer } from './support/customers';
 import { standinCli } from './support/standin-cli';
@@ -25,10 +26,9 @@ beforeAll(async () => {
 afterAll(() => stack?.stop());
 
 const standin = (...args: string[]) => standinCli({ primary: stack.primary.url, standin: stack.standin.url }, ...args);
-const authorise = (amountMinor: number, overrides: Record<string, unknown> = {}) =>
-  http<{ responseCode: string; decidedBy: string; reason?: string }>('POST', `${stack.primary.url}/scheme/card/authorisations`, {
-    body: cardPayment(customer, amountMinor, overrides),
-  });
+type Answer = { responseCode: string; decidedBy: string; reason?: string };
+const send = (message: ReturnType<typeof cardPayment>) => http<Answer>('POST', `${stack.primary.url}/scheme/card/authorisations`, { body: message });
+const authorise = (amountMinor: number, overrides: Record<string, unknown> = {}) => send(cardPayment(customer, amountMinor, overrides));
 const chip = { posEntryMode: 'chip' };
 const ecommerce = { posEntryMode: 'ecommerce' };
 const gambling = { posEntryMode: 'chip', merchant: { name: 'LUCKY BETS', categoryCode: '7995', city: 'London', country: 'GB' } };
@@ -67,7 +67,8 @@ test("when an engineer tightens stand-in's rules with the CLI, then both platfor
   });
 
   // The next payments: no deploy, no restart.
-  expect((await authorise(15_000, ecommerce)).body).toMatchObject({
+  const overTheOnlineLimit = cardPayment(customer, 15_000, ecommerce);
+  expect((await send(overTheOnlineLimit)).body).toMatchObject({
     responseCode: '61',
     decidedBy: 'standin',
     reason: 'stand-in risk limit: e-commerce per payment',
@@ -114,10 +115,49 @@ test("when an engineer tightens stand-in's rules with the CLI, then both platfor
     ]),
   );
 
+  // The decline is advised to primary like an approval, naming its rule, and primary applies it.
+  const advice = await eventually(
+    "the e-commerce decline's advice to be applied by primary",
+    async () => {
+      const log = await http<{ advices: Advice[] }>('GET', `${stack.standin.url}/internal/advices?accounts=${customer.id}`, {
+        token: CREDENTIALS['advice-consumer'],
+      });
+      const found = log.body.advices.find(
+        (candidate) => candidate.type === 'card_payment.declined' && candidate.payload.authorisation.stan === overTheOnlineLimit.stan,
+      );
+      if (!found) return undefined;
+      const applied = await http<{ applied: { adviceId: string }[] }>('GET', `${stack.primary.url}/internal/advices/applied?accounts=${customer.id}`, {
+        token: CREDENTIALS['advice-consumer'],
+      });
+      return applied.body.applied.some((done) => done.adviceId === found.adviceId) ? found : undefined;
+    },
+    (found) => found !== undefined,
+    60_000,
+  );
+  expect(advice!.payload).toMatchObject({
+    cardId: customer.card.id,
+    authorisation: { responseCode: '61', reason: 'stand-in risk limit: e-commerce per payment', rule: 'channel:ecommerce:per-payment' },
+  });
+
   // Loosening (here a reset lifting both rules) is confirmed like a change that touches everyone.
   const unconfirmed = await standin('rules', 'reset', '--reason', 'INC-2101 over');
   expect(unconfirmed.code).toBe(3);
   expect(unconfirmed.stderr).toMatch(/rule: e-commerce: £100\.00 per payment -> no rule/);
   expect((await standin('rules', 'reset', '--reason', 'INC-2101 over', '--yes')).code).toBe(0);
   expect((await authorise(15_000, ecommerce)).body).toMatchObject({ responseCode: '00', decidedBy: 'standin' });
+
+  // Back on primary, the network repeating the declined message gets stand-in's answer again,
+  // from primary's own record of it: not a fresh decision that could now approve it.
+  expect((await standin('disable', 'payments', '--reason', 'INC-2101 over', '--yes')).code).toBe(0);
+  await eventually(
+    'payments to be decided by primary again',
+    async () => (await authorise(100, chip)).body.decidedBy,
+    (decidedBy) => decidedBy === 'primary',
+    30_000,
+  );
+  expect((await send(overTheOnlineLimit)).body).toMatchObject({
+    responseCode: '61',
+    decidedBy: 'standin',
+    reason: 'stand-in risk limit: e-commerce per payment',
+  });
 }, 300_000);

@@ -59,6 +59,59 @@ describe('applying stand-in advices', () => {
     expect(feed.body.transactions[0]).toMatchObject({ kind: 'card_payment', amountMinor: -2_500, correlationId: advice.correlationId });
   });
 
+  describe('a decline stand-in advises', () => {
+    /** The message as in an approval's advice, without an approval code, with stand-in's answer. */
+    const decline = (cardId: string, key: { stan: string; rrn: string; terminalId: string }, amountMinor: number) => {
+      const message: Partial<ReturnType<typeof approval>['authorisation']> = { ...approval(cardId, amountMinor, key).authorisation };
+      delete message.authorisationCode;
+      return {
+        cardId,
+        authorisation: { ...message, responseCode: '61', reason: 'stand-in risk limit: e-commerce per payment', rule: 'channel:ecommerce:per-payment' },
+      };
+    };
+
+    test('when applied, then nothing moves, it is announced under its correlation id, and the network repeating the message to primary gets the same decline', async () => {
+      const account = await primary.openAccount();
+      await primary.fund(account, 10_000);
+      const card = await primary.issueCard(account.id);
+      const advise = adviceFactory(account.id);
+      const auth = authorisation(card, 5_000);
+      const advice = advise('card_payment.declined', decline(card.id, { stan: auth.stan, rrn: auth.rrn, terminalId: auth.terminalId }, 5_000));
+      expect((await apply(advice)).body).toEqual({ outcome: 'applied', forcedOverdraft: false });
+      expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 0, availableMinor: 10_000 });
+      // Stand-in counts an advice applied once an event under its correlation id comes back.
+      const announced = await primary.db.query("select 1 from outbox_events where account_id = $1 and event->>'correlationId' = $2", [
+        account.id,
+        advice.correlationId,
+      ]);
+      expect(announced.rowCount).toBeGreaterThan(0);
+      const repeat = await primary.call('POST', '/scheme/card/authorisations', { body: auth });
+      expect(repeat.body).toMatchObject({
+        responseCode: '61',
+        approvedAmountMinor: 0,
+        decidedBy: 'standin',
+        reason: 'stand-in risk limit: e-commerce per payment',
+      });
+      expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 0, availableMinor: 10_000 });
+      expect((await apply(advice)).body).toEqual({ outcome: 'duplicate' });
+    });
+
+    test('when primary had already answered the same message itself, then its answer stands and the advice says so', async () => {
+      const account = await primary.openAccount();
+      await primary.fund(account, 10_000);
+      const card = await primary.issueCard(account.id);
+      const auth = authorisation(card, 2_000);
+      expect((await primary.call('POST', '/scheme/card/authorisations', { body: auth })).body).toMatchObject({ responseCode: '00', decidedBy: 'primary' });
+      const advice = adviceFactory(account.id)(
+        'card_payment.declined',
+        decline(card.id, { stan: auth.stan, rrn: auth.rrn, terminalId: auth.terminalId }, 2_000),
+      );
+      expect((await apply(advice)).body).toEqual({ outcome: 'applied', forcedOverdraft: false, note: expect.stringContaining('primary had already answered') });
+      expect(await primary.balance(account.id)).toMatchObject({ heldMinor: 2_000 });
+      expect((await primary.call('POST', '/scheme/card/authorisations', { body: auth })).body).toMatchObject({ responseCode: '00', decidedBy: 'primary' });
+    });
+  });
+
   test('when advices arrive out of order, then a later one waits for the missing one, and both apply in order', async () => {
     const account = await primary.openAccount();
     await primary.fund(account, 10_000);

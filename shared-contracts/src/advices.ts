@@ -10,11 +10,12 @@ import {
   Timestamp,
   Uuid,
   PaymentReference,
+  storableText,
 } from './primitives';
-import { AuthorisationCode, Merchant, MessageKey, ProcessingCode } from './card-scheme';
+import { AuthorisationCode, Merchant, MessageKey, ProcessingCode, ResponseCode } from './card-scheme';
 import { FpsId } from './faster-payments';
 
-// Advices: every effect stand-in created, relayed to primary over Pub/Sub (ordering key:
+// Advices: every effect stand-in created (and every card decline it gave), relayed to primary over Pub/Sub (ordering key:
 // account id) and applied there verbatim, exactly once. Stand-in's advice log is the truth.
 
 export const ADVICE_SCHEMA_VERSION = 1;
@@ -32,19 +33,36 @@ export const AdviceHeader = z.object({
 });
 export type AdviceHeader = z.infer<typeof AdviceHeader>;
 
-/** What stand-in approved, as the network sent it (the PAN is not carried: the card id is). */
-export const ApprovedCardAuthorisation = MessageKey.extend({
+/** An authorisation stand-in decided, as the network sent it (the PAN is not carried: the card id is). */
+const AdvisedCardAuthorisation = MessageKey.extend({
   mti: z.enum(['0100', '0200']),
   processingCode: ProcessingCode,
   amountMinor: PositiveAmountMinor,
   currency: CurrencyCode,
   merchant: Merchant,
-  authorisationCode: AuthorisationCode,
   transmittedAt: Timestamp,
-}).strict();
+});
+
+/** What stand-in approved, with the approval code it gave. */
+export const ApprovedCardAuthorisation = AdvisedCardAuthorisation.extend({ authorisationCode: AuthorisationCode }).strict();
 
 export const CardPaymentApprovedPayload = z.strictObject({ cardId: CardId, authorisation: ApprovedCardAuthorisation });
 export const CashWithdrawnPayload = z.strictObject({ cardId: CardId, authorisation: ApprovedCardAuthorisation });
+
+/**
+ * What stand-in declined, with its answer: the response code, the
+ * reason the network was given, and the stand-in rule that declined it when one did (absent for a
+ * decline no rule can loosen: a frozen card, insufficient funds). It moves no money; primary
+ * records the answer under the message key, so a repeat of the message reaching primary later
+ * gets the same decline, and the issuer sees everything decided in its name.
+ */
+export const DeclinedCardAuthorisation = AdvisedCardAuthorisation.extend({
+  responseCode: ResponseCode.exclude(['00'], { error: 'a declined authorisation has a response code other than 00' }),
+  reason: storableText(z.string().min(1).max(200)),
+  rule: z.string().min(1).max(100).optional(),
+}).strict();
+
+export const CardPaymentDeclinedPayload = z.strictObject({ cardId: CardId, authorisation: DeclinedCardAuthorisation });
 
 export const CardPaymentReversedPayload = z.strictObject({
   cardId: CardId,
@@ -102,6 +120,7 @@ function advice<T extends string, P extends z.ZodType>(type: T, payload: P) {
 }
 
 export const CardPaymentApprovedAdvice = advice('card_payment.approved', CardPaymentApprovedPayload);
+export const CardPaymentDeclinedAdvice = advice('card_payment.declined', CardPaymentDeclinedPayload);
 export const CardPaymentReversedAdvice = advice('card_payment.reversed', CardPaymentReversedPayload);
 export const CardPaymentReversalAcknowledgedAdvice = advice('card_payment.reversal_acknowledged', CardPaymentReversalAcknowledgedPayload);
 export const CashWithdrawnAdvice = advice('cash.withdrawn', CashWithdrawnPayload);
@@ -112,6 +131,7 @@ export const CardUnfrozenAdvice = advice('card.unfrozen', CardFreezePayload);
 
 export const Advice = z.discriminatedUnion('type', [
   CardPaymentApprovedAdvice,
+  CardPaymentDeclinedAdvice,
   CardPaymentReversedAdvice,
   CardPaymentReversalAcknowledgedAdvice,
   CashWithdrawnAdvice,

@@ -171,6 +171,13 @@ const rawCases: Record<string, Case> = {
     path: 'correlationId',
     expected: /UUID/,
   },
+  CardPaymentDeclinedAdvice: {
+    schema: contracts.Advice,
+    example: examples.cardPaymentDeclinedAdvice,
+    breakIt: (m) => void ((payloadOf(m).authorisation as Example).responseCode = '00'),
+    path: 'payload.authorisation.responseCode',
+    expected: /other than 00/,
+  },
   CardPaymentReversedAdvice: {
     schema: contracts.Advice,
     example: examples.cardPaymentReversedAdvice,

@@ -155,6 +155,24 @@ export const examples = {
     ...adviceHeader('cash.withdrawn'),
     payload: { cardId, authorisation: { ...approved, mti: '0200', processingCode: '010000' } },
   }),
+  cardPaymentDeclinedAdvice: () => ({
+    ...adviceHeader('card_payment.declined'),
+    payload: {
+      cardId,
+      authorisation: {
+        ...key,
+        mti: '0100',
+        processingCode: '000000',
+        amountMinor: 25000,
+        currency: 'GBP',
+        merchant,
+        transmittedAt: at,
+        responseCode: '61',
+        reason: 'stand-in risk limit: e-commerce per payment',
+        rule: 'channel:ecommerce:per-payment',
+      },
+    },
+  }),
   cardPaymentReversedAdvice: () => ({
     ...adviceHeader('card_payment.reversed'),
     payload: { cardId, original: key, originalCorrelationId: correlationId, reversedAmountMinor: 250, remainingAmountMinor: 1000 },

@@ -116,7 +116,7 @@ describe("stand-in's app API", () => {
     expect((await call('POST', '/scheme/card/authorisations', { body: authorisation(account, 100) })).body.responseCode).toBe('62');
     await call('POST', `/cards/${account.cardId}/unfreeze`, { token: account.token });
     const advices = await database.query<{ type: string }>('select type from advices where account_id = $1 order by sequence', [account.accountId]);
-    expect(advices.rows.map((row) => row.type)).toEqual(['card.frozen', 'card.unfrozen']);
+    expect(advices.rows.map((row) => row.type)).toEqual(['card.frozen', 'card_payment.declined', 'card.unfrozen']);
   });
 
   test('when a customer sends a transfer, then it is checked against the merged balance, submitted to the scheme and advised once per idempotency key', async () => {

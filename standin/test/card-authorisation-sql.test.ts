@@ -239,7 +239,7 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
     blockSecondCard: fc.boolean(),
   });
 
-  test('on random database states and rules, the one-call authorisation answers what the TypeScript assessment says, names the same rule, and advises every approval in per-account order', async () => {
+  test('on random database states and rules, the one-call authorisation answers what the TypeScript assessment says, names the same rule, and advises every decision on a known card (approval or decline) in per-account order', async () => {
     await fc.assert(
       fc.asyncProperty(fc.array(step, { minLength: 5, maxLength: 25 }), standinRules, async (steps, { blockSecondCard, ...chosen }) => {
         // From an hour ahead of the synced events' own time, so the days passing age the data through the staleness steps.
@@ -251,6 +251,7 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
         const rules: StandinRules = { ...chosen, blockedCards: blockSecondCard ? [accounts[1]!.cardId] : [] };
         const desk = createCardDesk({ database, keys: testKeys, rules: { current: () => rules }, now: () => today });
         const approvals: string[][] = [[], []];
+        const advised: string[][] = [[], []];
         for (const s of steps) {
           if (s.kind === 'day') today = new Date(today.getTime() + 9 * 3_600_000);
           else if (s.kind === 'balance')
@@ -289,12 +290,14 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
             ]);
             expect(recorded.rows[0]?.rule ?? undefined).toBe(assessment.verdict.rule);
             expect(await desk.authorise(message)).toEqual(answer);
-            if (answer.responseCode === '00') {
+            // Every decision on a card stand-in knows is advised, a decline as much as an approval.
+            if (assessment.card) {
               const { rows } = await database.query<{ correlation_id: string }>(
                 'select correlation_id from card_messages where stan = $1 and rrn = $2 and terminal_id = $3',
                 [message.stan, message.rrn, message.terminalId],
               );
-              approvals[s.account]!.push(rows[0]!.correlation_id);
+              advised[s.account]!.push(rows[0]!.correlation_id);
+              if (answer.responseCode === '00') approvals[s.account]!.push(rows[0]!.correlation_id);
             }
           }
         }
@@ -304,12 +307,27 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
             [account.accountId],
           );
           expect(rows.map((row) => row.sequence)).toEqual(rows.map((_, position) => position + 1));
-          expect(rows.map((row) => row.correlation_id)).toEqual(approvals[index]);
+          expect(rows.map((row) => row.correlation_id)).toEqual(advised[index]);
           for (const row of rows) expect(Advice.safeParse(row.advice).success).toBe(true);
         }
       }),
       { numRuns: 25 },
     );
+  });
+
+  /** A 0100 on the account's card at 10:15:29 UTC on 21 November 2026 (a fresh RRN each time), with what the test says. */
+  const messageOn = (
+    account: SyncedAccount,
+    what: Pick<CardAuthorisationRequest, 'processingCode' | 'amountMinor' | 'stan' | 'terminalId' | 'merchant' | 'posEntryMode'>,
+  ): CardAuthorisationRequest => ({
+    mti: '0100',
+    pan: account.pan,
+    expiry: '3011',
+    currency: 'GBP',
+    transmittedAt: '2026-11-21T10:15:29Z',
+    rrn: randomBytes(6).toString('hex').toUpperCase(),
+    acquirerId: '12345678',
+    ...what,
   });
 
   test('an approval’s advice is exactly the contract’s, as the TypeScript advice log wrote it', async () => {
@@ -321,21 +339,14 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
       now: () => at,
     });
     const account = await new SyncedAccount(database).open({ settledMinor: 40_000 });
-    const message: CardAuthorisationRequest = {
-      mti: '0100',
-      pan: account.pan,
-      expiry: '3011',
+    const message = messageOn(account, {
       processingCode: '010000',
       amountMinor: 2_000,
-      currency: 'GBP',
-      transmittedAt: '2026-11-21T10:15:29Z',
       stan: '004711',
-      rrn: randomBytes(6).toString('hex').toUpperCase(),
       terminalId: 'ATM00001',
-      acquirerId: '12345678',
       merchant: { name: 'CASH POINT', categoryCode: '6011', city: 'Leeds', country: 'GB' },
       posEntryMode: 'chip',
-    };
+    });
     const answer = await desk.authorise(message);
     expect(answer).toEqual({
       mti: '0110',
@@ -378,6 +389,71 @@ describe("stand-in's SQL authorisation against its TypeScript specification", ()
       [account.accountId],
     );
     expect(own.rows).toEqual([{ kind: 'cash_withdrawal', status: 'pending', amount_minor: '-2000', description: 'CASH POINT' }]);
+  });
+
+  test('a decline on a known card is advised, naming its rule, and moves no money; an unknown card is not advised', async () => {
+    const at = new Date('2026-11-21T10:15:30.123Z');
+    const desk = createCardDesk({
+      database,
+      keys: testKeys,
+      rules: fixedRules({ channels: { ecommerce: { blocked: false, maxPerPaymentMinor: 10_000 } } }),
+      now: () => at,
+    });
+    const account = await new SyncedAccount(database).open({ settledMinor: 40_000 });
+    const message = messageOn(account, {
+      processingCode: '000000',
+      amountMinor: 25_000,
+      stan: '004712',
+      terminalId: 'WEB00001',
+      merchant: { name: 'WEB SHOP', categoryCode: '5732', city: 'London', country: 'GB' },
+      posEntryMode: 'ecommerce',
+    });
+    const answer = await desk.authorise(message);
+    expect(answer).toMatchObject({ responseCode: '61', approvedAmountMinor: 0, reason: 'stand-in risk limit: e-commerce per payment' });
+    const { rows } = await database.query<{ advice: unknown }>('select advice from advices where account_id = $1', [account.accountId]);
+    expect(rows.map((row) => Advice.parse(row.advice))).toEqual([
+      {
+        adviceId: expect.any(String),
+        type: 'card_payment.declined',
+        accountId: account.accountId,
+        sequence: 1,
+        correlationId: expect.any(String),
+        createdAt: '2026-11-21T10:15:30.123Z',
+        schemaVersion: 1,
+        payload: {
+          cardId: account.cardId,
+          authorisation: {
+            stan: '004712',
+            rrn: message.rrn,
+            terminalId: 'WEB00001',
+            mti: '0100',
+            processingCode: '000000',
+            amountMinor: 25_000,
+            currency: 'GBP',
+            merchant: message.merchant,
+            transmittedAt: '2026-11-21T10:15:29Z',
+            responseCode: '61',
+            reason: 'stand-in risk limit: e-commerce per payment',
+            rule: 'channel:ecommerce:per-payment',
+          },
+        },
+      },
+    ]);
+    // A decline no rule gave (insufficient funds) names none.
+    await desk.authorise({ ...message, posEntryMode: 'chip', amountMinor: 45_000, stan: '004713' });
+    const second = await database.query<{ advice: { payload: { authorisation: Record<string, unknown> } } }>(
+      'select advice from advices where account_id = $1 and sequence = 2',
+      [account.accountId],
+    );
+    expect(second.rows[0]!.advice.payload.authorisation).toMatchObject({ responseCode: '51', reason: 'insufficient funds as stand-in sees them' });
+    expect(second.rows[0]!.advice.payload.authorisation).not.toHaveProperty('rule');
+    const own = await database.query('select 1 from own_transactions where account_id = $1', [account.accountId]);
+    expect(own.rowCount).toBe(0);
+
+    const before = await database.query<{ count: string }>('select count(*) from advices');
+    const unknown = await desk.authorise({ ...message, pan: '4598760000000000', stan: '004714' });
+    expect(unknown.responseCode).toBe('14');
+    expect((await database.query<{ count: string }>('select count(*) from advices')).rows[0]!.count).toBe(before.rows[0]!.count);
   });
 
   test('concurrent repeats of one message key are decided once: one answer, one own transaction, one advice', async () => {

@@ -59,11 +59,12 @@ describe('stand-in card authorisation', () => {
     expect(await advicesOf(account)).toEqual([{ type: 'card_payment.approved', sequence: 1, correlation_id: expect.any(String) }]);
   });
 
-  test('when stand-in has spent what the synced balance allows, then it declines 51 and writes no advice', async () => {
+  test('when stand-in has spent what the synced balance allows, then it declines 51, holds nothing, and advises the decline', async () => {
     const account = await new SyncedAccount(database).open({ settledMinor: 5_000 });
     expect((await desk.authorise(payment(account, 4_000))).responseCode).toBe('00');
     expect((await desk.authorise(payment(account, 1_001))).responseCode).toBe('51');
-    expect(await advicesOf(account)).toHaveLength(1);
+    expect(await spendable(account)).toBe(1_000);
+    expect((await advicesOf(account)).map((advice) => advice.type)).toEqual(['card_payment.approved', 'card_payment.declined']);
   });
 
   test('frozen (in primary or in stand-in), cancelled, unknown and expired cards are declined 62, 05, 14, 54', async () => {
@@ -191,7 +192,7 @@ describe('stand-in answering reversals of authorisations it did not approve', ()
     expect((await advicesAbout(reversal))[0]!.advice.payload).not.toHaveProperty('reversal.replacementAmountMinor');
   });
 
-  test('when the card is unknown, or stand-in declined the original, then 00 as before and no advice', async () => {
+  test('when the card is unknown, or stand-in declined the original, then 00 as before and no advice of the reversal', async () => {
     const account = await new SyncedAccount(database).open({ settledMinor: 1_000 });
     const declined = payment(account, 5_000);
     expect((await desk.authorise(declined)).responseCode).toBe('51');
@@ -202,7 +203,8 @@ describe('stand-in answering reversals of authorisations it did not approve', ()
       pan: '4598760000000000',
     };
     expect(await desk.reverse(unknownCard)).toMatchObject({ responseCode: '00', reason: 'no stand-in approval to reverse' });
-    expect(await advicesOf(account)).toEqual([]);
+    // The decline itself was advised; its reversal is not.
+    expect((await advicesOf(account)).map((advice) => advice.type)).toEqual(['card_payment.declined']);
     expect(await advicesAbout(ofDeclined)).toEqual([]);
     expect(await advicesAbout(unknownCard)).toEqual([]);
   });

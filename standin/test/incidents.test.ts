@@ -107,13 +107,14 @@ test('an incident opens when stand-in serves anyone, records what it decided, an
       standin: 'cardPaymentsOutbound everyone, direct connect',
     },
   ]);
-  expect(report.advices).toEqual({ recorded: 2, appliedByPrimary: 0, notYetApplied: 2 });
+  // Two approvals and two declines, each advised (a decline moves nothing, but primary records it).
+  expect(report.advices).toEqual({ recorded: 4, appliedByPrimary: 0, notYetApplied: 4 });
   expect(report.openedBy).toEqual({ by: 'night-shift', reason: 'INC-42 card processor down' });
   expect(renderIncidentReport(report)).toMatch(/opened by\s+night-shift: "INC-42 card processor down"/);
   expect(renderIncidentReport(report)).toMatch(/card spending approved\s+2 \(£32\.50\)/);
   expect(renderIncidentMarkdown(report)).toContain('| stand-in risk limit: per payment [per-payment] | 1 (£1,500.00) |');
 
-  // Everyone back on primary, but primary has not applied the two approvals yet: still open.
+  // Everyone back on primary, but primary has not applied the advices yet: still open.
   await change({ cardPaymentsOutbound: { mode: 'nobody' } }, 'INC-42 resolved', false);
   expect(await trackIncident(database, new Date())).toEqual({ kind: 'open', incidentId });
   // Primary applies them (its events carrying the advices' correlation ids sync back, and the sweep sees them).
@@ -125,7 +126,7 @@ test('an incident opens when stand-in serves anyone, records what it decided, an
   expect(listed.body.incidents).toEqual([expect.objectContaining({ incidentId, stage: 'closed', closedVersion: switchedOn.version + 1 })]);
   const final = IncidentReport.parse((await call('GET', `/incidents/${incidentId}`, 'night-token')).body);
   expect(final.timeline.map((entry) => entry.reason)).toEqual(['INC-42 card processor down', 'INC-42 resolved']);
-  expect(final.advices).toEqual({ recorded: 2, appliedByPrimary: 2, notYetApplied: 0 });
+  expect(final.advices).toEqual({ recorded: 4, appliedByPrimary: 4, notYetApplied: 0 });
   // Not reconciled yet: the report says what to run.
   expect(final.reconciliation).toBeUndefined();
   expect(renderIncidentReport(final)).toMatch(/reconciliation\s+not run since the incident opened: npm run reconcile -w advice-consumer/);

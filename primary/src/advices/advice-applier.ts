@@ -100,6 +100,14 @@ export function createAdviceApplier(deps: {
             })
           ).forced,
         };
+      case 'card_payment.declined': {
+        const { note } = await cardProcessor.recordStandinDecline(tx, {
+          cardId: advice.payload.cardId,
+          correlationId: advice.correlationId,
+          authorisation: advice.payload.authorisation,
+        });
+        return note ? { forced: false, note } : { forced: false };
+      }
       case 'card_payment.reversed':
         await cardProcessor.recordStandinReversal(tx, {
           original: advice.payload.original,

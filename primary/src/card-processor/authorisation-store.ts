@@ -230,5 +230,18 @@ export interface ApprovedAuthorisation extends MessageKey {
   readonly transmittedAt: string;
 }
 
+/** What stand-in's advice says it declined (shared-contracts DeclinedCardAuthorisation). */
+export interface DeclinedAuthorisation extends MessageKey {
+  readonly mti: '0100' | '0200';
+  readonly processingCode: string;
+  readonly amountMinor: number;
+  readonly currency: string;
+  readonly merchant: CardAuthorisationRequest['merchant'];
+  readonly transmittedAt: string;
+  readonly responseCode: Exclude<CardAuthorisationResponse['responseCode'], '00'>;
+  readonly reason: string;
+  readonly rule?: string;
+}
+
 /** A reversal as primary needs it to act: the network's message, or stand-in's advice of it (no PAN). */
 export type ReversalMessage = Pick<CardReversalRequest, 'mti' | 'stan' | 'rrn' | 'terminalId' | 'original' | 'replacementAmountMinor'>;

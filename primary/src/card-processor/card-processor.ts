@@ -18,7 +18,7 @@ export function createCardProcessor(deps: CardProcessorDeps) {
   const reversals = createReversals(deps, store);
   const { authorise, storedAnswer } = createAuthorisations(deps);
   const { clear } = createClearings(deps, store);
-  const { recordStandinApproval, recordStandinReversal, applyStandinAcknowledgedReversal } = createStandinAdvised(deps, store, reversals);
+  const { recordStandinApproval, recordStandinDecline, recordStandinReversal, applyStandinAcknowledgedReversal } = createStandinAdvised(deps, store, reversals);
   const { expireHolds } = createExpiredHolds(deps, store);
   return {
     authorise,
@@ -27,6 +27,7 @@ export function createCardProcessor(deps: CardProcessorDeps) {
     reverse: reversals.reverse,
     clear,
     recordStandinApproval,
+    recordStandinDecline,
     recordStandinReversal,
     applyStandinAcknowledgedReversal,
   };

@@ -1,16 +1,60 @@
 import type { CardAuthorisationResponse, MessageKey } from '@bank/shared-contracts';
 import { type Tx } from '../platform/db';
 import { transactionTypeOf } from './authorisation-decision';
-import type { AuthorisationStore, CardProcessorDeps, ReversalMessage, ApprovedAuthorisation } from './authorisation-store';
+import type {
+  AuthorisationRow,
+  AuthorisationStore,
+  CardProcessorDeps,
+  ReversalMessage,
+  ApprovedAuthorisation,
+  DeclinedAuthorisation,
+} from './authorisation-store';
 import type { Reversals } from './reversals';
 
-// What stand-in advised about card payments while it was in charge: its approvals recorded
-// verbatim, its reversals of them, and reversals it acknowledged of authorisations primary made.
+// What stand-in advised about card payments while it was in charge: its approvals (and its
+// declines) recorded verbatim, its reversals of them, and reversals it acknowledged of authorisations primary made.
 
 export function createStandinAdvised(deps: CardProcessorDeps, store: AuthorisationStore, reversals: Reversals) {
   const { cards, ledger, feed } = deps;
   const { findAuthorisation, lockOriginal, takeApprovedMoney, storeAuthorisation, releaseAuthorised } = store;
   const { reverseWithin, applyAwaitingReversals, answeredReversal } = reversals;
+
+  /** Stand-in's answer to the message, stored under its key as primary stores its own. */
+  async function storeStandinAnswer(
+    tx: Tx,
+    auth: ApprovedAuthorisation | DeclinedAuthorisation,
+    card: { id: string; accountId: string },
+    correlationId: string,
+    stored: {
+      answer: Pick<CardAuthorisationResponse, 'responseCode' | 'authorisationCode' | 'approvedAmountMinor' | 'reason'>;
+      holdId: string | null;
+      transactionId: string | null;
+      state: AuthorisationRow['state'];
+    },
+  ): Promise<void> {
+    const response: CardAuthorisationResponse = {
+      mti: auth.mti === '0100' ? '0110' : '0210',
+      stan: auth.stan,
+      rrn: auth.rrn,
+      terminalId: auth.terminalId,
+      decidedBy: 'standin',
+      ...stored.answer,
+    };
+    await storeAuthorisation(tx, {
+      key: auth,
+      cardId: card.id,
+      accountId: card.accountId,
+      mti: auth.mti,
+      processingCode: auth.processingCode,
+      amountMinor: auth.amountMinor,
+      response,
+      holdId: stored.holdId,
+      transactionId: stored.transactionId,
+      correlationId,
+      state: stored.state,
+      at: new Date(auth.transmittedAt),
+    });
+  }
 
   /**
    * Stand-in approved this authorisation while it was in charge: record it verbatim (primary's
@@ -51,33 +95,47 @@ export function createStandinAdvised(deps: CardProcessorDeps, store: Authorisati
       cardId: card.id,
       correlationId,
     });
-    const response: CardAuthorisationResponse = {
-      mti: auth.mti === '0100' ? '0110' : '0210',
-      stan: auth.stan,
-      rrn: auth.rrn,
-      terminalId: auth.terminalId,
-      responseCode: '00',
-      authorisationCode: auth.authorisationCode,
-      approvedAmountMinor: auth.amountMinor,
-      decidedBy: 'standin',
-      reason: 'approved by stand-in; applied from its advice',
-    };
-    await storeAuthorisation(tx, {
-      key: auth,
-      cardId: card.id,
-      accountId: card.accountId,
-      mti: auth.mti,
-      processingCode: auth.processingCode,
-      amountMinor: auth.amountMinor,
-      response,
+    await storeStandinAnswer(tx, auth, card, correlationId, {
+      answer: {
+        responseCode: '00',
+        authorisationCode: auth.authorisationCode,
+        approvedAmountMinor: auth.amountMinor,
+        reason: 'approved by stand-in; applied from its advice',
+      },
       holdId,
       transactionId: transaction.id,
-      correlationId,
       state,
-      at: new Date(auth.transmittedAt),
     });
     await applyAwaitingReversals(tx, auth, card.id);
     return { forced: before.availableMinor < auth.amountMinor };
+  }
+
+  /**
+   * Stand-in declined this authorisation while it was in charge: record its answer under the
+   * message key, as primary records its own declines, so a repeat of the message reaching primary
+   * later gets the same decline. Nothing moves. If primary already holds an answer under the key
+   * (the network tried both platforms), that answer stands: it is the one that may have moved money.
+   */
+  async function recordStandinDecline(
+    tx: Tx,
+    advice: { cardId: string; correlationId: string; authorisation: DeclinedAuthorisation },
+  ): Promise<{ note?: string }> {
+    const { authorisation: auth, correlationId } = advice;
+    await lockOriginal(tx, auth);
+    const earlier = await findAuthorisation(tx, auth, true);
+    if (earlier)
+      return {
+        note: `primary had already answered ${auth.stan}/${auth.rrn} itself (${earlier.response.responseCode}); stand-in's decline recorded only in its advice`,
+      };
+    const card = await cards.find(advice.cardId, tx);
+    if (!card) throw new Error(`stand-in advised a decline on card ${advice.cardId}, which primary does not know`);
+    await storeStandinAnswer(tx, auth, card, correlationId, {
+      answer: { responseCode: auth.responseCode, approvedAmountMinor: 0, reason: auth.reason },
+      holdId: null,
+      transactionId: null,
+      state: 'declined',
+    });
+    return {};
   }
 
   /** Stand-in reversed (part of) one of its approvals: release that much, under the reversal's correlation id. */
@@ -120,5 +178,5 @@ export function createStandinAdvised(deps: CardProcessorDeps, store: Authorisati
     return releasedMinor > 0 ? { releasedMinor } : { releasedMinor, nothingReleasedBecause: response.reason ?? 'nothing to release' };
   }
 
-  return { recordStandinApproval, recordStandinReversal, applyStandinAcknowledgedReversal };
+  return { recordStandinApproval, recordStandinDecline, recordStandinReversal, applyStandinAcknowledgedReversal };
 }

@@ -810,4 +810,164 @@ export const STANDIN_SCHEMA: readonly SchemaStep[] = [
       create index reconciliations_by_time on reconciliations (checked_at);
     `,
   },
+  {
+    name: '0017 stand-in advises its card declines',
+    ddl: `
+      -- Every card decline stand-in gives on a card it knows becomes an advice too
+      -- (card_payment.declined, shared-contracts advices.ts): no money moves, but primary records
+      -- the answer under the message key (a repeat reaching primary gets the same decline) and the
+      -- rule that gave it, as a card scheme's stand-in advises the issuer of every decision. The
+      -- function is replaced in place (its signature is unchanged): a replica of the previous
+      -- release calling it advises declines as well once this step has run, so primary and the
+      -- advice consumer are upgraded first (README, "Upgrading"). Below is step 0014's function
+      -- with the advice written by one helper for approvals and declines alike, and the card
+      -- message carrying the correlation id of whichever advice it made.
+      create function standin_card_advice(
+        p_account_id uuid, p_correlation_id uuid, p_type text, p_payload jsonb, p_at timestamptz, p_schema_version integer, p_deadline timestamptz
+      ) returns void language plpgsql as $fn$
+      declare
+        advice_sequence integer;
+        advice jsonb;
+      begin
+        -- The per-account advice sequence from a row held locked until commit (advices/advice-log.ts).
+        perform standin_card_budget(p_deadline);
+        insert into advice_sequences as s (account_id, last_sequence) values (p_account_id, 1)
+        on conflict (account_id) do update set last_sequence = s.last_sequence + 1
+        returning last_sequence into advice_sequence;
+        advice := jsonb_build_object(
+          'adviceId', gen_random_uuid(), 'type', p_type, 'accountId', p_account_id, 'sequence', advice_sequence,
+          'correlationId', p_correlation_id, 'createdAt', to_char(p_at at time zone 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"'),
+          'schemaVersion', p_schema_version, 'payload', p_payload);
+        insert into advices (advice_id, account_id, sequence, correlation_id, type, advice, created_at)
+        values ((advice ->> 'adviceId')::uuid, p_account_id, advice_sequence, p_correlation_id, p_type, advice, p_at);
+      end $fn$;
+
+      create or replace function standin_authorise_by_rules(
+        p_stan bpchar, p_rrn bpchar, p_terminal_id text, p_mti text, p_pan_lookup bytea, p_expiry text,
+        p_processing_code text, p_currency text, p_amount_minor bigint, p_merchant jsonb, p_transmitted_at text,
+        p_at timestamptz, p_rules jsonb,
+        p_correlation_id uuid, p_authorisation_code text, p_advice_schema_version integer, p_deadline timestamptz
+      ) returns json language plpgsql as $fn$
+      declare
+        earlier json;
+        card record;
+        card_status text;
+        spendable bigint := 0;
+        approved_today bigint := 0;
+        cash_today bigint := 0;
+        last_heard_at timestamptz;
+        data_age_ms bigint;
+        since_heard_count bigint := 0;
+        since_heard_minor bigint := 0;
+        transaction_type text := substr(p_processing_code, 1, 2);
+        verdict record;
+        approved boolean;
+        response json;
+      begin
+        perform standin_card_budget(p_deadline);
+        perform pg_advisory_xact_lock(standin_card_message_lock(p_stan, p_rrn, p_terminal_id));
+        select m.response into earlier from card_messages m where m.stan = p_stan and m.rrn = p_rrn and m.terminal_id = p_terminal_id;
+        if found then
+          return earlier;
+        end if;
+
+        -- The newest synced version of the card, with a freeze made in stand-in on top when it is
+        -- newer than primary's last word (cancelled is final).
+        select c.card_id, c.account_id, c.status, c.expiry::text as expiry, c.daily_cash_limit_minor, c.changed_at, f.frozen as own_frozen, f.created_at as own_at
+        into card
+        from (select * from synced_cards s where s.pan_lookup = p_pan_lookup order by s.sequence desc limit 1) c
+        left join lateral (select z.frozen, z.created_at from card_freezes z where z.card_id = c.card_id order by z.id desc limit 1) f on true;
+        if found then
+          card_status := case
+            when card.status = 'cancelled' or card.own_at is null or card.own_at <= card.changed_at then card.status
+            when card.own_frozen then 'frozen'
+            else 'active' end;
+          -- One decision per account at a time: the same lock stand-in's other writers take.
+          perform standin_card_budget(p_deadline);
+          perform pg_advisory_xact_lock(hashtextextended(card.account_id::text, 7));
+          -- The balance as stand-in sees it (views/balance-view.ts): newest synced balance plus own
+          -- effects primary has not reflected yet, plus the overdraft limit.
+          select b.settled_minor - b.held_minor + b.overdraft_limit_minor + coalesce((
+                   select sum(own.amount_minor) from own_transactions own
+                   where own.account_id = card.account_id and own.status not in ('reversed', 'rejected')
+                     and not exists (
+                       select 1 from synced_events seen
+                       where seen.account_id = card.account_id and seen.correlation_id = own.correlation_id and seen.sequence <= b.sequence
+                     )
+                 ), 0)
+          into spendable
+          from (select * from synced_balances sb where sb.account_id = card.account_id order by sb.sequence desc limit 1) b;
+          spendable := coalesce(spendable, 0);
+          select coalesce(sum(m.remaining_minor), 0),
+                 coalesce(sum(m.remaining_minor) filter (where m.card_id = card.card_id and m.processing_code like '01%'), 0)
+          into approved_today, cash_today
+          from card_messages m
+          where m.account_id = card.account_id and m.kind = 'authorisation' and m.approved and m.received_at >= date_trunc('day', p_at, 'UTC');
+          -- When primary was last heard from about the account (its newest synced event): the age of
+          -- stand-in's data, and the start of the card's approvals "since last heard".
+          select e.occurred_at into last_heard_at from synced_events e where e.account_id = card.account_id order by e.sequence desc limit 1;
+          data_age_ms := floor(extract(epoch from p_at - last_heard_at) * 1000);
+          -- Counted only when a limit asks for it: with none set (the default) it decides nothing.
+          if (p_rules -> 'sinceLastHeard') ?| array['maxCount', 'maxAmountMinor'] then
+            select count(*), coalesce(sum(m.remaining_minor), 0)
+            into since_heard_count, since_heard_minor
+            from card_messages m
+            where m.account_id = card.account_id and m.kind = 'authorisation' and m.approved and m.card_id = card.card_id
+              and substr(m.processing_code, 1, 2) = case when transaction_type = '01' then '01' else '00' end
+              and (last_heard_at is null or m.received_at > last_heard_at);
+          end if;
+        end if;
+
+        select v.code, v.why, v.rule into verdict from standin_card_rules_verdict(
+          card.card_id is not null, card_status, card.expiry, card.daily_cash_limit_minor,
+          coalesce(p_rules -> 'blockedCards' ? card.card_id::text, false),
+          p_expiry, transaction_type, p_currency, p_amount_minor, spendable, approved_today, cash_today,
+          since_heard_count, since_heard_minor, data_age_ms, p_at, p_rules) v;
+        approved := verdict.code = '00';
+
+        if approved then
+          response := json_build_object(
+            'mti', case when p_mti = '0100' then '0110' else '0210' end, 'stan', p_stan::text, 'rrn', p_rrn::text, 'terminalId', p_terminal_id,
+            'responseCode', verdict.code, 'authorisationCode', p_authorisation_code, 'approvedAmountMinor', p_amount_minor,
+            'decidedBy', 'standin', 'reason', verdict.why);
+          insert into own_transactions (correlation_id, account_id, kind, status, amount_minor, description, merchant, card_id, created_at)
+          values (p_correlation_id, card.account_id, case when transaction_type = '01' then 'cash_withdrawal' else 'card_payment' end,
+                  case when p_mti = '0200' then 'settled' else 'pending' end, -p_amount_minor, p_merchant ->> 'name', p_merchant, card.card_id, p_at);
+          perform standin_card_advice(card.account_id, p_correlation_id,
+            case when transaction_type = '01' then 'cash.withdrawn' else 'card_payment.approved' end,
+            jsonb_build_object('cardId', card.card_id, 'authorisation', jsonb_build_object(
+              'stan', p_stan::text, 'rrn', p_rrn::text, 'terminalId', p_terminal_id, 'mti', p_mti, 'processingCode', p_processing_code,
+              'amountMinor', p_amount_minor, 'currency', p_currency, 'merchant', p_merchant, 'authorisationCode', p_authorisation_code,
+              'transmittedAt', p_transmitted_at)),
+            p_at, p_advice_schema_version, p_deadline);
+        else
+          response := json_build_object(
+            'mti', case when p_mti = '0100' then '0110' else '0210' end, 'stan', p_stan::text, 'rrn', p_rrn::text, 'terminalId', p_terminal_id,
+            'responseCode', verdict.code, 'approvedAmountMinor', 0, 'decidedBy', 'standin', 'reason', verdict.why);
+          -- A decline on a card stand-in knows is advised too: it moves no money, but primary (the
+          -- issuer) records what was answered in its name, and the rule that answered it.
+          if card.card_id is not null then
+            perform standin_card_advice(card.account_id, p_correlation_id, 'card_payment.declined',
+              jsonb_build_object('cardId', card.card_id, 'authorisation', jsonb_build_object(
+                'stan', p_stan::text, 'rrn', p_rrn::text, 'terminalId', p_terminal_id, 'mti', p_mti, 'processingCode', p_processing_code,
+                'amountMinor', p_amount_minor, 'currency', p_currency, 'merchant', p_merchant, 'transmittedAt', p_transmitted_at,
+                'responseCode', verdict.code, 'reason', left(verdict.why, 200))
+                || case when verdict.rule is null then '{}'::jsonb else jsonb_build_object('rule', verdict.rule) end),
+              p_at, p_advice_schema_version, p_deadline);
+          end if;
+        end if;
+
+        insert into card_messages (stan, rrn, terminal_id, kind, card_id, account_id, processing_code, approved, amount_minor, remaining_minor, correlation_id, response, received_at, rule)
+        values (p_stan, p_rrn, p_terminal_id, 'authorisation', card.card_id, card.account_id, p_processing_code, approved, p_amount_minor,
+                case when approved then p_amount_minor else 0 end, case when card.card_id is not null then p_correlation_id end, response, p_at, verdict.rule);
+
+        -- Past the deadline the caller has stopped waiting (and may have answered 91): roll back
+        -- rather than commit an approval nobody heard.
+        if clock_timestamp() > p_deadline then
+          raise exception 'stand-in card budget exceeded before commit' using errcode = 'SI901';
+        end if;
+        return response;
+      end $fn$;
+    `,
+  },
 ];
