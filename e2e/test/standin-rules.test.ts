@@ -146,6 +146,19 @@ test("when an engineer tightens stand-in's rules with the CLI, then both platfor
   expect((await standin('rules', 'reset', '--reason', 'INC-2101 over', '--yes')).code).toBe(0);
   expect((await authorise(15_000, ecommerce)).body).toMatchObject({ responseCode: '00', decidedBy: 'standin' });
 
+  // Blocking a card shows the engineer which card the id is; an id stand-in does not know (a typo
+  // would block nothing) is refused unless confirmed.
+  const stolen = await standin('rules', 'block-card', customer.card.id, '--reason', 'INC-2101 card reported stolen');
+  expect(stolen.code).toBe(0);
+  expect(stolen.stderr).toContain(`ending ${customer.card.pan.slice(-4)}, expiry ${customer.card.expiry}, active as stand-in sees it`);
+  expect((await authorise(1_000, chip)).body).toMatchObject({ responseCode: '62', reason: 'stand-in rule: card blocked in stand-in' });
+  const typo = await standin('rules', 'block-card', '0f0e3c52-8a9b-4b51-9d6f-2f4c1a7e9b10', '--reason', 'INC-2101 typo');
+  expect(typo.code).toBe(3);
+  expect(typo.stderr).toMatch(/stand-in does not know card 0f0e3c52-8a9b-4b51-9d6f-2f4c1a7e9b10: the block stops nothing/);
+  expect((await standin('rules', 'show')).stdout).not.toContain('0f0e3c52');
+  expect((await standin('rules', 'unblock-card', customer.card.id, '--reason', 'INC-2101 card found', '--yes')).code).toBe(0);
+  expect((await authorise(1_000, chip)).body).toMatchObject({ responseCode: '00', decidedBy: 'standin' });
+
   // Back on primary, the network repeating the declined message gets stand-in's answer again,
   // from primary's own record of it: not a fresh decision that could now approve it.
   expect((await standin('disable', 'payments', '--reason', 'INC-2101 over', '--yes')).code).toBe(0);

@@ -1,5 +1,5 @@
 import { DEFAULT_STANDIN_RULES, StandinRules } from '@bank/shared-contracts';
-import { blockCard, renderRules, ruleDifferences, setRules, stalenessSchedule } from '../src/cli/rules-command';
+import { blockCard, cardIdArgument, renderRules, ruleDifferences, setRules, stalenessSchedule } from '../src/cli/rules-command';
 
 // `standin rules …`: each command edits the rules in force into a whole new rule set the
 // contract accepts, refuses what it cannot mean before anything is sent, and says what changed.
@@ -56,11 +56,11 @@ test('the staleness schedule and blocked cards', () => {
   // A schedule that allows more for older data would loosen with age (found in review).
   expect(() => stalenessSchedule('60:10,1440:50')).toThrow(/no more than the one before it/);
   expect(() => stalenessSchedule('a day')).toThrow(/not <minutes>:<percent>/);
-  const withCard = blockCard(rules, CARD.toUpperCase(), true);
+  const withCard = blockCard(rules, cardIdArgument(CARD.toUpperCase()), true);
   expect(withCard.blockedCards).toEqual([CARD]);
   expect(blockCard(withCard, CARD, true).blockedCards).toEqual([CARD]);
   expect(blockCard(withCard, CARD, false).blockedCards).toEqual([]);
-  expect(() => blockCard(rules, '4000123412341234', true)).toThrow(/never a card number/);
+  expect(() => cardIdArgument('4000123412341234')).toThrow(/never a card number/);
 });
 
 test('what changed reads as the engineer would say it, and the rules read back the same', () => {

@@ -8,6 +8,7 @@ import {
 } from '@bank/shared-contracts';
 import { SERVICE_IDENTITIES, type ServiceIdentity } from '@bank/shared-contracts';
 import { API_DOCS_PREFIX } from './api-docs';
+import { OPERATOR_CARD_ROUTE } from '../cards/card-view-routes';
 
 // Stand-in's call map: which caller may call which route. call-guard.ts enforces it on every route
 // (401 for a credential stand-in does not know, 403 for one it knows that is not allowed), and a
@@ -52,6 +53,8 @@ export const STANDIN_CALL_MAP: Readonly<Record<string, readonly StandinCaller[]>
   'GET /internal/advices': ['advice-consumer'],
   [`POST ${RECONCILIATIONS_ROUTE}`]: ['advice-consumer'],
   [`GET ${ADVICES_IN_FLIGHT_ROUTE}`]: ['operator'],
+  // A card by its id, for an engineer about to block it in stand-in's rules.
+  [`GET ${OPERATOR_CARD_ROUTE}`]: ['operator'],
   // The incident records, for the engineer's reports.
   'GET /incidents': ['operator'],
   'GET /incidents/:incidentId': ['operator'],

@@ -30,6 +30,7 @@ import type { StandinCardKeys } from '../cards/card-numbers';
 import { AppRefusal, appRoutes } from './app-routes';
 import { currentSyncState } from '../views/sync-state';
 import { incidentRoutes } from '../incidents/incident-routes';
+import { cardViewRoutes } from '../cards/card-view-routes';
 import { reconciliationRoutes } from '../advices/reconciliation-results';
 import { formatErrorAnswer, isDataException, unstorableFields } from '../payments/format-error';
 import { configurationRoutes } from '../configuration/configuration-routes';
@@ -240,6 +241,7 @@ function standinRoutes(
     ...(deps.onConfiguration ? { onCurrent: deps.onConfiguration } : {}),
   });
   incidentRoutes(server, { database: deps.database, now: deps.now, parse: read });
+  cardViewRoutes(server, { database: deps.database, keys: deps.keys, parse: read });
   reconciliationRoutes(server, { database: deps.database, now: deps.now, parse: read });
   autopilotRoutes(server, {
     database: deps.database,

@@ -13,6 +13,28 @@ import { describeInFlight, type InFlightCheck } from './in-flight';
 
 export type Confirm = (differences: Difference[], base: ConfigurationDocument, inFlight: InFlightCheck) => Promise<void>;
 
+/**
+ * A change that may not do what the engineer thinks (blocking a card id stand-in does not know):
+ * the warning is printed and the change asks first, or needs --yes without a terminal.
+ */
+export type ConfirmCaution = (warning: string) => Promise<void>;
+
+export function confirmCaution(options: { yes: boolean; interactive: boolean; write: (text: string) => void }): ConfirmCaution {
+  return async (warning) => {
+    if (options.yes) return options.write(`${warning}\n  Going ahead anyway (--yes).`);
+    if (!options.interactive) throw new CliError('CONFIRMATION_REQUIRED', `refused: ${warning}\nNothing was changed. Re-run with --yes if you mean it.`, 3);
+    options.write(`${warning}\n`);
+    await askYes();
+  };
+}
+
+async function askYes(): Promise<void> {
+  const prompt = readline.createInterface({ input: process.stdin, output: process.stderr });
+  const answer = await prompt.question('Type "yes" to apply it: ');
+  prompt.close();
+  if (answer.trim().toLowerCase() !== 'yes') throw new CliError('NOT_CONFIRMED', 'not confirmed: nothing was changed', 3);
+}
+
 export function confirmWideChanges(options: { yes: boolean; interactive: boolean; write: (text: string) => void }): Confirm {
   return async (found, base, inFlight) => {
     const wide = found.filter((difference) => difference.wide);
@@ -35,9 +57,6 @@ export function confirmWideChanges(options: { yes: boolean; interactive: boolean
       );
     if (warning !== undefined) lines.push(warning);
     options.write(`${lines.join('\n')}\n`);
-    const prompt = readline.createInterface({ input: process.stdin, output: process.stderr });
-    const answer = await prompt.question('Type "yes" to apply it: ');
-    prompt.close();
-    if (answer.trim().toLowerCase() !== 'yes') throw new CliError('NOT_CONFIRMED', 'not confirmed: nothing was changed', 3);
+    await askYes();
   };
 }

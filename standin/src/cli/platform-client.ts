@@ -21,6 +21,7 @@ import {
   type ConfigurationChange,
   type Platform,
 } from '@bank/shared-contracts';
+import { OPERATOR_CARD_ROUTE, OperatorCardView } from '../cards/card-view-routes';
 import { z } from 'zod';
 import { CliError } from './cli-error';
 import { INCIDENT_ROUTES, IncidentReport, IncidentSummary } from '../incidents/incident-report';
@@ -69,6 +70,8 @@ export interface PlatformClient {
   /** Stand-in only: the incidents, newest first, and one's report. */
   incidents(limit: number): Promise<IncidentSummary[]>;
   incidentReport(incidentId: string): Promise<IncidentReport>;
+  /** Stand-in only: what it knows of a card, by card id. */
+  card(cardId: string): Promise<OperatorCardView>;
   /** Stand-in only: the autopilot's settings, evidence and actions; and a change to its settings. */
   autopilot(): Promise<AutopilotStatus>;
   changeAutopilot(change: AutopilotSettingsChange): Promise<AutopilotStatus>;
@@ -171,6 +174,7 @@ export function platformClient(platform: Platform, url: string, token: string, t
     advicesInFlight: () => call('GET', ADVICES_IN_FLIGHT_ROUTE, AdvicesInFlightReport),
     incidents: async (limit) => (await call('GET', `${INCIDENT_ROUTES.list}?limit=${limit}`, IncidentList)).incidents,
     incidentReport: (incidentId) => call('GET', INCIDENT_ROUTES.report.replace(':incidentId', encodeURIComponent(incidentId)), IncidentReport),
+    card: (cardId) => call('GET', OPERATOR_CARD_ROUTE.replace(':cardId', encodeURIComponent(cardId)), OperatorCardView),
     autopilot: () => call('GET', AUTOPILOT_ROUTE, AutopilotStatus),
     changeAutopilot: (change) => call('PUT', AUTOPILOT_ROUTE, AutopilotStatus, change),
   };

@@ -8,7 +8,8 @@ import {
   type StandinKindRule,
   type StalenessStep,
 } from '@bank/shared-contracts';
-import { usageError } from './cli-error';
+import { CliError, usageError } from './cli-error';
+import type { PlatformClient } from './platform-client';
 import { pounds } from './money-text';
 
 // `standin rules …`: stand-in's card rules, read and changed in the configuration document (so
@@ -42,6 +43,8 @@ export const RULES_HELP = `  standin rules show                          stand-i
   standin rules staleness --schedule <minutes>:<percent>,...   e.g. 1440:50,10080:25: amount limits at 50% for
                                               synced data over a day old, 25% over a week (--schedule none: no schedule)
   standin rules block-card <card id> | unblock-card <card id>
+                                              block-card first shows which card the id is (last four digits,
+                                              status); an id stand-in does not know asks first (--yes)
   standin rules reset                         back to the default rules`;
 
 /** A whole number of pence, or `none` (undefined) where a limit may be absent. */
@@ -150,11 +153,34 @@ export function stalenessSchedule(raw: string | undefined): StalenessStep[] {
   return checked.data;
 }
 
-export function blockCard(current: StandinRules, cardId: string | undefined, blocked: boolean): StandinRules {
+/** The card id of block-card and unblock-card, checked before anything is asked or sent. */
+export function cardIdArgument(cardId: string | undefined): string {
   const id = Uuid.safeParse(cardId ?? '');
   if (!id.success) throw usageError(`expected a card id (a UUID, as primary's API and the card's events name it; never a card number)`);
-  const others = current.blockedCards.filter((card) => card !== id.data);
-  return { ...current, blockedCards: blocked ? [...others, id.data] : others };
+  return id.data.toLowerCase();
+}
+
+export function blockCard(current: StandinRules, cardId: string, blocked: boolean): StandinRules {
+  const others = current.blockedCards.filter((card) => card !== cardId);
+  return { ...current, blockedCards: blocked ? [...others, cardId] : others };
+}
+
+/**
+ * Which card an id is, as stand-in knows it, before it is blocked: a line to show the engineer, or
+ * a warning to confirm when stand-in does not know it (a mistyped id would block nothing, silently)
+ * or cannot be asked.
+ */
+export async function cardToBlock(standin: Pick<PlatformClient, 'card'>, cardId: string): Promise<{ note: string } | { warning: string }> {
+  try {
+    const card = await standin.card(cardId);
+    if (card.known) return { note: `card ${cardId}: ending ${card.last4}, expiry ${card.expiry}, ${card.status} as stand-in sees it` };
+    return {
+      warning: `stand-in does not know card ${cardId}: the block stops nothing unless that card reaches stand-in later. Check the id (a card id from primary, never a card number).`,
+    };
+  } catch (failure) {
+    if (failure instanceof CliError && failure.code === 'OPERATOR_TOKEN_REFUSED') throw failure;
+    return { warning: `stand-in could not say which card ${cardId} is (${(failure as Error).message}): check the id before blocking it.` };
+  }
 }
 
 export const defaultRules = (): StandinRules => DEFAULT_STANDIN_RULES;

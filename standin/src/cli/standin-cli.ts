@@ -2,13 +2,13 @@ import { parseArgs } from 'node:util';
 import { applyChange, readBoth, type ChangeOutcome, type Clients } from './apply-change';
 import { describeTargeting, paymentComponents, shareFromOptions, targetingFromOptions, type ChangeSpec } from './change-plan';
 import { CliError, usageError } from './cli-error';
-import { confirmWideChanges, type Confirm } from './confirm';
+import { confirmCaution, confirmWideChanges, type Confirm } from './confirm';
 import { DEFAULT_TIMEOUT_MS, platformClient } from './platform-client';
 import { renderAudit, renderChange, renderCohort, renderShadowReport, renderStatus, statusReport } from './render';
 import { renderIncidentList, renderIncidentMarkdown, renderIncidentReport } from './incident-render';
 import { parseInterval, stepBack } from './rollback';
 import { operatorToken } from './operator-token';
-import { blockCard, defaultRules, renderRules, RULES_HELP, setRules, stalenessSchedule } from './rules-command';
+import { blockCard, cardIdArgument, cardToBlock, defaultRules, renderRules, RULES_HELP, setRules, stalenessSchedule } from './rules-command';
 import { autopilotChange, autopilotCommand } from './autopilot-options';
 import { renderAutopilotChange, renderAutopilotStatus } from './autopilot-render';
 
@@ -254,9 +254,17 @@ async function dispatch(command: string, rest: string[], options: Options, clien
           const staleness = stalenessSchedule(options.schedule);
           return change((base) => ({ standinRules: { ...base.standinRules, staleness } }));
         }
-        case 'block-card':
-        case 'unblock-card':
-          return change((base) => ({ standinRules: blockCard(base.standinRules, cardId, what === 'block-card') }));
+        case 'block-card': {
+          const id = cardIdArgument(cardId);
+          const found = await cardToBlock(clients.standin, id);
+          if ('note' in found) io.err(found.note);
+          else await confirmCaution({ yes: options.yes ?? false, interactive: io.interactive && !options.json, write: io.err })(found.warning);
+          return change((base) => ({ standinRules: blockCard(base.standinRules, id, true) }));
+        }
+        case 'unblock-card': {
+          const id = cardIdArgument(cardId);
+          return change((base) => ({ standinRules: blockCard(base.standinRules, id, false) }));
+        }
         case 'reset':
           return change(() => ({ standinRules: defaultRules() }));
         default:
