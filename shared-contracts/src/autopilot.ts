@@ -70,6 +70,12 @@ export const AutopilotSampleView = z.strictObject({
   gateway: z.strictObject({ toPrimary: Traffic, primaryBreakerOpen: z.boolean(), primaryAnswersProbe: z.boolean() }).optional(),
   /** Why the gateway is absent from the sample (unreachable, restarted, first read). */
   gatewayProblem: z.string().optional(),
+  /**
+   * How far behind primary stand-in's synced data is (sync silence counts as lag). Shown, and put
+   * in a switch's reason; it does not by itself switch anything: a silent syncer or Kafka is not a
+   * failing primary, and stale data is a reason for care, not for moving customers.
+   */
+  sync: z.strictObject({ lagMs: z.int().min(0), alerting: z.boolean(), syncerSilentMs: z.int().min(0).optional() }).optional(),
 });
 export type AutopilotSampleView = z.infer<typeof AutopilotSampleView>;
 

@@ -345,6 +345,10 @@ test('when two replicas decide at the same moment on different evidence, then on
 
 test('GET and PUT /autopilot: operators only, a reason required, audited with the operator, the evidence and the actions shown', async () => {
   world.state.breakerOpen = true;
+  // The syncer last heard Kafka a minute ago (its appetite is 5 s): the sample shows the silence as lag.
+  await database.query(
+    "insert into sync_lag (last_event_at, last_applied_at, lag_ms, alerting, heard_at, appetite_ms) values (now() - interval '61 s', now() - interval '60 s', 800, false, now() - interval '60 s', 5000)",
+  );
   // The route shows this replica's loop: its newest sample and decision.
   const withLoop = testStandinServer(database, { operatorTokens: 'night-shift:night-token', autopilot: startLoop() });
   try {
@@ -378,7 +382,9 @@ test('GET and PUT /autopilot: operators only, a reason required, audited with th
       async () => (await call('GET')).body,
       (body) => body.latest?.evidence?.apps?.holds === true && body.recentActions.length > 0,
     );
-    expect(seen.latest.sample).toMatchObject({ standinHealthy: true, primaryFromStandin: 'unreachable' });
+    expect(seen.latest.sample).toMatchObject({ standinHealthy: true, primaryFromStandin: 'unreachable', sync: { alerting: true } });
+    expect(seen.latest.sample.sync.lagMs).toBeGreaterThanOrEqual(60_000);
+    expect(seen.latest.sample.sync.syncerSilentMs).toBeGreaterThanOrEqual(60_000);
     expect(seen.recentActions[0]).toMatchObject({ kind: 'dry-run' });
   } finally {
     await withLoop.close();

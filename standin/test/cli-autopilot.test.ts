@@ -40,6 +40,7 @@ const status: AutopilotStatus = {
         primaryBreakerOpen: true,
         primaryAnswersProbe: false,
       },
+      sync: { lagMs: 42_000, alerting: true, syncerSilentMs: 40_000 },
     },
     evidence: {
       cardPayments: { holds: true, why: "the gateway's breaker for primary open for 30 s (primary unreachable from stand-in too)" },
@@ -104,6 +105,9 @@ test("the status says the mode in capitals, what is opted in, each component's e
   expect(text).toContain('it never switches anything off');
   expect(text).toContain("primary from stand-in's cloud: UNREACHABLE");
   expect(text).toContain('sent primary 40 messages since the previous sample, 40 failed; breaker OPEN; primary does NOT answer its probe');
+  expect(text).toContain("stand-in's synced data: 42 s behind primary (SYNC LAG ALERTING); nothing heard from the syncer for 40 s (shown, not evidence");
+  const unknownSync = { ...status.latest!, sample: { ...status.latest!.sample, sync: undefined } };
+  expect(renderAutopilotStatus({ ...status, latest: unknownSync })).toContain("stand-in's synced data: unknown (the syncer has not reported yet)");
   expect(text).toMatch(/cardPayments\s+HOLDS\s+the gateway's breaker/);
   expect(text).toMatch(/directConnect\s+no\s+primary answered the gateway's probe/);
   expect(text).toContain('withheld: fasterPayments: not opted in');

@@ -250,6 +250,7 @@ export function startAutopilot(deps: AutopilotLoopDependencies) {
       primaryFromStandin: taken.sample.primaryFromStandin,
       ...(taken.sample.gateway ? { gateway: taken.sample.gateway } : {}),
       ...(taken.gatewayProblem ? { gatewayProblem: taken.gatewayProblem } : {}),
+      ...(taken.sync ? { sync: taken.sync } : {}),
     };
     try {
       const result = await decideAndAct(deps.database, history, now, deps.logger, gathering);

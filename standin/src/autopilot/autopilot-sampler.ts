@@ -1,10 +1,11 @@
 import { GATEWAY_PRIMARY_VIEW_ROUTE, GatewayPrimaryView } from '@bank/shared-contracts';
 import type { Database } from '../store/database';
+import { currentSyncState } from '../views/sync-state';
 import type { AutopilotSample, GatewayTraffic } from './autopilot-decision';
 
 // One look at the world, as the engineer on call would take it: does stand-in's own database
-// answer; does primary, asked from stand-in's cloud, say it can decide; and what has the gateway in
-// the data centre seen of primary since the previous look. Every question has a short timeout: a
+// answer; does primary, asked from stand-in's cloud, say it can decide; what has the gateway in
+// the data centre seen of primary since the previous look; and how current stand-in's synced data is. Every question has a short timeout: a
 // question that hangs is an answer ("no"), never a stalled loop.
 
 export interface SamplerTargets {
@@ -36,6 +37,8 @@ export interface TakenSample {
    * gateway's and switch on its own a moment before the rest, as a second change.
    */
   readonly baseline?: true;
+  /** Stand-in's sync state (lag, silence), to show beside the evidence; absent when unknown. */
+  readonly sync?: { readonly lagMs: number; readonly alerting: boolean; readonly syncerSilentMs?: number };
 }
 
 async function withTimeout<T>(promise: Promise<T>, ms: number): Promise<T> {
@@ -121,18 +124,28 @@ export function createSampler(targets: SamplerTargets) {
 
   return {
     async sample(atMs: number): Promise<TakenSample> {
-      const [standinHealthy, primary, gateway] = await Promise.all([
+      const [standinHealthy, primary, gateway, sync] = await Promise.all([
         withTimeout(targets.database.query('select 1'), timeoutMs).then(
           () => true,
           () => false,
         ),
         primaryFromStandin(targets.primaryUrl, Math.max(timeoutMs, targets.primaryTimeoutMs ?? PRIMARY_HEALTH_TIMEOUT_MS)),
         readGateway(),
+        withTimeout(currentSyncState(targets.database, new Date(atMs)), timeoutMs).catch(() => undefined),
       ]);
       return {
         sample: { atMs, standinHealthy, primaryFromStandin: primary, ...(gateway.gateway ? { gateway: gateway.gateway } : {}) },
         ...(gateway.problem ? { gatewayProblem: gateway.problem } : {}),
         ...(gateway.baseline ? { baseline: true } : {}),
+        ...(sync
+          ? {
+              sync: {
+                lagMs: sync.lagMs,
+                alerting: sync.alerting,
+                ...(sync.syncerSilentMs === undefined ? {} : { syncerSilentMs: Math.max(0, Math.round(sync.syncerSilentMs)) }),
+              },
+            }
+          : {}),
       };
     },
   };

@@ -28,6 +28,13 @@ function describeSample(sample: NonNullable<AutopilotStatus['latest']>['sample']
     `  stand-in's database: ${sample.standinHealthy ? 'healthy' : 'NOT healthy (the autopilot does nothing without it)'}`,
     `  primary from stand-in's cloud: ${sample.primaryFromStandin === 'ready' ? 'ready' : sample.primaryFromStandin === 'cannot_decide' ? 'answers but CANNOT decide' : 'UNREACHABLE'}`,
     `  gateway: ${gateway}`,
+    `  stand-in's synced data: ${
+      sample.sync
+        ? `${seconds(sample.sync.lagMs)} behind primary${sample.sync.alerting ? ' (SYNC LAG ALERTING)' : ''}${
+            sample.sync.syncerSilentMs === undefined ? '' : `; nothing heard from the syncer for ${seconds(sample.sync.syncerSilentMs)}`
+          }`
+        : 'unknown (the syncer has not reported yet)'
+    } (shown, not evidence: a silent sync is not a failing primary)`,
   ];
 }
 
