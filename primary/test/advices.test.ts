@@ -96,6 +96,29 @@ describe('applying stand-in advices', () => {
       expect((await apply(advice)).body).toEqual({ outcome: 'duplicate' });
     });
 
+    test('when the network reversal of the declined message reached primary first, then the decline settles it, releasing nothing', async () => {
+      const account = await primary.openAccount();
+      await primary.fund(account, 10_000);
+      const card = await primary.issueCard(account.id);
+      const key = messageKey();
+      const reversal = {
+        ...messageKey(),
+        mti: '0420',
+        pan: card.pan,
+        original: key,
+        amountMinor: 3_000,
+        currency: 'GBP',
+        transmittedAt: '2026-11-21T12:01:00Z',
+      };
+      expect((await primary.call('POST', '/scheme/card/reversals', { body: reversal })).body).toMatchObject({ responseCode: '00' });
+      const parked = () =>
+        primary.db.query('select 1 from reversals_awaiting_authorisation where original_stan = $1 and original_rrn = $2', [key.stan, key.rrn]);
+      expect((await parked()).rowCount).toBe(1);
+      expect((await apply(adviceFactory(account.id)('card_payment.declined', decline(card.id, key, 3_000)))).body.outcome).toBe('applied');
+      expect((await parked()).rowCount).toBe(0);
+      expect(await primary.balance(account.id)).toMatchObject({ settledMinor: 10_000, heldMinor: 0, availableMinor: 10_000 });
+    });
+
     test('when primary had already answered the same message itself, then its answer stands and the advice says so', async () => {
       const account = await primary.openAccount();
       await primary.fund(account, 10_000);

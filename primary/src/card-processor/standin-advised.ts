@@ -135,6 +135,9 @@ export function createStandinAdvised(deps: CardProcessorDeps, store: Authorisati
       transactionId: null,
       state: 'declined',
     });
+    // A reversal of it that reached primary first was parked, waiting for an approval: there is
+    // none, so it is settled now, releasing nothing, rather than waiting for the hold expiry.
+    await applyAwaitingReversals(tx, auth, card.id);
     return {};
   }
 
