@@ -43,6 +43,11 @@ export const AutopilotSettingsChange = z.strictObject({
   failureShare: AutopilotSettingsDocument.shape.failureShare.optional(),
   minMessages: AutopilotSettingsDocument.shape.minMessages.optional(),
   maxChangesPerHour: AutopilotSettingsDocument.shape.maxChangesPerHour.optional(),
+  /**
+   * The settings version the change was decided on (what the engineer was shown): refused (409)
+   * when someone changed them meanwhile. Absent: applied on top of whatever is current.
+   */
+  basedOnVersion: z.int().min(0).optional(),
 });
 export type AutopilotSettingsChange = z.infer<typeof AutopilotSettingsChange>;
 

@@ -377,6 +377,11 @@ test('GET and PUT /autopilot: operators only, a reason required, audited with th
       settings: { mode: 'dry-run', holdMs: HOLD_MS, optIn: { apps: true, cardPayments: false } },
     });
     expect(changed.body.history[0]).toMatchObject({ version: 0 });
+    // A change decided on what an engineer saw before someone else's change is refused, not merged.
+    const stale = await call('PUT', { mode: 'on', basedOnVersion: 0, reason: 'INC-21 on, as it was when I looked' });
+    expect(stale.status).toBe(409);
+    expect(stale.body.error).toMatchObject({ code: 'STANDIN_AUTOPILOT_SETTINGS_STALE', message: expect.stringContaining('version 1, not 0') });
+    expect((await call('PUT', { mode: 'dry-run', basedOnVersion: 1, reason: 'INC-21 still trying it' })).body.current).toMatchObject({ version: 2 });
     const seen = await until(
       'evidence shown',
       async () => (await call('GET')).body,

@@ -70,12 +70,13 @@ test('when the autopilot is turned on, then only the named components are opted 
   expect(autopilotChange('on', { components: 'apps, cardPayments', hold: '45', 'max-changes-per-hour': '2' }, 'INC-21', current)).toEqual({
     mode: 'on',
     reason: 'INC-21',
+    basedOnVersion: 2,
     optIn: { cardPayments: true, fasterPayments: false, apps: true, directConnect: false },
     holdMs: 45_000,
     maxChangesPerHour: 2,
   });
-  // No --components: those opted in stay so.
-  expect(autopilotChange('on', {}, 'INC-21', current)).toEqual({ mode: 'on', reason: 'INC-21' });
+  // No --components: those opted in stay so. Based on the version shown: a change meanwhile refuses it.
+  expect(autopilotChange('on', {}, 'INC-21', current)).toEqual({ mode: 'on', reason: 'INC-21', basedOnVersion: 2 });
   expect(autopilotChange('dry-run', { components: 'directConnect' }, 'why', current)).toMatchObject({
     mode: 'dry-run',
     optIn: { directConnect: true, apps: false },
@@ -169,7 +170,13 @@ describe('standin autopilot against a stand-in', () => {
     const done = await run('autopilot', 'on', '--components', 'apps,cardPayments', '--hold', '20', '--reason', 'INC-21 nights', '--yes');
     expect(done.code).toBe(0);
     expect(puts).toEqual([
-      { mode: 'on', reason: 'INC-21 nights', optIn: { cardPayments: true, fasterPayments: false, apps: true, directConnect: false }, holdMs: 20_000 },
+      {
+        mode: 'on',
+        reason: 'INC-21 nights',
+        basedOnVersion: 2,
+        optIn: { cardPayments: true, fasterPayments: false, apps: true, directConnect: false },
+        holdMs: 20_000,
+      },
     ]);
     expect(done.out).toContain('autopilot settings version 2 recorded by alice');
   });

@@ -8,7 +8,7 @@ import type { Operators } from '../configuration/operators';
 import type { Database } from '../store/database';
 import { AUTOPILOT_COMPONENTS } from './autopilot-decision';
 import type { Latest } from './autopilot-loop';
-import { autopilotSettingsHistory, changeAutopilotSettings, componentsOn, recentActions } from './autopilot-store';
+import { autopilotSettingsHistory, changeAutopilotSettings, componentsOn, recentActions, StaleAutopilotSettings } from './autopilot-store';
 
 // `standin autopilot status|on|off|dry-run` read and change these. Operators only (the call map):
 // the settings decide whether stand-in may move every customer by itself.
@@ -71,7 +71,8 @@ export function autopilotRoutes(server: FastifyInstance, deps: AutopilotRouteDep
     AUTOPILOT_ROUTE,
     {
       schema: {
-        summary: "Change the autopilot's settings: only what is given changes; a reason is required; recorded with the operator's name (operator)",
+        summary:
+          "Change the autopilot's settings: only what is given changes; a reason is required; recorded with the operator's name; 409 when based on a version no longer current (operator)",
         tags: [CONFIGURATION_TAG],
         security: BEARER,
         body: AutopilotSettingsChange,
@@ -81,7 +82,10 @@ export function autopilotRoutes(server: FastifyInstance, deps: AutopilotRouteDep
     async (request) => {
       const name = operator(request);
       const change = deps.parse('autopilot settings change', AutopilotSettingsChange, request.body);
-      const version = await changeAutopilotSettings(deps.database, { operator: name, change, now: deps.now() });
+      const version = await changeAutopilotSettings(deps.database, { operator: name, change, now: deps.now() }).catch((failure: unknown) => {
+        if (failure instanceof StaleAutopilotSettings) throw new AppRefusal(409, failure.code, failure.message);
+        throw failure;
+      });
       request.log.warn(
         { event: 'autopilot_settings_changed', operator: name, version: version.version, settings: version.settings, reason: version.reason },
         `autopilot settings changed by ${name}: mode ${version.settings.mode}`,

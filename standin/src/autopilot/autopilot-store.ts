@@ -55,6 +55,17 @@ export async function currentAutopilotSettings(database: Database | Session): Pr
 }
 
 /** Applies a partial change as the next version; writers take turns, so versions never collide. */
+/** A settings change decided on a version that is no longer current. */
+export class StaleAutopilotSettings extends Error {
+  readonly code = 'STANDIN_AUTOPILOT_SETTINGS_STALE';
+  constructor(
+    readonly basedOnVersion: number,
+    readonly currentVersion: number,
+  ) {
+    super(`the autopilot's settings are at version ${currentVersion}, not ${basedOnVersion}: someone changed them meanwhile; read them again and decide`);
+  }
+}
+
 export async function changeAutopilotSettings(
   database: Database,
   request: { operator: string; change: AutopilotSettingsChange; now: Date },
@@ -63,6 +74,8 @@ export async function changeAutopilotSettings(
   return inTransaction(database, async (session) => {
     await session.query(SETTINGS_LOCK);
     const current = await currentAutopilotSettings(session);
+    if (change.basedOnVersion !== undefined && change.basedOnVersion !== current.version)
+      throw new StaleAutopilotSettings(change.basedOnVersion, current.version);
     const settings = AutopilotSettingsDocument.parse({
       mode: change.mode ?? current.settings.mode,
       optIn: { ...current.settings.optIn, ...change.optIn },

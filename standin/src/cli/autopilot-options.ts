@@ -72,6 +72,9 @@ export function autopilotChange(
   return {
     mode: command,
     reason,
+    // Switching it on is decided on what the engineer was shown: a change someone made meanwhile
+    // refuses this one rather than being silently merged with it. Off needs no such care.
+    basedOnVersion: current.version,
     ...(optIn ? { optIn } : {}),
     ...(holdMs !== undefined ? { holdMs } : {}),
     ...(maxChangesPerHour !== undefined ? { maxChangesPerHour } : {}),
