@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
 import pino from 'pino';
-import { createInfra, infraEndpoints, pubsubClient } from '@bank/infra';
+import { createInfra, pubsubClient } from '@bank/infra';
 import { Advice, PUBSUB_TOPICS } from '@bank/shared-contracts';
 import type { Message, Subscription } from '@google-cloud/pubsub';
 import { startAdviceRelay } from '../src/advices/advice-relay';
 import { createCardDesk } from '../src/payments/card-desk';
-import { openDatabase, upgradeSchema } from '../src/store/database';
+import type { Database } from '../src/store/database';
+import { temporaryStandinDatabase } from './temporary-database';
 import { SyncedAccount, testKeys } from './synced-state';
 import { fixedRules } from '../src/payments/standin-rules';
 
@@ -13,13 +14,12 @@ import { fixedRules } from '../src/payments/standin-rules';
 // sequence; with the emulator down they wait in the log and go when it is back.
 
 const infra = createInfra();
-const database = openDatabase(infraEndpoints().postgres.standin);
-const desk = createCardDesk({
-  database,
-  keys: testKeys,
-  rules: fixedRules({ maxPerPaymentMinor: 100_000, maxPerAccountPerDayMinor: 10_000_000 }),
-  now: () => new Date(),
-});
+// A database of the test's own: the relay publishes the oldest unpublished advices first, and the
+// shared database holds every advice other tests made with no relay running (thousands on a
+// machine that has run the suite a few times): this test's would wait behind all of them.
+let database: Database;
+let drop: () => Promise<void>;
+let desk: ReturnType<typeof createCardDesk>;
 const received = new Map<string, Advice[]>();
 let subscription: Subscription;
 // The relay's own client (as in stand-in's process), apart from this test's listening client.
@@ -39,7 +39,13 @@ async function listen(): Promise<void> {
 }
 
 beforeAll(async () => {
-  await upgradeSchema(database);
+  ({ database, drop } = await temporaryStandinDatabase('advice_relay'));
+  desk = createCardDesk({
+    database,
+    keys: testKeys,
+    rules: fixedRules({ maxPerPaymentMinor: 100_000, maxPerAccountPerDayMinor: 10_000_000 }),
+    now: () => new Date(),
+  });
   await listen();
 }, 60_000);
 
@@ -48,7 +54,7 @@ afterAll(async () => {
   await subscription.delete().catch(() => undefined);
   await pubsub.close();
   await relayPubsub.close();
-  await database.end();
+  await drop();
 });
 
 let stan = Math.floor(Math.random() * 900_000);
