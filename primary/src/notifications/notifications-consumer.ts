@@ -55,7 +55,15 @@ export async function startNotificationsConsumer(deps: {
     for (let start = 0; start < batch.length; start += NOTIFICATIONS_PER_INSERT) {
       const events: TransactionRecorded[] = [];
       for (const message of batch.slice(start, start + NOTIFICATIONS_PER_INSERT)) {
-        const raw: unknown = JSON.parse(message.value || 'null');
+        // A message that is not JSON is skipped like any other that is not a transaction event:
+        // thrown, it would end the stream at the same message after every restart, for good.
+        let raw: unknown;
+        try {
+          raw = JSON.parse(message.value || 'null');
+        } catch {
+          deps.logger.error({ offset: String(message.offset), partition: message.partition }, 'skipping a message that is not JSON');
+          continue;
+        }
         const header = PrimaryEventHeader.safeParse(raw);
         if (!header.success || header.data.type !== 'transaction.recorded') continue;
         const event = PrimaryEvent.safeParse(raw);
