@@ -62,6 +62,8 @@ export const DeclinedCardAuthorisation = AdvisedCardAuthorisation.extend({
   rule: z.string().min(1).max(100).optional(),
 }).strict();
 
+export type DeclinedCardAuthorisation = z.infer<typeof DeclinedCardAuthorisation>;
+
 export const CardPaymentDeclinedPayload = z.strictObject({ cardId: CardId, authorisation: DeclinedCardAuthorisation });
 
 export const CardPaymentReversedPayload = z.strictObject({

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import type { CardAuthorisationRequest, CardAuthorisationResponse, CardReversalRequest, MessageKey } from '@bank/shared-contracts';
+import type { CardAuthorisationRequest, CardAuthorisationResponse, CardReversalRequest, DeclinedCardAuthorisation, MessageKey } from '@bank/shared-contracts';
 import type { Clock } from '../platform/clock';
 import { isUniqueViolation, type Db, type Tx } from '../platform/db';
 import type { PrimaryMetrics } from '../platform/metrics';
@@ -230,18 +230,8 @@ export interface ApprovedAuthorisation extends MessageKey {
   readonly transmittedAt: string;
 }
 
-/** What stand-in's advice says it declined (shared-contracts DeclinedCardAuthorisation). */
-export interface DeclinedAuthorisation extends MessageKey {
-  readonly mti: '0100' | '0200';
-  readonly processingCode: string;
-  readonly amountMinor: number;
-  readonly currency: string;
-  readonly merchant: CardAuthorisationRequest['merchant'];
-  readonly transmittedAt: string;
-  readonly responseCode: Exclude<CardAuthorisationResponse['responseCode'], '00'>;
-  readonly reason: string;
-  readonly rule?: string;
-}
+/** What stand-in's advice says it declined: the contract's own type. */
+export type DeclinedAuthorisation = DeclinedCardAuthorisation;
 
 /** A reversal as primary needs it to act: the network's message, or stand-in's advice of it (no PAN). */
 export type ReversalMessage = Pick<CardReversalRequest, 'mti' | 'stan' | 'rrn' | 'terminalId' | 'original' | 'replacementAmountMinor'>;
